@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP API handlers the router dispatches to, one file per building block. */
+#ifndef OUTRIG_CORE_API_H
+#define OUTRIG_CORE_API_H
+
+#include <stdbool.h>
+
+struct evhttp_request;
+struct server;
+
+/* api_state.c: Dapr's state API (API.md §1). store and key are URL-decoded. */
+void api_state_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key);
+void api_state_save(struct server *srv, struct evhttp_request *req, const char *store);
+void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key);
+void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store);
+void api_state_transaction(struct server *srv, struct evhttp_request *req, const char *store);
+void api_state_query(struct server *srv, struct evhttp_request *req, const char *store);
+
+/* api_meta.c: metadata, health and shutdown (API.md §6). */
+void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound);
+void api_metadata_get(struct server *srv, struct evhttp_request *req);
+void api_metadata_put(struct server *srv, struct evhttp_request *req, const char *key);
+void api_shutdown(struct server *srv, struct evhttp_request *req);
+
+#endif /* OUTRIG_CORE_API_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dapr's metadata, health and shutdown endpoints (API.md §6). */
+#include "config.h"
+
+#include "api.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_call.h"
+#include "http_errors.h"
+#include "server.h"
+
+void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound)
+{
+	struct evkeyvalq q;
+	const char *appid;
+
+	http_query(req, &q);
+	appid = evhttp_find_header(&q, "appid");
+	if (appid != NULL && strcmp(appid, srv->opts->app_id) != 0) {
+		api_error_reply(req, API_ERR_HEALTH_APPID_NOT_MATCH, 0, NULL,
+				"dapr app-id does not match: asked for %s, this sidecar serves %s", appid,
+				srv->opts->app_id);
+	} else if (!srv->ready) {
+		api_error_reply(req, outbound ? API_ERR_OUTBOUND_HEALTH_NOT_READY : API_ERR_HEALTH_NOT_READY,
+				0, NULL, "dapr is not ready: [components]");
+	} else {
+		http_reply_empty(req);
+	}
+	evhttp_clear_headers(&q);
+}
+
+static json_t *api_component_capabilities(const struct component *c)
+{
+	json_t *caps = json_array();
+	const struct outrig_state_ops *ops = c->plugin->desc.state;
+
+	if (ops != NULL && strncmp(c->type, "state.", 6) == 0) {
+		if (ops->features & OUTRIG_STATE_ETAG)
+			json_array_append_new(caps, json_string("ETAG"));
+		if (ops->features & OUTRIG_STATE_TRANSACTIONAL)
+			json_array_append_new(caps, json_string("TRANSACTIONAL"));
+		if (ops->features & OUTRIG_STATE_TTL)
+			json_array_append_new(caps, json_string("TTL"));
+	}
+	return caps;
+}
+
+void api_metadata_get(struct server *srv, struct evhttp_request *req)
+{
+	json_t *body = json_pack("{s:s, s:s, s:[], s:{s:s, s:b, s:s}}", "id", srv->opts->app_id,
+				 "runtimeVersion", PACKAGE_VERSION, "enabledFeatures", "actorRuntime",
+				 "runtimeStatus", "DISABLED", "hostReady", 0, "placement", "");
+	json_t *components = json_array();
+	json_t *extended = json_deep_copy(srv->extended);
+
+	for (size_t i = 0; i < srv->components->count; i++) {
+		const struct component *c = srv->components->items[i];
+
+		json_array_append_new(components, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type",
+							     c->type, "version", c->version, "capabilities",
+							     api_component_capabilities(c)));
+	}
+	if (json_array_size(components) > 0)
+		json_object_set(body, "components", components);
+	json_decref(components);
+	json_object_set_new(extended, "daprRuntimeVersion", json_string(PACKAGE_VERSION));
+	json_object_set_new(body, "extended", extended);
+	if (srv->opts->app_port > 0)
+		json_object_set_new(body, "appConnectionProperties",
+				    json_pack("{s:i, s:s, s:s}", "port", srv->opts->app_port, "protocol",
+					      "http", "channelAddress", "127.0.0.1"));
+	http_reply_json(req, 200, body);
+}
+
+void api_metadata_put(struct server *srv, struct evhttp_request *req, const char *key)
+{
+	size_t len;
+	const char *body = http_body(req, &len);
+
+	json_object_set_new(srv->extended, key, json_stringn(body, len));
+	http_reply_empty(req);
+}
+
+void api_shutdown(struct server *srv, struct evhttp_request *req)
+{
+	http_reply_empty(req);
+	server_begin_stop(srv, "shutdown requested through the API");
+}

@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Dapr's state API over HTTP: parse on the loop, call the store on a worker, reply on the loop. */
+#include "api.h"
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_call.h"
+#include "http_errors.h"
+#include "log.h"
+#include "server.h"
+#include "state_request.h"
+
+/* One state request in flight: what to do, and what the store answered. */
+struct state_call {
+	struct http_call base;
+	struct component *comp;
+	const struct outrig_state_ops *ops;
+	struct state_item *items;
+	size_t count;
+	struct kv_list metadata;            /* request-level (URL, body) */
+	struct outrig_state_value *values;  /* get and bulk get: one per item */
+	int *results;                       /* bulk get: one per item */
+	struct outrig_error *errors;        /* bulk get: one per item */
+	int rc;
+	size_t failed;                      /* index of the item that failed */
+	struct outrig_error err;
+};
+
+/* The state store named in the URL, or NULL after replying with Dapr's error. */
+static struct component *state_store(struct server *srv, struct evhttp_request *req, const char *name)
+{
+	struct component *c = components_find(srv->components, name);
+
+	if (c != NULL && strncmp(c->type, "state.", 6) == 0)
+		return c;
+	if (components_count_kind(srv->components, "state.") == 0)
+		api_error_reply(req, API_ERR_STATE_STORE_NOT_CONFIGURED, 0, NULL,
+				"state store is not configured; add a component of a state.* type to a --resources-path folder");
+	else
+		api_error_reply(req, API_ERR_STATE_STORE_NOT_FOUND, 0, NULL, "state store %s is not found", name);
+	return NULL;
+}
+
+static struct state_call *state_call_new(struct server *srv, struct evhttp_request *req,
+					 struct component *c, size_t count)
+{
+	struct state_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return NULL;
+	call->base.req = req;
+	call->comp = c;
+	call->ops = c->plugin->desc.state;
+	call->count = count;
+	call->items = calloc(count > 0 ? count : 1, sizeof(*call->items));
+	if (call->items == NULL) {
+		free(call);
+		return NULL;
+	}
+	return call;
+}
+
+static void state_call_release(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+
+	for (size_t i = 0; i < call->count; i++) {
+		state_item_free(&call->items[i]);
+		if (call->values != NULL) {
+			free(call->values[i].data.data);
+			free(call->values[i].etag.data);
+		}
+	}
+	kv_free(&call->metadata);
+	free(call->items);
+	free(call->values);
+	free(call->results);
+	free(call->errors);
+	free(call);
+}
+
+static void state_problem_reply(struct evhttp_request *req, const struct state_problem *p)
+{
+	api_error_reply(req, p->error, 0, p->field[0] != '\0' ? p->field : NULL, "%s", p->message);
+}
+
+static bool state_call_alloc_values(struct state_call *call)
+{
+	call->values = calloc(call->count, sizeof(*call->values));
+	call->results = calloc(call->count, sizeof(*call->results));
+	call->errors = calloc(call->count, sizeof(*call->errors));
+	return call->values != NULL && call->results != NULL && call->errors != NULL;
+}
+
+static void state_submit(struct server *srv, struct state_call *call, void (*run)(struct work *),
+			 void (*reply)(struct http_call *))
+{
+	call->base.work.run = run;
+	call->base.reply = reply;
+	call->base.release = state_call_release;
+	http_call_submit(srv, &call->base, component_lane(call->comp));
+}
+
+static void state_out_of_memory(struct evhttp_request *req, struct state_call *call)
+{
+	if (call != NULL)
+		state_call_release(&call->base);
+	api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+}
+
+/* ---- GET /v1.0/state/{store}/{key} ---- */
+
+static void state_get_one(struct state_call *call, size_t i)
+{
+	struct outrig_state_get get = {
+		.key = call->items[i].key,
+		.consistency = call->items[i].consistency,
+		.metadata = kv_view(&call->items[i].metadata),
+	};
+
+	call->results[i] = call->ops->get(call->comp->instance, &get, &call->values[i], &call->errors[i]);
+}
+
+static void state_get_run(struct work *w)
+{
+	state_get_one((struct state_call *)w, 0);
+}
+
+/* RFC 3339, as daprd's metadata.ttlExpireTime. */
+static void state_format_time(int64_t unix_ms, char *buf, size_t len)
+{
+	time_t secs = (time_t)(unix_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void state_get_reply(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+	struct outrig_state_value *v = &call->values[0];
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(base->req);
+	char when[40];
+
+	if (call->results[0] != 0) {
+		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL, "fail to get %s from state store %s: %s",
+				state_key_strip(call->items[0].key), call->comp->name, call->errors[0].message);
+		return;
+	}
+	if (!v->found) {
+		http_reply_empty(base->req);
+		return;
+	}
+	if (v->etag.len > 0)
+		evhttp_add_header(headers, "ETag", v->etag.data);
+	if (v->expire_unix_ms > 0) {
+		state_format_time(v->expire_unix_ms, when, sizeof(when));
+		evhttp_add_header(headers, "metadata.ttlExpireTime", when);
+	}
+	http_reply_bytes(base->req, 200, "application/json", v->data.data, v->data.len);
+}
+
+void api_state_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
+{
+	struct component *c = state_store(srv, req, store);
+	struct state_call *call;
+	struct state_problem p;
+	struct evkeyvalq q;
+
+	if (c == NULL)
+		return;
+	call = state_call_new(srv, req, c, 1);
+	if (call == NULL || !state_call_alloc_values(call))
+		return state_out_of_memory(req, call);
+	http_query(req, &q);
+	if (state_key_prepare(&c->key_prefix, key, &call->items[0].key, &p) != 0 ||
+	    state_options_parse(NULL, evhttp_find_header(&q, "consistency"), &call->items[0], &p) != 0) {
+		evhttp_clear_headers(&q);
+		state_call_release(&call->base);
+		return state_problem_reply(req, &p);
+	}
+	kv_add_query_metadata(&call->items[0].metadata, &q);
+	evhttp_clear_headers(&q);
+	state_submit(srv, call, state_get_run, state_get_reply);
+}
+
+/* ---- POST /v1.0/state/{store} ---- */
+
+static void state_save_run(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+
+	/* Like daprd's bulk set: every item is tried; the first failure is reported. */
+	for (size_t i = 0; i < call->count; i++) {
+		struct outrig_state_set set;
+		struct outrig_error err = { "" };
+		int rc;
+
+		state_item_to_set(&call->items[i], &set);
+		rc = call->ops->set(call->comp->instance, &set, &err);
+		if (rc != 0 && call->rc == 0) {
+			call->rc = rc;
+			call->failed = i;
+			call->err = err;
+		}
+	}
+}
+
+static void state_save_reply(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+
+	if (call->rc == 0) {
+		http_reply_empty(base->req);
+		return;
+	}
+	api_error_reply(base->req, API_ERR_STATE_SAVE, api_status_for_plugin_result(call->rc), NULL,
+			"failed saving state in state store %s: key %s: %s", call->comp->name,
+			state_key_strip(call->items[call->failed].key), call->err.message);
+}
+
+/* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. */
+static json_t *state_parse_body(struct evhttp_request *req)
+{
+	json_error_t jerr;
+	size_t len;
+	const char *body = http_body(req, &len);
+	json_t *doc = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+
+	if (doc == NULL)
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+				"failed to parse the request body as JSON: %s at line %d column %d",
+				jerr.text, jerr.line, jerr.column);
+	return doc;
+}
+
+void api_state_save(struct server *srv, struct evhttp_request *req, const char *store)
+{
+	struct component *c = state_store(srv, req, store);
+	struct state_call *call = NULL;
+	struct kv_list url_md = { 0 };
+	struct state_problem p;
+	struct evkeyvalq q;
+	json_t *doc;
+
+	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+		return;
+	if (!json_is_array(doc)) {
+		json_decref(doc);
+		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+				       "the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
+	}
+	if (json_array_size(doc) == 0) {
+		json_decref(doc);
+		return http_reply_empty(req);
+	}
+	http_query(req, &q);
+	kv_add_query_metadata(&url_md, &q);
+	evhttp_clear_headers(&q);
+	call = state_call_new(srv, req, c, json_array_size(doc));
+	if (call == NULL) {
+		json_decref(doc);
+		kv_free(&url_md);
+		return state_out_of_memory(req, NULL);
+	}
+	for (size_t i = 0; i < call->count; i++) {
+		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i], &p) != 0) {
+			json_decref(doc);
+			kv_free(&url_md);
+			state_call_release(&call->base);
+			return state_problem_reply(req, &p);
+		}
+	}
+	json_decref(doc);
+	kv_free(&url_md);
+	state_submit(srv, call, state_save_run, state_save_reply);
+}
+
+/* ---- DELETE /v1.0/state/{store}/{key} ---- */
+
+static void state_delete_run(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	struct outrig_state_delete del;
+
+	state_item_to_delete(&call->items[0], &del);
+	call->rc = call->ops->delete(call->comp->instance, &del, &call->err);
+}
+
+static void state_delete_reply(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+
+	if (call->rc == 0)
+		return http_reply_empty(base->req);
+	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
+			"failed deleting state with key %s: %s", state_key_strip(call->items[0].key),
+			call->err.message);
+}
+
+void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
+{
+	struct component *c = state_store(srv, req, store);
+	struct state_call *call;
+	struct state_item *item;
+	struct state_problem p;
+	struct evkeyvalq q;
+	const char *etag;
+
+	if (c == NULL)
+		return;
+	call = state_call_new(srv, req, c, 1);
+	if (call == NULL)
+		return state_out_of_memory(req, NULL);
+	item = &call->items[0];
+	item->is_delete = true;
+	etag = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Match");
+	if (etag != NULL && *etag != '\0')
+		item->etag = strdup(etag);
+	http_query(req, &q);
+	kv_add_query_metadata(&item->metadata, &q);
+	if (state_key_prepare(&c->key_prefix, key, &item->key, &p) != 0 ||
+	    state_options_parse(evhttp_find_header(&q, "concurrency"), evhttp_find_header(&q, "consistency"),
+				item, &p) != 0) {
+		evhttp_clear_headers(&q);
+		state_call_release(&call->base);
+		return state_problem_reply(req, &p);
+	}
+	evhttp_clear_headers(&q);
+	state_submit(srv, call, state_delete_run, state_delete_reply);
+}
+
+/* ---- POST /v1.0/state/{store}/bulk ---- */
+
+static void state_bulk_run(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+
+	for (size_t i = 0; i < call->count; i++)
+		state_get_one(call, i);
+}
+
+/* Stored bytes go back as JSON when they are JSON, else as a JSON string, as daprd does. */
+static json_t *state_data_json(const struct outrig_bytes *data)
+{
+	json_t *v = json_loadb(data->data, data->len, JSON_DECODE_ANY, NULL);
+
+	return v != NULL ? v : json_stringn(data->data, data->len);
+}
+
+static void state_bulk_reply(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < call->count; i++) {
+		struct outrig_state_value *v = &call->values[i];
+		json_t *item = json_pack("{s:s}", "key", state_key_strip(call->items[i].key));
+		json_t *data;
+
+		if (call->results[i] != 0) {
+			json_object_set_new(item, "error", json_string(call->errors[i].message));
+		} else if (v->found) {
+			data = state_data_json(&v->data);
+			if (data != NULL)
+				json_object_set_new(item, "data", data);
+			if (v->etag.len > 0)
+				json_object_set_new(item, "etag", json_string(v->etag.data));
+		}
+		json_array_append_new(out, item);
+	}
+	http_reply_json(base->req, 200, out);
+}
+
+void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store)
+{
+	struct component *c = state_store(srv, req, store);
+	struct state_call *call;
+	struct kv_list md = { 0 };
+	struct state_problem p;
+	struct evkeyvalq q;
+	char err[256];
+	json_t *doc, *keys;
+
+	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+		return;
+	keys = json_object_get(doc, "keys");
+	if (!json_is_array(keys)) {
+		json_decref(doc);
+		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
+				       "the body must be {\"keys\":[\"k1\",\"k2\"]}");
+	}
+	http_query(req, &q);
+	kv_add_query_metadata(&md, &q);
+	evhttp_clear_headers(&q);
+	if (kv_add_json(&md, json_object_get(doc, "metadata"), false, err, sizeof(err)) != 0) {
+		json_decref(doc);
+		kv_free(&md);
+		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata", "%s", err);
+	}
+	if (json_array_size(keys) == 0) {
+		json_decref(doc);
+		kv_free(&md);
+		return http_reply_json(req, 200, json_array());
+	}
+	call = state_call_new(srv, req, c, json_array_size(keys));
+	if (call == NULL || !state_call_alloc_values(call)) {
+		json_decref(doc);
+		kv_free(&md);
+		return state_out_of_memory(req, call);
+	}
+	for (size_t i = 0; i < call->count; i++) {
+		struct state_item *item = &call->items[i];
+
+		if (state_key_prepare(&c->key_prefix, json_string_value(json_array_get(keys, i)), &item->key, &p) != 0) {
+			json_decref(doc);
+			kv_free(&md);
+			state_call_release(&call->base);
+			return state_problem_reply(req, &p);
+		}
+		for (size_t j = 0; j < md.count; j++)
+			kv_set(&item->metadata, md.items[j].key, md.items[j].value);
+	}
+	json_decref(doc);
+	kv_free(&md);
+	state_submit(srv, call, state_bulk_run, state_bulk_reply);
+}
+
+/* ---- POST /v1.0/state/{store}/transaction ---- */
+
+static void state_transaction_run(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	struct outrig_state_op *ops = calloc(call->count, sizeof(*ops));
+	struct outrig_metadata md = kv_view(&call->metadata);
+
+	if (ops == NULL) {
+		call->rc = outrig_err(&call->err, OUTRIG_ENOMEM, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < call->count; i++) {
+		ops[i].kind = call->items[i].is_delete ? OUTRIG_STATE_DELETE : OUTRIG_STATE_UPSERT;
+		if (call->items[i].is_delete)
+			state_item_to_delete(&call->items[i], &ops[i].u.delete);
+		else
+			state_item_to_set(&call->items[i], &ops[i].u.set);
+	}
+	call->rc = call->ops->transact(call->comp->instance, ops, call->count, &md, &call->err);
+	free(ops);
+}
+
+static void state_transaction_reply(struct http_call *base)
+{
+	struct state_call *call = (struct state_call *)base;
+
+	if (call->rc == 0)
+		return http_reply_empty(base->req);
+	api_error_reply(base->req, API_ERR_STATE_TRANSACTION, 0, NULL,
+			"error while executing state transaction: %s", call->err.message);
+}
+
+/* Parses operations[] into call->items. 0, or -1 with p filled. */
+static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, struct state_call *call,
+				   struct state_problem *p)
+{
+	for (size_t i = 0; i < call->count; i++) {
+		json_t *op = json_array_get(ops, i);
+		const char *kind = json_string_value(json_object_get(op, "operation"));
+		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
+
+		if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
+			p->error = API_ERR_STATE_OPERATION_NOT_SUPPORTED;
+			snprintf(p->field, sizeof(p->field), "operations[%zu].operation", i);
+			snprintf(p->message, sizeof(p->message), "operation type %s not supported; use \"upsert\" or \"delete\"",
+				 kind != NULL ? kind : "(missing)");
+			return -1;
+		}
+		if (state_item_parse(json_object_get(op, "request"), is_delete, url_md,
+				     &call->comp->key_prefix, &call->items[i], p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void api_state_transaction(struct server *srv, struct evhttp_request *req, const char *store)
+{
+	struct component *c = state_store(srv, req, store);
+	struct state_call *call;
+	struct kv_list url_md = { 0 };
+	struct state_problem p;
+	struct evkeyvalq q;
+	char err[256];
+	json_t *doc, *ops;
+	int rc;
+
+	if (c == NULL)
+		return;
+	if (c->plugin->desc.state->transact == NULL)
+		return api_error_reply(req, API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED, 0, NULL,
+				       "state store %s doesn't support transactions", c->name);
+	if ((doc = state_parse_body(req)) == NULL)
+		return;
+	ops = json_object_get(doc, "operations");
+	if (!json_is_array(ops)) {
+		json_decref(doc);
+		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operations",
+				       "the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
+	}
+	if (json_array_size(ops) == 0) {
+		json_decref(doc);
+		return http_reply_empty(req);
+	}
+	call = state_call_new(srv, req, c, json_array_size(ops));
+	if (call == NULL) {
+		json_decref(doc);
+		return state_out_of_memory(req, NULL);
+	}
+	http_query(req, &q);
+	kv_add_query_metadata(&url_md, &q);
+	evhttp_clear_headers(&q);
+	rc = state_transaction_parse(ops, &url_md, call, &p);
+	if (rc == 0 && (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
+		p.error = API_ERR_MALFORMED_REQUEST;
+		snprintf(p.field, sizeof(p.field), "metadata");
+		snprintf(p.message, sizeof(p.message), "%s", err);
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && i < url_md.count; i++)
+		kv_set(&call->metadata, url_md.items[i].key, url_md.items[i].value);
+	json_decref(doc);
+	kv_free(&url_md);
+	if (rc != 0) {
+		state_call_release(&call->base);
+		return state_problem_reply(req, &p);
+	}
+	state_submit(srv, call, state_transaction_run, state_transaction_reply);
+}
+
+/* ---- POST /v1.0-alpha1/state/{store}/query ---- */
+
+void api_state_query(struct server *srv, struct evhttp_request *req, const char *store)
+{
+	struct component *c = state_store(srv, req, store);
+
+	if (c != NULL)
+		api_error_reply(req, API_ERR_STATE_QUERY_NOT_SUPPORTED, 0, NULL,
+				"state store %s doesn't support query", c->name);
+}

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: Apache-2.0
+# outrig, the command-line tool that runs an app with its sidecar (plain libc, no libevent).
+bin_PROGRAMS += core/outrig
+core_outrig_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)
+core_outrig_CFLAGS = $(AM_CFLAGS)
+core_outrig_SOURCES = \
+	core/cli/main.c \
+	core/cli/run.c core/cli/run.h \
+	core/cli/supervise.c core/cli/supervise.h \
+	core/cli/http_probe.c core/cli/http_probe.h

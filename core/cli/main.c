@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* outrig, the command line: runs an app with its outrigd sidecar, like `dapr run`. */
+#include "config.h"
+
+#include "run.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void main_usage(FILE *f)
+{
+	fputs("Usage: outrig COMMAND [flags]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run    start outrigd and an app together (see 'outrig run --help')\n"
+	      "\n"
+	      "Flags:\n"
+	      "  -h, --help       this help\n"
+	      "  -v, --version    print the version\n"
+	      "\n"
+	      "Example:\n"
+	      "  outrig run --app-id myapp --app-port 8080 -- ./myapp\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd == NULL) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		if (argc > 2 && strcmp(argv[2], "run") == 0)
+			run_usage(stdout);
+		else
+			main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0 ||
+	    strcmp(cmd, "version") == 0) {
+		printf("outrig %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return run_main(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		fprintf(stderr, "outrig: unknown flag '%s'; see 'outrig --help'\n", cmd);
+	else
+		fprintf(stderr, "outrig: unknown command '%s'; the command is 'run' (see "
+			"'outrig --help')\n", cmd);
+	return 2;
+}

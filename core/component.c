@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The components this sidecar serves: each a plugin instance made from one resource document. */
+#include "component.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_map.h"
+#include "log.h"
+
+static void component_free(struct component *c)
+{
+	struct component_timer *t;
+
+	while ((t = c->timers) != NULL) {
+		c->timers = t->next;
+		if (t->ev != NULL)
+			event_free(t->ev);
+		free(t);
+	}
+	if (c->instance != NULL)
+		c->plugin->desc.destroy(c->instance);
+	key_prefix_free(&c->key_prefix);
+	free(c->name);
+	free(c->type);
+	free(c->version);
+	free(c);
+}
+
+/* Makes the instance; returns 0, or -1 with the reason in err. */
+static int component_create(struct component *c, const struct config_view *view, const char *app_id,
+			    char *err, size_t errlen)
+{
+	struct outrig_error perr = { "" };
+	const struct outrig_config_value *prefix = outrig_config_find(&view->config, "keyPrefix");
+
+	if (strncmp(c->type, "state.", 6) == 0 &&
+	    key_prefix_init(&c->key_prefix, prefix != NULL ? prefix->text : NULL, app_id, c->name,
+			    err, errlen) != 0)
+		return -1;
+	if (c->plugin->desc.create(&host_table, &c->handle, &view->config, &c->instance, &perr) != 0) {
+		snprintf(err, errlen, "%s", perr.message[0] ? perr.message : "create failed without a reason");
+		c->instance = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static bool components_add(struct components *cs, struct component *c)
+{
+	struct component **grown = realloc(cs->items, (cs->count + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return false;
+	cs->items = grown;
+	cs->items[cs->count++] = c;
+	return true;
+}
+
+/* One resource document: its plugin, its metadata and (with create) its instance. */
+static size_t components_setup_one(struct components *cs, const struct res_component *rc,
+				   const char *app_id, bool create, struct diag *d)
+{
+	char err[1024];
+	struct config_view view;
+	struct component *c;
+	struct plugin *p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
+	size_t errors;
+
+	if (p == NULL) {
+		if (rc->ignore_errors && create) {
+			log_warn("runtime", "%s:%d:%d: component %s skipped (ignoreErrors): %s", rc->file,
+				 rc->type_pos.line, rc->type_pos.column, rc->name, err);
+			return 0;
+		}
+		diag_error(d, "%s:%d:%d: spec.type: %s", rc->file, rc->type_pos.line, rc->type_pos.column, err);
+		return 1;
+	}
+	errors = config_view_build(rc, p->desc.fields, app_id, &view, d);
+	if (errors != 0 || !create) {
+		config_view_free(&view);
+		return errors;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->name = strdup(rc->name)) == NULL || (c->type = strdup(rc->type)) == NULL ||
+	    (c->version = strdup(rc->version)) == NULL) {
+		diag_error(d, "%s: out of memory", rc->file);
+		goto fail;
+	}
+	c->plugin = p;
+	c->handle.name = c->name;
+	c->handle.component = c;
+	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
+		if (rc->ignore_errors) {
+			log_warn("runtime", "component %s (%s) skipped (ignoreErrors): %s", rc->name, rc->type, err);
+			goto fail_quiet;
+		}
+		diag_error(d, "%s:%d:%d: component %s (%s): %s", rc->file, rc->pos.line, rc->pos.column,
+			   rc->name, rc->type, err);
+		goto fail;
+	}
+	if (!components_add(cs, c)) {
+		diag_error(d, "%s: out of memory", rc->file);
+		goto fail;
+	}
+	log_info("runtime", "component loaded: %s (%s/%s)", c->name, c->type, c->version);
+	config_view_free(&view);
+	return 0;
+fail:
+	errors = 1;
+	goto out;
+fail_quiet:
+	errors = 0;
+out:
+	if (c != NULL)
+		component_free(c);
+	config_view_free(&view);
+	return errors;
+}
+
+size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
+			const char *app_id, bool create, struct diag *d)
+{
+	size_t errors = 0;
+
+	memset(cs, 0, sizeof(*cs));
+	if (loader_init(&cs->loader, plugin_dir) != 0) {
+		diag_error(d, "out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < rs->count; i++)
+		errors += components_setup_one(cs, &rs->components[i], app_id, create, d);
+	return errors;
+}
+
+struct component *components_find(const struct components *cs, const char *name)
+{
+	for (size_t i = 0; i < cs->count; i++)
+		if (strcmp(cs->items[i]->name, name) == 0)
+			return cs->items[i];
+	return NULL;
+}
+
+size_t components_count_kind(const struct components *cs, const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cs->count; i++)
+		if (strncmp(cs->items[i]->type, prefix, strlen(prefix)) == 0)
+			n++;
+	return n;
+}
+
+struct lane *component_lane(struct component *c)
+{
+	return (c->plugin->desc.flags & OUTRIG_PLUGIN_SERIAL) ? &c->lane : NULL;
+}
+
+int component_add_timer(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *))
+{
+	struct component_timer *t;
+
+	if (self == NULL || self->component == NULL || interval_ms <= 0 || fn == NULL)
+		return OUTRIG_EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return OUTRIG_ENOMEM;
+	t->interval_ms = interval_ms;
+	t->fn = fn;
+	t->owner = self->component;
+	t->next = self->component->timers;
+	self->component->timers = t;
+	return 0;
+}
+
+static struct component_timer *timer_of(struct work *w)
+{
+	return (struct component_timer *)((char *)w - offsetof(struct component_timer, work));
+}
+
+static void timer_run(struct work *w)
+{
+	struct component_timer *t = timer_of(w);
+
+	t->fn(t->owner->instance);
+}
+
+static void timer_done(struct work *w)
+{
+	timer_of(w)->running = false;
+}
+
+static void timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct component_timer *t = arg;
+
+	/* A sweep still running when the next is due is not queued twice. */
+	if (t->running)
+		return;
+	t->running = true;
+	workers_submit(t->workers, &t->work);
+}
+
+int components_start(struct components *cs, struct event_base *base, struct workers *ws)
+{
+	cs->workers = ws;
+	for (size_t i = 0; i < cs->count; i++) {
+		for (struct component_timer *t = cs->items[i]->timers; t != NULL; t = t->next) {
+			struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };
+
+			t->workers = ws;
+			t->work.run = timer_run;
+			t->work.done = timer_done;
+			t->work.lane = component_lane(t->owner);
+			t->ev = event_new(base, -1, EV_PERSIST, timer_fire, t);
+			if (t->ev == NULL || event_add(t->ev, &tv) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void components_destroy(struct components *cs)
+{
+	/* Instances go in reverse order of creation, then the plugins that made them. */
+	while (cs->count > 0)
+		component_free(cs->items[--cs->count]);
+	free(cs->items);
+	cs->items = NULL;
+	loader_close(&cs->loader);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The components this sidecar serves: each a plugin instance made from one resource document. */
+#ifndef OUTRIG_CORE_COMPONENT_H
+#define OUTRIG_CORE_COMPONENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "host.h"
+#include "loader.h"
+#include "resources.h"
+#include "state_keys.h"
+#include "workers.h"
+
+struct event_base;
+
+/* Housekeeping a plugin asked for with host->every(). */
+struct component_timer {
+	int64_t interval_ms;
+	void (*fn)(void *instance);
+	struct component *owner;
+	struct event *ev;
+	struct work work;
+	struct workers *workers;
+	bool running;
+	struct component_timer *next;
+};
+
+struct component {
+	char *name;
+	char *type;
+	char *version;
+	struct plugin *plugin;
+	void *instance;
+	struct outrig_handle handle;
+	struct lane lane;
+	struct key_prefix key_prefix;       /* state stores only */
+	struct component_timer *timers;
+};
+
+struct components {
+	struct loader loader;
+	struct component **items;
+	size_t count;
+	struct workers *workers;            /* set by components_start */
+};
+
+/*
+ * Checks each component of rs against its plugin (file found, ABI, type, version,
+ * metadata) and, when create is true, makes its instance. Every problem goes into d;
+ * a component whose plugin fails and which has ignoreErrors is logged and skipped.
+ * Returns the number of errors added.
+ */
+size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
+			const char *app_id, bool create, struct diag *d);
+
+struct component *components_find(const struct components *cs, const char *name);
+
+/* How many components have a type starting with prefix ("state."). */
+size_t components_count_kind(const struct components *cs, const char *prefix);
+
+/* The lane work for c must use (NULL when its plugin takes concurrent calls). */
+struct lane *component_lane(struct component *c);
+
+/* Starts the plugins' housekeeping timers on base, running them through ws. */
+int components_start(struct components *cs, struct event_base *base, struct workers *ws);
+
+/* Stops timers, destroys instances, finalises and closes plugins. */
+void components_destroy(struct components *cs);
+
+/* Registers a timer for the component behind self (host->every). */
+int component_add_timer(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *));
+
+#endif /* OUTRIG_CORE_COMPONENT_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The components outrigd serves when given no --resources-path: a persistent SQLite state store. */
+#include "embedded.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* mkdir -p: the data folder may be several levels below an existing one. */
+static int embedded_mkdirs(const char *path)
+{
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	for (char *p = copy + 1; rc == 0 && *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	if (rc == 0 && mkdir(copy, 0700) != 0 && errno != EEXIST)
+		rc = -1;
+	free(copy);
+	return rc;
+}
+
+static char *embedded_data_dir(const char *data_dir)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (data_dir != NULL)
+		return strdup(data_dir);
+	if (xdg != NULL && xdg[0] == '/')
+		return asprintf(&dir, "%s/outrig", xdg) < 0 ? NULL : dir;
+	return asprintf(&dir, "%s/.local/share/outrig", home != NULL ? home : ".") < 0 ? NULL : dir;
+}
+
+size_t embedded_components(const char *data_dir, struct res_set *out, struct diag *d)
+{
+	char *dir = embedded_data_dir(data_dir);
+	struct res_component *grown, *c;
+	char *db = NULL;
+
+	if (dir == NULL || asprintf(&db, "%s/state.db", dir) < 0) {
+		free(dir);
+		diag_error(d, "embedded state store: out of memory");
+		return 1;
+	}
+	if (embedded_mkdirs(dir) != 0) {
+		diag_error(d, "embedded state store: cannot create folder %s: %s; set XDG_DATA_HOME or --data-dir to a writable folder",
+			   dir, strerror(errno));
+		free(dir);
+		free(db);
+		return 1;
+	}
+	free(dir);
+	grown = realloc(out->components, (out->count + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(db);
+		diag_error(d, "embedded state store: out of memory");
+		return 1;
+	}
+	out->components = grown;
+	c = &out->components[out->count++];
+	memset(c, 0, sizeof(*c));
+	c->file = strdup("(embedded default)");
+	c->name = strdup("statestore");
+	c->type = strdup("state.sqlite");
+	c->version = strdup("v1");
+	c->init_timeout_ms = 5000;
+	c->metadata = calloc(1, sizeof(*c->metadata));
+	if (c->metadata != NULL) {
+		c->metadata_count = 1;
+		c->metadata[0].name = strdup("connectionString");
+		c->metadata[0].value = db;
+	} else {
+		free(db);
+	}
+	c->pos.file = c->name_pos.file = c->type_pos.file = c->version_pos.file = c->file;
+	c->pos.line = c->type_pos.line = 1;
+	c->pos.column = c->type_pos.column = 1;
+	return 0;
+}

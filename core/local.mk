@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: Apache-2.0
+# outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
+CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
+	-DOUTRIG_PLUGINDIR='"$(plugindir)"'
+CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(LIBS)
+
+noinst_LIBRARIES = core/liboutrigcore.a
+core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
+core_liboutrigcore_a_CFLAGS = $(CORE_CFLAGS)
+core_liboutrigcore_a_SOURCES = \
+	core/api.h \
+	core/api_meta.c \
+	core/api_state.c \
+	core/component.c core/component.h \
+	core/config_map.c core/config_map.h \
+	core/diag.c core/diag.h \
+	core/duration.c core/duration.h \
+	core/embedded.c core/embedded.h \
+	core/host.c core/host.h \
+	core/http_call.c core/http_call.h \
+	core/http_errors.c core/http_errors.h \
+	core/kv.c core/kv.h \
+	core/loader.c core/loader.h \
+	core/log.c core/log.h \
+	core/options.c core/options.h \
+	core/resources.c core/resources.h \
+	core/resources_yaml.c core/resources_yaml.h \
+	core/server.c core/server.h \
+	core/state_keys.c core/state_keys.h \
+	core/state_request.c core/state_request.h \
+	core/workers.c core/workers.h
+
+bin_PROGRAMS += core/outrigd
+core_outrigd_CPPFLAGS = $(CORE_CPPFLAGS)
+core_outrigd_CFLAGS = $(CORE_CFLAGS)
+core_outrigd_SOURCES = core/main.c
+nodist_core_outrigd_SOURCES = core/build_info.h
+core_outrigd_LDADD = core/liboutrigcore.a $(CORE_LIBS)
+
+# The commit outrigd --version prints: git's, or the one a release tarball recorded.
+BUILT_SOURCES = core/build_info.h
+CLEANFILES += core/build_info.h
+core/build_info.h: FORCE
+	@$(MKDIR_P) core; \
+	commit=`git -C $(top_srcdir) rev-parse --short HEAD 2>/dev/null || cat $(top_srcdir)/.tarball-commit 2>/dev/null || echo unknown`; \
+	echo "#define OUTRIG_COMMIT \"$$commit\"" > $@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(core_outrigd_OBJECTS): core/build_info.h
+FORCE:
+.PHONY: FORCE
+
+dist-hook:
+	git -C $(top_srcdir) rev-parse --short HEAD > $(distdir)/.tarball-commit 2>/dev/null || echo unknown > $(distdir)/.tarball-commit
+
+include core/cli/local.mk

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* outrigd: load resources and plugins, then serve Dapr's HTTP API until told to stop. */
+#include "config.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <outrig/plugin.h>
+
+#include "build_info.h"
+#include "component.h"
+#include "config_map.h"
+#include "diag.h"
+#include "embedded.h"
+#include "http_errors.h"
+#include "log.h"
+#include "options.h"
+#include "resources.h"
+#include "server.h"
+
+static void main_print_version(void)
+{
+	printf("outrigd %s (commit %s) plugin ABI %d.%d\n", PACKAGE_VERSION, OUTRIG_COMMIT,
+	       OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR);
+}
+
+static int main_describe_plugin(const struct options *opts)
+{
+	struct loader ld;
+	struct plugin *p;
+	char err[1024];
+	int rc = 1;
+
+	if (loader_init(&ld, opts->plugin_dir) != 0)
+		return 1;
+	p = loader_get(&ld, opts->describe_plugin, NULL, false, err, sizeof(err));
+	if (p == NULL) {
+		fprintf(stderr, "outrigd: %s\n", err);
+	} else {
+		printf("%s %s: %s\nfile: %s\nversions:", p->desc.type,
+		       p->desc.plugin_version != NULL ? p->desc.plugin_version : "",
+		       p->desc.description != NULL ? p->desc.description : "", p->path);
+		for (const char *const *v = p->desc.versions; v != NULL && *v != NULL; v++)
+			printf(" %s", *v);
+		printf("\nmetadata:\n");
+		config_fields_print(p->desc.fields);
+		rc = 0;
+	}
+	loader_close(&ld);
+	return rc;
+}
+
+static void main_print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		fprintf(stderr, "%s\n", d->lines[i]);
+}
+
+/* Loads the resource folders, or the embedded defaults when none is given. */
+static size_t main_load_resources(const struct options *opts, struct res_set *rs, struct diag *d)
+{
+	if (opts->resources_count == 0)
+		return embedded_components(opts->data_dir, rs, d);
+	return resources_load(opts->resources_paths, opts->resources_count, opts->app_id, rs, d);
+}
+
+static int main_check(const struct options *opts)
+{
+	struct res_set rs = { 0 };
+	struct diag d = { 0 };
+	struct components cs;
+	size_t errors = main_load_resources(opts, &rs, &d);
+
+	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
+	main_print_diag(&d);
+	if (errors == 0)
+		printf("outrigd --check: %zu component%s OK, %zu warning%s\n", rs.count, rs.count == 1 ? "" : "s",
+		       d.warnings, d.warnings == 1 ? "" : "s");
+	else
+		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s",
+			d.warnings, d.warnings == 1 ? "" : "s");
+	components_destroy(&cs);
+	resources_free(&rs);
+	diag_clear(&d);
+	return errors == 0 ? 0 : 1;
+}
+
+static void main_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server_begin_stop(arg, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+}
+
+static int main_serve(const struct options *opts)
+{
+	struct res_set rs = { 0 };
+	struct diag d = { 0 };
+	struct components cs;
+	struct server srv = { 0 };
+	struct event *sigint = NULL, *sigterm = NULL;
+	size_t errors;
+	int rc = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	srv.opts = opts;
+	srv.components = &cs;
+	srv.api_token = getenv("DAPR_API_TOKEN");
+	srv.extended = json_object();
+	srv.base = event_base_new();
+	errors = main_load_resources(opts, &rs, &d);
+	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, true, &d);
+	resources_free(&rs);
+	for (size_t i = 0; i < d.count; i++)
+		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
+			  "runtime", "%s", d.lines[i]);
+	if (errors != 0) {
+		log_error("runtime", "not starting: %zu error%s in resources or plugins (run outrigd --check to list them)",
+			  errors, errors == 1 ? "" : "s");
+		goto out;
+	}
+	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
+	if (srv.workers == NULL || components_start(&cs, srv.base, srv.workers) != 0 ||
+	    server_listen(&srv) != 0)
+		goto out;
+	sigint = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
+	sigterm = evsignal_new(srv.base, SIGTERM, main_on_signal, &srv);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	srv.ready = true;
+	log_info("runtime", "outrigd %s ready: app id \"%s\", %zu component%s", PACKAGE_VERSION,
+		 opts->app_id, cs.count, cs.count == 1 ? "" : "s");
+	event_base_dispatch(srv.base);
+	rc = 0;
+	log_info("runtime", "stopped");
+out:
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	server_close(&srv);
+	/* Workers first: no plugin call may run while instances are destroyed. */
+	workers_stop(srv.workers);
+	components_destroy(&cs);
+	if (srv.base != NULL)
+		event_base_free(srv.base);
+	json_decref(srv.extended);
+	diag_clear(&d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	char err[512];
+	int rc;
+
+	if (options_parse(argc, argv, &opts, err, sizeof(err)) != 0) {
+		fprintf(stderr, "outrigd: %s\n", err);
+		options_free(&opts);
+		return 2;
+	}
+	log_setup(opts.log_level, opts.log_as_json, opts.app_id);
+	api_errors_set_app_id(opts.app_id);
+	if (opts.show_help) {
+		options_usage();
+		rc = 0;
+	} else if (opts.show_version) {
+		main_print_version();
+		rc = 0;
+	} else if (opts.describe_plugin != NULL) {
+		rc = main_describe_plugin(&opts);
+	} else if (opts.check_only) {
+		rc = main_check(&opts);
+	} else {
+		rc = main_serve(&opts);
+	}
+	options_free(&opts);
+	return rc;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* outrigd's command line: daprd's flags and defaults, plus outrig's own. */
+#ifndef OUTRIG_CORE_OPTIONS_H
+#define OUTRIG_CORE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <outrig/log.h>
+
+struct options {
+	const char *app_id;            /* --app-id, "" by default */
+	int app_port;                  /* --app-port, 0 = none */
+	int http_port;                 /* --dapr-http-port, 3500 */
+	const char *listen_addresses;  /* --dapr-listen-addresses CSV, "127.0.0.1" */
+	const char **resources_paths;  /* --resources-path / --components-path, repeatable or CSV */
+	size_t resources_count;
+	const char *plugin_dir;        /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
+	const char *data_dir;          /* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
+	enum outrig_log_level log_level;
+	bool log_as_json;
+	int64_t max_body_bytes;        /* --max-body-size 4Mi / --dapr-http-max-request-size 4 (MB) */
+	int worker_threads;            /* --worker-threads, 4 */
+	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
+	bool check_only;               /* --check */
+	const char *describe_plugin;   /* --describe-plugin TYPE */
+	bool show_version;             /* --version */
+	bool show_help;                /* --help */
+};
+
+/*
+ * Parses argv into opts (daprd's `--flag value` and `--flag=value` forms). On a bad
+ * flag writes a message naming it into err and returns -1; opts then holds defaults
+ * for what was not reached. Strings point into argv or static storage, except
+ * resources_paths, which options_free releases.
+ */
+int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen);
+
+void options_free(struct options *opts);
+
+/* The --help text. */
+void options_usage(void);
+
+#endif /* OUTRIG_CORE_OPTIONS_H */

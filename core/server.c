@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP listener, the router from Dapr's paths to handlers, and the graceful stop. */
+#include "config.h"
+
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "http_errors.h"
+#include "log.h"
+
+#define SERVER_MAX_SEGMENTS 8
+
+/* Building blocks of Dapr's API that later outrig versions will serve. */
+static const char *const server_unimplemented[] = {
+	"publish", "invoke", "bindings", "secrets", "actors", "configuration", "lock", "unlock",
+	"workflows", "jobs", "crypto", "subtlecrypto", "conversation", NULL,
+};
+
+/*
+ * Nagle's algorithm holds back small replies for ~40 ms waiting for an ACK that the
+ * client delays; evhttp does not turn it off, so every accepted socket needs it.
+ */
+static void server_set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static bool server_method_is(struct evhttp_request *req, int methods)
+{
+	return (evhttp_request_get_command(req) & methods) != 0;
+}
+
+/* Splits the raw path into at most max segments; the last keeps the rest of the path. */
+static size_t server_split(char *path, char **segs, size_t max)
+{
+	size_t n = 0;
+	char *p = path;
+
+	while (*p == '/')
+		p++;
+	while (*p != '\0' && n < max) {
+		char *slash;
+
+		segs[n++] = p;
+		if (n == max)
+			break;
+		slash = strchr(p, '/');
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+		p = slash + 1;
+	}
+	return n;
+}
+
+static bool server_token_ok(struct server *srv, struct evhttp_request *req, const char *block)
+{
+	const char *given;
+
+	if (srv->api_token == NULL || strcmp(block, "healthz") == 0)
+		return true;
+	given = evhttp_find_header(evhttp_request_get_input_headers(req), "dapr-api-token");
+	return given != NULL && strcmp(given, srv->api_token) == 0;
+}
+
+static void server_route_state(struct server *srv, struct evhttp_request *req, char **segs, size_t n,
+			       bool alpha)
+{
+	char *store = segs[2];
+
+	if (alpha) {
+		if (n == 4 && strcmp(segs[3], "query") == 0 && server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
+			api_state_query(srv, req, store);
+		else
+			api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no such state API route");
+		return;
+	}
+	if (n == 3) {
+		if (server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
+			api_state_save(srv, req, store);
+		else
+			api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL, "use POST or PUT to save state");
+		return;
+	}
+	if (server_method_is(req, EVHTTP_REQ_GET)) {
+		api_state_get(srv, req, store, segs[3]);
+	} else if (server_method_is(req, EVHTTP_REQ_DELETE)) {
+		api_state_delete(srv, req, store, segs[3]);
+	} else if (server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT) && strcmp(segs[3], "bulk") == 0) {
+		api_state_bulk_get(srv, req, store);
+	} else if (server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT) &&
+		   strcmp(segs[3], "transaction") == 0) {
+		api_state_transaction(srv, req, store);
+	} else {
+		api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL,
+				"state keys take GET or DELETE; bulk and transaction take POST or PUT");
+	}
+}
+
+static void server_route(struct server *srv, struct evhttp_request *req, char **segs, size_t n)
+{
+	const char *version = segs[0];
+	const char *block = n > 1 ? segs[1] : "";
+	bool stable = strcmp(version, "v1.0") == 0;
+	bool alpha = strcmp(version, "v1.0-alpha1") == 0;
+
+	if (!stable && !alpha && strncmp(version, "v1.0-", 5) != 0) {
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for this path; Dapr's API lives under /v1.0/");
+		return;
+	}
+	if (!server_token_ok(srv, req, block)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
+		evhttp_send_reply(req, 401, "Unauthorized", NULL);
+		return;
+	}
+	if (strcmp(block, "state") == 0 && n >= 3 && (stable || alpha)) {
+		server_route_state(srv, req, segs, n, alpha);
+	} else if (strcmp(block, "healthz") == 0 && server_method_is(req, EVHTTP_REQ_GET)) {
+		api_healthz(srv, req, n > 2 && strcmp(segs[2], "outbound") == 0);
+	} else if (strcmp(block, "metadata") == 0 && n == 2 && server_method_is(req, EVHTTP_REQ_GET)) {
+		api_metadata_get(srv, req);
+	} else if (strcmp(block, "metadata") == 0 && n == 3 && server_method_is(req, EVHTTP_REQ_PUT)) {
+		api_metadata_put(srv, req, segs[2]);
+	} else if (strcmp(block, "shutdown") == 0 && server_method_is(req, EVHTTP_REQ_POST)) {
+		api_shutdown(srv, req);
+	} else {
+		for (int i = 0; server_unimplemented[i] != NULL; i++) {
+			if (strcmp(block, server_unimplemented[i]) == 0) {
+				api_error_reply(req, API_ERR_API_UNIMPLEMENTED, 0, NULL,
+						"the %s API is not implemented by outrig %s yet", block, PACKAGE_VERSION);
+				return;
+			}
+		}
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for %s /%s/%s", "this request", version, block);
+	}
+}
+
+/* Decodes every segment in place the way daprd does (url.QueryUnescape: '+' is a space). */
+static bool server_decode(char **segs, size_t n, char **decoded)
+{
+	for (size_t i = 0; i < n; i++) {
+		decoded[i] = evhttp_uridecode(segs[i], 1, NULL);
+		if (decoded[i] == NULL)
+			return false;
+		segs[i] = decoded[i];
+	}
+	return true;
+}
+
+static void server_handle(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	char *segs[SERVER_MAX_SEGMENTS];
+	char *decoded[SERVER_MAX_SEGMENTS] = { NULL };
+	char *path;
+	size_t n;
+
+	server_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(evhttp_request_get_connection(req))));
+	if (srv->stopping) {
+		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
+		return;
+	}
+	path = strdup(raw != NULL ? raw : "/");
+	if (path == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	/* State keys may contain '/': the key is the rest of the path after the store. */
+	n = server_split(path, segs, 4);
+	if (n == 0) {
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for /; Dapr's API lives under /v1.0/");
+	} else if (!server_decode(segs, n, decoded)) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+	} else {
+		server_route(srv, req, segs, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(decoded[i]);
+	free(path);
+}
+
+static int server_bind(struct server *srv, const char *addr)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char spec[300];
+	evutil_socket_t fd;
+	int one = 1;
+
+	snprintf(spec, sizeof(spec), strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d", addr, srv->opts->http_port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+		log_error("runtime", "--dapr-listen-addresses: \"%s\" is not an IP address; give addresses such as 127.0.0.1 or ::1", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux. */
+	server_set_nodelay(fd);
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 || listen(fd, 1024) != 0)
+		goto fail;
+	if (evhttp_accept_socket(srv->http, fd) != 0)
+		goto fail;
+	log_info("runtime", "HTTP API listening on %s", spec);
+	return 0;
+fail:
+	log_error("runtime", "cannot listen on %s: %s; is another process (a daprd or outrigd?) using the port? pick another with --dapr-http-port", spec, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int server_listen(struct server *srv)
+{
+	char *addrs = strdup(srv->opts->listen_addresses);
+	int rc = 0;
+
+	srv->http = evhttp_new(srv->base);
+	if (srv->http == NULL || addrs == NULL) {
+		free(addrs);
+		return -1;
+	}
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+				   EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	evhttp_set_max_body_size(srv->http, srv->opts->max_body_bytes);
+	evhttp_set_max_headers_size(srv->http, 64 * 1024);
+	evhttp_set_timeout(srv->http, 120);
+	evhttp_set_default_content_type(srv->http, "application/json");
+	evhttp_set_gencb(srv->http, server_handle, srv);
+	for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a != NULL && rc == 0;
+	     a = strtok_r(NULL, ",", &save))
+		rc = server_bind(srv, a);
+	free(addrs);
+	return rc;
+}
+
+static int64_t server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void server_stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (workers_pending(srv->workers) == 0 || server_now_ms() >= srv->stop_deadline_ms) {
+		if (workers_pending(srv->workers) != 0)
+			log_warn("runtime", "stopping with %u operations still running after %d s",
+				 workers_pending(srv->workers), srv->opts->graceful_shutdown_seconds);
+		event_base_loopexit(srv->base, NULL);
+	}
+}
+
+void server_begin_stop(struct server *srv, const char *why)
+{
+	struct timeval tick = { 0, 20 * 1000 };
+
+	if (srv->stopping)
+		return;
+	log_info("runtime", "stopping: %s", why);
+	srv->stopping = true;
+	srv->stop_deadline_ms = server_now_ms() + (int64_t)srv->opts->graceful_shutdown_seconds * 1000;
+	srv->stop_timer = event_new(srv->base, -1, EV_PERSIST, server_stop_poll, srv);
+	if (srv->stop_timer == NULL || event_add(srv->stop_timer, &tick) != 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+void server_close(struct server *srv)
+{
+	if (srv->stop_timer != NULL)
+		event_free(srv->stop_timer);
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	json_decref(srv->extended);
+	srv->stop_timer = NULL;
+	srv->http = NULL;
+	srv->extended = NULL;
+}

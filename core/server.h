@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sidecar's running state, shared by the HTTP API handlers. */
+#ifndef OUTRIG_CORE_SERVER_H
+#define OUTRIG_CORE_SERVER_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "component.h"
+#include "options.h"
+#include "workers.h"
+
+struct event_base;
+struct evhttp;
+struct event;
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	const struct options *opts;
+	struct components *components;
+	struct workers *workers;
+	json_t *extended;            /* PUT /v1.0/metadata/{key} values */
+	const char *api_token;       /* DAPR_API_TOKEN, or NULL */
+	bool ready;                  /* components up and listening */
+	bool stopping;
+	struct event *stop_timer;    /* polls for in-flight work during a graceful stop */
+	int64_t stop_deadline_ms;
+};
+
+/*
+ * Binds the HTTP API on every --dapr-listen-addresses address at --dapr-http-port.
+ * Returns 0, or -1 after logging which address failed and why.
+ */
+int server_listen(struct server *srv);
+
+/*
+ * Begins a graceful stop: no new requests, then the loop exits once in-flight work is
+ * done or --dapr-graceful-shutdown-seconds have passed. Thread: the loop.
+ */
+void server_begin_stop(struct server *srv, const char *why);
+
+/* Frees what server_listen made. */
+void server_close(struct server *srv);
+
+#endif /* OUTRIG_CORE_SERVER_H */

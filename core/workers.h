@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Worker threads that run plugin calls off the event loop, and hand results back to it. */
+#ifndef OUTRIG_CORE_WORKERS_H
+#define OUTRIG_CORE_WORKERS_H
+
+#include <stdbool.h>
+
+struct event_base;
+
+/*
+ * Work that runs in two halves: run() on a worker thread (it may block), then done()
+ * on the event-loop thread (it may touch libevent and reply to clients).
+ */
+struct work {
+	void (*run)(struct work *w);
+	void (*done)(struct work *w);
+	struct lane *lane;     /* NULL, or the lane that serialises this work */
+	struct work *next;     /* the queue's own link */
+};
+
+/*
+ * A lane runs its work one item at a time, in order, for instances that cannot take
+ * concurrent calls (OUTRIG_PLUGIN_SERIAL). Zero-initialise it.
+ */
+struct lane {
+	bool busy;
+	struct work *head, *tail;
+};
+
+struct workers;
+
+/* Starts n threads; results come back on base's loop. NULL on failure. Call after evthread_use_pthreads(). */
+struct workers *workers_start(struct event_base *base, int n);
+
+/* Queues w. Thread: the event-loop thread. */
+void workers_submit(struct workers *ws, struct work *w);
+
+/* Work submitted and not yet done (replied). Thread: the event-loop thread. */
+unsigned workers_pending(const struct workers *ws);
+
+/* Finishes queued work, joins the threads and frees ws. done() is not called for work still queued. */
+void workers_stop(struct workers *ws);
+
+#endif /* OUTRIG_CORE_WORKERS_H */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the core offers plugins: the host table passed to init() and create(). */
+#ifndef OUTRIG_HOST_H
+#define OUTRIG_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <outrig/log.h>
+#include <outrig/status.h>
+
+/*
+ * Names the caller to the host: the plugin (in init) or one component (in create and
+ * after). It is the core's; plugins only hand it back. It lets logs say which
+ * component spoke, and lets timers run on the right component's lane.
+ */
+struct outrig_handle;
+
+/* A byte buffer the core owns and frees; plugins fill it with host->bytes_set(). */
+struct outrig_bytes {
+	void *data;
+	size_t len;
+};
+
+/*
+ * The core's services. Entries are only ever appended: test
+ * `offsetof(struct outrig_host, entry) < host->struct_size` before using one added
+ * after ABI 1.0.
+ */
+struct outrig_host {
+	uint32_t struct_size;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	const char *runtime_version;
+
+	/*
+	 * Writes one log line tagged with who (plugin or component name) at level.
+	 * Lines below --log-level are dropped cheaply.
+	 * Ownership: fmt and arguments are the caller's. Thread: any.
+	 */
+	void (*log)(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+		__attribute__((format(printf, 3, 4)))
+#endif
+		;
+
+	/*
+	 * Copies len bytes of src into dst, replacing what dst held. Returns 0 or OUTRIG_ENOMEM.
+	 * Ownership: dst and its storage are the core's; src stays the caller's.
+	 * Thread: any (the thread of the call that handed dst over).
+	 */
+	int (*bytes_set)(struct outrig_bytes *dst, const void *src, size_t len);
+
+	/* Wall-clock time in milliseconds since the Unix epoch. Thread: any. */
+	int64_t (*now_unix_ms)(void);
+
+	/* Monotonic time in milliseconds, for intervals. Thread: any. */
+	int64_t (*now_mono_ms)(void);
+
+	/*
+	 * Calls fn(instance) every interval_ms on a worker thread, on the component's own
+	 * lane (never at the same time as another call of that instance when the plugin is
+	 * OUTRIG_PLUGIN_SERIAL), from when create() returns until the component is
+	 * destroyed; the core stops it before destroy(). Use it for housekeeping such as deleting expired rows.
+	 * Returns 0 or OUTRIG_EINVAL.
+	 * Ownership: self is the handle given to create(). Thread: call from create() only.
+	 */
+	int (*every)(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance));
+};
+
+#endif /* OUTRIG_HOST_H */

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# Integration and conformance tests: they start the real outrigd and talk to it over HTTP.
+
+# The harness the HTTP-level tests share: HTTP client, daemon launcher, response assertions.
+noinst_LIBRARIES += tests/lib/libtesthelp.a
+tests_lib_libtesthelp_a_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_lib_libtesthelp_a_CFLAGS = $(TEST_CFLAGS)
+tests_lib_libtesthelp_a_SOURCES = \
+	tests/lib/http_client.c tests/lib/http_client.h \
+	tests/lib/daemon.c tests/lib/daemon.h \
+	tests/lib/exchange.c tests/lib/exchange.h
+
+check_PROGRAMS += tests/check_api_state tests/check_state_conformance
+TESTS += tests/check_api_state tests/check_state_conformance
+
+tests_check_api_state_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_api_state_CFLAGS = $(TEST_CFLAGS)
+tests_check_api_state_SOURCES = tests/check_api_state.c
+tests_check_api_state_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+
+tests_check_state_conformance_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_state_conformance_CFLAGS = $(TEST_CFLAGS)
+tests_check_state_conformance_SOURCES = tests/check_state_conformance.c
+tests_check_state_conformance_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+

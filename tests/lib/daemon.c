@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runs the real outrigd as a child process in a scratch directory, for integration tests. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "daemon.h"
+#include "http_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#define MAX_LIVE 16
+
+/*
+ * Daemons started by this process. check's fork mode exits the test process on the first
+ * failed assertion without running the teardown, so an exit handler must reap what is left.
+ * The owner pid matters: forked test processes inherit this table from the runner and must
+ * not kill the runner's daemons when they exit.
+ */
+static struct {
+	struct daemon *d;
+	pid_t owner;
+} live[MAX_LIVE];
+static bool exit_hook;
+
+static void reap_all(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (live[i].d != NULL && live[i].owner == getpid())
+			daemon_cleanup(live[i].d);
+}
+
+static void track(struct daemon *d, bool on)
+{
+	int i;
+
+	for (i = 0; i < MAX_LIVE; i++)
+		if (live[i].d == d && live[i].owner == getpid())
+			break;
+	if (on && i == MAX_LIVE)
+		for (i = 0; i < MAX_LIVE && live[i].d != NULL && live[i].owner == getpid(); i++)
+			;
+	if (i == MAX_LIVE)
+		return;
+	live[i].d = on ? d : NULL;
+	live[i].owner = getpid();
+	if (on && !exit_hook)
+		exit_hook = atexit(reap_all) == 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int daemon_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int port = -1;
+
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+int daemon_init(struct daemon *d, const char *app_id)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	memset(d, 0, sizeof(*d));
+	d->use_resources = true;
+	snprintf(d->app_id, sizeof(d->app_id), "%s", app_id);
+	if (snprintf(d->dir, sizeof(d->dir), "%s/outrig-test-XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
+	    (int)sizeof(d->dir))
+		return -ENAMETOOLONG;
+	if (mkdtemp(d->dir) == NULL)
+		return -errno;
+	snprintf(d->resources, sizeof(d->resources), "%s/resources", d->dir);
+	snprintf(d->data, sizeof(d->data), "%s/data", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/outrigd.log", d->dir);
+	if (mkdir(d->resources, 0700) < 0 || mkdir(d->data, 0700) < 0)
+		return -errno;
+	track(d, true);
+	return 0;
+}
+
+int daemon_write_resource(struct daemon *d, const char *file, const char *content)
+{
+	char path[DAEMON_PATH_MAX * 2];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", d->resources, file);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	fputs(content, f);
+	rc = fclose(f) == 0 ? 0 : -errno;
+	return rc;
+}
+
+int daemon_write_component(struct daemon *d, const char *name, const char *type,
+			   const char *metadata_lines)
+{
+	char file[256];
+	char *yaml = NULL;
+	int rc;
+
+	if (asprintf(&yaml, "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
+		     "  name: %s\nspec:\n  type: %s\n  version: v1\n  metadata:%s%s", name, type,
+		     metadata_lines && *metadata_lines ? "\n" : " []\n",
+		     metadata_lines ? metadata_lines : "") < 0)
+		return -ENOMEM;
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	rc = daemon_write_resource(d, file, yaml);
+	free(yaml);
+	return rc;
+}
+
+int daemon_add_component(struct daemon *d, const char *name, const char *type, ...)
+{
+	char *lines = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&lines, &size);
+	const char *key;
+	va_list ap;
+	int rc;
+
+	if (f == NULL)
+		return -ENOMEM;
+	va_start(ap, type);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+
+		fprintf(f, "  - name: %s\n    value: \"", key);
+		for (; *v != '\0'; v++)
+			fprintf(f, *v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+		fputs("\"\n", f);
+	}
+	va_end(ap);
+	fclose(f);
+	rc = daemon_write_component(d, name, type, lines);
+	free(lines);
+	return rc;
+}
+
+static const char *outrigd_path(char *buf, size_t size)
+{
+	const char *p = getenv("OUTRIGD");
+	const char *b = getenv("OUTRIG_BUILDDIR");
+
+	if (p != NULL && *p != '\0')
+		return p;
+	snprintf(buf, size, "%s/core/outrigd", b ? b : ".");
+	return buf;
+}
+
+/* In the child: never returns. */
+static void exec_daemon(struct daemon *d, const char *const *extra_args)
+{
+	const char *argv[64];
+	char port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
+	const char *level = getenv("OUTRIG_TEST_LOG_LEVEL");
+	int n = 0, fd;
+
+#ifdef __linux__
+	/* A test process killed by check's timeout must not leave its daemon behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+	fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	setenv("XDG_DATA_HOME", d->data, 1);
+	if (getenv("OUTRIG_PLUGIN_PATH") == NULL) {
+		/* Run by hand from the build tree rather than through make check. */
+		const char *b = getenv("OUTRIG_BUILDDIR");
+
+		snprintf(plugins, sizeof(plugins), "%s/plugins/.libs", b ? b : ".");
+		setenv("OUTRIG_PLUGIN_PATH", plugins, 1);
+	}
+	snprintf(port, sizeof(port), "%d", d->port);
+	argv[n++] = outrigd_path(path, sizeof(path));
+	argv[n++] = "--app-id";
+	argv[n++] = d->app_id;
+	argv[n++] = "--dapr-http-port";
+	argv[n++] = port;
+	if (d->use_resources) {
+		argv[n++] = "--resources-path";
+		argv[n++] = d->resources;
+	}
+	if (level != NULL && *level != '\0') {
+		argv[n++] = "--log-level";
+		argv[n++] = level;
+	}
+	for (int i = 0; extra_args != NULL && extra_args[i] != NULL && n < 63; i++)
+		argv[n++] = extra_args[i];
+	argv[n] = NULL;
+	execv(argv[0], (char *const *)argv);
+	fprintf(stderr, "test harness: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+void daemon_dump_log(const struct daemon *d)
+{
+	FILE *f = fopen(d->log, "r");
+	char line[1024];
+
+	fprintf(stderr, "---- %s ----\n", d->log);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stderr);
+	fclose(f);
+	fprintf(stderr, "---- end of log ----\n");
+}
+
+/* Decodes a waitpid status the way a shell would. */
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int daemon_wait_exit(struct daemon *d, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	for (;;) {
+		pid_t r = waitpid(d->pid, &status, WNOHANG);
+
+		if (r == d->pid || (r < 0 && errno != EINTR)) {
+			d->pid = 0;
+			return r < 0 ? -1 : exit_code(status);
+		}
+		if (now_ms() >= deadline)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+int daemon_start(struct daemon *d, const char *const *extra_args)
+{
+	long deadline = now_ms() + 10000;
+
+	fflush(NULL);
+	d->port = daemon_free_port();
+	if (d->port < 0)
+		return -1;
+	d->pid = fork();
+	if (d->pid < 0) {
+		d->pid = 0;
+		return -1;
+	}
+	if (d->pid == 0)
+		exec_daemon(d, extra_args);
+	track(d, true);
+	while (now_ms() < deadline) {
+		struct http_response r;
+		int code;
+
+		if (http_request(d->port, "GET", "/v1.0/healthz", NULL, NULL, 0, &r) == 0) {
+			int status = r.status;
+
+			http_response_free(&r);
+			if (status == 204)
+				return 0;
+		}
+		code = daemon_wait_exit(d, 0);
+		if (code >= 0) {
+			fprintf(stderr, "outrigd exited with status %d before it was ready\n", code);
+			daemon_dump_log(d);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	fprintf(stderr, "outrigd (pid %d, port %d) not ready after 10 s\n", (int)d->pid, d->port);
+	daemon_dump_log(d);
+	daemon_stop(d);
+	return -1;
+}
+
+int daemon_stop(struct daemon *d)
+{
+	int code;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	code = daemon_wait_exit(d, 10000);
+	if (code < 0 && d->pid > 0) {
+		fprintf(stderr, "outrigd (pid %d) ignored SIGTERM for 10 s; killing it\n",
+			(int)d->pid);
+		kill(d->pid, SIGKILL);
+		daemon_wait_exit(d, 5000);
+		return -1;
+	}
+	return code;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+void daemon_cleanup(struct daemon *d)
+{
+	const char *keep = getenv("OUTRIG_TEST_KEEP");
+
+	if (d->pid > 0)
+		daemon_stop(d);
+	if (d->dir[0] != '\0') {
+		if (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0)
+			fprintf(stderr, "keeping %s\n", d->dir);
+		else
+			nftw(d->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		d->dir[0] = '\0';
+	}
+	track(d, false);
+}

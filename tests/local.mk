@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: Apache-2.0
+# The test suite: unit tests per core module, plugin loader tests, integration and conformance tests.
+TEST_CPPFLAGS = $(CORE_CPPFLAGS) -I$(top_srcdir)/tests/lib
+TEST_CFLAGS = $(CORE_CFLAGS) $(CHECK_CFLAGS)
+TEST_LIBS = $(CHECK_LIBS) $(CORE_LIBS)
+
+# What every test program and script finds in its environment.
+AM_TESTS_ENVIRONMENT = \
+	OUTRIGD='$(abs_top_builddir)/core/outrigd'; export OUTRIGD; \
+	OUTRIG_CLI='$(abs_top_builddir)/core/outrig'; export OUTRIG_CLI; \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs'; export OUTRIG_PLUGIN_PATH; \
+	OUTRIG_TEST_PLUGIN_DIR='$(abs_top_builddir)/tests/plugins/.libs'; export OUTRIG_TEST_PLUGIN_DIR; \
+	OUTRIG_TEST_DATA='$(abs_top_srcdir)/tests/data'; export OUTRIG_TEST_DATA; \
+	OUTRIG_SRCDIR='$(abs_top_srcdir)'; export OUTRIG_SRCDIR; \
+	OUTRIG_BUILDDIR='$(abs_top_builddir)'; export OUTRIG_BUILDDIR; \
+	CK_DEFAULT_TIMEOUT=60; export CK_DEFAULT_TIMEOUT;
+
+include tests/resources.mk
+include tests/loader.mk
+include tests/integration.mk
+include tests/cli.mk
