@@ -113,7 +113,7 @@ static size_t config_fill_declared(const struct res_component *rc, const struct 
 		v->text = m->value;
 		v->is_set = true;
 		if (!config_value_parse(f->type, m->value, &v->int_value)) {
-			diag_error(d, "%s:%d:%d: spec.metadata[%s]: \"%s\" is not a %s; use %s",
+			diag_error(d, "%s:%d:%d: spec.metadata[%s]: \"%s\" is not a valid %s; use %s",
 				   rc->file, m->pos.line, m->pos.column, f->name, m->value,
 				   config_type_name(f->type), config_type_example(f->type));
 			return 1;

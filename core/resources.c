@@ -612,7 +612,7 @@ static int res_name_cmp(const void *a, const void *b)
 }
 
 /* The *.yaml and *.yml entries of dir, sorted; NULL with *n = 0 if there are none. */
-static char **res_list_dir(DIR *dir, size_t *n)
+static char **res_list_dir(DIR *dir, const char *path, size_t *n, struct diag *d)
 {
 	char **names = NULL;
 	struct dirent *e;
@@ -624,12 +624,15 @@ static char **res_list_dir(DIR *dir, size_t *n)
 		if (!res_is_yaml_name(e->d_name))
 			continue;
 		grown = realloc(names, (*n + 1) * sizeof(*names));
-		if (grown == NULL)
+		if (grown != NULL) {
+			names = grown;
+			names[*n] = strdup(e->d_name);
+		}
+		if (grown == NULL || names[*n] == NULL) {
+			/* Counted as an error, so a partial listing cannot pass as a full one. */
+			diag_error(d, "%s: out of memory while listing it", path);
 			break;
-		names = grown;
-		names[*n] = strdup(e->d_name);
-		if (names[*n] == NULL)
-			break;
+		}
 		(*n)++;
 	}
 	if (*n > 0)
@@ -662,7 +665,7 @@ static void res_load_dir(const char *dir, const char *app_id, struct res_set *ou
 			   dir, strerror(errno));
 		return;
 	}
-	names = res_list_dir(dh, &n);
+	names = res_list_dir(dh, dir, &n, d);
 	closedir(dh);
 	for (size_t i = 0; i < n; i++) {
 		char *path = res_join_path(dir, names[i]);

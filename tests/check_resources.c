@@ -22,7 +22,8 @@
 
 /* ---- helpers ---- */
 
-static char tmp_dir[4096];
+static char tmp_root[1024];
+static char tmp_dir[2048];
 static char captured[65536];
 static int saved_stdout = -1;
 
@@ -44,32 +45,40 @@ static char *fixture_dup(const char *rel)
 	return p;
 }
 
-static void tmp_setup(void)
+/* Removes path and what it holds; the tests nest folders one level deep at most. */
+static void remove_tree(const char *path)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/check_resources.XXXXXX",
-		 base != NULL ? base : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-}
-
-/* The tests write plain files only, so one level is all there is to remove. */
-static void tmp_teardown(void)
-{
-	DIR *dir = opendir(tmp_dir);
+	DIR *dir = opendir(path);
 	struct dirent *e;
 
 	while (dir != NULL && (e = readdir(dir)) != NULL) {
-		char path[8192];
+		char sub[8192];
+		struct stat st;
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmp_dir, e->d_name);
-		unlink(path);
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+			remove_tree(sub);
+		else
+			unlink(sub);
 	}
 	if (dir != NULL)
 		closedir(dir);
-	rmdir(tmp_dir);
+	rmdir(path);
+}
+
+/* Each test gets a fresh folder inside tmp_root; main() removes tmp_root, which also
+ * cleans up after failed tests, whose teardown check does not run. */
+static void tmp_setup(void)
+{
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/test.XXXXXX", tmp_root);
+	ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
+}
+
+static void tmp_teardown(void)
+{
+	remove_tree(tmp_dir);
 }
 
 /* Writes name (relative to the temp folder) and returns its full path (static buffer). */
@@ -827,11 +836,20 @@ static Suite *resources_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resources_suite());
+	const char *base = getenv("TMPDIR");
+	SRunner *sr;
 	int failed;
 
+	snprintf(tmp_root, sizeof(tmp_root), "%s/check_resources.XXXXXX",
+		 base != NULL ? base : "/tmp");
+	if (mkdtemp(tmp_root) == NULL) {
+		perror(tmp_root);
+		return EXIT_FAILURE;
+	}
+	sr = srunner_create(resources_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	remove_tree(tmp_root);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +22,8 @@
 
 /* A partial line waits this long for its end, so prompts without a newline still show up. */
 #define SUP_PARTIAL_MS 200
+/* A grandchild that keeps writing to an exited child's pipes must not hold us up for ever. */
+#define SUP_DRAIN_MAX_MS 5000
 
 static int sup_signal_fd = -1;
 
@@ -463,7 +464,9 @@ void sup_stop(struct sup *s, struct sup_child *c, int grace_ms)
 
 void sup_drain(struct sup_child *c, int idle_ms)
 {
-	for (;;) {
+	long long deadline = sup_now_ms() + SUP_DRAIN_MAX_MS;
+
+	while (sup_now_ms() < deadline) {
 		struct pollfd pfd[2];
 		struct sup_stream *who[2];
 		nfds_t n = 0;

@@ -79,8 +79,8 @@ void sup_kill(struct sup_child *c, int sig);
 void sup_stop(struct sup *s, struct sup_child *c, int grace_ms);
 
 /*
- * After c exited: passes on what is left in its pipes, until end of file or idle_ms without
- * data (a grandchild may hold them open), then closes them.
+ * After c exited: passes on what is left in its pipes, until end of file, idle_ms without
+ * data or 5 s in all (a grandchild may hold them open), then closes them.
  */
 void sup_drain(struct sup_child *c, int idle_ms);
 

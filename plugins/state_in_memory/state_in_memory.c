@@ -88,6 +88,7 @@ static struct mem_entry **mem_link(struct mem_store *s, const char *key, uint64_
 	return link;
 }
 
+/* Takes the entry at link out of the table and frees it; link then holds its successor. */
 static void mem_unlink(struct mem_store *s, struct mem_entry **link)
 {
 	struct mem_entry *e = *link;
@@ -306,7 +307,7 @@ static void mem_commit(struct mem_store *s, const struct outrig_state_op *ops, s
 		struct mem_entry *fresh = plans[i].fresh;
 
 		if (*link != NULL)
-			mem_unlink(s, link);	/* relinking keeps link valid: it now names the next */
+			mem_unlink(s, link);	/* the new entry takes the old one's place */
 		if (fresh == NULL)
 			continue;
 		fresh->next = *link;

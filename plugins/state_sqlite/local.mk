@@ -6,8 +6,8 @@ plugins_state_sqlite_la_SOURCES = \
 	plugins/state_sqlite/state_sqlite.c \
 	plugins/state_sqlite/sqlite_schema.c plugins/state_sqlite/sqlite_schema.h
 plugins_state_sqlite_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_VERSION='"$(PACKAGE_VERSION)"'
-plugins_state_sqlite_la_CFLAGS = $(PLUGIN_CFLAGS) $(STATE_SQLITE_CFLAGS)
-plugins_state_sqlite_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+plugins_state_sqlite_la_CFLAGS = $(PLUGIN_CC_FLAGS) $(STATE_SQLITE_CFLAGS)
+plugins_state_sqlite_la_LDFLAGS = $(PLUGIN_LD_FLAGS)
 plugins_state_sqlite_la_LIBADD = $(STATE_SQLITE_LIBS)
 endif
 EXTRA_DIST += plugins/state_sqlite/README.md

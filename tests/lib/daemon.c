@@ -25,45 +25,6 @@
 #include <sys/prctl.h>
 #endif
 
-#define MAX_LIVE 16
-
-/*
- * Daemons started by this process. check's fork mode exits the test process on the first
- * failed assertion without running the teardown, so an exit handler must reap what is left.
- * The owner pid matters: forked test processes inherit this table from the runner and must
- * not kill the runner's daemons when they exit.
- */
-static struct {
-	struct daemon *d;
-	pid_t owner;
-} live[MAX_LIVE];
-static bool exit_hook;
-
-static void reap_all(void)
-{
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i].d != NULL && live[i].owner == getpid())
-			daemon_cleanup(live[i].d);
-}
-
-static void track(struct daemon *d, bool on)
-{
-	int i;
-
-	for (i = 0; i < MAX_LIVE; i++)
-		if (live[i].d == d && live[i].owner == getpid())
-			break;
-	if (on && i == MAX_LIVE)
-		for (i = 0; i < MAX_LIVE && live[i].d != NULL && live[i].owner == getpid(); i++)
-			;
-	if (i == MAX_LIVE)
-		return;
-	live[i].d = on ? d : NULL;
-	live[i].owner = getpid();
-	if (on && !exit_hook)
-		exit_hook = atexit(reap_all) == 0;
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -96,6 +57,83 @@ int daemon_free_port(void)
 	return port;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	const char *keep = getenv("OUTRIG_TEST_KEEP");
+
+	if (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0)
+		fprintf(stderr, "keeping %s\n", dir);
+	else
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * check's fork mode ends a test process with _exit() on the first failed assertion, and kills
+ * it on a timeout, so neither teardown nor atexit can be trusted to remove the scratch directory.
+ * A janitor process waits on a pipe instead: EOF without a goodbye byte means the test process
+ * died, and the janitor removes the directory. (The daemon itself dies with its parent through
+ * PR_SET_PDEATHSIG.)
+ */
+static void spawn_janitor(struct daemon *d)
+{
+	int fds[2];
+	pid_t pid;
+
+	d->janitor_fd = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		ssize_t n;
+
+		/* check kills a test's process group once the test ends; stay out of it. */
+		setpgid(0, 0);
+		/* Hold no other pipe open, or other janitors would wait for this one to exit. */
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != fds[0])
+				close(fd);
+		do
+			n = read(fds[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 0) {
+			/* Let a daemon killed along with the test finish dying before its files go. */
+			for (int i = 0; i < 5 && access(d->dir, F_OK) == 0; i++) {
+				sleep_ms(100);
+				remove_tree(d->dir);
+			}
+		}
+		_exit(0);
+	}
+	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		return;
+	}
+	setpgid(pid, pid);
+	d->janitor = pid;
+	d->janitor_fd = fds[1];
+}
+
+static void dismiss_janitor(struct daemon *d)
+{
+	if (d->janitor_fd < 0)
+		return;
+	if (write(d->janitor_fd, "q", 1) != 1)
+		fprintf(stderr, "test harness: janitor of %s is gone\n", d->dir);
+	close(d->janitor_fd);
+	d->janitor_fd = -1;
+	while (waitpid(d->janitor, NULL, 0) < 0 && errno == EINTR)
+		;
+	d->janitor = 0;
+}
+
 int daemon_init(struct daemon *d, const char *app_id)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -111,9 +149,9 @@ int daemon_init(struct daemon *d, const char *app_id)
 	snprintf(d->resources, sizeof(d->resources), "%s/resources", d->dir);
 	snprintf(d->data, sizeof(d->data), "%s/data", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/outrigd.log", d->dir);
+	spawn_janitor(d);
 	if (mkdir(d->resources, 0700) < 0 || mkdir(d->data, 0700) < 0)
 		return -errno;
-	track(d, true);
 	return 0;
 }
 
@@ -298,7 +336,6 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 	}
 	if (d->pid == 0)
 		exec_daemon(d, extra_args);
-	track(d, true);
 	while (now_ms() < deadline) {
 		struct http_response r;
 		int code;
@@ -342,23 +379,13 @@ int daemon_stop(struct daemon *d)
 	return code;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
 void daemon_cleanup(struct daemon *d)
 {
-	const char *keep = getenv("OUTRIG_TEST_KEEP");
-
 	if (d->pid > 0)
 		daemon_stop(d);
 	if (d->dir[0] != '\0') {
-		if (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0)
-			fprintf(stderr, "keeping %s\n", d->dir);
-		else
-			nftw(d->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		remove_tree(d->dir);
 		d->dir[0] = '\0';
 	}
-	track(d, false);
+	dismiss_janitor(d);
 }

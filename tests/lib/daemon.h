@@ -17,13 +17,15 @@ struct daemon {
 	char resources[DAEMON_PATH_MAX];	/* dir/resources: component YAML goes here */
 	char data[DAEMON_PATH_MAX];	/* dir/data: XDG_DATA_HOME of the daemon */
 	char log[DAEMON_PATH_MAX];	/* dir/outrigd.log: stdout and stderr of every run */
+	pid_t janitor;			/* removes dir if this process dies without cleaning up */
+	int janitor_fd;
 };
 
 /*
  * Creates the scratch directory and its resources/ and data/ folders; does not start anything.
  * Returns 0 or a negative errno.
- * Ownership: d is the caller's; it must stay valid until daemon_cleanup(), because an exit
- * handler kills forgotten daemons (a failed check assertion exits without teardown).
+ * Ownership: d is the caller's. If the process dies before daemon_cleanup() (a failed check
+ * assertion exits without teardown), the daemon dies with it and the directory is still removed.
  */
 int daemon_init(struct daemon *d, const char *app_id);
 
@@ -46,6 +48,7 @@ int daemon_write_resource(struct daemon *d, const char *file, const char *conten
  * (unless !use_resources) and extra_args (NULL-terminated, may be NULL), then waits up to 10 s
  * for GET /v1.0/healthz to answer 204. On failure the log is copied to stderr.
  * Returns 0 or -1.
+ * Thread: the daemon is killed when the calling thread ends, so call it from the main thread.
  */
 int daemon_start(struct daemon *d, const char *const *extra_args);
 

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The plugin loader refuses each kind of broken plugin with a message naming the file and the reason. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loader.h"
+
+static const char *plugin_dir;
+static struct loader ld;
+static char err[1024];
+static char expected[2048];
+
+static void setup(void)
+{
+	plugin_dir = getenv("OUTRIG_TEST_PLUGIN_DIR");
+	ck_assert_msg(plugin_dir != NULL, "OUTRIG_TEST_PLUGIN_DIR is not set; run through make check");
+	ck_assert_int_eq(loader_init(&ld, plugin_dir), 0);
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	loader_close(&ld);
+}
+
+/* Loads type (v1) and asserts the refusal reads exactly as fmt says, with the file path for %s. */
+static void assert_refused(const char *type, const char *file, const char *fmt_after_path)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", plugin_dir, file);
+	snprintf(expected, sizeof(expected), "%s: %s", path, fmt_after_path);
+	ck_assert_ptr_null(loader_get(&ld, type, "v1", true, err, sizeof(err)));
+	ck_assert_str_eq(err, expected);
+}
+
+START_TEST(test_good_plugin_loads)
+{
+	struct plugin *p = loader_get(&ld, "state.test-good", "v1", true, err, sizeof(err));
+
+	ck_assert_msg(p != NULL, "refused: %s", err);
+	ck_assert_str_eq(p->desc.type, "state.test-good");
+	ck_assert_uint_eq(p->desc.abi_major, OUTRIG_ABI_MAJOR);
+	ck_assert(p->initialized);
+	/* A second request reuses the opened plugin. */
+	ck_assert_ptr_eq(loader_get(&ld, "state.test-good", "v1", true, err, sizeof(err)), p);
+}
+END_TEST
+
+START_TEST(test_file_name_from_type)
+{
+	char *name = loader_file_name("state.in-memory");
+
+	ck_assert_str_eq(name, "state_in_memory.so");
+	free(name);
+	name = loader_file_name("secretstores.local.file");
+	ck_assert_str_eq(name, "secretstores_local_file.so");
+	free(name);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	snprintf(expected, sizeof(expected),
+		 "no plugin for type \"state.nothere\": state_nothere.so is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder",
+		 plugin_dir);
+	ck_assert_ptr_null(loader_get(&ld, "state.nothere", "v1", true, err, sizeof(err)));
+	ck_assert_str_eq(err, expected);
+}
+END_TEST
+
+START_TEST(test_bad_magic)
+{
+	assert_refused("state.bad-magic", "state_bad_magic.so",
+		       "descriptor field magic is 0xdeadbeef, expected 0x4f555452; the file is not an outrig plugin or is corrupt");
+}
+END_TEST
+
+START_TEST(test_other_major)
+{
+	assert_refused("state.other-major", "state_other_major.so",
+		       "built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x");
+}
+END_TEST
+
+START_TEST(test_newer_minor)
+{
+	assert_refused("state.newer-minor", "state_newer_minor.so",
+		       "built for plugin ABI 1.7 (field abi_minor is 7), newer than this outrigd's ABI 1.0; upgrade outrigd or rebuild the plugin against this SDK");
+}
+END_TEST
+
+START_TEST(test_short_struct)
+{
+	char tail[512];
+
+	snprintf(tail, sizeof(tail),
+		 "descriptor field struct_size is 16 bytes, smaller than the %zu bytes of ABI 1.0; the plugin was built with a broken SDK: rebuild it",
+		 sizeof(struct outrig_plugin));
+	assert_refused("state.short-struct", "state_short_struct.so", tail);
+}
+END_TEST
+
+START_TEST(test_no_entry_symbol)
+{
+	assert_refused("state.no-entry", "state_no_entry.so",
+		       "no outrig_plugin_entry symbol; it is not an outrig plugin (define one with OUTRIG_PLUGIN() from <outrig/plugin.h>)");
+}
+END_TEST
+
+START_TEST(test_missing_create)
+{
+	assert_refused("state.no-create", "state_no_create.so",
+		       "missing mandatory callback create; implement it in the plugin");
+}
+END_TEST
+
+START_TEST(test_missing_state_get)
+{
+	assert_refused("state.no-get", "state_no_get.so",
+		       "missing mandatory callback state->get; implement it in the plugin");
+}
+END_TEST
+
+START_TEST(test_type_mismatch)
+{
+	assert_refused("state.wrong-type", "state_wrong_type.so",
+		       "provides type \"state.something-else\", not \"state.wrong-type\"; the file name does not match the plugin inside");
+}
+END_TEST
+
+START_TEST(test_version_not_provided)
+{
+	snprintf(expected, sizeof(expected),
+		 "%s/state_test_good.so: type state.test-good has no version \"v2\" (it provides: v1); set spec.version to one of them",
+		 plugin_dir);
+	ck_assert_ptr_null(loader_get(&ld, "state.test-good", "v2", true, err, sizeof(err)));
+	ck_assert_str_eq(err, expected);
+}
+END_TEST
+
+START_TEST(test_undefined_symbol)
+{
+	char prefix[512];
+
+	snprintf(prefix, sizeof(prefix), "%s/state_undefined_symbol.so: cannot load: ", plugin_dir);
+	ck_assert_ptr_null(loader_get(&ld, "state.undefined-symbol", "v1", true, err, sizeof(err)));
+	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "got: %s", err);
+	ck_assert_msg(strstr(err, "outrig_test_no_such_function") != NULL, "got: %s", err);
+}
+END_TEST
+
+START_TEST(test_init_fails)
+{
+	assert_refused("state.init-fails", "state_init_fails.so",
+		       "init failed: the test plugin refuses to start");
+}
+END_TEST
+
+START_TEST(test_not_a_shared_object)
+{
+	char dir[] = "/tmp/outrig-loader-XXXXXX";
+	char path[512], prefix[600];
+	struct loader other;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state_garbage.so", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("this is a text file that someone named like a plugin\n", f);
+	fclose(f);
+	ck_assert_int_eq(loader_init(&other, dir), 0);
+	ck_assert_ptr_null(loader_get(&other, "state.garbage", "v1", true, err, sizeof(err)));
+	snprintf(prefix, sizeof(prefix), "%s: cannot load: ", path);
+	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "got: %s", err);
+	loader_close(&other);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_search_path_from_environment)
+{
+	char path[1024];
+	struct loader other;
+	struct plugin *p;
+
+	/* The first folder lacks the plugin; the second has it. */
+	snprintf(path, sizeof(path), "/nonexistent/outrig:%s", plugin_dir);
+	setenv("OUTRIG_PLUGIN_PATH", path, 1);
+	ck_assert_int_eq(loader_init(&other, NULL), 0);
+	ck_assert_uint_eq(other.ndirs, 2);
+	p = loader_get(&other, "state.test-good", "v1", false, err, sizeof(err));
+	ck_assert_msg(p != NULL, "refused: %s", err);
+	snprintf(path, sizeof(path), "%s/state_test_good.so", plugin_dir);
+	ck_assert_str_eq(p->path, path);
+	loader_close(&other);
+}
+END_TEST
+
+#define CHECK_DIR "/tmp/outrig-check-SCRUBD"
+
+/* Runs outrigd --check on one component file and returns its exit status and stderr. */
+static int run_check(const char *yaml, char *out, size_t outlen)
+{
+	char dir[] = "/tmp/outrig-check-XXXXXX";
+	char path[512], cmd[2048];
+	const char *outrigd = getenv("OUTRIGD");
+	size_t n;
+	FILE *f;
+	int status;
+
+	ck_assert_ptr_nonnull(outrigd);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store.yaml", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(yaml, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s' --check --app-id app --resources-path '%s' --plugin-dir '%s' 2>&1",
+		 outrigd, dir, plugin_dir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	status = pclose(f);
+	unlink(path);
+	rmdir(dir);
+	/* Messages name the file; tests compare against a stable name of the same length. */
+	for (char *p; (p = strstr(out, dir)) != NULL;)
+		memcpy(p, CHECK_DIR, strlen(CHECK_DIR));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char component_head[] =
+	"apiVersion: dapr.io/v1alpha1\n"
+	"kind: Component\n"
+	"metadata:\n"
+	"  name: store\n"
+	"spec:\n";
+
+START_TEST(test_check_reports_abi_with_position)
+{
+	char yaml[1024], out[4096], line[1024];
+
+	snprintf(yaml, sizeof(yaml), "%s  type: state.other-major\n  version: v1\n", component_head);
+	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 1);
+	snprintf(line, sizeof(line),
+		 CHECK_DIR "/store.yaml:6:9: spec.type: %s/state_other_major.so: built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x\n",
+		 plugin_dir);
+	ck_assert_msg(strstr(out, line) != NULL, "expected:\n%s\ngot:\n%s", line, out);
+	ck_assert_msg(strstr(out, "outrigd --check: 1 error, 0 warnings") != NULL, "got:\n%s", out);
+}
+END_TEST
+
+START_TEST(test_check_reports_metadata_problems)
+{
+	char yaml[1024], out[4096];
+
+	snprintf(yaml, sizeof(yaml),
+		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: size\n    value: big\n  - name: colour\n    value: blue\n",
+		 component_head);
+	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, CHECK_DIR "/store.yaml:10:12: spec.metadata[size]: \"big\" is not a valid integer; use a whole number such as 10\n") != NULL, "got:\n%s", out);
+	ck_assert_msg(strstr(out, CHECK_DIR "/store.yaml:6:9: spec.metadata: state.test-good needs \"path\" (where it lives); add it as {name: path, value: ...}\n") != NULL, "got:\n%s", out);
+	ck_assert_msg(strstr(out, "warning: " CHECK_DIR "/store.yaml:12:12: spec.metadata[colour]: state.test-good does not use this key; it is ignored") != NULL, "got:\n%s", out);
+	ck_assert_msg(strstr(out, "outrigd --check: 2 errors, 1 warning") != NULL, "got:\n%s", out);
+}
+END_TEST
+
+START_TEST(test_check_accepts_good_component)
+{
+	char yaml[1024], out[4096];
+
+	snprintf(yaml, sizeof(yaml), "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
+		 component_head);
+	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "outrigd --check: 1 component OK, 0 warnings\n");
+}
+END_TEST
+
+static Suite *loader_suite(void)
+{
+	Suite *s = suite_create("loader");
+	TCase *tc = tcase_create("refusals");
+	TCase *check = tcase_create("outrigd --check");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_good_plugin_loads);
+	tcase_add_test(tc, test_file_name_from_type);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_bad_magic);
+	tcase_add_test(tc, test_other_major);
+	tcase_add_test(tc, test_newer_minor);
+	tcase_add_test(tc, test_short_struct);
+	tcase_add_test(tc, test_no_entry_symbol);
+	tcase_add_test(tc, test_missing_create);
+	tcase_add_test(tc, test_missing_state_get);
+	tcase_add_test(tc, test_type_mismatch);
+	tcase_add_test(tc, test_version_not_provided);
+	tcase_add_test(tc, test_undefined_symbol);
+	tcase_add_test(tc, test_init_fails);
+	tcase_add_test(tc, test_not_a_shared_object);
+	tcase_add_test(tc, test_search_path_from_environment);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(check, setup, teardown);
+	tcase_add_test(check, test_check_reports_abi_with_position);
+	tcase_add_test(check, test_check_reports_metadata_problems);
+	tcase_add_test(check, test_check_accepts_good_component);
+	suite_add_tcase(s, check);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(loader_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+// The state API as the real Dapr JS SDK (@dapr/dapr, HTTP protocol) uses it, run against a live outrigd.
+//
+// Environment: DAPR_HTTP_PORT (outrigd's HTTP port), OUTRIG_STORE (store name, default "statestore"),
+// OUTRIG_STORE_TYPE (component type metadata must report, e.g. "state.sqlite"), OUTRIG_APP_ID (default "myapp").
+// Run with `node --test state_sdk.mjs`.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { CommunicationProtocolEnum, DaprClient, LogLevel, StateConcurrencyEnum } from "@dapr/dapr";
+
+const port = process.env.DAPR_HTTP_PORT;
+const store = process.env.OUTRIG_STORE ?? "statestore";
+const storeType = process.env.OUTRIG_STORE_TYPE;
+const appId = process.env.OUTRIG_APP_ID ?? "myapp";
+if (!port) {
+  throw new Error("state_sdk.mjs: set DAPR_HTTP_PORT to the port outrigd listens on");
+}
+
+// The SDK logs every failed save/delete at error level, including the conflicts these tests provoke on
+// purpose; prefix its lines so they are not mistaken for test failures.
+const sdkLogger = {
+  level: LogLevel.Warn,
+  service: {
+    error: (m, ...r) => console.error("[sdk error]", m, ...r),
+    warn: (m, ...r) => console.error("[sdk warn]", m, ...r),
+    info: () => {},
+    verbose: () => {},
+    debug: () => {},
+  },
+};
+
+const client = new DaprClient({
+  daprHost: "127.0.0.1",
+  daprPort: String(port),
+  communicationProtocol: CommunicationProtocolEnum.HTTP,
+  logger: sdkLogger,
+});
+
+// Keys unique to this run, so a rerun against a persistent store starts from nothing.
+const run = `${process.pid}-${Date.now()}`;
+const k = (name) => `sdk-${run}-${name}`;
+
+// HTTPClient.execute turns any status outside 200..399 into Error(JSON.stringify({error, error_msg, status}));
+// error_msg is the raw response body. Decode it so tests can assert on the status and the Dapr errorCode.
+function decodeSdkError(err) {
+  assert.ok(err instanceof Error, `expected an Error from the SDK, got ${String(err)}`);
+  let outer;
+  try {
+    outer = JSON.parse(err.message);
+  } catch {
+    assert.fail(`SDK error message is not the JSON the HTTP client builds: ${err.message}`);
+  }
+  let body = null;
+  try {
+    body = JSON.parse(outer.error_msg);
+  } catch {
+    // A non-JSON body is itself a failure for the state API; the assertions below will say so.
+  }
+  return { status: outer.status, raw: outer.error_msg, body };
+}
+
+function assertDaprError(err, status, errorCode) {
+  const e = decodeSdkError(err);
+  assert.equal(e.status, status, `HTTP status (body: ${e.raw})`);
+  assert.ok(e.body && typeof e.body === "object", `error body is not JSON: ${e.raw}`);
+  assert.equal(e.body.errorCode, errorCode, `errorCode (body: ${e.raw})`);
+  assert.equal(typeof e.body.message, "string", `message (body: ${e.raw})`);
+}
+
+// getBulk is the only SDK read that surfaces the etag (state.get returns just the value).
+async function etagOf(key) {
+  const items = await client.state.getBulk(store, [key]);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].key, key);
+  assert.equal(typeof items[0].etag, "string", `no etag for ${key} in ${JSON.stringify(items)}`);
+  assert.notEqual(items[0].etag, "");
+  return items[0].etag;
+}
+
+const values = {
+  plain: "DeathStar",
+  jsonLooking: '{"name":"Tatooine","moons":3}',
+  quoted: '"already quoted"',
+  unicode: "héllo wörld ✓",
+  object: { name: "Tatooine", moons: 3, tags: ["desert", "binary"], nested: { ok: true, none: null } },
+  number: 42.5,
+  array: [1, "two", { three: 3 }],
+  boolean: false,
+};
+
+before(async () => {
+  // Runs the SDK's own readiness poll (GET /v1.0/metadata) before any state call.
+  await client.start();
+});
+
+after(async () => {
+  await client.stop();
+});
+
+describe(`state API through @dapr/dapr against store "${store}"`, () => {
+  test("save several items of different JSON types", async () => {
+    const res = await client.state.save(
+      store,
+      Object.entries(values).map(([name, value]) => ({ key: k(name), value })),
+    );
+    assert.equal(res.error, undefined, `save failed: ${res.error}`);
+  });
+
+  test("get round-trips every value exactly", async () => {
+    for (const [name, value] of Object.entries(values)) {
+      const got = await client.state.get(store, k(name));
+      assert.deepEqual(got, value, `value of ${name}`);
+    }
+  });
+
+  test("a string that looks like JSON comes back as that string, not parsed", async () => {
+    const got = await client.state.get(store, k("jsonLooking"));
+    assert.equal(typeof got, "string");
+    assert.equal(got, values.jsonLooking);
+  });
+
+  test("get of a missing key yields the SDK's empty result (204)", async () => {
+    assert.equal(await client.state.get(store, k("never-saved")), "");
+  });
+
+  test("getBulk returns data and etag per key, and the bare key for a missing one", async () => {
+    const keys = [k("plain"), k("object"), k("jsonLooking"), k("missing")];
+    const items = await client.state.getBulk(store, keys);
+    assert.ok(Array.isArray(items), `getBulk returned ${JSON.stringify(items)}`);
+    const byKey = new Map(items.map((it) => [it.key, it]));
+    assert.deepEqual([...byKey.keys()].sort(), [...keys].sort());
+    assert.equal(byKey.get(k("plain")).data, values.plain);
+    assert.deepEqual(byKey.get(k("object")).data, values.object);
+    assert.equal(byKey.get(k("jsonLooking")).data, values.jsonLooking);
+    for (const name of ["plain", "object", "jsonLooking"]) {
+      assert.equal(typeof byKey.get(k(name)).etag, "string", `etag of ${name}`);
+    }
+    const missing = byKey.get(k("missing"));
+    assert.equal(missing.data, undefined);
+    assert.equal(missing.etag, undefined);
+  });
+
+  test("delete removes the key", async () => {
+    const res = await client.state.delete(store, k("boolean"));
+    assert.equal(res.error, undefined, `delete failed: ${res.error}`);
+    assert.equal(await client.state.get(store, k("boolean")), "");
+  });
+
+  test("transaction applies an upsert and a delete together", async () => {
+    await client.state.transaction(store, [
+      { operation: "upsert", request: { key: k("tx-new"), value: { from: "transaction" } } },
+      { operation: "upsert", request: { key: k("plain"), value: "replaced in transaction" } },
+      { operation: "delete", request: { key: k("number") } },
+    ]);
+    assert.deepEqual(await client.state.get(store, k("tx-new")), { from: "transaction" });
+    assert.equal(await client.state.get(store, k("plain")), "replaced in transaction");
+    assert.equal(await client.state.get(store, k("number")), "");
+  });
+
+  test("save with the current etag succeeds and changes the etag", async () => {
+    const key = k("etag");
+    assert.equal((await client.state.save(store, [{ key, value: "v1" }])).error, undefined);
+    const etag1 = await etagOf(key);
+    const res = await client.state.save(store, [
+      { key, value: "v2", etag: etag1, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE } },
+    ]);
+    assert.equal(res.error, undefined, `save with current etag failed: ${res.error}`);
+    assert.equal(await client.state.get(store, key), "v2");
+    assert.notEqual(await etagOf(key), etag1, "etag must change when the value is written");
+  });
+
+  test("save with a stale etag is surfaced by the SDK as a 409 ERR_STATE_SAVE", async () => {
+    const key = k("etag-stale");
+    assert.equal((await client.state.save(store, [{ key, value: "first" }])).error, undefined);
+    const stale = await etagOf(key);
+    assert.equal((await client.state.save(store, [{ key, value: "second" }])).error, undefined);
+    // The SDK does not throw here: HTTPClientState.save catches and returns {error}.
+    const res = await client.state.save(store, [
+      { key, value: "third", etag: stale, options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE } },
+    ]);
+    assert.ok(res.error, "save with a stale etag must fail");
+    assertDaprError(res.error, 409, "ERR_STATE_SAVE");
+    assert.equal(await client.state.get(store, key), "second", "a rejected save must not change the value");
+  });
+
+  test("save with an etag the store never issued is rejected (409 ERR_STATE_SAVE)", async () => {
+    const res = await client.state.save(store, [
+      { key: k("object"), value: "x", etag: "not-an-etag-this-store-issued",
+        options: { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE } },
+    ]);
+    assert.ok(res.error, "save with a wrong etag must fail");
+    // Dapr allows 400 for an etag malformed for the store; outrig's stores treat any string as comparable.
+    assertDaprError(res.error, 409, "ERR_STATE_SAVE");
+    assert.deepEqual(await client.state.get(store, k("object")), values.object);
+  });
+
+  test("delete with a wrong etag is a 409 ERR_STATE_DELETE; with the right one it deletes", async () => {
+    const key = k("unicode");
+    const wrong = await client.state.delete(store, key, { etag: "wrong-etag" });
+    assert.ok(wrong.error, "delete with a wrong etag must fail");
+    assertDaprError(wrong.error, 409, "ERR_STATE_DELETE");
+    assert.equal(await client.state.get(store, key), values.unicode);
+    const right = await client.state.delete(store, key, { etag: await etagOf(key) });
+    assert.equal(right.error, undefined, `delete with current etag failed: ${right.error}`);
+    assert.equal(await client.state.get(store, key), "");
+  });
+
+  test("a transaction with a stale etag fails as a whole (500 ERR_STATE_TRANSACTION)", async () => {
+    const key = k("tx-etag");
+    assert.equal((await client.state.save(store, [{ key, value: "before" }])).error, undefined);
+    await assert.rejects(
+      client.state.transaction(store, [
+        { operation: "upsert", request: { key: k("tx-should-not-exist"), value: 1 } },
+        { operation: "upsert", request: { key, value: "after", etag: "stale-etag" } },
+      ]),
+      (err) => {
+        assertDaprError(err, 500, "ERR_STATE_TRANSACTION");
+        return true;
+      },
+    );
+    assert.equal(await client.state.get(store, key), "before");
+    assert.equal(await client.state.get(store, k("tx-should-not-exist")), "", "transaction must be atomic");
+  });
+
+  test("an unknown store is a 400 ERR_STATE_STORE_NOT_FOUND", async () => {
+    await assert.rejects(client.state.get("no-such-store", k("plain")), (err) => {
+      assertDaprError(err, 400, "ERR_STATE_STORE_NOT_FOUND");
+      return true;
+    });
+  });
+
+  test("metadata.get reports the app id and the state component", async () => {
+    const md = await client.metadata.get();
+    assert.equal(md.id, appId);
+    assert.ok(Array.isArray(md.components), `components: ${JSON.stringify(md)}`);
+    const comp = md.components.find((c) => c.name === store);
+    assert.ok(comp, `component ${store} missing from ${JSON.stringify(md.components)}`);
+    if (storeType) {
+      assert.equal(comp.type, storeType);
+    }
+    assert.equal(comp.version, "v1");
+    assert.ok(comp.capabilities.includes("ETAG"), `capabilities: ${comp.capabilities}`);
+    assert.ok(comp.capabilities.includes("TRANSACTIONAL"), `capabilities: ${comp.capabilities}`);
+  });
+});
