@@ -154,6 +154,9 @@ START_TEST(route_key_is_query_unescaped)
 	GET_BODY("statestore", "a+b", "1");
 	GET_BODY("statestore", "a%20b", "1");
 	GET_BODY("statestore", "x%2By", "2");
+	GET_BODY("statestore", "a%20b?consistency=strong", "1");
+	call("GET", "/v1.0/state/statestore/bad%zzescape", NULL, NULL);
+	ck_status(&x, 400);
 }
 END_TEST
 
@@ -182,16 +185,17 @@ START_TEST(etag_guards_delete)
 {
 	char e1[ETAG_MAX], e2[ETAG_MAX];
 
-	SAVE("statestore", "[{\"key\":\"d\",\"value\":1}]");
-	etag_of("statestore", "d", e1);
-	SAVE("statestore", "[{\"key\":\"d\",\"value\":2}]");
-	etag_of("statestore", "d", e2);
-	call("DELETE", "/v1.0/state/statestore/d", fmt("If-Match: %s\r\n", e1), NULL);
+	SAVE("statestore", "[{\"key\":\"delkey\",\"value\":1}]");
+	etag_of("statestore", "delkey", e1);
+	SAVE("statestore", "[{\"key\":\"delkey\",\"value\":2}]");
+	etag_of("statestore", "delkey", e2);
+	call("DELETE", "/v1.0/state/statestore/delkey", fmt("If-Match: %s\r\n", e1), NULL);
 	ck_error(&x, 409, "ERR_STATE_DELETE");
-	GET_BODY("statestore", "d", "2");
-	call("DELETE", "/v1.0/state/statestore/d", fmt("If-Match: %s\r\n", e2), NULL);
+	ck_assert_msg(strstr(x.r.body, "delkey") != NULL, "message should name the key: %s", x.r.body);
+	GET_BODY("statestore", "delkey", "2");
+	call("DELETE", "/v1.0/state/statestore/delkey", fmt("If-Match: %s\r\n", e2), NULL);
 	ck_status(&x, 204);
-	GET_MISSING("statestore", "d");
+	GET_MISSING("statestore", "delkey");
 	/* Deleting what is not there, without an etag, is not an error. */
 	call("DELETE", "/v1.0/state/statestore/never", NULL, NULL);
 	ck_status(&x, 204);
@@ -217,6 +221,23 @@ START_TEST(first_write_without_etag)
 	GET_BODY("statestore", "fw", "3");
 	SAVE("statestore", "[{\"key\":\"fw\",\"value\":4,\"options\":{\"concurrency\":\"last-write\"}}]");
 	GET_BODY("statestore", "fw", "4");
+}
+END_TEST
+
+START_TEST(invalid_options_rejected)
+{
+	/* Only the literal option strings are valid; the store refuses anything else. */
+	call("POST", "/v1.0/state/statestore", NULL,
+	     "[{\"key\":\"opt\",\"value\":1,\"options\":{\"concurrency\":\"sometimes\"}}]");
+	ck_error(&x, 500, "ERR_STATE_SAVE");
+	GET_MISSING("statestore", "opt");
+	call("POST", "/v1.0/state/statestore", NULL,
+	     "[{\"key\":\"opt\",\"value\":1,\"options\":{\"consistency\":\"eventually\"}}]");
+	ck_error(&x, 500, "ERR_STATE_SAVE");
+	GET_MISSING("statestore", "opt");
+	SAVE("statestore", "[{\"key\":\"opt\",\"value\":1,\"options\":{\"concurrency\":\"last-write\","
+	     "\"consistency\":\"strong\"}}]");
+	GET_BODY("statestore", "opt", "1");
 }
 END_TEST
 
@@ -454,7 +475,7 @@ static bool all_gone(const char *store, const char *const *keys, long deadline)
 
 START_TEST(ttl_expires_keys)
 {
-	static const char *const expiring[] = { "t1", "t2", "t4", NULL };
+	static const char *const expiring[] = { "t1", "t2", "t4", "t6", "t7", NULL };
 	long saved = now_ms();
 	json_t *arr;
 
@@ -465,6 +486,10 @@ START_TEST(ttl_expires_keys)
 	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t4\",\"value\":4,"
 	     "\"metadata\":{\"ttlInSeconds\":\"1\"}}}]}");
 	ck_status(&x, 204);
+	/* URL metadata wins over the item's; of a repeated parameter only the first counts. */
+	SAVE("statestore?metadata.ttlInSeconds=1",
+	     "[{\"key\":\"t6\",\"value\":6,\"metadata\":{\"ttlInSeconds\":\"-1\"}}]");
+	SAVE("statestore?metadata.ttlInSeconds=1&metadata.ttlInSeconds=-1", "[{\"key\":\"t7\",\"value\":7}]");
 	GET_BODY("statestore", "t1", "1");
 	GET_BODY("statestore", "t2", "2");
 	GET_BODY("statestore", "t4", "4");
@@ -607,6 +632,55 @@ START_TEST(health_endpoints)
 }
 END_TEST
 
+START_TEST(metadata_put_extended)
+{
+	json_t *meta;
+
+	call("PUT", "/v1.0/metadata/cliPID", "Content-Type: text/plain\r\n", "4242");
+	ck_status(&x, 204);
+	call("GET", "/v1.0/metadata", NULL, NULL);
+	ck_status(&x, 200);
+	meta = xjson(&x);
+	ck_assert_msg(strcmp(jstr(json_object_get(json_object_get(meta, "extended"), "cliPID")), "4242") == 0,
+		      "extended.cliPID should be \"4242\": %s", x.r.body);
+	json_decref(meta);
+}
+END_TEST
+
+START_TEST(api_token)
+{
+	daemon_stop(&dmn);
+	ck_assert_int_eq(daemon_setenv(&dmn, "DAPR_API_TOKEN", "s3cret"), 0);
+	start_daemon(NULL);
+	call("GET", "/v1.0/state/statestore/k", NULL, NULL);
+	ck_status(&x, 401);
+	ck_assert_msg(strstr(x.r.body, "invalid api token") != NULL, "401 body: %s", x.r.body);
+	call("GET", "/v1.0/state/statestore/k", "dapr-api-token: wrong\r\n", NULL);
+	ck_status(&x, 401);
+	call("GET", "/v1.0/state/statestore/k", "dapr-api-token: s3cret\r\n", NULL);
+	ck_status(&x, 204);
+	call("GET", "/v1.0/metadata", NULL, NULL);
+	ck_status(&x, 401);
+	/* Health never needs the token: sidecar waiters do not have it. */
+	call("GET", "/v1.0/healthz", NULL, NULL);
+	ck_status(&x, 204);
+	call("GET", "/v1.0/healthz/outbound", NULL, NULL);
+	ck_status(&x, 204);
+}
+END_TEST
+
+START_TEST(forced_shutdown)
+{
+	int code;
+
+	call("POST", "/v1.0/shutdown", "dapr-force-shutdown: true\r\n", NULL);
+	ck_status(&x, 204);
+	code = daemon_wait_exit(&dmn, 3000);
+	ck_assert_msg(code == 1, "after a forced shutdown outrigd %s %d, expected exit 1", code < 0 ?
+		      "was still running after 3 s:" : "exited with", code);
+}
+END_TEST
+
 START_TEST(shutdown_endpoint)
 {
 	int code;
@@ -698,6 +772,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, etag_guards_save);
 	tcase_add_test(tc, etag_guards_delete);
 	tcase_add_test(tc, first_write_without_etag);
+	tcase_add_test(tc, invalid_options_rejected);
 	tcase_add_test(tc, bulk_get);
 	tcase_add_test(tc, key_prefix_strategies);
 	suite_add_tcase(s, tc);
@@ -732,7 +807,10 @@ static Suite *state_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, metadata_lists_components);
 	tcase_add_test(tc, health_endpoints);
+	tcase_add_test(tc, metadata_put_extended);
+	tcase_add_test(tc, api_token);
 	tcase_add_test(tc, shutdown_endpoint);
+	tcase_add_test(tc, forced_shutdown);
 	tcase_add_test(tc, restart_keeps_data);
 	tcase_add_test(tc, embedded_default_store);
 	suite_add_tcase(s, tc);

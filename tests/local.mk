@@ -19,3 +19,4 @@ include tests/resources.mk
 include tests/loader.mk
 include tests/integration.mk
 include tests/cli.mk
+include tests/sdk.mk

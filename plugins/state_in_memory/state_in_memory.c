@@ -47,12 +47,17 @@ struct mem_store {
 	uint64_t last_etag;	/* etags are never reused, so a stale one can never match */
 };
 
-/* What a write needs, worked out before the lock is taken so nothing can fail under it. */
+/*
+ * One operation of a write. Everything that can fail, but a conflict, is worked out
+ * before the lock is taken, and what the operation displaced is kept until the whole
+ * batch has succeeded, so that a conflict can put it back.
+ */
 struct mem_plan {
 	uint64_t hash;
 	bool has_etag;
 	uint64_t etag;
-	struct mem_entry *fresh;	/* UPSERT: the entry that will replace the key's */
+	struct mem_entry *fresh;	/* UPSERT: the entry that replaces the key's */
+	struct mem_entry *old;		/* the entry this operation took out, if any */
 };
 
 static const struct outrig_field mem_fields[] = {
@@ -88,8 +93,8 @@ static struct mem_entry **mem_link(struct mem_store *s, const char *key, uint64_
 	return link;
 }
 
-/* Takes the entry at link out of the table and frees it; link then holds its successor. */
-static void mem_unlink(struct mem_store *s, struct mem_entry **link)
+/* Takes the entry at link out of its chain, keeping it; link then holds its successor. */
+static struct mem_entry *mem_detach(struct mem_store *s, struct mem_entry **link)
 {
 	struct mem_entry *e = *link;
 
@@ -97,7 +102,17 @@ static void mem_unlink(struct mem_store *s, struct mem_entry **link)
 	s->count--;
 	if (e->expire_ms != 0)
 		s->ttl_count--;
-	free(e);
+	return e;
+}
+
+/* Puts e into a chain at link (as returned by mem_link for e's key). */
+static void mem_attach(struct mem_store *s, struct mem_entry **link, struct mem_entry *e)
+{
+	e->next = *link;
+	*link = e;
+	s->count++;
+	if (e->expire_ms != 0)
+		s->ttl_count++;
 }
 
 /* Doubles the table. Failing to is harmless: chains just grow longer. */
@@ -254,71 +269,60 @@ static int mem_conflict(const struct mem_store *s, size_t index, size_t count, c
 }
 
 /*
- * Checks every operation against the store as the earlier operations of the same batch
- * will have left it, and gives each upsert its etag. Caller holds the lock.
+ * Applies ops in order, each checked against the table as the earlier ones left it. On
+ * a conflict, undoes what was applied, newest first, so that nobody (the lock is held
+ * throughout) ever sees part of a batch. Linear in the batch, however many ops touch
+ * one key.
  */
-static int mem_validate(struct mem_store *s, const struct outrig_state_op *ops, struct mem_plan *plans,
-			size_t count, int64_t now, uint64_t *last_etag, struct outrig_error *err)
+static int mem_run(struct mem_store *s, const struct outrig_state_op *ops, struct mem_plan *plans,
+		   size_t count, int64_t now, struct outrig_error *err)
 {
-	uint64_t next = s->last_etag;
+	int rc = OUTRIG_OK;
+	size_t i;
 
-	for (size_t i = 0; i < count; i++) {
+	for (i = 0; i < count; i++) {
 		const char *key = mem_op_key(&ops[i]);
-		bool exists = false, decided = false;
-		uint64_t current = 0;
+		struct mem_entry **link = mem_link(s, key, plans[i].hash);
+		bool exists = *link != NULL && mem_live(*link, now);
 
-		/* The latest earlier operation on the same key decides what this one sees. */
-		for (size_t j = i; j-- > 0;) {
-			if (plans[j].hash != plans[i].hash || strcmp(mem_op_key(&ops[j]), key) != 0)
-				continue;
-			decided = true;
-			exists = ops[j].kind == OUTRIG_STATE_UPSERT;
-			current = exists ? plans[j].fresh->etag : 0;
+		if (plans[i].has_etag && (!exists || (*link)->etag != plans[i].etag))
+			rc = mem_conflict(s, i, count, key, exists ? MEM_CHANGED : MEM_GONE, err);
+		else if (!plans[i].has_etag && exists && ops[i].kind == OUTRIG_STATE_UPSERT &&
+			 ops[i].u.set.concurrency == OUTRIG_FIRST_WRITE)
+			rc = mem_conflict(s, i, count, key, MEM_EXISTS, err);
+		if (rc != OUTRIG_OK)
 			break;
-		}
-		if (!decided) {
-			struct mem_entry *e = *mem_link(s, key, plans[i].hash);
-
-			exists = e != NULL && mem_live(e, now);
-			current = exists ? e->etag : 0;
-		}
-
-		if (plans[i].has_etag) {
-			if (!exists || current != plans[i].etag)
-				return mem_conflict(s, i, count, key, exists ? MEM_CHANGED : MEM_GONE,
-						    err);
-		} else if (ops[i].kind == OUTRIG_STATE_UPSERT && exists &&
-			   ops[i].u.set.concurrency == OUTRIG_FIRST_WRITE) {
-			return mem_conflict(s, i, count, key, MEM_EXISTS, err);
-		}
-		if (ops[i].kind == OUTRIG_STATE_UPSERT)
-			plans[i].fresh->etag = ++next;
-	}
-	*last_etag = next;
-	return OUTRIG_OK;
-}
-
-/* Applies validated operations; cannot fail. Caller holds the lock. */
-static void mem_commit(struct mem_store *s, const struct outrig_state_op *ops, struct mem_plan *plans,
-		       size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		struct mem_entry **link = mem_link(s, mem_op_key(&ops[i]), plans[i].hash);
-		struct mem_entry *fresh = plans[i].fresh;
-
+		/* Expired or not, whatever was there goes. */
 		if (*link != NULL)
-			mem_unlink(s, link);	/* the new entry takes the old one's place */
-		if (fresh == NULL)
-			continue;
-		fresh->next = *link;
-		*link = fresh;
-		plans[i].fresh = NULL;	/* the table owns it now */
-		s->count++;
-		if (fresh->expire_ms != 0)
-			s->ttl_count++;
+			plans[i].old = mem_detach(s, link);
+		if (plans[i].fresh != NULL) {
+			plans[i].fresh->etag = ++s->last_etag;
+			mem_attach(s, link, plans[i].fresh);
+		}
 	}
-	if (s->count > s->nbuckets)
-		mem_grow(s);
+
+	if (rc == OUTRIG_OK) {
+		for (i = 0; i < count; i++) {
+			free(plans[i].old);
+			plans[i].old = NULL;
+			plans[i].fresh = NULL;	/* the table's now */
+		}
+		if (s->count > s->nbuckets)
+			mem_grow(s);
+		return OUTRIG_OK;
+	}
+
+	/* Etags handed out above are not taken back: they were never seen. */
+	while (i-- > 0) {
+		struct mem_entry **link = mem_link(s, mem_op_key(&ops[i]), plans[i].hash);
+
+		if (plans[i].fresh != NULL)
+			mem_detach(s, link);	/* is fresh: later ops are undone already */
+		if (plans[i].old != NULL)
+			mem_attach(s, link, plans[i].old);
+		plans[i].old = NULL;
+	}
+	return rc;
 }
 
 /* One path for set, delete and transact, so all three honour etags the same way. */
@@ -327,7 +331,6 @@ static int mem_apply(struct mem_store *s, const struct outrig_state_op *ops, siz
 {
 	struct mem_plan one, *plans = &one;
 	int64_t now = s->host->now_unix_ms();
-	uint64_t last_etag = 0;
 	int rc = OUTRIG_OK;
 
 	if (count == 0)
@@ -346,11 +349,7 @@ static int mem_apply(struct mem_store *s, const struct outrig_state_op *ops, siz
 
 	if (rc == OUTRIG_OK) {
 		pthread_mutex_lock(&s->lock);
-		rc = mem_validate(s, ops, plans, count, now, &last_etag, err);
-		if (rc == OUTRIG_OK) {
-			s->last_etag = last_etag;
-			mem_commit(s, ops, plans, count);
-		}
+		rc = mem_run(s, ops, plans, count, now, err);
 		pthread_mutex_unlock(&s->lock);
 	}
 
@@ -378,7 +377,7 @@ static int mem_get(void *instance, const struct outrig_state_get *req, struct ou
 	link = mem_link(s, req->key, hash);
 	e = *link;
 	if (e != NULL && !mem_live(e, now)) {
-		mem_unlink(s, link);	/* lazy expiry: free it now rather than at the next sweep */
+		free(mem_detach(s, link));	/* lazy expiry: free it now, not at the next sweep */
 		e = NULL;
 	}
 	if (e != NULL) {
@@ -434,7 +433,7 @@ static void mem_sweep(void *instance)
 				link = &(*link)->next;
 				continue;
 			}
-			mem_unlink(s, link);
+			free(mem_detach(s, link));
 			freed++;
 		}
 	}

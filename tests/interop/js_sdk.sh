@@ -9,6 +9,16 @@ outrigd=${OUTRIGD:-$builddir/core/outrigd}
 plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 interop=$srcdir/tests/interop
 
+tmp=
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+
 # The SDK comes from the npm registry (`npm ci --prefix tests/interop`), which a plain build or a
 # distcheck does not reach; CI sets OUTRIG_REQUIRE_INTEROP=1 so that a missing install fails loudly.
 missing=
@@ -27,14 +37,6 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/js_sdk.XXXXXX")
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -131,4 +133,5 @@ spec:
 EOF
 run_case memory mem state.in-memory --resources-path "$tmp/resources"
 
-exit "$failed"
+# The script's status is that of its last command (an explicit `exit` here trips shellcheck 0.9's SC2317).
+[ "$failed" -eq 0 ]

@@ -155,6 +155,17 @@ int daemon_init(struct daemon *d, const char *app_id)
 	return 0;
 }
 
+int daemon_setenv(struct daemon *d, const char *name, const char *value)
+{
+	for (size_t i = 0; i < sizeof(d->env) / sizeof(d->env[0]); i++) {
+		if (d->env[i][0] == '\0') {
+			snprintf(d->env[i], sizeof(d->env[i]), "%s=%s", name, value);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
 int daemon_write_resource(struct daemon *d, const char *file, const char *content)
 {
 	char path[DAEMON_PATH_MAX * 2];
@@ -250,6 +261,8 @@ static void exec_daemon(struct daemon *d, const char *const *extra_args)
 		close(fd);
 	}
 	setenv("XDG_DATA_HOME", d->data, 1);
+	for (size_t i = 0; i < sizeof(d->env) / sizeof(d->env[0]) && d->env[i][0] != '\0'; i++)
+		putenv(d->env[i]);
 	if (getenv("OUTRIG_PLUGIN_PATH") == NULL) {
 		/* Run by hand from the build tree rather than through make check. */
 		const char *b = getenv("OUTRIG_BUILDDIR");

@@ -17,6 +17,7 @@ struct daemon {
 	char resources[DAEMON_PATH_MAX];	/* dir/resources: component YAML goes here */
 	char data[DAEMON_PATH_MAX];	/* dir/data: XDG_DATA_HOME of the daemon */
 	char log[DAEMON_PATH_MAX];	/* dir/outrigd.log: stdout and stderr of every run */
+	char env[8][256];		/* "NAME=value" added to the daemon's environment */
 	pid_t janitor;			/* removes dir if this process dies without cleaning up */
 	int janitor_fd;
 };
@@ -39,6 +40,9 @@ int daemon_add_component(struct daemon *d, const char *name, const char *type, .
 /* Same, with spec.metadata given as ready YAML list lines ("  - name: k\n    value: v\n"). */
 int daemon_write_component(struct daemon *d, const char *name, const char *type,
 			   const char *metadata_lines);
+
+/* Sets an environment variable for the daemon's next runs (up to 8). Returns 0 or -ENOSPC. */
+int daemon_setenv(struct daemon *d, const char *name, const char *value);
 
 /* Writes an arbitrary file under the resources folder. */
 int daemon_write_resource(struct daemon *d, const char *file, const char *content);
