@@ -9,9 +9,12 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "http_call.h"
 #include "http_errors.h"
+#include "log.h"
 #include "server.h"
 
 void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound)
@@ -86,8 +89,21 @@ void api_metadata_put(struct server *srv, struct evhttp_request *req, const char
 	http_reply_empty(req);
 }
 
+static void api_force_exit(evutil_socket_t fd, short what, void *arg)
+{
+	log_warn("runtime", "forced shutdown requested through the API: exiting now");
+	_exit(1);
+}
+
 void api_shutdown(struct server *srv, struct evhttp_request *req)
 {
+	const char *force = evhttp_find_header(evhttp_request_get_input_headers(req), "dapr-force-shutdown");
+	/* Long enough for the 204 to leave, as daprd waits ~100 ms before os.Exit(1). */
+	struct timeval delay = { 0, 100 * 1000 };
+
 	http_reply_empty(req);
-	server_begin_stop(srv, "shutdown requested through the API");
+	if (force != NULL && strcasecmp(force, "true") == 0)
+		event_base_once(srv->base, -1, EV_TIMEOUT, api_force_exit, NULL, &delay);
+	else
+		server_begin_stop(srv, "shutdown requested through the API");
 }

@@ -84,9 +84,13 @@ static void state_call_release(struct http_call *base)
 	free(call);
 }
 
-static void state_problem_reply(struct evhttp_request *req, const struct state_problem *p)
+/* A refused request: a bad request (400), or what the store would have refused, as op's error. */
+static void state_problem_reply(struct evhttp_request *req, const struct state_problem *p, enum api_error op)
 {
-	api_error_reply(req, p->error, 0, p->field[0] != '\0' ? p->field : NULL, "%s", p->message);
+	if (p->store_rejects)
+		api_error_reply(req, op, 0, NULL, "%s", p->message);
+	else
+		api_error_reply(req, p->error, 0, p->field[0] != '\0' ? p->field : NULL, "%s", p->message);
 }
 
 static bool state_call_alloc_values(struct state_call *call)
@@ -170,20 +174,23 @@ void api_state_get(struct server *srv, struct evhttp_request *req, const char *s
 {
 	struct component *c = state_store(srv, req, store);
 	struct state_call *call;
-	struct state_problem p;
+	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 
 	if (c == NULL)
 		return;
 	call = state_call_new(srv, req, c, 1);
-	if (call == NULL || !state_call_alloc_values(call))
-		return state_out_of_memory(req, call);
+	if (call == NULL || !state_call_alloc_values(call)) {
+		state_out_of_memory(req, call);
+		return;
+	}
 	http_query(req, &q);
 	if (state_key_prepare(&c->key_prefix, key, &call->items[0].key, &p) != 0 ||
 	    state_options_parse(NULL, evhttp_find_header(&q, "consistency"), &call->items[0], &p) != 0) {
 		evhttp_clear_headers(&q);
 		state_call_release(&call->base);
-		return state_problem_reply(req, &p);
+		state_problem_reply(req, &p, API_ERR_STATE_GET);
+		return;
 	}
 	kv_add_query_metadata(&call->items[0].metadata, &q);
 	evhttp_clear_headers(&q);
@@ -231,7 +238,7 @@ static json_t *state_parse_body(struct evhttp_request *req)
 	json_error_t jerr;
 	size_t len;
 	const char *body = http_body(req, &len);
-	json_t *doc = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	json_t *doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 
 	if (doc == NULL)
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
@@ -245,7 +252,7 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	struct component *c = state_store(srv, req, store);
 	struct state_call *call = NULL;
 	struct kv_list url_md = { 0 };
-	struct state_problem p;
+	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	json_t *doc;
 
@@ -253,12 +260,14 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 		return;
 	if (!json_is_array(doc)) {
 		json_decref(doc);
-		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
 				       "the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
+		return;
 	}
 	if (json_array_size(doc) == 0) {
 		json_decref(doc);
-		return http_reply_empty(req);
+		http_reply_empty(req);
+		return;
 	}
 	http_query(req, &q);
 	kv_add_query_metadata(&url_md, &q);
@@ -267,14 +276,16 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	if (call == NULL) {
 		json_decref(doc);
 		kv_free(&url_md);
-		return state_out_of_memory(req, NULL);
+		state_out_of_memory(req, NULL);
+		return;
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i], &p) != 0) {
 			json_decref(doc);
 			kv_free(&url_md);
 			state_call_release(&call->base);
-			return state_problem_reply(req, &p);
+			state_problem_reply(req, &p, API_ERR_STATE_SAVE);
+			return;
 		}
 	}
 	json_decref(doc);
@@ -297,8 +308,10 @@ static void state_delete_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
 
-	if (call->rc == 0)
-		return http_reply_empty(base->req);
+	if (call->rc == 0) {
+		http_reply_empty(base->req);
+		return;
+	}
 	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
 			"failed deleting state with key %s: %s", state_key_strip(call->items[0].key),
 			call->err.message);
@@ -309,15 +322,17 @@ void api_state_delete(struct server *srv, struct evhttp_request *req, const char
 	struct component *c = state_store(srv, req, store);
 	struct state_call *call;
 	struct state_item *item;
-	struct state_problem p;
+	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	const char *etag;
 
 	if (c == NULL)
 		return;
 	call = state_call_new(srv, req, c, 1);
-	if (call == NULL)
-		return state_out_of_memory(req, NULL);
+	if (call == NULL) {
+		state_out_of_memory(req, NULL);
+		return;
+	}
 	item = &call->items[0];
 	item->is_delete = true;
 	etag = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Match");
@@ -330,7 +345,8 @@ void api_state_delete(struct server *srv, struct evhttp_request *req, const char
 				item, &p) != 0) {
 		evhttp_clear_headers(&q);
 		state_call_release(&call->base);
-		return state_problem_reply(req, &p);
+		state_problem_reply(req, &p, API_ERR_STATE_DELETE);
+		return;
 	}
 	evhttp_clear_headers(&q);
 	state_submit(srv, call, state_delete_run, state_delete_reply);
@@ -349,7 +365,7 @@ static void state_bulk_run(struct work *w)
 /* Stored bytes go back as JSON when they are JSON, else as a JSON string, as daprd does. */
 static json_t *state_data_json(const struct outrig_bytes *data)
 {
-	json_t *v = json_loadb(data->data, data->len, JSON_DECODE_ANY, NULL);
+	json_t *v = json_loadb(data->data, data->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
 	return v != NULL ? v : json_stringn(data->data, data->len);
 }
@@ -383,7 +399,7 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	struct component *c = state_store(srv, req, store);
 	struct state_call *call;
 	struct kv_list md = { 0 };
-	struct state_problem p;
+	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	char err[256];
 	json_t *doc, *keys;
@@ -393,8 +409,9 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	keys = json_object_get(doc, "keys");
 	if (!json_is_array(keys)) {
 		json_decref(doc);
-		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
 				       "the body must be {\"keys\":[\"k1\",\"k2\"]}");
+		return;
 	}
 	http_query(req, &q);
 	kv_add_query_metadata(&md, &q);
@@ -402,18 +419,21 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	if (kv_add_json(&md, json_object_get(doc, "metadata"), false, err, sizeof(err)) != 0) {
 		json_decref(doc);
 		kv_free(&md);
-		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata", "%s", err);
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata", "%s", err);
+		return;
 	}
 	if (json_array_size(keys) == 0) {
 		json_decref(doc);
 		kv_free(&md);
-		return http_reply_json(req, 200, json_array());
+		http_reply_json(req, 200, json_array());
+		return;
 	}
 	call = state_call_new(srv, req, c, json_array_size(keys));
 	if (call == NULL || !state_call_alloc_values(call)) {
 		json_decref(doc);
 		kv_free(&md);
-		return state_out_of_memory(req, call);
+		state_out_of_memory(req, call);
+		return;
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		struct state_item *item = &call->items[i];
@@ -422,7 +442,8 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 			json_decref(doc);
 			kv_free(&md);
 			state_call_release(&call->base);
-			return state_problem_reply(req, &p);
+			state_problem_reply(req, &p, API_ERR_STATE_BULK_GET);
+			return;
 		}
 		for (size_t j = 0; j < md.count; j++)
 			kv_set(&item->metadata, md.items[j].key, md.items[j].value);
@@ -459,8 +480,10 @@ static void state_transaction_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
 
-	if (call->rc == 0)
-		return http_reply_empty(base->req);
+	if (call->rc == 0) {
+		http_reply_empty(base->req);
+		return;
+	}
 	api_error_reply(base->req, API_ERR_STATE_TRANSACTION, 0, NULL,
 			"error while executing state transaction: %s", call->err.message);
 }
@@ -493,7 +516,7 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	struct component *c = state_store(srv, req, store);
 	struct state_call *call;
 	struct kv_list url_md = { 0 };
-	struct state_problem p;
+	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	char err[256];
 	json_t *doc, *ops;
@@ -501,25 +524,30 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 
 	if (c == NULL)
 		return;
-	if (c->plugin->desc.state->transact == NULL)
-		return api_error_reply(req, API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED, 0, NULL,
+	if (c->plugin->desc.state->transact == NULL) {
+		api_error_reply(req, API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED, 0, NULL,
 				       "state store %s doesn't support transactions", c->name);
+		return;
+	}
 	if ((doc = state_parse_body(req)) == NULL)
 		return;
 	ops = json_object_get(doc, "operations");
 	if (!json_is_array(ops)) {
 		json_decref(doc);
-		return api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operations",
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operations",
 				       "the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
+		return;
 	}
 	if (json_array_size(ops) == 0) {
 		json_decref(doc);
-		return http_reply_empty(req);
+		http_reply_empty(req);
+		return;
 	}
 	call = state_call_new(srv, req, c, json_array_size(ops));
 	if (call == NULL) {
 		json_decref(doc);
-		return state_out_of_memory(req, NULL);
+		state_out_of_memory(req, NULL);
+		return;
 	}
 	http_query(req, &q);
 	kv_add_query_metadata(&url_md, &q);
@@ -537,7 +565,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	kv_free(&url_md);
 	if (rc != 0) {
 		state_call_release(&call->base);
-		return state_problem_reply(req, &p);
+		state_problem_reply(req, &p, API_ERR_STATE_TRANSACTION);
+		return;
 	}
 	state_submit(srv, call, state_transaction_run, state_transaction_reply);
 }

@@ -82,7 +82,7 @@ static const struct res_metadata *config_lookup(const struct res_component *rc, 
 static bool config_is_declared(const struct outrig_field *fields, const char *name)
 {
 	for (const struct outrig_field *f = fields; f != NULL && f->name != NULL; f++)
-		if (strcasecmp(f->name, name) == 0)
+		if (strcasecmp(f->name, name) == 0 || (f->alias != NULL && strcasecmp(f->alias, name) == 0))
 			return true;
 	return false;
 }
@@ -100,6 +100,10 @@ static size_t config_fill_declared(const struct res_component *rc, const struct 
 				   struct outrig_config_value *v, struct diag *d)
 {
 	const struct res_metadata *m = config_lookup(rc, f->name);
+
+	/* The current name wins over an older one when a file has both. */
+	if (m == NULL && f->alias != NULL)
+		m = config_lookup(rc, f->alias);
 
 	v->name = f->name;
 	v->type = f->type;
@@ -186,7 +190,8 @@ void config_fields_print(const struct outrig_field *fields)
 {
 	printf("%-24s %-9s %-9s %-12s %s\n", "NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION");
 	for (const struct outrig_field *f = fields; f != NULL && f->name != NULL; f++)
-		printf("%-24s %-9s %-9s %-12s %s\n", f->name, config_type_name(f->type),
+		printf("%-24s %-9s %-9s %-12s %s%s%s%s\n", f->name, config_type_name(f->type),
 		       f->required ? "yes" : "no", f->default_value != NULL ? f->default_value : "-",
-		       f->description != NULL ? f->description : "");
+		       f->description != NULL ? f->description : "", f->alias != NULL ? " (also: " : "",
+		       f->alias != NULL ? f->alias : "", f->alias != NULL ? ")" : "");
 }

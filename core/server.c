@@ -5,7 +5,9 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -41,6 +43,27 @@ static void server_set_nodelay(evutil_socket_t fd)
 
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* daprd refuses "%zz" (url.QueryUnescape fails); evhttp would pass it through as text. */
+static const char *server_bad_escape(const char *raw)
+{
+	for (const char *p = strchr(raw, '%'); p != NULL; p = strchr(p + 1, '%'))
+		if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+			return p;
+	return NULL;
+}
+
+static void server_reply_text(struct evhttp_request *req, int status, const char *text)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (out != NULL)
+		evbuffer_add(out, text, strlen(text));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
+	evhttp_send_reply(req, status, NULL, out);
+	if (out != NULL)
+		evbuffer_free(out);
 }
 
 static bool server_method_is(struct evhttp_request *req, int methods)
@@ -127,8 +150,7 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 		return;
 	}
 	if (!server_token_ok(srv, req, block)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-		evhttp_send_reply(req, 401, "Unauthorized", NULL);
+		server_reply_text(req, 401, "invalid api token");
 		return;
 	}
 	if (strcmp(block, "state") == 0 && n >= 3 && (stable || alpha)) {
@@ -171,12 +193,20 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	char *segs[SERVER_MAX_SEGMENTS];
 	char *decoded[SERVER_MAX_SEGMENTS] = { NULL };
+	const char *bad;
+	char text[64];
 	char *path;
 	size_t n;
 
 	server_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(evhttp_request_get_connection(req))));
 	if (srv->stopping) {
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
+		return;
+	}
+	bad = raw != NULL ? server_bad_escape(raw) : NULL;
+	if (bad != NULL) {
+		snprintf(text, sizeof(text), "invalid URL escape \"%.3s\"", bad);
+		server_reply_text(req, 400, text);
 		return;
 	}
 	path = strdup(raw != NULL ? raw : "/");

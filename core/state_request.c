@@ -8,15 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int state_vrefuse(struct state_problem *p, enum api_error e, bool store_rejects, const char *field,
+			 const char *fmt, va_list ap)
+{
+	p->error = e;
+	p->store_rejects = store_rejects;
+	snprintf(p->field, sizeof(p->field), "%s", field != NULL ? field : "");
+	vsnprintf(p->message, sizeof(p->message), fmt, ap);
+	return -1;
+}
+
 __attribute__((format(printf, 4, 5)))
 static int state_refuse(struct state_problem *p, enum api_error e, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
-	p->error = e;
-	snprintf(p->field, sizeof(p->field), "%s", field != NULL ? field : "");
 	va_start(ap, fmt);
-	vsnprintf(p->message, sizeof(p->message), fmt, ap);
+	state_vrefuse(p, e, false, field, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Options and TTLs are checked here, once, but daprd reports them as the store's error (500). */
+__attribute__((format(printf, 3, 4)))
+static int state_store_rejects(struct state_problem *p, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	state_vrefuse(p, API_ERR_MALFORMED_REQUEST, true, field, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -43,7 +63,7 @@ int state_options_parse(const char *concurrency, const char *consistency, struct
 	else if (strcmp(concurrency, "first-write") == 0)
 		item->concurrency = OUTRIG_FIRST_WRITE;
 	else
-		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "options.concurrency",
+		return state_store_rejects(p, "options.concurrency",
 				    "options.concurrency \"%s\" is not valid; use \"first-write\" or \"last-write\"",
 				    concurrency);
 	if (consistency == NULL || *consistency == '\0' || strcmp(consistency, "eventual") == 0)
@@ -51,7 +71,7 @@ int state_options_parse(const char *concurrency, const char *consistency, struct
 	else if (strcmp(consistency, "strong") == 0)
 		item->consistency = OUTRIG_STRONG;
 	else
-		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "options.consistency",
+		return state_store_rejects(p, "options.consistency",
 				    "options.consistency \"%s\" is not valid; use \"strong\" or \"eventual\"",
 				    consistency);
 	return 0;
@@ -69,9 +89,13 @@ int state_ttl_parse(struct state_item *item, struct state_problem *p)
 	errno = 0;
 	ttl = strtoll(text, &end, 10);
 	if (end == text || *end != '\0' || errno != 0)
-		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "metadata.ttlInSeconds",
+		return state_store_rejects(p, "metadata.ttlInSeconds",
 				    "metadata.ttlInSeconds \"%s\" is not a whole number of seconds; use e.g. 60, or -1 for no expiry",
 				    text);
+	if (ttl > OUTRIG_STATE_MAX_TTL_SECONDS)
+		return state_store_rejects(p, "metadata.ttlInSeconds",
+				    "metadata.ttlInSeconds %lld is too large; use at most %lld seconds, or -1 for no expiry",
+				    ttl, OUTRIG_STATE_MAX_TTL_SECONDS);
 	item->ttl_seconds = ttl;
 	item->has_ttl = true;
 	return 0;

@@ -31,6 +31,8 @@ struct state_item {
 /* Why a request was refused: the Dapr error, the field, and a sentence. */
 struct state_problem {
 	enum api_error error;
+	bool store_rejects;           /* daprd leaves this to the store: report it as the
+					 operation's own error (500), not as a bad request */
 	char field[64];
 	char message[512];
 };

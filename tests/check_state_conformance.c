@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "exchange.h"
 #include "http_client.h"
+#include "server.h"
 
 /* What a plugin's setup function prepares, and what its metadata template may refer to. */
 struct store_env {
@@ -40,7 +41,12 @@ struct plugin_case {
 /* One spec.metadata entry, to write table rows on one line. */
 #define MD(name, value) "  - name: " name "\n    value: \"" value "\"\n"
 
-/* Adding a plugin is one line here (plus setup/teardown functions when it needs a server). */
+/*
+ * Adding a plugin is one line here. One that needs a server gets setup/teardown functions:
+ * setup picks env->port with daemon_free_port(), starts the server with server_spawn() (data
+ * under env->dir), waits with server_wait_port(), and returns STORE_UNAVAILABLE when
+ * !server_available("redis-server"); teardown calls server_stop(env->pid).
+ */
 static const struct plugin_case plugins[] = {
 	{ "in_memory", "state.in-memory", NULL, NULL, NULL },
 	{ "sqlite", "state.sqlite", MD("connectionString", "${DIR}/conformance.db"), NULL, NULL },
@@ -155,9 +161,11 @@ static void plugin_up(void)
 static void plugin_down(void)
 {
 	xfree(&x);
-	daemon_cleanup(&dmn);
+	/* Server before scratch directory: it may keep its data there. */
+	daemon_stop(&dmn);
 	if (cur->teardown != NULL && !skipped)
 		cur->teardown(&env);
+	daemon_cleanup(&dmn);
 }
 
 #define SKIP_UNLESS(cond)							\
@@ -266,7 +274,6 @@ START_TEST(json_values)
 		"\"h\xc3\xa9llo w\xc3\xb6rld \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x9a\x80\"",
 		"\"line1\\nline2\\ttab\\r \\u0001 \\u0010 quote\\\" back\\\\slash\"",
 		"\"AAECAwQF/+7/3q2+7w==\"",
-		"\"nul\\u0000inside\"",
 	};
 
 	if (skipped)
@@ -278,6 +285,16 @@ START_TEST(json_values)
 		SAVE1(key, values[i]);
 		GET_BODY(key, values[i]);
 	}
+}
+END_TEST
+
+START_TEST(nul_in_string_value)
+{
+	/* Valid JSON that Dapr (Go) accepts and hands back unchanged; C parsers often refuse it. */
+	if (skipped)
+		return;
+	SAVE1("nul", "\"nul\\u0000inside\"");
+	GET_BODY("nul", "\"nul\\u0000inside\"");
 }
 END_TEST
 
@@ -571,6 +588,7 @@ static Suite *conformance_suite(const struct plugin_case *p)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, crud);
 	tcase_add_test(tc, json_values);
+	tcase_add_test(tc, nul_in_string_value);
 	tcase_add_test(tc, etag);
 	tcase_add_test(tc, first_write);
 	tcase_add_test(tc, bulk);

@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # Integration and conformance tests: they start the real outrigd and talk to it over HTTP.
 
-# The harness the HTTP-level tests share: HTTP client, daemon launcher, response assertions.
+# The harness the HTTP-level tests share: HTTP client, launchers for outrigd and for real
+# servers (Redis, PostgreSQL) plugins need, and response assertions.
 noinst_LIBRARIES += tests/lib/libtesthelp.a
 tests_lib_libtesthelp_a_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_lib_libtesthelp_a_CFLAGS = $(TEST_CFLAGS)
 tests_lib_libtesthelp_a_SOURCES = \
 	tests/lib/http_client.c tests/lib/http_client.h \
 	tests/lib/daemon.c tests/lib/daemon.h \
-	tests/lib/exchange.c tests/lib/exchange.h
+	tests/lib/exchange.c tests/lib/exchange.h \
+	tests/lib/server.c tests/lib/server.h
 
 check_PROGRAMS += tests/check_api_state tests/check_state_conformance
 TESTS += tests/check_api_state tests/check_state_conformance

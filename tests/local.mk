@@ -20,5 +20,5 @@ include tests/loader.mk
 include tests/integration.mk
 include tests/cli.mk
 include tests/sdk.mk
-
 include tests/interop.mk
+include tests/unit.mk

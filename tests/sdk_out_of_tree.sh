@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
+# Builds a plugin out of tree against a temporary `make install`, as a third party would, and serves state through it.
 # ok and fail always succeed, so "test && ok || fail" is a plain if-else here.
 # shellcheck disable=SC2015
-# Builds a plugin out of tree against a temporary `make install`, as a third party would, and serves state through it.
 set -eu
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/outrig-sdk-XXXXXX")

@@ -268,7 +268,7 @@ static char *run_find_daemon(void)
 /* The first API address; wildcards and names are probed on loopback. */
 static void run_probe_host(const char *listen, char *host, size_t size)
 {
-	char first[INET6_ADDRSTRLEN + 2] = "";
+	char first[INET6_ADDRSTRLEN] = "";
 	unsigned char addr[sizeof(struct in6_addr)];
 	const char *p = listen != NULL ? listen : "";
 	size_t n;

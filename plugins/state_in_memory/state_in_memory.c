@@ -10,8 +10,6 @@
 #include <outrig/plugin.h>
 
 #define MEM_MIN_BUCKETS 64
-/* Dapr rejects larger ttlInSeconds; the bound also keeps now + ttl from overflowing. */
-#define MEM_MAX_TTL_SECONDS INT32_MAX
 /* The build passes the package version; an out-of-tree build may not. */
 #ifndef PLUGIN_VERSION
 #define PLUGIN_VERSION "0.1.0"
@@ -61,8 +59,8 @@ struct mem_plan {
 };
 
 static const struct outrig_field mem_fields[] = {
-	{ "cleanupInterval", OUTRIG_FIELD_DURATION, "10s", false,
-	  "how often expired keys are freed (reads never see them anyway); 0 or negative disables" },
+	{ .name = "cleanupInterval", .type = OUTRIG_FIELD_DURATION, .default_value = "10s",
+	  .description = "how often expired keys are freed (reads never see them anyway); 0 or negative disables" },
 	{ .name = NULL },
 };
 
@@ -183,21 +181,6 @@ static int mem_parse_etag(const struct mem_store *s, const char *key, const char
 	return OUTRIG_OK;
 }
 
-static int mem_expiry(const struct mem_store *s, const struct outrig_state_set *req, int64_t now,
-		      int64_t *expire_ms, struct outrig_error *err)
-{
-	*expire_ms = 0;
-	if (!req->has_ttl || req->ttl_seconds <= 0)
-		return OUTRIG_OK;	/* no TTL, or -1: the key never expires (Dapr clears the old TTL) */
-	if (req->ttl_seconds > MEM_MAX_TTL_SECONDS)
-		return outrig_err(err, OUTRIG_EINVAL,
-				  "component \"%s\": ttlInSeconds %" PRId64 " for key \"%s\" is too large; "
-				  "use at most %d, or -1 for no expiry",
-				  s->component, req->ttl_seconds, req->key, MEM_MAX_TTL_SECONDS);
-	*expire_ms = now + req->ttl_seconds * 1000;
-	return OUTRIG_OK;
-}
-
 static const char *mem_op_key(const struct outrig_state_op *op)
 {
 	return op->kind == OUTRIG_STATE_UPSERT ? op->u.set.key : op->u.delete.key;
@@ -228,9 +211,7 @@ static int mem_prepare(struct mem_store *s, const struct outrig_state_op *op, in
 	}
 	if (op->kind != OUTRIG_STATE_UPSERT)
 		return OUTRIG_OK;
-	rc = mem_expiry(s, &op->u.set, now, &expire_ms, err);
-	if (rc != OUTRIG_OK)
-		return rc;
+	expire_ms = outrig_state_expiry(&op->u.set, now);
 	if (op->u.set.value_len > 0 && op->u.set.value == NULL)
 		return outrig_err(err, OUTRIG_EINVAL, "component \"%s\": key \"%s\" has a length but no value",
 				  s->component, key);

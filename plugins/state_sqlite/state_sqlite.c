@@ -18,8 +18,6 @@
 #define PLUGIN_VERSION "0.1.0"
 #endif
 
-/* Dapr rejects larger ttlInSeconds; the bound also keeps now + ttl from overflowing. */
-#define SQLS_MAX_TTL_SECONDS INT32_MAX
 /* A UUID in text form, plus the terminator. */
 #define SQLS_ETAG_LEN 37
 /* VM steps between two looks at the clock: cheap, and a few ms apart at most. */
@@ -90,12 +88,10 @@ static const struct outrig_field sqls_fields[] = {
 	{ "tableName", OUTRIG_FIELD_STRING, "state", false, "table that holds the state" },
 	{ "metadataTableName", OUTRIG_FIELD_STRING, "metadata", false,
 	  "table that records the state table's schema version" },
-	{ "timeout", OUTRIG_FIELD_DURATION, "20s", false, "time limit for each database operation" },
-	{ "timeoutInSeconds", OUTRIG_FIELD_DURATION, NULL, false, "older name of timeout" },
+	{ "timeout", OUTRIG_FIELD_DURATION, "20s", false, "time limit for each database operation",
+	  "timeoutInSeconds" },
 	{ "cleanupInterval", OUTRIG_FIELD_DURATION, "1h", false,
-	  "how often expired rows are deleted; 0 or negative disables" },
-	{ "cleanupIntervalInSeconds", OUTRIG_FIELD_DURATION, NULL, false,
-	  "older name of cleanupInterval" },
+	  "how often expired rows are deleted; 0 or negative disables", "cleanupIntervalInSeconds" },
 	{ "busyTimeout", OUTRIG_FIELD_DURATION, "2s", false,
 	  "how long to wait for a lock another connection holds" },
 	{ "disableWAL", OUTRIG_FIELD_BOOL, "false", false,
@@ -260,11 +256,6 @@ static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req,
 	if (req->value_len > 0 && req->value == NULL)
 		return outrig_err(err, OUTRIG_EINVAL, "component \"%s\": key \"%s\" has a length but no value",
 				  s->component, req->key);
-	if (req->has_ttl && req->ttl_seconds > SQLS_MAX_TTL_SECONDS)
-		return outrig_err(err, OUTRIG_EINVAL,
-				  "component \"%s\": ttlInSeconds %" PRId64 " for key \"%s\" is too large; "
-				  "use at most %d, or -1 for no expiry",
-				  s->component, req->ttl_seconds, req->key, SQLS_MAX_TTL_SECONDS);
 
 	sqls_new_etag(etag);
 	rc = sqlite3_bind_text(st, 1, req->key, -1, SQLITE_STATIC);
@@ -274,9 +265,9 @@ static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req,
 					 req->value_len, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 3, etag, -1, SQLITE_STATIC);
-	/* No TTL, or ttl <= 0 (Dapr's -1): the row never expires, whatever it had before. */
-	if (rc == SQLITE_OK && req->has_ttl && req->ttl_seconds > 0)
-		rc = sqlite3_bind_int64(st, 4, now + req->ttl_seconds * 1000);
+	/* No TTL, or Dapr's -1: the row never expires, whatever it had before. */
+	if (rc == SQLITE_OK && outrig_state_expiry(req, now) > 0)
+		rc = sqlite3_bind_int64(st, 4, outrig_state_expiry(req, now));
 	else if (rc == SQLITE_OK)
 		rc = sqlite3_bind_null(st, 4);
 	if (rc == SQLITE_OK)
@@ -501,16 +492,6 @@ static void sqls_free(struct sqls_store *s)
 }
 
 /* A duration field that Dapr also accepts under an older name; the older one wins if given. */
-static int64_t sqls_duration(const struct outrig_config *cfg, const char *name, const char *alias,
-			     int64_t fallback)
-{
-	const struct outrig_config_value *v = outrig_config_find(cfg, alias);
-
-	if (v != NULL && v->is_set && v->type == OUTRIG_FIELD_DURATION)
-		return v->int_value;
-	return outrig_config_int(cfg, name, fallback);
-}
-
 static int sqls_open(struct sqls_store *s, bool disable_wal, const char *meta_table,
 		     struct outrig_error *err)
 {
@@ -566,7 +547,7 @@ static int sqls_create(const struct outrig_host *host, struct outrig_handle *sel
 	const char *path = outrig_config_string(cfg, "connectionString", NULL);
 	const char *table = outrig_config_string(cfg, "tableName", "state");
 	const char *meta_table = outrig_config_string(cfg, "metadataTableName", "metadata");
-	int64_t cleanup_ms = sqls_duration(cfg, "cleanupInterval", "cleanupIntervalInSeconds", 3600000);
+	int64_t cleanup_ms = outrig_config_int(cfg, "cleanupInterval", 3600000);
 	struct sqls_store *s;
 	int rc;
 
@@ -588,7 +569,7 @@ static int sqls_create(const struct outrig_host *host, struct outrig_handle *sel
 		return outrig_err(err, OUTRIG_ENOMEM, "component \"%s\": out of memory", component);
 	s->host = host;
 	s->self = self;
-	s->timeout_ms = sqls_duration(cfg, "timeout", "timeoutInSeconds", 20000);
+	s->timeout_ms = outrig_config_int(cfg, "timeout", 20000);
 	s->busy_ms = outrig_config_int(cfg, "busyTimeout", 2000);
 	s->component = strdup(component);
 	s->path = strdup(path);

@@ -84,7 +84,6 @@ static void spawn_janitor(struct daemon *d)
 	int fds[2];
 	pid_t pid;
 
-	d->janitor_fd = -1;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return;
 	fflush(NULL);
@@ -123,10 +122,12 @@ static void spawn_janitor(struct daemon *d)
 
 static void dismiss_janitor(struct daemon *d)
 {
-	if (d->janitor_fd < 0)
+	/* The pid, not the fd, says whether there is one: a zeroed struct has fd 0. */
+	if (d->janitor <= 0)
 		return;
-	if (write(d->janitor_fd, "q", 1) != 1)
-		fprintf(stderr, "test harness: janitor of %s is gone\n", d->dir);
+	/* Writing to a dead janitor's pipe would raise SIGPIPE here. */
+	if (waitpid(d->janitor, NULL, WNOHANG) == 0 && write(d->janitor_fd, "q", 1) != 1)
+		fprintf(stderr, "test harness: lost the janitor process %d\n", (int)d->janitor);
 	close(d->janitor_fd);
 	d->janitor_fd = -1;
 	while (waitpid(d->janitor, NULL, 0) < 0 && errno == EINTR)
@@ -139,6 +140,7 @@ int daemon_init(struct daemon *d, const char *app_id)
 	const char *tmp = getenv("TMPDIR");
 
 	memset(d, 0, sizeof(*d));
+	d->janitor_fd = -1;
 	d->use_resources = true;
 	snprintf(d->app_id, sizeof(d->app_id), "%s", app_id);
 	if (snprintf(d->dir, sizeof(d->dir), "%s/outrig-test-XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
@@ -238,7 +240,7 @@ static const char *outrigd_path(char *buf, size_t size)
 }
 
 /* In the child: never returns. */
-static void exec_daemon(struct daemon *d, const char *const *extra_args)
+static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra_args)
 {
 	const char *argv[64];
 	char port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
@@ -248,6 +250,8 @@ static void exec_daemon(struct daemon *d, const char *const *extra_args)
 #ifdef __linux__
 	/* A test process killed by check's timeout must not leave its daemon behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);	/* the parent died before the signal was armed */
 #endif
 	fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (fd >= 0) {
@@ -337,6 +341,7 @@ int daemon_wait_exit(struct daemon *d, int timeout_ms)
 int daemon_start(struct daemon *d, const char *const *extra_args)
 {
 	long deadline = now_ms() + 10000;
+	pid_t parent = getpid();
 
 	fflush(NULL);
 	d->port = daemon_free_port();
@@ -348,7 +353,7 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 		return -1;
 	}
 	if (d->pid == 0)
-		exec_daemon(d, extra_args);
+		exec_daemon(d, parent, extra_args);
 	while (now_ms() < deadline) {
 		struct http_response r;
 		int code;
@@ -390,6 +395,14 @@ int daemon_stop(struct daemon *d)
 		return -1;
 	}
 	return code;
+}
+
+void daemon_kill(struct daemon *d)
+{
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGKILL);
+	daemon_wait_exit(d, 10000);
 }
 
 void daemon_cleanup(struct daemon *d)

@@ -65,6 +65,9 @@ int daemon_wait_exit(struct daemon *d, int timeout_ms);
 /* SIGTERM, then waits (SIGKILL after 10 s). Returns like daemon_wait_exit(); -1 if killed. */
 int daemon_stop(struct daemon *d);
 
+/* SIGKILL, as a crash would; returns once it is reaped. */
+void daemon_kill(struct daemon *d);
+
 /* Stops the daemon if running and removes the scratch directory (kept if OUTRIG_TEST_KEEP). */
 void daemon_cleanup(struct daemon *d);
 

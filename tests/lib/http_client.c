@@ -165,7 +165,7 @@ static int read_response(int fd, const char *method, struct http_response *out)
 	const char *te, *cl;
 	char *end;
 	size_t head;
-	int rc;
+	int rc = 0;
 
 	while ((end = b.data ? strstr(b.data, "\r\n\r\n") : NULL) == NULL)
 		if ((rc = need(fd, &b, b.len + 1)) < 0)

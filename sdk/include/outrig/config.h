@@ -28,6 +28,8 @@ struct outrig_field {
 	const char *default_value; /* text parsed like a YAML value; NULL = no default */
 	bool required;
 	const char *description;   /* one line */
+	const char *alias;         /* an older name Dapr still accepts (e.g. "timeoutInSeconds"),
+				      or NULL; the core reads it when the name itself is absent */
 };
 
 /* One metadata value after validation. */

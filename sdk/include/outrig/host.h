@@ -58,7 +58,8 @@ struct outrig_host {
 	int64_t (*now_mono_ms)(void);
 
 	/*
-	 * Calls fn(instance) every interval_ms on a worker thread, on the component's own
+	 * Calls fn(instance) every interval_ms, where instance is what create() stored in
+	 * *instance (so a timer may be registered before that pointer exists), on a worker thread, on the component's own
 	 * lane (never at the same time as another call of that instance when the plugin is
 	 * OUTRIG_PLUGIN_SERIAL), from when create() returns until the component is
 	 * destroyed; the core stops it before destroy(). Use it for housekeeping such as deleting expired rows.

@@ -58,21 +58,35 @@ struct outrig_state_set {
 	const char *key;
 	const void *value;          /* the bytes to store, verbatim */
 	size_t value_len;
-	const char *etag;           /* NULL = no etag given; "" is a given, empty etag */
+	const char *etag;           /* NULL = no etag (the core turns Dapr's empty etag into NULL) */
 	enum outrig_concurrency concurrency;
 	enum outrig_consistency consistency;
-	int64_t ttl_seconds;        /* > 0 expire after; <= 0 never expire (Dapr's -1) */
+	int64_t ttl_seconds;        /* > 0 expire after; <= 0 never expire (Dapr's -1);
+				       never above OUTRIG_STATE_MAX_TTL_SECONDS (the core refuses it) */
 	bool has_ttl;               /* false: no ttlInSeconds in the request */
 	struct outrig_metadata metadata;
 };
 
 struct outrig_state_delete {
 	const char *key;
-	const char *etag;           /* NULL = no If-Match */
+	const char *etag;           /* NULL = no If-Match (an empty one is none too) */
 	enum outrig_concurrency concurrency;
 	enum outrig_consistency consistency;
 	struct outrig_metadata metadata;
 };
+
+/* The largest ttlInSeconds Dapr accepts; the core refuses larger ones with HTTP 400. */
+#define OUTRIG_STATE_MAX_TTL_SECONDS 2147483647LL
+
+/*
+ * When a value written by req expires, in Unix milliseconds: 0 for never (no TTL, or
+ * Dapr's -1). now_unix_ms is host->now_unix_ms(). Cannot overflow: the core bounds the TTL.
+ * Ownership: none. Thread: any.
+ */
+static inline int64_t outrig_state_expiry(const struct outrig_state_set *req, int64_t now_unix_ms)
+{
+	return req->has_ttl && req->ttl_seconds > 0 ? now_unix_ms + req->ttl_seconds * 1000 : 0;
+}
 
 enum outrig_state_op_kind {
 	OUTRIG_STATE_UPSERT = 0,

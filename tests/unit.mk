@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of single core modules, one check_<module> program each, linked with only what it needs.
+
+check_PROGRAMS += tests/unit/check_duration
+TESTS += tests/unit/check_duration
+tests_unit_check_duration_SOURCES = tests/unit/check_duration.c core/duration.c
+tests_unit_check_duration_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_duration_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_duration_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_config_map
+TESTS += tests/unit/check_config_map
+tests_unit_check_config_map_SOURCES = tests/unit/check_config_map.c core/config_map.c \
+	core/diag.c core/duration.c
+tests_unit_check_config_map_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_config_map_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_config_map_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_state_keys
+TESTS += tests/unit/check_state_keys
+tests_unit_check_state_keys_SOURCES = tests/unit/check_state_keys.c core/state_keys.c
+tests_unit_check_state_keys_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_state_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_state_keys_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_state_request
+TESTS += tests/unit/check_state_request
+tests_unit_check_state_request_SOURCES = tests/unit/check_state_request.c core/state_request.c \
+	core/kv.c core/state_keys.c core/http_errors.c
+tests_unit_check_state_request_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_state_request_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_state_request_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_options
+TESTS += tests/unit/check_options
+tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c core/log.c
+tests_unit_check_options_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_options_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_options_LDADD = $(TEST_LIBS)

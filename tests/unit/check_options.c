@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of core/options.c: daprd's command line, its defaults and its error messages. */
+#include "config.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+#define MAX_ARGS 32
+
+/* Writable copies of the arguments: options_parse may split them in place, like a real argv. */
+static char *argv_store[MAX_ARGS + 1];
+static int argc_store;
+static struct options opts;
+static char err[512];
+
+static void setup(void)
+{
+	argc_store = 0;
+	memset(argv_store, 0, sizeof(argv_store));
+	memset(&opts, 0, sizeof(opts));
+	memset(err, 0, sizeof(err));
+}
+
+static void teardown(void)
+{
+	options_free(&opts);
+	for (int i = 0; i < argc_store; i++)
+		free(argv_store[i]);
+	argc_store = 0;
+}
+
+/* Parses "outrigd" followed by the NULL-terminated arguments; returns options_parse's result. */
+static int parse(const char *first, ...)
+{
+	va_list ap;
+
+	options_free(&opts);
+	for (int i = 0; i < argc_store; i++)
+		free(argv_store[i]);
+	argc_store = 0;
+	argv_store[argc_store++] = strdup("outrigd");
+	va_start(ap, first);
+	for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
+		ck_assert_int_lt(argc_store, MAX_ARGS);
+		argv_store[argc_store++] = strdup(a);
+		ck_assert_ptr_nonnull(argv_store[argc_store - 1]);
+	}
+	va_end(ap);
+	argv_store[argc_store] = NULL;
+	memset(err, 0, sizeof(err));
+	return options_parse(argc_store, argv_store, &opts, err, sizeof(err));
+}
+
+static void parse_ok_msg(int rc)
+{
+	ck_assert_msg(rc == 0, "refused: %s", err);
+}
+
+/* Expects parse to refuse with exactly message. */
+static void assert_refused(int rc, const char *message)
+{
+	ck_assert_int_eq(rc, -1);
+	ck_assert_str_eq(err, message);
+}
+
+START_TEST(test_defaults)
+{
+	parse_ok_msg(parse(NULL));
+	ck_assert_str_eq(opts.app_id, "");
+	ck_assert_int_eq(opts.app_port, 0);
+	ck_assert_int_eq(opts.http_port, 3500);
+	ck_assert_str_eq(opts.listen_addresses, "127.0.0.1");
+	ck_assert_ptr_null(opts.resources_paths);
+	ck_assert_uint_eq(opts.resources_count, 0);
+	ck_assert_ptr_null(opts.plugin_dir);
+	ck_assert_ptr_null(opts.data_dir);
+	ck_assert_int_eq(opts.log_level, OUTRIG_LOG_INFO);
+	ck_assert(!opts.log_as_json);
+	ck_assert_int_eq(opts.max_body_bytes, 4 * 1024 * 1024);
+	ck_assert_int_eq(opts.worker_threads, 4);
+	ck_assert_int_eq(opts.graceful_shutdown_seconds, 5);
+	ck_assert(!opts.check_only);
+	ck_assert_ptr_null(opts.describe_plugin);
+	ck_assert(!opts.show_version);
+	ck_assert(!opts.show_help);
+}
+END_TEST
+
+START_TEST(test_space_and_equals_forms)
+{
+	parse_ok_msg(parse("--app-id", "myapp", "--dapr-http-port", "3501", "--app-port=8080",
+			   "--dapr-listen-addresses=0.0.0.0,::1", "--plugin-dir", "/opt/plugins",
+			   "--data-dir=/var/lib/outrig", "--log-level", "debug", "--worker-threads=8",
+			   "--dapr-graceful-shutdown-seconds", "10", "--describe-plugin=state.redis",
+			   NULL));
+	ck_assert_str_eq(opts.app_id, "myapp");
+	ck_assert_int_eq(opts.http_port, 3501);
+	ck_assert_int_eq(opts.app_port, 8080);
+	ck_assert_str_eq(opts.listen_addresses, "0.0.0.0,::1");
+	ck_assert_str_eq(opts.plugin_dir, "/opt/plugins");
+	ck_assert_str_eq(opts.data_dir, "/var/lib/outrig");
+	ck_assert_int_eq(opts.log_level, OUTRIG_LOG_DEBUG);
+	ck_assert_int_eq(opts.worker_threads, 8);
+	ck_assert_int_eq(opts.graceful_shutdown_seconds, 10);
+	ck_assert_str_eq(opts.describe_plugin, "state.redis");
+	/* Untouched ones keep their defaults. */
+	ck_assert_int_eq(opts.max_body_bytes, 4 * 1024 * 1024);
+	ck_assert_str_eq(opts.app_id, "myapp");
+}
+END_TEST
+
+START_TEST(test_single_dash_and_last_wins)
+{
+	parse_ok_msg(parse("-app-id", "one", "-app-id=two", "--log-level=warn", "-log-level", "error",
+			   NULL));
+	ck_assert_str_eq(opts.app_id, "two");
+	ck_assert_int_eq(opts.log_level, OUTRIG_LOG_ERROR);
+}
+END_TEST
+
+START_TEST(test_empty_value)
+{
+	parse_ok_msg(parse("--app-id=", NULL));
+	ck_assert_str_eq(opts.app_id, "");
+	/* A value may itself look like a flag: the next argument is taken as it is, as pflag does. */
+	parse_ok_msg(parse("--app-id", "--weird", NULL));
+	ck_assert_str_eq(opts.app_id, "--weird");
+}
+END_TEST
+
+START_TEST(test_log_levels)
+{
+	static const struct {
+		const char *name;
+		enum outrig_log_level level;
+	} levels[] = {
+		{ "debug", OUTRIG_LOG_DEBUG }, { "info", OUTRIG_LOG_INFO }, { "warn", OUTRIG_LOG_WARN },
+		{ "error", OUTRIG_LOG_ERROR }, { "fatal", OUTRIG_LOG_FATAL },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		parse_ok_msg(parse("--log-level", levels[i].name, NULL));
+		ck_assert_int_eq(opts.log_level, levels[i].level);
+	}
+	assert_refused(parse("--log-level", "verbose", NULL),
+		       "--log-level: invalid value \"verbose\"; see outrigd --help");
+	assert_refused(parse("--log-level=DEBUG", NULL),
+		       "--log-level: invalid value \"DEBUG\"; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_resources_paths)
+{
+	parse_ok_msg(parse("--resources-path", "./a", "--resources-path=b,c", "--components-path", "d",
+			   "--components-path=,e,,f,", NULL));
+	ck_assert_uint_eq(opts.resources_count, 6);
+	ck_assert_str_eq(opts.resources_paths[0], "./a");
+	ck_assert_str_eq(opts.resources_paths[1], "b");
+	ck_assert_str_eq(opts.resources_paths[2], "c");
+	ck_assert_str_eq(opts.resources_paths[3], "d");
+	ck_assert_str_eq(opts.resources_paths[4], "e");
+	ck_assert_str_eq(opts.resources_paths[5], "f");
+	options_free(&opts);
+	ck_assert_ptr_null(opts.resources_paths);
+	ck_assert_uint_eq(opts.resources_count, 0);
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+	static const struct {
+		const char *text;
+		int64_t bytes;
+	} sizes[] = {
+		{ "4Mi", 4 << 20 }, { "512Ki", 512 << 10 }, { "1000", 1000 }, { "1Gi", 1 << 30 },
+		{ "2K", 2000 }, { "2k", 2000 }, { "3M", 3000000 }, { "1G", 1000000000 }, { "1", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		parse_ok_msg(parse("--max-body-size", sizes[i].text, NULL));
+		ck_assert_msg(opts.max_body_bytes == sizes[i].bytes, "%s: %lld bytes, expected %lld",
+			      sizes[i].text, (long long)opts.max_body_bytes, (long long)sizes[i].bytes);
+	}
+	parse_ok_msg(parse("--max-body-size=16Mi", NULL));
+	ck_assert_int_eq(opts.max_body_bytes, 16 << 20);
+}
+END_TEST
+
+START_TEST(test_megabytes)
+{
+	parse_ok_msg(parse("--dapr-http-max-request-size", "2", NULL));
+	ck_assert_int_eq(opts.max_body_bytes, 2 << 20);
+	parse_ok_msg(parse("--dapr-http-max-request-size=64", NULL));
+	ck_assert_int_eq(opts.max_body_bytes, INT64_C(64) << 20);
+	/* Both flags set the same limit: the later one wins. */
+	parse_ok_msg(parse("--max-body-size", "1Mi", "--dapr-http-max-request-size", "3", NULL));
+	ck_assert_int_eq(opts.max_body_bytes, 3 << 20);
+	parse_ok_msg(parse("--dapr-http-max-request-size", "3", "--max-body-size", "1Ki", NULL));
+	ck_assert_int_eq(opts.max_body_bytes, 1024);
+}
+END_TEST
+
+START_TEST(test_bad_sizes)
+{
+	static const char *const bad[] = { "4MB", "0", "-1", "4.5Mi", "", "Mi", "4 Mi", "4Mi ",
+					   "4mi", "4Ti" };
+	char want[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(want, sizeof(want), "--max-body-size: invalid value \"%s\"; see outrigd --help",
+			 bad[i]);
+		assert_refused(parse("--max-body-size", bad[i], NULL), want);
+	}
+	assert_refused(parse("--dapr-http-max-request-size", "0", NULL),
+		       "--dapr-http-max-request-size: invalid value \"0\"; see outrigd --help");
+	assert_refused(parse("--dapr-http-max-request-size=lots", NULL),
+		       "--dapr-http-max-request-size: invalid value \"lots\"; see outrigd --help");
+}
+END_TEST
+
+/* A size that does not fit in int64 bytes is refused, not wrapped around. */
+START_TEST(test_size_overflow_refused)
+{
+	assert_refused(parse("--max-body-size", "10000000000Gi", NULL),
+		       "--max-body-size: invalid value \"10000000000Gi\"; see outrigd --help");
+	assert_refused(parse("--dapr-http-max-request-size", "9000000000000", NULL),
+		       "--dapr-http-max-request-size: invalid value \"9000000000000\"; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_bools)
+{
+	parse_ok_msg(parse("--log-as-json", "--check", "--version", "--help", NULL));
+	ck_assert(opts.log_as_json);
+	ck_assert(opts.check_only);
+	ck_assert(opts.show_version);
+	ck_assert(opts.show_help);
+
+	parse_ok_msg(parse("--log-as-json=false", "--check=0", "--version=1", "--help=true", NULL));
+	ck_assert(!opts.log_as_json);
+	ck_assert(!opts.check_only);
+	ck_assert(opts.show_version);
+	ck_assert(opts.show_help);
+
+	/* A bare bool flag does not take the next argument as its value. */
+	assert_refused(parse("--log-as-json", "false", NULL),
+		       "unknown flag or argument \"false\"; see outrigd --help");
+	assert_refused(parse("--log-as-json=yes", NULL),
+		       "--log-as-json: invalid value \"yes\"; see outrigd --help");
+	assert_refused(parse("--check=", NULL), "--check: invalid value \"\"; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_bad_ints)
+{
+	assert_refused(parse("--dapr-http-port", "abc", NULL),
+		       "--dapr-http-port: invalid value \"abc\"; see outrigd --help");
+	assert_refused(parse("--dapr-http-port=-1", NULL),
+		       "--dapr-http-port: invalid value \"-1\"; see outrigd --help");
+	assert_refused(parse("--app-port", "80x", NULL),
+		       "--app-port: invalid value \"80x\"; see outrigd --help");
+	assert_refused(parse("--worker-threads", "", NULL),
+		       "--worker-threads: invalid value \"\"; see outrigd --help");
+	assert_refused(parse("--worker-threads", "1000001", NULL),
+		       "--worker-threads: invalid value \"1000001\"; see outrigd --help");
+	assert_refused(parse("--dapr-graceful-shutdown-seconds", "99999999999999999999", NULL),
+		       "--dapr-graceful-shutdown-seconds: invalid value \"99999999999999999999\"; "
+		       "see outrigd --help");
+	parse_ok_msg(parse("--worker-threads", "1000000", NULL));
+	ck_assert_int_eq(opts.worker_threads, 1000000);
+}
+END_TEST
+
+START_TEST(test_unknown_flags)
+{
+	assert_refused(parse("--nope", NULL), "unknown flag or argument \"--nope\"; see outrigd --help");
+	assert_refused(parse("--nope=1", NULL), "unknown flag or argument \"--nope=1\"; see outrigd --help");
+	assert_refused(parse("extra", NULL), "unknown flag or argument \"extra\"; see outrigd --help");
+	assert_refused(parse("--app", "x", NULL), "unknown flag or argument \"--app\"; see outrigd --help");
+	assert_refused(parse("--app-id-x", "x", NULL),
+		       "unknown flag or argument \"--app-id-x\"; see outrigd --help");
+	assert_refused(parse("--APP-ID", "x", NULL),
+		       "unknown flag or argument \"--APP-ID\"; see outrigd --help");
+	assert_refused(parse("-", NULL), "unknown flag or argument \"-\"; see outrigd --help");
+	assert_refused(parse("--", NULL), "unknown flag or argument \"--\"; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_missing_value)
+{
+	assert_refused(parse("--app-id", NULL), "--app-id needs a value; see outrigd --help");
+	assert_refused(parse("--log-as-json", "--resources-path", NULL),
+		       "--resources-path needs a value; see outrigd --help");
+	assert_refused(parse("-max-body-size", NULL), "--max-body-size needs a value; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_stops_at_first_error)
+{
+	assert_refused(parse("--app-id", "a", "--nope", "--dapr-http-port", "9", NULL),
+		       "unknown flag or argument \"--nope\"; see outrigd --help");
+	ck_assert_str_eq(opts.app_id, "a");
+	ck_assert_int_eq(opts.http_port, 3500);
+}
+END_TEST
+
+static Suite *options_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_space_and_equals_forms);
+	tcase_add_test(tc, test_single_dash_and_last_wins);
+	tcase_add_test(tc, test_empty_value);
+	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_resources_paths);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_megabytes);
+	tcase_add_test(tc, test_bad_sizes);
+	tcase_add_test(tc, test_size_overflow_refused);
+	tcase_add_test(tc, test_bools);
+	tcase_add_test(tc, test_bad_ints);
+	tcase_add_test(tc, test_unknown_flags);
+	tcase_add_test(tc, test_missing_value);
+	tcase_add_test(tc, test_stops_at_first_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(options_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
