@@ -95,6 +95,16 @@ static bool config_is_runtime_key(const char *name)
 	return false;
 }
 
+/* Secret references need the secrets building block, which comes later: say so, never drop them. */
+static bool config_is_secret_ref(const struct res_component *rc, const struct res_metadata *m, struct diag *d)
+{
+	if (m->value != NULL || m->secret_store_key_name == NULL)
+		return false;
+	diag_error(d, "%s:%d:%d: spec.metadata[%s]: secretKeyRef needs a secret store, which this outrig version does not have yet; put the value in \"value\" or use envRef",
+		   rc->file, m->pos.line, m->pos.column, m->name);
+	return true;
+}
+
 /* Fills v from a declared field and what the YAML says of it. Returns 1 on an error. */
 static size_t config_fill_declared(const struct res_component *rc, const struct outrig_field *f,
 				   struct outrig_config_value *v, struct diag *d)
@@ -108,17 +118,14 @@ static size_t config_fill_declared(const struct res_component *rc, const struct 
 	v->name = f->name;
 	v->type = f->type;
 	v->known = true;
-	if (m != NULL && m->value == NULL && m->secret_store_key_name != NULL) {
-		diag_error(d, "%s:%d:%d: spec.metadata[%s]: secretKeyRef needs a secret store, which this outrig version does not have yet; put the value in \"value\" or use envRef",
-			   rc->file, m->pos.line, m->pos.column, m->name);
+	if (m != NULL && config_is_secret_ref(rc, m, d))
 		return 1;
-	}
 	if (m != NULL && m->value != NULL) {
 		v->text = m->value;
 		v->is_set = true;
 		if (!config_value_parse(f->type, m->value, &v->int_value)) {
 			diag_error(d, "%s:%d:%d: spec.metadata[%s]: \"%s\" is not a valid %s; use %s",
-				   rc->file, m->pos.line, m->pos.column, f->name, m->value,
+				   rc->file, m->pos.line, m->pos.column, m->name, m->value,
 				   config_type_name(f->type), config_type_example(f->type));
 			return 1;
 		}
@@ -161,6 +168,10 @@ size_t config_view_build(const struct res_component *rc, const struct outrig_fie
 
 		if (config_is_declared(fields, m->name))
 			continue;
+		if (config_is_secret_ref(rc, m, d)) {
+			errors++;
+			continue;
+		}
 		if (!config_is_runtime_key(m->name))
 			diag_warn(d, "%s:%d:%d: spec.metadata[%s]: %s does not use this key; it is ignored (see outrigd --describe-plugin %s)",
 				  rc->file, m->pos.line, m->pos.column, m->name, rc->type, rc->type);

@@ -2,27 +2,26 @@
 /* Parsing of Go-style durations as Dapr's YAML uses them. */
 #include "duration.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
+
+#define NS_PER_MS 1000000ULL
 
 static const struct {
 	const char *suffix;
-	double ms;
+	uint64_t ns;
 } duration_units[] = {
-	/* Longest first, so "ms" is not read as "m" followed by garbage. */
-	{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "ms", 1.0 },
-	{ "s", 1000.0 }, { "m", 60000.0 }, { "h", 3600000.0 },
+	/* "ms" before "m" and "s", so "5ms" is not read as minutes followed by garbage. */
+	{ "ns", 1ULL }, { "us", 1000ULL }, { "\xc2\xb5s", 1000ULL }, { "\xce\xbcs", 1000ULL },
+	{ "ms", 1000000ULL }, { "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
 };
 
-static bool duration_unit(const char **p, double *ms)
+static bool duration_unit(const char **p, uint64_t *ns)
 {
 	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
 		size_t n = strlen(duration_units[i].suffix);
 
 		if (strncmp(*p, duration_units[i].suffix, n) == 0) {
-			*ms = duration_units[i].ms;
+			*ns = duration_units[i].ns;
 			*p += n;
 			return true;
 		}
@@ -30,44 +29,85 @@ static bool duration_unit(const char **p, double *ms)
 	return false;
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Reads decimal digits into *v; false on overflow past limit. */
+static bool duration_digits(const char **p, uint64_t limit, uint64_t *v)
+{
+	for (*v = 0; is_digit(**p); (*p)++) {
+		uint64_t d = (uint64_t)(**p - '0');
+
+		if (*v > (limit - d) / 10)
+			return false;
+		*v = *v * 10 + d;
+	}
+	return true;
+}
+
+/*
+ * Go's grammar, [-+]?([0-9]*(\.[0-9]*)?unit)+, summed in whole nanoseconds as Go does,
+ * so "1.001s" is exactly 1001 ms; no exponents, no hex, no overflow.
+ */
+static bool duration_go(const char *p, uint64_t *total_ns)
+{
+	const uint64_t max = (uint64_t)INT64_MAX;
+
+	*total_ns = 0;
+	if (*p == '\0')
+		return false;
+	while (*p != '\0') {
+		const char *start = p;
+		uint64_t whole, frac = 0, scale = 1, unit, ns;
+
+		if (!duration_digits(&p, max, &whole))
+			return false;
+		if (*p == '.') {
+			p++;
+			/* Digits past nanosecond precision cannot change the result; skip them. */
+			for (; is_digit(*p); p++) {
+				if (scale < 1000000000000000000ULL) {
+					frac = frac * 10 + (uint64_t)(*p - '0');
+					scale *= 10;
+				}
+			}
+		}
+		if (p == start || (p == start + 1 && *start == '.'))
+			return false;
+		if (!duration_unit(&p, &unit) || whole > max / unit)
+			return false;
+		ns = whole * unit + (uint64_t)((long double)frac * unit / scale);
+		if (ns > max - *total_ns)
+			return false;
+		*total_ns += ns;
+	}
+	return true;
+}
+
 bool duration_parse_ms(const char *text, int64_t *ms)
 {
 	const char *p = text;
-	double total = 0;
 	bool negative = false;
-	char *end;
-	long long whole;
+	uint64_t value;
 
-	if (text == NULL || *text == '\0')
+	if (text == NULL)
 		return false;
 	if (*p == '-' || *p == '+')
 		negative = *p++ == '-';
+	if (*p == '\0')
+		return false;
 
 	/* A bare integer is seconds (Dapr's decoder accepts it for duration fields). */
-	errno = 0;
-	whole = strtoll(p, &end, 10);
-	if (end != p && *end == '\0' && errno == 0 && isdigit((unsigned char)*p)) {
-		*ms = (negative ? -1 : 1) * whole * 1000;
+	if (strspn(p, "0123456789") == strlen(p)) {
+		if (!duration_digits(&p, (uint64_t)INT64_MAX / 1000, &value))
+			return false;
+		*ms = (negative ? -1 : 1) * (int64_t)(value * 1000);
 		return true;
 	}
-	if (strcmp(p, "0") == 0) {
-		*ms = 0;
-		return true;
-	}
-	while (*p != '\0') {
-		double value, unit;
-
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return false;
-		errno = 0;
-		value = strtod(p, &end);
-		if (end == p || errno != 0)
-			return false;
-		p = end;
-		if (!duration_unit(&p, &unit))
-			return false;
-		total += value * unit;
-	}
-	*ms = (int64_t)(negative ? -total : total);
+	if (!duration_go(p, &value))
+		return false;
+	*ms = (negative ? -1 : 1) * (int64_t)(value / NS_PER_MS);
 	return true;
 }

@@ -5,13 +5,14 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-enum opt_kind { OPT_STRING, OPT_INT, OPT_BOOL, OPT_PATHS, OPT_LEVEL, OPT_SIZE, OPT_MEGABYTES };
+enum opt_kind { OPT_STRING, OPT_INT, OPT_PORT, OPT_BOOL, OPT_PATHS, OPT_LEVEL, OPT_SIZE, OPT_MEGABYTES };
 
 struct opt_spec {
 	const char *name;
@@ -24,8 +25,8 @@ struct opt_spec {
 
 static const struct opt_spec opt_specs[] = {
 	{ "app-id", OPT_STRING, OPT(app_id), "the app's id: state key prefix, metadata id" },
-	{ "app-port", OPT_INT, OPT(app_port), "the port the app listens on (none by default)" },
-	{ "dapr-http-port", OPT_INT, OPT(http_port), "HTTP API port (3500)" },
+	{ "app-port", OPT_PORT, OPT(app_port), "the port the app listens on (none by default)" },
+	{ "dapr-http-port", OPT_PORT, OPT(http_port), "HTTP API port (3500)" },
 	{ "dapr-listen-addresses", OPT_STRING, OPT(listen_addresses),
 	  "comma-separated addresses to bind the API to (127.0.0.1)" },
 	{ "resources-path", OPT_PATHS, OPT(resources_paths), "folder of resource YAML; repeatable" },
@@ -84,6 +85,8 @@ static bool options_parse_size(const char *text, int64_t *bytes)
 		return false;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
+			if (n > INT64_MAX / units[i].factor)
+				return false;
 			*bytes = n * units[i].factor;
 			return true;
 		}
@@ -147,6 +150,10 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 		if (options_parse_int(value, (int *)field))
 			return 0;
 		break;
+	case OPT_PORT:
+		if (options_parse_int(value, (int *)field) && *(int *)field >= 1 && *(int *)field <= 65535)
+			return 0;
+		break;
 	case OPT_BOOL:
 		if (options_parse_bool(value, (bool *)field))
 			return 0;
@@ -162,7 +169,7 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 			return 0;
 		break;
 	case OPT_MEGABYTES:
-		if (options_parse_size(value, &mb) && mb > 0) {
+		if (options_parse_size(value, &mb) && mb > 0 && mb <= (INT64_MAX >> 20)) {
 			*(int64_t *)field = mb << 20;
 			return 0;
 		}

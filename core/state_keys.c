@@ -2,10 +2,22 @@
 /* Dapr's keyPrefix rules: how a state key the app names becomes the key a store holds. */
 #include "state_keys.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* daprd lower-cases the whole setting, so a literal prefix is stored in lower case too. */
+static int state_key_literal(char **prefix, const char *setting)
+{
+	*prefix = strdup(setting);
+	if (*prefix == NULL)
+		return -1;
+	for (char *p = *prefix; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
 
 int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_id,
 		    const char *store_name, char *err, size_t errlen)
@@ -14,17 +26,20 @@ int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_
 	char *prefix = NULL;
 	int n;
 
-	if (setting == NULL || strcasecmp(setting, "appid") == 0)
-		n = asprintf(&prefix, "%s", app_id != NULL ? app_id : "");
+	if (app_id == NULL)
+		app_id = "";
+	/* Like daprd: unset or empty means appid, and an app without an id prefixes nothing. */
+	if (setting == NULL || *setting == '\0' || strcasecmp(setting, "appid") == 0)
+		n = asprintf(&prefix, "%s", app_id);
 	else if (strcasecmp(setting, "name") == 0)
 		n = asprintf(&prefix, "%s", store_name);
 	else if (strcasecmp(setting, "namespace") == 0)
-		n = ns != NULL && *ns != '\0' ? asprintf(&prefix, "%s.%s", ns, app_id)
-					      : asprintf(&prefix, "%s", app_id);
+		n = ns != NULL && *ns != '\0' && *app_id != '\0' ? asprintf(&prefix, "%s.%s", ns, app_id)
+								  : asprintf(&prefix, "%s", app_id);
 	else if (strcasecmp(setting, "none") == 0)
 		n = asprintf(&prefix, "%s", "");
 	else
-		n = asprintf(&prefix, "%s", setting);
+		n = state_key_literal(&prefix, setting);
 	if (n < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

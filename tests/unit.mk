@@ -37,3 +37,17 @@ tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c cor
 tests_unit_check_options_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_options_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_options_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_workers
+TESTS += tests/unit/check_workers
+tests_unit_check_workers_SOURCES = tests/unit/check_workers.c core/workers.c
+tests_unit_check_workers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_workers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_workers_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_http_errors
+TESTS += tests/unit/check_http_errors
+tests_unit_check_http_errors_SOURCES = tests/unit/check_http_errors.c core/http_errors.c
+tests_unit_check_http_errors_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_http_errors_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_http_errors_LDADD = $(TEST_LIBS)

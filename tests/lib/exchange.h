@@ -61,8 +61,16 @@ static inline const char *xheader(const struct exchange *x, const char *name)
 		      (x)->req, (x)->r.status, (want), XBODY(x))
 
 /* Exact body bytes: stores hand back what they were given. */
+/* A function, not a macro: GCC cannot see through XBODY's "" and warns about memcmp's bound. */
+static inline bool xbody_is(const struct exchange *x, const char *want)
+{
+	if (x->r.body_len != strlen(want))
+		return false;
+	return x->r.body_len == 0 || (x->r.body != NULL && memcmp(x->r.body, want, x->r.body_len) == 0);
+}
+
 #define ck_body(x, want)							\
-	ck_assert_msg((x)->r.body_len == strlen(want) && memcmp(XBODY(x), (want), strlen(want)) == 0, \
+	ck_assert_msg(xbody_is(x, want),					\
 		      "%s\n  -> body (%zu bytes) %.400s\n  expected (%zu bytes) %.400s", (x)->req, \
 		      (x)->r.body_len, XBODY(x), strlen(want), (want))
 

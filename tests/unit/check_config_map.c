@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,8 @@ START_TEST(test_parse_bool)
 	}
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		b = -1;
-		ck_assert_msg(!config_value_parse(OUTRIG_FIELD_BOOL, junk[i], &b), "\"%s\" accepted", junk[i]);
+		ck_assert_msg(!config_value_parse(OUTRIG_FIELD_BOOL, junk[i], &b), "\"%s\" accepted",
+			      junk[i]);
 		ck_assert_int_eq(b, -1);
 	}
 }
@@ -429,6 +431,107 @@ START_TEST(test_no_fields_no_app_id)
 }
 END_TEST
 
+/* ---- aliases: older metadata names Dapr still accepts ---- */
+
+static const struct outrig_field alias_fields[] = {
+	{ .name = "timeout", .type = OUTRIG_FIELD_DURATION, .default_value = "20s",
+	  .description = "how long a call may take", .alias = "timeoutInSeconds" },
+	{ .name = "host", .type = OUTRIG_FIELD_STRING, .required = true, .description = "the server",
+	  .alias = "redisHost" },
+	{ .name = "db", .type = OUTRIG_FIELD_INT, .default_value = "0" },
+	{ NULL },
+};
+
+START_TEST(test_alias_read)
+{
+	const struct outrig_config_value *v;
+
+	add_md("TimeoutInSeconds", "30", 10, 12);
+	add_md("redisHost", "cache:6379", 11, 12);
+	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 0);
+	ck_assert_uint_eq(d.count, 0);
+	/* The older names are declared: not repeated as unknown keys. */
+	ck_assert_uint_eq(view.config.count, 3);
+	v = value_of("timeout");
+	ck_assert_str_eq(v->name, "timeout");
+	ck_assert(v->is_set);
+	ck_assert_int_eq(v->int_value, 30000);
+	ck_assert_str_eq(outrig_config_string(&view.config, "host", NULL), "cache:6379");
+	ck_assert_ptr_null(outrig_config_find(&view.config, "redisHost"));
+}
+END_TEST
+
+START_TEST(test_alias_name_wins)
+{
+	add_md("timeoutInSeconds", "99", 10, 12);
+	add_md("host", "new", 11, 12);
+	add_md("timeout", "5s", 12, 12);
+	add_md("redisHost", "old", 13, 12);
+	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 0);
+	ck_assert_uint_eq(d.errors, 0);
+	ck_assert_uint_eq(view.config.count, 3);
+	ck_assert_int_eq(outrig_config_int(&view.config, "timeout", -1), 5000);
+	ck_assert_str_eq(outrig_config_string(&view.config, "host", NULL), "new");
+}
+END_TEST
+
+START_TEST(test_alias_required_missing)
+{
+	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 1);
+	assert_diag_line(0, FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"host\" (the server); "
+			    "add it as {name: host, value: ...}");
+}
+END_TEST
+
+/* The message names the key the file has, as the secretKeyRef and unknown-key messages do. */
+START_TEST(test_alias_wrong_type_names_yaml_key)
+{
+	add_md("redisHost", "h", 10, 12);
+	add_md("timeoutInSeconds", "soon", 11, 14);
+	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 1);
+	assert_diag_line(0, FILE_NAME ":11:14: spec.metadata[timeoutInSeconds]: \"soon\" is not a valid "
+			    "duration; use a duration such as 30s, 5m or 1h");
+}
+END_TEST
+
+/* Runs config_fields_print() with stdout sent to a temporary file, and returns what it wrote. */
+static char *capture_fields_print(const struct outrig_field *fields)
+{
+	static char out[4096];
+	FILE *tmp = tmpfile();
+	int saved;
+	size_t n;
+
+	ck_assert_ptr_nonnull(tmp);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fileno(tmp), STDOUT_FILENO), 0);
+	config_fields_print(fields);
+	fflush(stdout);
+	ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+START_TEST(test_fields_print)
+{
+	ck_assert_str_eq(capture_fields_print(alias_fields),
+			 "NAME                     TYPE      REQUIRED  DEFAULT      DESCRIPTION\n"
+			 "timeout                  duration  no        20s          how long a call may take "
+			 "(also: timeoutInSeconds)\n"
+			 "host                     string    yes       -            the server "
+			 "(also: redisHost)\n"
+			 "db                       integer   no        0            \n");
+	ck_assert_str_eq(capture_fields_print(NULL),
+			 "NAME                     TYPE      REQUIRED  DEFAULT      DESCRIPTION\n");
+}
+END_TEST
+
 static Suite *config_map_suite(void)
 {
 	Suite *s = suite_create("config_map");
@@ -452,6 +555,11 @@ static Suite *config_map_suite(void)
 	tcase_add_test(build, test_secret_key_ref_refused);
 	tcase_add_test(build, test_secret_key_ref_runtime_key_refused);
 	tcase_add_test(build, test_no_fields_no_app_id);
+	tcase_add_test(build, test_alias_read);
+	tcase_add_test(build, test_alias_name_wins);
+	tcase_add_test(build, test_alias_required_missing);
+	tcase_add_test(build, test_alias_wrong_type_names_yaml_key);
+	tcase_add_test(build, test_fields_print);
 	suite_add_tcase(s, build);
 	return s;
 }

@@ -10,33 +10,45 @@
 #include "state_keys.h"
 
 static char err[256];
+/* What check_prefix() holds, so that teardown frees it when an assertion fails midway. */
+static struct key_prefix cur_kp;
+static char *cur_stored;
 
 static void setup(void)
 {
 	unsetenv("NAMESPACE");
 	memset(err, 0, sizeof(err));
+	cur_kp.prefix = NULL;
+	cur_stored = NULL;
+}
+
+static void teardown(void)
+{
+	free(cur_stored);
+	cur_stored = NULL;
+	key_prefix_free(&cur_kp);
+	unsetenv("NAMESPACE");
 }
 
 /* Resolves setting and checks both the prefix and the stored form of "order1". */
 static void check_prefix(const char *setting, const char *app_id, const char *store,
 			 const char *want_prefix, const char *want_key)
 {
-	struct key_prefix kp = { NULL };
-	char *stored;
-
-	ck_assert_msg(key_prefix_init(&kp, setting, app_id, store, err, sizeof(err)) == 0,
+	ck_assert_msg(key_prefix_init(&cur_kp, setting, app_id, store, err, sizeof(err)) == 0,
 		      "keyPrefix %s refused: %s", setting != NULL ? setting : "(default)", err);
-	ck_assert_ptr_nonnull(kp.prefix);
-	ck_assert_msg(strcmp(kp.prefix, want_prefix) == 0, "keyPrefix %s, app id \"%s\": prefix \"%s\", expected \"%s\"",
+	ck_assert_ptr_nonnull(cur_kp.prefix);
+	ck_assert_msg(strcmp(cur_kp.prefix, want_prefix) == 0,
+		      "keyPrefix %s, app id \"%s\": prefix \"%s\", expected \"%s\"",
 		      setting != NULL ? setting : "(default)", app_id != NULL ? app_id : "(null)",
-		      kp.prefix, want_prefix);
-	stored = state_key_make(&kp, "order1");
-	ck_assert_ptr_nonnull(stored);
-	ck_assert_str_eq(stored, want_key);
-	ck_assert_str_eq(state_key_strip(stored), "order1");
-	free(stored);
-	key_prefix_free(&kp);
-	ck_assert_ptr_null(kp.prefix);
+		      cur_kp.prefix, want_prefix);
+	cur_stored = state_key_make(&cur_kp, "order1");
+	ck_assert_ptr_nonnull(cur_stored);
+	ck_assert_str_eq(cur_stored, want_key);
+	ck_assert_str_eq(state_key_strip(cur_stored), "order1");
+	free(cur_stored);
+	cur_stored = NULL;
+	key_prefix_free(&cur_kp);
+	ck_assert_ptr_null(cur_kp.prefix);
 }
 
 START_TEST(test_appid_default)
@@ -171,7 +183,7 @@ static Suite *state_keys_suite(void)
 	Suite *s = suite_create("state_keys");
 	TCase *tc = tcase_create("keys");
 
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_appid_default);
 	tcase_add_test(tc, test_appid_without_app_id);
 	tcase_add_test(tc, test_name);

@@ -65,14 +65,33 @@ static void parse_ok(const char *text)
 	ck_assert_msg(rc == 0, "%s refused: [%s] %s", text, problem.field, problem.message);
 }
 
-/* Parses text, expects a refusal, and checks it exactly. */
-static void parse_refused(const char *text, enum api_error e, const char *field, const char *message)
+/*
+ * Parses text, expects a refusal, and checks it exactly. store_rejects: daprd leaves the
+ * check to the store, so the API answers with the operation's own error rather than 400.
+ */
+static void parse_refused_as(const char *text, enum api_error e, bool store_rejects, const char *field,
+			     const char *message)
 {
+	problem.store_rejects = !store_rejects;
 	ck_assert_int_eq(parse_text(text, false, &url_md, &kp), -1);
 	ck_assert_int_eq(problem.error, e);
+	ck_assert_msg(problem.store_rejects == store_rejects, "%s: store_rejects is %d", text,
+		      problem.store_rejects);
 	ck_assert_str_eq(problem.field, field);
 	ck_assert_str_eq(problem.message, message);
 	state_item_free(&item);
+}
+
+/* A bad request (400). */
+static void parse_refused(const char *text, enum api_error e, const char *field, const char *message)
+{
+	parse_refused_as(text, e, false, field, message);
+}
+
+/* What a store would refuse: options and ttlInSeconds. */
+static void parse_store_rejects(const char *text, const char *field, const char *message)
+{
+	parse_refused_as(text, API_ERR_MALFORMED_REQUEST, true, field, message);
 }
 
 /* Fills q from a query string such as "a=1&b=2". */
@@ -284,12 +303,14 @@ END_TEST
 
 START_TEST(test_options_invalid)
 {
-	parse_refused("{\"key\":\"k\",\"value\":1,\"options\":{\"concurrency\":\"first\"}}",
-		      API_ERR_MALFORMED_REQUEST, "options.concurrency",
-		      "options.concurrency \"first\" is not valid; use \"first-write\" or \"last-write\"");
-	parse_refused("{\"key\":\"k\",\"value\":1,\"options\":{\"consistency\":\"weak\"}}",
-		      API_ERR_MALFORMED_REQUEST, "options.consistency",
-		      "options.consistency \"weak\" is not valid; use \"strong\" or \"eventual\"");
+	parse_store_rejects("{\"key\":\"k\",\"value\":1,\"options\":{\"concurrency\":\"first\"}}",
+			    "options.concurrency",
+			    "options.concurrency \"first\" is not valid; "
+			    "use \"first-write\" or \"last-write\"");
+	parse_store_rejects("{\"key\":\"k\",\"value\":1,\"options\":{\"consistency\":\"weak\"}}",
+			    "options.consistency",
+			    "options.consistency \"weak\" is not valid; use \"strong\" or \"eventual\"");
+	/* An options value that is not an object is a malformed request, not the store's call. */
 	parse_refused("{\"key\":\"k\",\"value\":1,\"options\":\"strong\"}", API_ERR_MALFORMED_REQUEST,
 		      "options", "\"options\" must be an object");
 }
@@ -304,9 +325,10 @@ START_TEST(test_options_direct)
 	ck_assert_int_eq(item.concurrency, OUTRIG_FIRST_WRITE);
 	ck_assert_int_eq(item.consistency, OUTRIG_STRONG);
 	ck_assert_int_eq(state_options_parse("First-Write", NULL, &item, &problem), -1);
+	ck_assert(problem.store_rejects);
 	ck_assert_str_eq(problem.field, "options.concurrency");
-	ck_assert_str_eq(problem.message,
-			 "options.concurrency \"First-Write\" is not valid; use \"first-write\" or \"last-write\"");
+	ck_assert_str_eq(problem.message, "options.concurrency \"First-Write\" is not valid; "
+			 "use \"first-write\" or \"last-write\"");
 }
 END_TEST
 
@@ -342,8 +364,27 @@ START_TEST(test_ttl_invalid)
 		snprintf(message, sizeof(message),
 			 "metadata.ttlInSeconds \"%s\" is not a whole number of seconds; use e.g. 60, "
 			 "or -1 for no expiry", bad[i]);
-		parse_refused(json, API_ERR_MALFORMED_REQUEST, "metadata.ttlInSeconds", message);
+		parse_store_rejects(json, "metadata.ttlInSeconds", message);
 	}
+}
+END_TEST
+
+/* Dapr's limit is math.MaxInt32 seconds. */
+START_TEST(test_ttl_bounds)
+{
+	parse_ok("{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":\"2147483647\"}}");
+	ck_assert(item.has_ttl);
+	ck_assert_int_eq(item.ttl_seconds, OUTRIG_STATE_MAX_TTL_SECONDS);
+	state_item_free(&item);
+
+	parse_store_rejects("{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":\"2147483648\"}}",
+			    "metadata.ttlInSeconds",
+			    "metadata.ttlInSeconds 2147483648 is too large; use at most 2147483647 seconds, "
+			    "or -1 for no expiry");
+	parse_store_rejects("{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":9000000000000}}",
+			    "metadata.ttlInSeconds",
+			    "metadata.ttlInSeconds 9000000000000 is too large; "
+			    "use at most 2147483647 seconds, or -1 for no expiry");
 }
 END_TEST
 
@@ -359,6 +400,7 @@ START_TEST(test_ttl_direct)
 	ck_assert_int_eq(state_ttl_parse(&item, &problem), -1);
 	ck_assert(!item.has_ttl);
 	ck_assert_int_eq(problem.error, API_ERR_MALFORMED_REQUEST);
+	ck_assert(problem.store_rejects);
 	ck_assert_str_eq(problem.field, "metadata.ttlInSeconds");
 }
 END_TEST
@@ -579,6 +621,7 @@ static Suite *state_request_suite(void)
 	tcase_add_test(item_tc, test_options_direct);
 	tcase_add_test(item_tc, test_ttl_valid);
 	tcase_add_test(item_tc, test_ttl_invalid);
+	tcase_add_test(item_tc, test_ttl_bounds);
 	tcase_add_test(item_tc, test_ttl_direct);
 	tcase_add_test(item_tc, test_key_prepare);
 	tcase_add_test(item_tc, test_to_set_and_delete);

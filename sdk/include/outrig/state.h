@@ -62,7 +62,8 @@ struct outrig_state_set {
 	enum outrig_concurrency concurrency;
 	enum outrig_consistency consistency;
 	int64_t ttl_seconds;        /* > 0 expire after; <= 0 never expire (Dapr's -1);
-				       never above OUTRIG_STATE_MAX_TTL_SECONDS (the core refuses it) */
+				       never above OUTRIG_STATE_MAX_TTL_SECONDS (the core refuses
+				       larger ones, as daprd's stores do, with a 500) */
 	bool has_ttl;               /* false: no ttlInSeconds in the request */
 	struct outrig_metadata metadata;
 };
@@ -75,7 +76,7 @@ struct outrig_state_delete {
 	struct outrig_metadata metadata;
 };
 
-/* The largest ttlInSeconds Dapr accepts; the core refuses larger ones with HTTP 400. */
+/* The largest ttlInSeconds Dapr accepts; the core refuses larger ones (HTTP 500, as daprd). */
 #define OUTRIG_STATE_MAX_TTL_SECONDS 2147483647LL
 
 /*
