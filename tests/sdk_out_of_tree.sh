@@ -59,18 +59,8 @@ case "$plugindir" in
 esac
 
 # 3. The installed outrigd accepts it and serves state through it.
-mkdir "$tmp/components"
-cat >"$tmp/components/mem.yaml" <<'YAML'
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: mem
-spec:
-  type: state.in-memory
-  version: v1
-  metadata: []
-YAML
-if out=$("$outrigd" --check --resources-path "$tmp/components" --plugin-dir "$tmp/plugins" 2>&1); then
+components="$OUTRIG_TEST_DATA/components/in-memory"
+if out=$("$outrigd" --check --resources-path "$components" --plugin-dir "$tmp/plugins" 2>&1); then
 	ok "outrigd --check: $out"
 else
 	fail "outrigd --check: $out"
@@ -79,7 +69,7 @@ fi
 for attempt in 1 2 3 4 5; do
 	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
 	XDG_DATA_HOME="$tmp/xdg" "$outrigd" --app-id sdk --dapr-http-port "$port" \
-		--resources-path "$tmp/components" --plugin-dir "$tmp/plugins" >"$tmp/outrigd.log" 2>&1 &
+		--resources-path "$components" --plugin-dir "$tmp/plugins" >"$tmp/outrigd.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		curl -sf "http://127.0.0.1:$port/v1.0/healthz" >/dev/null 2>&1 && break

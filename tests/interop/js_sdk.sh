@@ -120,18 +120,7 @@ run_case() {
 # No --resources-path: outrigd's embedded SQLite store, named statestore.
 run_case sqlite statestore state.sqlite
 
-mkdir -p "$tmp/resources"
-cat >"$tmp/resources/mem.yaml" <<'EOF'
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: mem
-spec:
-  type: state.in-memory
-  version: v1
-  metadata: []
-EOF
-run_case memory mem state.in-memory --resources-path "$tmp/resources"
+run_case memory mem state.in-memory --resources-path "$OUTRIG_SRCDIR/tests/data/components/in-memory"
 
 # The script's status is that of its last command (an explicit `exit` here trips shellcheck 0.9's SC2317).
 [ "$failed" -eq 0 ]
