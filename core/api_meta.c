@@ -65,8 +65,8 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 		const struct component *c = srv->components->items[i];
 
 		json_array_append_new(components, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type",
-							     c->type, "version", c->version, "capabilities",
-							     api_component_capabilities(c)));
+							    c->type, "version", c->version, "capabilities",
+							    api_component_capabilities(c)));
 	}
 	if (json_array_size(components) > 0)
 		json_object_set(body, "components", components);

@@ -22,12 +22,12 @@ struct state_call {
 	const struct outrig_state_ops *ops;
 	struct state_item *items;
 	size_t count;
-	struct kv_list metadata;            /* request-level (URL, body) */
-	struct outrig_state_value *values;  /* get and bulk get: one per item */
-	int *results;                       /* bulk get: one per item */
-	struct outrig_error *errors;        /* bulk get: one per item */
+	struct kv_list metadata;	   /* request-level (URL, body) */
+	struct outrig_state_value *values; /* get and bulk get: one per item */
+	int *results;			   /* bulk get: one per item */
+	struct outrig_error *errors;	   /* bulk get: one per item */
 	int rc;
-	size_t failed;                      /* index of the item that failed */
+	size_t failed; /* index of the item that failed */
 	struct outrig_error err;
 };
 
@@ -39,15 +39,17 @@ static struct component *state_store(struct server *srv, struct evhttp_request *
 	if (c != NULL && strncmp(c->type, "state.", 6) == 0)
 		return c;
 	if (components_count_kind(srv->components, "state.") == 0)
-		api_error_reply(req, API_ERR_STATE_STORE_NOT_CONFIGURED, 0, NULL,
-				"state store is not configured; add a component of a state.* type to a --resources-path folder");
+		api_error_reply(
+			req, API_ERR_STATE_STORE_NOT_CONFIGURED, 0, NULL,
+			"state store is not configured; add a component of a state.* type to a --resources-path folder");
 	else
-		api_error_reply(req, API_ERR_STATE_STORE_NOT_FOUND, 0, NULL, "state store %s is not found", name);
+		api_error_reply(req, API_ERR_STATE_STORE_NOT_FOUND, 0, NULL, "state store %s is not found",
+				name);
 	return NULL;
 }
 
-static struct state_call *state_call_new(struct server *srv, struct evhttp_request *req,
-					 struct component *c, size_t count)
+static struct state_call *state_call_new(struct server *srv, struct evhttp_request *req, struct component *c,
+					 size_t count)
 {
 	struct state_call *call = calloc(1, sizeof(*call));
 
@@ -153,8 +155,9 @@ static void state_get_reply(struct http_call *base)
 	char when[40];
 
 	if (call->results[0] != 0) {
-		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL, "fail to get %s from state store %s: %s",
-				state_key_strip(call->items[0].key), call->comp->name, call->errors[0].message);
+		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL,
+				"fail to get %s from state store %s: %s", state_key_strip(call->items[0].key),
+				call->comp->name, call->errors[0].message);
 		return;
 	}
 	if (!v->found) {
@@ -260,8 +263,9 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 		return;
 	if (!json_is_array(doc)) {
 		json_decref(doc);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
-				       "the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+			"the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
 		return;
 	}
 	if (json_array_size(doc) == 0) {
@@ -280,7 +284,8 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 		return;
 	}
 	for (size_t i = 0; i < call->count; i++) {
-		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i], &p) != 0) {
+		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i],
+				     &p) != 0) {
 			json_decref(doc);
 			kv_free(&url_md);
 			state_call_release(&call->base);
@@ -301,7 +306,7 @@ static void state_delete_run(struct work *w)
 	struct outrig_state_delete del;
 
 	state_item_to_delete(&call->items[0], &del);
-	call->rc = call->ops->delete(call->comp->instance, &del, &call->err);
+	call->rc = call->ops->delete (call->comp->instance, &del, &call->err);
 }
 
 static void state_delete_reply(struct http_call *base)
@@ -410,7 +415,7 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	if (!json_is_array(keys)) {
 		json_decref(doc);
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
-				       "the body must be {\"keys\":[\"k1\",\"k2\"]}");
+				"the body must be {\"keys\":[\"k1\",\"k2\"]}");
 		return;
 	}
 	http_query(req, &q);
@@ -438,7 +443,8 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	for (size_t i = 0; i < call->count; i++) {
 		struct state_item *item = &call->items[i];
 
-		if (state_key_prepare(&c->key_prefix, json_string_value(json_array_get(keys, i)), &item->key, &p) != 0) {
+		if (state_key_prepare(&c->key_prefix, json_string_value(json_array_get(keys, i)), &item->key,
+				      &p) != 0) {
 			json_decref(doc);
 			kv_free(&md);
 			state_call_release(&call->base);
@@ -500,7 +506,8 @@ static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, st
 		if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
 			p->error = API_ERR_STATE_OPERATION_NOT_SUPPORTED;
 			snprintf(p->field, sizeof(p->field), "operations[%zu].operation", i);
-			snprintf(p->message, sizeof(p->message), "operation type %s not supported; use \"upsert\" or \"delete\"",
+			snprintf(p->message, sizeof(p->message),
+				 "operation type %s not supported; use \"upsert\" or \"delete\"",
 				 kind != NULL ? kind : "(missing)");
 			return -1;
 		}
@@ -526,7 +533,7 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 		return;
 	if (c->plugin->desc.state->transact == NULL) {
 		api_error_reply(req, API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED, 0, NULL,
-				       "state store %s doesn't support transactions", c->name);
+				"state store %s doesn't support transactions", c->name);
 		return;
 	}
 	if ((doc = state_parse_body(req)) == NULL)
@@ -534,8 +541,9 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	ops = json_object_get(doc, "operations");
 	if (!json_is_array(ops)) {
 		json_decref(doc);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operations",
-				       "the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, "operations",
+			"the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
 		return;
 	}
 	if (json_array_size(ops) == 0) {
@@ -553,7 +561,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	kv_add_query_metadata(&url_md, &q);
 	evhttp_clear_headers(&q);
 	rc = state_transaction_parse(ops, &url_md, call, &p);
-	if (rc == 0 && (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
+	if (rc == 0 &&
+	    (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
 		p.error = API_ERR_MALFORMED_REQUEST;
 		snprintf(p.field, sizeof(p.field), "metadata");
 		snprintf(p.message, sizeof(p.message), "%s", err);

@@ -37,11 +37,12 @@ static int component_create(struct component *c, const struct config_view *view,
 	const struct outrig_config_value *prefix = outrig_config_find(&view->config, "keyPrefix");
 
 	if (strncmp(c->type, "state.", 6) == 0 &&
-	    key_prefix_init(&c->key_prefix, prefix != NULL ? prefix->text : NULL, app_id, c->name,
-			    err, errlen) != 0)
+	    key_prefix_init(&c->key_prefix, prefix != NULL ? prefix->text : NULL, app_id, c->name, err,
+			    errlen) != 0)
 		return -1;
 	if (c->plugin->desc.create(&host_table, &c->handle, &view->config, &c->instance, &perr) != 0) {
-		snprintf(err, errlen, "%s", perr.message[0] ? perr.message : "create failed without a reason");
+		snprintf(err, errlen, "%s",
+			 perr.message[0] ? perr.message : "create failed without a reason");
 		c->instance = NULL;
 		return -1;
 	}
@@ -60,8 +61,8 @@ static bool components_add(struct components *cs, struct component *c)
 }
 
 /* One resource document: its plugin, its metadata and (with create) its instance. */
-static size_t components_setup_one(struct components *cs, const struct res_component *rc,
-				   const char *app_id, bool create, struct diag *d)
+static size_t components_setup_one(struct components *cs, const struct res_component *rc, const char *app_id,
+				   bool create, struct diag *d)
 {
 	char err[1024];
 	struct config_view view;
@@ -75,7 +76,8 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 				 rc->type_pos.line, rc->type_pos.column, rc->name, err);
 			return 0;
 		}
-		diag_error(d, "%s:%d:%d: spec.type: %s", rc->file, rc->type_pos.line, rc->type_pos.column, err);
+		diag_error(d, "%s:%d:%d: spec.type: %s", rc->file, rc->type_pos.line, rc->type_pos.column,
+			   err);
 		return 1;
 	}
 	errors = config_view_build(rc, p->desc.fields, app_id, &view, d);
@@ -94,7 +96,8 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	c->handle.component = c;
 	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
 		if (rc->ignore_errors) {
-			log_warn("runtime", "component %s (%s) skipped (ignoreErrors): %s", rc->name, rc->type, err);
+			log_warn("runtime", "component %s (%s) skipped (ignoreErrors): %s", rc->name,
+				 rc->type, err);
 			goto fail_quiet;
 		}
 		diag_error(d, "%s:%d:%d: component %s (%s): %s", rc->file, rc->pos.line, rc->pos.column,

@@ -36,7 +36,7 @@ struct component {
 	void *instance;
 	struct outrig_handle handle;
 	struct lane lane;
-	struct key_prefix key_prefix;       /* state stores only */
+	struct key_prefix key_prefix; /* state stores only */
 	struct component_timer *timers;
 };
 
@@ -44,7 +44,7 @@ struct components {
 	struct loader loader;
 	struct component **items;
 	size_t count;
-	struct workers *workers;            /* set by components_start */
+	struct workers *workers; /* set by components_start */
 };
 
 /*

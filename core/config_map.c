@@ -44,8 +44,7 @@ bool config_value_parse(enum outrig_field_type type, const char *text, int64_t *
 	long long n;
 
 	switch (type) {
-	case OUTRIG_FIELD_STRING:
-		return true;
+	case OUTRIG_FIELD_STRING: return true;
 	case OUTRIG_FIELD_INT:
 		errno = 0;
 		n = strtoll(text, &end, 10);
@@ -65,8 +64,7 @@ bool config_value_parse(enum outrig_field_type type, const char *text, int64_t *
 			}
 		}
 		return false;
-	case OUTRIG_FIELD_DURATION:
-		return duration_parse_ms(text, out);
+	case OUTRIG_FIELD_DURATION: return duration_parse_ms(text, out);
 	}
 	return false;
 }
@@ -100,8 +98,10 @@ static bool config_is_secret_ref(const struct res_component *rc, const struct re
 {
 	if (m->value != NULL || m->secret_store_key_name == NULL)
 		return false;
-	diag_error(d, "%s:%d:%d: spec.metadata[%s]: secretKeyRef needs a secret store, which this outrig version does not have yet; put the value in \"value\" or use envRef",
-		   rc->file, m->pos.line, m->pos.column, m->name);
+	diag_error(
+		d,
+		"%s:%d:%d: spec.metadata[%s]: secretKeyRef needs a secret store, which this outrig version does not have yet; put the value in \"value\" or use envRef",
+		rc->file, m->pos.line, m->pos.column, m->name);
 	return true;
 }
 
@@ -132,7 +132,8 @@ static size_t config_fill_declared(const struct res_component *rc, const struct 
 		return 0;
 	}
 	if (f->required) {
-		diag_error(d, "%s:%d:%d: spec.metadata: %s needs \"%s\" (%s); add it as {name: %s, value: ...}",
+		diag_error(d,
+			   "%s:%d:%d: spec.metadata: %s needs \"%s\" (%s); add it as {name: %s, value: ...}",
 			   rc->file, rc->type_pos.line, rc->type_pos.column, rc->type, f->name,
 			   f->description != NULL ? f->description : config_type_name(f->type), f->name);
 		return 1;
@@ -173,8 +174,10 @@ size_t config_view_build(const struct res_component *rc, const struct outrig_fie
 			continue;
 		}
 		if (!config_is_runtime_key(m->name))
-			diag_warn(d, "%s:%d:%d: spec.metadata[%s]: %s does not use this key; it is ignored (see outrigd --describe-plugin %s)",
-				  rc->file, m->pos.line, m->pos.column, m->name, rc->type, rc->type);
+			diag_warn(
+				d,
+				"%s:%d:%d: spec.metadata[%s]: %s does not use this key; it is ignored (see outrigd --describe-plugin %s)",
+				rc->file, m->pos.line, m->pos.column, m->name, rc->type, rc->type);
 		v = &out->values[n++];
 		v->name = m->name;
 		v->text = m->value;

@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 struct diag {
-	char **lines;     /* each "file:line:column: what: why; what to do" or similar */
+	char **lines; /* each "file:line:column: what: why; what to do" or similar */
 	size_t count;
-	size_t warnings;  /* how many lines are warnings rather than errors */
+	size_t warnings; /* how many lines are warnings rather than errors */
 	size_t errors;
 };
 

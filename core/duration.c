@@ -11,8 +11,8 @@ static const struct {
 	uint64_t ns;
 } duration_units[] = {
 	/* "ms" before "m" and "s", so "5ms" is not read as minutes followed by garbage. */
-	{ "ns", 1ULL }, { "us", 1000ULL }, { "\xc2\xb5s", 1000ULL }, { "\xce\xbcs", 1000ULL },
-	{ "ms", 1000000ULL }, { "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
+	{ "ns", 1ULL },	      { "us", 1000ULL },      { "\xc2\xb5s", 1000ULL }, { "\xce\xbcs", 1000ULL },
+	{ "ms", 1000000ULL }, { "s", 1000000000ULL }, { "m", 60000000000ULL },	{ "h", 3600000000000ULL },
 };
 
 static bool duration_unit(const char **p, uint64_t *ns)

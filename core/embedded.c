@@ -55,8 +55,10 @@ size_t embedded_components(const char *data_dir, struct res_set *out, struct dia
 		return 1;
 	}
 	if (embedded_mkdirs(dir) != 0) {
-		diag_error(d, "embedded state store: cannot create folder %s: %s; set XDG_DATA_HOME or --data-dir to a writable folder",
-			   dir, strerror(errno));
+		diag_error(
+			d,
+			"embedded state store: cannot create folder %s: %s; set XDG_DATA_HOME or --data-dir to a writable folder",
+			dir, strerror(errno));
 		free(dir);
 		free(db);
 		return 1;

@@ -9,8 +9,8 @@ struct component;
 
 /* What a plugin or component handle is inside the core. */
 struct outrig_handle {
-	const char *name;             /* log scope: the plugin type or the component name */
-	struct component *component;  /* NULL for a plugin's own handle */
+	const char *name;	     /* log scope: the plugin type or the component name */
+	struct component *component; /* NULL for a plugin's own handle */
 };
 
 /* The one host table every plugin receives. */

@@ -66,8 +66,8 @@ void http_query(struct evhttp_request *req, struct evkeyvalq *q)
 		evhttp_parse_query_str(query, q);
 }
 
-void http_reply_bytes(struct evhttp_request *req, int status, const char *content_type,
-		      const void *data, size_t len)
+void http_reply_bytes(struct evhttp_request *req, int status, const char *content_type, const void *data,
+		      size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
 

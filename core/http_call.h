@@ -18,10 +18,10 @@ struct server;
  * req becomes NULL and reply() is skipped; release() always runs.
  */
 struct http_call {
-	struct work work;            /* run() is the worker half */
+	struct work work; /* run() is the worker half */
 	struct evhttp_request *req;
 	struct server *srv;
-	void (*reply)(struct http_call *call);   /* loop thread, only while req is alive */
+	void (*reply)(struct http_call *call);	 /* loop thread, only while req is alive */
 	void (*release)(struct http_call *call); /* loop thread, frees the call */
 };
 
@@ -38,8 +38,8 @@ void http_query(struct evhttp_request *req, struct evkeyvalq *q);
 void http_reply_json(struct evhttp_request *req, int status, json_t *body);
 
 /* Replies status with raw bytes and a content type. */
-void http_reply_bytes(struct evhttp_request *req, int status, const char *content_type,
-		      const void *data, size_t len);
+void http_reply_bytes(struct evhttp_request *req, int status, const char *content_type, const void *data,
+		      size_t len);
 
 /* Replies 204 No Content. */
 void http_reply_empty(struct evhttp_request *req);

@@ -13,9 +13,9 @@
 #include <outrig/status.h>
 
 struct api_error_def {
-	const char *code;    /* errorCode */
-	int status;          /* HTTP status */
-	const char *reason;  /* ErrorInfo reason of Dapr's rich error; NULL for the legacy shape */
+	const char *code;   /* errorCode */
+	int status;	    /* HTTP status */
+	const char *reason; /* ErrorInfo reason of Dapr's rich error; NULL for the legacy shape */
 };
 
 /* API.md §0.4 and §1.2. */
@@ -29,7 +29,8 @@ static const struct api_error_def api_errors[] = {
 	[API_ERR_METHOD_NOT_ALLOWED] = { "ERR_METHOD_NOT_ALLOWED", 405, NULL },
 	[API_ERR_API_UNIMPLEMENTED] = { "ERR_API_UNIMPLEMENTED", 501, NULL },
 	[API_ERR_INTERNAL] = { "ERR_INTERNAL", 500, NULL },
-	[API_ERR_STATE_STORE_NOT_CONFIGURED] = { "ERR_STATE_STORE_NOT_CONFIGURED", 500, "DAPR_STATE_NOT_CONFIGURED" },
+	[API_ERR_STATE_STORE_NOT_CONFIGURED] = { "ERR_STATE_STORE_NOT_CONFIGURED", 500,
+						 "DAPR_STATE_NOT_CONFIGURED" },
 	[API_ERR_STATE_STORE_NOT_FOUND] = { "ERR_STATE_STORE_NOT_FOUND", 400, "DAPR_STATE_NOT_FOUND" },
 	[API_ERR_STATE_GET] = { "ERR_STATE_GET", 500, NULL },
 	[API_ERR_STATE_BULK_GET] = { "ERR_STATE_BULK_GET", 500, NULL },
@@ -37,9 +38,12 @@ static const struct api_error_def api_errors[] = {
 	[API_ERR_STATE_DELETE] = { "ERR_STATE_DELETE", 500, NULL },
 	[API_ERR_STATE_TRANSACTION] = { "ERR_STATE_TRANSACTION", 500, NULL },
 	[API_ERR_STATE_OPERATION_NOT_SUPPORTED] = { "ERR_NOT_SUPPORTED_STATE_OPERATION", 400, NULL },
-	[API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED] = { "ERR_STATE_STORE_NOT_SUPPORTED", 500, "DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED" },
-	[API_ERR_STATE_QUERY_NOT_SUPPORTED] = { "ERR_STATE_STORE_NOT_SUPPORTED", 500, "DAPR_STATE_QUERYING_NOT_SUPPORTED" },
-	[API_ERR_STATE_TOO_MANY_TRANSACTIONS] = { "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS", 400, "DAPR_STATE_TOO_MANY_TRANSACTIONS" },
+	[API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED] = { "ERR_STATE_STORE_NOT_SUPPORTED", 500,
+						       "DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED" },
+	[API_ERR_STATE_QUERY_NOT_SUPPORTED] = { "ERR_STATE_STORE_NOT_SUPPORTED", 500,
+						"DAPR_STATE_QUERYING_NOT_SUPPORTED" },
+	[API_ERR_STATE_TOO_MANY_TRANSACTIONS] = { "ERR_STATE_STORE_TOO_MANY_TRANSACTIONS", 400,
+						  "DAPR_STATE_TOO_MANY_TRANSACTIONS" },
 	[API_ERR_HEALTH_NOT_READY] = { "ERR_HEALTH_NOT_READY", 500, NULL },
 	[API_ERR_HEALTH_APPID_NOT_MATCH] = { "ERR_HEALTH_APPID_NOT_MATCH", 500, NULL },
 	[API_ERR_OUTBOUND_HEALTH_NOT_READY] = { "ERR_OUTBOUND_HEALTH_NOT_READY", 500, NULL },
@@ -72,13 +76,15 @@ static json_t *api_error_details(const struct api_error_def *def, const char *fi
 {
 	json_t *details = json_array();
 
-	json_array_append_new(details, json_pack("{s:s, s:s, s:{s:s}, s:s}",
-		"@type", "type.googleapis.com/google.rpc.ErrorInfo", "domain", "dapr.io",
-		"metadata", "appID", api_app_id, "reason", def->reason));
+	json_array_append_new(details,
+			      json_pack("{s:s, s:s, s:{s:s}, s:s}", "@type",
+					"type.googleapis.com/google.rpc.ErrorInfo", "domain", "dapr.io",
+					"metadata", "appID", api_app_id, "reason", def->reason));
 	if (field != NULL)
-		json_array_append_new(details, json_pack("{s:s, s:[{s:s, s:s}]}",
-			"@type", "type.googleapis.com/google.rpc.BadRequest", "field_violations",
-			"field", field, "description", message));
+		json_array_append_new(details,
+				      json_pack("{s:s, s:[{s:s, s:s}]}", "@type",
+						"type.googleapis.com/google.rpc.BadRequest",
+						"field_violations", "field", field, "description", message));
 	return details;
 }
 

@@ -56,7 +56,8 @@ int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q)
 {
 	const struct evkeyval *h;
 
-	TAILQ_FOREACH(h, q, next) {
+	TAILQ_FOREACH(h, q, next)
+	{
 		if (strncmp(h->key, "metadata.", 9) != 0 || kv_find(l, h->key + 9) != NULL)
 			continue;
 		if (kv_set(l, h->key + 9, h->value) != 0)
@@ -76,7 +77,8 @@ int kv_add_json(struct kv_list *l, json_t *obj, bool replace, char *err, size_t 
 		snprintf(err, errlen, "metadata must be an object of strings");
 		return -1;
 	}
-	json_object_foreach(obj, key, value) {
+	json_object_foreach(obj, key, value)
+	{
 		char *text;
 		int rc;
 

@@ -88,18 +88,23 @@ static void loader_versions_text(const struct outrig_plugin *d, char *buf, size_
 		snprintf(buf, len, "none");
 }
 
-static int loader_check_state(const char *path, const struct outrig_plugin *d, char *err,
-			      size_t errlen)
+static int loader_check_state(const char *path, const struct outrig_plugin *d, char *err, size_t errlen)
 {
 	const struct outrig_state_ops *ops = d->state;
 	const char *missing = NULL;
 
 	if (ops == NULL) {
-		snprintf(err, errlen, "%s: type %s is a state store but the descriptor has no state operations (field \"state\" is NULL); set .state in the descriptor", path, d->type);
+		snprintf(
+			err, errlen,
+			"%s: type %s is a state store but the descriptor has no state operations (field \"state\" is NULL); set .state in the descriptor",
+			path, d->type);
 		return -1;
 	}
 	if (ops->struct_size < LOADER_STATE_OPS_SIZE_1_0) {
-		snprintf(err, errlen, "%s: state operations struct_size is %u bytes, smaller than the %zu bytes of ABI 1.0; rebuild the plugin against the outrig-plugin SDK", path, ops->struct_size, (size_t)LOADER_STATE_OPS_SIZE_1_0);
+		snprintf(
+			err, errlen,
+			"%s: state operations struct_size is %u bytes, smaller than the %zu bytes of ABI 1.0; rebuild the plugin against the outrig-plugin SDK",
+			path, ops->struct_size, (size_t)LOADER_STATE_OPS_SIZE_1_0);
 		return -1;
 	}
 	if (ops->get == NULL)
@@ -111,35 +116,51 @@ static int loader_check_state(const char *path, const struct outrig_plugin *d, c
 	else if ((ops->features & OUTRIG_STATE_TRANSACTIONAL) && ops->transact == NULL)
 		missing = "state->transact (the plugin declares OUTRIG_STATE_TRANSACTIONAL)";
 	if (missing != NULL) {
-		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path, missing);
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
+			 missing);
 		return -1;
 	}
 	return 0;
 }
 
-int loader_check(const char *path, const struct outrig_plugin *desc, const char *type,
-		 const char *version, struct outrig_plugin *out, char *err, size_t errlen)
+int loader_check(const char *path, const struct outrig_plugin *desc, const char *type, const char *version,
+		 struct outrig_plugin *out, char *err, size_t errlen)
 {
 	char versions[256];
 
 	if (desc == NULL) {
-		snprintf(err, errlen, "%s: %s() returned NULL instead of a descriptor", path, OUTRIG_PLUGIN_ENTRY_NAME);
+		snprintf(err, errlen, "%s: %s() returned NULL instead of a descriptor", path,
+			 OUTRIG_PLUGIN_ENTRY_NAME);
 		return -1;
 	}
 	if (desc->magic != OUTRIG_PLUGIN_MAGIC) {
-		snprintf(err, errlen, "%s: descriptor field magic is 0x%08x, expected 0x%08x; the file is not an outrig plugin or is corrupt", path, desc->magic, OUTRIG_PLUGIN_MAGIC);
+		snprintf(
+			err, errlen,
+			"%s: descriptor field magic is 0x%08x, expected 0x%08x; the file is not an outrig plugin or is corrupt",
+			path, desc->magic, OUTRIG_PLUGIN_MAGIC);
 		return -1;
 	}
 	if (desc->abi_major != OUTRIG_ABI_MAJOR) {
-		snprintf(err, errlen, "%s: built for plugin ABI %u.%u (field abi_major is %u), but this outrigd speaks ABI %u.%u; rebuild the plugin against outrig-plugin %u.x", path, desc->abi_major, desc->abi_minor, desc->abi_major, OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR, OUTRIG_ABI_MAJOR);
+		snprintf(
+			err, errlen,
+			"%s: built for plugin ABI %u.%u (field abi_major is %u), but this outrigd speaks ABI %u.%u; rebuild the plugin against outrig-plugin %u.x",
+			path, desc->abi_major, desc->abi_minor, desc->abi_major, OUTRIG_ABI_MAJOR,
+			OUTRIG_ABI_MINOR, OUTRIG_ABI_MAJOR);
 		return -1;
 	}
 	if (desc->abi_minor > OUTRIG_ABI_MINOR) {
-		snprintf(err, errlen, "%s: built for plugin ABI %u.%u (field abi_minor is %u), newer than this outrigd's ABI %u.%u; upgrade outrigd or rebuild the plugin against this SDK", path, desc->abi_major, desc->abi_minor, desc->abi_minor, OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR);
+		snprintf(
+			err, errlen,
+			"%s: built for plugin ABI %u.%u (field abi_minor is %u), newer than this outrigd's ABI %u.%u; upgrade outrigd or rebuild the plugin against this SDK",
+			path, desc->abi_major, desc->abi_minor, desc->abi_minor, OUTRIG_ABI_MAJOR,
+			OUTRIG_ABI_MINOR);
 		return -1;
 	}
 	if (desc->struct_size < LOADER_DESC_SIZE_1_0) {
-		snprintf(err, errlen, "%s: descriptor field struct_size is %u bytes, smaller than the %zu bytes of ABI %u.0; the plugin was built with a broken SDK: rebuild it", path, desc->struct_size, (size_t)LOADER_DESC_SIZE_1_0, OUTRIG_ABI_MAJOR);
+		snprintf(
+			err, errlen,
+			"%s: descriptor field struct_size is %u bytes, smaller than the %zu bytes of ABI %u.0; the plugin was built with a broken SDK: rebuild it",
+			path, desc->struct_size, (size_t)LOADER_DESC_SIZE_1_0, OUTRIG_ABI_MAJOR);
 		return -1;
 	}
 	/* Never read past what the plugin says it has; fields it lacks read as zero. */
@@ -147,16 +168,23 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 	memcpy(out, desc, desc->struct_size < sizeof(*out) ? desc->struct_size : sizeof(*out));
 
 	if (out->type == NULL || strcmp(out->type, type) != 0) {
-		snprintf(err, errlen, "%s: provides type \"%s\", not \"%s\"; the file name does not match the plugin inside", path, out->type != NULL ? out->type : "(none)", type);
+		snprintf(
+			err, errlen,
+			"%s: provides type \"%s\", not \"%s\"; the file name does not match the plugin inside",
+			path, out->type != NULL ? out->type : "(none)", type);
 		return -1;
 	}
 	if (version != NULL && !loader_has_version(out, version)) {
 		loader_versions_text(out, versions, sizeof(versions));
-		snprintf(err, errlen, "%s: type %s has no version \"%s\" (it provides: %s); set spec.version to one of them", path, type, version, versions);
+		snprintf(
+			err, errlen,
+			"%s: type %s has no version \"%s\" (it provides: %s); set spec.version to one of them",
+			path, type, version, versions);
 		return -1;
 	}
 	if (out->create == NULL || out->destroy == NULL) {
-		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path, out->create == NULL ? "create" : "destroy");
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
+			 out->create == NULL ? "create" : "destroy");
 		return -1;
 	}
 	if (strncmp(type, "state.", 6) == 0)
@@ -186,16 +214,20 @@ static char *loader_find_file(const struct loader *ld, const char *type, char *e
 			return path;
 		}
 		if (used < sizeof(tried))
-			used += (size_t)snprintf(tried + used, sizeof(tried) - used, "%s%s", i ? ", " : "", ld->dirs[i]);
+			used += (size_t)snprintf(tried + used, sizeof(tried) - used, "%s%s", i ? ", " : "",
+						 ld->dirs[i]);
 		free(path);
 	}
-	snprintf(err, errlen, "no plugin for type \"%s\": %s is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder", type, name, tried);
+	snprintf(
+		err, errlen,
+		"no plugin for type \"%s\": %s is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder",
+		type, name, tried);
 	free(name);
 	return NULL;
 }
 
-static struct plugin *loader_open(const char *path, const char *type, const char *version,
-				  char *err, size_t errlen)
+static struct plugin *loader_open(const char *path, const char *type, const char *version, char *err,
+				  size_t errlen)
 {
 	const struct outrig_plugin *(*entry)(void);
 	struct plugin *p = calloc(1, sizeof(*p));
@@ -214,7 +246,10 @@ static struct plugin *loader_open(const char *path, const char *type, const char
 	}
 	*(void **)&entry = dlsym(dl, OUTRIG_PLUGIN_ENTRY_NAME);
 	if (entry == NULL) {
-		snprintf(err, errlen, "%s: no %s symbol; it is not an outrig plugin (define one with OUTRIG_PLUGIN() from <outrig/plugin.h>)", path, OUTRIG_PLUGIN_ENTRY_NAME);
+		snprintf(
+			err, errlen,
+			"%s: no %s symbol; it is not an outrig plugin (define one with OUTRIG_PLUGIN() from <outrig/plugin.h>)",
+			path, OUTRIG_PLUGIN_ENTRY_NAME);
 		goto fail;
 	}
 	if (loader_check(path, entry(), type, version, &p->desc, err, errlen) != 0)
@@ -229,8 +264,8 @@ fail:
 	return NULL;
 }
 
-struct plugin *loader_get(struct loader *ld, const char *type, const char *version,
-			  bool init_plugin, char *err, size_t errlen)
+struct plugin *loader_get(struct loader *ld, const char *type, const char *version, bool init_plugin,
+			  char *err, size_t errlen)
 {
 	struct plugin *p;
 	char versions[256];
@@ -253,7 +288,10 @@ struct plugin *loader_get(struct loader *ld, const char *type, const char *versi
 			  p->desc.plugin_version != NULL ? p->desc.plugin_version : "");
 	} else if (version != NULL && !loader_has_version(&p->desc, version)) {
 		loader_versions_text(&p->desc, versions, sizeof(versions));
-		snprintf(err, errlen, "%s: type %s has no version \"%s\" (it provides: %s); set spec.version to one of them", p->path, type, version, versions);
+		snprintf(
+			err, errlen,
+			"%s: type %s has no version \"%s\" (it provides: %s); set spec.version to one of them",
+			p->path, type, version, versions);
 		return NULL;
 	}
 	if (init_plugin && !p->initialized) {

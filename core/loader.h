@@ -15,15 +15,15 @@ struct plugin {
 	char *path;
 	void *dl;
 	struct outrig_plugin desc;
-	struct outrig_handle handle;  /* the plugin's own log handle */
+	struct outrig_handle handle; /* the plugin's own log handle */
 	bool initialized;
 	struct plugin *next;
 };
 
 struct loader {
-	char **dirs;                  /* folders searched in order */
+	char **dirs; /* folders searched in order */
 	size_t ndirs;
-	struct plugin *plugins;       /* opened so far, one per type */
+	struct plugin *plugins; /* opened so far, one per type */
 };
 
 /*
@@ -37,8 +37,8 @@ int loader_init(struct loader *ld, const char *plugin_dir);
  * refusal returns NULL with a message in err naming the file and the reason.
  * init_plugin false skips the plugin's init() (for --check).
  */
-struct plugin *loader_get(struct loader *ld, const char *type, const char *version,
-			  bool init_plugin, char *err, size_t errlen);
+struct plugin *loader_get(struct loader *ld, const char *type, const char *version, bool init_plugin,
+			  char *err, size_t errlen);
 
 /* Calls fini() of every initialised plugin and closes them all. */
 void loader_close(struct loader *ld);
@@ -50,7 +50,7 @@ char *loader_file_name(const char *type);
  * Checks a descriptor that entry() returned (path names the file in messages) and
  * copies what the core may read of it into out. Returns 0, or -1 with err set.
  */
-int loader_check(const char *path, const struct outrig_plugin *desc, const char *type,
-		 const char *version, struct outrig_plugin *out, char *err, size_t errlen);
+int loader_check(const char *path, const struct outrig_plugin *desc, const char *type, const char *version,
+		 struct outrig_plugin *out, char *err, size_t errlen);
 
 #endif /* OUTRIG_CORE_LOADER_H */

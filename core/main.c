@@ -24,8 +24,8 @@
 
 static void main_print_version(void)
 {
-	printf("outrigd %s (commit %s) plugin ABI %d.%d\n", PACKAGE_VERSION, OUTRIG_COMMIT,
-	       OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR);
+	printf("outrigd %s (commit %s) plugin ABI %d.%d\n", PACKAGE_VERSION, OUTRIG_COMMIT, OUTRIG_ABI_MAJOR,
+	       OUTRIG_ABI_MINOR);
 }
 
 static int main_describe_plugin(const struct options *opts)
@@ -78,11 +78,11 @@ static int main_check(const struct options *opts)
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
 	main_print_diag(&d);
 	if (errors == 0)
-		printf("outrigd --check: %zu component%s OK, %zu warning%s\n", rs.count, rs.count == 1 ? "" : "s",
-		       d.warnings, d.warnings == 1 ? "" : "s");
+		printf("outrigd --check: %zu component%s OK, %zu warning%s\n", rs.count,
+		       rs.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else
-		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s",
-			d.warnings, d.warnings == 1 ? "" : "s");
+		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors,
+			errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	components_destroy(&cs);
 	resources_free(&rs);
 	diag_clear(&d);
@@ -118,8 +118,10 @@ static int main_serve(const struct options *opts)
 		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
 			  "runtime", "%s", d.lines[i]);
 	if (errors != 0) {
-		log_error("runtime", "not starting: %zu error%s in resources or plugins (run outrigd --check to list them)",
-			  errors, errors == 1 ? "" : "s");
+		log_error(
+			"runtime",
+			"not starting: %zu error%s in resources or plugins (run outrigd --check to list them)",
+			errors, errors == 1 ? "" : "s");
 		goto out;
 	}
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
@@ -131,8 +133,8 @@ static int main_serve(const struct options *opts)
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
 	srv.ready = true;
-	log_info("runtime", "outrigd %s ready: app id \"%s\", %zu component%s", PACKAGE_VERSION,
-		 opts->app_id, cs.count, cs.count == 1 ? "" : "s");
+	log_info("runtime", "outrigd %s ready: app id \"%s\", %zu component%s", PACKAGE_VERSION, opts->app_id,
+		 cs.count, cs.count == 1 ? "" : "s");
 	event_base_dispatch(srv.base);
 	rc = 0;
 	log_info("runtime", "stopped");

@@ -73,9 +73,8 @@ static bool options_parse_size(const char *text, int64_t *bytes)
 	static const struct {
 		const char *suffix;
 		int64_t factor;
-	} units[] = { { "Ki", 1LL << 10 }, { "Mi", 1LL << 20 }, { "Gi", 1LL << 30 },
-		      { "K", 1000 }, { "k", 1000 }, { "M", 1000000 }, { "G", 1000000000 },
-		      { "", 1 } };
+	} units[] = { { "Ki", 1LL << 10 }, { "Mi", 1LL << 20 }, { "Gi", 1LL << 30 }, { "K", 1000 },
+		      { "k", 1000 },	   { "M", 1000000 },	{ "G", 1000000000 }, { "", 1 } };
 	char *end;
 	long long n;
 
@@ -123,10 +122,9 @@ static bool options_parse_bool(const char *text, bool *out)
 /* Splits a comma-separated list of folders and appends each to opts->resources_paths. */
 static int options_add_paths(struct options *opts, char *list)
 {
-	for (char *save = NULL, *p = strtok_r(list, ",", &save); p != NULL;
-	     p = strtok_r(NULL, ",", &save)) {
-		const char **grown = realloc(opts->resources_paths,
-					     (opts->resources_count + 1) * sizeof(*grown));
+	for (char *save = NULL, *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+		const char **grown =
+			realloc(opts->resources_paths, (opts->resources_count + 1) * sizeof(*grown));
 
 		if (grown == NULL)
 			return -1;
@@ -136,16 +134,14 @@ static int options_add_paths(struct options *opts, char *list)
 	return 0;
 }
 
-static int options_apply(struct options *opts, const struct opt_spec *spec, char *value,
-			 char *err, size_t errlen)
+static int options_apply(struct options *opts, const struct opt_spec *spec, char *value, char *err,
+			 size_t errlen)
 {
 	char *field = (char *)opts + spec->offset;
 	int64_t mb;
 
 	switch (spec->kind) {
-	case OPT_STRING:
-		*(const char **)field = value;
-		return 0;
+	case OPT_STRING: *(const char **)field = value; return 0;
 	case OPT_INT:
 		if (options_parse_int(value, (int *)field))
 			return 0;
@@ -158,8 +154,7 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 		if (options_parse_bool(value, (bool *)field))
 			return 0;
 		break;
-	case OPT_PATHS:
-		return options_add_paths(opts, value);
+	case OPT_PATHS: return options_add_paths(opts, value);
 	case OPT_LEVEL:
 		if (log_level_parse(value, (enum outrig_log_level *)field))
 			return 0;

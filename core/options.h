@@ -10,23 +10,23 @@
 #include <outrig/log.h>
 
 struct options {
-	const char *app_id;            /* --app-id, "" by default */
-	int app_port;                  /* --app-port, 0 = none */
-	int http_port;                 /* --dapr-http-port, 3500 */
-	const char *listen_addresses;  /* --dapr-listen-addresses CSV, "127.0.0.1" */
-	const char **resources_paths;  /* --resources-path / --components-path, repeatable or CSV */
+	const char *app_id;	      /* --app-id, "" by default */
+	int app_port;		      /* --app-port, 0 = none */
+	int http_port;		      /* --dapr-http-port, 3500 */
+	const char *listen_addresses; /* --dapr-listen-addresses CSV, "127.0.0.1" */
+	const char **resources_paths; /* --resources-path / --components-path, repeatable or CSV */
 	size_t resources_count;
-	const char *plugin_dir;        /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
-	const char *data_dir;          /* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
+	const char *plugin_dir; /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
+	const char *data_dir;	/* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
 	enum outrig_log_level log_level;
 	bool log_as_json;
-	int64_t max_body_bytes;        /* --max-body-size 4Mi / --dapr-http-max-request-size 4 (MB) */
-	int worker_threads;            /* --worker-threads, 4 */
+	int64_t max_body_bytes;	       /* --max-body-size 4Mi / --dapr-http-max-request-size 4 (MB) */
+	int worker_threads;	       /* --worker-threads, 4 */
 	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
-	bool check_only;               /* --check */
+	bool check_only;	       /* --check */
 	const char *describe_plugin;   /* --describe-plugin TYPE */
-	bool show_version;             /* --version */
-	bool show_help;                /* --help */
+	bool show_version;	       /* --version */
+	bool show_help;		       /* --help */
 };
 
 /*

@@ -38,10 +38,10 @@ static struct res_pos res_pos_of(const char *file, const yaml_node_t *n)
 }
 
 /* Adds "file:line:column: field: message" to the problem list. */
-static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field,
-		    const char *fmt, ...)
+static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
+static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field, const char *fmt,
+		    ...)
 {
 	va_list ap;
 	char *msg;
@@ -59,8 +59,8 @@ static void res_err(const struct res_loader *ld, const yaml_node_t *n, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)len + 1, fmt, ap);
 	va_end(ap);
-	diag_error(ld->d, "%s:%zu:%zu: %s: %s", ld->path, n->start_mark.line + 1,
-		   n->start_mark.column + 1, field, msg);
+	diag_error(ld->d, "%s:%zu:%zu: %s: %s", ld->path, n->start_mark.line + 1, n->start_mark.column + 1,
+		   field, msg);
 	free(msg);
 }
 
@@ -121,8 +121,8 @@ static bool res_env_forbidden(const char *var)
 	return strcmp(var, "APP_API_TOKEN") == 0 || strncmp(var, "DAPR_", 5) == 0;
 }
 
-static bool res_read_secret_ref(const struct res_loader *ld, const yaml_node_t *ref,
-				const char *field, const char *name, struct res_metadata *m)
+static bool res_read_secret_ref(const struct res_loader *ld, const yaml_node_t *ref, const char *field,
+				const char *name, struct res_metadata *m)
 {
 	char sub[128];
 	yaml_node_t *n;
@@ -138,8 +138,7 @@ static bool res_read_secret_ref(const struct res_loader *ld, const yaml_node_t *
 	if (!res_get_text(ld, ref, "name", sub, &m->secret_store_key_name, &n))
 		return false;
 	if (m->secret_store_key_name == NULL || *m->secret_store_key_name == '\0') {
-		res_err(ld, n != NULL ? n : ref, sub,
-			"missing for \"%s\"; name the secret to read", name);
+		res_err(ld, n != NULL ? n : ref, sub, "missing for \"%s\"; name the secret to read", name);
 		return false;
 	}
 	snprintf(sub, sizeof(sub), "%s.key", field);
@@ -153,28 +152,32 @@ static bool res_read_secret_ref(const struct res_loader *ld, const yaml_node_t *
 	return m->secret_store_key != NULL;
 }
 
-static bool res_read_env_ref(const struct res_loader *ld, const yaml_node_t *ref,
-			     const char *field, const char *name, struct res_metadata *m)
+static bool res_read_env_ref(const struct res_loader *ld, const yaml_node_t *ref, const char *field,
+			     const char *name, struct res_metadata *m)
 {
 	const char *var, *value;
 
 	if (ref->type != YAML_SCALAR_NODE || *res_yaml_text(ref) == '\0') {
-		res_err(ld, ref, field, "expected the name of an environment variable for \"%s\"; "
-			"write envRef: VARIABLE", name);
+		res_err(ld, ref, field,
+			"expected the name of an environment variable for \"%s\"; "
+			"write envRef: VARIABLE",
+			name);
 		return false;
 	}
 	var = res_yaml_text(ref);
 	if (res_env_forbidden(var)) {
 		res_err(ld, ref, field,
 			"%s is reserved for the sidecar and cannot be passed to a component (\"%s\"); "
-			"use a variable of your own", var, name);
+			"use a variable of your own",
+			var, name);
 		return false;
 	}
 	value = getenv(var);
 	if (value == NULL) {
 		res_err(ld, ref, field,
 			"environment variable %s is not set (\"%s\"); set it before starting outrigd, "
-			"or use value", var, name);
+			"or use value",
+			var, name);
 		return false;
 	}
 	m->value = strdup(value);
@@ -193,7 +196,8 @@ static bool res_read_metadata_entry(const struct res_loader *ld, const struct re
 
 	snprintf(field, sizeof(field), "spec.metadata[%zu]", i);
 	if (e->type != YAML_MAPPING_NODE) {
-		res_err(ld, e, field, "expected a mapping with name and value, found %s; "
+		res_err(ld, e, field,
+			"expected a mapping with name and value, found %s; "
 			"write the entry as \"- name: NAME\" with \"value: VALUE\" under it",
 			res_yaml_kind(e));
 		return false;
@@ -213,8 +217,8 @@ static bool res_read_metadata_entry(const struct res_loader *ld, const struct re
 			continue;
 		if (src != NULL) {
 			snprintf(sub, sizeof(sub), "%s.%s", field, sources[k]);
-			res_err(ld, n, sub, "\"%s\" has both %s and %s; keep only one", m->name,
-				src_key, sources[k]);
+			res_err(ld, n, sub, "\"%s\" has both %s and %s; keep only one", m->name, src_key,
+				sources[k]);
 			return false;
 		}
 		src = n;
@@ -236,16 +240,17 @@ static bool res_read_metadata_entry(const struct res_loader *ld, const struct re
 
 		m->value = res_yaml_value_text(ld->yd, src, &why);
 		if (m->value == NULL) {
-			res_err(ld, src, sub, "the value of \"%s\" cannot be turned into JSON: %s; "
-				"write it as plain YAML data", m->name, why != NULL ? why : "out of memory");
+			res_err(ld, src, sub,
+				"the value of \"%s\" cannot be turned into JSON: %s; "
+				"write it as plain YAML data",
+				m->name, why != NULL ? why : "out of memory");
 			return false;
 		}
 	}
 	return true;
 }
 
-static void res_read_metadata(const struct res_loader *ld, const yaml_node_t *spec,
-			      struct res_component *c)
+static void res_read_metadata(const struct res_loader *ld, const yaml_node_t *spec, struct res_component *c)
 {
 	yaml_node_t *list = res_yaml_get(ld->yd, spec, "metadata");
 	size_t n;
@@ -277,7 +282,8 @@ static void res_read_metadata(const struct res_loader *ld, const yaml_node_t *sp
 		/* Components match names ignoring case, so which of two would win is unclear. */
 		for (size_t k = 0; k < c->metadata_count; k++) {
 			if (strcasecmp(c->metadata[k].name, m->name) == 0)
-				diag_warn(ld->d, "%s:%zu:%zu: spec.metadata[%zu]: \"%s\" is already set "
+				diag_warn(ld->d,
+					  "%s:%zu:%zu: spec.metadata[%zu]: \"%s\" is already set "
 					  "at line %d (names are matched ignoring case); keep only one",
 					  ld->path, e->start_mark.line + 1, e->start_mark.column + 1, i,
 					  m->name, c->metadata[k].pos.line);
@@ -302,8 +308,7 @@ static const char *res_name_problem(const char *name)
 	return NULL;
 }
 
-static void res_read_name(const struct res_loader *ld, const yaml_node_t *root,
-			  struct res_component *c)
+static void res_read_name(const struct res_loader *ld, const yaml_node_t *root, struct res_component *c)
 {
 	yaml_node_t *meta = res_yaml_get(ld->yd, root, "metadata");
 	yaml_node_t *n;
@@ -320,20 +325,22 @@ static void res_read_name(const struct res_loader *ld, const yaml_node_t *root,
 		return;
 	if (c->name == NULL) {
 		/* Point at the empty "name:" if there is one, else at what should hold it. */
-		res_err(ld, n != NULL ? n : meta != NULL ? meta : root, "metadata.name",
-			"missing; give the component a name, e.g. \"statestore\"");
+		res_err(ld,
+			n != NULL      ? n
+			: meta != NULL ? meta
+				       : root,
+			"metadata.name", "missing; give the component a name, e.g. \"statestore\"");
 		return;
 	}
 	c->name_pos = res_pos_of(c->file, n);
 	problem = res_name_problem(c->name);
 	if (problem != NULL)
 		res_err(ld, n, "metadata.name",
-			"\"%s\" %s, but it is used in URLs; use letters, digits, '-' and '.'",
-			c->name, problem);
+			"\"%s\" %s, but it is used in URLs; use letters, digits, '-' and '.'", c->name,
+			problem);
 }
 
-static void res_read_spec(const struct res_loader *ld, const yaml_node_t *root,
-			  struct res_component *c)
+static void res_read_spec(const struct res_loader *ld, const yaml_node_t *root, struct res_component *c)
 {
 	yaml_node_t *spec = res_yaml_get(ld->yd, root, "spec");
 	const yaml_node_t *where;
@@ -365,22 +372,26 @@ static void res_read_spec(const struct res_loader *ld, const yaml_node_t *root,
 			c->version = strdup("v1");
 			c->version_pos = res_pos_of(c->file, n != NULL ? n : where);
 			if (spec != NULL)
-				diag_warn(ld->d, "%s:%d:%d: spec.version: missing, assuming \"v1\"; "
-					  "add \"version: v1\" (Dapr requires it)", ld->path,
-					  c->version_pos.line, c->version_pos.column);
+				diag_warn(ld->d,
+					  "%s:%d:%d: spec.version: missing, assuming \"v1\"; "
+					  "add \"version: v1\" (Dapr requires it)",
+					  ld->path, c->version_pos.line, c->version_pos.column);
 		}
 	}
 
-	if (res_get_text(ld, spec, "initTimeout", "spec.initTimeout", &text, &n) &&
-	    text != NULL) {
+	if (res_get_text(ld, spec, "initTimeout", "spec.initTimeout", &text, &n) && text != NULL) {
 		int64_t ms;
 
 		if (!duration_parse_ms(text, &ms))
-			res_err(ld, n, "spec.initTimeout", "\"%s\" is not a duration; "
-				"write a Go duration such as \"5s\" or \"1m30s\"", text);
+			res_err(ld, n, "spec.initTimeout",
+				"\"%s\" is not a duration; "
+				"write a Go duration such as \"5s\" or \"1m30s\"",
+				text);
 		else if (ms <= 0)
-			res_err(ld, n, "spec.initTimeout", "\"%s\" must be more than zero; "
-				"write a Go duration such as \"5s\"", text);
+			res_err(ld, n, "spec.initTimeout",
+				"\"%s\" must be more than zero; "
+				"write a Go duration such as \"5s\"",
+				text);
 		else
 			c->init_timeout_ms = ms;
 		free(text);
@@ -390,19 +401,19 @@ static void res_read_spec(const struct res_loader *ld, const yaml_node_t *root,
 	if (!res_yaml_is_null(n)) {
 		/* A quoted "true" is a string to daprd's decoder, which then rejects the file. */
 		if (n->type != YAML_SCALAR_NODE)
-			res_expected(ld, n, "spec.ignoreErrors", "true or false",
-				     "write true or false");
+			res_expected(ld, n, "spec.ignoreErrors", "true or false", "write true or false");
 		else if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 			 !res_yaml_bool(res_yaml_text(n), &c->ignore_errors))
-			res_err(ld, n, "spec.ignoreErrors", "expected true or false, found \"%s\"; "
-				"write true or false without quotes", res_yaml_text(n));
+			res_err(ld, n, "spec.ignoreErrors",
+				"expected true or false, found \"%s\"; "
+				"write true or false without quotes",
+				res_yaml_text(n));
 	}
 
 	res_read_metadata(ld, spec, c);
 }
 
-static void res_read_auth(const struct res_loader *ld, const yaml_node_t *root,
-			  struct res_component *c)
+static void res_read_auth(const struct res_loader *ld, const yaml_node_t *root, struct res_component *c)
 {
 	yaml_node_t *auth = res_yaml_get(ld->yd, root, "auth");
 
@@ -430,8 +441,8 @@ static bool res_in_scope(const struct res_loader *ld, const yaml_node_t *root)
 			     "write scopes: [app1, app2], or leave it out for every app");
 		return true;
 	}
-	for (yaml_node_item_t *it = scopes->data.sequence.items.start;
-	     it < scopes->data.sequence.items.top; it++) {
+	for (yaml_node_item_t *it = scopes->data.sequence.items.start; it < scopes->data.sequence.items.top;
+	     it++) {
 		yaml_node_t *n = yaml_document_get_node(ld->yd, *it);
 
 		if (n->type != YAML_SCALAR_NODE) {
@@ -470,8 +481,8 @@ static void res_load_component(const struct res_loader *ld, const yaml_node_t *r
 	struct res_component *grown;
 
 	if (!res_in_scope(ld, root)) {
-		log_debug(RES_SCOPE, "%s:%zu: component %s is scoped to other apps; skipped",
-			  ld->path, root->start_mark.line + 1, res_peek_name(ld, root));
+		log_debug(RES_SCOPE, "%s:%zu: component %s is scoped to other apps; skipped", ld->path,
+			  root->start_mark.line + 1, res_peek_name(ld, root));
 		return;
 	}
 	c.file = strdup(ld->path);
@@ -489,10 +500,11 @@ static void res_load_component(const struct res_loader *ld, const yaml_node_t *r
 
 	other = res_find(ld->out, c.name);
 	if (other != NULL) {
-		diag_error(ld->d, "%s:%d:%d: metadata.name: component \"%s\" is already defined at "
-			   "%s:%d:%d; give each component a unique name", ld->path, c.name_pos.line,
-			   c.name_pos.column, c.name, other->file, other->name_pos.line,
-			   other->name_pos.column);
+		diag_error(ld->d,
+			   "%s:%d:%d: metadata.name: component \"%s\" is already defined at "
+			   "%s:%d:%d; give each component a unique name",
+			   ld->path, c.name_pos.line, c.name_pos.column, c.name, other->file,
+			   other->name_pos.line, other->name_pos.column);
 		goto drop;
 	}
 	grown = realloc(ld->out->components, (ld->out->count + 1) * sizeof(*grown));
@@ -502,8 +514,8 @@ static void res_load_component(const struct res_loader *ld, const yaml_node_t *r
 	}
 	ld->out->components = grown;
 	ld->out->components[ld->out->count++] = c;
-	log_debug(RES_SCOPE, "%s:%d: component %s (%s/%s) loaded", ld->path, c.pos.line, c.name,
-		  c.type, c.version);
+	log_debug(RES_SCOPE, "%s:%d: component %s (%s/%s) loaded", ld->path, c.pos.line, c.name, c.type,
+		  c.version);
 	return;
 drop:
 	res_component_free(&c);
@@ -549,8 +561,7 @@ static void res_load_document(const struct res_loader *ld)
 
 /* ---- files and folders ---- */
 
-size_t resources_load_file(const char *path, const char *app_id, struct res_set *out,
-			   struct diag *d)
+size_t resources_load_file(const char *path, const char *app_id, struct res_set *out, struct diag *d)
 {
 	size_t errors = d->errors;
 	struct res_loader ld = { path, app_id, NULL, out, d };
@@ -602,8 +613,7 @@ static bool res_is_yaml_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 static int res_name_cmp(const void *a, const void *b)
@@ -652,8 +662,7 @@ static char *res_join_path(const char *dir, const char *name)
 	return path;
 }
 
-static void res_load_dir(const char *dir, const char *app_id, struct res_set *out,
-			 struct diag *d)
+static void res_load_dir(const char *dir, const char *app_id, struct res_set *out, struct diag *d)
 {
 	size_t n, loaded = 0;
 	char **names;
@@ -661,8 +670,8 @@ static void res_load_dir(const char *dir, const char *app_id, struct res_set *ou
 
 	dh = opendir(dir);
 	if (dh == NULL) {
-		diag_error(d, "%s: cannot read the resources folder: %s; check --resources-path",
-			   dir, strerror(errno));
+		diag_error(d, "%s: cannot read the resources folder: %s; check --resources-path", dir,
+			   strerror(errno));
 		return;
 	}
 	names = res_list_dir(dh, dir, &n, d);
@@ -688,8 +697,8 @@ static void res_load_dir(const char *dir, const char *app_id, struct res_set *ou
 		log_info(RES_SCOPE, "%s: no *.yaml or *.yml files; no components from here", dir);
 }
 
-size_t resources_load(const char *const *dirs, size_t ndirs, const char *app_id,
-		      struct res_set *out, struct diag *d)
+size_t resources_load(const char *const *dirs, size_t ndirs, const char *app_id, struct res_set *out,
+		      struct diag *d)
 {
 	size_t errors = d->errors;
 

@@ -22,19 +22,16 @@ bool res_yaml_is_null(const yaml_node_t *n)
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	t = res_yaml_text(n);
-	return *t == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
-	       strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+	return *t == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 || strcmp(t, "Null") == 0 ||
+	       strcmp(t, "NULL") == 0;
 }
 
 const char *res_yaml_kind(const yaml_node_t *n)
 {
 	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "text";
+	case YAML_MAPPING_NODE: return "a mapping";
+	case YAML_SEQUENCE_NODE: return "a list";
+	default: return "text";
 	}
 }
 
@@ -44,8 +41,7 @@ yaml_node_t *res_yaml_get(yaml_document_t *doc, const yaml_node_t *map, const ch
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 
 		if (res_yaml_is_scalar(k) && strcmp(res_yaml_text(k), key) == 0)
@@ -57,9 +53,9 @@ yaml_node_t *res_yaml_get(yaml_document_t *doc, const yaml_node_t *map, const ch
 bool res_yaml_bool(const char *text, bool *value)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES",
-					   "on", "On", "ON", "y", "Y" };
+					   "on",   "On",   "ON",   "y",	  "Y" };
 	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO",
-					  "off", "Off", "OFF", "n", "N" };
+					  "off",   "Off",   "OFF",   "n",  "N" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(text, yes[i]) == 0) {
@@ -115,8 +111,7 @@ static json_t *res_yaml_scalar_json(const yaml_node_t *n)
 }
 
 /* Builds the JSON for a node; on failure sets *why and returns NULL. */
-static json_t *res_yaml_to_json(yaml_document_t *doc, const yaml_node_t *n, int depth,
-				const char **why)
+static json_t *res_yaml_to_json(yaml_document_t *doc, const yaml_node_t *n, int depth, const char **why)
 {
 	json_t *j;
 
@@ -130,8 +125,8 @@ static json_t *res_yaml_to_json(yaml_document_t *doc, const yaml_node_t *n, int 
 		j = json_array();
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     j != NULL && it < n->data.sequence.items.top; it++) {
-			json_t *item = res_yaml_to_json(doc, yaml_document_get_node(doc, *it),
-							depth + 1, why);
+			json_t *item =
+				res_yaml_to_json(doc, yaml_document_get_node(doc, *it), depth + 1, why);
 
 			if (item == NULL || json_array_append_new(j, item) != 0) {
 				json_decref(j);
@@ -150,8 +145,7 @@ static json_t *res_yaml_to_json(yaml_document_t *doc, const yaml_node_t *n, int 
 				json_decref(j);
 				return NULL;
 			}
-			v = res_yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1,
-					     why);
+			v = res_yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, why);
 			if (v == NULL || json_object_set_new(j, res_yaml_text(k), v) != 0) {
 				json_decref(j);
 				j = NULL;
@@ -179,8 +173,7 @@ char *res_yaml_value_text(yaml_document_t *doc, const yaml_node_t *n, const char
 	if (j == NULL)
 		return NULL;
 	/* Sorted keys: Go's json.Marshal of the decoded map, which daprd passes on, sorts them. */
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
-				     JSON_REAL_PRECISION(15));
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 	json_decref(j);
 	if (text == NULL)
 		*why = "out of memory";
@@ -195,15 +188,16 @@ void res_yaml_syntax_error(const char *path, const yaml_parser_t *p, struct diag
 		diag_error(d, "%s: out of memory while reading it", path);
 	} else if (p->error == YAML_READER_ERROR) {
 		/* The reader has no line yet, only a byte offset. */
-		diag_error(d, "%s: cannot read it: %s (at byte %zu); save it as UTF-8 text", path,
-			   problem, p->problem_offset);
+		diag_error(d, "%s: cannot read it: %s (at byte %zu); save it as UTF-8 text", path, problem,
+			   p->problem_offset);
 	} else if (p->context != NULL) {
-		diag_error(d, "%s:%zu:%zu: YAML syntax error: %s (%s at %zu:%zu); "
-			   "fix the indentation or quoting", path, p->problem_mark.line + 1,
-			   p->problem_mark.column + 1, problem, p->context, p->context_mark.line + 1,
-			   p->context_mark.column + 1);
+		diag_error(d,
+			   "%s:%zu:%zu: YAML syntax error: %s (%s at %zu:%zu); "
+			   "fix the indentation or quoting",
+			   path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem, p->context,
+			   p->context_mark.line + 1, p->context_mark.column + 1);
 	} else {
-		diag_error(d, "%s:%zu:%zu: YAML syntax error: %s; fix the indentation or quoting",
-			   path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
+		diag_error(d, "%s:%zu:%zu: YAML syntax error: %s; fix the indentation or quoting", path,
+			   p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 	}
 }

@@ -29,8 +29,8 @@
 
 /* Building blocks of Dapr's API that later outrig versions will serve. */
 static const char *const server_unimplemented[] = {
-	"publish", "invoke", "bindings", "secrets", "actors", "configuration", "lock", "unlock",
-	"workflows", "jobs", "crypto", "subtlecrypto", "conversation", NULL,
+	"publish", "invoke",	"bindings", "secrets", "actors",       "configuration", "lock",
+	"unlock",  "workflows", "jobs",	    "crypto",  "subtlecrypto", "conversation",	NULL,
 };
 
 /*
@@ -60,7 +60,8 @@ static void server_reply_text(struct evhttp_request *req, int status, const char
 
 	if (out != NULL)
 		evbuffer_add(out, text, strlen(text));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
 	evhttp_send_reply(req, status, NULL, out);
 	if (out != NULL)
 		evbuffer_free(out);
@@ -110,7 +111,8 @@ static void server_route_state(struct server *srv, struct evhttp_request *req, c
 	char *store = segs[2];
 
 	if (alpha) {
-		if (n == 4 && strcmp(segs[3], "query") == 0 && server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
+		if (n == 4 && strcmp(segs[3], "query") == 0 &&
+		    server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
 			api_state_query(srv, req, store);
 		else
 			api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no such state API route");
@@ -120,7 +122,8 @@ static void server_route_state(struct server *srv, struct evhttp_request *req, c
 		if (server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
 			api_state_save(srv, req, store);
 		else
-			api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL, "use POST or PUT to save state");
+			api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL,
+					"use POST or PUT to save state");
 		return;
 	}
 	if (server_method_is(req, EVHTTP_REQ_GET)) {
@@ -146,7 +149,8 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 	bool alpha = strcmp(version, "v1.0-alpha1") == 0;
 
 	if (!stable && !alpha && strncmp(version, "v1.0-", 5) != 0) {
-		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for this path; Dapr's API lives under /v1.0/");
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL,
+				"no route for this path; Dapr's API lives under /v1.0/");
 		return;
 	}
 	if (!server_token_ok(srv, req, block)) {
@@ -167,11 +171,13 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 		for (int i = 0; server_unimplemented[i] != NULL; i++) {
 			if (strcmp(block, server_unimplemented[i]) == 0) {
 				api_error_reply(req, API_ERR_API_UNIMPLEMENTED, 0, NULL,
-						"the %s API is not implemented by outrig %s yet", block, PACKAGE_VERSION);
+						"the %s API is not implemented by outrig %s yet", block,
+						PACKAGE_VERSION);
 				return;
 			}
 		}
-		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for %s /%s/%s", "this request", version, block);
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for %s /%s/%s", "this request",
+				version, block);
 	}
 }
 
@@ -198,7 +204,8 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	char *path;
 	size_t n;
 
-	server_set_nodelay(bufferevent_getfd(evhttp_connection_get_bufferevent(evhttp_request_get_connection(req))));
+	server_set_nodelay(
+		bufferevent_getfd(evhttp_connection_get_bufferevent(evhttp_request_get_connection(req))));
 	if (srv->stopping) {
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
 		return;
@@ -217,7 +224,8 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	/* State keys may contain '/': the key is the rest of the path after the store. */
 	n = server_split(path, segs, 4);
 	if (n == 0) {
-		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "no route for /; Dapr's API lives under /v1.0/");
+		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL,
+				"no route for /; Dapr's API lives under /v1.0/");
 	} else if (!server_decode(segs, n, decoded)) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 	} else {
@@ -236,10 +244,14 @@ static int server_bind(struct server *srv, const char *addr)
 	evutil_socket_t fd;
 	int one = 1;
 
-	snprintf(spec, sizeof(spec), strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d", addr, srv->opts->http_port);
+	snprintf(spec, sizeof(spec), strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d", addr,
+		 srv->opts->http_port);
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-		log_error("runtime", "--dapr-listen-addresses: \"%s\" is not an IP address; give addresses such as 127.0.0.1 or ::1", addr);
+		log_error(
+			"runtime",
+			"--dapr-listen-addresses: \"%s\" is not an IP address; give addresses such as 127.0.0.1 or ::1",
+			addr);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -255,7 +267,10 @@ static int server_bind(struct server *srv, const char *addr)
 	log_info("runtime", "HTTP API listening on %s", spec);
 	return 0;
 fail:
-	log_error("runtime", "cannot listen on %s: %s; is another process (a daprd or outrigd?) using the port? pick another with --dapr-http-port", spec, strerror(errno));
+	log_error(
+		"runtime",
+		"cannot listen on %s: %s; is another process (a daprd or outrigd?) using the port? pick another with --dapr-http-port",
+		spec, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -272,7 +287,8 @@ int server_listen(struct server *srv)
 		return -1;
 	}
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-				   EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
+						      EVHTTP_REQ_OPTIONS);
 	evhttp_set_max_body_size(srv->http, srv->opts->max_body_bytes);
 	evhttp_set_max_headers_size(srv->http, 64 * 1024);
 	evhttp_set_timeout(srv->http, 120);

@@ -21,11 +21,11 @@ struct server {
 	const struct options *opts;
 	struct components *components;
 	struct workers *workers;
-	json_t *extended;            /* PUT /v1.0/metadata/{key} values */
-	const char *api_token;       /* DAPR_API_TOKEN, or NULL */
-	bool ready;                  /* components up and listening */
+	json_t *extended;      /* PUT /v1.0/metadata/{key} values */
+	const char *api_token; /* DAPR_API_TOKEN, or NULL */
+	bool ready;	       /* components up and listening */
 	bool stopping;
-	struct event *stop_timer;    /* polls for in-flight work during a graceful stop */
+	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;
 };
 

@@ -19,8 +19,8 @@ static int state_key_literal(char **prefix, const char *setting)
 	return 0;
 }
 
-int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_id,
-		    const char *store_name, char *err, size_t errlen)
+int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_id, const char *store_name,
+		    char *err, size_t errlen)
 {
 	const char *ns = getenv("NAMESPACE");
 	char *prefix = NULL;
@@ -35,7 +35,7 @@ int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_
 		n = asprintf(&prefix, "%s", store_name);
 	else if (strcasecmp(setting, "namespace") == 0)
 		n = ns != NULL && *ns != '\0' && *app_id != '\0' ? asprintf(&prefix, "%s.%s", ns, app_id)
-								  : asprintf(&prefix, "%s", app_id);
+								 : asprintf(&prefix, "%s", app_id);
 	else if (strcasecmp(setting, "none") == 0)
 		n = asprintf(&prefix, "%s", "");
 	else
@@ -45,7 +45,10 @@ int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_
 		return -1;
 	}
 	if (strstr(prefix, STATE_KEY_SEPARATOR) != NULL) {
-		snprintf(err, errlen, "keyPrefix \"%s\" contains \"||\", which separates the prefix from the key; choose a prefix without it", prefix);
+		snprintf(
+			err, errlen,
+			"keyPrefix \"%s\" contains \"||\", which separates the prefix from the key; choose a prefix without it",
+			prefix);
 		free(prefix);
 		return -1;
 	}

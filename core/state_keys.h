@@ -9,7 +9,7 @@
 #define STATE_KEY_SEPARATOR "||"
 
 struct key_prefix {
-	char *prefix;   /* "" when keys are stored as given (keyPrefix none, or no app id) */
+	char *prefix; /* "" when keys are stored as given (keyPrefix none, or no app id) */
 };
 
 /*
@@ -17,8 +17,8 @@ struct key_prefix {
  * appid, name, namespace, none, or any literal) for a store. Returns 0, or -1 with a
  * message in err when the prefix itself contains "||".
  */
-int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_id,
-		    const char *store_name, char *err, size_t errlen);
+int key_prefix_init(struct key_prefix *kp, const char *setting, const char *app_id, const char *store_name,
+		    char *err, size_t errlen);
 
 void key_prefix_free(struct key_prefix *kp);
 

@@ -18,8 +18,8 @@ static int state_vrefuse(struct state_problem *p, enum api_error e, bool store_r
 	return -1;
 }
 
-__attribute__((format(printf, 4, 5)))
-static int state_refuse(struct state_problem *p, enum api_error e, const char *field, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int state_refuse(struct state_problem *p, enum api_error e,
+							      const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -30,8 +30,8 @@ static int state_refuse(struct state_problem *p, enum api_error e, const char *f
 }
 
 /* Options and TTLs are checked here, once, but daprd reports them as the store's error (500). */
-__attribute__((format(printf, 3, 4)))
-static int state_store_rejects(struct state_problem *p, const char *field, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int state_store_rejects(struct state_problem *p,
+								     const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,8 +41,7 @@ static int state_store_rejects(struct state_problem *p, const char *field, const
 	return -1;
 }
 
-int state_key_prepare(const struct key_prefix *kp, const char *key, char **stored,
-		      struct state_problem *p)
+int state_key_prepare(const struct key_prefix *kp, const char *key, char **stored, struct state_problem *p)
 {
 	if (key == NULL || *key == '\0')
 		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "key", "\"key\" is a required field");
@@ -63,17 +62,19 @@ int state_options_parse(const char *concurrency, const char *consistency, struct
 	else if (strcmp(concurrency, "first-write") == 0)
 		item->concurrency = OUTRIG_FIRST_WRITE;
 	else
-		return state_store_rejects(p, "options.concurrency",
-				    "options.concurrency \"%s\" is not valid; use \"first-write\" or \"last-write\"",
-				    concurrency);
+		return state_store_rejects(
+			p, "options.concurrency",
+			"options.concurrency \"%s\" is not valid; use \"first-write\" or \"last-write\"",
+			concurrency);
 	if (consistency == NULL || *consistency == '\0' || strcmp(consistency, "eventual") == 0)
 		item->consistency = OUTRIG_EVENTUAL;
 	else if (strcmp(consistency, "strong") == 0)
 		item->consistency = OUTRIG_STRONG;
 	else
-		return state_store_rejects(p, "options.consistency",
-				    "options.consistency \"%s\" is not valid; use \"strong\" or \"eventual\"",
-				    consistency);
+		return state_store_rejects(
+			p, "options.consistency",
+			"options.consistency \"%s\" is not valid; use \"strong\" or \"eventual\"",
+			consistency);
 	return 0;
 }
 
@@ -89,13 +90,15 @@ int state_ttl_parse(struct state_item *item, struct state_problem *p)
 	errno = 0;
 	ttl = strtoll(text, &end, 10);
 	if (end == text || *end != '\0' || errno != 0)
-		return state_store_rejects(p, "metadata.ttlInSeconds",
-				    "metadata.ttlInSeconds \"%s\" is not a whole number of seconds; use e.g. 60, or -1 for no expiry",
-				    text);
+		return state_store_rejects(
+			p, "metadata.ttlInSeconds",
+			"metadata.ttlInSeconds \"%s\" is not a whole number of seconds; use e.g. 60, or -1 for no expiry",
+			text);
 	if (ttl > OUTRIG_STATE_MAX_TTL_SECONDS)
-		return state_store_rejects(p, "metadata.ttlInSeconds",
-				    "metadata.ttlInSeconds %lld is too large; use at most %lld seconds, or -1 for no expiry",
-				    ttl, OUTRIG_STATE_MAX_TTL_SECONDS);
+		return state_store_rejects(
+			p, "metadata.ttlInSeconds",
+			"metadata.ttlInSeconds %lld is too large; use at most %lld seconds, or -1 for no expiry",
+			ttl, OUTRIG_STATE_MAX_TTL_SECONDS);
 	item->ttl_seconds = ttl;
 	item->has_ttl = true;
 	return 0;
@@ -131,8 +134,8 @@ static int state_etag_parse(json_t *obj, struct state_item *item, struct state_p
 	return 0;
 }
 
-int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md,
-		     const struct key_prefix *kp, struct state_item *out, struct state_problem *p)
+int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md, const struct key_prefix *kp,
+		     struct state_item *out, struct state_problem *p)
 {
 	json_t *options;
 	json_t *value;
@@ -141,7 +144,8 @@ int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md,
 	memset(out, 0, sizeof(*out));
 	out->is_delete = is_delete;
 	if (!json_is_object(obj))
-		return state_refuse(p, API_ERR_MALFORMED_REQUEST, NULL, "each state item must be a JSON object with a \"key\"");
+		return state_refuse(p, API_ERR_MALFORMED_REQUEST, NULL,
+				    "each state item must be a JSON object with a \"key\"");
 	if (state_key_prepare(kp, state_json_string(obj, "key"), &out->key, p) != 0)
 		return -1;
 	if (!is_delete) {

@@ -13,11 +13,11 @@ struct work_queue {
 struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
-	struct work_queue todo;      /* runnable work */
-	struct work_queue finished;  /* waiting for done() on the loop */
+	struct work_queue todo;	    /* runnable work */
+	struct work_queue finished; /* waiting for done() on the loop */
 	bool stopping;
-	unsigned pending;            /* loop thread only */
-	struct event *wake;          /* activated by workers when something finished */
+	unsigned pending;   /* loop thread only */
+	struct event *wake; /* activated by workers when something finished */
 	int nthreads;
 	pthread_t *threads;
 };

@@ -14,8 +14,8 @@ struct event_base;
 struct work {
 	void (*run)(struct work *w);
 	void (*done)(struct work *w);
-	struct lane *lane;     /* NULL, or the lane that serialises this work */
-	struct work *next;     /* the queue's own link */
+	struct lane *lane; /* NULL, or the lane that serialises this work */
+	struct work *next; /* the queue's own link */
 };
 
 /*

@@ -45,25 +45,25 @@ static int call(const char *method, const char *path, const char *headers, const
 	return xreq(&x, dmn.port, method, path, headers, body);
 }
 
-#define SAVE(store, json)							\
-	do {									\
-		call("POST", fmt("/v1.0/state/%s", store), NULL, json);	\
-		ck_status(&x, 204);						\
-		ck_assert_uint_eq(x.r.body_len, 0);				\
+#define SAVE(store, json)                                                                                    \
+	do {                                                                                                 \
+		call("POST", fmt("/v1.0/state/%s", store), NULL, json);                                      \
+		ck_status(&x, 204);                                                                          \
+		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
 	} while (0)
 
-#define GET_BODY(store, key, want)						\
-	do {									\
-		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);	\
-		ck_status(&x, 200);						\
-		ck_body(&x, want);						\
+#define GET_BODY(store, key, want)                                                                           \
+	do {                                                                                                 \
+		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                               \
+		ck_status(&x, 200);                                                                          \
+		ck_body(&x, want);                                                                           \
 	} while (0)
 
-#define GET_MISSING(store, key)							\
-	do {									\
-		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);	\
-		ck_status(&x, 204);						\
-		ck_assert_uint_eq(x.r.body_len, 0);				\
+#define GET_MISSING(store, key)                                                                              \
+	do {                                                                                                 \
+		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                               \
+		ck_status(&x, 204);                                                                          \
+		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
 	} while (0)
 
 #define ETAG_MAX 256
@@ -97,7 +97,8 @@ static void setup(void)
 {
 	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.sqlite", "connectionString",
-					      fmt("%s/state.db", dmn.dir), NULL), 0);
+					      fmt("%s/state.db", dmn.dir), NULL),
+			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "memstore", "state.in-memory", NULL), 0);
 	start_daemon(NULL);
 }
@@ -138,7 +139,8 @@ END_TEST
 START_TEST(save_then_get_object)
 {
 	/* Compact with sorted keys: what both raw storage and Go's re-encoding produce. */
-	static const char obj[] = "{\"moons\":[1,2.5,-3],\"name\":\"Tatooine\",\"nested\":{\"a\":true,\"b\":null}}";
+	static const char obj[] =
+		"{\"moons\":[1,2.5,-3],\"name\":\"Tatooine\",\"nested\":{\"a\":true,\"b\":null}}";
 
 	SAVE("statestore", fmt("[{\"key\":\"o\",\"value\":%s},{\"key\":\"arr\",\"value\":[\"x\",{}]}]", obj));
 	GET_BODY("statestore", "o", obj);
@@ -217,7 +219,8 @@ START_TEST(first_write_without_etag)
 	GET_BODY("statestore", "fw", "1");
 	etag_of("statestore", "fw", e);
 	SAVE("statestore", fmt("[{\"key\":\"fw\",\"value\":3,\"etag\":\"%s\","
-			       "\"options\":{\"concurrency\":\"first-write\"}}]", e));
+			       "\"options\":{\"concurrency\":\"first-write\"}}]",
+			       e));
 	GET_BODY("statestore", "fw", "3");
 	SAVE("statestore", "[{\"key\":\"fw\",\"value\":4,\"options\":{\"concurrency\":\"last-write\"}}]");
 	GET_BODY("statestore", "fw", "4");
@@ -236,7 +239,7 @@ START_TEST(invalid_options_rejected)
 	ck_error(&x, 500, "ERR_STATE_SAVE");
 	GET_MISSING("statestore", "opt");
 	SAVE("statestore", "[{\"key\":\"opt\",\"value\":1,\"options\":{\"concurrency\":\"last-write\","
-	     "\"consistency\":\"strong\"}}]");
+			   "\"consistency\":\"strong\"}}]");
 	GET_BODY("statestore", "opt", "1");
 }
 END_TEST
@@ -256,13 +259,13 @@ START_TEST(bulk_get)
 	e = json_array_get(arr, 0);
 	ck_assert_str_eq(jstr(json_object_get(e, "key")), "b");
 	ck_assert_msg(json_integer_value(json_object_get(json_object_get(e, "data"), "x")) == 1 &&
-		      json_object_size(json_object_get(e, "data")) == 1, "bulk: data of b in %s", x.r.body);
+			      json_object_size(json_object_get(e, "data")) == 1,
+		      "bulk: data of b in %s", x.r.body);
 	ck_assert_msg(json_string_length(json_object_get(e, "etag")) > 0, "bulk: no etag: %s", x.r.body);
 	ck_assert_msg(json_object_get(e, "value") == NULL, "bulk uses 'data', not 'value': %s", x.r.body);
 
 	e = json_array_get(arr, 1);
-	ck_assert_msg(json_object_size(e) == 1 &&
-		      strcmp(jstr(json_object_get(e, "key")), "missing") == 0,
+	ck_assert_msg(json_object_size(e) == 1 && strcmp(jstr(json_object_get(e, "key")), "missing") == 0,
 		      "bulk: a missing key comes back with only its key: %s", x.r.body);
 
 	e = json_array_get(arr, 2);
@@ -284,11 +287,12 @@ START_TEST(transaction_applies_all)
 
 	SAVE("statestore", "[{\"key\":\"k2\",\"value\":\"old\"},{\"key\":\"k3\",\"value\":0}]");
 	etag_of("statestore", "k3", e);
-	call("POST", "/v1.0/state/statestore/transaction", NULL, fmt(
-	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"new\"}},"
-	     "{\"operation\":\"delete\",\"request\":{\"key\":\"k2\"}},"
-	     "{\"operation\":\"upsert\",\"request\":{\"key\":\"k3\",\"value\":1,\"etag\":\"%s\"}}],"
-	     "\"metadata\":{\"partitionKey\":\"p\"}}", e));
+	call("POST", "/v1.0/state/statestore/transaction", NULL,
+	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"new\"}},"
+		 "{\"operation\":\"delete\",\"request\":{\"key\":\"k2\"}},"
+		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"k3\",\"value\":1,\"etag\":\"%s\"}}],"
+		 "\"metadata\":{\"partitionKey\":\"p\"}}",
+		 e));
 	ck_status(&x, 204);
 	GET_BODY("statestore", "k1", "\"new\"");
 	GET_MISSING("statestore", "k2");
@@ -305,17 +309,18 @@ START_TEST(transaction_etag_mismatch_rolls_back)
 	SAVE("statestore", "[{\"key\":\"k1\",\"value\":\"one\"}]");
 	etag_of("statestore", "k1", stale);
 	SAVE("statestore", "[{\"key\":\"k1\",\"value\":\"two\"}]");
-	call("POST", "/v1.0/state/statestore/transaction", NULL, fmt(
-	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new\",\"value\":\"x\"}},"
-	     "{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"bad\",\"etag\":\"%s\"}}]}",
-	     stale));
+	call("POST", "/v1.0/state/statestore/transaction", NULL,
+	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new\",\"value\":\"x\"}},"
+		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"bad\",\"etag\":\"%s\"}}]}",
+		 stale));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	GET_MISSING("statestore", "t_new");
 	GET_BODY("statestore", "k1", "\"two\"");
 
-	call("POST", "/v1.0/state/statestore/transaction", NULL, fmt(
-	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new2\",\"value\":\"x\"}},"
-	     "{\"operation\":\"delete\",\"request\":{\"key\":\"k1\",\"etag\":\"%s\"}}]}", stale));
+	call("POST", "/v1.0/state/statestore/transaction", NULL,
+	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new2\",\"value\":\"x\"}},"
+		 "{\"operation\":\"delete\",\"request\":{\"key\":\"k1\",\"etag\":\"%s\"}}]}",
+		 stale));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	GET_MISSING("statestore", "t_new2");
 	GET_BODY("statestore", "k1", "\"two\"");
@@ -358,12 +363,9 @@ START_TEST(unknown_store)
 	j = xjson(&x);
 	ck_assert_msg(strstr(jstr(json_object_get(j, "message")), "nostore") != NULL,
 		      "message should name the store: %s", x.r.body);
-	json_array_foreach(json_object_get(j, "details"), i, d)
-		if (json_object_get(d, "reason"))
-			info = d;
+	json_array_foreach(json_object_get(j, "details"), i, d) if (json_object_get(d, "reason")) info = d;
 	ck_assert_msg(info != NULL, "no ErrorInfo: %s", x.r.body);
-	ck_assert_str_eq(jstr(json_object_get(json_object_get(info, "metadata"), "appID")),
-			 APP);
+	ck_assert_str_eq(jstr(json_object_get(json_object_get(info, "metadata"), "appID")), APP);
 	json_decref(j);
 }
 END_TEST
@@ -482,7 +484,8 @@ START_TEST(ttl_expires_keys)
 	json_t *arr;
 
 	SAVE("statestore?metadata.ttlInSeconds=1", "[{\"key\":\"t1\",\"value\":1}]");
-	SAVE("statestore", "[{\"key\":\"t2\",\"value\":2,\"metadata\":{\"ttlInSeconds\":\"1\"}},"
+	SAVE("statestore",
+	     "[{\"key\":\"t2\",\"value\":2,\"metadata\":{\"ttlInSeconds\":\"1\"}},"
 	     "{\"key\":\"t3\",\"value\":3},{\"key\":\"t5\",\"value\":5,\"metadata\":{\"ttlInSeconds\":\"-1\"}}]");
 	call("POST", "/v1.0/state/statestore/transaction", NULL,
 	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t4\",\"value\":4,"
@@ -515,17 +518,22 @@ START_TEST(key_prefix_strategies)
 	snprintf(db, sizeof(db), "%s/state.db", dmn.dir);
 	daemon_stop(&dmn);
 	/* All on the file "statestore" uses, so the stored key names show through. */
-	ck_assert_int_eq(daemon_add_component(&dmn, APP, "state.sqlite", "connectionString", db,
-					      "keyPrefix", "name", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, APP, "state.sqlite", "connectionString", db, "keyPrefix",
+					      "name", NULL),
+			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "nopfx", "state.sqlite", "connectionString", db,
-					      "keyPrefix", "none", NULL), 0);
+					      "keyPrefix", "none", NULL),
+			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "explicit", "state.sqlite", "connectionString", db,
-					      "keyPrefix", "appid", NULL), 0);
+					      "keyPrefix", "appid", NULL),
+			 0);
 	/* The metadata name is case-insensitive; any other value is a literal prefix. */
 	ck_assert_int_eq(daemon_add_component(&dmn, "custom", "state.sqlite", "connectionString", db,
-					      "KEYPREFIX", APP, NULL), 0);
+					      "KEYPREFIX", APP, NULL),
+			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "other", "state.sqlite", "connectionString", db,
-					      "keyPrefix", "name", NULL), 0);
+					      "keyPrefix", "name", NULL),
+			 0);
 	start_daemon(NULL);
 
 	/* statestore: myapp||k1, seen by name=myapp, appid and literal "myapp". */
@@ -568,9 +576,8 @@ static json_t *component(json_t *meta, const char *name)
 	json_t *c;
 	size_t i;
 
-	json_array_foreach(json_object_get(meta, "components"), i, c)
-		if (strcmp(jstr(json_object_get(c, "name")), name) == 0)
-			return c;
+	json_array_foreach(json_object_get(meta, "components"), i,
+			   c) if (strcmp(jstr(json_object_get(c, "name")), name) == 0) return c;
 	return NULL;
 }
 
@@ -579,16 +586,17 @@ static bool has_capability(json_t *c, const char *cap)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(c, "capabilities"), i, v)
-		if (strcmp(jstr(v), cap) == 0)
-			return true;
+	json_array_foreach(json_object_get(c, "capabilities"), i,
+			   v) if (strcmp(jstr(v), cap) == 0) return true;
 	return false;
 }
 
 START_TEST(metadata_lists_components)
 {
-	static const char *const known[] = { "ETAG", "TRANSACTIONAL", "QUERY_API", "TTL",
-		"DELETE_WITH_PREFIX", "PARTITION_KEY", "KEYS_LIKE", "ACTOR", NULL };
+	static const char *const known[] = {
+		"ETAG",		 "TRANSACTIONAL", "QUERY_API", "TTL", "DELETE_WITH_PREFIX",
+		"PARTITION_KEY", "KEYS_LIKE",	  "ACTOR",     NULL
+	};
 	static const struct {
 		const char *name, *type;
 	} want[] = { { "statestore", "state.sqlite" }, { "memstore", "state.in-memory" } };
@@ -608,12 +616,14 @@ START_TEST(metadata_lists_components)
 		ck_assert_str_eq(jstr(json_object_get(c, "version")), "v1");
 		ck_assert_msg(has_capability(c, "ETAG") && has_capability(c, "TRANSACTIONAL"),
 			      "%s should report ETAG and TRANSACTIONAL: %s", want[i].name, x.r.body);
-		json_array_foreach(json_object_get(c, "capabilities"), k, v) {
+		json_array_foreach(json_object_get(c, "capabilities"), k, v)
+		{
 			int n;
 
 			for (n = 0; known[n] && strcmp(known[n], jstr(v)); n++)
 				;
-			ck_assert_msg(known[n] != NULL, "unknown capability %s", json_dumps(v, JSON_ENCODE_ANY));
+			ck_assert_msg(known[n] != NULL, "unknown capability %s",
+				      json_dumps(v, JSON_ENCODE_ANY));
 		}
 	}
 	json_decref(meta);
@@ -677,8 +687,8 @@ START_TEST(forced_shutdown)
 	call("POST", "/v1.0/shutdown", "dapr-force-shutdown: true\r\n", NULL);
 	ck_status(&x, 204);
 	code = daemon_wait_exit(&dmn, 3000);
-	ck_assert_msg(code == 1, "after a forced shutdown outrigd %s %d, expected exit 1", code < 0 ?
-		      "was still running after 3 s:" : "exited with", code);
+	ck_assert_msg(code == 1, "after a forced shutdown outrigd %s %d, expected exit 1",
+		      code < 0 ? "was still running after 3 s:" : "exited with", code);
 }
 END_TEST
 
@@ -689,8 +699,8 @@ START_TEST(shutdown_endpoint)
 	call("POST", "/v1.0/shutdown", NULL, NULL);
 	ck_status(&x, 204);
 	code = daemon_wait_exit(&dmn, 8000);
-	ck_assert_msg(code == 0, "after POST /v1.0/shutdown outrigd %s %d", code < 0 ?
-		      "was still running after 8 s:" : "exited with", code);
+	ck_assert_msg(code == 0, "after POST /v1.0/shutdown outrigd %s %d",
+		      code < 0 ? "was still running after 8 s:" : "exited with", code);
 }
 END_TEST
 

@@ -65,9 +65,10 @@ END_TEST
 
 START_TEST(test_missing_file)
 {
-	snprintf(expected, sizeof(expected),
-		 "no plugin for type \"state.nothere\": state_nothere.so is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder",
-		 plugin_dir);
+	snprintf(
+		expected, sizeof(expected),
+		"no plugin for type \"state.nothere\": state_nothere.so is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder",
+		plugin_dir);
 	ck_assert_ptr_null(loader_get(&ld, "state.nothere", "v1", true, err, sizeof(err)));
 	ck_assert_str_eq(err, expected);
 }
@@ -75,22 +76,25 @@ END_TEST
 
 START_TEST(test_bad_magic)
 {
-	assert_refused("state.bad-magic", "state_bad_magic.so",
-		       "descriptor field magic is 0xdeadbeef, expected 0x4f555452; the file is not an outrig plugin or is corrupt");
+	assert_refused(
+		"state.bad-magic", "state_bad_magic.so",
+		"descriptor field magic is 0xdeadbeef, expected 0x4f555452; the file is not an outrig plugin or is corrupt");
 }
 END_TEST
 
 START_TEST(test_other_major)
 {
-	assert_refused("state.other-major", "state_other_major.so",
-		       "built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x");
+	assert_refused(
+		"state.other-major", "state_other_major.so",
+		"built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x");
 }
 END_TEST
 
 START_TEST(test_newer_minor)
 {
-	assert_refused("state.newer-minor", "state_newer_minor.so",
-		       "built for plugin ABI 1.7 (field abi_minor is 7), newer than this outrigd's ABI 1.0; upgrade outrigd or rebuild the plugin against this SDK");
+	assert_refused(
+		"state.newer-minor", "state_newer_minor.so",
+		"built for plugin ABI 1.7 (field abi_minor is 7), newer than this outrigd's ABI 1.0; upgrade outrigd or rebuild the plugin against this SDK");
 }
 END_TEST
 
@@ -98,17 +102,19 @@ START_TEST(test_short_struct)
 {
 	char tail[512];
 
-	snprintf(tail, sizeof(tail),
-		 "descriptor field struct_size is 16 bytes, smaller than the %zu bytes of ABI 1.0; the plugin was built with a broken SDK: rebuild it",
-		 sizeof(struct outrig_plugin));
+	snprintf(
+		tail, sizeof(tail),
+		"descriptor field struct_size is 16 bytes, smaller than the %zu bytes of ABI 1.0; the plugin was built with a broken SDK: rebuild it",
+		sizeof(struct outrig_plugin));
 	assert_refused("state.short-struct", "state_short_struct.so", tail);
 }
 END_TEST
 
 START_TEST(test_no_entry_symbol)
 {
-	assert_refused("state.no-entry", "state_no_entry.so",
-		       "no outrig_plugin_entry symbol; it is not an outrig plugin (define one with OUTRIG_PLUGIN() from <outrig/plugin.h>)");
+	assert_refused(
+		"state.no-entry", "state_no_entry.so",
+		"no outrig_plugin_entry symbol; it is not an outrig plugin (define one with OUTRIG_PLUGIN() from <outrig/plugin.h>)");
 }
 END_TEST
 
@@ -128,16 +134,18 @@ END_TEST
 
 START_TEST(test_type_mismatch)
 {
-	assert_refused("state.wrong-type", "state_wrong_type.so",
-		       "provides type \"state.something-else\", not \"state.wrong-type\"; the file name does not match the plugin inside");
+	assert_refused(
+		"state.wrong-type", "state_wrong_type.so",
+		"provides type \"state.something-else\", not \"state.wrong-type\"; the file name does not match the plugin inside");
 }
 END_TEST
 
 START_TEST(test_version_not_provided)
 {
-	snprintf(expected, sizeof(expected),
-		 "%s/state_test_good.so: type state.test-good has no version \"v2\" (it provides: v1); set spec.version to one of them",
-		 plugin_dir);
+	snprintf(
+		expected, sizeof(expected),
+		"%s/state_test_good.so: type state.test-good has no version \"v2\" (it provides: v1); set spec.version to one of them",
+		plugin_dir);
 	ck_assert_ptr_null(loader_get(&ld, "state.test-good", "v2", true, err, sizeof(err)));
 	ck_assert_str_eq(err, expected);
 }
@@ -237,12 +245,11 @@ static int run_check(const char *yaml, char *out, size_t outlen)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static const char component_head[] =
-	"apiVersion: dapr.io/v1alpha1\n"
-	"kind: Component\n"
-	"metadata:\n"
-	"  name: store\n"
-	"spec:\n";
+static const char component_head[] = "apiVersion: dapr.io/v1alpha1\n"
+				     "kind: Component\n"
+				     "metadata:\n"
+				     "  name: store\n"
+				     "spec:\n";
 
 START_TEST(test_check_reports_abi_with_position)
 {
@@ -250,9 +257,11 @@ START_TEST(test_check_reports_abi_with_position)
 
 	snprintf(yaml, sizeof(yaml), "%s  type: state.other-major\n  version: v1\n", component_head);
 	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 1);
-	snprintf(line, sizeof(line),
-		 CHECK_DIR "/store.yaml:6:9: spec.type: %s/state_other_major.so: built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x\n",
-		 plugin_dir);
+	snprintf(
+		line, sizeof(line),
+		CHECK_DIR
+		"/store.yaml:6:9: spec.type: %s/state_other_major.so: built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x\n",
+		plugin_dir);
 	ck_assert_msg(strstr(out, line) != NULL, "expected:\n%s\ngot:\n%s", line, out);
 	ck_assert_msg(strstr(out, "outrigd --check: 1 error, 0 warnings") != NULL, "got:\n%s", out);
 }
@@ -262,13 +271,27 @@ START_TEST(test_check_reports_metadata_problems)
 {
 	char yaml[1024], out[4096];
 
-	snprintf(yaml, sizeof(yaml),
-		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: size\n    value: big\n  - name: colour\n    value: blue\n",
-		 component_head);
+	snprintf(
+		yaml, sizeof(yaml),
+		"%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: size\n    value: big\n  - name: colour\n    value: blue\n",
+		component_head);
 	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 1);
-	ck_assert_msg(strstr(out, CHECK_DIR "/store.yaml:10:12: spec.metadata[size]: \"big\" is not a valid integer; use a whole number such as 10\n") != NULL, "got:\n%s", out);
-	ck_assert_msg(strstr(out, CHECK_DIR "/store.yaml:6:9: spec.metadata: state.test-good needs \"path\" (where it lives); add it as {name: path, value: ...}\n") != NULL, "got:\n%s", out);
-	ck_assert_msg(strstr(out, "warning: " CHECK_DIR "/store.yaml:12:12: spec.metadata[colour]: state.test-good does not use this key; it is ignored") != NULL, "got:\n%s", out);
+	ck_assert_msg(
+		strstr(out, CHECK_DIR
+		       "/store.yaml:10:12: spec.metadata[size]: \"big\" is not a valid integer; use a whole number such as 10\n") !=
+			NULL,
+		"got:\n%s", out);
+	ck_assert_msg(
+		strstr(out, CHECK_DIR
+		       "/store.yaml:6:9: spec.metadata: state.test-good needs \"path\" (where it lives); add it as {name: path, value: ...}\n") !=
+			NULL,
+		"got:\n%s", out);
+	ck_assert_msg(
+		strstr(out,
+		       "warning: " CHECK_DIR
+		       "/store.yaml:12:12: spec.metadata[colour]: state.test-good does not use this key; it is ignored") !=
+			NULL,
+		"got:\n%s", out);
 	ck_assert_msg(strstr(out, "outrigd --check: 2 errors, 1 warning") != NULL, "got:\n%s", out);
 }
 END_TEST
@@ -277,7 +300,8 @@ START_TEST(test_check_accepts_good_component)
 {
 	char yaml[1024], out[4096];
 
-	snprintf(yaml, sizeof(yaml), "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
+	snprintf(yaml, sizeof(yaml),
+		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
 		 component_head);
 	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "outrigd --check: 1 component OK, 0 warnings\n");

@@ -189,8 +189,8 @@ static void assert_pos(struct res_pos pos, const char *file, int line, int colum
 }
 
 /* Loads one YAML text written to the temp folder as name. */
-static size_t load_text(const char *name, const char *text, const char *app_id,
-			struct res_set *set, struct diag *d)
+static size_t load_text(const char *name, const char *text, const char *app_id, struct res_set *set,
+			struct diag *d)
 {
 	return resources_load_file(tmp_write(name, text), app_id, set, d);
 }
@@ -292,7 +292,7 @@ START_TEST(test_multi_document)
 	/* The empty document says nothing; the Deployment gets a warning, not an error. */
 	assert_lines(&d, file, 1,
 		     "warning: @:20:1: not a Dapr resource (apiVersion \"apps/v1\", "
-				"kind \"Deployment\"); skipped");
+		     "kind \"Deployment\"); skipped");
 	ck_assert_uint_eq(d.errors, 0);
 	ck_assert_uint_eq(set.count, 2);
 	ck_assert_str_eq(set.components[0].name, "first");
@@ -374,19 +374,19 @@ START_TEST(test_syntax_error)
 	ck_assert_uint_eq(n, 1);
 	assert_lines(&d, tmp_dir, 1,
 		     "@/x.yaml:12:2: YAML syntax error: did not find expected key "
-				"(while parsing a block mapping at 6:1); fix the indentation or "
-				"quoting");
+		     "(while parsing a block mapping at 6:1); fix the indentation or "
+		     "quoting");
 	ck_assert_uint_eq(set.count, 1);
 	ck_assert_str_eq(set.components[0].name, "good");
 	diag_clear(&d);
 
-	n = load_text("y.yaml", "spec:\n  metadata:\n  - name: a\n    value: \"unterminated\n",
-		      "app", &set, &d);
+	n = load_text("y.yaml", "spec:\n  metadata:\n  - name: a\n    value: \"unterminated\n", "app", &set,
+		      &d);
 	ck_assert_uint_eq(n, 1);
 	assert_lines(&d, tmp_dir, 1,
 		     "@/y.yaml:5:1: YAML syntax error: found unexpected end of stream "
-				"(while scanning a quoted scalar at 4:12); fix the indentation or "
-				"quoting");
+		     "(while scanning a quoted scalar at 4:12); fix the indentation or "
+		     "quoting");
 	resources_free(&set);
 	diag_clear(&d);
 }
@@ -420,15 +420,15 @@ START_TEST(test_missing_type_and_name)
 	ck_assert_uint_eq(n, 5);
 	assert_lines(&d, tmp_dir, 5,
 		     "@/store.yaml:6:3: spec.type: missing; add the component type, "
-				"e.g. \"state.sqlite\"",
+		     "e.g. \"state.sqlite\"",
 		     "@/store.yaml:11:3: metadata.name: missing; give the component a "
-				"name, e.g. \"statestore\"",
+		     "name, e.g. \"statestore\"",
 		     "@/store.yaml:13:9: spec.type: missing; add the component type, "
-				"e.g. \"state.sqlite\"",
+		     "e.g. \"state.sqlite\"",
 		     "@/store.yaml:16:1: metadata.name: missing; give the component a "
-				"name, e.g. \"statestore\"",
+		     "name, e.g. \"statestore\"",
 		     "@/store.yaml:16:1: spec.type: missing; add the component type, "
-				"e.g. \"state.sqlite\"");
+		     "e.g. \"state.sqlite\"");
 	ck_assert_uint_eq(set.count, 0);
 	resources_free(&set);
 	diag_clear(&d);
@@ -445,7 +445,7 @@ START_TEST(test_duplicate_name)
 	ck_assert_uint_eq(resources_load(dirs, 1, "app", &set, &d), 1);
 	assert_lines(&d, dir, 1,
 		     "@/b.yaml:4:18: metadata.name: component \"statestore\" is already "
-				"defined at @/a.yaml:4:9; give each component a unique name");
+		     "defined at @/a.yaml:4:9; give each component a unique name");
 	/* The first one stays. */
 	ck_assert_uint_eq(set.count, 1);
 	ck_assert_str_eq(set.components[0].type, "state.in-memory");
@@ -455,28 +455,27 @@ START_TEST(test_duplicate_name)
 }
 END_TEST
 
-static const char scoped_yaml[] =
-	"apiVersion: dapr.io/v1alpha1\n"
-	"kind: Component\n"
-	"metadata:\n"
-	"  name: statestore\n"
-	"spec:\n"
-	"  type: state.redis\n"
-	"  version: v1\n"
-	"  metadata:\n"
-	"  - name: redisPassword\n"
-	"    envRef: SCOPED_TEST_UNSET_VARIABLE\n"
-	"scopes: [app1, app2]\n"
-	"---\n"
-	"apiVersion: dapr.io/v1alpha1\n"
-	"kind: Component\n"
-	"metadata:\n"
-	"  name: statestore\n"
-	"spec:\n"
-	"  type: state.in-memory\n"
-	"  version: v1\n"
-	"scopes:\n"
-	"- app3\n";
+static const char scoped_yaml[] = "apiVersion: dapr.io/v1alpha1\n"
+				  "kind: Component\n"
+				  "metadata:\n"
+				  "  name: statestore\n"
+				  "spec:\n"
+				  "  type: state.redis\n"
+				  "  version: v1\n"
+				  "  metadata:\n"
+				  "  - name: redisPassword\n"
+				  "    envRef: SCOPED_TEST_UNSET_VARIABLE\n"
+				  "scopes: [app1, app2]\n"
+				  "---\n"
+				  "apiVersion: dapr.io/v1alpha1\n"
+				  "kind: Component\n"
+				  "metadata:\n"
+				  "  name: statestore\n"
+				  "spec:\n"
+				  "  type: state.in-memory\n"
+				  "  version: v1\n"
+				  "scopes:\n"
+				  "- app3\n";
 
 START_TEST(test_scopes_exclude)
 {
@@ -580,16 +579,16 @@ START_TEST(test_env_ref)
 	ck_assert_uint_eq(n, 4);
 	assert_lines(&d, tmp_dir, 4,
 		     "@/env.yaml:9:13: spec.metadata[0].envRef: environment variable "
-				"OUTRIG_TEST_UNSET is not set (\"redisHost\"); set it before "
-				"starting outrigd, or use value",
+		     "OUTRIG_TEST_UNSET is not set (\"redisHost\"); set it before "
+		     "starting outrigd, or use value",
 		     "@/env.yaml:11:13: spec.metadata[1].envRef: DAPR_API_TOKEN is "
-				"reserved for the sidecar and cannot be passed to a component "
-				"(\"redisPassword\"); use a variable of your own",
+		     "reserved for the sidecar and cannot be passed to a component "
+		     "(\"redisPassword\"); use a variable of your own",
 		     "@/env.yaml:13:13: spec.metadata[2].envRef: APP_API_TOKEN is "
-				"reserved for the sidecar and cannot be passed to a component "
-				"(\"token\"); use a variable of your own",
+		     "reserved for the sidecar and cannot be passed to a component "
+		     "(\"token\"); use a variable of your own",
 		     "@/env.yaml:15:13: spec.metadata[3].envRef: expected the name of "
-				"an environment variable for \"nothing\"; write envRef: VARIABLE");
+		     "an environment variable for \"nothing\"; write envRef: VARIABLE");
 	ck_assert_uint_eq(set.count, 0);
 	resources_free(&set);
 	diag_clear(&d);
@@ -644,43 +643,43 @@ START_TEST(test_field_errors)
 		      "app", &set, &d);
 	assert_lines(&d, tmp_dir, 17,
 		     "@/bad.yaml:22:9: scopes: expected a list of app IDs, found text; "
-				"write scopes: [app1, app2], or leave it out for every app",
+		     "write scopes: [app1, app2], or leave it out for every app",
 		     "@/bad.yaml:4:9: metadata.name: \"my store\" contains whitespace, "
-				"but it is used in URLs; use letters, digits, '-' and '.'",
+		     "but it is used in URLs; use letters, digits, '-' and '.'",
 		     "@/bad.yaml:8:16: spec.initTimeout: \"soon\" is not a duration; "
-				"write a Go duration such as \"5s\" or \"1m30s\"",
+		     "write a Go duration such as \"5s\" or \"1m30s\"",
 		     "@/bad.yaml:9:17: spec.ignoreErrors: expected true or false, found "
-				"\"true\"; write true or false without quotes",
+		     "\"true\"; write true or false without quotes",
 		     "@/bad.yaml:11:5: spec.metadata[0]: expected a mapping with name "
-				"and value, found text; write the entry as \"- name: NAME\" with "
-				"\"value: VALUE\" under it",
+		     "and value, found text; write the entry as \"- name: NAME\" with "
+		     "\"value: VALUE\" under it",
 		     "@/bad.yaml:12:5: spec.metadata[1].name: missing; give every "
-				"metadata entry a name",
+		     "metadata entry a name",
 		     "@/bad.yaml:15:19: spec.metadata[2].secretKeyRef: \"both\" has both "
-				"value and secretKeyRef; keep only one",
+		     "value and secretKeyRef; keep only one",
 		     "@/bad.yaml:17:19: spec.metadata[3].secretKeyRef.name: missing for "
-				"\"ref\"; name the secret to read",
+		     "\"ref\"; name the secret to read",
 		     "@/bad.yaml:19:12: spec.metadata[4].value: the value of \"loop\" "
-				"cannot be turned into JSON: it is nested too deeply (a recursive "
-				"alias?); write it as plain YAML data",
+		     "cannot be turned into JSON: it is nested too deeply (a recursive "
+		     "alias?); write it as plain YAML data",
 		     "@/bad.yaml:20:11: spec.metadata[5].name: expected text, found a "
-				"list; write a single value",
+		     "list; write a single value",
 		     "@/bad.yaml:21:7: auth: expected a mapping with secretStore, found "
-				"text; write \"auth:\" with \"secretStore: STORE\" under it",
+		     "text; write \"auth:\" with \"secretStore: STORE\" under it",
 		     "@/bad.yaml:26:18: metadata.name: \"a/b\" contains '/', but it is "
-				"used in URLs; use letters, digits, '-' and '.'",
+		     "used in URLs; use letters, digits, '-' and '.'",
 		     "@/bad.yaml:30:16: spec.initTimeout: \"-5s\" must be more than "
-				"zero; write a Go duration such as \"5s\"",
+		     "zero; write a Go duration such as \"5s\"",
 		     "@/bad.yaml:31:17: spec.ignoreErrors: expected true or false, found "
-				"a list; write true or false",
+		     "a list; write true or false",
 		     "@/bad.yaml:32:13: spec.metadata: expected a list of {name, value} "
-				"entries, found a mapping; write each entry as \"- name: NAME\" with "
-				"\"value: VALUE\" under it",
+		     "entries, found a mapping; write each entry as \"- name: NAME\" with "
+		     "\"value: VALUE\" under it",
 		     "@/bad.yaml:36:18: metadata.name: \"x||y\" contains \"||\", but it "
-				"is used in URLs; use letters, digits, '-' and '.'",
+		     "is used in URLs; use letters, digits, '-' and '.'",
 		     "@/bad.yaml:37:7: spec: expected a mapping with type and version, "
-				"found a list; write \"spec:\" with \"type: TYPE\" and \"version: v1\" "
-				"under it");
+		     "found a list; write \"spec:\" with \"type: TYPE\" and \"version: v1\" "
+		     "under it");
 	ck_assert_uint_eq(n, 17);
 	ck_assert_uint_eq(d.errors, 17);
 	ck_assert_uint_eq(set.count, 0);
@@ -712,9 +711,9 @@ START_TEST(test_version_default_and_duplicate_metadata)
 			  0);
 	assert_lines(&d, tmp_dir, 2,
 		     "warning: @/v.yaml:6:3: spec.version: missing, assuming \"v1\"; "
-				"add \"version: v1\" (Dapr requires it)",
+		     "add \"version: v1\" (Dapr requires it)",
 		     "warning: @/v.yaml:12:5: spec.metadata[1]: \"TableName\" is already "
-				"set at line 11 (names are matched ignoring case); keep only one");
+		     "set at line 11 (names are matched ignoring case); keep only one");
 	ck_assert_uint_eq(d.errors, 0);
 	ck_assert_uint_eq(set.count, 1);
 	ck_assert_str_eq(set.components[0].version, "v1");
@@ -764,7 +763,7 @@ START_TEST(test_several_dirs_and_missing)
 	log = capture_end();
 	assert_lines(&d, missing, 1,
 		     "@: cannot read the resources folder: No such file or directory; "
-				"check --resources-path");
+		     "check --resources-path");
 	/* The folder that is there is still loaded; the empty one is only mentioned. */
 	ck_assert_uint_eq(set.count, 2);
 	assert_logged(log, empty, "@: no *.yaml or *.yml files; no components from here");
@@ -773,11 +772,10 @@ START_TEST(test_several_dirs_and_missing)
 	ck_assert_uint_eq(resources_load_file(missing, "app", &set, &d), 1);
 	assert_lines(&d, missing, 1,
 		     "@: cannot open it: No such file or directory; check the path "
-				"and its permissions");
+		     "and its permissions");
 	diag_clear(&d);
 	ck_assert_uint_eq(resources_load_file(empty, "app", &set, &d), 1);
-	assert_lines(&d, empty, 1,
-		     "@: is a folder, not a YAML file; give the path of a file");
+	assert_lines(&d, empty, 1, "@: is a folder, not a YAML file; give the path of a file");
 	ck_assert_uint_eq(set.count, 2);
 	resources_free(&set);
 	diag_clear(&d);
@@ -796,13 +794,12 @@ START_TEST(test_not_dapr_and_empty)
 	ck_assert_uint_eq(load_text("f.yaml", "", "app", &set, &d), 0);
 	ck_assert_uint_eq(load_text("g.yaml", "---\n~\n---\n", "app", &set, &d), 0);
 	assert_lines(&d, "", 0);
-	ck_assert_uint_eq(load_text("h.yaml", "- a\n- b\n---\nkind: Component\n", "app", &set, &d),
-			  0);
+	ck_assert_uint_eq(load_text("h.yaml", "- a\n- b\n---\nkind: Component\n", "app", &set, &d), 0);
 	assert_lines(&d, tmp_dir, 2,
 		     "warning: @/h.yaml:1:1: not a Dapr resource (apiVersion missing, "
-				"kind missing); skipped",
+		     "kind missing); skipped",
 		     "warning: @/h.yaml:4:1: not a Dapr resource (apiVersion missing, "
-				"kind \"Component\"); skipped");
+		     "kind \"Component\"); skipped");
 	ck_assert_uint_eq(d.errors, 0);
 	ck_assert_uint_eq(set.count, 0);
 	resources_free(&set);
@@ -840,8 +837,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	snprintf(tmp_root, sizeof(tmp_root), "%s/check_resources.XXXXXX",
-		 base != NULL ? base : "/tmp");
+	snprintf(tmp_root, sizeof(tmp_root), "%s/check_resources.XXXXXX", base != NULL ? base : "/tmp");
 	if (mkdtemp(tmp_root) == NULL) {
 		perror(tmp_root);
 		return EXIT_FAILURE;

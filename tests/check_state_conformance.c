@@ -21,9 +21,9 @@
 
 /* What a plugin's setup function prepares, and what its metadata template may refer to. */
 struct store_env {
-	char dir[DAEMON_PATH_MAX];	/* scratch directory, removed afterwards: ${DIR} */
-	int port;			/* a server the setup started, if any: ${PORT} */
-	pid_t pid;			/* that server's process, for the teardown */
+	char dir[DAEMON_PATH_MAX]; /* scratch directory, removed afterwards: ${DIR} */
+	int port;		   /* a server the setup started, if any: ${PORT} */
+	pid_t pid;		   /* that server's process, for the teardown */
 	void *priv;
 };
 
@@ -31,10 +31,10 @@ struct store_env {
 #define STORE_UNAVAILABLE 77
 
 struct plugin_case {
-	const char *name;		/* names the TCase: CK_RUN_CASE=sqlite runs just that one */
-	const char *type;		/* spec.type of the component */
-	const char *metadata;		/* spec.metadata YAML lines; ${DIR}, ${PORT} expanded */
-	int (*setup)(struct store_env *env);	/* NULL, or starts a server: 0, STORE_UNAVAILABLE, <0 */
+	const char *name;		     /* names the TCase: CK_RUN_CASE=sqlite runs just that one */
+	const char *type;		     /* spec.type of the component */
+	const char *metadata;		     /* spec.metadata YAML lines; ${DIR}, ${PORT} expanded */
+	int (*setup)(struct store_env *env); /* NULL, or starts a server: 0, STORE_UNAVAILABLE, <0 */
 	void (*teardown)(struct store_env *env);
 };
 
@@ -115,11 +115,13 @@ static void read_capabilities(void)
 	call("GET", "/v1.0/metadata", NULL, NULL);
 	ck_status(&x, 200);
 	meta = xjson(&x);
-	json_array_foreach(json_object_get(meta, "components"), i, c) {
+	json_array_foreach(json_object_get(meta, "components"), i, c)
+	{
 		if (strcmp(jstr(json_object_get(c, "name")), "store") != 0)
 			continue;
 		ck_assert_str_eq(jstr(json_object_get(c, "type")), cur->type);
-		json_array_foreach(json_object_get(c, "capabilities"), k, v) {
+		json_array_foreach(json_object_get(c, "capabilities"), k, v)
+		{
 			has_etag |= strcmp(jstr(v), "ETAG") == 0;
 			has_tx |= strcmp(jstr(v), "TRANSACTIONAL") == 0;
 			has_ttl |= strcmp(jstr(v), "TTL") == 0;
@@ -153,8 +155,7 @@ static void plugin_up(void)
 	lines = expand(cur->metadata);
 	ck_assert_int_eq(daemon_write_component(&dmn, "store", cur->type, lines), 0);
 	free(lines);
-	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start with %s (log above)",
-		      cur->type);
+	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start with %s (log above)", cur->type);
 	read_capabilities();
 }
 
@@ -168,36 +169,36 @@ static void plugin_down(void)
 	daemon_cleanup(&dmn);
 }
 
-#define SKIP_UNLESS(cond)							\
-	do {									\
-		if (skipped)							\
-			return;							\
-		if (!(cond)) {							\
-			fprintf(stderr, "conformance %s: %s not run, store lacks %s\n", \
-				cur->name, __func__, #cond);			\
-			return;							\
-		}								\
+#define SKIP_UNLESS(cond)                                                                                    \
+	do {                                                                                                 \
+		if (skipped)                                                                                 \
+			return;                                                                              \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "conformance %s: %s not run, store lacks %s\n", cur->name, __func__, \
+				#cond);                                                                      \
+			return;                                                                              \
+		}                                                                                            \
 	} while (0)
 
 /* Saves one key with a value given as JSON text. */
-#define SAVE1(key, json)							\
-	do {									\
-		call("POST", STORE, NULL, save_body(key, json, NULL, NULL));	\
-		ck_status(&x, 204);						\
+#define SAVE1(key, json)                                                                                     \
+	do {                                                                                                 \
+		call("POST", STORE, NULL, save_body(key, json, NULL, NULL));                                 \
+		ck_status(&x, 204);                                                                          \
 	} while (0)
 
-#define GET_BODY(key, want)							\
-	do {									\
-		call("GET", key_path(key), NULL, NULL);				\
-		ck_status(&x, 200);						\
-		ck_body(&x, want);						\
+#define GET_BODY(key, want)                                                                                  \
+	do {                                                                                                 \
+		call("GET", key_path(key), NULL, NULL);                                                      \
+		ck_status(&x, 200);                                                                          \
+		ck_body(&x, want);                                                                           \
 	} while (0)
 
-#define GET_MISSING(key)							\
-	do {									\
-		call("GET", key_path(key), NULL, NULL);				\
-		ck_status(&x, 204);						\
-		ck_assert_uint_eq(x.r.body_len, 0);				\
+#define GET_MISSING(key)                                                                                     \
+	do {                                                                                                 \
+		call("GET", key_path(key), NULL, NULL);                                                      \
+		ck_status(&x, 204);                                                                          \
+		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
 	} while (0)
 
 /* "/v1.0/state/store/<escaped key>" in a ring buffer. */
@@ -225,8 +226,8 @@ static const char *save_body(const char *key, const char *json, const char *etag
 	json_decref(jk);
 	json_decref(je);
 	free(body);
-	if (asprintf(&body, "[{\"key\":%s,\"value\":%s%s%s%s%s}]", k, json, e ? ",\"etag\":" : "",
-		     e ? e : "", options ? ",\"options\":" : "", options ? options : "") < 0)
+	if (asprintf(&body, "[{\"key\":%s,\"value\":%s%s%s%s%s}]", k, json, e ? ",\"etag\":" : "", e ? e : "",
+		     options ? ",\"options\":" : "", options ? options : "") < 0)
 		body = NULL;
 	ck_assert_ptr_nonnull(body);
 	free(k);
@@ -268,7 +269,16 @@ START_TEST(json_values)
 {
 	/* Canonical compact JSON: the same bytes whether a store keeps them or re-encodes them. */
 	static const char *const values[] = {
-		"\"plain\"", "\"\"", "0", "-7", "0.5", "12345678901234", "true", "false", "[]", "{}",
+		"\"plain\"",
+		"\"\"",
+		"0",
+		"-7",
+		"0.5",
+		"12345678901234",
+		"true",
+		"false",
+		"[]",
+		"{}",
 		"[1,\"two\",[3,[4,{\"five\":5}]]]",
 		"{\"a\":{\"b\":{\"c\":[true,false,null]}},\"z\":\"last\"}",
 		"\"h\xc3\xa9llo w\xc3\xb6rld \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x9a\x80\"",
@@ -356,8 +366,8 @@ START_TEST(bulk)
 	if (skipped)
 		return;
 	for (i = 0; i < 20; i++) {
-		json_array_append_new(req, json_pack("{s:s,s:{s:I}}", "key", fmt("bulk-%zu", i),
-						     "value", "n", (json_int_t)i));
+		json_array_append_new(req, json_pack("{s:s,s:{s:I}}", "key", fmt("bulk-%zu", i), "value", "n",
+						     (json_int_t)i));
 		/* Every third asked-for key does not exist; order must be kept. */
 		json_array_append_new(keys, json_string(fmt("bulk-%zu", i % 3 ? i : i + 100)));
 	}
@@ -373,14 +383,15 @@ START_TEST(bulk)
 	ck_status(&x, 200);
 	arr = xjson(&x);
 	ck_assert_msg(json_array_size(arr) == 20, "bulk: %.400s", x.r.body);
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		const char *want = fmt("bulk-%zu", i % 3 ? i : i + 100);
 
 		ck_assert_msg(strcmp(jstr(json_object_get(e, "key")), want) == 0,
 			      "bulk[%zu] should be %s: %.400s", i, want, x.r.body);
 		if (i % 3 == 0) {
-			ck_assert_msg(json_object_size(e) == 1, "bulk[%zu] is missing, only its key: %s",
-				      i, json_dumps(e, 0));
+			ck_assert_msg(json_object_size(e) == 1, "bulk[%zu] is missing, only its key: %s", i,
+				      json_dumps(e, 0));
 		} else {
 			json_int_t n = json_integer_value(json_object_get(json_object_get(e, "data"), "n"));
 
@@ -402,20 +413,22 @@ START_TEST(transaction)
 	SAVE1("tx-old", "\"old\"");
 	SAVE1("tx-guarded", "0");
 	etag_of("tx-guarded", e);
-	call("POST", STORE "/transaction", NULL, fmt(
-	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-new\",\"value\":\"new\"}},"
-	     "{\"operation\":\"delete\",\"request\":{\"key\":\"tx-old\"}},"
-	     "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":1,\"etag\":\"%s\"}}]}", e));
+	call("POST", STORE "/transaction", NULL,
+	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-new\",\"value\":\"new\"}},"
+		 "{\"operation\":\"delete\",\"request\":{\"key\":\"tx-old\"}},"
+		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":1,\"etag\":\"%s\"}}]}",
+		 e));
 	ck_status(&x, 204);
 	GET_BODY("tx-new", "\"new\"");
 	GET_MISSING("tx-old");
 	GET_BODY("tx-guarded", "1");
 
 	/* e is stale now: the whole transaction must fail and leave nothing behind. */
-	call("POST", STORE "/transaction", NULL, fmt(
-	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-none\",\"value\":1}},"
-	     "{\"operation\":\"delete\",\"request\":{\"key\":\"tx-new\"}},"
-	     "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":2,\"etag\":\"%s\"}}]}", e));
+	call("POST", STORE "/transaction", NULL,
+	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-none\",\"value\":1}},"
+		 "{\"operation\":\"delete\",\"request\":{\"key\":\"tx-new\"}},"
+		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":2,\"etag\":\"%s\"}}]}",
+		 e));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	GET_MISSING("tx-none");
 	GET_BODY("tx-new", "\"new\"");
@@ -444,7 +457,8 @@ START_TEST(ttl)
 	SKIP_UNLESS(has_ttl);
 	call("POST", STORE "?metadata.ttlInSeconds=1", NULL, save_body("ttl-q", "1", NULL, NULL));
 	ck_status(&x, 204);
-	call("POST", STORE, NULL, "[{\"key\":\"ttl-item\",\"value\":2,\"metadata\":{\"ttlInSeconds\":\"1\"}},"
+	call("POST", STORE, NULL,
+	     "[{\"key\":\"ttl-item\",\"value\":2,\"metadata\":{\"ttlInSeconds\":\"1\"}},"
 	     "{\"key\":\"ttl-none\",\"value\":3}]");
 	ck_status(&x, 204);
 	GET_BODY("ttl-q", "1");
@@ -480,9 +494,18 @@ END_TEST
 START_TEST(key_encoding)
 {
 	static const char *const keys[] = {
-		"with space", "a/b/c", "/leading-slash", "plus+sign", "100%", "q?uery#frag",
-		"semi;colon:eq=amp&", "dot.dash-under_tilde~", "sq'dq\"bs\\",
-		"\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9-\xe3\x82\xad\xe3\x83\xbc-\xf0\x9f\x9a\x80",
+		"with space",
+		"a/b/c",
+		"/leading-slash",
+		"plus+sign",
+		"100%",
+		"q?uery#frag",
+		"semi;colon:eq=amp&",
+		"dot.dash-under_tilde~",
+		"sq'dq\"bs\\",
+		"\xc3\xbcn\xc3\xaf"
+		"c\xc3\xb6"
+		"d\xc3\xa9-\xe3\x82\xad\xe3\x83\xbc-\xf0\x9f\x9a\x80",
 	};
 	size_t i;
 
@@ -518,7 +541,7 @@ END_TEST
 struct incrementer {
 	pthread_t thread;
 	int done, conflicts;
-	char error[512];	/* set when something other than success or 409 came back */
+	char error[512]; /* set when something other than success or 409 came back */
 };
 
 /* Read, add one, write back guarded by the etag; retry on 409 until INCREMENTS succeeded. */
@@ -534,20 +557,19 @@ static void *increment(void *arg)
 
 		if (xreq(&t, dmn.port, "GET", STORE "/counter", NULL, NULL) != 200 ||
 		    (e = http_header(&t.r, "ETag")) == NULL || strlen(e) > 256) {
-			snprintf(me->error, sizeof(me->error), "%s -> %d %.200s", t.req, t.r.status, XBODY(&t));
+			snprintf(me->error, sizeof(me->error), "%s -> %d %.200s", t.req, t.r.status,
+				 XBODY(&t));
 			break;
 		}
 		v = strtol(t.r.body, NULL, 10);
-		snprintf(body, sizeof(body), "[{\"key\":\"counter\",\"value\":%ld,\"etag\":\"%s\"}]", v + 1, e);
+		snprintf(body, sizeof(body), "[{\"key\":\"counter\",\"value\":%ld,\"etag\":\"%s\"}]", v + 1,
+			 e);
 		switch (xreq(&t, dmn.port, "POST", STORE, NULL, body)) {
-		case 204:
-			me->done++;
-			break;
-		case 409:
-			me->conflicts++;
-			break;
+		case 204: me->done++; break;
+		case 409: me->conflicts++; break;
 		default:
-			snprintf(me->error, sizeof(me->error), "%s -> %d %.200s", t.req, t.r.status, XBODY(&t));
+			snprintf(me->error, sizeof(me->error), "%s -> %d %.200s", t.req, t.r.status,
+				 XBODY(&t));
 			xfree(&t);
 			return NULL;
 		}

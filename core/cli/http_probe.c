@@ -74,8 +74,8 @@ static int probe_read_status(int fd)
 	return code;
 }
 
-int probe_http(const char *host, int port, const char *method, const char *path,
-	       const char *body, int timeout_ms)
+int probe_http(const char *host, int port, const char *method, const char *path, const char *body,
+	       int timeout_ms)
 {
 	struct addrinfo *ai;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };

@@ -8,8 +8,8 @@
  * response's status code, or -1 with errno set when no status line came back within
  * timeout_ms (refused, timed out, garbled). body may be NULL; it is sent as text/plain.
  */
-int probe_http(const char *host, int port, const char *method, const char *path,
-	       const char *body, int timeout_ms);
+int probe_http(const char *host, int port, const char *method, const char *path, const char *body,
+	       int timeout_ms);
 
 /*
  * Returns a TCP port that was free on host a moment ago (bind to port 0, read it back,

@@ -38,8 +38,7 @@ int main(int argc, char **argv)
 			main_usage(stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0 ||
-	    strcmp(cmd, "version") == 0) {
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0 || strcmp(cmd, "version") == 0) {
 		printf("outrig %s\n", PACKAGE_VERSION);
 		return 0;
 	}
@@ -48,7 +47,9 @@ int main(int argc, char **argv)
 	if (cmd[0] == '-')
 		fprintf(stderr, "outrig: unknown flag '%s'; see 'outrig --help'\n", cmd);
 	else
-		fprintf(stderr, "outrig: unknown command '%s'; the command is 'run' (see "
-			"'outrig --help')\n", cmd);
+		fprintf(stderr,
+			"outrig: unknown command '%s'; the command is 'run' (see "
+			"'outrig --help')\n",
+			cmd);
 	return 2;
 }

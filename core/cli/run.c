@@ -33,9 +33,9 @@ struct run_opts {
 	const char *plugin_dir;
 	const char *listen_addresses;
 	bool log_as_json;
-	const char **resources;  /* --resources-path and --components-path, in the order given */
+	const char **resources; /* --resources-path and --components-path, in the order given */
 	size_t n_resources;
-	char **command;          /* the app's argv: everything after --, NULL-terminated */
+	char **command; /* the app's argv: everything after --, NULL-terminated */
 };
 
 enum run_flag_id {
@@ -170,7 +170,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		}
 		if (arg[0] != '-' || arg[1] == '\0')
 			return run_usage_error("unexpected argument '%s'; put the app's command after "
-					       "--, e.g. outrig run --app-id myapp -- ./myapp", arg);
+					       "--, e.g. outrig run --app-id myapp -- ./myapp",
+					       arg);
 		f = run_flag_find(arg, &value);
 		if (f == NULL)
 			return run_usage_error("unknown flag '%s'; see 'outrig run --help'", arg);
@@ -183,9 +184,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		}
 
 		switch (f->id) {
-		case RUN_F_APP_ID:
-			o->app_id = value;
-			break;
+		case RUN_F_APP_ID: o->app_id = value; break;
 		case RUN_F_APP_PORT:
 			if (!run_port_ok(value))
 				return run_usage_error("--app-port '%s' is not a port number (1-65535)",
@@ -194,25 +193,20 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case RUN_F_HTTP_PORT:
 			if (!run_port_ok(value))
-				return run_usage_error(
-					"--dapr-http-port '%s' is not a port number (1-65535)", value);
+				return run_usage_error("--dapr-http-port '%s' is not a port number (1-65535)",
+						       value);
 			o->http_port = value;
 			break;
-		case RUN_F_RESOURCES:
-			o->resources[o->n_resources++] = value;
-			break;
+		case RUN_F_RESOURCES: o->resources[o->n_resources++] = value; break;
 		case RUN_F_LOG_LEVEL:
 			if (!run_level_ok(value))
 				return run_usage_error("--log-level '%s' is not one of debug, info, "
-						       "warn, error, fatal", value);
+						       "warn, error, fatal",
+						       value);
 			o->log_level = value;
 			break;
-		case RUN_F_PLUGIN_DIR:
-			o->plugin_dir = value;
-			break;
-		case RUN_F_LISTEN:
-			o->listen_addresses = value;
-			break;
+		case RUN_F_PLUGIN_DIR: o->plugin_dir = value; break;
+		case RUN_F_LISTEN: o->listen_addresses = value; break;
 		case RUN_F_JSON:
 			/* pflag booleans also take "=true" and "=false". */
 			if (value == NULL || strcmp(value, "true") == 0)
@@ -220,12 +214,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			else if (strcmp(value, "false") == 0)
 				o->log_as_json = false;
 			else
-				return run_usage_error("--log-as-json takes true or false, not '%s'",
-						       value);
+				return run_usage_error("--log-as-json takes true or false, not '%s'", value);
 			break;
-		case RUN_F_HELP:
-			run_usage(stdout);
-			return 0;
+		case RUN_F_HELP: run_usage(stdout); return 0;
 		}
 	}
 	if (o->app_id == NULL || o->app_id[0] == '\0')
@@ -342,8 +333,7 @@ static int run_wait_ready(struct sup *s, struct sup_child *d, const char *host, 
 		int sig;
 
 		if (!d->exited) {
-			code = probe_http(host, port, "GET", RUN_HEALTH_PATH, NULL,
-					  RUN_PROBE_TIMEOUT_MS);
+			code = probe_http(host, port, "GET", RUN_HEALTH_PATH, NULL, RUN_PROBE_TIMEOUT_MS);
 			err = errno;
 		}
 		/* Pass on its output first, so a failure reads in order. */
@@ -355,9 +345,10 @@ static int run_wait_ready(struct sup *s, struct sup_child *d, const char *host, 
 		}
 		if (d->exited) {
 			sup_drain(d, RUN_DRAIN_IDLE_MS);
-			sup_note(s, "outrigd %s before it was ready; its log is above "
-				    "(the '== OUTRIG == ' lines)", sup_describe(d->status, why,
-										 sizeof(why)));
+			sup_note(s,
+				 "outrigd %s before it was ready; its log is above "
+				 "(the '== OUTRIG == ' lines)",
+				 sup_describe(d->status, why, sizeof(why)));
 			return 1;
 		}
 		if (code == 204)
@@ -369,8 +360,8 @@ static int run_wait_ready(struct sup *s, struct sup_child *d, const char *host, 
 		snprintf(why, sizeof(why), "it last answered %d", code);
 	else
 		snprintf(why, sizeof(why), "last attempt: %s", strerror(err));
-	sup_note(s, "outrigd did not answer 204 on http://%s:%d%s within %d s (%s); stopping it",
-		 host, port, RUN_HEALTH_PATH, RUN_READY_TIMEOUT_MS / 1000, why);
+	sup_note(s, "outrigd did not answer 204 on http://%s:%d%s within %d s (%s); stopping it", host, port,
+		 RUN_HEALTH_PATH, RUN_READY_TIMEOUT_MS / 1000, why);
 	sup_stop(s, d, RUN_STOP_GRACE_MS);
 	sup_drain(d, RUN_DRAIN_IDLE_MS);
 	return 1;
@@ -404,16 +395,21 @@ static void run_put_metadata(const char *host, int port, pid_t app_pid, char **c
 }
 
 /* Runs the app until it exits or we are told to stop; returns outrig's exit code. */
-static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
-		   const char *host, int port, const char *port_text)
+static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o, const char *host, int port,
+		   const char *port_text)
 {
 	const char *env[] = {
-		"DAPR_HTTP_PORT", port_text,
-		"APP_ID", o->app_id,
-		"APP_CHANNEL_ADDRESS", "127.0.0.1",
-		"APP_PROTOCOL", "http",
+		"DAPR_HTTP_PORT",
+		port_text,
+		"APP_ID",
+		o->app_id,
+		"APP_CHANNEL_ADDRESS",
+		"127.0.0.1",
+		"APP_PROTOCOL",
+		"http",
 		/* Last, so leaving it out just ends the list early. */
-		o->app_port != NULL ? "APP_PORT" : NULL, o->app_port,
+		o->app_port != NULL ? "APP_PORT" : NULL,
+		o->app_port,
 		NULL,
 	};
 	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .env = env };
@@ -458,8 +454,7 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 	}
 	sup_drain(app, RUN_DRAIN_IDLE_MS);
 	if (!stopped && rc != 0)
-		sup_note(s, "app '%s' %s", o->command[0],
-			 sup_describe(app->status, why, sizeof(why)));
+		sup_note(s, "app '%s' %s", o->command[0], sup_describe(app->status, why, sizeof(why)));
 	sup_stop(s, d, RUN_STOP_GRACE_MS);
 	sup_drain(d, RUN_DRAIN_IDLE_MS);
 	if (!(WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0) &&
@@ -487,16 +482,20 @@ int run_main(int argc, char **argv)
 		/* A sidecar already there would pass the health probe in ours' stead. */
 		code = probe_http(host, port, "GET", RUN_HEALTH_PATH, NULL, RUN_PROBE_TIMEOUT_MS);
 		if (code >= 0 || errno != ECONNREFUSED) {
-			fprintf(stderr, "outrig run: something already listens on %s:%d (another "
+			fprintf(stderr,
+				"outrig run: something already listens on %s:%d (another "
 				"sidecar?); stop it, choose another --dapr-http-port, or leave the "
-				"flag out to get a free port\n", host, port);
+				"flag out to get a free port\n",
+				host, port);
 			goto out;
 		}
 	} else {
 		port = probe_free_port(host);
 		if (port < 0) {
-			fprintf(stderr, "outrig run: cannot find a free port on %s: %s; pass "
-				"--dapr-http-port\n", host, strerror(errno));
+			fprintf(stderr,
+				"outrig run: cannot find a free port on %s: %s; pass "
+				"--dapr-http-port\n",
+				host, strerror(errno));
 			goto out;
 		}
 	}
@@ -510,15 +509,18 @@ int run_main(int argc, char **argv)
 	}
 	{
 		const struct sup_spawn_opts d_opts = {
-			.prefix = "== OUTRIG == ", .own_group = true, .null_stdin = true,
+			.prefix = "== OUTRIG == ",
+			.own_group = true,
+			.null_stdin = true,
 		};
 
 		d = sup_spawn(&s, "outrigd", daemon_argv, &d_opts);
 	}
 	if (d == NULL) {
-		fprintf(stderr, "outrig run: cannot start outrigd ('%s'): %s; install it next to "
-			"outrig, put it on PATH, or set OUTRIGD to its path\n", daemon,
-			strerror(errno));
+		fprintf(stderr,
+			"outrig run: cannot start outrigd ('%s'): %s; install it next to "
+			"outrig, put it on PATH, or set OUTRIGD to its path\n",
+			daemon, strerror(errno));
 		goto out;
 	}
 	rc = run_wait_ready(&s, d, host, port);

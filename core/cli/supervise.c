@@ -194,8 +194,8 @@ int sup_init(struct sup *s)
 	s->out = &s->sinks[0];
 	s->err = &s->sinks[1];
 	/* On a terminal both are one file; a shared sink keeps half lines from interleaving. */
-	if (fstat(STDOUT_FILENO, &st1) == 0 && fstat(STDERR_FILENO, &st2) == 0 &&
-	    st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino)
+	if (fstat(STDOUT_FILENO, &st1) == 0 && fstat(STDERR_FILENO, &st2) == 0 && st1.st_dev == st2.st_dev &&
+	    st1.st_ino == st2.st_ino)
 		s->err = s->out;
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -223,8 +223,7 @@ int sup_init(struct sup *s)
 }
 
 /* In the child after fork(): only async-signal-safe work, plus setenv (we are single-threaded). */
-static void sup_child_setup(const struct sup_spawn_opts *opts, int out_w, int err_w,
-			    pid_t parent)
+static void sup_child_setup(const struct sup_spawn_opts *opts, int out_w, int err_w, pid_t parent)
 {
 	sigset_t none;
 
@@ -254,8 +253,7 @@ static void sup_child_setup(const struct sup_spawn_opts *opts, int out_w, int er
 		setenv(e[0], e[1], 1);
 }
 
-static void sup_stream_init(struct sup_stream *st, int fd, const char *prefix,
-			    struct sup_sink *k)
+static void sup_stream_init(struct sup_stream *st, int fd, const char *prefix, struct sup_sink *k)
 {
 	st->fd = fd;
 	st->prefix = prefix;
@@ -454,8 +452,8 @@ void sup_stop(struct sup *s, struct sup_child *c, int grace_ms)
 		if (hurried)
 			sup_note(s, "stopping %s now (SIGKILL)", c->name);
 		else
-			sup_note(s, "%s did not stop within %d s of SIGTERM; sending SIGKILL",
-				 c->name, grace_ms / 1000);
+			sup_note(s, "%s did not stop within %d s of SIGTERM; sending SIGKILL", c->name,
+				 grace_ms / 1000);
 		sup_kill(c, SIGKILL);
 	}
 	while (!c->exited)

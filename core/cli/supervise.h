@@ -16,41 +16,41 @@ struct sup_stream;
 /* One of our own output fds, shared by every child stream written to it. */
 struct sup_sink {
 	int fd;
-	bool broken;             /* a write failed (reader gone): drop the rest quietly */
+	bool broken;		 /* a write failed (reader gone): drop the rest quietly */
 	struct sup_stream *open; /* stream whose last piece on this fd did not end a line */
 };
 
 /* One child's stdout or stderr, read through a pipe and re-emitted line by line. */
 struct sup_stream {
-	int fd;                  /* read end of the pipe; -1 once at end of file */
+	int fd; /* read end of the pipe; -1 once at end of file */
 	const char *prefix;
 	struct sup_sink *sink;
-	long long since_ms;      /* when the buffered partial line started arriving */
+	long long since_ms; /* when the buffered partial line started arriving */
 	size_t len;
 	char buf[SUP_LINE_MAX];
 };
 
 struct sup_child {
-	const char *name;        /* for messages: "outrigd" or the app's command */
+	const char *name; /* for messages: "outrigd" or the app's command */
 	pid_t pid;
 	bool exited;
-	int status;              /* waitpid() status, valid once exited */
+	int status; /* waitpid() status, valid once exited */
 	struct sup_stream out, err;
 };
 
 struct sup_spawn_opts {
-	const char *prefix;      /* e.g. "== APP == " */
-	bool own_group;          /* out of the terminal's process group: Ctrl-C reaches it only via us */
+	const char *prefix; /* e.g. "== APP == " */
+	bool own_group;	    /* out of the terminal's process group: Ctrl-C reaches it only via us */
 	bool null_stdin;
-	const char *const *env;  /* NULL-terminated name, value, name, value ...; set in the child only */
+	const char *const *env; /* NULL-terminated name, value, name, value ...; set in the child only */
 };
 
 struct sup {
 	struct sup_sink sinks[2];
-	struct sup_sink *out, *err;  /* the same sink when fds 1 and 2 are the same file */
+	struct sup_sink *out, *err; /* the same sink when fds 1 and 2 are the same file */
 	struct sup_child children[SUP_MAX_CHILDREN];
 	size_t n_children;
-	int signal_rfd, signal_wfd;  /* self-pipe: handlers write signal numbers here */
+	int signal_rfd, signal_wfd; /* self-pipe: handlers write signal numbers here */
 };
 
 /* Sets up output sinks and signal handling. Returns 0, or -1 with errno set. */

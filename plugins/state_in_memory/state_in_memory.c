@@ -21,9 +21,9 @@ struct mem_entry {
 	struct mem_entry *next;
 	uint64_t hash;
 	uint64_t etag;
-	int64_t expire_ms;	/* wall clock; 0 = never */
+	int64_t expire_ms; /* wall clock; 0 = never */
 	size_t value_len;
-	char *value;		/* points into this allocation, after key */
+	char *value; /* points into this allocation, after key */
 	char key[];
 };
 
@@ -39,10 +39,10 @@ struct mem_store {
 	 */
 	pthread_mutex_t lock;
 	struct mem_entry **buckets;
-	size_t nbuckets;	/* a power of two */
+	size_t nbuckets; /* a power of two */
 	size_t count;
-	size_t ttl_count;	/* entries with an expiry: the sweep skips its scan when 0 */
-	uint64_t last_etag;	/* etags are never reused, so a stale one can never match */
+	size_t ttl_count;   /* entries with an expiry: the sweep skips its scan when 0 */
+	uint64_t last_etag; /* etags are never reused, so a stale one can never match */
 };
 
 /*
@@ -54,13 +54,16 @@ struct mem_plan {
 	uint64_t hash;
 	bool has_etag;
 	uint64_t etag;
-	struct mem_entry *fresh;	/* UPSERT: the entry that replaces the key's */
-	struct mem_entry *old;		/* the entry this operation took out, if any */
+	struct mem_entry *fresh; /* UPSERT: the entry that replaces the key's */
+	struct mem_entry *old;	 /* the entry this operation took out, if any */
 };
 
 static const struct outrig_field mem_fields[] = {
-	{ .name = "cleanupInterval", .type = OUTRIG_FIELD_DURATION, .default_value = "10s",
-	  .description = "how often expired keys are freed (reads never see them anyway); 0 or negative disables" },
+	{ .name = "cleanupInterval",
+	  .type = OUTRIG_FIELD_DURATION,
+	  .default_value = "10s",
+	  .description =
+		  "how often expired keys are freed (reads never see them anyway); 0 or negative disables" },
 	{ .name = NULL },
 };
 
@@ -135,8 +138,8 @@ static void mem_grow(struct mem_store *s)
 	s->nbuckets = n;
 }
 
-static struct mem_entry *mem_entry_new(const char *key, uint64_t hash, const void *value,
-				       size_t value_len, int64_t expire_ms)
+static struct mem_entry *mem_entry_new(const char *key, uint64_t hash, const void *value, size_t value_len,
+				       int64_t expire_ms)
 {
 	size_t key_len = strlen(key);
 	struct mem_entry *e;
@@ -164,8 +167,8 @@ static bool mem_given(const char *etag)
 	return etag != NULL && etag[0] != '\0';
 }
 
-static int mem_parse_etag(const struct mem_store *s, const char *key, const char *text,
-			  uint64_t *etag, struct outrig_error *err)
+static int mem_parse_etag(const struct mem_store *s, const char *key, const char *text, uint64_t *etag,
+			  struct outrig_error *err)
 {
 	unsigned long long v;
 	char *end;
@@ -213,8 +216,9 @@ static int mem_prepare(struct mem_store *s, const struct outrig_state_op *op, in
 		return OUTRIG_OK;
 	expire_ms = outrig_state_expiry(&op->u.set, now);
 	if (op->u.set.value_len > 0 && op->u.set.value == NULL)
-		return outrig_err(err, OUTRIG_EINVAL, "component \"%s\": key \"%s\" has a length but no value",
-				  s->component, key);
+		return outrig_err(err, OUTRIG_EINVAL,
+				  "component \"%s\": key \"%s\" has a length but no value", s->component,
+				  key);
 	plan->fresh = mem_entry_new(key, plan->hash, op->u.set.value, op->u.set.value_len, expire_ms);
 	if (plan->fresh == NULL)
 		return outrig_err(err, OUTRIG_ENOMEM,
@@ -225,9 +229,9 @@ static int mem_prepare(struct mem_store *s, const struct outrig_state_op *op, in
 }
 
 enum mem_clash {
-	MEM_GONE,	/* an etag was given but the key is absent or expired */
-	MEM_CHANGED,	/* an etag was given and the key has another */
-	MEM_EXISTS,	/* first-write without an etag, and the key is there */
+	MEM_GONE,    /* an etag was given but the key is absent or expired */
+	MEM_CHANGED, /* an etag was given and the key has another */
+	MEM_EXISTS,  /* first-write without an etag, and the key is there */
 };
 
 static int mem_conflict(const struct mem_store *s, size_t index, size_t count, const char *key,
@@ -245,8 +249,8 @@ static int mem_conflict(const struct mem_store *s, size_t index, size_t count, c
 
 	if (count > 1)
 		snprintf(where, sizeof(where), " (operation %zu of the transaction)", index + 1);
-	return outrig_err(err, OUTRIG_ECONFLICT, "component \"%s\": key \"%s\"%s: %s", s->component,
-			  key, where, reason[why]);
+	return outrig_err(err, OUTRIG_ECONFLICT, "component \"%s\": key \"%s\"%s: %s", s->component, key,
+			  where, reason[why]);
 }
 
 /*
@@ -286,7 +290,7 @@ static int mem_run(struct mem_store *s, const struct outrig_state_op *ops, struc
 		for (i = 0; i < count; i++) {
 			free(plans[i].old);
 			plans[i].old = NULL;
-			plans[i].fresh = NULL;	/* the table's now */
+			plans[i].fresh = NULL; /* the table's now */
 		}
 		if (s->count > s->nbuckets)
 			mem_grow(s);
@@ -298,7 +302,7 @@ static int mem_run(struct mem_store *s, const struct outrig_state_op *ops, struc
 		struct mem_entry **link = mem_link(s, mem_op_key(&ops[i]), plans[i].hash);
 
 		if (plans[i].fresh != NULL)
-			mem_detach(s, link);	/* is fresh: later ops are undone already */
+			mem_detach(s, link); /* is fresh: later ops are undone already */
 		if (plans[i].old != NULL)
 			mem_attach(s, link, plans[i].old);
 		plans[i].old = NULL;
@@ -321,7 +325,8 @@ static int mem_apply(struct mem_store *s, const struct outrig_state_op *ops, siz
 		if (plans == NULL)
 			return outrig_err(err, OUTRIG_ENOMEM,
 					  "component \"%s\": out of memory for a transaction of %zu "
-					  "operations; send fewer at once", s->component, count);
+					  "operations; send fewer at once",
+					  s->component, count);
 	} else {
 		memset(&one, 0, sizeof(one));
 	}
@@ -335,7 +340,7 @@ static int mem_apply(struct mem_store *s, const struct outrig_state_op *ops, siz
 	}
 
 	for (size_t i = 0; i < count; i++)
-		free(plans[i].fresh);	/* only what a failed batch left unused */
+		free(plans[i].fresh); /* only what a failed batch left unused */
 	if (plans != &one)
 		free(plans);
 	return rc;
@@ -358,7 +363,7 @@ static int mem_get(void *instance, const struct outrig_state_get *req, struct ou
 	link = mem_link(s, req->key, hash);
 	e = *link;
 	if (e != NULL && !mem_live(e, now)) {
-		free(mem_detach(s, link));	/* lazy expiry: free it now, not at the next sweep */
+		free(mem_detach(s, link)); /* lazy expiry: free it now, not at the next sweep */
 		e = NULL;
 	}
 	if (e != NULL) {
@@ -394,7 +399,7 @@ static int mem_delete(void *instance, const struct outrig_state_delete *req, str
 static int mem_transact(void *instance, const struct outrig_state_op *ops, size_t count,
 			const struct outrig_metadata *metadata, struct outrig_error *err)
 {
-	(void)metadata;	/* nothing in Dapr's transaction metadata concerns memory */
+	(void)metadata; /* nothing in Dapr's transaction metadata concerns memory */
 	return mem_apply(instance, ops, count, err);
 }
 

@@ -9,14 +9,13 @@
  * value holds the bytes verbatim (a BLOB); is_binary is always 1 and is kept so the
  * columns read like daprd's. Times are Unix milliseconds from the sidecar's clock.
  */
-static const char sqls_state_ddl[] =
-	"CREATE TABLE \"%w\" ("
-	"key TEXT NOT NULL PRIMARY KEY, "
-	"value BLOB NOT NULL, "
-	"is_binary INTEGER NOT NULL DEFAULT 1, "
-	"etag TEXT NOT NULL, "
-	"expiration_time INTEGER DEFAULT NULL, "
-	"update_time INTEGER NOT NULL)";
+static const char sqls_state_ddl[] = "CREATE TABLE \"%w\" ("
+				     "key TEXT NOT NULL PRIMARY KEY, "
+				     "value BLOB NOT NULL, "
+				     "is_binary INTEGER NOT NULL DEFAULT 1, "
+				     "etag TEXT NOT NULL, "
+				     "expiration_time INTEGER DEFAULT NULL, "
+				     "update_time INTEGER NOT NULL)";
 
 static const char sqls_meta_ddl[] =
 	"CREATE TABLE IF NOT EXISTS \"%w\" (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)";
@@ -31,10 +30,8 @@ static int sqls_schema_fail(sqlite3 *db, int rc, const char *doing, struct outri
 				  "busyTimeout while %s; stop the other process or raise busyTimeout",
 				  doing);
 	case SQLITE_INTERRUPT:
-		return outrig_err(err, OUTRIG_ETIMEDOUT, "%s took longer than timeout; raise timeout",
-				  doing);
-	case SQLITE_NOMEM:
-		return outrig_err(err, OUTRIG_ENOMEM, "out of memory while %s", doing);
+		return outrig_err(err, OUTRIG_ETIMEDOUT, "%s took longer than timeout; raise timeout", doing);
+	case SQLITE_NOMEM: return outrig_err(err, OUTRIG_ENOMEM, "out of memory while %s", doing);
 	}
 	return outrig_err(err, OUTRIG_EUNAVAIL,
 			  "%s failed: %s; check the file is a SQLite database you may write to", doing,
@@ -60,8 +57,8 @@ static int sqls_table_exists(sqlite3 *db, const char *name, bool *exists)
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1", -1,
+				&st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -107,8 +104,8 @@ static int sqls_version(sqlite3 *db, const char *meta_table, const char *marker,
 
 static int sqls_record_version(sqlite3 *db, const char *meta_table, const char *marker)
 {
-	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO \"%w\" (key, value) VALUES (?1, '%d')", meta_table,
-				    SQLS_SCHEMA_VERSION);
+	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO \"%w\" (key, value) VALUES (?1, '%d')",
+				    meta_table, SQLS_SCHEMA_VERSION);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -163,11 +160,13 @@ static int sqls_schema_check(sqlite3 *db, const char *table, const char *meta_ta
 		rc = outrig_err(err, OUTRIG_EINVAL,
 				"table \"%s\" exists but was not created by outrig (daprd's own SQLite "
 				"store, for one, keeps rows in another format); set tableName to a new "
-				"table", table);
+				"table",
+				table);
 	} else if (readonly) {
 		rc = outrig_err(err, OUTRIG_EUNAVAIL,
 				"the database is read-only and has no table \"%s\"; open it read-write "
-				"once so the table can be created", table);
+				"once so the table can be created",
+				table);
 	} else {
 		/* First start, or the table was dropped since: there is nothing to lose. */
 		rc = sqls_schema_exec(db, sqls_state_ddl, table);

@@ -44,10 +44,10 @@ enum sqls_stmt {
 };
 
 #define SQLS_LIVE "(expiration_time IS NULL OR expiration_time > ?5)"
-#define SQLS_INSERT                                                                        \
-	"INSERT INTO \"%w\" (key, value, is_binary, etag, expiration_time, update_time) "  \
-	"VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET "                  \
-	"value = excluded.value, is_binary = excluded.is_binary, etag = excluded.etag, "   \
+#define SQLS_INSERT                                                                                          \
+	"INSERT INTO \"%w\" (key, value, is_binary, etag, expiration_time, update_time) "                    \
+	"VALUES (?1, ?2, 1, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET "                                    \
+	"value = excluded.value, is_binary = excluded.is_binary, etag = excluded.etag, "                     \
 	"expiration_time = excluded.expiration_time, update_time = excluded.update_time"
 
 /* Templates for sqlite3_mprintf(); %w is the table name, quoted as an identifier. */
@@ -56,9 +56,9 @@ static const char *const sqls_sql[SQLS_NSTMT] = {
 	[SQLS_UPSERT] = SQLS_INSERT,
 	/* First-write: the insert may only replace a row that has expired. */
 	[SQLS_INSERT_NEW] = SQLS_INSERT " WHERE NOT " SQLS_LIVE,
-	[SQLS_UPDATE_ETAG] = "UPDATE \"%w\" SET value = ?2, is_binary = 1, etag = ?3, "
-			     "expiration_time = ?4, update_time = ?5 WHERE key = ?1 AND etag = ?6 AND "
-			     SQLS_LIVE,
+	[SQLS_UPDATE_ETAG] =
+		"UPDATE \"%w\" SET value = ?2, is_binary = 1, etag = ?3, "
+		"expiration_time = ?4, update_time = ?5 WHERE key = ?1 AND etag = ?6 AND " SQLS_LIVE,
 	[SQLS_DELETE] = "DELETE FROM \"%w\" WHERE key = ?1",
 	[SQLS_DELETE_ETAG] = "DELETE FROM \"%w\" WHERE key = ?1 AND etag = ?6 AND " SQLS_LIVE,
 	/* IMMEDIATE takes the write lock up front, so etag checks and writes see one state. */
@@ -73,13 +73,13 @@ struct sqls_store {
 	const struct outrig_host *host;
 	struct outrig_handle *self;
 	char *component;
-	char *path;		/* connectionString, for messages */
+	char *path; /* connectionString, for messages */
 	char *table;
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQLS_NSTMT];
-	int64_t timeout_ms;	/* per operation; <= 0: none */
+	int64_t timeout_ms; /* per operation; <= 0: none */
 	int64_t busy_ms;
-	int64_t deadline_ms;	/* monotonic; 0 when no operation runs */
+	int64_t deadline_ms; /* monotonic; 0 when no operation runs */
 };
 
 static const struct outrig_field sqls_fields[] = {
@@ -141,10 +141,11 @@ static int sqls_fail(const struct sqls_store *s, int rc, const char *what, const
 				  "raise busyTimeout, or find the process that holds the lock",
 				  s->component, s->path, s->busy_ms, doing);
 	case SQLITE_INTERRUPT:
-		return outrig_err(err, OUTRIG_ETIMEDOUT,
-				  "component \"%s\": %s took longer than timeout (%" PRId64 " ms) on "
-				  "SQLite database \"%s\"; raise timeout, or check the disk is not overloaded",
-				  s->component, doing, s->timeout_ms, s->path);
+		return outrig_err(
+			err, OUTRIG_ETIMEDOUT,
+			"component \"%s\": %s took longer than timeout (%" PRId64 " ms) on "
+			"SQLite database \"%s\"; raise timeout, or check the disk is not overloaded",
+			s->component, doing, s->timeout_ms, s->path);
 	case SQLITE_NOMEM:
 		return outrig_err(err, OUTRIG_ENOMEM, "component \"%s\": out of memory while %s",
 				  s->component, doing);
@@ -157,11 +158,13 @@ static int sqls_fail(const struct sqls_store *s, int rc, const char *what, const
 		return outrig_err(err, OUTRIG_EUNAVAIL,
 				  "component \"%s\": SQLite database \"%s\" is read-only (%s) while %s; "
 				  "check the permissions of the file and its folder, or drop mode=ro from "
-				  "connectionString", s->component, s->path, detail, doing);
+				  "connectionString",
+				  s->component, s->path, detail, doing);
 	case SQLITE_FULL:
 		return outrig_err(err, OUTRIG_EUNAVAIL,
 				  "component \"%s\": the disk holding SQLite database \"%s\" is full while "
-				  "%s; free some space", s->component, s->path, doing);
+				  "%s; free some space",
+				  s->component, s->path, doing);
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
@@ -240,11 +243,12 @@ static int sqls_conflict(const struct sqls_store *s, const char *key, size_t ind
 	return outrig_err(err, OUTRIG_ECONFLICT,
 			  "component \"%s\": key \"%s\"%s: the etag does not match: the key does not "
 			  "exist, has expired, or changed since you read it; read it again for the "
-			  "current etag", s->component, key, where);
+			  "current etag",
+			  s->component, key, where);
 }
 
-static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req, int64_t now,
-		       size_t index, size_t count, struct outrig_error *err)
+static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req, int64_t now, size_t index,
+		       size_t count, struct outrig_error *err)
 {
 	bool has_etag = sqls_given(req->etag);
 	bool first_write = !has_etag && req->concurrency == OUTRIG_FIRST_WRITE;
@@ -254,15 +258,16 @@ static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req,
 	int rc;
 
 	if (req->value_len > 0 && req->value == NULL)
-		return outrig_err(err, OUTRIG_EINVAL, "component \"%s\": key \"%s\" has a length but no value",
-				  s->component, req->key);
+		return outrig_err(err, OUTRIG_EINVAL,
+				  "component \"%s\": key \"%s\" has a length but no value", s->component,
+				  req->key);
 
 	sqls_new_etag(etag);
 	rc = sqlite3_bind_text(st, 1, req->key, -1, SQLITE_STATIC);
 	/* A non-NULL pointer even for 0 bytes: NULL would bind SQL NULL, not an empty value. */
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob64(st, 2, req->value_len > 0 ? req->value : "",
-					 req->value_len, SQLITE_STATIC);
+		rc = sqlite3_bind_blob64(st, 2, req->value_len > 0 ? req->value : "", req->value_len,
+					 SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 3, etag, -1, SQLITE_STATIC);
 	/* No TTL, or Dapr's -1: the row never expires, whatever it had before. */
@@ -286,8 +291,8 @@ static int sqls_upsert(struct sqls_store *s, const struct outrig_state_set *req,
 	return rc;
 }
 
-static int sqls_remove(struct sqls_store *s, const struct outrig_state_delete *req, int64_t now,
-		       size_t index, size_t count, struct outrig_error *err)
+static int sqls_remove(struct sqls_store *s, const struct outrig_state_delete *req, int64_t now, size_t index,
+		       size_t count, struct outrig_error *err)
 {
 	bool has_etag = sqls_given(req->etag);
 	sqlite3_stmt *st = s->stmt[has_etag ? SQLS_DELETE_ETAG : SQLS_DELETE];
@@ -335,7 +340,8 @@ static int sqls_get(void *instance, const struct outrig_state_get *req, struct o
 				       etag != NULL ? strlen((const char *)etag) : 0) != 0) {
 			ret = outrig_err(err, OUTRIG_ENOMEM,
 					 "component \"%s\": out of memory copying %zu bytes of key \"%s\"; "
-					 "give the sidecar more memory", s->component, len, req->key);
+					 "give the sidecar more memory",
+					 s->component, len, req->key);
 		} else {
 			out->found = true;
 			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
@@ -379,7 +385,7 @@ static int sqls_transact(void *instance, const struct outrig_state_op *ops, size
 	int64_t now = s->host->now_unix_ms();
 	int rc;
 
-	(void)metadata;	/* nothing in Dapr's transaction metadata concerns SQLite */
+	(void)metadata; /* nothing in Dapr's transaction metadata concerns SQLite */
 	if (count == 0)
 		return OUTRIG_OK;
 	sqls_start(s);
@@ -469,7 +475,8 @@ static int sqls_prepare(struct sqls_store *s, struct outrig_error *err)
 		int rc;
 
 		if (sql == NULL)
-			return outrig_err(err, OUTRIG_ENOMEM, "component \"%s\": out of memory", s->component);
+			return outrig_err(err, OUTRIG_ENOMEM, "component \"%s\": out of memory",
+					  s->component);
 		rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
 		sqlite3_free(sql);
 		if (rc != SQLITE_OK)
@@ -483,8 +490,8 @@ static void sqls_free(struct sqls_store *s)
 	for (int i = 0; i < SQLS_NSTMT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
-		s->host->log(s->self, OUTRIG_LOG_ERROR, "cannot close SQLite database \"%s\": %s",
-			     s->path, sqlite3_errmsg(s->db));
+		s->host->log(s->self, OUTRIG_LOG_ERROR, "cannot close SQLite database \"%s\": %s", s->path,
+			     sqlite3_errmsg(s->db));
 	free(s->component);
 	free(s->path);
 	free(s->table);
@@ -492,8 +499,7 @@ static void sqls_free(struct sqls_store *s)
 }
 
 /* A duration field that Dapr also accepts under an older name; the older one wins if given. */
-static int sqls_open(struct sqls_store *s, bool disable_wal, const char *meta_table,
-		     struct outrig_error *err)
+static int sqls_open(struct sqls_store *s, bool disable_wal, const char *meta_table, struct outrig_error *err)
 {
 	const char *file;
 	bool readonly, memory;
@@ -505,7 +511,8 @@ static int sqls_open(struct sqls_store *s, bool disable_wal, const char *meta_ta
 		rc = outrig_err(err, OUTRIG_EUNAVAIL,
 				"component \"%s\": cannot open SQLite database \"%s\": %s; check the "
 				"folder exists and is writable",
-				s->component, s->path, s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+				s->component, s->path,
+				s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		sqlite3_close(s->db);
 		s->db = NULL;
 		return rc;
@@ -554,7 +561,8 @@ static int sqls_create(const struct outrig_host *host, struct outrig_handle *sel
 	if (path == NULL || path[0] == '\0')
 		return outrig_err(err, OUTRIG_EINVAL,
 				  "component \"%s\": connectionString is empty; set it to a database file "
-				  "path such as \"state.db\", or \":memory:\"", component);
+				  "path such as \"state.db\", or \":memory:\"",
+				  component);
 	if (table[0] == '\0' || meta_table[0] == '\0')
 		return outrig_err(err, OUTRIG_EINVAL,
 				  "component \"%s\": %s is empty; set a table name or remove the field",
@@ -562,7 +570,8 @@ static int sqls_create(const struct outrig_host *host, struct outrig_handle *sel
 	if (strcmp(table, meta_table) == 0)
 		return outrig_err(err, OUTRIG_EINVAL,
 				  "component \"%s\": tableName and metadataTableName are both \"%s\"; "
-				  "give them different names", component, table);
+				  "give them different names",
+				  component, table);
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

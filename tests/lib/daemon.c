@@ -183,16 +183,16 @@ int daemon_write_resource(struct daemon *d, const char *file, const char *conten
 	return rc;
 }
 
-int daemon_write_component(struct daemon *d, const char *name, const char *type,
-			   const char *metadata_lines)
+int daemon_write_component(struct daemon *d, const char *name, const char *type, const char *metadata_lines)
 {
 	char file[256];
 	char *yaml = NULL;
 	int rc;
 
-	if (asprintf(&yaml, "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
-		     "  name: %s\nspec:\n  type: %s\n  version: v1\n  metadata:%s%s", name, type,
-		     metadata_lines && *metadata_lines ? "\n" : " []\n",
+	if (asprintf(&yaml,
+		     "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
+		     "  name: %s\nspec:\n  type: %s\n  version: v1\n  metadata:%s%s",
+		     name, type, metadata_lines && *metadata_lines ? "\n" : " []\n",
 		     metadata_lines ? metadata_lines : "") < 0)
 		return -ENOMEM;
 	snprintf(file, sizeof(file), "%s.yaml", name);
@@ -251,7 +251,7 @@ static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra
 	/* A test process killed by check's timeout must not leave its daemon behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
-		_exit(127);	/* the parent died before the signal was armed */
+		_exit(127); /* the parent died before the signal was armed */
 #endif
 	fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (fd >= 0) {
@@ -388,8 +388,7 @@ int daemon_stop(struct daemon *d)
 	kill(d->pid, SIGTERM);
 	code = daemon_wait_exit(d, 10000);
 	if (code < 0 && d->pid > 0) {
-		fprintf(stderr, "outrigd (pid %d) ignored SIGTERM for 10 s; killing it\n",
-			(int)d->pid);
+		fprintf(stderr, "outrigd (pid %d) ignored SIGTERM for 10 s; killing it\n", (int)d->pid);
 		kill(d->pid, SIGKILL);
 		daemon_wait_exit(d, 5000);
 		return -1;

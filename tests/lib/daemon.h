@@ -9,16 +9,17 @@
 #define DAEMON_PATH_MAX 512
 
 struct daemon {
-	pid_t pid;			/* 0 when not running */
-	int port;			/* --dapr-http-port of the current run */
-	bool use_resources;		/* pass --resources-path; false => embedded default store */
+	pid_t pid;	    /* 0 when not running */
+	int port;	    /* --dapr-http-port of the current run */
+	bool use_resources; /* pass --resources-path; false => embedded default store */
 	char app_id[64];
-	char dir[DAEMON_PATH_MAX - 64];	/* scratch root (short, so the paths below fit); removed by daemon_cleanup() */
-	char resources[DAEMON_PATH_MAX];	/* dir/resources: component YAML goes here */
-	char data[DAEMON_PATH_MAX];	/* dir/data: XDG_DATA_HOME of the daemon */
-	char log[DAEMON_PATH_MAX];	/* dir/outrigd.log: stdout and stderr of every run */
-	char env[8][256];		/* "NAME=value" added to the daemon's environment */
-	pid_t janitor;			/* removes dir if this process dies without cleaning up */
+	char dir[DAEMON_PATH_MAX -
+		 64]; /* scratch root (short, so the paths below fit); removed by daemon_cleanup() */
+	char resources[DAEMON_PATH_MAX]; /* dir/resources: component YAML goes here */
+	char data[DAEMON_PATH_MAX];	 /* dir/data: XDG_DATA_HOME of the daemon */
+	char log[DAEMON_PATH_MAX];	 /* dir/outrigd.log: stdout and stderr of every run */
+	char env[8][256];		 /* "NAME=value" added to the daemon's environment */
+	pid_t janitor;			 /* removes dir if this process dies without cleaning up */
 	int janitor_fd;
 };
 
@@ -34,12 +35,10 @@ int daemon_init(struct daemon *d, const char *app_id);
  * Writes resources/<name>.yaml: a Dapr Component of type with spec.metadata given as
  * key, value pairs ending with NULL. Values are double-quoted YAML scalars.
  */
-int daemon_add_component(struct daemon *d, const char *name, const char *type, ...)
-	__attribute__((sentinel));
+int daemon_add_component(struct daemon *d, const char *name, const char *type, ...) __attribute__((sentinel));
 
 /* Same, with spec.metadata given as ready YAML list lines ("  - name: k\n    value: v\n"). */
-int daemon_write_component(struct daemon *d, const char *name, const char *type,
-			   const char *metadata_lines);
+int daemon_write_component(struct daemon *d, const char *name, const char *type, const char *metadata_lines);
 
 /* Sets an environment variable for the daemon's next runs (up to 8). Returns 0 or -ENOSPC. */
 int daemon_setenv(struct daemon *d, const char *name, const char *value);

@@ -11,8 +11,7 @@ int xreq(struct exchange *x, int port, const char *method, const char *path, con
 	int rc;
 
 	xfree(x);
-	snprintf(x->req, sizeof(x->req), "%s %s%s%.120s", method, path, body ? " " : "",
-		 body ? body : "");
+	snprintf(x->req, sizeof(x->req), "%s %s%s%.120s", method, path, body ? " " : "", body ? body : "");
 	rc = http_request(port, method, path, headers, body, body ? strlen(body) : 0, &x->r);
 	if (rc < 0)
 		x->r.status = rc;
@@ -50,7 +49,8 @@ bool xhas_reason(const struct exchange *x, const char *reason)
 	size_t i;
 	bool found = false;
 
-	json_array_foreach(json_object_get(j, "details"), i, d) {
+	json_array_foreach(json_object_get(j, "details"), i, d)
+	{
 		const char *t = json_string_value(json_object_get(d, "@type"));
 		const char *r = json_string_value(json_object_get(d, "reason"));
 		const char *dom = json_string_value(json_object_get(d, "domain"));

@@ -12,8 +12,8 @@
 #include "http_client.h"
 
 struct exchange {
-	struct http_response r;		/* status is a negative errno when nothing came back */
-	char req[256];			/* "METHOD path body…", printed when an assertion fails */
+	struct http_response r; /* status is a negative errno when nothing came back */
+	char req[256];		/* "METHOD path body…", printed when an assertion fails */
 };
 
 /*
@@ -56,9 +56,9 @@ static inline const char *xheader(const struct exchange *x, const char *name)
 	return v ? v : "(none)";
 }
 
-#define ck_status(x, want)							\
-	ck_assert_msg((x)->r.status == (want), "%s\n  -> status %d, expected %d; body: %.400s", \
-		      (x)->req, (x)->r.status, (want), XBODY(x))
+#define ck_status(x, want)                                                                                   \
+	ck_assert_msg((x)->r.status == (want), "%s\n  -> status %d, expected %d; body: %.400s", (x)->req,    \
+		      (x)->r.status, (want), XBODY(x))
 
 /* Exact body bytes: stores hand back what they were given. */
 /* A function, not a macro: GCC cannot see through XBODY's "" and warns about memcmp's bound. */
@@ -69,24 +69,23 @@ static inline bool xbody_is(const struct exchange *x, const char *want)
 	return x->r.body_len == 0 || (x->r.body != NULL && memcmp(x->r.body, want, x->r.body_len) == 0);
 }
 
-#define ck_body(x, want)							\
-	ck_assert_msg(xbody_is(x, want),					\
-		      "%s\n  -> body (%zu bytes) %.400s\n  expected (%zu bytes) %.400s", (x)->req, \
-		      (x)->r.body_len, XBODY(x), strlen(want), (want))
+#define ck_body(x, want)                                                                                     \
+	ck_assert_msg(xbody_is(x, want), "%s\n  -> body (%zu bytes) %.400s\n  expected (%zu bytes) %.400s",  \
+		      (x)->req, (x)->r.body_len, XBODY(x), strlen(want), (want))
 
-#define ck_error(x, status, code)						\
-	do {									\
-		char got_[128] = "";						\
-		ck_status(x, status);						\
-		ck_assert_msg(xerror(x, got_, sizeof(got_)) && strcmp(got_, (code)) == 0, \
-			      "%s\n  -> errorCode '%s', expected '%s' (with a message); body: %.400s", \
-			      (x)->req, got_, (code), XBODY(x));		\
-		ck_assert_msg(xjson_type(x), "%s\n  -> error Content-Type '%s', expected application/json", \
-			      (x)->req, xheader(x, "Content-Type")); \
+#define ck_error(x, status, code)                                                                            \
+	do {                                                                                                 \
+		char got_[128] = "";                                                                         \
+		ck_status(x, status);                                                                        \
+		ck_assert_msg(xerror(x, got_, sizeof(got_)) && strcmp(got_, (code)) == 0,                    \
+			      "%s\n  -> errorCode '%s', expected '%s' (with a message); body: %.400s",       \
+			      (x)->req, got_, (code), XBODY(x));                                             \
+		ck_assert_msg(xjson_type(x), "%s\n  -> error Content-Type '%s', expected application/json",  \
+			      (x)->req, xheader(x, "Content-Type"));                                         \
 	} while (0)
 
-#define ck_reason(x, reason)							\
-	ck_assert_msg(xhas_reason(x, reason), "%s\n  -> no ErrorInfo reason %s in details[]: %.400s", \
+#define ck_reason(x, reason)                                                                                 \
+	ck_assert_msg(xhas_reason(x, reason), "%s\n  -> no ErrorInfo reason %s in details[]: %.400s",        \
 		      (x)->req, (reason), XBODY(x))
 
 #endif /* OUTRIG_TESTS_EXCHANGE_H */

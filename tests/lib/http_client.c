@@ -84,7 +84,7 @@ static int send_all(int fd, const char *p, size_t len)
 static int connect_loopback(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	struct timeval tv = { .tv_sec = 30 };	/* a hung daemon fails the test, not the run */
+	struct timeval tv = { .tv_sec = 30 }; /* a hung daemon fails the test, not the run */
 	int one = 1;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -146,7 +146,7 @@ static int read_chunked(int fd, struct buf *b, size_t off, struct http_response 
 		size = strtoul(b->data + off, NULL, 16);
 		off = (size_t)(eol - b->data) + 2;
 		if (size == 0)
-			return 0;	/* trailers carry nothing the tests look at */
+			return 0; /* trailers carry nothing the tests look at */
 		if ((rc = need(fd, b, off + size + 2)) < 0)
 			return rc;
 		p = realloc(out->body, out->body_len + size + 1);
@@ -205,8 +205,8 @@ out:
 	return rc;
 }
 
-int http_request(int port, const char *method, const char *path, const char *headers,
-		 const void *body, size_t len, struct http_response *out)
+int http_request(int port, const char *method, const char *path, const char *headers, const void *body,
+		 size_t len, struct http_response *out)
 {
 	char *head = NULL;
 	int fd, rc, n;
@@ -216,12 +216,15 @@ int http_request(int port, const char *method, const char *path, const char *hea
 	if (fd < 0)
 		return fd;
 	if (body != NULL)
-		n = asprintf(&head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-			     "Content-Length: %zu\r\n%s\r\n", method, path, port, len,
-			     headers ? headers : "");
+		n = asprintf(&head,
+			     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+			     "Content-Length: %zu\r\n%s\r\n",
+			     method, path, port, len, headers ? headers : "");
 	else
-		n = asprintf(&head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-			     "%s\r\n", method, path, port, headers ? headers : "");
+		n = asprintf(&head,
+			     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+			     "%s\r\n",
+			     method, path, port, headers ? headers : "");
 	rc = n < 0 ? -ENOMEM : send_all(fd, head, (size_t)n);
 	if (rc == 0 && body != NULL)
 		rc = send_all(fd, body, len);
@@ -259,8 +262,8 @@ char *http_escape(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~')
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '.' || c == '_' || c == '~')
 			*p++ = (char)c;
 		else
 			p += sprintf(p, "%%%02X", c);

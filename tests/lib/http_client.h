@@ -9,10 +9,10 @@
 
 struct http_response {
 	int status;
-	char *body;		/* always NUL-terminated, so text bodies can be compared as strings */
+	char *body; /* always NUL-terminated, so text bodies can be compared as strings */
 	size_t body_len;
 	size_t nheaders;
-	char *name[HTTP_MAX_HEADERS];	/* point into raw */
+	char *name[HTTP_MAX_HEADERS]; /* point into raw */
 	char *value[HTTP_MAX_HEADERS];
 	char *raw;
 };
@@ -25,8 +25,8 @@ struct http_response {
  * Ownership: out is filled with malloc'd buffers; release them with http_response_free().
  * Thread: safe, no shared state.
  */
-int http_request(int port, const char *method, const char *path, const char *headers,
-		 const void *body, size_t len, struct http_response *out);
+int http_request(int port, const char *method, const char *path, const char *headers, const void *body,
+		 size_t len, struct http_response *out);
 
 /* Case-insensitive lookup; NULL when absent. Ownership: points into resp. */
 const char *http_header(const struct http_response *resp, const char *name);

@@ -43,7 +43,8 @@ static int tp_init(const struct outrig_host *host, struct outrig_handle *self, s
 }
 
 __attribute__((unused)) static int tp_create(const struct outrig_host *host, struct outrig_handle *self,
-		     const struct outrig_config *cfg, void **instance, struct outrig_error *err)
+					     const struct outrig_config *cfg, void **instance,
+					     struct outrig_error *err)
 {
 #ifdef TEST_UNDEFINED_SYMBOL
 	if (outrig_test_no_such_function() != 0)
@@ -57,8 +58,8 @@ static void tp_destroy(void *instance)
 {
 }
 
-__attribute__((unused)) static int tp_get(void *instance, const struct outrig_state_get *req, struct outrig_state_value *out,
-		  struct outrig_error *err)
+__attribute__((unused)) static int tp_get(void *instance, const struct outrig_state_get *req,
+					  struct outrig_state_value *out, struct outrig_error *err)
 {
 	out->found = false;
 	return 0;

@@ -316,8 +316,9 @@ START_TEST(test_required_missing)
 	ck_assert_uint_eq(config_view_build(&rc, test_fields, "myapp", &view, &d), 1);
 	ck_assert_uint_eq(d.errors, 1);
 	ck_assert_uint_eq(d.count, 1);
-	assert_diag_line(0, FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"connectionString\" "
-			    "(where the database is); add it as {name: connectionString, value: ...}");
+	assert_diag_line(0,
+			 FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"connectionString\" "
+				   "(where the database is); add it as {name: connectionString, value: ...}");
 	config_view_free(&view);
 	diag_clear(&d);
 
@@ -325,9 +326,9 @@ START_TEST(test_required_missing)
 	ck_assert_uint_eq(config_view_build(&rc, bare, "myapp", &view, &d), 2);
 	ck_assert_uint_eq(d.errors, 2);
 	assert_diag_line(0, FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"endpoint\" (string); "
-			    "add it as {name: endpoint, value: ...}");
+				      "add it as {name: endpoint, value: ...}");
 	assert_diag_line(1, FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"port\" (integer); "
-			    "add it as {name: port, value: ...}");
+				      "add it as {name: port, value: ...}");
 }
 END_TEST
 
@@ -343,11 +344,11 @@ START_TEST(test_wrong_types)
 	ck_assert_uint_eq(d.count, 3);
 	/* In the map's order: timeout, maxRetries, enableTLS. */
 	assert_diag_line(0, FILE_NAME ":13:16: spec.metadata[timeout]: \"soon\" is not a valid duration; "
-			    "use a duration such as 30s, 5m or 1h");
+				      "use a duration such as 30s, 5m or 1h");
 	assert_diag_line(1, FILE_NAME ":11:14: spec.metadata[maxRetries]: \"ten\" is not a valid integer; "
-			    "use a whole number such as 10");
+				      "use a whole number such as 10");
 	assert_diag_line(2, FILE_NAME ":12:15: spec.metadata[enableTLS]: \"maybe\" is not a valid boolean; "
-			    "use true or false");
+				      "use true or false");
 }
 END_TEST
 
@@ -368,11 +369,11 @@ START_TEST(test_unknown_keys_warned)
 	ck_assert_uint_eq(d.warnings, 2);
 	ck_assert_uint_eq(d.count, 2);
 	assert_diag_line(0, "warning: " FILE_NAME ":20:12: spec.metadata[colour]: " TYPE_NAME
-			    " does not use this key; it is ignored (see outrigd --describe-plugin "
-			    TYPE_NAME ")");
+			    " does not use this key; it is ignored (see outrigd --describe-plugin " TYPE_NAME
+			    ")");
 	assert_diag_line(1, "warning: " FILE_NAME ":26:3: spec.metadata[sizzle]: " TYPE_NAME
-			    " does not use this key; it is ignored (see outrigd --describe-plugin "
-			    TYPE_NAME ")");
+			    " does not use this key; it is ignored (see outrigd --describe-plugin " TYPE_NAME
+			    ")");
 
 	/* Undeclared keys follow the declared ones, as strings, in YAML order. */
 	ck_assert_uint_eq(view.config.count, TEST_FIELD_COUNT + 7);
@@ -397,8 +398,8 @@ START_TEST(test_secret_key_ref_refused)
 	ck_assert_uint_eq(d.errors, 1);
 	ck_assert_uint_eq(d.count, 1);
 	assert_diag_line(0, FILE_NAME ":9:7: spec.metadata[connectionString]: secretKeyRef needs a secret "
-			    "store, which this outrig version does not have yet; put the value in "
-			    "\"value\" or use envRef");
+				      "store, which this outrig version does not have yet; put the value in "
+				      "\"value\" or use envRef");
 }
 END_TEST
 
@@ -423,8 +424,8 @@ START_TEST(test_no_fields_no_app_id)
 	ck_assert_uint_eq(view.config.count, 1);
 	ck_assert_uint_eq(d.warnings, 1);
 	assert_diag_line(0, "warning: " FILE_NAME ":5:6: spec.metadata[colour]: " TYPE_NAME
-			    " does not use this key; it is ignored (see outrigd --describe-plugin "
-			    TYPE_NAME ")");
+			    " does not use this key; it is ignored (see outrigd --describe-plugin " TYPE_NAME
+			    ")");
 	config_view_free(&view);
 	ck_assert_ptr_null(view.values);
 	ck_assert_uint_eq(view.config.count, 0);
@@ -434,9 +435,15 @@ END_TEST
 /* ---- aliases: older metadata names Dapr still accepts ---- */
 
 static const struct outrig_field alias_fields[] = {
-	{ .name = "timeout", .type = OUTRIG_FIELD_DURATION, .default_value = "20s",
-	  .description = "how long a call may take", .alias = "timeoutInSeconds" },
-	{ .name = "host", .type = OUTRIG_FIELD_STRING, .required = true, .description = "the server",
+	{ .name = "timeout",
+	  .type = OUTRIG_FIELD_DURATION,
+	  .default_value = "20s",
+	  .description = "how long a call may take",
+	  .alias = "timeoutInSeconds" },
+	{ .name = "host",
+	  .type = OUTRIG_FIELD_STRING,
+	  .required = true,
+	  .description = "the server",
 	  .alias = "redisHost" },
 	{ .name = "db", .type = OUTRIG_FIELD_INT, .default_value = "0" },
 	{ NULL },
@@ -479,7 +486,7 @@ START_TEST(test_alias_required_missing)
 {
 	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 1);
 	assert_diag_line(0, FILE_NAME ":7:9: spec.metadata: " TYPE_NAME " needs \"host\" (the server); "
-			    "add it as {name: host, value: ...}");
+				      "add it as {name: host, value: ...}");
 }
 END_TEST
 
@@ -490,7 +497,7 @@ START_TEST(test_alias_wrong_type_names_yaml_key)
 	add_md("timeoutInSeconds", "soon", 11, 14);
 	ck_assert_uint_eq(config_view_build(&rc, alias_fields, "myapp", &view, &d), 1);
 	assert_diag_line(0, FILE_NAME ":11:14: spec.metadata[timeoutInSeconds]: \"soon\" is not a valid "
-			    "duration; use a duration such as 30s, 5m or 1h");
+				      "duration; use a duration such as 30s, 5m or 1h");
 }
 END_TEST
 

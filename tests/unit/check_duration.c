@@ -50,9 +50,8 @@ static const struct good_case good_cases[] = {
 };
 
 static const char *const bad_cases[] = {
-	"", "5x", "s", "ms", "1h5", "abc", "h1", " 5s", "5s ", " 5", "5 ", "1 s",
-	"1h-5m", "1.5", "1.5.5s", ".", ".s", "-s", "--1s", "1S", "1H", "1sec",
-	"5mm", "1d", "1hh", "0x", "s5",
+	"",	  "5x", "s",  "ms", "1h5",  "abc", "h1", " 5s",	 "5s ", " 5", "5 ",  "1 s", "1h-5m", "1.5",
+	"1.5.5s", ".",	".s", "-s", "--1s", "1S",  "1H", "1sec", "5mm", "1d", "1hh", "0x",  "s5",
 };
 
 /* Fails once, naming every text of the list that was accepted (and as what). */
@@ -65,8 +64,8 @@ static void assert_all_refused(const char *const *texts, size_t n)
 		size_t used = strlen(accepted);
 
 		if (duration_parse_ms(texts[i], &ms))
-			snprintf(accepted + used, sizeof(accepted) - used, " \"%s\" -> %lld ms;",
-				 texts[i], (long long)ms);
+			snprintf(accepted + used, sizeof(accepted) - used, " \"%s\" -> %lld ms;", texts[i],
+				 (long long)ms);
 		else if (ms != UNTOUCHED)
 			snprintf(accepted + used, sizeof(accepted) - used, " \"%s\" refused but *ms = %lld;",
 				 texts[i], (long long)ms);
@@ -80,8 +79,8 @@ START_TEST(test_good)
 	int64_t ms = UNTOUCHED;
 
 	ck_assert_msg(duration_parse_ms(c->text, &ms), "\"%s\" was refused", c->text);
-	ck_assert_msg(ms == c->ms, "\"%s\": expected %lld ms, got %lld ms", c->text,
-		      (long long)c->ms, (long long)ms);
+	ck_assert_msg(ms == c->ms, "\"%s\": expected %lld ms, got %lld ms", c->text, (long long)c->ms,
+		      (long long)ms);
 }
 END_TEST
 
@@ -90,10 +89,8 @@ START_TEST(test_bad)
 	const char *text = bad_cases[_i];
 	int64_t ms = UNTOUCHED;
 
-	ck_assert_msg(!duration_parse_ms(text, &ms), "\"%s\" was accepted as %lld ms", text,
-		      (long long)ms);
-	ck_assert_msg(ms == UNTOUCHED, "\"%s\": *ms changed to %lld on failure", text,
-		      (long long)ms);
+	ck_assert_msg(!duration_parse_ms(text, &ms), "\"%s\" was accepted as %lld ms", text, (long long)ms);
+	ck_assert_msg(ms == UNTOUCHED, "\"%s\": *ms changed to %lld on failure", text, (long long)ms);
 }
 END_TEST
 
@@ -165,7 +162,7 @@ END_TEST
 START_TEST(test_overflow_refused)
 {
 	static const char *const texts[] = {
-		"10000000000000000",     /* seconds: * 1000 overflows int64 */
+		"10000000000000000", /* seconds: * 1000 overflows int64 */
 		"99999999999999999999h",
 		"9999999999999999999",
 	};

@@ -97,8 +97,7 @@ START_TEST(test_space_and_equals_forms)
 	parse_ok_msg(parse("--app-id", "myapp", "--dapr-http-port", "3501", "--app-port=8080",
 			   "--dapr-listen-addresses=0.0.0.0,::1", "--plugin-dir", "/opt/plugins",
 			   "--data-dir=/var/lib/outrig", "--log-level", "debug", "--worker-threads=8",
-			   "--dapr-graceful-shutdown-seconds", "10", "--describe-plugin=state.redis",
-			   NULL));
+			   "--dapr-graceful-shutdown-seconds", "10", "--describe-plugin=state.redis", NULL));
 	ck_assert_str_eq(opts.app_id, "myapp");
 	ck_assert_int_eq(opts.http_port, 3501);
 	ck_assert_int_eq(opts.app_port, 8080);
@@ -117,8 +116,7 @@ END_TEST
 
 START_TEST(test_single_dash_and_last_wins)
 {
-	parse_ok_msg(parse("-app-id", "one", "-app-id=two", "--log-level=warn", "-log-level", "error",
-			   NULL));
+	parse_ok_msg(parse("-app-id", "one", "-app-id=two", "--log-level=warn", "-log-level", "error", NULL));
 	ck_assert_str_eq(opts.app_id, "two");
 	ck_assert_int_eq(opts.log_level, OUTRIG_LOG_ERROR);
 }
@@ -140,7 +138,7 @@ START_TEST(test_log_levels)
 		const char *name;
 		enum outrig_log_level level;
 	} levels[] = {
-		{ "debug", OUTRIG_LOG_DEBUG }, { "info", OUTRIG_LOG_INFO }, { "warn", OUTRIG_LOG_WARN },
+		{ "debug", OUTRIG_LOG_DEBUG }, { "info", OUTRIG_LOG_INFO },   { "warn", OUTRIG_LOG_WARN },
 		{ "error", OUTRIG_LOG_ERROR }, { "fatal", OUTRIG_LOG_FATAL },
 	};
 
@@ -178,8 +176,9 @@ START_TEST(test_sizes)
 		const char *text;
 		int64_t bytes;
 	} sizes[] = {
-		{ "4Mi", 4 << 20 }, { "512Ki", 512 << 10 }, { "1000", 1000 }, { "1Gi", 1 << 30 },
-		{ "2K", 2000 }, { "2k", 2000 }, { "3M", 3000000 }, { "1G", 1000000000 }, { "1", 1 },
+		{ "4Mi", 4 << 20 }, { "512Ki", 512 << 10 }, { "1000", 1000 },
+		{ "1Gi", 1 << 30 }, { "2K", 2000 },	    { "2k", 2000 },
+		{ "3M", 3000000 },  { "1G", 1000000000 },   { "1", 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -208,8 +207,9 @@ END_TEST
 
 START_TEST(test_bad_sizes)
 {
-	static const char *const bad[] = { "4MB", "0", "-1", "4.5Mi", "", "Mi", "4 Mi", "4Mi ",
-					   "4mi", "4Ti" };
+	static const char *const bad[] = {
+		"4MB", "0", "-1", "4.5Mi", "", "Mi", "4 Mi", "4Mi ", "4mi", "4Ti"
+	};
 	char want[256];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -244,8 +244,8 @@ START_TEST(test_size_overflow_refused)
 				 (long long)opts.max_body_bytes);
 			continue;
 		}
-		snprintf(want, sizeof(want), "%s: invalid value \"%s\"; see outrigd --help",
-			 cases[i].flag, cases[i].value);
+		snprintf(want, sizeof(want), "%s: invalid value \"%s\"; see outrigd --help", cases[i].flag,
+			 cases[i].value);
 		ck_assert_str_eq(err, want);
 	}
 	ck_assert_msg(accepted[0] == '\0', "overflowing sizes accepted:%s", accepted);

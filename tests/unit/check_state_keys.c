@@ -31,8 +31,8 @@ static void teardown(void)
 }
 
 /* Resolves setting and checks both the prefix and the stored form of "order1". */
-static void check_prefix(const char *setting, const char *app_id, const char *store,
-			 const char *want_prefix, const char *want_key)
+static void check_prefix(const char *setting, const char *app_id, const char *store, const char *want_prefix,
+			 const char *want_key)
 {
 	ck_assert_msg(key_prefix_init(&cur_kp, setting, app_id, store, err, sizeof(err)) == 0,
 		      "keyPrefix %s refused: %s", setting != NULL ? setting : "(default)", err);
@@ -89,8 +89,7 @@ END_TEST
 START_TEST(test_namespace_set)
 {
 	setenv("NAMESPACE", "production", 1);
-	check_prefix("namespace", "myapp", "statestore", "production.myapp",
-		     "production.myapp||order1");
+	check_prefix("namespace", "myapp", "statestore", "production.myapp", "production.myapp||order1");
 	/* NAMESPACE only matters to the namespace strategy. */
 	check_prefix("appid", "myapp", "statestore", "myapp", "myapp||order1");
 	check_prefix("name", "myapp", "statestore", "statestore", "statestore||order1");
@@ -125,14 +124,14 @@ START_TEST(test_separator_refused)
 
 	ck_assert_int_eq(key_prefix_init(&kp, "a||b", "myapp", "statestore", err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "keyPrefix \"a||b\" contains \"||\", which separates the prefix from "
-			 "the key; choose a prefix without it");
+			      "the key; choose a prefix without it");
 	ck_assert_ptr_null(kp.prefix);
 
 	/* An app id that holds the separator cannot be a prefix either. */
 	memset(err, 0, sizeof(err));
 	ck_assert_int_eq(key_prefix_init(&kp, NULL, "my||app", "statestore", err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "keyPrefix \"my||app\" contains \"||\", which separates the prefix from "
-			 "the key; choose a prefix without it");
+			      "the key; choose a prefix without it");
 	ck_assert_ptr_null(kp.prefix);
 
 	/* A single bar is fine. */

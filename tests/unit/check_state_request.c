@@ -186,8 +186,8 @@ END_TEST
 
 START_TEST(test_delete_has_no_value)
 {
-	ck_assert_int_eq(parse_text("{\"key\":\"k\",\"value\":\"ignored\",\"etag\":\"3\"}", true, NULL,
-				    &kp), 0);
+	ck_assert_int_eq(parse_text("{\"key\":\"k\",\"value\":\"ignored\",\"etag\":\"3\"}", true, NULL, &kp),
+			 0);
 	ck_assert(item.is_delete);
 	ck_assert_ptr_null(item.value);
 	ck_assert_uint_eq(item.value_len, 0);
@@ -328,7 +328,7 @@ START_TEST(test_options_direct)
 	ck_assert(problem.store_rejects);
 	ck_assert_str_eq(problem.field, "options.concurrency");
 	ck_assert_str_eq(problem.message, "options.concurrency \"First-Write\" is not valid; "
-			 "use \"first-write\" or \"last-write\"");
+					  "use \"first-write\" or \"last-write\"");
 }
 END_TEST
 
@@ -363,7 +363,8 @@ START_TEST(test_ttl_invalid)
 			 "{\"key\":\"k\",\"value\":1,\"metadata\":{\"ttlInSeconds\":\"%s\"}}", bad[i]);
 		snprintf(message, sizeof(message),
 			 "metadata.ttlInSeconds \"%s\" is not a whole number of seconds; use e.g. 60, "
-			 "or -1 for no expiry", bad[i]);
+			 "or -1 for no expiry",
+			 bad[i]);
 		parse_store_rejects(json, "metadata.ttlInSeconds", message);
 	}
 }
@@ -503,7 +504,8 @@ START_TEST(test_kv_query_metadata)
 	struct evkeyvalq q;
 
 	parse_query("metadata.ttlInSeconds=5&metadata.ttlInSeconds=9&other=1&metadata.contentType=a%2Fb"
-		    "&metadatax=2&Metadata.upper=3", &q);
+		    "&metadatax=2&Metadata.upper=3",
+		    &q);
 	ck_assert_int_eq(kv_add_query_metadata(&list, &q), 0);
 	evhttp_clear_headers(&q);
 	ck_assert_str_eq(kv_get(&list, "ttlInSeconds"), "5");
@@ -532,7 +534,8 @@ START_TEST(test_kv_json_scalars)
 {
 	char err[128] = "";
 	json_t *obj = json_loads("{\"s\":\"text\",\"i\":42,\"neg\":-3,\"f\":1.5,\"t\":true,\"fl\":false,"
-				 "\"e\":\"\"}", 0, NULL);
+				 "\"e\":\"\"}",
+				 0, NULL);
 
 	ck_assert_ptr_nonnull(obj);
 	ck_assert_int_eq(kv_add_json(&list, obj, true, err, sizeof(err)), 0);

@@ -18,9 +18,9 @@
 #define MAX_ITEMS 256
 
 struct item {
-	struct work w;           /* first, so a struct work * is a struct item * */
+	struct work w; /* first, so a struct work * is a struct item * */
 	int id;
-	int lane_no;             /* which in-flight counter run() uses: 0 = none */
+	int lane_no; /* which in-flight counter run() uses: 0 = none */
 	int delay_us;
 	pthread_t run_thread;
 	pthread_t done_thread;

@@ -11,8 +11,8 @@
 /* How the core parses and checks a metadata value before the plugin sees it. */
 enum outrig_field_type {
 	OUTRIG_FIELD_STRING = 0,
-	OUTRIG_FIELD_INT = 1,      /* decimal integer, 64-bit signed */
-	OUTRIG_FIELD_BOOL = 2,     /* true/false, yes/no, 1/0, on/off (any case) */
+	OUTRIG_FIELD_INT = 1,	   /* decimal integer, 64-bit signed */
+	OUTRIG_FIELD_BOOL = 2,	   /* true/false, yes/no, 1/0, on/off (any case) */
 	OUTRIG_FIELD_DURATION = 3, /* Go duration ("1h30m", "500ms") or bare seconds ("30") */
 };
 
@@ -23,23 +23,26 @@ enum outrig_field_type {
  * name is NULL.
  */
 struct outrig_field {
-	const char *name;          /* Dapr's metadata name, matched case-insensitively */
+	const char *name; /* Dapr's metadata name, matched case-insensitively */
 	enum outrig_field_type type;
 	const char *default_value; /* text parsed like a YAML value; NULL = no default */
 	bool required;
-	const char *description;   /* one line */
-	const char *alias;         /* an older name Dapr still accepts (e.g. "timeoutInSeconds"),
-				      or NULL; the core reads it when the name itself is absent */
+	const char *description; /* one line */
+	/*
+	 * An older name Dapr still accepts (e.g. "timeoutInSeconds"), or NULL; the core
+	 * reads it when the name itself is absent.
+	 */
+	const char *alias;
 };
 
 /* One metadata value after validation. */
 struct outrig_config_value {
-	const char *name;          /* as spelled in the plugin's map (or the YAML, if unknown) */
-	const char *text;          /* the raw text; NULL when unset and without default */
-	bool is_set;               /* given in the YAML or by a default */
-	bool known;                /* listed in the plugin's map */
+	const char *name; /* as spelled in the plugin's map (or the YAML, if unknown) */
+	const char *text; /* the raw text; NULL when unset and without default */
+	bool is_set;	  /* given in the YAML or by a default */
+	bool known;	  /* listed in the plugin's map */
 	enum outrig_field_type type;
-	int64_t int_value;         /* INT: the value; BOOL: 0 or 1; DURATION: milliseconds */
+	int64_t int_value; /* INT: the value; BOOL: 0 or 1; DURATION: milliseconds */
 };
 
 /*
@@ -49,10 +52,10 @@ struct outrig_config_value {
  */
 struct outrig_config {
 	uint32_t struct_size;
-	const char *component;     /* metadata.name of the component */
-	const char *type;          /* spec.type, e.g. "state.sqlite" */
-	const char *version;       /* spec.version, e.g. "v1" */
-	const char *app_id;        /* --app-id of this sidecar; "" when none */
+	const char *component; /* metadata.name of the component */
+	const char *type;      /* spec.type, e.g. "state.sqlite" */
+	const char *version;   /* spec.version, e.g. "v1" */
+	const char *app_id;    /* --app-id of this sidecar; "" when none */
 	size_t count;
 	const struct outrig_config_value *values;
 };
@@ -61,8 +64,8 @@ struct outrig_config {
  * Finds a value by name (case-insensitively, as Dapr does). NULL if absent.
  * Ownership: points into cfg. Thread: any.
  */
-static inline const struct outrig_config_value *
-outrig_config_find(const struct outrig_config *cfg, const char *name)
+static inline const struct outrig_config_value *outrig_config_find(const struct outrig_config *cfg,
+								   const char *name)
 {
 	for (size_t i = 0; i < cfg->count; i++)
 		if (strcasecmp(cfg->values[i].name, name) == 0)
@@ -86,8 +89,7 @@ static inline const char *outrig_config_string(const struct outrig_config *cfg, 
  * The parsed number of an INT, BOOL or DURATION (milliseconds) field, or fallback when unset.
  * Ownership: none. Thread: any.
  */
-static inline int64_t outrig_config_int(const struct outrig_config *cfg, const char *name,
-					int64_t fallback)
+static inline int64_t outrig_config_int(const struct outrig_config *cfg, const char *name, int64_t fallback)
 {
 	const struct outrig_config_value *v = outrig_config_find(cfg, name);
 

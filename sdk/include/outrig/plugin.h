@@ -38,17 +38,17 @@
  * becomes '_').
  */
 struct outrig_plugin {
-	uint32_t magic;             /* OUTRIG_PLUGIN_MAGIC */
-	uint16_t abi_major;         /* OUTRIG_ABI_MAJOR the plugin was built with */
-	uint16_t abi_minor;         /* OUTRIG_ABI_MINOR the plugin was built with */
-	uint32_t struct_size;       /* sizeof(struct outrig_plugin) the plugin was built with */
+	uint32_t magic;	      /* OUTRIG_PLUGIN_MAGIC */
+	uint16_t abi_major;   /* OUTRIG_ABI_MAJOR the plugin was built with */
+	uint16_t abi_minor;   /* OUTRIG_ABI_MINOR the plugin was built with */
+	uint32_t struct_size; /* sizeof(struct outrig_plugin) the plugin was built with */
 
-	const char *type;           /* Dapr component type, e.g. "state.sqlite" */
-	const char *const *versions; /* NULL-terminated, e.g. {"v1", NULL} */
-	const char *plugin_version; /* the plugin's own release, e.g. "1.0.0" */
-	const char *description;    /* one line, for --describe-plugin */
+	const char *type;		   /* Dapr component type, e.g. "state.sqlite" */
+	const char *const *versions;	   /* NULL-terminated, e.g. {"v1", NULL} */
+	const char *plugin_version;	   /* the plugin's own release, e.g. "1.0.0" */
+	const char *description;	   /* one line, for --describe-plugin */
 	const struct outrig_field *fields; /* config map, ends with {NULL}; NULL = no metadata */
-	uint32_t flags;             /* OUTRIG_PLUGIN_* */
+	uint32_t flags;			   /* OUTRIG_PLUGIN_* */
 
 	/*
 	 * Once per process, before the first create(). Optional.
@@ -87,18 +87,19 @@ struct outrig_plugin {
 #endif
 
 /* Fills the version fields of a descriptor: `{ OUTRIG_PLUGIN_HEADER, .type = ... }`. */
-#define OUTRIG_PLUGIN_HEADER                                                                  \
-	.magic = OUTRIG_PLUGIN_MAGIC, .abi_major = OUTRIG_ABI_MAJOR, .abi_minor = OUTRIG_ABI_MINOR, \
+#define OUTRIG_PLUGIN_HEADER                                                                                 \
+	.magic = OUTRIG_PLUGIN_MAGIC, .abi_major = OUTRIG_ABI_MAJOR, .abi_minor = OUTRIG_ABI_MINOR,          \
 	.struct_size = sizeof(struct outrig_plugin)
 
 /*
  * Defines the plugin's one exported symbol, returning descriptor (a static const
  * struct outrig_plugin). Use once per plugin, at file scope.
  */
-#define OUTRIG_PLUGIN(descriptor)                                             \
-	OUTRIG_EXPORT const struct outrig_plugin *OUTRIG_PLUGIN_ENTRY(void);  \
-	OUTRIG_EXPORT const struct outrig_plugin *OUTRIG_PLUGIN_ENTRY(void) { \
-		return &(descriptor);                                         \
+#define OUTRIG_PLUGIN(descriptor)                                                                            \
+	OUTRIG_EXPORT const struct outrig_plugin *OUTRIG_PLUGIN_ENTRY(void);                                 \
+	OUTRIG_EXPORT const struct outrig_plugin *OUTRIG_PLUGIN_ENTRY(void)                                  \
+	{                                                                                                    \
+		return &(descriptor);                                                                        \
 	}
 
 #endif /* OUTRIG_PLUGIN_H */

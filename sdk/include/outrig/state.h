@@ -11,12 +11,12 @@
 #include <outrig/status.h>
 
 /* Capabilities, reported in GET /v1.0/metadata with Dapr's names. */
-#define OUTRIG_STATE_ETAG (1u << 0)          /* "ETAG": etags and first-write are honoured */
+#define OUTRIG_STATE_ETAG (1u << 0)	     /* "ETAG": etags and first-write are honoured */
 #define OUTRIG_STATE_TRANSACTIONAL (1u << 1) /* "TRANSACTIONAL": transact() is atomic */
-#define OUTRIG_STATE_TTL (1u << 2)           /* "TTL": ttl_seconds is honoured */
+#define OUTRIG_STATE_TTL (1u << 2)	     /* "TTL": ttl_seconds is honoured */
 
 enum outrig_concurrency {
-	OUTRIG_LAST_WRITE = 0,  /* Dapr's default: the etag, if given, must still match */
+	OUTRIG_LAST_WRITE = 0,	/* Dapr's default: the etag, if given, must still match */
 	OUTRIG_FIRST_WRITE = 1, /* without an etag: only create, never overwrite */
 };
 
@@ -49,28 +49,30 @@ struct outrig_state_get {
 /* What get() fills in; the core owns every buffer. */
 struct outrig_state_value {
 	bool found;
-	struct outrig_bytes data;   /* fill with host->bytes_set() */
-	struct outrig_bytes etag;   /* fill with host->bytes_set(); leave empty for no etag */
-	int64_t expire_unix_ms;     /* 0 = no expiry; reported as metadata.ttlExpireTime */
+	struct outrig_bytes data; /* fill with host->bytes_set() */
+	struct outrig_bytes etag; /* fill with host->bytes_set(); leave empty for no etag */
+	int64_t expire_unix_ms;	  /* 0 = no expiry; reported as metadata.ttlExpireTime */
 };
 
 struct outrig_state_set {
 	const char *key;
-	const void *value;          /* the bytes to store, verbatim */
+	const void *value; /* the bytes to store, verbatim */
 	size_t value_len;
-	const char *etag;           /* NULL = no etag (the core turns Dapr's empty etag into NULL) */
+	const char *etag; /* NULL = no etag (the core turns Dapr's empty etag into NULL) */
 	enum outrig_concurrency concurrency;
 	enum outrig_consistency consistency;
-	int64_t ttl_seconds;        /* > 0 expire after; <= 0 never expire (Dapr's -1);
-				       never above OUTRIG_STATE_MAX_TTL_SECONDS (the core refuses
-				       larger ones, as daprd's stores do, with a 500) */
-	bool has_ttl;               /* false: no ttlInSeconds in the request */
+	/*
+	 * > 0: expire after this many seconds; <= 0: never expire (Dapr's -1). Never above
+	 * OUTRIG_STATE_MAX_TTL_SECONDS: the core refuses larger ones (HTTP 500, as daprd's stores do).
+	 */
+	int64_t ttl_seconds;
+	bool has_ttl; /* false: no ttlInSeconds in the request */
 	struct outrig_metadata metadata;
 };
 
 struct outrig_state_delete {
 	const char *key;
-	const char *etag;           /* NULL = no If-Match (an empty one is none too) */
+	const char *etag; /* NULL = no If-Match (an empty one is none too) */
 	enum outrig_concurrency concurrency;
 	enum outrig_consistency consistency;
 	struct outrig_metadata metadata;
@@ -97,7 +99,7 @@ enum outrig_state_op_kind {
 struct outrig_state_op {
 	enum outrig_state_op_kind kind;
 	union {
-		struct outrig_state_set set;       /* when kind is UPSERT */
+		struct outrig_state_set set;	   /* when kind is UPSERT */
 		struct outrig_state_delete delete; /* when kind is DELETE */
 	} u;
 };
@@ -112,7 +114,7 @@ struct outrig_state_op {
  */
 struct outrig_state_ops {
 	uint32_t struct_size;
-	uint32_t features;          /* OUTRIG_STATE_* */
+	uint32_t features; /* OUTRIG_STATE_* */
 
 	/*
 	 * Reads one key. A missing or expired key is success with out->found = false.

@@ -14,15 +14,15 @@
  */
 enum outrig_status {
 	OUTRIG_OK = 0,
-	OUTRIG_ENOTFOUND = -1,   /* the thing asked for does not exist */
-	OUTRIG_ECONFLICT = -2,   /* etag mismatch, or first-write lost the race */
-	OUTRIG_EBADETAG = -3,    /* the etag is not one this store could have issued */
-	OUTRIG_EINVAL = -4,      /* the request or configuration is wrong */
-	OUTRIG_EUNAVAIL = -5,    /* the backing service cannot be reached */
-	OUTRIG_ETIMEDOUT = -6,   /* the backing service did not answer in time */
-	OUTRIG_ENOTSUP = -7,     /* this plugin does not do that */
-	OUTRIG_ENOMEM = -8,      /* out of memory */
-	OUTRIG_EINTERNAL = -9,   /* anything else: a bug or an unexpected backend answer */
+	OUTRIG_ENOTFOUND = -1, /* the thing asked for does not exist */
+	OUTRIG_ECONFLICT = -2, /* etag mismatch, or first-write lost the race */
+	OUTRIG_EBADETAG = -3,  /* the etag is not one this store could have issued */
+	OUTRIG_EINVAL = -4,    /* the request or configuration is wrong */
+	OUTRIG_EUNAVAIL = -5,  /* the backing service cannot be reached */
+	OUTRIG_ETIMEDOUT = -6, /* the backing service did not answer in time */
+	OUTRIG_ENOTSUP = -7,   /* this plugin does not do that */
+	OUTRIG_ENOMEM = -8,    /* out of memory */
+	OUTRIG_EINTERNAL = -9, /* anything else: a bug or an unexpected backend answer */
 };
 
 #define OUTRIG_ERROR_MAX 512
@@ -41,7 +41,8 @@ struct outrig_error {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static inline int outrig_err(struct outrig_error *err, int code, const char *fmt, ...)
+static inline int
+outrig_err(struct outrig_error *err, int code, const char *fmt, ...)
 {
 	if (err != NULL) {
 		va_list ap;
