@@ -85,7 +85,15 @@ void api_metadata_put(struct server *srv, struct evhttp_request *req, const char
 	size_t len;
 	const char *body = http_body(req, &len);
 
-	json_object_set_new(srv->extended, key, json_stringn(body, len));
+	json_t *value = json_stringn(body, len);
+
+	/* The metadata answer is JSON, so only text that JSON can carry is kept. */
+	if (value == NULL) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+				"metadata value for %s is not UTF-8 text; send a text value", key);
+		return;
+	}
+	json_object_set_new(srv->extended, key, value);
 	http_reply_empty(req);
 }
 

@@ -208,7 +208,6 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 
 int components_start(struct components *cs, struct event_base *base, struct workers *ws)
 {
-	cs->workers = ws;
 	for (size_t i = 0; i < cs->count; i++) {
 		for (struct component_timer *t = cs->items[i]->timers; t != NULL; t = t->next) {
 			struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };

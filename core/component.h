@@ -44,7 +44,6 @@ struct components {
 	struct loader loader;
 	struct component **items;
 	size_t count;
-	struct workers *workers; /* set by components_start */
 };
 
 /*

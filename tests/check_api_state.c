@@ -655,6 +655,9 @@ START_TEST(metadata_put_extended)
 	ck_assert_msg(strcmp(jstr(json_object_get(json_object_get(meta, "extended"), "cliPID")), "4242") == 0,
 		      "extended.cliPID should be \"4242\": %s", x.r.body);
 	json_decref(meta);
+	/* Bytes JSON cannot carry are refused, not accepted and then silently dropped. */
+	call("PUT", "/v1.0/metadata/blob", "Content-Type: application/octet-stream\r\n", "\xff\xfe");
+	ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
 }
 END_TEST
 
