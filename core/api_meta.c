@@ -64,6 +64,9 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 	for (size_t i = 0; i < srv->components->count; i++) {
 		const struct component *c = srv->components->items[i];
 
+		/* daprd lists only the components it initialised. */
+		if (c->failure != NULL)
+			continue;
 		json_array_append_new(components, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type",
 							    c->type, "version", c->version, "capabilities",
 							    api_component_capabilities(c)));

@@ -31,11 +31,22 @@ struct state_call {
 	struct outrig_error err;
 };
 
-/* The state store named in the URL, or NULL after replying with Dapr's error. */
-static struct component *state_store(struct server *srv, struct evhttp_request *req, const char *name)
+/*
+ * The state store named in the URL, or NULL after replying with Dapr's error. A store whose
+ * initialisation failed under ignoreErrors answers with op's error (500) and the cause.
+ */
+static struct component *state_store(struct server *srv, struct evhttp_request *req, const char *name,
+				     enum api_error op)
 {
 	struct component *c = components_find(srv->components, name);
 
+	if (c != NULL && strncmp(c->type, "state.", 6) == 0 && c->failure != NULL) {
+		api_error_reply(
+			req, op, 0, NULL,
+			"state store %s is not available: it failed to initialise (ignoreErrors kept outrigd up): %s",
+			c->name, c->failure);
+		return NULL;
+	}
 	if (c != NULL && strncmp(c->type, "state.", 6) == 0)
 		return c;
 	if (components_count_kind(srv->components, "state.") == 0)
@@ -175,7 +186,7 @@ static void state_get_reply(struct http_call *base)
 
 void api_state_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_GET);
 	struct state_call *call;
 	struct state_problem p = { 0 };
 	struct evkeyvalq q;
@@ -252,7 +263,7 @@ static json_t *state_parse_body(struct evhttp_request *req)
 
 void api_state_save(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_SAVE);
 	struct state_call *call = NULL;
 	struct kv_list url_md = { 0 };
 	struct state_problem p = { 0 };
@@ -324,7 +335,7 @@ static void state_delete_reply(struct http_call *base)
 
 void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_DELETE);
 	struct state_call *call;
 	struct state_item *item;
 	struct state_problem p = { 0 };
@@ -401,7 +412,7 @@ static void state_bulk_reply(struct http_call *base)
 
 void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_BULK_GET);
 	struct state_call *call;
 	struct kv_list md = { 0 };
 	struct state_problem p = { 0 };
@@ -520,7 +531,7 @@ static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, st
 
 void api_state_transaction(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_TRANSACTION);
 	struct state_call *call;
 	struct kv_list url_md = { 0 };
 	struct state_problem p = { 0 };
@@ -584,7 +595,7 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 
 void api_state_query(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store);
+	struct component *c = state_store(srv, req, store, API_ERR_STATE_QUERY_NOT_SUPPORTED);
 
 	if (c != NULL)
 		api_error_reply(req, API_ERR_STATE_QUERY_NOT_SUPPORTED, 0, NULL,

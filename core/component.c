@@ -10,7 +10,7 @@
 #include "config_map.h"
 #include "log.h"
 
-static void component_free(struct component *c)
+static void component_free_timers(struct component *c)
 {
 	struct component_timer *t;
 
@@ -20,9 +20,15 @@ static void component_free(struct component *c)
 			event_free(t->ev);
 		free(t);
 	}
+}
+
+static void component_free(struct component *c)
+{
+	component_free_timers(c);
 	if (c->instance != NULL)
 		c->plugin->desc.destroy(c->instance);
 	key_prefix_free(&c->key_prefix);
+	free(c->failure);
 	free(c->name);
 	free(c->type);
 	free(c->version);
@@ -44,6 +50,8 @@ static int component_create(struct component *c, const struct config_view *view,
 		snprintf(err, errlen, "%s",
 			 perr.message[0] ? perr.message : "create failed without a reason");
 		c->instance = NULL;
+		/* Timers it registered before failing have no instance to run on. */
+		component_free_timers(c);
 		return -1;
 	}
 	return 0;
@@ -95,10 +103,13 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	c->handle.name = c->name;
 	c->handle.component = c;
 	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
-		if (rc->ignore_errors) {
-			log_warn("runtime", "component %s (%s) skipped (ignoreErrors): %s", rc->name,
-				 rc->type, err);
-			goto fail_quiet;
+		if (rc->ignore_errors && (c->failure = strdup(err)) != NULL && components_add(cs, c)) {
+			log_warn(
+				"runtime",
+				"%s:%d:%d: component %s (%s) failed to initialise; serving without it (ignoreErrors): %s",
+				rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type, err);
+			config_view_free(&view);
+			return 0;
 		}
 		diag_error(d, "%s:%d:%d: component %s (%s): %s", rc->file, rc->pos.line, rc->pos.column,
 			   rc->name, rc->type, err);
@@ -113,10 +124,6 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	return 0;
 fail:
 	errors = 1;
-	goto out;
-fail_quiet:
-	errors = 0;
-out:
 	if (c != NULL)
 		component_free(c);
 	config_view_free(&view);
@@ -158,7 +165,20 @@ size_t components_count_kind(const struct components *cs, const char *prefix)
 
 struct lane *component_lane(struct component *c)
 {
-	return (c->plugin->desc.flags & OUTRIG_PLUGIN_SERIAL) ? &c->lane : NULL;
+	return &c->lane;
+}
+
+/*
+ * A serial plugin gets one call at a time. Any other gets three quarters of the workers at
+ * most, so a store whose server hangs until its timeout leaves threads for the others.
+ */
+static unsigned component_lane_limit(const struct component *c, const struct workers *ws)
+{
+	int n = workers_threads(ws);
+
+	if (c->plugin->desc.flags & OUTRIG_PLUGIN_SERIAL)
+		return 1;
+	return n > 1 ? (unsigned)(n - n / 4) : 1;
 }
 
 int component_add_timer(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *))
@@ -209,6 +229,7 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 int components_start(struct components *cs, struct event_base *base, struct workers *ws)
 {
 	for (size_t i = 0; i < cs->count; i++) {
+		cs->items[i]->lane.limit = component_lane_limit(cs->items[i], ws);
 		for (struct component_timer *t = cs->items[i]->timers; t != NULL; t = t->next) {
 			struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };
 

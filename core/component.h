@@ -38,6 +38,11 @@ struct component {
 	struct lane lane;
 	struct key_prefix key_prefix; /* state stores only */
 	struct component_timer *timers;
+	/*
+	 * Why create() failed, for a component with ignoreErrors: it stays listed so that
+	 * requests name the cause (500) instead of calling the store unknown; instance is NULL.
+	 */
+	char *failure;
 };
 
 struct components {
@@ -49,7 +54,8 @@ struct components {
 /*
  * Checks each component of rs against its plugin (file found, ABI, type, version,
  * metadata) and, when create is true, makes its instance. Every problem goes into d;
- * a component whose plugin fails and which has ignoreErrors is logged and skipped.
+ * a component with ignoreErrors whose plugin cannot be loaded is logged and skipped,
+ * and one whose create() fails is logged and kept with its failure set.
  * Returns the number of errors added.
  */
 size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
@@ -60,7 +66,7 @@ struct component *components_find(const struct components *cs, const char *name)
 /* How many components have a type starting with prefix ("state."). */
 size_t components_count_kind(const struct components *cs, const char *prefix);
 
-/* The lane work for c must use (NULL when its plugin takes concurrent calls). */
+/* The lane c's work goes through: serial, or bounded for concurrent plugins (see components_start). */
 struct lane *component_lane(struct component *c);
 
 /* Starts the plugins' housekeeping timers on base, running them through ws. */

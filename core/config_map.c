@@ -191,6 +191,7 @@ size_t config_view_build(const struct res_component *rc, const struct outrig_fie
 	out->config.app_id = app_id != NULL ? app_id : "";
 	out->config.count = n;
 	out->config.values = out->values;
+	out->config.init_timeout_ms = rc->init_timeout_ms;
 	return errors;
 }
 

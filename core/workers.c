@@ -50,7 +50,7 @@ static void lane_advance(struct workers *ws, struct lane *lane)
 	struct work *next = lane->head;
 
 	if (next == NULL) {
-		lane->busy = false;
+		lane->running--;
 		return;
 	}
 	lane->head = next->next;
@@ -129,7 +129,7 @@ void workers_submit(struct workers *ws, struct work *w)
 
 	ws->pending++;
 	pthread_mutex_lock(&ws->lock);
-	if (lane != NULL && lane->busy) {
+	if (lane != NULL && lane->running >= (lane->limit > 0 ? lane->limit : 1)) {
 		w->next = NULL;
 		if (lane->tail != NULL)
 			lane->tail->next = w;
@@ -138,11 +138,16 @@ void workers_submit(struct workers *ws, struct work *w)
 		lane->tail = w;
 	} else {
 		if (lane != NULL)
-			lane->busy = true;
+			lane->running++;
 		queue_push(&ws->todo, w);
 		pthread_cond_signal(&ws->ready);
 	}
 	pthread_mutex_unlock(&ws->lock);
+}
+
+int workers_threads(const struct workers *ws)
+{
+	return ws->nthreads;
 }
 
 unsigned workers_pending(const struct workers *ws)

@@ -19,11 +19,14 @@ struct work {
 };
 
 /*
- * A lane runs its work one item at a time, in order, for instances that cannot take
- * concurrent calls (OUTRIG_PLUGIN_SERIAL). Zero-initialise it.
+ * A lane runs at most limit items of its work at a time, starting them in order. With limit
+ * 1 (or 0) it serialises an instance that cannot take concurrent calls (OUTRIG_PLUGIN_SERIAL);
+ * a larger limit keeps one component whose server hangs from taking every worker thread.
+ * Zero-initialise it.
  */
 struct lane {
-	bool busy;
+	unsigned limit;
+	unsigned running;
 	struct work *head, *tail;
 };
 
@@ -34,6 +37,9 @@ struct workers *workers_start(struct event_base *base, int n);
 
 /* Queues w. Thread: the event-loop thread. */
 void workers_submit(struct workers *ws, struct work *w);
+
+/* How many threads ws runs. */
+int workers_threads(const struct workers *ws);
 
 /* Work submitted and not yet done (replied). Thread: the event-loop thread. */
 unsigned workers_pending(const struct workers *ws);

@@ -9,6 +9,11 @@
 
 #include "loader.h"
 
+/* The core's ABI as the refusals print it, e.g. "1.1". */
+#define ABI_TEXT_(major, minor) #major "." #minor
+#define ABI_TEXT(major, minor) ABI_TEXT_(major, minor)
+#define CORE_ABI ABI_TEXT(OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR)
+
 static const char *plugin_dir;
 static struct loader ld;
 static char err[1024];
@@ -86,7 +91,8 @@ START_TEST(test_other_major)
 {
 	assert_refused(
 		"state.other-major", "state_other_major.so",
-		"built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x");
+		"built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI " CORE_ABI
+		"; rebuild the plugin against outrig-plugin 1.x");
 }
 END_TEST
 
@@ -94,7 +100,8 @@ START_TEST(test_newer_minor)
 {
 	assert_refused(
 		"state.newer-minor", "state_newer_minor.so",
-		"built for plugin ABI 1.7 (field abi_minor is 7), newer than this outrigd's ABI 1.0; upgrade outrigd or rebuild the plugin against this SDK");
+		"built for plugin ABI 1.7 (field abi_minor is 7), newer than this outrigd's ABI " CORE_ABI
+		"; upgrade outrigd or rebuild the plugin against this SDK");
 }
 END_TEST
 
@@ -260,7 +267,8 @@ START_TEST(test_check_reports_abi_with_position)
 	snprintf(
 		line, sizeof(line),
 		CHECK_DIR
-		"/store.yaml:6:9: spec.type: %s/state_other_major.so: built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI 1.0; rebuild the plugin against outrig-plugin 1.x\n",
+		"/store.yaml:6:9: spec.type: %s/state_other_major.so: built for plugin ABI 2.0 (field abi_major is 2), but this outrigd speaks ABI " CORE_ABI
+		"; rebuild the plugin against outrig-plugin 1.x\n",
 		plugin_dir);
 	ck_assert_msg(strstr(out, line) != NULL, "expected:\n%s\ngot:\n%s", line, out);
 	ck_assert_msg(strstr(out, "outrigd --check: 1 error, 0 warnings") != NULL, "got:\n%s", out);

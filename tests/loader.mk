@@ -18,7 +18,7 @@ tests_plugins_state_bad_magic_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
 
 check_LTLIBRARIES += tests/plugins/state_other_major.la
 tests_plugins_state_other_major_la_SOURCES = tests/plugins/test_plugin.c
-tests_plugins_state_other_major_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"state.other-major"' -DTEST_ABI_MAJOR=2
+tests_plugins_state_other_major_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"state.other-major"' -DTEST_ABI_MAJOR=2 -DTEST_ABI_MINOR=0
 tests_plugins_state_other_major_la_CFLAGS = $(PLUGIN_CC_FLAGS)
 tests_plugins_state_other_major_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
 

@@ -18,6 +18,9 @@ AM_TESTS_ENVIRONMENT = \
 include tests/resources.mk
 include tests/loader.mk
 include tests/integration.mk
+include tests/redis.mk
+include tests/postgresql.mk
+include tests/faults.mk
 include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk

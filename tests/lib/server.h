@@ -22,4 +22,42 @@ int server_wait_port(pid_t pid, int port, int timeout_ms);
 /* SIGTERM, then SIGKILL after 10 s. Returns the exit code, 128 + signal, or -1. */
 int server_stop(pid_t pid);
 
+/* Returned by the *_start functions when the server is not installed here (automake's skip). */
+#define SERVER_UNAVAILABLE 77
+
+/* A real Redis or PostgreSQL server a test started, with its data in a directory of its own. */
+struct test_server {
+	const char *kind; /* "redis" or "postgresql" */
+	char dir[512];	  /* data directory, made by *_start, removed by server_destroy */
+	char log[600];	  /* the server's stdout and stderr */
+	int port;	  /* loopback port; kept across server_restart */
+	pid_t pid;	  /* 0 while stopped */
+};
+
+/*
+ * Starts redis-server on a free 127.0.0.1 port, with append-only persistence fsynced on every
+ * write so an acknowledged write survives server_restart. Returns 0, SERVER_UNAVAILABLE, or -1
+ * (the reason on stderr and in s->log).
+ */
+int server_redis_start(struct test_server *s);
+
+/*
+ * Makes a PostgreSQL cluster with initdb (as the unprivileged user "postgres" when run as root,
+ * as Debian's packaging does; trust authentication on loopback only) and starts it on a free
+ * 127.0.0.1 port. Connect with server_postgres_conninfo(). Returns 0, SERVER_UNAVAILABLE or -1.
+ */
+int server_postgres_start(struct test_server *s);
+
+/* "host=127.0.0.1 port=N user=postgres dbname=postgres sslmode=disable", in a static buffer. */
+const char *server_postgres_conninfo(const struct test_server *s);
+
+/* Stops the server (SIGTERM: Redis and PostgreSQL shut down cleanly), keeping its data. */
+int server_halt(struct test_server *s);
+
+/* Starts a halted server again on the same port with the same data. Returns 0 or -1. */
+int server_restart(struct test_server *s);
+
+/* Stops the server if it runs and removes its data directory. */
+void server_destroy(struct test_server *s);
+
 #endif /* OUTRIG_TESTS_SERVER_H */

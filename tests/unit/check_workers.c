@@ -248,9 +248,32 @@ START_TEST(test_lane_serial_and_ordered)
 		ck_assert_msg(done_order[i] == i, "done #%d was item %d", i, done_order[i]);
 	}
 	/* The lane is idle again and can take more. */
-	ck_assert(!lane.busy);
+	ck_assert_uint_eq(lane.running, 0);
 	ck_assert_ptr_null(lane.head);
 	ck_assert_ptr_null(lane.tail);
+}
+END_TEST
+
+/* A bounded lane overlaps its work up to its limit and no further, starting it in order. */
+START_TEST(test_lane_limit)
+{
+	const int n = 16;
+	struct lane lane = { .limit = 3 };
+
+	ws = workers_start(base, 4);
+	ck_assert_ptr_nonnull(ws);
+	ck_assert_int_eq(workers_threads(ws), 4);
+	expected_dones = n;
+	for (int i = 0; i < n; i++) {
+		item_init(&items[i], i, &lane, 1, 20000);
+		workers_submit(ws, &items[i].w);
+	}
+	run_loop();
+	ck_assert_int_le(atomic_load(&peak[1]), 3);
+	ck_assert_int_ge(atomic_load(&peak[1]), 2);
+	ck_assert_int_eq(atomic_load(&run_count[1]), n);
+	ck_assert_uint_eq(lane.running, 0);
+	ck_assert_ptr_null(lane.head);
 }
 END_TEST
 
@@ -357,6 +380,7 @@ static Suite *workers_suite(void)
 	tcase_add_test(tc, test_many_items);
 	tcase_add_test(tc, test_no_lane_runs_concurrently);
 	tcase_add_test(tc, test_lane_serial_and_ordered);
+	tcase_add_test(tc, test_lane_limit);
 	tcase_add_test(tc, test_two_lanes);
 	tcase_add_test(tc, test_pending_counts);
 	tcase_add_test(tc, test_stop_finishes_queued);

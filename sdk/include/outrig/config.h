@@ -58,7 +58,21 @@ struct outrig_config {
 	const char *app_id;    /* --app-id of this sidecar; "" when none */
 	size_t count;
 	const struct outrig_config_value *values;
+	/*
+	 * ABI 1.1: the component's spec.initTimeout (default 5 s), in milliseconds. A plugin
+	 * whose create() waits for a server (connecting, retrying) gives up once this has
+	 * passed, and says why. Read it only when cfg->struct_size covers it.
+	 */
+	int64_t init_timeout_ms;
 };
+
+/* The init timeout create() should honour: the component's, or 5 s from a 1.0 core. */
+static inline int64_t outrig_config_init_timeout_ms(const struct outrig_config *cfg)
+{
+	return cfg->struct_size >= offsetof(struct outrig_config, init_timeout_ms) + sizeof(int64_t)
+		       ? cfg->init_timeout_ms
+		       : 5000;
+}
 
 /*
  * Finds a value by name (case-insensitively, as Dapr does). NULL if absent.

@@ -18,9 +18,10 @@
  * newer minor than its own. A minor release only appends fields at the ends of
  * structs, so the core reads no further than a plugin's struct_size says.
  *   1.0  descriptor, host table, state kind
+ *   1.1  outrig_config.init_timeout_ms
  */
 #define OUTRIG_ABI_MAJOR 1
-#define OUTRIG_ABI_MINOR 0
+#define OUTRIG_ABI_MINOR 1
 
 #define OUTRIG_PLUGIN_MAGIC 0x4f555452u /* "OUTR" */
 
