@@ -57,6 +57,13 @@ int server_halt(struct test_server *s);
 /* Starts a halted server again on the same port with the same data. Returns 0 or -1. */
 int server_restart(struct test_server *s);
 
+/*
+ * SIGSTOP (freeze) or SIGCONT (thaw) to the server and its child processes (PostgreSQL's
+ * backends), so it keeps its connections open but answers nothing: a hung server.
+ */
+void server_freeze(struct test_server *s);
+void server_thaw(struct test_server *s);
+
 /* Stops the server if it runs and removes its data directory. */
 void server_destroy(struct test_server *s);
 

@@ -236,6 +236,40 @@ int server_restart(struct test_server *s)
 	return strcmp(s->kind, "redis") == 0 ? redis_spawn(s) : postgres_spawn(s);
 }
 
+/* Sends sig to the server and to every process whose parent it is. */
+static void signal_tree(const struct test_server *s, int sig)
+{
+	glob_t g;
+
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, sig);
+	if (glob("/proc/[0-9]*/stat", 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		int pid, ppid;
+
+		/* pid (comm) state ppid: comm may hold spaces, so skip to the last ')'. */
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%d (%*[^)]) %*c %d", &pid, &ppid) == 2 && ppid == s->pid)
+			kill(pid, sig);
+		fclose(f);
+	}
+	globfree(&g);
+}
+
+void server_freeze(struct test_server *s)
+{
+	signal_tree(s, SIGSTOP);
+}
+
+void server_thaw(struct test_server *s)
+{
+	signal_tree(s, SIGCONT);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	/* Best effort: one file that will not go must not stop the rest. */
@@ -245,6 +279,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 void server_destroy(struct test_server *s)
 {
+	/* A frozen server would ignore SIGTERM until the SIGKILL ten seconds later. */
+	server_thaw(s);
 	server_halt(s);
 	if (s->dir[0] != '\0') {
 		nftw(s->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
