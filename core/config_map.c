@@ -120,7 +120,8 @@ static size_t config_fill_declared(const struct res_component *rc, const struct 
 	v->known = true;
 	if (m != NULL && config_is_secret_ref(rc, m, d))
 		return 1;
-	if (m != NULL && m->value != NULL) {
+	/* daprd reads an empty number, flag or duration as unset: dapr init's files rely on it. */
+	if (m != NULL && m->value != NULL && (m->value[0] != '\0' || f->type == OUTRIG_FIELD_STRING)) {
 		v->text = m->value;
 		v->is_set = true;
 		if (!config_value_parse(f->type, m->value, &v->int_value)) {

@@ -51,7 +51,7 @@ int server_postgres_start(struct test_server *s);
 /* "host=127.0.0.1 port=N user=postgres dbname=postgres sslmode=disable", in a static buffer. */
 const char *server_postgres_conninfo(const struct test_server *s);
 
-/* Stops the server (SIGTERM: Redis and PostgreSQL shut down cleanly), keeping its data. */
+/* Stops the server cleanly (Redis: SIGTERM; PostgreSQL: SIGINT, its fast shutdown), keeping its data. */
 int server_halt(struct test_server *s);
 
 /* Starts a halted server again on the same port with the same data. Returns 0 or -1. */

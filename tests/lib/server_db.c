@@ -223,6 +223,12 @@ int server_halt(struct test_server *s)
 {
 	int rc = 0;
 
+	/*
+	 * SIGTERM is PostgreSQL's "smart" shutdown, which waits for every client to hang up;
+	 * SIGINT is its "fast" one, which is what an administrator's restart does.
+	 */
+	if (s->pid > 0 && strcmp(s->kind, "postgresql") == 0)
+		kill(s->pid, SIGINT);
 	if (s->pid > 0)
 		rc = server_stop(s->pid);
 	s->pid = 0;

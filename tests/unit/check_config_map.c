@@ -285,6 +285,26 @@ START_TEST(test_values_override_defaults)
 }
 END_TEST
 
+/* daprd files write value: "" for numbers they leave alone: that is unset, not an error. */
+START_TEST(test_empty_typed_values_are_unset)
+{
+	add_md("connectionString", "host=db", 10, 12);
+	add_md("tableName", "", 11, 12);
+	add_md("timeout", "", 12, 12);
+	add_md("maxRetries", "", 13, 12);
+	add_md("enableTLS", "", 14, 12);
+	add_md("cleanupInterval", "", 15, 12);
+	ck_assert_uint_eq(config_view_build(&rc, test_fields, "myapp", &view, &d), 0);
+	ck_assert_uint_eq(d.count, 0);
+	/* An empty string is still a value; the typed fields take their defaults, or stay unset. */
+	ck_assert_str_eq(outrig_config_string(&view.config, "tableName", "fallback"), "");
+	ck_assert_int_eq(outrig_config_int(&view.config, "timeout", -1), 20000);
+	ck_assert_int_eq(outrig_config_int(&view.config, "maxRetries", -1), 3);
+	ck_assert_int_eq(outrig_config_int(&view.config, "enableTLS", -1), 0);
+	ck_assert_int_eq(outrig_config_int(&view.config, "cleanupInterval", -1), -1);
+}
+END_TEST
+
 START_TEST(test_names_case_insensitive)
 {
 	const struct outrig_config_value *v;
@@ -555,6 +575,7 @@ static Suite *config_map_suite(void)
 	tcase_add_checked_fixture(build, setup, teardown);
 	tcase_add_test(build, test_defaults_applied);
 	tcase_add_test(build, test_values_override_defaults);
+	tcase_add_test(build, test_empty_typed_values_are_unset);
 	tcase_add_test(build, test_names_case_insensitive);
 	tcase_add_test(build, test_required_missing);
 	tcase_add_test(build, test_wrong_types);
