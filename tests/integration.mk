@@ -20,8 +20,10 @@ tests_check_api_state_CFLAGS = $(TEST_CFLAGS)
 tests_check_api_state_SOURCES = tests/check_api_state.c
 tests_check_api_state_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 
-tests_check_state_conformance_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_state_conformance_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/conformance
 tests_check_state_conformance_CFLAGS = $(TEST_CFLAGS)
-tests_check_state_conformance_SOURCES = tests/check_state_conformance.c
+tests_check_state_conformance_SOURCES = tests/check_state_conformance.c \
+	tests/conformance/conformance.h tests/conformance/helpers.c \
+	tests/conformance/cases_basic.c tests/conformance/cases_etag.c tests/conformance/cases_keys.c
 tests_check_state_conformance_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 
