@@ -15,6 +15,26 @@
 #include "server.h"
 #include "state_request.h"
 
+/* Keys echoed in error messages are cut to this, so the store's explanation after them fits. */
+#define STATE_KEY_ECHO_MAX 200
+
+/*
+ * key without its prefix, for an error message: as it is, or its first bytes (never half a
+ * UTF-8 character) and its length. Ownership: the result is key or buf.
+ */
+static const char *state_key_echo(const char *key, char *buf, size_t size)
+{
+	const char *k = state_key_strip(key);
+	size_t n = strlen(k), cut = STATE_KEY_ECHO_MAX;
+
+	if (n <= STATE_KEY_ECHO_MAX)
+		return k;
+	while (cut > 0 && ((unsigned char)k[cut] & 0xC0) == 0x80)
+		cut--;
+	snprintf(buf, size, "%.*s... (%zu bytes)", (int)cut, k, n);
+	return buf;
+}
+
 /* One state request in flight: what to do, and what the store answered. */
 struct state_call {
 	struct http_call base;
@@ -163,12 +183,13 @@ static void state_get_reply(struct http_call *base)
 	struct state_call *call = (struct state_call *)base;
 	struct outrig_state_value *v = &call->values[0];
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(base->req);
-	char when[40];
+	char when[40], echo[STATE_KEY_ECHO_MAX + 32];
 
 	if (call->results[0] != 0) {
 		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL,
-				"fail to get %s from state store %s: %s", state_key_strip(call->items[0].key),
-				call->comp->name, call->errors[0].message);
+				"fail to get %s from state store %s: %s",
+				state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name,
+				call->errors[0].message);
 		return;
 	}
 	if (!v->found) {
@@ -236,6 +257,7 @@ static void state_save_run(struct work *w)
 static void state_save_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
+	char echo[STATE_KEY_ECHO_MAX + 32];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
@@ -243,7 +265,7 @@ static void state_save_reply(struct http_call *base)
 	}
 	api_error_reply(base->req, API_ERR_STATE_SAVE, api_status_for_plugin_result(call->rc), NULL,
 			"failed saving state in state store %s: key %s: %s", call->comp->name,
-			state_key_strip(call->items[call->failed].key), call->err.message);
+			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)), call->err.message);
 }
 
 /* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. */
@@ -323,14 +345,15 @@ static void state_delete_run(struct work *w)
 static void state_delete_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
+	char echo[STATE_KEY_ECHO_MAX + 32];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
 		return;
 	}
 	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
-			"failed deleting state with key %s: %s", state_key_strip(call->items[0].key),
-			call->err.message);
+			"failed deleting state with key %s: %s",
+			state_key_echo(call->items[0].key, echo, sizeof(echo)), call->err.message);
 }
 
 void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)

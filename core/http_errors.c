@@ -88,12 +88,40 @@ static json_t *api_error_details(const struct api_error_def *def, const char *fi
 	return details;
 }
 
+/*
+ * JSON strings must be UTF-8, but vsnprintf may cut a character in two and a plugin's message
+ * may quote any bytes. Drops a character cut at the end; if that is not enough, replaces every
+ * non-ASCII byte, so the error still goes out as Dapr's JSON body.
+ */
+static void api_message_make_utf8(char *s)
+{
+	size_t n = strlen(s), i = n;
+	json_t *probe = json_string(s);
+
+	if (probe != NULL) {
+		json_decref(probe);
+		return;
+	}
+	while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0xC0) {
+		s[i - 1] = '\0';
+		if ((probe = json_string(s)) != NULL) {
+			json_decref(probe);
+			return;
+		}
+	}
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p >= 0x80)
+			*p = '?';
+}
+
 void api_error_reply(struct evhttp_request *req, enum api_error e, int status, const char *field,
 		     const char *fmt, ...)
 {
 	const struct api_error_def *def = &api_errors[e];
 	struct evbuffer *out = evbuffer_new();
-	char message[1024];
+	char message[2048];
 	json_t *body;
 	char *text;
 	va_list ap;
@@ -101,6 +129,7 @@ void api_error_reply(struct evhttp_request *req, enum api_error e, int status, c
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	api_message_make_utf8(message);
 
 	body = json_pack("{s:s, s:s}", "errorCode", def->code, "message", message);
 	if (def->reason != NULL)

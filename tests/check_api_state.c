@@ -183,6 +183,31 @@ START_TEST(etag_guards_save)
 }
 END_TEST
 
+/*
+ * A long non-ASCII key in an error message is cut short, never in the middle of a character
+ * (the body would not be JSON), and the store's explanation still follows it.
+ */
+START_TEST(long_key_in_error_message)
+{
+	char key[1 + 300 * 2 + 1] = "x";
+	char *body;
+	json_t *err;
+
+	for (int i = 0; i < 300; i++)
+		memcpy(key + 1 + 2 * i, "\xc3\xa9", 2);
+	key[sizeof(key) - 1] = '\0';
+	body = strdup(fmt("[{\"key\":\"%s\",\"value\":1,\"etag\":\"999999\"}]", key));
+	call("POST", "/v1.0/state/statestore", NULL, body);
+	free(body);
+	ck_error(&x, 409, "ERR_STATE_SAVE");
+	err = xjson(&x);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(jstr(json_object_get(err, "message")), "... (601 bytes): ") != NULL,
+		      "the key should be cut and its length given, then the store's reason: %s", x.r.body);
+	json_decref(err);
+}
+END_TEST
+
 START_TEST(etag_guards_delete)
 {
 	char e1[ETAG_MAX], e2[ETAG_MAX];
@@ -797,6 +822,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, save_then_get_object);
 	tcase_add_test(tc, route_key_is_query_unescaped);
 	tcase_add_test(tc, etag_guards_save);
+	tcase_add_test(tc, long_key_in_error_message);
 	tcase_add_test(tc, etag_guards_delete);
 	tcase_add_test(tc, first_write_without_etag);
 	tcase_add_test(tc, invalid_options_rejected);

@@ -174,6 +174,26 @@ static int postgres_spawn(struct test_server *s)
 	}
 }
 
+/*
+ * PostgreSQL accepts TCP connections before it accepts sessions ("the database system is
+ * starting up"): wait for pg_isready, so a test's first query does not race the start.
+ */
+static int postgres_wait_ready(struct test_server *s)
+{
+	char port[16];
+	const char *argv[] = { "pg_isready", "-q", "-h", "127.0.0.1", "-p", port, "-t", "1", NULL };
+
+	snprintf(port, sizeof(port), "%d", s->port);
+	for (int waited = 0; waited < SERVER_START_TIMEOUT_MS; waited += 50) {
+		if (run_as(NULL, argv, s->log) == 0)
+			return 0;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "test harness: PostgreSQL on port %d never became ready; its log is %s\n", s->port,
+		s->log);
+	return -1;
+}
+
 int server_postgres_start(struct test_server *s)
 {
 	char bindir[256], initdb[300];
@@ -207,7 +227,7 @@ int server_postgres_start(struct test_server *s)
 		}
 	}
 	s->port = daemon_free_port();
-	return postgres_spawn(s);
+	return postgres_spawn(s) == 0 ? postgres_wait_ready(s) : -1;
 }
 
 const char *server_postgres_conninfo(const struct test_server *s)
@@ -239,7 +259,9 @@ int server_restart(struct test_server *s)
 {
 	if (s->pid > 0)
 		return 0;
-	return strcmp(s->kind, "redis") == 0 ? redis_spawn(s) : postgres_spawn(s);
+	if (strcmp(s->kind, "redis") == 0)
+		return redis_spawn(s);
+	return postgres_spawn(s) == 0 ? postgres_wait_ready(s) : -1;
 }
 
 /* Sends sig to the server and to every process whose parent it is. */
