@@ -3,13 +3,13 @@
 --
 --   wrk ... -s state.lua http://127.0.0.1:PORT -- healthz
 --   wrk ... -s state.lua http://127.0.0.1:PORT -- get  STORE KEY
---   wrk ... -s state.lua http://127.0.0.1:PORT -- save STORE KEYSPACE
+--   wrk ... -s state.lua http://127.0.0.1:PORT -- save STORE KEYSPACE [random]
 --
 -- Every scenario goes through request(), even the fixed ones, so that the floor (healthz) pays the same
 -- per-request Lua cost on the client side as the state scenarios and the ratios compare like with like.
 -- done() prints one machine-readable line that the shell script parses instead of wrk's human output.
 
-local mode, store, arg3
+local mode, store, arg3, order
 local fixed        -- the pre-formatted request of the fixed scenarios
 local prefix = ""  -- per-thread key prefix, so threads do not write the same keys in lockstep
 local counter = 0
@@ -23,7 +23,7 @@ function setup(thread)
 end
 
 function init(args)
-   mode, store, arg3 = args[1], args[2], args[3]
+   mode, store, arg3, order = args[1], args[2], args[3], args[4]
    if mode == "healthz" then
       fixed = wrk.format("GET", "/v1.0/healthz")
    elseif mode == "get" then
@@ -31,6 +31,8 @@ function init(args)
    elseif mode == "save" then
       keyspace = tonumber(arg3) or keyspace
       prefix = "bench-t" .. tostring(tid) .. "-"
+      -- Seeded per thread, or every thread would draw the same keys.
+      math.randomseed(os.time() * 100 + tid)
    else
       error("state.lua: unknown scenario '" .. tostring(mode) .. "' (healthz, get or save)")
    end
@@ -44,8 +46,14 @@ function request()
    end
    -- Cycle through a bounded key set: the first pass inserts, later ones overwrite, so the store's size
    -- (and with it memory and the SQLite file) stays bounded however long the run.
+   -- With "random", keys are drawn uniformly like the direct clients of state_remote_bench.sh draw theirs,
+   -- rather than in turn, which makes concurrent saves touch neighbouring keys (and a database's pages).
    counter = counter + 1
-   local key = prefix .. tostring(counter % keyspace)
+   local n = counter % keyspace
+   if order == "random" then
+      n = math.random(0, keyspace - 1)
+   end
+   local key = prefix .. tostring(n)
    local body = '[{"key":"' .. key .. '","value":{"n":' .. counter .. ',"s":"bench"}}]'
    return wrk.format("POST", "/v1.0/state/" .. store, save_headers, body)
 end
