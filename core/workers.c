@@ -67,6 +67,7 @@ static void *workers_main(void *arg)
 	pthread_mutex_lock(&ws->lock);
 	for (;;) {
 		struct work *w;
+		bool wake;
 
 		while (ws->todo.head == NULL && !ws->stopping)
 			pthread_cond_wait(&ws->ready, &ws->lock);
@@ -78,8 +79,17 @@ static void *workers_main(void *arg)
 		pthread_mutex_lock(&ws->lock);
 		if (w->lane != NULL)
 			lane_advance(ws, w->lane);
+		/*
+		 * Only the first finished item wakes the loop: a non-empty queue already has a
+		 * wake-up pending, and its delivery takes the whole queue. The wake-up is a
+		 * syscall, so it goes outside the lock the loop needs to submit and deliver.
+		 */
+		wake = ws->finished.head == NULL;
 		queue_push(&ws->finished, w);
-		event_active(ws->wake, EV_READ, 0);
+		pthread_mutex_unlock(&ws->lock);
+		if (wake)
+			event_active(ws->wake, EV_READ, 0);
+		pthread_mutex_lock(&ws->lock);
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return NULL;
