@@ -24,22 +24,6 @@
 static struct daemon dmn;
 static struct exchange x;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-/* printf into a small ring of buffers, so a call can take two formatted arguments. */
-static char *fmt(const char *f, ...)
-{
-	static char ring[4][1024];
-	static int next;
-	char *b = ring[next++ % 4];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, sizeof(ring[0]), f, ap);
-	va_end(ap);
-	return b;
-}
-
 static int call(const char *method, const char *path, const char *headers, const char *body)
 {
 	return xreq(&x, dmn.port, method, path, headers, body);
@@ -47,21 +31,21 @@ static int call(const char *method, const char *path, const char *headers, const
 
 #define SAVE(store, json)                                                                                    \
 	do {                                                                                                 \
-		call("POST", fmt("/v1.0/state/%s", store), NULL, json);                                      \
+		call("POST", xfmt("/v1.0/state/%s", store), NULL, json);                                     \
 		ck_status(&x, 204);                                                                          \
 		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
 	} while (0)
 
 #define GET_BODY(store, key, want)                                                                           \
 	do {                                                                                                 \
-		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                               \
+		call("GET", xfmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                              \
 		ck_status(&x, 200);                                                                          \
 		ck_body(&x, want);                                                                           \
 	} while (0)
 
 #define GET_MISSING(store, key)                                                                              \
 	do {                                                                                                 \
-		call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                               \
+		call("GET", xfmt("/v1.0/state/%s/%s", store, key), NULL, NULL);                              \
 		ck_status(&x, 204);                                                                          \
 		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
 	} while (0)
@@ -73,7 +57,7 @@ static void etag_of(const char *store, const char *key, char *out)
 {
 	const char *e;
 
-	call("GET", fmt("/v1.0/state/%s/%s", store, key), NULL, NULL);
+	call("GET", xfmt("/v1.0/state/%s/%s", store, key), NULL, NULL);
 	ck_status(&x, 200);
 	e = http_header(&x.r, "ETag");
 	ck_assert_msg(e != NULL && *e != '\0', "%s: no ETag header", x.req);
@@ -97,7 +81,7 @@ static void setup(void)
 {
 	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.sqlite", "connectionString",
-					      fmt("%s/state.db", dmn.dir), NULL),
+					      xfmt("%s/state.db", dmn.dir), NULL),
 			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "memstore", "state.in-memory", NULL), 0);
 	start_daemon(NULL);
@@ -142,7 +126,8 @@ START_TEST(save_then_get_object)
 	static const char obj[] =
 		"{\"moons\":[1,2.5,-3],\"name\":\"Tatooine\",\"nested\":{\"a\":true,\"b\":null}}";
 
-	SAVE("statestore", fmt("[{\"key\":\"o\",\"value\":%s},{\"key\":\"arr\",\"value\":[\"x\",{}]}]", obj));
+	SAVE("statestore",
+	     xfmt("[{\"key\":\"o\",\"value\":%s},{\"key\":\"arr\",\"value\":[\"x\",{}]}]", obj));
 	GET_BODY("statestore", "o", obj);
 	GET_BODY("statestore", "arr", "[\"x\",{}]");
 	SAVE("statestore", "[]");
@@ -168,12 +153,12 @@ START_TEST(etag_guards_save)
 
 	SAVE("statestore", "[{\"key\":\"k\",\"value\":\"v1\"}]");
 	etag_of("statestore", "k", e1);
-	SAVE("statestore", fmt("[{\"key\":\"k\",\"value\":\"v2\",\"etag\":\"%s\"}]", e1));
+	SAVE("statestore", xfmt("[{\"key\":\"k\",\"value\":\"v2\",\"etag\":\"%s\"}]", e1));
 	etag_of("statestore", "k", e2);
 	ck_body(&x, "\"v2\"");
 	ck_assert_msg(strcmp(e1, e2) != 0, "ETag did not change on update (%s)", e1);
 	call("POST", "/v1.0/state/statestore", NULL,
-	     fmt("[{\"key\":\"k\",\"value\":\"v3\",\"etag\":\"%s\"}]", e1));
+	     xfmt("[{\"key\":\"k\",\"value\":\"v3\",\"etag\":\"%s\"}]", e1));
 	ck_error(&x, 409, "ERR_STATE_SAVE");
 	ck_assert_msg(strstr(x.r.body, "statestore") != NULL, "message should name the store: %s", x.r.body);
 	GET_BODY("statestore", "k", "\"v2\"");
@@ -196,7 +181,7 @@ START_TEST(long_key_in_error_message)
 	for (int i = 0; i < 300; i++)
 		memcpy(key + 1 + 2 * i, "\xc3\xa9", 2);
 	key[sizeof(key) - 1] = '\0';
-	body = strdup(fmt("[{\"key\":\"%s\",\"value\":1,\"etag\":\"999999\"}]", key));
+	body = strdup(xfmt("[{\"key\":\"%s\",\"value\":1,\"etag\":\"999999\"}]", key));
 	call("POST", "/v1.0/state/statestore", NULL, body);
 	free(body);
 	ck_error(&x, 409, "ERR_STATE_SAVE");
@@ -216,11 +201,11 @@ START_TEST(etag_guards_delete)
 	etag_of("statestore", "delkey", e1);
 	SAVE("statestore", "[{\"key\":\"delkey\",\"value\":2}]");
 	etag_of("statestore", "delkey", e2);
-	call("DELETE", "/v1.0/state/statestore/delkey", fmt("If-Match: %s\r\n", e1), NULL);
+	call("DELETE", "/v1.0/state/statestore/delkey", xfmt("If-Match: %s\r\n", e1), NULL);
 	ck_error(&x, 409, "ERR_STATE_DELETE");
 	ck_assert_msg(strstr(x.r.body, "delkey") != NULL, "message should name the key: %s", x.r.body);
 	GET_BODY("statestore", "delkey", "2");
-	call("DELETE", "/v1.0/state/statestore/delkey", fmt("If-Match: %s\r\n", e2), NULL);
+	call("DELETE", "/v1.0/state/statestore/delkey", xfmt("If-Match: %s\r\n", e2), NULL);
 	ck_status(&x, 204);
 	GET_MISSING("statestore", "delkey");
 	/* Deleting what is not there, without an etag, is not an error. */
@@ -243,9 +228,9 @@ START_TEST(first_write_without_etag)
 	ck_error(&x, 409, "ERR_STATE_SAVE");
 	GET_BODY("statestore", "fw", "1");
 	etag_of("statestore", "fw", e);
-	SAVE("statestore", fmt("[{\"key\":\"fw\",\"value\":3,\"etag\":\"%s\","
-			       "\"options\":{\"concurrency\":\"first-write\"}}]",
-			       e));
+	SAVE("statestore", xfmt("[{\"key\":\"fw\",\"value\":3,\"etag\":\"%s\","
+				"\"options\":{\"concurrency\":\"first-write\"}}]",
+				e));
 	GET_BODY("statestore", "fw", "3");
 	SAVE("statestore", "[{\"key\":\"fw\",\"value\":4,\"options\":{\"concurrency\":\"last-write\"}}]");
 	GET_BODY("statestore", "fw", "4");
@@ -313,11 +298,11 @@ START_TEST(transaction_applies_all)
 	SAVE("statestore", "[{\"key\":\"k2\",\"value\":\"old\"},{\"key\":\"k3\",\"value\":0}]");
 	etag_of("statestore", "k3", e);
 	call("POST", "/v1.0/state/statestore/transaction", NULL,
-	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"new\"}},"
-		 "{\"operation\":\"delete\",\"request\":{\"key\":\"k2\"}},"
-		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"k3\",\"value\":1,\"etag\":\"%s\"}}],"
-		 "\"metadata\":{\"partitionKey\":\"p\"}}",
-		 e));
+	     xfmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"new\"}},"
+		  "{\"operation\":\"delete\",\"request\":{\"key\":\"k2\"}},"
+		  "{\"operation\":\"upsert\",\"request\":{\"key\":\"k3\",\"value\":1,\"etag\":\"%s\"}}],"
+		  "\"metadata\":{\"partitionKey\":\"p\"}}",
+		  e));
 	ck_status(&x, 204);
 	GET_BODY("statestore", "k1", "\"new\"");
 	GET_MISSING("statestore", "k2");
@@ -335,17 +320,17 @@ START_TEST(transaction_etag_mismatch_rolls_back)
 	etag_of("statestore", "k1", stale);
 	SAVE("statestore", "[{\"key\":\"k1\",\"value\":\"two\"}]");
 	call("POST", "/v1.0/state/statestore/transaction", NULL,
-	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new\",\"value\":\"x\"}},"
-		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"bad\",\"etag\":\"%s\"}}]}",
-		 stale));
+	     xfmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new\",\"value\":\"x\"}},"
+		  "{\"operation\":\"upsert\",\"request\":{\"key\":\"k1\",\"value\":\"bad\",\"etag\":\"%s\"}}]}",
+		  stale));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	GET_MISSING("statestore", "t_new");
 	GET_BODY("statestore", "k1", "\"two\"");
 
 	call("POST", "/v1.0/state/statestore/transaction", NULL,
-	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new2\",\"value\":\"x\"}},"
-		 "{\"operation\":\"delete\",\"request\":{\"key\":\"k1\",\"etag\":\"%s\"}}]}",
-		 stale));
+	     xfmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t_new2\",\"value\":\"x\"}},"
+		  "{\"operation\":\"delete\",\"request\":{\"key\":\"k1\",\"etag\":\"%s\"}}]}",
+		  stale));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	GET_MISSING("statestore", "t_new2");
 	GET_BODY("statestore", "k1", "\"two\"");
@@ -477,14 +462,6 @@ START_TEST(body_over_limit_is_413)
 }
 END_TEST
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Polls until every key of keys answers 204, or deadline; returns NULL or a key still there. */
 static const char *first_left(const char *store, const char *const *keys, long deadline)
 {
@@ -492,10 +469,10 @@ static const char *first_left(const char *store, const char *const *keys, long d
 		const char *left = NULL;
 
 		for (int i = 0; keys[i] != NULL; i++)
-			if (call("GET", fmt("/v1.0/state/%s/%s", store, keys[i]), NULL, NULL) != 204 &&
+			if (call("GET", xfmt("/v1.0/state/%s/%s", store, keys[i]), NULL, NULL) != 204 &&
 			    left == NULL)
 				left = keys[i];
-		if (left == NULL || now_ms() > deadline)
+		if (left == NULL || xnow_ms() > deadline)
 			return left;
 		usleep(100 * 1000);
 	}
@@ -504,7 +481,7 @@ static const char *first_left(const char *store, const char *const *keys, long d
 START_TEST(ttl_expires_keys)
 {
 	static const char *const expiring[] = { "t1", "t2", "t4", "t6", "t7", NULL };
-	long saved = now_ms();
+	long saved = xnow_ms();
 	const char *left;
 	json_t *arr;
 
@@ -581,7 +558,7 @@ START_TEST(key_prefix_strategies)
 	GET_MISSING(APP, "k3");
 
 	/* Keys handed back to clients carry no prefix. */
-	call("POST", fmt("/v1.0/state/%s/bulk", APP), NULL, "{\"keys\":[\"k1\"]}");
+	call("POST", xfmt("/v1.0/state/%s/bulk", APP), NULL, "{\"keys\":[\"k1\"]}");
 	ck_status(&x, 200);
 	arr = xjson(&x);
 	ck_assert_str_eq(jstr(json_object_get(json_array_get(arr, 0), "key")), "k1");
@@ -747,7 +724,7 @@ START_TEST(restart_keeps_data)
 	ck_assert_str_eq(xheader(&x, "ETag"), etag);
 	GET_BODY("statestore", "p2", "{\"n\":2}");
 	GET_MISSING("statestore", "p3");
-	SAVE("statestore", fmt("[{\"key\":\"p1\",\"value\":\"uno\",\"etag\":\"%s\"}]", etag));
+	SAVE("statestore", xfmt("[{\"key\":\"p1\",\"value\":\"uno\",\"etag\":\"%s\"}]", etag));
 	GET_BODY("statestore", "p1", "\"uno\"");
 
 	/* Acknowledged means durable: a crash right after the 204 loses nothing. */
@@ -785,7 +762,7 @@ START_TEST(embedded_default_store)
 	SAVE("statestore", "[{\"key\":\"emb\",\"value\":\"kept\"}]");
 	stop_daemon();
 
-	dir = opendir(fmt("%s/outrig", dmn.data));
+	dir = opendir(xfmt("%s/outrig", dmn.data));
 	ck_assert_msg(dir != NULL, "embedded store wrote nothing under $XDG_DATA_HOME/outrig");
 	while ((de = readdir(dir)) != NULL)
 		entries += de->d_name[0] != '.';
@@ -800,8 +777,8 @@ END_TEST
 START_TEST(no_state_store_configured)
 {
 	daemon_stop(&dmn);
-	unlink(fmt("%s/statestore.yaml", dmn.resources));
-	unlink(fmt("%s/memstore.yaml", dmn.resources));
+	unlink(xfmt("%s/statestore.yaml", dmn.resources));
+	unlink(xfmt("%s/memstore.yaml", dmn.resources));
 	start_daemon(NULL);
 	call("GET", "/v1.0/state/statestore/k", NULL, NULL);
 	ck_error(&x, 500, "ERR_STATE_STORE_NOT_CONFIGURED");

@@ -35,37 +35,6 @@ static struct exchange x;
 static PGconn *raw; /* the test's own connection to its database, to look at rows as they are */
 static char db[64];
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-/* printf into a small ring of buffers, so a call can take several formatted arguments. */
-static char *fmt(const char *f, ...)
-{
-	static char ring[8][8192];
-	static int next;
-	char *b = ring[next++ % 8];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, sizeof(ring[0]), f, ap);
-	va_end(ap);
-	return b;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static int call(const char *method, const char *path, const char *headers, const char *body)
 {
 	return xreq(&x, dmn.port, method, path, headers, body);
@@ -73,7 +42,7 @@ static int call(const char *method, const char *path, const char *headers, const
 
 static const char *conninfo(const struct test_server *s, const char *dbname)
 {
-	return fmt("host=127.0.0.1 port=%d user=postgres dbname=%s sslmode=disable", s->port, dbname);
+	return xfmt("host=127.0.0.1 port=%d user=postgres dbname=%s sslmode=disable", s->port, dbname);
 }
 
 static PGconn *connect_to(const struct test_server *s, const char *dbname)
@@ -101,7 +70,7 @@ static const char *sql_value(const char *query, int n, const char *const *params
 	PGresult *r = sql(query, n, params);
 	const char *v = PQntuples(r) == 0      ? "(no row)"
 			: PQgetisnull(r, 0, 0) ? "(null)"
-					       : fmt("%s", PQgetvalue(r, 0, 0));
+					       : xfmt("%s", PQgetvalue(r, 0, 0));
 
 	PQclear(r);
 	return v;
@@ -118,7 +87,7 @@ static const char *sql_value1(const char *query, const char *param)
 static void use_database(const char *name)
 {
 	PGconn *admin = connect_to(&pg, "postgres");
-	PGresult *r = PQexec(admin, fmt("CREATE DATABASE %s", name));
+	PGresult *r = PQexec(admin, xfmt("CREATE DATABASE %s", name));
 
 	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "CREATE DATABASE %s: %s", name,
 		      PQerrorMessage(admin));
@@ -131,8 +100,8 @@ static void use_database(const char *name)
 /* The metadata lines of a component on the test's database, plus extra lines. */
 static const char *component(const char *extra)
 {
-	return fmt("  - name: connectionString\n    value: \"%s\"\n%s", conninfo(&pg, db),
-		   extra != NULL ? extra : "");
+	return xfmt("  - name: connectionString\n    value: \"%s\"\n%s", conninfo(&pg, db),
+		    extra != NULL ? extra : "");
 }
 
 #define MD(name, value) "  - name: " name "\n    value: \"" value "\"\n"
@@ -174,14 +143,14 @@ static char *slurp(const char *path)
 
 #define GET_BODY(key, want)                                                                                  \
 	do {                                                                                                 \
-		call("GET", fmt(STORE "/%s", key), NULL, NULL);                                              \
+		call("GET", xfmt(STORE "/%s", key), NULL, NULL);                                             \
 		ck_status(&x, 200);                                                                          \
 		ck_body(&x, want);                                                                           \
 	} while (0)
 
 #define GET_MISSING(key)                                                                                     \
 	do {                                                                                                 \
-		call("GET", fmt(STORE "/%s", key), NULL, NULL);                                              \
+		call("GET", xfmt(STORE "/%s", key), NULL, NULL);                                             \
 		ck_status(&x, 204);                                                                          \
 	} while (0)
 
@@ -189,7 +158,7 @@ static void etag_of(const char *key, char *out)
 {
 	const char *e;
 
-	call("GET", fmt(STORE "/%s", key), NULL, NULL);
+	call("GET", xfmt(STORE "/%s", key), NULL, NULL);
 	ck_status(&x, 200);
 	e = http_header(&x.r, "ETag");
 	ck_assert_msg(e != NULL && *e != '\0' && strlen(e) < ETAG_MAX, "%s: no usable ETag header", x.req);
@@ -199,7 +168,7 @@ static void etag_of(const char *key, char *out)
 /* The row's xmin, as text: what daprd hands out as the etag. */
 static const char *xmin_of(const char *table, const char *stored_key)
 {
-	return sql_value1(fmt("SELECT xmin::text FROM %s WHERE key = $1", table), stored_key);
+	return sql_value1(xfmt("SELECT xmin::text FROM %s WHERE key = $1", table), stored_key);
 }
 
 START_TEST(daprd_component_file_loads_and_makes_daprs_tables)
@@ -213,10 +182,10 @@ START_TEST(daprd_component_file_loads_and_makes_daprs_tables)
 	ck_assert_msg(data != NULL, "OUTRIG_TEST_DATA is not set; run through make check");
 	use_database("dapr_test");
 	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
-	yaml = slurp(fmt("%s/components/postgresql/statestore.yaml", data));
+	yaml = slurp(xfmt("%s/components/postgresql/statestore.yaml", data));
 	ck_assert_int_eq(daemon_write_resource(&dmn, "statestore.yaml", yaml), 0);
 	free(yaml);
-	ck_assert_int_eq(daemon_setenv(&dmn, "PGPORT", fmt("%d", pg.port)), 0);
+	ck_assert_int_eq(daemon_setenv(&dmn, "PGPORT", xfmt("%d", pg.port)), 0);
 	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start with daprd's file (log above)");
 
 	/* Column by column what daprd's migrations make. */
@@ -280,7 +249,7 @@ START_TEST(saved_value_is_a_daprd_row)
 
 	use_database("t_saved");
 	start_daemon(component(NULL));
-	SAVE(fmt("[{\"key\":\"planet\",\"value\":%s}]", obj));
+	SAVE(xfmt("[{\"key\":\"planet\",\"value\":%s}]", obj));
 
 	/* jsonb equal to what was sent, not binary, under the prefixed key; never updated yet. */
 	ck_assert_str_eq(sql_value("SELECT (value = $2::jsonb)::text || ' ' || jsonb_typeof(value) || ' ' || "
@@ -296,7 +265,7 @@ START_TEST(saved_value_is_a_daprd_row)
 	ck_body(&x, sql_value1("SELECT value::text FROM state WHERE key = $1", APP "||planet"));
 	ck_assert_str_eq(etag, xmin_of("state", APP "||planet"));
 
-	SAVE(fmt("[{\"key\":\"planet\",\"value\":\"Hoth\",\"etag\":\"%s\"}]", etag));
+	SAVE(xfmt("[{\"key\":\"planet\",\"value\":\"Hoth\",\"etag\":\"%s\"}]", etag));
 	etag_of("planet", etag2);
 	ck_body(&x, "\"Hoth\"");
 	ck_assert_str_ne(etag, etag2);
@@ -305,7 +274,7 @@ START_TEST(saved_value_is_a_daprd_row)
 		sql_value1("SELECT (updatedate IS NOT NULL)::text || ' ' || insertdate::text FROM state "
 			   "WHERE key = $1",
 			   APP "||planet"),
-		fmt("true %s", inserted));
+		xfmt("true %s", inserted));
 }
 END_TEST
 
@@ -345,11 +314,11 @@ START_TEST(rows_written_like_daprd_read_back)
 
 	/* daprd's etag (xmin) works with outrig, and outrig's write is a daprd row again. */
 	etag_of("bytes", etag);
-	SAVE(fmt("[{\"key\":\"bytes\",\"value\":[1,2],\"etag\":\"%s\"}]", etag));
+	SAVE(xfmt("[{\"key\":\"bytes\",\"value\":[1,2],\"etag\":\"%s\"}]", etag));
 	ck_assert_str_eq(sql_value1("SELECT value::text || ' ' || isbinary::text FROM state WHERE key = $1",
 				    APP "||bytes"),
 			 "[1, 2] false");
-	call("DELETE", STORE "/fromdaprd", fmt("If-Match: %s\r\n", xmin_of("state", APP "||fromdaprd")),
+	call("DELETE", STORE "/fromdaprd", xfmt("If-Match: %s\r\n", xmin_of("state", APP "||fromdaprd")),
 	     NULL);
 	ck_status(&x, 204);
 	ck_assert_str_eq(sql_value1("SELECT count(*)::text FROM state WHERE key = $1", APP "||fromdaprd"),
@@ -364,12 +333,12 @@ START_TEST(value_jsonb_refuses_is_stored_as_binary)
 
 	use_database("t_binary");
 	start_daemon(component(NULL));
-	SAVE(fmt("[{\"key\":\"nul\",\"value\":%s},{\"key\":\"fine\",\"value\":\"ab\"}]", nul));
+	SAVE(xfmt("[{\"key\":\"nul\",\"value\":%s},{\"key\":\"fine\",\"value\":\"ab\"}]", nul));
 	ck_assert_str_eq(
 		sql_value1("SELECT isbinary::text || ' ' || jsonb_typeof(value) || ' ' || "
 			   "convert_from(decode(value #>> '{}', 'base64'), 'UTF8') FROM state WHERE key = $1",
 			   APP "||nul"),
-		fmt("true string %s", nul));
+		xfmt("true string %s", nul));
 	ck_assert_str_eq(sql_value1("SELECT isbinary::text FROM state WHERE key = $1", APP "||fine"),
 			 "false");
 	GET_BODY("nul", nul);
@@ -418,11 +387,11 @@ START_TEST(ttl_sets_expiredate_and_cleanup_deletes_expired_rows)
 		2, (const char *const[]){ APP "||old1", APP "||old2" }));
 	GET_MISSING("old1");
 	GET_MISSING("old2");
-	deadline = now_ms() + 8000;
+	deadline = xnow_ms() + 8000;
 	while (strcmp(sql_value("SELECT count(*)::text FROM state WHERE expiredate IS NOT NULL", 0, NULL),
 		      "0") != 0 &&
-	       now_ms() < deadline)
-		sleep_ms(100);
+	       xnow_ms() < deadline)
+		xsleep_ms(100);
 	ck_assert_str_eq(sql_value("SELECT string_agg(key, ',') FROM state", 0, NULL), stored);
 	/* Recorded like daprd's, so sidecars sharing the table take turns. */
 	ck_assert_str_eq(sql_value("SELECT (value::timestamptz > now() - interval '1 minute')::text "
@@ -445,9 +414,9 @@ START_TEST(expired_row_is_absent_until_cleaned)
 	xmin = xmin_of("state", stored);
 	GET_MISSING("gone");
 	/* Its old etag matches nothing live. */
-	call("POST", STORE, NULL, fmt("[{\"key\":\"gone\",\"value\":2,\"etag\":\"%s\"}]", xmin));
+	call("POST", STORE, NULL, xfmt("[{\"key\":\"gone\",\"value\":2,\"etag\":\"%s\"}]", xmin));
 	ck_error(&x, 409, "ERR_STATE_SAVE");
-	call("DELETE", STORE "/gone", fmt("If-Match: %s\r\n", xmin), NULL);
+	call("DELETE", STORE "/gone", xfmt("If-Match: %s\r\n", xmin), NULL);
 	ck_error(&x, 409, "ERR_STATE_DELETE");
 	/* First-write may take the place of an expired row. */
 	SAVE("[{\"key\":\"gone\",\"value\":3,\"options\":{\"concurrency\":\"first-write\"}}]");
@@ -484,7 +453,7 @@ static void make_daprd_tables(int level)
 	if (level >= 2)
 		PQclear(sql("ALTER TABLE state ADD expiredate TIMESTAMP WITH TIME ZONE", 0, NULL));
 	PQclear(sql("INSERT INTO dapr_metadata (key, value) VALUES ('migrations', $1)", 1,
-		    (const char *const[]){ fmt("%d", level) }));
+		    (const char *const[]){ xfmt("%d", level) }));
 	PQclear(sql("INSERT INTO state (key, value, isbinary) VALUES ($1, '{\"by\": \"daprd\"}', false)", 1,
 		    (const char *const[]){ APP "||old" }));
 }
@@ -559,10 +528,10 @@ START_TEST(failed_transaction_leaves_the_table_untouched)
 	before = table_snapshot();
 
 	call("POST", STORE "/transaction", NULL,
-	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"c\",\"value\":\"x\\u0000\"}},"
-		 "{\"operation\":\"delete\",\"request\":{\"key\":\"a\"}},"
-		 "{\"operation\":\"upsert\",\"request\":{\"key\":\"b\",\"value\":9,\"etag\":\"%s\"}}]}",
-		 stale));
+	     xfmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"c\",\"value\":\"x\\u0000\"}},"
+		  "{\"operation\":\"delete\",\"request\":{\"key\":\"a\"}},"
+		  "{\"operation\":\"upsert\",\"request\":{\"key\":\"b\",\"value\":9,\"etag\":\"%s\"}}]}",
+		  stale));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	ck_assert_msg(strstr(XBODY(&x), APP "||b") != NULL && strstr(XBODY(&x), "operation 3") != NULL,
 		      "the message should name the key and operation that failed: %s", XBODY(&x));
@@ -603,11 +572,11 @@ START_TEST(sql_looking_keys_are_stored_verbatim)
 	for (int i = 0; i < 3; i++) {
 		char *escaped = http_escape(keys[i]);
 
-		SAVE(fmt("[{\"key\":\"%s\",\"value\":%d}]", json_keys[i], i + 10));
-		GET_BODY(escaped, fmt("%d", i + 10));
+		SAVE(xfmt("[{\"key\":\"%s\",\"value\":%d}]", json_keys[i], i + 10));
+		GET_BODY(escaped, xfmt("%d", i + 10));
 		ck_assert_str_eq(
-			sql_value1("SELECT value::text FROM state WHERE key = $1", fmt(APP "||%s", keys[i])),
-			fmt("%d", i + 10));
+			sql_value1("SELECT value::text FROM state WHERE key = $1", xfmt(APP "||%s", keys[i])),
+			xfmt("%d", i + 10));
 		free(escaped);
 	}
 	ck_assert_str_eq(sql_value("SELECT count(*)::text FROM state", 0, NULL), "3");
@@ -616,7 +585,7 @@ START_TEST(sql_looking_keys_are_stored_verbatim)
 	{
 		char *escaped = http_escape(keys[1]);
 
-		call("DELETE", fmt(STORE "/%s", escaped), NULL, NULL);
+		call("DELETE", xfmt(STORE "/%s", escaped), NULL, NULL);
 		ck_status(&x, 204);
 		free(escaped);
 	}
@@ -638,17 +607,17 @@ START_TEST(key_too_long_for_the_index_is_a_clear_400)
 	use_database("t_long_key");
 	start_daemon(component(NULL));
 
-	call("POST", STORE, NULL, fmt("[{\"key\":\"%.1800s\",\"value\":1}]", key));
+	call("POST", STORE, NULL, xfmt("[{\"key\":\"%.1800s\",\"value\":1}]", key));
 	ck_status(&x, 204); /* long, but still within the index */
-	call("POST", STORE, NULL, fmt("[{\"key\":\"%s\",\"value\":1}]", key));
+	call("POST", STORE, NULL, xfmt("[{\"key\":\"%s\",\"value\":1}]", key));
 	ck_error(&x, 400, "ERR_STATE_SAVE");
 	/*
 	 * The save's message is outrigd's prefix with the whole key first, cut at 1 KiB before the
 	 * plugin's words; a transaction's message starts with them.
 	 */
 	call("POST", STORE "/transaction", NULL,
-	     fmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"%s\",\"value\":1}}]}",
-		 key));
+	     xfmt("{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"%s\",\"value\":1}}]}",
+		  key));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	ck_assert_msg(strstr(XBODY(&x), "too long for the PostgreSQL store") != NULL &&
 			      strstr(XBODY(&x), "2704 bytes") != NULL,
@@ -666,7 +635,7 @@ static void sidecar(int index, int go_fd, int result_fd, int hold_fd)
 	char c;
 	int port = -1;
 
-	if (daemon_init(&d, fmt("app%d", index)) == 0 &&
+	if (daemon_init(&d, xfmt("app%d", index)) == 0 &&
 	    daemon_write_component(&d, "statestore", "state.postgresql", component(NULL)) == 0) {
 		/* All wait here, then start at once against the empty database. */
 		while (read(go_fd, &c, 1) > 0)
@@ -721,15 +690,15 @@ START_TEST(sidecars_starting_together_migrate_once)
 	close(result[1]);
 	close(hold[0]);
 	close(go[1]); /* go */
-	deadline = now_ms() + 4000;
+	deadline = xnow_ms() + 4000;
 	for (;;) {
 		PGresult *r = PQexec(watch, waiting);
 		int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
 
 		PQclear(r);
-		if (n >= N || now_ms() > deadline)
+		if (n >= N || xnow_ms() > deadline)
 			break;
-		sleep_ms(20);
+		xsleep_ms(20);
 	}
 	PQclear(sql("COMMIT", 0, NULL));
 	PQfinish(watch);
@@ -739,7 +708,7 @@ START_TEST(sidecars_starting_together_migrate_once)
 	for (int i = 0; i < N; i++) {
 		ck_assert_msg(ports[i] > 0, "a sidecar did not start (its log is above)");
 		ck_assert_int_eq(
-			xreq(&x, ports[i], "POST", STORE, NULL, fmt("[{\"key\":\"k\",\"value\":%d}]", i)),
+			xreq(&x, ports[i], "POST", STORE, NULL, xfmt("[{\"key\":\"k\",\"value\":%d}]", i)),
 			204);
 	}
 	ck_assert_str_eq(
@@ -748,7 +717,7 @@ START_TEST(sidecars_starting_together_migrate_once)
 			  0, NULL),
 		"2");
 	ck_assert_str_eq(sql_value("SELECT value FROM dapr_metadata WHERE key = 'migrations'", 0, NULL), "2");
-	ck_assert_str_eq(sql_value("SELECT count(*)::text FROM state", 0, NULL), fmt("%d", N));
+	ck_assert_str_eq(sql_value("SELECT count(*)::text FROM state", 0, NULL), xfmt("%d", N));
 	close(hold[1]);
 	for (int i = 0; i < N; i++) {
 		int status = 0;
@@ -801,21 +770,21 @@ START_TEST(unreachable_server_fails_after_init_timeout)
 	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
 	ck_assert_int_eq(daemon_write_resource(
 				 &dmn, "statestore.yaml",
-				 fmt("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
-				     "  name: statestore\nspec:\n  type: state.postgresql\n"
-				     "  version: v1\n  initTimeout: 1s\n  metadata:\n"
-				     "  - name: connectionString\n"
-				     "    value: \"host=127.0.0.1 port=%d user=postgres password=secret\"\n",
-				     port)),
+				 xfmt("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
+				      "  name: statestore\nspec:\n  type: state.postgresql\n"
+				      "  version: v1\n  initTimeout: 1s\n  metadata:\n"
+				      "  - name: connectionString\n"
+				      "    value: \"host=127.0.0.1 port=%d user=postgres password=secret\"\n",
+				      port)),
 			 0);
-	started = now_ms();
+	started = xnow_ms();
 	ck_assert_msg(daemon_start(&dmn, NULL) != 0, "outrigd started without its database");
-	ck_assert_int_ge(now_ms() - started, 900);
-	ck_assert_int_lt(now_ms() - started, 8000);
+	ck_assert_int_ge(xnow_ms() - started, 900);
+	ck_assert_int_lt(xnow_ms() - started, 8000);
 	log = slurp(dmn.log);
-	ck_assert_msg(strstr(log, fmt("cannot reach PostgreSQL at 127.0.0.1:%d within 1s (initTimeout): "
-				      "Connection refused",
-				      port)) != NULL,
+	ck_assert_msg(strstr(log, xfmt("cannot reach PostgreSQL at 127.0.0.1:%d within 1s (initTimeout): "
+				       "Connection refused",
+				       port)) != NULL,
 		      "no clear message in the log:\n%s", log);
 	ck_assert_msg(strstr(log, "secret") == NULL, "the log shows the password:\n%s", log);
 	free(log);
@@ -837,25 +806,25 @@ START_TEST(slow_statement_is_cancelled_at_timeout)
 	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 
-	started = now_ms();
+	started = xnow_ms();
 	call("GET", STORE "/k", NULL, NULL);
 	ck_error(&x, 500, "ERR_STATE_GET");
-	ck_assert_int_ge(now_ms() - started, 900);
-	ck_assert_int_lt(now_ms() - started, 4000);
+	ck_assert_int_ge(xnow_ms() - started, 900);
+	ck_assert_int_lt(xnow_ms() - started, 4000);
 	ck_assert_msg(strstr(XBODY(&x), "within 1s (timeout)") != NULL,
 		      "the message should name the timeout: %s", XBODY(&x));
 	call("POST", STORE, NULL, "[{\"key\":\"k\",\"value\":2}]");
 	ck_error(&x, 500, "ERR_STATE_SAVE");
 
 	/* The cancel reached the server: no statement of outrig's still waits for the lock. */
-	deadline = now_ms() + 3000;
+	deadline = xnow_ms() + 3000;
 	while (strcmp(sql_value(
 			      "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'outrig' "
 			      "AND wait_event_type = 'Lock'",
 			      0, NULL),
 		      "0") != 0 &&
-	       now_ms() < deadline)
-		sleep_ms(50);
+	       xnow_ms() < deadline)
+		xsleep_ms(50);
 	ck_assert_str_eq(
 		sql_value("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'outrig' "
 			  "AND wait_event_type = 'Lock'",
@@ -870,10 +839,10 @@ END_TEST
 /* Waits until s accepts sessions: the harness returns once its port takes TCP connections. */
 static bool wait_until_ready(const struct test_server *s)
 {
-	long deadline = now_ms() + 10000;
+	long deadline = xnow_ms() + 10000;
 
-	while (PQping(conninfo(s, "postgres")) != PQPING_OK && now_ms() < deadline)
-		sleep_ms(20);
+	while (PQping(conninfo(s, "postgres")) != PQPING_OK && xnow_ms() < deadline)
+		xsleep_ms(20);
 	return PQping(conninfo(s, "postgres")) == PQPING_OK;
 }
 
@@ -892,8 +861,8 @@ START_TEST(server_restart_costs_no_request)
 	ck_assert_msg(wait_until_ready(own), "PostgreSQL did not start; its log is %s", own->log);
 	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
 	ck_assert_int_eq(daemon_write_component(&dmn, "statestore", "state.postgresql",
-						fmt("  - name: connectionString\n    value: \"%s\"\n",
-						    conninfo(own, "postgres"))),
+						xfmt("  - name: connectionString\n    value: \"%s\"\n",
+						     conninfo(own, "postgres"))),
 			 0);
 	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start (log above)");
 	SAVE("[{\"key\":\"k\",\"value\":1}]");

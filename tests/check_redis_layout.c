@@ -33,22 +33,6 @@ static struct daemon dmn;
 static struct exchange x;
 static redisContext *raw; /* straight to Redis, to see and make daprd's layout */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-/* printf into a small ring of buffers, so a call can take two formatted arguments. */
-static char *fmt(const char *f, ...)
-{
-	static char ring[8][1024];
-	static int next;
-	char *b = ring[next++ % 8];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, sizeof(ring[0]), f, ap);
-	va_end(ap);
-	return b;
-}
-
 static int call(const char *method, const char *path, const char *headers, const char *body)
 {
 	return xreq(&x, dmn.port, method, path, headers, body);
@@ -87,7 +71,7 @@ static const char *raw_hget(const char *key, const char *field)
 	const char *v = NULL;
 
 	if (r->type == REDIS_REPLY_STRING)
-		v = fmt("%.*s", (int)r->len, r->str);
+		v = xfmt("%.*s", (int)r->len, r->str);
 	freeReplyObject(r);
 	return v;
 }
@@ -107,7 +91,7 @@ static long long raw_int(const char *f, const char *key)
 static const char *raw_fields(const char *key)
 {
 	redisReply *r = rawcmd("HGETALL %s", key);
-	char *out = fmt("%s", "");
+	char *out = xfmt("%s", "");
 
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	for (size_t i = 0; i + 1 < r->elements; i += 2)
@@ -202,8 +186,8 @@ static void install_fixture(const char *rel, const char *as)
 static void write_store(const char *name, const char *extra)
 {
 	ck_assert_int_eq(daemon_write_component(&dmn, name, "state.redis",
-						fmt("  - name: redisHost\n    value: \"127.0.0.1:%d\"\n%s",
-						    rs.port, extra != NULL ? extra : "")),
+						xfmt("  - name: redisHost\n    value: \"127.0.0.1:%d\"\n%s",
+						     rs.port, extra != NULL ? extra : "")),
 			 0);
 }
 
@@ -212,25 +196,17 @@ static void start_daemon(void)
 	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start (log above)");
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* outrigd must exit on its own, promptly, and its log must hold every one of the strings given. */
 static void expect_refusal(const char *first, ...)
 {
-	long started = now_ms();
+	long started = xnow_ms();
 	const char *want;
 	char *log;
 	va_list ap;
 
 	ck_assert_msg(daemon_start(&dmn, NULL) != 0,
 		      "outrigd started although it should refuse the component");
-	ck_assert_msg(dmn.pid == 0 && now_ms() - started < 9000, "outrigd did not exit by itself");
+	ck_assert_msg(dmn.pid == 0 && xnow_ms() - started < 9000, "outrigd did not exit by itself");
 	log = log_text();
 	va_start(ap, first);
 	for (want = first; want != NULL; want = va_arg(ap, const char *))
@@ -337,7 +313,7 @@ START_TEST(outrig_writes_daprd_layout)
 
 	write_store("statestore", NULL);
 	start_daemon();
-	SAVE(fmt("[{\"key\":\"planet\",\"value\":%s}]", obj));
+	SAVE(xfmt("[{\"key\":\"planet\",\"value\":%s}]", obj));
 	ck_assert_int_eq(raw_int("EXISTS %s", APP "||planet"), 1);
 	ck_assert_str_eq(raw_fields(APP "||planet"), "data,version,");
 	ck_assert_str_eq(raw_hget(APP "||planet", "data"), obj);
@@ -566,7 +542,7 @@ START_TEST(redis_restart_costs_no_request)
 	ck_assert_int_eq(server_halt(&rs), 0);
 	call("GET", STORE "/durable", NULL, NULL);
 	ck_status(&x, 500);
-	down = fmt("Redis at 127.0.0.1:%d", rs.port);
+	down = xfmt("Redis at 127.0.0.1:%d", rs.port);
 	ck_assert_msg(strstr(x.r.body, down) != NULL, "the failure does not name %s: %s", down, x.r.body);
 	ck_assert_int_eq(server_restart(&rs), 0);
 	GET_BODY("durable", "\"again\"");
@@ -582,14 +558,14 @@ START_TEST(slow_redis_is_a_timeout)
 	SAVE("[{\"key\":\"slow\",\"value\":1}]");
 	/* The server holds every command for a while: the read must give up at readTimeout. */
 	freeReplyObject(rawcmd("CLIENT PAUSE 1500"));
-	started = now_ms();
+	started = xnow_ms();
 	call("GET", STORE "/slow", NULL, NULL);
 	ck_status(&x, 500);
 	ck_assert_msg(strstr(x.r.body, "within 300ms (readTimeout)") != NULL, "not a readTimeout: %s",
 		      x.r.body);
-	ck_assert_int_lt(now_ms() - started, 1400);
+	ck_assert_int_lt(xnow_ms() - started, 1400);
 	/* Once the server answers again, the connection that timed out has been replaced. */
-	while (now_ms() - started < 1600)
+	while (xnow_ms() - started < 1600)
 		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
 	GET_BODY("slow", "1");
 }
@@ -609,8 +585,8 @@ START_TEST(unreachable_redis_fails_after_init_timeout)
 		0);
 	ck_assert_int_eq(daemon_write_resource(&dmn, "statestore.yaml", yaml), 0);
 	free(yaml);
-	expect_refusal(fmt("cannot reach Redis at 127.0.0.1:%d within 1s (initTimeout): Connection refused",
-			   rs.port),
+	expect_refusal(xfmt("cannot reach Redis at 127.0.0.1:%d within 1s (initTimeout): Connection refused",
+			    rs.port),
 		       "statestore", NULL);
 }
 END_TEST

@@ -52,14 +52,6 @@ static struct test_server srv;
 static struct daemon dmn;
 static struct exchange x;
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /*
  * Writes resources/store.yaml for the backend at port, with the given spec lines
  * (initTimeout, ignoreErrors) and resources/mem.yaml: an in-memory store that must keep
@@ -134,7 +126,7 @@ static char *read_log(void)
 static void mem_serves(const char *key)
 {
 	char path[128];
-	long t0 = now_ms();
+	long t0 = xnow_ms();
 
 	snprintf(path, sizeof(path), "[{\"key\":\"%s\",\"value\":\"ok\"}]", key);
 	call("POST", "/v1.0/state/mem", path);
@@ -143,8 +135,8 @@ static void mem_serves(const char *key)
 	call("GET", path, NULL);
 	ck_status(&x, 200);
 	ck_body(&x, "\"ok\"");
-	ck_assert_msg(now_ms() - t0 < 500, "the in-memory store took %ld ms while %s was down", now_ms() - t0,
-		      cur->name);
+	ck_assert_msg(xnow_ms() - t0 < 500, "the in-memory store took %ld ms while %s was down",
+		      xnow_ms() - t0, cur->name);
 }
 
 START_TEST(down_at_start)
@@ -155,9 +147,9 @@ START_TEST(down_at_start)
 
 	/* Nothing listens on port: the plugin retries until initTimeout, then the start fails. */
 	write_components(port, "  initTimeout: 2s\n");
-	t0 = now_ms();
+	t0 = xnow_ms();
 	ck_assert_msg(daemon_start(&dmn, NULL) != 0, "outrigd started with %s down", cur->name);
-	waited = now_ms() - t0;
+	waited = xnow_ms() - t0;
 	log = read_log();
 	ck_assert_msg(strstr(log, "component store (") != NULL && strstr(log, cur->type) != NULL,
 		      "the failure should name the component and its type:\n%s", log);
@@ -241,10 +233,10 @@ static void *hung_get(void *arg)
 {
 	struct hung_call *h = arg;
 	struct exchange t = { 0 };
-	long t0 = now_ms();
+	long t0 = xnow_ms();
 
 	h->status = xreq(&t, dmn.port, "GET", "/v1.0/state/store/acked-0", NULL, NULL);
-	h->took_ms = now_ms() - t0;
+	h->took_ms = xnow_ms() - t0;
 	if (!xerror(&t, h->code, sizeof(h->code)))
 		h->code[0] = '\0';
 	xfree(&t);
@@ -325,9 +317,9 @@ START_TEST(stopped_and_restarted)
 	ck_assert_int_eq(server_halt(&srv), 0);
 
 	/* Down: every call fails fast with the operation's error, the other store serves. */
-	t0 = now_ms();
+	t0 = xnow_ms();
 	call("GET", "/v1.0/state/store/acked-1", NULL);
-	took = now_ms() - t0;
+	took = xnow_ms() - t0;
 	ck_error(&x, 500, "ERR_STATE_GET");
 	ck_assert_msg(took < STORE_TIMEOUT_MS + SLACK_MS, "GET with %s down took %ld ms", cur->name, took);
 	call("POST", "/v1.0/state/store", "[{\"key\":\"while-down\",\"value\":1}]");

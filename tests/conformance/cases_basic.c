@@ -52,7 +52,7 @@ START_TEST(json_values)
 
 	REQUIRE_CAPS(0);
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		const char *key = fmt("value-%zu", i);
+		const char *key = xfmt("value-%zu", i);
 
 		expect_saved(STORE, key, values[i]);
 		expect_value(STORE, key, values[i]);
@@ -108,7 +108,7 @@ START_TEST(unicode_values)
 
 	REQUIRE_CAPS(0);
 	for (i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
-		const char *key = fmt("unicode-%zu", i);
+		const char *key = xfmt("unicode-%zu", i);
 
 		expect_saved(STORE, key, escapes[i].sent);
 		expect_value(STORE, key, escapes[i].stored);
@@ -128,7 +128,7 @@ START_TEST(unicode_values)
 	long_values[1] = repeated("\xe6\x97\xa5\xe6\x9c\xac", 8192);
 	long_values[2] = repeated("\xf0\x9f\x9a\x80", 16384);
 	for (i = 0; i < 3; i++) {
-		const char *key = fmt("unicode-long-%zu", i);
+		const char *key = xfmt("unicode-long-%zu", i);
 
 		expect_saved(STORE, key, long_values[i]);
 		expect_value(STORE, key, long_values[i]);
@@ -164,8 +164,8 @@ START_TEST(bulk)
 
 	REQUIRE_CAPS(0);
 	for (i = 0; i < 20; i++)
-		json_array_append_new(req, json_pack("{s:s,s:{s:I}}", "key", fmt("bulk-%zu", i), "value", "n",
-						     (json_int_t)i));
+		json_array_append_new(req, json_pack("{s:s,s:{s:I}}", "key", xfmt("bulk-%zu", i), "value",
+						     "n", (json_int_t)i));
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	call("POST", store_path(STORE), NULL, body);
@@ -177,12 +177,12 @@ START_TEST(bulk)
 
 		/* Every third asked-for key does not exist, one is asked twice; order must be kept. */
 		for (i = 0; i < 20; i++)
-			json_array_append_new(keys, json_string(fmt("bulk-%zu", i % 3 ? i : i + 100)));
+			json_array_append_new(keys, json_string(xfmt("bulk-%zu", i % 3 ? i : i + 100)));
 		json_array_append_new(keys, json_string("bulk-1"));
 		arr = bulk_get(STORE, keys, parallelism[p]);
 		for (i = 0; i < 20; i++)
-			expect_bulk_item(json_array_get(arr, i), fmt("bulk-%zu", i % 3 ? i : i + 100),
-					 i % 3 ? fmt("{\"n\":%zu}", i) : NULL);
+			expect_bulk_item(json_array_get(arr, i), xfmt("bulk-%zu", i % 3 ? i : i + 100),
+					 i % 3 ? xfmt("{\"n\":%zu}", i) : NULL);
 		expect_bulk_item(json_array_get(arr, 20), "bulk-1", "{\"n\":1}");
 		json_decref(arr);
 	}
@@ -199,10 +199,10 @@ START_TEST(transaction)
 	etag_of(STORE, "tx-guarded", guard);
 	transact(
 		STORE,
-		fmt("[" UPSERT("tx-new", "\"new\"") "," DELETE(
-			    "tx-old") ","
-				      "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":1,\"etag\":\"%s\"}}]",
-		    guard));
+		xfmt("[" UPSERT("tx-new", "\"new\"") "," DELETE(
+			     "tx-old") ","
+				       "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":1,\"etag\":\"%s\"}}]",
+		     guard));
 	ck_status(&x, 204);
 	expect_value(STORE, "tx-new", "\"new\"");
 	expect_missing(STORE, "tx-old");
@@ -216,10 +216,10 @@ START_TEST(transaction)
 	etag_of(STORE, "tx-new", e_new);
 	transact(
 		STORE,
-		fmt("[" UPSERT("tx-none", "1") "," UPSERT("tx-new", "\"changed\"") "," DELETE(
-			    "tx-kept") ","
-				       "{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":2,\"etag\":\"%s\"}}]",
-		    guard));
+		xfmt("[" UPSERT("tx-none", "1") "," UPSERT("tx-new", "\"changed\"") "," DELETE(
+			     "tx-kept") ","
+					"{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":2,\"etag\":\"%s\"}}]",
+		     guard));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	expect_missing(STORE, "tx-none");
 	expect_value(STORE, "tx-new", "\"new\"");
@@ -242,7 +242,7 @@ START_TEST(ttl)
 	long deadline = now_ms() + 6000;
 
 	REQUIRE_CAPS(CAP_TTL);
-	call("POST", fmt("%s?metadata.ttlInSeconds=1", store_path(STORE)), NULL,
+	call("POST", xfmt("%s?metadata.ttlInSeconds=1", store_path(STORE)), NULL,
 	     save_body("ttl-q", "1", NULL, NULL));
 	ck_status(&x, 204);
 	call("POST", store_path(STORE), NULL,

@@ -28,10 +28,10 @@ START_TEST(etag)
 	call("POST", store_path(STORE), NULL, save_body("etag", "3", e1, NULL));
 	ck_error(&x, 409, "ERR_STATE_SAVE");
 	expect_value(STORE, "etag", "2");
-	call("DELETE", key_path(STORE, "etag"), fmt("If-Match: %s\r\n", e1), NULL);
+	call("DELETE", key_path(STORE, "etag"), xfmt("If-Match: %s\r\n", e1), NULL);
 	ck_error(&x, 409, "ERR_STATE_DELETE");
 	expect_value(STORE, "etag", "2");
-	call("DELETE", key_path(STORE, "etag"), fmt("If-Match: %s\r\n", e2), NULL);
+	call("DELETE", key_path(STORE, "etag"), xfmt("If-Match: %s\r\n", e2), NULL);
 	ck_status(&x, 204);
 	expect_missing(STORE, "etag");
 	/* An etag for a row that is gone matches nothing. */
@@ -58,7 +58,7 @@ START_TEST(bad_etag)
 		ck_error(&x, status, "ERR_STATE_SAVE");
 		call("POST", store_path(STORE), NULL, save_body("bad-etag", "2", m, FIRST_WRITE));
 		ck_error(&x, status, "ERR_STATE_SAVE");
-		call("DELETE", key_path(STORE, "bad-etag"), fmt("If-Match: %s\r\n", m), NULL);
+		call("DELETE", key_path(STORE, "bad-etag"), xfmt("If-Match: %s\r\n", m), NULL);
 		ck_error(&x, status, "ERR_STATE_DELETE");
 		/* On a key that does not exist, too: no etag check may pass by default. */
 		call("POST", store_path(STORE), NULL, save_body("bad-etag-none", "1", m, NULL));
@@ -75,9 +75,9 @@ START_TEST(bad_etag)
 	/* In a transaction any store failure is Dapr's 500, and the insert before it is undone. */
 	transact(
 		STORE,
-		fmt("[{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag-tx\",\"value\":1}},"
-		    "{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag\",\"value\":3,\"etag\":\"%s\"}}]",
-		    malformed[0]));
+		xfmt("[{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag-tx\",\"value\":1}},"
+		     "{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag\",\"value\":3,\"etag\":\"%s\"}}]",
+		     malformed[0]));
 	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
 	expect_missing(STORE, "bad-etag-tx");
 	expect_value(STORE, "bad-etag", "1");
@@ -142,7 +142,7 @@ START_TEST(first_write_race)
 
 		ck_assert_int_eq(pthread_barrier_init(&start, NULL, RACERS), 0);
 		for (int i = 0; i < RACERS; i++) {
-			char *item = item_json(key, fmt("\"racer %d\"", i), NULL, FIRST_WRITE);
+			char *item = item_json(key, xfmt("\"racer %d\"", i), NULL, FIRST_WRITE);
 
 			ck_assert_int_ge(asprintf(&r[i].body, "[%s]", item), 0);
 			free(item);
@@ -163,7 +163,7 @@ START_TEST(first_write_race)
 		}
 		ck_assert_msg(winner >= 0 && losers == RACERS - 1, "%s: %d won, %d lost, of %d", key,
 			      winner >= 0, losers, RACERS);
-		expect_value(STORE, key, fmt("\"racer %d\"", winner));
+		expect_value(STORE, key, xfmt("\"racer %d\"", winner));
 		for (int i = 0; i < RACERS; i++)
 			free(r[i].body);
 	}
@@ -260,7 +260,7 @@ static void run_incrementers(const char *key, int n, bool retry, int want, int *
 		*conflicts += inc[i].conflicts;
 	}
 	free(inc);
-	expect_value(STORE, key, fmt("%d", *done));
+	expect_value(STORE, key, xfmt("%d", *done));
 	fprintf(stderr, "conformance %s: %s: %d writes, %d etag conflicts\n", ut.row->name, key, *done,
 		*conflicts);
 }

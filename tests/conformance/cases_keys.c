@@ -15,10 +15,10 @@ static void round_trip_key(const char *key, size_t n)
 {
 	json_t *arr;
 
-	expect_saved(STORE, key, fmt("%zu", n));
-	expect_value(STORE, key, fmt("%zu", n));
+	expect_saved(STORE, key, xfmt("%zu", n));
+	expect_value(STORE, key, xfmt("%zu", n));
 	arr = bulk_get(STORE, json_pack("[s]", key), 0);
-	expect_bulk_item(json_array_get(arr, 0), key, fmt("%zu", n));
+	expect_bulk_item(json_array_get(arr, 0), key, xfmt("%zu", n));
 	json_decref(arr);
 	expect_deleted(STORE, key);
 	expect_missing(STORE, key);
@@ -226,7 +226,7 @@ START_TEST(illegal_key)
 		ck_reason(&x, "DAPR_STATE_ILLEGAL_KEY");
 		call("DELETE", key_path(stores[i], "byname||kp"), NULL, NULL);
 		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
-		call("POST", fmt("%s/bulk", store_path(stores[i])), NULL, "{\"keys\":[\"ok\",\"x||y\"]}");
+		call("POST", xfmt("%s/bulk", store_path(stores[i])), NULL, "{\"keys\":[\"ok\",\"x||y\"]}");
 		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
 		if (!(ut.row->caps & CAP_TX))
 			continue;

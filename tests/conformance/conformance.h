@@ -87,9 +87,6 @@ extern struct exchange x;
 		}                                                                                            \
 	} while (0)
 
-/* printf into a ring of 8 buffers of 1 KB, so one call can take several formatted arguments. */
-char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
 /* One request to the daemon on the main thread's exchange x. Returns the status. */
 int call(const char *method, const char *path, const char *headers, const char *body);
 

@@ -12,27 +12,15 @@
 #include "conformance.h"
 #include "http_client.h"
 
+/* How many recent paths stay valid: a call takes at most a few. */
 #define RING 8
-
-char *fmt(const char *f, ...)
-{
-	static char ring[RING][1024];
-	static unsigned next;
-	char *b = ring[next++ % RING];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(b, sizeof(ring[0]), f, ap);
-	va_end(ap);
-	return b;
-}
 
 int call(const char *method, const char *path, const char *headers, const char *body)
 {
 	return xreq(&x, ut.dmn.port, method, path, headers, body);
 }
 
-/* Heap ring for paths: keys may be kilobytes long, too long for fmt(). */
+/* Heap ring for paths: keys may be kilobytes long, too long for xfmt(). */
 static const char *path_keep(char *p)
 {
 	static char *ring[RING];
@@ -172,7 +160,7 @@ json_t *bulk_get(const char *store, json_t *keys, int parallelism)
 		json_object_set_new(req, "parallelism", json_integer(parallelism));
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
-	call("POST", fmt("%s/bulk", store_path(store)), NULL, body);
+	call("POST", xfmt("%s/bulk", store_path(store)), NULL, body);
 	free(body);
 	ck_status(&x, 200);
 	arr = xjson(&x);
@@ -214,7 +202,7 @@ int transact(const char *store, const char *ops)
 	int status;
 
 	ck_assert_int_ge(asprintf(&body, "{\"operations\":%s}", ops), 0);
-	status = call("POST", fmt("%s/transaction", store_path(store)), NULL, body);
+	status = call("POST", xfmt("%s/transaction", store_path(store)), NULL, body);
 	free(body);
 	return status;
 }

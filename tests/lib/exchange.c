@@ -2,8 +2,10 @@
 /* check assertions over one HTTP request/response, with the request kept for failure messages. */
 #include "exchange.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 int xreq(struct exchange *x, int port, const char *method, const char *path, const char *headers,
 	 const char *body)
@@ -70,4 +72,32 @@ bool xjson_type(const struct exchange *x)
 
 	return ct && strncasecmp(ct, "application/json", n) == 0 &&
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+char *xfmt(const char *f, ...)
+{
+	static char ring[8][8192];
+	static unsigned next;
+	char *b = ring[next++ % 8];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(b, sizeof(ring[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
+long xnow_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void xsleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }

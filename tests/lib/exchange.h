@@ -38,6 +38,17 @@ bool xhas_reason(const struct exchange *x, const char *reason);
 /* True when Content-Type is application/json (parameters ignored). */
 bool xjson_type(const struct exchange *x);
 
+/*
+ * printf into a ring of 8 buffers of 8 KB, so one call can take several formatted arguments.
+ * Ownership: the result lives until 8 more calls. Thread: the test's main thread.
+ */
+char *xfmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic milliseconds, for measuring how long something took. */
+long xnow_ms(void);
+
+void xsleep_ms(long ms);
+
 #define XBODY(x) ((x)->r.body ? (x)->r.body : "")
 
 /* A JSON string's value, or "" for anything else, so it can go straight into strcmp. */
