@@ -836,6 +836,175 @@ START_TEST(slow_statement_is_cancelled_at_timeout)
 }
 END_TEST
 
+/*
+ * Lines of the server's log (shared by every test) holding both needle and table: the
+ * tests below give their state tables names of their own to tell their statements apart.
+ */
+static int log_lines(const char *needle, const char *table)
+{
+	char *text = slurp(pg.log), *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		n += strstr(line, needle) != NULL && strstr(line, table) != NULL;
+	free(text);
+	return n;
+}
+
+/* Whether line logs step ("parse", "execute") of plugin statement stmt: "stmt_<16 hex digits>: ". */
+static bool logs_statement(const char *line, const char *step, const char *stmt)
+{
+	const char *at = strstr(line, xfmt("  %s %s_", step, stmt));
+
+	if (at == NULL)
+		return false;
+	at += strlen(step) + strlen(stmt) + 4;
+	return strspn(at, "0123456789abcdef") == 16 && at[16] == ':';
+}
+
+/* Lines of the server's log with step of plugin statement stmt on table. */
+static int log_statements(const char *step, const char *stmt, const char *table)
+{
+	char *text = slurp(pg.log), *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		n += logs_statement(line, step, stmt) && strstr(line, table) != NULL;
+	free(text);
+	return n;
+}
+
+/* Has the server log the parse, bind and execute of every statement run in the test's database. */
+static void log_every_statement(void)
+{
+	PQclear(sql(xfmt("ALTER DATABASE %s SET log_min_duration_statement = 0", db), 0, NULL));
+}
+
+/* How many sessions outrigd has open to the test's database. */
+static int outrig_sessions(void)
+{
+	return atoi(sql_value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'outrig' "
+			      "AND datname = current_database()",
+			      0, NULL));
+}
+
+/* A save, an etag update, a first-write, a read, a delete and a transaction of an upsert and a delete. */
+static void run_every_hot_statement(void)
+{
+	char etag[ETAG_MAX];
+
+	SAVE("[{\"key\":\"a\",\"value\":1},{\"key\":\"b\",\"value\":2}]");
+	etag_of("a", etag);
+	SAVE(xfmt("[{\"key\":\"a\",\"value\":3,\"etag\":\"%s\"}]", etag));
+	SAVE("[{\"key\":\"c\",\"value\":4,\"options\":{\"concurrency\":\"first-write\"}}]");
+	GET_BODY("a", "3");
+	call("DELETE", STORE "/b", NULL, NULL);
+	ck_status(&x, 204);
+	call("POST", STORE "/transaction", NULL,
+	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"d\",\"value\":5}},"
+	     "{\"operation\":\"delete\",\"request\":{\"key\":\"c\"}}]}");
+	ck_status(&x, 204);
+	GET_BODY("d", "5");
+	GET_MISSING("c");
+}
+
+START_TEST(statements_are_prepared_once_per_connection)
+{
+	static const char table[] = "\"prepared_state\"";
+	int sessions, parses;
+
+	use_database("t_prepared");
+	log_every_statement();
+	start_daemon(component(MD("tableName", "prepared_state")));
+	run_every_hot_statement();
+	for (int i = 0; i < 20; i++)
+		GET_BODY("a", "3");
+
+	/* Every hot statement ran by name, and none unnamed. */
+	ck_assert_int_ge(log_statements("execute", "outrig_upsert", table), 2);
+	ck_assert_int_ge(log_statements("execute", "outrig_update_etag", table), 1);
+	ck_assert_int_ge(log_statements("execute", "outrig_insert_new", table), 1);
+	ck_assert_int_ge(log_statements("execute", "outrig_delete", table), 2);
+	ck_assert_int_eq(log_statements("execute", "outrig_get", table), 24);
+	ck_assert_int_eq(log_lines("  parse <unnamed>: SELECT value", table), 0);
+	ck_assert_int_eq(log_lines("  parse <unnamed>: INSERT INTO", table), 0);
+	ck_assert_int_eq(log_lines("  parse <unnamed>: DELETE FROM", table), 0);
+	/* Parsed once per session that ran it, not once per call. */
+	sessions = outrig_sessions();
+	parses = log_statements("parse", "outrig_get", table);
+	ck_assert_msg(parses >= 1 && parses <= sessions,
+		      "outrig_get was parsed %d times for 24 reads on %d sessions", parses, sessions);
+}
+END_TEST
+
+START_TEST(query_exec_mode_simple_protocol_prepares_nothing)
+{
+	static const char table[] = "\"unnamed_state\"";
+
+	use_database("t_unnamed");
+	log_every_statement();
+	start_daemon(component(MD("tableName", "unnamed_state") MD("queryExecMode", "simple_protocol")));
+	run_every_hot_statement();
+
+	ck_assert_int_eq(log_lines(" outrig_", table), 0);
+	ck_assert_int_ge(log_lines("  execute <unnamed>: INSERT INTO", table), 3);
+	ck_assert_int_ge(log_lines("  execute <unnamed>: SELECT value", table), 3);
+	ck_assert_int_ge(log_lines("  execute <unnamed>: DELETE FROM", table), 2);
+}
+END_TEST
+
+/*
+ * What a pooler's DISCARD ALL does to a session, at a moment the test chooses: a write to
+ * the state table while discard_once has a row drops every prepared statement of the
+ * session that made it.
+ */
+static void discard_statements_at_next_write(void)
+{
+	PQclear(sql("INSERT INTO discard_once VALUES (true)", 0, NULL));
+}
+
+START_TEST(lost_prepared_statements_are_prepared_again)
+{
+	static const char table[] = "\"state\"";
+	static const char lost[] = "prepared statement \"outrig_";
+	int lost_before = log_lines(lost, "does not exist");
+
+	use_database("t_discard");
+	log_every_statement();
+	start_daemon(component(NULL));
+	PQclear(sql("CREATE TABLE discard_once (armed boolean)", 0, NULL));
+	PQclear(sql("CREATE FUNCTION discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+		    "IF EXISTS (SELECT FROM discard_once) THEN DELETE FROM discard_once; "
+		    "EXECUTE 'DEALLOCATE ALL'; END IF; RETURN NULL; END $$",
+		    0, NULL));
+	PQclear(sql("CREATE TRIGGER discard AFTER INSERT OR UPDATE OR DELETE ON state "
+		    "FOR EACH STATEMENT EXECUTE FUNCTION discard()",
+		    0, NULL));
+	SAVE("[{\"key\":\"k\",\"value\":1}]");
+	GET_BODY("k", "1");
+
+	/* A single statement: its session prepares it again and runs it, once. */
+	discard_statements_at_next_write();
+	SAVE("[{\"key\":\"k\",\"value\":2}]");
+	GET_BODY("k", "2");
+	SAVE("[{\"key\":\"k\",\"value\":3}]");
+	GET_BODY("k", "3");
+	ck_assert_int_eq(log_lines(lost, "does not exist") - lost_before, 1);
+
+	/* In a transaction, which the error aborts: rolled back and run again. */
+	discard_statements_at_next_write();
+	SAVE("[{\"key\":\"k\",\"value\":4}]");
+	call("POST", STORE "/transaction", NULL,
+	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"t\",\"value\":5}},"
+	     "{\"operation\":\"delete\",\"request\":{\"key\":\"k\"}}]}");
+	ck_status(&x, 204);
+	GET_BODY("t", "5");
+	GET_MISSING("k");
+	ck_assert_int_eq(log_lines(lost, "does not exist") - lost_before, 2);
+	ck_assert_int_ge(log_statements("parse", "outrig_upsert", table), 3);
+}
+END_TEST
+
 /* Waits until s accepts sessions: the harness returns once its port takes TCP connections. */
 static bool wait_until_ready(const struct test_server *s)
 {
@@ -910,6 +1079,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, missing_schema_is_a_clear_startup_error);
 	tcase_add_test(tc, unreachable_server_fails_after_init_timeout);
 	tcase_add_test(tc, slow_statement_is_cancelled_at_timeout);
+	tcase_add_test(tc, statements_are_prepared_once_per_connection);
+	tcase_add_test(tc, query_exec_mode_simple_protocol_prepares_nothing);
+	tcase_add_test(tc, lost_prepared_statements_are_prepared_again);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -582,18 +582,12 @@ static int pgc_pump(struct pgc_pool *pool, struct pgc_conn *c, short events,
 	return OUTRIG_OK;
 }
 
-int pgc_exec(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline, const char *sql,
-	     int nparams, const char *const *values, PGresult **res, struct outrig_error *err)
+/* Sends what libpq has queued, waiting for the socket to take it until the deadline. */
+static int pgc_flush(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline,
+		     struct outrig_error *err)
 {
-	PGresult *keep = NULL, *r;
-	int rc, flushed;
+	int flushed, rc;
 
-	*res = NULL;
-	if (c->broken)
-		return pgc_lost(pool, c, err);
-	/* Text parameters only: values never become part of the SQL text. */
-	if (!PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0))
-		return pgc_lost(pool, c, err);
 	while ((flushed = PQflush(c->pg)) != 0) {
 		if (flushed < 0)
 			return pgc_lost(pool, c, err);
@@ -601,7 +595,19 @@ int pgc_exec(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadlin
 		if (rc != OUTRIG_OK)
 			return rc;
 	}
-	/* One statement gives one result, then NULL once the server is ready again. */
+	return OUTRIG_OK;
+}
+
+/*
+ * Waits for the answer to the command just sent: its first error result if any, else its
+ * last result. One command gives one result, then NULL once the server is ready again.
+ */
+static int pgc_collect(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline,
+		       PGresult **res, struct outrig_error *err)
+{
+	PGresult *keep = NULL, *r;
+	int rc;
+
 	for (;;) {
 		while (PQisBusy(c->pg)) {
 			rc = pgc_pump(pool, c, POLLIN, deadline, err);
@@ -627,4 +633,85 @@ int pgc_exec(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadlin
 	}
 	*res = keep;
 	return OUTRIG_OK;
+}
+
+/* Finishes a command libpq was asked to send (sent: what its PQsend* returned) against the deadline. */
+static int pgc_await(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline, int sent,
+		     PGresult **res, struct outrig_error *err)
+{
+	int rc;
+
+	if (!sent)
+		return pgc_lost(pool, c, err);
+	rc = pgc_flush(pool, c, deadline, err);
+	return rc == OUTRIG_OK ? pgc_collect(pool, c, deadline, res, err) : rc;
+}
+
+int pgc_exec(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline, const char *sql,
+	     int nparams, const char *const *values, PGresult **res, struct outrig_error *err)
+{
+	*res = NULL;
+	if (c->broken)
+		return pgc_lost(pool, c, err);
+	/* Text parameters only: values never become part of the SQL text. */
+	return pgc_await(pool, c, deadline,
+			 PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0), res, err);
+}
+
+static bool pgc_sqlstate_is(const PGresult *res, const char *state)
+{
+	const char *got = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return got != NULL && strcmp(got, state) == 0;
+}
+
+/*
+ * Prepares stmt on c unless this session already has it: 0 with *res NULL when it has it
+ * now, 0 with *res the server's refusal, or a transport failure. The server infers the
+ * parameters' types, as it does for pgc_exec's unnamed statements.
+ */
+static int pgc_prepare(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline,
+		       const struct pgc_stmt *stmt, PGresult **res, struct outrig_error *err)
+{
+	uint32_t bit = UINT32_C(1) << stmt->bit;
+	int rc;
+
+	*res = NULL;
+	if ((c->prepared & bit) != 0)
+		return OUTRIG_OK;
+	rc = pgc_await(pool, c, deadline, PQsendPrepare(c->pg, stmt->name, stmt->sql, 0, NULL), res, err);
+	if (rc == OUTRIG_OK && PQresultStatus(*res) == PGRES_COMMAND_OK) {
+		c->prepared |= bit;
+		PQclear(*res);
+		*res = NULL;
+	}
+	return rc;
+}
+
+int pgc_exec_prepared(struct pgc_pool *pool, struct pgc_conn *c, const struct pgc_deadline *deadline,
+		      const struct pgc_stmt *stmt, int nparams, const char *const *values, PGresult **res,
+		      struct outrig_error *err)
+{
+	int rc;
+
+	*res = NULL;
+	if (c->broken)
+		return pgc_lost(pool, c, err);
+	for (int attempt = 0;; attempt++) {
+		rc = pgc_prepare(pool, c, deadline, stmt, res, err);
+		if (rc != OUTRIG_OK || *res != NULL)
+			return rc;
+		rc = pgc_await(pool, c, deadline,
+			       PQsendQueryPrepared(c->pg, stmt->name, nparams, values, NULL, NULL, 0), res,
+			       err);
+		if (rc != OUTRIG_OK || !pgc_sqlstate_is(*res, "26000"))
+			return rc;
+		/* What drops one statement (DISCARD ALL, DEALLOCATE ALL) usually drops them all. */
+		c->prepared = 0;
+		/* The error aborted an open transaction; outside one, the statement never ran. */
+		if (attempt > 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+			return OUTRIG_OK;
+		PQclear(*res);
+		*res = NULL;
+	}
 }

@@ -20,10 +20,24 @@ struct pgc_deadline {
 	const char *setting; /* "timeout", "initTimeout", ... */
 };
 
+/*
+ * A statement a session prepares once and then runs by name, so the server parses and
+ * plans it once per connection instead of on every call.
+ */
+struct pgc_stmt {
+	const char *name; /* the server-side name; the same name must always mean the same sql */
+	const char *sql;
+	unsigned bit; /* its bit in pgc_conn.prepared: below PGC_MAX_STMTS, one per statement */
+};
+
+/* Most statements pgc_exec_prepared can track per connection: the bits of pgc_conn.prepared. */
+#define PGC_MAX_STMTS 32
+
 /* One pooled connection. Only the thread that acquired it touches it. */
 struct pgc_conn {
 	PGconn *pg;
 	bool broken;	       /* set by pgc_exec on a timeout or a lost connection: never reuse */
+	uint32_t prepared;     /* bit n: the pgc_stmt with bit n exists in this session */
 	int64_t idle_since;    /* pgc_now_ms() when it was released */
 	struct pgc_conn *next; /* in the pool's idle list */
 };
@@ -103,5 +117,18 @@ void pgc_pool_trim(struct pgc_pool *pool);
 int pgc_exec(struct pgc_pool *pool, struct pgc_conn *conn, const struct pgc_deadline *deadline,
 	     const char *sql, int nparams, const char *const *values, PGresult **res,
 	     struct outrig_error *err);
+
+/*
+ * As pgc_exec, but runs stmt by name, preparing it first if this session has not yet.
+ * A refused prepare is returned as the answer (0, *res the error result). If the server
+ * no longer has the statement (SQLSTATE 26000: a pooler's DISCARD ALL, a DEALLOCATE ALL),
+ * every statement of the session counts as gone; outside a transaction nothing ran, so it
+ * prepares and runs it again, once. Inside one the error has aborted the transaction, and
+ * the 26000 answer is returned: the caller must roll back and start over.
+ * Ownership: the caller PQclear()s *res. Thread: the one that acquired conn.
+ */
+int pgc_exec_prepared(struct pgc_pool *pool, struct pgc_conn *conn, const struct pgc_deadline *deadline,
+		      const struct pgc_stmt *stmt, int nparams, const char *const *values, PGresult **res,
+		      struct outrig_error *err);
 
 #endif /* OUTRIG_STATE_POSTGRESQL_CONN_H */

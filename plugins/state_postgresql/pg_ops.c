@@ -24,28 +24,44 @@
 	") ON CONFLICT (key) DO UPDATE SET value = excluded.value, isbinary = excluded.isbinary, "               \
 	"updatedate = now(), expiredate = excluded.expiredate"
 
-/* Templates: the first %s is the state table, or the metadata table for PGS_CLEANUP_MARK. */
-static const char *const pgs_templates[PGS_NSTMT] = {
-	[PGS_GET] = "SELECT value, isbinary, xmin::text, (extract(epoch FROM expiredate) * 1000)::bigint "
-		    "FROM %s WHERE key = $1 AND " PGS_LIVE,
-	[PGS_UPSERT] = PGS_INSERT,
+/*
+ * Each statement's SQL template, whose first %s is the state table (the metadata table for
+ * PGS_CLEANUP_MARK), and the start of the name it is prepared under. The cleanup's
+ * statements have none: they run once an interval on whichever connection is free, so
+ * preparing them would cost a round trip each time and save nothing.
+ */
+static const struct {
+	const char *name;
+	const char *sql;
+} pgs_templates[PGS_NSTMT] = {
+	[PGS_GET] = { "outrig_get",
+		      "SELECT value, isbinary, xmin::text, (extract(epoch FROM expiredate) * 1000)::bigint "
+		      "FROM %s WHERE key = $1 AND " PGS_LIVE },
+	[PGS_UPSERT] = { "outrig_upsert", PGS_INSERT },
 	/* First-write: the insert may only replace a row that has expired. */
-	[PGS_INSERT_NEW] = PGS_INSERT " WHERE t.expiredate IS NOT NULL AND t.expiredate <= now()",
-	[PGS_UPDATE_ETAG] = "UPDATE %s SET value = $2::jsonb, isbinary = $3::boolean, updatedate = now(), "
-			    "expiredate = " PGS_EXPIRY " WHERE key = $1 AND xmin = $5::xid AND " PGS_LIVE,
-	[PGS_DELETE] = "DELETE FROM %s WHERE key = $1",
-	[PGS_DELETE_ETAG] = "DELETE FROM %s WHERE key = $1 AND xmin = $2::xid AND " PGS_LIVE,
+	[PGS_INSERT_NEW] = { "outrig_insert_new",
+			     PGS_INSERT " WHERE t.expiredate IS NOT NULL AND t.expiredate <= now()" },
+	[PGS_UPDATE_ETAG] = { "outrig_update_etag",
+			      "UPDATE %s SET value = $2::jsonb, isbinary = $3::boolean, updatedate = now(), "
+			      "expiredate = " PGS_EXPIRY " WHERE key = $1 AND xmin = $5::xid AND " PGS_LIVE },
+	[PGS_DELETE] = { "outrig_delete", "DELETE FROM %s WHERE key = $1" },
+	[PGS_DELETE_ETAG] = { "outrig_delete_etag",
+			      "DELETE FROM %s WHERE key = $1 AND xmin = $2::xid AND " PGS_LIVE },
 	/*
 	 * daprd's "last-cleanup" row: updated (and the cleanup run) only if the last one is
 	 * older than $1 ms, atomically, so one of several sidecars cleans per interval.
 	 */
-	[PGS_CLEANUP_MARK] =
-		"INSERT INTO %s AS m (key, value) VALUES ('last-cleanup', now()::text) "
-		"ON CONFLICT (key) DO UPDATE SET value = now()::text WHERE "
-		"(extract(epoch FROM now() - m.value::timestamp with time zone) * 1000)::bigint > "
-		"$1::bigint",
-	[PGS_CLEANUP_DELETE] = "DELETE FROM %s WHERE expiredate IS NOT NULL AND expiredate <= now()",
+	[PGS_CLEANUP_MARK] = { NULL,
+			       "INSERT INTO %s AS m (key, value) VALUES ('last-cleanup', now()::text) "
+			       "ON CONFLICT (key) DO UPDATE SET value = now()::text WHERE "
+			       "(extract(epoch FROM now() - m.value::timestamp with time zone) * 1000)::bigint > "
+			       "$1::bigint" },
+	[PGS_CLEANUP_DELETE] = { NULL,
+				 "DELETE FROM %s WHERE expiredate IS NOT NULL AND expiredate <= now()" },
 };
+
+/* A connection keeps one bit per statement of the store to know which it has prepared. */
+_Static_assert(PGS_NSTMT <= PGC_MAX_STMTS, "more statements than pgc_conn.prepared has bits");
 
 /* A template with its one "%s" replaced by a quoted table name. Ownership: the caller frees. */
 static char *pgs_render(const char *template, const char *table)
@@ -62,12 +78,27 @@ static char *pgs_render(const char *template, const char *table)
 	return sql;
 }
 
+/* 64-bit FNV-1a: short, and plenty to tell a handful of statements apart. */
+static uint64_t pgs_hash(const char *text)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	return h;
+}
+
 int pgs_prepare_statements(struct pgs_store *s)
 {
 	for (int i = 0; i < PGS_NSTMT; i++) {
-		s->sql[i] = pgs_render(pgs_templates[i], i == PGS_CLEANUP_MARK ? s->meta_table : s->table);
+		s->sql[i] =
+			pgs_render(pgs_templates[i].sql, i == PGS_CLEANUP_MARK ? s->meta_table : s->table);
 		if (s->sql[i] == NULL)
 			return OUTRIG_ENOMEM;
+		s->name[i][0] = '\0';
+		if (pgs_templates[i].name != NULL)
+			snprintf(s->name[i], sizeof(s->name[i]), "%s_%016" PRIx64, pgs_templates[i].name,
+				 pgs_hash(s->sql[i]));
 	}
 	return OUTRIG_OK;
 }
@@ -140,6 +171,15 @@ static int pgs_server_error(const struct pgs_store *s, const PGresult *res, cons
 				  "component \"%s\": %s: PostgreSQL aborted it because of a concurrent "
 				  "transaction (%s, SQLSTATE %s); nothing was written, retry",
 				  s->component, doing_key, primary, state);
+	/* Prepared a moment ago and gone again: the statements reach another session each time. */
+	if (strcmp(state, "26000") == 0)
+		return outrig_err(
+			err, OUTRIG_EUNAVAIL,
+			"component \"%s\": %s: PostgreSQL lost a prepared statement as soon as it "
+			"was made (%s); a pooler in transaction mode (PgBouncer's pool_mode=transaction) "
+			"does this: set queryExecMode to exec, or make the pooler keep prepared "
+			"statements (PgBouncer 1.21's max_prepared_statements)",
+			s->component, doing_key, primary);
 	if (strcmp(state, "57014") == 0)
 		return outrig_err(err, OUTRIG_ETIMEDOUT,
 				  "component \"%s\": %s: the server cancelled the statement (%s); check "
@@ -193,7 +233,13 @@ static int pgs_exec(struct pgs_store *s, struct pgc_conn *c, const struct pgc_de
 	int rc;
 
 	sqlstate[0] = '\0';
-	rc = pgc_exec(s->pool, c, deadline, s->sql[id], nparams, values, res, &why);
+	if (s->prepare && s->name[id][0] != '\0') {
+		struct pgc_stmt stmt = { .name = s->name[id], .sql = s->sql[id], .bit = (unsigned)id };
+
+		rc = pgc_exec_prepared(s->pool, c, deadline, &stmt, nparams, values, res, &why);
+	} else {
+		rc = pgc_exec(s->pool, c, deadline, s->sql[id], nparams, values, res, &why);
+	}
 	if (rc != OUTRIG_OK)
 		return pgs_transport_error(s, rc, &why, doing, key, err);
 	if (PQresultStatus(*res) == PGRES_COMMAND_OK || PQresultStatus(*res) == PGRES_TUPLES_OK)
@@ -265,24 +311,25 @@ static int pgs_etag(const struct pgs_store *s, const char *key, const char *etag
 }
 
 /*
- * Saves one key on c. binary chooses how the value goes in; *refused is set when the
- * server would not take it as jsonb, in which case nothing was written and the caller
- * may send it again as binary.
+ * Saves one key on c. binary chooses how the value goes in. sqlstate (6 bytes) gets the
+ * SQLSTATE of the server's error answer, "" if there was none: when it is one of
+ * pgs_value_refused's, the server would not take the value as jsonb, nothing was written,
+ * and the caller may send it again as binary.
  */
 static int pgs_upsert(struct pgs_store *s, struct pgc_conn *c, const struct pgc_deadline *deadline,
 		      const struct outrig_state_set *req, size_t index, size_t count, bool binary,
-		      bool *refused, struct outrig_error *err)
+		      char *sqlstate, struct outrig_error *err)
 {
 	bool has_etag = req->etag != NULL && req->etag[0] != '\0';
 	bool first_write = !has_etag && req->concurrency == OUTRIG_FIRST_WRITE;
 	enum pgs_stmt id = has_etag ? PGS_UPDATE_ETAG : first_write ? PGS_INSERT_NEW : PGS_UPSERT;
-	char etag[16] = "", ttl[32], sqlstate[6];
+	char etag[16] = "", ttl[32];
 	const char *values[5];
 	PGresult *res = NULL;
 	char *value;
 	int rc;
 
-	*refused = false;
+	sqlstate[0] = '\0';
 	if (req->value_len > 0 && req->value == NULL)
 		return outrig_err(err, OUTRIG_EINVAL, "component \"%s\": a value has a length but no bytes",
 				  s->component);
@@ -311,26 +358,26 @@ static int pgs_upsert(struct pgs_store *s, struct pgc_conn *c, const struct pgc_
 	values[4] = etag;
 	rc = pgs_exec(s, c, deadline, id, has_etag ? 5 : 4, values, &res, "saving", req->key, sqlstate, err);
 	free(value);
-	if (rc != OUTRIG_OK) {
-		*refused = !binary && pgs_value_refused(sqlstate);
+	if (rc != OUTRIG_OK)
 		return rc;
-	}
 	if (id != PGS_UPSERT && !pgs_rows_changed(res))
 		rc = pgs_conflict(s, req->key, index, count, first_write, err);
 	PQclear(res);
 	return rc;
 }
 
+/* Deletes one key on c; sqlstate as for pgs_upsert. */
 static int pgs_remove(struct pgs_store *s, struct pgc_conn *c, const struct pgc_deadline *deadline,
-		      const struct outrig_state_delete *req, size_t index, size_t count,
+		      const struct outrig_state_delete *req, size_t index, size_t count, char *sqlstate,
 		      struct outrig_error *err)
 {
 	bool has_etag = req->etag != NULL && req->etag[0] != '\0';
-	char etag[16] = "", sqlstate[6];
+	char etag[16] = "";
 	const char *values[2] = { req->key, etag };
 	PGresult *res = NULL;
 	int rc;
 
+	sqlstate[0] = '\0';
 	if (has_etag && (rc = pgs_etag(s, req->key, req->etag, etag, sizeof(etag), err)) != OUTRIG_OK)
 		return rc;
 	rc = pgs_exec(s, c, deadline, has_etag ? PGS_DELETE_ETAG : PGS_DELETE, has_etag ? 2 : 1, values, &res,
@@ -419,17 +466,18 @@ int pgs_set(void *instance, const struct outrig_state_set *req, struct outrig_er
 {
 	struct pgs_store *s = instance;
 	struct pgc_deadline deadline = pgc_deadline_in(s->timeout_ms, "timeout");
-	bool binary = !pgv_is_jsonb(req->value, req->value_len), refused = false;
+	bool binary = !pgv_is_jsonb(req->value, req->value_len);
 	struct pgc_conn *c;
+	char sqlstate[6];
 	int rc;
 
 	rc = pgs_acquire(s, &deadline, &c, "saving", req->key, err);
 	if (rc != OUTRIG_OK)
 		return rc;
-	rc = pgs_upsert(s, c, &deadline, req, 0, 1, binary, &refused, err);
+	rc = pgs_upsert(s, c, &deadline, req, 0, 1, binary, sqlstate, err);
 	/* The server refused the statement, so nothing was written: sending it again is safe. */
-	if (refused)
-		rc = pgs_upsert(s, c, &deadline, req, 0, 1, true, &refused, err);
+	if (rc != OUTRIG_OK && !binary && pgs_value_refused(sqlstate))
+		rc = pgs_upsert(s, c, &deadline, req, 0, 1, true, sqlstate, err);
 	pgc_release(s->pool, c);
 	return rc;
 }
@@ -439,39 +487,55 @@ int pgs_delete(void *instance, const struct outrig_state_delete *req, struct out
 	struct pgs_store *s = instance;
 	struct pgc_deadline deadline = pgc_deadline_in(s->timeout_ms, "timeout");
 	struct pgc_conn *c;
+	char sqlstate[6];
 	int rc;
 
 	rc = pgs_acquire(s, &deadline, &c, "deleting", req->key, err);
 	if (rc != OUTRIG_OK)
 		return rc;
-	rc = pgs_remove(s, c, &deadline, req, 0, 1, err);
+	rc = pgs_remove(s, c, &deadline, req, 0, 1, sqlstate, err);
 	pgc_release(s->pool, c);
 	return rc;
 }
 
-/*
- * One run of a transaction on c: BEGIN, the ops in order, COMMIT; on failure, ROLLBACK.
- * *refused_at gets the index of an op whose value the server refused as jsonb (count if
- * none); *begin_lost says BEGIN itself met a dead connection, so nothing was sent.
- */
+/* How a run of a transaction failed, when it failed in a way that lets it run again. */
+struct pgs_tx_run {
+	size_t refused_at; /* an op whose value the server refused as jsonb; count if none */
+	bool begin_lost;   /* BEGIN met a dead connection, so nothing was sent */
+	bool stale;	   /* the session had lost its prepared statements (SQLSTATE 26000) */
+};
+
+/* Runs op i of a transaction, noting in run whether a failure lets the transaction run again. */
+static int pgs_run_op(struct pgs_store *s, struct pgc_conn *c, const struct pgc_deadline *deadline,
+		      const struct outrig_state_op *ops, size_t i, size_t count, const bool *binary,
+		      struct pgs_tx_run *run, struct outrig_error *err)
+{
+	char sqlstate[6];
+	int rc;
+
+	if (ops[i].kind == OUTRIG_STATE_UPSERT) {
+		rc = pgs_upsert(s, c, deadline, &ops[i].u.set, i, count, binary[i], sqlstate, err);
+		if (rc != OUTRIG_OK && !binary[i] && pgs_value_refused(sqlstate))
+			run->refused_at = i;
+	} else {
+		rc = pgs_remove(s, c, deadline, &ops[i].u.delete, i, count, sqlstate, err);
+	}
+	run->stale = run->stale || strcmp(sqlstate, "26000") == 0;
+	return rc;
+}
+
+/* One run of a transaction on c: BEGIN, the ops in order, COMMIT; on failure, ROLLBACK. */
 static int pgs_run_tx(struct pgs_store *s, struct pgc_conn *c, const struct pgc_deadline *deadline,
-		      const struct outrig_state_op *ops, size_t count, const bool *binary, size_t *refused_at,
-		      bool *begin_lost, struct outrig_error *err)
+		      const struct outrig_state_op *ops, size_t count, const bool *binary,
+		      struct pgs_tx_run *run, struct outrig_error *err)
 {
 	int rc = pgs_command(s, c, deadline, "BEGIN", "starting a transaction", err);
 
-	*refused_at = count;
-	*begin_lost = rc == OUTRIG_EUNAVAIL && c->broken;
-	for (size_t i = 0; i < count && rc == OUTRIG_OK; i++) {
-		bool refused = false;
-
-		if (ops[i].kind == OUTRIG_STATE_UPSERT)
-			rc = pgs_upsert(s, c, deadline, &ops[i].u.set, i, count, binary[i], &refused, err);
-		else
-			rc = pgs_remove(s, c, deadline, &ops[i].u.delete, i, count, err);
-		if (refused)
-			*refused_at = i;
-	}
+	run->refused_at = count;
+	run->begin_lost = rc == OUTRIG_EUNAVAIL && c->broken;
+	run->stale = false;
+	for (size_t i = 0; i < count && rc == OUTRIG_OK; i++)
+		rc = pgs_run_op(s, c, deadline, ops, i, count, binary, run, err);
 	if (rc == OUTRIG_OK) {
 		rc = pgs_command(s, c, deadline, "COMMIT", "committing a transaction", err);
 		if (rc == OUTRIG_EUNAVAIL && c->broken)
@@ -498,8 +562,8 @@ int pgs_transact(void *instance, const struct outrig_state_op *ops, size_t count
 	struct pgs_store *s = instance;
 	struct pgc_deadline deadline = pgc_deadline_in(s->timeout_ms, "timeout");
 	struct pgc_conn *c = NULL;
-	bool *binary, begin_lost = false, begin_retried = false;
-	size_t refused_at = count;
+	struct pgs_tx_run run;
+	bool *binary, begin_retried = false, stale_retried = false;
 	int rc;
 
 	(void)metadata; /* nothing in Dapr's transaction metadata concerns PostgreSQL */
@@ -514,17 +578,21 @@ int pgs_transact(void *instance, const struct outrig_state_op *ops, size_t count
 	rc = pgs_acquire(s, &deadline, &c, "starting a transaction", NULL, err);
 	/*
 	 * Run again only when nothing can have been applied: the server refused a value as
-	 * jsonb and rolled back (that value then goes as binary), or BEGIN met a dead
+	 * jsonb and rolled back (that value then goes as binary), the session had lost its
+	 * prepared statements (once: the next run prepares them again), or BEGIN met a dead
 	 * connection (once, on a new one).
 	 */
 	while (rc == OUTRIG_OK) {
-		rc = pgs_run_tx(s, c, &deadline, ops, count, binary, &refused_at, &begin_lost, err);
+		rc = pgs_run_tx(s, c, &deadline, ops, count, binary, &run, err);
 		if (rc == OUTRIG_OK)
 			break;
-		if (refused_at < count && !binary[refused_at] && !c->broken) {
-			binary[refused_at] = true;
+		if (run.refused_at < count && !c->broken) {
+			binary[run.refused_at] = true;
 			rc = OUTRIG_OK;
-		} else if (begin_lost && !begin_retried) {
+		} else if (run.stale && !stale_retried && !c->broken) {
+			stale_retried = true;
+			rc = OUTRIG_OK;
+		} else if (run.begin_lost && !begin_retried) {
 			begin_retried = true;
 			pgc_release(s->pool, c);
 			c = NULL;

@@ -3,6 +3,7 @@
 #ifndef OUTRIG_STATE_POSTGRESQL_STORE_H
 #define OUTRIG_STATE_POSTGRESQL_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <outrig/plugin.h>
@@ -35,13 +36,25 @@ struct pgs_store {
 	char *table;	  /* quoted, for SQL and messages */
 	char *meta_table; /* quoted */
 	char *sql[PGS_NSTMT];
+	/*
+	 * What each statement is prepared as: "outrig_get_" and a hash of its SQL, so that one
+	 * name never means two statements, even to sessions a pooler shares between components
+	 * of other tables. "" for statements never prepared.
+	 */
+	char name[PGS_NSTMT][48];
+	/*
+	 * Whether the hot statements run as named prepared statements (queryExecMode unset
+	 * or cache_statement), or unnamed on every call, which poolers in transaction mode
+	 * need (the other modes).
+	 */
+	bool prepare;
 	struct pgc_pool *pool;
 	int64_t timeout_ms;
 	int64_t cleanup_ms;
 };
 
 /*
- * Writes s->sql[] from the quoted table names in s. Returns 0 or OUTRIG_ENOMEM.
+ * Writes s->sql[] and s->name[] from the quoted table names in s. Returns 0 or OUTRIG_ENOMEM.
  * Ownership: s->sql[] is freed with s. Thread: create()'s.
  */
 int pgs_prepare_statements(struct pgs_store *s);

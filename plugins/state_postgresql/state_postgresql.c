@@ -43,7 +43,9 @@ static const struct outrig_field pgs_fields[] = {
 	{ "connectionMaxIdleTime", OUTRIG_FIELD_DURATION, NULL, false,
 	  "close connections unused for this long; unset: keep them" },
 	{ "queryExecMode", OUTRIG_FIELD_STRING, NULL, false,
-	  "daprd's pgx mode; accepted, but outrig always runs unnamed statements with parameters" },
+	  "cache_statement (or unset): prepare each statement once per connection; exec, "
+	  "simple_protocol, describe_exec, cache_describe: send it unnamed every time (for "
+	  "PgBouncer in transaction mode)" },
 	{ "host", OUTRIG_FIELD_STRING, NULL, false, "server host, if connectionString does not say" },
 	{ "hostaddr", OUTRIG_FIELD_STRING, NULL, false,
 	  "server IP address, if connectionString does not say" },
@@ -95,6 +97,18 @@ static const char *const pgs_conn_fields[][2] = {
 static const char *const pgs_exec_modes[] = {
 	"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol", NULL,
 };
+
+/*
+ * Whether queryExecMode lets the store use named prepared statements. Of pgx's modes only
+ * cache_statement, its default, makes them; the others exist for poolers that move a
+ * client between server sessions, and get unnamed statements, which every session has.
+ */
+static bool pgs_wants_prepare(const struct outrig_config *cfg)
+{
+	const char *mode = outrig_config_string(cfg, "queryExecMode", "");
+
+	return *mode == '\0' || strcmp(mode, "cache_statement") == 0;
+}
 
 /* Closes connections unused for connectionMaxIdleTime. */
 static void pgs_trim(void *instance)
@@ -316,6 +330,7 @@ static int pgs_create(const struct outrig_host *host, struct outrig_handle *self
 	s->self = self;
 	s->timeout_ms = timeout_ms;
 	s->cleanup_ms = outrig_config_int(cfg, "cleanupInterval", 3600000);
+	s->prepare = pgs_wants_prepare(cfg);
 	rc = pgs_make_pool(s, cfg, err);
 	if (rc == OUTRIG_OK)
 		rc = pgs_connect(s, &deadline, &c, err);
