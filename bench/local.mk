@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # `make bench`: wrk benchmarks of the state API through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
-	bench/state_remote_bench.sh bench/capture_ops.pl
+	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh
 
 .PHONY: bench
 # Not part of `make check`: it takes minutes, needs wrk and wants a quiet machine. The second script

@@ -25,10 +25,9 @@ warmup=${BENCH_WARMUP:-1s}
 keys=${BENCH_KEYS:-10000}
 starts=${BENCH_STARTS:-11}
 
-die() {
-	echo "state_bench: $*" >&2
-	exit 1
-}
+bench_name=state_bench
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench_lib.sh"
 
 command -v wrk >/dev/null || die "wrk is not on PATH (Debian: apt-get install wrk)"
 [ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
@@ -50,6 +49,7 @@ trap 'exit 143' TERM
 
 out=${BENCH_OUT:-$tmp/out}
 mkdir -p "$out" "$tmp/resources"
+nap_init "$tmp"
 
 # One daemon serves both stores, so the floor and every store scenario run on the same process.
 cat >"$tmp/resources/bench.yaml" <<EOF
@@ -74,49 +74,12 @@ spec:
     value: "$tmp/bench.db"
 EOF
 
-# A pipe nobody writes to: `read -t` on it sleeps without forking a process, which keeps the startup
-# poll fine-grained and cheap.
-mkfifo "$tmp/sleep"
-exec {sleepfd}<>"$tmp/sleep"
-nap() {
-	read -r -t "$1" -u "$sleepfd" _ || true
-}
-
-# http METHOD PATH [BODY]: sets $status to the HTTP status (empty if no answer); bash's /dev/tcp rather
-# than curl, so polling costs no fork and the script needs nothing but wrk.
-status=
-http() {
-	local body=${3-} fd
-	status=
-	{ exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
-	{ printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-		"$1" "$2" "${#body}" "$body" >&"$fd"; } 2>/dev/null || true
-	IFS=' ' read -r -t 2 -u "$fd" _ status _ || true
-	exec {fd}>&-
-	[ -n "$status" ]
-}
-
-# A random port below the kernel's ephemeral range (whose ports wrk's and our own client sockets hold, so
-# bind can fail on them even though nothing listens), that nothing answers on; start_daemon retries if it
-# is taken in between.
-read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low=32768
-[ "$ephemeral_low" -gt 12000 ] || die "ephemeral port range starts at $ephemeral_low; no room for a fixed port below it"
-pick_port() {
-	while :; do
-		port=$((10000 + RANDOM % (ephemeral_low - 10000)))
-		if ! { exec {probe}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-			return
-		fi
-		exec {probe}>&-
-	done
-}
-
 # start_daemon LOG: starts outrigd, waits for the first 204 on /v1.0/healthz; sets pid, port and
 # start_ms (exec to first 204, in milliseconds).
 start_daemon() {
 	local log=$1 attempt t0 t1
 	for attempt in 1 2 3 4 5; do
-		pick_port
+		port=$(free_port)
 		t0=$EPOCHREALTIME
 		XDG_DATA_HOME=$tmp/data "$outrigd" --app-id bench --dapr-http-port "$port" \
 			--dapr-listen-addresses 127.0.0.1 --plugin-dir "$plugins" \
@@ -143,23 +106,9 @@ start_daemon() {
 	die "could not start outrigd"
 }
 
-stop_daemon() {
-	kill "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	pid=
-	[ "$rc" -eq 0 ] || die "outrigd exited with status $rc on SIGTERM"
-}
-
 # rss_kib FIELD: VmRSS or VmHWM of the daemon, in KiB.
 rss_kib() {
 	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$pid/status"
-}
-
-# median of the numbers on stdin (mean of the middle two for an even count).
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # The scenarios: name, then the arguments state.lua takes after `--`.

@@ -31,13 +31,9 @@ workers=${BENCH_WORKER_THREADS:-4}
 pg_settings=${BENCH_PG_SETTINGS:--c synchronous_commit=off}
 pg_mode=${BENCH_PG_MODE:-}
 
-die() {
-	echo "state_remote_bench: $*" >&2
-	exit 1
-}
-note() {
-	echo "state_remote_bench: $*" >&2
-}
+bench_name=state_remote_bench
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench_lib.sh"
 
 # pgbench -T and the redis-benchmark request count want whole seconds.
 secs() {
@@ -93,45 +89,7 @@ trap 'exit 143' TERM
 
 out=${BENCH_OUT:-$tmp/out}
 mkdir -p "$out"
-
-# A pipe nobody writes to: `read -t` on it sleeps without forking.
-mkfifo "$tmp/sleep"
-exec {sleepfd}<>"$tmp/sleep"
-nap() {
-	read -r -t "$1" -u "$sleepfd" _ || true
-}
-
-# http METHOD PATH [BODY]: sets $status (empty if no answer) and $reply (the body); bash's /dev/tcp, so
-# polling costs no fork.
-status='' reply=''
-http() {
-	local body=${3-} fd line
-	status='' reply=''
-	{ exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
-	{ printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' \
-		"$1" "$2" "${#body}" "$body" >&"$fd"; } 2>/dev/null || true
-	IFS=' ' read -r -t 5 -u "$fd" _ status _ || true
-	while IFS= read -r -t 5 -u "$fd" line && [ "$line" != $'\r' ]; do :; done
-	IFS= read -r -d '' -t 5 -u "$fd" reply || true
-	exec {fd}>&-
-	[ -n "$status" ]
-}
-
-# A random port below the kernel's ephemeral range (where the clients' own sockets live) that nothing
-# answers on; whoever binds it retries if it is taken in between.
-read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral_low=32768
-[ "$ephemeral_low" -gt 12000 ] || die "ephemeral port range starts at $ephemeral_low; no room for a fixed port below it"
-free_port() {
-	local p probe
-	while :; do
-		p=$((10000 + RANDOM % (ephemeral_low - 10000)))
-		if ! { exec {probe}<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-		exec {probe}>&-
-	done
-}
+nap_init "$tmp"
 
 # start_daemon RESOURCES LOG: starts outrigd on the one component in RESOURCES; sets pid and port.
 start_daemon() {
@@ -154,14 +112,6 @@ start_daemon() {
 		sed 's/^/  | /' "$log" >&2
 	done
 	return 1
-}
-
-stop_daemon() {
-	kill "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	pid=
-	[ "$rc" -eq 0 ] || die "outrigd exited with status $rc on SIGTERM"
 }
 
 # component NAME TYPE [KEY VALUE]...: a resources folder $tmp/res-NAME with that one component.
@@ -219,12 +169,6 @@ wait_for() {
 		nap 0.01
 	done
 	return 1
-}
-
-# median of the numbers on stdin (mean of the middle two for an even count).
-median() {
-	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 invalid=0
