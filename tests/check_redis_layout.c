@@ -137,23 +137,6 @@ static char *raw_snapshot(void)
 	return out;
 }
 
-/* The daemon's log so far. Ownership: caller frees. */
-static char *log_text(void)
-{
-	FILE *f = fopen(dmn.log, "r");
-	char *text = NULL;
-	size_t size = 0;
-	FILE *m = open_memstream(&text, &size);
-	int c;
-
-	ck_assert_ptr_nonnull(f);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(f);
-	fclose(m);
-	return text;
-}
-
 /*
  * Copies a fixture under tests/data into the resources folder, with its Redis address
  * (localhost:6379) pointed at the test's server; nothing else is changed.
@@ -161,19 +144,10 @@ static char *log_text(void)
 static void install_fixture(const char *rel, const char *as)
 {
 	const char *base = getenv("OUTRIG_TEST_DATA");
-	char path[1024], *text = NULL, *at, *out;
-	size_t size = 0;
-	FILE *f, *m;
-	int c;
+	char path[1024], *text, *at, *out;
 
 	snprintf(path, sizeof(path), "%s/%s", base != NULL && *base != '\0' ? base : RDS_TEST_DATA, rel);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-	m = open_memstream(&text, &size);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(f);
-	fclose(m);
+	text = xslurp(path);
 	at = strstr(text, "localhost:6379");
 	ck_assert_msg(at != NULL, "fixture %s has no localhost:6379 to point at the test server", path);
 	ck_assert_int_ge(asprintf(&out, "%.*slocalhost:%d%s", (int)(at - text), text, rs.port, at + 14), 0);
@@ -207,7 +181,7 @@ static void expect_refusal(const char *first, ...)
 	ck_assert_msg(daemon_start(&dmn, NULL) != 0,
 		      "outrigd started although it should refuse the component");
 	ck_assert_msg(dmn.pid == 0 && xnow_ms() - started < 9000, "outrigd did not exit by itself");
-	log = log_text();
+	log = xslurp(dmn.log);
 	va_start(ap, first);
 	for (want = first; want != NULL; want = va_arg(ap, const char *))
 		ck_assert_msg(strstr(log, want) != NULL, "outrigd's log lacks \"%s\":\n%s", want, log);
@@ -267,7 +241,7 @@ START_TEST(dapr_init_file_loads_unchanged)
 	ck_assert(has_capability("statestore", "TTL"));
 	SAVE("[{\"key\":\"k\",\"value\":\"v\"}]");
 	GET_BODY("k", "\"v\"");
-	log = log_text();
+	log = xslurp(dmn.log);
 	ck_assert_msg(strstr(log, "does not use this key") == NULL && strstr(log, "level=warn") == NULL &&
 			      strstr(log, "warning") == NULL,
 		      "warnings for the file dapr init writes:\n%s", log);
@@ -282,7 +256,7 @@ START_TEST(daprd_tuned_file_loads_unchanged)
 
 	install_fixture("components/redis/daprd-tuned.yaml", "tuned.yaml");
 	start_daemon();
-	log = log_text();
+	log = xslurp(dmn.log);
 	ck_assert_msg(strstr(log, "does not use this key") == NULL && strstr(log, "warning") == NULL,
 		      "warnings for a daprd component file:\n%s", log);
 	free(log);
@@ -300,7 +274,7 @@ START_TEST(daprd_tuned_file_loads_unchanged)
 	daemon_stop(&dmn);
 	write_store("other", "  - name: notARedisField\n    value: \"1\"\n");
 	start_daemon();
-	log = log_text();
+	log = xslurp(dmn.log);
 	ck_assert_msg(strstr(log, "notARedisField") != NULL && strstr(log, "does not use this key") != NULL,
 		      "no warning for an unknown key:\n%s", log);
 	free(log);

@@ -108,20 +108,6 @@ static void teardown(void)
 	daemon_cleanup(&dmn);
 }
 
-static char *read_log(void)
-{
-	FILE *f = fopen(dmn.log, "r");
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	ck_assert_ptr_nonnull(f);
-	n = getdelim(&text, &cap, '\0', f);
-	fclose(f);
-	ck_assert_msg(n > 0, "empty outrigd log");
-	return text;
-}
-
 /* The mem store answers at once: proof the loop and the workers are not held by the other store. */
 static void mem_serves(const char *key)
 {
@@ -150,7 +136,7 @@ START_TEST(down_at_start)
 	t0 = xnow_ms();
 	ck_assert_msg(daemon_start(&dmn, NULL) != 0, "outrigd started with %s down", cur->name);
 	waited = xnow_ms() - t0;
-	log = read_log();
+	log = xslurp(dmn.log);
 	ck_assert_msg(strstr(log, "component store (") != NULL && strstr(log, cur->type) != NULL,
 		      "the failure should name the component and its type:\n%s", log);
 	ck_assert_msg(strstr(log, "initTimeout") != NULL && strstr(log, "refused") != NULL,

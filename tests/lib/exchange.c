@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
 
@@ -85,6 +86,23 @@ char *xfmt(const char *f, ...)
 	vsnprintf(b, sizeof(ring[0]), f, ap);
 	va_end(ap);
 	return b;
+}
+
+char *xslurp(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	/* An empty file reads as "", not as a failure. */
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		free(text);
+		text = strdup("");
+	}
+	fclose(f);
+	ck_assert_ptr_nonnull(text);
+	return text;
 }
 
 long xnow_ms(void)

@@ -44,6 +44,9 @@ bool xjson_type(const struct exchange *x);
  */
 char *xfmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
+/* A whole file as a string (a daemon's or server's log, a fixture). Ownership: caller frees. */
+char *xslurp(const char *path);
+
 /* Monotonic milliseconds, for measuring how long something took. */
 long xnow_ms(void);
 

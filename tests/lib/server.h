@@ -44,7 +44,8 @@ int server_redis_start(struct test_server *s);
 /*
  * Makes a PostgreSQL cluster with initdb (as the unprivileged user "postgres" when run as root,
  * as Debian's packaging does; trust authentication on loopback only) and starts it on a free
- * 127.0.0.1 port. Connect with server_postgres_conninfo(). Returns 0, SERVER_UNAVAILABLE or -1.
+ * 127.0.0.1 port, and waits until it takes sessions. Connect with server_postgres_conninfo().
+ * Returns 0, SERVER_UNAVAILABLE or -1.
  */
 int server_postgres_start(struct test_server *s);
 
@@ -54,7 +55,10 @@ const char *server_postgres_conninfo(const struct test_server *s);
 /* Stops the server cleanly (Redis: SIGTERM; PostgreSQL: SIGINT, its fast shutdown), keeping its data. */
 int server_halt(struct test_server *s);
 
-/* Starts a halted server again on the same port with the same data. Returns 0 or -1. */
+/*
+ * Starts a halted server again on the same port with the same data; PostgreSQL is waited for
+ * until it takes sessions (pg_isready), not only TCP. Returns 0 or -1.
+ */
 int server_restart(struct test_server *s);
 
 /*
