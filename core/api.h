@@ -16,6 +16,11 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 void api_state_transaction(struct server *srv, struct evhttp_request *req, const char *store);
 void api_state_query(struct server *srv, struct evhttp_request *req, const char *store);
 
+/* api_pubsub.c: Dapr's publish API (API.md §2.1-2.3). pubsub and topic are URL-decoded. */
+void api_pubsub_publish(struct server *srv, struct evhttp_request *req, const char *pubsub, const char *topic);
+void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, const char *pubsub,
+			     const char *topic);
+
 /* api_meta.c: metadata, health and shutdown (API.md §6). */
 void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound);
 void api_metadata_get(struct server *srv, struct evhttp_request *req);

@@ -19,6 +19,8 @@
 /* The descriptor as ABI 1.0 defined it: what every plugin of major 1 must provide. */
 #define LOADER_DESC_SIZE_1_0 (offsetof(struct outrig_plugin, state) + sizeof(void *))
 #define LOADER_STATE_OPS_SIZE_1_0 (offsetof(struct outrig_state_ops, transact) + sizeof(void *))
+/* The pub/sub kind arrived with ABI 1.2. */
+#define LOADER_PUBSUB_OPS_SIZE_1_2 (offsetof(struct outrig_pubsub_ops, subscribe) + sizeof(void *))
 
 static int loader_add_dir(struct loader *ld, const char *dir, size_t len)
 {
@@ -123,6 +125,33 @@ static int loader_check_state(const char *path, const struct outrig_plugin *d, c
 	return 0;
 }
 
+static int loader_check_pubsub(const char *path, const struct outrig_plugin *d, char *err, size_t errlen)
+{
+	const struct outrig_pubsub_ops *ops = d->pubsub;
+
+	/* A descriptor older than 1.2 has no pubsub field: it reads as NULL here. */
+	if (ops == NULL) {
+		snprintf(
+			err, errlen,
+			"%s: type %s is a pub/sub broker but the descriptor has no pub/sub operations (field \"pubsub\" is NULL, or the plugin was built for ABI %u.%u, before ABI 1.2 added it); set .pubsub and rebuild against the outrig-plugin SDK",
+			path, d->type, d->abi_major, d->abi_minor);
+		return -1;
+	}
+	if (ops->struct_size < LOADER_PUBSUB_OPS_SIZE_1_2) {
+		snprintf(
+			err, errlen,
+			"%s: pub/sub operations struct_size is %u bytes, smaller than the %zu bytes of ABI 1.2; rebuild the plugin against the outrig-plugin SDK",
+			path, ops->struct_size, (size_t)LOADER_PUBSUB_OPS_SIZE_1_2);
+		return -1;
+	}
+	if (ops->publish == NULL || ops->subscribe == NULL) {
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
+			 ops->publish == NULL ? "pubsub->publish" : "pubsub->subscribe");
+		return -1;
+	}
+	return 0;
+}
+
 int loader_check(const char *path, const struct outrig_plugin *desc, const char *type, const char *version,
 		 struct outrig_plugin *out, char *err, size_t errlen)
 {
@@ -189,6 +218,8 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 	}
 	if (strncmp(type, "state.", 6) == 0)
 		return loader_check_state(path, out, err, errlen);
+	if (strncmp(type, "pubsub.", 7) == 0)
+		return loader_check_pubsub(path, out, err, errlen);
 	return 0;
 }
 

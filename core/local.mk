@@ -11,7 +11,10 @@ core_liboutrigcore_a_CFLAGS = $(CORE_CFLAGS)
 core_liboutrigcore_a_SOURCES = \
 	core/api.h \
 	core/api_meta.c \
+	core/api_pubsub.c \
 	core/api_state.c \
+	core/app_channel.c core/app_channel.h \
+	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/config_map.c core/config_map.h \
 	core/diag.c core/diag.h \
@@ -24,11 +27,17 @@ core_liboutrigcore_a_SOURCES = \
 	core/loader.c core/loader.h \
 	core/log.c core/log.h \
 	core/options.c core/options.h \
+	core/pubsub_delivery.c core/pubsub_delivery.h \
+	core/pubsub_publish.c core/pubsub_publish.h \
+	core/pubsub_runtime.c core/pubsub_runtime.h \
 	core/resources.c core/resources.h \
 	core/resources_yaml.c core/resources_yaml.h \
+	core/rules.c core/rules.h \
 	core/server.c core/server.h \
 	core/state_keys.c core/state_keys.h \
 	core/state_request.c core/state_request.h \
+	core/subscriptions.c core/subscriptions.h \
+	core/subscriptions_yaml.c \
 	core/workers.c core/workers.h
 
 bin_PROGRAMS += core/outrigd

@@ -28,8 +28,8 @@
 
 /* Building blocks of Dapr's API that later outrig versions will serve. */
 static const char *const server_unimplemented[] = {
-	"publish", "invoke",	"bindings", "secrets", "actors",       "configuration", "lock",
-	"unlock",  "workflows", "jobs",	    "crypto",  "subtlecrypto", "conversation",	NULL,
+	"invoke",    "bindings", "secrets", "actors",	    "configuration", "lock", "unlock",
+	"workflows", "jobs",	 "crypto",  "subtlecrypto", "conversation",  NULL,
 };
 
 /*
@@ -140,6 +140,19 @@ static void server_route_state(struct server *srv, struct evhttp_request *req, c
 	}
 }
 
+/* segs: v1.0, publish, pubsub, topic; or v1.0[-alpha1], publish, bulk, pubsub, topic (n == 5). */
+static void server_route_publish(struct server *srv, struct evhttp_request *req, char **segs, size_t n)
+{
+	if (!server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT)) {
+		api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL, "use POST or PUT to publish");
+		return;
+	}
+	if (n == 5)
+		api_pubsub_bulk_publish(srv, req, segs[3], segs[4]);
+	else
+		api_pubsub_publish(srv, req, n > 2 ? segs[2] : "", n > 3 ? segs[3] : "");
+}
+
 static void server_route(struct server *srv, struct evhttp_request *req, char **segs, size_t n)
 {
 	const char *version = segs[0];
@@ -158,6 +171,8 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 	}
 	if (strcmp(block, "state") == 0 && n >= 3 && (stable || alpha)) {
 		server_route_state(srv, req, segs, n, alpha);
+	} else if (strcmp(block, "publish") == 0 && (stable || (alpha && n == 5))) {
+		server_route_publish(srv, req, segs, n);
 	} else if (strcmp(block, "healthz") == 0 && server_method_is(req, EVHTTP_REQ_GET)) {
 		api_healthz(srv, req, n > 2 && strcmp(segs[2], "outbound") == 0);
 	} else if (strcmp(block, "metadata") == 0 && n == 2 && server_method_is(req, EVHTTP_REQ_GET)) {
@@ -218,8 +233,18 @@ static void server_handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	/* State keys may contain '/': the key is the rest of the path after the store. */
+	/* State keys and topics may contain '/': the key is the rest of the path after the store. */
 	n = server_split(path, segs, 4);
+	/* Bulk publish has one segment more: the topic is the rest after the pub/sub name. */
+	if (n == 4 && strcmp(segs[1], "publish") == 0 && strcmp(segs[2], "bulk") == 0) {
+		char *slash = strchr(segs[3], '/');
+
+		if (slash != NULL) {
+			*slash = '\0';
+			segs[4] = slash + 1;
+			n = 5;
+		}
+	}
 	if (n == 0) {
 		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL,
 				"no route for /; Dapr's API lives under /v1.0/");

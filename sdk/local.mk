@@ -5,7 +5,9 @@ outriginclude_HEADERS = \
 	sdk/include/outrig/config.h \
 	sdk/include/outrig/host.h \
 	sdk/include/outrig/log.h \
+	sdk/include/outrig/metadata.h \
 	sdk/include/outrig/plugin.h \
+	sdk/include/outrig/pubsub.h \
 	sdk/include/outrig/state.h \
 	sdk/include/outrig/status.h
 pkgconfig_DATA = sdk/outrig-plugin.pc

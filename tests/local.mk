@@ -22,6 +22,7 @@ include tests/integration.mk
 include tests/redis.mk
 include tests/postgresql.mk
 include tests/faults.mk
+include tests/pubsub.mk
 include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk

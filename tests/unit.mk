@@ -51,3 +51,25 @@ tests_unit_check_http_errors_SOURCES = tests/unit/check_http_errors.c core/http_
 tests_unit_check_http_errors_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_http_errors_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_http_errors_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_cloudevent
+TESTS += tests/unit/check_cloudevent
+tests_unit_check_cloudevent_SOURCES = tests/unit/check_cloudevent.c core/cloudevent.c
+tests_unit_check_cloudevent_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_cloudevent_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_cloudevent_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_rules
+TESTS += tests/unit/check_rules
+tests_unit_check_rules_SOURCES = tests/unit/check_rules.c core/rules.c
+tests_unit_check_rules_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_rules_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_rules_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_subscriptions
+TESTS += tests/unit/check_subscriptions
+tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/subscriptions.c \
+	core/subscriptions_yaml.c core/rules.c core/resources_yaml.c core/diag.c
+tests_unit_check_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_subscriptions_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_subscriptions_LDADD = $(TEST_LIBS)

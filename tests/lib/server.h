@@ -25,9 +25,9 @@ int server_stop(pid_t pid);
 /* Returned by the *_start functions when the server is not installed here (automake's skip). */
 #define SERVER_UNAVAILABLE 77
 
-/* A real Redis or PostgreSQL server a test started, with its data in a directory of its own. */
+/* A real Redis, PostgreSQL or mosquitto server a test started, with its data in a directory of its own. */
 struct test_server {
-	const char *kind; /* "redis" or "postgresql" */
+	const char *kind; /* "redis", "postgresql" or "mosquitto" */
 	char dir[512];	  /* data directory, made by *_start, removed by server_destroy */
 	char log[600];	  /* the server's stdout and stderr */
 	int port;	  /* loopback port; kept across server_restart */
@@ -51,6 +51,16 @@ int server_postgres_start(struct test_server *s);
 
 /* "host=127.0.0.1 port=N user=postgres dbname=postgres sslmode=disable", in a static buffer. */
 const char *server_postgres_conninfo(const struct test_server *s);
+
+/*
+ * Starts mosquitto (MQTT 3.1.1 and 5) on a free 127.0.0.1 port, anonymous, with persistence in
+ * s->dir, so a halted and restarted broker keeps persistent sessions (cleanSession false) and the
+ * QoS 1 messages queued for them. Returns 0, SERVER_UNAVAILABLE or -1.
+ */
+int server_mosquitto_start(struct test_server *s);
+
+/* "tcp://127.0.0.1:PORT", in a static buffer. */
+const char *server_mosquitto_url(const struct test_server *s);
 
 /* Stops the server cleanly (Redis: SIGTERM; PostgreSQL: SIGINT, its fast shutdown), keeping its data. */
 int server_halt(struct test_server *s);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Redis and PostgreSQL from Debian's packages, started on free loopback ports for tests. */
+/* Redis and PostgreSQL (and the shared lifecycle of every test server) from Debian's packages, started on free loopback ports for tests. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -18,6 +18,7 @@
 
 #include "daemon.h"
 #include "server.h"
+#include "server_internal.h"
 
 /* Long enough for initdb's fsyncs on a slow CI disk. */
 #define SERVER_START_TIMEOUT_MS 30000
@@ -72,7 +73,7 @@ static int run_as(const char *user, const char *const *argv, const char *log)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int make_dir(struct test_server *s, const char *kind)
+int server_make_dir(struct test_server *s, const char *kind)
 {
 	char tmpl[64];
 
@@ -89,7 +90,7 @@ static int make_dir(struct test_server *s, const char *kind)
 	return 0;
 }
 
-static int spawn_and_wait(struct test_server *s, const char *const *argv)
+int server_spawn_and_wait(struct test_server *s, const char *const *argv)
 {
 	s->pid = server_spawn(argv, s->log);
 	if (s->pid <= 0 || server_wait_port(s->pid, s->port, SERVER_START_TIMEOUT_MS) != 0) {
@@ -122,14 +123,14 @@ static int redis_spawn(struct test_server *s)
 			       NULL };
 
 	snprintf(port, sizeof(port), "%d", s->port);
-	return spawn_and_wait(s, argv);
+	return server_spawn_and_wait(s, argv);
 }
 
 int server_redis_start(struct test_server *s)
 {
 	if (!server_available("redis-server"))
 		return SERVER_UNAVAILABLE;
-	if (make_dir(s, "redis") != 0)
+	if (server_make_dir(s, "redis") != 0)
 		return -1;
 	s->port = daemon_free_port();
 	return redis_spawn(s);
@@ -156,7 +157,7 @@ static int postgres_spawn(struct test_server *s)
 				       s->dir, "-c",	   "listen_addresses=127.0.0.1",
 				       "-c",   "fsync=on", NULL };
 
-		return spawn_and_wait(s, argv);
+		return server_spawn_and_wait(s, argv);
 	}
 	/*
 	 * setpriv drops to the user; changing credentials clears the parent-death signal that
@@ -170,7 +171,7 @@ static int postgres_spawn(struct test_server *s)
 			NULL
 		};
 
-		return spawn_and_wait(s, argv);
+		return server_spawn_and_wait(s, argv);
 	}
 }
 
@@ -202,7 +203,7 @@ int server_postgres_start(struct test_server *s)
 
 	if (pg_bindir(bindir, sizeof(bindir)) != 0 || (user != NULL && pw == NULL))
 		return SERVER_UNAVAILABLE;
-	if (make_dir(s, "postgresql") != 0)
+	if (server_make_dir(s, "postgresql") != 0)
 		return -1;
 	if (pw != NULL && (chown(s->dir, pw->pw_uid, pw->pw_gid) != 0 || chmod(s->dir, 0700) != 0)) {
 		fprintf(stderr, "test harness: chown %s: %s\n", s->dir, strerror(errno));
@@ -261,6 +262,8 @@ int server_restart(struct test_server *s)
 		return 0;
 	if (strcmp(s->kind, "redis") == 0)
 		return redis_spawn(s);
+	if (strcmp(s->kind, "mosquitto") == 0)
+		return server_mosquitto_spawn(s);
 	return postgres_spawn(s) == 0 ? postgres_wait_ready(s) : -1;
 }
 

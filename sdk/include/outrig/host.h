@@ -16,6 +16,10 @@
  */
 struct outrig_handle;
 
+/* pubsub.h: a subscription's destination, and a received message. */
+struct outrig_pubsub_sink;
+struct outrig_pubsub_message;
+
 /* A byte buffer the core owns and frees; plugins fill it with host->bytes_set(). */
 struct outrig_bytes {
 	void *data;
@@ -67,6 +71,29 @@ struct outrig_host {
 	 * Ownership: self is the handle given to create(). Thread: call from create() only.
 	 */
 	int (*every)(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance));
+
+	/* ---- ABI 1.2 ---- */
+
+	/*
+	 * Hands one received message of a subscription to the core, which copies it and
+	 * delivers it to the app. The core later calls done(done_ctx, outcome) exactly once,
+	 * with an enum outrig_pubsub_outcome (see pubsub.h): never from inside this call, on
+	 * the core's event-loop thread (so done must not block: record the outcome and
+	 * return), and for every accepted message before destroy() is called. Messages of
+	 * one sink reach the app in the order they were handed over.
+	 * Returns 0; OUTRIG_EUNAVAIL when the core is stopping (keep the message: it was not
+	 * accepted); OUTRIG_ENOMEM; OUTRIG_EINVAL for a NULL sink or message.
+	 * Ownership: msg and its buffers stay the caller's. Thread: any.
+	 */
+	int (*pubsub_deliver)(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
+			      void (*done)(void *done_ctx, int outcome), void *done_ctx);
+
+	/*
+	 * A folder this outrigd keeps its state in (--data-dir, by default
+	 * $XDG_DATA_HOME/outrig), already created: a plugin may keep files there, named after
+	 * its type and component so that they do not clash.
+	 */
+	const char *data_dir;
 };
 
 #endif /* OUTRIG_HOST_H */

@@ -10,6 +10,8 @@
 #include <outrig/config.h>
 #include <outrig/host.h>
 #include <outrig/log.h>
+#include <outrig/metadata.h>
+#include <outrig/pubsub.h>
 #include <outrig/state.h>
 #include <outrig/status.h>
 
@@ -19,9 +21,10 @@
  * structs, so the core reads no further than a plugin's struct_size says.
  *   1.0  descriptor, host table, state kind
  *   1.1  outrig_config.init_timeout_ms
+ *   1.2  pub/sub kind: outrig_plugin.pubsub, host pubsub_deliver and data_dir
  */
 #define OUTRIG_ABI_MAJOR 1
-#define OUTRIG_ABI_MINOR 1
+#define OUTRIG_ABI_MINOR 2
 
 #define OUTRIG_PLUGIN_MAGIC 0x4f555452u /* "OUTR" */
 
@@ -78,6 +81,9 @@ struct outrig_plugin {
 
 	/* Operations of the state kind; required when type starts with "state.". */
 	const struct outrig_state_ops *state;
+
+	/* ABI 1.2: operations of the pub/sub kind; required when type starts with "pubsub.". */
+	const struct outrig_pubsub_ops *pubsub;
 };
 
 /* Marks the entry symbol visible when the plugin is built with -fvisibility=hidden. */

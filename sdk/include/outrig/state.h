@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <outrig/host.h>
+#include <outrig/metadata.h>
 #include <outrig/status.h>
 
 /* Capabilities, reported in GET /v1.0/metadata with Dapr's names. */
@@ -23,17 +24,6 @@ enum outrig_concurrency {
 enum outrig_consistency {
 	OUTRIG_EVENTUAL = 0,
 	OUTRIG_STRONG = 1,
-};
-
-/* Request metadata (query `metadata.*` and per-item metadata), already merged by the core. */
-struct outrig_kv {
-	const char *key;
-	const char *value;
-};
-
-struct outrig_metadata {
-	size_t count;
-	const struct outrig_kv *items;
 };
 
 /*
