@@ -23,6 +23,8 @@ include tests/redis.mk
 include tests/postgresql.mk
 include tests/faults.mk
 include tests/pubsub.mk
+include tests/pubsub_api.mk
+include tests/mqtt3.mk
 include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk
