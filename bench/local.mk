@@ -1,15 +1,39 @@
 # SPDX-License-Identifier: Apache-2.0
-# `make bench`: wrk benchmarks of the state API through the outrigd just built (bench/README.md reads the figures).
+# `make bench`: benchmarks of the state and pub/sub APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
-	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh
+	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
+	bench/pubsub_bench.sh
+
+# The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
+# pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
+EXTRA_PROGRAMS = bench/pubsub_load bench/pubsub_sink bench/pubsub_direct
+BENCH_HELPERS = bench/pubsub_load$(EXEEXT) bench/pubsub_sink$(EXEEXT)
+CLEANFILES += $(EXTRA_PROGRAMS)
+bench_pubsub_load_SOURCES = bench/pubsub_load.c bench/pubsub_common.h
+bench_pubsub_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_pubsub_load_LDADD = $(LIBEVENT_LIBS)
+bench_pubsub_sink_SOURCES = bench/pubsub_sink.c bench/pubsub_common.h
+bench_pubsub_sink_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+bench_pubsub_sink_LDADD = $(LIBEVENT_LIBS) $(JANSSON_LIBS)
+bench_pubsub_direct_SOURCES = bench/pubsub_direct.c bench/pubsub_common.h
+bench_pubsub_direct_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(PUBSUB_MQTT3_CFLAGS)
+bench_pubsub_direct_LDADD = $(PUBSUB_MQTT3_LIBS) $(PTHREAD_LIBS)
+if BUILD_PUBSUB_MQTT3
+BENCH_HELPERS += bench/pubsub_direct$(EXEEXT)
+endif
 
 .PHONY: bench
 # Not part of `make check`: it takes minutes, needs wrk and wants a quiet machine. The second script
-# starts its own redis-server and PostgreSQL, and skips whichever it cannot find.
-bench: all
+# starts its own redis-server and PostgreSQL, and skips whichever it cannot find; the third its own
+# mosquitto, and skips the MQTT rows without it or without paho-mqtt-c.
+bench: all $(BENCH_HELPERS)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 		bash '$(abs_top_srcdir)/bench/state_bench.sh'
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 		bash '$(abs_top_srcdir)/bench/state_remote_bench.sh'
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/pubsub_bench.sh'

@@ -41,7 +41,14 @@ static json_t *api_component_capabilities(const struct component *c)
 {
 	json_t *caps = json_array();
 	const struct outrig_state_ops *ops = c->plugin->desc.state;
+	const struct outrig_pubsub_ops *pubsub = c->plugin->desc.pubsub;
 
+	if (pubsub != NULL && strncmp(c->type, "pubsub.", 7) == 0) {
+		if (pubsub->capabilities & OUTRIG_PUBSUB_WILDCARDS)
+			json_array_append_new(caps, json_string("SUBSCRIBE_WILDCARDS"));
+		if (pubsub->capabilities & OUTRIG_PUBSUB_MESSAGE_TTL)
+			json_array_append_new(caps, json_string("MESSAGE_TTL"));
+	}
 	if (ops != NULL && strncmp(c->type, "state.", 6) == 0) {
 		if (ops->features & OUTRIG_STATE_ETAG)
 			json_array_append_new(caps, json_string("ETAG"));
@@ -60,6 +67,7 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 				 "runtimeStatus", "DISABLED", "hostReady", 0, "placement", "");
 	json_t *components = json_array();
 	json_t *extended = json_deep_copy(srv->extended);
+	json_t *subscriptions;
 
 	for (size_t i = 0; i < srv->components->count; i++) {
 		const struct component *c = srv->components->items[i];
@@ -74,12 +82,17 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 	if (json_array_size(components) > 0)
 		json_object_set(body, "components", components);
 	json_decref(components);
+	subscriptions = pubsub_runtime_describe(&srv->pubsub);
+	if (json_array_size(subscriptions) > 0)
+		json_object_set(body, "subscriptions", subscriptions);
+	json_decref(subscriptions);
 	json_object_set_new(extended, "daprRuntimeVersion", json_string(PACKAGE_VERSION));
 	json_object_set_new(body, "extended", extended);
 	if (srv->opts->app_port > 0)
 		json_object_set_new(body, "appConnectionProperties",
 				    json_pack("{s:i, s:s, s:s}", "port", srv->opts->app_port, "protocol",
-					      "http", "channelAddress", "127.0.0.1"));
+					      srv->opts->app_protocol, "channelAddress",
+					      srv->opts->app_channel_address));
 	http_reply_json(req, 200, body);
 }
 

@@ -1,3 +1,355 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder */
+/* The app channel: outrigd's HTTP client to its own app, pooled keep-alive connections, bounded concurrency. */
 #include "config.h"
+
+#include "app_channel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define APP_SCOPE "app-channel"
+
+/* One keep-alive connection; evhttp runs one request at a time on it. */
+struct app_conn {
+	struct evhttp_connection *evcon;
+	struct app_call *call;	  /* the call on it, or NULL when idle */
+	evutil_socket_t tuned_fd; /* the socket TCP_NODELAY was last set on */
+};
+
+struct app_call {
+	struct app_channel *ch;
+	enum evhttp_cmd_type method;
+	char *path;
+	struct evkeyvalq headers;
+	char *content_type;
+	void *body;
+	size_t len;
+	app_response_cb cb;
+	void *arg;
+	struct app_conn *conn;
+	enum evhttp_request_error error;
+	bool failed;
+	struct app_call *next; /* in the waiting queue */
+};
+
+struct app_channel {
+	struct event_base *base;
+	struct evdns_base *dns; /* only for an address that is a name, not an IP */
+	char *address;
+	char host_header[300];
+	int port;
+	int timeout_s;
+	struct app_conn *conns;
+	size_t nconns, maxconns;
+	struct app_call *wait_head, *wait_tail;
+	unsigned busy;
+	/* wait_ready */
+	struct bufferevent *probe;
+	struct event *probe_timer;
+	void (*ready)(void *arg);
+	void *ready_arg;
+	unsigned probes;
+};
+
+static bool app_is_ip(const char *address)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, address, buf) == 1 || inet_pton(AF_INET6, address, buf) == 1;
+}
+
+struct app_channel *app_channel_new(struct event_base *base, const char *address, int port,
+				    int max_concurrency, int timeout_s)
+{
+	struct app_channel *ch = calloc(1, sizeof(*ch));
+
+	if (ch == NULL)
+		return NULL;
+	ch->base = base;
+	ch->address = strdup(address);
+	ch->port = port;
+	ch->timeout_s = timeout_s;
+	ch->maxconns = max_concurrency > 0 ? (size_t)max_concurrency : APP_CHANNEL_MAX_CONNECTIONS;
+	ch->conns = calloc(ch->maxconns, sizeof(*ch->conns));
+	snprintf(ch->host_header, sizeof(ch->host_header), strchr(address, ':') ? "[%s]:%d" : "%s:%d",
+		 address, port);
+	/* A name is resolved with evdns so that the loop never waits on DNS. */
+	if (ch->address != NULL && !app_is_ip(address))
+		ch->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (ch->address == NULL || ch->conns == NULL) {
+		app_channel_free(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+/* ---- waiting for the app's port ---- */
+
+static void app_probe_start(struct app_channel *ch);
+
+static void app_probe_retry(evutil_socket_t fd, short what, void *arg)
+{
+	app_probe_start(arg);
+}
+
+static void app_probe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct app_channel *ch = arg;
+	struct timeval again = { 0, 100 * 1000 };
+
+	bufferevent_free(bev);
+	ch->probe = NULL;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_info(APP_SCOPE, "the app answers on %s", ch->host_header);
+		ch->ready(ch->ready_arg);
+		return;
+	}
+	/* Every 10 s, so that a forgotten app is visible in the log without flooding it. */
+	if (++ch->probes % 100 == 1)
+		log_info(APP_SCOPE, "waiting for the app to listen on %s (--app-port)", ch->host_header);
+	event_add(ch->probe_timer, &again);
+}
+
+static void app_probe_start(struct app_channel *ch)
+{
+	ch->probe = bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (ch->probe == NULL) {
+		log_error(APP_SCOPE, "out of memory while waiting for the app");
+		return;
+	}
+	bufferevent_setcb(ch->probe, NULL, NULL, app_probe_event, ch);
+	/* On failure the event callback has already run (and rescheduled the probe). */
+	bufferevent_socket_connect_hostname(ch->probe, ch->dns, AF_UNSPEC, ch->address, ch->port);
+}
+
+void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg)
+{
+	ch->ready = ready;
+	ch->ready_arg = arg;
+	if (ch->probe_timer == NULL)
+		ch->probe_timer = evtimer_new(ch->base, app_probe_retry, ch);
+	if (ch->probe_timer != NULL)
+		app_probe_start(ch);
+}
+
+/* ---- calls ---- */
+
+static void app_call_free(struct app_call *call)
+{
+	evhttp_clear_headers(&call->headers);
+	free(call->path);
+	free(call->content_type);
+	free(call->body);
+	free(call);
+}
+
+static const char *app_error_text(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT: return "the app did not answer in time";
+	case EVREQ_HTTP_EOF: return "the app closed the connection (or refused it)";
+	case EVREQ_HTTP_INVALID_HEADER: return "the app sent an invalid HTTP header";
+	case EVREQ_HTTP_BUFFER_ERROR: return "reading from or writing to the app failed";
+	case EVREQ_HTTP_REQUEST_CANCEL: return "the call was cancelled";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "the app's answer is too large";
+	}
+	return "the call to the app failed";
+}
+
+static void app_pump(struct app_channel *ch);
+
+static void app_call_error(enum evhttp_request_error e, void *arg)
+{
+	struct app_call *call = arg;
+
+	call->failed = true;
+	call->error = e;
+}
+
+static void app_call_done(struct evhttp_request *req, void *arg)
+{
+	struct app_call *call = arg;
+	struct app_channel *ch = call->ch;
+	struct app_response r = { 0 };
+
+	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
+		r.status = evhttp_request_get_response_code(req);
+		r.req = req;
+	} else {
+		r.error = call->failed ? app_error_text(call->error) : "the app gave no answer";
+	}
+	call->conn->call = NULL;
+	ch->busy--;
+	call->cb(call->arg, &r);
+	app_call_free(call);
+	app_pump(ch);
+}
+
+/*
+ * Nagle's algorithm would hold small requests back ~40 ms; evhttp makes its sockets itself,
+ * so the option goes on each new socket once evhttp opened it.
+ */
+static void app_conn_tune(struct app_conn *conn)
+{
+	evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn->evcon));
+	int one = 1;
+
+	if (fd >= 0 && fd != conn->tuned_fd) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn->tuned_fd = fd;
+	}
+}
+
+static struct app_conn *app_idle_conn(struct app_channel *ch)
+{
+	for (size_t i = 0; i < ch->nconns; i++)
+		if (ch->conns[i].call == NULL)
+			return &ch->conns[i];
+	if (ch->nconns == ch->maxconns)
+		return NULL;
+	ch->conns[ch->nconns].evcon =
+		evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	if (ch->conns[ch->nconns].evcon == NULL)
+		return NULL;
+	ch->conns[ch->nconns].tuned_fd = -1;
+	evhttp_connection_set_timeout(ch->conns[ch->nconns].evcon, ch->timeout_s);
+	return &ch->conns[ch->nconns++];
+}
+
+static bool app_start(struct app_channel *ch, struct app_call *call, struct app_conn *conn)
+{
+	struct evhttp_request *req = evhttp_request_new(app_call_done, call);
+	struct evkeyvalq *out;
+	struct evkeyval *h;
+	char length[32];
+
+	if (req == NULL)
+		return false;
+	evhttp_request_set_error_cb(req, app_call_error);
+	out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(out, "Host", ch->host_header);
+	TAILQ_FOREACH(h, &call->headers, next)
+	evhttp_add_header(out, h->key, h->value);
+	if (call->content_type != NULL)
+		evhttp_add_header(out, "Content-Type", call->content_type);
+	if (call->method == EVHTTP_REQ_POST || call->method == EVHTTP_REQ_PUT || call->len > 0) {
+		snprintf(length, sizeof(length), "%zu", call->len);
+		evhttp_add_header(out, "Content-Length", length);
+		evbuffer_add(evhttp_request_get_output_buffer(req), call->body, call->len);
+	}
+	call->conn = conn;
+	conn->call = call;
+	if (evhttp_make_request(conn->evcon, req, call->method, call->path) != 0) {
+		/* evhttp freed req. */
+		conn->call = NULL;
+		return false;
+	}
+	app_conn_tune(conn);
+	return true;
+}
+
+static void app_pump(struct app_channel *ch)
+{
+	struct app_conn *conn;
+
+	while (ch->wait_head != NULL && (conn = app_idle_conn(ch)) != NULL) {
+		struct app_call *call = ch->wait_head;
+		struct app_response r = { .error = "outrigd could not start the call (out of memory?)" };
+
+		ch->wait_head = call->next;
+		if (ch->wait_head == NULL)
+			ch->wait_tail = NULL;
+		if (!app_start(ch, call, conn)) {
+			ch->busy--;
+			call->cb(call->arg, &r);
+			app_call_free(call);
+		}
+	}
+}
+
+int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
+		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
+		     app_response_cb cb, void *arg)
+{
+	struct app_call *call = calloc(1, sizeof(*call));
+	const struct evkeyval *h;
+
+	if (call == NULL)
+		return -1;
+	TAILQ_INIT(&call->headers);
+	call->ch = ch;
+	call->method = method;
+	call->path = strdup(path);
+	call->content_type = content_type != NULL ? strdup(content_type) : NULL;
+	call->body = malloc(len > 0 ? len : 1);
+	call->len = len;
+	call->cb = cb;
+	call->arg = arg;
+	if (call->path == NULL || call->body == NULL ||
+	    (content_type != NULL && call->content_type == NULL)) {
+		app_call_free(call);
+		return -1;
+	}
+	if (len > 0)
+		memcpy(call->body, body, len);
+	if (headers != NULL)
+		TAILQ_FOREACH(h, headers, next)
+	evhttp_add_header(&call->headers, h->key, h->value);
+	if (ch->wait_tail != NULL)
+		ch->wait_tail->next = call;
+	else
+		ch->wait_head = call;
+	ch->wait_tail = call;
+	ch->busy++;
+	app_pump(ch);
+	return 0;
+}
+
+unsigned app_channel_busy(const struct app_channel *ch)
+{
+	return ch->busy;
+}
+
+void app_channel_free(struct app_channel *ch)
+{
+	if (ch == NULL)
+		return;
+	for (size_t i = 0; i < ch->nconns; i++) {
+		struct app_call *call = ch->conns[i].call;
+
+		/* Frees its pending request without calling back (libevent 2.1). */
+		evhttp_connection_free(ch->conns[i].evcon);
+		if (call != NULL)
+			app_call_free(call);
+	}
+	while (ch->wait_head != NULL) {
+		struct app_call *next = ch->wait_head->next;
+
+		app_call_free(ch->wait_head);
+		ch->wait_head = next;
+	}
+	if (ch->probe != NULL)
+		bufferevent_free(ch->probe);
+	if (ch->probe_timer != NULL)
+		event_free(ch->probe_timer);
+	if (ch->dns != NULL)
+		evdns_base_free(ch->dns, 0);
+	free(ch->conns);
+	free(ch->address);
+	free(ch);
+}

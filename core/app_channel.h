@@ -1,2 +1,59 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder */
+/* The app channel: outrigd's HTTP client to its own app, pooled keep-alive connections, bounded concurrency. */
+#ifndef OUTRIG_CORE_APP_CHANNEL_H
+#define OUTRIG_CORE_APP_CHANNEL_H
+
+#include <stddef.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+struct event_base;
+struct app_channel;
+
+/* How one call to the app ended. */
+struct app_response {
+	int status;	   /* the app's HTTP status; 0 when it gave none */
+	const char *error; /* why there is no status (refused, reset, timed out); NULL otherwise */
+	/* The answered request, for headers and body; NULL when status is 0. Valid during the callback. */
+	struct evhttp_request *req;
+};
+
+/* Told how a call ended. Thread: the event loop. */
+typedef void (*app_response_cb)(void *arg, const struct app_response *r);
+
+/*
+ * A channel to the app at address:port. At most max_concurrency calls are in flight at once
+ * (-1: up to APP_CHANNEL_MAX_CONNECTIONS, the pool's size); further calls wait in order.
+ * timeout_s bounds one call (connect, send, answer).
+ * Returns NULL when out of memory. Thread: the event loop.
+ */
+struct app_channel *app_channel_new(struct event_base *base, const char *address, int port,
+				    int max_concurrency, int timeout_s);
+
+/* The pool's size when the app's concurrency is unbounded (--app-max-concurrency -1). */
+#define APP_CHANNEL_MAX_CONNECTIONS 128
+
+/*
+ * Calls ready(arg) once a TCP connection to the app succeeds, trying every 100 ms as daprd
+ * does; logs once a while that it is still waiting. Thread: the event loop.
+ */
+void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);
+
+/*
+ * Sends method path to the app with headers (copied; NULL for none), content_type (NULL for
+ * none) and body, then calls cb(arg, ...) exactly once on the loop — unless the channel is
+ * freed first. Returns 0, or -1 when out of memory (cb is then never called).
+ * Ownership: everything passed is copied. Thread: the event loop.
+ */
+int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
+		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
+		     app_response_cb cb, void *arg);
+
+/* Calls in flight or waiting for a slot. Thread: the event loop. */
+unsigned app_channel_busy(const struct app_channel *ch);
+
+/* Closes every connection; callbacks of calls still pending are never called. Thread: the event loop. */
+void app_channel_free(struct app_channel *ch);
+
+#endif /* OUTRIG_CORE_APP_CHANNEL_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The components outrigd serves when given no --resources-path: a persistent SQLite state store. */
+/* The components outrigd serves when given no --resources-path: SQLite state and in-memory pub/sub, as `dapr init`. */
 #include "embedded.h"
 
 #include <errno.h>
@@ -43,10 +43,31 @@ static char *embedded_data_dir(const char *data_dir)
 	return asprintf(&dir, "%s/.local/share/outrig", home != NULL ? home : ".") < 0 ? NULL : dir;
 }
 
+/* A new component of the embedded set, with its positions pointing at "(embedded default)"; NULL on ENOMEM. */
+static struct res_component *embedded_add(struct res_set *out, const char *name, const char *type)
+{
+	struct res_component *grown = realloc(out->components, (out->count + 1) * sizeof(*grown)), *c;
+
+	if (grown == NULL)
+		return NULL;
+	out->components = grown;
+	c = &out->components[out->count++];
+	memset(c, 0, sizeof(*c));
+	c->file = strdup("(embedded default)");
+	c->name = strdup(name);
+	c->type = strdup(type);
+	c->version = strdup("v1");
+	c->init_timeout_ms = 5000;
+	c->pos.file = c->name_pos.file = c->type_pos.file = c->version_pos.file = c->file;
+	c->pos.line = c->type_pos.line = 1;
+	c->pos.column = c->type_pos.column = 1;
+	return c;
+}
+
 size_t embedded_components(const char *data_dir, struct res_set *out, struct diag *d)
 {
 	char *dir = embedded_data_dir(data_dir);
-	struct res_component *grown, *c;
+	struct res_component *c;
 	char *db = NULL;
 
 	if (dir == NULL || asprintf(&db, "%s/state.db", dir) < 0) {
@@ -64,20 +85,12 @@ size_t embedded_components(const char *data_dir, struct res_set *out, struct dia
 		return 1;
 	}
 	free(dir);
-	grown = realloc(out->components, (out->count + 1) * sizeof(*grown));
-	if (grown == NULL) {
+	c = embedded_add(out, "statestore", "state.sqlite");
+	if (c == NULL) {
 		free(db);
 		diag_error(d, "embedded state store: out of memory");
 		return 1;
 	}
-	out->components = grown;
-	c = &out->components[out->count++];
-	memset(c, 0, sizeof(*c));
-	c->file = strdup("(embedded default)");
-	c->name = strdup("statestore");
-	c->type = strdup("state.sqlite");
-	c->version = strdup("v1");
-	c->init_timeout_ms = 5000;
 	c->metadata = calloc(1, sizeof(*c->metadata));
 	if (c->metadata != NULL) {
 		c->metadata_count = 1;
@@ -86,8 +99,10 @@ size_t embedded_components(const char *data_dir, struct res_set *out, struct dia
 	} else {
 		free(db);
 	}
-	c->pos.file = c->name_pos.file = c->type_pos.file = c->version_pos.file = c->file;
-	c->pos.line = c->type_pos.line = 1;
-	c->pos.column = c->type_pos.column = 1;
+	/* Messages live in memory only: `dapr init` gives Redis, but a sidecar alone has no broker to keep them. */
+	if (embedded_add(out, "pubsub", "pubsub.in-memory") == NULL) {
+		diag_error(d, "embedded pub/sub: out of memory");
+		return 1;
+	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "component.h"
 #include "log.h"
+#include "pubsub_delivery.h"
 
 static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
 {
@@ -59,7 +60,8 @@ static int64_t host_now_mono_ms(void)
 	return host_clock_ms(CLOCK_MONOTONIC);
 }
 
-const struct outrig_host host_table = {
+/* Not const: data_dir is known only once the command line is read. */
+struct outrig_host host_table = {
 	.struct_size = sizeof(struct outrig_host),
 	.abi_major = OUTRIG_ABI_MAJOR,
 	.abi_minor = OUTRIG_ABI_MINOR,
@@ -69,4 +71,11 @@ const struct outrig_host host_table = {
 	.now_unix_ms = host_now_unix_ms,
 	.now_mono_ms = host_now_mono_ms,
 	.every = component_add_timer,
+	.pubsub_deliver = delivery_accept,
+	.data_dir = "",
 };
+
+void host_set_data_dir(const char *dir)
+{
+	host_table.data_dir = dir;
+}

@@ -14,6 +14,9 @@ struct outrig_handle {
 };
 
 /* The one host table every plugin receives. */
-extern const struct outrig_host host_table;
+extern struct outrig_host host_table;
+
+/* Sets the data folder plugins are told about (host->data_dir); call before loading plugins. */
+void host_set_data_dir(const char *dir);
 
 #endif /* OUTRIG_CORE_HOST_H */

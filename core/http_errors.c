@@ -18,7 +18,7 @@ struct api_error_def {
 	const char *reason; /* ErrorInfo reason of Dapr's rich error; NULL for the legacy shape */
 };
 
-/* API.md §0.4 and §1.2. */
+/* API.md §0.4, §1.2 and §2.1. */
 static const struct api_error_def api_errors[] = {
 	[API_ERR_MALFORMED_REQUEST] = { "ERR_MALFORMED_REQUEST", 400, NULL },
 	[API_ERR_ILLEGAL_KEY] = { "ERR_MALFORMED_REQUEST", 400, "DAPR_STATE_ILLEGAL_KEY" },
@@ -47,6 +47,17 @@ static const struct api_error_def api_errors[] = {
 	[API_ERR_HEALTH_NOT_READY] = { "ERR_HEALTH_NOT_READY", 500, NULL },
 	[API_ERR_HEALTH_APPID_NOT_MATCH] = { "ERR_HEALTH_APPID_NOT_MATCH", 500, NULL },
 	[API_ERR_OUTBOUND_HEALTH_NOT_READY] = { "ERR_OUTBOUND_HEALTH_NOT_READY", 500, NULL },
+	[API_ERR_PUBSUB_NOT_CONFIGURED] = { "ERR_PUBSUB_NOT_CONFIGURED", 400, NULL },
+	[API_ERR_PUBSUB_EMPTY] = { "ERR_PUBSUB_EMPTY", 404, NULL },
+	[API_ERR_PUBSUB_NOT_FOUND] = { "ERR_PUBSUB_NOT_FOUND", 404, "DAPR_PUBSUB_NOT_FOUND" },
+	[API_ERR_PUBSUB_TOPIC_NAME_EMPTY] = { "ERR_TOPIC_NAME_EMPTY", 404, NULL },
+	[API_ERR_PUBSUB_FORBIDDEN] = { "ERR_PUBSUB_FORBIDDEN", 403, NULL },
+	[API_ERR_PUBSUB_REQUEST_METADATA] = { "ERR_PUBSUB_REQUEST_METADATA", 400, NULL },
+	[API_ERR_PUBSUB_CLOUD_EVENTS_SER] = { "ERR_PUBSUB_CLOUD_EVENTS_SER", 500, NULL },
+	[API_ERR_PUBSUB_EVENTS_SER] = { "ERR_PUBSUB_EVENTS_SER", 400, NULL },
+	[API_ERR_PUBSUB_PUBLISH_MESSAGE] = { "ERR_PUBSUB_PUBLISH_MESSAGE", 500, NULL },
+	/* The broker said the topic does not exist (§2.1's last row): a 400, unlike an unknown pubsub. */
+	[API_ERR_PUBSUB_TEST_NOT_FOUND] = { "ERR_PUBSUB_NOT_FOUND", 400, NULL },
 };
 
 static const char *api_app_id = "";

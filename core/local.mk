@@ -17,6 +17,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/config_map.c core/config_map.h \
+	core/data_dir.c core/data_dir.h \
 	core/diag.c core/diag.h \
 	core/duration.c core/duration.h \
 	core/embedded.c core/embedded.h \

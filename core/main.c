@@ -6,6 +6,7 @@
 #include <event2/thread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,11 +15,14 @@
 #include "build_info.h"
 #include "component.h"
 #include "config_map.h"
+#include "data_dir.h"
 #include "diag.h"
 #include "embedded.h"
 #include "http_errors.h"
 #include "log.h"
+#include "host.h"
 #include "options.h"
+#include "pubsub_runtime.h"
 #include "resources.h"
 #include "server.h"
 
@@ -101,10 +105,17 @@ static int main_serve(const struct options *opts)
 	struct components cs;
 	struct server srv = { 0 };
 	struct event *sigint = NULL, *sigterm = NULL;
+	char *data_dir = data_dir_path(opts->data_dir);
 	size_t errors;
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Plugins may keep files there (pubsub.mqtt3's spool): make it before they start. */
+	if (data_dir == NULL || data_dir_make(data_dir) != 0)
+		log_warn("runtime",
+			 "cannot create the data folder %s: %s; plugins that keep files there will fail",
+			 data_dir != NULL ? data_dir : "(out of memory)", strerror(errno));
+	host_set_data_dir(data_dir != NULL ? data_dir : "");
 	evthread_use_pthreads();
 	srv.opts = opts;
 	srv.components = &cs;
@@ -113,7 +124,6 @@ static int main_serve(const struct options *opts)
 	srv.base = event_base_new();
 	errors = main_load_resources(opts, &rs, &d);
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, true, &d);
-	resources_free(&rs);
 	for (size_t i = 0; i < d.count; i++)
 		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
 			  "runtime", "%s", d.lines[i]);
@@ -126,8 +136,9 @@ static int main_serve(const struct options *opts)
 	}
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
 	if (srv.workers == NULL || components_start(&cs, srv.base, srv.workers) != 0 ||
-	    server_listen(&srv) != 0)
+	    server_listen(&srv) != 0 || pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0)
 		goto out;
+	resources_free(&rs);
 	sigint = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
 	sigterm = evsignal_new(srv.base, SIGTERM, main_on_signal, &srv);
 	event_add(sigint, NULL);
@@ -146,11 +157,16 @@ out:
 	server_close(&srv);
 	/* Workers first: no plugin call may run while instances are destroyed. */
 	workers_stop(srv.workers);
+	/* Messages not yet acknowledged by the app go back to their plugins before those go. */
+	pubsub_runtime_stop(&srv.pubsub);
 	components_destroy(&cs);
+	pubsub_runtime_free(&srv.pubsub);
+	resources_free(&rs);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	json_decref(srv.extended);
 	diag_clear(&d);
+	free(data_dir);
 	return rc;
 }
 

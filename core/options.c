@@ -26,6 +26,11 @@ struct opt_spec {
 static const struct opt_spec opt_specs[] = {
 	{ "app-id", OPT_STRING, OPT(app_id), "the app's id: state key prefix, metadata id" },
 	{ "app-port", OPT_PORT, OPT(app_port), "the port the app listens on (none by default)" },
+	{ "app-channel-address", OPT_STRING, OPT(app_channel_address),
+	  "the host the app listens on (127.0.0.1)" },
+	{ "app-protocol", OPT_STRING, OPT(app_protocol), "how to reach the app: http (the only one yet)" },
+	{ "app-max-concurrency", OPT_INT, OPT(app_max_concurrency),
+	  "most requests in flight to the app; -1 = no limit (-1)" },
 	{ "dapr-http-port", OPT_PORT, OPT(http_port), "HTTP API port (3500)" },
 	{ "dapr-listen-addresses", OPT_STRING, OPT(listen_addresses),
 	  "comma-separated addresses to bind the API to (127.0.0.1)" },
@@ -59,6 +64,9 @@ static void options_defaults(struct options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->app_id = "";
+	opts->app_channel_address = "127.0.0.1";
+	opts->app_protocol = "http";
+	opts->app_max_concurrency = -1;
 	opts->http_port = 3500;
 	opts->listen_addresses = "127.0.0.1";
 	opts->log_level = OUTRIG_LOG_INFO;
@@ -182,6 +190,25 @@ static const struct opt_spec *options_find(const char *name, size_t len)
 	return NULL;
 }
 
+/* Checks what one flag alone cannot: values outrig does not support yet, and ranges. */
+static int options_check(const struct options *opts, char *err, size_t errlen)
+{
+	if (strcmp(opts->app_protocol, "http") != 0) {
+		snprintf(
+			err, errlen,
+			"--app-protocol: \"%s\" is not supported by outrig yet; only http is (https, grpc, grpcs and h2c come later)",
+			opts->app_protocol);
+		return -1;
+	}
+	if (opts->app_max_concurrency == 0 || opts->app_max_concurrency < -1) {
+		snprintf(err, errlen,
+			 "--app-max-concurrency: %d is not a limit; give a positive number, or -1 for none",
+			 opts->app_max_concurrency);
+		return -1;
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen)
 {
 	options_defaults(opts);
@@ -211,7 +238,7 @@ int options_parse(int argc, char **argv, struct options *opts, char *err, size_t
 		if (options_apply(opts, spec, value, err, errlen) != 0)
 			return -1;
 	}
-	return 0;
+	return options_check(opts, err, errlen);
 }
 
 void options_free(struct options *opts)

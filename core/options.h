@@ -10,11 +10,14 @@
 #include <outrig/log.h>
 
 struct options {
-	const char *app_id;	      /* --app-id, "" by default */
-	int app_port;		      /* --app-port, 0 = none */
-	int http_port;		      /* --dapr-http-port, 3500 */
-	const char *listen_addresses; /* --dapr-listen-addresses CSV, "127.0.0.1" */
-	const char **resources_paths; /* --resources-path / --components-path, repeatable or CSV */
+	const char *app_id;		 /* --app-id, "" by default */
+	int app_port;			 /* --app-port, 0 = none */
+	const char *app_channel_address; /* --app-channel-address, "127.0.0.1" */
+	const char *app_protocol;	 /* --app-protocol, "http" (the only one served yet) */
+	int app_max_concurrency;	 /* --app-max-concurrency, -1 = unlimited */
+	int http_port;			 /* --dapr-http-port, 3500 */
+	const char *listen_addresses;	 /* --dapr-listen-addresses CSV, "127.0.0.1" */
+	const char **resources_paths;	 /* --resources-path / --components-path, repeatable or CSV */
 	size_t resources_count;
 	const char *plugin_dir; /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
 	const char *data_dir;	/* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Loading Dapr resource YAML (kind: Component, ...) from --resources-path folders. */
+/* Loading Dapr resource YAML (Component, Subscription, Resiliency) from --resources-path folders. */
 #include "config.h"
 
 #include "resources.h"
@@ -551,12 +551,20 @@ static void res_load_document(const struct res_loader *ld)
 			  res_describe(kind, kind_text, sizeof(kind_text)));
 		return;
 	}
-	if (strcmp(res_yaml_text(kind), "Component") != 0) {
+	if (strcmp(res_yaml_text(kind), "Component") == 0) {
+		res_load_component(ld, root);
+	} else if (strcmp(res_yaml_text(kind), "Subscription") == 0) {
+		subscriptions_parse_yaml(ld->yd, root, ld->path, ld->app_id, &ld->out->subscriptions, ld->d);
+	} else if (strcmp(res_yaml_text(kind), "Resiliency") == 0) {
+		if (res_in_scope(ld, root))
+			resiliency_parse_yaml(ld->yd, root, ld->path, &ld->out->resiliency, ld->d);
+		else
+			log_debug(RES_SCOPE, "%s:%zu: resiliency %s is scoped to other apps; skipped",
+				  ld->path, root->start_mark.line + 1, res_peek_name(ld, root));
+	} else {
 		log_info(RES_SCOPE, "%s:%zu: kind %s (%s) is not supported yet; ignored", ld->path,
 			 root->start_mark.line + 1, res_yaml_text(kind), res_peek_name(ld, root));
-		return;
 	}
-	res_load_component(ld, root);
 }
 
 /* ---- files and folders ---- */
@@ -714,4 +722,6 @@ void resources_free(struct res_set *out)
 	free(out->components);
 	out->components = NULL;
 	out->count = 0;
+	subscriptions_free(&out->subscriptions);
+	resiliency_free(&out->resiliency);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Loading Dapr resource YAML (kind: Component, ...) from --resources-path folders. */
+/* Loading Dapr resource YAML (Component, Subscription, Resiliency) from --resources-path folders. */
 #ifndef OUTRIG_CORE_RESOURCES_H
 #define OUTRIG_CORE_RESOURCES_H
 
@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "resiliency.h"
+#include "subscriptions.h"
 
 /* Where something was written, for messages of the form "file:line:column: ...". */
 struct res_pos {
@@ -48,14 +50,18 @@ struct res_component {
 struct res_set {
 	size_t count;
 	struct res_component *components;
+	struct sub_list subscriptions;	  /* the declarative ones (kind: Subscription), in load order */
+	struct resiliency_set resiliency; /* retry policies (kind: Resiliency); see resiliency.h */
 };
 
 /*
  * Loads every *.yaml and *.yml file directly inside each folder (not recursive), in
  * name order, each possibly holding several documents. Components whose scopes do not
- * name app_id are skipped (logged at debug). Other kinds (Subscription, Resiliency,
- * Configuration, HTTPEndpoint, ...) are recognised and logged as not supported yet;
- * documents that are not Dapr resources are skipped with a warning.
+ * name app_id are skipped (logged at debug), and so are Subscription and Resiliency
+ * documents. Components, Subscriptions (subscriptions_parse_yaml) and Resiliency documents
+ * (resiliency_parse_yaml) are read; other kinds (Configuration, HTTPEndpoint, ...) are
+ * logged as not supported yet; documents that are not Dapr resources are skipped with a
+ * warning.
  * Every problem goes into d as "file:line:column: field: what is wrong; what to do",
  * and loading goes on so that all problems are listed; a component with an error is
  * left out of out. Returns the number of errors added to d.

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "app_channel.h"
 #include "http_errors.h"
 #include "log.h"
 
@@ -338,10 +339,13 @@ static void server_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	if (workers_pending(srv->workers) == 0 || server_now_ms() >= srv->stop_deadline_ms) {
-		if (workers_pending(srv->workers) != 0)
-			log_warn("runtime", "stopping with %u operations still running after %d s",
-				 workers_pending(srv->workers), srv->opts->graceful_shutdown_seconds);
+	unsigned busy = workers_pending(srv->workers) +
+			(srv->pubsub.app != NULL ? app_channel_busy(srv->pubsub.app) : 0);
+
+	if (busy == 0 || server_now_ms() >= srv->stop_deadline_ms) {
+		if (busy != 0)
+			log_warn("runtime", "stopping with %u operations still running after %d s", busy,
+				 srv->opts->graceful_shutdown_seconds);
 		event_base_loopexit(srv->base, NULL);
 	}
 }

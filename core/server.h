@@ -9,6 +9,7 @@
 
 #include "component.h"
 #include "options.h"
+#include "pubsub_runtime.h"
 #include "workers.h"
 
 struct event_base;
@@ -21,9 +22,10 @@ struct server {
 	const struct options *opts;
 	struct components *components;
 	struct workers *workers;
-	json_t *extended;      /* PUT /v1.0/metadata/{key} values */
-	const char *api_token; /* DAPR_API_TOKEN, or NULL */
-	bool ready;	       /* components up and listening */
+	struct pubsub_runtime pubsub; /* subscriptions and delivery to the app */
+	json_t *extended;	      /* PUT /v1.0/metadata/{key} values */
+	const char *api_token;	      /* DAPR_API_TOKEN, or NULL */
+	bool ready;		      /* components up and listening */
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;

@@ -132,6 +132,14 @@ START_TEST(test_missing_create)
 }
 END_TEST
 
+START_TEST(test_pubsub_without_operations)
+{
+	assert_refused(
+		"pubsub.before-1.2", "pubsub_before_1_2.so",
+		"type pubsub.before-1.2 is a pub/sub broker but the descriptor has no pub/sub operations (field \"pubsub\" is NULL, or the plugin was built for ABI 1.1, before ABI 1.2 added it); set .pubsub and rebuild against the outrig-plugin SDK");
+}
+END_TEST
+
 START_TEST(test_missing_state_get)
 {
 	assert_refused("state.no-get", "state_no_get.so",
@@ -333,6 +341,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_no_entry_symbol);
 	tcase_add_test(tc, test_missing_create);
 	tcase_add_test(tc, test_missing_state_get);
+	tcase_add_test(tc, test_pubsub_without_operations);
 	tcase_add_test(tc, test_type_mismatch);
 	tcase_add_test(tc, test_version_not_provided);
 	tcase_add_test(tc, test_undefined_symbol);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of core/resources.c: Dapr component YAML in, components and exact messages out. */
+/* Unit tests of core/resources.c: Dapr resource YAML (components, subscriptions, resiliency) in, models and exact messages out. */
 #include "config.h"
 
 #include <check.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -27,22 +28,31 @@ static char tmp_dir[2048];
 static char captured[65536];
 static int saved_stdout = -1;
 
-/* The fixture folder: $OUTRIG_TEST_DATA under make check, else the source tree's. */
-static const char *fixture(const char *rel)
+/* A fixture under tests/data: $OUTRIG_TEST_DATA under make check, else the source tree's. */
+static const char *data_path(const char *rel)
 {
 	static char path[8192];
 	const char *base = getenv("OUTRIG_TEST_DATA");
 
-	snprintf(path, sizeof(path), "%s/resources/%s", base != NULL ? base : RES_TEST_DATA, rel);
+	snprintf(path, sizeof(path), "%s/%s", base != NULL ? base : RES_TEST_DATA, rel);
 	return path;
 }
 
-static char *fixture_dup(const char *rel)
+static char *data_dup(const char *rel)
 {
-	char *p = strdup(fixture(rel));
+	char *p = strdup(data_path(rel));
 
 	ck_assert_ptr_nonnull(p);
 	return p;
+}
+
+/* The fixture folder of component YAML, tests/data/resources. */
+static char *fixture_dup(const char *rel)
+{
+	char sub[4096];
+
+	snprintf(sub, sizeof(sub), "resources/%s", rel);
+	return data_dup(sub);
 }
 
 /* Removes path and what it holds; the tests nest folders one level deep at most. */
@@ -284,11 +294,8 @@ START_TEST(test_multi_document)
 	char *file = fixture_dup("multi/resources.yaml");
 	struct res_set set = { 0 };
 	struct diag d = { 0 };
-	const char *log;
 
-	capture_start();
 	ck_assert_uint_eq(resources_load_file(file, "app", &set, &d), 0);
-	log = capture_end();
 	/* The empty document says nothing; the Deployment gets a warning, not an error. */
 	assert_lines(&d, file, 1,
 		     "warning: @:20:1: not a Dapr resource (apiVersion \"apps/v1\", "
@@ -307,10 +314,14 @@ START_TEST(test_multi_document)
 	ck_assert(!set.components[1].ignore_errors);
 	ck_assert_ptr_null(set.components[1].secret_store);
 
-	/* Known kinds that are not components are named in the log, with their line. */
-	assert_logged(log, file, "@:10: kind Subscription (orders-sub) is not supported yet; ignored");
-	assert_logged(log, file, "@:33: kind Resiliency (myresiliency) is not supported yet; ignored");
+	/* Subscriptions and Resiliency documents are read alongside. */
+	ck_assert_uint_eq(set.subscriptions.count, 1);
+	ck_assert_str_eq(set.subscriptions.items[0].name, "orders-sub");
+	ck_assert_str_eq(set.subscriptions.items[0].origin, str_printf("%s:10", file));
+	ck_assert_str_eq(set.subscriptions.items[0].rules[0].path, "/orders");
+	ck_assert_uint_eq(set.resiliency.ntargets, 0);
 	resources_free(&set);
+	ck_assert_uint_eq(set.subscriptions.count, 0);
 	diag_clear(&d);
 	free(file);
 }
@@ -807,6 +818,269 @@ START_TEST(test_not_dapr_and_empty)
 }
 END_TEST
 
+/* ---- kind: Subscription ---- */
+
+START_TEST(test_subscriptions_loaded)
+{
+	char *dir = data_dup("subscriptions/valid");
+	char *file = strdup(str_printf("%s/subscriptions.yaml", dir));
+	const char *dirs[] = { dir };
+	struct res_set set = { 0 };
+	struct diag d = { 0 };
+	const struct subscription *s;
+
+	ck_assert_uint_eq(resources_load(dirs, 1, "checkout", &set, &d), 0);
+	assert_lines(&d, "", 0);
+	ck_assert_uint_eq(set.count, 0);
+	ck_assert_uint_eq(set.subscriptions.count, 2);
+	s = &set.subscriptions.items[0];
+	ck_assert_int_eq(s->type, SUB_DECLARATIVE);
+	ck_assert_str_eq(s->name, "order-sub");
+	ck_assert_str_eq(s->origin, str_printf("%s:1", file));
+	ck_assert_str_eq(s->pubsub, "pubsub");
+	ck_assert_str_eq(s->topic, "orders");
+	ck_assert_uint_eq(s->nrules, 3);
+	ck_assert_str_eq(s->rules[1].path, "/big-orders");
+	ck_assert_str_eq(s->rules[2].path, "/orders");
+	ck_assert_str_eq(s->dead_letter_topic, "poison");
+	s = &set.subscriptions.items[1];
+	ck_assert_str_eq(s->name, "legacy");
+	ck_assert_str_eq(s->origin, str_printf("%s:19", file));
+	ck_assert_uint_eq(s->nrules, 1);
+	ck_assert_str_eq(s->rules[0].path, "/legacy");
+	ck_assert(s->raw_payload);
+	resources_free(&set);
+
+	/* Scopes pick per app. */
+	ck_assert_uint_eq(resources_load(dirs, 1, "billing", &set, &d), 0);
+	ck_assert_uint_eq(set.subscriptions.count, 2);
+	ck_assert_str_eq(set.subscriptions.items[0].name, "legacy");
+	ck_assert_str_eq(set.subscriptions.items[1].name, "someone-elses");
+	resources_free(&set);
+	diag_clear(&d);
+	free(file);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_subscription_bad_rule)
+{
+	char *file = data_dup("subscriptions/bad/subs.yaml");
+	struct res_set set = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_uint_eq(resources_load_file(file, "app", &set, &d), 1);
+	assert_lines(
+		&d, file, 1,
+		"@:12:14: spec.routes.rules[1].match: unsupported CEL: function call \"startsWith\" at column "
+		"12 in 'event.type.startsWith(\"a\")'; outrig supports ==, !=, &&, ||, ! and parentheses over "
+		"event fields");
+	ck_assert_uint_eq(set.subscriptions.count, 0);
+	resources_free(&set);
+	diag_clear(&d);
+	free(file);
+}
+END_TEST
+
+/* ---- kind: Resiliency ---- */
+
+static void assert_retry(const struct retry_policy *p, enum retry_kind kind, int64_t duration_ms,
+			 int64_t max_interval_ms, int64_t max_retries)
+{
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(p->kind, kind);
+	ck_assert_int_eq(p->duration_ms, duration_ms);
+	ck_assert_int_eq(p->max_interval_ms, max_interval_ms);
+	ck_assert_int_eq(p->max_retries, max_retries);
+}
+
+START_TEST(test_resiliency_loaded)
+{
+	char *dir = data_dup("resiliency/valid");
+	const char *dirs[] = { dir };
+	struct res_set set = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_uint_eq(resources_load(dirs, 1, "checkout", &set, &d), 0);
+	/* What is accepted but not implemented is said, with its place. */
+	assert_lines(
+		&d, dir, 4,
+		"warning: @/resiliency.yaml:9:7: spec.policies.timeouts: not supported yet; calls are not cut "
+		"short",
+		"warning: @/resiliency.yaml:27:7: spec.policies.circuitBreakers: not supported yet; calls are "
+		"made however often they fail",
+		"warning: @/resiliency.yaml:30:7: spec.targets.apps: service invocation policies are not "
+		"supported yet; ignored",
+		"warning: @/resiliency.yaml:37:20: spec.targets.components.pubsub.outbound.timeout: timeouts are "
+		"not supported yet; ignored");
+	ck_assert_uint_eq(set.count, 3);
+	ck_assert_uint_eq(set.resiliency.ntargets, 2);
+	ck_assert_str_eq(set.resiliency.targets[0].policy_name, "pubsubRetry");
+	ck_assert_str_eq(set.resiliency.targets[0].origin, str_printf("%s/resiliency.yaml:34:18", dir));
+
+	/* A target naming the component wins. */
+	assert_retry(resiliency_component_retry(&set, "pubsub", true), RETRY_CONSTANT, 2000, 60000, 10);
+	assert_retry(resiliency_component_retry(&set, "pubsub", false), RETRY_EXPONENTIAL, 5000, 15000, -1);
+	/* Else the most specific Default...RetryPolicy, by the component's type and direction. */
+	assert_retry(resiliency_component_retry(&set, "other-pubsub", true), RETRY_CONSTANT, 1000, 60000, 3);
+	assert_retry(resiliency_component_retry(&set, "other-pubsub", false), RETRY_EXPONENTIAL, 5000, 60000,
+		     5);
+	assert_retry(resiliency_component_retry(&set, "statestore", false), RETRY_EXPONENTIAL, 5000, 60000,
+		     5);
+	assert_retry(resiliency_component_retry(&set, "unknown", true), RETRY_EXPONENTIAL, 5000, 60000, 5);
+	resources_free(&set);
+	ck_assert_uint_eq(set.resiliency.ntargets, 0);
+	ck_assert_uint_eq(set.resiliency.ndefaults, 0);
+	diag_clear(&d);
+
+	/* The other app sees only the document scoped to it. */
+	ck_assert_uint_eq(resources_load(dirs, 1, "billing", &set, &d), 0);
+	assert_lines(&d, "", 0);
+	assert_retry(resiliency_component_retry(&set, "pubsub", true), RETRY_CONSTANT, 5000, 60000, 0);
+	ck_assert_ptr_null(resiliency_component_retry(&set, "pubsub", false));
+	ck_assert_ptr_null(resiliency_component_retry(&set, "other-pubsub", true));
+	resources_free(&set);
+	diag_clear(&d);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_resiliency_errors)
+{
+	char *file = data_dup("resiliency/bad/resiliency.yaml");
+	struct res_set set = { 0 };
+	struct diag d = { 0 };
+
+	ck_assert_uint_eq(resources_load_file(file, "app", &set, &d), 5);
+	assert_lines(
+		&d, file, 5,
+		"@:9:17: spec.policies.retries.slow.policy: expected constant or exponential, found \"linear\"; "
+		"write one of them",
+		"@:10:19: spec.policies.retries.slow.duration: \"soon\" is not a duration; write a Go duration "
+		"such as \"5s\" or \"1m30s\"",
+		"@:11:21: spec.policies.retries.slow.maxRetries: expected a whole number of retries, found "
+		"\"-2\"; write -1 (retry forever), 0 (never) or a count",
+		"@:14:22: spec.policies.retries.ok.maxInterval: \"0s\" must be more than zero; write a Go "
+		"duration such as \"5s\"",
+		"@:19:18: spec.targets.components.pubsub.inbound.retry: no retry policy named \"pubsubRetry\" in "
+		"spec.policies.retries of this document; define it there or fix the name");
+	/* A document with errors adds nothing. */
+	ck_assert_uint_eq(set.resiliency.ntargets, 0);
+	ck_assert_uint_eq(set.resiliency.ndefaults, 0);
+	resources_free(&set);
+	diag_clear(&d);
+
+	ck_assert_uint_eq(load_text("r.yaml",
+				    "apiVersion: dapr.io/v2alpha1\n"
+				    "kind: Resiliency\n"
+				    "spec: {}\n"
+				    "---\n"
+				    "apiVersion: dapr.io/v1alpha1\n"
+				    "kind: Resiliency\n"
+				    "metadata: {name: x}\n"
+				    "---\n"
+				    "apiVersion: dapr.io/v1alpha1\n"
+				    "kind: Resiliency\n"
+				    "spec:\n"
+				    "  policies:\n"
+				    "    retries:\n"
+				    "      r: {matching: {httpStatusCodes: \"500\"}}\n"
+				    "  targets:\n"
+				    "    components:\n"
+				    "      c:\n"
+				    "        sideways: {retry: r}\n"
+				    "        inbound: {retry: r}\n",
+				    "app", &set, &d),
+			  2);
+	assert_lines(
+		&d, tmp_dir, 4,
+		"@/r.yaml:1:13: apiVersion: kind Resiliency is dapr.io/v1alpha1, found \"dapr.io/v2alpha1\"; "
+		"write apiVersion: dapr.io/v1alpha1",
+		"@/r.yaml:5:1: spec: missing; add \"spec:\" with \"policies:\" and \"targets:\" under it",
+		"warning: @/r.yaml:14:21: spec.policies.retries.r.matching: not supported yet; every failure is "
+		"retried",
+		"warning: @/r.yaml:18:9: spec.targets.components.c: \"sideways\" is not a direction; Dapr knows "
+		"inbound and outbound, so it is ignored");
+	/* Warnings do not stop a document. */
+	assert_retry(resiliency_component_retry(&set, "c", true), RETRY_CONSTANT, 5000, 60000, -1);
+	resources_free(&set);
+	diag_clear(&d);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_retry_delay)
+{
+	struct retry_policy constant = { RETRY_CONSTANT, 5000, 60000, 3 };
+	struct retry_policy exponential = { RETRY_EXPONENTIAL, 5000, 15000, -1 };
+	static const int64_t waits[] = { 500,  500,  750,  1125,  1687,	 2530,
+					 3795, 5692, 8538, 12807, 15000, 15000 };
+
+	ck_assert_int_eq(retry_policy_delay_ms(&constant, 1), 5000);
+	ck_assert_int_eq(retry_policy_delay_ms(&constant, 100), 5000);
+	/* Dapr's backoff: 500 ms, times 1.5 (truncated to whole ms as Go does), up to maxInterval. */
+	for (unsigned i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+		ck_assert_msg(retry_policy_delay_ms(&exponential, i) == waits[i],
+			      "attempt %u: %lld, expected %lld", i,
+			      (long long)retry_policy_delay_ms(&exponential, i), (long long)waits[i]);
+	ck_assert_int_eq(retry_policy_delay_ms(&exponential, 4000000000u), 15000);
+	exponential.max_interval_ms = 0;
+	ck_assert_int_eq(retry_policy_delay_ms(&exponential, 4000000000u), 60000);
+	exponential.max_interval_ms = 100;
+	ck_assert_int_eq(retry_policy_delay_ms(&exponential, 1), 100);
+
+	ck_assert(retry_policy_allows(&constant, 3));
+	ck_assert(!retry_policy_allows(&constant, 4));
+	ck_assert(retry_policy_allows(&exponential, 4000000000u));
+	constant.max_retries = 0;
+	ck_assert(!retry_policy_allows(&constant, 1));
+}
+END_TEST
+
+/* ---- outrigd --check ---- */
+
+START_TEST(test_check_fails_on_bad_files)
+{
+	const char *outrigd = getenv("OUTRIGD");
+	char *subs = data_dup("subscriptions/bad");
+	char *resil = data_dup("resiliency/bad");
+	char cmd[16384], out[16384];
+	size_t n;
+	FILE *f;
+	int status;
+
+	/* Run outside make check, without a built outrigd, there is nothing to run. */
+	if (outrigd == NULL) {
+		free(subs);
+		free(resil);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --check --app-id app --resources-path '%s' --resources-path '%s' 2>&1", outrigd, subs,
+		 resil);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	status = pclose(f);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d, output:\n%s", status, out);
+	ck_assert_msg(
+		strstr(out, str_printf("%s/subs.yaml:12:14: spec.routes.rules[1].match: unsupported CEL: "
+				       "function call \"startsWith\"",
+				       subs)) != NULL,
+		"got:\n%s", out);
+	ck_assert_msg(
+		strstr(out,
+		       str_printf("%s/resiliency.yaml:19:18: spec.targets.components.pubsub.inbound.retry: "
+				  "no retry policy named \"pubsubRetry\"",
+				  resil)) != NULL,
+		"got:\n%s", out);
+	ck_assert_msg(strstr(out, "outrigd --check: 6 errors, 0 warnings") != NULL, "got:\n%s", out);
+	free(subs);
+	free(resil);
+}
+END_TEST
+
 static Suite *resources_suite(void)
 {
 	Suite *s = suite_create("resources");
@@ -827,6 +1101,12 @@ static Suite *resources_suite(void)
 	tcase_add_test(tc, test_extensions);
 	tcase_add_test(tc, test_several_dirs_and_missing);
 	tcase_add_test(tc, test_not_dapr_and_empty);
+	tcase_add_test(tc, test_subscriptions_loaded);
+	tcase_add_test(tc, test_subscription_bad_rule);
+	tcase_add_test(tc, test_resiliency_loaded);
+	tcase_add_test(tc, test_resiliency_errors);
+	tcase_add_test(tc, test_retry_delay);
+	tcase_add_test(tc, test_check_fails_on_bad_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -76,3 +76,11 @@ tests_check_loader_SOURCES = tests/check_loader.c
 tests_check_loader_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_loader_CFLAGS = $(TEST_CFLAGS)
 tests_check_loader_LDADD = core/liboutrigcore.a $(TEST_LIBS)
+
+# A pub/sub type built before ABI 1.2 (no pubsub operations in its descriptor).
+check_LTLIBRARIES += tests/plugins/pubsub_before_1_2.la
+tests_plugins_pubsub_before_1_2_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_pubsub_before_1_2_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"pubsub.before-1.2"' -DTEST_ABI_MINOR=1 \
+	-DTEST_STRUCT_SIZE='offsetof(struct outrig_plugin, pubsub)'
+tests_plugins_pubsub_before_1_2_la_CFLAGS = $(PLUGIN_CC_FLAGS)
+tests_plugins_pubsub_before_1_2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined

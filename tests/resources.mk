@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-# check_resources: unit tests of core/resources.c, the loader of Dapr component YAML.
+# check_resources: unit tests of core/resources.c, the loader of Dapr resource YAML.
 check_PROGRAMS += tests/check_resources
 TESTS += tests/check_resources
 tests_check_resources_SOURCES = tests/check_resources.c core/resources.c core/resources_yaml.c \
-	core/diag.c core/duration.c core/log.c
+	core/diag.c core/duration.c core/log.c core/subscriptions.c core/subscriptions_yaml.c \
+	core/rules.c core/resiliency.c
 # The fixture folder is compiled in too, so the program also runs outside make check.
 tests_check_resources_CPPFLAGS = $(TEST_CPPFLAGS) -DRES_TEST_DATA='"$(abs_top_srcdir)/tests/data"'
 tests_check_resources_CFLAGS = $(TEST_CFLAGS)
@@ -21,4 +22,9 @@ EXTRA_DIST += \
 	tests/data/resources/extensions/folder.yaml/g.yaml \
 	tests/data/resources/extensions/sub/f.yaml \
 	tests/data/resources/multi/resources.yaml \
-	tests/data/resources/valid/component.yaml
+	tests/data/resources/valid/component.yaml \
+	tests/data/resiliency/bad/resiliency.yaml \
+	tests/data/resiliency/valid/components.yaml \
+	tests/data/resiliency/valid/resiliency.yaml \
+	tests/data/subscriptions/bad/subs.yaml \
+	tests/data/subscriptions/valid/subscriptions.yaml

@@ -69,7 +69,7 @@ tests_unit_check_rules_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/check_subscriptions
 TESTS += tests/unit/check_subscriptions
 tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/subscriptions.c \
-	core/subscriptions_yaml.c core/rules.c core/resources_yaml.c core/diag.c
+	core/subscriptions_yaml.c core/rules.c core/resources_yaml.c core/diag.c core/log.c
 tests_unit_check_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_subscriptions_LDADD = $(TEST_LIBS)

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The publish HTTP API (single and bulk) of a running outrigd and its errors, as a Dapr client sees them. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "daemon.h"
+#include "exchange.h"
+#include "http_client.h"
+
+#define APP "pubapp"
+#define JSON_CT "Content-Type: application/json\r\n"
+
+/* Every test runs in its own forked process with its own daemon and scratch directory. */
+static struct daemon dmn;
+static struct exchange x;
+
+static int call(const char *method, const char *path, const char *headers, const char *body)
+{
+	return xreq(&x, dmn.port, method, path, headers, body);
+}
+
+/* A body that may hold NUL bytes, which xreq's strings cannot. */
+static int call_bytes(const char *path, const char *headers, const void *body, size_t len)
+{
+	int rc;
+
+	xfree(&x);
+	snprintf(x.req, sizeof(x.req), "POST %s (%zu bytes)", path, len);
+	rc = http_request(dmn.port, "POST", path, headers, body, len, &x.r);
+	if (rc < 0)
+		x.r.status = rc;
+	return x.r.status;
+}
+
+#define PUBLISHED(method, path, headers, body)                                                               \
+	do {                                                                                                 \
+		call(method, path, headers, body);                                                           \
+		ck_status(&x, 204);                                                                          \
+		ck_assert_uint_eq(x.r.body_len, 0);                                                          \
+	} while (0)
+
+static void start_daemon(void)
+{
+	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start (log above)");
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	/* A component that is not a pub/sub: publishing to it must say "not found". */
+	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.in-memory", NULL), 0);
+	start_daemon();
+}
+
+static void teardown(void)
+{
+	xfree(&x);
+	daemon_cleanup(&dmn);
+}
+
+START_TEST(publish_text_json_and_binary)
+{
+	static const unsigned char binary[] = { 0x00, 0xff, 0x10, 0x00, 0x80 };
+
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", NULL, "plain text, no Content-Type");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", "Content-Type: text/plain\r\n", "hello");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", JSON_CT,
+		  "{\"orderId\":12345678901234567890,\"p\":0.1}");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", JSON_CT, "not json after all");
+	PUBLISHED("PUT", "/v1.0/publish/pubsub/orders", JSON_CT, "[1,2,3]");
+	call_bytes("/v1.0/publish/pubsub/orders", "Content-Type: application/octet-stream\r\n", binary,
+		   sizeof(binary));
+	ck_status(&x, 204);
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", "Content-Type: application/cloudevents+json\r\n",
+		  "{\"id\":\"1\",\"source\":\"me\",\"type\":\"t\",\"specversion\":\"1.0\",\"data\":{}}");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders",
+		  "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n", "traced");
+	/* The topic is the rest of the path, slashes and escapes included. */
+	PUBLISHED("POST", "/v1.0/publish/pubsub/a/b/c%20d", NULL, "nested");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", NULL, "");
+}
+END_TEST
+
+START_TEST(publish_metadata)
+{
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders?metadata.rawPayload=true", JSON_CT, "{\"raw\":true}");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders?metadata.rawPayload=false", NULL, "wrapped");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders?metadata.rawPayload=True", NULL, "raw");
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders?metadata.ttlInSeconds=10&metadata.custom=x", NULL,
+		  "ttl");
+	PUBLISHED("POST",
+		  "/v1.0/publish/pubsub/orders?metadata.cloudevent.id=my-id&metadata.cloudevent.subject=s"
+		  "&metadata.cloudevent.type=my.type&metadata.cloudevent.source=src",
+		  NULL, "overridden");
+	/* Parameters without the metadata. prefix are not metadata, so this one is ignored. */
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders?rawPayload=maybe", NULL, "x");
+}
+END_TEST
+
+START_TEST(publish_errors)
+{
+	call("POST", "/v1.0/publish/nosuch/orders", NULL, "x");
+	ck_error(&x, 404, "ERR_PUBSUB_NOT_FOUND");
+	ck_reason(&x, "DAPR_PUBSUB_NOT_FOUND");
+	ck_assert_msg(strstr(XBODY(&x), "nosuch") != NULL, "message does not name the pubsub: %s", XBODY(&x));
+
+	/* A component of another kind is not a pub/sub. */
+	call("POST", "/v1.0/publish/statestore/orders", NULL, "x");
+	ck_error(&x, 404, "ERR_PUBSUB_NOT_FOUND");
+
+	call("POST", "/v1.0/publish/pubsub", NULL, "x");
+	ck_error(&x, 404, "ERR_TOPIC_NAME_EMPTY");
+	call("POST", "/v1.0/publish/pubsub/", NULL, "x");
+	ck_error(&x, 404, "ERR_TOPIC_NAME_EMPTY");
+	call("POST", "/v1.0/publish", NULL, "x");
+	ck_error(&x, 404, "ERR_PUBSUB_EMPTY");
+
+	call("POST", "/v1.0/publish/pubsub/orders?metadata.rawPayload=maybe", NULL, "x");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+	ck_assert_msg(strstr(XBODY(&x), "rawPayload") != NULL, "message does not name rawPayload: %s",
+		      XBODY(&x));
+	call("POST", "/v1.0/publish/pubsub/orders?metadata.ttlInSeconds=soon", NULL, "x");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+	call("POST", "/v1.0/publish/pubsub/orders?metadata.ttlInSeconds=-5", NULL, "x");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+	/* Same rule with a raw payload: the broker gets the TTL, so it must make sense. */
+	call("POST", "/v1.0/publish/pubsub/orders?metadata.rawPayload=true&metadata.ttlInSeconds=0", NULL,
+	     "x");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+
+	call("POST", "/v1.0/publish/pubsub/orders", "Content-Type: application/cloudevents+json\r\n",
+	     "{broken");
+	ck_error(&x, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER");
+	call("POST", "/v1.0/publish/pubsub/orders", "Content-Type: application/cloudevents+json\r\n",
+	     "\"a string\"");
+	ck_error(&x, 500, "ERR_PUBSUB_CLOUD_EVENTS_SER");
+}
+END_TEST
+
+START_TEST(publish_one_megabyte)
+{
+	size_t n = 1024 * 1024;
+	char *body = malloc(n + 3);
+
+	ck_assert_ptr_nonnull(body);
+	memset(body, 'x', n + 2);
+	body[n + 2] = '\0';
+	PUBLISHED("POST", "/v1.0/publish/pubsub/big", NULL, body);
+	/* The same megabyte as one JSON string. */
+	body[0] = '"';
+	body[n + 1] = '"';
+	PUBLISHED("POST", "/v1.0/publish/pubsub/big", JSON_CT, body);
+	free(body);
+}
+END_TEST
+
+static const char *const bulk_paths[] = { "/v1.0-alpha1/publish/bulk/pubsub/orders",
+					  "/v1.0/publish/bulk/pubsub/orders" };
+
+START_TEST(bulk_publish)
+{
+	const char *path = bulk_paths[_i];
+
+	PUBLISHED(
+		"POST", path, JSON_CT,
+		"[{\"entryId\":\"1\",\"event\":{\"n\":1},\"contentType\":\"application/json\"},"
+		"{\"entryId\":\"2\",\"event\":\"text\",\"contentType\":\"text/plain\"},"
+		"{\"entryId\":\"3\",\"event\":\"AAEC/w==\",\"contentType\":\"application/octet-stream\"},"
+		"{\"entryId\":\"4\",\"event\":{\"id\":\"x\",\"source\":\"s\",\"type\":\"t\",\"specversion\":\"1.0\"},"
+		"\"contentType\":\"application/cloudevents+json\"},"
+		"{\"entryId\":\"5\",\"event\":[1,2],\"metadata\":{\"ttlInSeconds\":\"30\",\"rawPayload\":\"true\"}},"
+		"{\"entryId\":\"6\",\"event\":\"no contentType\"}]");
+	PUBLISHED("PUT", path, JSON_CT, "[]");
+	PUBLISHED("POST", xfmt("%s?metadata.rawPayload=true", path), JSON_CT,
+		  "[{\"entryId\":\"a\",\"event\":\"raw\",\"contentType\":\"text/plain\"}]");
+}
+END_TEST
+
+START_TEST(bulk_publish_rejects_bad_bodies)
+{
+	const char *path = bulk_paths[_i];
+
+	call("POST", path, JSON_CT, "{\"entryId\":\"1\",\"event\":1}");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	call("POST", path, JSON_CT, "[{\"entryId\":\"1\"");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	call("POST", path, JSON_CT, "[{\"event\":1,\"contentType\":\"application/json\"}]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	ck_assert_msg(strstr(XBODY(&x), "entryId") != NULL, "message does not name entryId: %s", XBODY(&x));
+	call("POST", path, JSON_CT, "[{\"entryId\":\"\",\"event\":1}]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	call("POST", path, JSON_CT, "[{\"entryId\":\"1\",\"event\":1},{\"entryId\":\"1\",\"event\":2}]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	ck_assert_msg(strstr(XBODY(&x), "unique") != NULL, "message does not explain the duplicate: %s",
+		      XBODY(&x));
+	call("POST", path, JSON_CT, "[1]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	/* An event that does not fit its content type. */
+	call("POST", path, JSON_CT,
+	     "[{\"entryId\":\"1\",\"event\":\"*not base64*\",\"contentType\":\"application/octet-stream\"}]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	call("POST", path, JSON_CT,
+	     "[{\"entryId\":\"1\",\"event\":{\"a\":1},\"contentType\":\"text/plain\"}]");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+	call("POST", path, JSON_CT,
+	     "[{\"entryId\":\"1\",\"event\":1,\"metadata\":{\"rawPayload\":\"perhaps\"}}]");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+	call("POST", xfmt("%s?metadata.ttlInSeconds=x", path), JSON_CT, "[{\"entryId\":\"1\",\"event\":1}]");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+}
+END_TEST
+
+START_TEST(bulk_publish_not_found)
+{
+	const char *version = _i == 0 ? "v1.0-alpha1" : "v1.0";
+
+	call("POST", xfmt("/%s/publish/bulk/nosuch/orders", version), JSON_CT, "[]");
+	ck_error(&x, 404, "ERR_PUBSUB_NOT_FOUND");
+	ck_reason(&x, "DAPR_PUBSUB_NOT_FOUND");
+	call("POST", xfmt("/%s/publish/bulk/statestore/orders", version), JSON_CT, "[]");
+	ck_error(&x, 404, "ERR_PUBSUB_NOT_FOUND");
+	call("POST", xfmt("/%s/publish/bulk/pubsub/", version), JSON_CT, "[]");
+	ck_error(&x, 404, "ERR_TOPIC_NAME_EMPTY");
+}
+END_TEST
+
+START_TEST(no_pubsub_configured)
+{
+	daemon_stop(&dmn);
+	unlink(xfmt("%s/pubsub.yaml", dmn.resources));
+	start_daemon();
+	call("POST", "/v1.0/publish/pubsub/orders", NULL, "x");
+	ck_error(&x, 400, "ERR_PUBSUB_NOT_CONFIGURED");
+	call("POST", "/v1.0/publish/bulk/pubsub/orders", JSON_CT, "[]");
+	ck_error(&x, 400, "ERR_PUBSUB_NOT_CONFIGURED");
+	call("POST", "/v1.0-alpha1/publish/bulk/pubsub/orders", JSON_CT, "[]");
+	ck_error(&x, 400, "ERR_PUBSUB_NOT_CONFIGURED");
+}
+END_TEST
+
+/* Without --resources-path outrigd serves `dapr init`'s names: statestore, and pubsub. */
+START_TEST(embedded_default_pubsub)
+{
+	json_t *meta, *c;
+	size_t i;
+	bool found = false;
+
+	daemon_stop(&dmn);
+	dmn.use_resources = false;
+	start_daemon();
+	call("GET", "/v1.0/metadata", NULL, NULL);
+	ck_status(&x, 200);
+	meta = xjson(&x);
+	json_array_foreach(json_object_get(meta, "components"), i, c)
+	{
+		if (strcmp(jstr(json_object_get(c, "name")), "pubsub") == 0) {
+			ck_assert_str_eq(jstr(json_object_get(c, "type")), "pubsub.in-memory");
+			found = true;
+		}
+	}
+	json_decref(meta);
+	ck_assert_msg(found, "no embedded pubsub component: %s", XBODY(&x));
+	PUBLISHED("POST", "/v1.0/publish/pubsub/orders", JSON_CT, "{\"embedded\":true}");
+}
+END_TEST
+
+static Suite *pubsub_suite(void)
+{
+	Suite *s = suite_create("api_pubsub");
+	TCase *tc = tcase_create("publish");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, publish_text_json_and_binary);
+	tcase_add_test(tc, publish_metadata);
+	tcase_add_test(tc, publish_errors);
+	tcase_add_test(tc, publish_one_megabyte);
+	tcase_add_loop_test(tc, bulk_publish, 0, 2);
+	tcase_add_loop_test(tc, bulk_publish_rejects_bad_bodies, 0, 2);
+	tcase_add_loop_test(tc, bulk_publish_not_found, 0, 2);
+	tcase_add_test(tc, no_pubsub_configured);
+	tcase_add_test(tc, embedded_default_pubsub);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(pubsub_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
