@@ -6,42 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-/* mkdir -p: the data folder may be several levels below an existing one. */
-static int embedded_mkdirs(const char *path)
-{
-	char *copy = strdup(path);
-	int rc = 0;
-
-	if (copy == NULL)
-		return -1;
-	for (char *p = copy + 1; rc == 0 && *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-	}
-	if (rc == 0 && mkdir(copy, 0700) != 0 && errno != EEXIST)
-		rc = -1;
-	free(copy);
-	return rc;
-}
-
-static char *embedded_data_dir(const char *data_dir)
-{
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	char *dir = NULL;
-
-	if (data_dir != NULL)
-		return strdup(data_dir);
-	if (xdg != NULL && xdg[0] == '/')
-		return asprintf(&dir, "%s/outrig", xdg) < 0 ? NULL : dir;
-	return asprintf(&dir, "%s/.local/share/outrig", home != NULL ? home : ".") < 0 ? NULL : dir;
-}
+#include "data_dir.h"
 
 /* A new component of the embedded set, with its positions pointing at "(embedded default)"; NULL on ENOMEM. */
 static struct res_component *embedded_add(struct res_set *out, const char *name, const char *type)
@@ -66,7 +32,7 @@ static struct res_component *embedded_add(struct res_set *out, const char *name,
 
 size_t embedded_components(const char *data_dir, struct res_set *out, struct diag *d)
 {
-	char *dir = embedded_data_dir(data_dir);
+	char *dir = data_dir_path(data_dir);
 	struct res_component *c;
 	char *db = NULL;
 
@@ -75,7 +41,7 @@ size_t embedded_components(const char *data_dir, struct res_set *out, struct dia
 		diag_error(d, "embedded state store: out of memory");
 		return 1;
 	}
-	if (embedded_mkdirs(dir) != 0) {
+	if (data_dir_make(dir) != 0) {
 		diag_error(
 			d,
 			"embedded state store: cannot create folder %s: %s; set XDG_DATA_HOME or --data-dir to a writable folder",
