@@ -34,7 +34,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/resiliency.c core/resiliency.h \
 	core/resources.c core/resources.h \
 	core/resources_yaml.c core/resources_yaml.h \
-	core/rules.c core/rules.h \
+	core/rules.c core/rules.h core/rules_internal.h \
+	core/rules_eval.c core/rules_lex.c core/rules_parse.c \
 	core/server.c core/server.h \
 	core/state_keys.c core/state_keys.h \
 	core/state_request.c core/state_request.h \

@@ -5,7 +5,6 @@
 #include "resiliency.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,26 +37,8 @@ struct resil_doc {
 	struct resiliency_set add;
 };
 
-static void resil_report(const struct resil_doc *r, bool error, const yaml_node_t *n, const char *field,
-			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void resil_report(const struct resil_doc *r, bool error, const yaml_node_t *n, const char *field,
-			 const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (error)
-		diag_error(r->d, "%s:%zu:%zu: %s: %s", r->file, n->start_mark.line + 1,
-			   n->start_mark.column + 1, field, msg != NULL ? msg : "out of memory");
-	else
-		diag_warn(r->d, "%s:%zu:%zu: %s: %s", r->file, n->start_mark.line + 1,
-			  n->start_mark.column + 1, field, msg != NULL ? msg : "out of memory");
-	free(msg);
-}
+/* A finding at node n of this document, in the wording all resource files share. */
+#define resil_report(r, error, ...) res_yaml_report((r)->d, error, (r)->file, __VA_ARGS__)
 
 static bool resil_mapping(const struct resil_doc *r, const yaml_node_t *n, const char *field,
 			  const char *todo)

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,32 +36,8 @@ static struct res_pos res_pos_of(const char *file, const yaml_node_t *n)
 	return pos;
 }
 
-/* Adds "file:line:column: field: message" to the problem list. */
-static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
-static void res_err(const struct res_loader *ld, const yaml_node_t *n, const char *field, const char *fmt,
-		    ...)
-{
-	va_list ap;
-	char *msg;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
-	if (msg == NULL) {
-		/* Still counted, so the caller does not start with a broken component. */
-		diag_error(ld->d, "%s: out of memory", ld->path);
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	diag_error(ld->d, "%s:%zu:%zu: %s: %s", ld->path, n->start_mark.line + 1, n->start_mark.column + 1,
-		   field, msg);
-	free(msg);
-}
+/* Every finding in a resource document is an error at a node: "file:line:column: field: message". */
+#define res_err(ld, n, field, ...) res_yaml_report((ld)->d, true, (ld)->path, n, field, __VA_ARGS__)
 
 /* Reports a node of the wrong type; returns false so callers can "return res_expected(...)". */
 static bool res_expected(const struct res_loader *ld, const yaml_node_t *n, const char *field,
@@ -427,33 +402,10 @@ static void res_read_auth(const struct res_loader *ld, const yaml_node_t *root, 
 	res_get_text(ld, auth, "secretStore", "auth.secretStore", &c->secret_store, NULL);
 }
 
-/* False when scopes name other apps only; malformed scopes are reported and ignored. */
+/* False when scopes name other apps only; an app started without an ID counts as "" here. */
 static bool res_in_scope(const struct res_loader *ld, const yaml_node_t *root)
 {
-	yaml_node_t *scopes = res_yaml_get(ld->yd, root, "scopes");
-	const char *app_id = ld->app_id != NULL ? ld->app_id : "";
-	bool any = false;
-
-	if (res_yaml_is_null(scopes))
-		return true;
-	if (scopes->type != YAML_SEQUENCE_NODE) {
-		res_expected(ld, scopes, "scopes", "a list of app IDs",
-			     "write scopes: [app1, app2], or leave it out for every app");
-		return true;
-	}
-	for (yaml_node_item_t *it = scopes->data.sequence.items.start; it < scopes->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *n = yaml_document_get_node(ld->yd, *it);
-
-		if (n->type != YAML_SCALAR_NODE) {
-			res_expected(ld, n, "scopes", "an app ID", "write one app ID per entry");
-			return true;
-		}
-		if (strcmp(res_yaml_text(n), app_id) == 0)
-			return true;
-		any = true;
-	}
-	return !any;
+	return res_yaml_in_scope(ld->yd, root, ld->app_id != NULL ? ld->app_id : "", ld->path, ld->d);
 }
 
 static const struct res_component *res_find(const struct res_set *set, const char *name)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Reading libyaml's document tree the way Dapr's YAML decoder sees it (for resources.c). */
+/* Reading libyaml's document tree the way Dapr's YAML decoder sees it, and reporting on it. */
 #include "config.h"
 
 #include "resources_yaml.h"
@@ -7,6 +7,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +202,56 @@ void res_yaml_syntax_error(const char *path, const yaml_parser_t *p, struct diag
 		diag_error(d, "%s:%zu:%zu: YAML syntax error: %s; fix the indentation or quoting", path,
 			   p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 	}
+}
+
+void res_yaml_report(struct diag *d, bool error, const char *file, const yaml_node_t *n, const char *field,
+		     const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (error)
+		diag_error(d, "%s:%zu:%zu: %s: %s", file, n->start_mark.line + 1, n->start_mark.column + 1,
+			   field, msg != NULL ? msg : "out of memory");
+	else
+		diag_warn(d, "%s:%zu:%zu: %s: %s", file, n->start_mark.line + 1, n->start_mark.column + 1,
+			  field, msg != NULL ? msg : "out of memory");
+	free(msg);
+}
+
+bool res_yaml_in_scope(yaml_document_t *doc, const yaml_node_t *root, const char *app_id, const char *file,
+		       struct diag *d)
+{
+	yaml_node_t *scopes = res_yaml_get(doc, root, "scopes");
+	bool any = false;
+
+	if (res_yaml_is_null(scopes))
+		return true;
+	if (scopes->type != YAML_SEQUENCE_NODE) {
+		res_yaml_report(
+			d, true, file, scopes, "scopes",
+			"expected a list of app IDs, found %s; write scopes: [app1, app2], or leave it "
+			"out for every app",
+			res_yaml_kind(scopes));
+		return true;
+	}
+	for (yaml_node_item_t *it = scopes->data.sequence.items.start; it < scopes->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(doc, *it);
+
+		if (n->type != YAML_SCALAR_NODE) {
+			res_yaml_report(d, true, file, n, "scopes",
+					"expected an app ID, found %s; write one app ID per entry",
+					res_yaml_kind(n));
+			return true;
+		}
+		if (app_id != NULL && strcmp(res_yaml_text(n), app_id) == 0)
+			return true;
+		any = true;
+	}
+	return !any;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Reading libyaml's document tree the way Dapr's YAML decoder sees it (for resources.c). */
+/* Reading libyaml's document tree the way Dapr's YAML decoder sees it, and reporting on it. */
 #ifndef OUTRIG_CORE_RESOURCES_YAML_H
 #define OUTRIG_CORE_RESOURCES_YAML_H
 
@@ -38,6 +38,20 @@ bool res_yaml_bool(const char *text, bool *value);
  * Ownership: the caller frees the result.
  */
 char *res_yaml_value_text(yaml_document_t *doc, const yaml_node_t *n, const char **why);
+
+/*
+ * Adds "file:line:column: field: message" about node n to d, as an error or else a warning.
+ * Running out of memory for the message still adds the finding, so an error is never lost.
+ */
+void res_yaml_report(struct diag *d, bool error, const char *file, const yaml_node_t *n, const char *field,
+		     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * False when the `scopes` of root name other apps only (app_id NULL matches no entry).
+ * Malformed scopes are reported to d as errors and ignored, so the resource stays in scope.
+ */
+bool res_yaml_in_scope(yaml_document_t *doc, const yaml_node_t *root, const char *app_id, const char *file,
+		       struct diag *d);
 
 /* Adds the parser's error for path to d as "file:line:column: YAML syntax error: ...". */
 void res_yaml_syntax_error(const char *path, const yaml_parser_t *parser, struct diag *d);

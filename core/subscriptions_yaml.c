@@ -4,7 +4,6 @@
 
 #include "subscriptions.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,26 +22,8 @@ struct sub_yaml {
 	bool v1;
 };
 
-static void sub_yaml_report(const struct sub_yaml *y, bool error, const yaml_node_t *n, const char *field,
-			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void sub_yaml_report(const struct sub_yaml *y, bool error, const yaml_node_t *n, const char *field,
-			    const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (error)
-		diag_error(y->d, "%s:%zu:%zu: %s: %s", y->file, n->start_mark.line + 1,
-			   n->start_mark.column + 1, field, msg != NULL ? msg : "out of memory");
-	else
-		diag_warn(y->d, "%s:%zu:%zu: %s: %s", y->file, n->start_mark.line + 1,
-			  n->start_mark.column + 1, field, msg != NULL ? msg : "out of memory");
-	free(msg);
-}
+/* A finding at node n of this document, in the wording all resource files share. */
+#define sub_yaml_report(y, error, ...) res_yaml_report((y)->d, error, (y)->file, __VA_ARGS__)
 
 /*
  * An optional text field: *out is NULL when absent or null (*node then points at where it
@@ -80,39 +61,6 @@ static bool sub_yaml_required(const struct sub_yaml *y, const yaml_node_t *spec,
 	}
 	*out = strdup(v);
 	return *out != NULL;
-}
-
-/* False when scopes name other apps only; malformed scopes are reported and ignored. */
-static bool sub_yaml_in_scope(const struct sub_yaml *y, const yaml_node_t *root, const char *app_id)
-{
-	yaml_node_t *scopes = res_yaml_get(y->doc, root, "scopes");
-	bool any = false;
-
-	if (res_yaml_is_null(scopes))
-		return true;
-	if (scopes->type != YAML_SEQUENCE_NODE) {
-		sub_yaml_report(
-			y, true, scopes, "scopes",
-			"expected a list of app IDs, found %s; write scopes: [app1, app2], or leave it "
-			"out for every app",
-			res_yaml_kind(scopes));
-		return true;
-	}
-	for (yaml_node_item_t *it = scopes->data.sequence.items.start; it < scopes->data.sequence.items.top;
-	     it++) {
-		yaml_node_t *n = yaml_document_get_node(y->doc, *it);
-
-		if (n->type != YAML_SCALAR_NODE) {
-			sub_yaml_report(y, true, n, "scopes",
-					"expected an app ID, found %s; write one app ID per entry",
-					res_yaml_kind(n));
-			return true;
-		}
-		if (app_id != NULL && strcmp(res_yaml_text(n), app_id) == 0)
-			return true;
-		any = true;
-	}
-	return !any;
 }
 
 static bool sub_yaml_rule(const struct sub_yaml *y, const yaml_node_t *rule, size_t i, struct subscription *s)
@@ -342,7 +290,7 @@ size_t subscriptions_parse_yaml(yaml_document_t *doc, yaml_node_t *root, const c
 	const char *name;
 	yaml_node_t *meta;
 
-	if (!sub_yaml_in_scope(&y, root, app_id)) {
+	if (!res_yaml_in_scope(y.doc, root, app_id, y.file, y.d)) {
 		log_debug("resources", "%s:%zu: subscription is scoped to other apps; skipped", file,
 			  root->start_mark.line + 1);
 		return d->errors - errors;

@@ -61,7 +61,8 @@ tests_unit_check_cloudevent_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_rules
 TESTS += tests/unit/check_rules
-tests_unit_check_rules_SOURCES = tests/unit/check_rules.c core/rules.c
+tests_unit_check_rules_SOURCES = tests/unit/check_rules.c core/rules.c core/rules_eval.c \
+	core/rules_lex.c core/rules_parse.c
 tests_unit_check_rules_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_rules_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_rules_LDADD = $(TEST_LIBS)
@@ -69,7 +70,8 @@ tests_unit_check_rules_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/unit/check_subscriptions
 TESTS += tests/unit/check_subscriptions
 tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/subscriptions.c \
-	core/subscriptions_yaml.c core/rules.c core/resources_yaml.c core/diag.c core/log.c
+	core/subscriptions_yaml.c core/rules.c core/rules_eval.c core/rules_lex.c core/rules_parse.c \
+	core/resources_yaml.c core/diag.c core/log.c
 tests_unit_check_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_subscriptions_LDADD = $(TEST_LIBS)

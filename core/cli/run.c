@@ -32,6 +32,7 @@ struct run_opts {
 	const char *log_level;
 	const char *plugin_dir;
 	const char *listen_addresses;
+	const char *app_max_concurrency;
 	bool log_as_json;
 	const char **resources; /* --resources-path and --components-path, in the order given */
 	size_t n_resources;
@@ -46,6 +47,7 @@ enum run_flag_id {
 	RUN_F_LOG_LEVEL,
 	RUN_F_PLUGIN_DIR,
 	RUN_F_LISTEN,
+	RUN_F_MAX_CONCURRENCY,
 	RUN_F_JSON,
 	RUN_F_HELP,
 };
@@ -65,6 +67,7 @@ static const struct run_flag {
 	{ "log-level", 0, true, RUN_F_LOG_LEVEL },
 	{ "plugin-dir", 0, true, RUN_F_PLUGIN_DIR },
 	{ "dapr-listen-addresses", 0, true, RUN_F_LISTEN },
+	{ "app-max-concurrency", 0, true, RUN_F_MAX_CONCURRENCY },
 	{ "log-as-json", 0, false, RUN_F_JSON },
 	{ "help", 'h', false, RUN_F_HELP },
 };
@@ -90,6 +93,7 @@ void run_usage(FILE *f)
 	      "      --log-as-json             sidecar logs as JSON lines\n"
 	      "      --plugin-dir DIR          where outrigd looks for plugins\n"
 	      "      --dapr-listen-addresses A addresses the sidecar API binds (CSV)\n"
+	      "      --app-max-concurrency N   most calls in flight to the app (default -1: no limit)\n"
 	      "  -h, --help                    this help\n"
 	      "\n"
 	      "outrigd is taken from the folder of this program, else $OUTRIGD, else PATH.\n",
@@ -198,6 +202,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			o->http_port = value;
 			break;
 		case RUN_F_RESOURCES: o->resources[o->n_resources++] = value; break;
+		case RUN_F_MAX_CONCURRENCY: o->app_max_concurrency = value; break;
 		case RUN_F_LOG_LEVEL:
 			if (!run_level_ok(value))
 				return run_usage_error("--log-level '%s' is not one of debug, info, "
@@ -300,6 +305,11 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	}
 	argv[n++] = "--dapr-http-port";
 	argv[n++] = (char *)port;
+	/* outrigd checks the value and says what is wrong with it. */
+	if (o->app_max_concurrency != NULL) {
+		argv[n++] = "--app-max-concurrency";
+		argv[n++] = (char *)o->app_max_concurrency;
+	}
 	for (size_t i = 0; i < o->n_resources; i++) {
 		argv[n++] = "--resources-path";
 		argv[n++] = (char *)o->resources[i];

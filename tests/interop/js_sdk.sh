@@ -1,6 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Runs the real Dapr JS SDK (tests/interop/state_sdk.mjs) against outrigd: embedded SQLite store, then state.in-memory.
+# Runs the real Dapr JS SDK against outrigd: state_sdk.mjs (embedded SQLite, state.in-memory) and pubsub_sdk.mjs
+# (embedded in-memory pub/sub, pubsub.in-memory with declarative subscriptions, pubsub.mqtt3 on a mosquitto).
+# Usage: js_sdk.sh [state] [pubsub] (both by default).
 set -u
 
 srcdir=${OUTRIG_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -8,13 +10,21 @@ builddir=${OUTRIG_BUILDDIR:-$srcdir}
 outrigd=${OUTRIGD:-$builddir/core/outrigd}
 plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 interop=$srcdir/tests/interop
+data=$srcdir/tests/data/interop
+
+parts=${*:-state pubsub}
 
 tmp=
 pid=
+mqtt_pid=
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+	fi
+	if [ -n "$mqtt_pid" ]; then
+		kill "$mqtt_pid" 2>/dev/null
+		wait "$mqtt_pid" 2>/dev/null
 	fi
 	rm -rf "$tmp"
 }
@@ -47,13 +57,19 @@ free_port() {
 s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
+# Exit 0 if something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+	node -e 'require("net").connect({ host: "127.0.0.1", port: process.argv[1] })
+  .on("connect", () => process.exit(0)).on("error", () => process.exit(1));' "$1"
+}
+
 # Exit 0 once GET /v1.0/healthz answers 204, 1 otherwise; node instead of curl, which may be absent.
 healthz_ok() {
 	node -e 'require("http").get({ host: "127.0.0.1", port: process.argv[1], path: "/v1.0/healthz" },
   (r) => process.exit(r.statusCode === 204 ? 0 : 1)).on("error", () => process.exit(1));' "$1"
 }
 
-# start_daemon LABEL [RESOURCES_DIR]: sets pid and port, or returns 1 with the daemon's log printed.
+# start_daemon LABEL [outrigd flags...]: sets pid and port, or returns 1 with the daemon's log printed.
 start_daemon() {
 	label=$1
 	shift
@@ -102,7 +118,7 @@ failed=0
 run_case() {
 	label=$1 store=$2 type=$3
 	shift 3
-	echo "== JS SDK against $type (store '$store')"
+	echo "== JS SDK state API against $type (store '$store')"
 	if ! start_daemon "$label" "$@"; then
 		echo "FAIL: could not start outrigd for $label" >&2
 		failed=1
@@ -117,10 +133,135 @@ run_case() {
 	stop_daemon "$label" || failed=1
 }
 
-# No --resources-path: outrigd's embedded SQLite store, named statestore.
-run_case sqlite statestore state.sqlite
+# run_pubsub_case LABEL TYPE DECLARATIVE(0|1) [outrigd flags...]: outrigd gets --app-port, where
+# pubsub_sdk.mjs's DaprServer will listen; outrigd is healthy before the app is up and subscribes once it is.
+run_pubsub_case() {
+	label=$1 type=$2 declarative=$3
+	shift 3
+	if [ "$declarative" = 1 ]; then
+		echo "== JS SDK pub/sub against $type, with declarative subscriptions"
+	else
+		echo "== JS SDK pub/sub against $type"
+	fi
+	if ! app_port=$(free_port) || ! start_daemon "$label" --app-port "$app_port" "$@"; then
+		echo "FAIL: could not start outrigd for $label" >&2
+		failed=1
+		return
+	fi
+	if ! DAPR_HTTP_PORT=$port OUTRIG_APP_PORT=$app_port OUTRIG_PUBSUB_TYPE=$type \
+		OUTRIG_DECLARATIVE=$declarative OUTRIG_APP_ID=myapp \
+		node --test --test-timeout=60000 "$interop/pubsub_sdk.mjs"; then
+		echo "FAIL: pubsub_sdk.mjs against $type; outrigd's log:" >&2
+		sed 's/^/  | /' "$tmp/outrigd-$label.log" >&2
+		failed=1
+	fi
+	stop_daemon "$label" || failed=1
+}
 
-run_case memory mem state.in-memory --resources-path "$OUTRIG_SRCDIR/tests/data/components/in-memory"
+# start_mosquitto BINARY: a broker on a free loopback port; sets mqtt_pid and mqtt_port, or returns 1.
+start_mosquitto() {
+	mqtt_dir=$tmp/mosquitto
+	mkdir -p "$mqtt_dir"
+	mqtt_port=$(free_port) || return 1
+	{
+		echo "listener $mqtt_port 127.0.0.1"
+		echo "allow_anonymous true"
+		# As root, mosquitto would otherwise switch to the "mosquitto" user.
+		if [ "$(id -u)" = 0 ]; then
+			echo "user root"
+		fi
+	} >"$mqtt_dir/mosquitto.conf"
+	"$1" -c "$mqtt_dir/mosquitto.conf" >"$mqtt_dir/log" 2>&1 &
+	mqtt_pid=$!
+	tries=0
+	while [ "$tries" -lt 50 ]; do
+		if ! kill -0 "$mqtt_pid" 2>/dev/null; then
+			break
+		fi
+		if port_open "$mqtt_port"; then
+			return 0
+		fi
+		tries=$((tries + 1))
+		sleep 0.1
+	done
+	echo "mosquitto did not listen on port $mqtt_port; its log:" >&2
+	sed 's/^/  | /' "$mqtt_dir/log" >&2
+	stop_mosquitto
+	return 1
+}
+
+stop_mosquitto() {
+	kill "$mqtt_pid" 2>/dev/null
+	wait "$mqtt_pid" 2>/dev/null
+	mqtt_pid=
+}
+
+# A missing server or plugin skips the pubsub.mqtt3 part, unless OUTRIG_REQUIRE_SERVERS=1 (as in the C tests).
+skip_or_fail() {
+	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
+		echo "FAIL: JS SDK pub/sub against pubsub.mqtt3: $1 (OUTRIG_REQUIRE_SERVERS=1)" >&2
+		failed=1
+	else
+		echo "SKIP: JS SDK pub/sub against pubsub.mqtt3: $1"
+	fi
+}
+
+run_mqtt3_case() {
+	mosquitto=/usr/sbin/mosquitto
+	if [ ! -x "$mosquitto" ] && ! mosquitto=$(command -v mosquitto); then
+		skip_or_fail "mosquitto is not installed"
+		return
+	fi
+	if [ ! -e "$plugins/pubsub_mqtt3.so" ]; then
+		skip_or_fail "the plugin was not built ($plugins/pubsub_mqtt3.so is missing)"
+		return
+	fi
+	if ! start_mosquitto "$mosquitto"; then
+		echo "FAIL: could not start mosquitto" >&2
+		failed=1
+		return
+	fi
+	mkdir -p "$tmp/mqtt3"
+	cat >"$tmp/mqtt3/pubsub.yaml" <<YAML
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: pubsub
+spec:
+  type: pubsub.mqtt3
+  version: v1
+  metadata:
+    - name: url
+      value: tcp://127.0.0.1:$mqtt_port
+    - name: consumerID
+      value: myapp-interop
+    - name: qos
+      value: "1"
+YAML
+	run_pubsub_case mqtt3 pubsub.mqtt3 1 --resources-path "$tmp/mqtt3" --resources-path "$data/subscriptions"
+	stop_mosquitto
+}
+
+for part in $parts; do
+	case $part in
+	state)
+		# No --resources-path: outrigd's embedded SQLite store, named statestore.
+		run_case sqlite statestore state.sqlite
+		run_case memory mem state.in-memory --resources-path "$srcdir/tests/data/components/in-memory"
+		;;
+	pubsub)
+		# No --resources-path: the embedded pubsub.in-memory component named pubsub, programmatic subscriptions only.
+		run_pubsub_case pubsub-embedded pubsub.in-memory 0
+		run_pubsub_case pubsub-memory pubsub.in-memory 1 \
+			--resources-path "$data/pubsub-memory" --resources-path "$data/subscriptions"
+		run_mqtt3_case
+		;;
+	*)
+		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub)" >&2
+		failed=1
+		;;
+	esac
+done
 
 # The script's status is that of its last command (an explicit `exit` here trips shellcheck 0.9's SC2317).
 [ "$failed" -eq 0 ]
