@@ -9,6 +9,7 @@
 #include <MQTTAsync.h>
 
 #include "mqtt_client.h"
+#include "mqtt_nodelay.h"
 #include "mqtt_topic.h"
 
 #define MQ_KEEPALIVE_S 20
@@ -255,6 +256,7 @@ static void mq_on_connected(void *ctx, MQTTAsync_successData *resp)
 	bool reconnect;
 	struct mq_filter *head;
 
+	mq_nodelay_broker_sockets(c->o->server_uri);
 	pthread_mutex_lock(&c->mu);
 	c->connected = true;
 	c->connecting = false;
