@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <outrig/plugin.h>
@@ -396,6 +397,23 @@ void api_pubsub_publish(struct server *srv, struct evhttp_request *req, const ch
  * contentType is inferred: text/plain for a string, application/json for anything else.
  * NULL with err set when the event does not fit its type.
  */
+/*
+ * A bulk entry's field by name, matched case-insensitively as Go's JSON decoder does: the JS SDK
+ * sends "entryID" where daprd's struct says "entryId", and daprd takes both.
+ */
+static json_t *bulk_field(json_t *entry, const char *name)
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach(entry, key, value)
+	{
+		if (strcasecmp(key, name) == 0)
+			return value;
+	}
+	return NULL;
+}
+
 static char *bulk_event_bytes(json_t *event, const char **content_type, size_t *len, char *err, size_t errlen)
 {
 	const char *ct = *content_type;
@@ -446,7 +464,7 @@ static bool bulk_entry_metadata(struct evhttp_request *req, const struct kv_list
 			return false;
 		}
 	}
-	if (kv_add_json(md, json_object_get(entry, "metadata"), true, err, sizeof(err)) != 0) {
+	if (kv_add_json(md, bulk_field(entry, "metadata"), true, err, sizeof(err)) != 0) {
 		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL, "entry %zu of the bulk: %s", i, err);
 		return false;
 	}
@@ -456,7 +474,7 @@ static bool bulk_entry_metadata(struct evhttp_request *req, const struct kv_list
 /* Checks an entry's entryId (present, a non-empty string, not used by an earlier entry). */
 static const char *bulk_entry_id(struct evhttp_request *req, json_t *entries, size_t i)
 {
-	const char *id = json_string_value(json_object_get(json_array_get(entries, i), "entryId"));
+	const char *id = json_string_value(bulk_field(json_array_get(entries, i), "entryId"));
 
 	if (!json_is_object(json_array_get(entries, i))) {
 		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
@@ -472,8 +490,7 @@ static const char *bulk_entry_id(struct evhttp_request *req, json_t *entries, si
 		return NULL;
 	}
 	for (size_t k = 0; k < i; k++) {
-		if (strcmp(id, json_string_value(json_object_get(json_array_get(entries, k), "entryId"))) ==
-		    0) {
+		if (strcmp(id, json_string_value(bulk_field(json_array_get(entries, k), "entryId"))) == 0) {
 			api_error_reply(
 				req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
 				"entryId %s is used by entries %zu and %zu of the bulk; entryIds must be unique",
@@ -489,21 +506,20 @@ static bool bulk_entry_prepare(struct server *srv, struct evhttp_request *req, s
 			       json_t *entries, size_t i, const struct kv_list *request_md)
 {
 	json_t *entry = json_array_get(entries, i);
-	const char *content_type = json_string_value(json_object_get(entry, "contentType"));
+	const char *content_type = json_string_value(bulk_field(entry, "contentType"));
 	struct kv_list md = { 0 };
 	char *event = NULL, err[256];
 	size_t event_len = 0;
 	bool ok = false;
 
-	call->entries[i].entry_id = strdup(json_string_value(json_object_get(entry, "entryId")));
+	call->entries[i].entry_id = strdup(json_string_value(bulk_field(entry, "entryId")));
 	if (call->entries[i].entry_id == NULL) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 		return false;
 	}
 	if (!bulk_entry_metadata(req, request_md, entry, i, &md))
 		goto out;
-	event = bulk_event_bytes(json_object_get(entry, "event"), &content_type, &event_len, err,
-				 sizeof(err));
+	event = bulk_event_bytes(bulk_field(entry, "event"), &content_type, &event_len, err, sizeof(err));
 	if (event == NULL) {
 		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
 				"error marshalling entry %s of the bulk for topic %s in pubsub %s: %s",

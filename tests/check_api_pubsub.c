@@ -180,6 +180,10 @@ START_TEST(bulk_publish)
 		"{\"entryId\":\"5\",\"event\":[1,2],\"metadata\":{\"ttlInSeconds\":\"30\",\"rawPayload\":\"true\"}},"
 		"{\"entryId\":\"6\",\"event\":\"no contentType\"}]");
 	PUBLISHED("PUT", path, JSON_CT, "[]");
+	/* The JS SDK spells it entryID; daprd's JSON decoder matches keys without case. */
+	PUBLISHED("POST", path, JSON_CT,
+		  "[{\"entryID\":\"1\",\"event\":{\"n\":1},\"contentType\":\"application/json\"},"
+		  "{\"EntryId\":\"2\",\"Event\":\"text\",\"ContentType\":\"text/plain\"}]");
 	PUBLISHED("POST", xfmt("%s?metadata.rawPayload=true", path), JSON_CT,
 		  "[{\"entryId\":\"a\",\"event\":\"raw\",\"contentType\":\"text/plain\"}]");
 }
