@@ -6,7 +6,7 @@ EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
 # pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
-EXTRA_PROGRAMS = bench/pubsub_load bench/pubsub_sink bench/pubsub_direct
+EXTRA_PROGRAMS += bench/pubsub_load bench/pubsub_sink bench/pubsub_direct
 BENCH_HELPERS = bench/pubsub_load$(EXEEXT) bench/pubsub_sink$(EXEEXT)
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench_pubsub_load_SOURCES = bench/pubsub_load.c bench/pubsub_common.h

@@ -26,6 +26,8 @@ repeat=${BENCH_REPEAT:-3}
 warmup=${BENCH_WARMUP:-2000}
 run_timeout=${BENCH_TIMEOUT:-60}
 concurrency=${BENCH_APP_CONCURRENCY:-}
+# outrigd's worker threads: a blocking publish holds one until the broker's PUBACK.
+workers=${BENCH_WORKER_THREADS:-}
 
 bench_name=pubsub_bench
 # shellcheck source=bench/bench_lib.sh
@@ -134,6 +136,7 @@ component() {
 start_outrig() {
 	local name=$1 res=$2 log=$out/outrigd-$1.log attempt t0 extra=()
 	[ -z "$concurrency" ] || extra=(--app-max-concurrency "$concurrency")
+	[ -z "$workers" ] || extra+=(--worker-threads "$workers")
 	for attempt in 1 2 3; do
 		port=$(free_port)
 		mkdir -p "$tmp/data-$name"

@@ -72,6 +72,21 @@ static size_t main_load_resources(const struct options *opts, struct res_set *rs
 	return resources_load(opts->resources_paths, opts->resources_count, opts->app_id, rs, d);
 }
 
+/* A declarative subscription naming no pub/sub component of these resources would never be made. */
+static void main_check_subscriptions(const struct res_set *rs, const struct components *cs, struct diag *d)
+{
+	for (size_t i = 0; i < rs->subscriptions.count; i++) {
+		const struct subscription *sub = &rs->subscriptions.items[i];
+		const struct component *c = components_find(cs, sub->pubsub);
+
+		if (c == NULL || strncmp(c->type, "pubsub.", 7) != 0)
+			diag_warn(
+				d,
+				"%s: spec.pubsubname: \"%s\" is not a pub/sub component here; the subscription to topic %s will not be made",
+				sub->origin, sub->pubsub, sub->topic);
+	}
+}
+
 static int main_check(const struct options *opts)
 {
 	struct res_set rs = { 0 };
@@ -80,10 +95,12 @@ static int main_check(const struct options *opts)
 	size_t errors = main_load_resources(opts, &rs, &d);
 
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
+	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
 	if (errors == 0)
-		printf("outrigd --check: %zu component%s OK, %zu warning%s\n", rs.count,
-		       rs.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+		printf("outrigd --check: %zu component%s and %zu subscription%s OK, %zu warning%s\n",
+		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
+		       rs.subscriptions.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else
 		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors,
 			errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");

@@ -403,9 +403,12 @@ static void resil_commit(struct resil_doc *r, struct resiliency_set *out)
 		resil_oom(r);
 		return;
 	}
-	memcpy(out->targets + out->ntargets, r->add.targets, r->add.ntargets * sizeof(*targets));
+	/* memcpy from NULL is undefined even for zero bytes. */
+	if (r->add.ntargets > 0)
+		memcpy(out->targets + out->ntargets, r->add.targets, r->add.ntargets * sizeof(*targets));
 	out->ntargets += r->add.ntargets;
-	memcpy(out->defaults + out->ndefaults, r->add.defaults, r->add.ndefaults * sizeof(*defaults));
+	if (r->add.ndefaults > 0)
+		memcpy(out->defaults + out->ndefaults, r->add.defaults, r->add.ndefaults * sizeof(*defaults));
 	out->ndefaults += r->add.ndefaults;
 	free(r->add.targets);
 	free(r->add.defaults);

@@ -320,7 +320,7 @@ START_TEST(test_check_accepts_good_component)
 		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
 		 component_head);
 	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 0);
-	ck_assert_str_eq(out, "outrigd --check: 1 component OK, 0 warnings\n");
+	ck_assert_str_eq(out, "outrigd --check: 1 component and 0 subscriptions OK, 0 warnings\n");
 }
 END_TEST
 
