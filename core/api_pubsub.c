@@ -20,6 +20,7 @@
 #include "http_errors.h"
 #include "kv.h"
 #include "pubsub_publish.h"
+#include "pubsub_scopes.h"
 #include "server.h"
 
 #define PUBSUB_DEFAULT_CONTENT_TYPE "text/plain"
@@ -317,6 +318,21 @@ static char *publish_payload(struct server *srv, struct evhttp_request *req, str
 	return text;
 }
 
+/*
+ * Topic scoping (publishingScopes, allowedTopics, protectedTopics). daprd's publisher checks
+ * it after the envelope is made, so bad metadata still answers 400 first. false after replying.
+ */
+static bool publish_allowed(struct server *srv, struct evhttp_request *req, const struct publish_call *call)
+{
+	const char *app_id = srv->opts->app_id != NULL ? srv->opts->app_id : "";
+
+	if (pubsub_scopes_allowed(&call->comp->scopes, PUBSUB_SCOPE_PUBLISH, call->topic, app_id, NULL, 0))
+		return true;
+	api_error_reply(req, API_ERR_PUBSUB_FORBIDDEN, 0, NULL, "topic %s is not allowed for app id %s",
+			call->topic, app_id);
+	return false;
+}
+
 /* ---- POST /v1.0/publish/{pubsub}/{topic...} ---- */
 
 /*
@@ -381,7 +397,8 @@ void api_pubsub_publish(struct server *srv, struct evhttp_request *req, const ch
 	}
 	body = http_body(req, &len);
 	if (!publish_query_metadata(req, &md) ||
-	    !publish_entry_prepare(srv, req, call, 0, body, len, content_type, &md)) {
+	    !publish_entry_prepare(srv, req, call, 0, body, len, content_type, &md) ||
+	    !publish_allowed(srv, req, call)) {
 		kv_free(&md);
 		publish_call_free(call);
 		return;
@@ -567,6 +584,8 @@ void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, con
 	}
 	for (size_t i = 0; ok && i < call->count; i++)
 		ok = bulk_entry_prepare(srv, req, call, entries, i, &md);
+	if (ok)
+		ok = publish_allowed(srv, req, call);
 	json_decref(entries);
 	kv_free(&md);
 	if (ok)

@@ -28,6 +28,7 @@ static void component_free(struct component *c)
 	if (c->instance != NULL)
 		c->plugin->desc.destroy(c->instance);
 	key_prefix_free(&c->key_prefix);
+	pubsub_scopes_free(&c->scopes);
 	free(c->failure);
 	free(c->name);
 	free(c->type);
@@ -75,6 +76,7 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	char err[1024];
 	struct config_view view;
 	struct component *c;
+	struct pubsub_scopes scopes = { 0 };
 	struct plugin *p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
 	size_t errors;
 
@@ -89,6 +91,12 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 		return 1;
 	}
 	errors = config_view_build(rc, p->desc.fields, app_id, &view, d);
+	/* Topic scoping is the runtime's, read once here; a malformed value stops start-up. */
+	if (strncmp(rc->type, "pubsub.", 7) == 0) {
+		errors += pubsub_scopes_read(&scopes, rc, app_id, d);
+		if (errors != 0 || !create)
+			pubsub_scopes_free(&scopes);
+	}
 	if (errors != 0 || !create) {
 		config_view_free(&view);
 		return errors;
@@ -100,6 +108,8 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 		goto fail;
 	}
 	c->plugin = p;
+	c->scopes = scopes;
+	memset(&scopes, 0, sizeof(scopes));
 	c->handle.name = c->name;
 	c->handle.component = c;
 	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
@@ -124,6 +134,7 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	return 0;
 fail:
 	errors = 1;
+	pubsub_scopes_free(&scopes);
 	if (c != NULL)
 		component_free(c);
 	config_view_free(&view);

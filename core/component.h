@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "host.h"
 #include "loader.h"
+#include "pubsub_scopes.h"
 #include "resources.h"
 #include "state_keys.h"
 #include "workers.h"
@@ -37,6 +38,7 @@ struct component {
 	struct outrig_handle handle;
 	struct lane lane;
 	struct key_prefix key_prefix; /* state stores only */
+	struct pubsub_scopes scopes;  /* pub/subs only: topic scoping for this app, read at setup */
 	struct component_timer *timers;
 	/*
 	 * Why create() failed, for a component with ignoreErrors: it stays listed so that

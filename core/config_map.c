@@ -9,10 +9,20 @@
 #include <strings.h>
 
 #include "duration.h"
+#include "pubsub_scopes.h"
 
 /* Metadata the runtime itself reads (API.md §9.1); plugins never declare them. */
 static const char *const config_runtime_keys[] = {
 	"keyPrefix", "actorStateStore", "consumerID", "direction", "route", NULL,
+};
+
+/* Read by the runtime for pubsub.* components only: topic scoping (pubsub_scopes.c). */
+static const char *const config_pubsub_runtime_keys[] = {
+	PUBSUB_SCOPES_PUBLISHING,
+	PUBSUB_SCOPES_SUBSCRIPTION,
+	PUBSUB_SCOPES_ALLOWED,
+	PUBSUB_SCOPES_PROTECTED,
+	NULL,
 };
 
 const char *config_type_name(enum outrig_field_type type)
@@ -85,10 +95,15 @@ static bool config_is_declared(const struct outrig_field *fields, const char *na
 	return false;
 }
 
-static bool config_is_runtime_key(const char *name)
+static bool config_is_runtime_key(const char *type, const char *name)
 {
 	for (int i = 0; config_runtime_keys[i] != NULL; i++)
 		if (strcasecmp(config_runtime_keys[i], name) == 0)
+			return true;
+	if (strncmp(type, "pubsub.", 7) != 0)
+		return false;
+	for (int i = 0; config_pubsub_runtime_keys[i] != NULL; i++)
+		if (strcasecmp(config_pubsub_runtime_keys[i], name) == 0)
 			return true;
 	return false;
 }
@@ -174,7 +189,7 @@ size_t config_view_build(const struct res_component *rc, const struct outrig_fie
 			errors++;
 			continue;
 		}
-		if (!config_is_runtime_key(m->name))
+		if (!config_is_runtime_key(rc->type, m->name))
 			diag_warn(
 				d,
 				"%s:%d:%d: spec.metadata[%s]: %s does not use this key; it is ignored (see outrigd --describe-plugin %s)",

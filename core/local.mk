@@ -31,6 +31,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/pubsub_delivery.c core/pubsub_delivery.h \
 	core/pubsub_publish.c core/pubsub_publish.h \
 	core/pubsub_runtime.c core/pubsub_runtime.h \
+	core/pubsub_scopes.c core/pubsub_scopes.h \
 	core/resiliency.c core/resiliency.h \
 	core/resources.c core/resources.h \
 	core/resources_yaml.c core/resources_yaml.h \

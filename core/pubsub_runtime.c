@@ -22,6 +22,7 @@
 #include "diag.h"
 #include "log.h"
 #include "pubsub_delivery.h"
+#include "pubsub_scopes.h"
 #include "resiliency.h"
 #include "resources.h"
 #include "server.h"
@@ -143,6 +144,20 @@ static bool runtime_duplicate(const struct pubsub_runtime *rt, const struct subs
 	return false;
 }
 
+/* Topic scoping (subscriptionScopes, allowedTopics, protectedTopics): daprd drops refused ones. */
+static bool runtime_scoped_in(const struct pubsub_runtime *rt, const struct component *c,
+			      const struct subscription *sub)
+{
+	const char *app_id = rt->srv->opts->app_id != NULL ? rt->srv->opts->app_id : "";
+	char why[512];
+
+	if (pubsub_scopes_allowed(&c->scopes, PUBSUB_SCOPE_SUBSCRIBE, sub->topic, app_id, why, sizeof(why)))
+		return true;
+	log_warn(RUNTIME_SCOPE, "subscription to topic %s of pubsub %s (%s) is not made: %s", sub->topic,
+		 sub->pubsub, sub->origin, why);
+	return false;
+}
+
 static void runtime_subscribe_all(struct pubsub_runtime *rt)
 {
 	rt->sinks = calloc(rt->subs.count > 0 ? rt->subs.count : 1, sizeof(*rt->sinks));
@@ -162,6 +177,8 @@ static void runtime_subscribe_all(struct pubsub_runtime *rt)
 				 sub->topic, sub->origin, sub->pubsub, why);
 			continue;
 		}
+		if (!runtime_scoped_in(rt, c, sub))
+			continue;
 		/* daprd keeps one subscription per pubsub and topic; the declarative one comes first. */
 		if (runtime_duplicate(rt, sub)) {
 			log_warn(RUNTIME_SCOPE,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -14,6 +15,7 @@
 #include "daemon.h"
 #include "exchange.h"
 #include "http_client.h"
+#include "test_app.h"
 
 #define APP "pubapp"
 #define JSON_CT "Content-Type: application/json\r\n"
@@ -277,6 +279,190 @@ START_TEST(embedded_default_pubsub)
 }
 END_TEST
 
+/* ---- topic scoping (publishingScopes, subscriptionScopes, allowedTopics, protectedTopics) ---- */
+
+static void ck_log_has(const char *needle, bool want)
+{
+	char *log = xslurp(dmn.log);
+	bool has = log != NULL && strstr(log, needle) != NULL;
+
+	if (has != want)
+		daemon_dump_log(&dmn);
+	ck_assert_msg(has == want, "the log %s \"%s\" (log above)", want ? "lacks" : "has", needle);
+	free(log);
+}
+
+static void forbidden(const char *path, const char *headers, const char *body, const char *topic)
+{
+	json_t *error;
+
+	call("POST", path, headers, body);
+	ck_error(&x, 403, "ERR_PUBSUB_FORBIDDEN");
+	error = xjson(&x);
+	ck_assert_str_eq(jstr(json_object_get(error, "message")),
+			 xfmt("topic %s is not allowed for app id " APP, topic));
+	json_decref(error);
+}
+
+/*
+ * "scoped": this app may publish orders and the protected secret only; another app may publish
+ * vault. "limited": only topics a and b exist for anyone.
+ */
+static void scoped_setup(void)
+{
+	ck_assert_int_eq(daemon_init(&dmn, APP), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "scoped", "pubsub.in-memory", "publishingScopes",
+					      "other=vault,free; " APP "=orders, secret", "protectedTopics",
+					      "secret,vault", NULL),
+			 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "limited", "pubsub.in-memory", "allowedTopics", "a,b",
+					      "protectedTopics", "b", NULL),
+			 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "open", "pubsub.in-memory", NULL), 0);
+	start_daemon();
+}
+
+START_TEST(scoped_publish)
+{
+	PUBLISHED("POST", "/v1.0/publish/scoped/orders", NULL, "granted");
+	PUBLISHED("PUT", "/v1.0/publish/scoped/secret", NULL, "protected but granted");
+	forbidden("/v1.0/publish/scoped/free", NULL, "granted to another app only", "free");
+	forbidden("/v1.0/publish/scoped/vault", NULL, "protected, granted to another app", "vault");
+	forbidden("/v1.0/publish/scoped/orders/2", JSON_CT, "{}", "orders/2");
+
+	PUBLISHED("POST", "/v1.0/publish/limited/a", NULL, "allowed topic");
+	forbidden("/v1.0/publish/limited/c", NULL, "not in allowedTopics", "c");
+	forbidden("/v1.0/publish/limited/b", NULL, "allowed but protected and not granted", "b");
+
+	/* Components without scoping, and the checks daprd makes before scoping, are unchanged. */
+	PUBLISHED("POST", "/v1.0/publish/open/free", NULL, "no scoping");
+	call("POST", "/v1.0/publish/scoped/free?metadata.rawPayload=maybe", NULL, "x");
+	ck_error(&x, 400, "ERR_PUBSUB_REQUEST_METADATA");
+	call("POST", "/v1.0/publish/nosuch/free", NULL, "x");
+	ck_error(&x, 404, "ERR_PUBSUB_NOT_FOUND");
+
+	/* The runtime reads these keys: the in-memory plugin is not told it ignores them. */
+	ck_log_has("publishingScopes", false);
+	ck_log_has("protectedTopics", false);
+	ck_log_has("allowedTopics", false);
+}
+END_TEST
+
+START_TEST(scoped_bulk_publish)
+{
+	const char *version = _i == 0 ? "v1.0-alpha1" : "v1.0";
+	const char *entries = "[{\"entryId\":\"1\",\"event\":{\"n\":1},\"contentType\":\"application/json\"},"
+			      "{\"entryId\":\"2\",\"event\":\"text\",\"contentType\":\"text/plain\"}]";
+
+	PUBLISHED("POST", xfmt("/%s/publish/bulk/scoped/orders", version), JSON_CT, entries);
+	PUBLISHED("POST", xfmt("/%s/publish/bulk/limited/a", version), JSON_CT, entries);
+	forbidden(xfmt("/%s/publish/bulk/scoped/free", version), JSON_CT, entries, "free");
+	forbidden(xfmt("/%s/publish/bulk/scoped/vault", version), JSON_CT, "[]", "vault");
+	forbidden(xfmt("/%s/publish/bulk/limited/c", version), JSON_CT, entries, "c");
+	/* A body that is not a bulk is still a 400 first, as in daprd. */
+	call("POST", xfmt("/%s/publish/bulk/scoped/free", version), JSON_CT, "{}");
+	ck_error(&x, 400, "ERR_PUBSUB_EVENTS_SER");
+}
+END_TEST
+
+/* A malformed scope stops start-up, naming the file, the component and the entry. */
+START_TEST(malformed_scope_stops_startup)
+{
+	daemon_stop(&dmn);
+	ck_assert_int_eq(daemon_add_component(&dmn, "broken", "pubsub.in-memory", "subscriptionScopes",
+					      APP "=a;" APP, NULL),
+			 0);
+	ck_assert_msg(daemon_start(&dmn, NULL) != 0, "outrigd started with a malformed subscriptionScopes");
+	ck_log_has("broken.yaml:", true);
+	/* The log shows double quotes as single ones. */
+	ck_log_has("component broken: spec.metadata subscriptionScopes: entry '" APP "' has no '='", true);
+}
+END_TEST
+
+/* The app's subscriptions listed by GET /v1.0/metadata, as "pubsub/topic" lines. */
+static char *listed_subscriptions(void)
+{
+	json_t *meta, *sub;
+	char *text = NULL;
+	size_t size = 0, i;
+	FILE *out = open_memstream(&text, &size);
+
+	ck_assert_ptr_nonnull(out);
+	call("GET", "/v1.0/metadata", NULL, NULL);
+	ck_status(&x, 200);
+	meta = xjson(&x);
+	json_array_foreach(json_object_get(meta, "subscriptions"), i, sub)
+		fprintf(out, "%s/%s\n", jstr(json_object_get(sub, "pubsubname")),
+			jstr(json_object_get(sub, "topic")));
+	json_decref(meta);
+	fclose(out);
+	return text;
+}
+
+START_TEST(scoped_subscriptions_are_not_made)
+{
+	struct test_app *app = test_app_start();
+	char port[16];
+	const char *const args[] = { "--app-port", port, NULL };
+	char *listed = NULL;
+
+	ck_assert_ptr_nonnull(app);
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	daemon_stop(&dmn);
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", "subscriptionScopes",
+					      APP "=orders,declared-ok;other=denied", "allowedTopics",
+					      "orders,denied,declared-ok,declared", NULL),
+			 0);
+	ck_assert_int_eq(daemon_write_resource(
+				 &dmn, "subs.yaml",
+				 "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
+				 "  name: declared\nspec:\n  pubsubname: pubsub\n  topic: declared\n"
+				 "  routes:\n    default: /declared\n---\n"
+				 "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
+				 "  name: declared-ok\nspec:\n  pubsubname: pubsub\n  topic: declared-ok\n"
+				 "  routes:\n    default: /declared-ok\n"),
+			 0);
+	test_app_set_subscribe(app, "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"route\":\"/orders\"},"
+				    "{\"pubsubname\":\"pubsub\",\"topic\":\"denied\",\"route\":\"/denied\"},"
+				    "{\"pubsubname\":\"pubsub\",\"topic\":\"elsewhere\",\"route\":\"/e\"},"
+				    "{\"pubsubname\":\"open\",\"topic\":\"denied\",\"route\":\"/open\"}]");
+	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start (log above)");
+	for (int tries = 0; tries < 200; tries++) {
+		struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+		free(listed);
+		listed = listed_subscriptions();
+		if (strstr(listed, "pubsub/orders\n") != NULL &&
+		    strstr(listed, "pubsub/declared-ok\n") != NULL && strstr(listed, "open/denied\n") != NULL)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	ck_assert_msg(strstr(listed, "pubsub/orders\n") != NULL &&
+			      strstr(listed, "pubsub/declared-ok\n") != NULL,
+		      "the granted subscriptions were never listed: %s", listed);
+	/* Another component's topic of the same name is not scoped. */
+	ck_assert_msg(strstr(listed, "open/denied\n") != NULL, "open/denied is missing: %s", listed);
+	ck_assert_msg(strstr(listed, "pubsub/denied\n") == NULL, "a refused subscription is listed: %s",
+		      listed);
+	ck_assert_msg(strstr(listed, "pubsub/declared\n") == NULL, "a refused subscription is listed: %s",
+		      listed);
+	ck_assert_msg(strstr(listed, "pubsub/elsewhere\n") == NULL, "a refused subscription is listed: %s",
+		      listed);
+	free(listed);
+	ck_log_has("subscription to topic denied of pubsub pubsub (the app's GET /dapr/subscribe answer, "
+		   "element 1) is not made: the component's subscriptionScopes does not grant topic denied "
+		   "to app id " APP,
+		   true);
+	ck_log_has("subscription to topic declared of pubsub pubsub (", true);
+	ck_log_has("subs.yaml", true);
+	ck_log_has("subscription to topic elsewhere of pubsub pubsub (the app's GET /dapr/subscribe answer, "
+		   "element 2) is not made: topic elsewhere is not in the component's allowedTopics",
+		   true);
+	daemon_stop(&dmn);
+	test_app_destroy(app);
+}
+END_TEST
+
 static Suite *pubsub_suite(void)
 {
 	Suite *s = suite_create("api_pubsub");
@@ -293,6 +479,15 @@ static Suite *pubsub_suite(void)
 	tcase_add_loop_test(tc, bulk_publish_not_found, 0, 2);
 	tcase_add_test(tc, no_pubsub_configured);
 	tcase_add_test(tc, embedded_default_pubsub);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scopes");
+	tcase_add_checked_fixture(tc, scoped_setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, scoped_publish);
+	tcase_add_loop_test(tc, scoped_bulk_publish, 0, 2);
+	tcase_add_test(tc, malformed_scope_stops_startup);
+	tcase_add_test(tc, scoped_subscriptions_are_not_made);
 	suite_add_tcase(s, tc);
 	return s;
 }

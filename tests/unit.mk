@@ -75,3 +75,10 @@ tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/s
 tests_unit_check_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_subscriptions_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_pubsub_scopes
+TESTS += tests/unit/check_pubsub_scopes
+tests_unit_check_pubsub_scopes_SOURCES = tests/unit/check_pubsub_scopes.c core/pubsub_scopes.c core/diag.c
+tests_unit_check_pubsub_scopes_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_pubsub_scopes_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_pubsub_scopes_LDADD = $(TEST_LIBS)
