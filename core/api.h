@@ -21,6 +21,12 @@ void api_pubsub_publish(struct server *srv, struct evhttp_request *req, const ch
 void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, const char *pubsub,
 			     const char *topic);
 
+/*
+ * api_invoke.c: service invocation, caller side (API.md §3.1). app_id is URL-decoded; method is the raw,
+ * still-encoded rest of the path after /method/ (with its query string in the request).
+ */
+void api_invoke(struct server *srv, struct evhttp_request *req, const char *app_id, const char *method);
+
 /* api_meta.c: metadata, health and shutdown (API.md §6). */
 void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound);
 void api_metadata_get(struct server *srv, struct evhttp_request *req);

@@ -21,6 +21,8 @@
 #define LOADER_STATE_OPS_SIZE_1_0 (offsetof(struct outrig_state_ops, transact) + sizeof(void *))
 /* The pub/sub kind arrived with ABI 1.2. */
 #define LOADER_PUBSUB_OPS_SIZE_1_2 (offsetof(struct outrig_pubsub_ops, subscribe) + sizeof(void *))
+/* The name-resolution kind arrived with ABI 1.3; unregister_self is optional. */
+#define LOADER_NR_OPS_SIZE_1_3 (offsetof(struct outrig_nr_ops, resolve) + sizeof(void *))
 
 static int loader_add_dir(struct loader *ld, const char *dir, size_t len)
 {
@@ -125,6 +127,34 @@ static int loader_check_state(const char *path, const struct outrig_plugin *d, c
 	return 0;
 }
 
+static int loader_check_nameresolution(const char *path, const struct outrig_plugin *d, char *err,
+				       size_t errlen)
+{
+	const struct outrig_nr_ops *ops = d->nameresolution;
+
+	if (ops == NULL) {
+		snprintf(
+			err, errlen,
+			"%s: type %s is a name resolver but the descriptor has no name-resolution operations (field \"nameresolution\" is NULL, or the plugin was built for ABI %u.%u, before ABI 1.3 added it); set .nameresolution and rebuild against the outrig-plugin SDK",
+			path, d->type, d->abi_major, d->abi_minor);
+		return -1;
+	}
+	if (ops->struct_size < LOADER_NR_OPS_SIZE_1_3) {
+		snprintf(
+			err, errlen,
+			"%s: name-resolution operations struct_size is %u bytes, smaller than the %zu bytes of ABI 1.3; rebuild the plugin against the outrig-plugin SDK",
+			path, ops->struct_size, (size_t)LOADER_NR_OPS_SIZE_1_3);
+		return -1;
+	}
+	if (ops->register_self == NULL || ops->resolve == NULL) {
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
+			 ops->register_self == NULL ? "nameresolution->register_self"
+						    : "nameresolution->resolve");
+		return -1;
+	}
+	return 0;
+}
+
 static int loader_check_pubsub(const char *path, const struct outrig_plugin *d, char *err, size_t errlen)
 {
 	const struct outrig_pubsub_ops *ops = d->pubsub;
@@ -220,6 +250,8 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 		return loader_check_state(path, out, err, errlen);
 	if (strncmp(type, "pubsub.", 7) == 0)
 		return loader_check_pubsub(path, out, err, errlen);
+	if (strncmp(type, "nameresolution.", 15) == 0)
+		return loader_check_nameresolution(path, out, err, errlen);
 	return 0;
 }
 

@@ -11,11 +11,14 @@ core_liboutrigcore_a_CFLAGS = $(CORE_CFLAGS)
 core_liboutrigcore_a_SOURCES = \
 	core/api.h \
 	core/api_meta.c \
+	core/api_invoke.c \
 	core/api_pubsub.c \
 	core/api_state.c \
 	core/app_channel.c core/app_channel.h \
+	core/app_health.c core/app_health.h \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
+	core/configuration.c core/configuration.h \
 	core/config_map.c core/config_map.h \
 	core/data_dir.c core/data_dir.h \
 	core/diag.c core/diag.h \
@@ -24,10 +27,14 @@ core_liboutrigcore_a_SOURCES = \
 	core/host.c core/host.h \
 	core/http_call.c core/http_call.h \
 	core/http_errors.c core/http_errors.h \
+	core/internal_server.c core/internal_server.h \
+	core/invoke_request.c core/invoke_request.h \
 	core/kv.c core/kv.h \
 	core/loader.c core/loader.h \
 	core/log.c core/log.h \
+	core/nameres.c core/nameres.h \
 	core/options.c core/options.h \
+	core/peer_channels.c core/peer_channels.h \
 	core/pubsub_delivery.c core/pubsub_delivery.h \
 	core/pubsub_publish.c core/pubsub_publish.h \
 	core/pubsub_runtime.c core/pubsub_runtime.h \

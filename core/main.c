@@ -12,6 +12,7 @@
 
 #include <outrig/plugin.h>
 
+#include "app_channel.h"
 #include "build_info.h"
 #include "component.h"
 #include "config_map.h"
@@ -25,6 +26,9 @@
 #include "pubsub_runtime.h"
 #include "resources.h"
 #include "server.h"
+
+/* Calls to the app (deliveries, invocations) wait this long for its answer before failing. */
+#define MAIN_APP_TIMEOUT_S 300
 
 static void main_print_version(void)
 {
@@ -152,6 +156,12 @@ static int main_serve(const struct options *opts)
 		goto out;
 	}
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
+	if (opts->app_port > 0) {
+		srv.app = app_channel_new(srv.base, opts->app_channel_address, opts->app_port,
+					  opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
+		if (srv.app == NULL)
+			goto out;
+	}
 	if (srv.workers == NULL || components_start(&cs, srv.base, srv.workers) != 0 ||
 	    server_listen(&srv) != 0 || pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0)
 		goto out;
@@ -176,6 +186,7 @@ out:
 	workers_stop(srv.workers);
 	/* Messages not yet acknowledged by the app go back to their plugins before those go. */
 	pubsub_runtime_stop(&srv.pubsub);
+	app_channel_free(srv.app);
 	components_destroy(&cs);
 	pubsub_runtime_free(&srv.pubsub);
 	resources_free(&rs);

@@ -12,7 +12,17 @@
 
 #include "log.h"
 
-enum opt_kind { OPT_STRING, OPT_INT, OPT_PORT, OPT_BOOL, OPT_PATHS, OPT_LEVEL, OPT_SIZE, OPT_MEGABYTES };
+enum opt_kind {
+	OPT_STRING,
+	OPT_INT,
+	OPT_PORT,
+	OPT_BOOL,
+	OPT_PATHS,
+	OPT_CONFIGS,
+	OPT_LEVEL,
+	OPT_SIZE,
+	OPT_MEGABYTES
+};
 
 struct opt_spec {
 	const char *name;
@@ -36,6 +46,19 @@ static const struct opt_spec opt_specs[] = {
 	  "comma-separated addresses to bind the API to (127.0.0.1)" },
 	{ "resources-path", OPT_PATHS, OPT(resources_paths), "folder of resource YAML; repeatable" },
 	{ "components-path", OPT_PATHS, OPT(resources_paths), "alias of --resources-path" },
+	{ "config", OPT_CONFIGS, OPT(config_paths),
+	  "Configuration YAML file (nameResolution, ...); repeatable" },
+	{ "dapr-grpc-port", OPT_PORT, OPT(grpc_port), "gRPC API port (accepted; outrig serves no gRPC yet)" },
+	{ "dapr-internal-grpc-port", OPT_PORT, OPT(internal_port),
+	  "sidecar-to-sidecar port (default: from the app id, 47300-49347, else any free one)" },
+	{ "dapr-internal-grpc-listen-address", OPT_STRING, OPT(internal_listen_address),
+	  "address the sidecar-to-sidecar port binds (0.0.0.0)" },
+	{ "enable-app-health-check", OPT_BOOL, OPT(app_health_check), "probe the app's health (false)" },
+	{ "app-health-check-path", OPT_STRING, OPT(app_health_path), "the app's health path (/healthz)" },
+	{ "app-health-probe-interval", OPT_INT, OPT(app_health_interval_s), "seconds between probes (5)" },
+	{ "app-health-probe-timeout", OPT_INT, OPT(app_health_timeout_ms),
+	  "milliseconds a probe may take (500)" },
+	{ "app-health-threshold", OPT_INT, OPT(app_health_threshold), "failed probes before unhealthy (3)" },
 	{ "plugin-dir", OPT_STRING, OPT(plugin_dir),
 	  "folder of component plugins (default $OUTRIG_PLUGIN_PATH, then " OUTRIG_PLUGINDIR ")" },
 	{ "data-dir", OPT_STRING, OPT(data_dir),
@@ -67,6 +90,11 @@ static void options_defaults(struct options *opts)
 	opts->app_channel_address = "127.0.0.1";
 	opts->app_protocol = "http";
 	opts->app_max_concurrency = -1;
+	opts->internal_listen_address = "0.0.0.0";
+	opts->app_health_path = "/healthz";
+	opts->app_health_interval_s = 5;
+	opts->app_health_timeout_ms = 500;
+	opts->app_health_threshold = 3;
 	opts->http_port = 3500;
 	opts->listen_addresses = "127.0.0.1";
 	opts->log_level = OUTRIG_LOG_INFO;
@@ -127,17 +155,16 @@ static bool options_parse_bool(const char *text, bool *out)
 	return false;
 }
 
-/* Splits a comma-separated list of folders and appends each to opts->resources_paths. */
-static int options_add_paths(struct options *opts, char *list)
+/* Splits a comma-separated list of paths and appends each to *paths. */
+static int options_add_paths(const char ***paths, size_t *count, char *list)
 {
 	for (char *save = NULL, *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
-		const char **grown =
-			realloc(opts->resources_paths, (opts->resources_count + 1) * sizeof(*grown));
+		const char **grown = realloc(*paths, (*count + 1) * sizeof(*grown));
 
 		if (grown == NULL)
 			return -1;
-		opts->resources_paths = grown;
-		opts->resources_paths[opts->resources_count++] = p;
+		*paths = grown;
+		(*paths)[(*count)++] = p;
 	}
 	return 0;
 }
@@ -162,7 +189,8 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 		if (options_parse_bool(value, (bool *)field))
 			return 0;
 		break;
-	case OPT_PATHS: return options_add_paths(opts, value);
+	case OPT_PATHS: return options_add_paths(&opts->resources_paths, &opts->resources_count, value);
+	case OPT_CONFIGS: return options_add_paths(&opts->config_paths, &opts->config_count, value);
 	case OPT_LEVEL:
 		if (log_level_parse(value, (enum outrig_log_level *)field))
 			return 0;
@@ -198,6 +226,13 @@ static int options_check(const struct options *opts, char *err, size_t errlen)
 			err, errlen,
 			"--app-protocol: \"%s\" is not supported by outrig yet; only http is (https, grpc, grpcs and h2c come later)",
 			opts->app_protocol);
+		return -1;
+	}
+	if (opts->app_health_interval_s <= 0 || opts->app_health_timeout_ms <= 0 ||
+	    opts->app_health_threshold <= 0) {
+		snprintf(
+			err, errlen,
+			"--app-health-probe-interval, --app-health-probe-timeout and --app-health-threshold must be positive");
 		return -1;
 	}
 	if (opts->app_max_concurrency == 0 || opts->app_max_concurrency < -1) {
@@ -245,6 +280,9 @@ void options_free(struct options *opts)
 {
 	free(opts->resources_paths);
 	opts->resources_paths = NULL;
+	free(opts->config_paths);
+	opts->config_paths = NULL;
+	opts->config_count = 0;
 	opts->resources_count = 0;
 }
 

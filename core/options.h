@@ -19,8 +19,18 @@ struct options {
 	const char *listen_addresses;	 /* --dapr-listen-addresses CSV, "127.0.0.1" */
 	const char **resources_paths;	 /* --resources-path / --components-path, repeatable or CSV */
 	size_t resources_count;
-	const char *plugin_dir; /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
-	const char *data_dir;	/* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
+	const char **config_paths; /* --config Configuration files, repeatable or CSV */
+	size_t config_count;
+	int grpc_port;			     /* --dapr-grpc-port: accepted, not served yet */
+	int internal_port;		     /* --dapr-internal-grpc-port, 0 = derive from the app id */
+	const char *internal_listen_address; /* --dapr-internal-grpc-listen-address, "0.0.0.0" */
+	bool app_health_check;		     /* --enable-app-health-check */
+	const char *app_health_path;	     /* --app-health-check-path, "/healthz" */
+	int app_health_interval_s;	     /* --app-health-probe-interval, 5 */
+	int app_health_timeout_ms;	     /* --app-health-probe-timeout, 500 */
+	int app_health_threshold;	     /* --app-health-threshold, 3 */
+	const char *plugin_dir;		     /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
+	const char *data_dir; /* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
 	enum outrig_log_level log_level;
 	bool log_as_json;
 	int64_t max_body_bytes;	       /* --max-body-size 4Mi / --dapr-http-max-request-size 4 (MB) */
@@ -36,7 +46,7 @@ struct options {
  * Parses argv into opts (daprd's `--flag value` and `--flag=value` forms). On a bad
  * flag writes a message naming it into err and returns -1; opts then holds defaults
  * for what was not reached. Strings point into argv or static storage, except
- * resources_paths, which options_free releases.
+ * resources_paths and config_paths, which options_free releases.
  */
 int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen);
 

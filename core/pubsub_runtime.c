@@ -33,9 +33,6 @@
 #define RUNTIME_SUBSCRIBE_TRIES 5
 #define RUNTIME_SUBSCRIBE_RETRY_MS 500
 
-/* Deliveries wait this long for the app's answer before counting as failed (and retried). */
-#define RUNTIME_APP_TIMEOUT_S 300
-
 struct pubsub_retry {
 	char *component;
 	struct retry_policy policy;
@@ -268,8 +265,8 @@ static void runtime_ask_app(struct pubsub_runtime *rt)
 	rt->subscribe_attempts++;
 	TAILQ_INIT(&headers);
 	evhttp_add_header(&headers, "dapr-app-id", rt->srv->opts->app_id);
-	if (app_channel_send(rt->app, EVHTTP_REQ_GET, "/dapr/subscribe", &headers, "application/json", NULL,
-			     0, runtime_app_subscriptions, rt) != 0)
+	if (app_channel_send(rt->srv->app, EVHTTP_REQ_GET, "/dapr/subscribe", &headers, "application/json",
+			     NULL, 0, runtime_app_subscriptions, rt) != 0)
 		log_error(RUNTIME_SCOPE, "out of memory asking the app for its subscriptions");
 	evhttp_clear_headers(&headers);
 }
@@ -293,7 +290,7 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 	rt->srv = srv;
 	if (subscriptions_append(&rt->subs, &rs->subscriptions) != 0 || runtime_copy_retries(rt, rs) != 0)
 		return -1;
-	if (opts->app_port <= 0) {
+	if (srv->app == NULL) {
 		if (rt->subs.count > 0)
 			log_warn(
 				RUNTIME_SCOPE,
@@ -301,12 +298,10 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 				rt->subs.count, rt->subs.count == 1 ? " is" : "s are");
 		return 0;
 	}
-	rt->app = app_channel_new(srv->base, opts->app_channel_address, opts->app_port,
-				  opts->app_max_concurrency, RUNTIME_APP_TIMEOUT_S);
-	rt->engine = rt->app != NULL ? delivery_engine_new(srv, rt->app, opts->app_max_concurrency) : NULL;
+	rt->engine = srv->app != NULL ? delivery_engine_new(srv, srv->app, opts->app_max_concurrency) : NULL;
 	if (rt->engine == NULL)
 		return -1;
-	app_channel_wait_ready(rt->app, runtime_app_ready, rt);
+	app_channel_wait_ready(rt->srv->app, runtime_app_ready, rt);
 	return 0;
 }
 
@@ -348,8 +343,6 @@ json_t *pubsub_runtime_describe(const struct pubsub_runtime *rt)
 void pubsub_runtime_stop(struct pubsub_runtime *rt)
 {
 	delivery_engine_stop(rt->engine);
-	app_channel_free(rt->app);
-	rt->app = NULL;
 	if (rt->subscribe_timer != NULL)
 		event_free(rt->subscribe_timer);
 	rt->subscribe_timer = NULL;

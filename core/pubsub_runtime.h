@@ -39,7 +39,6 @@ struct pubsub_runtime {
 	struct sub_list subs; /* declarative, then programmatic */
 	struct outrig_pubsub_sink **sinks;
 	size_t nsinks;
-	struct app_channel *app; /* NULL without --app-port */
 	struct delivery_engine *engine;
 	/* Each pub/sub component's inbound retry policy from Resiliency files, copied at start. */
 	struct pubsub_retry *retries;

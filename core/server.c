@@ -339,8 +339,7 @@ static void server_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	unsigned busy = workers_pending(srv->workers) +
-			(srv->pubsub.app != NULL ? app_channel_busy(srv->pubsub.app) : 0);
+	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0);
 
 	if (busy == 0 || server_now_ms() >= srv->stop_deadline_ms) {
 		if (busy != 0)

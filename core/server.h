@@ -12,9 +12,13 @@
 #include "pubsub_runtime.h"
 #include "workers.h"
 
+struct app_channel;
+struct app_health;
 struct event_base;
 struct evhttp;
 struct event;
+struct nameres;
+struct peer_channels;
 
 struct server {
 	struct event_base *base;
@@ -22,10 +26,17 @@ struct server {
 	const struct options *opts;
 	struct components *components;
 	struct workers *workers;
+	struct app_channel *app;      /* HTTP client to the app; NULL without --app-port */
 	struct pubsub_runtime pubsub; /* subscriptions and delivery to the app */
-	json_t *extended;	      /* PUT /v1.0/metadata/{key} values */
-	const char *api_token;	      /* DAPR_API_TOKEN, or NULL */
-	bool ready;		      /* components up and listening */
+	/* Service invocation (issue 5). */
+	struct evhttp *internal;     /* the sidecar-to-sidecar listener */
+	int internal_port;	     /* its port, once bound */
+	struct peer_channels *peers; /* pooled connections to other sidecars */
+	struct nameres *nameres;     /* the name resolver plugin's instance */
+	struct app_health *health;   /* app health probing; NULL unless enabled */
+	json_t *extended;	     /* PUT /v1.0/metadata/{key} values */
+	const char *api_token;	     /* DAPR_API_TOKEN, or NULL */
+	bool ready;		     /* components up and listening */
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;

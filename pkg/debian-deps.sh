@@ -5,7 +5,8 @@ set -eu
 
 packages="build-essential autoconf automake libtool pkg-config libevent-dev libjansson-dev
 libyaml-dev libsqlite3-dev libhiredis-dev libpq-dev libpaho-mqtt-dev check curl wrk nodejs npm ca-certificates git
-redis-server redis-tools postgresql postgresql-client mosquitto mosquitto-clients"
+redis-server redis-tools postgresql postgresql-client mosquitto mosquitto-clients openssl
+iproute2 dnsmasq-base"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "debian-deps: needs dpkg-query and apt-get (Debian or Ubuntu); install the equivalents of: $packages" >&2

@@ -6,6 +6,7 @@ outriginclude_HEADERS = \
 	sdk/include/outrig/host.h \
 	sdk/include/outrig/log.h \
 	sdk/include/outrig/metadata.h \
+	sdk/include/outrig/nameresolution.h \
 	sdk/include/outrig/plugin.h \
 	sdk/include/outrig/pubsub.h \
 	sdk/include/outrig/state.h \

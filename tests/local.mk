@@ -25,6 +25,10 @@ include tests/faults.mk
 include tests/pubsub.mk
 include tests/pubsub_api.mk
 include tests/mqtt3.mk
+include tests/invoke.mk
+include tests/nr_sqlite.mk
+include tests/nr_kubernetes.mk
+include tests/netns.mk
 include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk

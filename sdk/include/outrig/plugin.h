@@ -11,6 +11,7 @@
 #include <outrig/host.h>
 #include <outrig/log.h>
 #include <outrig/metadata.h>
+#include <outrig/nameresolution.h>
 #include <outrig/pubsub.h>
 #include <outrig/state.h>
 #include <outrig/status.h>
@@ -22,9 +23,10 @@
  *   1.0  descriptor, host table, state kind
  *   1.1  outrig_config.init_timeout_ms
  *   1.2  pub/sub kind: outrig_plugin.pubsub, host pubsub_deliver and data_dir
+ *   1.3  name-resolution kind: outrig_plugin.nameresolution
  */
 #define OUTRIG_ABI_MAJOR 1
-#define OUTRIG_ABI_MINOR 2
+#define OUTRIG_ABI_MINOR 3
 
 #define OUTRIG_PLUGIN_MAGIC 0x4f555452u /* "OUTR" */
 
@@ -84,6 +86,9 @@ struct outrig_plugin {
 
 	/* ABI 1.2: operations of the pub/sub kind; required when type starts with "pubsub.". */
 	const struct outrig_pubsub_ops *pubsub;
+
+	/* ABI 1.3: operations of the name-resolution kind; required when type starts with "nameresolution.". */
+	const struct outrig_nr_ops *nameresolution;
 };
 
 /* Marks the entry symbol visible when the plugin is built with -fvisibility=hidden. */
