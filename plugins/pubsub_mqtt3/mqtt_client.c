@@ -57,6 +57,8 @@ struct mq_client {
 	bool connected, connecting, ever_connected, stopping, outage_logged;
 	char cause[MQ_CAUSE_MAX]; /* why the last attempt failed or the connection was lost */
 	int last_code;		  /* paho's code (or the CONNACK's) of the last failed attempt */
+	char tls_error[128];	  /* OpenSSL's reason for the current attempt's failure, or "" */
+	bool tls_refused;	  /* the last attempt's certificate did not verify: no use retrying */
 	int64_t next_attempt_ms;
 	int backoff_ms;
 	struct mq_filter *filters; /* newest first, so a reader holding an old head needs no lock */
@@ -276,6 +278,78 @@ static void mq_on_connected(void *ctx, MQTTAsync_successData *resp)
 	mq_resubscribe(c, head);
 }
 
+/*
+ * paho's ssl_error_cb, on paho's thread when OpenSSL failed the handshake: its connect
+ * failure says only "TCP/TLS connect failure", so the reason is kept from OpenSSL's error
+ * line, "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:", the first one.
+ */
+static int mq_on_tls_error(const char *str, size_t len, void *ctx)
+{
+	struct mq_client *c = ctx;
+	char line[512];
+	char *p, *end;
+	int colons = 0;
+
+	snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), str);
+	if ((p = strstr(line, ":error:")) != NULL) {
+		for (p += 7; *p != '\0' && colons < 3; p++)
+			colons += *p == ':';
+		if ((end = strchr(p, ':')) != NULL)
+			*end = '\0';
+	} else {
+		p = line;
+	}
+	p[strcspn(p, "\n")] = '\0';
+	pthread_mutex_lock(&c->mu);
+	if (c->tls_error[0] == '\0')
+		snprintf(c->tls_error, sizeof(c->tls_error), "%.120s", p);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/*
+ * Why a TLS connect failed, as far as paho and OpenSSL tell (mu held). A certificate that
+ * does not verify will not verify on the next attempt either: tls_refused then says so.
+ */
+static void mq_describe_tls(struct mq_client *c, int code, const char *message)
+{
+	if (code > 0 && c->tls_error[0] == '\0')
+		return; /* a CONNACK: TLS went well */
+	if (strcmp(c->tls_error, "certificate verify failed") == 0) {
+		snprintf(c->cause, sizeof(c->cause),
+			 "the broker's TLS certificate could not be verified (OpenSSL: %.40s): it is not "
+			 "signed by a CA in caCert (without caCert: the system's trust store), or it expired",
+			 c->tls_error);
+		c->tls_refused = true;
+	} else if (c->tls_error[0] != '\0') {
+		snprintf(c->cause, sizeof(c->cause), "the TLS handshake failed (OpenSSL: %.120s)",
+			 c->tls_error);
+	} else if (c->o->cert_file == NULL && message != NULL && strstr(message, "completion") != NULL) {
+		/*
+		 * TLS 1.3: the client's handshake is over before the broker checks its certificate,
+		 * so a missing one shows only as a connection closed at once, with no OpenSSL reason.
+		 */
+		snprintf(c->cause, sizeof(c->cause),
+			 "%.80s: the broker closed the connection right after the TLS handshake, as one that "
+			 "requires a client certificate does; set clientCert and clientKey",
+			 message);
+	} else {
+		/*
+		 * paho reports a closed port, a certificate that does not name the host (its own check,
+		 * after OpenSSL's) and a missing client certificate noticed while reading CONNACK all
+		 * alike, with no OpenSSL reason: name the TLS ones.
+		 */
+		snprintf(
+			c->cause, sizeof(c->cause),
+			"%.60s (with TLS this is also what paho says when the broker's certificate does "
+			"not name the host in url%s)",
+			message != NULL && *message != '\0' ? message : "connection failed",
+			c->o->cert_file == NULL
+				? ", or when the broker requires a client certificate: clientCert and clientKey"
+				: "");
+	}
+}
+
 static void mq_on_connect_failed(void *ctx, MQTTAsync_failureData *resp)
 {
 	struct mq_client *c = ctx;
@@ -286,7 +360,10 @@ static void mq_on_connect_failed(void *ctx, MQTTAsync_failureData *resp)
 	mq_describe(resp != NULL ? resp->code : MQTTASYNC_FAILURE, resp != NULL ? resp->message : NULL,
 		    c->cause, sizeof(c->cause));
 	c->last_code = resp != NULL ? resp->code : MQTTASYNC_FAILURE;
-	if (mq_refused_for_good(c->last_code))
+	c->tls_refused = false;
+	if (c->o->tls)
+		mq_describe_tls(c, c->last_code, resp != NULL ? resp->message : NULL);
+	if (mq_refused_for_good(c->last_code) || c->tls_refused)
 		c->backoff_ms = MQ_RETRY_MAX_MS;
 	c->next_attempt_ms = mq_now_ms() + c->backoff_ms;
 	c->backoff_ms = c->backoff_ms * 2 > MQ_RETRY_MAX_MS ? MQ_RETRY_MAX_MS : c->backoff_ms * 2;
@@ -356,12 +433,17 @@ static void mq_connect_begin(struct mq_client *c, int timeout_s)
 	co.onSuccess = mq_on_connected;
 	co.onFailure = mq_on_connect_failed;
 	co.context = c;
+	pthread_mutex_lock(&c->mu);
+	c->tls_error[0] = '\0';
+	pthread_mutex_unlock(&c->mu);
 	if (c->o->tls) {
 		so.trustStore = c->o->ca_file;
 		so.keyStore = c->o->cert_file;
 		so.privateKey = c->o->key_file;
 		so.enableServerCertAuth = 1;
 		so.verify = 1; /* the certificate must name the host in url */
+		so.ssl_error_cb = mq_on_tls_error;
+		so.ssl_error_context = c;
 		co.ssl = &so;
 	}
 	rc = MQTTAsync_connect(c->cli, &co);
@@ -453,7 +535,7 @@ static int mq_connect_first(struct mq_client *c, int64_t init_timeout_ms, struct
 			pthread_mutex_unlock(&c->mu);
 			return OUTRIG_OK;
 		}
-		for_good = !c->connecting && mq_refused_for_good(c->last_code);
+		for_good = !c->connecting && (mq_refused_for_good(c->last_code) || c->tls_refused);
 		pthread_mutex_unlock(&c->mu);
 		if (for_good || mq_now_ms() + 200 >= deadline)
 			break;
@@ -464,6 +546,9 @@ static int mq_connect_first(struct mq_client *c, int64_t init_timeout_ms, struct
 			nanosleep(&pause, NULL);
 		}
 	}
+	if (for_good && c->tls_refused)
+		return outrig_err(err, OUTRIG_EINVAL, "cannot connect to the MQTT broker at %s with TLS: %s",
+				  c->o->where, c->cause);
 	if (for_good)
 		return outrig_err(err, OUTRIG_EINVAL,
 				  "the MQTT broker at %s refused the connection of client id \"%s\": %s",

@@ -59,7 +59,34 @@ const char *server_postgres_conninfo(const struct test_server *s);
  */
 int server_mosquitto_start(struct test_server *s);
 
-/* "tcp://127.0.0.1:PORT", in a static buffer. */
+/*
+ * PEM files made by server_make_certs() in one folder: a CA, a server certificate for
+ * 127.0.0.1 and localhost (subjectAltName IP and DNS), and a client certificate, both signed
+ * by the CA. Keys are unencrypted EC P-256, so making a set takes milliseconds.
+ */
+struct test_certs {
+	char ca[600];
+	char server_cert[600], server_key[600];
+	char client_cert[600], client_key[600];
+};
+
+/*
+ * Makes a fresh set in dir (which must exist) with the openssl command, the CA named ca_name, so
+ * two sets are two CAs that trust nothing of each other. Returns 0, SERVER_UNAVAILABLE without
+ * openssl, or -1 (its output is in dir/openssl.log).
+ */
+int server_make_certs(const char *dir, const char *ca_name, struct test_certs *c);
+
+/*
+ * Like server_mosquitto_start, but the one listener speaks TLS only, with the server
+ * certificate cert and key; with require_client_cert, clients must show a certificate signed
+ * by ca (mosquitto's require_certificate). server_restart keeps TLS. Returns 0,
+ * SERVER_UNAVAILABLE or -1.
+ */
+int server_mosquitto_start_tls(struct test_server *s, const char *ca, const char *cert, const char *key,
+			       bool require_client_cert);
+
+/* "tcp://127.0.0.1:PORT", or "ssl://127.0.0.1:PORT" for a TLS broker, in a static buffer. */
 const char *server_mosquitto_url(const struct test_server *s);
 
 /* Stops the server cleanly (Redis: SIGTERM; PostgreSQL: SIGINT, its fast shutdown), keeping its data. */
