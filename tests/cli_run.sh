@@ -17,9 +17,11 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-# Our own store, so the counter starts at 1 and nothing of the user's is touched.
+# Our own store, so the counter starts at 1, and our own run folder for the runs' records:
+# nothing of the user's is touched.
 XDG_DATA_HOME=$tmp/data
-export XDG_DATA_HOME
+XDG_RUNTIME_DIR=$tmp/rt
+export XDG_DATA_HOME XDG_RUNTIME_DIR
 
 passed=0
 failed=0
@@ -95,6 +97,14 @@ else
 	fail "bad --dapr-http-port: exit 2 (got $rc)" "$tmp/out"
 fi
 
+outrig run --app-id x -G 70000 -- true >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q -- "--dapr-grpc-port '70000' is not a port number" "$tmp/out"; then
+	pass "bad -G (--dapr-grpc-port): exit 2"
+else
+	fail "bad -G (--dapr-grpc-port): exit 2 (got $rc)" "$tmp/out"
+fi
+
 # A copy of the CLI with no outrigd beside it takes $OUTRIGD: one that dies at once.
 cp "$cli" "$tmp/outrig-alone"
 OUTRIGD=false timeout 90 "$tmp/outrig-alone" run --app-id x -- sh -c 'echo app-started' \
@@ -135,16 +145,16 @@ else
 fi
 
 # shellcheck disable=SC2016 # expanded by the app's shell, not this one
-run --app-id envcheck -- sh -c 'echo "id=$APP_ID port=$DAPR_HTTP_PORT ch=$APP_CHANNEL_ADDRESS proto=$APP_PROTOCOL"
+run --app-id envcheck -- sh -c 'echo "id=$APP_ID port=$DAPR_HTTP_PORT grpc=$DAPR_GRPC_PORT ch=$APP_CHANNEL_ADDRESS proto=$APP_PROTOCOL"
 	curl -s -o /dev/null -w "health=%{http_code}\n" "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz/outbound"' \
 	>"$tmp/out" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ] &&
-	grep -q '^== APP == id=envcheck port=[0-9][0-9]* ch=127.0.0.1 proto=http$' "$tmp/out" &&
+	grep -q '^== APP == id=envcheck port=[0-9][0-9]* grpc=[0-9][0-9]* ch=127.0.0.1 proto=http$' "$tmp/out" &&
 	grep -q '^== APP == health=204$' "$tmp/out"; then
-	pass "app environment: APP_ID, DAPR_HTTP_PORT (sidecar answers there), channel, protocol"
+	pass "app environment: APP_ID, DAPR_HTTP_PORT (sidecar answers there), DAPR_GRPC_PORT, channel, protocol"
 else
-	fail "app environment: APP_ID, DAPR_HTTP_PORT, channel, protocol (rc $rc)" "$tmp/out"
+	fail "app environment: APP_ID, DAPR_HTTP_PORT, DAPR_GRPC_PORT, channel, protocol (rc $rc)" "$tmp/out"
 fi
 
 # SIGTERM to outrig reaches the app, which gets to finish, and outrig exits 128 + 15.
@@ -153,7 +163,7 @@ fi
 	>"$tmp/sig" 2>&1 &
 bg=$!
 i=0
-while [ "$i" -lt 300 ] && ! grep -q '^== APP == app-ready' "$tmp/sig"; do
+while [ "$i" -lt 300 ] && ! grep -q '^== APP == app-ready' "$tmp/sig" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -170,10 +180,11 @@ if kill -0 "$bg" 2>/dev/null; then
 else
 	wait "$bg"
 	rc=$?
-	if [ "$rc" -eq 143 ] && grep -q '^== APP == app-got-term' "$tmp/sig"; then
-		pass "SIGTERM forwarded to the app; exit 143"
+	if [ "$rc" -eq 143 ] && grep -q '^== APP == app-got-term' "$tmp/sig" &&
+		[ -z "$(ls -A "$XDG_RUNTIME_DIR/outrig")" ]; then
+		pass "SIGTERM forwarded to the app; exit 143; run record removed"
 	else
-		fail "SIGTERM forwarded to the app; exit 143 (got $rc)" "$tmp/sig"
+		fail "SIGTERM forwarded to the app; exit 143 (got $rc); run record removed" "$tmp/sig"
 	fi
 fi
 bg=

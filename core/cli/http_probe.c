@@ -80,8 +80,10 @@ int probe_http(const char *host, int port, const char *method, const char *path,
 	struct addrinfo *ai;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	size_t body_len = body != NULL ? strlen(body) : 0;
-	bool v6;
-	char head[512];
+	/* The sidecar reads the same variable and then wants it on every call but healthz. */
+	const char *token = getenv("DAPR_API_TOKEN");
+	bool v6, send_token = token != NULL && token[0] != '\0' && strpbrk(token, "\r\n") == NULL;
+	char head[4096];
 	int fd, code = -1, saved;
 	int n;
 
@@ -98,8 +100,9 @@ int probe_http(const char *host, int port, const char *method, const char *path,
 		goto out;
 	n = snprintf(head, sizeof(head),
 		     "%s %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUser-Agent: outrig-cli\r\n"
-		     "Connection: close\r\n%sContent-Length: %zu\r\n\r\n",
+		     "Connection: close\r\n%s%s%s%sContent-Length: %zu\r\n\r\n",
 		     method, path, v6 ? "[" : "", host, v6 ? "]" : "", port,
+		     send_token ? "dapr-api-token: " : "", send_token ? token : "", send_token ? "\r\n" : "",
 		     body != NULL ? "Content-Type: text/plain\r\n" : "", body_len);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		errno = ENAMETOOLONG;

@@ -7,6 +7,7 @@
  * Sends one request to host:port (host is a numeric IPv4 or IPv6 address) and returns the
  * response's status code, or -1 with errno set when no status line came back within
  * timeout_ms (refused, timed out, garbled). body may be NULL; it is sent as text/plain.
+ * $DAPR_API_TOKEN, when set, goes along as the dapr-api-token header, as the sidecar wants.
  */
 int probe_http(const char *host, int port, const char *method, const char *path, const char *body,
 	       int timeout_ms);

@@ -6,5 +6,8 @@ core_outrig_CFLAGS = $(AM_CFLAGS)
 core_outrig_SOURCES = \
 	core/cli/main.c \
 	core/cli/run.c core/cli/run.h \
+	core/cli/list.c core/cli/list.h \
+	core/cli/stop.c core/cli/stop.h \
+	core/cli/registry.c core/cli/registry.h \
 	core/cli/supervise.c core/cli/supervise.h \
 	core/cli/http_probe.c core/cli/http_probe.h

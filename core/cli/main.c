@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* outrig, the command line: runs an app with its outrigd sidecar, like `dapr run`. */
+/* outrig, the command line: runs apps with their outrigd sidecar, like `dapr run/list/stop`. */
 #include "config.h"
 
+#include "list.h"
 #include "run.h"
+#include "stop.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,8 @@ static void main_usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run    start outrigd and an app together (see 'outrig run --help')\n"
+	      "  list   show the apps 'outrig run' is running, with their ports\n"
+	      "  stop   stop a running app and its sidecar: outrig stop --app-id ID\n"
 	      "\n"
 	      "Flags:\n"
 	      "  -h, --help       this help\n"
@@ -34,6 +38,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		if (argc > 2 && strcmp(argv[2], "run") == 0)
 			run_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "list") == 0)
+			list_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "stop") == 0)
+			stop_usage(stdout);
 		else
 			main_usage(stdout);
 		return 0;
@@ -44,12 +52,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return run_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0)
+		return list_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "stop") == 0)
+		return stop_main(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		fprintf(stderr, "outrig: unknown flag '%s'; see 'outrig --help'\n", cmd);
 	else
 		fprintf(stderr,
-			"outrig: unknown command '%s'; the command is 'run' (see "
-			"'outrig --help')\n",
+			"outrig: unknown command '%s'; the commands are run, list and stop "
+			"(see 'outrig --help')\n",
 			cmd);
 	return 2;
 }

@@ -3,6 +3,7 @@
 #include "run.h"
 
 #include "http_probe.h"
+#include "registry.h"
 #include "supervise.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RUN_READY_TIMEOUT_MS 30000
@@ -29,6 +31,8 @@ struct run_opts {
 	const char *app_id;
 	const char *app_port;
 	const char *http_port;
+	const char *grpc_port;
+	const char *internal_port;
 	const char *log_level;
 	const char *plugin_dir;
 	const char *listen_addresses;
@@ -36,6 +40,8 @@ struct run_opts {
 	bool log_as_json;
 	const char **resources; /* --resources-path and --components-path, in the order given */
 	size_t n_resources;
+	const char **configs; /* --config, in the order given */
+	size_t n_configs;
 	char **command; /* the app's argv: everything after --, NULL-terminated */
 };
 
@@ -43,6 +49,9 @@ enum run_flag_id {
 	RUN_F_APP_ID,
 	RUN_F_APP_PORT,
 	RUN_F_HTTP_PORT,
+	RUN_F_GRPC_PORT,
+	RUN_F_INTERNAL_PORT,
+	RUN_F_CONFIG,
 	RUN_F_RESOURCES,
 	RUN_F_LOG_LEVEL,
 	RUN_F_PLUGIN_DIR,
@@ -62,6 +71,9 @@ static const struct run_flag {
 	{ "app-id", 'a', true, RUN_F_APP_ID },
 	{ "app-port", 'p', true, RUN_F_APP_PORT },
 	{ "dapr-http-port", 'H', true, RUN_F_HTTP_PORT },
+	{ "dapr-grpc-port", 'G', true, RUN_F_GRPC_PORT },
+	{ "dapr-internal-grpc-port", 'I', true, RUN_F_INTERNAL_PORT },
+	{ "config", 'c', true, RUN_F_CONFIG },
 	{ "resources-path", 0, true, RUN_F_RESOURCES },
 	{ "components-path", 'd', true, RUN_F_RESOURCES },
 	{ "log-level", 0, true, RUN_F_LOG_LEVEL },
@@ -79,14 +91,24 @@ void run_usage(FILE *f)
 	fputs("Usage: outrig run --app-id ID [flags] -- COMMAND [ARGS...]\n"
 	      "\n"
 	      "Starts the outrigd sidecar, waits until it answers GET " RUN_HEALTH_PATH ",\n"
-	      "then runs COMMAND with DAPR_HTTP_PORT, APP_ID, APP_PORT, APP_CHANNEL_ADDRESS and\n"
-	      "APP_PROTOCOL set. Output is prefixed '== OUTRIG == ' (sidecar) and '== APP == '.\n"
-	      "When the app exits the sidecar is stopped and outrig exits with the app's status.\n"
+	      "then runs COMMAND with DAPR_HTTP_PORT, DAPR_GRPC_PORT, APP_ID, APP_PORT (with\n"
+	      "--app-port), APP_CHANNEL_ADDRESS and APP_PROTOCOL set, as Dapr SDKs expect.\n"
+	      "DAPR_API_TOKEN and APP_API_TOKEN, when set here, reach both the sidecar and the app.\n"
+	      "Output is prefixed '== OUTRIG == ' (sidecar) and '== APP == '. When the app exits\n"
+	      "the sidecar is stopped and outrig exits with the app's status; Ctrl-C or SIGTERM\n"
+	      "(what 'outrig stop --app-id ID' sends) stops the app, then the sidecar.\n"
+	      "While it runs, 'outrig list' shows it.\n"
 	      "\n"
 	      "Flags:\n"
 	      "  -a, --app-id ID               the app's identity (required)\n"
 	      "  -p, --app-port PORT           port the app listens on, if it serves requests\n"
 	      "  -H, --dapr-http-port PORT     sidecar HTTP API port (default: a free port)\n"
+	      "  -G, --dapr-grpc-port PORT     gRPC API port for DAPR_GRPC_PORT (default: a free\n"
+	      "                                port); outrigd accepts it but serves no gRPC yet,\n"
+	      "                                so SDKs must use HTTP\n"
+	      "  -I, --dapr-internal-grpc-port PORT\n"
+	      "                                sidecar-to-sidecar port (default: outrigd's choice)\n"
+	      "  -c, --config FILE             Configuration YAML (name resolution ...; repeatable)\n"
 	      "      --resources-path DIR      folder of component YAML (repeatable)\n"
 	      "  -d, --components-path DIR     old name of --resources-path\n"
 	      "      --log-level LEVEL         debug, info, warn, error or fatal (default info)\n"
@@ -160,7 +182,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->resources = calloc((size_t)argc, sizeof(*o->resources));
-	if (o->resources == NULL) {
+	o->configs = calloc((size_t)argc, sizeof(*o->configs));
+	if (o->resources == NULL || o->configs == NULL) {
 		perror("outrig run");
 		return 1;
 	}
@@ -201,6 +224,20 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 						       value);
 			o->http_port = value;
 			break;
+		case RUN_F_GRPC_PORT:
+			if (!run_port_ok(value))
+				return run_usage_error("--dapr-grpc-port '%s' is not a port number (1-65535)",
+						       value);
+			o->grpc_port = value;
+			break;
+		case RUN_F_INTERNAL_PORT:
+			if (!run_port_ok(value))
+				return run_usage_error("--dapr-internal-grpc-port '%s' is not a port number "
+						       "(1-65535)",
+						       value);
+			o->internal_port = value;
+			break;
+		case RUN_F_CONFIG: o->configs[o->n_configs++] = value; break;
 		case RUN_F_RESOURCES: o->resources[o->n_resources++] = value; break;
 		case RUN_F_MAX_CONCURRENCY: o->app_max_concurrency = value; break;
 		case RUN_F_LOG_LEVEL:
@@ -289,9 +326,9 @@ static void run_probe_host(const char *listen, char *host, size_t size)
 		snprintf(host, size, "127.0.0.1");
 }
 
-static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port)
+static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port)
 {
-	char **argv = calloc(20 + 2 * o->n_resources, sizeof(*argv));
+	char **argv = calloc(24 + 2 * (o->n_resources + o->n_configs), sizeof(*argv));
 	size_t n = 0;
 
 	if (argv == NULL)
@@ -305,6 +342,16 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	}
 	argv[n++] = "--dapr-http-port";
 	argv[n++] = (char *)port;
+	argv[n++] = "--dapr-grpc-port";
+	argv[n++] = (char *)grpc_port;
+	if (o->internal_port != NULL) {
+		argv[n++] = "--dapr-internal-grpc-port";
+		argv[n++] = (char *)o->internal_port;
+	}
+	for (size_t i = 0; i < o->n_configs; i++) {
+		argv[n++] = "--config";
+		argv[n++] = (char *)o->configs[i];
+	}
 	/* outrigd checks the value and says what is wrong with it. */
 	if (o->app_max_concurrency != NULL) {
 		argv[n++] = "--app-max-concurrency";
@@ -404,13 +451,32 @@ static void run_put_metadata(const char *host, int port, pid_t app_pid, char **c
 	free(joined);
 }
 
+/*
+ * Writes or rewrites this run's record for `outrig list` and `outrig stop`. Without it the
+ * run goes on, unlisted; the first failure is reported.
+ */
+static void run_record(struct sup *s, struct reg_record *rec, bool *warned)
+{
+	char dir[PATH_MAX] = "the run folder";
+
+	if (reg_write(rec) == 0 || *warned)
+		return;
+	*warned = true;
+	reg_dir(dir, sizeof(dir), false);
+	sup_note(s,
+		 "cannot write this run's record in %s: %s; 'outrig list' and 'outrig stop' will not see it",
+		 dir, strerror(errno));
+}
+
 /* Runs the app until it exits or we are told to stop; returns outrig's exit code. */
 static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o, const char *host, int port,
-		   const char *port_text)
+		   const char *port_text, const char *grpc_text, struct reg_record *rec, bool *warned)
 {
 	const char *env[] = {
 		"DAPR_HTTP_PORT",
 		port_text,
+		"DAPR_GRPC_PORT",
+		grpc_text,
 		"APP_ID",
 		o->app_id,
 		"APP_CHANNEL_ADDRESS",
@@ -437,6 +503,8 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		sup_drain(d, RUN_DRAIN_IDLE_MS);
 		return err == ENOENT ? 127 : 126;
 	}
+	rec->app_pid = app->pid;
+	run_record(s, rec, warned);
 	run_put_metadata(host, port, app->pid, o->command);
 
 	for (;;) {
@@ -478,10 +546,13 @@ int run_main(int argc, char **argv)
 	struct run_opts o;
 	struct sup s;
 	struct sup_child *d;
-	char host[INET6_ADDRSTRLEN], port_text[16];
+	struct reg_record rec;
+	char host[INET6_ADDRSTRLEN], port_text[16], grpc_text[16];
 	char *daemon = NULL, **daemon_argv = NULL;
-	int rc, port, code;
+	int rc, port, grpc_port, code;
+	bool warned = false;
 
+	memset(&rec, 0, sizeof(rec));
 	rc = run_parse(argc, argv, &o);
 	if (rc >= 0)
 		goto out;
@@ -510,9 +581,26 @@ int run_main(int argc, char **argv)
 		}
 	}
 	snprintf(port_text, sizeof(port_text), "%d", port);
+	if (o.grpc_port != NULL) {
+		grpc_port = atoi(o.grpc_port);
+	} else {
+		/* Only for DAPR_GRPC_PORT: outrigd does not bind it yet, so we cannot tell a clash. */
+		grpc_port = probe_free_port(host);
+		for (int tries = 0; grpc_port == port && tries < 5; tries++)
+			grpc_port = probe_free_port(host);
+		if (grpc_port < 0 || grpc_port == port) {
+			fprintf(stderr,
+				"outrig run: cannot find a free port on %s for gRPC: %s; pass "
+				"--dapr-grpc-port\n",
+				host,
+				grpc_port < 0 ? strerror(errno) : "the kernel keeps offering the HTTP port");
+			goto out;
+		}
+	}
+	snprintf(grpc_text, sizeof(grpc_text), "%d", grpc_port);
 
 	daemon = run_find_daemon();
-	daemon_argv = daemon != NULL ? run_daemon_argv(&o, daemon, port_text) : NULL;
+	daemon_argv = daemon != NULL ? run_daemon_argv(&o, daemon, port_text, grpc_text) : NULL;
 	if (daemon_argv == NULL || sup_init(&s) != 0) {
 		perror("outrig run");
 		goto out;
@@ -533,13 +621,27 @@ int run_main(int argc, char **argv)
 			daemon, strerror(errno));
 		goto out;
 	}
+	/* Listed from now on, so `outrig stop` also reaches a run whose sidecar is starting. */
+	snprintf(rec.app_id, sizeof(rec.app_id), "%s", o.app_id);
+	rec.pid = getpid();
+	rec.pid_start = reg_proc_start(rec.pid);
+	rec.outrigd_pid = d->pid;
+	rec.http_port = port;
+	rec.grpc_port = grpc_port;
+	rec.app_port = o.app_port != NULL ? atoi(o.app_port) : 0;
+	rec.started = (long long)time(NULL);
+	reg_join_command(o.command, rec.command, sizeof(rec.command));
+	run_record(&s, &rec, &warned);
+
 	rc = run_wait_ready(&s, d, host, port);
 	if (rc >= 0)
 		goto out;
-	rc = run_app(&s, d, &o, host, port, port_text);
+	rc = run_app(&s, d, &o, host, port, port_text, grpc_text, &rec, &warned);
 out:
+	reg_remove(&rec);
 	free(daemon_argv);
 	free(daemon);
 	free(o.resources);
+	free(o.configs);
 	return rc;
 }
