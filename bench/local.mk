@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# `make bench`: benchmarks of the state and pub/sub APIs through the outrigd just built (bench/README.md reads the figures).
+# `make bench`: benchmarks of the state, pub/sub and invocation APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
-	bench/pubsub_bench.sh
+	bench/pubsub_bench.sh bench/invoke_bench.sh
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
 # pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
@@ -22,10 +22,21 @@ if BUILD_PUBSUB_MQTT3
 BENCH_HELPERS += bench/pubsub_direct$(EXEEXT)
 endif
 
+# The invocation bench's C helpers: app A (the load generator) and app B (the echo), also `make bench` only.
+EXTRA_PROGRAMS += bench/invoke_load bench/invoke_echo
+BENCH_HELPERS += bench/invoke_load$(EXEEXT) bench/invoke_echo$(EXEEXT)
+bench_invoke_load_SOURCES = bench/invoke_load.c bench/pubsub_common.h
+bench_invoke_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_invoke_load_LDADD = $(LIBEVENT_LIBS)
+bench_invoke_echo_SOURCES = bench/invoke_echo.c
+bench_invoke_echo_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_invoke_echo_LDADD = $(LIBEVENT_LIBS)
+
 .PHONY: bench
 # Not part of `make check`: it takes minutes, needs wrk and wants a quiet machine. The second script
 # starts its own redis-server and PostgreSQL, and skips whichever it cannot find; the third its own
-# mosquitto, and skips the MQTT rows without it or without paho-mqtt-c.
+# mosquitto, and skips the MQTT rows without it or without paho-mqtt-c; the fourth its own app B and two
+# outrigd, and calls B from A through them and directly.
 bench: all $(BENCH_HELPERS)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
@@ -37,3 +48,7 @@ bench: all $(BENCH_HELPERS)
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/pubsub_bench.sh'
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/invoke_bench.sh'
