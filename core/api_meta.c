@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "app_health.h"
 #include "http_call.h"
 #include "http_errors.h"
 #include "log.h"
@@ -88,11 +89,16 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 	json_decref(subscriptions);
 	json_object_set_new(extended, "daprRuntimeVersion", json_string(PACKAGE_VERSION));
 	json_object_set_new(body, "extended", extended);
-	if (srv->opts->app_port > 0)
-		json_object_set_new(body, "appConnectionProperties",
-				    json_pack("{s:i, s:s, s:s}", "port", srv->opts->app_port, "protocol",
-					      srv->opts->app_protocol, "channelAddress",
-					      srv->opts->app_channel_address));
+	if (srv->opts->app_port > 0) {
+		json_t *app =
+			json_pack("{s:i, s:s, s:s}", "port", srv->opts->app_port, "protocol",
+				  srv->opts->app_protocol, "channelAddress", srv->opts->app_channel_address);
+		json_t *health = app_health_describe(srv);
+
+		if (health != NULL)
+			json_object_set_new(app, "health", health);
+		json_object_set_new(body, "appConnectionProperties", app);
+	}
 	http_reply_json(req, 200, body);
 }
 

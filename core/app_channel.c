@@ -158,17 +158,18 @@ static void app_call_free(struct app_call *call)
 	free(call);
 }
 
+/* Neutral wording: the same channel carries calls to another sidecar (peer_channels.c). */
 static const char *app_error_text(enum evhttp_request_error e)
 {
 	switch (e) {
-	case EVREQ_HTTP_TIMEOUT: return "the app did not answer in time";
-	case EVREQ_HTTP_EOF: return "the app closed the connection (or refused it)";
-	case EVREQ_HTTP_INVALID_HEADER: return "the app sent an invalid HTTP header";
-	case EVREQ_HTTP_BUFFER_ERROR: return "reading from or writing to the app failed";
+	case EVREQ_HTTP_TIMEOUT: return "no answer in time";
+	case EVREQ_HTTP_EOF: return "the connection closed before an answer came (or was refused)";
+	case EVREQ_HTTP_INVALID_HEADER: return "the answer had an invalid HTTP header";
+	case EVREQ_HTTP_BUFFER_ERROR: return "reading from or writing to the connection failed";
 	case EVREQ_HTTP_REQUEST_CANCEL: return "the call was cancelled";
-	case EVREQ_HTTP_DATA_TOO_LONG: return "the app's answer is too large";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "the answer is too large";
 	}
-	return "the call to the app failed";
+	return "the call failed";
 }
 
 static void app_pump(struct app_channel *ch);
@@ -190,8 +191,14 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
 		r.status = evhttp_request_get_response_code(req);
 		r.req = req;
+	} else if (call->failed) {
+		r.error = app_error_text(call->error);
 	} else {
-		r.error = call->failed ? app_error_text(call->error) : "the app gave no answer";
+		/*
+		 * evhttp reports a failed connect (refused, unreachable, DNS) with neither status nor
+		 * error callback, and its reset has overwritten errno by now.
+		 */
+		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
 	call->conn->call = NULL;
 	ch->busy--;
@@ -318,6 +325,11 @@ int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const 
 	ch->busy++;
 	app_pump(ch);
 	return 0;
+}
+
+const char *app_channel_address(const struct app_channel *ch)
+{
+	return ch->host_header;
 }
 
 unsigned app_channel_busy(const struct app_channel *ch)

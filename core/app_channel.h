@@ -50,6 +50,9 @@ int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const 
 		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
 		     app_response_cb cb, void *arg);
 
+/* "host:port" of the channel's other end, for messages. Ownership: the channel's. */
+const char *app_channel_address(const struct app_channel *ch);
+
 /* Calls in flight or waiting for a slot. Thread: the event loop. */
 unsigned app_channel_busy(const struct app_channel *ch);
 

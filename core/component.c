@@ -156,6 +156,96 @@ size_t components_setup(struct components *cs, const struct res_set *rs, const c
 	return errors;
 }
 
+/*
+ * config_map names metadata entries as a component's (spec.metadata[x]); a resolver's come from a
+ * Configuration's spec.nameResolution.configuration map: rename them in the lines added from first.
+ */
+static void components_rename_fields(struct diag *d, size_t first)
+{
+	static const char from[] = "spec.metadata", to[] = "spec.nameResolution.configuration";
+
+	for (size_t i = first; i < d->count; i++) {
+		char *line = d->lines[i], *at = line != NULL ? strstr(line, from) : NULL, *renamed = NULL;
+		const char *rest;
+		int n;
+
+		if (at == NULL)
+			continue;
+		rest = at + sizeof(from) - 1;
+		if (*rest == '[') {
+			const char *close = strchr(rest, ']');
+
+			if (close == NULL)
+				continue;
+			n = asprintf(&renamed, "%.*s%s.%.*s%s", (int)(at - line), line, to,
+				     (int)(close - rest - 1), rest + 1, close + 1);
+		} else {
+			n = asprintf(&renamed, "%.*s%s%s", (int)(at - line), line, to, rest);
+		}
+		if (n < 0)
+			continue;
+		free(line);
+		d->lines[i] = renamed;
+	}
+}
+
+/* A resolver no Configuration asked for may be missing: say what that costs, and go on. */
+static size_t components_resolver_problem(const struct res_component *rc, bool required, struct diag *d,
+					  const char *what, const char *err)
+{
+	if (required) {
+		diag_error(d, "%s:%d:%d: spec.nameResolution.component: %s: %s", rc->type_pos.file,
+			   rc->type_pos.line, rc->type_pos.column, what, err);
+		return 1;
+	}
+	diag_warn(d,
+		  "name resolution: the default resolver %s %s: %s; calls to other apps will fail "
+		  "(choose a resolver in a --config file's spec.nameResolution)",
+		  rc->type, what, err);
+	return 0;
+}
+
+size_t components_setup_resolver(struct components *cs, const struct res_component *rc, const char *app_id,
+				 bool create, bool required, struct diag *d)
+{
+	char err[1024];
+	struct config_view view;
+	struct component *c;
+	struct plugin *p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
+	size_t errors, first = d->count;
+
+	if (p == NULL)
+		return components_resolver_problem(rc, required, d, "cannot be used", err);
+	errors = config_view_build(rc, p->desc.fields, app_id, &view, d);
+	components_rename_fields(d, first);
+	if (errors != 0 || !create) {
+		config_view_free(&view);
+		return errors;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->name = strdup(rc->name)) == NULL || (c->type = strdup(rc->type)) == NULL ||
+	    (c->version = strdup(rc->version)) == NULL) {
+		diag_error(d, "%s: out of memory", rc->file);
+		errors = 1;
+		goto out;
+	}
+	c->plugin = p;
+	c->handle.name = c->name;
+	c->handle.component = c;
+	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
+		errors = components_resolver_problem(rc, required, d, "failed to initialise", err);
+		goto out;
+	}
+	cs->resolver = c;
+	c = NULL;
+	log_info("runtime", "name resolution: %s/%s", rc->type, rc->version);
+out:
+	if (c != NULL)
+		component_free(c);
+	config_view_free(&view);
+	return errors;
+}
+
 struct component *components_find(const struct components *cs, const char *name)
 {
 	for (size_t i = 0; i < cs->count; i++)
@@ -237,28 +327,39 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 	workers_submit(t->workers, &t->work);
 }
 
+static int component_start(struct component *c, struct event_base *base, struct workers *ws)
+{
+	c->lane.limit = component_lane_limit(c, ws);
+	for (struct component_timer *t = c->timers; t != NULL; t = t->next) {
+		struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };
+
+		t->workers = ws;
+		t->work.run = timer_run;
+		t->work.done = timer_done;
+		t->work.lane = component_lane(t->owner);
+		t->ev = event_new(base, -1, EV_PERSIST, timer_fire, t);
+		if (t->ev == NULL || event_add(t->ev, &tv) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int components_start(struct components *cs, struct event_base *base, struct workers *ws)
 {
-	for (size_t i = 0; i < cs->count; i++) {
-		cs->items[i]->lane.limit = component_lane_limit(cs->items[i], ws);
-		for (struct component_timer *t = cs->items[i]->timers; t != NULL; t = t->next) {
-			struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };
-
-			t->workers = ws;
-			t->work.run = timer_run;
-			t->work.done = timer_done;
-			t->work.lane = component_lane(t->owner);
-			t->ev = event_new(base, -1, EV_PERSIST, timer_fire, t);
-			if (t->ev == NULL || event_add(t->ev, &tv) != 0)
-				return -1;
-		}
-	}
+	for (size_t i = 0; i < cs->count; i++)
+		if (component_start(cs->items[i], base, ws) != 0)
+			return -1;
+	if (cs->resolver != NULL && component_start(cs->resolver, base, ws) != 0)
+		return -1;
 	return 0;
 }
 
 void components_destroy(struct components *cs)
 {
-	/* Instances go in reverse order of creation, then the plugins that made them. */
+	/* Instances go in reverse order of creation (the resolver came last), then their plugins. */
+	if (cs->resolver != NULL)
+		component_free(cs->resolver);
+	cs->resolver = NULL;
 	while (cs->count > 0)
 		component_free(cs->items[--cs->count]);
 	free(cs->items);

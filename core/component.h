@@ -51,6 +51,12 @@ struct components {
 	struct loader loader;
 	struct component **items;
 	size_t count;
+	/*
+	 * The name resolver (a Configuration's spec.nameResolution, or the default): made like the
+	 * components but kept out of items, so that the metadata API and lookups by name do not see
+	 * it. NULL when there is none.
+	 */
+	struct component *resolver;
 };
 
 /*
@@ -62,6 +68,16 @@ struct components {
  */
 size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
 			const char *app_id, bool create, struct diag *d);
+
+/*
+ * Checks the name resolver rc (type "nameresolution.<component>") against its plugin like a
+ * component and, when create is true, makes it cs->resolver, named rc->name in logs. When
+ * required is false (no Configuration chose it), a missing plugin or a failing create() is a
+ * warning and the sidecar goes on without one. Call after components_setup. Returns the number
+ * of errors added to d.
+ */
+size_t components_setup_resolver(struct components *cs, const struct res_component *rc, const char *app_id,
+				 bool create, bool required, struct diag *d);
 
 struct component *components_find(const struct components *cs, const char *name);
 

@@ -1,2 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder */
+/* Dapr Configuration files (--config, kind: Configuration): what outrig reads of them, merged in order. */
+#ifndef OUTRIG_CORE_CONFIGURATION_H
+#define OUTRIG_CORE_CONFIGURATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "resources.h"
+
+/* The name resolver's type when no Configuration names one: sidecars on one host find each other. */
+#define CONFIGURATION_DEFAULT_RESOLVER "sqlite"
+
+struct configuration {
+	/*
+	 * spec.nameResolution as a component resource: name "nameresolution", type
+	 * "nameresolution.<component>", version (default v1), and `configuration` as its metadata
+	 * (scalars as written, maps and lists as JSON text). Positions point into the file that set
+	 * each part; file is "(default name resolution)" when no file set the component.
+	 */
+	struct res_component resolver;
+	bool resolver_configured; /* some file set spec.nameResolution.component */
+	/* The files read, which the positions above point into. */
+	char **files;
+	size_t nfiles;
+	/* The spec sections already reported as not supported, so each is reported once. */
+	char **unsupported;
+	size_t nunsupported;
+};
+
+/*
+ * Reads the Configuration files in order into out, each over the last: a later file's
+ * nameResolution.component, .version and .configuration replace the earlier ones, as daprd's
+ * standalone loader does. Sections outrig does not serve yet are warnings (once each), never
+ * errors. Problems go into d as "file:line:column: field: what is wrong; what to do".
+ * Without files (n 0) out holds the default resolver. Returns the number of errors added.
+ * Ownership: out is the caller's; release it with configuration_free().
+ */
+size_t configuration_load(const char *const *paths, size_t n, struct configuration *out, struct diag *d);
+
+/* Frees what out holds; out can be reused. */
+void configuration_free(struct configuration *out);
+
+#endif /* OUTRIG_CORE_CONFIGURATION_H */

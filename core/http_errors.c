@@ -18,7 +18,7 @@ struct api_error_def {
 	const char *reason; /* ErrorInfo reason of Dapr's rich error; NULL for the legacy shape */
 };
 
-/* API.md §0.4, §1.2 and §2.1. */
+/* API.md §0.4, §1.2, §2.1 and §3.1. */
 static const struct api_error_def api_errors[] = {
 	[API_ERR_MALFORMED_REQUEST] = { "ERR_MALFORMED_REQUEST", 400, NULL },
 	[API_ERR_ILLEGAL_KEY] = { "ERR_MALFORMED_REQUEST", 400, "DAPR_STATE_ILLEGAL_KEY" },
@@ -58,6 +58,9 @@ static const struct api_error_def api_errors[] = {
 	[API_ERR_PUBSUB_PUBLISH_MESSAGE] = { "ERR_PUBSUB_PUBLISH_MESSAGE", 500, NULL },
 	/* The broker said the topic does not exist (§2.1's last row): a 400, unlike an unknown pubsub. */
 	[API_ERR_PUBSUB_TEST_NOT_FOUND] = { "ERR_PUBSUB_NOT_FOUND", 400, NULL },
+	/* §3.1: resolution, transport and app failures of an invocation; no target app id at all. */
+	[API_ERR_DIRECT_INVOKE] = { "ERR_DIRECT_INVOKE", 500, NULL },
+	[API_ERR_DIRECT_INVOKE_NO_APP_ID] = { "ERR_DIRECT_INVOKE", 404, NULL },
 };
 
 static const char *api_app_id = "";

@@ -39,6 +39,8 @@ enum api_error {
 	API_ERR_PUBSUB_EVENTS_SER,
 	API_ERR_PUBSUB_PUBLISH_MESSAGE,
 	API_ERR_PUBSUB_TEST_NOT_FOUND,
+	API_ERR_DIRECT_INVOKE,
+	API_ERR_DIRECT_INVOKE_NO_APP_ID,
 };
 
 /* The app id put in ErrorInfo metadata of rich errors; set once at start-up. */

@@ -13,15 +13,19 @@
 #include <outrig/plugin.h>
 
 #include "app_channel.h"
+#include "app_health.h"
 #include "build_info.h"
 #include "component.h"
 #include "config_map.h"
+#include "configuration.h"
 #include "data_dir.h"
 #include "diag.h"
 #include "embedded.h"
 #include "http_errors.h"
+#include "internal_server.h"
 #include "log.h"
 #include "host.h"
+#include "nameres.h"
 #include "options.h"
 #include "pubsub_runtime.h"
 #include "resources.h"
@@ -91,6 +95,20 @@ static void main_check_subscriptions(const struct res_set *rs, const struct comp
 	}
 }
 
+/* The --config files, and the name resolver they choose (or the default) checked or made. */
+static size_t main_setup_resolver(const struct options *opts, struct components *cs, bool create,
+				  struct diag *d)
+{
+	struct configuration cfg;
+	size_t errors = configuration_load(opts->config_paths, opts->config_count, &cfg, d);
+
+	if (errors == 0)
+		errors += components_setup_resolver(cs, &cfg.resolver, opts->app_id, create,
+						    cfg.resolver_configured, d);
+	configuration_free(&cfg);
+	return errors;
+}
+
 static int main_check(const struct options *opts)
 {
 	struct res_set rs = { 0 };
@@ -99,12 +117,20 @@ static int main_check(const struct options *opts)
 	size_t errors = main_load_resources(opts, &rs, &d);
 
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
+	/* The default resolver is not the user's to check: only one --config files choose or configure. */
+	if (opts->config_count > 0)
+		errors += main_setup_resolver(opts, &cs, false, &d);
 	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
-	if (errors == 0)
+	if (errors == 0 && opts->config_count == 0)
 		printf("outrigd --check: %zu component%s and %zu subscription%s OK, %zu warning%s\n",
 		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
 		       rs.subscriptions.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+	else if (errors == 0)
+		printf("outrigd --check: %zu component%s, %zu subscription%s and %zu configuration file%s OK, %zu warning%s\n",
+		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
+		       rs.subscriptions.count == 1 ? "" : "s", opts->config_count,
+		       opts->config_count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else
 		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors,
 			errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
@@ -145,6 +171,8 @@ static int main_serve(const struct options *opts)
 	srv.base = event_base_new();
 	errors = main_load_resources(opts, &rs, &d);
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, true, &d);
+	/* Configuration files are checked even when components failed, so every problem is listed. */
+	errors += main_setup_resolver(opts, &cs, errors == 0, &d);
 	for (size_t i = 0; i < d.count; i++)
 		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
 			  "runtime", "%s", d.lines[i]);
@@ -162,8 +190,11 @@ static int main_serve(const struct options *opts)
 		if (srv.app == NULL)
 			goto out;
 	}
-	if (srv.workers == NULL || components_start(&cs, srv.base, srv.workers) != 0 ||
-	    server_listen(&srv) != 0 || pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0)
+	/* Health first: the delivery engine pubsub_runtime_start makes watches it. */
+	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
+	    components_start(&cs, srv.base, srv.workers) != 0 || server_listen(&srv) != 0 ||
+	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0)
 		goto out;
 	resources_free(&rs);
 	sigint = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
@@ -182,12 +213,17 @@ out:
 	if (sigterm != NULL)
 		event_free(sigterm);
 	server_close(&srv);
+	internal_server_close(&srv);
+	app_health_free(&srv);
 	/* Workers first: no plugin call may run while instances are destroyed. */
 	workers_stop(srv.workers);
+	/* Callers stop choosing this sidecar now, not when its entry goes stale. */
+	nameres_stop(&srv);
 	/* Messages not yet acknowledged by the app go back to their plugins before those go. */
 	pubsub_runtime_stop(&srv.pubsub);
 	app_channel_free(srv.app);
 	components_destroy(&cs);
+	nameres_free(&srv);
 	pubsub_runtime_free(&srv.pubsub);
 	resources_free(&rs);
 	if (srv.base != NULL)

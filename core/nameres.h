@@ -22,4 +22,30 @@ typedef void (*nameres_cb)(void *arg, int rc, const struct outrig_nr_address *ad
  */
 int nameres_resolve(struct server *srv, const char *app_id, const char *ns, nameres_cb cb, void *arg);
 
+/*
+ * Announces this sidecar through the name resolver (srv->components->resolver) once the internal
+ * listener is bound: sets srv->nameres and runs register_self on a worker with the app id,
+ * $NAMESPACE, the internal listener's host and port, the app port and the pid. A failed
+ * announcement is logged and tried again every NAMERES_RETRY_S. Without --app-id, a resolver or an
+ * internal port nothing is announced. Returns 0, or -1 when out of memory. Thread: the loop.
+ */
+int nameres_start(struct server *srv);
+
+#define NAMERES_RETRY_S 10
+
+/*
+ * Withdraws the announcement (the plugin's unregister_self, when it has one). Call once the
+ * workers are stopped and before the components are destroyed. Thread: the main thread.
+ */
+void nameres_stop(struct server *srv);
+
+/* Frees srv->nameres; NULL is fine. Thread: the main thread. */
+void nameres_free(struct server *srv);
+
+/*
+ * The host other sidecars dial for a listener bound at address: address itself, or 127.0.0.1
+ * for a wildcard ("0.0.0.0", "::", "[::]", "" or NULL). Ownership: points at address or a literal.
+ */
+const char *nameres_self_host(const char *address);
+
 #endif /* OUTRIG_CORE_NAMERES_H */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "app_channel.h"
+#include "app_health.h"
 #include "cloudevent.h"
 #include "component.h"
 #include "log.h"
@@ -84,6 +85,16 @@ struct delivery_engine {
 };
 
 static void delivery_wake(evutil_socket_t fd, short what, void *arg);
+static void delivery_pump(struct delivery_engine *e);
+
+/* The app is healthy again: what waited while it was not may go. */
+static void delivery_resume(void *arg)
+{
+	struct delivery_engine *e = arg;
+
+	if (!e->stopped)
+		delivery_pump(e);
+}
 
 struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight)
 {
@@ -96,7 +107,9 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 	e->max_in_flight = max_in_flight;
 	pthread_mutex_init(&e->lock, NULL);
 	e->wake = event_new(srv->base, -1, 0, delivery_wake, e);
-	if (e->wake == NULL) {
+	if (e->wake == NULL || app_health_watch(srv, delivery_resume, e) != 0) {
+		if (e->wake != NULL)
+			event_free(e->wake);
 		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return NULL;
@@ -172,7 +185,6 @@ unsigned delivery_engine_pending(struct delivery_engine *e)
 
 /* ---- the loop's side ---- */
 
-static void delivery_pump(struct delivery_engine *e);
 static void delivery_send(struct delivery *d);
 
 static const char *delivery_event_id(const struct delivery *d)
@@ -279,7 +291,12 @@ static void delivery_retry_now(evutil_socket_t fd, short what, void *arg)
 	struct delivery *d = arg;
 
 	/* Stopping: it stays unsettled, for the broker or the spool to bring back. */
-	if (!d->engine->srv->stopping)
+	if (d->engine->srv->stopping)
+		return;
+	/* An unhealthy app gets no retries either: wait another backoff, without counting it. */
+	if (!app_health_ok(d->engine->srv))
+		delivery_after(d, retry_policy_delay_ms(delivery_policy(d), d->attempt), delivery_retry_now);
+	else
 		delivery_send(d);
 }
 
@@ -432,8 +449,8 @@ static bool delivery_prepare(struct delivery *d)
 
 static void delivery_pump(struct delivery_engine *e)
 {
-	/* A graceful stop lets calls in flight finish but starts no new ones. */
-	if (e->pumping || e->srv->stopping)
+	/* A graceful stop lets calls in flight finish but starts no new ones; an unhealthy app gets none. */
+	if (e->pumping || e->srv->stopping || !app_health_ok(e->srv))
 		return;
 	e->pumping = true;
 	while (e->queue_head != NULL && (e->max_in_flight < 0 || e->in_flight < (unsigned)e->max_in_flight)) {
@@ -504,6 +521,7 @@ void delivery_engine_free(struct delivery_engine *e)
 {
 	if (e == NULL)
 		return;
+	app_health_unwatch(e->srv, delivery_resume, e);
 	event_free(e->wake);
 	pthread_mutex_destroy(&e->lock);
 	free(e);

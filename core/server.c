@@ -23,14 +23,16 @@
 #include "api.h"
 #include "app_channel.h"
 #include "http_errors.h"
+#include "invoke_request.h"
 #include "log.h"
+#include "peer_channels.h"
 
 #define SERVER_MAX_SEGMENTS 8
 
 /* Building blocks of Dapr's API that later outrig versions will serve. */
 static const char *const server_unimplemented[] = {
-	"invoke",    "bindings", "secrets", "actors",	    "configuration", "lock", "unlock",
-	"workflows", "jobs",	 "crypto",  "subtlecrypto", "conversation",  NULL,
+	"bindings",  "secrets", "actors", "configuration", "lock",	   "unlock",
+	"workflows", "jobs",	"crypto", "subtlecrypto",  "conversation", NULL,
 };
 
 /*
@@ -196,6 +198,53 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 	}
 }
 
+/* Whether raw is Dapr's own API (/v1.0/..., /v1.0-alpha1/...) rather than an app's path. */
+static bool server_is_api_path(const char *raw)
+{
+	return strncmp(raw, "/v1.0", 5) == 0 && (raw[5] == '/' || raw[5] == '-' || raw[5] == '\0');
+}
+
+/*
+ * The target of the header form of invocation (API.md §3.1): dapr-app-id, or Authorization:
+ * Basic base64("dapr-app-id:<id>"); NULL when the request has neither. Ownership: caller frees.
+ */
+static char *server_header_target(struct evhttp_request *req)
+{
+	const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *id = evhttp_find_header(h, "dapr-app-id");
+
+	if (id != NULL)
+		return strdup(id);
+	return invoke_basic_app_id(evhttp_find_header(h, "Authorization"));
+}
+
+/*
+ * /v1.0/invoke/{app-id}/method/{method...}: segs holds v1.0, invoke, app-id and the raw rest.
+ * The method stays raw (still percent-encoded): the app is to get exactly the path it was named by.
+ */
+static void server_route_invoke(struct server *srv, struct evhttp_request *req, char **segs, size_t n)
+{
+	char *app_id;
+
+	if (!server_token_ok(srv, req, "invoke")) {
+		server_reply_text(req, 401, "invalid api token");
+		return;
+	}
+	if (n < 4 || strncmp(segs[3], "method", 6) != 0 || (segs[3][6] != '/' && segs[3][6] != '\0')) {
+		api_error_reply(
+			req, API_ERR_NOT_FOUND, 0, NULL,
+			"no route for this path; invocation is /v1.0/invoke/{app-id}/method/{method}");
+		return;
+	}
+	app_id = evhttp_uridecode(segs[2], 0, NULL);
+	if (app_id == NULL) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		return;
+	}
+	api_invoke(srv, req, app_id, segs[3][6] == '/' ? segs[3] + 7 : "");
+	free(app_id);
+}
+
 /* Decodes every segment in place the way daprd does (url.QueryUnescape: '+' is a space). */
 static bool server_decode(char **segs, size_t n, char **decoded)
 {
@@ -216,7 +265,7 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	char *decoded[SERVER_MAX_SEGMENTS] = { NULL };
 	const char *bad;
 	char text[64];
-	char *path;
+	char *path, *target;
 	size_t n;
 
 	if (srv->stopping) {
@@ -227,6 +276,15 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	if (bad != NULL) {
 		snprintf(text, sizeof(text), "invalid URL escape \"%.3s\"", bad);
 		server_reply_text(req, 400, text);
+		return;
+	}
+	/* The header form of invocation: any path that is not Dapr's API goes to the app it names. */
+	if (raw != NULL && !server_is_api_path(raw) && (target = server_header_target(req)) != NULL) {
+		if (server_token_ok(srv, req, "invoke"))
+			api_invoke(srv, req, target, raw + (*raw == '/'));
+		else
+			server_reply_text(req, 401, "invalid api token");
+		free(target);
 		return;
 	}
 	path = strdup(raw != NULL ? raw : "/");
@@ -249,6 +307,8 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	if (n == 0) {
 		api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL,
 				"no route for /; Dapr's API lives under /v1.0/");
+	} else if (n >= 2 && strcmp(segs[0], "v1.0") == 0 && strcmp(segs[1], "invoke") == 0) {
+		server_route_invoke(srv, req, segs, n);
 	} else if (!server_decode(segs, n, decoded)) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 	} else {
@@ -339,7 +399,9 @@ static void server_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0);
+	/* Work in flight: plugin calls, calls to the app, and calls to other sidecars. */
+	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0) +
+			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0);
 
 	if (busy == 0 || server_now_ms() >= srv->stop_deadline_ms) {
 		if (busy != 0)

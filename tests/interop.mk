@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Interop with the real Dapr JS SDK (included from tests/local.mk); skips unless `npm ci --prefix tests/interop` ran.
-# js_sdk.sh runs state_sdk.mjs and pubsub_sdk.mjs (the pubsub.mqtt3 part needs mosquitto, like tests/mqtt3.mk).
+# js_sdk.sh runs state_sdk.mjs, pubsub_sdk.mjs (the pubsub.mqtt3 part needs mosquitto, like tests/mqtt3.mk) and
+# invoke_sdk.mjs (two outrigd sharing a --data-dir).
 TESTS += tests/interop/js_sdk.sh
 EXTRA_DIST += tests/interop/js_sdk.sh tests/interop/state_sdk.mjs tests/interop/pubsub_sdk.mjs \
+	tests/interop/invoke_sdk.mjs \
 	tests/interop/package.json tests/interop/package-lock.json \
 	tests/data/interop/pubsub-memory/pubsub.yaml \
 	tests/data/interop/subscriptions/decl-v1.yaml \

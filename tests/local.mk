@@ -33,3 +33,4 @@ include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk
 include tests/unit.mk
+include tests/config.mk

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Runs the real Dapr JS SDK against outrigd: state_sdk.mjs (embedded SQLite, state.in-memory) and pubsub_sdk.mjs
-# (embedded in-memory pub/sub, pubsub.in-memory with declarative subscriptions, pubsub.mqtt3 on a mosquitto).
-# Usage: js_sdk.sh [state] [pubsub] (both by default).
+# (embedded in-memory pub/sub, pubsub.in-memory with declarative subscriptions, pubsub.mqtt3 on a mosquitto),
+# invoke_sdk.mjs (service invocation between two outrigd sharing a --data-dir).
+# Usage: js_sdk.sh [state] [pubsub] [invoke] (all by default).
 set -u
 
 srcdir=${OUTRIG_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -12,15 +13,20 @@ plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 interop=$srcdir/tests/interop
 data=$srcdir/tests/data/interop
 
-parts=${*:-state pubsub}
+parts=${*:-state pubsub invoke}
 
 tmp=
 pid=
+peer_pid=
 mqtt_pid=
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+	fi
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2>/dev/null
+		wait "$peer_pid" 2>/dev/null
 	fi
 	if [ -n "$mqtt_pid" ]; then
 		kill "$mqtt_pid" 2>/dev/null
@@ -70,13 +76,15 @@ healthz_ok() {
 }
 
 # start_daemon LABEL [outrigd flags...]: sets pid and port, or returns 1 with the daemon's log printed.
+# The daemon's --app-id is $app_id.
+app_id=myapp
 start_daemon() {
 	label=$1
 	shift
 	for attempt in 1 2 3; do
 		port=$(free_port) || return 1
 		log=$tmp/outrigd-$label.log
-		XDG_DATA_HOME=$tmp/data-$label "$outrigd" --app-id myapp --dapr-http-port "$port" \
+		XDG_DATA_HOME=$tmp/data-$label "$outrigd" --app-id "$app_id" --dapr-http-port "$port" \
 			--plugin-dir "$plugins" "$@" >"$log" 2>&1 &
 		pid=$!
 		tries=0
@@ -242,6 +250,48 @@ YAML
 	stop_mosquitto
 }
 
+# Two outrigd with one --data-dir (the embedded SQLite name resolver) and an empty --resources-path: app-b's has
+# --app-port, where invoke_sdk.mjs's DaprServer will listen; app-a's has no app. Each gets a free internal port, not
+# the one derived from its app id, so that concurrent runs do not collide.
+run_invoke_case() {
+	echo "== JS SDK service invocation: app-a -> app-b, two outrigd sharing --data-dir"
+	shared=$tmp/invoke-data
+	mkdir -p "$shared" "$tmp/invoke-resources"
+	app_id=app-b
+	if ! app_port=$(free_port) || ! internal_b=$(free_port) ||
+		! start_daemon invoke-b --app-port "$app_port" --dapr-internal-grpc-port "$internal_b" \
+			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
+		echo "FAIL: could not start outrigd for app-b" >&2
+		app_id=myapp
+		failed=1
+		return
+	fi
+	peer_pid=$pid port_b=$port
+	pid=
+	app_id=app-a
+	if ! internal_a=$(free_port) ||
+		! start_daemon invoke-a --dapr-internal-grpc-port "$internal_a" \
+			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
+		echo "FAIL: could not start outrigd for app-a" >&2
+		failed=1
+	elif ! DAPR_HTTP_PORT=$port OUTRIG_CALLEE_HTTP_PORT=$port_b OUTRIG_APP_PORT=$app_port \
+		OUTRIG_CALLER_ID=app-a OUTRIG_CALLEE_ID=app-b \
+		node --test --test-timeout=60000 "$interop/invoke_sdk.mjs"; then
+		for side in a b; do
+			echo "FAIL: invoke_sdk.mjs; outrigd app-$side's log:" >&2
+			sed 's/^/  | /' "$tmp/outrigd-invoke-$side.log" >&2
+		done
+		failed=1
+	fi
+	app_id=myapp
+	if [ -n "$pid" ]; then
+		stop_daemon invoke-a || failed=1
+	fi
+	pid=$peer_pid
+	peer_pid=
+	stop_daemon invoke-b || failed=1
+}
+
 for part in $parts; do
 	case $part in
 	state)
@@ -256,8 +306,11 @@ for part in $parts; do
 			--resources-path "$data/pubsub-memory" --resources-path "$data/subscriptions"
 		run_mqtt3_case
 		;;
+	invoke)
+		run_invoke_case
+		;;
 	*)
-		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub)" >&2
+		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub, invoke)" >&2
 		failed=1
 		;;
 	esac

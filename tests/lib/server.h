@@ -108,4 +108,28 @@ void server_thaw(struct test_server *s);
 /* Stops the server if it runs and removes its data directory. */
 void server_destroy(struct test_server *s);
 
+/* ---- server_dns.c: dnsmasq as a test DNS server ---- */
+
+/* One name the test DNS server answers with one IPv4 (A) or IPv6 (AAAA) address; list a name twice for two. */
+struct test_dns_record {
+	const char *name;
+	const char *address;
+};
+
+/* True when dnsmasq (Debian's dnsmasq-base, /usr/sbin/dnsmasq) is installed. */
+bool server_dnsmasq_available(void);
+
+/*
+ * Starts dnsmasq (kind "dnsmasq") on a free 127.0.0.1 port, UDP and TCP, answering records
+ * (ended by { NULL }) and NXDOMAIN for every other name: no upstream, no /etc/hosts, no
+ * /etc/dnsmasq.conf. server_halt, server_freeze/thaw and server_destroy work on it; restart it
+ * with server_dnsmasq_restart (same port, same records), not server_restart.
+ * Returns 0, SERVER_UNAVAILABLE or -1 (its log is s->log).
+ */
+int server_dnsmasq_start(struct test_server *s, const struct test_dns_record *records);
+int server_dnsmasq_restart(struct test_server *s);
+
+/* "127.0.0.1:PORT", in a static buffer. */
+const char *server_dnsmasq_address(const struct test_server *s);
+
 #endif /* OUTRIG_TESTS_SERVER_H */
