@@ -72,7 +72,7 @@ static void start_with_app(struct daemon *d, struct echo_app *a, const char *con
 	if (a != NULL) {
 		snprintf(port, sizeof(port), "%d", echo_app_port(a));
 		args[n++] = "--app-port";
-		args[n++] = strdup(port);
+		args[n++] = port;
 	}
 	args[n++] = "--dapr-internal-grpc-listen-address";
 	args[n++] = "127.0.0.1";
