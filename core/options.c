@@ -52,7 +52,7 @@ static const struct opt_spec opt_specs[] = {
 	{ "dapr-internal-grpc-port", OPT_PORT, OPT(internal_port),
 	  "sidecar-to-sidecar port (default: from the app id, 47300-49347, else any free one)" },
 	{ "dapr-internal-grpc-listen-address", OPT_STRING, OPT(internal_listen_address),
-	  "address the sidecar-to-sidecar port binds (0.0.0.0)" },
+	  "address the sidecar-to-sidecar port binds (127.0.0.1; 0.0.0.0 to be reached from other hosts)" },
 	{ "enable-app-health-check", OPT_BOOL, OPT(app_health_check), "probe the app's health (false)" },
 	{ "app-health-check-path", OPT_STRING, OPT(app_health_path), "the app's health path (/healthz)" },
 	{ "app-health-probe-interval", OPT_INT, OPT(app_health_interval_s), "seconds between probes (5)" },
@@ -90,7 +90,12 @@ static void options_defaults(struct options *opts)
 	opts->app_channel_address = "127.0.0.1";
 	opts->app_protocol = "http";
 	opts->app_max_concurrency = -1;
-	opts->internal_listen_address = "0.0.0.0";
+	/*
+	 * daprd listens on every interface, where mTLS guards the port. outrig has no mTLS yet, so
+	 * the sidecar-to-sidecar port stays on loopback unless asked: reaching another host (a pod,
+	 * a network namespace) is a choice made with this flag.
+	 */
+	opts->internal_listen_address = "127.0.0.1";
 	opts->app_health_path = "/healthz";
 	opts->app_health_interval_s = 5;
 	opts->app_health_timeout_ms = 500;

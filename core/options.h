@@ -23,7 +23,7 @@ struct options {
 	size_t config_count;
 	int grpc_port;			     /* --dapr-grpc-port: accepted, not served yet */
 	int internal_port;		     /* --dapr-internal-grpc-port, 0 = derive from the app id */
-	const char *internal_listen_address; /* --dapr-internal-grpc-listen-address, "0.0.0.0" */
+	const char *internal_listen_address; /* --dapr-internal-grpc-listen-address, "127.0.0.1" */
 	bool app_health_check;		     /* --enable-app-health-check */
 	const char *app_health_path;	     /* --app-health-check-path, "/healthz" */
 	int app_health_interval_s;	     /* --app-health-probe-interval, 5 */
