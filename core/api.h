@@ -27,6 +27,13 @@ void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, con
  */
 void api_invoke(struct server *srv, struct evhttp_request *req, const char *app_id, const char *method);
 
+/* api_bindings.c: output bindings (API.md §4.1). name is URL-decoded. */
+void api_bindings_invoke(struct server *srv, struct evhttp_request *req, const char *name);
+
+/* api_secrets.c: secret stores (API.md §5). store and key are URL-decoded. */
+void api_secrets_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key);
+void api_secrets_bulk(struct server *srv, struct evhttp_request *req, const char *store);
+
 /* api_meta.c: metadata, health and shutdown (API.md §6). */
 void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound);
 void api_metadata_get(struct server *srv, struct evhttp_request *req);

@@ -13,6 +13,8 @@
 
 #include "component.h"
 #include "log.h"
+#include "binding_delivery.h"
+#include "kv_sink.h"
 #include "pubsub_delivery.h"
 
 static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
@@ -73,6 +75,8 @@ struct outrig_host host_table = {
 	.every = component_add_timer,
 	.pubsub_deliver = delivery_accept,
 	.data_dir = "",
+	.kv_put = kv_sink_put,
+	.binding_deliver = binding_deliver,
 };
 
 void host_set_data_dir(const char *dir)

@@ -21,6 +21,9 @@
 #define LOADER_STATE_OPS_SIZE_1_0 (offsetof(struct outrig_state_ops, transact) + sizeof(void *))
 /* The pub/sub kind arrived with ABI 1.2. */
 #define LOADER_PUBSUB_OPS_SIZE_1_2 (offsetof(struct outrig_pubsub_ops, subscribe) + sizeof(void *))
+/* The bindings and secret store kinds arrived with ABI 1.4. */
+#define LOADER_BINDING_OPS_SIZE_1_4 (offsetof(struct outrig_binding_ops, start_input) + sizeof(void *))
+#define LOADER_SECRETSTORE_OPS_SIZE_1_4 (offsetof(struct outrig_secretstore_ops, bulk_get) + sizeof(void *))
 /* The name-resolution kind arrived with ABI 1.3; unregister_self is optional. */
 #define LOADER_NR_OPS_SIZE_1_3 (offsetof(struct outrig_nr_ops, resolve) + sizeof(void *))
 
@@ -71,6 +74,17 @@ char *loader_file_name(const char *type)
 		if (*p == '.' || *p == '-')
 			*p = '_';
 	return name;
+}
+
+/* The descriptor's own type, or (ABI 1.4) one of its also_types. */
+static bool loader_serves(const struct outrig_plugin *d, const char *type)
+{
+	if (d->type != NULL && strcmp(d->type, type) == 0)
+		return true;
+	for (const char *const *t = d->also_types; t != NULL && *t != NULL; t++)
+		if (strcmp(*t, type) == 0)
+			return true;
+	return false;
 }
 
 static bool loader_has_version(const struct outrig_plugin *d, const char *version)
@@ -155,6 +169,62 @@ static int loader_check_nameresolution(const char *path, const struct outrig_plu
 	return 0;
 }
 
+/* Checks that a kind's operations table exists, is large enough and has its mandatory callbacks. */
+static int loader_check_ops(const char *path, const char *type, const char *kind, const char *field,
+			    const void *ops, uint32_t struct_size, size_t min_size, const char *missing,
+			    char *err, size_t errlen)
+{
+	if (ops == NULL) {
+		snprintf(
+			err, errlen,
+			"%s: type %s is a %s but the descriptor has no %s operations (field \"%s\" is NULL, or the plugin was built before ABI 1.4 added it); set .%s and rebuild against the outrig-plugin SDK",
+			path, type, kind, kind, field, field);
+		return -1;
+	}
+	if (struct_size < min_size) {
+		snprintf(
+			err, errlen,
+			"%s: %s operations struct_size is %u bytes, smaller than the %zu bytes of ABI 1.4; rebuild the plugin against the outrig-plugin SDK",
+			path, kind, struct_size, min_size);
+		return -1;
+	}
+	if (missing != NULL) {
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
+			 missing);
+		return -1;
+	}
+	return 0;
+}
+
+static int loader_check_bindings(const char *path, const char *type, const struct outrig_plugin *d, char *err,
+				 size_t errlen)
+{
+	const struct outrig_binding_ops *ops = d->bindings;
+	const char *missing = NULL;
+
+	if (ops != NULL && ops->invoke == NULL && ops->start_input == NULL)
+		missing = "bindings->invoke or bindings->start_input (a binding needs one of them)";
+	else if (ops != NULL && ops->invoke != NULL && ops->operations == NULL)
+		missing = "bindings->operations (the operations invoke accepts)";
+	return loader_check_ops(path, type, "binding", "bindings", ops, ops != NULL ? ops->struct_size : 0,
+				LOADER_BINDING_OPS_SIZE_1_4, missing, err, errlen);
+}
+
+static int loader_check_secretstore(const char *path, const char *type, const struct outrig_plugin *d,
+				    char *err, size_t errlen)
+{
+	const struct outrig_secretstore_ops *ops = d->secretstore;
+	const char *missing = NULL;
+
+	if (ops != NULL && ops->get == NULL)
+		missing = "secretstore->get";
+	else if (ops != NULL && ops->bulk_get == NULL)
+		missing = "secretstore->bulk_get";
+	return loader_check_ops(path, type, "secret store", "secretstore", ops,
+				ops != NULL ? ops->struct_size : 0, LOADER_SECRETSTORE_OPS_SIZE_1_4, missing,
+				err, errlen);
+}
+
 static int loader_check_pubsub(const char *path, const struct outrig_plugin *d, char *err, size_t errlen)
 {
 	const struct outrig_pubsub_ops *ops = d->pubsub;
@@ -226,7 +296,7 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 	memset(out, 0, sizeof(*out));
 	memcpy(out, desc, desc->struct_size < sizeof(*out) ? desc->struct_size : sizeof(*out));
 
-	if (out->type == NULL || strcmp(out->type, type) != 0) {
+	if (!loader_serves(out, type)) {
 		snprintf(
 			err, errlen,
 			"%s: provides type \"%s\", not \"%s\"; the file name does not match the plugin inside",
@@ -252,6 +322,10 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 		return loader_check_pubsub(path, out, err, errlen);
 	if (strncmp(type, "nameresolution.", 15) == 0)
 		return loader_check_nameresolution(path, out, err, errlen);
+	if (strncmp(type, "bindings.", 9) == 0)
+		return loader_check_bindings(path, type, out, err, errlen);
+	if (strncmp(type, "secretstores.", 13) == 0)
+		return loader_check_secretstore(path, type, out, err, errlen);
 	return 0;
 }
 

@@ -11,11 +11,14 @@ core_liboutrigcore_a_CFLAGS = $(CORE_CFLAGS)
 core_liboutrigcore_a_SOURCES = \
 	core/api.h \
 	core/api_meta.c \
+	core/api_bindings.c \
 	core/api_invoke.c \
 	core/api_pubsub.c \
+	core/api_secrets.c \
 	core/api_state.c \
 	core/app_channel.c core/app_channel.h \
 	core/app_health.c core/app_health.h \
+	core/binding_delivery.c core/binding_delivery.h \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/configuration.c core/configuration.h \
@@ -30,6 +33,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/internal_server.c core/internal_server.h \
 	core/invoke_request.c core/invoke_request.h \
 	core/kv.c core/kv.h \
+	core/kv_sink.c core/kv_sink.h \
 	core/loader.c core/loader.h \
 	core/log.c core/log.h \
 	core/nameres.c core/nameres.h \

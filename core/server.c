@@ -31,8 +31,8 @@
 
 /* Building blocks of Dapr's API that later outrig versions will serve. */
 static const char *const server_unimplemented[] = {
-	"bindings",  "secrets", "actors", "configuration", "lock",	   "unlock",
-	"workflows", "jobs",	"crypto", "subtlecrypto",  "conversation", NULL,
+	"actors", "configuration", "lock",	   "unlock",	   "workflows",
+	"jobs",	  "crypto",	   "subtlecrypto", "conversation", NULL,
 };
 
 /*
@@ -174,6 +174,19 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 	}
 	if (strcmp(block, "state") == 0 && n >= 3 && (stable || alpha)) {
 		server_route_state(srv, req, segs, n, alpha);
+	} else if (strcmp(block, "bindings") == 0 && stable && n >= 3) {
+		if (server_method_is(req, EVHTTP_REQ_POST | EVHTTP_REQ_PUT))
+			api_bindings_invoke(srv, req, segs[2]);
+		else
+			api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL,
+					"use POST or PUT to invoke a binding");
+	} else if (strcmp(block, "secrets") == 0 && stable && n == 4) {
+		if (!server_method_is(req, EVHTTP_REQ_GET))
+			api_error_reply(req, API_ERR_METHOD_NOT_ALLOWED, 0, NULL, "use GET to read secrets");
+		else if (strcmp(segs[3], "bulk") == 0)
+			api_secrets_bulk(srv, req, segs[2]);
+		else
+			api_secrets_get(srv, req, segs[2], segs[3]);
 	} else if (strcmp(block, "publish") == 0 && (stable || (alpha && n == 5))) {
 		server_route_publish(srv, req, segs, n);
 	} else if (strcmp(block, "healthz") == 0 && server_method_is(req, EVHTTP_REQ_GET)) {

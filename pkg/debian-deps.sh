@@ -4,7 +4,7 @@
 set -eu
 
 packages="build-essential autoconf automake libtool pkg-config libevent-dev libjansson-dev
-libyaml-dev libsqlite3-dev libhiredis-dev libpq-dev libpaho-mqtt-dev check curl wrk nodejs npm ca-certificates git
+libyaml-dev libsqlite3-dev libhiredis-dev libpq-dev libpaho-mqtt-dev librdkafka-dev check curl wrk nodejs npm ca-certificates git
 redis-server redis-tools postgresql postgresql-client mosquitto mosquitto-clients openssl
 iproute2 dnsmasq-base"
 

@@ -2,6 +2,7 @@
 # The plugin SDK: installed headers and pkg-config file.
 outrigincludedir = $(includedir)/outrig
 outriginclude_HEADERS = \
+	sdk/include/outrig/binding.h \
 	sdk/include/outrig/config.h \
 	sdk/include/outrig/host.h \
 	sdk/include/outrig/log.h \
@@ -9,6 +10,7 @@ outriginclude_HEADERS = \
 	sdk/include/outrig/nameresolution.h \
 	sdk/include/outrig/plugin.h \
 	sdk/include/outrig/pubsub.h \
+	sdk/include/outrig/secretstore.h \
 	sdk/include/outrig/state.h \
 	sdk/include/outrig/status.h
 pkgconfig_DATA = sdk/outrig-plugin.pc

@@ -29,6 +29,10 @@ include tests/invoke.mk
 include tests/nr_sqlite.mk
 include tests/nr_kubernetes.mk
 include tests/netns.mk
+include tests/bindings.mk
+include tests/secrets.mk
+include tests/kafka.mk
+include tests/cron.mk
 include tests/cli.mk
 include tests/sdk.mk
 include tests/interop.mk

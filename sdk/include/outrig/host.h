@@ -20,6 +20,11 @@ struct outrig_handle;
 struct outrig_pubsub_sink;
 struct outrig_pubsub_message;
 
+/* binding.h: a list the core owns, an input binding's destination, and an event. */
+struct outrig_kv_sink;
+struct outrig_binding_sink;
+struct outrig_binding_event;
+
 /* A byte buffer the core owns and frees; plugins fill it with host->bytes_set(). */
 struct outrig_bytes {
 	void *data;
@@ -94,6 +99,26 @@ struct outrig_host {
 	 * its type and component so that they do not clash.
 	 */
 	const char *data_dir;
+
+	/* ---- ABI 1.4 ---- */
+
+	/*
+	 * Adds name=value to a core-owned list: a binding response's metadata (group NULL), a
+	 * secret's values (group NULL), or, for secret stores' bulk_get, the secret named group.
+	 * Returns 0 or OUTRIG_ENOMEM. Ownership: strings are copied. Thread: that of the call that
+	 * handed out the list.
+	 */
+	int (*kv_put)(struct outrig_kv_sink *out, const char *group, const char *name, const char *value);
+
+	/*
+	 * As pubsub_deliver, for an input binding: the core POSTs the event to the app (retrying with
+	 * backoff until a 2xx) and then calls done(done_ctx, OUTRIG_PUBSUB_SETTLED) exactly once, on
+	 * its event loop; OUTRIG_PUBSUB_UNSETTLED when it stops first. Events of one sink reach the
+	 * app in order. Returns 0, OUTRIG_EUNAVAIL when the core is stopping, OUTRIG_ENOMEM.
+	 * Ownership: ev and its buffers stay the caller's. Thread: any.
+	 */
+	int (*binding_deliver)(struct outrig_binding_sink *sink, const struct outrig_binding_event *ev,
+			       void (*done)(void *done_ctx, int outcome), void *done_ctx);
 };
 
 #endif /* OUTRIG_HOST_H */

@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <outrig/binding.h>
 #include <outrig/config.h>
 #include <outrig/host.h>
 #include <outrig/log.h>
 #include <outrig/metadata.h>
 #include <outrig/nameresolution.h>
 #include <outrig/pubsub.h>
+#include <outrig/secretstore.h>
 #include <outrig/state.h>
 #include <outrig/status.h>
 
@@ -24,9 +26,10 @@
  *   1.1  outrig_config.init_timeout_ms
  *   1.2  pub/sub kind: outrig_plugin.pubsub, host pubsub_deliver and data_dir
  *   1.3  name-resolution kind: outrig_plugin.nameresolution
+ *   1.4  bindings and secret store kinds; outrig_plugin.also_types; host kv_put and binding_deliver
  */
 #define OUTRIG_ABI_MAJOR 1
-#define OUTRIG_ABI_MINOR 3
+#define OUTRIG_ABI_MINOR 4
 
 #define OUTRIG_PLUGIN_MAGIC 0x4f555452u /* "OUTR" */
 
@@ -89,6 +92,21 @@ struct outrig_plugin {
 
 	/* ABI 1.3: operations of the name-resolution kind; required when type starts with "nameresolution.". */
 	const struct outrig_nr_ops *nameresolution;
+
+	/* ABI 1.4: operations of the bindings kind; required when type starts with "bindings.". */
+	const struct outrig_binding_ops *bindings;
+
+	/* ABI 1.4: operations of the secret store kind; required when type starts with "secretstores.". */
+	const struct outrig_secretstore_ops *secretstore;
+
+	/*
+	 * ABI 1.4: further types this one file serves (NULL-terminated, or NULL), e.g. a Kafka plugin
+	 * of type "bindings.kafka" that also serves "pubsub.kafka". Install the file under each
+	 * type's name too (a symbolic link): the core finds plugins by file name. The instance's kind
+	 * comes from the component's type, so one create() serves them all; read cfg->type.
+	 * init() and fini() run once per type the file is loaded as: keep them idempotent.
+	 */
+	const char *const *also_types;
 };
 
 /* Marks the entry symbol visible when the plugin is built with -fvisibility=hidden. */
