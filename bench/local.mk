@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# `make bench`: benchmarks of the state, pub/sub and invocation APIs through the outrigd just built (bench/README.md reads the figures).
+# `make bench`: benchmarks of the state, pub/sub, invocation and binding APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
-	bench/pubsub_bench.sh bench/invoke_bench.sh
+	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
 # pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
@@ -32,11 +32,28 @@ bench_invoke_echo_SOURCES = bench/invoke_echo.c
 bench_invoke_echo_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_invoke_echo_LDADD = $(LIBEVENT_LIBS)
 
+# The binding bench's C helpers: the Kafka mock cluster, the direct producer and the HTTP load through outrigd.
+# All three come with the bindings.kafka plugin (librdkafka, whose mock cluster is in the same library).
+EXTRA_PROGRAMS += bench/binding_mock bench/binding_direct bench/binding_load
+bench_binding_mock_SOURCES = bench/binding_mock.c
+bench_binding_mock_CFLAGS = $(AM_CFLAGS) $(BINDINGS_KAFKA_CFLAGS)
+bench_binding_mock_LDADD = $(BINDINGS_KAFKA_LIBS)
+bench_binding_direct_SOURCES = bench/binding_direct.c bench/pubsub_common.h
+bench_binding_direct_CFLAGS = $(AM_CFLAGS) $(BINDINGS_KAFKA_CFLAGS)
+bench_binding_direct_LDADD = $(BINDINGS_KAFKA_LIBS)
+bench_binding_load_SOURCES = bench/binding_load.c bench/pubsub_common.h
+bench_binding_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_binding_load_LDADD = $(LIBEVENT_LIBS)
+if BUILD_BINDINGS_KAFKA
+BENCH_HELPERS += bench/binding_mock$(EXEEXT) bench/binding_direct$(EXEEXT) bench/binding_load$(EXEEXT)
+endif
+
 .PHONY: bench
 # Not part of `make check`: it takes minutes, needs wrk and wants a quiet machine. The second script
 # starts its own redis-server and PostgreSQL, and skips whichever it cannot find; the third its own
 # mosquitto, and skips the MQTT rows without it or without paho-mqtt-c; the fourth its own app B and two
-# outrigd, and calls B from A through them and directly.
+# outrigd, and calls B from A through them and directly; the fifth librdkafka's mock cluster, and is skipped
+# (with a note) without the bindings.kafka plugin.
 bench: all $(BENCH_HELPERS)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
@@ -52,3 +69,7 @@ bench: all $(BENCH_HELPERS)
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/invoke_bench.sh'
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/binding_bench.sh'

@@ -1,13 +1,393 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder until output bindings land */
+/* Dapr's output binding API (API.md §4.1): parse on the loop, invoke the binding on a worker, reply on the loop. */
 #include "config.h"
 
-#include <stddef.h>
-
 #include "api.h"
+
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <outrig/plugin.h>
+
+#include "binding_runtime.h"
+#include "http_call.h"
 #include "http_errors.h"
+#include "kv.h"
+#include "kv_sink.h"
+#include "server.h"
+
+/* Trace context daprd copies from the request's headers into the binding's metadata. */
+static const char *const bindings_trace_headers[] = { "traceparent", "tracestate", "baggage", NULL };
+
+/* One output binding call in flight. */
+struct bindings_call {
+	struct http_call base;
+	struct component *comp;
+	const struct outrig_binding_ops *ops;
+	char *operation;
+	char *data;
+	size_t data_len;
+	struct kv_list metadata;
+	struct outrig_kv_sink resp_metadata;
+	struct outrig_bytes resp_data;
+	int rc;
+	struct outrig_error err;
+};
+
+static void bindings_call_release(struct http_call *base)
+{
+	struct bindings_call *call = (struct bindings_call *)base;
+
+	free(call->operation);
+	free(call->data);
+	kv_free(&call->metadata);
+	json_decref(call->resp_metadata.root);
+	free(call->resp_data.data);
+	free(call);
+}
+
+/* ---- `data` as the component gets it ---- */
+
+static size_t bindings_skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the JSON string starting at s[i] (a quote), just past its closing quote. */
+static size_t bindings_skip_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len && s[i] != '"'; i++)
+		if (s[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* The end of the JSON value starting at s[i]; the text is known to be valid JSON. */
+static size_t bindings_skip_value(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+
+	if (i < len && s[i] == '"')
+		return bindings_skip_string(s, len, i);
+	while (i < len) {
+		char c = s[i];
+
+		if (c == '"') {
+			i = bindings_skip_string(s, len, i);
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+			return i;
+		}
+		i++;
+	}
+	return i;
+}
+
+static bool bindings_key_is(const char *s, size_t start, size_t end, const char *key)
+{
+	size_t n = strlen(key);
+	json_t *decoded;
+	bool same;
+
+	if (memchr(s + start, '\\', end - start) == NULL)
+		return end - start == n + 2 && memcmp(s + start + 1, key, n) == 0;
+	/* An escaped key ("d\u0061ta"): compare what it means. */
+	decoded = json_loadb(s + start, end - start, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	same = json_is_string(decoded) && json_string_length(decoded) == n &&
+	       memcmp(json_string_value(decoded), key, n) == 0;
+	json_decref(decoded);
+	return same;
+}
+
+/*
+ * Where the value of the top-level member key lies in the JSON object text s (already parsed
+ * successfully, so valid); the last one when repeated, as jansson keeps. False when absent.
+ */
+static bool bindings_member_span(const char *s, size_t len, const char *key, size_t *from, size_t *to)
+{
+	size_t i = bindings_skip_ws(s, len, 0);
+	bool found = false;
+
+	if (i >= len || s[i] != '{')
+		return false;
+	i++;
+	for (;;) {
+		size_t kstart, kend, vstart, vend;
+
+		i = bindings_skip_ws(s, len, i);
+		if (i >= len || s[i] != '"')
+			return found;
+		kstart = i;
+		kend = bindings_skip_string(s, len, i);
+		i = bindings_skip_ws(s, len, kend);
+		if (i >= len || s[i] != ':')
+			return found;
+		vstart = bindings_skip_ws(s, len, i + 1);
+		vend = bindings_skip_value(s, len, vstart);
+		if (bindings_key_is(s, kstart, kend, key)) {
+			*from = vstart;
+			*to = vend;
+			found = true;
+		}
+		i = bindings_skip_ws(s, len, vend);
+		if (i >= len || s[i] != ',')
+			return found;
+		i++;
+	}
+}
+
+/*
+ * The request's `data` for the component as JSON text, as daprd re-marshals it (a string "hi"
+ * arrives as the 4 bytes "hi", quotes included), compacted but otherwise as the client wrote it
+ * (re-encoding could change numbers).
+ * Absent or null: no data. Returns 0 or -1 (out of memory).
+ */
+static int bindings_data(const char *body, size_t len, json_t *data, char **out, size_t *out_len)
+{
+	size_t from, to, n = 0;
+	bool in_string = false;
+	char *text;
+
+	*out = NULL;
+	*out_len = 0;
+	if (data == NULL || json_is_null(data))
+		return 0;
+	if (!bindings_member_span(body, len, "data", &from, &to) || to <= from)
+		return -1;
+	if ((text = malloc(to - from + 1)) == NULL)
+		return -1;
+	for (size_t i = from; i < to; i++) {
+		char c = body[i];
+
+		if (in_string) {
+			text[n++] = c;
+			if (c == '\\' && i + 1 < to)
+				text[n++] = body[++i];
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+			text[n++] = c;
+		} else if (!isspace((unsigned char)c)) {
+			text[n++] = c;
+		}
+	}
+	text[n] = '\0';
+	*out = text;
+	*out_len = n;
+	return 0;
+}
+
+/* ---- POST|PUT /v1.0/bindings/{name} ---- */
+
+static void bindings_invoke_run(struct work *w)
+{
+	struct bindings_call *call = (struct bindings_call *)w;
+	struct outrig_binding_request req = {
+		.operation = call->operation,
+		.data = call->data,
+		.data_len = call->data_len,
+		.metadata = kv_view(&call->metadata),
+	};
+	struct outrig_binding_response resp = { .metadata = &call->resp_metadata };
+
+	call->rc = call->ops->invoke(call->comp->instance, &req, &resp, &call->err);
+	call->resp_data = resp.data;
+}
+
+/* Response metadata goes back as metadata.<key> headers, whether the call worked or not. */
+static void bindings_add_metadata_headers(struct bindings_call *call)
+{
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(call->base.req);
+	const char *key;
+	json_t *value;
+	char name[512];
+
+	json_object_foreach(call->resp_metadata.root, key, value)
+	{
+		if (!json_is_string(value))
+			continue;
+		snprintf(name, sizeof(name), "metadata.%s", key);
+		/* evhttp refuses names and values it cannot send (line breaks): those are left out. */
+		evhttp_add_header(headers, name, json_string_value(value));
+	}
+}
+
+static void bindings_invoke_reply(struct http_call *base)
+{
+	struct bindings_call *call = (struct bindings_call *)base;
+
+	bindings_add_metadata_headers(call);
+	if (call->rc != 0) {
+		api_error_reply(base->req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+				"error invoking output binding %s: %s: %s", call->comp->name,
+				outrig_status_name(call->rc),
+				call->err.message[0] ? call->err.message : "no reason given");
+		return;
+	}
+	if (call->resp_data.len == 0)
+		http_reply_empty(base->req);
+	else
+		http_reply_bytes(base->req, 200, "application/json", call->resp_data.data,
+				 call->resp_data.len);
+}
+
+/* The output binding of that name, or NULL after replying with daprd's error. */
+static struct component *bindings_output(struct server *srv, struct evhttp_request *req, const char *name)
+{
+	const struct outrig_binding_sink *b = binding_runtime_find(&srv->bindings, name);
+	const struct outrig_binding_ops *ops;
+
+	if (b == NULL) {
+		api_error_reply(
+			req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+			"error invoking output binding %s: couldn't find output binding %s; add a component of a bindings.* type named %s to a --resources-path folder",
+			name, name, name);
+		return NULL;
+	}
+	ops = b->component->plugin->desc.bindings;
+	if (b->component->failure != NULL) {
+		api_error_reply(
+			req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+			"error invoking output binding %s: it failed to initialise (ignoreErrors kept outrigd up): %s",
+			name, b->component->failure);
+		return NULL;
+	}
+	if (ops == NULL ||
+	    ops->struct_size < offsetof(struct outrig_binding_ops, invoke) + sizeof(ops->invoke) ||
+	    ops->invoke == NULL) {
+		api_error_reply(
+			req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+			"error invoking output binding %s: couldn't find output binding %s: %s is input only",
+			name, name, b->component->type);
+		return NULL;
+	}
+	if (!b->output_ok) {
+		api_error_reply(
+			req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+			"error invoking output binding %s: couldn't find output binding %s: its direction metadata does not include output",
+			name, name);
+		return NULL;
+	}
+	return b->component;
+}
+
+/* Checks operation against the plugin's list; replies with daprd's error and returns false if not there. */
+static bool bindings_operation_ok(struct evhttp_request *req, const struct component *c,
+				  const char *operation)
+{
+	const char *const *ops = c->plugin->desc.bindings->operations;
+	char supported[512] = "";
+	size_t n = 0;
+
+	if (*operation == '\0') {
+		api_error_reply(req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+				"error invoking output binding %s: operation field is missing from request",
+				c->name);
+		return false;
+	}
+	for (const char *const *o = ops; o != NULL && *o != NULL; o++) {
+		if (strcmp(*o, operation) == 0)
+			return true;
+		if (n < sizeof(supported))
+			n += (size_t)snprintf(supported + n, sizeof(supported) - n, "%s%s", n > 0 ? " " : "",
+					      *o);
+	}
+	api_error_reply(
+		req, API_ERR_INVOKE_OUTPUT_BINDING, 0, NULL,
+		"error invoking output binding %s: binding %s does not support operation %s. supported operations:%s%s",
+		c->name, c->name, operation, n > 0 ? " " : "", n > 0 ? supported : "none");
+	return false;
+}
 
 void api_bindings_invoke(struct server *srv, struct evhttp_request *req, const char *name)
 {
-	api_error_reply(req, API_ERR_API_UNIMPLEMENTED, 0, NULL, "bindings are not implemented yet");
+	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
+	struct bindings_call *call = NULL;
+	struct component *c;
+	json_error_t jerr;
+	json_t *root;
+	const char *body, *operation;
+	size_t len;
+	char why[300];
+
+	body = http_body(req, &len);
+	root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+	if (!json_is_object(root)) {
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+			"failed deserializing HTTP body: %s; send {\"data\": ..., \"metadata\": {...}, \"operation\": \"create\"}",
+			root == NULL ? jerr.text : "the body is not a JSON object");
+		json_decref(root);
+		return;
+	}
+	if (json_object_get(root, "operation") != NULL &&
+	    !json_is_string(json_object_get(root, "operation")) &&
+	    !json_is_null(json_object_get(root, "operation"))) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operation",
+				"failed deserializing HTTP body: operation must be a string");
+		json_decref(root);
+		return;
+	}
+	operation = json_string_value(json_object_get(root, "operation"));
+	if (operation == NULL)
+		operation = "";
+	if ((c = bindings_output(srv, req, name)) == NULL || !bindings_operation_ok(req, c, operation)) {
+		json_decref(root);
+		return;
+	}
+	call = calloc(1, sizeof(*call));
+	if (call == NULL)
+		goto oom;
+	call->base.req = req;
+	call->comp = c;
+	call->ops = c->plugin->desc.bindings;
+	if (kv_add_json(&call->metadata, json_object_get(root, "metadata"), true, why, sizeof(why)) != 0) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata",
+				"failed deserializing HTTP body: %s", why);
+		bindings_call_release(&call->base);
+		json_decref(root);
+		return;
+	}
+	for (const char *const *h = bindings_trace_headers; *h != NULL; h++) {
+		const char *v = evhttp_find_header(in_headers, *h);
+
+		if (v != NULL && kv_get(&call->metadata, *h) == NULL && kv_set(&call->metadata, *h, v) != 0)
+			goto oom;
+	}
+	if ((call->operation = strdup(operation)) == NULL)
+		goto oom;
+	if (bindings_data(body, len, json_object_get(root, "data"), &call->data, &call->data_len) != 0) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST_DATA, 0, NULL,
+				"can't serialize request data field: out of memory");
+		bindings_call_release(&call->base);
+		json_decref(root);
+		return;
+	}
+	json_decref(root);
+	call->base.work.run = bindings_invoke_run;
+	call->base.reply = bindings_invoke_reply;
+	call->base.release = bindings_call_release;
+	http_call_submit(srv, &call->base, component_lane(c));
+	return;
+oom:
+	if (call != NULL)
+		bindings_call_release(&call->base);
+	json_decref(root);
+	api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 }

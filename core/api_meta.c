@@ -38,7 +38,7 @@ void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound)
 	evhttp_clear_headers(&q);
 }
 
-static json_t *api_component_capabilities(const struct component *c)
+static json_t *api_component_capabilities(const struct server *srv, const struct component *c)
 {
 	json_t *caps = json_array();
 	const struct outrig_state_ops *ops = c->plugin->desc.state;
@@ -58,6 +58,8 @@ static json_t *api_component_capabilities(const struct component *c)
 		if (ops->features & OUTRIG_STATE_TTL)
 			json_array_append_new(caps, json_string("TTL"));
 	}
+	if (strncmp(c->type, "bindings.", 9) == 0)
+		binding_runtime_capabilities(&srv->bindings, c, caps);
 	return caps;
 }
 
@@ -78,7 +80,7 @@ void api_metadata_get(struct server *srv, struct evhttp_request *req)
 			continue;
 		json_array_append_new(components, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type",
 							    c->type, "version", c->version, "capabilities",
-							    api_component_capabilities(c)));
+							    api_component_capabilities(srv, c)));
 	}
 	if (json_array_size(components) > 0)
 		json_object_set(body, "components", components);

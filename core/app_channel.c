@@ -47,6 +47,12 @@ struct app_call {
 	struct app_call *next; /* in the waiting queue */
 };
 
+/* One caller of app_channel_wait_ready. */
+struct app_waiter {
+	void (*ready)(void *arg);
+	void *arg;
+};
+
 struct app_channel {
 	struct event_base *base;
 	struct evdns_base *dns; /* only for an address that is a name, not an IP */
@@ -61,8 +67,9 @@ struct app_channel {
 	/* wait_ready */
 	struct bufferevent *probe;
 	struct event *probe_timer;
-	void (*ready)(void *arg);
-	void *ready_arg;
+	struct app_waiter *waiters; /* told, in order, once the app listens */
+	size_t nwaiters;
+	bool is_ready;
 	unsigned probes;
 };
 
@@ -116,7 +123,11 @@ static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 	ch->probe = NULL;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_info(APP_SCOPE, "the app answers on %s", ch->host_header);
-		ch->ready(ch->ready_arg);
+		ch->is_ready = true;
+		/* is_ready first: a waiter that asks again is answered at once, not added to the list. */
+		for (size_t i = 0; i < ch->nwaiters; i++)
+			ch->waiters[i].ready(ch->waiters[i].arg);
+		ch->nwaiters = 0;
 		return;
 	}
 	/* Every 10 s, so that a forgotten app is visible in the log without flooding it. */
@@ -139,8 +150,23 @@ static void app_probe_start(struct app_channel *ch)
 
 void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg)
 {
-	ch->ready = ready;
-	ch->ready_arg = arg;
+	struct app_waiter *grown;
+
+	if (ch->is_ready) {
+		ready(arg);
+		return;
+	}
+	grown = realloc(ch->waiters, (ch->nwaiters + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error(APP_SCOPE, "out of memory while waiting for the app");
+		return;
+	}
+	ch->waiters = grown;
+	ch->waiters[ch->nwaiters].ready = ready;
+	ch->waiters[ch->nwaiters++].arg = arg;
+	/* One probe serves every waiter. */
+	if (ch->probe != NULL || (ch->probe_timer != NULL && evtimer_pending(ch->probe_timer, NULL)))
+		return;
 	if (ch->probe_timer == NULL)
 		ch->probe_timer = evtimer_new(ch->base, app_probe_retry, ch);
 	if (ch->probe_timer != NULL)
@@ -361,6 +387,7 @@ void app_channel_free(struct app_channel *ch)
 		event_free(ch->probe_timer);
 	if (ch->dns != NULL)
 		evdns_base_free(ch->dns, 0);
+	free(ch->waiters);
 	free(ch->conns);
 	free(ch->address);
 	free(ch);

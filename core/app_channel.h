@@ -36,7 +36,9 @@ struct app_channel *app_channel_new(struct event_base *base, const char *address
 
 /*
  * Calls ready(arg) once a TCP connection to the app succeeds, trying every 100 ms as daprd
- * does; logs once a while that it is still waiting. Thread: the event loop.
+ * does; logs once a while that it is still waiting. Several callers may wait (one probe serves
+ * them all; they are called in the order they asked); once the app answered, ready is called
+ * at once. Thread: the event loop.
  */
 void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);
 

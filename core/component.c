@@ -9,6 +9,7 @@
 
 #include "config_map.h"
 #include "log.h"
+#include "secret_refs.h"
 
 static void component_free_timers(struct component *c)
 {
@@ -69,14 +70,48 @@ static bool components_add(struct components *cs, struct component *c)
 	return true;
 }
 
-/* One resource document: its plugin, its metadata and (with create) its instance. */
-static size_t components_setup_one(struct components *cs, const struct res_component *rc, const char *app_id,
-				   bool create, struct diag *d)
+/*
+ * Resolves rc's secretKeyRef entries into refs. An unresolved reference of a component with
+ * ignoreErrors (when creating) is logged and becomes *failure; any other goes into d.
+ * Returns the number of errors added to d.
+ */
+static size_t components_resolve_refs(struct components *cs, const struct res_set *rs,
+				      const struct res_component *rc, const struct plugin *p, bool create,
+				      struct secret_refs_view *refs, char **failure, struct diag *d)
+{
+	struct diag refd = { 0 };
+	size_t errors = secret_refs_resolve(cs, rs, rc, p->desc.fields, create, refs, &refd);
+
+	for (size_t i = 0; i < refd.count; i++) {
+		if (refd.lines[i] == NULL)
+			continue;
+		if (rc->ignore_errors && create)
+			log_warn("runtime", "%s (ignoreErrors: serving without component %s)", refd.lines[i],
+				 rc->name);
+		else
+			diag_error(d, "%s", refd.lines[i]);
+	}
+	if (errors != 0 && rc->ignore_errors && create) {
+		*failure =
+			strdup(refd.count > 0 && refd.lines[0] != NULL ? refd.lines[0]
+								       : "a secretKeyRef cannot be resolved");
+		errors = 0;
+	}
+	diag_clear(&refd);
+	return errors;
+}
+
+/* One resource document: its plugin, its metadata (secret references resolved) and (with create) its instance. */
+static size_t components_setup_one(struct components *cs, const struct res_set *rs,
+				   const struct res_component *rc, const char *app_id, bool create,
+				   struct diag *d)
 {
 	char err[1024];
-	struct config_view view;
-	struct component *c;
+	struct config_view view = { 0 };
+	struct component *c = NULL;
 	struct pubsub_scopes scopes = { 0 };
+	struct secret_refs_view refs;
+	char *ref_failure = NULL;
 	struct plugin *p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
 	size_t errors;
 
@@ -90,15 +125,20 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 			   err);
 		return 1;
 	}
-	errors = config_view_build(rc, p->desc.fields, app_id, &view, d);
+	errors = components_resolve_refs(cs, rs, rc, p, create, &refs, &ref_failure, d);
+	/* Unresolved references would only be reported again by the config map. */
+	if (errors == 0 && ref_failure == NULL)
+		errors = config_view_build(&refs.rc, p->desc.fields, app_id, &view, d);
 	/* Topic scoping is the runtime's, read once here; a malformed value stops start-up. */
-	if (strncmp(rc->type, "pubsub.", 7) == 0) {
-		errors += pubsub_scopes_read(&scopes, rc, app_id, d);
+	if (strncmp(rc->type, "pubsub.", 7) == 0 && errors == 0 && ref_failure == NULL) {
+		errors += pubsub_scopes_read(&scopes, &refs.rc, app_id, d);
 		if (errors != 0 || !create)
 			pubsub_scopes_free(&scopes);
 	}
 	if (errors != 0 || !create) {
+		free(ref_failure);
 		config_view_free(&view);
+		secret_refs_view_free(&refs);
 		return errors;
 	}
 	c = calloc(1, sizeof(*c));
@@ -112,6 +152,16 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	memset(&scopes, 0, sizeof(scopes));
 	c->handle.name = c->name;
 	c->handle.component = c;
+	if (ref_failure != NULL) {
+		c->failure = ref_failure;
+		ref_failure = NULL;
+		if (!components_add(cs, c)) {
+			diag_error(d, "%s: out of memory", rc->file);
+			goto fail;
+		}
+		secret_refs_view_free(&refs);
+		return 0;
+	}
 	if (component_create(c, &view, app_id, err, sizeof(err)) != 0) {
 		if (rc->ignore_errors && (c->failure = strdup(err)) != NULL && components_add(cs, c)) {
 			log_warn(
@@ -119,6 +169,7 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 				"%s:%d:%d: component %s (%s) failed to initialise; serving without it (ignoreErrors): %s",
 				rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type, err);
 			config_view_free(&view);
+			secret_refs_view_free(&refs);
 			return 0;
 		}
 		diag_error(d, "%s:%d:%d: component %s (%s): %s", rc->file, rc->pos.line, rc->pos.column,
@@ -131,28 +182,59 @@ static size_t components_setup_one(struct components *cs, const struct res_compo
 	}
 	log_info("runtime", "component loaded: %s (%s/%s)", c->name, c->type, c->version);
 	config_view_free(&view);
+	secret_refs_view_free(&refs);
 	return 0;
 fail:
 	errors = 1;
+	free(ref_failure);
 	pubsub_scopes_free(&scopes);
 	if (c != NULL)
 		component_free(c);
 	config_view_free(&view);
+	secret_refs_view_free(&refs);
 	return errors;
+}
+
+static bool components_is_secret_store(const struct res_component *rc)
+{
+	return strncmp(rc->type, "secretstores.", 13) == 0;
 }
 
 size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
 			const char *app_id, bool create, struct diag *d)
 {
 	size_t errors = 0;
+	bool *done, progress;
 
 	memset(cs, 0, sizeof(*cs));
-	if (loader_init(&cs->loader, plugin_dir) != 0) {
+	if (loader_init(&cs->loader, plugin_dir) != 0 ||
+	    (done = calloc(rs->count + 1, sizeof(*done))) == NULL) {
 		diag_error(d, "out of memory");
 		return 1;
 	}
+	/*
+	 * Secret stores first, so that the others' secretKeyRef entries can be read from them; a
+	 * store whose own metadata refers to another store waits until that one is made.
+	 */
+	do {
+		progress = false;
+		for (size_t i = 0; i < rs->count; i++) {
+			const struct res_component *rc = &rs->components[i];
+
+			if (done[i] || !components_is_secret_store(rc))
+				continue;
+			if (create && secret_refs_any(rc) &&
+			    components_find(cs, secret_refs_store(rc)) == NULL)
+				continue;
+			errors += components_setup_one(cs, rs, rc, app_id, create, d);
+			done[i] = progress = true;
+		}
+	} while (progress);
+	/* The rest in file order, and stores still waiting, whose references then say what is missing. */
 	for (size_t i = 0; i < rs->count; i++)
-		errors += components_setup_one(cs, &rs->components[i], app_id, create, d);
+		if (!done[i])
+			errors += components_setup_one(cs, rs, &rs->components[i], app_id, create, d);
+	free(done);
 	return errors;
 }
 

@@ -20,9 +20,9 @@
 
 /* Sections of a Configuration's spec that daprd reads (API.md §10) and outrig does not serve yet. */
 static const char *const cfg_unsupported_sections[] = {
-	"tracing",	   "metrics",	    "metric",	"logging", "httpPipeline",
-	"appHttpPipeline", "accessControl", "api",	"secrets", "components",
-	"features",	   "mtls",	    "workflow", "wasm",	   NULL,
+	"tracing",	 "metrics", "metric",	  "logging",  "httpPipeline", "appHttpPipeline",
+	"accessControl", "api",	    "components", "features", "mtls",	      "workflow",
+	"wasm",		 NULL,
 };
 
 /* One document being read. */
@@ -274,6 +274,206 @@ static void cfg_read_nameresolution(struct cfg_reader *rd, yaml_node_t *key, yam
 	(void)key;
 }
 
+/* ---- spec.secrets.scopes (API.md §5.4) ---- */
+
+static void cfg_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void cfg_scopes_free(struct secret_scope *scopes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(scopes[i].store);
+		cfg_names_free(scopes[i].allowed, scopes[i].nallowed);
+		cfg_names_free(scopes[i].denied, scopes[i].ndenied);
+	}
+	free(scopes);
+}
+
+/* allowedSecrets or deniedSecrets: a list of names. false after reporting. */
+static bool cfg_read_names(struct cfg_reader *rd, yaml_node_t *n, const char *field, char ***out,
+			   size_t *count)
+{
+	size_t size;
+
+	if (res_yaml_is_null(n))
+		return true;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		cfg_err(rd, n, field, "expected a list of secret names, found %s; write e.g. [db-password]",
+			res_yaml_kind(n));
+		return false;
+	}
+	size = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	*out = calloc(size + 1, sizeof(**out));
+	if (*out == NULL) {
+		diag_error(rd->d, "%s: out of memory", rd->path);
+		return false;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(rd->yd, *it);
+
+		if (!res_yaml_is_scalar(item)) {
+			cfg_err(rd, item, field, "expected a secret name, found %s; list names as text",
+				res_yaml_kind(item));
+			return false;
+		}
+		if (((*out)[*count] = strdup(res_yaml_text(item))) == NULL) {
+			diag_error(rd->d, "%s: out of memory", rd->path);
+			return false;
+		}
+		(*count)++;
+	}
+	return true;
+}
+
+static bool cfg_read_scope(struct cfg_reader *rd, yaml_node_t *n, size_t i, struct secret_scope *sc)
+{
+	char field[96], sub[128];
+	yaml_node_t *store, *access;
+	bool ok = true;
+
+	snprintf(field, sizeof(field), "spec.secrets.scopes[%zu]", i);
+	if (n->type != YAML_MAPPING_NODE) {
+		cfg_err(rd, n, field,
+			"expected a mapping with storeName, defaultAccess, allowedSecrets and deniedSecrets, found %s",
+			res_yaml_kind(n));
+		return false;
+	}
+	sc->pos = cfg_pos(rd->path, n);
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(rd->yd, p->key);
+		const char *name = res_yaml_is_scalar(k) ? res_yaml_text(k) : "";
+
+		if (strcmp(name, "storeName") != 0 && strcmp(name, "defaultAccess") != 0 &&
+		    strcmp(name, "allowedSecrets") != 0 && strcmp(name, "deniedSecrets") != 0)
+			cfg_warn(
+				rd, k, field,
+				"unknown field \"%s\"; ignored (the fields are storeName, defaultAccess, allowedSecrets and deniedSecrets)",
+				name);
+	}
+	store = res_yaml_get(rd->yd, n, "storeName");
+	snprintf(sub, sizeof(sub), "%s.storeName", field);
+	if (!res_yaml_is_scalar(store) || *res_yaml_text(store) == '\0') {
+		cfg_err(rd, store != NULL ? store : n, sub,
+			"missing; name the secret store component this scope is for");
+		ok = false;
+	} else if ((sc->store = strdup(res_yaml_text(store))) == NULL) {
+		diag_error(rd->d, "%s: out of memory", rd->path);
+		return false;
+	}
+	access = res_yaml_get(rd->yd, n, "defaultAccess");
+	snprintf(sub, sizeof(sub), "%s.defaultAccess", field);
+	if (res_yaml_is_null(access) || (res_yaml_is_scalar(access) && *res_yaml_text(access) == '\0')) {
+		sc->default_deny = false;
+	} else if (res_yaml_is_scalar(access) && strcasecmp(res_yaml_text(access), "allow") == 0) {
+		sc->default_deny = false;
+	} else if (res_yaml_is_scalar(access) && strcasecmp(res_yaml_text(access), "deny") == 0) {
+		sc->default_deny = true;
+	} else {
+		/* daprd reads anything but "deny" as allow: a typo would open every secret, so refuse it. */
+		cfg_err(rd, access, sub, "expected allow or deny, found %s",
+			res_yaml_is_scalar(access) ? res_yaml_text(access) : res_yaml_kind(access));
+		ok = false;
+	}
+	snprintf(sub, sizeof(sub), "%s.allowedSecrets", field);
+	ok &= cfg_read_names(rd, res_yaml_get(rd->yd, n, "allowedSecrets"), sub, &sc->allowed, &sc->nallowed);
+	snprintf(sub, sizeof(sub), "%s.deniedSecrets", field);
+	ok &= cfg_read_names(rd, res_yaml_get(rd->yd, n, "deniedSecrets"), sub, &sc->denied, &sc->ndenied);
+	return ok;
+}
+
+/* spec.secrets: a file that sets scopes replaces an earlier file's list. */
+static void cfg_read_secrets(struct cfg_reader *rd, yaml_node_t *secrets)
+{
+	struct secret_scope *scopes;
+	yaml_node_t *list;
+	size_t n, count = 0;
+	bool ok = true;
+
+	if (res_yaml_is_null(secrets))
+		return;
+	if (secrets->type != YAML_MAPPING_NODE) {
+		cfg_err(rd, secrets, "spec.secrets",
+			"expected a mapping with scopes, found %s; write \"scopes:\" under it",
+			res_yaml_kind(secrets));
+		return;
+	}
+	for (yaml_node_pair_t *p = secrets->data.mapping.pairs.start; p < secrets->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(rd->yd, p->key);
+		const char *name = res_yaml_is_scalar(k) ? res_yaml_text(k) : "";
+
+		if (strcmp(name, "scopes") != 0)
+			cfg_warn(rd, k, "spec.secrets", "unknown field \"%s\"; ignored (the field is scopes)",
+				 name);
+	}
+	list = res_yaml_get(rd->yd, secrets, "scopes");
+	if (res_yaml_is_null(list))
+		return;
+	if (list->type != YAML_SEQUENCE_NODE) {
+		cfg_err(rd, list, "spec.secrets.scopes",
+			"expected a list of {storeName, defaultAccess, allowedSecrets, deniedSecrets}, found %s",
+			res_yaml_kind(list));
+		return;
+	}
+	n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+	scopes = calloc(n + 1, sizeof(*scopes));
+	if (scopes == NULL) {
+		diag_error(rd->d, "%s: out of memory", rd->path);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(rd->yd, list->data.sequence.items.start[i]);
+
+		count++;
+		if (!cfg_read_scope(rd, item, i, &scopes[i])) {
+			ok = false;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (scopes[j].store != NULL && strcmp(scopes[j].store, scopes[i].store) == 0)
+				cfg_warn(
+					rd, item, "spec.secrets.scopes",
+					"store %s is already scoped at line %d; this later entry wins, as in daprd",
+					scopes[i].store, scopes[j].pos.line);
+	}
+	if (!ok) {
+		cfg_scopes_free(scopes, count);
+		return;
+	}
+	cfg_scopes_free(rd->out->secret_scopes, rd->out->nsecret_scopes);
+	rd->out->secret_scopes = scopes;
+	rd->out->nsecret_scopes = count;
+}
+
+static bool cfg_name_listed(char *const *names, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], key) == 0)
+			return true;
+	return false;
+}
+
+bool configuration_secret_allowed(const struct configuration *cfg, const char *store, const char *key)
+{
+	/* From the end: of two entries for one store, daprd keeps the later. */
+	for (size_t i = cfg->nsecret_scopes; i-- > 0;) {
+		const struct secret_scope *sc = &cfg->secret_scopes[i];
+
+		if (strcmp(sc->store, store) != 0)
+			continue;
+		if (sc->nallowed > 0)
+			return cfg_name_listed(sc->allowed, sc->nallowed, key);
+		if (cfg_name_listed(sc->denied, sc->ndenied, key))
+			return false;
+		return !sc->default_deny;
+	}
+	return true;
+}
+
 static bool cfg_is_unsupported(const char *section)
 {
 	for (int i = 0; cfg_unsupported_sections[i] != NULL; i++)
@@ -305,6 +505,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 		name = res_yaml_text(k);
 		if (strcmp(name, "nameResolution") == 0)
 			cfg_read_nameresolution(rd, k, v);
+		else if (strcmp(name, "secrets") == 0)
+			cfg_read_secrets(rd, v);
 		else if (cfg_is_unsupported(name))
 			cfg_unsupported(rd, k, name);
 		else
@@ -463,6 +665,7 @@ size_t configuration_load(const char *const *paths, size_t n, struct configurati
 void configuration_free(struct configuration *out)
 {
 	cfg_metadata_free(&out->resolver);
+	cfg_scopes_free(out->secret_scopes, out->nsecret_scopes);
 	free(out->resolver.name);
 	free(out->resolver.type);
 	free(out->resolver.version);

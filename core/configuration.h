@@ -12,6 +12,17 @@
 /* The name resolver's type when no Configuration names one: sidecars on one host find each other. */
 #define CONFIGURATION_DEFAULT_RESOLVER "sqlite"
 
+/* One entry of spec.secrets.scopes (API.md §5.4): which secrets of one store this app may read. */
+struct secret_scope {
+	char *store;	   /* storeName */
+	bool default_deny; /* defaultAccess: deny (default allow) */
+	char **allowed;	   /* allowedSecrets; when not empty, only these */
+	size_t nallowed;
+	char **denied; /* deniedSecrets */
+	size_t ndenied;
+	struct res_pos pos; /* of the entry, for messages */
+};
+
 struct configuration {
 	/*
 	 * spec.nameResolution as a component resource: name "nameresolution", type
@@ -21,6 +32,9 @@ struct configuration {
 	 */
 	struct res_component resolver;
 	bool resolver_configured; /* some file set spec.nameResolution.component */
+	/* spec.secrets.scopes, from the last file that set it. */
+	struct secret_scope *secret_scopes;
+	size_t nsecret_scopes;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;
@@ -41,5 +55,12 @@ size_t configuration_load(const char *const *paths, size_t n, struct configurati
 
 /* Frees what out holds; out can be reused. */
 void configuration_free(struct configuration *out);
+
+/*
+ * Whether this app may read secret key of store (daprd's rule): a store without a scope entry
+ * allows everything; else a non-empty allowedSecrets decides alone; else deniedSecrets denies;
+ * else defaultAccess. Names are matched exactly. Thread: any (cfg read-only).
+ */
+bool configuration_secret_allowed(const struct configuration *cfg, const char *store, const char *key);
 
 #endif /* OUTRIG_CORE_CONFIGURATION_H */

@@ -18,7 +18,7 @@ struct api_error_def {
 	const char *reason; /* ErrorInfo reason of Dapr's rich error; NULL for the legacy shape */
 };
 
-/* API.md §0.4, §1.2, §2.1 and §3.1. */
+/* API.md §0.4, §1.2, §2.1, §3.1 and §5. */
 static const struct api_error_def api_errors[] = {
 	[API_ERR_MALFORMED_REQUEST] = { "ERR_MALFORMED_REQUEST", 400, NULL },
 	[API_ERR_ILLEGAL_KEY] = { "ERR_MALFORMED_REQUEST", 400, "DAPR_STATE_ILLEGAL_KEY" },
@@ -61,6 +61,14 @@ static const struct api_error_def api_errors[] = {
 	/* §3.1: resolution, transport and app failures of an invocation; no target app id at all. */
 	[API_ERR_DIRECT_INVOKE] = { "ERR_DIRECT_INVOKE", 500, NULL },
 	[API_ERR_DIRECT_INVOKE_NO_APP_ID] = { "ERR_DIRECT_INVOKE", 404, NULL },
+	/* §4.1: every failure of an output binding (unknown, wrong operation, the component's error). */
+	[API_ERR_INVOKE_OUTPUT_BINDING] = { "ERR_INVOKE_OUTPUT_BINDING", 500, NULL },
+	[API_ERR_MALFORMED_REQUEST_DATA] = { "ERR_MALFORMED_REQUEST_DATA", 500, NULL },
+	/* §5: daprd answers an unknown secret store with 401, not the 400 its docs say. */
+	[API_ERR_SECRET_STORES_NOT_CONFIGURED] = { "ERR_SECRET_STORES_NOT_CONFIGURED", 500, NULL },
+	[API_ERR_SECRET_STORE_NOT_FOUND] = { "ERR_SECRET_STORE_NOT_FOUND", 401, NULL },
+	[API_ERR_SECRET_PERMISSION_DENIED] = { "ERR_PERMISSION_DENIED", 403, NULL },
+	[API_ERR_SECRET_GET] = { "ERR_SECRET_GET", 500, NULL },
 };
 
 static const char *api_app_id = "";

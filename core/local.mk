@@ -19,6 +19,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/app_channel.c core/app_channel.h \
 	core/app_health.c core/app_health.h \
 	core/binding_delivery.c core/binding_delivery.h \
+	core/binding_runtime.c core/binding_runtime.h \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/configuration.c core/configuration.h \
@@ -48,6 +49,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/resources_yaml.c core/resources_yaml.h \
 	core/rules.c core/rules.h core/rules_internal.h \
 	core/rules_eval.c core/rules_lex.c core/rules_parse.c \
+	core/secret_refs.c core/secret_refs.h \
 	core/server.c core/server.h \
 	core/state_keys.c core/state_keys.h \
 	core/state_request.c core/state_request.h \

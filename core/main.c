@@ -14,6 +14,7 @@
 
 #include "app_channel.h"
 #include "app_health.h"
+#include "binding_runtime.h"
 #include "build_info.h"
 #include "component.h"
 #include "config_map.h"
@@ -190,11 +191,12 @@ static int main_serve(const struct options *opts)
 		if (srv.app == NULL)
 			goto out;
 	}
-	/* Health first: the delivery engine pubsub_runtime_start makes watches it. */
+	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || server_listen(&srv) != 0 ||
 	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
-	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0)
+	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
+	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;
 	resources_free(&rs);
 	sigint = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
@@ -221,10 +223,12 @@ out:
 	nameres_stop(&srv);
 	/* Messages not yet acknowledged by the app go back to their plugins before those go. */
 	pubsub_runtime_stop(&srv.pubsub);
+	binding_runtime_stop(&srv.bindings);
 	app_channel_free(srv.app);
 	components_destroy(&cs);
 	nameres_free(&srv);
 	pubsub_runtime_free(&srv.pubsub);
+	binding_runtime_free(&srv.bindings);
 	resources_free(&rs);
 	if (srv.base != NULL)
 		event_base_free(srv.base);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "binding_runtime.h"
 #include "component.h"
 #include "options.h"
 #include "pubsub_runtime.h"
@@ -26,8 +27,9 @@ struct server {
 	const struct options *opts;
 	struct components *components;
 	struct workers *workers;
-	struct app_channel *app;      /* HTTP client to the app; NULL without --app-port */
-	struct pubsub_runtime pubsub; /* subscriptions and delivery to the app */
+	struct app_channel *app;	 /* HTTP client to the app; NULL without --app-port */
+	struct pubsub_runtime pubsub;	 /* subscriptions and delivery to the app */
+	struct binding_runtime bindings; /* bindings: routes, directions, input delivery to the app */
 	/* Service invocation (issue 5). */
 	struct evhttp *internal;     /* the sidecar-to-sidecar listener */
 	int internal_port;	     /* its port, once bound */

@@ -11,8 +11,10 @@ tests_lib_libtesthelp_a_SOURCES = \
 	tests/lib/daemon.c tests/lib/daemon.h \
 	tests/lib/exchange.c tests/lib/exchange.h \
 	tests/lib/server.c tests/lib/server.h tests/lib/server_db.c tests/lib/server_mqtt.c tests/lib/server_dns.c tests/lib/server_internal.h \
+	tests/lib/server_redis_auth.c tests/lib/server_redis_auth.h \
 	tests/lib/test_app.c tests/lib/test_app.h \
-	tests/lib/echo_app.c tests/lib/echo_app.h
+	tests/lib/echo_app.c tests/lib/echo_app.h \
+	tests/lib/kafka_mock_driver.c tests/lib/kafka_mock_driver.h
 
 check_PROGRAMS += tests/check_api_state tests/check_state_conformance
 TESTS += tests/check_api_state tests/check_state_conformance

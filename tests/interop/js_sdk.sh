@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs the real Dapr JS SDK against outrigd: state_sdk.mjs (embedded SQLite, state.in-memory) and pubsub_sdk.mjs
 # (embedded in-memory pub/sub, pubsub.in-memory with declarative subscriptions, pubsub.mqtt3 on a mosquitto),
-# invoke_sdk.mjs (service invocation between two outrigd sharing a --data-dir).
-# Usage: js_sdk.sh [state] [pubsub] [invoke] (all by default).
+# invoke_sdk.mjs (service invocation between two outrigd sharing a --data-dir), bindings_sdk.mjs (secret stores
+# local.file and local.env, bindings.cron into a DaprServer app, output binding errors).
+# Usage: js_sdk.sh [state] [pubsub] [invoke] [bindings] (all by default).
 set -u
 
 srcdir=${OUTRIG_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -13,7 +14,7 @@ plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 interop=$srcdir/tests/interop
 data=$srcdir/tests/data/interop
 
-parts=${*:-state pubsub invoke}
+parts=${*:-state pubsub invoke bindings}
 
 tmp=
 pid=
@@ -53,6 +54,10 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/js_sdk.XXXXXX")
+# The bindings part starts outrigd in another directory: the paths it gets must not depend on ours.
+case $tmp in /*) ;; *) tmp=$(pwd)/$tmp ;; esac
+case $outrigd in /*) ;; *) outrigd=$(pwd)/$outrigd ;; esac
+case $plugins in /*) ;; *) plugins=$(pwd)/$plugins ;; esac
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -76,16 +81,17 @@ healthz_ok() {
 }
 
 # start_daemon LABEL [outrigd flags...]: sets pid and port, or returns 1 with the daemon's log printed.
-# The daemon's --app-id is $app_id.
+# The daemon's --app-id is $app_id; it runs in the directory $daemon_dir.
 app_id=myapp
+daemon_dir=.
 start_daemon() {
 	label=$1
 	shift
 	for attempt in 1 2 3; do
 		port=$(free_port) || return 1
 		log=$tmp/outrigd-$label.log
-		XDG_DATA_HOME=$tmp/data-$label "$outrigd" --app-id "$app_id" --dapr-http-port "$port" \
-			--plugin-dir "$plugins" "$@" >"$log" 2>&1 &
+		(cd "$daemon_dir" && exec env XDG_DATA_HOME="$tmp/data-$label" "$outrigd" --app-id "$app_id" \
+			--dapr-http-port "$port" --plugin-dir "$plugins" "$@") >"$log" 2>&1 &
 		pid=$!
 		tries=0
 		while [ "$tries" -lt 100 ]; do
@@ -292,6 +298,31 @@ run_invoke_case() {
 	stop_daemon invoke-b || failed=1
 }
 
+# One outrigd with tests/data/interop/bindings, run in that directory (local.file's secretsFile is relative to the
+# daemon's working directory, as with daprd), with --app-port for bindings_sdk.mjs's DaprServer and OUTRIGIT_*
+# variables for the local.env stores. No Kafka broker is started: output bindings are checked through their errors.
+run_bindings_case() {
+	echo "== JS SDK secrets (local.file, local.env) and bindings (bindings.cron in, output errors)"
+	OUTRIGIT_GREETING='hello, env = ok'
+	OUTRIGIT_OTHER=second
+	export OUTRIGIT_GREETING OUTRIGIT_OTHER
+	daemon_dir=$data/bindings
+	if ! app_port=$(free_port) || ! start_daemon bindings --app-port "$app_port" --resources-path "$data/bindings"; then
+		echo "FAIL: could not start outrigd for bindings" >&2
+		failed=1
+	elif ! DAPR_HTTP_PORT=$port OUTRIG_APP_PORT=$app_port \
+		node --test --test-timeout=60000 "$interop/bindings_sdk.mjs"; then
+		echo "FAIL: bindings_sdk.mjs; outrigd's log:" >&2
+		sed 's/^/  | /' "$tmp/outrigd-bindings.log" >&2
+		failed=1
+	fi
+	if [ -n "$pid" ]; then
+		stop_daemon bindings || failed=1
+	fi
+	daemon_dir=.
+	unset OUTRIGIT_GREETING OUTRIGIT_OTHER
+}
+
 for part in $parts; do
 	case $part in
 	state)
@@ -309,8 +340,11 @@ for part in $parts; do
 	invoke)
 		run_invoke_case
 		;;
+	bindings)
+		run_bindings_case
+		;;
 	*)
-		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub, invoke)" >&2
+		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub, invoke, bindings)" >&2
 		failed=1
 		;;
 	esac

@@ -13,7 +13,7 @@
 /* One POST /v1.0/bindings/{name} call. */
 struct outrig_binding_request {
 	const char *operation; /* e.g. "create"; one the plugin lists in operations */
-	const void *data;      /* the request's `data`: a JSON string's text, else the JSON as text */
+	const void *data;      /* the request's `data` as JSON text, as daprd passes it ("hi" keeps its quotes) */
 	size_t data_len;
 	struct outrig_metadata metadata; /* the request's `metadata` map */
 };
@@ -61,8 +61,9 @@ struct outrig_binding_ops {
 	const char *const *operations;
 
 	/*
-	 * Runs one operation. OUTRIG_EINVAL for a bad request (HTTP 400), OUTRIG_EUNAVAIL or
-	 * OUTRIG_ETIMEDOUT when the backing service is down or slow (500), with the cause in err.
+	 * Runs one operation. Any failure answers the app 500 ERR_INVOKE_OUTPUT_BINDING with the
+	 * cause in err: OUTRIG_EINVAL for a bad request, OUTRIG_EUNAVAIL or OUTRIG_ETIMEDOUT when
+	 * the backing service is down or slow.
 	 * Ownership: req is the core's for the call; resp's buffers are the core's.
 	 * Thread: a worker; may block, bounded by the plugin's own timeouts.
 	 */
