@@ -374,8 +374,13 @@ static struct plugin *loader_open(const char *path, const char *type, const char
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	/* RTLD_LOCAL: two plugins linking different versions of one library must not clash. */
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/*
+	 * RTLD_LOCAL: two plugins linking different versions of one library must not clash.
+	 * RTLD_NODELETE: a plugin stays mapped until the process exits. Client libraries keep
+	 * process-wide state (librdkafka, OpenSSL) and may keep threads a moment past destroy();
+	 * unmapping them under those would crash, and would turn their globals into false leaks.
+	 */
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (dl == NULL) {
 		snprintf(err, errlen, "%s: cannot load: %s", path, dlerror());
 		free(p);

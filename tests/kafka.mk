@@ -14,4 +14,12 @@ tests_check_kafka_plugin_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_kafka_plugin_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS)
 # The real loader (core) opens the plugin; the test's own host table drives it.
 tests_check_kafka_plugin_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)
+
+# check_kafka_bindings: the same plugin through real outrigd daemons (output API, input delivery to an app).
+check_PROGRAMS += tests/check_kafka_bindings
+TESTS += tests/check_kafka_bindings
+tests_check_kafka_bindings_SOURCES = tests/check_kafka_bindings.c
+tests_check_kafka_bindings_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_kafka_bindings_CFLAGS = $(TEST_CFLAGS)
+tests_check_kafka_bindings_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 endif

@@ -180,8 +180,7 @@ static void kf_confirmed(struct kf_consumer *c, rd_kafka_resp_err_t err,
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			if (tp->offset > p->acked)
 				p->acked = tp->offset;
-			if (p->acked >= p->want)
-				p->sent_at = 0;
+			p->sent_at = 0; /* confirmed: what settled meanwhile goes at the next poll, not 2 s later */
 		}
 	}
 }
