@@ -7,7 +7,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "app_health.h"
 #include "binding_runtime.h"
 #include "component.h"
+#include "handoff.h"
 #include "log.h"
 #include "resiliency.h"
 #include "server.h"
@@ -53,7 +53,8 @@ struct binding_event {
 	void *done_ctx;
 	unsigned attempt; /* deliveries to the app so far */
 	struct event *timer;
-	struct binding_event *next; /* in the inbox, then in its sink's queue */
+	struct handoff_item inbox;
+	struct binding_event *next; /* in its sink's queue */
 };
 
 struct binding_engine {
@@ -61,14 +62,10 @@ struct binding_engine {
 	struct server *srv;
 	atomic_uint pending;
 
-	/* Shared with plugin threads. */
-	pthread_mutex_t lock;
-	struct binding_event *inbox_head, *inbox_tail;
-	bool stopped;
-	struct event *wake;
+	struct handoff inbox; /* from plugin threads */
 };
 
-static void bdelivery_wake(evutil_socket_t fd, short what, void *arg);
+static void bdelivery_drain(void *arg);
 static void bdelivery_pump_all(struct binding_engine *e);
 
 /* The app is healthy again: bindings that paused may go on. */
@@ -76,7 +73,7 @@ static void bdelivery_resume(void *arg)
 {
 	struct binding_engine *e = arg;
 
-	if (!e->stopped)
+	if (!handoff_stopped(&e->inbox))
 		bdelivery_pump_all(e);
 }
 
@@ -88,12 +85,12 @@ struct binding_engine *binding_engine_new(struct binding_runtime *rt)
 		return NULL;
 	e->rt = rt;
 	e->srv = rt->srv;
-	pthread_mutex_init(&e->lock, NULL);
-	e->wake = event_new(e->srv->base, -1, 0, bdelivery_wake, e);
-	if (e->wake == NULL || app_health_watch(e->srv, bdelivery_resume, e) != 0) {
-		if (e->wake != NULL)
-			event_free(e->wake);
-		pthread_mutex_destroy(&e->lock);
+	if (handoff_init(&e->inbox, e->srv->base, bdelivery_drain, e) != 0) {
+		free(e);
+		return NULL;
+	}
+	if (app_health_watch(e->srv, bdelivery_resume, e) != 0) {
+		handoff_free(&e->inbox);
 		free(e);
 		return NULL;
 	}
@@ -169,20 +166,13 @@ int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_bindin
 		memcpy(b->data, ev->data, ev->data_len);
 	b->len = ev->data_len;
 
-	pthread_mutex_lock(&e->lock);
-	if (e->stopped) {
-		pthread_mutex_unlock(&e->lock);
+	/* Counted before the loop can see it, so that its settling never comes first. */
+	atomic_fetch_add(&e->pending, 1);
+	if (handoff_push(&e->inbox, &b->inbox) != 0) {
+		atomic_fetch_sub(&e->pending, 1);
 		bdelivery_free(b);
 		return OUTRIG_EUNAVAIL;
 	}
-	if (e->inbox_tail != NULL)
-		e->inbox_tail->next = b;
-	else
-		e->inbox_head = b;
-	e->inbox_tail = b;
-	atomic_fetch_add(&e->pending, 1);
-	pthread_mutex_unlock(&e->lock);
-	event_active(e->wake, EV_READ, 0);
 	return 0;
 }
 
@@ -213,7 +203,7 @@ static void bdelivery_settle(struct binding_event *ev, int outcome)
 	ev->done(ev->done_ctx, outcome);
 	bdelivery_free(ev);
 	atomic_fetch_sub(&e->pending, 1);
-	if (!e->stopped)
+	if (!handoff_stopped(&e->inbox))
 		bdelivery_pump(sink);
 }
 
@@ -300,7 +290,8 @@ static void bdelivery_pump(struct outrig_binding_sink *sink)
 	struct binding_engine *e = sink->rt->engine;
 
 	/* A graceful stop lets calls in flight finish but starts no new ones; an unhealthy app gets none. */
-	if (sink->sending || sink->head == NULL || e->stopped || e->srv->stopping || !app_health_ok(e->srv))
+	if (sink->sending || sink->head == NULL || handoff_stopped(&e->inbox) || e->srv->stopping ||
+	    !app_health_ok(e->srv))
 		return;
 	sink->sending = true;
 	bdelivery_send(sink->head);
@@ -312,20 +303,16 @@ static void bdelivery_pump_all(struct binding_engine *e)
 		bdelivery_pump(e->rt->sinks[i]);
 }
 
-static void bdelivery_wake(evutil_socket_t fd, short what, void *arg)
+static void bdelivery_drain(void *arg)
 {
 	struct binding_engine *e = arg;
-	struct binding_event *batch;
+	struct handoff_item *batch = handoff_take_all(&e->inbox);
 
-	pthread_mutex_lock(&e->lock);
-	batch = e->inbox_head;
-	e->inbox_head = e->inbox_tail = NULL;
-	pthread_mutex_unlock(&e->lock);
 	while (batch != NULL) {
-		struct binding_event *ev = batch;
+		struct binding_event *ev = handoff_entry(batch, struct binding_event, inbox);
 		struct outrig_binding_sink *sink = ev->sink;
 
-		batch = ev->next;
+		batch = batch->next;
 		ev->next = NULL;
 		if (sink->tail != NULL)
 			sink->tail->next = ev;
@@ -338,22 +325,18 @@ static void bdelivery_wake(evutil_socket_t fd, short what, void *arg)
 
 void binding_engine_stop(struct binding_engine *e)
 {
-	struct binding_event *inbox;
+	struct handoff_item *rest;
 
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->stopped = true;
-	inbox = e->inbox_head;
-	e->inbox_head = e->inbox_tail = NULL;
-	pthread_mutex_unlock(&e->lock);
-	while (inbox != NULL) {
-		struct binding_event *next = inbox->next;
+	rest = handoff_stop(&e->inbox);
+	while (rest != NULL) {
+		struct binding_event *ev = handoff_entry(rest, struct binding_event, inbox);
 
-		inbox->done(inbox->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
-		bdelivery_free(inbox);
+		rest = rest->next;
+		ev->done(ev->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
+		bdelivery_free(ev);
 		atomic_fetch_sub(&e->pending, 1);
-		inbox = next;
 	}
 	/* Calls still out to the app are dropped with the channel, which never calls back. */
 	for (size_t i = 0; i < e->rt->nsinks; i++)
@@ -366,7 +349,6 @@ void binding_engine_free(struct binding_engine *e)
 	if (e == NULL)
 		return;
 	app_health_unwatch(e->srv, bdelivery_resume, e);
-	event_free(e->wake);
-	pthread_mutex_destroy(&e->lock);
+	handoff_free(&e->inbox);
 	free(e);
 }

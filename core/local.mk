@@ -28,6 +28,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/diag.c core/diag.h \
 	core/duration.c core/duration.h \
 	core/embedded.c core/embedded.h \
+	core/handoff.c core/handoff.h \
 	core/host.c core/host.h \
 	core/http_call.c core/http_call.h \
 	core/http_errors.c core/http_errors.h \

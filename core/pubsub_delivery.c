@@ -9,7 +9,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "app_health.h"
 #include "cloudevent.h"
 #include "component.h"
+#include "handoff.h"
 #include "log.h"
 #include "pubsub_publish.h"
 #include "pubsub_runtime.h"
@@ -61,7 +61,8 @@ struct delivery {
 	bool holds_slot;
 	struct event *timer; /* the backoff before the next attempt */
 
-	struct delivery *next;		      /* in the inbox or the queue */
+	struct handoff_item inbox;
+	struct delivery *next;		      /* in the queue */
 	struct delivery *prev_all, *next_all; /* every unsettled message, for stop */
 };
 
@@ -71,11 +72,7 @@ struct delivery_engine {
 	int max_in_flight;
 	atomic_uint pending;
 
-	/* Shared with plugin threads. */
-	pthread_mutex_t lock;
-	struct delivery *inbox_head, *inbox_tail;
-	bool stopped;
-	struct event *wake;
+	struct handoff inbox; /* from plugin threads */
 
 	/* The loop's own. */
 	struct delivery *queue_head, *queue_tail; /* waiting for a slot */
@@ -84,7 +81,7 @@ struct delivery_engine {
 	struct delivery *all;
 };
 
-static void delivery_wake(evutil_socket_t fd, short what, void *arg);
+static void delivery_drain(void *arg);
 static void delivery_pump(struct delivery_engine *e);
 
 /* The app is healthy again: what waited while it was not may go. */
@@ -92,7 +89,7 @@ static void delivery_resume(void *arg)
 {
 	struct delivery_engine *e = arg;
 
-	if (!e->stopped)
+	if (!handoff_stopped(&e->inbox))
 		delivery_pump(e);
 }
 
@@ -105,12 +102,12 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 	e->srv = srv;
 	e->app = app;
 	e->max_in_flight = max_in_flight;
-	pthread_mutex_init(&e->lock, NULL);
-	e->wake = event_new(srv->base, -1, 0, delivery_wake, e);
-	if (e->wake == NULL || app_health_watch(srv, delivery_resume, e) != 0) {
-		if (e->wake != NULL)
-			event_free(e->wake);
-		pthread_mutex_destroy(&e->lock);
+	if (handoff_init(&e->inbox, srv->base, delivery_drain, e) != 0) {
+		free(e);
+		return NULL;
+	}
+	if (app_health_watch(srv, delivery_resume, e) != 0) {
+		handoff_free(&e->inbox);
 		free(e);
 		return NULL;
 	}
@@ -161,20 +158,13 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	for (size_t i = 0; i < msg->metadata.count; i++)
 		evhttp_add_header(&d->headers, msg->metadata.items[i].key, msg->metadata.items[i].value);
 
-	pthread_mutex_lock(&e->lock);
-	if (e->stopped) {
-		pthread_mutex_unlock(&e->lock);
+	/* Counted before the loop can see it, so that its settling never comes first. */
+	atomic_fetch_add(&e->pending, 1);
+	if (handoff_push(&e->inbox, &d->inbox) != 0) {
+		atomic_fetch_sub(&e->pending, 1);
 		delivery_free(d);
 		return OUTRIG_EUNAVAIL;
 	}
-	if (e->inbox_tail != NULL)
-		e->inbox_tail->next = d;
-	else
-		e->inbox_head = d;
-	e->inbox_tail = d;
-	atomic_fetch_add(&e->pending, 1);
-	pthread_mutex_unlock(&e->lock);
-	event_active(e->wake, EV_READ, 0);
 	return 0;
 }
 
@@ -210,7 +200,7 @@ static void delivery_settle(struct delivery *d, int outcome)
 	delivery_free(d);
 	atomic_fetch_sub(&e->pending, 1);
 	/* A slot is free: the next message may go (timers and dead letters settle outside the pump). */
-	if (!e->stopped)
+	if (!handoff_stopped(&e->inbox))
 		delivery_pump(e);
 }
 
@@ -468,19 +458,15 @@ static void delivery_pump(struct delivery_engine *e)
 	e->pumping = false;
 }
 
-static void delivery_wake(evutil_socket_t fd, short what, void *arg)
+static void delivery_drain(void *arg)
 {
 	struct delivery_engine *e = arg;
-	struct delivery *batch;
+	struct handoff_item *batch = handoff_take_all(&e->inbox);
 
-	pthread_mutex_lock(&e->lock);
-	batch = e->inbox_head;
-	e->inbox_head = e->inbox_tail = NULL;
-	pthread_mutex_unlock(&e->lock);
 	while (batch != NULL) {
-		struct delivery *d = batch;
+		struct delivery *d = handoff_entry(batch, struct delivery, inbox);
 
-		batch = d->next;
+		batch = batch->next;
 		d->next = NULL;
 		d->next_all = e->all;
 		if (e->all != NULL)
@@ -497,21 +483,17 @@ static void delivery_wake(evutil_socket_t fd, short what, void *arg)
 
 void delivery_engine_stop(struct delivery_engine *e)
 {
-	struct delivery *inbox;
+	struct handoff_item *rest;
 
 	if (e == NULL)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->stopped = true;
-	inbox = e->inbox_head;
-	e->inbox_head = e->inbox_tail = NULL;
-	pthread_mutex_unlock(&e->lock);
-	while (inbox != NULL) {
-		struct delivery *next = inbox->next;
+	rest = handoff_stop(&e->inbox);
+	while (rest != NULL) {
+		struct delivery *d = handoff_entry(rest, struct delivery, inbox);
 
-		inbox->done(inbox->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
-		delivery_free(inbox);
-		inbox = next;
+		rest = rest->next;
+		d->done(d->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
+		delivery_free(d);
 	}
 	while (e->all != NULL)
 		delivery_settle(e->all, OUTRIG_PUBSUB_UNSETTLED);
@@ -522,7 +504,6 @@ void delivery_engine_free(struct delivery_engine *e)
 	if (e == NULL)
 		return;
 	app_health_unwatch(e->srv, delivery_resume, e);
-	event_free(e->wake);
-	pthread_mutex_destroy(&e->lock);
+	handoff_free(&e->inbox);
 	free(e);
 }

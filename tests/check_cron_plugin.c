@@ -4,26 +4,24 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <check.h>
 
 #include "exchange.h"
 #include "host.h"
-#include "loader.h"
+#include "plugin_host.h"
 
 #define TYPE "bindings.cron"
 #define COMPONENT "cron-test"
 /* How far a tick may drift from when it should come: thread wake-ups on a loaded CI machine. */
 #define SLACK_MS 250
 
-static struct loader ld;
+static const struct outrig_host *test_host;
 static const struct outrig_plugin *plugin;
 static struct outrig_handle handle = { .name = COMPONENT, .component = NULL };
 static char sink_mem;
@@ -55,60 +53,6 @@ static int refused;	  /* ticks refused because the core was stopping */
 static bool core_stopping;
 static bool settler_quit;
 static pthread_t settler;
-static char log_text[16384];
-
-static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "[%s] %d %s\n", who != NULL ? who->name : "?", (int)level, line);
-	pthread_mutex_lock(&mu);
-	strncat(log_text, line, sizeof(log_text) - strlen(log_text) - 2);
-	strcat(log_text, "\n");
-	pthread_mutex_unlock(&mu);
-}
-
-static int host_bytes_set(struct outrig_bytes *dst, const void *src, size_t len)
-{
-	(void)dst;
-	(void)src;
-	(void)len;
-	return OUTRIG_ENOTSUP; /* an input-only binding never fills a response */
-}
-
-static int64_t host_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t host_now_mono_ms(void)
-{
-	return xnow_ms();
-}
-
-static int host_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
-{
-	(void)self;
-	(void)interval_ms;
-	(void)fn;
-	return OUTRIG_OK;
-}
-
-static int host_kv_put(struct outrig_kv_sink *out, const char *group, const char *name, const char *value)
-{
-	(void)out;
-	(void)group;
-	(void)name;
-	(void)value;
-	return OUTRIG_OK;
-}
 
 static int host_binding_deliver(struct outrig_binding_sink *sink, const struct outrig_binding_event *ev,
 				void (*done)(void *done_ctx, int outcome), void *done_ctx)
@@ -142,30 +86,12 @@ static int host_binding_deliver(struct outrig_binding_sink *sink, const struct o
 	return OUTRIG_OK;
 }
 
-static struct outrig_host test_host = {
-	.struct_size = sizeof(struct outrig_host),
-	.abi_major = OUTRIG_ABI_MAJOR,
-	.abi_minor = OUTRIG_ABI_MINOR,
-	.runtime_version = "test",
-	.log = host_log,
-	.bytes_set = host_bytes_set,
-	.now_unix_ms = host_now_unix_ms,
-	.now_mono_ms = host_now_mono_ms,
-	.every = host_every,
-	.pubsub_deliver = NULL,
-	.data_dir = "/tmp",
-	.kv_put = host_kv_put,
-	.binding_deliver = host_binding_deliver,
-};
-
 /* The "core": settles each tick once the app's answer is due, never inside binding_deliver. */
 static void *settle_loop(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&mu);
 	while (!settler_quit) {
-		struct timespec ts;
-
 		for (int i = 0; i < nticks; i++) {
 			struct tick *t = &ticks[i];
 
@@ -175,13 +101,7 @@ static void *settle_loop(void *arg)
 				pthread_cond_broadcast(&changed);
 			}
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&changed, &mu, &ts);
+		plugin_host_wait(&changed, &mu, 5);
 	}
 	pthread_mutex_unlock(&mu);
 	return NULL;
@@ -194,17 +114,8 @@ static int wait_ticks(int n, long timeout_ms)
 	int have;
 
 	pthread_mutex_lock(&mu);
-	while (nticks < n && xnow_ms() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 20 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&changed, &mu, &ts);
-	}
+	while (nticks < n && xnow_ms() < deadline)
+		plugin_host_wait(&changed, &mu, 20);
 	have = nticks;
 	pthread_mutex_unlock(&mu);
 	return have;
@@ -240,16 +151,6 @@ static void core_stop(void)
 	pthread_mutex_unlock(&mu);
 }
 
-static bool log_has(const char *needle)
-{
-	bool has;
-
-	pthread_mutex_lock(&mu);
-	has = strstr(log_text, needle) != NULL;
-	pthread_mutex_unlock(&mu);
-	return has;
-}
-
 /* readTimeUTC back to milliseconds since the epoch; -1 if it is not Go's UTC time format. */
 static int64_t parse_read_time(const char *s)
 {
@@ -274,30 +175,13 @@ static int64_t parse_read_time(const char *s)
 
 static int try_create(const char *schedule, void **out, struct outrig_error *err)
 {
-	struct outrig_config_value values[2];
-	struct outrig_config cfg = { 0 };
-	size_t n = 0;
+	const char *const overrides[] = { "schedule", schedule, NULL };
+	struct plugin_host_config tc;
 
-	memset(values, 0, sizeof(values));
-	for (const struct outrig_field *f = plugin->fields; f != NULL && f->name != NULL; f++, n++) {
-		ck_assert_uint_lt(n, 2);
-		values[n].name = f->name;
-		values[n].type = f->type;
-		values[n].known = true;
-		values[n].text = strcasecmp(f->name, "schedule") == 0 ? schedule : f->default_value;
-		values[n].is_set = values[n].text != NULL;
-	}
-	cfg.struct_size = sizeof(cfg);
-	cfg.component = COMPONENT;
-	cfg.type = TYPE;
-	cfg.version = "v1";
-	cfg.app_id = "testapp";
-	cfg.count = n;
-	cfg.values = values;
-	cfg.init_timeout_ms = 5000;
+	plugin_host_config(&tc, plugin, NULL, COMPONENT, NULL, overrides);
 	*out = NULL;
 	err->message[0] = '\0';
-	return plugin->create(&test_host, &handle, &cfg, out, err);
+	return plugin->create(test_host, &handle, &tc.config, out, err);
 }
 
 static void *start(const char *schedule)
@@ -315,13 +199,10 @@ static void *start(const char *schedule)
 
 static void setup(void)
 {
-	char err[1024];
-	struct plugin *p;
+	static const struct plugin_host_options options = { .binding_deliver = host_binding_deliver };
 
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, TYPE, "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	test_host = plugin_host_start(&options);
+	plugin = plugin_host_load(TYPE);
 	ck_assert_int_eq(pthread_create(&settler, NULL, settle_loop, NULL), 0);
 }
 
@@ -332,7 +213,7 @@ static void teardown(void)
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&mu);
 	pthread_join(settler, NULL);
-	loader_close(&ld);
+	plugin_host_stop();
 }
 
 /* ---- the tests ---- */
@@ -400,7 +281,7 @@ START_TEST(every_second_fires_about_once_a_second)
 	ck_assert_str_eq(ticks[0].time_zone, "Local");
 	read_ms = parse_read_time(ticks[4].read_time);
 	ck_assert_msg(read_ms > 0, "readTimeUTC \"%s\" is not Go's time format", ticks[4].read_time);
-	ck_assert_msg(llabs(read_ms - host_now_unix_ms()) < 2000, "readTimeUTC %s is not now",
+	ck_assert_msg(llabs(read_ms - test_host->now_unix_ms()) < 2000, "readTimeUTC %s is not now",
 		      ticks[4].read_time);
 	pthread_mutex_unlock(&mu);
 }
@@ -473,7 +354,7 @@ START_TEST(slow_app_coalesces_without_losing_a_tick)
 			      "tick %d came %ld ms after the one before", i,
 			      ticks[i].at_ms - ticks[i - 1].at_ms);
 	pthread_mutex_unlock(&mu);
-	ck_assert(log_has(
+	ck_assert(plugin_host_log_has(
 		"3 ticks of schedule \"@every 1s\" fired while the app was still handling the previous one"));
 }
 END_TEST

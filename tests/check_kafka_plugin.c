@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,19 @@
 
 #include <check.h>
 
-#include "config_map.h"
 #include "exchange.h"
 #include "host.h"
 #include "kafka_mock_driver.h"
-#include "loader.h"
+#include "plugin_host.h"
 
+#define COMPONENT "kafka-test"
 /* How long a test waits for a message that should come (a group's first join takes a few seconds). */
 #define ARRIVAL_MS 15000
 
 static struct kafka_mock km;
-static struct loader ld;
+static const struct outrig_host *test_host;
 static const struct outrig_plugin *plugin;    /* the one descriptor, as bindings.kafka */
 static const struct outrig_plugin *ps_plugin; /* the same file, opened as pubsub.kafka */
-static char data_dir[] = "/tmp/outrig-kafka-XXXXXX";
 static long test_started;
 static struct outrig_handle handle = { .name = "kafka-test", .component = NULL };
 
@@ -57,53 +55,6 @@ struct delivered {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
 static struct delivered *deliveries, **deliveries_tail = &deliveries;
-
-static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	if (level == OUTRIG_LOG_DEBUG)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "[%s] %d %s\n", who != NULL ? who->name : "?", (int)level, line);
-}
-
-static int host_bytes_set(struct outrig_bytes *dst, const void *src, size_t len)
-{
-	void *copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL)
-		return OUTRIG_ENOMEM;
-	memcpy(copy, src, len);
-	free(dst->data);
-	dst->data = copy;
-	dst->len = len;
-	return OUTRIG_OK;
-}
-
-static int64_t host_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t host_now_mono_ms(void)
-{
-	return xnow_ms();
-}
-
-static int host_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
-{
-	(void)self;
-	(void)interval_ms;
-	(void)fn;
-	return OUTRIG_OK;
-}
 
 static void record(void *sink, const char *topic, const void *data, size_t len,
 		   const struct outrig_metadata *md, void (*done)(void *, int), void *done_ctx)
@@ -146,31 +97,6 @@ static int host_binding_deliver(struct outrig_binding_sink *sink, const struct o
 	return OUTRIG_OK;
 }
 
-static int host_kv_put(struct outrig_kv_sink *out, const char *group, const char *name, const char *value)
-{
-	(void)out;
-	(void)group;
-	(void)name;
-	(void)value;
-	return OUTRIG_OK;
-}
-
-static struct outrig_host test_host = {
-	.struct_size = sizeof(struct outrig_host),
-	.abi_major = OUTRIG_ABI_MAJOR,
-	.abi_minor = OUTRIG_ABI_MINOR,
-	.runtime_version = "test",
-	.log = host_log,
-	.bytes_set = host_bytes_set,
-	.now_unix_ms = host_now_unix_ms,
-	.now_mono_ms = host_now_mono_ms,
-	.every = host_every,
-	.pubsub_deliver = host_pubsub_deliver,
-	.data_dir = data_dir,
-	.kv_put = host_kv_put,
-	.binding_deliver = host_binding_deliver,
-};
-
 static const char *meta(const struct delivered *d, const char *key)
 {
 	for (size_t i = 0; i < d->nmeta; i++)
@@ -192,17 +118,7 @@ static struct delivered *next_event(void *sink, long timeout_ms)
 				found = d;
 		if (found != NULL || xnow_ms() >= deadline)
 			break;
-		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 50 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&arrived, &mu, &ts);
-		}
+		plugin_host_wait(&arrived, &mu, 50);
 	}
 	if (found != NULL)
 		found->taken = true;
@@ -240,61 +156,17 @@ static void settle_all(void *sink, int outcome)
 
 /* ---- creating instances the way the core does ---- */
 
-struct test_config {
-	struct outrig_config config;
-	struct outrig_config_value values[48];
-};
-
-/* The config view from the plugin's own field table, as the core's validation builds it. */
-static void make_config(struct test_config *tc, const char *type, const char *const *overrides)
-{
-	size_t n = 0;
-
-	memset(tc, 0, sizeof(*tc));
-	for (const struct outrig_field *f = plugin->fields; f != NULL && f->name != NULL; f++, n++) {
-		struct outrig_config_value *v = &tc->values[n];
-
-		ck_assert_uint_lt(n, 48);
-		v->name = f->name;
-		v->type = f->type;
-		v->known = true;
-		v->text = f->default_value;
-		for (const char *const *o = overrides; o != NULL && *o != NULL; o += 2)
-			if (strcasecmp(o[0], f->name) == 0)
-				v->text = o[1];
-		v->is_set = v->text != NULL;
-		if (v->is_set && f->type != OUTRIG_FIELD_STRING)
-			ck_assert_msg(config_value_parse(f->type, v->text, &v->int_value),
-				      "%s: bad test value %s", f->name, v->text);
-	}
-	tc->config.struct_size = sizeof(struct outrig_config);
-	tc->config.component = "kafka-test";
-	tc->config.type = type;
-	tc->config.version = "v1";
-	tc->config.app_id = "testapp";
-	tc->config.count = n;
-	tc->config.values = tc->values;
-	tc->config.init_timeout_ms = 5000;
-}
-
 /* create() on the mock cluster with metadata (name, value pairs, NULL-terminated; later ones win). */
 static int try_create(const char *type, const char *const *metadata, void **out, struct outrig_error *err)
 {
-	const char *overrides[48] = { "brokers",	   km.bootstrap, "authType",	   "none",
-				      "heartbeatInterval", "500ms",	 "sessionTimeout", "6s" };
-	struct test_config tc;
-	size_t n = 8;
+	const char *const cluster[] = { "brokers", km.bootstrap,     "authType", "none", "heartbeatInterval",
+					"500ms",   "sessionTimeout", "6s",	 NULL };
+	struct plugin_host_config tc;
 
-	for (const char *const *m = metadata; m != NULL && *m != NULL; m += 2) {
-		ck_assert_uint_lt(n + 2, 48);
-		overrides[n++] = m[0];
-		overrides[n++] = m[1];
-	}
-	overrides[n] = NULL;
-	make_config(&tc, type, overrides);
+	plugin_host_config(&tc, plugin, type, COMPONENT, cluster, metadata);
 	*out = NULL;
 	err->message[0] = '\0';
-	return plugin->create(&test_host, &handle, &tc.config, out, err);
+	return plugin->create(test_host, &handle, &tc.config, out, err);
 }
 
 static void *create_ok(const char *type, const char *const *metadata)
@@ -352,32 +224,26 @@ static void start_input_ok(void *inst, void *sink)
 
 static void setup(void)
 {
-	char err[1024];
-	struct plugin *p;
+	static const struct plugin_host_options options = {
+		.temp_dir = "outrig-kafka",
+		.min_level = OUTRIG_LOG_INFO,
+		.pubsub_deliver = host_pubsub_deliver,
+		.binding_deliver = host_binding_deliver,
+	};
 
 	test_started = xnow_ms();
 	ck_assert_int_eq(kafka_mock_start(&km, 3), 0);
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, "bindings.kafka", "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	test_host = plugin_host_start(&options);
+	plugin = plugin_host_load("bindings.kafka");
 	/* The same file under its second name: the build links pubsub_kafka.so to it. */
-	p = loader_get(&ld, "pubsub.kafka", "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	ps_plugin = &p->desc;
+	ps_plugin = plugin_host_load("pubsub.kafka");
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-
 	fprintf(stderr, "test took %ld ms\n", xnow_ms() - test_started);
-	loader_close(&ld);
+	plugin_host_stop();
 	kafka_mock_stop(&km);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", data_dir);
 }
 
 /* ---- the tests ---- */
@@ -393,16 +259,16 @@ END_TEST
 
 START_TEST(unreachable_brokers_fail_create_in_time)
 {
-	struct test_config tc;
+	struct plugin_host_config tc;
 	struct outrig_error err = { "" };
 	void *inst = NULL;
 	long started = xnow_ms();
 	const char *overrides[] = { "brokers", "127.0.0.1:1", "authType", "none", NULL };
 	int rc;
 
-	make_config(&tc, "bindings.kafka", overrides);
+	plugin_host_config(&tc, plugin, "bindings.kafka", COMPONENT, NULL, overrides);
 	tc.config.init_timeout_ms = 1500;
-	rc = plugin->create(&test_host, &handle, &tc.config, &inst, &err);
+	rc = plugin->create(test_host, &handle, &tc.config, &inst, &err);
 	fprintf(stderr, "refused as expected after %ld ms: %s\n", xnow_ms() - started, err.message);
 	ck_assert_int_eq(rc, OUTRIG_EUNAVAIL);
 	ck_assert_ptr_null(inst);
@@ -479,7 +345,7 @@ START_TEST(pubsub_publish_subscribe_round_trip)
 		.metadata = { 1, &kv },
 	};
 	struct outrig_error err = { "" };
-	struct test_config tc;
+	struct plugin_host_config tc;
 	struct delivered *d;
 	void *inst;
 	int rc;
@@ -492,8 +358,8 @@ START_TEST(pubsub_publish_subscribe_round_trip)
 			"oldest",  "heartbeatInterval", "500ms",    NULL
 		};
 
-		make_config(&tc, "pubsub.kafka", overrides);
-		rc = ps_plugin->create(&test_host, &handle, &tc.config, &inst, &err);
+		plugin_host_config(&tc, plugin, "pubsub.kafka", COMPONENT, NULL, overrides);
+		rc = ps_plugin->create(test_host, &handle, &tc.config, &inst, &err);
 		ck_assert_msg(rc == OUTRIG_OK, "create: %s", err.message);
 	}
 	rc = ps_plugin->pubsub->subscribe(inst, &sub, &err);

@@ -5,7 +5,6 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +14,9 @@
 
 #include <check.h>
 
-#include "config_map.h"
 #include "exchange.h"
 #include "host.h"
-#include "loader.h"
+#include "plugin_host.h"
 #include "server.h"
 
 #define TYPE "pubsub.mqtt3"
@@ -27,9 +25,8 @@
 
 /* Every test runs in its own forked process with its own mosquitto and data folder. */
 static struct test_server ms;
-static struct loader ld;
+static const struct outrig_host *test_host;
 static const struct outrig_plugin *plugin;
-static char data_dir[] = "/tmp/outrig-mqtt3-XXXXXX";
 static struct outrig_handle handle = { .name = "mqtt-test", .component = NULL };
 
 /* Distinct addresses stand for the core's sinks; the plugin only hands them back. */
@@ -57,62 +54,7 @@ struct delivered {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
 static struct delivered *deliveries, **deliveries_tail = &deliveries;
-static char *log_text;
-static size_t log_len;
 static bool core_stopping;
-
-static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "[%s] %d %s\n", who != NULL ? who->name : "?", (int)level, line);
-	pthread_mutex_lock(&mu);
-	log_text = realloc(log_text, log_len + strlen(line) + 2);
-	ck_assert_ptr_nonnull(log_text);
-	memcpy(log_text + log_len, line, strlen(line));
-	log_len += strlen(line);
-	log_text[log_len++] = '\n';
-	log_text[log_len] = '\0';
-	pthread_mutex_unlock(&mu);
-}
-
-static int host_bytes_set(struct outrig_bytes *dst, const void *src, size_t len)
-{
-	void *copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL)
-		return OUTRIG_ENOMEM;
-	memcpy(copy, src, len);
-	free(dst->data);
-	dst->data = copy;
-	dst->len = len;
-	return OUTRIG_OK;
-}
-
-static int64_t host_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t host_now_mono_ms(void)
-{
-	return xnow_ms();
-}
-
-static int host_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
-{
-	(void)self;
-	(void)interval_ms;
-	(void)fn;
-	return OUTRIG_OK; /* the plugin needs no timer; a call is harmless */
-}
 
 static int host_pubsub_deliver(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
 			       void (*done)(void *done_ctx, int outcome), void *done_ctx)
@@ -147,20 +89,6 @@ static int host_pubsub_deliver(struct outrig_pubsub_sink *sink, const struct out
 	return OUTRIG_OK;
 }
 
-static struct outrig_host test_host = {
-	.struct_size = sizeof(struct outrig_host),
-	.abi_major = OUTRIG_ABI_MAJOR,
-	.abi_minor = OUTRIG_ABI_MINOR,
-	.runtime_version = "test",
-	.log = host_log,
-	.bytes_set = host_bytes_set,
-	.now_unix_ms = host_now_unix_ms,
-	.now_mono_ms = host_now_mono_ms,
-	.every = host_every,
-	.pubsub_deliver = host_pubsub_deliver,
-	.data_dir = data_dir,
-};
-
 /* The next message handed to sink that the test has not looked at yet, or NULL after timeout_ms. */
 static struct delivered *next_message(struct outrig_pubsub_sink *sink, long timeout_ms)
 {
@@ -174,17 +102,7 @@ static struct delivered *next_message(struct outrig_pubsub_sink *sink, long time
 				found = d;
 		if (found != NULL || xnow_ms() >= deadline)
 			break;
-		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 50 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&arrived, &mu, &ts);
-		}
+		plugin_host_wait(&arrived, &mu, 50);
 	}
 	if (found != NULL)
 		found->taken = true;
@@ -225,55 +143,14 @@ static void settle_all(int outcome)
 	pthread_mutex_unlock(&mu);
 }
 
-static bool log_has(const char *needle)
-{
-	bool has;
-
-	pthread_mutex_lock(&mu);
-	has = log_text != NULL && strstr(log_text, needle) != NULL;
-	pthread_mutex_unlock(&mu);
-	return has;
-}
-
 /* ---- creating instances the way the core does ---- */
 
-/*
- * Builds the config view from the plugin's own field table, as the core's validation does:
- * every declared field, set from overrides (name, value pairs, NULL-terminated) or its default.
- */
-struct test_config {
-	struct outrig_config config;
-	struct outrig_config_value values[32];
-};
-
-static void make_config(struct test_config *tc, int64_t init_timeout_ms, const char *const *overrides)
+/* The config view the core builds for the test's component: url on the test's broker unless overrides name another. */
+static void make_config(struct plugin_host_config *tc, int64_t init_timeout_ms, const char *const *overrides)
 {
-	size_t n = 0;
+	const char *broker[] = { "url", server_mosquitto_url(&ms), NULL };
 
-	memset(tc, 0, sizeof(*tc));
-	for (const struct outrig_field *f = plugin->fields; f != NULL && f->name != NULL; f++, n++) {
-		struct outrig_config_value *v = &tc->values[n];
-
-		ck_assert_uint_lt(n, 32);
-		v->name = f->name;
-		v->type = f->type;
-		v->known = true;
-		v->text = f->default_value;
-		for (const char *const *o = overrides; o != NULL && *o != NULL; o += 2)
-			if (strcasecmp(o[0], f->name) == 0)
-				v->text = o[1];
-		v->is_set = v->text != NULL;
-		if (v->is_set && f->type != OUTRIG_FIELD_STRING)
-			ck_assert_msg(config_value_parse(f->type, v->text, &v->int_value),
-				      "%s: bad test value %s", f->name, v->text);
-	}
-	tc->config.struct_size = sizeof(struct outrig_config);
-	tc->config.component = "mqtt-pubsub";
-	tc->config.type = TYPE;
-	tc->config.version = "v1";
-	tc->config.app_id = "testapp";
-	tc->config.count = n;
-	tc->config.values = tc->values;
+	plugin_host_config(tc, plugin, NULL, "mqtt-pubsub", broker, overrides);
 	tc->config.init_timeout_ms = init_timeout_ms;
 }
 
@@ -284,21 +161,12 @@ static void make_config(struct test_config *tc, int64_t init_timeout_ms, const c
 static int try_create_with(void **out, struct outrig_error *err, int64_t init_timeout_ms,
 			   const char *const *metadata)
 {
-	const char *overrides[32] = { "url", server_mosquitto_url(&ms) };
-	struct test_config tc;
-	size_t n = 2;
+	struct plugin_host_config tc;
 
-	/* make_config takes the last of a name: the metadata's url comes after the broker's. */
-	for (const char *const *m = metadata; m != NULL && *m != NULL; m += 2) {
-		ck_assert_uint_lt(n + 2, 32);
-		overrides[n++] = m[0];
-		overrides[n++] = m[1];
-	}
-	overrides[n] = NULL;
-	make_config(&tc, init_timeout_ms, overrides);
+	make_config(&tc, init_timeout_ms, metadata);
 	*out = NULL;
 	err->message[0] = '\0';
-	return plugin->create(&test_host, &handle, &tc.config, out, err);
+	return plugin->create(test_host, &handle, &tc.config, out, err);
 }
 
 static int try_create(void **out, struct outrig_error *err, int64_t init_timeout_ms, const char *consumer_id,
@@ -360,28 +228,22 @@ static void subscribe_ok(void *inst, const char *topic, struct outrig_pubsub_sin
 	ck_assert_msg(rc == OUTRIG_OK, "subscribe to %s: %s: %s", topic, outrig_status_name(rc), err.message);
 }
 
+static const struct plugin_host_options host_options = {
+	.temp_dir = "outrig-mqtt3",
+	.pubsub_deliver = host_pubsub_deliver,
+};
+
 static void setup(void)
 {
-	char err[1024];
-	struct plugin *p;
-
 	ck_assert_int_eq(server_mosquitto_start(&ms), 0);
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, TYPE, "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	test_host = plugin_host_start(&host_options);
+	plugin = plugin_host_load(TYPE);
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-
-	loader_close(&ld);
+	plugin_host_stop();
 	server_destroy(&ms);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", data_dir);
 }
 
 /* ---- the tests ---- */
@@ -390,7 +252,7 @@ START_TEST(round_trip_with_retained_metadata)
 {
 	const char *overrides[] = { "url", xfmt("tcp://tester:s3cret%%21@127.0.0.1:%d", ms.port),
 				    "consumerID", "rt-{uuid}", NULL };
-	struct test_config tc;
+	struct plugin_host_config tc;
 	struct outrig_error err;
 	struct delivered *d;
 	void *inst;
@@ -398,7 +260,7 @@ START_TEST(round_trip_with_retained_metadata)
 
 	/* mosquitto without a password file takes any user, so the URL's userinfo is exercised too. */
 	make_config(&tc, 5000, overrides);
-	rc = plugin->create(&test_host, &handle, &tc.config, &inst, &err);
+	rc = plugin->create(test_host, &handle, &tc.config, &inst, &err);
 	ck_assert_msg(rc == OUTRIG_OK, "create: %s", err.message);
 	ck_assert(plugin->pubsub->capabilities & OUTRIG_PUBSUB_WILDCARDS);
 
@@ -417,10 +279,10 @@ START_TEST(round_trip_with_retained_metadata)
 
 	destroy(inst, OUTRIG_PUBSUB_SETTLED);
 	/* The user is shown, the password never. */
-	ck_assert(log_has(xfmt("tcp://tester@127.0.0.1:%d", ms.port)));
-	ck_assert(!log_has("s3cret"));
-	ck_assert(log_has("rt-"));
-	ck_assert(!log_has("rt-{uuid}"));
+	ck_assert(plugin_host_log_has(xfmt("tcp://tester@127.0.0.1:%d", ms.port)));
+	ck_assert(!plugin_host_log_has("s3cret"));
+	ck_assert(plugin_host_log_has("rt-"));
+	ck_assert(!plugin_host_log_has("rt-{uuid}"));
 }
 END_TEST
 
@@ -538,7 +400,7 @@ START_TEST(broker_restart_publish_unavailable_then_recovers)
 	/* The persistent session kept the subscription; the clean one was subscribed again. */
 	expect_message(SINK_A, "rs/t", "after");
 	expect_message(SINK_B, "rs/t", "after");
-	ck_assert(log_has("reconnected"));
+	ck_assert(plugin_host_log_has("reconnected"));
 	destroy(kept, OUTRIG_PUBSUB_SETTLED);
 	destroy(clean, OUTRIG_PUBSUB_SETTLED);
 }
@@ -592,7 +454,7 @@ START_TEST(unsettled_messages_come_again_from_the_spool)
 	publish_ok(inst, "sp/t", "three");
 	expect_message(SINK_A, "sp/t", "three");
 	ck_assert_ptr_null(next_message(SINK_A, 300));
-	ck_assert(log_has("kept in the spool"));
+	ck_assert(plugin_host_log_has("kept in the spool"));
 	destroy(inst, OUTRIG_PUBSUB_SETTLED);
 
 	/* Everything settled now: a third run gets nothing. */
@@ -657,23 +519,19 @@ static struct test_certs certs;
 
 static void setup_tls(void)
 {
-	char err[1024], dir[600];
-	struct plugin *p;
+	char dir[600];
 
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	snprintf(dir, sizeof(dir), "%s/certs", data_dir);
+	test_host = plugin_host_start(&host_options);
+	snprintf(dir, sizeof(dir), "%s/certs", test_host->data_dir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	ck_assert_int_eq(server_make_certs(dir, "outrig test CA", &certs), 0);
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, TYPE, "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	plugin = plugin_host_load(TYPE);
 }
 
 /* Where the plugin writes a certificate field for paho: <data-dir>/pubsub_mqtt3/<component>-<field>.pem. */
 static const char *pem_path(const char *field)
 {
-	return xfmt("%s/pubsub_mqtt3/mqtt-pubsub-%s.pem", data_dir, field);
+	return xfmt("%s/pubsub_mqtt3/mqtt-pubsub-%s.pem", test_host->data_dir, field);
 }
 
 /* The file the plugin wrote for field holds pem and only its owner may read it. */
@@ -728,7 +586,7 @@ START_TEST(tls_with_ca_cert_round_trip)
 	assert_pem_written("caCert", ca);
 	assert_pem_gone("clientCert");
 	assert_pem_gone("clientKey");
-	ck_assert(log_has(xfmt("connected to the MQTT broker at ssl://127.0.0.1:%d", ms.port)));
+	ck_assert(plugin_host_log_has(xfmt("connected to the MQTT broker at ssl://127.0.0.1:%d", ms.port)));
 	destroy(inst, OUTRIG_PUBSUB_SETTLED);
 	assert_pem_gone("caCert");
 	free(ca);
@@ -789,7 +647,7 @@ START_TEST(certificate_of_another_ca_or_host_fails)
 	long started;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s/other", data_dir);
+	snprintf(dir, sizeof(dir), "%s/other", test_host->data_dir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	ck_assert_int_eq(server_make_certs(dir, "another test CA", &other), 0);
 	other_ca = xslurp(other.ca);

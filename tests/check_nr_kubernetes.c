@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +15,9 @@
 
 #include <check.h>
 
-#include "config_map.h"
 #include "exchange.h"
 #include "host.h"
-#include "loader.h"
+#include "plugin_host.h"
 #include "server.h"
 
 #define TYPE "nameresolution.kubernetes"
@@ -37,155 +35,26 @@ static const struct test_dns_record records[] = {
 
 /* Every test runs in its own forked process with its own dnsmasq. */
 static struct test_server dns;
-static struct loader ld;
+static const struct outrig_host *test_host;
 static const struct outrig_plugin *plugin;
 static struct outrig_handle handle = { .name = "nr-test", .component = NULL };
-
-/* ---- the test's host table: what the core would offer the plugin ---- */
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static char *log_text;
-static size_t log_len;
-
-static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "[%s] %d %s\n", who != NULL ? who->name : "?", (int)level, line);
-	pthread_mutex_lock(&mu);
-	log_text = realloc(log_text, log_len + strlen(line) + 2);
-	ck_assert_ptr_nonnull(log_text);
-	memcpy(log_text + log_len, line, strlen(line));
-	log_len += strlen(line);
-	log_text[log_len++] = '\n';
-	log_text[log_len] = '\0';
-	pthread_mutex_unlock(&mu);
-}
-
-static int host_bytes_set(struct outrig_bytes *dst, const void *src, size_t len)
-{
-	void *copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL)
-		return OUTRIG_ENOMEM;
-	memcpy(copy, src, len);
-	free(dst->data);
-	dst->data = copy;
-	dst->len = len;
-	return OUTRIG_OK;
-}
-
-static int64_t host_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t host_now_mono_ms(void)
-{
-	return xnow_ms();
-}
-
-static int host_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
-{
-	(void)self;
-	(void)interval_ms;
-	(void)fn;
-	ck_abort_msg("nameresolution.kubernetes needs no timer: Kubernetes keeps the Service");
-	return OUTRIG_EINVAL;
-}
-
-static char data_dir[] = "/tmp";
-
-static struct outrig_host test_host = {
-	.struct_size = sizeof(struct outrig_host),
-	.abi_major = OUTRIG_ABI_MAJOR,
-	.abi_minor = OUTRIG_ABI_MINOR,
-	.runtime_version = "test",
-	.log = host_log,
-	.bytes_set = host_bytes_set,
-	.now_unix_ms = host_now_unix_ms,
-	.now_mono_ms = host_now_mono_ms,
-	.every = host_every,
-	.data_dir = data_dir,
-};
-
-static bool log_has(const char *needle)
-{
-	bool has;
-
-	pthread_mutex_lock(&mu);
-	has = log_text != NULL && strstr(log_text, needle) != NULL;
-	pthread_mutex_unlock(&mu);
-	return has;
-}
 
 /* ---- creating instances the way the core does ---- */
 
 /*
- * Builds the config view from the plugin's own field table, as the core's validation does:
- * every declared field, set from overrides (name, value pairs, NULL-terminated; the last of a
- * name wins) or its default. An override "" leaves a field without default unset.
+ * create() asking the test's dnsmasq, plus metadata (name, value pairs, NULL-terminated; they
+ * win, and a NULL value leaves a field without default unset).
  */
-struct test_config {
-	struct outrig_config config;
-	struct outrig_config_value values[16];
-};
-
-static void make_config(struct test_config *tc, const char *const *overrides)
-{
-	size_t n = 0;
-
-	memset(tc, 0, sizeof(*tc));
-	for (const struct outrig_field *f = plugin->fields; f != NULL && f->name != NULL; f++, n++) {
-		struct outrig_config_value *v = &tc->values[n];
-
-		ck_assert_uint_lt(n, 16);
-		v->name = f->name;
-		v->type = f->type;
-		v->known = true;
-		v->text = f->default_value;
-		for (const char *const *o = overrides; o != NULL && *o != NULL; o += 2)
-			if (strcasecmp(o[0], f->name) == 0)
-				v->text = o[1][0] != '\0' ? o[1] : NULL;
-		v->is_set = v->text != NULL;
-		if (v->is_set && f->type != OUTRIG_FIELD_STRING)
-			ck_assert_msg(config_value_parse(f->type, v->text, &v->int_value),
-				      "%s: bad test value %s", f->name, v->text);
-	}
-	tc->config.struct_size = sizeof(struct outrig_config);
-	tc->config.component = "kubernetes";
-	tc->config.type = TYPE;
-	tc->config.version = "v1";
-	tc->config.app_id = "caller";
-	tc->config.count = n;
-	tc->config.values = tc->values;
-	tc->config.init_timeout_ms = 5000;
-}
-
-/* create() asking the test's dnsmasq, plus metadata (name, value pairs, NULL-terminated; they win). */
 static int try_create(void **out, struct outrig_error *err, const char *const *metadata)
 {
-	const char *overrides[32] = { "dnsServer", server_dnsmasq_address(&dns) };
-	struct test_config tc;
-	size_t n = 2;
+	const char *const server[] = { "dnsServer", server_dnsmasq_address(&dns), NULL };
+	struct plugin_host_config tc;
 
-	for (const char *const *m = metadata; m != NULL && *m != NULL; m += 2) {
-		ck_assert_uint_lt(n + 2, 32);
-		overrides[n++] = m[0];
-		overrides[n++] = m[1];
-	}
-	overrides[n] = NULL;
-	make_config(&tc, overrides);
+	plugin_host_config(&tc, plugin, NULL, "kubernetes", server, metadata);
+	tc.config.app_id = "caller";
 	*out = NULL;
 	err->message[0] = '\0';
-	return plugin->create(&test_host, &handle, &tc.config, out, err);
+	return plugin->create(test_host, &handle, &tc.config, out, err);
 }
 
 static void *create_ok(const char *const *metadata)
@@ -264,20 +133,20 @@ static bool dns_log_has(const char *needle)
 
 static void setup(void)
 {
-	char err[1024];
-	struct plugin *p;
+	static const struct plugin_host_options options = {
+		.timers = PLUGIN_HOST_TIMERS_FORBID,
+		.forbid_reason = "nameresolution.kubernetes needs no timer: Kubernetes keeps the Service",
+	};
 
 	/* The plugin first: a failed setup skips teardown, and would leave dnsmasq's folder behind. */
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, TYPE, "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	test_host = plugin_host_start(&options);
+	plugin = plugin_host_load(TYPE);
 	ck_assert_int_eq(server_dnsmasq_start(&dns, records), 0);
 }
 
 static void teardown(void)
 {
-	loader_close(&ld);
+	plugin_host_stop();
 	server_destroy(&dns);
 }
 
@@ -312,8 +181,8 @@ START_TEST(one_record_in_the_default_namespace)
 {
 	void *inst = create_ok(NULL);
 
-	ck_assert(log_has(xfmt("asking the DNS server 127.0.0.1:%d", dns.port)));
-	ck_assert(log_has("<app-id>-dapr.<namespace>.svc.cluster.local, port 50002"));
+	ck_assert(plugin_host_log_has(xfmt("asking the DNS server 127.0.0.1:%d", dns.port)));
+	ck_assert(plugin_host_log_has("<app-id>-dapr.<namespace>.svc.cluster.local, port 50002"));
 	for (int i = 0; i < 3; i++)
 		expect_address(inst, "one", "", "10.1.0.1", 50002);
 	expect_address(inst, "one", NULL, "10.1.0.1", 50002);
@@ -371,7 +240,7 @@ START_TEST(another_namespace_by_query_or_by_register_self)
 	expect_address(inst, "one", "", "10.1.0.1", 50002);
 	/* This sidecar runs in prod: queries without a namespace stay there. */
 	register_in(inst, "prod");
-	ck_assert(log_has("runs in namespace prod"));
+	ck_assert(plugin_host_log_has("runs in namespace prod"));
 	expect_address(inst, "one", "", "10.3.0.1", 50002);
 	expect_address(inst, "one", "default", "10.1.0.1", 50002);
 	expect_failure(inst, "two", "", OUTRIG_ENOTFOUND,
@@ -389,7 +258,7 @@ START_TEST(custom_cluster_domain)
 	const char *rooted[] = { "clusterDomain", "corp.example.", NULL };
 	void *inst = create_ok(md);
 
-	ck_assert(log_has("<app-id>-dapr.<namespace>.svc.corp.example, port"));
+	ck_assert(plugin_host_log_has("<app-id>-dapr.<namespace>.svc.corp.example, port"));
 	expect_address(inst, "one", "", "10.4.0.1", 50002);
 	expect_failure(inst, "two", "", OUTRIG_ENOTFOUND,
 		       (const char *[]){ "two-dapr.default.svc.corp.example does not exist", NULL });
@@ -553,13 +422,18 @@ END_TEST
  * process alone (root only).
  */
 static char resolv_path[] = "/tmp/outrig-nrk-resolv-XXXXXX";
+/*
+ * Whether the mount namespace and the file exist yet. Not read off the name: mkstemp's random
+ * letters may themselves end in "X".
+ */
+static bool resolv_made;
 
 static bool bind_resolv_conf(const char *text)
 {
 	char *path = resolv_path;
 	int fd;
 
-	if (path[sizeof(resolv_path) - 2] == 'X') {
+	if (!resolv_made) {
 		if (unshare(CLONE_NEWNS) != 0) {
 			fprintf(stderr, "no mount namespace (%s): skipping the resolv.conf test\n",
 				strerror(errno));
@@ -570,8 +444,9 @@ static bool bind_resolv_conf(const char *text)
 		/* Nothing mounted here may reach the host's namespace. */
 		ck_assert_int_eq(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL), 0);
 		fd = mkstemp(path);
-		ck_assert_int_ge(fd, 0);
+		ck_assert_msg(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
 		close(fd);
+		resolv_made = true;
 	} else {
 		umount("/etc/resolv.conf");
 	}
@@ -594,8 +469,8 @@ START_TEST(nameservers_of_resolv_conf)
 			       "nameserver 127.0.0.1:%d\n"
 			       "options ndots:5 timeout:9 attempts:5\n",
 			       dns.port);
-	const char *no_dns[] = { "dnsServer", "", NULL };
-	const char *short_timeout[] = { "dnsServer", "", "timeout", "500ms", NULL };
+	const char *no_dns[] = { "dnsServer", NULL, NULL };
+	const char *short_timeout[] = { "dnsServer", NULL, "timeout", "500ms", NULL };
 	struct outrig_error err;
 	long start, took;
 	void *inst;
@@ -604,7 +479,7 @@ START_TEST(nameservers_of_resolv_conf)
 	if (!bind_resolv_conf(pod))
 		return;
 	inst = create_ok(no_dns);
-	ck_assert(log_has(xfmt("127.0.0.1:%d (nameserver of /etc/resolv.conf)", dns.port)));
+	ck_assert(plugin_host_log_has(xfmt("127.0.0.1:%d (nameserver of /etc/resolv.conf)", dns.port)));
 	expect_address(inst, "one", "", "10.1.0.1", 50002);
 	expect_address(inst, "one", "prod", "10.3.0.1", 50002);
 	ck_assert(!dns_log_has(".svc.cluster.local.default.svc"));

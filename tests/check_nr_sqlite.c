@@ -3,8 +3,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,99 +14,14 @@
 #include <check.h>
 #include <sqlite3.h>
 
-#include "config_map.h"
 #include "host.h"
-#include "loader.h"
+#include "plugin_host.h"
 
 #define TYPE "nameresolution.sqlite"
 
-static struct loader ld;
+static const struct outrig_host *test_host;
 static const struct outrig_plugin *plugin;
-static char data_dir[] = "/tmp/outrig-nrs-XXXXXX";
 static char default_db[256];
-
-/* ---- the test's host table ---- */
-
-/* The timers a create() asked for; the test fires them by hand, so heartbeats stop when it stops. */
-struct timer {
-	struct outrig_handle *who;
-	int64_t interval_ms;
-	void (*fn)(void *instance);
-};
-
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct timer timers[64];
-static size_t ntimers;
-static char *log_text;
-static size_t log_len;
-
-static void host_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "[%s] %d %s\n", who != NULL ? who->name : "?", (int)level, line);
-	pthread_mutex_lock(&mu);
-	log_text = realloc(log_text, log_len + strlen(line) + 2);
-	ck_assert_ptr_nonnull(log_text);
-	memcpy(log_text + log_len, line, strlen(line));
-	log_len += strlen(line);
-	log_text[log_len++] = '\n';
-	log_text[log_len] = '\0';
-	pthread_mutex_unlock(&mu);
-}
-
-static bool log_has(const char *needle)
-{
-	bool has;
-
-	pthread_mutex_lock(&mu);
-	has = log_text != NULL && strstr(log_text, needle) != NULL;
-	pthread_mutex_unlock(&mu);
-	return has;
-}
-
-static int64_t host_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t host_now_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int host_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
-{
-	if (interval_ms <= 0 || fn == NULL)
-		return OUTRIG_EINVAL;
-	pthread_mutex_lock(&mu);
-	ck_assert_uint_lt(ntimers, 64);
-	timers[ntimers++] = (struct timer){ self, interval_ms, fn };
-	pthread_mutex_unlock(&mu);
-	return OUTRIG_OK;
-}
-
-static struct outrig_host test_host = {
-	.struct_size = sizeof(struct outrig_host),
-	.abi_major = OUTRIG_ABI_MAJOR,
-	.abi_minor = OUTRIG_ABI_MINOR,
-	.runtime_version = "test",
-	.log = host_log,
-	.now_unix_ms = host_now_unix_ms,
-	.now_mono_ms = host_now_mono_ms,
-	.every = host_every,
-	.data_dir = data_dir,
-};
 
 /* ---- sidecars: one plugin instance each, as one outrigd per app would have ---- */
 
@@ -118,54 +31,17 @@ struct sidecar {
 	void *inst;
 };
 
-/* The config view of the plugin's own field table, as the core builds it: defaults, then overrides. */
-struct test_config {
-	struct outrig_config config;
-	struct outrig_config_value values[32];
-};
-
-static void make_config(struct test_config *tc, const char *const *overrides)
-{
-	size_t n = 0;
-
-	memset(tc, 0, sizeof(*tc));
-	for (const struct outrig_field *f = plugin->fields; f != NULL && f->name != NULL; f++, n++) {
-		struct outrig_config_value *v = &tc->values[n];
-
-		ck_assert_uint_lt(n, 32);
-		v->name = f->name;
-		v->type = f->type;
-		v->known = true;
-		v->text = f->default_value;
-		for (const char *const *o = overrides; o != NULL && *o != NULL; o += 2)
-			if (strcasecmp(o[0], f->name) == 0)
-				v->text = o[1];
-		v->is_set = v->text != NULL;
-		if (v->is_set && f->type != OUTRIG_FIELD_STRING)
-			ck_assert_msg(config_value_parse(f->type, v->text, &v->int_value),
-				      "%s: bad test value %s", f->name, v->text);
-	}
-	tc->config.struct_size = sizeof(struct outrig_config);
-	tc->config.component = "sqlite";
-	tc->config.type = TYPE;
-	tc->config.version = "v1";
-	tc->config.app_id = "testapp";
-	tc->config.count = n;
-	tc->config.values = tc->values;
-	tc->config.init_timeout_ms = 5000;
-}
-
 static int try_start(struct sidecar *sc, const char *name, const char *const *overrides,
 		     struct outrig_error *err)
 {
-	struct test_config tc;
+	struct plugin_host_config tc;
 
 	memset(sc, 0, sizeof(*sc));
 	snprintf(sc->name, sizeof(sc->name), "%s", name);
 	sc->handle.name = sc->name;
-	make_config(&tc, overrides);
+	plugin_host_config(&tc, plugin, NULL, "sqlite", NULL, overrides);
 	err->message[0] = '\0';
-	return plugin->create(&test_host, &sc->handle, &tc.config, &sc->inst, err);
+	return plugin->create(test_host, &sc->handle, &tc.config, &sc->inst, err);
 }
 
 static void start(struct sidecar *sc, const char *name, const char *const *overrides)
@@ -234,13 +110,8 @@ static void resolve_not_found(struct sidecar *sc, const char *app_id, const char
 /* Fires the sidecar's timers of this interval, as the core would when it is due. */
 static void fire(struct sidecar *sc, int64_t interval_ms)
 {
-	size_t fired = 0;
+	size_t fired = plugin_host_fire(&sc->handle, interval_ms, sc->inst);
 
-	for (size_t i = 0; i < ntimers; i++)
-		if (timers[i].who == &sc->handle && timers[i].interval_ms == interval_ms) {
-			timers[i].fn(sc->inst);
-			fired++;
-		}
 	ck_assert_msg(fired == 1, "%s: %zu timers of %lld ms", sc->name, fired, (long long)interval_ms);
 }
 
@@ -289,33 +160,22 @@ static void sleep_ms(long ms)
 
 static void setup(void)
 {
-	char err[1024];
-	struct plugin *p;
+	/* The test fires the timers a create() asks for by hand, so heartbeats stop when it stops. */
+	static const struct plugin_host_options options = {
+		.temp_dir = "outrig-nrs",
+		.timers = PLUGIN_HOST_TIMERS_RECORD,
+	};
 
-	/* Fresh state even when check does not fork (CK_FORK=no, e.g. under valgrind). */
-	snprintf(data_dir, sizeof(data_dir), "/tmp/outrig-nrs-XXXXXX");
-	ntimers = 0;
-	free(log_text);
-	log_text = NULL;
-	log_len = 0;
-	ck_assert_ptr_nonnull(mkdtemp(data_dir));
-	snprintf(default_db, sizeof(default_db), "%s/nameresolution.db", data_dir);
-	ck_assert_int_eq(loader_init(&ld, NULL), 0);
-	p = loader_get(&ld, TYPE, "v1", true, err, sizeof(err));
-	ck_assert_msg(p != NULL, "%s", err);
-	plugin = &p->desc;
+	test_host = plugin_host_start(&options);
+	snprintf(default_db, sizeof(default_db), "%s/nameresolution.db", test_host->data_dir);
+	plugin = plugin_host_load(TYPE);
 	ck_assert_ptr_nonnull(plugin->nameresolution);
 	ck_assert_ptr_nonnull(plugin->nameresolution->unregister_self);
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-
-	loader_close(&ld);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", data_dir);
+	plugin_host_stop();
 }
 
 /* ---- the tests ---- */
@@ -329,7 +189,7 @@ START_TEST(two_sidecars_find_each_other_in_the_default_file)
 	start(&b, "billing", NULL);
 	/* No connectionString: both share <data dir>/nameresolution.db, in WAL mode. */
 	ck_assert_int_eq(stat(default_db, &st), 0);
-	ck_assert(log_has(default_db));
+	ck_assert(plugin_host_log_has(default_db));
 	announce(&a, "orders", "", 50001);
 	announce(&b, "billing", "", 50002);
 	ck_assert_int_eq(resolve_ok(&a, "billing", ""), 50002);
@@ -438,7 +298,7 @@ START_TEST(a_stale_row_is_not_returned_and_heartbeats_bring_it_back)
 	ck_assert_int_eq(db_int(default_db, "SELECT count(*) FROM hosts"), 1);
 	resolve_not_found(&a, "billing", "");
 	fire(&b, 5000);
-	ck_assert(log_has("registering again"));
+	ck_assert(plugin_host_log_has("registering again"));
 	ck_assert_int_eq(resolve_ok(&a, "billing", ""), 50002);
 	stop(&a);
 	stop(&b);
@@ -457,18 +317,18 @@ START_TEST(without_heartbeats_a_row_goes_stale_in_time)
 	start(&a, "orders", fast);
 	start(&b, "billing", fast);
 	/* The row expires 700 ms after some moment between before and after (wall and monotonic agree here). */
-	before = host_now_mono_ms();
+	before = test_host->now_mono_ms();
 	announce(&b, "billing", "", 50002);
-	after = host_now_mono_ms();
+	after = test_host->now_mono_ms();
 	ck_assert_int_eq(resolve_ok(&a, "billing", ""), 50002);
 	sleep_ms(300);
-	at = host_now_mono_ms();
+	at = test_host->now_mono_ms();
 	rc = resolve(&a, "billing", "", &port, &err);
 	/* A loaded machine may have slept past the bound: then there is nothing to check here. */
-	if (host_now_mono_ms() < before + 690)
+	if (test_host->now_mono_ms() < before + 690)
 		ck_assert_msg(rc == OUTRIG_OK && port == 50002, "stale after %lld ms: %s",
 			      (long long)(at - before), err.message);
-	while (host_now_mono_ms() <= after + 760)
+	while (test_host->now_mono_ms() <= after + 760)
 		sleep_ms(50);
 	resolve_not_found(&a, "billing", "");
 	fire(&b, 200);
@@ -612,9 +472,9 @@ START_TEST(a_locked_database_never_blocks_past_timeout)
 	holder = db_open(default_db);
 	ck_assert_int_eq(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 
-	t0 = host_now_mono_ms();
+	t0 = test_host->now_mono_ms();
 	rc = plugin->nameresolution->register_self(b.inst, &me, &err);
-	took = host_now_mono_ms() - t0;
+	took = test_host->now_mono_ms() - t0;
 	ck_assert_msg(rc == OUTRIG_ETIMEDOUT, "%s: %s", outrig_status_name(rc), err.message);
 	ck_assert_msg(took >= 250 && took < 2000, "register_self took %lld ms", (long long)took);
 	ck_assert_msg(strstr(err.message, "timeout (300 ms)") != NULL, "%s", err.message);

@@ -8,5 +8,5 @@ tests_check_nr_sqlite_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_nr_sqlite_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(NAMERESOLUTION_SQLITE_CFLAGS)
 # The real loader (core) opens the plugin; the test's own host table drives it, and the test
 # looks into the database with its own SQLite connection.
-tests_check_nr_sqlite_LDADD = core/liboutrigcore.a $(TEST_LIBS) $(NAMERESOLUTION_SQLITE_LIBS) $(PTHREAD_LIBS)
+tests_check_nr_sqlite_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS) $(NAMERESOLUTION_SQLITE_LIBS) $(PTHREAD_LIBS)
 endif

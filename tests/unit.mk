@@ -82,3 +82,10 @@ tests_unit_check_pubsub_scopes_SOURCES = tests/unit/check_pubsub_scopes.c core/p
 tests_unit_check_pubsub_scopes_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_pubsub_scopes_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_pubsub_scopes_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_handoff
+TESTS += tests/unit/check_handoff
+tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/handoff.c
+tests_unit_check_handoff_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_handoff_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_handoff_LDADD = $(TEST_LIBS)
