@@ -5,6 +5,12 @@
 # bench_name, port and pid come from the sourcing script, which also reads reply.
 # shellcheck disable=SC2154,SC2034
 
+# Where outrigd, its plugins and the bench helpers are: the environment's, or the build tree's ($here is
+# the sourcing script's folder).
+outrigd=${OUTRIGD:-$here/../core/outrigd}
+plugins=${OUTRIG_PLUGIN_PATH:-$here/../plugins/.libs}
+bin=${BENCH_BIN:-$(dirname "$outrigd")/../bench}
+
 die() {
 	echo "$bench_name: $*" >&2
 	exit 1
@@ -71,3 +77,18 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
 		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# field NAME LINE: the value of NAME=… in a RESULT line.
+field() {
+	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
+}
+
+# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
+cpu_ticks() {
+	local stat
+	read -r stat <"/proc/$1/stat"
+	# Fields after the command name, which is in parentheses: state is the first, utime the 12th.
+	stat=${stat##*) }
+	awk '{ print $12 + $13 }' <<<"$stat"
+}
+clk_tck=$(getconf CLK_TCK)

@@ -17,9 +17,9 @@ set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-outrigd=${OUTRIGD:-$here/../core/outrigd}
-plugins=${OUTRIG_PLUGIN_PATH:-$here/../plugins/.libs}
-bin=${BENCH_BIN:-$(dirname "$outrigd")/../bench}
+bench_name=binding_bench
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench_lib.sh"
 
 messages=${BENCH_MESSAGES:-20000}
 window=${BENCH_WINDOW:-16}
@@ -34,10 +34,6 @@ workers=${BENCH_WORKER_THREADS:-}
 # The direct producer gets the plugin producer's settings: no batching delay (Nagle is off in both already).
 read -r -a direct_props <<<"${BENCH_DIRECT_PROPS-linger.ms=0}"
 read -r -a reference_props <<<"${BENCH_REFERENCE_PROPS-}"
-
-bench_name=binding_bench
-# shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
 
 for v in messages window payload repeat warmup brokers partitions run_timeout; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
@@ -176,22 +172,8 @@ probe() {
 	return 1
 }
 
-# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
-cpu_ticks() {
-	local stat
-	read -r stat <"/proc/$1/stat"
-	# Fields after the command name, which is in parentheses: state is the first, utime the 12th.
-	stat=${stat##*) }
-	awk '{ print $12 + $13 }' <<<"$stat"
-}
-clk_tck=$(getconf CLK_TCK)
-
 invalid=0
 got=
-# field NAME LINE: the value of NAME=… in a RESULT line.
-field() {
-	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
-}
 
 # one PATH N FILE: one run of N messages; sets got to "rate p50 p90 p99 max".
 one() {

@@ -15,9 +15,9 @@ set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-outrigd=${OUTRIGD:-$here/../core/outrigd}
-plugins=${OUTRIG_PLUGIN_PATH:-$here/../plugins/.libs}
-bin=${BENCH_BIN:-$(dirname "$outrigd")/../bench}
+bench_name=invoke_bench
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench_lib.sh"
 
 rate=${BENCH_RATE:-1000}
 duration=${BENCH_DURATION:-10}
@@ -28,10 +28,6 @@ reply_size=${BENCH_REPLY:-16}
 repeat=${BENCH_REPEAT:-3}
 warmup=${BENCH_WARMUP:-1}
 resolve_timeout=${BENCH_RESOLVE_TIMEOUT:-20}
-
-bench_name=invoke_bench
-# shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
 
 for v in rate duration max_duration connections payload reply_size repeat warmup resolve_timeout; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
@@ -152,22 +148,8 @@ probe() {
 	done
 }
 
-# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
-cpu_ticks() {
-	local stat
-	read -r stat <"/proc/$1/stat"
-	# Fields after the command name, which is in parentheses: state is the first, utime the 12th.
-	stat=${stat##*) }
-	awk '{ print $12 + $13 }' <<<"$stat"
-}
-clk_tck=$(getconf CLK_TCK)
-
 invalid=0
 got=
-# field NAME LINE: the value of NAME=… in a RESULT line.
-field() {
-	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
-}
 
 # load PATH MODE FILE [SECONDS]: one invoke_load run; sets got to "rate p50 p90 p99 max count backlog".
 load() {

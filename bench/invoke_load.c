@@ -1,50 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The invocation bench's app A: an HTTP load generator over K keep-alive connections, at a fixed rate or flat out. */
+#include "http_load.h"
 #include "pubsub_common.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
-#include <strings.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-/* Where the reply parser is: status line, headers, a Content-Length body, or the parts of a chunked one. */
-enum { S_STATUS, S_HEADERS, S_BODY, S_CHUNK_SIZE, S_CHUNK_DATA, S_TRAILER };
-
-struct conn {
-	struct bufferevent *bev;
-	int busy;
-	/* Open loop: when the request was due, so that a request kept waiting by a slow reply is charged
-	 * for the wait (no coordinated omission). Closed loop: when it was written. */
-	int64_t start_ns;
-	int state, status, chunked, has_length, close_after;
-	long body_left;
-};
 
 static struct {
-	struct event_base *base;
+	struct http_load h;
 	struct event *tick, *deadline;
-	struct sockaddr_in addr;
 	char *request;
 	size_t request_len;
-	struct conn *cs;
+	/* Open loop: start is when the request was due, so that a request kept waiting by a slow reply is
+	 * charged for the wait (no coordinated omission). Closed loop: when it was written. */
+	struct http_conn *cs;
 	long conns;
 	double rate; /* requests per second; 0 = closed loop, as fast as replies come */
 	int64_t t0, interval_ns, stop_ns;
 	long n_total; /* open loop: rate × duration */
-	long issued, done, ok, errors, reconnects, backlog_max, timeouts;
+	long issued, done, ok, errors, backlog_max, timeouts;
 	int64_t lag_sum_ns, lag_max_ns, last_reply_ns;
 	int64_t *lat; /* microseconds, one per 2xx reply */
 	size_t lat_cap;
-	int shown, failed;
 } L;
 
 static int64_t now_ns(void)
@@ -55,43 +33,12 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
 static void pump(void);
 
-static int open_conn(struct conn *c)
+static void send_request(struct http_conn *c, int64_t start_ns)
 {
-	evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
-	int one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* A blocking connect on loopback does not wait, and leaves every connection open before the clock. */
-	if (connect(fd, (struct sockaddr *)&L.addr, sizeof(L.addr)) != 0) {
-		close(fd);
-		return -1;
-	}
-	evutil_make_socket_nonblocking(fd);
-	c->bev = bufferevent_socket_new(L.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		close(fd);
-		return -1;
-	}
-	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	return 0;
-}
-
-static void send_request(struct conn *c, int64_t start_ns)
-{
-	c->busy = 1;
-	c->start_ns = start_ns;
-	c->state = S_STATUS;
-	c->status = c->chunked = c->has_length = c->close_after = 0;
-	c->body_left = 0;
 	L.issued++;
-	bufferevent_write(c->bev, L.request, L.request_len);
+	http_conn_send(c, L.request, L.request_len, start_ns);
 }
 
 static int finished(void)
@@ -109,12 +56,12 @@ static int finished(void)
 }
 
 /* next: a connection just became free; give it the next request, or end the run. */
-static void next(struct conn *c)
+static void next(struct http_conn *c)
 {
 	int64_t now;
 
 	if (finished()) {
-		event_base_loopbreak(L.base);
+		event_base_loopbreak(L.h.base);
 		return;
 	}
 	if (L.rate > 0) {
@@ -126,25 +73,17 @@ static void next(struct conn *c)
 		send_request(c, now);
 }
 
-static void drop(struct conn *c, const char *why)
+static void drop(struct http_conn *c, const char *why)
 {
 	if (c->busy) {
 		L.errors++;
 		L.done++;
 		c->busy = 0;
 	}
-	if (L.shown++ < 3)
-		fprintf(stderr, "invoke_load: connection dropped: %s\n", why);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	http_conn_close(c, why);
 	if ((L.rate > 0 && L.issued < L.n_total) || (L.rate == 0 && now_ns() < L.stop_ns)) {
-		L.reconnects++;
-		if (open_conn(c) != 0) {
-			fprintf(stderr, "invoke_load: cannot reconnect: %s\n", strerror(errno));
-			L.failed = 1;
-			event_base_loopbreak(L.base);
+		if (http_conn_reopen(c) != 0)
 			return;
-		}
 	}
 	next(c);
 }
@@ -165,127 +104,21 @@ static void record(int64_t us)
 	L.lat[L.ok++] = us;
 }
 
-static void complete(struct conn *c)
+static void reply(struct http_conn *c)
 {
 	int64_t now = now_ns();
 
 	if (c->status / 100 == 2)
-		record((now - c->start_ns) / 1000);
+		record((now - c->start) / 1000);
 	else
 		L.errors++;
 	L.last_reply_ns = now;
 	L.done++;
-	c->busy = 0;
 	if (c->close_after) {
 		drop(c, "the server closed the connection (Connection: close)");
 		return;
 	}
 	next(c);
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line, *end;
-	size_t n;
-
-	for (;;) {
-		if (!c->busy) {
-			if (evbuffer_get_length(in) > 0)
-				drop(c, "a reply to no request");
-			return;
-		}
-		switch (c->state) {
-		case S_BODY:
-			if (evbuffer_get_length(in) < (size_t)c->body_left)
-				return;
-			if (c->status / 100 != 2 && L.shown++ < 3) {
-				char text[256];
-				size_t k = (size_t)c->body_left < sizeof(text) - 1 ? (size_t)c->body_left
-										   : sizeof(text) - 1;
-
-				evbuffer_copyout(in, text, k);
-				text[k] = '\0';
-				fprintf(stderr, "invoke_load: HTTP %d: %s\n", c->status, text);
-			}
-			evbuffer_drain(in, (size_t)c->body_left);
-			complete(c);
-			if (!c->bev)
-				return;
-			continue;
-		case S_CHUNK_DATA:
-			if (evbuffer_get_length(in) < (size_t)c->body_left + 2)
-				return;
-			evbuffer_drain(in, (size_t)c->body_left + 2);
-			c->state = S_CHUNK_SIZE;
-			continue;
-		default: break;
-		}
-		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
-		if (!line)
-			return;
-		switch (c->state) {
-		case S_STATUS:
-			if (sscanf(line, "HTTP/1.%*d %d", &c->status) != 1) {
-				free(line);
-				drop(c, "not an HTTP status line");
-				return;
-			}
-			c->state = S_HEADERS;
-			break;
-		case S_HEADERS:
-			if (n > 0) {
-				if (strncasecmp(line, "Content-Length:", 15) == 0) {
-					c->body_left = atol(line + 15);
-					c->has_length = 1;
-				} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0 &&
-					   strstr(line + 18, "chunked")) {
-					c->chunked = 1;
-				} else if (strncasecmp(line, "Connection:", 11) == 0 &&
-					   strstr(line + 11, "close")) {
-					c->close_after = 1;
-				}
-				break;
-			}
-			if (c->status == 204 || c->status == 304) {
-				c->body_left = 0;
-				c->state = S_BODY;
-			} else if (c->chunked) {
-				c->state = S_CHUNK_SIZE;
-			} else if (c->has_length) {
-				c->state = S_BODY;
-			} else {
-				free(line);
-				drop(c, "a reply with neither Content-Length nor chunked encoding");
-				return;
-			}
-			break;
-		case S_CHUNK_SIZE:
-			c->body_left = strtol(line, &end, 16);
-			if (end == line || c->body_left < 0) {
-				free(line);
-				drop(c, "a bad chunk size");
-				return;
-			}
-			c->state = c->body_left ? S_CHUNK_DATA : S_TRAILER;
-			break;
-		case S_TRAILER:
-			if (n == 0) {
-				c->body_left = 0;
-				c->state = S_BODY;
-			}
-			break;
-		}
-		free(line);
-	}
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		drop(arg, what & BEV_EVENT_EOF ? "closed by the server" : strerror(EVUTIL_SOCKET_ERROR()));
 }
 
 /* pump (open loop): hands every request that is due to a free connection, and sets the timer for the
@@ -300,7 +133,7 @@ static void pump(void)
 	if (due > L.n_total)
 		due = L.n_total;
 	for (i = 0; i < L.conns && L.issued < due; i++) {
-		struct conn *c = &L.cs[i];
+		struct http_conn *c = &L.cs[i];
 
 		if (c->busy || !c->bev)
 			continue;
@@ -346,7 +179,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		L.timeouts += L.n_total - L.issued;
 	L.errors += L.timeouts;
 	fprintf(stderr, "invoke_load: %ld requests had no reply when the run's time was up\n", L.timeouts);
-	event_base_loopbreak(L.base);
+	event_base_loopbreak(L.h.base);
 }
 
 static void usage(void)
@@ -369,7 +202,6 @@ int main(int argc, char **argv)
 	int opt, port = 0;
 	long i, size = 64;
 	char *body;
-	int len;
 
 	L.conns = 16;
 	while ((opt = getopt(argc, argv, "p:u:k:R:d:s:T:")) != -1) {
@@ -390,48 +222,37 @@ int main(int argc, char **argv)
 
 	/* One request text, written as is every time: {"pad":"xx…"} of exactly size bytes. */
 	body = malloc((size_t)size + 1);
-	L.request = malloc(strlen(path) + (size_t)size + 256);
-	if (!body || !L.request) {
+	if (!body) {
 		fprintf(stderr, "invoke_load: out of memory\n");
 		return 1;
 	}
 	memset(body, 'x', (size_t)size);
 	memcpy(body, "{\"pad\":\"", 8);
 	memcpy(body + size - 2, "\"}", 3);
-	len = sprintf(L.request,
-		      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		      "Content-Length: %ld\r\n\r\n%s",
-		      path, size, body);
-	L.request_len = (size_t)len;
+	L.request = http_post_new(path, body, (size_t)size, &L.request_len);
 	free(body);
 
-	signal(SIGPIPE, SIG_IGN);
+	http_load_init(&L.h, "invoke_load", port);
+	L.h.reply = reply;
+	L.h.drop = drop;
 	/* Linux lets a timer fire up to 50 µs late by default (timer slack); every latency would carry it. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	L.addr.sin_family = AF_INET;
-	L.addr.sin_port = htons((uint16_t)port);
-	L.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* A precise timer (timerfd) rather than epoll's millisecond timeout, so that requests leave when due. */
 	cfg = event_config_new();
 	if (cfg)
 		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-	L.base = cfg ? event_base_new_with_config(cfg) : NULL;
+	L.h.base = cfg ? event_base_new_with_config(cfg) : NULL;
 	if (cfg)
 		event_config_free(cfg);
 	L.cs = calloc((size_t)L.conns, sizeof(*L.cs));
-	if (!L.base || !L.cs) {
+	if (!L.request || !L.h.base || !L.cs) {
 		fprintf(stderr, "invoke_load: out of memory\n");
 		return 1;
 	}
-	L.tick = evtimer_new(L.base, on_tick, NULL);
-	L.deadline = evtimer_new(L.base, on_deadline, NULL);
-	for (i = 0; i < L.conns; i++) {
-		if (open_conn(&L.cs[i]) != 0) {
-			fprintf(stderr, "invoke_load: cannot connect to 127.0.0.1:%d: %s\n", port,
-				strerror(errno));
-			return 1;
-		}
-	}
+	L.tick = evtimer_new(L.h.base, on_tick, NULL);
+	L.deadline = evtimer_new(L.h.base, on_deadline, NULL);
+	if (http_load_connect(&L.h, L.cs, L.conns) != 0)
+		return 1;
 
 	L.t0 = now_ns();
 	L.stop_ns = L.t0 + (int64_t)(duration * 1e9);
@@ -453,7 +274,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < L.conns; i++)
 			send_request(&L.cs[i], now_ns());
 	}
-	event_base_dispatch(L.base);
+	event_base_dispatch(L.h.base);
 
 	{
 		double span = (double)(L.last_reply_ns - L.t0) / 1e9;
@@ -472,16 +293,14 @@ int main(int argc, char **argv)
 		       span > 0 ? L.ok / span : 0.0, (long long)p50, (long long)p90, (long long)p99,
 		       (long long)p999, (long long)max, L.backlog_max,
 		       sent ? (double)L.lag_sum_ns / 1000.0 / (double)sent : 0.0,
-		       (long long)(L.lag_max_ns / 1000), L.reconnects);
+		       (long long)(L.lag_max_ns / 1000), L.h.reconnects);
 	}
-	for (i = 0; i < L.conns; i++)
-		if (L.cs[i].bev)
-			bufferevent_free(L.cs[i].bev);
+	http_load_close_all(L.cs, L.conns);
 	event_free(L.tick);
 	event_free(L.deadline);
-	event_base_free(L.base);
+	event_base_free(L.h.base);
 	free(L.cs);
 	free(L.lat);
 	free(L.request);
-	return !L.failed && L.errors == 0 && L.ok > 0 ? 0 : 1;
+	return !L.h.failed && L.errors == 0 && L.ok > 0 ? 0 : 1;
 }

@@ -9,7 +9,7 @@ EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 EXTRA_PROGRAMS += bench/pubsub_load bench/pubsub_sink bench/pubsub_direct
 BENCH_HELPERS = bench/pubsub_load$(EXEEXT) bench/pubsub_sink$(EXEEXT)
 CLEANFILES += $(EXTRA_PROGRAMS)
-bench_pubsub_load_SOURCES = bench/pubsub_load.c bench/pubsub_common.h
+bench_pubsub_load_SOURCES = bench/pubsub_load.c bench/http_load.c bench/http_load.h bench/pubsub_common.h
 bench_pubsub_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_pubsub_load_LDADD = $(LIBEVENT_LIBS)
 bench_pubsub_sink_SOURCES = bench/pubsub_sink.c bench/pubsub_common.h
@@ -25,7 +25,7 @@ endif
 # The invocation bench's C helpers: app A (the load generator) and app B (the echo), also `make bench` only.
 EXTRA_PROGRAMS += bench/invoke_load bench/invoke_echo
 BENCH_HELPERS += bench/invoke_load$(EXEEXT) bench/invoke_echo$(EXEEXT)
-bench_invoke_load_SOURCES = bench/invoke_load.c bench/pubsub_common.h
+bench_invoke_load_SOURCES = bench/invoke_load.c bench/http_load.c bench/http_load.h bench/pubsub_common.h
 bench_invoke_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_invoke_load_LDADD = $(LIBEVENT_LIBS)
 bench_invoke_echo_SOURCES = bench/invoke_echo.c
@@ -41,7 +41,7 @@ bench_binding_mock_LDADD = $(BINDINGS_KAFKA_LIBS)
 bench_binding_direct_SOURCES = bench/binding_direct.c bench/pubsub_common.h
 bench_binding_direct_CFLAGS = $(AM_CFLAGS) $(BINDINGS_KAFKA_CFLAGS)
 bench_binding_direct_LDADD = $(BINDINGS_KAFKA_LIBS)
-bench_binding_load_SOURCES = bench/binding_load.c bench/pubsub_common.h
+bench_binding_load_SOURCES = bench/binding_load.c bench/http_load.c bench/http_load.h bench/pubsub_common.h
 bench_binding_load_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_binding_load_LDADD = $(LIBEVENT_LIBS)
 if BUILD_BINDINGS_KAFKA

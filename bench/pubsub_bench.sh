@@ -15,9 +15,9 @@ set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-outrigd=${OUTRIGD:-$here/../core/outrigd}
-plugins=${OUTRIG_PLUGIN_PATH:-$here/../plugins/.libs}
-bin=${BENCH_BIN:-$(dirname "$outrigd")/../bench}
+bench_name=pubsub_bench
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench_lib.sh"
 
 messages=${BENCH_MESSAGES:-20000}
 window=${BENCH_WINDOW:-16}
@@ -28,10 +28,6 @@ run_timeout=${BENCH_TIMEOUT:-60}
 concurrency=${BENCH_APP_CONCURRENCY:-}
 # outrigd's worker threads: a blocking publish holds one until the broker's PUBACK.
 workers=${BENCH_WORKER_THREADS:-}
-
-bench_name=pubsub_bench
-# shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
 
 for v in messages window payload repeat warmup run_timeout; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
@@ -179,11 +175,6 @@ run_id=0
 results=$out/results.txt
 : >"$results"
 got=
-
-# field NAME LINE: the value of NAME=… in a RESULT line.
-field() {
-	sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"
-}
 
 # outrig_run N FILE: one run through outrigd: pubsub_load publishes, the app counts the deliveries.
 outrig_run() {

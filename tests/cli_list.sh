@@ -24,26 +24,8 @@ export XDG_RUNTIME_DIR XDG_DATA_HOME
 unset DAPR_API_TOKEN APP_API_TOKEN
 rundir=$XDG_RUNTIME_DIR/outrig
 
-passed=0
-failed=0
-
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-# fail NAME [FILE...]: shows the output the case produced, indented, to say why.
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-	shift
-	for f in "$@"; do
-		if [ -f "$f" ]; then
-			echo "#   --- $f"
-			sed 's/^/#   /' "$f"
-		fi
-	done
-}
+# pass NAME, fail NAME [FILE...], summary.
+. "$srcdir/tests/lib/test_sh_lib.sh"
 
 outrig() {
 	timeout 60 "$cli" "$@"
@@ -315,5 +297,4 @@ else
 	fail "stop of a run that is gone: exit 1 (got $rc)" "$tmp/out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -23,22 +23,8 @@ XDG_DATA_HOME=$tmp/data
 XDG_RUNTIME_DIR=$tmp/rt
 export XDG_DATA_HOME XDG_RUNTIME_DIR
 
-passed=0
-failed=0
-
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-# fail NAME [FILE]: shows the output the case produced, indented, to say why.
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-	if [ -n "${2:-}" ] && [ -f "$2" ]; then
-		sed 's/^/#   /' "$2"
-	fi
-}
+# pass NAME, fail NAME [FILE...], summary.
+. "$srcdir/tests/lib/test_sh_lib.sh"
 
 # Runs the CLI with a time limit so a hang fails the case instead of the whole suite.
 outrig() {
@@ -168,12 +154,7 @@ while [ "$i" -lt 300 ] && ! grep -q '^== APP == app-ready' "$tmp/sig" 2>/dev/nul
 	i=$((i + 1))
 done
 kill -TERM "$bg"
-i=0
-while [ "$i" -lt 150 ] && kill -0 "$bg" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$bg" 2>/dev/null; then
+if ! gone "$bg" 150; then
 	kill -KILL "$bg"
 	fail "SIGTERM: outrig still running 15 s later" "$tmp/sig"
 	wait "$bg"
@@ -212,5 +193,4 @@ else
 		"$tmp/counter2"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

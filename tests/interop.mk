@@ -3,8 +3,8 @@
 # js_sdk.sh runs state_sdk.mjs, pubsub_sdk.mjs (the pubsub.mqtt3 part needs mosquitto, like tests/mqtt3.mk),
 # invoke_sdk.mjs (two outrigd sharing a --data-dir) and bindings_sdk.mjs (secret stores, bindings.cron, output errors).
 TESTS += tests/interop/js_sdk.sh
-EXTRA_DIST += tests/interop/js_sdk.sh tests/interop/state_sdk.mjs tests/interop/pubsub_sdk.mjs \
-	tests/interop/invoke_sdk.mjs tests/interop/bindings_sdk.mjs \
+EXTRA_DIST += tests/interop/js_sdk.sh tests/interop/common.mjs \
+	tests/interop/state_sdk.mjs tests/interop/pubsub_sdk.mjs tests/interop/invoke_sdk.mjs tests/interop/bindings_sdk.mjs \
 	tests/interop/package.json tests/interop/package-lock.json \
 	tests/data/interop/pubsub-memory/pubsub.yaml \
 	tests/data/interop/subscriptions/decl-v1.yaml \

@@ -11,6 +11,8 @@ builddir=${OUTRIG_BUILDDIR:-$srcdir}
 outrigd=${OUTRIGD:-$builddir/core/outrigd}
 plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 data=${OUTRIG_TEST_DATA:-$srcdir/tests/data}/netns
+# pass NAME, fail NAME [FILE...], summary; gone PID TENTHS (stop_pid and cleanup use it).
+. "$srcdir/tests/lib/test_sh_lib.sh"
 
 skip() {
 	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
@@ -58,12 +60,7 @@ made_ns=
 # stop_pid PID: SIGTERM, then SIGKILL if it is still there 5 s later (outrigd's graceful shutdown).
 stop_pid() {
 	kill "$1" 2>/dev/null || return 0
-	i=0
-	while [ "$i" -lt 50 ] && kill -0 "$1" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
+	gone "$1" 50 || kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
 
@@ -116,26 +113,6 @@ for ns in "$ns_a" "$ns_b"; do
 	echo "nameserver $ip_a" >"/etc/netns/$ns/resolv.conf"
 done
 
-passed=0
-failed=0
-
-pass() {
-	passed=$((passed + 1))
-	echo "ok - $1"
-}
-
-# fail NAME [FILE...]: shows what the case produced, indented, to say why.
-fail() {
-	failed=$((failed + 1))
-	echo "not ok - $1"
-	shift
-	for f in "$@"; do
-		if [ -s "$f" ]; then
-			echo "#   --- $(basename "$f")"
-			awk '{ print "#   " $0 }' "$f"
-		fi
-	done
-}
 
 # log_tail LABEL: the end of a background process's log, indented.
 log_tail() {
@@ -192,7 +169,7 @@ else
 	fail "cluster DNS: both hosts resolve app-a-dapr and app-b-dapr through dnsmasq" "$tmp/dns.out"
 	log_tail dnsmasq
 	kill -0 "$dnsmasq_pid" 2>/dev/null || echo "#   dnsmasq is not running"
-	echo "$passed passed, $failed failed"
+	summary
 	exit 1
 fi
 
@@ -228,7 +205,7 @@ for x in a b; do
 	fi
 done
 if [ "$sidecars_up" = 0 ]; then
-	echo "$passed passed, $failed failed"
+	summary
 	exit 1
 fi
 
@@ -365,12 +342,7 @@ for x in a b; do
 		continue
 	fi
 	kill "$p"
-	i=0
-	while [ "$i" -lt 100 ] && kill -0 "$p" 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$p" 2>/dev/null; then
+	if ! gone "$p" 100; then
 		fail "outrigd app-$x ends on SIGTERM: still running 10 s later"
 		log_tail "outrigd-$x"
 		continue
@@ -389,5 +361,4 @@ if [ "$failed" -ne 0 ]; then
 	log_tail outrigd-a
 	log_tail outrigd-b
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

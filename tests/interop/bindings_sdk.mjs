@@ -9,7 +9,8 @@
 // Run with `node --test bindings_sdk.mjs`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from "@dapr/dapr";
+import { DaprClient } from "@dapr/dapr";
+import { appServer, clientOptions, decodeSdkError, waitFor as waitUntil } from "./common.mjs";
 
 const daprPort = process.env.DAPR_HTTP_PORT;
 const appPort = process.env.OUTRIG_APP_PORT;
@@ -22,36 +23,8 @@ if (!daprPort || !appPort || greeting === undefined || other === undefined) {
   );
 }
 
-const WAIT_MS = 15000;
-
-// The SDK logs failed calls at error level, including those provoked on purpose; prefix its lines.
-const sdkLogger = {
-  level: LogLevel.Warn,
-  service: {
-    error: (m, ...r) => console.error("[sdk error]", m, ...r),
-    warn: (m, ...r) => console.error("[sdk warn]", m, ...r),
-    info: () => {},
-    verbose: () => {},
-    debug: () => {},
-  },
-};
-
-const clientOptions = {
-  daprHost: "127.0.0.1",
-  daprPort: String(daprPort),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  logger: sdkLogger,
-};
-const client = new DaprClient(clientOptions);
-const server = new DaprServer({
-  serverHost: "127.0.0.1",
-  serverPort: String(appPort),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  clientOptions,
-  logger: sdkLogger,
-});
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const client = new DaprClient(clientOptions(daprPort));
+const server = appServer(appPort, daprPort);
 
 // Every request outrigd makes to the app, as Express parsed it, with its arrival time. daprServer is the SDK's
 // HTTPServer (marked internal); its Express app has the SDK's body parsers installed already, and no routes yet.
@@ -65,19 +38,8 @@ const describeSeen = () =>
   "  (none)";
 const requests = (method, path) => seen.filter((r) => r.method === method && r.path === path);
 
-async function waitFor(what, fn, ms = WAIT_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      assert.fail(`timed out after ${ms} ms waiting for ${what}; requests the app saw:\n${describeSeen()}`);
-    }
-    await sleep(25);
-  }
-}
+// Waits with the requests the app saw as the diagnostic of a timeout.
+const waitFor = (what, fn, ms) => waitUntil(what, fn, describeSeen, ms);
 
 // What each server.binding.receive callback was called with, per route.
 const inbox = new Map();
@@ -85,19 +47,6 @@ const got = (route) => inbox.get(route) ?? [];
 const collect = (route) => async (body) => {
   inbox.set(route, [...got(route), { at: Date.now(), body }]);
 };
-
-// The SDK throws Error(JSON.stringify({error, error_msg, status})), error_msg being the response body as text.
-function decodeSdkError(err) {
-  assert.ok(err instanceof Error, `expected an Error from the SDK, got ${String(err)}`);
-  const outer = JSON.parse(err.message);
-  let body = null;
-  try {
-    body = JSON.parse(outer.error_msg);
-  } catch {
-    // Asserted on below.
-  }
-  return { status: outer.status, raw: outer.error_msg, body };
-}
 
 // Runs fn, which must make the SDK throw; checks the HTTP status and Dapr's JSON error body.
 async function assertDaprError(what, fn, status, errorCode, messagePart) {

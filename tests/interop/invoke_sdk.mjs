@@ -7,7 +7,8 @@
 // OUTRIG_CALLER_ID (default "app-a"), OUTRIG_CALLEE_ID (default "app-b"). Run with `node --test invoke_sdk.mjs`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CommunicationProtocolEnum, DaprClient, DaprServer, HttpMethod, LogLevel } from "@dapr/dapr";
+import { DaprClient, HttpMethod } from "@dapr/dapr";
+import { WAIT_MS, appServer, clientOptions, decodeSdkError, sleep } from "./common.mjs";
 
 const portA = process.env.DAPR_HTTP_PORT;
 const portB = process.env.OUTRIG_CALLEE_HTTP_PORT;
@@ -21,41 +22,15 @@ if (!portA || !portB || !appPort) {
   );
 }
 
-// How long app B may take to become reachable from A (outrigd B registers once its app is up), and how long
-// one call may take before the test stops waiting for it.
-const WAIT_MS = 15000;
+// How long one call may take before the test stops waiting for it (app B may take WAIT_MS to become reachable
+// from A: outrigd B registers once its app is up).
 const CALL_MS = 10000;
 
-const sdkLogger = {
-  level: LogLevel.Warn,
-  service: {
-    error: (m, ...r) => console.error("[sdk error]", m, ...r),
-    warn: (m, ...r) => console.error("[sdk warn]", m, ...r),
-    info: () => {},
-    verbose: () => {},
-    debug: () => {},
-  },
-};
-
-const clientOptions = (port) => ({
-  daprHost: "127.0.0.1",
-  daprPort: String(port),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  logger: sdkLogger,
-});
 // A calls through its own sidecar; B's own client calls B through B's sidecar (self-invocation).
 const clientA = new DaprClient(clientOptions(portA));
 const clientSelf = new DaprClient(clientOptions(portB));
-const server = new DaprServer({
-  serverHost: "127.0.0.1",
-  serverPort: String(appPort),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  clientOptions: clientOptions(portB),
-  logger: sdkLogger,
-});
+const server = appServer(appPort, portB);
 const app = server.daprServer.getServer();
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Every request outrigd makes to app B, as Express parsed it (text/plain -> string, JSON -> value,
 // application/octet-stream -> Buffer). Registered before any route, after the SDK's body parsers.
@@ -94,25 +69,6 @@ async function invoke(client, appId, method, verb, body, headers = {}) {
     `${verb.toUpperCase()} ${appId}/${method}`,
   );
   return { result, callId };
-}
-
-// HTTPClient.execute turns a status outside 200..399 into Error(JSON.stringify({error, error_msg, status}));
-// error_msg is the raw response body.
-function decodeSdkError(err) {
-  assert.ok(err instanceof Error, `expected an Error from the SDK, got ${String(err)}`);
-  let outer;
-  try {
-    outer = JSON.parse(err.message);
-  } catch {
-    assert.fail(`not the SDK's HTTP error (the call did not reach a status): ${err.message}`);
-  }
-  let body = null;
-  try {
-    body = JSON.parse(outer.error_msg);
-  } catch {
-    // Some bodies are not JSON; callers assert on raw.
-  }
-  return { status: outer.status, raw: outer.error_msg, body };
 }
 
 async function invokeError(client, appId, method, verb, body) {

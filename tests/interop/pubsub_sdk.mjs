@@ -7,7 +7,8 @@
 // The pub/sub component must be named "pubsub" (the declarative fixtures name it). Run with `node --test pubsub_sdk.mjs`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CommunicationProtocolEnum, DaprClient, DaprPubSubStatusEnum, DaprServer, LogLevel } from "@dapr/dapr";
+import { DaprClient, DaprPubSubStatusEnum } from "@dapr/dapr";
+import { WAIT_MS, appServer, clientOptions, decodeSdkError, sleep, waitFor as waitUntil } from "./common.mjs";
 
 const daprPort = process.env.DAPR_HTTP_PORT;
 const appPort = process.env.OUTRIG_APP_PORT;
@@ -22,50 +23,9 @@ if (!daprPort || !appPort) {
 // Longer than outrigd's first redelivery backoff (500 ms by default): a message that was wrongly
 // retried shows up within it.
 const QUIET_MS = 1500;
-const WAIT_MS = 15000;
 
-// The SDK logs every failed publish at error level, including those provoked on purpose; prefix its lines.
-const sdkLogger = {
-  level: LogLevel.Warn,
-  service: {
-    error: (m, ...r) => console.error("[sdk error]", m, ...r),
-    warn: (m, ...r) => console.error("[sdk warn]", m, ...r),
-    info: () => {},
-    verbose: () => {},
-    debug: () => {},
-  },
-};
-
-const clientOptions = {
-  daprHost: "127.0.0.1",
-  daprPort: String(daprPort),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  logger: sdkLogger,
-};
-const client = new DaprClient(clientOptions);
-const server = new DaprServer({
-  serverHost: "127.0.0.1",
-  serverPort: String(appPort),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  clientOptions,
-  logger: sdkLogger,
-});
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what, fn, ms = WAIT_MS) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      assert.fail(`timed out after ${ms} ms waiting for ${what}; requests the app saw:\n${describeSeen()}`);
-    }
-    await sleep(25);
-  }
-}
+const client = new DaprClient(clientOptions(daprPort));
+const server = appServer(appPort, daprPort);
 
 // Every request outrigd makes to the app, as Express parsed it. The SDK does not hand the CloudEvent to
 // handlers (only its data), so the envelope is checked here. daprServer is the SDK's HTTPServer (marked
@@ -77,6 +37,8 @@ server.daprServer.getServer().use((req, res, next) => {
 });
 const describeSeen = () =>
   seen.map((r) => `  ${r.method} ${r.path} ${JSON.stringify(r.body)}`).join("\n") || "  (none)";
+// Waits with the requests the app saw as the diagnostic of a timeout.
+const waitFor = (what, fn, ms) => waitUntil(what, fn, describeSeen, ms);
 const deliveriesTo = (path) => seen.filter((r) => r.method === "POST" && r.path === path);
 // The path the SDK serves for a subscription: /{pubsub}--{topic}--{route}, route "default" unless given.
 const sdkPath = (topic, route = "default") => `/${pubsub}--${topic}--${route}`;
@@ -114,18 +76,6 @@ const run = `${process.pid}-${Date.now()}`;
 async function metadataSubscriptions() {
   const md = await client.metadata.get();
   return Array.isArray(md.subscriptions) ? md.subscriptions : [];
-}
-
-function decodeSdkError(err) {
-  assert.ok(err instanceof Error, `expected an Error from the SDK, got ${String(err)}`);
-  const outer = JSON.parse(err.message);
-  let body = null;
-  try {
-    body = JSON.parse(outer.error_msg);
-  } catch {
-    // Asserted on below.
-  }
-  return { status: outer.status, raw: outer.error_msg, body };
 }
 
 // The envelope fields outrigd adds to every event it wraps (API.md §2.2).

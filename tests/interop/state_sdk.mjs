@@ -6,7 +6,8 @@
 // Run with `node --test state_sdk.mjs`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CommunicationProtocolEnum, DaprClient, LogLevel, StateConcurrencyEnum } from "@dapr/dapr";
+import { DaprClient, StateConcurrencyEnum } from "@dapr/dapr";
+import { clientOptions, decodeSdkError } from "./common.mjs";
 
 const port = process.env.DAPR_HTTP_PORT;
 const store = process.env.OUTRIG_STORE ?? "statestore";
@@ -16,48 +17,11 @@ if (!port) {
   throw new Error("state_sdk.mjs: set DAPR_HTTP_PORT to the port outrigd listens on");
 }
 
-// The SDK logs every failed save/delete at error level, including the conflicts these tests provoke on
-// purpose; prefix its lines so they are not mistaken for test failures.
-const sdkLogger = {
-  level: LogLevel.Warn,
-  service: {
-    error: (m, ...r) => console.error("[sdk error]", m, ...r),
-    warn: (m, ...r) => console.error("[sdk warn]", m, ...r),
-    info: () => {},
-    verbose: () => {},
-    debug: () => {},
-  },
-};
-
-const client = new DaprClient({
-  daprHost: "127.0.0.1",
-  daprPort: String(port),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  logger: sdkLogger,
-});
+const client = new DaprClient(clientOptions(port));
 
 // Keys unique to this run, so a rerun against a persistent store starts from nothing.
 const run = `${process.pid}-${Date.now()}`;
 const k = (name) => `sdk-${run}-${name}`;
-
-// HTTPClient.execute turns any status outside 200..399 into Error(JSON.stringify({error, error_msg, status}));
-// error_msg is the raw response body. Decode it so tests can assert on the status and the Dapr errorCode.
-function decodeSdkError(err) {
-  assert.ok(err instanceof Error, `expected an Error from the SDK, got ${String(err)}`);
-  let outer;
-  try {
-    outer = JSON.parse(err.message);
-  } catch {
-    assert.fail(`SDK error message is not the JSON the HTTP client builds: ${err.message}`);
-  }
-  let body = null;
-  try {
-    body = JSON.parse(outer.error_msg);
-  } catch {
-    // A non-JSON body is itself a failure for the state API; the assertions below will say so.
-  }
-  return { status: outer.status, raw: outer.error_msg, body };
-}
 
 function assertDaprError(err, status, errorCode) {
   const e = decodeSdkError(err);
