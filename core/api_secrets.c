@@ -19,38 +19,10 @@
 #include "log.h"
 #include "server.h"
 
-/*
- * The --config files' spec.secrets.scopes. main reads those files at start-up (their errors stop
- * it) but keeps only the name resolver, so they are read again here, once, on the first secrets
- * request. NULL when they no longer read cleanly: then every secret is denied. Thread: the loop.
- */
-static const struct configuration *secrets_config(struct server *srv)
-{
-	static struct configuration cfg;
-	static bool loaded, ok;
-
-	if (!loaded) {
-		struct diag d = { 0 };
-
-		loaded = true;
-		ok = configuration_load(srv->opts->config_paths, srv->opts->config_count, &cfg, &d) == 0;
-		for (size_t i = 0; !ok && i < d.count; i++)
-			if (d.lines[i] != NULL)
-				log_error("secrets", "%s", d.lines[i]);
-		if (!ok)
-			log_error(
-				"secrets",
-				"the --config files changed since start-up and no longer read cleanly; every secret is denied until outrigd restarts");
-		diag_clear(&d);
-	}
-	return ok ? &cfg : NULL;
-}
-
+/* Scopes come from the --config files, read once at start-up (main), never on a request. */
 static bool secrets_allowed(struct server *srv, const char *store, const char *key)
 {
-	const struct configuration *cfg = secrets_config(srv);
-
-	return cfg != NULL && configuration_secret_allowed(cfg, store, key);
+	return configuration_secret_allowed(&srv->config, store, key);
 }
 
 /* One secrets request in flight. */

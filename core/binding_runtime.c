@@ -262,9 +262,11 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 	if (inputs == 0)
 		return 0;
 	if (srv->app == NULL) {
-		log_warn(BRUNTIME_SCOPE,
-			 "%zu input binding%s not started: there is no app to deliver to (no --app-port)",
-			 inputs, inputs == 1 ? " is" : "s are");
+		/* Info, not a warning: most such bindings are used for output only (no direction set). */
+		log_info(
+			BRUNTIME_SCOPE,
+			"%zu binding%s that can read input not started as input: there is no app to deliver to (no --app-port)",
+			inputs, inputs == 1 ? "" : "s");
 		for (size_t i = 0; i < rt->nsinks; i++)
 			rt->sinks[i]->state = BINDING_INPUT_NONE;
 		return 0;

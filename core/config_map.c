@@ -108,14 +108,17 @@ static bool config_is_runtime_key(const char *type, const char *name)
 	return false;
 }
 
-/* Secret references need the secrets building block, which comes later: say so, never drop them. */
+/*
+ * Secret references are resolved (core/secret_refs.c) before the config map sees a component; one
+ * that reaches it unresolved must fail loudly rather than read as unset.
+ */
 static bool config_is_secret_ref(const struct res_component *rc, const struct res_metadata *m, struct diag *d)
 {
 	if (m->value != NULL || m->secret_store_key_name == NULL)
 		return false;
 	diag_error(
 		d,
-		"%s:%d:%d: spec.metadata[%s]: secretKeyRef needs a secret store, which this outrig version does not have yet; put the value in \"value\" or use envRef",
+		"%s:%d:%d: spec.metadata[%s]: secretKeyRef was not resolved; name its secret store in auth.secretStore",
 		rc->file, m->pos.line, m->pos.column, m->name);
 	return true;
 }

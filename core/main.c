@@ -96,17 +96,15 @@ static void main_check_subscriptions(const struct res_set *rs, const struct comp
 	}
 }
 
-/* The --config files, and the name resolver they choose (or the default) checked or made. */
-static size_t main_setup_resolver(const struct options *opts, struct components *cs, bool create,
-				  struct diag *d)
+/* Reads the --config files into cfg, then checks or makes the name resolver they choose (or the default). */
+static size_t main_setup_resolver(const struct options *opts, struct configuration *cfg,
+				  struct components *cs, bool create, struct diag *d)
 {
-	struct configuration cfg;
-	size_t errors = configuration_load(opts->config_paths, opts->config_count, &cfg, d);
+	size_t errors = configuration_load(opts->config_paths, opts->config_count, cfg, d);
 
 	if (errors == 0)
-		errors += components_setup_resolver(cs, &cfg.resolver, opts->app_id, create,
-						    cfg.resolver_configured, d);
-	configuration_free(&cfg);
+		errors += components_setup_resolver(cs, &cfg->resolver, opts->app_id, create,
+						    cfg->resolver_configured, d);
 	return errors;
 }
 
@@ -119,8 +117,12 @@ static int main_check(const struct options *opts)
 
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
 	/* The default resolver is not the user's to check: only one --config files choose or configure. */
-	if (opts->config_count > 0)
-		errors += main_setup_resolver(opts, &cs, false, &d);
+	if (opts->config_count > 0) {
+		struct configuration cfg;
+
+		errors += main_setup_resolver(opts, &cfg, &cs, false, &d);
+		configuration_free(&cfg);
+	}
 	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
 	if (errors == 0 && opts->config_count == 0)
@@ -173,7 +175,7 @@ static int main_serve(const struct options *opts)
 	errors = main_load_resources(opts, &rs, &d);
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, true, &d);
 	/* Configuration files are checked even when components failed, so every problem is listed. */
-	errors += main_setup_resolver(opts, &cs, errors == 0, &d);
+	errors += main_setup_resolver(opts, &srv.config, &cs, errors == 0, &d);
 	for (size_t i = 0; i < d.count; i++)
 		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
 			  "runtime", "%s", d.lines[i]);
@@ -230,6 +232,7 @@ out:
 	pubsub_runtime_free(&srv.pubsub);
 	binding_runtime_free(&srv.bindings);
 	resources_free(&rs);
+	configuration_free(&srv.config);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	json_decref(srv.extended);

@@ -494,6 +494,7 @@ void delivery_engine_stop(struct delivery_engine *e)
 		rest = rest->next;
 		d->done(d->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
 		delivery_free(d);
+		atomic_fetch_sub(&e->pending, 1);
 	}
 	while (e->all != NULL)
 		delivery_settle(e->all, OUTRIG_PUBSUB_UNSETTLED);

@@ -9,6 +9,7 @@
 
 #include "binding_runtime.h"
 #include "component.h"
+#include "configuration.h"
 #include "options.h"
 #include "pubsub_runtime.h"
 #include "workers.h"
@@ -25,6 +26,7 @@ struct server {
 	struct event_base *base;
 	struct evhttp *http;
 	const struct options *opts;
+	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;
 	struct workers *workers;
 	struct app_channel *app;	 /* HTTP client to the app; NULL without --app-port */

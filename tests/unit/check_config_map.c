@@ -417,9 +417,8 @@ START_TEST(test_secret_key_ref_refused)
 	ck_assert_uint_eq(config_view_build(&rc, test_fields, "myapp", &view, &d), 1);
 	ck_assert_uint_eq(d.errors, 1);
 	ck_assert_uint_eq(d.count, 1);
-	assert_diag_line(0, FILE_NAME ":9:7: spec.metadata[connectionString]: secretKeyRef needs a secret "
-				      "store, which this outrig version does not have yet; put the value in "
-				      "\"value\" or use envRef");
+	assert_diag_line(0, FILE_NAME ":9:7: spec.metadata[connectionString]: secretKeyRef was not "
+				      "resolved; name its secret store in auth.secretStore");
 }
 END_TEST
 
