@@ -235,6 +235,54 @@ START_TEST(the_flags_raise_the_limits)
 }
 END_TEST
 
+/* A pub/sub or binding delivery answered with 256 MiB fails and is retried; outrigd stays small. */
+static void ck_delivery_refused(const char *what)
+{
+	long deadline = xnow_ms() + 20000, before = proc_kib(dmn.pid, "VmHWM");
+	char *log = NULL;
+
+	/* Two attempts at least: the first failed, so the delivery was not settled. */
+	while (xnow_ms() < deadline) {
+		free(log);
+		log = xslurp(dmn.log);
+		if (hostile_app_count(hostile) >= 2 && log != NULL && strstr(log, "--max-body-size") != NULL)
+			break;
+		xsleep_ms(100);
+	}
+	ck_assert_msg(log != NULL && strstr(log, "--max-body-size") != NULL,
+		      "%s: no failed delivery naming --max-body-size in the log", what);
+	ck_assert_msg(hostile_app_count(hostile) >= 2, "%s: the app got %zu requests, expected a retry", what,
+		      hostile_app_count(hostile));
+	free(log);
+	ck_cut(what);
+	ck_peak_below(&dmn, before, 32 * MiB, what);
+}
+
+START_TEST(huge_answers_to_deliveries_fail_them)
+{
+	const char *debug[] = { "--log-level", "debug", NULL };
+
+	hostile = hostile_app_start();
+	ck_assert_ptr_nonnull(hostile);
+	ck_assert_int_eq(daemon_init(&dmn, SELF), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	start(&dmn, SELF, hostile_app_port(hostile), NULL, debug);
+	xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/huge", "Content-Type: text/plain\r\n", "event");
+	ck_status(&x, 204);
+	ck_delivery_refused("pub/sub");
+	daemon_cleanup(&dmn);
+	hostile_app_destroy(hostile);
+	hostile = hostile_app_start();
+	ck_assert_ptr_nonnull(hostile);
+	ck_assert_int_eq(daemon_init(&dmn, SELF), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "tick", "bindings.cron", "schedule", "@every 1s", "route",
+					      "/length/268435456", NULL),
+			 0);
+	start(&dmn, SELF, hostile_app_port(hostile), NULL, debug);
+	ck_delivery_refused("input binding");
+}
+END_TEST
+
 /* ---- item 2: answer size, peer sidecar -> sidecar ---- */
 
 START_TEST(huge_answers_from_a_peer_sidecar_are_refused)
@@ -361,6 +409,7 @@ static Suite *answers_suite(void)
 	tcase_add_test(tc, huge_bodies_from_the_app_are_refused);
 	tcase_add_test(tc, huge_headers_from_the_app_are_refused);
 	tcase_add_test(tc, the_flags_raise_the_limits);
+	tcase_add_test(tc, huge_answers_to_deliveries_fail_them);
 	tcase_add_test(tc, huge_answers_from_a_peer_sidecar_are_refused);
 	tcase_add_test(tc, a_body_after_a_204_never_reaches_the_next_caller);
 	tcase_add_test(tc, invalid_statuses_are_a_bad_gateway);

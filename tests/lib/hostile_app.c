@@ -146,6 +146,18 @@ static bool hostile_answer(struct hostile_app *app, int fd, const char *method, 
 	size_t n = 0, sent;
 	char reply[512];
 
+	/* Input bindings ask OPTIONS first: yes to everything. */
+	if (strcmp(method, "OPTIONS") == 0)
+		return hostile_sendf(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	if (strcmp(path, "/dapr/subscribe") == 0) {
+		static const char subs[] =
+			"[{\"pubsubname\":\"pubsub\",\"topic\":\"huge\",\"route\":\"/length/268435456\"}]";
+
+		return hostile_sendf(
+			fd,
+			"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			sizeof(subs) - 1, subs);
+	}
 	if (strcmp(path, "/ok") == 0)
 		return hostile_sendf(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Hostile: ok\r\n\r\nok");
 	if (strncmp(path, "/status/", 8) == 0)
@@ -155,7 +167,6 @@ static bool hostile_answer(struct hostile_app *app, int fd, const char *method, 
 		int k = snprintf(reply, sizeof(reply), "HTTP/1.1 %s\r\nContent-Length: %zu\r\n\r\n%s",
 				 no_content ? "204 No Content" : "200 OK", sizeof(stale) - 1, stale);
 
-		(void)method;
 		return hostile_send(fd, reply, (size_t)k);
 	}
 	if (sscanf(strchr(path + 1, '/') != NULL ? strchr(path + 1, '/') + 1 : "", "%zu", &n) != 1)
