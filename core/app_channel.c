@@ -361,9 +361,10 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		r.fault = APP_FAULT_UNREACHABLE;
 		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
-	conn->call = NULL;
-	ch->busy--;
-	call->cb(call->arg, &r);
+	/*
+	 * Before the callback, which may send again and would get this connection: req was taken off
+	 * it already, so it stays valid for the callback.
+	 */
 	if (call->unclean) {
 		log_warn(
 			APP_SCOPE,
@@ -371,6 +372,9 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 			ch->host_header, app_method_name(call->method), call->path);
 		app_conn_drop(conn);
 	}
+	conn->call = NULL;
+	ch->busy--;
+	call->cb(call->arg, &r);
 	app_call_free(call);
 	app_pump(ch);
 }

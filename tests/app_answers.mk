@@ -6,4 +6,4 @@ TESTS += tests/check_app_answers
 tests_check_app_answers_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_app_answers_CFLAGS = $(TEST_CFLAGS)
 tests_check_app_answers_SOURCES = tests/check_app_answers.c tests/lib/hostile_app.c tests/lib/hostile_app.h
-tests_check_app_answers_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS) $(PTHREAD_LIBS)
+tests_check_app_answers_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)

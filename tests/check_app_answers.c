@@ -12,6 +12,11 @@
 #include <check.h>
 #include <jansson.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "app_channel.h"
 #include "daemon.h"
 #include "echo_app.h"
 #include "exchange.h"
@@ -235,6 +240,20 @@ START_TEST(the_flags_raise_the_limits)
 }
 END_TEST
 
+/* Waits until outrigd has read the app's subscriptions: an event published before is nobody's. */
+static void wait_subscribed(const char *topic)
+{
+	long deadline = xnow_ms() + 10000;
+
+	do {
+		xreq(&x, dmn.port, "GET", "/v1.0/metadata", NULL, NULL);
+		if (x.r.status == 200 && strstr(XBODY(&x), xfmt("\"%s\"", topic)) != NULL)
+			return;
+		xsleep_ms(50);
+	} while (xnow_ms() < deadline);
+	ck_assert_msg(0, "outrigd did not subscribe to %s: %s", topic, XBODY(&x));
+}
+
 /* A pub/sub or binding delivery answered with 256 MiB fails and is retried; outrigd stays small. */
 static void ck_delivery_refused(const char *what)
 {
@@ -267,6 +286,7 @@ START_TEST(huge_answers_to_deliveries_fail_them)
 	ck_assert_int_eq(daemon_init(&dmn, SELF), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
 	start(&dmn, SELF, hostile_app_port(hostile), NULL, debug);
+	wait_subscribed("huge");
 	xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/huge", "Content-Type: text/plain\r\n", "event");
 	ck_status(&x, 204);
 	ck_delivery_refused("pub/sub");
@@ -344,6 +364,77 @@ START_TEST(a_body_after_a_204_never_reaches_the_next_caller)
 }
 END_TEST
 
+/* ---- the app channel itself: a connection closed for an unclean answer is never handed out ---- */
+
+struct chan_calls {
+	struct app_channel *ch;
+	int status[4];
+	char body[4][16];
+	int answered;
+};
+
+static void chan_answered(struct chan_calls *c, int i, const struct app_response *r)
+{
+	struct evbuffer *in = r->req != NULL ? evhttp_request_get_input_buffer(r->req) : NULL;
+	size_t n = in != NULL ? evbuffer_get_length(in) : 0;
+
+	c->status[i] = r->status;
+	if (n < sizeof(c->body[i]))
+		evbuffer_copyout(in, c->body[i], n);
+	c->answered++;
+}
+
+static void chan_cb_b(void *arg, const struct app_response *r)
+{
+	chan_answered(arg, 1, r);
+}
+
+static void chan_cb_c(void *arg, const struct app_response *r)
+{
+	chan_answered(arg, 2, r);
+}
+
+/* The first answer's callback sends again: the queued call must not go on the connection being closed. */
+static void chan_cb_a(void *arg, const struct app_response *r)
+{
+	struct chan_calls *c = arg;
+
+	chan_answered(c, 0, r);
+	ck_assert_int_eq(app_channel_send(c->ch, EVHTTP_REQ_GET, "/ok", NULL, NULL, NULL, 0, chan_cb_c, c),
+			 0);
+}
+
+START_TEST(a_call_sent_from_a_callback_never_gets_a_closed_connection)
+{
+	struct event_base *base = event_base_new();
+	struct chan_calls c = { 0 };
+	struct timeval limit = { 10, 0 };
+
+	hostile = hostile_app_start();
+	ck_assert_ptr_nonnull(hostile);
+	ck_assert_ptr_nonnull(base);
+	/* One connection: B waits for it while A's answer is read. */
+	c.ch = app_channel_new(base, "127.0.0.1", hostile_app_port(hostile), 1, 10);
+	ck_assert_ptr_nonnull(c.ch);
+	app_channel_set_limits(c.ch, 4 * MiB, 4096);
+	ck_assert_int_eq(
+		app_channel_send(c.ch, EVHTTP_REQ_POST, "/204-body", NULL, NULL, NULL, 0, chan_cb_a, &c), 0);
+	ck_assert_int_eq(app_channel_send(c.ch, EVHTTP_REQ_GET, "/ok", NULL, NULL, NULL, 0, chan_cb_b, &c),
+			 0);
+	event_base_loopexit(base, &limit);
+	while (c.answered < 3 && event_base_loop(base, EVLOOP_ONCE) == 0 && !event_base_got_exit(base))
+		;
+	ck_assert_msg(c.answered == 3, "%d of 3 calls answered", c.answered);
+	ck_assert_int_eq(c.status[0], 204);
+	ck_assert_int_eq(c.status[1], 200);
+	ck_assert_str_eq(c.body[1], "ok");
+	ck_assert_int_eq(c.status[2], 200);
+	ck_assert_str_eq(c.body[2], "ok");
+	app_channel_free(c.ch);
+	event_base_free(base);
+}
+END_TEST
+
 /* ---- item 13: invalid statuses from the app ---- */
 
 START_TEST(invalid_statuses_are_a_bad_gateway)
@@ -412,6 +503,7 @@ static Suite *answers_suite(void)
 	tcase_add_test(tc, huge_answers_to_deliveries_fail_them);
 	tcase_add_test(tc, huge_answers_from_a_peer_sidecar_are_refused);
 	tcase_add_test(tc, a_body_after_a_204_never_reaches_the_next_caller);
+	tcase_add_test(tc, a_call_sent_from_a_callback_never_gets_a_closed_connection);
 	tcase_add_test(tc, invalid_statuses_are_a_bad_gateway);
 	tcase_add_test(tc, long_forwarded_headers_keep_this_hops_entry);
 	suite_add_tcase(s, tc);
