@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct app_call {
 	bool failed;
 	enum app_fault fault;  /* found by outrig itself (header check), before evhttp failed the call */
 	bool unclean;	       /* the answer leaves bytes behind: its connection must not be reused */
+	bool status_read;      /* app_check_status_line saw the answer's status line */
 	char why[256];	       /* the error text when it names a number */
 	struct app_call *next; /* in the waiting queue */
 };
@@ -259,6 +261,9 @@ static int app_call_headers(struct evhttp_request *req, void *arg)
 	char *end;
 	long long n;
 
+	/* app_check_status_line found the status itself malformed. */
+	if (call->fault != APP_FAULT_NONE)
+		return -1;
 	/* evhttp reads a 100 Continue itself and waits for the answer after it. */
 	if (code == 100)
 		return 0;
@@ -394,12 +399,57 @@ static void app_conn_tune(struct app_conn *conn)
 	}
 }
 
+/*
+ * Checks that the status is three digits, as HTTP/1.1 has it: evhttp's atoi takes "200abc" and
+ * "+200" for 200 and wraps 4294967496 to 200. Runs as bytes arrive, before evhttp parses them; the
+ * answer starts at the buffer's start (leftovers of an earlier one close the connection).
+ */
+static void app_check_status_line(struct app_call *call, struct evbuffer *buf)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(buf, NULL, NULL, EVBUFFER_EOL_CRLF);
+	size_t n = evbuffer_get_length(buf);
+	char line[64];
+	const char *code;
+	size_t digits;
+
+	if (eol.pos < 0 && n < sizeof(line) - 1)
+		return; /* not the whole line yet */
+	if (eol.pos >= 0 && (size_t)eol.pos < n)
+		n = (size_t)eol.pos;
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	evbuffer_copyout(buf, line, n);
+	line[n] = '\0';
+	call->status_read = true;
+	code = strchr(line, ' ');
+	/* No status at all is evhttp's to refuse. */
+	if (code == NULL)
+		return;
+	code++;
+	digits = strspn(code, "0123456789");
+	if (digits == 3 && (code[3] == '\0' || code[3] == ' ' || code[3] == '\r'))
+		return;
+	n = strcspn(code, " \r");
+	/* Shown as printable ASCII: the message goes into a JSON string. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)code[i] < 0x20 || (unsigned char)code[i] > 0x7e || code[i] == '"' ||
+		    code[i] == '\\')
+			line[code - line + (ptrdiff_t)i] = '?';
+	snprintf(
+		call->why, sizeof(call->why),
+		"the answer's HTTP status \"%.*s%s\" is invalid; a status is three digits, 200 to 599 for a final answer",
+		(int)(n > 20 ? 20 : n), code, n > 20 ? "..." : "");
+	call->fault = APP_FAULT_INVALID;
+}
+
 /* Counts the bytes read for the current answer: evhttp does not say when headers were too long. */
 static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct app_conn *conn = arg;
 
 	conn->received += info->n_added;
+	if (info->n_added > 0 && conn->call != NULL && !conn->call->status_read)
+		app_check_status_line(conn->call, buf);
 }
 
 static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)

@@ -439,7 +439,9 @@ END_TEST
 
 START_TEST(invalid_statuses_are_a_bad_gateway)
 {
-	static const char *const statuses[] = { "999999999999", "1", "-5", "600", "abc", "103" };
+	/* evhttp's atoi would take the last three for 200. */
+	static const char *const statuses[] = { "999999999999", "1",	      "-5",	"600", "abc",
+						"103",		"4294967496", "200abc", "+200" };
 
 	start_hostile(NULL);
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
