@@ -70,7 +70,13 @@ static void api_invoke_answered(void *arg, const struct app_response *r)
 		api_invoke_free(call);
 		return;
 	}
-	if (r->status == 0) {
+	if (r->status == 0 && (r->fault == APP_FAULT_TOO_LARGE || r->fault == APP_FAULT_INVALID)) {
+		/* It answered, but not so that the answer can be passed on: a bad gateway, or too large. */
+		api_error_reply(
+			req, API_ERR_DIRECT_INVOKE, r->fault == APP_FAULT_INVALID ? 502 : 0, NULL,
+			"failed to invoke, id: %s, err: the sidecar of %s at %s answered, but %s; the connection was closed",
+			call->id, call->id, call->peer, r->error);
+	} else if (r->status == 0) {
 		api_error_reply(req, API_ERR_DIRECT_INVOKE, 0, NULL,
 				"failed to invoke, id: %s, err: cannot reach the sidecar of %s at %s: %s",
 				call->id, call->id, call->peer, r->error);
@@ -101,7 +107,8 @@ static void api_invoke_send(struct api_invoke_call *call, struct evhttp_request 
 	snprintf(call->peer, sizeof(call->peer), strchr(addr->host, ':') != NULL ? "[%s]:%d" : "%s:%d",
 		 addr->host, addr->port);
 	if (srv->peers == NULL)
-		srv->peers = peer_channels_new(srv->base, API_INVOKE_PEER_TIMEOUT_S);
+		srv->peers = peer_channels_new(srv->base, API_INVOKE_PEER_TIMEOUT_S,
+					       srv->opts->max_body_bytes, srv->opts->read_buffer_bytes);
 	ch = srv->peers != NULL ? peer_channels_get(srv->peers, addr->host, addr->port) : NULL;
 	if (asprintf(&path, "%s%s", API_INVOKE_INTERNAL_PREFIX, call->path) < 0)
 		path = NULL;

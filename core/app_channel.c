@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,10 @@
 
 /* One keep-alive connection; evhttp runs one request at a time on it. */
 struct app_conn {
-	struct evhttp_connection *evcon;
-	struct app_call *call;	  /* the call on it, or NULL when idle */
-	evutil_socket_t tuned_fd; /* the socket TCP_NODELAY was last set on */
+	struct evhttp_connection *evcon; /* NULL after it was closed for good; made again on use */
+	struct app_call *call;		 /* the call on it, or NULL when idle */
+	evutil_socket_t tuned_fd;	 /* the socket TCP_NODELAY was last set on */
+	size_t received;		 /* bytes of the current call's answer read so far */
 };
 
 struct app_call {
@@ -44,6 +46,10 @@ struct app_call {
 	struct app_conn *conn;
 	enum evhttp_request_error error;
 	bool failed;
+	enum app_fault fault;  /* found by outrig itself (header check), before evhttp failed the call */
+	bool unclean;	       /* the answer leaves bytes behind: its connection must not be reused */
+	bool status_read;      /* app_check_status_line saw the answer's status line */
+	char why[256];	       /* the error text when it names a number */
 	struct app_call *next; /* in the waiting queue */
 };
 
@@ -60,6 +66,7 @@ struct app_channel {
 	char host_header[300];
 	int port;
 	int timeout_s;
+	int64_t max_body, max_headers; /* -1: unbounded */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
@@ -91,6 +98,7 @@ struct app_channel *app_channel_new(struct event_base *base, const char *address
 	ch->address = strdup(address);
 	ch->port = port;
 	ch->timeout_s = timeout_s;
+	ch->max_body = ch->max_headers = -1;
 	ch->maxconns = max_concurrency > 0 ? (size_t)max_concurrency : APP_CHANNEL_MAX_CONNECTIONS;
 	ch->conns = calloc(ch->maxconns, sizeof(*ch->conns));
 	snprintf(ch->host_header, sizeof(ch->host_header), strchr(address, ':') ? "[%s]:%d" : "%s:%d",
@@ -208,25 +216,168 @@ static void app_call_error(enum evhttp_request_error e, void *arg)
 	call->error = e;
 }
 
+/* Why evhttp failed a call whose answer had begun, as a fault and a clause naming the limit. */
+static enum app_fault app_classify(struct app_call *call)
+{
+	struct app_channel *ch = call->ch;
+
+	switch (call->error) {
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		/* evhttp says too long for a chunked body past the limit and for broken chunk framing alike. */
+		snprintf(
+			call->why, sizeof(call->why),
+			"the answer's body is larger than %lld bytes (the limit --max-body-size sets), or its chunked encoding is broken",
+			(long long)ch->max_body);
+		return APP_FAULT_TOO_LARGE;
+	case EVREQ_HTTP_INVALID_HEADER:
+		/* evhttp reports headers past the limit as invalid: the bytes read tell which it was. */
+		if (ch->max_headers >= 0 && call->conn->received > (size_t)ch->max_headers) {
+			snprintf(
+				call->why, sizeof(call->why),
+				"the answer's status line and headers are larger than %lld bytes (the limit --read-buffer-size sets)",
+				(long long)ch->max_headers);
+			return APP_FAULT_TOO_LARGE;
+		}
+		snprintf(call->why, sizeof(call->why), "%s",
+			 "the answer's status line or headers are not valid HTTP/1.1");
+		return APP_FAULT_INVALID;
+	default:
+		snprintf(call->why, sizeof(call->why), "%s", app_error_text(call->error));
+		return APP_FAULT_UNREACHABLE;
+	}
+}
+
+/*
+ * Checks an answer's status line and headers before evhttp reads its body; a -1 makes evhttp fail
+ * the call and close the connection, so that nothing more of the answer is read.
+ */
+static int app_call_headers(struct evhttp_request *req, void *arg)
+{
+	struct app_call *call = arg;
+	struct app_channel *ch = call->ch;
+	int code = evhttp_request_get_response_code(req);
+	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *length = evhttp_find_header(in, "Content-Length");
+	char *end;
+	long long n;
+
+	/* app_check_status_line found the status itself malformed. */
+	if (call->fault != APP_FAULT_NONE)
+		return -1;
+	/* evhttp reads a 100 Continue itself and waits for the answer after it. */
+	if (code == 100)
+		return 0;
+	/*
+	 * evhttp parses the status with atoi and takes any number but 0: 1, -5, 600, a 1xx as the
+	 * final answer, 999999999999 wrapped to a negative int. None of them can be passed on.
+	 */
+	if (code < 200 || code > 599) {
+		char shown[32] = "out of range";
+
+		if (code > -1000 && code < 10000)
+			snprintf(shown, sizeof(shown), "%d", code);
+		snprintf(
+			call->why, sizeof(call->why),
+			"the answer's HTTP status is invalid (%s); a final answer's status is a number from 200 to 599",
+			shown);
+		call->fault = APP_FAULT_INVALID;
+		return -1;
+	}
+	if (length != NULL && ch->max_body >= 0) {
+		errno = 0;
+		n = strtoll(length, &end, 10);
+		/* An unparseable length is evhttp's to refuse; a large one is refused before reading it. */
+		if (errno == 0 && end != length && *end == '\0' && n > ch->max_body &&
+		    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && code != 204 && code != 304) {
+			snprintf(
+				call->why, sizeof(call->why),
+				"the answer's body of %lld bytes is larger than %lld bytes (the limit --max-body-size sets)",
+				n, (long long)ch->max_body);
+			call->fault = APP_FAULT_TOO_LARGE;
+			return -1;
+		}
+	}
+	/*
+	 * A 204 has no body (RFC 9110 §15.3.5), so evhttp reads none: one announced anyway would be
+	 * read as the next call's answer. (A 304's or a HEAD answer's length describes a GET's body;
+	 * bytes actually sent after them are caught in app_call_done.)
+	 */
+	if (code == 204 && ((length != NULL && strcmp(length, "0") != 0) ||
+			    evhttp_find_header(in, "Transfer-Encoding") != NULL))
+		call->unclean = true;
+	return 0;
+}
+
+static const char *app_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "?";
+}
+
+static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+
+/* Closes a connection for good; the slot makes a new one when next used. */
+static void app_conn_drop(struct app_conn *conn)
+{
+	evbuffer_remove_cb(bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon)),
+			   app_conn_counted, conn);
+	/* Safe inside evhttp's own callback: the request was taken off the connection before it ran. */
+	evhttp_connection_free(conn->evcon);
+	conn->evcon = NULL;
+	conn->tuned_fd = -1;
+}
+
 static void app_call_done(struct evhttp_request *req, void *arg)
 {
 	struct app_call *call = arg;
 	struct app_channel *ch = call->ch;
+	struct app_conn *conn = call->conn;
 	struct app_response r = { 0 };
 
 	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
 		r.status = evhttp_request_get_response_code(req);
 		r.req = req;
+		/* Bytes already past the answer's end belong to no call. */
+		if (evbuffer_get_length(
+			    bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon))) > 0)
+			call->unclean = true;
+	} else if (call->fault != APP_FAULT_NONE) {
+		/* app_call_headers refused it (evhttp then reports an EOF). */
+		r.fault = call->fault;
+		r.error = call->why;
 	} else if (call->failed) {
-		r.error = app_error_text(call->error);
+		r.fault = app_classify(call);
+		r.error = call->why;
 	} else {
 		/*
 		 * evhttp reports a failed connect (refused, unreachable, DNS) with neither status nor
 		 * error callback, and its reset has overwritten errno by now.
 		 */
+		r.fault = APP_FAULT_UNREACHABLE;
 		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
-	call->conn->call = NULL;
+	/*
+	 * Before the callback, which may send again and would get this connection: req was taken off
+	 * it already, so it stays valid for the callback.
+	 */
+	if (call->unclean) {
+		log_warn(
+			APP_SCOPE,
+			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
+			ch->host_header, app_method_name(call->method), call->path);
+		app_conn_drop(conn);
+	}
+	conn->call = NULL;
 	ch->busy--;
 	call->cb(call->arg, &r);
 	app_call_free(call);
@@ -248,20 +399,104 @@ static void app_conn_tune(struct app_conn *conn)
 	}
 }
 
+/*
+ * Checks that the status is three digits, as HTTP/1.1 has it: evhttp's atoi takes "200abc" and
+ * "+200" for 200 and wraps 4294967496 to 200. Runs as bytes arrive, before evhttp parses them; the
+ * answer starts at the buffer's start (leftovers of an earlier one close the connection).
+ */
+static void app_check_status_line(struct app_call *call, struct evbuffer *buf)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(buf, NULL, NULL, EVBUFFER_EOL_CRLF);
+	size_t n = evbuffer_get_length(buf);
+	char line[64];
+	const char *code;
+	size_t digits;
+
+	if (eol.pos < 0 && n < sizeof(line) - 1)
+		return; /* not the whole line yet */
+	if (eol.pos >= 0 && (size_t)eol.pos < n)
+		n = (size_t)eol.pos;
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	evbuffer_copyout(buf, line, n);
+	line[n] = '\0';
+	call->status_read = true;
+	code = strchr(line, ' ');
+	/* No status at all is evhttp's to refuse. */
+	if (code == NULL)
+		return;
+	code++;
+	digits = strspn(code, "0123456789");
+	if (digits == 3 && (code[3] == '\0' || code[3] == ' ' || code[3] == '\r'))
+		return;
+	n = strcspn(code, " \r");
+	/* Shown as printable ASCII: the message goes into a JSON string. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)code[i] < 0x20 || (unsigned char)code[i] > 0x7e || code[i] == '"' ||
+		    code[i] == '\\')
+			line[code - line + (ptrdiff_t)i] = '?';
+	snprintf(
+		call->why, sizeof(call->why),
+		"the answer's HTTP status \"%.*s%s\" is invalid; a status is three digits, 200 to 599 for a final answer",
+		(int)(n > 20 ? 20 : n), code, n > 20 ? "..." : "");
+	call->fault = APP_FAULT_INVALID;
+}
+
+/* Counts the bytes read for the current answer: evhttp does not say when headers were too long. */
+static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct app_conn *conn = arg;
+
+	conn->received += info->n_added;
+	if (info->n_added > 0 && conn->call != NULL && !conn->call->status_read)
+		app_check_status_line(conn->call, buf);
+}
+
+static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
+{
+	evhttp_connection_set_max_body_size(conn->evcon, ch->max_body);
+	evhttp_connection_set_max_headers_size(conn->evcon, ch->max_headers);
+}
+
+static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
+{
+	conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	if (conn->evcon == NULL)
+		return false;
+	conn->tuned_fd = -1;
+	evhttp_connection_set_timeout(conn->evcon, ch->timeout_s);
+	app_conn_limit(ch, conn);
+	/* The bufferevent, and so its input buffer, lives as long as the connection object. */
+	if (evbuffer_add_cb(bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon)),
+			    app_conn_counted, conn) == NULL) {
+		evhttp_connection_free(conn->evcon);
+		conn->evcon = NULL;
+		return false;
+	}
+	return true;
+}
+
 static struct app_conn *app_idle_conn(struct app_channel *ch)
 {
-	for (size_t i = 0; i < ch->nconns; i++)
-		if (ch->conns[i].call == NULL)
-			return &ch->conns[i];
-	if (ch->nconns == ch->maxconns)
+	for (size_t i = 0; i < ch->nconns; i++) {
+		if (ch->conns[i].call != NULL)
+			continue;
+		if (ch->conns[i].evcon == NULL && !app_conn_open(ch, &ch->conns[i]))
+			return NULL;
+		return &ch->conns[i];
+	}
+	if (ch->nconns == ch->maxconns || !app_conn_open(ch, &ch->conns[ch->nconns]))
 		return NULL;
-	ch->conns[ch->nconns].evcon =
-		evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
-	if (ch->conns[ch->nconns].evcon == NULL)
-		return NULL;
-	ch->conns[ch->nconns].tuned_fd = -1;
-	evhttp_connection_set_timeout(ch->conns[ch->nconns].evcon, ch->timeout_s);
 	return &ch->conns[ch->nconns++];
+}
+
+void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t max_headers)
+{
+	ch->max_body = max_body;
+	ch->max_headers = max_headers;
+	for (size_t i = 0; i < ch->nconns; i++)
+		if (ch->conns[i].evcon != NULL)
+			app_conn_limit(ch, &ch->conns[i]);
 }
 
 static bool app_start(struct app_channel *ch, struct app_call *call, struct app_conn *conn)
@@ -274,6 +509,7 @@ static bool app_start(struct app_channel *ch, struct app_call *call, struct app_
 	if (req == NULL)
 		return false;
 	evhttp_request_set_error_cb(req, app_call_error);
+	evhttp_request_set_header_cb(req, app_call_headers);
 	out = evhttp_request_get_output_headers(req);
 	evhttp_add_header(out, "Host", ch->host_header);
 	TAILQ_FOREACH(h, &call->headers, next)
@@ -287,6 +523,7 @@ static bool app_start(struct app_channel *ch, struct app_call *call, struct app_
 	}
 	call->conn = conn;
 	conn->call = call;
+	conn->received = 0;
 	if (evhttp_make_request(conn->evcon, req, call->method, call->path) != 0) {
 		/* evhttp freed req. */
 		conn->call = NULL;
@@ -371,7 +608,8 @@ void app_channel_free(struct app_channel *ch)
 		struct app_call *call = ch->conns[i].call;
 
 		/* Frees its pending request without calling back (libevent 2.1). */
-		evhttp_connection_free(ch->conns[i].evcon);
+		if (ch->conns[i].evcon != NULL)
+			evhttp_connection_free(ch->conns[i].evcon);
 		if (call != NULL)
 			app_call_free(call);
 	}

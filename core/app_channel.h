@@ -4,6 +4,7 @@
 #define OUTRIG_CORE_APP_CHANNEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -11,10 +12,19 @@
 struct event_base;
 struct app_channel;
 
+/* Why a call has no status. */
+enum app_fault {
+	APP_FAULT_NONE,	       /* answered: status is set */
+	APP_FAULT_UNREACHABLE, /* no answer: refused, reset, closed, timed out */
+	APP_FAULT_TOO_LARGE,   /* the answer's body or headers went past the channel's limits */
+	APP_FAULT_INVALID,     /* the answer is not valid HTTP (a status outside 200..599, a broken header) */
+};
+
 /* How one call to the app ended. */
 struct app_response {
-	int status;	   /* the app's HTTP status; 0 when it gave none */
-	const char *error; /* why there is no status (refused, reset, timed out); NULL otherwise */
+	int status;	   /* the app's HTTP status, 200..599; 0 when it gave none (or an invalid one) */
+	const char *error; /* why there is no status, a clause naming the limit or fault; NULL otherwise */
+	enum app_fault fault;
 	/* The answered request, for headers and body; NULL when status is 0. Valid during the callback. */
 	struct evhttp_request *req;
 };
@@ -31,6 +41,14 @@ typedef void (*app_response_cb)(void *arg, const struct app_response *r);
 struct app_channel *app_channel_new(struct event_base *base, const char *address, int port,
 				    int max_concurrency, int timeout_s);
 
+/*
+ * Bounds every answer read from now on: its body by max_body bytes (--max-body-size), its status
+ * line and headers by max_headers bytes (--read-buffer-size). An answer past either fails its call
+ * (APP_FAULT_TOO_LARGE) as soon as that is known, and its connection is closed rather than read
+ * to the end. Without a call, answers are unbounded. Thread: the event loop.
+ */
+void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t max_headers);
+
 /* The pool's size when the app's concurrency is unbounded (--app-max-concurrency -1). */
 #define APP_CHANNEL_MAX_CONNECTIONS 128
 
@@ -45,7 +63,9 @@ void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), vo
 /*
  * Sends method path to the app with headers (copied; NULL for none), content_type (NULL for
  * none) and body, then calls cb(arg, ...) exactly once on the loop — unless the channel is
- * freed first. Returns 0, or -1 when out of memory (cb is then never called).
+ * freed first. An answer that does not end cleanly where its framing says (a 204 or a HEAD answer
+ * with a body, bytes after its end) is passed on, but its connection is closed, never reused:
+ * those bytes must not become the next call's answer. Returns 0, or -1 when out of memory (cb is then never called).
  * Ownership: everything passed is copied. Thread: the event loop.
  */
 int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,

@@ -266,7 +266,7 @@ void invoke_add_forwarded(struct evhttp_request *req, struct evkeyvalq *out)
 	struct sockaddr_storage peer = { 0 }, self = { 0 };
 	socklen_t plen = sizeof(peer), slen = sizeof(self);
 	char client[INET6_ADDRSTRLEN + 8], by[INET6_ADDRSTRLEN + 8], cq[INET6_ADDRSTRLEN + 8];
-	char value[1024];
+	char *value;
 
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
 		peer.ss_family = AF_UNSPEC;
@@ -282,13 +282,21 @@ void invoke_add_forwarded(struct evhttp_request *req, struct evkeyvalq *out)
 		;
 	while (evhttp_remove_header(out, "Forwarded") == 0)
 		;
-	snprintf(value, sizeof(value), "%s%s%s", xff != NULL && *xff != '\0' ? xff : "",
-		 xff != NULL && *xff != '\0' ? ", " : "", client);
-	evhttp_add_header(out, "X-Forwarded-For", value);
-	snprintf(value, sizeof(value), "%s%sfor=%s;by=%s%s%s", fwd != NULL && *fwd != '\0' ? fwd : "",
-		 fwd != NULL && *fwd != '\0' ? ", " : "", cq, by, host != NULL ? ";host=" : "",
-		 host != NULL ? host : "");
-	evhttp_add_header(out, "Forwarded", value);
+	/*
+	 * As long as the caller's headers (the listener bounds them): a fixed buffer would cut off
+	 * this hop's own entry, the one the callee can trust. Out of memory, the header is left out.
+	 */
+	if (asprintf(&value, "%s%s%s", xff != NULL && *xff != '\0' ? xff : "",
+		     xff != NULL && *xff != '\0' ? ", " : "", client) >= 0) {
+		evhttp_add_header(out, "X-Forwarded-For", value);
+		free(value);
+	}
+	if (asprintf(&value, "%s%sfor=%s;by=%s%s%s", fwd != NULL && *fwd != '\0' ? fwd : "",
+		     fwd != NULL && *fwd != '\0' ? ", " : "", cq, by, host != NULL ? ";host=" : "",
+		     host != NULL ? host : "") >= 0) {
+		evhttp_add_header(out, "Forwarded", value);
+		free(value);
+	}
 	if (host != NULL)
 		evhttp_add_header(out, "X-Forwarded-Host", host);
 	invoke_add_traceparent(out);
@@ -353,10 +361,18 @@ static void invoke_app_done(void *arg, const struct app_response *r)
 			if (call->internal)
 				evhttp_add_header(evhttp_request_get_output_headers(req),
 						  INVOKE_STATUS_HEADER, "error");
-			api_error_reply(
-				req, API_ERR_DIRECT_INVOKE, 0, NULL,
-				"failed to invoke, id: %s, err: cannot reach the app at %s: %s; is the app running?",
-				call->callee, app_channel_address(call->srv->app), r->error);
+			if (r->fault != APP_FAULT_TOO_LARGE && r->fault != APP_FAULT_INVALID)
+				api_error_reply(
+					req, API_ERR_DIRECT_INVOKE, 0, NULL,
+					"failed to invoke, id: %s, err: cannot reach the app at %s: %s; is the app running?",
+					call->callee, app_channel_address(call->srv->app), r->error);
+			else
+				/* The app answered something that cannot be passed on: a bad gateway, or too large. */
+				api_error_reply(
+					req, API_ERR_DIRECT_INVOKE, r->fault == APP_FAULT_INVALID ? 502 : 0,
+					NULL,
+					"failed to invoke, id: %s, err: the app at %s answered, but %s; the connection was closed",
+					call->callee, app_channel_address(call->srv->app), r->error);
 		}
 	}
 	free(call->callee);

@@ -61,7 +61,8 @@ void invoke_add_forwarded(struct evhttp_request *req, struct evkeyvalq *out);
  * them) plus dapr-caller-app-id (caller_id), dapr-caller-namespace (caller_ns, when not empty) and
  * dapr-callee-app-id (own app id), and the body of req; then answers req with the app's status,
  * headers and body, or with a 500 ERR_DIRECT_INVOKE naming the app id when the app cannot be
- * reached or is unhealthy. http is the listener req came in on (its default Content-Type is
+ * reached or is unhealthy or its answer is past --max-body-size / --read-buffer-size, a 502 when
+ * its answer is not valid HTTP (a status outside 200..599). http is the listener req came in on (its default Content-Type is
  * suspended for a passthrough). internal: req came over the internal protocol, so every answer
  * carries the outrig-status marker.
  * Ownership: headers is copied. Thread: the loop.

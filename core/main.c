@@ -192,6 +192,8 @@ static int main_serve(const struct options *opts)
 					  opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
 		if (srv.app == NULL)
 			goto out;
+		/* daprd bounds the app's answers by the same flags as requests. */
+		app_channel_set_limits(srv.app, opts->max_body_bytes, opts->read_buffer_bytes);
 	}
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||

@@ -21,7 +21,8 @@ enum opt_kind {
 	OPT_CONFIGS,
 	OPT_LEVEL,
 	OPT_SIZE,
-	OPT_MEGABYTES
+	OPT_MEGABYTES,
+	OPT_KILOBYTES
 };
 
 struct opt_spec {
@@ -68,6 +69,10 @@ static const struct opt_spec opt_specs[] = {
 	{ "max-body-size", OPT_SIZE, OPT(max_body_bytes), "largest request body, e.g. 4Mi (4Mi)" },
 	{ "dapr-http-max-request-size", OPT_MEGABYTES, OPT(max_body_bytes),
 	  "largest request body in MB (deprecated form of --max-body-size)" },
+	{ "read-buffer-size", OPT_SIZE, OPT(read_buffer_bytes),
+	  "largest headers of an answer from the app or another sidecar, e.g. 16Ki (4Ki)" },
+	{ "dapr-http-read-buffer-size", OPT_KILOBYTES, OPT(read_buffer_bytes),
+	  "the same in KB (deprecated form of --read-buffer-size)" },
 	{ "worker-threads", OPT_INT, OPT(worker_threads), "threads that run component I/O (4)" },
 	{ "dapr-graceful-shutdown-seconds", OPT_INT, OPT(graceful_shutdown_seconds),
 	  "seconds to finish work on shutdown (5)" },
@@ -104,6 +109,8 @@ static void options_defaults(struct options *opts)
 	opts->listen_addresses = "127.0.0.1";
 	opts->log_level = OUTRIG_LOG_INFO;
 	opts->max_body_bytes = 4 << 20;
+	/* daprd's default: its client to the app allows 4 KiB of response headers. */
+	opts->read_buffer_bytes = OPTIONS_DEFAULT_READ_BUFFER;
 	opts->worker_threads = 4;
 	opts->graceful_shutdown_seconds = 5;
 }
@@ -178,7 +185,7 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 			 size_t errlen)
 {
 	char *field = (char *)opts + spec->offset;
-	int64_t mb;
+	int64_t mb, kb;
 
 	switch (spec->kind) {
 	case OPT_STRING: *(const char **)field = value; return 0;
@@ -207,6 +214,17 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 	case OPT_MEGABYTES:
 		if (options_parse_size(value, &mb) && mb > 0 && mb <= (INT64_MAX >> 20)) {
 			*(int64_t *)field = mb << 20;
+			return 0;
+		}
+		break;
+	case OPT_KILOBYTES:
+		/* Dapr's CLI passes -1 for "daprd's default". */
+		if (strcmp(value, "-1") == 0) {
+			*(int64_t *)field = OPTIONS_DEFAULT_READ_BUFFER;
+			return 0;
+		}
+		if (options_parse_size(value, &kb) && kb > 0 && kb <= (INT64_MAX >> 10)) {
+			*(int64_t *)field = kb << 10;
 			return 0;
 		}
 		break;

@@ -9,6 +9,9 @@
 
 #include <outrig/log.h>
 
+/* daprd's --read-buffer-size default, 4Ki. */
+#define OPTIONS_DEFAULT_READ_BUFFER (4 << 10)
+
 struct options {
 	const char *app_id;		 /* --app-id, "" by default */
 	int app_port;			 /* --app-port, 0 = none */
@@ -34,6 +37,7 @@ struct options {
 	enum outrig_log_level log_level;
 	bool log_as_json;
 	int64_t max_body_bytes;	       /* --max-body-size 4Mi / --dapr-http-max-request-size 4 (MB) */
+	int64_t read_buffer_bytes;     /* --read-buffer-size 4Ki / --dapr-http-read-buffer-size 4 (KB) */
 	int worker_threads;	       /* --worker-threads, 4 */
 	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
 	bool check_only;	       /* --check */

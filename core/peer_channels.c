@@ -18,11 +18,13 @@ struct peer {
 struct peer_channels {
 	struct event_base *base;
 	int timeout_s;
+	int64_t max_body, max_headers;
 	struct peer peers[PEER_CHANNELS_MAX];
 	size_t n;
 };
 
-struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s)
+struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, int64_t max_body,
+					int64_t max_headers)
 {
 	struct peer_channels *pc = calloc(1, sizeof(*pc));
 
@@ -30,6 +32,8 @@ struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s)
 		return NULL;
 	pc->base = base;
 	pc->timeout_s = timeout_s;
+	pc->max_body = max_body;
+	pc->max_headers = max_headers + PEER_HEADER_SLACK;
 	return pc;
 }
 
@@ -64,6 +68,7 @@ struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host
 		}
 		return NULL;
 	}
+	app_channel_set_limits(slot->ch, pc->max_body, pc->max_headers);
 	snprintf(slot->key, sizeof(slot->key), "%s", key);
 	if (slot == &pc->peers[pc->n])
 		pc->n++;

@@ -3,6 +3,8 @@
 #ifndef OUTRIG_CORE_PEER_CHANNELS_H
 #define OUTRIG_CORE_PEER_CHANNELS_H
 
+#include <stdint.h>
+
 struct app_channel;
 struct event_base;
 struct peer_channels;
@@ -11,10 +13,18 @@ struct peer_channels;
 #define PEER_CHANNELS_MAX 256
 
 /*
- * An empty set of channels; each one bounds a call (connect, send, answer) by timeout_s.
- * Returns NULL when out of memory. Thread: the event loop.
+ * An empty set of channels; each one bounds a call (connect, send, answer) by timeout_s, and an
+ * answer's body by max_body bytes and its headers by max_headers bytes plus PEER_HEADER_SLACK
+ * (app_channel_set_limits). Returns NULL when out of memory. Thread: the event loop.
  */
-struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s);
+struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, int64_t max_body,
+					int64_t max_headers);
+
+/*
+ * Room for the headers a callee sidecar adds to its app's answer (outrig-status, Date,
+ * Content-Length, Content-Type): an app answer within the callee's limit stays within the caller's.
+ */
+#define PEER_HEADER_SLACK 1024
 
 /*
  * The channel to host:port (host: an IP address or a name, IPv6 without brackets), made on first

@@ -205,6 +205,25 @@ START_TEST(test_megabytes)
 }
 END_TEST
 
+/* daprd's header limit for answers: 4Ki by default, a quantity, or KB in the deprecated form. */
+START_TEST(test_read_buffer_size)
+{
+	parse_ok_msg(parse(NULL));
+	ck_assert_int_eq(opts.read_buffer_bytes, 4096);
+	parse_ok_msg(parse("--read-buffer-size", "16Ki", NULL));
+	ck_assert_int_eq(opts.read_buffer_bytes, 16384);
+	parse_ok_msg(parse("--dapr-http-read-buffer-size", "64", NULL));
+	ck_assert_int_eq(opts.read_buffer_bytes, 65536);
+	/* Dapr's CLI passes -1 for daprd's default. */
+	parse_ok_msg(parse("--read-buffer-size", "1Mi", "--dapr-http-read-buffer-size", "-1", NULL));
+	ck_assert_int_eq(opts.read_buffer_bytes, 4096);
+	assert_refused(parse("--read-buffer-size", "0", NULL),
+		       "--read-buffer-size: invalid value \"0\"; see outrigd --help");
+	assert_refused(parse("--dapr-http-read-buffer-size", "-2", NULL),
+		       "--dapr-http-read-buffer-size: invalid value \"-2\"; see outrigd --help");
+}
+END_TEST
+
 START_TEST(test_bad_sizes)
 {
 	static const char *const bad[] = {
@@ -349,6 +368,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_unknown_flags);
 	tcase_add_test(tc, test_missing_value);
 	tcase_add_test(tc, test_stops_at_first_error);
+	tcase_add_test(tc, test_read_buffer_size);
 	suite_add_tcase(s, tc);
 	return s;
 }
