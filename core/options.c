@@ -68,6 +68,8 @@ static const struct opt_spec opt_specs[] = {
 	{ "max-body-size", OPT_SIZE, OPT(max_body_bytes), "largest request body, e.g. 4Mi (4Mi)" },
 	{ "dapr-http-max-request-size", OPT_MEGABYTES, OPT(max_body_bytes),
 	  "largest request body in MB (deprecated form of --max-body-size)" },
+	{ "outrig-read-header-timeout", OPT_INT, OPT(read_header_timeout_ms),
+	  "outrig only: milliseconds a request's line and headers may take to arrive (10000, daprd's)" },
 	{ "worker-threads", OPT_INT, OPT(worker_threads), "threads that run component I/O (4)" },
 	{ "dapr-graceful-shutdown-seconds", OPT_INT, OPT(graceful_shutdown_seconds),
 	  "seconds to finish work on shutdown (5)" },
@@ -106,6 +108,7 @@ static void options_defaults(struct options *opts)
 	opts->max_body_bytes = 4 << 20;
 	opts->worker_threads = 4;
 	opts->graceful_shutdown_seconds = 5;
+	opts->read_header_timeout_ms = 10000;
 }
 
 /* "4Mi", "512Ki", "1G", "1000": Kubernetes-style quantities, as daprd's --max-body-size. */
