@@ -343,10 +343,11 @@ static enum guard_step guard_step_head(struct guard_conn *c, struct evbuffer *sr
 	enum guard_reason why;
 	size_t skip = 0, head;
 
-	/* RFC 9112 §2.2: empty lines before a request line are to be ignored. */
+	/* RFC 9112 §2.2: empty lines before a request line are ignored, but they are timed too. */
 	while (skip < n && (p[skip] == '\r' || p[skip] == '\n'))
 		skip++;
 	if (skip > 0) {
+		guard_arm(c);
 		evbuffer_drain(src, skip);
 		return GUARD_PROGRESS;
 	}
@@ -558,7 +559,7 @@ static void guard_output_added(struct evbuffer *out_, const struct evbuffer_cb_i
 		event_active(c->writer, EV_WRITE, 0);
 }
 
-/* The head's deadline passed: the client gets a 408 in place of its request, and is closed. */
+/* The head's deadline passed: a partial head gets a 408 in place of its request; the connection closes. */
 static void guard_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct guard_conn *c = arg;
@@ -571,6 +572,15 @@ static void guard_timeout(evutil_socket_t fd, short what, void *arg)
 	/* evhttp is busy with an earlier request: the next head is not awaited yet. */
 	if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
 		guard_arm(c);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_input(under)) == 0) {
+		/*
+		 * Nothing of a request came (an idle connection, or blank lines only): close as Go's
+		 * server does, without an answer a client reusing the connection could mistake for
+		 * its next request's. evhttp frees the connection, and c with it.
+		 */
+		bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
 		return;
 	}
 	guard_refuse(c, bufferevent_get_input(under), bufferevent_get_input(c->bev), GUARD_HEAD_TIMEOUT);

@@ -343,6 +343,29 @@ START_TEST(slow_headers_time_out)
 	ck_raw_error(r, 408, "ERR_MALFORMED_REQUEST", "1000 ms");
 	ck_assert_msg(xnow_ms() - t0 < 2500, "closed only after %ld ms", xnow_ms() - t0);
 	free(r);
+	/* Nothing of a request, or blank lines only: closed without an answer. */
+	for (int blank = 0; blank < 2; blank++) {
+		fd = raw_connect(dmn.port);
+		t0 = xnow_ms();
+		closed = false;
+		r = NULL;
+		for (int i = 0; i < 12 && !closed; i++) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, 300) > 0) {
+				r = raw_read_all(fd, 2000, &closed);
+				break;
+			}
+			if (blank)
+				send(fd, "\r\n", 2, MSG_NOSIGNAL);
+		}
+		close(fd);
+		ck_assert_msg(r != NULL && closed && *r == '\0' && xnow_ms() - t0 < 2500,
+			      "%s connection: closed=%d after %ld ms, answer \"%s\"",
+			      blank ? "a blank-line" : "an idle", (int)closed, xnow_ms() - t0,
+			      r != NULL ? r : "(none)");
+		free(r);
+	}
 	xreq(&x, dmn.port, "GET", "/v1.0/healthz", NULL, NULL);
 	ck_status(&x, 204);
 }
