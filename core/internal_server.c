@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http_errors.h"
+#include "http_listener.h"
 #include "invoke_request.h"
 #include "log.h"
 #include "peer_channels.h"
@@ -70,6 +71,8 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 	char *method, *path;
 	const char *query, *rest;
 
+	if (http_guard_answer(&srv->internal_guard, req))
+		return;
 	if (srv->stopping) {
 		internal_fail(req, own, "%s", "the callee's sidecar is shutting down");
 		return;
@@ -183,8 +186,11 @@ int internal_server_listen(struct server *srv)
 	evhttp_set_allowed_methods(srv->internal, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 							  EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 							  EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-	evhttp_set_max_body_size(srv->internal, srv->opts->max_body_bytes);
-	evhttp_set_max_headers_size(srv->internal, 64 * 1024);
+	srv->internal_guard.base = srv->base;
+	srv->internal_guard.max_body = srv->opts->max_body_bytes;
+	srv->internal_guard.header_timeout_ms = srv->opts->read_header_timeout_ms;
+	srv->internal_guard.max_head = 64 * 1024;
+	http_guard_attach(&srv->internal_guard, srv->internal);
 	evhttp_set_timeout(srv->internal, 120);
 	/* Answers are the app's: evhttp adds no Content-Type of its own. */
 	evhttp_set_default_content_type(srv->internal, NULL);
@@ -212,10 +218,15 @@ int internal_server_listen(struct server *srv)
 		return -1;
 	}
 	srv->internal_port = internal_port_of(fd);
-	if (srv->internal_port <= 0 || evhttp_accept_socket(srv->internal, fd) != 0) {
+	if (srv->internal_port <= 0) {
 		log_error(INTERNAL_SCOPE, "cannot serve the internal listener on %s: %s", addr,
 			  strerror(errno));
 		close(fd);
+		return -1;
+	}
+	if (http_listener_bind(srv->base, srv->internal, fd, "the sidecar-to-sidecar listener") != 0) {
+		log_error(INTERNAL_SCOPE, "cannot serve the internal listener on %s: %s", addr,
+			  strerror(errno));
 		return -1;
 	}
 	log_info(INTERNAL_SCOPE, "listening for other sidecars on %s port %d", addr, srv->internal_port);
@@ -224,8 +235,10 @@ int internal_server_listen(struct server *srv)
 
 void internal_server_close(struct server *srv)
 {
-	if (srv->internal != NULL)
+	if (srv->internal != NULL) {
+		http_listener_release(srv->internal);
 		evhttp_free(srv->internal);
+	}
 	srv->internal = NULL;
 	/* The caller side's pool of connections to other sidecars (api_invoke.c makes it on first use). */
 	peer_channels_free(srv->peers);

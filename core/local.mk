@@ -32,6 +32,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/host.c core/host.h \
 	core/http_call.c core/http_call.h \
 	core/http_errors.c core/http_errors.h \
+	core/http_guard.c core/http_guard.h \
+	core/http_listener.c core/http_listener.h \
 	core/internal_server.c core/internal_server.h \
 	core/invoke_request.c core/invoke_request.h \
 	core/kv.c core/kv.h \

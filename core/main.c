@@ -169,7 +169,10 @@ static int main_serve(const struct options *opts)
 	evthread_use_pthreads();
 	srv.opts = opts;
 	srv.components = &cs;
+	/* daprd: a DAPR_API_TOKEN that is set but empty leaves the API open, as an unset one does. */
 	srv.api_token = getenv("DAPR_API_TOKEN");
+	if (srv.api_token != NULL && *srv.api_token == '\0')
+		srv.api_token = NULL;
 	srv.extended = json_object();
 	srv.base = event_base_new();
 	errors = main_load_resources(opts, &rs, &d);

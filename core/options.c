@@ -73,6 +73,8 @@ static const struct opt_spec opt_specs[] = {
 	  "largest headers of an answer from the app or another sidecar, e.g. 16Ki (4Ki)" },
 	{ "dapr-http-read-buffer-size", OPT_KILOBYTES, OPT(read_buffer_bytes),
 	  "the same in KB (deprecated form of --read-buffer-size)" },
+	{ "outrig-read-header-timeout", OPT_INT, OPT(read_header_timeout_ms),
+	  "outrig only: milliseconds a request's line and headers may take to arrive (10000, daprd's)" },
 	{ "worker-threads", OPT_INT, OPT(worker_threads), "threads that run component I/O (4)" },
 	{ "dapr-graceful-shutdown-seconds", OPT_INT, OPT(graceful_shutdown_seconds),
 	  "seconds to finish work on shutdown (5)" },
@@ -113,6 +115,7 @@ static void options_defaults(struct options *opts)
 	opts->read_buffer_bytes = OPTIONS_DEFAULT_READ_BUFFER;
 	opts->worker_threads = 4;
 	opts->graceful_shutdown_seconds = 5;
+	opts->read_header_timeout_ms = 10000;
 }
 
 /* "4Mi", "512Ki", "1G", "1000": Kubernetes-style quantities, as daprd's --max-body-size. */

@@ -40,6 +40,7 @@ struct options {
 	int64_t read_buffer_bytes;     /* --read-buffer-size 4Ki / --dapr-http-read-buffer-size 4 (KB) */
 	int worker_threads;	       /* --worker-threads, 4 */
 	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
+	int read_header_timeout_ms;    /* --outrig-read-header-timeout, 10000 (daprd's ReadHeaderTimeout) */
 	bool check_only;	       /* --check */
 	const char *describe_plugin;   /* --describe-plugin TYPE */
 	bool show_version;	       /* --version */

@@ -23,6 +23,7 @@
 #include "api.h"
 #include "app_channel.h"
 #include "http_errors.h"
+#include "http_listener.h"
 #include "invoke_request.h"
 #include "log.h"
 #include "peer_channels.h"
@@ -54,6 +55,15 @@ static const char *server_bad_escape(const char *raw)
 		if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
 			return p;
 	return NULL;
+}
+
+/*
+ * "%00" decodes to a NUL that would cut a state key, topic or component name short
+ * ("acct%00z" would reach the store as "acct"): such names are refused, never truncated.
+ */
+static bool server_encodes_nul(const char *raw)
+{
+	return raw != NULL && strstr(raw, "%00") != NULL;
 }
 
 static void server_reply_text(struct evhttp_request *req, int status, const char *text)
@@ -97,6 +107,20 @@ static size_t server_split(char *path, char **segs, size_t max)
 	return n;
 }
 
+/*
+ * Compares in time that depends on the given token's length only, never on where it first
+ * differs from the secret. want is not empty (main.c turns an empty DAPR_API_TOKEN off).
+ */
+static bool server_token_equal(const char *given, const char *want)
+{
+	size_t glen = strlen(given), wlen = strlen(want);
+	unsigned char diff = glen != wlen;
+
+	for (size_t i = 0; i < glen; i++)
+		diff |= (unsigned char)(given[i] ^ want[i % wlen]);
+	return diff == 0;
+}
+
 static bool server_token_ok(struct server *srv, struct evhttp_request *req, const char *block)
 {
 	const char *given;
@@ -104,7 +128,7 @@ static bool server_token_ok(struct server *srv, struct evhttp_request *req, cons
 	if (srv->api_token == NULL || strcmp(block, "healthz") == 0)
 		return true;
 	given = evhttp_find_header(evhttp_request_get_input_headers(req), "dapr-api-token");
-	return given != NULL && strcmp(given, srv->api_token) == 0;
+	return given != NULL && server_token_equal(given, srv->api_token);
 }
 
 static void server_route_state(struct server *srv, struct evhttp_request *req, char **segs, size_t n,
@@ -243,6 +267,11 @@ static void server_route_invoke(struct server *srv, struct evhttp_request *req, 
 		server_reply_text(req, 401, "invalid api token");
 		return;
 	}
+	if (server_encodes_nul(segs[2])) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+				"the app id in the path contains a NUL byte (%%00)");
+		return;
+	}
 	if (n < 4 || strncmp(segs[3], "method", 6) != 0 || (segs[3][6] != '/' && segs[3][6] != '\0')) {
 		api_error_reply(
 			req, API_ERR_NOT_FOUND, 0, NULL,
@@ -281,6 +310,8 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	char *path, *target;
 	size_t n;
 
+	if (http_guard_answer(&srv->guard, req))
+		return;
 	if (srv->stopping) {
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
 		return;
@@ -322,6 +353,11 @@ static void server_handle(struct evhttp_request *req, void *arg)
 				"no route for /; Dapr's API lives under /v1.0/");
 	} else if (n >= 2 && strcmp(segs[0], "v1.0") == 0 && strcmp(segs[1], "invoke") == 0) {
 		server_route_invoke(srv, req, segs, n);
+	} else if (server_encodes_nul(raw) ||
+		   server_encodes_nul(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)))) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+				"the path or query contains a NUL byte (%%00); names, keys and topics "
+				"cannot hold one");
 	} else if (!server_decode(segs, n, decoded)) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 	} else {
@@ -361,8 +397,10 @@ static int server_bind(struct server *srv, const char *addr)
 	server_set_nodelay(fd);
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 || listen(fd, 1024) != 0)
 		goto fail;
-	if (evhttp_accept_socket(srv->http, fd) != 0)
+	if (http_listener_bind(srv->base, srv->http, fd, "the HTTP API") != 0) {
+		fd = -1; /* closed by http_listener_bind */
 		goto fail;
+	}
 	log_info("runtime", "HTTP API listening on %s", spec);
 	return 0;
 fail:
@@ -388,8 +426,12 @@ int server_listen(struct server *srv)
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
 						      EVHTTP_REQ_OPTIONS);
-	evhttp_set_max_body_size(srv->http, srv->opts->max_body_bytes);
-	evhttp_set_max_headers_size(srv->http, 64 * 1024);
+	srv->guard.base = srv->base;
+	srv->guard.max_body = srv->opts->max_body_bytes;
+	srv->guard.header_timeout_ms = srv->opts->read_header_timeout_ms;
+	srv->guard.max_head = 64 * 1024;
+	http_guard_attach(&srv->guard, srv->http);
+	/* Also the idle timeout of kept-alive connections (the guard times heads). */
 	evhttp_set_timeout(srv->http, 120);
 	evhttp_set_default_content_type(srv->http, "application/json");
 	evhttp_set_gencb(srv->http, server_handle, srv);
@@ -442,8 +484,10 @@ void server_close(struct server *srv)
 {
 	if (srv->stop_timer != NULL)
 		event_free(srv->stop_timer);
-	if (srv->http != NULL)
+	if (srv->http != NULL) {
+		http_listener_release(srv->http);
 		evhttp_free(srv->http);
+	}
 	json_decref(srv->extended);
 	srv->stop_timer = NULL;
 	srv->http = NULL;

@@ -10,6 +10,7 @@
 #include "binding_runtime.h"
 #include "component.h"
 #include "configuration.h"
+#include "http_guard.h"
 #include "options.h"
 #include "pubsub_runtime.h"
 #include "workers.h"
@@ -39,7 +40,9 @@ struct server {
 	struct nameres *nameres;     /* the name resolver plugin's instance */
 	struct app_health *health;   /* app health probing; NULL unless enabled */
 	json_t *extended;	     /* PUT /v1.0/metadata/{key} values */
-	const char *api_token;	     /* DAPR_API_TOKEN, or NULL */
+	const char *api_token;	     /* DAPR_API_TOKEN, or NULL (also when set but empty) */
+	struct http_guard guard;	     /* strict framing in front of srv->http */
+	struct http_guard internal_guard; /* and in front of srv->internal */
 	bool ready;		     /* components up and listening */
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */

@@ -39,3 +39,4 @@ include tests/sdk.mk
 include tests/interop.mk
 include tests/unit.mk
 include tests/config.mk
+include tests/http_hardening.mk

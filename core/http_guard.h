@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A guard in front of evhttp on every accepted connection: it reads each request head and body
+ * framing itself, strictly, before evhttp sees a byte, and times the head.
+ */
+#ifndef OUTRIG_CORE_HTTP_GUARD_H
+#define OUTRIG_CORE_HTTP_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+
+struct http_guard {
+	struct event_base *base;
+	int64_t max_body;      /* --max-body-size: larger bodies get a JSON 413 */
+	int header_timeout_ms; /* a head must be complete this long after it is awaited */
+	size_t max_head;       /* request line, headers (and chunked trailers) together */
+};
+
+/*
+ * Puts the guard in front of every connection http accepts from now on, and sets evhttp's own
+ * body limit a little above g->max_body so the guard always answers first.
+ * g must outlive http. Returns 0 or -1.
+ */
+int http_guard_attach(struct http_guard *g, struct evhttp *http);
+
+/*
+ * The guard refuses a request by handing evhttp a stand-in request in its place, so the answer
+ * comes in order after the answers to earlier pipelined requests. A listener's request handler
+ * calls this first: when req is such a stand-in, it answers it with Dapr's JSON error
+ * (and Connection: close) and returns true.
+ */
+bool http_guard_answer(const struct http_guard *g, struct evhttp_request *req);
+
+#endif /* OUTRIG_CORE_HTTP_GUARD_H */
