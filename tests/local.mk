@@ -39,3 +39,4 @@ include tests/interop.mk
 include tests/unit.mk
 include tests/config.mk
 include tests/hardening_yaml.mk
+include tests/kafka_deprecated.mk
