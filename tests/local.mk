@@ -40,3 +40,4 @@ include tests/unit.mk
 include tests/config.mk
 include tests/hardening_yaml.mk
 include tests/kafka_deprecated.mk
+include tests/cli_group.mk

@@ -488,7 +488,8 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		o->app_port,
 		NULL,
 	};
-	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .env = env };
+	/* Its own group, as dapr run does: stopping it stops what it started (npm start's node). */
+	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .own_group = true, .env = env };
 	struct sup_child *app;
 	bool stopped = false;
 	char why[128];
@@ -504,6 +505,7 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		return err == ENOENT ? 127 : 126;
 	}
 	rec->app_pid = app->pid;
+	rec->app_pgid = app->pid;
 	run_record(s, rec, warned);
 	run_put_metadata(host, port, app->pid, o->command);
 
@@ -511,14 +513,16 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		int sig = sup_poll(s, -1);
 
 		if (sig != 0) {
-			/* The terminal's Ctrl-C reached the app already; SIGTERM covers `kill outrig`. */
-			sup_stop(s, app, RUN_STOP_GRACE_MS);
+			/* Out of the terminal's group, the app gets Ctrl-C from us; `outrig stop`, SIGTERM. */
+			sup_stop_with(s, app, sig == SIGINT ? SIGINT : SIGTERM, RUN_STOP_GRACE_MS);
 			rc = 128 + sig;
 			stopped = true;
 			break;
 		}
 		if (app->exited) {
 			rc = sup_exit_code(app->status);
+			/* What it left running in its group (a server it started) goes with it. */
+			sup_stop(s, app, RUN_STOP_GRACE_MS);
 			break;
 		}
 		if (d->exited) {
