@@ -115,6 +115,7 @@ struct outrig_plugin {
 	 * contradictory settings). Optional. Only `outrigd --check` calls it; create() must refuse
 	 * the same (parse cfg with one function called from both). Values a component takes from
 	 * a secretKeyRef are not read by --check: they hold placeholders ("", "0", "false").
+	 * init() has not run: --check initialises no plugin.
 	 * Ownership: cfg as in create(); self names the component and serves host->log only.
 	 * Thread: the main thread.
 	 */
