@@ -264,26 +264,20 @@ static unsigned char *ryl_slurp(FILE *f, const char *path, size_t *len, struct d
 	return NULL;
 }
 
-bool res_yaml_read_bounded(FILE *f, const char *path, unsigned char **text, size_t *len, struct diag *d)
+bool res_yaml_check_text(const unsigned char *text, size_t len, const char *path, struct diag *d)
 {
-	struct ryl_scan *s;
+	struct ryl_scan *s = calloc(1, sizeof(*s));
 	yaml_parser_t parser;
 	bool ok = true, done = false;
 
-	*text = ryl_slurp(f, path, len, d);
-	if (*text == NULL)
-		return false;
-	s = calloc(1, sizeof(*s));
 	if (s == NULL || !yaml_parser_initialize(&parser)) {
 		free(s);
-		free(*text);
-		*text = NULL;
 		diag_error(d, "%s: out of memory while reading it", path);
 		return false;
 	}
 	s->path = path;
 	s->d = d;
-	yaml_parser_set_input_string(&parser, *text, *len);
+	yaml_parser_set_input_string(&parser, text, len);
 	while (ok && !done) {
 		yaml_event_t ev;
 
@@ -296,9 +290,18 @@ bool res_yaml_read_bounded(FILE *f, const char *path, unsigned char **text, size
 	ryl_reset(s);
 	free(s);
 	yaml_parser_delete(&parser);
-	if (!ok) {
+	return ok;
+}
+
+bool res_yaml_read_bounded(FILE *f, const char *path, unsigned char **text, size_t *len, struct diag *d)
+{
+	*text = ryl_slurp(f, path, len, d);
+	if (*text == NULL)
+		return false;
+	if (!res_yaml_check_text(*text, *len, path, d)) {
 		free(*text);
 		*text = NULL;
+		return false;
 	}
-	return ok;
+	return true;
 }

@@ -31,4 +31,10 @@
  */
 bool res_yaml_read_bounded(FILE *f, const char *path, unsigned char **text, size_t *len, struct diag *d);
 
+/*
+ * The same checks on text already in memory (a fuzz target's input), named path in messages.
+ * True when yaml_parser_load may read it. Thread: any.
+ */
+bool res_yaml_check_text(const unsigned char *text, size_t len, const char *path, struct diag *d);
+
 #endif /* OUTRIG_CORE_RESOURCES_YAML_LIMITS_H */

@@ -383,6 +383,27 @@ START_TEST(test_few_aliases_accepted)
 }
 END_TEST
 
+/* A file is read whole before its checks: one larger than any resource is refused unread. */
+START_TEST(test_huge_file_refused)
+{
+	struct res_set rs = { 0 };
+	struct diag d = { 0 };
+	size_t size = (17u << 20) + 1;
+	char *text = malloc(size), *path;
+
+	memset(text, '#', size - 2);
+	text[size - 2] = '\n';
+	text[size - 1] = '\0';
+	path = write_file("huge", "huge.yaml", text);
+	ck_assert_uint_eq(resources_load_file(path, "app", &rs, &d), 1);
+	ck_diag_has(&d, "huge.yaml: larger than 16 MiB, the most outrig reads of a YAML file");
+	resources_free(&rs);
+	diag_clear(&d);
+	free(path);
+	free(text);
+}
+END_TEST
+
 /* ---- item 16: nesting depth ---- */
 
 static char *deep(const char *head, size_t levels)
@@ -765,6 +786,7 @@ static Suite *hardening_suite(void)
 	tcase_add_test(aliases, test_bomb_check_billion_laughs);
 	tcase_add_test(aliases, test_alias_recursive);
 	tcase_add_test(aliases, test_few_aliases_accepted);
+	tcase_add_test(aliases, test_huge_file_refused);
 	suite_add_tcase(s, aliases);
 	tcase_add_checked_fixture(depth, setup, teardown);
 	tcase_add_test(depth, test_deep_nesting_refused_quickly);
