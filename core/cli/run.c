@@ -513,8 +513,13 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		int sig = sup_poll(s, -1);
 
 		if (sig != 0) {
-			/* Out of the terminal's group, the app gets Ctrl-C from us; `outrig stop`, SIGTERM. */
-			sup_stop_with(s, app, sig == SIGINT ? SIGINT : SIGTERM, RUN_STOP_GRACE_MS);
+			/*
+			 * Out of the terminal's group, the app gets Ctrl-C from us, as it got it from the
+			 * terminal before; then SIGTERM, which also covers `outrig stop`.
+			 */
+			if (sig == SIGINT)
+				sup_kill(app, SIGINT);
+			sup_stop(s, app, RUN_STOP_GRACE_MS);
 			rc = 128 + sig;
 			stopped = true;
 			break;

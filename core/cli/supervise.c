@@ -467,15 +467,10 @@ static void sup_stop_group(struct sup *s, struct sup_child *c, long long deadlin
 
 void sup_stop(struct sup *s, struct sup_child *c, int grace_ms)
 {
-	sup_stop_with(s, c, SIGTERM, grace_ms);
-}
-
-void sup_stop_with(struct sup *s, struct sup_child *c, int first, int grace_ms)
-{
 	long long deadline = sup_now_ms() + grace_ms;
 	bool hurried = false;
 
-	sup_kill(c, first);
+	sup_kill(c, SIGTERM);
 	while (!c->exited) {
 		long long left = deadline - sup_now_ms();
 

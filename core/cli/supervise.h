@@ -86,9 +86,6 @@ void sup_kill(struct sup_child *c, int sig);
  */
 void sup_stop(struct sup *s, struct sup_child *c, int grace_ms);
 
-/* sup_stop() with first as the first signal (SIGINT passes a Ctrl-C on as the terminal would). */
-void sup_stop_with(struct sup *s, struct sup_child *c, int first, int grace_ms);
-
 /*
  * After c exited: passes on what is left in its pipes, until end of file, idle_ms without
  * data or 5 s in all (a grandchild may hold them open), then closes them.
