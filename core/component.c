@@ -101,6 +101,52 @@ static size_t components_resolve_refs(struct components *cs, const struct res_se
 	return errors;
 }
 
+/*
+ * --check: what the plugin's create() would refuse without connecting anywhere (ABI 1.5 check).
+ * Values from secretKeyRef entries are placeholders there, so a refusal of such a component
+ * is only a warning: start-up, which reads the secrets, decides.
+ */
+static size_t components_check_one(const struct res_component *rc, const struct plugin *p,
+				   const struct config_view *view, const struct secret_refs_view *refs,
+				   struct diag *d)
+{
+	struct outrig_handle self = { .name = rc->name };
+	struct outrig_error perr = { "" };
+
+	if (p->desc.check == NULL || p->desc.check(&host_table, &self, &view->config, &perr) == 0)
+		return 0;
+	if (refs->metadata != NULL) {
+		diag_warn(d,
+			  "%s:%d:%d: component %s (%s): %s (checked without reading its secretKeyRef "
+			  "values; start-up may accept it)",
+			  rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type,
+			  perr.message[0] ? perr.message : "refused without a reason");
+		return 0;
+	}
+	diag_error(d, "%s:%d:%d: component %s (%s): %s", rc->file, rc->pos.line, rc->pos.column, rc->name,
+		   rc->type, perr.message[0] ? perr.message : "refused without a reason");
+	return 1;
+}
+
+/* --check: a component that passed, without an instance, as start-up would have made it. */
+static size_t components_add_checked(struct components *cs, const struct res_component *rc, struct plugin *p,
+				     struct diag *d)
+{
+	struct component *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->name = strdup(rc->name)) == NULL || (c->type = strdup(rc->type)) == NULL ||
+	    (c->version = strdup(rc->version)) == NULL || !components_add(cs, c)) {
+		diag_error(d, "%s: out of memory", rc->file);
+		if (c != NULL)
+			component_free(c);
+		return 1;
+	}
+	c->plugin = p;
+	c->handle.name = c->name;
+	c->handle.component = c;
+	return 0;
+}
+
 /* One resource document: its plugin, its metadata (secret references resolved) and (with create) its instance. */
 static size_t components_setup_one(struct components *cs, const struct res_set *rs,
 				   const struct res_component *rc, const char *app_id, bool create,
@@ -135,10 +181,15 @@ static size_t components_setup_one(struct components *cs, const struct res_set *
 		if (errors != 0 || !create)
 			pubsub_scopes_free(&scopes);
 	}
+	if (errors == 0 && ref_failure == NULL && !create)
+		errors = components_check_one(rc, p, &view, &refs, d);
 	if (errors != 0 || !create) {
 		free(ref_failure);
 		config_view_free(&view);
 		secret_refs_view_free(&refs);
+		/* Checked and sound: listed as start-up would list it, so later checks see the same set. */
+		if (errors == 0 && !create)
+			errors = components_add_checked(cs, rc, p, d);
 		return errors;
 	}
 	c = calloc(1, sizeof(*c));
@@ -223,8 +274,8 @@ size_t components_setup(struct components *cs, const struct res_set *rs, const c
 
 			if (done[i] || !components_is_secret_store(rc))
 				continue;
-			if (create && secret_refs_any(rc) &&
-			    components_find(cs, secret_refs_store(rc)) == NULL)
+			/* --check lists the components it passed, so it finds the same order (and loops). */
+			if (secret_refs_any(rc) && components_find(cs, secret_refs_store(rc)) == NULL)
 				continue;
 			errors += components_setup_one(cs, rs, rc, app_id, create, d);
 			done[i] = progress = true;

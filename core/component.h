@@ -62,8 +62,10 @@ struct components {
 /*
  * Checks each component of rs against its plugin (file found, ABI, type, version,
  * metadata) and, when create is true, makes its instance. Secret stores come first, and each
- * secretKeyRef is read from its store before its component's create() (secret_refs.h); without
- * create, only that the store is declared is checked. Every problem goes into d;
+ * secretKeyRef is read from its store before its component's create() (secret_refs.h). Without
+ * create (--check), the plugin's check() stands for create(), secrets are not read, and each
+ * component that passes is listed without an instance, so that the order of secret stores (and
+ * a loop between them) and later checks come out as at start-up. Every problem goes into d;
  * a component with ignoreErrors whose plugin cannot be loaded is logged and skipped,
  * and one whose create() fails is logged and kept with its failure set.
  * Returns the number of errors added.

@@ -12,7 +12,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "configuration_policy.h"
 #include "resources_yaml.h"
+#include "resources_yaml_limits.h"
 
 #define CONFIGURATION_DEFAULT_FILE "(default name resolution)"
 #define CONFIGURATION_NAME "nameresolution"
@@ -507,6 +509,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 			cfg_read_nameresolution(rd, k, v);
 		else if (strcmp(name, "secrets") == 0)
 			cfg_read_secrets(rd, v);
+		else if (cfg_policy_is_section(name) && cfg_policy_refuse(rd->yd, rd->path, name, k, v, rd->d) > 0)
+			continue;
 		else if (cfg_is_unsupported(name))
 			cfg_unsupported(rd, k, name);
 		else
@@ -572,7 +576,9 @@ static void cfg_load_file(const char *path, struct configuration *out, struct di
 	struct cfg_reader rd = { NULL, NULL, out, d };
 	yaml_parser_t parser;
 	yaml_document_t doc;
+	unsigned char *text;
 	struct stat st;
+	size_t len;
 	FILE *f;
 
 	rd.path = cfg_keep_file(out, path);
@@ -591,12 +597,18 @@ static void cfg_load_file(const char *path, struct configuration *out, struct di
 		fclose(f);
 		return;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		diag_error(d, "%s: out of memory while reading it", path);
+	/* Nesting and aliases are bounded before libyaml builds a tree of them. */
+	if (!res_yaml_read_bounded(f, path, &text, &len, d)) {
 		fclose(f);
 		return;
 	}
-	yaml_parser_set_input_file(&parser, f);
+	fclose(f);
+	if (!yaml_parser_initialize(&parser)) {
+		diag_error(d, "%s: out of memory while reading it", path);
+		free(text);
+		return;
+	}
+	yaml_parser_set_input_string(&parser, text, len);
 	/* daprd decodes one document per file: the first. */
 	if (!yaml_parser_load(&parser, &doc)) {
 		res_yaml_syntax_error(path, &parser, d);
@@ -618,7 +630,7 @@ static void cfg_load_file(const char *path, struct configuration *out, struct di
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(text);
 }
 
 /* What no file set: sqlite, v1, no metadata (the plugin's defaults keep it under the data folder). */

@@ -23,6 +23,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/configuration.c core/configuration.h \
+	core/configuration_policy.c core/configuration_policy.h \
 	core/config_map.c core/config_map.h \
 	core/data_dir.c core/data_dir.h \
 	core/diag.c core/diag.h \
@@ -50,6 +51,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/resiliency.c core/resiliency.h \
 	core/resources.c core/resources.h \
 	core/resources_yaml.c core/resources_yaml.h \
+	core/resources_yaml_limits.c core/resources_yaml_limits.h \
 	core/rules.c core/rules.h core/rules_internal.h \
 	core/rules_eval.c core/rules_lex.c core/rules_parse.c \
 	core/secret_refs.c core/secret_refs.h \

@@ -110,6 +110,14 @@ static bool resil_max_retries(const struct resil_doc *r, const yaml_node_t *n, c
 	return true;
 }
 
+/* The fields of each mapping of a Resiliency, as Dapr's types declare them. */
+static const char *const resil_spec_fields[] = { "policies", "targets", NULL };
+static const char *const resil_policies_fields[] = { "retries", "timeouts", "circuitBreakers", NULL };
+static const char *const resil_retry_fields[] = { "policy",	"duration", "maxInterval",
+						  "maxRetries", "matching", NULL };
+static const char *const resil_targets_fields[] = { "apps", "actors", "components", NULL };
+static const char *const resil_direction_fields[] = { "retry", "timeout", "circuitBreaker", NULL };
+
 /* Reads retries.<name>; false after reporting. */
 static bool resil_read_retry(const struct resil_doc *r, const char *name, const yaml_node_t *n,
 			     struct retry_policy *p)
@@ -124,6 +132,7 @@ static bool resil_read_retry(const struct resil_doc *r, const char *name, const 
 	if (!resil_mapping(r, n, field, "write \"policy: constant\" with \"duration: 5s\" under the name"))
 		return false;
 
+	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_retry_fields, r->d);
 	v = res_yaml_get(r->doc, n, "policy");
 	snprintf(field, sizeof(field), "spec.policies.retries.%s.policy", name);
 	if (!res_yaml_is_null(v)) {
@@ -221,6 +230,7 @@ static void resil_read_policies(struct resil_doc *r, const yaml_node_t *spec)
 	if (res_yaml_is_null(policies) ||
 	    !resil_mapping(r, policies, "spec.policies", "write \"policies:\" with \"retries:\" under it"))
 		return;
+	res_yaml_warn_unknown(r->doc, policies, r->file, "spec.policies", resil_policies_fields, r->d);
 	v = res_yaml_get(r->doc, policies, "retries");
 	if (!res_yaml_is_null(v))
 		resil_read_retries(r, v);
@@ -274,6 +284,7 @@ static void resil_read_direction(struct resil_doc *r, const char *component, con
 	snprintf(field, sizeof(field), "spec.targets.components.%s.%s", component, dir);
 	if (!resil_mapping(r, n, field, "write \"retry: POLICY\" under it"))
 		return;
+	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_direction_fields, r->d);
 	retry = res_yaml_get(r->doc, n, "retry");
 	if (!res_yaml_is_null(retry)) {
 		const struct resil_named *named = NULL;
@@ -347,6 +358,7 @@ static void resil_read_targets(struct resil_doc *r, const yaml_node_t *spec)
 	if (res_yaml_is_null(targets) ||
 	    !resil_mapping(r, targets, "spec.targets", "write \"targets:\" with \"components:\" under it"))
 		return;
+	res_yaml_warn_unknown(r->doc, targets, r->file, "spec.targets", resil_targets_fields, r->d);
 	v = res_yaml_get(r->doc, targets, "apps");
 	if (!res_yaml_is_null(v))
 		resil_report(r, false, v, "spec.targets.apps",
@@ -435,6 +447,7 @@ size_t resiliency_parse_yaml(yaml_document_t *doc, yaml_node_t *root, const char
 	}
 	if (!resil_mapping(&r, spec, "spec", "write \"spec:\" with \"policies:\" and \"targets:\" under it"))
 		return d->errors - r.errors_before;
+	res_yaml_warn_unknown(doc, spec, file, "spec", resil_spec_fields, d);
 	resil_read_policies(&r, spec);
 	resil_read_targets(&r, spec);
 	if (d->errors == r.errors_before)

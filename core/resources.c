@@ -16,6 +16,7 @@
 #include "duration.h"
 #include "log.h"
 #include "resources_yaml.h"
+#include "resources_yaml_limits.h"
 
 #define RES_SCOPE "resources"
 #define RES_DEFAULT_INIT_TIMEOUT_MS 5000
@@ -526,7 +527,9 @@ size_t resources_load_file(const char *path, const char *app_id, struct res_set 
 	size_t errors = d->errors;
 	struct res_loader ld = { path, app_id, NULL, out, d };
 	yaml_parser_t parser;
+	unsigned char *text;
 	struct stat st;
+	size_t len;
 	FILE *f;
 
 	f = fopen(path, "rb");
@@ -540,12 +543,18 @@ size_t resources_load_file(const char *path, const char *app_id, struct res_set 
 		fclose(f);
 		return d->errors - errors;
 	}
-	if (!yaml_parser_initialize(&parser)) {
-		diag_error(d, "%s: out of memory while reading it", path);
+	/* Nesting and aliases are bounded before libyaml builds a tree of them. */
+	if (!res_yaml_read_bounded(f, path, &text, &len, d)) {
 		fclose(f);
 		return d->errors - errors;
 	}
-	yaml_parser_set_input_file(&parser, f);
+	fclose(f);
+	if (!yaml_parser_initialize(&parser)) {
+		diag_error(d, "%s: out of memory while reading it", path);
+		free(text);
+		return d->errors - errors;
+	}
+	yaml_parser_set_input_string(&parser, text, len);
 	for (;;) {
 		yaml_document_t doc;
 		bool end;
@@ -565,7 +574,7 @@ size_t resources_load_file(const char *path, const char *app_id, struct res_set 
 			break;
 	}
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(text);
 	return d->errors - errors;
 }
 

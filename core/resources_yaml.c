@@ -255,3 +255,34 @@ bool res_yaml_in_scope(yaml_document_t *doc, const yaml_node_t *root, const char
 	}
 	return !any;
 }
+
+void res_yaml_warn_unknown(yaml_document_t *doc, const yaml_node_t *map, const char *file, const char *field,
+			   const char *const *known, struct diag *d)
+{
+	char list[256] = "";
+	size_t used = 0;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return;
+	for (size_t i = 0; known[i] != NULL; i++) {
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s",
+				 i == 0			? ""
+				 : known[i + 1] == NULL ? " and "
+							: ", ",
+				 known[i]);
+
+		if (n > 0 && (size_t)n < sizeof(list) - used)
+			used += (size_t)n;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		bool found = false;
+
+		for (size_t i = 0; known[i] != NULL && res_yaml_is_scalar(k); i++)
+			found = found || strcmp(res_yaml_text(k), known[i]) == 0;
+		if (!found)
+			res_yaml_report(d, false, file, k, field,
+					"unknown field \"%s\"; ignored (the fields are %s)",
+					res_yaml_is_scalar(k) ? res_yaml_text(k) : res_yaml_kind(k), list);
+	}
+}

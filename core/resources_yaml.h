@@ -53,6 +53,13 @@ void res_yaml_report(struct diag *d, bool error, const char *file, const yaml_no
 bool res_yaml_in_scope(yaml_document_t *doc, const yaml_node_t *root, const char *app_id, const char *file,
 		       struct diag *d);
 
+/*
+ * Warns, at its file:line, of each key of map that is not in known (NULL-terminated): a typo such
+ * as "maxRetires" would otherwise be ignored without a word, as Go's decoder does.
+ */
+void res_yaml_warn_unknown(yaml_document_t *doc, const yaml_node_t *map, const char *file, const char *field,
+			   const char *const *known, struct diag *d);
+
 /* Adds the parser's error for path to d as "file:line:column: YAML syntax error: ...". */
 void res_yaml_syntax_error(const char *path, const yaml_parser_t *parser, struct diag *d);
 

@@ -169,7 +169,8 @@ size_t secret_refs_resolve(const struct components *cs, const struct res_set *rs
 	decl = secret_refs_declared(rs, store_name);
 	problem =
 		secret_refs_store_problem(rc, decl != NULL ? decl->type : "", decl != NULL, why, sizeof(why));
-	if (problem == NULL && create && (store = components_find(cs, store_name)) == NULL) {
+	/* --check lists what it passed in cs too, so that a store made too late is found there as well. */
+	if (problem == NULL && (store = components_find(cs, store_name)) == NULL) {
 		snprintf(why, sizeof(why),
 			 "secret store %s was not created before this component (it was skipped, or it takes "
 			 "its own metadata from a store that needs this one)",

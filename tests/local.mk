@@ -40,3 +40,6 @@ include tests/interop.mk
 include tests/unit.mk
 include tests/config.mk
 include tests/http_hardening.mk
+include tests/hardening_yaml.mk
+include tests/kafka_deprecated.mk
+include tests/cli_group.mk

@@ -3,6 +3,7 @@
 check_PROGRAMS += tests/check_resources
 TESTS += tests/check_resources
 tests_check_resources_SOURCES = tests/check_resources.c core/resources.c core/resources_yaml.c \
+	core/resources_yaml_limits.c \
 	core/diag.c core/duration.c core/log.c core/subscriptions.c core/subscriptions_yaml.c \
 	core/rules.c core/rules_eval.c core/rules_lex.c core/rules_parse.c core/resiliency.c
 # The fixture folder is compiled in too, so the program also runs outside make check.

@@ -91,8 +91,8 @@ int reg_write(struct reg_record *r)
 		return -1;
 	}
 	reg_put(f, "app_id", r->app_id);
-	fprintf(f, "pid=%ld\npid_start=%llu\noutrigd_pid=%ld\napp_pid=%ld\n", (long)r->pid, r->pid_start,
-		(long)r->outrigd_pid, (long)r->app_pid);
+	fprintf(f, "pid=%ld\npid_start=%llu\noutrigd_pid=%ld\napp_pid=%ld\napp_pgid=%ld\n", (long)r->pid,
+		r->pid_start, (long)r->outrigd_pid, (long)r->app_pid, (long)r->app_pgid);
 	fprintf(f, "http_port=%d\ngrpc_port=%d\napp_port=%d\nstarted=%lld\n", r->http_port, r->grpc_port,
 		r->app_port, r->started);
 	reg_put(f, "command", r->command);
@@ -163,6 +163,8 @@ static bool reg_parse(char *text, struct reg_record *r)
 			r->outrigd_pid = v > 0 ? (pid_t)v : 0;
 		else if (strcmp(line, "app_pid") == 0)
 			r->app_pid = v > 0 ? (pid_t)v : 0;
+		else if (strcmp(line, "app_pgid") == 0)
+			r->app_pgid = v > 0 ? (pid_t)v : 0;
 		else if (strcmp(line, "http_port") == 0)
 			r->http_port = v > 0 && v <= 65535 ? (int)v : 0;
 		else if (strcmp(line, "grpc_port") == 0)

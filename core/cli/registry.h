@@ -16,6 +16,7 @@ struct reg_record {
 	pid_t pid;		      /* the `outrig run` process: what `outrig stop` signals */
 	unsigned long long pid_start; /* its start time in clock ticks since boot; 0: unknown */
 	pid_t outrigd_pid, app_pid;   /* 0 until started */
+	pid_t app_pgid;		      /* the app's process group, which `outrig run` signals; 0: none */
 	int http_port, grpc_port;
 	int app_port;		       /* 0: none */
 	long long started;	       /* seconds since the epoch */

@@ -488,7 +488,8 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		o->app_port,
 		NULL,
 	};
-	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .env = env };
+	/* Its own group, as dapr run does: stopping it stops what it started (npm start's node). */
+	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .own_group = true, .env = env };
 	struct sup_child *app;
 	bool stopped = false;
 	char why[128];
@@ -504,6 +505,7 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		return err == ENOENT ? 127 : 126;
 	}
 	rec->app_pid = app->pid;
+	rec->app_pgid = app->pid;
 	run_record(s, rec, warned);
 	run_put_metadata(host, port, app->pid, o->command);
 
@@ -511,7 +513,12 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		int sig = sup_poll(s, -1);
 
 		if (sig != 0) {
-			/* The terminal's Ctrl-C reached the app already; SIGTERM covers `kill outrig`. */
+			/*
+			 * Out of the terminal's group, the app gets Ctrl-C from us, as it got it from the
+			 * terminal before; then SIGTERM, which also covers `outrig stop`.
+			 */
+			if (sig == SIGINT)
+				sup_kill(app, SIGINT);
 			sup_stop(s, app, RUN_STOP_GRACE_MS);
 			rc = 128 + sig;
 			stopped = true;
@@ -519,6 +526,8 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		}
 		if (app->exited) {
 			rc = sup_exit_code(app->status);
+			/* What it left running in its group (a server it started) goes with it. */
+			sup_stop(s, app, RUN_STOP_GRACE_MS);
 			break;
 		}
 		if (d->exited) {

@@ -57,6 +57,17 @@ static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *a
 		if (strcmp(rs[i].app_id, app_id) != 0 || hit[i])
 			continue;
 		if (!reg_alive(&rs[i])) {
+			/*
+			 * Killed outright, it could not stop its app's group. Its id may have been
+			 * reused since, so say what runs rather than signal it blindly.
+			 */
+			if (rs[i].app_pgid > 0 && kill(-rs[i].app_pgid, 0) == 0)
+				fprintf(stderr,
+					"outrig stop: the 'outrig run' of '%s' (pid %ld) was killed outright; "
+					"processes of its app's group %ld may still run: check with "
+					"ps -g %ld, stop them with kill -- -%ld\n",
+					app_id, (long)rs[i].pid, (long)rs[i].app_pgid, (long)rs[i].app_pgid,
+					(long)rs[i].app_pgid);
 			reg_remove(&rs[i]);
 			continue;
 		}

@@ -24,6 +24,8 @@
 #define SUP_PARTIAL_MS 200
 /* A grandchild that keeps writing to an exited child's pipes must not hold us up for ever. */
 #define SUP_DRAIN_MAX_MS 5000
+/* How often a stop looks whether a child's process group is empty yet. */
+#define SUP_GROUP_POLL_MS 50
 
 static int sup_signal_fd = -1;
 
@@ -291,6 +293,9 @@ struct sup_child *sup_spawn(struct sup *s, const char *name, char *const argv[],
 			_exit(127);
 		_exit(127);
 	}
+	/* Also here: a signal sent before the child got to its own setpgid() must reach the group. */
+	if (opts->own_group)
+		setpgid(pid, pid);
 	close(out[1]);
 	close(err[1]);
 	close(ex[1]);
@@ -312,6 +317,7 @@ struct sup_child *sup_spawn(struct sup *s, const char *name, char *const argv[],
 	memset(c, 0, sizeof(*c));
 	c->name = name;
 	c->pid = pid;
+	c->group = opts->own_group;
 	sup_stream_init(&c->out, out[0], opts->prefix, s->out);
 	sup_stream_init(&c->err, err[0], opts->prefix, s->err);
 	return c;
@@ -428,8 +434,35 @@ int sup_wait(struct sup *s, struct sup_child *c, int timeout_ms)
 
 void sup_kill(struct sup_child *c, int sig)
 {
-	if (c != NULL && !c->exited)
+	if (c == NULL)
+		return;
+	/* `npm start` leaves node holding the app's port when only npm is told. */
+	if (c->group && kill(-c->pid, sig) == 0)
+		return;
+	if (!c->exited)
 		kill(c->pid, sig);
+}
+
+/* Whether anything of c's process group still runs. */
+static bool sup_group_alive(const struct sup_child *c)
+{
+	return c->group && kill(-c->pid, 0) == 0;
+}
+
+/* After c itself exited: waits until deadline for the rest of its group, then kills what is left. */
+static void sup_stop_group(struct sup *s, struct sup_child *c, long long deadline, bool hurried)
+{
+	while (!hurried && sup_group_alive(c) && sup_now_ms() < deadline) {
+		long long left = deadline - sup_now_ms();
+
+		hurried = sup_poll(s, left < SUP_GROUP_POLL_MS ? (int)left : SUP_GROUP_POLL_MS) != 0;
+	}
+	if (sup_group_alive(c)) {
+		if (!hurried)
+			sup_note(s, "processes '%s' started are still running; sending them SIGKILL",
+				 c->name);
+		kill(-c->pid, SIGKILL);
+	}
 }
 
 void sup_stop(struct sup *s, struct sup_child *c, int grace_ms)
@@ -458,6 +491,7 @@ void sup_stop(struct sup *s, struct sup_child *c, int grace_ms)
 	}
 	while (!c->exited)
 		sup_wait(s, c, -1);
+	sup_stop_group(s, c, deadline, hurried);
 }
 
 void sup_drain(struct sup_child *c, int idle_ms)

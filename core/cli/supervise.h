@@ -33,6 +33,7 @@ struct sup_stream {
 struct sup_child {
 	const char *name; /* for messages: "outrigd" or the app's command */
 	pid_t pid;
+	bool group; /* leads its own process group (pgid == pid): signals go to the whole group */
 	bool exited;
 	int status; /* waitpid() status, valid once exited */
 	struct sup_stream out, err;
@@ -40,7 +41,11 @@ struct sup_child {
 
 struct sup_spawn_opts {
 	const char *prefix; /* e.g. "== APP == " */
-	bool own_group;	    /* out of the terminal's process group: Ctrl-C reaches it only via us */
+	/*
+	 * In a process group of its own, out of the terminal's: Ctrl-C reaches it only via us, and
+	 * what it starts (`npm start` starting node) is signalled with it.
+	 */
+	bool own_group;
 	bool null_stdin;
 	const char *const *env; /* NULL-terminated name, value, name, value ...; set in the child only */
 };
@@ -72,10 +77,13 @@ int sup_poll(struct sup *s, int timeout_ms);
 /* Like sup_poll() until c exits, timeout_ms pass (-1: no limit) or a stop signal arrives. */
 int sup_wait(struct sup *s, struct sup_child *c, int timeout_ms);
 
-/* Sends sig to c unless it has exited already. */
+/* Sends sig to c's process group (own_group), or to c unless it has exited already. */
 void sup_kill(struct sup_child *c, int sig);
 
-/* SIGTERM, then SIGKILL after grace_ms or at a second Ctrl-C; returns once c has exited. */
+/*
+ * SIGTERM, then SIGKILL after grace_ms or at a second Ctrl-C; returns once c has exited and,
+ * with own_group, once nothing of its group is left (what is, gets SIGKILL at the same time).
+ */
 void sup_stop(struct sup *s, struct sup_child *c, int grace_ms);
 
 /*

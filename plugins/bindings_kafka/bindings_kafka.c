@@ -53,6 +53,7 @@ static int kf_create(const struct outrig_host *host, struct outrig_handle *self,
 		free(k);
 		return rc;
 	}
+	kf_options_warn(&k->opts, host, self);
 	/* The producer also proves the brokers answer, so a wrong address fails at start-up. */
 	rc = kf_producer_new(&k->opts, host, self, outrig_config_init_timeout_ms(cfg), &k->producer, err);
 	if (rc != OUTRIG_OK) {
@@ -64,6 +65,20 @@ static int kf_create(const struct outrig_host *host, struct outrig_handle *self,
 		  k->opts.group != NULL ? k->opts.group : "");
 	*instance = k;
 	return OUTRIG_OK;
+}
+
+/* What create() refuses before connecting, for outrigd --check: the same parser. */
+static int kf_check(const struct outrig_host *host, struct outrig_handle *self,
+		    const struct outrig_config *cfg, struct outrig_error *err)
+{
+	struct kf_options o;
+	int rc = kf_options_parse(cfg, &o, err);
+
+	if (rc == OUTRIG_OK) {
+		kf_options_warn(&o, host, self);
+		kf_options_free(&o);
+	}
+	return rc;
 }
 
 static void kf_destroy(void *instance)
@@ -232,6 +247,7 @@ static const struct outrig_plugin kf_plugin = {
 	.bindings = &kf_binding_ops,
 	.pubsub = &kf_pubsub_ops,
 	.also_types = kf_also,
+	.check = kf_check,
 };
 
 OUTRIG_PLUGIN(kf_plugin)

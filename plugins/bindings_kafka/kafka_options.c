@@ -10,7 +10,10 @@
 /* Dapr's names and defaults (components-contrib common/component/kafka), so its files load unchanged. */
 const struct outrig_field kf_fields[] = {
 	{ "brokers", OUTRIG_FIELD_STRING, NULL, true, "comma-separated host:port list of Kafka brokers" },
-	{ "authType", OUTRIG_FIELD_STRING, NULL, true, "none, password (SASL) or mtls" },
+	/* Required unless the deprecated authRequired is set, from which daprd derives it. */
+	{ "authType", OUTRIG_FIELD_STRING, NULL, false, "none, password (SASL) or mtls" },
+	{ "authRequired", OUTRIG_FIELD_STRING, NULL, false,
+	  "deprecated form of authType: false is none; true is password with saslPassword, else mtls" },
 	{ "topics", OUTRIG_FIELD_STRING, NULL, false,
 	  "bindings: comma-separated topics the input binding reads" },
 	{ "consumerGroup", OUTRIG_FIELD_STRING, NULL, false,
@@ -88,17 +91,65 @@ static int kf_set_ms(rd_kafka_conf_t *conf, const char *field, const char *name,
 	return kf_set_field(conf, field, name, text, err);
 }
 
-/* TLS and SASL as Dapr sets them up: none is plain TCP; password is SASL over TLS unless disableTls. */
-static int kf_security(const struct outrig_config *cfg, rd_kafka_conf_t *conf, struct outrig_error *err)
+/* Go's strconv.ParseBool, which daprd reads authRequired with; -1 for anything else. */
+static int kf_go_bool(const char *s)
 {
-	const char *auth = outrig_config_string(cfg, "authType", "");
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * authType, or (when it is empty) what daprd's upgradeMetadata derives from the deprecated
+ * authRequired: false is none; true is password when saslPassword is set, else mtls.
+ */
+static int kf_auth_type(const struct outrig_config *cfg, struct kf_options *o, const char **auth,
+			struct outrig_error *err)
+{
+	const char *required = outrig_config_string(cfg, "authRequired", "");
+	const char *pass = outrig_config_string(cfg, "saslPassword", "");
+
+	*auth = outrig_config_string(cfg, "authType", "");
+	if (**auth != '\0')
+		return OUTRIG_OK;
+	if (*required == '\0')
+		return outrig_err(err, OUTRIG_EINVAL,
+				  "authType is not set; set it to none, password or mtls (as Dapr requires)");
+	switch (kf_go_bool(required)) {
+	case 0: *auth = "none"; break;
+	case 1: *auth = *pass != '\0' ? "password" : "mtls"; break;
+	default:
+		return outrig_err(
+			err, OUTRIG_EINVAL,
+			"authRequired is \"%s\", not true or false; better, replace it with authType "
+			"(none, password or mtls)",
+			required);
+	}
+	o->auth_from_required = *auth;
+	return OUTRIG_OK;
+}
+
+/* TLS and SASL as Dapr sets them up: none is plain TCP; password is SASL over TLS unless disableTls. */
+static int kf_security(const struct outrig_config *cfg, struct kf_options *o, rd_kafka_conf_t *conf,
+		       struct outrig_error *err)
+{
+	const char *auth;
 	bool no_tls = outrig_config_int(cfg, "disableTls", 0) != 0;
 	const char *ca = outrig_config_string(cfg, "caCert", NULL);
 	const char *cert = outrig_config_string(cfg, "clientCert", NULL);
 	const char *key = outrig_config_string(cfg, "clientKey", NULL);
 	bool tls;
-	int rc = OUTRIG_OK;
+	int rc = kf_auth_type(cfg, o, &auth, err);
 
+	if (rc != OUTRIG_OK)
+		return rc;
 	if (strcasecmp(auth, "none") == 0) {
 		tls = false;
 		rc = kf_conf_set(conf, "security.protocol", "plaintext", err);
@@ -110,7 +161,9 @@ static int kf_security(const struct outrig_config *cfg, rd_kafka_conf_t *conf, s
 		if (user == NULL || pass == NULL)
 			return outrig_err(
 				err, OUTRIG_EINVAL,
-				"authType is password but %s is not set; set saslUsername and saslPassword",
+				"authType is password%s but %s is not set; set saslUsername and saslPassword",
+				o->auth_from_required != NULL ? " (from authRequired: true with saslPassword)"
+							      : "",
 				user == NULL ? "saslUsername" : "saslPassword");
 		if (strcasecmp(mech, "SHA-256") == 0 || strcasecmp(mech, "SCRAM-SHA-256") == 0)
 			mech = "SCRAM-SHA-256";
@@ -133,7 +186,10 @@ static int kf_security(const struct outrig_config *cfg, rd_kafka_conf_t *conf, s
 		if ((cert == NULL) != (key == NULL))
 			return outrig_err(
 				err, OUTRIG_EINVAL,
-				"authType is mtls but only %s is set; give clientCert and clientKey both",
+				"authType is mtls%s but only %s is set; give clientCert and clientKey both",
+				o->auth_from_required != NULL
+					? " (from authRequired: true without saslPassword)"
+					: "",
 				cert != NULL ? "clientCert" : "clientKey");
 		tls = true;
 		rc = kf_conf_set(conf, "security.protocol", "ssl", err);
@@ -288,7 +344,7 @@ int kf_options_parse(const struct outrig_config *cfg, struct kf_options *o, stru
 	o->oldest = strcasecmp(offset, "oldest") == 0;
 	rc = kf_common(cfg, o->base, err);
 	if (rc == OUTRIG_OK)
-		rc = kf_security(cfg, o->base, err);
+		rc = kf_security(cfg, o, o->base, err);
 	if (rc == OUTRIG_OK)
 		rc = kf_own(cfg, o, err);
 	if (rc != OUTRIG_OK) {
@@ -310,4 +366,13 @@ void kf_options_free(struct kf_options *o)
 	if (o->base != NULL)
 		rd_kafka_conf_destroy(o->base);
 	memset(o, 0, sizeof(*o));
+}
+
+void kf_options_warn(const struct kf_options *o, const struct outrig_host *host, struct outrig_handle *self)
+{
+	if (o->auth_from_required != NULL)
+		host->log(self, OUTRIG_LOG_WARN,
+			  "authRequired is deprecated (in Dapr too) and read as authType: %s; write "
+			  "\"authType: %s\" instead",
+			  o->auth_from_required, o->auth_from_required);
 }

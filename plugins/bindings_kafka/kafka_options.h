@@ -26,6 +26,8 @@ struct kf_options {
 	int64_t session_ms;
 	char *strategy;	   /* partition.assignment.strategy */
 	char *compression; /* NULL: librdkafka's default */
+	/* The authType read from the deprecated authRequired (for a warning), or NULL. Static. */
+	const char *auth_from_required;
 	/* Security, client id and the other settings both clients share. */
 	rd_kafka_conf_t *base;
 };
@@ -38,6 +40,9 @@ struct kf_options {
 int kf_options_parse(const struct outrig_config *cfg, struct kf_options *o, struct outrig_error *err);
 
 void kf_options_free(struct kf_options *o);
+
+/* Logs, once per create() or check(), the deprecated settings o was read from. Thread: create(). */
+void kf_options_warn(const struct kf_options *o, const struct outrig_host *host, struct outrig_handle *self);
 
 /*
  * Sets one librdkafka property on conf. Returns 0, or OUTRIG_EINVAL with librdkafka's reason in err.

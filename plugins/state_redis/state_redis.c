@@ -343,6 +343,17 @@ static int rds_create(const struct outrig_host *host, struct outrig_handle *self
 	return OUTRIG_OK;
 }
 
+/* What create() refuses before connecting, for outrigd --check: the same parser. */
+static int rds_check(const struct outrig_host *host, struct outrig_handle *self,
+		     const struct outrig_config *cfg, struct outrig_error *err)
+{
+	struct rds_options o;
+	int rc = rds_options_parse(cfg, host, self, &o, err);
+
+	rds_options_free(&o);
+	return rc;
+}
+
 static void rds_destroy(void *instance)
 {
 	if (instance != NULL)
@@ -373,6 +384,7 @@ static const struct outrig_plugin rds_plugin = {
 	.create = rds_create,
 	.destroy = rds_destroy,
 	.state = &rds_ops,
+	.check = rds_check,
 };
 
 OUTRIG_PLUGIN(rds_plugin)

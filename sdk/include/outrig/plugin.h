@@ -27,9 +27,10 @@
  *   1.2  pub/sub kind: outrig_plugin.pubsub, host pubsub_deliver and data_dir
  *   1.3  name-resolution kind: outrig_plugin.nameresolution
  *   1.4  bindings and secret store kinds; outrig_plugin.also_types; host kv_put and binding_deliver
+ *   1.5  outrig_plugin.check
  */
 #define OUTRIG_ABI_MAJOR 1
-#define OUTRIG_ABI_MINOR 4
+#define OUTRIG_ABI_MINOR 5
 
 #define OUTRIG_PLUGIN_MAGIC 0x4f555452u /* "OUTR" */
 
@@ -107,6 +108,19 @@ struct outrig_plugin {
 	 * init() and fini() run once per type the file is loaded as: keep them idempotent.
 	 */
 	const char *const *also_types;
+
+	/*
+	 * ABI 1.5: checks cfg as create() would, without connecting or touching any file, so that
+	 * `outrigd --check` refuses what start-up refuses (TLS asked for but not implemented,
+	 * contradictory settings). Optional. Only `outrigd --check` calls it; create() must refuse
+	 * the same (parse cfg with one function called from both). Values a component takes from
+	 * a secretKeyRef are not read by --check: they hold placeholders ("", "0", "false").
+	 * init() has not run: --check initialises no plugin.
+	 * Ownership: cfg as in create(); self names the component and serves host->log only.
+	 * Thread: the main thread.
+	 */
+	int (*check)(const struct outrig_host *host, struct outrig_handle *self,
+		     const struct outrig_config *cfg, struct outrig_error *err);
 };
 
 /* Marks the entry symbol visible when the plugin is built with -fvisibility=hidden. */
