@@ -372,8 +372,11 @@ START_TEST(legacy_string_reads)
 	GET_BODY("legacy", "\"old\"");
 	ck_assert_msg(http_header(&x.r, "ETag") == NULL, "a legacy string has no version, but got ETag %s",
 		      xheader(&x, "ETag"));
-	call("POST", STORE, NULL, "[{\"key\":\"legacy\",\"value\":1,\"etag\":\"1\"}]");
-	ck_status(&x, 409);
+	/* daprd's script compares an etag only with a version that exists: a legacy string has none. */
+	SAVE("[{\"key\":\"legacy\",\"value\":1,\"etag\":\"1\"}]");
+	ck_assert_str_eq(raw_fields(APP "||legacy"), "data,version,");
+	GET_BODY("legacy", "1");
+	freeReplyObject(rawcmd("SET %s %s", APP "||legacy", "\"old\""));
 	SAVE("[{\"key\":\"legacy\",\"value\":\"new\"}]");
 	ck_assert_str_eq(raw_fields(APP "||legacy"), "data,version,");
 	ck_assert_str_eq(raw_hget(APP "||legacy", "version"), "1");
