@@ -19,6 +19,16 @@
 #define STATE_KEY_ECHO_MAX 200
 
 /*
+ * Items of a save or bulk get done per turn on a worker. The call then goes to the back of its
+ * store's lane, so a 100k-item save lets other requests to the same store through between
+ * turns (daprd's bulk save is not atomic either). A transaction cannot be split.
+ */
+#define STATE_ITEMS_PER_TURN 64
+
+/* Keys per bulk get: each costs memory for its request and its answer until the reply is sent. */
+#define STATE_BULK_MAX_KEYS 10000
+
+/*
  * key without its prefix, for an error message: as it is, or its first bytes (never half a
  * UTF-8 character) and its length. Ownership: the result is key or buf.
  */
@@ -49,7 +59,35 @@ struct state_call {
 	int rc;
 	size_t failed; /* index of the item that failed */
 	struct outrig_error err;
+	size_t next;			/* save, bulk get: the first item not yet done */
+	void (*finish)(struct work *w); /* what ends the call once every item is done */
 };
+
+/* A store's message with keys as the app named them (without "prefix||"). Ownership: buf. */
+static const char *state_store_msg(const struct state_call *call, const char *msg, char *buf, size_t size)
+{
+	state_key_unprefix_text(&call->comp->key_prefix, msg, buf, size);
+	return buf;
+}
+
+/* The end of the items this turn does. */
+static size_t state_turn_end(const struct state_call *call)
+{
+	return call->count - call->next > STATE_ITEMS_PER_TURN ? call->next + STATE_ITEMS_PER_TURN
+							       : call->count;
+}
+
+/* After a turn: back to the lane's tail while items remain and the client waits, else reply. */
+static void state_turn_done(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+
+	if (call->next < call->count && call->base.req != NULL) {
+		workers_submit(call->base.srv->workers, w);
+		return;
+	}
+	call->finish(w);
+}
 
 /*
  * The state store named in the URL, or NULL after replying with Dapr's error. A store whose
@@ -143,6 +181,15 @@ static void state_submit(struct server *srv, struct state_call *call, void (*run
 	http_call_submit(srv, &call->base, component_lane(call->comp));
 }
 
+/* Like state_submit, for work done STATE_ITEMS_PER_TURN items at a time. */
+static void state_submit_turns(struct server *srv, struct state_call *call, void (*run)(struct work *),
+			       void (*reply)(struct http_call *))
+{
+	state_submit(srv, call, run, reply);
+	call->finish = call->base.work.done;
+	call->base.work.done = state_turn_done;
+}
+
 static void state_out_of_memory(struct evhttp_request *req, struct state_call *call)
 {
 	if (call != NULL)
@@ -183,13 +230,13 @@ static void state_get_reply(struct http_call *base)
 	struct state_call *call = (struct state_call *)base;
 	struct outrig_state_value *v = &call->values[0];
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(base->req);
-	char when[40], echo[STATE_KEY_ECHO_MAX + 32];
+	char when[40], echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->results[0] != 0) {
 		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL,
 				"fail to get %s from state store %s: %s",
 				state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name,
-				call->errors[0].message);
+				state_store_msg(call, call->errors[0].message, msg, sizeof(msg)));
 		return;
 	}
 	if (!v->found) {
@@ -238,8 +285,10 @@ static void state_save_run(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
 
+	size_t end = state_turn_end(call);
+
 	/* Like daprd's bulk set: every item is tried; the first failure is reported. */
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = call->next; i < end; i++) {
 		struct outrig_state_set set;
 		struct outrig_error err = { "" };
 		int rc;
@@ -252,12 +301,13 @@ static void state_save_run(struct work *w)
 			call->err = err;
 		}
 	}
+	call->next = end;
 }
 
 static void state_save_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32];
+	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
@@ -265,7 +315,8 @@ static void state_save_reply(struct http_call *base)
 	}
 	api_error_reply(base->req, API_ERR_STATE_SAVE, api_status_for_plugin_result(call->rc), NULL,
 			"failed saving state in state store %s: key %s: %s", call->comp->name,
-			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)), call->err.message);
+			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)),
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
 /* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. */
@@ -328,7 +379,7 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	}
 	json_decref(doc);
 	kv_free(&url_md);
-	state_submit(srv, call, state_save_run, state_save_reply);
+	state_submit_turns(srv, call, state_save_run, state_save_reply);
 }
 
 /* ---- DELETE /v1.0/state/{store}/{key} ---- */
@@ -345,7 +396,7 @@ static void state_delete_run(struct work *w)
 static void state_delete_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32];
+	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
@@ -353,7 +404,8 @@ static void state_delete_reply(struct http_call *base)
 	}
 	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
 			"failed deleting state with key %s: %s",
-			state_key_echo(call->items[0].key, echo, sizeof(echo)), call->err.message);
+			state_key_echo(call->items[0].key, echo, sizeof(echo)),
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
 void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
@@ -396,9 +448,11 @@ void api_state_delete(struct server *srv, struct evhttp_request *req, const char
 static void state_bulk_run(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
+	size_t end = state_turn_end(call);
 
-	for (size_t i = 0; i < call->count; i++)
+	for (size_t i = call->next; i < end; i++)
 		state_get_one(call, i);
+	call->next = end;
 }
 
 /* Stored bytes go back as JSON when they are JSON, else as a JSON string, as daprd does. */
@@ -413,6 +467,7 @@ static void state_bulk_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
 	json_t *out = json_array();
+	char msg[OUTRIG_ERROR_MAX];
 
 	for (size_t i = 0; i < call->count; i++) {
 		struct outrig_state_value *v = &call->values[i];
@@ -420,7 +475,9 @@ static void state_bulk_reply(struct http_call *base)
 		json_t *data;
 
 		if (call->results[i] != 0) {
-			json_object_set_new(item, "error", json_string(call->errors[i].message));
+			json_object_set_new(item, "error",
+					    json_string(state_store_msg(call, call->errors[i].message, msg,
+									sizeof(msg))));
 		} else if (v->found) {
 			data = state_data_json(&v->data);
 			if (data != NULL)
@@ -452,6 +509,19 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 				"the body must be {\"keys\":[\"k1\",\"k2\"]}");
 		return;
 	}
+	if (json_array_size(keys) > STATE_BULK_MAX_KEYS) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
+				"a bulk get takes at most %d keys, and this one has %zu; split it into "
+				"several requests",
+				STATE_BULK_MAX_KEYS, json_array_size(keys));
+		json_decref(doc);
+		return;
+	}
+	if (state_metadata_check(json_object_get(doc, "metadata"), &p) != 0) {
+		json_decref(doc);
+		state_problem_reply(req, &p, API_ERR_STATE_BULK_GET);
+		return;
+	}
 	http_query(req, &q);
 	kv_add_query_metadata(&md, &q);
 	evhttp_clear_headers(&q);
@@ -476,9 +546,18 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		struct state_item *item = &call->items[i];
+		json_t *key = json_array_get(keys, i);
+		bool nul = state_json_has_nul(key);
 
-		if (state_key_prepare(&c->key_prefix, json_string_value(json_array_get(keys, i)), &item->key,
-				      &p) != 0) {
+		if (nul) {
+			p.error = API_ERR_MALFORMED_REQUEST;
+			snprintf(p.field, sizeof(p.field), "keys[%zu]", i);
+			snprintf(p.message, sizeof(p.message),
+				 "keys[%zu] holds a NUL character (\\u0000), which state keys cannot carry; "
+				 "remove it",
+				 i);
+		}
+		if (nul || state_key_prepare(&c->key_prefix, json_string_value(key), &item->key, &p) != 0) {
 			json_decref(doc);
 			kv_free(&md);
 			state_call_release(&call->base);
@@ -490,7 +569,7 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	}
 	json_decref(doc);
 	kv_free(&md);
-	state_submit(srv, call, state_bulk_run, state_bulk_reply);
+	state_submit_turns(srv, call, state_bulk_run, state_bulk_reply);
 }
 
 /* ---- POST /v1.0/state/{store}/transaction ---- */
@@ -519,13 +598,15 @@ static void state_transaction_run(struct work *w)
 static void state_transaction_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
+	char msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
 		return;
 	}
 	api_error_reply(base->req, API_ERR_STATE_TRANSACTION, 0, NULL,
-			"error while executing state transaction: %s", call->err.message);
+			"error while executing state transaction: %s",
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
 /* Parses operations[] into call->items. 0, or -1 with p filled. */
@@ -595,6 +676,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	kv_add_query_metadata(&url_md, &q);
 	evhttp_clear_headers(&q);
 	rc = state_transaction_parse(ops, &url_md, call, &p);
+	if (rc == 0)
+		rc = state_metadata_check(json_object_get(doc, "metadata"), &p);
 	if (rc == 0 &&
 	    (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
 		p.error = API_ERR_MALFORMED_REQUEST;
