@@ -13,6 +13,7 @@
 #include "http_errors.h"
 #include "log.h"
 #include "server.h"
+#include "state_json_text.h"
 #include "state_request.h"
 
 /* Keys echoed in error messages are cut to this, so the store's explanation after them fits. */
@@ -319,13 +320,40 @@ static void state_save_reply(struct http_call *base)
 			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
-/* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. */
-static json_t *state_parse_body(struct evhttp_request *req)
+/*
+ * A state value as the client wrote it (whitespace outside strings dropped), in place of
+ * jansson's re-encoding: obj is the item's object in the body jansson accepted. Without a
+ * "value", or where the text is not as expected, jansson's encoding stays. 0, or -1 on ENOMEM.
+ */
+static int state_item_value_text(struct state_item *item, const char *obj, const char *end)
+{
+	const char *vend = NULL, *v = obj != NULL ? sjt_member(obj, end, "value", &vend) : NULL;
+	size_t len;
+	char *text;
+
+	if (v == NULL)
+		return 0;
+	text = sjt_compact(v, vend, &len);
+	if (text == NULL)
+		return -1;
+	free(item->value);
+	item->value = text;
+	item->value_len = len;
+	return 0;
+}
+
+/* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. The body's text in *text. */
+static json_t *state_parse_body(struct evhttp_request *req, const char **text, size_t *text_len)
 {
 	json_error_t jerr;
 	size_t len;
 	const char *body = http_body(req, &len);
 	json_t *doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+	if (text != NULL) {
+		*text = body;
+		*text_len = len;
+	}
 
 	if (doc == NULL)
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
@@ -341,10 +369,14 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	struct kv_list url_md = { 0 };
 	struct state_problem p = { 0 };
 	struct evkeyvalq q;
+	const char *body, *end, *elem;
+	size_t len;
 	json_t *doc;
 
-	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+	if (c == NULL || (doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
+	end = body + len;
+	elem = sjt_first(body, end);
 	if (!json_is_array(doc)) {
 		json_decref(doc);
 		api_error_reply(
@@ -369,13 +401,19 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i],
-				     &p) != 0) {
+				     &p) != 0 ||
+		    state_item_value_text(&call->items[i], elem, end) != 0) {
+			if (p.message[0] == '\0') {
+				p.error = API_ERR_INTERNAL;
+				snprintf(p.message, sizeof(p.message), "out of memory");
+			}
 			json_decref(doc);
 			kv_free(&url_md);
 			state_call_release(&call->base);
 			state_problem_reply(req, &p, API_ERR_STATE_SAVE);
 			return;
 		}
+		elem = elem != NULL ? sjt_next(elem, end) : NULL;
 	}
 	json_decref(doc);
 	kv_free(&url_md);
@@ -455,39 +493,65 @@ static void state_bulk_run(struct work *w)
 	call->next = end;
 }
 
-/* Stored bytes go back as JSON when they are JSON, else as a JSON string, as daprd does. */
-static json_t *state_data_json(const struct outrig_bytes *data)
+/* Appends v as JSON text to out and drops v. False on ENOMEM. */
+static bool state_put_json(FILE *out, json_t *v)
+{
+	char *text = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	bool ok = text != NULL && fputs(text, out) >= 0;
+
+	free(text);
+	json_decref(v);
+	return ok;
+}
+
+/*
+ * Stored bytes go back as they are when they are JSON (as daprd's json.RawMessage), so a
+ * value reads back as it was written; else as a JSON string. False on ENOMEM.
+ */
+static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 {
 	json_t *v = json_loadb(data->data, data->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
-	return v != NULL ? v : json_stringn(data->data, data->len);
+	if (v != NULL) {
+		json_decref(v);
+		return fwrite(data->data, 1, data->len, out) == data->len;
+	}
+	return state_put_json(out, json_stringn(data->data, data->len));
 }
 
 static void state_bulk_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	json_t *out = json_array();
-	char msg[OUTRIG_ERROR_MAX];
+	char msg[OUTRIG_ERROR_MAX], *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	bool ok = out != NULL && fputc('[', out) != EOF;
 
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = 0; ok && i < call->count; i++) {
 		struct outrig_state_value *v = &call->values[i];
-		json_t *item = json_pack("{s:s}", "key", state_key_strip(call->items[i].key));
-		json_t *data;
 
-		if (call->results[i] != 0) {
-			json_object_set_new(item, "error",
-					    json_string(state_store_msg(call, call->errors[i].message, msg,
-									sizeof(msg))));
-		} else if (v->found) {
-			data = state_data_json(&v->data);
-			if (data != NULL)
-				json_object_set_new(item, "data", data);
-			if (v->etag.len > 0)
-				json_object_set_new(item, "etag", json_string(v->etag.data));
+		ok = fputs(i > 0 ? ",{\"key\":" : "{\"key\":", out) >= 0 &&
+		     state_put_json(out, json_string(state_key_strip(call->items[i].key)));
+		if (ok && call->results[i] != 0) {
+			ok = fputs(",\"error\":", out) >= 0 &&
+			     state_put_json(out, json_string(state_store_msg(call, call->errors[i].message,
+									     msg, sizeof(msg))));
+		} else if (ok && v->found) {
+			ok = fputs(",\"data\":", out) >= 0 && state_put_data(out, &v->data);
+			if (ok && v->etag.len > 0)
+				ok = fputs(",\"etag\":", out) >= 0 &&
+				     state_put_json(out, json_string(v->etag.data));
 		}
-		json_array_append_new(out, item);
+		ok = ok && fputc('}', out) != EOF;
 	}
-	http_reply_json(base->req, 200, out);
+	ok = ok && fputc(']', out) != EOF;
+	if (out != NULL)
+		ok = fclose(out) == 0 && ok;
+	if (ok)
+		http_reply_bytes(base->req, 200, "application/json", text, len);
+	else
+		api_error_reply(base->req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+	free(text);
 }
 
 void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store)
@@ -500,7 +564,7 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	char err[256];
 	json_t *doc, *keys;
 
-	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+	if (c == NULL || (doc = state_parse_body(req, NULL, NULL)) == NULL)
 		return;
 	keys = json_object_get(doc, "keys");
 	if (!json_is_array(keys)) {
@@ -609,11 +673,13 @@ static void state_transaction_reply(struct http_call *base)
 			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
-/* Parses operations[] into call->items. 0, or -1 with p filled. */
-static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, struct state_call *call,
+/* Parses operations[] (whose text starts at elem) into call->items. 0, or -1 with p filled. */
+static int state_transaction_parse(json_t *ops, const char *elem, const char *end,
+				   const struct kv_list *url_md, struct state_call *call,
 				   struct state_problem *p)
 {
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = 0; i < call->count; i++, elem = elem != NULL ? sjt_next(elem, end) : NULL) {
+		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
 		json_t *op = json_array_get(ops, i);
 		const char *kind = json_string_value(json_object_get(op, "operation"));
 		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
@@ -629,6 +695,11 @@ static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, st
 		if (state_item_parse(json_object_get(op, "request"), is_delete, url_md,
 				     &call->comp->key_prefix, &call->items[i], p) != 0)
 			return -1;
+		if (!is_delete && state_item_value_text(&call->items[i], request, end) != 0) {
+			p->error = API_ERR_INTERNAL;
+			snprintf(p->message, sizeof(p->message), "out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -641,6 +712,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	char err[256];
+	const char *body, *end, *ops_text, *ops_end;
+	size_t len;
 	json_t *doc, *ops;
 	int rc;
 
@@ -651,8 +724,10 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 				"state store %s doesn't support transactions", c->name);
 		return;
 	}
-	if ((doc = state_parse_body(req)) == NULL)
+	if ((doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
+	end = body + len;
+	ops_text = sjt_member(body, end, "operations", &ops_end);
 	ops = json_object_get(doc, "operations");
 	if (!json_is_array(ops)) {
 		json_decref(doc);
@@ -675,7 +750,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	http_query(req, &q);
 	kv_add_query_metadata(&url_md, &q);
 	evhttp_clear_headers(&q);
-	rc = state_transaction_parse(ops, &url_md, call, &p);
+	rc = state_transaction_parse(ops, ops_text != NULL ? sjt_first(ops_text, ops_end) : NULL, end,
+				     &url_md, call, &p);
 	if (rc == 0)
 		rc = state_metadata_check(json_object_get(doc, "metadata"), &p);
 	if (rc == 0 &&

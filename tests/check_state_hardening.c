@@ -95,6 +95,45 @@ START_TEST(nul_in_json_names_is_refused)
 }
 END_TEST
 
+/*
+ * Issue 11 item 27: values were re-encoded by jansson (2.5e3 stored as 2500.0, 0.1 as
+ * 0.10000000000000001). They are stored as written, less whitespace outside strings, and read
+ * back so by get, bulk get and after a transaction.
+ */
+START_TEST(values_are_stored_as_written)
+{
+	static const char *const stores[] = { "statestore", "memstore" };
+	static const char sent[] =
+		"[{\"key\":\"a\",\"value\": 2.5e3 },{\"value\":0.1,\"key\":\"b\"},"
+		"{\"key\":\"c\",\"valu\\u0065\":-1E-7},{\"key\":\"d\",\"value\":1,\"value\":[1e21, 12345678901234567]},"
+		"{\"key\":\"e\",\"value\":{ \"z\" : \"<a & b> \\\" ,]\", \"a\" : {\"n\": 1.50} }},{\"key\":\"f\"}]";
+
+	for (size_t i = 0; i < 2; i++) {
+		call("POST", xfmt("/v1.0/state/%s", stores[i]), NULL, sent);
+		ck_status(&x, 204);
+		expect_value(stores[i], "a", "2.5e3");
+		expect_value(stores[i], "b", "0.1");
+		expect_value(stores[i], "c", "-1E-7");
+		expect_value(stores[i], "d", "[1e21,12345678901234567]");
+		expect_value(stores[i], "e", "{\"z\":\"<a & b> \\\" ,]\",\"a\":{\"n\":1.50}}");
+		expect_value(stores[i], "f", "null");
+		call("POST", xfmt("/v1.0/state/%s/bulk", stores[i]), NULL, "{\"keys\":[\"a\",\"e\",\"zz\"]}");
+		ck_status(&x, 200);
+		/* Etags differ by store (counters, UUIDs): the data is what is compared. */
+		ck_assert_msg(strstr(XBODY(&x), "{\"key\":\"a\",\"data\":2.5e3,\"etag\":") != NULL &&
+				      strstr(XBODY(&x), "{\"key\":\"e\",\"data\":{\"z\":\"<a & b> \\\" ,]\","
+							"\"a\":{\"n\":1.50}},\"etag\":") != NULL &&
+				      strstr(XBODY(&x), ",{\"key\":\"zz\"}]") != NULL,
+			      "%s -> %s", x.req, XBODY(&x));
+		call("POST", xfmt("/v1.0/state/%s/transaction", stores[i]), NULL,
+		     "{\"metadata\":{},\"operations\":[{\"operation\":\"delete\",\"request\":{\"key\":\"a\"}},"
+		     "{\"request\":{\"value\": { \"t\" : 7.0e0 },\"key\":\"t\"},\"operation\":\"upsert\"}]}");
+		ck_status(&x, 204);
+		expect_value(stores[i], "t", "{\"t\":7.0e0}");
+	}
+}
+END_TEST
+
 /* Issue 11 item 23: daprd lists ACTOR for every store with both ETAG and TRANSACTIONAL. */
 START_TEST(metadata_lists_actor_for_etag_and_transactional_stores)
 {
@@ -242,6 +281,7 @@ static Suite *hardening_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, nul_in_json_names_is_refused);
+	tcase_add_test(tc, values_are_stored_as_written);
 	tcase_add_test(tc, metadata_lists_actor_for_etag_and_transactional_stores);
 	tcase_add_test(tc, store_errors_name_the_apps_key);
 	tcase_add_test(tc, bulk_get_is_bounded);
