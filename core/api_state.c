@@ -682,8 +682,12 @@ static int state_transaction_parse(json_t *ops, const char *elem, const char *en
 		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
 		json_t *op = json_array_get(ops, i);
 		const char *kind = json_string_value(json_object_get(op, "operation"));
-		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
+		/* "delete\u0000x" is no operation: never cut it short to one. */
+		bool nul = state_json_has_nul(json_object_get(op, "operation"));
+		bool is_delete = !nul && kind != NULL && strcmp(kind, "delete") == 0;
 
+		if (nul)
+			kind = "(a name holding a NUL character, \\u0000)";
 		if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
 			p->error = API_ERR_STATE_OPERATION_NOT_SUPPORTED;
 			snprintf(p->field, sizeof(p->field), "operations[%zu].operation", i);
