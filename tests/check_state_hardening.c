@@ -40,8 +40,14 @@ static void setup(void)
 
 static void teardown(void)
 {
+	/* Exit status 0 also says a sanitizer build found nothing in outrigd. */
+	int code = daemon_stop(&dmn);
+
+	if (code != 0)
+		daemon_dump_log(&dmn);
 	xfree(&x);
 	daemon_cleanup(&dmn);
+	ck_assert_msg(code == 0, "outrigd exited with %d after SIGTERM, expected 0", code);
 }
 
 static void expect_value(const char *store, const char *key, const char *want)
