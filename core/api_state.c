@@ -78,14 +78,33 @@ static size_t state_turn_end(const struct state_call *call)
 							       : call->count;
 }
 
-/* After a turn: back to the lane's tail while items remain and the client waits, else reply. */
+/*
+ * After a turn: back to the lane's tail while items remain and the client waits, else reply.
+ * A stopping outrigd does not wait for the rest: the items left are reported as not done.
+ */
 static void state_turn_done(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
+	struct outrig_error stop;
 
-	if (call->next < call->count && call->base.req != NULL) {
+	if (call->next < call->count && call->base.req != NULL && !call->base.srv->stopping) {
 		workers_submit(call->base.srv->workers, w);
 		return;
+	}
+	if (call->next < call->count) {
+		outrig_err(&stop, OUTRIG_EUNAVAIL,
+			   "outrigd is stopping; %zu of the request's %zu items were done before, send "
+			   "the others again once it runs",
+			   call->next, call->count);
+		for (size_t i = call->next; call->results != NULL && i < call->count; i++) {
+			call->results[i] = OUTRIG_EUNAVAIL;
+			call->errors[i] = stop;
+		}
+		if (call->results == NULL && call->rc == 0) {
+			call->rc = OUTRIG_EUNAVAIL;
+			call->failed = call->next;
+			call->err = stop;
+		}
 	}
 	call->finish(w);
 }
