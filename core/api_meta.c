@@ -57,6 +57,10 @@ static json_t *api_component_capabilities(const struct server *srv, const struct
 			json_array_append_new(caps, json_string("TRANSACTIONAL"));
 		if (ops->features & OUTRIG_STATE_TTL)
 			json_array_append_new(caps, json_string("TTL"));
+		/* daprd lists ACTOR for every store that can hold actor state: etags and transactions. */
+		if ((ops->features & (OUTRIG_STATE_ETAG | OUTRIG_STATE_TRANSACTIONAL)) ==
+		    (OUTRIG_STATE_ETAG | OUTRIG_STATE_TRANSACTIONAL))
+			json_array_append_new(caps, json_string("ACTOR"));
 	}
 	if (strncmp(c->type, "bindings.", 9) == 0)
 		binding_runtime_capabilities(&srv->bindings, c, caps);

@@ -13,10 +13,21 @@
 #include "http_errors.h"
 #include "log.h"
 #include "server.h"
+#include "state_json_text.h"
 #include "state_request.h"
 
 /* Keys echoed in error messages are cut to this, so the store's explanation after them fits. */
 #define STATE_KEY_ECHO_MAX 200
+
+/*
+ * Items of a save or bulk get done per turn on a worker. The call then goes to the back of its
+ * store's lane, so a 100k-item save lets other requests to the same store through between
+ * turns (daprd's bulk save is not atomic either). A transaction cannot be split.
+ */
+#define STATE_ITEMS_PER_TURN 64
+
+/* Keys per bulk get: each costs memory for its request and its answer until the reply is sent. */
+#define STATE_BULK_MAX_KEYS 10000
 
 /*
  * key without its prefix, for an error message: as it is, or its first bytes (never half a
@@ -49,7 +60,54 @@ struct state_call {
 	int rc;
 	size_t failed; /* index of the item that failed */
 	struct outrig_error err;
+	size_t next;			/* save, bulk get: the first item not yet done */
+	void (*finish)(struct work *w); /* what ends the call once every item is done */
 };
+
+/* A store's message with keys as the app named them (without "prefix||"). Ownership: buf. */
+static const char *state_store_msg(const struct state_call *call, const char *msg, char *buf, size_t size)
+{
+	state_key_unprefix_text(&call->comp->key_prefix, msg, buf, size);
+	return buf;
+}
+
+/* The end of the items this turn does. */
+static size_t state_turn_end(const struct state_call *call)
+{
+	return call->count - call->next > STATE_ITEMS_PER_TURN ? call->next + STATE_ITEMS_PER_TURN
+							       : call->count;
+}
+
+/*
+ * After a turn: back to the lane's tail while items remain and the client waits, else reply.
+ * A stopping outrigd does not wait for the rest: the items left are reported as not done.
+ */
+static void state_turn_done(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	struct outrig_error stop;
+
+	if (call->next < call->count && call->base.req != NULL && !call->base.srv->stopping) {
+		workers_submit(call->base.srv->workers, w);
+		return;
+	}
+	if (call->next < call->count) {
+		outrig_err(&stop, OUTRIG_EUNAVAIL,
+			   "outrigd is stopping; %zu of the request's %zu items were done before, send "
+			   "the others again once it runs",
+			   call->next, call->count);
+		for (size_t i = call->next; call->results != NULL && i < call->count; i++) {
+			call->results[i] = OUTRIG_EUNAVAIL;
+			call->errors[i] = stop;
+		}
+		if (call->results == NULL && call->rc == 0) {
+			call->rc = OUTRIG_EUNAVAIL;
+			call->failed = call->next;
+			call->err = stop;
+		}
+	}
+	call->finish(w);
+}
 
 /*
  * The state store named in the URL, or NULL after replying with Dapr's error. A store whose
@@ -143,6 +201,15 @@ static void state_submit(struct server *srv, struct state_call *call, void (*run
 	http_call_submit(srv, &call->base, component_lane(call->comp));
 }
 
+/* Like state_submit, for work done STATE_ITEMS_PER_TURN items at a time. */
+static void state_submit_turns(struct server *srv, struct state_call *call, void (*run)(struct work *),
+			       void (*reply)(struct http_call *))
+{
+	state_submit(srv, call, run, reply);
+	call->finish = call->base.work.done;
+	call->base.work.done = state_turn_done;
+}
+
 static void state_out_of_memory(struct evhttp_request *req, struct state_call *call)
 {
 	if (call != NULL)
@@ -183,13 +250,13 @@ static void state_get_reply(struct http_call *base)
 	struct state_call *call = (struct state_call *)base;
 	struct outrig_state_value *v = &call->values[0];
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(base->req);
-	char when[40], echo[STATE_KEY_ECHO_MAX + 32];
+	char when[40], echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->results[0] != 0) {
 		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL,
 				"fail to get %s from state store %s: %s",
 				state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name,
-				call->errors[0].message);
+				state_store_msg(call, call->errors[0].message, msg, sizeof(msg)));
 		return;
 	}
 	if (!v->found) {
@@ -238,8 +305,10 @@ static void state_save_run(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
 
+	size_t end = state_turn_end(call);
+
 	/* Like daprd's bulk set: every item is tried; the first failure is reported. */
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = call->next; i < end; i++) {
 		struct outrig_state_set set;
 		struct outrig_error err = { "" };
 		int rc;
@@ -252,12 +321,13 @@ static void state_save_run(struct work *w)
 			call->err = err;
 		}
 	}
+	call->next = end;
 }
 
 static void state_save_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32];
+	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
@@ -265,16 +335,44 @@ static void state_save_reply(struct http_call *base)
 	}
 	api_error_reply(base->req, API_ERR_STATE_SAVE, api_status_for_plugin_result(call->rc), NULL,
 			"failed saving state in state store %s: key %s: %s", call->comp->name,
-			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)), call->err.message);
+			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)),
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
-/* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. */
-static json_t *state_parse_body(struct evhttp_request *req)
+/*
+ * A state value as the client wrote it (whitespace outside strings dropped), in place of
+ * jansson's re-encoding: obj is the item's object in the body jansson accepted. Without a
+ * "value", or where the text is not as expected, jansson's encoding stays. 0, or -1 on ENOMEM.
+ */
+static int state_item_value_text(struct state_item *item, const char *obj, const char *end)
+{
+	const char *vend = NULL, *v = obj != NULL ? sjt_member(obj, end, "value", &vend) : NULL;
+	size_t len;
+	char *text;
+
+	if (v == NULL)
+		return 0;
+	text = sjt_compact(v, vend, &len);
+	if (text == NULL)
+		return -1;
+	free(item->value);
+	item->value = text;
+	item->value_len = len;
+	return 0;
+}
+
+/* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. The body's text in *text. */
+static json_t *state_parse_body(struct evhttp_request *req, const char **text, size_t *text_len)
 {
 	json_error_t jerr;
 	size_t len;
 	const char *body = http_body(req, &len);
 	json_t *doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+
+	if (text != NULL) {
+		*text = body;
+		*text_len = len;
+	}
 
 	if (doc == NULL)
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
@@ -290,10 +388,14 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	struct kv_list url_md = { 0 };
 	struct state_problem p = { 0 };
 	struct evkeyvalq q;
+	const char *body, *end, *elem;
+	size_t len;
 	json_t *doc;
 
-	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+	if (c == NULL || (doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
+	end = body + len;
+	elem = sjt_first(body, end);
 	if (!json_is_array(doc)) {
 		json_decref(doc);
 		api_error_reply(
@@ -318,17 +420,23 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i],
-				     &p) != 0) {
+				     &p) != 0 ||
+		    state_item_value_text(&call->items[i], elem, end) != 0) {
+			if (p.message[0] == '\0') {
+				p.error = API_ERR_INTERNAL;
+				snprintf(p.message, sizeof(p.message), "out of memory");
+			}
 			json_decref(doc);
 			kv_free(&url_md);
 			state_call_release(&call->base);
 			state_problem_reply(req, &p, API_ERR_STATE_SAVE);
 			return;
 		}
+		elem = elem != NULL ? sjt_next(elem, end) : NULL;
 	}
 	json_decref(doc);
 	kv_free(&url_md);
-	state_submit(srv, call, state_save_run, state_save_reply);
+	state_submit_turns(srv, call, state_save_run, state_save_reply);
 }
 
 /* ---- DELETE /v1.0/state/{store}/{key} ---- */
@@ -345,7 +453,7 @@ static void state_delete_run(struct work *w)
 static void state_delete_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32];
+	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
@@ -353,7 +461,8 @@ static void state_delete_reply(struct http_call *base)
 	}
 	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
 			"failed deleting state with key %s: %s",
-			state_key_echo(call->items[0].key, echo, sizeof(echo)), call->err.message);
+			state_key_echo(call->items[0].key, echo, sizeof(echo)),
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
 void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
@@ -396,41 +505,72 @@ void api_state_delete(struct server *srv, struct evhttp_request *req, const char
 static void state_bulk_run(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
+	size_t end = state_turn_end(call);
 
-	for (size_t i = 0; i < call->count; i++)
+	for (size_t i = call->next; i < end; i++)
 		state_get_one(call, i);
+	call->next = end;
 }
 
-/* Stored bytes go back as JSON when they are JSON, else as a JSON string, as daprd does. */
-static json_t *state_data_json(const struct outrig_bytes *data)
+/* Appends v as JSON text to out and drops v. False on ENOMEM. */
+static bool state_put_json(FILE *out, json_t *v)
+{
+	char *text = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	bool ok = text != NULL && fputs(text, out) >= 0;
+
+	free(text);
+	json_decref(v);
+	return ok;
+}
+
+/*
+ * Stored bytes go back as they are when they are JSON (as daprd's json.RawMessage), so a
+ * value reads back as it was written; else as a JSON string. False on ENOMEM.
+ */
+static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 {
 	json_t *v = json_loadb(data->data, data->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 
-	return v != NULL ? v : json_stringn(data->data, data->len);
+	if (v != NULL) {
+		json_decref(v);
+		return fwrite(data->data, 1, data->len, out) == data->len;
+	}
+	return state_put_json(out, json_stringn(data->data, data->len));
 }
 
 static void state_bulk_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
-	json_t *out = json_array();
+	char msg[OUTRIG_ERROR_MAX], *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	bool ok = out != NULL && fputc('[', out) != EOF;
 
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = 0; ok && i < call->count; i++) {
 		struct outrig_state_value *v = &call->values[i];
-		json_t *item = json_pack("{s:s}", "key", state_key_strip(call->items[i].key));
-		json_t *data;
 
-		if (call->results[i] != 0) {
-			json_object_set_new(item, "error", json_string(call->errors[i].message));
-		} else if (v->found) {
-			data = state_data_json(&v->data);
-			if (data != NULL)
-				json_object_set_new(item, "data", data);
-			if (v->etag.len > 0)
-				json_object_set_new(item, "etag", json_string(v->etag.data));
+		ok = fputs(i > 0 ? ",{\"key\":" : "{\"key\":", out) >= 0 &&
+		     state_put_json(out, json_string(state_key_strip(call->items[i].key)));
+		if (ok && call->results[i] != 0) {
+			ok = fputs(",\"error\":", out) >= 0 &&
+			     state_put_json(out, json_string(state_store_msg(call, call->errors[i].message,
+									     msg, sizeof(msg))));
+		} else if (ok && v->found) {
+			ok = fputs(",\"data\":", out) >= 0 && state_put_data(out, &v->data);
+			if (ok && v->etag.len > 0)
+				ok = fputs(",\"etag\":", out) >= 0 &&
+				     state_put_json(out, json_string(v->etag.data));
 		}
-		json_array_append_new(out, item);
+		ok = ok && fputc('}', out) != EOF;
 	}
-	http_reply_json(base->req, 200, out);
+	ok = ok && fputc(']', out) != EOF;
+	if (out != NULL)
+		ok = fclose(out) == 0 && ok;
+	if (ok)
+		http_reply_bytes(base->req, 200, "application/json", text, len);
+	else
+		api_error_reply(base->req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+	free(text);
 }
 
 void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store)
@@ -443,13 +583,26 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	char err[256];
 	json_t *doc, *keys;
 
-	if (c == NULL || (doc = state_parse_body(req)) == NULL)
+	if (c == NULL || (doc = state_parse_body(req, NULL, NULL)) == NULL)
 		return;
 	keys = json_object_get(doc, "keys");
 	if (!json_is_array(keys)) {
 		json_decref(doc);
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
 				"the body must be {\"keys\":[\"k1\",\"k2\"]}");
+		return;
+	}
+	if (json_array_size(keys) > STATE_BULK_MAX_KEYS) {
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
+				"a bulk get takes at most %d keys, and this one has %zu; split it into "
+				"several requests",
+				STATE_BULK_MAX_KEYS, json_array_size(keys));
+		json_decref(doc);
+		return;
+	}
+	if (state_metadata_check(json_object_get(doc, "metadata"), &p) != 0) {
+		json_decref(doc);
+		state_problem_reply(req, &p, API_ERR_STATE_BULK_GET);
 		return;
 	}
 	http_query(req, &q);
@@ -476,9 +629,18 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	}
 	for (size_t i = 0; i < call->count; i++) {
 		struct state_item *item = &call->items[i];
+		json_t *key = json_array_get(keys, i);
+		bool nul = state_json_has_nul(key);
 
-		if (state_key_prepare(&c->key_prefix, json_string_value(json_array_get(keys, i)), &item->key,
-				      &p) != 0) {
+		if (nul) {
+			p.error = API_ERR_MALFORMED_REQUEST;
+			snprintf(p.field, sizeof(p.field), "keys[%zu]", i);
+			snprintf(p.message, sizeof(p.message),
+				 "keys[%zu] holds a NUL character (\\u0000), which state keys cannot carry; "
+				 "remove it",
+				 i);
+		}
+		if (nul || state_key_prepare(&c->key_prefix, json_string_value(key), &item->key, &p) != 0) {
 			json_decref(doc);
 			kv_free(&md);
 			state_call_release(&call->base);
@@ -490,7 +652,7 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	}
 	json_decref(doc);
 	kv_free(&md);
-	state_submit(srv, call, state_bulk_run, state_bulk_reply);
+	state_submit_turns(srv, call, state_bulk_run, state_bulk_reply);
 }
 
 /* ---- POST /v1.0/state/{store}/transaction ---- */
@@ -519,24 +681,32 @@ static void state_transaction_run(struct work *w)
 static void state_transaction_reply(struct http_call *base)
 {
 	struct state_call *call = (struct state_call *)base;
+	char msg[OUTRIG_ERROR_MAX];
 
 	if (call->rc == 0) {
 		http_reply_empty(base->req);
 		return;
 	}
 	api_error_reply(base->req, API_ERR_STATE_TRANSACTION, 0, NULL,
-			"error while executing state transaction: %s", call->err.message);
+			"error while executing state transaction: %s",
+			state_store_msg(call, call->err.message, msg, sizeof(msg)));
 }
 
-/* Parses operations[] into call->items. 0, or -1 with p filled. */
-static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, struct state_call *call,
+/* Parses operations[] (whose text starts at elem) into call->items. 0, or -1 with p filled. */
+static int state_transaction_parse(json_t *ops, const char *elem, const char *end,
+				   const struct kv_list *url_md, struct state_call *call,
 				   struct state_problem *p)
 {
-	for (size_t i = 0; i < call->count; i++) {
+	for (size_t i = 0; i < call->count; i++, elem = elem != NULL ? sjt_next(elem, end) : NULL) {
+		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
 		json_t *op = json_array_get(ops, i);
 		const char *kind = json_string_value(json_object_get(op, "operation"));
-		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
+		/* "delete\u0000x" is no operation: never cut it short to one. */
+		bool nul = state_json_has_nul(json_object_get(op, "operation"));
+		bool is_delete = !nul && kind != NULL && strcmp(kind, "delete") == 0;
 
+		if (nul)
+			kind = "(a name holding a NUL character, \\u0000)";
 		if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
 			p->error = API_ERR_STATE_OPERATION_NOT_SUPPORTED;
 			snprintf(p->field, sizeof(p->field), "operations[%zu].operation", i);
@@ -548,6 +718,11 @@ static int state_transaction_parse(json_t *ops, const struct kv_list *url_md, st
 		if (state_item_parse(json_object_get(op, "request"), is_delete, url_md,
 				     &call->comp->key_prefix, &call->items[i], p) != 0)
 			return -1;
+		if (!is_delete && state_item_value_text(&call->items[i], request, end) != 0) {
+			p->error = API_ERR_INTERNAL;
+			snprintf(p->message, sizeof(p->message), "out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -560,6 +735,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	struct state_problem p = { 0 };
 	struct evkeyvalq q;
 	char err[256];
+	const char *body, *end, *ops_text, *ops_end;
+	size_t len;
 	json_t *doc, *ops;
 	int rc;
 
@@ -570,8 +747,10 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 				"state store %s doesn't support transactions", c->name);
 		return;
 	}
-	if ((doc = state_parse_body(req)) == NULL)
+	if ((doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
+	end = body + len;
+	ops_text = sjt_member(body, end, "operations", &ops_end);
 	ops = json_object_get(doc, "operations");
 	if (!json_is_array(ops)) {
 		json_decref(doc);
@@ -594,7 +773,10 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	http_query(req, &q);
 	kv_add_query_metadata(&url_md, &q);
 	evhttp_clear_headers(&q);
-	rc = state_transaction_parse(ops, &url_md, call, &p);
+	rc = state_transaction_parse(ops, ops_text != NULL ? sjt_first(ops_text, ops_end) : NULL, end,
+				     &url_md, call, &p);
+	if (rc == 0)
+		rc = state_metadata_check(json_object_get(doc, "metadata"), &p);
 	if (rc == 0 &&
 	    (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
 		p.error = API_ERR_MALFORMED_REQUEST;

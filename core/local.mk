@@ -58,6 +58,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/server.c core/server.h \
 	core/state_keys.c core/state_keys.h \
 	core/state_request.c core/state_request.h \
+	core/state_json_text.c core/state_json_text.h \
 	core/subscriptions.c core/subscriptions.h \
 	core/subscriptions_yaml.c \
 	core/workers.c core/workers.h

@@ -84,3 +84,30 @@ const char *state_key_strip(const char *stored)
 
 	return sep != NULL ? sep + strlen(STATE_KEY_SEPARATOR) : stored;
 }
+
+void state_key_unprefix_text(const struct key_prefix *kp, const char *text, char *out, size_t size)
+{
+	char needle[256];
+	size_t n = 0, nlen;
+	const char *hit;
+
+	if (size == 0)
+		return;
+	if (kp->prefix == NULL || kp->prefix[0] == '\0' ||
+	    (size_t)snprintf(needle, sizeof(needle), "%s" STATE_KEY_SEPARATOR, kp->prefix) >=
+		    sizeof(needle)) {
+		snprintf(out, size, "%s", text);
+		return;
+	}
+	nlen = strlen(needle);
+	while (*text != '\0' && n + 1 < size) {
+		hit = strstr(text, needle);
+		if (hit == NULL)
+			hit = text + strlen(text);
+		while (text < hit && n + 1 < size)
+			out[n++] = *text++;
+		if (*text != '\0' && text == hit)
+			text += nlen;
+	}
+	out[n] = '\0';
+}

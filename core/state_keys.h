@@ -31,4 +31,10 @@ char *state_key_make(const struct key_prefix *kp, const char *key);
 /* The app's form of a stored key: everything after the first "||", if any. */
 const char *state_key_strip(const char *stored);
 
+/*
+ * Copies text (a store's message) into out with every "prefix||" removed, so that users read
+ * their keys as they named them, not as the store holds them. Always NUL-terminates out.
+ */
+void state_key_unprefix_text(const struct key_prefix *kp, const char *text, char *out, size_t size);
+
 #endif /* OUTRIG_CORE_STATE_KEYS_H */

@@ -104,6 +104,40 @@ int state_ttl_parse(struct state_item *item, struct state_problem *p)
 	return 0;
 }
 
+bool state_json_has_nul(const json_t *v)
+{
+	return json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v);
+}
+
+/*
+ * Names reach stores as C strings: a "\u0000" would cut "acct\u0000evil" to "acct" and touch
+ * another key. Such strings are refused, never shortened. 0, or -1 with p filled.
+ */
+static int state_refuse_nul(const json_t *v, const char *field, struct state_problem *p)
+{
+	if (!state_json_has_nul(v))
+		return 0;
+	return state_refuse(p, API_ERR_MALFORMED_REQUEST, field,
+			    "%s holds a NUL character (\\u0000), which state keys, etags, options and "
+			    "metadata cannot carry; remove it",
+			    field);
+}
+
+int state_metadata_check(json_t *md, struct state_problem *p)
+{
+	const char *name;
+	json_t *v;
+	char field[64];
+
+	json_object_foreach(md, name, v)
+	{
+		snprintf(field, sizeof(field), "metadata.%s", name);
+		if (state_refuse_nul(v, field, p) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static const char *state_json_string(json_t *obj, const char *name)
 {
 	json_t *v = json_object_get(obj, name);
@@ -118,6 +152,8 @@ static int state_etag_parse(json_t *obj, struct state_item *item, struct state_p
 
 	if (etag == NULL || json_is_null(etag))
 		return 0;
+	if (state_refuse_nul(etag, "etag", p) != 0)
+		return -1;
 	if (json_is_string(etag))
 		item->etag = strdup(json_string_value(etag));
 	else if (json_is_integer(etag))
@@ -146,7 +182,8 @@ int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md, 
 	if (!json_is_object(obj))
 		return state_refuse(p, API_ERR_MALFORMED_REQUEST, NULL,
 				    "each state item must be a JSON object with a \"key\"");
-	if (state_key_prepare(kp, state_json_string(obj, "key"), &out->key, p) != 0)
+	if (state_refuse_nul(json_object_get(obj, "key"), "key", p) != 0 ||
+	    state_key_prepare(kp, state_json_string(obj, "key"), &out->key, p) != 0)
 		return -1;
 	if (!is_delete) {
 		value = json_object_get(obj, "value");
@@ -158,6 +195,8 @@ int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md, 
 	}
 	if (state_etag_parse(obj, out, p) != 0)
 		return -1;
+	if (state_metadata_check(json_object_get(obj, "metadata"), p) != 0)
+		return -1;
 	if (kv_add_json(&out->metadata, json_object_get(obj, "metadata"), true, err, sizeof(err)) != 0)
 		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "metadata", "%s", err);
 	for (size_t i = 0; url_md != NULL && i < url_md->count; i++)
@@ -166,6 +205,9 @@ int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md, 
 	options = json_object_get(obj, "options");
 	if (options != NULL && !json_is_null(options) && !json_is_object(options))
 		return state_refuse(p, API_ERR_MALFORMED_REQUEST, "options", "\"options\" must be an object");
+	if (state_refuse_nul(json_object_get(options, "concurrency"), "options.concurrency", p) != 0 ||
+	    state_refuse_nul(json_object_get(options, "consistency"), "options.consistency", p) != 0)
+		return -1;
 	if (state_options_parse(state_json_string(options, "concurrency"),
 				state_json_string(options, "consistency"), out, p) != 0)
 		return -1;

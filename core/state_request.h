@@ -57,6 +57,12 @@ int state_ttl_parse(struct state_item *item, struct state_problem *p);
 /* Checks and prefixes an app's key into *stored. 0 or -1 with p filled. */
 int state_key_prepare(const struct key_prefix *kp, const char *key, char **stored, struct state_problem *p);
 
+/* Whether v is a JSON string holding a NUL (C strings would cut it short). */
+bool state_json_has_nul(const json_t *v);
+
+/* Refuses an object of metadata whose string values hold a NUL. 0, or -1 with p filled. */
+int state_metadata_check(json_t *md, struct state_problem *p);
+
 void state_item_to_set(const struct state_item *item, struct outrig_state_set *set);
 void state_item_to_delete(const struct state_item *item, struct outrig_state_delete *del);
 

@@ -52,6 +52,7 @@ static const struct plugin_row plugins[] = {
 		.shared_backend = true,
 		/* Etags are the hash's integer version; Dapr refuses one that is not an integer. */
 		.bad_etag = BAD_ETAG_REFUSED,
+		.etag_creates_missing_key = true,
 	},
 	{
 		.name = "postgresql",

@@ -43,3 +43,4 @@ include tests/http_hardening.mk
 include tests/hardening_yaml.mk
 include tests/kafka_deprecated.mk
 include tests/cli_group.mk
+include tests/state_hardening.mk

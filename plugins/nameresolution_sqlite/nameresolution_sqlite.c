@@ -162,8 +162,9 @@ static void nrs_stop(struct nrs *s)
 }
 
 /*
- * Turns a failed SQLite call into a status and a message naming the component, the database and
- * what was being done (a gerund phrase).
+ * Turns a failed SQLite call into a status and a message naming the component and what was
+ * being done (a gerund phrase). The message reaches callers of service invocation, so it does
+ * not carry the database's path: outrigd logs that at start-up ("registered app id ...").
  */
 static int nrs_fail(const struct nrs *s, int rc, const char *doing, struct outrig_error *err)
 {
@@ -173,50 +174,50 @@ static int nrs_fail(const struct nrs *s, int rc, const char *doing, struct outri
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return outrig_err(err, OUTRIG_ETIMEDOUT,
-				  "component \"%s\": SQLite database \"%s\" stayed locked by another "
+				  "component \"%s\": its SQLite database stayed locked by another "
 				  "connection for longer than busyTimeout (%" PRId64 " ms) or timeout "
 				  "(%" PRId64 " ms) while %s; raise them, or find the process that holds "
 				  "the lock",
-				  s->component, s->path, s->busy_ms, s->timeout_ms, doing);
+				  s->component, s->busy_ms, s->timeout_ms, doing);
 	case SQLITE_INTERRUPT:
 		return outrig_err(err, OUTRIG_ETIMEDOUT,
 				  "component \"%s\": %s took longer than timeout (%" PRId64 " ms) on SQLite "
-				  "database \"%s\"; raise timeout, or check the disk is not overloaded",
-				  s->component, doing, s->timeout_ms, s->path);
+				  "database; raise timeout, or check the disk is not overloaded",
+				  s->component, doing, s->timeout_ms);
 	case SQLITE_NOMEM:
 		return outrig_err(err, OUTRIG_ENOMEM, "component \"%s\": out of memory while %s",
 				  s->component, doing);
 	case SQLITE_READONLY:
 		return outrig_err(err, OUTRIG_EUNAVAIL,
-				  "component \"%s\": SQLite database \"%s\" is read-only (%s) while %s; "
+				  "component \"%s\": its SQLite database is read-only (%s) while %s; "
 				  "every sidecar writes its own row: check the permissions of the file and "
 				  "its folder",
-				  s->component, s->path, detail, doing);
+				  s->component, detail, doing);
 	case SQLITE_FULL:
-		return outrig_err(
-			err, OUTRIG_EUNAVAIL,
-			"component \"%s\": the disk holding SQLite database \"%s\" is full while %s; "
-			"free some space",
-			s->component, s->path, doing);
+		return outrig_err(err, OUTRIG_EUNAVAIL,
+				  "component \"%s\": the disk holding its SQLite database is full while %s; "
+				  "free some space",
+				  s->component, doing);
 	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 		return outrig_err(err, OUTRIG_EUNAVAIL,
-				  "component \"%s\": I/O error on SQLite database \"%s\" while %s: %s; "
+				  "component \"%s\": I/O error on its SQLite database while %s: %s; "
 				  "check the disk and the file's permissions",
-				  s->component, s->path, doing, detail);
+				  s->component, doing, detail);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return outrig_err(
 			err, OUTRIG_EUNAVAIL,
-			"component \"%s\": \"%s\" is damaged or not a SQLite database (%s) while %s; "
+			"component \"%s\": its database file is damaged or not a SQLite database (%s) while %s; "
 			"delete it (sidecars register again) or point connectionString at another file",
-			s->component, s->path, detail, doing);
+			s->component, detail, doing);
 	}
-	return outrig_err(err, OUTRIG_EINTERNAL,
-			  "component \"%s\": SQLite error while %s on \"%s\": %s (code %d); please report "
-			  "it with this message",
-			  s->component, doing, s->path, detail, rc);
+	return outrig_err(
+		err, OUTRIG_EINTERNAL,
+		"component \"%s\": SQLite error while %s on its database: %s (code %d); please report "
+		"it with this message",
+		s->component, doing, detail, rc);
 }
 
 /* Resets a statement for its next use, dropping pointers into the caller's strings. */
@@ -506,10 +507,10 @@ static int nrs_resolve(void *instance, const struct outrig_nr_query *query, stru
 	} else if (rc == SQLITE_DONE) {
 		ret = outrig_err(err, OUTRIG_ENOTFOUND,
 				 "component \"%s\": no live sidecar of app id \"%s\"%s%s%s is registered in "
-				 "SQLite database \"%s\" (table \"%s\"); is that app running, with a sidecar "
-				 "that uses this database for name resolution?",
+				 "its SQLite database (table \"%s\"); is that app running, with a sidecar "
+				 "that uses the same connectionString for name resolution?",
 				 s->component, query->app_id, ns[0] != '\0' ? " in namespace \"" : "", ns,
-				 ns[0] != '\0' ? "\"" : "", s->path, s->table);
+				 ns[0] != '\0' ? "\"" : "", s->table);
 	} else {
 		char doing[300];
 

@@ -32,6 +32,8 @@ static const char rds_lua_get[] =
  * operations of the same call will have left them, writing nothing; a Lua script is not
  * rolled back when it stops half-way, so nothing that can fail may come after the first
  * write. Answers {0, 0}, or {i, reason} for the first refused operation.
+ * As daprd's own script, a save compares its etag only with a version that exists: a key that
+ * does not exist yet (or holds no version) is written whatever the etag.
  * A save replaces whatever non-hash the key held (a legacy string), keeps any other hash
  * fields (daprd's "first-write" among them), bumps version with HINCRBY as daprd does, and
  * EXPIREs or PERSISTs so that a plain overwrite clears an earlier TTL.
@@ -52,8 +54,9 @@ static const char rds_lua_write[] =
 	"  local a = (i - 1) * 5\n"
 	"  local s = current(KEYS[i])\n"
 	"  if ARGV[a + 2] ~= '' then\n"
-	"    if not s.exists then return {i, 1} end\n"
-	"    if s.version ~= ARGV[a + 2] then return {i, 2} end\n"
+	"    if ARGV[a + 1] == 'delete' and not s.exists then return {i, 1} end\n"
+	"    if s.version and s.version ~= ARGV[a + 2] then return {i, 2} end\n"
+	"    if ARGV[a + 1] == 'delete' and not s.version then return {i, 2} end\n"
 	"  elseif ARGV[a + 3] == '1' and s.exists then\n"
 	"    return {i, 3}\n"
 	"  end\n"

@@ -139,11 +139,10 @@ static int rds_refused(const struct rds_write_op *op, const char *etag, enum rds
 		snprintf(where, sizeof(where), " (operation %zu of the transaction)", index + 1);
 	switch (check) {
 	case RDS_CHECK_MISSING:
-		return outrig_err(
-			err, OUTRIG_ECONFLICT,
-			"key \"%s\"%s does not exist (or has expired), so etag \"%s\" cannot match; "
-			"save it without an etag to create it",
-			op->key, where, etag);
+		return outrig_err(err, OUTRIG_ECONFLICT,
+				  "key \"%s\"%s does not exist (or has expired), so etag \"%s\" cannot match "
+				  "and there is nothing to delete",
+				  op->key, where, etag);
 	case RDS_CHECK_MISMATCH:
 		return outrig_err(
 			err, OUTRIG_ECONFLICT,

@@ -44,6 +44,12 @@ struct plugin_row {
 	 * so key prefixes are all that keeps them apart. */
 	bool shared_backend;
 	enum bad_etag bad_etag;
+	/*
+	 * A save with a well-formed etag on a key that does not exist: false, 409 (daprd's sqlite,
+	 * postgresql and in-memory stores); true, the key is written (daprd's state.redis, whose
+	 * script compares the etag only with a version that exists).
+	 */
+	bool etag_creates_missing_key;
 };
 
 /* The plugin under test and what its unchecked fixture started; each row has its own runner. */

@@ -46,7 +46,13 @@ struct outrig_state_value {
 
 struct outrig_state_set {
 	const char *key;
-	const void *value; /* the bytes to store, verbatim */
+	/*
+	 * The bytes to store, verbatim: for the HTTP API, the JSON text of the request's "value"
+	 * exactly as the client wrote it, less whitespace outside strings (numbers, escapes and
+	 * member order untouched: 2.5e3 stays 2.5e3; daprd would store Go's 2500). An absent value
+	 * is "null". Hand the same bytes back from get(); the core neither parses nor re-encodes.
+	 */
+	const void *value;
 	size_t value_len;
 	const char *etag; /* NULL = no etag (the core turns Dapr's empty etag into NULL) */
 	enum outrig_concurrency concurrency;
