@@ -96,11 +96,24 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 	}
 	if (len > 0)
 		memcpy(p->data, data, len);
+	/* The keys are unique already: a plain copy, where kv_set's lookups made it quadratic. */
+	if (md != NULL && md->count > 0 &&
+	    (p->metadata.items = calloc(md->count, sizeof(*p->metadata.items))) == NULL) {
+		pubsub_publish_free(p);
+		return -1;
+	}
 	for (size_t i = 0; md != NULL && i < md->count; i++) {
-		if (kv_set(&p->metadata, md->items[i].key, md->items[i].value) != 0) {
+		struct outrig_kv *kv = &p->metadata.items[i];
+
+		kv->key = strdup(md->items[i].key);
+		kv->value = strdup(md->items[i].value);
+		if (kv->key == NULL || kv->value == NULL) {
+			free((char *)kv->key);
+			free((char *)kv->value);
 			pubsub_publish_free(p);
 			return -1;
 		}
+		p->metadata.count++;
 	}
 	p->work.run =
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;

@@ -38,3 +38,4 @@ include tests/sdk.mk
 include tests/interop.mk
 include tests/unit.mk
 include tests/config.mk
+include tests/pubsub_hardening.mk
