@@ -170,11 +170,20 @@ static void publish_entry_done(void *arg, int rc, const char *error)
  * Queues every prepared entry's publish; the reply goes out once all have ended. An entry
  * that cannot even be queued counts as failed.
  */
-static void publish_start(struct server *srv, struct publish_call *call)
+/* From now on every entry counts as pending, and the call watches its client. */
+static void publish_begin(struct publish_call *call)
 {
 	call->pending = call->count;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(call->req), publish_conn_closed, call);
-	for (size_t i = 0; i < call->count; i++) {
+}
+
+/*
+ * Queues the publishes of entries [from, to). The call cannot finish meanwhile: entries not yet
+ * queued still count as pending. An entry that cannot even be queued counts as failed.
+ */
+static void publish_submit_range(struct server *srv, struct publish_call *call, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
 		struct publish_entry *e = &call->entries[i];
 		struct outrig_metadata view = kv_view(&e->metadata);
 
@@ -189,8 +198,21 @@ static void publish_start(struct server *srv, struct publish_call *call)
 		e->payload = NULL;
 		kv_free(&e->metadata);
 	}
+}
+
+/* Once every entry is queued: the reply goes out when all have ended (now, if none could start). */
+static void publish_queued(struct publish_call *call)
+{
 	if (call->pending == 0)
 		publish_finish(call);
+}
+
+/* Queues every prepared entry's publish; the reply goes out once all have ended. */
+static void publish_start(struct server *srv, struct publish_call *call)
+{
+	publish_begin(call);
+	publish_submit_range(srv, call, 0, call->count);
+	publish_queued(call);
 }
 
 static const char *publish_header(struct evhttp_request *req, const char *name)
@@ -695,7 +717,8 @@ struct bulk_job {
 	struct publish_call *call;
 	json_t *entries;
 	struct kv_list md; /* the request's metadata.* query parameters */
-	size_t next;	   /* the entry to prepare next */
+	size_t next;	   /* the entry to prepare next, then to queue next */
+	bool queuing;	   /* all are prepared: their publishes are being queued */
 	struct event *turn;
 };
 
@@ -722,6 +745,31 @@ static void bulk_job_conn_closed(struct evhttp_connection *conn, void *arg)
  * Prepares the next slice of entries, then yields to the loop, or starts the publishes after the
  * last. The close callback is off while it runs: a reply may free the request.
  */
+static bool bulk_job_yield(struct bulk_job *job)
+{
+	static const struct timeval now = { 0, 0 };
+
+	/* A timer, not event_active(): that would run again before the loop polls for I/O. */
+	return evtimer_add(job->turn, &now) == 0;
+}
+
+/* Queues the next slice of publishes (a worker hand-off each), yielding to the loop in between. */
+static void bulk_job_queue(struct bulk_job *job)
+{
+	struct publish_call *call = job->call;
+	size_t end = job->next + BULK_SLICE < call->count ? job->next + BULK_SLICE : call->count;
+
+	publish_submit_range(job->srv, call, job->next, end);
+	job->next = end;
+	if (job->next < call->count && bulk_job_yield(job))
+		return;
+	/* Cannot wait for the next turn: queue the rest now. */
+	publish_submit_range(job->srv, call, job->next, call->count);
+	job->call = NULL;
+	bulk_job_free(job);
+	publish_queued(call);
+}
+
 static void bulk_job_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct bulk_job *job = arg;
@@ -730,6 +778,10 @@ static void bulk_job_slice(evutil_socket_t fd, short what, void *arg)
 	size_t end = job->next + BULK_SLICE < call->count ? job->next + BULK_SLICE : call->count;
 	bool ok = true;
 
+	if (job->queuing) {
+		bulk_job_queue(job);
+		return;
+	}
 	if (job->req == NULL) {
 		bulk_job_free(job);
 		return;
@@ -739,18 +791,20 @@ static void bulk_job_slice(evutil_socket_t fd, short what, void *arg)
 	for (; ok && job->next < end; job->next++)
 		ok = bulk_entry_prepare(job->srv, job->req, call, job->entries, job->next, &job->md);
 	if (ok && job->next < call->count) {
-		/* A timer, not event_active(): that would run again before the loop polls for I/O. */
-		static const struct timeval now = { 0, 0 };
-
-		if (evtimer_add(job->turn, &now) == 0) {
+		if (bulk_job_yield(job)) {
 			evhttp_connection_set_closecb(conn, bulk_job_conn_closed, job);
 			return;
 		}
 		api_error_reply(job->req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 		ok = false;
 	} else if (ok && publish_allowed(job->srv, job->req, call)) {
-		job->call = NULL;
-		publish_start(job->srv, call);
+		/* All prepared: the publishes are queued in slices too (30,000 hand-offs take a while). */
+		job->req = NULL;
+		job->queuing = true;
+		job->next = 0;
+		publish_begin(call);
+		bulk_job_queue(job);
+		return;
 	}
 	bulk_job_free(job);
 }
