@@ -4,6 +4,7 @@
 
 #include "pubsub_publish.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,14 @@ static void pubsub_publish_free(struct pubsub_publish *p)
 	free(p);
 }
 
+/* Set while this thread is inside a plugin's publish(): see pubsub_publish_in_call(). */
+static _Thread_local bool publish_in_call;
+
+bool pubsub_publish_in_call(void)
+{
+	return publish_in_call;
+}
+
 static void pubsub_publish_run(struct work *w)
 {
 	struct pubsub_publish *p = (struct pubsub_publish *)w;
@@ -49,7 +58,9 @@ static void pubsub_publish_run(struct work *w)
 		.metadata = kv_view(&p->metadata),
 	};
 
+	publish_in_call = true;
 	p->rc = p->comp->plugin->desc.pubsub->publish(p->comp->instance, &req, &p->err);
+	publish_in_call = false;
 	/* A plugin that fails without a word still gets a cause into the error message. */
 	if (p->rc != 0 && p->err.message[0] == '\0')
 		outrig_err(&p->err, p->rc, "the %s plugin failed with %s and gave no reason", p->comp->type,

@@ -15,3 +15,10 @@ tests_check_pubsub_hostile_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_pubsub_hostile_CFLAGS = $(TEST_CFLAGS)
 tests_check_pubsub_hostile_SOURCES = tests/check_pubsub_hostile.c
 tests_check_pubsub_hostile_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+
+check_PROGRAMS += tests/check_pubsub_backlog
+TESTS += tests/check_pubsub_backlog
+tests_check_pubsub_backlog_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/pubsub_conf
+tests_check_pubsub_backlog_CFLAGS = $(TEST_CFLAGS)
+tests_check_pubsub_backlog_SOURCES = tests/check_pubsub_backlog.c $(PUBSUB_TEST_HELPERS)
+tests_check_pubsub_backlog_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
