@@ -28,8 +28,12 @@
 #define PUBSUB "pubsub"
 #define MESSAGES 300
 #define MESSAGE_BYTES (1024 * 1024)
-/* "Well under" the 300 MiB the messages take: the bound holds 16 MiB of them. */
-#define RSS_LIMIT_KB (160 * 1024)
+/*
+ * How much outrigd's RSS may grow over what it was once subscribed: "well under" the 300 MiB the
+ * messages take (the bound holds 16 MiB of them, each held about three times: as received, parsed
+ * and in the request to the app).
+ */
+#define RSS_GROWTH_LIMIT_KB (128 * 1024)
 
 static struct daemon dmn, publisher;
 static struct test_app *app;
@@ -107,15 +111,17 @@ static long proc_kb(pid_t pid, const char *field)
 	return kb;
 }
 
+static long rss_base_kb; /* outrigd's RSS once subscribed, before any message */
+
 static void check_memory(const char *when)
 {
 	long rss = proc_kb(dmn.pid, "VmRSS"), peak = proc_kb(dmn.pid, "VmHWM");
 
 	ck_assert_msg(rss > 0 && peak > 0, "cannot read /proc/%d/status", (int)dmn.pid);
-	ck_assert_msg(peak < RSS_LIMIT_KB,
-		      "%s: outrigd's RSS peaked at %ld MiB (now %ld MiB), over %d MiB: the backlog of an app "
-		      "that does not answer is not bounded",
-		      when, peak / 1024, rss / 1024, RSS_LIMIT_KB / 1024);
+	ck_assert_msg(peak - rss_base_kb < RSS_GROWTH_LIMIT_KB,
+		      "%s: outrigd's RSS peaked at %ld MiB (now %ld MiB, %ld MiB before any message), more "
+		      "than %d MiB over: the backlog of an app that does not answer is not bounded",
+		      when, peak / 1024, rss / 1024, rss_base_kb / 1024, RSS_GROWTH_LIMIT_KB / 1024);
 }
 
 /* {"i":i,"pad":"xxx..."}: one MiB, told apart by i. */
@@ -131,6 +137,7 @@ static char *big_message(int i)
 
 static void start_subscriber(const char *subscribe_json)
 {
+	const char *asan = getenv("ASAN_OPTIONS");
 	char port[16];
 	const char *args[] = { "--app-port", port, NULL };
 
@@ -139,6 +146,12 @@ static void start_subscriber(const char *subscribe_json)
 	test_app_set_subscribe(app, subscribe_json);
 	test_app_set_policy(app, hold_policy, NULL);
 	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	/* Under AddressSanitizer (CI's second run) freed memory waits in a quarantine of 256 MB, which
+	 * would read as backlog here. */
+	ck_assert_int_eq(daemon_setenv(&dmn, "ASAN_OPTIONS",
+				       xfmt("%s%squarantine_size_mb=8", asan != NULL ? asan : "",
+					    asan != NULL && asan[0] != '\0' ? ":" : "")),
+			 0);
 	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start (log above)");
 }
 
@@ -151,6 +164,7 @@ static void wait_subscribed(const char *topic)
 		daemon_dump_log(&dmn);
 	ck_assert_msg(subs != NULL, "outrigd never subscribed to %s", topic);
 	json_decref(subs);
+	rss_base_kb = proc_kb(dmn.pid, "VmRSS");
 }
 
 static void setup(void)
@@ -245,7 +259,8 @@ START_TEST(mqtt3_backlog_is_bounded)
 	start_subscriber("[{\"pubsubname\":\"" PUBSUB "\",\"topic\":\"big\",\"route\":\"/big\"}]");
 	wait_subscribed("big");
 	ck_assert_msg(daemon_start(&publisher, NULL) == 0, "the publishing outrigd did not start");
-	atomic_store(&release_at, xnow_ms() + 90000);
+	/* Held until the app "crashes" below, however long publishing takes (ASan, a loaded machine). */
+	atomic_store(&release_at, xnow_ms() + 3600 * 1000L);
 	for (int i = 0; i < MESSAGES; i++) {
 		char *m = big_message(i);
 
@@ -265,11 +280,15 @@ START_TEST(mqtt3_backlog_is_bounded)
 	/* Let the subscriber take whatever it would. */
 	xsleep_ms(2000);
 	check_memory("after 300 publishes of 1 MiB");
-	ck_assert_msg(xnow_ms() < atomic_load(&release_at), "the machine is too slow: the hold ended first");
-	fprintf(stderr, "pubsub backlog: mqtt3 peak RSS %ld MiB with the app holding %zu deliveries\n",
-		proc_kb(dmn.pid, "VmHWM") / 1024, test_app_count_path(app, "/big"));
+	fprintf(stderr,
+		"pubsub backlog: mqtt3 peak RSS %ld MiB (%ld MiB before) with the app holding %zu deliveries\n",
+		proc_kb(dmn.pid, "VmHWM") / 1024, rss_base_kb / 1024, test_app_count_path(app, "/big"));
 
+	/* The app drops the deliveries it holds, as a crash would, and answers from now on:
+	 * outrigd retries those and delivers the rest from the broker. */
 	atomic_store(&release_at, 0);
+	test_app_stop(app);
+	ck_assert_int_eq(test_app_restart(app), 0);
 	test_app_wait(app, all_arrived, NULL, 150000);
 	ck_assert_msg(all_arrived(app, NULL), "%zu of %d messages were delivered and acknowledged",
 		      test_app_acked_ids(app, "/big"), MESSAGES);
