@@ -347,6 +347,14 @@ void api_bindings_invoke(struct server *srv, struct evhttp_request *req, const c
 	operation = json_string_value(json_object_get(root, "operation"));
 	if (operation == NULL)
 		operation = "";
+	/* Cut at a NUL, "create\u0000x" would pass the check of the operations allowed as "create". */
+	if (strlen(operation) != json_string_length(json_object_get(root, "operation"))) {
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, "operation",
+			"failed deserializing HTTP body: operation holds a NUL byte (\\u0000); remove it");
+		json_decref(root);
+		return;
+	}
 	if ((c = bindings_output(srv, req, name)) == NULL || !bindings_operation_ok(req, c, operation)) {
 		json_decref(root);
 		return;

@@ -4,6 +4,7 @@
 
 #include "api.h"
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -118,10 +119,17 @@ static void publish_reply_bulk(struct publish_call *call)
 	for (size_t i = 0; i < call->count; i++) {
 		struct publish_entry *e = &call->entries[i];
 
-		if (e->rc != 0)
-			json_array_append_new(failed,
-					      json_pack("{s:s, s:s}", "entryId", e->entry_id, "error",
-							e->error != NULL ? e->error : "out of memory"));
+		json_t *item;
+
+		if (e->rc == 0)
+			continue;
+		item = json_pack("{s:s, s:s}", "entryId", e->entry_id, "error",
+				 e->error != NULL ? e->error : "out of memory");
+		/* A broker's error text need not be UTF-8: the entry must still be listed as failed. */
+		if (item == NULL)
+			item = json_pack("{s:s, s:s}", "entryId", e->entry_id, "error",
+					 outrig_status_name(e->rc));
+		json_array_append_new(failed, item);
 	}
 	if (json_array_size(failed) == 0) {
 		json_decref(failed);
@@ -162,11 +170,20 @@ static void publish_entry_done(void *arg, int rc, const char *error)
  * Queues every prepared entry's publish; the reply goes out once all have ended. An entry
  * that cannot even be queued counts as failed.
  */
-static void publish_start(struct server *srv, struct publish_call *call)
+/* From now on every entry counts as pending, and the call watches its client. */
+static void publish_begin(struct publish_call *call)
 {
 	call->pending = call->count;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(call->req), publish_conn_closed, call);
-	for (size_t i = 0; i < call->count; i++) {
+}
+
+/*
+ * Queues the publishes of entries [from, to). The call cannot finish meanwhile: entries not yet
+ * queued still count as pending. An entry that cannot even be queued counts as failed.
+ */
+static void publish_submit_range(struct server *srv, struct publish_call *call, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
 		struct publish_entry *e = &call->entries[i];
 		struct outrig_metadata view = kv_view(&e->metadata);
 
@@ -181,8 +198,39 @@ static void publish_start(struct server *srv, struct publish_call *call)
 		e->payload = NULL;
 		kv_free(&e->metadata);
 	}
+}
+
+/* Once every entry is queued: the reply goes out when all have ended (now, if none could start). */
+static void publish_queued(struct publish_call *call)
+{
 	if (call->pending == 0)
 		publish_finish(call);
+}
+
+/* Queues every prepared entry's publish; the reply goes out once all have ended. */
+static void publish_start(struct server *srv, struct publish_call *call)
+{
+	publish_begin(call);
+	publish_submit_range(srv, call, 0, call->count);
+	publish_queued(call);
+}
+
+static const char *publish_header(struct evhttp_request *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+/*
+ * Text the CloudEvent or the broker carries must be UTF-8 (JSON strings are): refused with 400
+ * here rather than failing later as if memory had run out. false after replying.
+ */
+static bool publish_text_ok(struct evhttp_request *req, const char *what, const char *text)
+{
+	if (text == NULL || cloudevent_utf8_valid(text, strlen(text)))
+		return true;
+	api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+			"%s is not valid UTF-8; send it as UTF-8 text (percent-encoded in the URL)", what);
+	return false;
 }
 
 /*
@@ -216,6 +264,11 @@ static struct component *publish_target(struct server *srv, struct evhttp_reques
 				pubsub);
 		return NULL;
 	}
+	if (!publish_text_ok(req, "the topic", topic))
+		return NULL;
+	/* The CloudEvent carries it: JSON text is UTF-8, so anything else is the client's error. */
+	if (!publish_text_ok(req, "the tracestate header", publish_header(req, "tracestate")))
+		return NULL;
 	return c;
 }
 
@@ -256,11 +309,6 @@ static bool publish_check_metadata(struct evhttp_request *req, const struct kv_l
 	api_error_reply(req, API_ERR_PUBSUB_REQUEST_METADATA, 0, NULL, "failed deserializing metadata: %s",
 			why);
 	return false;
-}
-
-static const char *publish_header(struct evhttp_request *req, const char *name)
-{
-	return evhttp_find_header(evhttp_request_get_input_headers(req), name);
 }
 
 static int64_t publish_now_ms(void)
@@ -389,6 +437,8 @@ void api_pubsub_publish(struct server *srv, struct evhttp_request *req, const ch
 		return;
 	if (content_type == NULL || content_type[0] == '\0')
 		content_type = PUBSUB_DEFAULT_CONTENT_TYPE;
+	if (!publish_text_ok(req, "the Content-Type header", content_type))
+		return;
 	/* A single publish is a bulk of one whose entry id is never shown. */
 	call = publish_call_new(req, c, topic, 1, false);
 	if (call == NULL) {
@@ -469,29 +519,117 @@ static char *bulk_event_bytes(json_t *event, const char **content_type, size_t *
 	return bytes;
 }
 
-/* Request metadata, then the entry's over it. false after replying 400. */
+/* Appends key=value to md, whose items have room for it. Returns 0 or -1 (out of memory). */
+static int bulk_md_append(struct kv_list *md, const char *key, const char *value)
+{
+	struct outrig_kv *kv = &md->items[md->count];
+
+	kv->key = strdup(key);
+	kv->value = strdup(value);
+	if (kv->key == NULL || kv->value == NULL) {
+		free((char *)kv->key);
+		free((char *)kv->value);
+		return -1;
+	}
+	md->count++;
+	return 0;
+}
+
+/*
+ * An entry's metadata over the request's, as daprd merges them. One pass each: JSON object keys
+ * are unique, and whether the entry overrides a request key is a hash lookup in its object, so
+ * an entry with many keys costs linear time on the loop. A value with a NUL byte is refused: it
+ * would reach the broker cut short. false after replying 400.
+ */
 static bool bulk_entry_metadata(struct evhttp_request *req, const struct kv_list *request_md, json_t *entry,
 				size_t i, struct kv_list *md)
 {
-	char err[256];
+	json_t *own = bulk_field(entry, "metadata"), *value;
+	const char *key;
 
-	for (size_t k = 0; k < request_md->count; k++) {
-		if (kv_set(md, request_md->items[k].key, request_md->items[k].value) != 0) {
-			api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
-			return false;
-		}
-	}
-	if (kv_add_json(md, bulk_field(entry, "metadata"), true, err, sizeof(err)) != 0) {
-		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL, "entry %zu of the bulk: %s", i, err);
+	if (json_is_null(own))
+		own = NULL;
+	if (own != NULL && !json_is_object(own)) {
+		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+				"entry %zu of the bulk: metadata must be an object of strings", i);
 		return false;
 	}
+	md->items = calloc(json_object_size(own) + request_md->count + 1, sizeof(*md->items));
+	if (md->items == NULL)
+		goto oom;
+	json_object_foreach(own, key, value)
+	{
+		char *text = NULL;
+		int rc;
+
+		if (json_is_string(value) && strlen(json_string_value(value)) != json_string_length(value)) {
+			api_error_reply(
+				req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+				"entry %zu of the bulk: metadata.%s holds a NUL byte (\\u0000); remove it", i,
+				key);
+			return false;
+		}
+		if (json_is_string(value)) {
+			rc = bulk_md_append(md, key, json_string_value(value));
+		} else if (json_is_number(value) || json_is_boolean(value)) {
+			text = json_dumps(value, JSON_ENCODE_ANY);
+			rc = text != NULL ? bulk_md_append(md, key, text) : -1;
+			free(text);
+		} else {
+			api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+					"entry %zu of the bulk: metadata.%s must be a string", i, key);
+			return false;
+		}
+		if (rc != 0)
+			goto oom;
+	}
+	for (size_t k = 0; k < request_md->count; k++) {
+		if (json_object_get(own, request_md->items[k].key) == NULL &&
+		    bulk_md_append(md, request_md->items[k].key, request_md->items[k].value) != 0)
+			goto oom;
+	}
 	return true;
+oom:
+	api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+	return false;
 }
 
-/* Checks an entry's entryId (present, a non-empty string, not used by an earlier entry). */
-static const char *bulk_entry_id(struct evhttp_request *req, json_t *entries, size_t i)
+/*
+ * The request's metadata is copied into every entry: refuses (400) a request whose copies would
+ * come to more than the body limit, so that what one request makes outrigd hold stays bounded by
+ * that limit (a long query times 100,000 entries would otherwise take gigabytes). false after
+ * replying.
+ */
+static bool bulk_metadata_fits(struct server *srv, struct evhttp_request *req, const struct kv_list *md,
+			       size_t entries)
 {
-	const char *id = json_string_value(bulk_field(json_array_get(entries, i), "entryId"));
+	size_t bytes = 0;
+
+	for (size_t k = 0; k < md->count; k++)
+		bytes += strlen(md->items[k].key) + strlen(md->items[k].value) + 2 + sizeof(md->items[k]);
+	if (entries <= 1 || bytes == 0 || srv->opts->max_body_bytes <= 0 ||
+	    bytes <= (size_t)srv->opts->max_body_bytes / entries)
+		return true;
+	api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+			"the request's metadata.* query parameters (%zu bytes) copied into each of the %zu "
+			"entries of the bulk would take more than the body limit of %lld bytes "
+			"(--max-body-size); send fewer entries per request, or the metadata in the "
+			"entries that need it",
+			bytes, entries, (long long)srv->opts->max_body_bytes);
+	return false;
+}
+
+/*
+ * Checks an entry's entryId: present, a non-empty string without NUL bytes (which would cut it
+ * short everywhere it is used), and not used by an earlier entry. seen maps every earlier id to
+ * its entry's index: a hash lookup keeps the check linear in the number of entries (comparing
+ * with every earlier id took 13 s on the loop for 30,000 entries).
+ */
+static const char *bulk_entry_id(struct evhttp_request *req, json_t *entries, size_t i, json_t *seen)
+{
+	json_t *field = bulk_field(json_array_get(entries, i), "entryId");
+	const char *id = json_string_value(field);
+	json_t *earlier;
 
 	if (!json_is_object(json_array_get(entries, i))) {
 		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
@@ -506,14 +644,22 @@ static const char *bulk_entry_id(struct evhttp_request *req, json_t *entries, si
 			"entry %zu of the bulk has no entryId; every entry needs a unique string entryId", i);
 		return NULL;
 	}
-	for (size_t k = 0; k < i; k++) {
-		if (strcmp(id, json_string_value(bulk_field(json_array_get(entries, k), "entryId"))) == 0) {
-			api_error_reply(
-				req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
-				"entryId %s is used by entries %zu and %zu of the bulk; entryIds must be unique",
-				id, k, i);
-			return NULL;
-		}
+	if (strlen(id) != json_string_length(field)) {
+		api_error_reply(req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+				"the entryId of entry %zu of the bulk holds a NUL byte (\\u0000); remove it",
+				i);
+		return NULL;
+	}
+	if ((earlier = json_object_get(seen, id)) != NULL) {
+		api_error_reply(
+			req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+			"entryId %s is used by entries %lld and %zu of the bulk; entryIds must be unique", id,
+			(long long)json_integer_value(earlier), i);
+		return NULL;
+	}
+	if (json_object_set_new(seen, id, json_integer((json_int_t)i)) != 0) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		return NULL;
 	}
 	return id;
 }
@@ -529,6 +675,13 @@ static bool bulk_entry_prepare(struct server *srv, struct evhttp_request *req, s
 	size_t event_len = 0;
 	bool ok = false;
 
+	if (content_type != NULL &&
+	    strlen(content_type) != json_string_length(bulk_field(entry, "contentType"))) {
+		api_error_reply(
+			req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
+			"the contentType of entry %zu of the bulk holds a NUL byte (\\u0000); remove it", i);
+		return false;
+	}
 	call->entries[i].entry_id = strdup(json_string_value(bulk_field(entry, "entryId")));
 	if (call->entries[i].entry_id == NULL) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
@@ -550,23 +703,134 @@ out:
 	return ok;
 }
 
+/*
+ * Entries prepared per turn of the loop. Each makes a CloudEvent (parse, two random ids, JSON
+ * text): 30,000 at once held the loop for over a second, so a big bulk is prepared in slices
+ * and every other request is served in between.
+ */
+#define BULK_SLICE 256
+
+/* A bulk whose entries are being prepared, slice by slice. */
+struct bulk_job {
+	struct server *srv;
+	struct evhttp_request *req; /* NULL once the client went away */
+	struct publish_call *call;
+	json_t *entries;
+	struct kv_list md; /* the request's metadata.* query parameters */
+	size_t next;	   /* the entry to prepare next, then to queue next */
+	bool queuing;	   /* all are prepared: their publishes are being queued */
+	struct event *turn;
+};
+
+/* Ownership: job's own, not the request (which it no longer watches by then). */
+static void bulk_job_free(struct bulk_job *job)
+{
+	if (job->turn != NULL)
+		event_free(job->turn);
+	if (job->call != NULL)
+		publish_call_free(job->call);
+	json_decref(job->entries);
+	kv_free(&job->md);
+	free(job);
+}
+
+static void bulk_job_conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct bulk_job *job = arg;
+
+	job->req = NULL;
+}
+
+/*
+ * Prepares the next slice of entries, then yields to the loop, or starts the publishes after the
+ * last. The close callback is off while it runs: a reply may free the request.
+ */
+static bool bulk_job_yield(struct bulk_job *job)
+{
+	static const struct timeval now = { 0, 0 };
+
+	/* A timer, not event_active(): that would run again before the loop polls for I/O. */
+	return evtimer_add(job->turn, &now) == 0;
+}
+
+/* Queues the next slice of publishes (a worker hand-off each), yielding to the loop in between. */
+static void bulk_job_queue(struct bulk_job *job)
+{
+	struct publish_call *call = job->call;
+	size_t end = job->next + BULK_SLICE < call->count ? job->next + BULK_SLICE : call->count;
+
+	publish_submit_range(job->srv, call, job->next, end);
+	job->next = end;
+	if (job->next < call->count && bulk_job_yield(job))
+		return;
+	/* Cannot wait for the next turn: queue the rest now. */
+	publish_submit_range(job->srv, call, job->next, call->count);
+	job->call = NULL;
+	bulk_job_free(job);
+	publish_queued(call);
+}
+
+static void bulk_job_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct bulk_job *job = arg;
+	struct publish_call *call = job->call;
+	struct evhttp_connection *conn;
+	size_t end = job->next + BULK_SLICE < call->count ? job->next + BULK_SLICE : call->count;
+	bool ok = true;
+
+	if (job->queuing) {
+		bulk_job_queue(job);
+		return;
+	}
+	if (job->req == NULL) {
+		bulk_job_free(job);
+		return;
+	}
+	conn = evhttp_request_get_connection(job->req);
+	evhttp_connection_set_closecb(conn, NULL, NULL);
+	for (; ok && job->next < end; job->next++)
+		ok = bulk_entry_prepare(job->srv, job->req, call, job->entries, job->next, &job->md);
+	if (ok && job->next < call->count) {
+		if (bulk_job_yield(job)) {
+			evhttp_connection_set_closecb(conn, bulk_job_conn_closed, job);
+			return;
+		}
+		api_error_reply(job->req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		ok = false;
+	} else if (ok && publish_allowed(job->srv, job->req, call)) {
+		/* All prepared: the publishes are queued in slices too (30,000 hand-offs take a while). */
+		job->req = NULL;
+		job->queuing = true;
+		job->next = 0;
+		publish_begin(call);
+		bulk_job_queue(job);
+		return;
+	}
+	bulk_job_free(job);
+}
+
 void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, const char *pubsub,
 			     const char *topic)
 {
 	struct component *c = publish_target(srv, req, pubsub, topic);
-	struct publish_call *call = NULL;
-	struct kv_list md = { 0 };
-	json_t *entries;
+	struct bulk_job *job;
+	json_t *seen = NULL;
 	const char *body;
 	size_t len;
 	bool ok;
 
 	if (c == NULL)
 		return;
+	job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		return;
+	}
+	job->srv = srv;
 	body = http_body(req, &len);
-	entries = cloudevent_json_parse(body, len);
-	if (!json_is_array(entries)) {
-		json_decref(entries);
+	job->entries = cloudevent_json_parse(body, len);
+	if (!json_is_array(job->entries)) {
+		bulk_job_free(job);
 		api_error_reply(
 			req, API_ERR_PUBSUB_EVENTS_SER, 0, NULL,
 			"error when unmarshaling the request for topic %s pubsub %s: the body must be a JSON "
@@ -575,21 +839,25 @@ void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, con
 			topic, pubsub);
 		return;
 	}
-	ok = publish_query_metadata(req, &md);
-	for (size_t i = 0; ok && i < json_array_size(entries); i++)
-		ok = bulk_entry_id(req, entries, i) != NULL;
-	if (ok && (call = publish_call_new(req, c, topic, json_array_size(entries), true)) == NULL) {
+	ok = publish_query_metadata(req, &job->md) &&
+	     bulk_metadata_fits(srv, req, &job->md, json_array_size(job->entries));
+	if (ok && (seen = json_object()) == NULL) {
 		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 		ok = false;
 	}
-	for (size_t i = 0; ok && i < call->count; i++)
-		ok = bulk_entry_prepare(srv, req, call, entries, i, &md);
-	if (ok)
-		ok = publish_allowed(srv, req, call);
-	json_decref(entries);
-	kv_free(&md);
-	if (ok)
-		publish_start(srv, call);
-	else if (call != NULL)
-		publish_call_free(call);
+	for (size_t i = 0; ok && i < json_array_size(job->entries); i++)
+		ok = bulk_entry_id(req, job->entries, i, seen) != NULL;
+	json_decref(seen);
+	if (ok &&
+	    ((job->call = publish_call_new(req, c, topic, json_array_size(job->entries), true)) == NULL ||
+	     (job->turn = event_new(srv->base, -1, 0, bulk_job_slice, job)) == NULL)) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		ok = false;
+	}
+	if (!ok) {
+		bulk_job_free(job);
+		return;
+	}
+	job->req = req;
+	bulk_job_slice(-1, 0, job);
 }

@@ -81,6 +81,16 @@ static size_t ce_utf8_len(const unsigned char *p, size_t left)
 	return n;
 }
 
+bool cloudevent_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0, n; i < len; i += n)
+		if ((n = ce_utf8_len(p + i, len - i)) == 0)
+			return false;
+	return true;
+}
+
 /*
  * The body as a JSON string. JSON strings are UTF-8, so, as Go's encoder does, each byte
  * that is not part of a well-formed character becomes U+FFFD rather than failing the publish.
@@ -465,6 +475,37 @@ static json_t *ce_wrap(const struct cloudevent_input *in, const char *traceparen
 	return ev;
 }
 
+/*
+ * Every text that becomes a string of the envelope is UTF-8: jansson refuses anything else, and
+ * that must read as the client's error (400), not as running out of memory.
+ */
+static bool ce_inputs_utf8(const struct cloudevent_input *in, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "cloudevent.id",		"cloudevent.source",
+					      "cloudevent.type",	"cloudevent.subject",
+					      "cloudevent.traceparent", "cloudevent.traceid",
+					      "cloudevent.tracestate",	NULL };
+	const char *const texts[] = { in->topic, in->pubsub, in->tracestate, in->content_type };
+	const char *const names[] = { "the topic", "the pubsub name", "the tracestate header",
+				      "the content type" };
+
+	for (size_t i = 0; fields[i] != NULL; i++) {
+		const char *v = ce_meta(in, fields[i]);
+
+		if (v != NULL && !cloudevent_utf8_valid(v, strlen(v))) {
+			snprintf(err, errlen, "metadata.%s is not valid UTF-8; send UTF-8 text", fields[i]);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (texts[i] != NULL && !cloudevent_utf8_valid(texts[i], strlen(texts[i]))) {
+			snprintf(err, errlen, "%s is not valid UTF-8; send UTF-8 text", names[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 static json_t *ce_build(const struct cloudevent_input *in, bool *json_data, bool *bad_request, char *err,
 			size_t errlen)
 {
@@ -476,7 +517,7 @@ static json_t *ce_build(const struct cloudevent_input *in, bool *json_data, bool
 
 	*json_data = false;
 	*bad_request = false;
-	if (cloudevent_ttl(in->metadata, &ttl, err, errlen) < 0) {
+	if (cloudevent_ttl(in->metadata, &ttl, err, errlen) < 0 || !ce_inputs_utf8(in, err, errlen)) {
 		*bad_request = true;
 		return NULL;
 	}
@@ -586,7 +627,8 @@ json_t *cloudevent_wrap_raw(const char *pubsub, const char *topic, const void *d
 	rc |= ce_set_string(ev, "datacontenttype", "application/octet-stream");
 	rc |= ce_set_string(ev, "source", CE_DEFAULT_SOURCE);
 	rc |= ce_set_string(ev, "type", CE_DEFAULT_TYPE);
-	rc |= ce_set_string(ev, "topic", topic);
+	/* A broker's topic need not be UTF-8 (Kafka's): U+FFFD as Go writes it, not a message that fails forever. */
+	rc |= json_object_set_new(ev, "topic", ce_string(topic, strlen(topic)));
 	rc |= ce_set_string(ev, "pubsubname", pubsub);
 	rc |= json_object_set_new(ev, "data_base64", b64);
 	if (rc != 0) {

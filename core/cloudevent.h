@@ -94,6 +94,9 @@ json_t *cloudevent_wrap_raw(const char *pubsub, const char *topic, const void *d
  */
 bool cloudevent_expired(const json_t *event, int64_t now_unix_ms);
 
+/* Whether len bytes at s are well-formed UTF-8 (what a JSON string may hold). Thread: any. */
+bool cloudevent_utf8_valid(const char *s, size_t len);
+
 /* A new random UUIDv4 as text, into buf (at least 37 bytes). Thread: any. */
 void cloudevent_uuid(char *buf);
 

@@ -66,10 +66,46 @@ int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q)
 	return 0;
 }
 
+/*
+ * Sets items[i] (existing) or appends key=text; items has room. Returns 0 or -1 (out of memory).
+ */
+static int kv_put_at(struct kv_list *l, json_t *index, const char *key, const char *text, bool replace)
+{
+	json_t *at = json_object_get(index, key);
+	struct outrig_kv *kv;
+	char *v;
+
+	if (at != NULL && !replace)
+		return 0;
+	if ((v = strdup(text)) == NULL)
+		return -1;
+	if (at != NULL) {
+		kv = &l->items[json_integer_value(at)];
+		free((char *)kv->value);
+		kv->value = v;
+		return 0;
+	}
+	kv = &l->items[l->count];
+	if ((kv->key = strdup(key)) == NULL) {
+		free(v);
+		return -1;
+	}
+	kv->value = v;
+	l->count++;
+	return 0;
+}
+
+/*
+ * Linear in the object's size: JSON keys are unique, so only the items l held before need a
+ * lookup, through a hash index (kv_set's scan made an object of 50,000 keys take seconds on the
+ * loop). A value holding a NUL byte is refused: it would reach the plugin cut short.
+ */
 int kv_add_json(struct kv_list *l, json_t *obj, bool replace, char *err, size_t errlen)
 {
+	json_t *index = NULL, *value;
+	struct outrig_kv *grown;
 	const char *key;
-	json_t *value;
+	int rc = 0;
 
 	if (obj == NULL || json_is_null(obj))
 		return 0;
@@ -77,29 +113,47 @@ int kv_add_json(struct kv_list *l, json_t *obj, bool replace, char *err, size_t 
 		snprintf(err, errlen, "metadata must be an object of strings");
 		return -1;
 	}
+	grown = realloc(l->items, (l->count + json_object_size(obj) + 1) * sizeof(*grown));
+	if (grown == NULL)
+		goto oom;
+	l->items = grown;
+	if (l->count > 0) {
+		if ((index = json_object()) == NULL)
+			goto oom;
+		for (size_t i = 0; i < l->count; i++)
+			if (json_object_set_new(index, l->items[i].key, json_integer((json_int_t)i)) != 0)
+				goto oom;
+	}
 	json_object_foreach(obj, key, value)
 	{
 		char *text;
-		int rc;
 
-		if (!replace && kv_find(l, key) != NULL)
-			continue;
 		if (json_is_string(value)) {
-			rc = kv_set(l, key, json_string_value(value));
+			if (strlen(json_string_value(value)) != json_string_length(value)) {
+				snprintf(err, errlen, "metadata.%s holds a NUL byte (\\u0000); remove it",
+					 key);
+				json_decref(index);
+				return -1;
+			}
+			rc = kv_put_at(l, index, key, json_string_value(value), replace);
 		} else if (json_is_number(value) || json_is_boolean(value)) {
 			text = json_dumps(value, JSON_ENCODE_ANY);
-			rc = text != NULL ? kv_set(l, key, text) : -1;
+			rc = text != NULL ? kv_put_at(l, index, key, text, replace) : -1;
 			free(text);
 		} else {
 			snprintf(err, errlen, "metadata.%s must be a string", key);
+			json_decref(index);
 			return -1;
 		}
-		if (rc != 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		if (rc != 0)
+			goto oom;
 	}
+	json_decref(index);
 	return 0;
+oom:
+	json_decref(index);
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 struct outrig_metadata kv_view(const struct kv_list *l)

@@ -9,8 +9,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +31,9 @@
 #include "server.h"
 
 #define DELIVERY_SCOPE "pubsub"
+
+/* A subscription whose deliveries keep failing is logged at warn level at most this often. */
+#define DELIVERY_WARN_EVERY_MS 10000
 
 /*
  * Without a Resiliency policy for the component, outrig retries forever with a backoff from
@@ -74,6 +79,12 @@ struct delivery_engine {
 
 	struct handoff inbox; /* from plugin threads */
 
+	/* Guards every sink's backlog; room signals whoever waits for it. */
+	pthread_mutex_t backlog_lock;
+	pthread_cond_t room;
+	bool closed; /* delivery_engine_stop ran: nobody waits any more */
+	pthread_t loop_thread;
+
 	/* The loop's own. */
 	struct delivery *queue_head, *queue_tail; /* waiting for a slot */
 	unsigned in_flight;
@@ -102,6 +113,7 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 	e->srv = srv;
 	e->app = app;
 	e->max_in_flight = max_in_flight;
+	e->loop_thread = pthread_self();
 	if (handoff_init(&e->inbox, srv->base, delivery_drain, e) != 0) {
 		free(e);
 		return NULL;
@@ -111,7 +123,84 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 		free(e);
 		return NULL;
 	}
+	pthread_mutex_init(&e->backlog_lock, NULL);
+	pthread_cond_init(&e->room, NULL);
 	return e;
+}
+
+static bool delivery_backlog_full(const struct outrig_pubsub_sink *sink, size_t len)
+{
+	return sink->backlog >= DELIVERY_SINK_MAX_MESSAGES ||
+	       (sink->backlog > 0 && sink->backlog_bytes + len > DELIVERY_SINK_MAX_BYTES);
+}
+
+static bool delivery_stopping(struct delivery_engine *e)
+{
+	/* Set by the loop when a graceful stop begins; from then on no backlog drains. */
+	return e->closed || __atomic_load_n(&e->srv->stopping, __ATOMIC_RELAXED);
+}
+
+/*
+ * Waits until sink's backlog has room for len more bytes, then counts them in. Back-pressure to
+ * the broker: a plugin thread held here fetches no more, and the message stays the broker's
+ * (unacknowledged) until it is taken. The loop never waits; a publish() waits a short while, as
+ * its worker is shared. Returns 0 or OUTRIG_EUNAVAIL (not taken). Thread: any.
+ */
+static struct timespec delivery_ts_after(struct timespec t, long ms)
+{
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static bool delivery_ts_before(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+static int delivery_backlog_reserve(struct delivery_engine *e, struct outrig_pubsub_sink *sink, size_t len)
+{
+	bool bounded = pubsub_publish_in_call();
+	struct timespec now, deadline;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	deadline = delivery_ts_after(now, DELIVERY_PUBLISH_WAIT_MS);
+	pthread_mutex_lock(&e->backlog_lock);
+	while (delivery_backlog_full(sink, len)) {
+		struct timespec tick;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (delivery_stopping(e) || pthread_equal(pthread_self(), e->loop_thread) ||
+		    (bounded && !delivery_ts_before(now, deadline))) {
+			rc = OUTRIG_EUNAVAIL;
+			break;
+		}
+		/* In slices, so that the start of a stop (a plain flag) is seen soon. */
+		tick = delivery_ts_after(now, 100);
+		if (bounded && delivery_ts_before(deadline, tick))
+			tick = deadline;
+		pthread_cond_timedwait(&e->room, &e->backlog_lock, &tick);
+	}
+	if (rc == 0) {
+		sink->backlog++;
+		sink->backlog_bytes += len;
+	}
+	pthread_mutex_unlock(&e->backlog_lock);
+	return rc;
+}
+
+static void delivery_backlog_release(struct delivery_engine *e, struct outrig_pubsub_sink *sink, size_t len)
+{
+	pthread_mutex_lock(&e->backlog_lock);
+	sink->backlog--;
+	sink->backlog_bytes -= len;
+	pthread_cond_broadcast(&e->room);
+	pthread_mutex_unlock(&e->backlog_lock);
 }
 
 static void delivery_free(struct delivery *d)
@@ -136,9 +225,19 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	if (sink == NULL || msg == NULL || done == NULL || msg->topic == NULL)
 		return OUTRIG_EINVAL;
 	e = sink->rt->engine;
+	if (delivery_backlog_reserve(e, sink, msg->data_len) != 0) {
+		log_debug(DELIVERY_SCOPE,
+			  "a message of topic %s in pubsub %s waits at the broker: the subscription already "
+			  "holds %u messages for the app (at most %d messages or %zu bytes)",
+			  msg->topic, sink->sub->pubsub, sink->backlog, DELIVERY_SINK_MAX_MESSAGES,
+			  DELIVERY_SINK_MAX_BYTES);
+		return OUTRIG_EUNAVAIL;
+	}
 	d = calloc(1, sizeof(*d));
-	if (d == NULL)
+	if (d == NULL) {
+		delivery_backlog_release(e, sink, msg->data_len);
 		return OUTRIG_ENOMEM;
+	}
 	TAILQ_INIT(&d->headers);
 	d->engine = e;
 	d->sink = sink;
@@ -149,6 +248,7 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	d->data = malloc(msg->data_len + 1);
 	if (d->topic == NULL || d->data == NULL) {
 		delivery_free(d);
+		delivery_backlog_release(e, sink, msg->data_len);
 		return OUTRIG_ENOMEM;
 	}
 	if (msg->data_len > 0)
@@ -163,6 +263,7 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	if (handoff_push(&e->inbox, &d->inbox) != 0) {
 		atomic_fetch_sub(&e->pending, 1);
 		delivery_free(d);
+		delivery_backlog_release(e, sink, msg->data_len);
 		return OUTRIG_EUNAVAIL;
 	}
 	return 0;
@@ -197,6 +298,7 @@ static void delivery_settle(struct delivery *d, int outcome)
 	if (d->holds_slot)
 		e->in_flight--;
 	d->done(d->done_ctx, outcome);
+	delivery_backlog_release(e, d->sink, d->len);
 	delivery_free(d);
 	atomic_fetch_sub(&e->pending, 1);
 	/* A slot is free: the next message may go (timers and dead letters settle outside the pump). */
@@ -290,6 +392,45 @@ static void delivery_retry_now(evutil_socket_t fd, short what, void *arg)
 		delivery_send(d);
 }
 
+static int64_t delivery_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A delivery failed and will be retried. Shown at the default level, so that a route the app
+ * does not serve is seen, but once per subscription per DELIVERY_WARN_EVERY_MS: an app that fails
+ * every message cannot flood the log.
+ */
+static void delivery_warn_failure(struct delivery *d, const char *why)
+{
+	struct outrig_pubsub_sink *sink = d->sink;
+	int64_t now = delivery_now_ms();
+	char more[96] = "";
+
+	if (sink->warned_ms != 0 && now - sink->warned_ms < DELIVERY_WARN_EVERY_MS) {
+		sink->unlogged++;
+		log_debug(DELIVERY_SCOPE, "event %s of topic %s: %s; retry %u", delivery_event_id(d),
+			  d->topic, why, d->attempt);
+		return;
+	}
+	if (sink->unlogged > 0)
+		snprintf(more, sizeof(more),
+			 " (%u more failed deliveries of this subscription since the last report)",
+			 sink->unlogged);
+	log_warn(
+		DELIVERY_SCOPE,
+		"delivering event %s of topic %s in pubsub %s to the app at %s failed: %s; retrying (attempt "
+		"%u)%s",
+		delivery_event_id(d), d->topic, sink->sub->pubsub, d->path != NULL ? d->path : "?", why,
+		d->attempt, more);
+	sink->warned_ms = now;
+	sink->unlogged = 0;
+}
+
 static void delivery_retry(struct delivery *d, const char *why)
 {
 	const struct retry_policy *p = delivery_policy(d);
@@ -301,8 +442,7 @@ static void delivery_retry(struct delivery *d, const char *why)
 		delivery_give_up(d, reason);
 		return;
 	}
-	log_debug(DELIVERY_SCOPE, "event %s of topic %s: %s; retry %u", delivery_event_id(d), d->topic, why,
-		  d->attempt);
+	delivery_warn_failure(d, why);
 	delivery_after(d, retry_policy_delay_ms(p, d->attempt), delivery_retry_now);
 }
 
@@ -487,12 +627,18 @@ void delivery_engine_stop(struct delivery_engine *e)
 
 	if (e == NULL)
 		return;
+	/* Plugin threads waiting for room give up now: their messages stay with the broker. */
+	pthread_mutex_lock(&e->backlog_lock);
+	e->closed = true;
+	pthread_cond_broadcast(&e->room);
+	pthread_mutex_unlock(&e->backlog_lock);
 	rest = handoff_stop(&e->inbox);
 	while (rest != NULL) {
 		struct delivery *d = handoff_entry(rest, struct delivery, inbox);
 
 		rest = rest->next;
 		d->done(d->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
+		delivery_backlog_release(e, d->sink, d->len);
 		delivery_free(d);
 		atomic_fetch_sub(&e->pending, 1);
 	}
@@ -506,5 +652,7 @@ void delivery_engine_free(struct delivery_engine *e)
 		return;
 	app_health_unwatch(e->srv, delivery_resume, e);
 	handoff_free(&e->inbox);
+	pthread_cond_destroy(&e->room);
+	pthread_mutex_destroy(&e->backlog_lock);
 	free(e);
 }

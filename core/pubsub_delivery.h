@@ -18,8 +18,24 @@ struct delivery_engine;
 struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight);
 
 /*
- * host->pubsub_deliver: copies msg and queues it for the loop. Returns 0, OUTRIG_EUNAVAIL once
- * the engine stopped, OUTRIG_ENOMEM or OUTRIG_EINVAL. Thread: any.
+ * The backlog of one subscription: messages accepted and not yet settled (queued, at the app or
+ * waiting for a retry), and their bytes. While either bound is reached, pubsub_deliver holds the
+ * broker back instead of taking more: an app that does not answer cannot make outrigd buffer
+ * without bound (300 x 1 MiB took it to 933 MB). One message larger than the byte bound is still
+ * taken when the backlog is empty.
+ */
+#define DELIVERY_SINK_MAX_MESSAGES 256
+#define DELIVERY_SINK_MAX_BYTES ((size_t)16 << 20)
+
+/* How long a plugin's publish() (a worker, e.g. the in-memory broker) may wait for room. */
+#define DELIVERY_PUBLISH_WAIT_MS 2000
+
+/*
+ * host->pubsub_deliver: copies msg and queues it for the loop. While the sink's backlog is full
+ * (DELIVERY_SINK_MAX_*) it waits for room on a plugin's own thread, until outrigd stops; inside
+ * a plugin's publish() at most DELIVERY_PUBLISH_WAIT_MS; on the loop not at all. Returns 0,
+ * OUTRIG_EUNAVAIL once the engine stopped or stops, or when no room came in that time (the
+ * message was not taken), OUTRIG_ENOMEM or OUTRIG_EINVAL. Thread: any.
  */
 int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
 		    void (*done)(void *done_ctx, int outcome), void *done_ctx);

@@ -4,6 +4,7 @@
 
 #include "pubsub_publish.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,14 @@ static void pubsub_publish_free(struct pubsub_publish *p)
 	free(p);
 }
 
+/* Set while this thread is inside a plugin's publish(): see pubsub_publish_in_call(). */
+static _Thread_local bool publish_in_call;
+
+bool pubsub_publish_in_call(void)
+{
+	return publish_in_call;
+}
+
 static void pubsub_publish_run(struct work *w)
 {
 	struct pubsub_publish *p = (struct pubsub_publish *)w;
@@ -49,7 +58,9 @@ static void pubsub_publish_run(struct work *w)
 		.metadata = kv_view(&p->metadata),
 	};
 
+	publish_in_call = true;
 	p->rc = p->comp->plugin->desc.pubsub->publish(p->comp->instance, &req, &p->err);
+	publish_in_call = false;
 	/* A plugin that fails without a word still gets a cause into the error message. */
 	if (p->rc != 0 && p->err.message[0] == '\0')
 		outrig_err(&p->err, p->rc, "the %s plugin failed with %s and gave no reason", p->comp->type,
@@ -96,11 +107,24 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 	}
 	if (len > 0)
 		memcpy(p->data, data, len);
+	/* The keys are unique already: a plain copy, where kv_set's lookups made it quadratic. */
+	if (md != NULL && md->count > 0 &&
+	    (p->metadata.items = calloc(md->count, sizeof(*p->metadata.items))) == NULL) {
+		pubsub_publish_free(p);
+		return -1;
+	}
 	for (size_t i = 0; md != NULL && i < md->count; i++) {
-		if (kv_set(&p->metadata, md->items[i].key, md->items[i].value) != 0) {
+		struct outrig_kv *kv = &p->metadata.items[i];
+
+		kv->key = strdup(md->items[i].key);
+		kv->value = strdup(md->items[i].value);
+		if (kv->key == NULL || kv->value == NULL) {
+			free((char *)kv->key);
+			free((char *)kv->value);
 			pubsub_publish_free(p);
 			return -1;
 		}
+		p->metadata.count++;
 	}
 	p->work.run =
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;

@@ -3,6 +3,7 @@
 #ifndef OUTRIG_CORE_PUBSUB_PUBLISH_H
 #define OUTRIG_CORE_PUBSUB_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <outrig/metadata.h>
@@ -26,5 +27,11 @@ typedef void (*pubsub_publish_cb)(void *arg, int rc, const char *error);
 int pubsub_publish_submit(struct server *srv, struct component *c, const char *topic, const void *data,
 			  size_t len, const char *content_type, const struct outrig_metadata *md,
 			  pubsub_publish_cb cb, void *arg);
+
+/*
+ * Whether the calling thread is inside a plugin's publish() (a worker running a publish, e.g. the
+ * in-memory broker handing the message straight to its subscriptions). Thread: any.
+ */
+bool pubsub_publish_in_call(void);
 
 #endif /* OUTRIG_CORE_PUBSUB_PUBLISH_H */

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,13 @@ struct outrig_pubsub_sink {
 	struct work work;		  /* runs subscribe() on a worker */
 	int subscribe_rc;		  /* what subscribe() returned (worker, then read on the loop) */
 	char error[512];		  /* why subscribe() failed */
+
+	/* The backlog (see DELIVERY_SINK_MAX_*), under the delivery engine's backlog lock. */
+	unsigned backlog;
+	size_t backlog_bytes;
+	/* Failed deliveries are logged at most once per interval (loop thread). */
+	int64_t warned_ms;
+	unsigned unlogged;
 };
 
 struct pubsub_runtime {

@@ -53,7 +53,16 @@ int subscription_add_rule(struct subscription *s, const char *match, const char 
 	while (n > 0 && isspace((unsigned char)p[n - 1]))
 		n--;
 	r.match = strndup(p, n);
-	r.path = strdup(path);
+	/*
+	 * daprd calls the app at "/" + a route written without its slash ("orders", as Express apps
+	 * declare it); sent as is, "POST orders HTTP/1.1" is no request an app can route. Every
+	 * route, programmatic or declarative, rule or default, comes through here.
+	 */
+	r.path = malloc(strlen(path) + 2);
+	if (r.path != NULL) {
+		r.path[0] = '/';
+		strcpy(r.path + (path[0] != '/'), path);
+	}
 	if (r.match == NULL || r.path == NULL)
 		goto oom;
 	if (n > 0) {

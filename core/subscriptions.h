@@ -87,7 +87,8 @@ void subscriptions_free(struct sub_list *l);
 /* ---- shared by subscriptions.c and subscriptions_yaml.c ---- */
 
 /*
- * Appends a rule to s: match as written (blank: matches every event) and the app path.
+ * Appends a rule to s: match as written (blank: matches every event) and the app path, with
+ * the leading "/" daprd adds when the route has none.
  * Returns 0, or -1 with rule_parse's message (or "out of memory") in err.
  */
 int subscription_add_rule(struct subscription *s, const char *match, const char *path, char *err,

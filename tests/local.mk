@@ -44,3 +44,4 @@ include tests/hardening_yaml.mk
 include tests/kafka_deprecated.mk
 include tests/cli_group.mk
 include tests/state_hardening.mk
+include tests/pubsub_hardening.mk

@@ -85,8 +85,12 @@ static int mem_publish(void *instance, const struct outrig_pubsub_publish *req, 
 			return outrig_err(
 				err, rc,
 				"component \"%s\": the sidecar did not accept the message for topic %s "
-				"(%s); it was not published to every subscription, retry it",
-				b->component, req->topic, outrig_status_name(rc));
+				"(%s%s); it was not published to every subscription, retry it",
+				b->component, req->topic, outrig_status_name(rc),
+				rc == OUTRIG_EUNAVAIL
+					? ": a subscription's backlog is full, as its app is not "
+					  "keeping up, or outrigd is stopping"
+					: "");
 	}
 	return OUTRIG_OK;
 }

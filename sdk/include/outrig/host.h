@@ -86,9 +86,13 @@ struct outrig_host {
 	 * the core's event-loop thread (so done must not block: record the outcome and
 	 * return), and for every accepted message before destroy() is called. Messages of
 	 * one sink reach the app in the order they were handed over.
-	 * Returns 0; OUTRIG_EUNAVAIL when the core is stopping (keep the message: it was not
-	 * accepted); OUTRIG_ENOMEM; OUTRIG_EINVAL for a NULL sink or message.
-	 * Ownership: msg and its buffers stay the caller's. Thread: any.
+	 * Back-pressure: while the sink already holds as many unsettled messages as the core
+	 * allows (256, or 16 MiB), the call waits for room: on a plugin's own thread until the
+	 * app settles one or the core stops, inside publish() at most 2 s, on the core's event
+	 * loop not at all. So do not hold, while calling, a lock that done takes.
+	 * Returns 0; OUTRIG_EUNAVAIL when the core is stopping, or no room came (keep the message:
+	 * it was not accepted); OUTRIG_ENOMEM; OUTRIG_EINVAL for a NULL sink or message.
+	 * Ownership: msg and its buffers stay the caller's. Thread: any; may block as above.
 	 */
 	int (*pubsub_deliver)(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
 			      void (*done)(void *done_ctx, int outcome), void *done_ctx);
