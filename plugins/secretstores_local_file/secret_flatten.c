@@ -128,4 +128,3 @@ int lf_flatten_multi(json_t *doc, json_t *secrets, const char *sep, struct outri
 	}
 	return 0;
 }
-
