@@ -38,3 +38,5 @@ include tests/sdk.mk
 include tests/interop.mk
 include tests/unit.mk
 include tests/config.mk
+include tests/secret_flatten.mk
+include tests/fuzz.mk

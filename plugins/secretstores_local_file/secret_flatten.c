@@ -96,13 +96,18 @@ int lf_flatten_single(json_t *doc, json_t *secrets, const char *sep, struct outr
 	rc = lf_flatten(flat, NULL, doc, sep, err);
 	json_object_foreach(flat, name, value)
 	{
-		json_t *one = json_object();
+		json_t *one;
 
 		if (rc != 0)
 			break;
-		if (one == NULL || json_object_set(one, name, value) != 0 ||
-		    json_object_set_new(secrets, name, one) != 0)
+		/* json_object_set_new takes one even when it fails; json_object_set does not. */
+		one = json_object();
+		if (one == NULL || json_object_set(one, name, value) != 0) {
+			json_decref(one);
 			rc = outrig_err(err, OUTRIG_ENOMEM, "out of memory");
+		} else if (json_object_set_new(secrets, name, one) != 0) {
+			rc = outrig_err(err, OUTRIG_ENOMEM, "out of memory");
+		}
 	}
 	json_decref(flat);
 	return rc;
