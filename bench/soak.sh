@@ -13,6 +13,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=soak
+# shellcheck source=bench/bench_lib.sh
 . "$here/bench_lib.sh"
 
 seconds=${SOAK_SECONDS:-600}
@@ -27,7 +28,9 @@ for v in seconds sample warmup max_slope connections pause; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "SOAK_${v^^} must be a whole number ('${!v}')"
 done
 [ "$seconds" -ge 30 ] || die "SOAK_SECONDS must be at least 30"
-[ "$sample" -ge 1 ] && [ "$connections" -ge 1 ] || die "SOAK_SAMPLE and SOAK_CONNECTIONS must be at least 1"
+if [ "$sample" -lt 1 ] || [ "$connections" -lt 1 ]; then
+	die "SOAK_SAMPLE and SOAK_CONNECTIONS must be at least 1"
+fi
 
 command -v wrk >/dev/null || die "wrk not found; pkg/debian-deps.sh installs it"
 [ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
@@ -39,7 +42,9 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/outrig-soak.XXXXXX")
 out=${SOAK_OUT:-$tmp/out}
 mkdir -p "$out" "$tmp/res" "$tmp/data"
-a_pid='' b_pid='' sink_pid='' echo_pid='' wrk_pid=''
+# Set by start_app and start_outrig through printf -v.
+# shellcheck disable=SC2034
+a_pid='' b_pid='' sink_pid='' echo_pid='' wrk_pid='' a_port='' sink_port='' echo_port='' b_internal=''
 stop() {
 	local p=${!1}
 	[ -n "$p" ] || return 0
