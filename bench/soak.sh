@@ -5,7 +5,8 @@
 # subscriber app and invokes an echo app behind outrigd B. Samples both sidecars' RSS and open
 # descriptors every SOAK_SAMPLE seconds and fails when, after SOAK_WARMUP seconds, A's RSS grows faster
 # than SOAK_MAX_RSS_SLOPE MB/hour (least squares) or its descriptor count grows steadily (every
-# sample of the last third above every sample of the first), or when a sidecar dies.
+# sample of the last third more than SOAK_MAX_FD_GROWTH (8) above every sample of the first), or when a
+# sidecar dies. Runs shorter than a few minutes see the state store fill up and fail the RSS bound.
 #   SOAK_CONNECTIONS (8)  SOAK_DELAY_MS (2: each connection's pause between requests)  SOAK_OUT (a folder
 #   to keep the samples and logs in)
 set -euo pipefail
@@ -20,11 +21,13 @@ seconds=${SOAK_SECONDS:-600}
 sample=${SOAK_SAMPLE:-5}
 warmup=${SOAK_WARMUP:-$((seconds / 4 < 60 ? seconds / 4 : 60))}
 max_slope=${SOAK_MAX_RSS_SLOPE:-20}
+# Pools (app channel, peer sidecars) may open a few more connections at a load peak and keep them.
+max_fd_growth=${SOAK_MAX_FD_GROWTH:-8}
 connections=${SOAK_CONNECTIONS:-8}
 pause=${SOAK_DELAY_MS:-2}
 max_body=262144
 oversize=300000
-for v in seconds sample warmup max_slope connections pause; do
+for v in seconds sample warmup max_slope max_fd_growth connections pause; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "SOAK_${v^^} must be a whole number ('${!v}')"
 done
 [ "$seconds" -ge 30 ] || die "SOAK_SECONDS must be at least 30"
@@ -167,7 +170,7 @@ grep '^SOAK' "$out/wrk.txt" >&2 || die "wrk printed no SOAK line: $(cat "$out/wr
 kill -0 "$a_pid" 2>/dev/null || die "outrigd A died at the end of the soak"
 
 # Least squares over the samples after the warm-up; fds in thirds of the same span.
-verdict=$(awk -v warm="$warmup" -v bound="$max_slope" '
+verdict=$(awk -v warm="$warmup" -v bound="$max_slope" -v fdgrowth="$max_fd_growth" '
 	/^#/ { next }
 	$1 >= warm { n++; t[n] = $1; r[n] = $2 / 1024; f[n] = $3; bt[n] = $4 / 1024; bf[n] = $5 }
 	function slope(y,   i, mt, my, sxy, sxx) {
@@ -187,7 +190,7 @@ verdict=$(awk -v warm="$warmup" -v bound="$max_slope" '
 		printf "; B: RSS slope %.1f MB/hour\n", sb
 		bad = ""
 		if (sa > bound) bad = bad " RSS of A grows faster than the bound;"
-		if (lastmin > firstmax) bad = bad " A'"'"'s descriptors grow steadily (last third >= " lastmin ", first third <= " firstmax ");"
+		if (lastmin > firstmax + fdgrowth) bad = bad " A'"'"'s descriptors grow steadily (last third >= " lastmin ", first third <= " firstmax ");"
 		print (bad == "" ? "OK" : "FAIL" bad)
 	}' "$out/samples.txt")
 echo "$verdict" | head -1 | sed 's/^/soak: /' >&2
