@@ -2,12 +2,18 @@
 # libFuzzer targets (tests/fuzz/): never built by `make` or `make check`; `make fuzz` builds them
 # with clang in a tree of their own (build-fuzz/) and runs each for FUZZ_SECONDS (tests/fuzz/run.sh).
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer
-FUZZ_BINS = tests/fuzz/fuzz_http tests/fuzz/fuzz_json_bodies tests/fuzz/fuzz_cloudevent \
+FUZZ_BINS = tests/fuzz/fuzz_http tests/fuzz/fuzz_internal tests/fuzz/fuzz_json_bodies tests/fuzz/fuzz_cloudevent \
 	tests/fuzz/fuzz_yaml tests/fuzz/fuzz_rules tests/fuzz/fuzz_cron tests/fuzz/fuzz_secret_flatten
 EXTRA_PROGRAMS += $(FUZZ_BINS)
 CLEANFILES += $(FUZZ_BINS)
 
 tests_fuzz_fuzz_http_SOURCES = tests/fuzz/fuzz_http.c
+# The same harness, aimed at the sidecar-to-sidecar listener.
+tests_fuzz_fuzz_internal_SOURCES = tests/fuzz/fuzz_http.c
+tests_fuzz_fuzz_internal_CPPFLAGS = $(CORE_CPPFLAGS) -DFUZZ_INTERNAL
+tests_fuzz_fuzz_internal_CFLAGS = $(CORE_CFLAGS)
+tests_fuzz_fuzz_internal_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_internal_LDADD = core/liboutrigcore.a $(CORE_LIBS)
 tests_fuzz_fuzz_json_bodies_SOURCES = tests/fuzz/fuzz_json_bodies.c
 tests_fuzz_fuzz_cloudevent_SOURCES = tests/fuzz/fuzz_cloudevent.c
 tests_fuzz_fuzz_yaml_SOURCES = tests/fuzz/fuzz_yaml.c

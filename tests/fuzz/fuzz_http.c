@@ -2,13 +2,17 @@
 /*
  * libFuzzer target: raw bytes to outrigd's HTTP API, over a real loopback connection to a real
  * server (as core/main.c builds it: in-memory state and pub/sub plugins, workers, the internal
- * listener, name resolution). One server serves every input; each input is one connection.
+ * listener, name resolution, and an app on the same loop that answers 200 with what it was sent).
+ * One server serves every input; each input is one connection. Built with -DFUZZ_INTERNAL
+ * (fuzz_internal), the bytes go to the sidecar-to-sidecar listener instead.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <ftw.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "app_channel.h"
 #include "component.h"
 #include "configuration.h"
 #include "diag.h"
@@ -55,7 +60,8 @@ static struct options fuzz_opts;
 static struct components fuzz_cs;
 static struct server fuzz_srv;
 static char fuzz_dir[] = "/tmp/outrig-fuzz-http-XXXXXX";
-static int fuzz_port;
+static int fuzz_port, fuzz_app_port;
+static struct evhttp *fuzz_app;
 
 /* A loopback port nobody holds right now (the server binds it just after). */
 static int fuzz_free_port(void)
@@ -92,9 +98,37 @@ static void fuzz_fail(const char *what)
 	exit(1);
 }
 
+/* The app: subscribes to pubsub/orders, and answers everything else 200 with the request's body. */
+static void fuzz_app_cb(struct evhttp_request *req, void *arg)
+{
+	const char *path = evhttp_request_get_uri(req);
+	struct evbuffer *out = evbuffer_new();
+
+	(void)arg;
+	if (out == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (strcmp(path, "/dapr/subscribe") == 0)
+		evbuffer_add_printf(out, "[{\"pubsubname\":\"pubsub\",\"topic\":\"a/b\",\"route\":\"/ab\"}]");
+	else
+		evbuffer_add_buffer(out, evhttp_request_get_input_buffer(req));
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void fuzz_app_start(struct event_base *base)
+{
+	fuzz_app = evhttp_new(base);
+	fuzz_app_port = fuzz_free_port();
+	if (fuzz_app == NULL || evhttp_bind_socket(fuzz_app, "127.0.0.1", (uint16_t)fuzz_app_port) != 0)
+		fuzz_fail("the app's listener");
+	evhttp_set_gencb(fuzz_app, fuzz_app_cb, NULL);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char path[sizeof(fuzz_dir) + 32], port[16], err[512];
+	char path[sizeof(fuzz_dir) + 32], port[16], app_port[16], err[512];
 	struct res_set rs = { 0 };
 	struct diag d = { 0 };
 	FILE *f;
@@ -109,6 +143,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(path, sizeof(path), "%s/components.yaml", fuzz_dir);
 	if ((f = fopen(path, "w")) == NULL || fputs(fuzz_components, f) < 0 || fclose(f) != 0)
 		fuzz_fail(path);
+	evthread_use_pthreads();
+	fuzz_srv.base = event_base_new();
+	if (fuzz_srv.base == NULL)
+		fuzz_fail("event_base_new");
+	fuzz_app_start(fuzz_srv.base);
+	snprintf(app_port, sizeof(app_port), "%d", fuzz_app_port);
 	fuzz_port = fuzz_free_port();
 	snprintf(port, sizeof(port), "%d", fuzz_port);
 	{
@@ -125,6 +165,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				 getenv("FUZZ_HTTP_LOG") != NULL ? "debug" : "fatal",
 				 "--max-body-size",
 				 "64Ki",
+				 "--app-port",
+				 app_port,
 				 NULL };
 
 		if (options_parse((int)(sizeof(args) / sizeof(args[0])) - 1, args, &fuzz_opts, err,
@@ -134,11 +176,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_setup(fuzz_opts.log_level, false, fuzz_opts.app_id);
 	api_errors_set_app_id(fuzz_opts.app_id);
 	host_set_data_dir(fuzz_dir);
-	evthread_use_pthreads();
 	fuzz_srv.opts = &fuzz_opts;
 	fuzz_srv.components = &fuzz_cs;
 	fuzz_srv.extended = json_object();
-	fuzz_srv.base = event_base_new();
 	errors = resources_load(fuzz_opts.resources_paths, fuzz_opts.resources_count, fuzz_opts.app_id, &rs,
 				&d);
 	errors += components_setup(&fuzz_cs, &rs, fuzz_opts.plugin_dir, fuzz_opts.app_id, true, &d);
@@ -152,13 +192,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_fail("resources or plugins (is OUTRIG_PLUGIN_PATH the fuzz build's plugins/.libs?)");
 	diag_clear(&d);
 	fuzz_srv.workers = workers_start(fuzz_srv.base, 2);
-	if (fuzz_srv.workers == NULL || components_start(&fuzz_cs, fuzz_srv.base, fuzz_srv.workers) != 0 ||
+	fuzz_srv.app = app_channel_new(fuzz_srv.base, fuzz_opts.app_channel_address, fuzz_opts.app_port,
+				       fuzz_opts.app_max_concurrency, 5);
+	if (fuzz_srv.workers == NULL || fuzz_srv.app == NULL ||
+	    components_start(&fuzz_cs, fuzz_srv.base, fuzz_srv.workers) != 0 ||
 	    server_listen(&fuzz_srv) != 0 || internal_server_listen(&fuzz_srv) != 0 ||
 	    nameres_start(&fuzz_srv) != 0 || pubsub_runtime_start(&fuzz_srv.pubsub, &fuzz_srv, &rs) != 0 ||
 	    binding_runtime_start(&fuzz_srv.bindings, &fuzz_srv, &rs) != 0)
 		fuzz_fail("start");
 	resources_free(&rs);
 	fuzz_srv.ready = true;
+#ifdef FUZZ_INTERNAL
+	fuzz_port = fuzz_srv.internal_port;
+#endif
 	return 0;
 }
 
