@@ -16,6 +16,7 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -245,6 +246,31 @@ static void fuzz_conn_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Connects fd (made non-blocking) to sa; libFuzzer's timer signal may interrupt a blocking
+ * connect, so wait for it with poll, which can simply be called again.
+ */
+static int fuzz_connect(int fd, const struct sockaddr_in *sa)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	evutil_make_socket_nonblocking(fd);
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return -1;
+	while (poll(&p, 1, 5000) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+		errno = err != 0 ? err : errno;
+		return -1;
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -255,12 +281,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int one = 1;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (fd < 0 || fuzz_connect(fd, &sa) != 0) {
 		perror("fuzz_http: connect");
 		abort();
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	evutil_make_socket_nonblocking(fd);
 	if (size == 0)
 		shutdown(fd, SHUT_WR);
 	c.ev = event_new(fuzz_srv.base, fd, EV_READ | EV_WRITE | EV_PERSIST, fuzz_conn_cb, &c);
