@@ -73,3 +73,12 @@ bench: all $(BENCH_HELPERS)
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/binding_bench.sh'
+
+# `make soak`: bench/soak.sh, SOAK_SECONDS (600) of mixed load with bad requests; RSS and descriptors must stay flat.
+EXTRA_DIST += bench/soak.sh bench/soak.lua
+soak: all bench/pubsub_sink$(EXEEXT) bench/invoke_echo$(EXEEXT)
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/soak.sh'
+.PHONY: soak

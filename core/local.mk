@@ -20,6 +20,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/app_health.c core/app_health.h \
 	core/binding_delivery.c core/binding_delivery.h \
 	core/binding_runtime.c core/binding_runtime.h \
+	core/bindings_body.c core/bindings_body.h \
 	core/cloudevent.c core/cloudevent.h \
 	core/component.c core/component.h \
 	core/configuration.c core/configuration.h \

@@ -45,3 +45,5 @@ include tests/kafka_deprecated.mk
 include tests/cli_group.mk
 include tests/state_hardening.mk
 include tests/pubsub_hardening.mk
+include tests/secret_flatten.mk
+include tests/fuzz.mk

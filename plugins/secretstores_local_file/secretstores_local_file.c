@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <outrig/plugin.h>
 
+#include "secret_flatten.h"
+
 #ifndef PLUGIN_VERSION
 #define PLUGIN_VERSION "0.0.0"
 #endif
@@ -35,131 +37,6 @@ static const struct outrig_field lf_fields[] = {
 	  "each top-level key is one secret, its object the secret's values", NULL },
 	{ NULL, 0, NULL, false, NULL, NULL },
 };
-
-/* A leaf as text: strings as they are, numbers, booleans and null as JSON writes them (null as ""). */
-static char *lf_text(json_t *v)
-{
-	if (json_is_string(v))
-		return strdup(json_string_value(v));
-	if (json_is_null(v))
-		return strdup("");
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-}
-
-/* Adds name=leaf to the values object into; a name made twice (a:b and {a:{b}}) is an error. */
-static int lf_put(json_t *into, const char *name, json_t *leaf, struct outrig_error *err)
-{
-	char *text;
-	int rc;
-
-	if (json_object_get(into, name) != NULL)
-		return outrig_err(
-			err, OUTRIG_EINVAL,
-			"the secrets file gives \"%s\" twice once nested keys are joined; rename one", name);
-	text = lf_text(leaf);
-	if (text == NULL)
-		return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-	rc = json_object_set_new(into, name, json_string(text)) == 0 ? 0 : OUTRIG_ENOMEM;
-	free(text);
-	return rc == 0 ? 0 : outrig_err(err, rc, "out of memory");
-}
-
-/*
- * Flattens v, found at path, into leaves of the object into: objects' keys and arrays' indexes
- * joined to path with sep (Dapr's "db:password", "list:0").
- */
-static int lf_flatten(json_t *into, const char *path, json_t *v, const char *sep, struct outrig_error *err)
-{
-	char *child;
-	int rc = 0;
-
-	if (json_is_object(v)) {
-		const char *k;
-		json_t *sub;
-
-		json_object_foreach(v, k, sub)
-		{
-			if (path == NULL)
-				child = strdup(k);
-			else if (asprintf(&child, "%s%s%s", path, sep, k) < 0)
-				child = NULL;
-			if (child == NULL)
-				return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-			rc = lf_flatten(into, child, sub, sep, err);
-			free(child);
-			if (rc != 0)
-				return rc;
-		}
-		return 0;
-	}
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *sub;
-
-		json_array_foreach(v, i, sub)
-		{
-			if (path == NULL ? asprintf(&child, "%zu", i) < 0
-					 : asprintf(&child, "%s%s%zu", path, sep, i) < 0)
-				return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-			rc = lf_flatten(into, child, sub, sep, err);
-			free(child);
-			if (rc != 0)
-				return rc;
-		}
-		return 0;
-	}
-	return lf_put(into, path != NULL ? path : "", v, err);
-}
-
-/* Default mode: every leaf is a secret of one value, both named by its flattened path. */
-static int lf_build_single(json_t *doc, json_t *secrets, const char *sep, struct outrig_error *err)
-{
-	json_t *flat = json_object();
-	const char *name;
-	json_t *value;
-	int rc;
-
-	if (flat == NULL)
-		return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-	rc = lf_flatten(flat, NULL, doc, sep, err);
-	json_object_foreach(flat, name, value)
-	{
-		json_t *one = json_object();
-
-		if (rc != 0)
-			break;
-		if (one == NULL || json_object_set(one, name, value) != 0 ||
-		    json_object_set_new(secrets, name, one) != 0)
-			rc = outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-	}
-	json_decref(flat);
-	return rc;
-}
-
-/*
- * multiValued: each top-level key is a secret; an object's leaves (flattened below it) are its
- * values, a scalar is one value named like the secret. Dapr drops top-level arrays and nulls.
- */
-static int lf_build_multi(json_t *doc, json_t *secrets, const char *sep, struct outrig_error *err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(doc, key, v)
-	{
-		json_t *values;
-		int rc;
-
-		if (json_is_array(v) || json_is_null(v))
-			continue;
-		if ((values = json_object()) == NULL || json_object_set_new(secrets, key, values) != 0)
-			return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
-		rc = json_is_object(v) ? lf_flatten(values, NULL, v, sep, err) : lf_put(values, key, v, err);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
 
 static void lf_destroy(void *instance)
 {
@@ -215,8 +92,8 @@ static int lf_create(const struct outrig_host *host, struct outrig_handle *self,
 		return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
 	}
 	s->host = host;
-	rc = multi ? lf_build_multi(doc, s->secrets, s->sep, err)
-		   : lf_build_single(doc, s->secrets, s->sep, err);
+	rc = multi ? lf_flatten_multi(doc, s->secrets, s->sep, err)
+		   : lf_flatten_single(doc, s->secrets, s->sep, err);
 	json_decref(doc);
 	if (rc != 0) {
 		lf_destroy(s);
