@@ -552,9 +552,14 @@ static void state_bulk_reply(struct http_call *base)
 		ok = fputs(i > 0 ? ",{\"key\":" : "{\"key\":", out) >= 0 &&
 		     state_put_json(out, json_string(state_key_strip(call->items[i].key)));
 		if (ok && call->results[i] != 0) {
-			ok = fputs(",\"error\":", out) >= 0 &&
-			     state_put_json(out, json_string(state_store_msg(call, call->errors[i].message,
-									     msg, sizeof(msg))));
+			const char *text_of_error =
+				state_store_msg(call, call->errors[i].message, msg, sizeof(msg));
+			json_t *error = json_string(text_of_error);
+
+			/* One item's unreadable error text must not fail the whole answer. */
+			if (error == NULL)
+				error = json_string("the store's error text for this key is not UTF-8");
+			ok = fputs(",\"error\":", out) >= 0 && state_put_json(out, error);
 		} else if (ok && v->found) {
 			ok = fputs(",\"data\":", out) >= 0 && state_put_data(out, &v->data);
 			if (ok && v->etag.len > 0)

@@ -107,6 +107,7 @@ static void delivery_resume(void *arg)
 struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight)
 {
 	struct delivery_engine *e = calloc(1, sizeof(*e));
+	pthread_condattr_t attr;
 
 	if (e == NULL)
 		return NULL;
@@ -124,7 +125,11 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 		return NULL;
 	}
 	pthread_mutex_init(&e->backlog_lock, NULL);
-	pthread_cond_init(&e->room, NULL);
+	/* Monotonic, so a step of the wall clock cannot stretch a publish()'s bounded wait. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->room, &attr);
+	pthread_condattr_destroy(&attr);
 	return e;
 }
 
@@ -168,13 +173,13 @@ static int delivery_backlog_reserve(struct delivery_engine *e, struct outrig_pub
 	struct timespec now, deadline;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	deadline = delivery_ts_after(now, DELIVERY_PUBLISH_WAIT_MS);
 	pthread_mutex_lock(&e->backlog_lock);
 	while (delivery_backlog_full(sink, len)) {
 		struct timespec tick;
 
-		clock_gettime(CLOCK_REALTIME, &now);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (delivery_stopping(e) || pthread_equal(pthread_self(), e->loop_thread) ||
 		    (bounded && !delivery_ts_before(now, deadline))) {
 			rc = OUTRIG_EUNAVAIL;

@@ -13,8 +13,12 @@
 #include "kafka_consumer.h"
 #include "kafka_producer.h" /* the log and error callbacks */
 
-/* Unsettled messages after which the consumer pauses its partitions, and resumes below half of it. */
-#define KF_MAX_UNSETTLED 1000
+/*
+ * Unsettled messages after which the consumer pauses its partitions, and resumes below half of it.
+ * Below the host's per-subscription backlog (256 messages), so the consumer pauses and keeps
+ * polling, staying in its group, before pubsub_deliver would hold its thread.
+ */
+#define KF_MAX_UNSETTLED 200
 /* How long a commit on revocation or at the end may wait for the coordinator. */
 #define KF_COMMIT_WAIT_MS 5000
 /* How soon a failed or unanswered commit is tried again. */
