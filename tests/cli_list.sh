@@ -131,7 +131,9 @@ fi
 
 # --- two runs side by side ------------------------------------------------------------------
 
-app_port=$((20000 + $$ % 20000))
+# Below Linux's ephemeral range (32768 up), where a port picked by binding to 0 or an outgoing
+# connection of a parallel test can take it between this choice and outrigd's bind.
+app_port=$((20000 + $$ % 12000))
 internal_port=$((app_port + 1))
 cat >"$tmp/config.yaml" <<'EOF'
 apiVersion: dapr.io/v1alpha1
