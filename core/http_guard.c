@@ -127,6 +127,9 @@ static void guard_arm(struct guard_conn *c)
 {
 	struct timeval tv = { c->g->header_timeout_ms / 1000, (c->g->header_timeout_ms % 1000) * 1000 };
 
+	/* 0 (or less) is no limit, as Go's ReadHeaderTimeout: not a deadline that has passed. */
+	if (c->g->header_timeout_ms <= 0)
+		return;
 	if (!event_pending(c->timer, EV_TIMEOUT, NULL))
 		event_add(c->timer, &tv);
 }
@@ -328,8 +331,12 @@ static void guard_keep_chunked_head(struct guard_conn *c, const char *p, size_t 
 			continue;
 		evbuffer_add(c->head, p + pos, next);
 	}
-	/* 25 bytes into an idle socket's buffer: send() takes them or the client is gone. */
-	if (expect)
+	/*
+	 * 25 bytes into an idle socket's buffer: send() takes them or the client is gone. Only
+	 * while no earlier answer is being written, or they would land inside it; a client that
+	 * gets no 100 sends its body after its own short wait.
+	 */
+	if (expect && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		send(bufferevent_getfd(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25,
 		     MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -520,6 +527,11 @@ static void guard_write(evutil_socket_t fd, short what, void *arg)
 	if (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		evbuffer_drain(out, evbuffer_get_length(out)); /* gone: the read side will see it */
 	if (evbuffer_get_length(out) > 0) {
+		/*
+		 * Output bypasses the filter, so its write timeout would count from the answer's
+		 * start; enabling again restarts it, so only a client that reads nothing is cut off.
+		 */
+		bufferevent_enable(c->bev, EV_WRITE);
 		event_add(c->writer, NULL);
 		return;
 	}
@@ -626,6 +638,13 @@ static struct bufferevent *guard_new_connection(struct event_base *base, void *a
 		guard_conn_free(c);
 		return NULL;
 	}
+	/*
+	 * While evhttp writes an answer it keeps reading, with no callback: without a high
+	 * watermark a client that pipelines requests and reads no answers would have them all
+	 * buffered. One whole request (head and body) still fits.
+	 */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->g->read_high_water);
+	bufferevent_setwatermark(under, EV_READ, 0, c->g->read_high_water);
 	if (evbuffer_add_cb(bufferevent_get_output(c->bev), guard_output_added, c) == NULL) {
 		bufferevent_free(c->bev); /* frees c too */
 		return NULL;
@@ -639,8 +658,14 @@ int http_guard_attach(struct http_guard *g, struct evhttp *http)
 {
 	if (g->max_head == 0)
 		g->max_head = 64 * 1024;
+	/* A limit too large to add to is no limit for the watermark (and for evhttp, -1 is none). */
+	g->read_high_water = g->max_body >= 0 && (uint64_t)g->max_body < SIZE_MAX / 4
+				     ? (size_t)g->max_body + 2 * g->max_head + 4096
+				     : 0;
 	/* Headroom over the guard's limit: the guard refuses first, with Dapr's JSON. */
-	evhttp_set_max_body_size(http, (ev_ssize_t)(g->max_body + 1024));
+	evhttp_set_max_body_size(http, g->max_body >= 0 && g->max_body < INT64_MAX - 1024
+					       ? (ev_ssize_t)(g->max_body + 1024)
+					       : -1);
 	evhttp_set_max_headers_size(http, (ev_ssize_t)(g->max_head + 1024));
 	evhttp_set_bevcb(http, guard_new_connection, g);
 	return 0;

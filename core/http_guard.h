@@ -16,9 +16,10 @@ struct evhttp_request;
 
 struct http_guard {
 	struct event_base *base;
-	int64_t max_body;      /* --max-body-size: larger bodies get a JSON 413 */
-	int header_timeout_ms; /* a head must be complete this long after it is awaited */
-	size_t max_head;       /* request line, headers (and chunked trailers) together */
+	int64_t max_body;	/* --max-body-size: larger bodies get a JSON 413 */
+	int header_timeout_ms;	/* a head must be complete this long after it is awaited */
+	size_t max_head;	/* request line, headers (and chunked trailers) together */
+	size_t read_high_water; /* set by http_guard_attach: input buffered per connection, at most */
 };
 
 /*

@@ -506,6 +506,115 @@ START_TEST(out_of_descriptors_backs_off)
 }
 END_TEST
 
+/* outrigd's resident memory in KiB, from /proc. */
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+#define PIPELINE_BIG (3 << 20)	  /* the value the pipelined GETs fetch */
+#define PIPELINE_POST (1 << 20)	  /* each pipelined save's value */
+#define PIPELINE_TOTAL (96 << 20) /* what the client tries to send without reading */
+
+/*
+ * While evhttp writes an answer it keeps reading: a client that pipelines requests and reads no
+ * answers must stall once one request's worth is buffered, not have all it sends held in memory.
+ */
+START_TEST(pipelined_requests_with_unread_answers_are_not_buffered)
+{
+	size_t post_len = PIPELINE_POST + 64, sent = 0;
+	char *big = malloc(PIPELINE_BIG + 64), *post = malloc(post_len + 128);
+	int fd, small = 4096;
+	long rss0, rss1, last_progress;
+	size_t head_len;
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_ptr_nonnull(post);
+	start(NULL);
+	/* A 3 MiB value: four GETs of it are more than the kernel's socket buffers hold. */
+	{
+		int n = sprintf(big, "[{\"key\":\"big\",\"value\":\"");
+
+		memset(big + n, 'b', PIPELINE_BIG);
+		strcpy(big + n + PIPELINE_BIG, "\"}]");
+		xreq(&x, dmn.port, "POST", "/v1.0/state/statestore", NULL, big);
+		ck_status(&x, 204);
+	}
+	rss0 = rss_kib(dmn.pid);
+	{
+		int n = sprintf(post, "[{\"key\":\"p\",\"value\":\"");
+
+		memset(post + n, 'p', PIPELINE_POST);
+		strcpy(post + n + PIPELINE_POST, "\"}]");
+		post_len = strlen(post);
+	}
+	fd = raw_connect(dmn.port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (int i = 0; i < 4; i++)
+		raw_send(fd, "GET /v1.0/state/statestore/big HTTP/1.1\r\n\r\n", 43);
+	head_len = (size_t)snprintf(
+		big, 128, "POST /v1.0/state/statestore HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", post_len);
+	/* Sends saves without reading an answer, until PIPELINE_TOTAL or 2 s without progress. */
+	last_progress = xnow_ms();
+	while (sent < PIPELINE_TOTAL && xnow_ms() - last_progress < 2000) {
+		size_t in_req = sent % (head_len + post_len);
+		const char *from = in_req < head_len ? big + in_req : post + (in_req - head_len);
+		size_t left = in_req < head_len ? head_len - in_req : post_len - (in_req - head_len);
+		ssize_t n = send(fd, from, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			sent += (size_t)n;
+			last_progress = xnow_ms();
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			xsleep_ms(20);
+		} else {
+			break;
+		}
+	}
+	rss1 = rss_kib(dmn.pid);
+	close(fd);
+	free(big);
+	free(post);
+	ck_assert_msg(sent < PIPELINE_TOTAL / 2,
+		      "outrigd took %zu bytes of pipelined requests while its answers went unread", sent);
+	ck_assert_msg(rss1 - rss0 < 32 * 1024, "outrigd's RSS grew by %ld KiB (took %zu bytes)", rss1 - rss0,
+		      sent);
+	/* And it serves others all along. */
+	xreq(&x, dmn.port, "GET", "/v1.0/healthz", NULL, NULL);
+	ck_status(&x, 204);
+}
+END_TEST
+
+/* 0 is no limit on the head's time, as Go's ReadHeaderTimeout: not a deadline already passed. */
+START_TEST(zero_header_timeout_is_no_limit)
+{
+	static const char *const args[] = { "--outrig-read-header-timeout", "0", NULL };
+	int fd;
+	char *r;
+	bool closed;
+
+	start(args);
+	fd = raw_connect(dmn.port);
+	xsleep_ms(200);
+	raw_send(fd, "GET /v1.0/healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 49);
+	r = raw_read_all(fd, 5000, &closed);
+	close(fd);
+	ck_assert_msg(status_of(r) == 204, "healthz with no head timeout:\n%s", r);
+	free(r);
+}
+END_TEST
+
 static Suite *hardening_suite(void)
 {
 	Suite *s = suite_create("http_hardening");
@@ -524,6 +633,8 @@ static Suite *hardening_suite(void)
 	tcase_add_test(tc, nul_in_path_is_refused);
 	tcase_add_test(tc, empty_token_means_no_auth);
 	tcase_add_test(tc, out_of_descriptors_backs_off);
+	tcase_add_test(tc, pipelined_requests_with_unread_answers_are_not_buffered);
+	tcase_add_test(tc, zero_header_timeout_is_no_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
