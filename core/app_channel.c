@@ -48,6 +48,7 @@ struct app_call {
 	bool failed;
 	enum app_fault fault;  /* found by outrig itself (header check), before evhttp failed the call */
 	bool unclean;	       /* the answer leaves bytes behind: its connection must not be reused */
+	bool no_reuse;	       /* a bodiless answer (HEAD, 304): a late body could still come */
 	bool status_read;      /* app_check_status_line saw the answer's status line */
 	char why[256];	       /* the error text when it names a number */
 	struct app_call *next; /* in the waiting queue */
@@ -351,6 +352,13 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		if (evbuffer_get_length(
 			    bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon))) > 0)
 			call->unclean = true;
+		/*
+		 * After a HEAD or a 304 evhttp reads no body, so one the app sends anyway and that
+		 * arrives later would be taken as the next call's answer: such a connection is not
+		 * reused. Both are rare enough that the new connection costs nothing that matters.
+		 */
+		if (call->method == EVHTTP_REQ_HEAD || r.status == 304)
+			call->no_reuse = true;
 	} else if (call->fault != APP_FAULT_NONE) {
 		/* app_call_headers refused it (evhttp then reports an EOF). */
 		r.fault = call->fault;
@@ -375,6 +383,8 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 			APP_SCOPE,
 			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
 			ch->host_header, app_method_name(call->method), call->path);
+		app_conn_drop(conn);
+	} else if (call->no_reuse) {
 		app_conn_drop(conn);
 	}
 	conn->call = NULL;

@@ -367,6 +367,13 @@ START_TEST(a_body_after_a_204_never_reaches_the_next_caller)
 		ck_still_serving(dmn.port, SELF);
 		ck_assert_str_eq(xheader(&x, "X-Stale"), "(none)");
 	}
+	/* A body after a HEAD answer that comes later, once the next call is on the connection. */
+	for (int i = 0; i < 2; i++) {
+		invoke(dmn.port, SELF, "HEAD", "/head-late");
+		ck_status(&x, 200);
+		ck_still_serving(dmn.port, SELF);
+		ck_assert_str_eq(xheader(&x, "X-Stale"), "(none)");
+	}
 }
 END_TEST
 

@@ -169,6 +169,16 @@ static bool hostile_answer(struct hostile_app *app, int fd, const char *method, 
 
 		return hostile_send(fd, reply, (size_t)k);
 	}
+	if (strcmp(path, "/head-late") == 0) {
+		/* The body a HEAD answer must not have, in a later packet: after outrigd took the answer. */
+		int k = snprintf(reply, sizeof(reply), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+				 sizeof(stale) - 1);
+
+		if (!hostile_send(fd, reply, (size_t)k))
+			return false;
+		usleep(200 * 1000);
+		return hostile_send(fd, stale, sizeof(stale) - 1);
+	}
 	if (sscanf(strchr(path + 1, '/') != NULL ? strchr(path + 1, '/') + 1 : "", "%zu", &n) != 1)
 		return hostile_sendf(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	if (strncmp(path, "/length/", 8) == 0) {

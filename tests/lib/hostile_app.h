@@ -18,6 +18,7 @@
  *   /204-body            204 with Content-Length, followed in the same write by a whole
  *                        second answer "HTTP/1.1 200 OK ... stale"
  *   /head-body           the same for any verb with a 200 (for HEAD: a body where none belongs)
+ *   /head-late           a 200 announcing a body, the body (a whole answer) 200 ms later
  *   /dapr/subscribe      one subscription: pub/sub "pubsub", topic "huge", route /length/268435456
  *   any OPTIONS          200 (an input binding's question: yes)
  * A stream stops early when the reader closes; hostile_app_last tells how far it got.
