@@ -2,8 +2,9 @@
 /*
  * The pub/sub delivery backlog is bounded per subscription (issue 11, item 11): 300 x 1 MiB to an
  * app that does not answer took outrigd to 933 MB. With pubsub.in-memory a publish that cannot be
- * buffered fails; with pubsub.mqtt3 (a real mosquitto) outrigd stops reading from the broker. In
- * both, nothing accepted is lost once the app answers again. Also item 24 end to end: a route
+ * buffered fails; with pubsub.mqtt3 (a real mosquitto) what the app has not taken waits in the
+ * plugin's disk spool, read one message at a time, while publishing through the same component
+ * goes on. In both, nothing accepted is lost once the app answers again. Also item 24 end to end: a route
  * declared without its "/" is delivered to, and a delivery that keeps failing is logged at the
  * default level, rate-limited.
  */
@@ -236,7 +237,7 @@ static bool all_arrived(struct test_app *a, void *arg)
 
 /*
  * pubsub.mqtt3: another sidecar publishes 300 x 1 MiB; the subscriber's outrigd holds its bound
- * and leaves the rest with mosquitto, then delivers every one once the app answers.
+ * and keeps the rest in its spool on disk, then delivers every one once the app answers.
  */
 START_TEST(mqtt3_backlog_is_bounded)
 {
@@ -294,6 +295,71 @@ START_TEST(mqtt3_backlog_is_bounded)
 		      test_app_acked_ids(app, "/big"), MESSAGES);
 	free(consumer);
 	free(pub_consumer);
+}
+END_TEST
+
+/*
+ * pubsub.mqtt3 with the backlog full: paho runs one receive thread for every client of the
+ * process, which also completes publishes. Were it held while the app holds deliveries, every
+ * publish through the component would time out, and an app that publishes while handling an
+ * event would never settle it. A publish must still answer 204 promptly.
+ */
+START_TEST(mqtt3_publish_with_backlog_full)
+{
+	char *consumer = ps_unique("backlog-full");
+	int rc;
+
+	rc = mosquitto_start();
+	if (rc == SERVER_UNAVAILABLE ||
+	    access(xfmt("%s/pubsub_mqtt3.so", getenv("OUTRIG_PLUGIN_PATH")), R_OK) != 0) {
+		ck_assert_msg(getenv("OUTRIG_REQUIRE_SERVERS") == NULL, "mosquitto or pubsub.mqtt3 missing");
+		fprintf(stderr, "pubsub backlog: mqtt3 SKIPPED (no mosquitto or no pubsub_mqtt3.so)\n");
+		free(consumer);
+		return;
+	}
+	ck_assert_msg(rc == 0, "mosquitto did not start");
+	ck_assert_int_eq(ps_write_mqtt3(&dmn, PUBSUB, xfmt("tcp://127.0.0.1:%d", mosq_port), consumer), 0);
+	start_subscriber("[{\"pubsubname\":\"" PUBSUB "\",\"topic\":\"big\",\"route\":\"/big\"}]");
+	wait_subscribed("big");
+	atomic_store(&release_at, xnow_ms() + 3600 * 1000L);
+	/* 300 small messages: more than the 256 the subscription may hold, all through the same sidecar. */
+	for (int i = 0; i < MESSAGES; i++) {
+		char m[32];
+		long t0 = xnow_ms(), took;
+
+		snprintf(m, sizeof(m), "{\"i\":%d}", i);
+		rc = ps_publish(dmn.port, PUBSUB, "big", "application/json", NULL, m, strlen(m), "");
+		took = xnow_ms() - t0;
+		ck_assert_msg(rc == 204,
+			      "publish %d answered %d after %ld ms (%zu deliveries held by the app)", i, rc,
+			      took, test_app_count_path(app, "/big"));
+		ck_assert_msg(took < 4000, "publish %d took %ld ms with %zu deliveries held by the app", i,
+			      took, test_app_count_path(app, "/big"));
+	}
+	/* The app holds what it got (at most its connection limit), the rest of the 256 wait in the
+	 * backlog, and the 44 beyond it wait for room: the case this test is about. */
+	ck_assert_msg(test_app_wait_count(app, "/big", 100, 30000), "the app got only %zu deliveries",
+		      test_app_count_path(app, "/big"));
+	xsleep_ms(1000);
+	ck_assert_msg(test_app_count_path(app, "/big") < MESSAGES,
+		      "the app got all %d messages while holding them: no backlog bound", MESSAGES);
+	{
+		long t0 = xnow_ms();
+
+		rc = ps_publish(dmn.port, PUBSUB, "other", "application/json", NULL, "{\"i\":-1}", 8, "");
+		ck_assert_msg(rc == 204 && xnow_ms() - t0 < 4000,
+			      "with the backlog full, a publish answered %d after %ld ms", rc,
+			      xnow_ms() - t0);
+	}
+
+	/* The app drops what it holds and answers from now on: every message arrives. */
+	atomic_store(&release_at, 0);
+	test_app_stop(app);
+	ck_assert_int_eq(test_app_restart(app), 0);
+	test_app_wait(app, all_arrived, NULL, 60000);
+	ck_assert_msg(all_arrived(app, NULL), "%zu of %d messages were delivered and acknowledged",
+		      test_app_acked_ids(app, "/big"), MESSAGES);
+	free(consumer);
 }
 END_TEST
 
@@ -377,6 +443,7 @@ int main(void)
 	tcase_add_test(tc, route_without_slash_and_failures_logged);
 	tcase_add_test(tc, in_memory_backlog_is_bounded);
 	tcase_add_test(tc, mqtt3_backlog_is_bounded);
+	tcase_add_test(tc, mqtt3_publish_with_backlog_full);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -11,7 +11,7 @@
 struct mq_spool {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *add, *claim, *each, *del;
+	sqlite3_stmt *add, *claim, *each, *del, *count;
 };
 
 /*
@@ -84,7 +84,9 @@ int mq_spool_open(const char *path, struct mq_spool **out, struct outrig_error *
 			       "WHERE filter = ?1 AND slot = ?2 AND id > ?3 ORDER BY id",
 			       -1, &sp->each, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(sp->db, "DELETE FROM messages WHERE id = ?1", -1, &sp->del, NULL) !=
-		    SQLITE_OK) {
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(sp->db, "SELECT count(*) FROM messages WHERE filter = ?1 AND slot = ?2", -1,
+			       &sp->count, NULL) != SQLITE_OK) {
 		rc = mq_db_err(sp, "cannot prepare its statements:", err);
 		goto fail;
 	}
@@ -103,6 +105,7 @@ void mq_spool_close(struct mq_spool *sp)
 	sqlite3_finalize(sp->claim);
 	sqlite3_finalize(sp->each);
 	sqlite3_finalize(sp->del);
+	sqlite3_finalize(sp->count);
 	sqlite3_close(sp->db);
 	free(sp->path);
 	free(sp);
@@ -141,6 +144,21 @@ int mq_spool_claim(struct mq_spool *sp, const char *filter, int slot, struct out
 	sqlite3_reset(sp->claim);
 	sqlite3_clear_bindings(sp->claim);
 	return rc == SQLITE_DONE ? OUTRIG_OK : mq_db_err(sp, "cannot claim kept messages:", err);
+}
+
+int mq_spool_count(struct mq_spool *sp, const char *filter, int slot, size_t *n, struct outrig_error *err)
+{
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_text(sp->count, 1, filter, -1, SQLITE_STATIC);
+	sqlite3_bind_int(sp->count, 2, slot);
+	rc = sqlite3_step(sp->count);
+	if (rc == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(sp->count, 0);
+	sqlite3_reset(sp->count);
+	sqlite3_clear_bindings(sp->count);
+	return rc == SQLITE_ROW ? OUTRIG_OK : mq_db_err(sp, "cannot count kept messages:", err);
 }
 
 int mq_spool_each(struct mq_spool *sp, const char *filter, int slot, int64_t after,

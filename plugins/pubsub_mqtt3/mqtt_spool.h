@@ -39,6 +39,9 @@ int mq_spool_add(struct mq_spool *sp, const char *topic, const char *filter, int
 /* Gives every message kept for no subscription whose topic filter matches to (filter, slot). */
 int mq_spool_claim(struct mq_spool *sp, const char *filter, int slot, struct outrig_error *err);
 
+/* Sets *n to how many messages (filter, slot) holds. */
+int mq_spool_count(struct mq_spool *sp, const char *filter, int slot, size_t *n, struct outrig_error *err);
+
 /*
  * Calls fn for each message of (filter, slot) with an id above after, oldest first, until fn
  * returns non-zero. Returns 0 or OUTRIG_EINTERNAL.

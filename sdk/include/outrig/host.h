@@ -89,7 +89,9 @@ struct outrig_host {
 	 * Back-pressure: while the sink already holds as many unsettled messages as the core
 	 * allows (256, or 16 MiB), the call waits for room: on a plugin's own thread until the
 	 * app settles one or the core stops, inside publish() at most 2 s, on the core's event
-	 * loop not at all. So do not hold, while calling, a lock that done takes.
+	 * loop not at all. So do not hold, while calling, a lock that done takes, nor call it on a
+	 * thread your client library needs for other work (paho's one receive thread also completes
+	 * publishes): spool there, and deliver from a thread of your own.
 	 * Returns 0; OUTRIG_EUNAVAIL when the core is stopping, or no room came (keep the message:
 	 * it was not accepted); OUTRIG_ENOMEM; OUTRIG_EINVAL for a NULL sink or message.
 	 * Ownership: msg and its buffers stay the caller's. Thread: any; may block as above.
