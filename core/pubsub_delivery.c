@@ -147,8 +147,8 @@ static bool delivery_stopping(struct delivery_engine *e)
 
 /*
  * Waits until sink's backlog has room for len more bytes, then counts them in. Back-pressure to
- * the broker: a plugin thread held here fetches no more, and the message stays the broker's
- * (unacknowledged) until it is taken. The loop never waits; a publish() waits a short while, as
+ * the plugin: a thread of its own held here fetches no more (from the broker, or from its spool as
+ * pubsub.mqtt3 does), and the message stays unacknowledged until it is taken. The loop never waits; a publish() waits a short while, as
  * its worker is shared. Returns 0 or OUTRIG_EUNAVAIL (not taken). Thread: any.
  */
 static struct timespec delivery_ts_after(struct timespec t, long ms)
@@ -231,11 +231,12 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 		return OUTRIG_EINVAL;
 	e = sink->rt->engine;
 	if (delivery_backlog_reserve(e, sink, msg->data_len) != 0) {
-		log_debug(DELIVERY_SCOPE,
-			  "a message of topic %s in pubsub %s waits at the broker: the subscription already "
-			  "holds %u messages for the app (at most %d messages or %zu bytes)",
-			  msg->topic, sink->sub->pubsub, sink->backlog, DELIVERY_SINK_MAX_MESSAGES,
-			  DELIVERY_SINK_MAX_BYTES);
+		log_debug(
+			DELIVERY_SCOPE,
+			"a message of topic %s in pubsub %s was not taken (it stays with the plugin): the subscription already "
+			"holds %u messages for the app (at most %d messages or %zu bytes)",
+			msg->topic, sink->sub->pubsub, sink->backlog, DELIVERY_SINK_MAX_MESSAGES,
+			DELIVERY_SINK_MAX_BYTES);
 		return OUTRIG_EUNAVAIL;
 	}
 	d = calloc(1, sizeof(*d));

@@ -20,7 +20,7 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_chann
 /*
  * The backlog of one subscription: messages accepted and not yet settled (queued, at the app or
  * waiting for a retry), and their bytes. While either bound is reached, pubsub_deliver holds the
- * broker back instead of taking more: an app that does not answer cannot make outrigd buffer
+ * plugin's delivering thread back instead of taking more: an app that does not answer cannot make outrigd buffer
  * without bound (300 x 1 MiB took it to 933 MB). One message larger than the byte bound is still
  * taken when the backlog is empty.
  */
