@@ -103,29 +103,10 @@ static int invoke(int port, const char *id, const char *method, const char *path
 		json_decref(j_);                                                                             \
 	} while (0)
 
-/* A field of /proc/pid/status in KiB (VmRSS, VmHWM), or -1. */
-static long proc_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t n = strlen(field);
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			kib = atol(line + n + 1);
-	fclose(f);
-	return kib;
-}
-
 /* The daemon's peak RSS (VmHWM) must have grown by less than limit bytes since before_kib. */
 static void ck_peak_below(const struct daemon *d, long before_kib, long limit, const char *what)
 {
-	long after = proc_kib(d->pid, "VmHWM");
+	long after = daemon_proc_kib(d->pid, "VmHWM");
 
 	ck_assert_msg(before_kib > 0 && after > 0, "cannot read /proc/%d/status", (int)d->pid);
 	/* In the log, for the record: the figure a change would move. */
@@ -171,7 +152,7 @@ START_TEST(huge_bodies_from_the_app_are_refused)
 	long before;
 
 	start_hostile(NULL);
-	before = proc_kib(dmn.pid, "VmHWM");
+	before = daemon_proc_kib(dmn.pid, "VmHWM");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		invoke(dmn.port, SELF, "GET", xfmt("/%s/%zu", kinds[i], huge));
 		ck_error(&x, 500, "ERR_DIRECT_INVOKE");
@@ -190,7 +171,7 @@ START_TEST(huge_headers_from_the_app_are_refused)
 	long before;
 
 	start_hostile(NULL);
-	before = proc_kib(dmn.pid, "VmHWM");
+	before = daemon_proc_kib(dmn.pid, "VmHWM");
 	/* 64 MiB of header lines. */
 	invoke(dmn.port, SELF, "GET", xfmt("/headers/%d", 64 * MiB));
 	ck_error(&x, 500, "ERR_DIRECT_INVOKE");
@@ -291,7 +272,7 @@ START_TEST(huge_answers_to_deliveries_fail_them)
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
 	start(&dmn, SELF, hostile_app_port(hostile), NULL, debug);
 	wait_subscribed("huge");
-	before = proc_kib(dmn.pid, "VmHWM");
+	before = daemon_proc_kib(dmn.pid, "VmHWM");
 	xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/huge", "Content-Type: text/plain\r\n", "event");
 	ck_status(&x, 204);
 	ck_delivery_refused("pub/sub", before);
@@ -305,7 +286,7 @@ START_TEST(huge_answers_to_deliveries_fail_them)
 			 0);
 	start(&dmn, SELF, hostile_app_port(hostile), NULL, debug);
 	/* Before the first tick, a second after start. */
-	ck_delivery_refused("input binding", proc_kib(dmn.pid, "VmHWM"));
+	ck_delivery_refused("input binding", daemon_proc_kib(dmn.pid, "VmHWM"));
 }
 END_TEST
 
@@ -329,7 +310,7 @@ START_TEST(huge_answers_from_a_peer_sidecar_are_refused)
 		invoke(dmn.port, id_b, "GET", "/ok");
 	} while (x.r.status != 200 && xnow_ms() < deadline && (xsleep_ms(100), true));
 	ck_status(&x, 200);
-	before = proc_kib(dmn.pid, "VmHWM");
+	before = daemon_proc_kib(dmn.pid, "VmHWM");
 	invoke(dmn.port, id_b, "GET", xfmt("/length/%zu", big));
 	ck_error(&x, 500, "ERR_DIRECT_INVOKE");
 	ck_message_has(&x, xfmt("the sidecar of %s", id_b));

@@ -506,23 +506,6 @@ START_TEST(out_of_descriptors_backs_off)
 }
 END_TEST
 
-/* outrigd's resident memory in KiB, from /proc. */
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 #define PIPELINE_BIG (3 << 20)	  /* the value the pipelined GETs fetch */
 #define PIPELINE_POST (1 << 20)	  /* each pipelined save's value */
 #define PIPELINE_TOTAL (96 << 20) /* what the client tries to send without reading */
@@ -551,7 +534,7 @@ START_TEST(pipelined_requests_with_unread_answers_are_not_buffered)
 		xreq(&x, dmn.port, "POST", "/v1.0/state/statestore", NULL, big);
 		ck_status(&x, 204);
 	}
-	rss0 = rss_kib(dmn.pid);
+	rss0 = daemon_proc_kib(dmn.pid, "VmRSS");
 	{
 		int n = sprintf(post, "[{\"key\":\"p\",\"value\":\"");
 
@@ -582,7 +565,7 @@ START_TEST(pipelined_requests_with_unread_answers_are_not_buffered)
 			break;
 		}
 	}
-	rss1 = rss_kib(dmn.pid);
+	rss1 = daemon_proc_kib(dmn.pid, "VmRSS");
 	close(fd);
 	free(big);
 	free(post);

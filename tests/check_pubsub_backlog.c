@@ -93,30 +93,11 @@ static struct app_reply hold_policy(const struct delivery *d, void *arg)
 	return (struct app_reply){ APP_SUCCESS, 0 };
 }
 
-/* A field of /proc/<pid>/status in kB (VmRSS, VmHWM), or -1. */
-static long proc_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t n = strlen(field);
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			kb = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return kb;
-}
-
 static long rss_base_kb; /* outrigd's RSS once subscribed, before any message */
 
 static void check_memory(const char *when)
 {
-	long rss = proc_kb(dmn.pid, "VmRSS"), peak = proc_kb(dmn.pid, "VmHWM");
+	long rss = daemon_proc_kib(dmn.pid, "VmRSS"), peak = daemon_proc_kib(dmn.pid, "VmHWM");
 
 	ck_assert_msg(rss > 0 && peak > 0, "cannot read /proc/%d/status", (int)dmn.pid);
 	ck_assert_msg(peak - rss_base_kb < RSS_GROWTH_LIMIT_KB,
@@ -165,7 +146,7 @@ static void wait_subscribed(const char *topic)
 		daemon_dump_log(&dmn);
 	ck_assert_msg(subs != NULL, "outrigd never subscribed to %s", topic);
 	json_decref(subs);
-	rss_base_kb = proc_kb(dmn.pid, "VmRSS");
+	rss_base_kb = daemon_proc_kib(dmn.pid, "VmRSS");
 }
 
 static void setup(void)
@@ -283,7 +264,8 @@ START_TEST(mqtt3_backlog_is_bounded)
 	check_memory("after 300 publishes of 1 MiB");
 	fprintf(stderr,
 		"pubsub backlog: mqtt3 peak RSS %ld MiB (%ld MiB before) with the app holding %zu deliveries\n",
-		proc_kb(dmn.pid, "VmHWM") / 1024, rss_base_kb / 1024, test_app_count_path(app, "/big"));
+		daemon_proc_kib(dmn.pid, "VmHWM") / 1024, rss_base_kb / 1024,
+		test_app_count_path(app, "/big"));
 
 	/* The app drops the deliveries it holds, as a crash would, and answers from now on:
 	 * outrigd retries those and delivers the rest from the broker. */

@@ -9,23 +9,11 @@ cli=${OUTRIG_CLI:-$srcdir/core/outrig}
 plugins=${OUTRIG_PLUGIN_PATH:-$srcdir/plugins/.libs}
 export OUTRIGD="${OUTRIGD:-$(dirname "$cli")/outrigd}"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_group.XXXXXX")
-kids=
-cleanup() {
-	for p in $kids; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Our own run folder and store: the user's runs are neither seen nor touched.
-XDG_RUNTIME_DIR=$tmp/rt
-XDG_DATA_HOME=$tmp/data
-export XDG_RUNTIME_DIR XDG_DATA_HOME
-unset DAPR_API_TOKEN APP_API_TOKEN
-
-# pass NAME, fail NAME [FILE...], summary, gone PID TENTHS.
+# pass, fail, summary, gone, cli_sandbox.
 . "$srcdir/tests/lib/test_sh_lib.sh"
+cli_sandbox cli_group
+
+
 
 # wait_for FILE PATTERN: up to 30 s for a line matching PATTERN (grep -E) in FILE.
 wait_for() {
@@ -55,14 +43,14 @@ start() {
 	env --default-signal=INT "$cli" run --plugin-dir "$plugins" --app-id "$2" -- sh -c "${4:-$app}" \
 		>"$3" 2>&1 &
 	run_pid=$!
-	kids="$kids $run_pid"
+	bgs="$bgs $run_pid"
 }
 
 # check NAME OUTFILE RC_WANTED RC: the app's shell and its child are gone, and so is outrigd.
 check() {
 	child=$(field "$2" child)
 	shell=$(field "$2" shell)
-	kids="$kids $child"
+	bgs="$bgs $child"
 	if [ -n "$child" ] && [ -n "$shell" ] && gone "$child" 150 && gone "$shell" 10 && [ "$4" -eq "$3" ] &&
 		! pgrep -f "outrigd .*--app-id $5( |$)" >/dev/null; then
 		pass "$1"

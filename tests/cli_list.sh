@@ -8,24 +8,11 @@ cli=${OUTRIG_CLI:-$srcdir/core/outrig}
 plugins=${OUTRIG_PLUGIN_PATH:-$srcdir/plugins/.libs}
 export OUTRIGD="${OUTRIGD:-$(dirname "$cli")/outrigd}"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli_list.XXXXXX")
-bgs=
-cleanup() {
-	for p in $bgs; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# Our own run folder and store: the user's runs are neither seen nor touched.
-XDG_RUNTIME_DIR=$tmp/rt
-XDG_DATA_HOME=$tmp/data
-export XDG_RUNTIME_DIR XDG_DATA_HOME
-unset DAPR_API_TOKEN APP_API_TOKEN
-rundir=$XDG_RUNTIME_DIR/outrig
-
-# pass NAME, fail NAME [FILE...], summary.
+# pass, fail, summary, gone, cli_sandbox.
 . "$srcdir/tests/lib/test_sh_lib.sh"
+cli_sandbox cli_list
+
+rundir=$XDG_RUNTIME_DIR/outrig
 
 outrig() {
 	timeout 60 "$cli" "$@"

@@ -76,4 +76,7 @@ void daemon_dump_log(const struct daemon *d);
 /* A port nobody listens on right now (bound to port 0 and released). */
 int daemon_free_port(void);
 
+/* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"), or -1. */
+long daemon_proc_kib(pid_t pid, const char *field);
+
 #endif /* OUTRIG_TESTS_DAEMON_H */

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# What the shell tests (tests/cli_run.sh, tests/cli_list.sh, tests/netns_invoke.sh) share: counting and reporting
-# cases in TAP's "ok - NAME" / "not ok - NAME" lines, and waiting for a process to end. Sourced, not run:
+# What the shell tests (tests/cli_run.sh, tests/cli_list.sh, tests/cli_group.sh, tests/netns_invoke.sh) share:
+# counting and reporting cases in TAP's "ok - NAME" / "not ok - NAME" lines, waiting for a process to end,
+# and the CLI tests' private folders. Sourced, not run:
 # `. "$srcdir/tests/lib/test_sh_lib.sh"`.
 # shellcheck shell=sh
 
@@ -40,4 +41,24 @@ gone() {
 		_gone_i=$((_gone_i + 1))
 	done
 	! kill -0 "$1" 2>/dev/null
+}
+
+# cli_sandbox NAME: a temporary folder $tmp, removed at exit with every process listed in $bgs killed,
+# and run records and stores of the tests' own there: the user's runs are neither seen nor touched.
+cli_sandbox() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	bgs=
+	trap cli_sandbox_cleanup EXIT
+	XDG_RUNTIME_DIR=$tmp/rt
+	XDG_DATA_HOME=$tmp/data
+	export XDG_RUNTIME_DIR XDG_DATA_HOME
+	unset DAPR_API_TOKEN APP_API_TOKEN
+}
+
+# cli_sandbox_cleanup: cli_sandbox's exit trap.
+cli_sandbox_cleanup() {
+	for _p in $bgs; do
+		kill -KILL "$_p" 2>/dev/null
+	done
+	rm -rf "$tmp"
 }
