@@ -267,7 +267,8 @@ static void server_route_invoke(struct server *srv, struct evhttp_request *req, 
 		server_reply_text(req, 401, "invalid api token");
 		return;
 	}
-	if (server_encodes_nul(segs[2])) {
+	/* segs[2] exists only when n > 2 ("/v1.0/invoke?x" has two segments). */
+	if (n > 2 && server_encodes_nul(segs[2])) {
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
 				"the app id in the path contains a NUL byte (%%00)");
 		return;
