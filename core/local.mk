@@ -9,60 +9,60 @@ noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
 core_liboutrigcore_a_CFLAGS = $(CORE_CFLAGS)
 core_liboutrigcore_a_SOURCES = \
-	core/api.h \
-	core/api_meta.c \
-	core/api_bindings.c \
-	core/api_invoke.c \
-	core/api_pubsub.c \
-	core/api_secrets.c \
-	core/api_state.c \
-	core/app_channel.c core/app_channel.h \
-	core/app_health.c core/app_health.h \
-	core/binding_delivery.c core/binding_delivery.h \
-	core/binding_runtime.c core/binding_runtime.h \
-	core/bindings_body.c core/bindings_body.h \
-	core/cloudevent.c core/cloudevent.h \
-	core/component.c core/component.h \
-	core/configuration.c core/configuration.h \
-	core/configuration_policy.c core/configuration_policy.h \
-	core/config_map.c core/config_map.h \
-	core/data_dir.c core/data_dir.h \
-	core/diag.c core/diag.h \
-	core/duration.c core/duration.h \
-	core/embedded.c core/embedded.h \
-	core/handoff.c core/handoff.h \
-	core/host.c core/host.h \
-	core/http_call.c core/http_call.h \
-	core/http_errors.c core/http_errors.h \
-	core/http_guard.c core/http_guard.h \
-	core/http_listener.c core/http_listener.h \
-	core/internal_server.c core/internal_server.h \
-	core/invoke_request.c core/invoke_request.h \
-	core/kv.c core/kv.h \
-	core/kv_sink.c core/kv_sink.h \
-	core/loader.c core/loader.h \
-	core/log.c core/log.h \
-	core/nameres.c core/nameres.h \
+	core/api/http/api.h \
+	core/api/http/api_meta.c \
+	core/api/http/api_bindings.c \
+	core/api/http/api_invoke.c \
+	core/api/http/api_pubsub.c \
+	core/api/http/api_secrets.c \
+	core/api/http/api_state.c \
+	core/channels/app_channel.c core/channels/app_channel.h \
+	core/channels/app_health.c core/channels/app_health.h \
+	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
+	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
+	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
+	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
+	core/components/component.c core/components/component.h \
+	core/resources/configuration.c core/resources/configuration.h \
+	core/resources/configuration_policy.c core/resources/configuration_policy.h \
+	core/components/config_map.c core/components/config_map.h \
+	core/base/data_dir.c core/base/data_dir.h \
+	core/base/diag.c core/base/diag.h \
+	core/base/duration.c core/base/duration.h \
+	core/components/embedded.c core/components/embedded.h \
+	core/base/handoff.c core/base/handoff.h \
+	core/components/host.c core/components/host.h \
+	core/api/http/http_call.c core/api/http/http_call.h \
+	core/api/http/http_errors.c core/api/http/http_errors.h \
+	core/api/http/http_guard.c core/api/http/http_guard.h \
+	core/api/http/http_listener.c core/api/http/http_listener.h \
+	core/api/internal/internal_server.c core/api/internal/internal_server.h \
+	core/blocks/invoke/invoke_request.c core/blocks/invoke/invoke_request.h \
+	core/base/kv.c core/base/kv.h \
+	core/base/kv_sink.c core/base/kv_sink.h \
+	core/components/loader.c core/components/loader.h \
+	core/base/log.c core/base/log.h \
+	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
-	core/peer_channels.c core/peer_channels.h \
-	core/pubsub_delivery.c core/pubsub_delivery.h \
-	core/pubsub_publish.c core/pubsub_publish.h \
-	core/pubsub_runtime.c core/pubsub_runtime.h \
-	core/pubsub_scopes.c core/pubsub_scopes.h \
-	core/resiliency.c core/resiliency.h \
-	core/resources.c core/resources.h \
-	core/resources_yaml.c core/resources_yaml.h \
-	core/resources_yaml_limits.c core/resources_yaml_limits.h \
-	core/rules.c core/rules.h core/rules_internal.h \
-	core/rules_eval.c core/rules_lex.c core/rules_parse.c \
-	core/secret_refs.c core/secret_refs.h \
+	core/channels/peer_channels.c core/channels/peer_channels.h \
+	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
+	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \
+	core/blocks/pubsub/pubsub_runtime.c core/blocks/pubsub/pubsub_runtime.h \
+	core/blocks/pubsub/pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.h \
+	core/resources/resiliency.c core/resources/resiliency.h \
+	core/resources/resources.c core/resources/resources.h \
+	core/resources/resources_yaml.c core/resources/resources_yaml.h \
+	core/resources/resources_yaml_limits.c core/resources/resources_yaml_limits.h \
+	core/blocks/pubsub/rules.c core/blocks/pubsub/rules.h core/blocks/pubsub/rules_internal.h \
+	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
+	core/components/secret_refs.c core/components/secret_refs.h \
 	core/server.c core/server.h \
-	core/state_keys.c core/state_keys.h \
-	core/state_request.c core/state_request.h \
-	core/state_json_text.c core/state_json_text.h \
-	core/subscriptions.c core/subscriptions.h \
-	core/subscriptions_yaml.c \
-	core/workers.c core/workers.h
+	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
+	core/blocks/state/state_request.c core/blocks/state/state_request.h \
+	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \
+	core/blocks/pubsub/subscriptions.c core/blocks/pubsub/subscriptions.h \
+	core/resources/subscriptions_yaml.c \
+	core/base/workers.c core/base/workers.h
 
 bin_PROGRAMS += core/outrigd
 core_outrigd_CPPFLAGS = $(CORE_CPPFLAGS)

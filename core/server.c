@@ -20,13 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "app_channel.h"
-#include "http_errors.h"
-#include "http_listener.h"
-#include "invoke_request.h"
-#include "log.h"
-#include "peer_channels.h"
+#include "api/http/api.h"
+#include "channels/app_channel.h"
+#include "api/http/http_errors.h"
+#include "api/http/http_listener.h"
+#include "blocks/invoke/invoke_request.h"
+#include "base/log.h"
+#include "channels/peer_channels.h"
 
 #define SERVER_MAX_SEGMENTS 8
 

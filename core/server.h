@@ -7,13 +7,13 @@
 
 #include <jansson.h>
 
-#include "binding_runtime.h"
-#include "component.h"
-#include "configuration.h"
-#include "http_guard.h"
+#include "blocks/bindings/binding_runtime.h"
+#include "components/component.h"
+#include "resources/configuration.h"
+#include "api/http/http_guard.h"
 #include "options.h"
-#include "pubsub_runtime.h"
-#include "workers.h"
+#include "blocks/pubsub/pubsub_runtime.h"
+#include "base/workers.h"
 
 struct app_channel;
 struct app_health;

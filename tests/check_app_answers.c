@@ -16,7 +16,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "app_channel.h"
+#include "channels/app_channel.h"
 #include "daemon.h"
 #include "echo_app.h"
 #include "exchange.h"

@@ -16,7 +16,7 @@
 #include <check.h>
 #include <jansson.h>
 
-#include "app_health.h"
+#include "channels/app_health.h"
 #include "daemon.h"
 #include "exchange.h"
 #include "http_client.h"

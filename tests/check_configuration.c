@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Configuration files (--config): parsing, errors, merge order, outrigd --check; and core/nameres.c with a fake resolver. */
+/* Configuration files (--config): parsing, errors, merge order, outrigd --check; and core/blocks/invoke/nameres.c with a fake resolver. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "configuration.h"
-#include "nameres.h"
+#include "resources/configuration.h"
+#include "blocks/invoke/nameres.h"
 #include "server.h"
 
 static char *fixture(const char *name)
@@ -388,7 +388,7 @@ START_TEST(test_check_bad)
 }
 END_TEST
 
-/* ---- core/nameres.c with a fake resolver ---- */
+/* ---- core/blocks/invoke/nameres.c with a fake resolver ---- */
 
 struct fake_resolver {
 	int registered;

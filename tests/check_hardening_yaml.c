@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "configuration.h"
-#include "resources.h"
+#include "resources/configuration.h"
+#include "resources/resources.h"
 
 static char dir[] = "/tmp/outrig-hardening-yaml-XXXXXX";
 

@@ -8,7 +8,7 @@
 
 #include <check.h>
 
-#include "host.h"
+#include "components/host.h"
 #include "kafka_mock_driver.h"
 #include "plugin_host.h"
 

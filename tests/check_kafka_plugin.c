@@ -13,7 +13,7 @@
 #include <check.h>
 
 #include "exchange.h"
-#include "host.h"
+#include "components/host.h"
 #include "kafka_mock_driver.h"
 #include "plugin_host.h"
 

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "components/loader.h"
 
 /* The core's ABI as the refusals print it, e.g. "1.1". */
 #define ABI_TEXT_(major, minor) #major "." #minor

@@ -16,7 +16,7 @@
 #include <check.h>
 
 #include "exchange.h"
-#include "host.h"
+#include "components/host.h"
 #include "plugin_host.h"
 #include "server.h"
 

@@ -14,7 +14,7 @@
 #include <check.h>
 #include <sqlite3.h>
 
-#include "host.h"
+#include "components/host.h"
 #include "plugin_host.h"
 
 #define TYPE "nameresolution.sqlite"

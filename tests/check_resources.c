@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of core/resources.c: Dapr resource YAML (components, subscriptions, resiliency) in, models and exact messages out. */
+/* Unit tests of core/resources/resources.c: Dapr resource YAML (components, subscriptions, resiliency) in, models and exact messages out. */
 #include "config.h"
 
 #include <check.h>
@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "log.h"
-#include "resources.h"
+#include "base/diag.h"
+#include "base/log.h"
+#include "resources/resources.h"
 
 #ifndef RES_TEST_DATA
 #define RES_TEST_DATA "tests/data"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# check_configuration: --config files (core/configuration.c), outrigd --check with them, core/nameres.c with a fake resolver.
+# check_configuration: --config files (core/resources/configuration.c), outrigd --check with them, core/blocks/invoke/nameres.c with a fake resolver.
 # check_app_health: opt-in app health checks against a real outrigd and a stand-in app.
 check_PROGRAMS += tests/check_configuration tests/check_app_health
 TESTS += tests/check_configuration tests/check_app_health

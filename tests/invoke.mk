@@ -9,4 +9,4 @@ tests_check_invoke_SOURCES = tests/check_invoke.c
 tests_check_invoke_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 
 # The internal protocol's one description (sidecar to sidecar).
-EXTRA_DIST += core/internal_protocol.md
+EXTRA_DIST += core/api/internal/internal_protocol.md

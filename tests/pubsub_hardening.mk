@@ -2,9 +2,9 @@
 # Issue 11 (pub/sub): route normalisation (unit), hostile publish requests and the delivery backlog.
 check_PROGRAMS += tests/unit/check_sub_routes
 TESTS += tests/unit/check_sub_routes
-tests_unit_check_sub_routes_SOURCES = tests/unit/check_sub_routes.c core/subscriptions.c \
-	core/subscriptions_yaml.c core/rules.c core/rules_eval.c core/rules_lex.c core/rules_parse.c \
-	core/resources_yaml.c core/diag.c core/log.c
+tests_unit_check_sub_routes_SOURCES = tests/unit/check_sub_routes.c core/blocks/pubsub/subscriptions.c \
+	core/resources/subscriptions_yaml.c core/blocks/pubsub/rules.c core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
+	core/resources/resources_yaml.c core/base/diag.c core/base/log.c
 tests_unit_check_sub_routes_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_sub_routes_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_sub_routes_LDADD = $(TEST_LIBS)

@@ -11,7 +11,7 @@ tests_check_state_hardening_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_state_json_text
 TESTS += tests/unit/check_state_json_text
-tests_unit_check_state_json_text_SOURCES = tests/unit/check_state_json_text.c core/state_json_text.c
+tests_unit_check_state_json_text_SOURCES = tests/unit/check_state_json_text.c core/blocks/state/state_json_text.c
 tests_unit_check_state_json_text_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_state_json_text_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_state_json_text_LDADD = $(TEST_LIBS)

@@ -3,89 +3,89 @@
 
 check_PROGRAMS += tests/unit/check_duration
 TESTS += tests/unit/check_duration
-tests_unit_check_duration_SOURCES = tests/unit/check_duration.c core/duration.c
+tests_unit_check_duration_SOURCES = tests/unit/check_duration.c core/base/duration.c
 tests_unit_check_duration_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_duration_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_duration_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_config_map
 TESTS += tests/unit/check_config_map
-tests_unit_check_config_map_SOURCES = tests/unit/check_config_map.c core/config_map.c \
-	core/diag.c core/duration.c
+tests_unit_check_config_map_SOURCES = tests/unit/check_config_map.c core/components/config_map.c \
+	core/base/diag.c core/base/duration.c
 tests_unit_check_config_map_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_config_map_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_config_map_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_state_keys
 TESTS += tests/unit/check_state_keys
-tests_unit_check_state_keys_SOURCES = tests/unit/check_state_keys.c core/state_keys.c
+tests_unit_check_state_keys_SOURCES = tests/unit/check_state_keys.c core/blocks/state/state_keys.c
 tests_unit_check_state_keys_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_state_keys_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_state_keys_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_state_request
 TESTS += tests/unit/check_state_request
-tests_unit_check_state_request_SOURCES = tests/unit/check_state_request.c core/state_request.c \
-	core/kv.c core/state_keys.c core/http_errors.c
+tests_unit_check_state_request_SOURCES = tests/unit/check_state_request.c core/blocks/state/state_request.c \
+	core/base/kv.c core/blocks/state/state_keys.c core/api/http/http_errors.c
 tests_unit_check_state_request_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_state_request_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_state_request_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_options
 TESTS += tests/unit/check_options
-tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c core/log.c
+tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c core/base/log.c
 tests_unit_check_options_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_options_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_options_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_workers
 TESTS += tests/unit/check_workers
-tests_unit_check_workers_SOURCES = tests/unit/check_workers.c core/workers.c
+tests_unit_check_workers_SOURCES = tests/unit/check_workers.c core/base/workers.c
 tests_unit_check_workers_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_workers_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_workers_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_http_errors
 TESTS += tests/unit/check_http_errors
-tests_unit_check_http_errors_SOURCES = tests/unit/check_http_errors.c core/http_errors.c
+tests_unit_check_http_errors_SOURCES = tests/unit/check_http_errors.c core/api/http/http_errors.c
 tests_unit_check_http_errors_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_http_errors_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_http_errors_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_cloudevent
 TESTS += tests/unit/check_cloudevent
-tests_unit_check_cloudevent_SOURCES = tests/unit/check_cloudevent.c core/cloudevent.c
+tests_unit_check_cloudevent_SOURCES = tests/unit/check_cloudevent.c core/blocks/pubsub/cloudevent.c
 tests_unit_check_cloudevent_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_cloudevent_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_cloudevent_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_rules
 TESTS += tests/unit/check_rules
-tests_unit_check_rules_SOURCES = tests/unit/check_rules.c core/rules.c core/rules_eval.c \
-	core/rules_lex.c core/rules_parse.c
+tests_unit_check_rules_SOURCES = tests/unit/check_rules.c core/blocks/pubsub/rules.c core/blocks/pubsub/rules_eval.c \
+	core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c
 tests_unit_check_rules_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_rules_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_rules_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_subscriptions
 TESTS += tests/unit/check_subscriptions
-tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/subscriptions.c \
-	core/subscriptions_yaml.c core/rules.c core/rules_eval.c core/rules_lex.c core/rules_parse.c \
-	core/resources_yaml.c core/diag.c core/log.c
+tests_unit_check_subscriptions_SOURCES = tests/unit/check_subscriptions.c core/blocks/pubsub/subscriptions.c \
+	core/resources/subscriptions_yaml.c core/blocks/pubsub/rules.c core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
+	core/resources/resources_yaml.c core/base/diag.c core/base/log.c
 tests_unit_check_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_subscriptions_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_pubsub_scopes
 TESTS += tests/unit/check_pubsub_scopes
-tests_unit_check_pubsub_scopes_SOURCES = tests/unit/check_pubsub_scopes.c core/pubsub_scopes.c core/diag.c
+tests_unit_check_pubsub_scopes_SOURCES = tests/unit/check_pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.c core/base/diag.c
 tests_unit_check_pubsub_scopes_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_pubsub_scopes_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_pubsub_scopes_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_handoff
 TESTS += tests/unit/check_handoff
-tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/handoff.c
+tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/base/handoff.c
 tests_unit_check_handoff_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_handoff_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_handoff_LDADD = $(TEST_LIBS)

@@ -25,18 +25,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "app_channel.h"
-#include "component.h"
-#include "configuration.h"
-#include "diag.h"
-#include "host.h"
-#include "http_errors.h"
-#include "internal_server.h"
-#include "log.h"
-#include "nameres.h"
+#include "channels/app_channel.h"
+#include "components/component.h"
+#include "resources/configuration.h"
+#include "base/diag.h"
+#include "components/host.h"
+#include "api/http/http_errors.h"
+#include "api/internal/internal_server.h"
+#include "base/log.h"
+#include "blocks/invoke/nameres.h"
 #include "options.h"
-#include "pubsub_runtime.h"
-#include "resources.h"
+#include "blocks/pubsub/pubsub_runtime.h"
+#include "resources/resources.h"
 #include "server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,13 +8,13 @@
 
 #include <jansson.h>
 
-#include "bindings_body.h"
-#include "cloudevent.h"
-#include "diag.h"
-#include "kv.h"
-#include "state_keys.h"
-#include "state_request.h"
-#include "subscriptions.h"
+#include "blocks/bindings/bindings_body.h"
+#include "blocks/pubsub/cloudevent.h"
+#include "base/diag.h"
+#include "base/kv.h"
+#include "blocks/state/state_keys.h"
+#include "blocks/state/state_request.h"
+#include "blocks/pubsub/subscriptions.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

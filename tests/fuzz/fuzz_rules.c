@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "cloudevent.h"
-#include "rules.h"
+#include "blocks/pubsub/cloudevent.h"
+#include "blocks/pubsub/rules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,11 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "configuration.h"
-#include "diag.h"
-#include "log.h"
-#include "resiliency.h"
-#include "resources.h"
+#include "resources/configuration.h"
+#include "base/diag.h"
+#include "base/log.h"
+#include "resources/resiliency.h"
+#include "resources/resources.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

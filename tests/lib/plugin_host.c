@@ -14,9 +14,9 @@
 
 #include <check.h>
 
-#include "config_map.h"
+#include "components/config_map.h"
 #include "exchange.h"
-#include "loader.h"
+#include "components/loader.h"
 
 /* The timers create() asked for, with PLUGIN_HOST_TIMERS_RECORD. */
 struct timer {

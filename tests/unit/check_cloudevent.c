@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloudevent.h"
+#include "blocks/pubsub/cloudevent.h"
 
 /* 2024-05-01T10:00:00Z */
 #define NOW_MS INT64_C(1714557600000)

@@ -11,9 +11,9 @@
 
 #include <outrig/config.h>
 
-#include "config_map.h"
-#include "diag.h"
-#include "resources.h"
+#include "components/config_map.h"
+#include "base/diag.h"
+#include "resources/resources.h"
 
 #define FILE_NAME "/etc/outrig/components/statestore.yaml"
 #define TYPE_NAME "state.test"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duration.h"
+#include "base/duration.h"
 
 /* A value *ms never holds after a successful parse in these tests. */
 #define UNTOUCHED INT64_C(-777777)

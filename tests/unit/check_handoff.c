@@ -12,7 +12,7 @@
 
 #include <outrig/status.h>
 
-#include "handoff.h"
+#include "base/handoff.h"
 
 #define NTHREADS 4
 #define PER_THREAD 500

@@ -7,7 +7,7 @@
 
 #include <outrig/status.h>
 
-#include "http_errors.h"
+#include "api/http/http_errors.h"
 
 static const struct {
 	enum api_error e;

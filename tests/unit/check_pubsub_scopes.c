@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "pubsub_scopes.h"
-#include "resources.h"
+#include "base/diag.h"
+#include "blocks/pubsub/pubsub_scopes.h"
+#include "resources/resources.h"
 
 #define PUB PUBSUB_SCOPE_PUBLISH
 #define SUB PUBSUB_SCOPE_SUBSCRIBE

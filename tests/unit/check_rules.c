@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules.h"
+#include "blocks/pubsub/rules.h"
 
 /* The event every matching case is evaluated against, as a delivered CloudEvent. */
 static const char event_json[] =

@@ -6,7 +6,7 @@
 
 #include <check.h>
 
-#include "state_json_text.h"
+#include "blocks/state/state_json_text.h"
 
 /* The compacted text of member name of the object that starts text, or "(none)". */
 static const char *member(const char *text, const char *name)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state_keys.h"
+#include "blocks/state/state_keys.h"
 
 static char err[256];
 /* What check_prefix() holds, so that teardown frees it when an assertion fails midway. */

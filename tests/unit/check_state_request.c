@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_errors.h"
-#include "kv.h"
-#include "state_keys.h"
-#include "state_request.h"
+#include "api/http/http_errors.h"
+#include "base/kv.h"
+#include "blocks/state/state_keys.h"
+#include "blocks/state/state_request.h"
 
 static struct key_prefix kp;
 static struct key_prefix no_prefix;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "diag.h"
-#include "subscriptions.h"
+#include "base/diag.h"
+#include "blocks/pubsub/subscriptions.h"
 
 static size_t parse_yaml(const char *text, struct sub_list *out, struct diag *d)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "subscriptions.h"
+#include "base/diag.h"
+#include "blocks/pubsub/subscriptions.h"
 
 /* Checks that d holds exactly the expected lines, in order. */
 static void assert_lines(const struct diag *d, size_t n, ...)

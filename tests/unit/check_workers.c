@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "workers.h"
+#include "base/workers.h"
 
 #define MAX_ITEMS 256
 

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sidecar-to-sidecar listener: calls from other outrigd instances to this sidecar's app (see core/internal_protocol.md). */
+#include "config.h"
+
+#include "api/internal/internal_server.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <event2/http.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/http/http_errors.h"
+#include "api/http/http_listener.h"
+#include "blocks/invoke/invoke_request.h"
+#include "base/log.h"
+#include "channels/peer_channels.h"
+#include "server.h"
+
+#define INTERNAL_SCOPE "internal"
+#define INTERNAL_PREFIX "/outrig/v1/invoke"
+
+/* The range a port is derived in when --dapr-internal-grpc-port is not given. */
+#define INTERNAL_PORT_BASE 47300
+#define INTERNAL_PORT_SPAN 2048
+
+/* A stable port per app id, so a restarted sidecar tends to come back where it was (FNV-1a). */
+static int internal_derived_port(const char *app_id)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)app_id; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return INTERNAL_PORT_BASE + (int)(h % INTERNAL_PORT_SPAN);
+}
+
+static void internal_fail(struct evhttp_request *req, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A sidecar error (not the app's answer): marked so, in Dapr's error shape. */
+static void internal_fail(struct evhttp_request *req, const char *id, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	evhttp_add_header(evhttp_request_get_output_headers(req), INVOKE_STATUS_HEADER, "error");
+	api_error_reply(req, API_ERR_DIRECT_INVOKE, 0, NULL, "failed to invoke, id: %s, err: %s", id, why);
+}
+
+static void internal_handle(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *uri = evhttp_request_get_uri(req);
+	const char *callee = evhttp_find_header(in, "outrig-callee-app-id");
+	const char *caller = evhttp_find_header(in, "outrig-caller-app-id");
+	const char *caller_ns = evhttp_find_header(in, "outrig-caller-namespace");
+	const char *own = srv->opts->app_id;
+	struct evkeyvalq headers;
+	char *method, *path;
+	const char *query, *rest;
+
+	if (http_guard_answer(&srv->internal_guard, req))
+		return;
+	if (srv->stopping) {
+		internal_fail(req, own, "%s", "the callee's sidecar is shutting down");
+		return;
+	}
+	rest = strncmp(uri, INTERNAL_PREFIX, strlen(INTERNAL_PREFIX)) == 0 ? uri + strlen(INTERNAL_PREFIX)
+									   : "x";
+	if (*rest != '/' && *rest != '?' && *rest != '\0') {
+		internal_fail(req, callee != NULL ? callee : own,
+			      "this sidecar speaks outrig's internal protocol v1 only (asked for %.200s)",
+			      uri);
+		return;
+	}
+	if (callee == NULL || caller == NULL) {
+		internal_fail(req, own, "%s", "the call lacks outrig-callee-app-id or outrig-caller-app-id");
+		return;
+	}
+	/* A stale name-resolution entry can point at a port another app's sidecar took since. */
+	if (strcmp(callee, own) != 0) {
+		internal_fail(req, callee,
+			      "the sidecar at this address serves app id \"%s\" (stale name resolution?)",
+			      own);
+		return;
+	}
+	/* The raw path after the prefix, cleaned again: a caller of another version must not escape it. */
+	method = strdup(rest);
+	if (method == NULL) {
+		internal_fail(req, own, "%s", "out of memory");
+		return;
+	}
+	method[strcspn(method, "?")] = '\0';
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	path = invoke_clean_path(method);
+	free(method);
+	if (path != NULL && query != NULL) {
+		char *full;
+
+		if (asprintf(&full, "%s?%s", path, query) < 0)
+			full = NULL;
+		free(path);
+		path = full;
+	}
+	if (path == NULL) {
+		internal_fail(req, own, "%s", "out of memory");
+		return;
+	}
+	TAILQ_INIT(&headers);
+	invoke_copy_request_headers(in, &headers);
+	invoke_to_app(srv, srv->internal, req, path, &headers, caller, caller_ns, true);
+	evhttp_clear_headers(&headers);
+	free(path);
+}
+
+/* Binds addr:port; port 0 takes any free one. Returns the socket, or -1 with errno set. */
+static evutil_socket_t internal_bind(const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char spec[300];
+	evutil_socket_t fd;
+	int one = 1, saved;
+
+	/* evutil_parse_sockaddr_port refuses port 0: parse with 1, then set the port wanted. */
+	snprintf(spec, sizeof(spec), strchr(addr, ':') != NULL ? "[%s]:1" : "%s:1", addr);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux (as in server.c). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) != 0 || listen(fd, 1024) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int internal_port_of(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int internal_server_listen(struct server *srv)
+{
+	const char *addr = srv->opts->internal_listen_address;
+	int port = srv->opts->internal_port;
+	evutil_socket_t fd;
+
+	srv->internal = evhttp_new(srv->base);
+	if (srv->internal == NULL) {
+		log_error(INTERNAL_SCOPE, "out of memory while starting the internal listener");
+		return -1;
+	}
+	evhttp_set_allowed_methods(srv->internal, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+							  EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+							  EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+	srv->internal_guard.base = srv->base;
+	srv->internal_guard.max_body = srv->opts->max_body_bytes;
+	srv->internal_guard.header_timeout_ms = srv->opts->read_header_timeout_ms;
+	srv->internal_guard.max_head = 64 * 1024;
+	http_guard_attach(&srv->internal_guard, srv->internal);
+	evhttp_set_timeout(srv->internal, 120);
+	/* Answers are the app's: evhttp adds no Content-Type of its own. */
+	evhttp_set_default_content_type(srv->internal, NULL);
+	evhttp_set_gencb(srv->internal, internal_handle, srv);
+	/* Without a port given, the app id's own one when free, else any. */
+	fd = internal_bind(addr, port > 0 ? port : internal_derived_port(srv->opts->app_id));
+	if (fd < 0 && errno == EADDRINUSE && port <= 0)
+		fd = internal_bind(addr, 0);
+	if (fd < 0) {
+		if (errno == EINVAL)
+			log_error(
+				INTERNAL_SCOPE,
+				"--dapr-internal-grpc-listen-address: \"%s\" is not an IP address; give one such as 0.0.0.0, 127.0.0.1 or ::",
+				addr);
+		else if (port > 0)
+			log_error(
+				INTERNAL_SCOPE,
+				"cannot listen for other sidecars on %s port %d: %s; pick another --dapr-internal-grpc-port, or leave it out to get a free one",
+				addr, port, strerror(errno));
+		else
+			log_error(
+				INTERNAL_SCOPE,
+				"cannot listen for other sidecars on %s: %s; check --dapr-internal-grpc-listen-address",
+				addr, strerror(errno));
+		return -1;
+	}
+	srv->internal_port = internal_port_of(fd);
+	if (srv->internal_port <= 0) {
+		log_error(INTERNAL_SCOPE, "cannot serve the internal listener on %s: %s", addr,
+			  strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (http_listener_bind(srv->base, srv->internal, fd, "the sidecar-to-sidecar listener") != 0) {
+		log_error(INTERNAL_SCOPE, "cannot serve the internal listener on %s: %s", addr,
+			  strerror(errno));
+		return -1;
+	}
+	log_info(INTERNAL_SCOPE, "listening for other sidecars on %s port %d", addr, srv->internal_port);
+	return 0;
+}
+
+void internal_server_close(struct server *srv)
+{
+	if (srv->internal != NULL) {
+		http_listener_release(srv->internal);
+		evhttp_free(srv->internal);
+	}
+	srv->internal = NULL;
+	/* The caller side's pool of connections to other sidecars (api_invoke.c makes it on first use). */
+	peer_channels_free(srv->peers);
+	srv->peers = NULL;
+}

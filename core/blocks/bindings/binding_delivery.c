@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Input bindings: delivering their events to the app, in order, with retries until it acknowledges. */
+#include "config.h"
+
+#include "blocks/bindings/binding_delivery.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <outrig/pubsub.h>
+
+#include "channels/app_channel.h"
+#include "channels/app_health.h"
+#include "blocks/bindings/binding_runtime.h"
+#include "components/component.h"
+#include "base/handoff.h"
+#include "base/log.h"
+#include "resources/resiliency.h"
+#include "server.h"
+
+#define BDELIVERY_SCOPE "bindings"
+
+/*
+ * Without a Resiliency policy for the component, an event is tried again forever, 500 ms after
+ * the first failure and half as long again each time up to 10 s: the plugin commits it to its
+ * source only once the app took it, so giving up would lose it.
+ */
+static const struct retry_policy bdelivery_default_retry = {
+	.kind = RETRY_EXPONENTIAL,
+	.duration_ms = 500,
+	.max_interval_ms = 10000,
+	.max_retries = -1,
+};
+
+/* One accepted event, from binding_deliver() until its done() call. */
+struct binding_event {
+	struct binding_engine *engine;
+	struct outrig_binding_sink *sink;
+	char *data;
+	size_t len;
+	struct evkeyvalq headers; /* the event's metadata, forwarded to the app */
+	char *content_type;	  /* the metadata's Content-Type, else application/json */
+	void (*done)(void *done_ctx, int outcome);
+	void *done_ctx;
+	unsigned attempt; /* deliveries to the app so far */
+	struct event *timer;
+	struct handoff_item inbox;
+	struct binding_event *next; /* in its sink's queue */
+};
+
+struct binding_engine {
+	struct binding_runtime *rt;
+	struct server *srv;
+	atomic_uint pending;
+
+	struct handoff inbox; /* from plugin threads */
+};
+
+static void bdelivery_drain(void *arg);
+static void bdelivery_pump_all(struct binding_engine *e);
+
+/* The app is healthy again: bindings that paused may go on. */
+static void bdelivery_resume(void *arg)
+{
+	struct binding_engine *e = arg;
+
+	if (!handoff_stopped(&e->inbox))
+		bdelivery_pump_all(e);
+}
+
+struct binding_engine *binding_engine_new(struct binding_runtime *rt)
+{
+	struct binding_engine *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->rt = rt;
+	e->srv = rt->srv;
+	if (handoff_init(&e->inbox, e->srv->base, bdelivery_drain, e) != 0) {
+		free(e);
+		return NULL;
+	}
+	if (app_health_watch(e->srv, bdelivery_resume, e) != 0) {
+		handoff_free(&e->inbox);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void bdelivery_free(struct binding_event *ev)
+{
+	if (ev->timer != NULL)
+		event_free(ev->timer);
+	evhttp_clear_headers(&ev->headers);
+	free(ev->content_type);
+	free(ev->data);
+	free(ev);
+}
+
+/* Headers that describe the HTTP message itself: the event's metadata may not set them. */
+static bool bdelivery_reserved_header(const char *name)
+{
+	static const char *const reserved[] = { "content-length", "transfer-encoding", "connection", "host",
+						"keep-alive",	  "upgrade",	       "te",	     NULL };
+
+	for (const char *const *r = reserved; *r != NULL; r++)
+		if (strcasecmp(name, *r) == 0)
+			return true;
+	return false;
+}
+
+static int bdelivery_copy_metadata(struct binding_event *ev, const struct outrig_metadata *md)
+{
+	for (size_t i = 0; i < md->count; i++) {
+		const char *k = md->items[i].key, *v = md->items[i].value;
+
+		if (k == NULL || v == NULL || *k == '\0' || bdelivery_reserved_header(k))
+			continue;
+		if (strcasecmp(k, "content-type") == 0) {
+			free(ev->content_type);
+			if ((ev->content_type = strdup(v)) == NULL)
+				return OUTRIG_ENOMEM;
+			continue;
+		}
+		/* evhttp refuses a value with a line break: such an entry cannot be a header. */
+		evhttp_add_header(&ev->headers, k, v);
+	}
+	return 0;
+}
+
+int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_binding_event *ev,
+		    void (*done)(void *done_ctx, int outcome), void *done_ctx)
+{
+	struct binding_engine *e;
+	struct binding_event *b;
+
+	if (sink == NULL || ev == NULL || done == NULL || (ev->data == NULL && ev->data_len > 0))
+		return OUTRIG_EINVAL;
+	e = sink->rt->engine;
+	if (e == NULL)
+		return OUTRIG_EUNAVAIL;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return OUTRIG_ENOMEM;
+	TAILQ_INIT(&b->headers);
+	b->engine = e;
+	b->sink = sink;
+	b->done = done;
+	b->done_ctx = done_ctx;
+	b->data = malloc(ev->data_len > 0 ? ev->data_len : 1);
+	if (b->data == NULL || bdelivery_copy_metadata(b, &ev->metadata) != 0) {
+		bdelivery_free(b);
+		return OUTRIG_ENOMEM;
+	}
+	if (ev->data_len > 0)
+		memcpy(b->data, ev->data, ev->data_len);
+	b->len = ev->data_len;
+
+	/* Counted before the loop can see it, so that its settling never comes first. */
+	atomic_fetch_add(&e->pending, 1);
+	if (handoff_push(&e->inbox, &b->inbox) != 0) {
+		atomic_fetch_sub(&e->pending, 1);
+		bdelivery_free(b);
+		return OUTRIG_EUNAVAIL;
+	}
+	return 0;
+}
+
+unsigned binding_engine_pending(struct binding_engine *e)
+{
+	return e != NULL ? atomic_load(&e->pending) : 0;
+}
+
+/* ---- the loop's side ---- */
+
+static void bdelivery_pump(struct outrig_binding_sink *sink);
+
+static const struct retry_policy *bdelivery_policy(const struct binding_event *ev)
+{
+	return ev->sink->has_retry ? &ev->sink->retry : &bdelivery_default_retry;
+}
+
+/* Takes the sink's first event off its queue and tells the plugin how it ended. */
+static void bdelivery_settle(struct binding_event *ev, int outcome)
+{
+	struct outrig_binding_sink *sink = ev->sink;
+	struct binding_engine *e = ev->engine;
+
+	sink->head = ev->next;
+	if (sink->head == NULL)
+		sink->tail = NULL;
+	sink->sending = false;
+	ev->done(ev->done_ctx, outcome);
+	bdelivery_free(ev);
+	atomic_fetch_sub(&e->pending, 1);
+	if (!handoff_stopped(&e->inbox))
+		bdelivery_pump(sink);
+}
+
+static void bdelivery_send(struct binding_event *ev);
+
+static void bdelivery_after(struct binding_event *ev, int64_t delay_ms)
+{
+	struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000 };
+
+	if (ev->timer == NULL || evtimer_add(ev->timer, &tv) != 0) {
+		/* Cannot wait: hand it back unacknowledged, for the source to bring again. */
+		log_error(BDELIVERY_SCOPE, "out of memory scheduling a retry of an event of input binding %s",
+			  ev->sink->component->name);
+		bdelivery_settle(ev, OUTRIG_PUBSUB_UNSETTLED);
+	}
+}
+
+static void bdelivery_retry_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct binding_event *ev = arg;
+
+	/* Stopping: it stays unsettled, for the source to bring back. */
+	if (ev->engine->srv->stopping)
+		return;
+	/* An unhealthy app gets no retries either: wait another backoff, without counting it. */
+	if (!app_health_ok(ev->engine->srv))
+		bdelivery_after(ev, retry_policy_delay_ms(bdelivery_policy(ev), ev->attempt));
+	else
+		bdelivery_send(ev);
+}
+
+static void bdelivery_failed(struct binding_event *ev, const char *why)
+{
+	const struct retry_policy *p = bdelivery_policy(ev);
+	const char *name = ev->sink->component->name;
+
+	if (!retry_policy_allows(p, ev->attempt)) {
+		/* Only a Resiliency policy bounds retries; like daprd, the event is then given up. */
+		log_warn(
+			BDELIVERY_SCOPE,
+			"event of input binding %s dropped: POST %s failed (%s) and the %lld retries of its Resiliency policy are spent",
+			name, ev->sink->route, why, (long long)p->max_retries);
+		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
+		return;
+	}
+	if (ev->timer == NULL)
+		ev->timer = evtimer_new(ev->engine->srv->base, bdelivery_retry_now, ev);
+	log_debug(BDELIVERY_SCOPE, "event of input binding %s: POST %s failed (%s); retry %u", name,
+		  ev->sink->route, why, ev->attempt);
+	bdelivery_after(ev, retry_policy_delay_ms(p, ev->attempt));
+}
+
+static void bdelivery_answered(void *arg, const struct app_response *r)
+{
+	struct binding_event *ev = arg;
+	char why[300];
+
+	if (r->status >= 200 && r->status <= 299) {
+		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
+		return;
+	}
+	if (r->status == 0)
+		snprintf(why, sizeof(why), "%s", r->error != NULL ? r->error : "no answer");
+	else
+		snprintf(why, sizeof(why), "the app answered HTTP %d", r->status);
+	bdelivery_failed(ev, why);
+}
+
+static void bdelivery_send(struct binding_event *ev)
+{
+	ev->attempt++;
+	if (app_channel_send(ev->engine->srv->app, EVHTTP_REQ_POST, ev->sink->route, &ev->headers,
+			     ev->content_type != NULL ? ev->content_type : "application/json", ev->data,
+			     ev->len, bdelivery_answered, ev) != 0) {
+		struct app_response oom = { .error = "out of memory" };
+
+		bdelivery_answered(ev, &oom);
+	}
+}
+
+/* Sends the sink's first event unless one is already out: a binding's events go in order. */
+static void bdelivery_pump(struct outrig_binding_sink *sink)
+{
+	struct binding_engine *e = sink->rt->engine;
+
+	/* A graceful stop lets calls in flight finish but starts no new ones; an unhealthy app gets none. */
+	if (sink->sending || sink->head == NULL || handoff_stopped(&e->inbox) || e->srv->stopping ||
+	    !app_health_ok(e->srv))
+		return;
+	sink->sending = true;
+	bdelivery_send(sink->head);
+}
+
+static void bdelivery_pump_all(struct binding_engine *e)
+{
+	for (size_t i = 0; i < e->rt->nsinks; i++)
+		bdelivery_pump(e->rt->sinks[i]);
+}
+
+static void bdelivery_drain(void *arg)
+{
+	struct binding_engine *e = arg;
+	struct handoff_item *batch = handoff_take_all(&e->inbox);
+
+	while (batch != NULL) {
+		struct binding_event *ev = handoff_entry(batch, struct binding_event, inbox);
+		struct outrig_binding_sink *sink = ev->sink;
+
+		batch = batch->next;
+		ev->next = NULL;
+		if (sink->tail != NULL)
+			sink->tail->next = ev;
+		else
+			sink->head = ev;
+		sink->tail = ev;
+		bdelivery_pump(sink);
+	}
+}
+
+void binding_engine_stop(struct binding_engine *e)
+{
+	struct handoff_item *rest;
+
+	if (e == NULL)
+		return;
+	rest = handoff_stop(&e->inbox);
+	while (rest != NULL) {
+		struct binding_event *ev = handoff_entry(rest, struct binding_event, inbox);
+
+		rest = rest->next;
+		ev->done(ev->done_ctx, OUTRIG_PUBSUB_UNSETTLED);
+		bdelivery_free(ev);
+		atomic_fetch_sub(&e->pending, 1);
+	}
+	/* Calls still out to the app are dropped with the channel, which never calls back. */
+	for (size_t i = 0; i < e->rt->nsinks; i++)
+		while (e->rt->sinks[i]->head != NULL)
+			bdelivery_settle(e->rt->sinks[i]->head, OUTRIG_PUBSUB_UNSETTLED);
+}
+
+void binding_engine_free(struct binding_engine *e)
+{
+	if (e == NULL)
+		return;
+	app_health_unwatch(e->srv, bdelivery_resume, e);
+	handoff_free(&e->inbox);
+	free(e);
+}

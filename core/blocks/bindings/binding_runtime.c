@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The bindings side of a running sidecar: each binding's route and direction, and starting inputs the app wants. */
+#include "config.h"
+
+#include "blocks/bindings/binding_runtime.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <outrig/plugin.h>
+
+#include "channels/app_channel.h"
+#include "blocks/bindings/binding_delivery.h"
+#include "components/component.h"
+#include "base/log.h"
+#include "resources/resources.h"
+#include "server.h"
+
+#define BRUNTIME_SCOPE "bindings"
+
+static bool bruntime_is_binding(const struct component *c)
+{
+	return strncmp(c->type, "bindings.", 9) == 0;
+}
+
+static const struct res_component *bruntime_resource(const struct res_set *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->count; i++)
+		if (strcmp(rs->components[i].name, name) == 0)
+			return &rs->components[i];
+	return NULL;
+}
+
+static const char *bruntime_metadata(const struct res_component *rc, const char *key)
+{
+	for (size_t i = 0; rc != NULL && i < rc->metadata_count; i++)
+		if (strcasecmp(rc->metadata[i].name, key) == 0)
+			return rc->metadata[i].value;
+	return NULL;
+}
+
+/* `direction`: "input", "output" or "input, output" (API.md §4.2); absent means both. */
+static void bruntime_read_direction(struct outrig_binding_sink *sink, const char *direction)
+{
+	const char *p = direction;
+
+	sink->input_ok = sink->output_ok = true;
+	if (direction == NULL || direction[strspn(direction, " \t,")] == '\0')
+		return;
+	sink->input_ok = sink->output_ok = false;
+	while (*p != '\0') {
+		size_t n;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 5 && strncasecmp(p, "input", 5) == 0)
+			sink->input_ok = sink->input_only = true;
+		else if (n == 6 && strncasecmp(p, "output", 6) == 0)
+			sink->output_ok = true;
+		else if (n > 0)
+			log_warn(
+				BRUNTIME_SCOPE,
+				"binding %s: direction \"%s\" names \"%.*s\", which is neither input nor output; ignored",
+				sink->component->name, direction, (int)n, p);
+		p += n;
+	}
+}
+
+static struct outrig_binding_sink *bruntime_sink_new(struct binding_runtime *rt, struct component *c,
+						     const struct res_set *rs)
+{
+	const struct res_component *rc = bruntime_resource(rs, c->name);
+	const char *route = bruntime_metadata(rc, "route");
+	const struct retry_policy *p = rs != NULL ? resiliency_component_retry(rs, c->name, true) : NULL;
+	struct outrig_binding_sink *sink = calloc(1, sizeof(*sink));
+	size_t n;
+
+	if (sink == NULL)
+		return NULL;
+	sink->rt = rt;
+	sink->component = c;
+	if (route == NULL || route[strspn(route, "/")] == '\0')
+		route = c->name;
+	/* daprd calls the app at "/" + route; a route written with its slash gets only one. */
+	route += strspn(route, "/");
+	n = strlen(route);
+	sink->route = malloc(n + 2);
+	if (sink->route == NULL) {
+		free(sink);
+		return NULL;
+	}
+	sink->route[0] = '/';
+	memcpy(sink->route + 1, route, n + 1);
+	bruntime_read_direction(sink, bruntime_metadata(rc, "direction"));
+	if (p != NULL) {
+		sink->has_retry = true;
+		sink->retry = *p;
+	}
+	return sink;
+}
+
+/* ---- starting an input ---- */
+
+static struct outrig_binding_sink *bruntime_sink_of(struct work *w)
+{
+	return (struct outrig_binding_sink *)((char *)w - offsetof(struct outrig_binding_sink, work));
+}
+
+static void bruntime_start_run(struct work *w)
+{
+	struct outrig_binding_sink *sink = bruntime_sink_of(w);
+	struct outrig_error err = { 0 };
+
+	sink->start_rc =
+		sink->component->plugin->desc.bindings->start_input(sink->component->instance, sink, &err);
+	if (sink->start_rc != 0)
+		snprintf(sink->error, sizeof(sink->error), "%s",
+			 err.message[0] ? err.message : "no reason given");
+}
+
+static void bruntime_start_done(struct work *w)
+{
+	struct outrig_binding_sink *sink = bruntime_sink_of(w);
+
+	if (sink->start_rc == 0) {
+		sink->state = BINDING_INPUT_RUNNING;
+		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to POST %s",
+			 sink->component->name, sink->route);
+	} else {
+		sink->state = BINDING_INPUT_FAILED;
+		log_error(BRUNTIME_SCOPE, "input binding %s cannot start (%s): %s", sink->component->name,
+			  outrig_status_name(sink->start_rc), sink->error);
+	}
+}
+
+static void bruntime_start(struct outrig_binding_sink *sink)
+{
+	sink->state = BINDING_INPUT_STARTING;
+	sink->work.run = bruntime_start_run;
+	sink->work.done = bruntime_start_done;
+	sink->work.lane = component_lane(sink->component);
+	workers_submit(sink->rt->srv->workers, &sink->work);
+}
+
+/* ---- asking the app (OPTIONS /{route}) ---- */
+
+static void bruntime_answered(void *arg, const struct app_response *r)
+{
+	struct outrig_binding_sink *sink = arg;
+	const char *name = sink->component->name;
+
+	/* Too late: the question timed out and the binding was left off already. */
+	if (sink->state != BINDING_INPUT_ASKING)
+		return;
+	evtimer_del(sink->ask_timer);
+	if (sink->rt->srv->stopping)
+		return;
+	/* API.md §4.2: 2xx, or 405 (what many frameworks answer to OPTIONS), means the app wants it. */
+	if ((r->status >= 200 && r->status <= 299) || r->status == 405) {
+		bruntime_start(sink);
+	} else if (r->status != 0) {
+		sink->state = BINDING_INPUT_NOT_WANTED;
+		log_info(
+			BRUNTIME_SCOPE,
+			"input binding %s not started: the app answered OPTIONS %s with HTTP %d (serve POST %s, or set the component's route metadata, to receive its events)",
+			name, sink->route, r->status, sink->route);
+	} else {
+		sink->state = BINDING_INPUT_NOT_WANTED;
+		log_error(BRUNTIME_SCOPE, "input binding %s not started: OPTIONS %s failed: %s", name,
+			  sink->route, r->error != NULL ? r->error : "no answer");
+	}
+}
+
+static void bruntime_ask_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct outrig_binding_sink *sink = arg;
+
+	sink->state = BINDING_INPUT_NOT_WANTED;
+	log_error(BRUNTIME_SCOPE,
+		  "input binding %s not started: the app did not answer OPTIONS %s within %lld ms",
+		  sink->component->name, sink->route, (long long)sink->rt->ask_timeout_ms);
+}
+
+static void bruntime_ask(struct outrig_binding_sink *sink)
+{
+	struct binding_runtime *rt = sink->rt;
+	struct timeval tv = { (time_t)(rt->ask_timeout_ms / 1000),
+			      (suseconds_t)(rt->ask_timeout_ms % 1000) * 1000 };
+
+	sink->state = BINDING_INPUT_ASKING;
+	sink->ask_timer = evtimer_new(rt->srv->base, bruntime_ask_timeout, sink);
+	if (sink->ask_timer == NULL ||
+	    app_channel_send(rt->srv->app, EVHTTP_REQ_OPTIONS, sink->route, NULL, "application/json", NULL, 0,
+			     bruntime_answered, sink) != 0) {
+		sink->state = BINDING_INPUT_FAILED;
+		log_error(BRUNTIME_SCOPE, "out of memory asking the app about input binding %s",
+			  sink->component->name);
+		return;
+	}
+	evtimer_add(sink->ask_timer, &tv);
+}
+
+static void bruntime_app_ready(void *arg)
+{
+	struct binding_runtime *rt = arg;
+
+	for (size_t i = 0; i < rt->nsinks; i++) {
+		struct outrig_binding_sink *sink = rt->sinks[i];
+
+		if (sink->state != BINDING_INPUT_WAITING)
+			continue;
+		/* API.md §4.2: a binding declared `direction: input` is started without asking. */
+		if (sink->input_only)
+			bruntime_start(sink);
+		else
+			bruntime_ask(sink);
+	}
+}
+
+/* Whether c can deliver events at all: a working instance whose plugin reads input. */
+static bool bruntime_has_input(const struct outrig_binding_sink *sink)
+{
+	const struct component *c = sink->component;
+	const struct outrig_binding_ops *ops = c->plugin->desc.bindings;
+
+	return c->failure == NULL && c->instance != NULL && ops != NULL &&
+	       ops->struct_size >=
+		       offsetof(struct outrig_binding_ops, start_input) + sizeof(ops->start_input) &&
+	       ops->start_input != NULL && sink->input_ok;
+}
+
+int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const struct res_set *rs)
+{
+	const struct components *cs = srv->components;
+	size_t inputs = 0;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->srv = srv;
+	rt->ask_timeout_ms = BINDING_ASK_TIMEOUT_MS;
+	rt->sinks = calloc(cs->count > 0 ? cs->count : 1, sizeof(*rt->sinks));
+	if (rt->sinks == NULL)
+		return -1;
+	for (size_t i = 0; i < cs->count; i++) {
+		struct outrig_binding_sink *sink;
+
+		if (!bruntime_is_binding(cs->items[i]))
+			continue;
+		sink = bruntime_sink_new(rt, cs->items[i], rs);
+		if (sink == NULL)
+			return -1;
+		rt->sinks[rt->nsinks++] = sink;
+		if (bruntime_has_input(sink)) {
+			sink->state = BINDING_INPUT_WAITING;
+			inputs++;
+		}
+	}
+	if (inputs == 0)
+		return 0;
+	if (srv->app == NULL) {
+		/* Info, not a warning: most such bindings are used for output only (no direction set). */
+		log_info(
+			BRUNTIME_SCOPE,
+			"%zu binding%s that can read input not started as input: there is no app to deliver to (no --app-port)",
+			inputs, inputs == 1 ? "" : "s");
+		for (size_t i = 0; i < rt->nsinks; i++)
+			rt->sinks[i]->state = BINDING_INPUT_NONE;
+		return 0;
+	}
+	rt->engine = binding_engine_new(rt);
+	if (rt->engine == NULL)
+		return -1;
+	app_channel_wait_ready(srv->app, bruntime_app_ready, rt);
+	return 0;
+}
+
+const struct outrig_binding_sink *binding_runtime_find(const struct binding_runtime *rt, const char *name)
+{
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (strcmp(rt->sinks[i]->component->name, name) == 0)
+			return rt->sinks[i];
+	return NULL;
+}
+
+void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps)
+{
+	const struct outrig_binding_sink *sink = binding_runtime_find(rt, c->name);
+	const struct outrig_binding_ops *ops = c->plugin->desc.bindings;
+
+	if (sink == NULL || ops == NULL)
+		return;
+	if (bruntime_has_input(sink))
+		json_array_append_new(caps, json_string("INPUT_BINDING"));
+	if (sink->output_ok && ops->invoke != NULL)
+		json_array_append_new(caps, json_string("OUTPUT_BINDING"));
+}
+
+void binding_runtime_stop(struct binding_runtime *rt)
+{
+	binding_engine_stop(rt->engine);
+	for (size_t i = 0; i < rt->nsinks; i++) {
+		if (rt->sinks[i]->ask_timer != NULL)
+			event_free(rt->sinks[i]->ask_timer);
+		rt->sinks[i]->ask_timer = NULL;
+	}
+}
+
+void binding_runtime_free(struct binding_runtime *rt)
+{
+	binding_engine_free(rt->engine);
+	for (size_t i = 0; i < rt->nsinks; i++) {
+		free(rt->sinks[i]->route);
+		free(rt->sinks[i]);
+	}
+	free(rt->sinks);
+	memset(rt, 0, sizeof(*rt));
+}

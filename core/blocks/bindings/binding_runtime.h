@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The bindings side of a running sidecar: each binding's route and direction, and starting inputs the app wants. */
+#ifndef OUTRIG_CORE_BINDING_RUNTIME_H
+#define OUTRIG_CORE_BINDING_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "resources/resiliency.h"
+#include "base/workers.h"
+
+struct binding_engine;
+struct binding_event;
+struct component;
+struct event;
+struct res_set;
+struct server;
+
+/* Where an input binding stands (API.md §4.2). */
+enum binding_input_state {
+	BINDING_INPUT_NONE,	  /* output only (no start_input), or no app to deliver to */
+	BINDING_INPUT_WAITING,	  /* for the app to listen */
+	BINDING_INPUT_ASKING,	  /* OPTIONS /{route} is out */
+	BINDING_INPUT_STARTING,	  /* start_input() runs on a worker */
+	BINDING_INPUT_RUNNING,	  /* events may come */
+	BINDING_INPUT_NOT_WANTED, /* the app answered OPTIONS with neither 2xx nor 405, or not at all */
+	BINDING_INPUT_FAILED,	  /* start_input() failed */
+};
+
+/*
+ * One bindings.* component as the runtime sees it; for an input binding it is also the sink
+ * the plugin gets in start_input() and hands back to host->binding_deliver(). Plugins hold a
+ * pointer to it until their destroy().
+ */
+struct outrig_binding_sink {
+	struct binding_runtime *rt;
+	struct component *component;
+	char *route;	 /* "/" + the `route` metadata, else "/" + the component's name */
+	bool input_ok;	 /* `direction` absent or naming input */
+	bool output_ok;	 /* `direction` absent or naming output */
+	bool input_only; /* `direction` names input explicitly: daprd skips the OPTIONS question */
+	bool has_retry;	 /* a Resiliency inbound retry policy applies */
+	struct retry_policy retry;
+
+	/* The loop's. */
+	enum binding_input_state state;
+	struct event *ask_timer; /* bounds the OPTIONS question */
+	struct work work;	 /* runs start_input() on a worker */
+	int start_rc;		 /* what start_input() returned (worker, then read on the loop) */
+	char error[512];	 /* why start_input() failed */
+
+	/* binding_delivery.c's, on the loop: this binding's events, the first one at the app. */
+	struct binding_event *head, *tail;
+	bool sending; /* head is at the app or waits for its retry */
+};
+
+struct binding_runtime {
+	struct server *srv;
+	struct outrig_binding_sink **sinks; /* one per bindings.* component, in component order */
+	size_t nsinks;
+	struct binding_engine *engine; /* NULL without an app */
+	int64_t ask_timeout_ms;	       /* OPTIONS answer wait, daprd's --app-binding-options-timeout */
+};
+
+/* daprd's default --app-binding-options-timeout. */
+#define BINDING_ASK_TIMEOUT_MS 3000
+
+/*
+ * Reads every bindings.* component's route, direction and inbound retry policy out of rs (which
+ * may be freed afterwards) and, when there is an app, once it listens asks it (OPTIONS) about
+ * each input binding and starts those it wants. Returns 0 or -1 (out of memory). Thread: the loop.
+ */
+int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const struct res_set *rs);
+
+/* The binding named name, or NULL when there is no bindings.* component of that name. */
+const struct outrig_binding_sink *binding_runtime_find(const struct binding_runtime *rt, const char *name);
+
+/*
+ * Daprd's capabilities of a binding component for GET /v1.0/metadata: INPUT_BINDING and
+ * OUTPUT_BINDING, as its plugin and its direction allow. Appends to caps. Thread: the loop.
+ */
+void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps);
+
+/*
+ * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told
+ * no more. Call after the loop stopped and the workers are joined, before the components are
+ * destroyed. Thread: the main thread.
+ */
+void binding_runtime_stop(struct binding_runtime *rt);
+
+/* Frees what start made, once the components (which hold sinks) are destroyed. Thread: the main thread. */
+void binding_runtime_free(struct binding_runtime *rt);
+
+#endif /* OUTRIG_CORE_BINDING_RUNTIME_H */

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The app channel: outrigd's HTTP client to its own app, pooled keep-alive connections, bounded concurrency. */
+#include "config.h"
+
+#include "channels/app_channel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+
+#define APP_SCOPE "app-channel"
+
+/* One keep-alive connection; evhttp runs one request at a time on it. */
+struct app_conn {
+	struct evhttp_connection *evcon; /* NULL after it was closed for good; made again on use */
+	struct app_call *call;		 /* the call on it, or NULL when idle */
+	evutil_socket_t tuned_fd;	 /* the socket TCP_NODELAY was last set on */
+	size_t received;		 /* bytes of the current call's answer read so far */
+};
+
+struct app_call {
+	struct app_channel *ch;
+	enum evhttp_cmd_type method;
+	char *path;
+	struct evkeyvalq headers;
+	char *content_type;
+	void *body;
+	size_t len;
+	app_response_cb cb;
+	void *arg;
+	struct app_conn *conn;
+	enum evhttp_request_error error;
+	bool failed;
+	enum app_fault fault;  /* found by outrig itself (header check), before evhttp failed the call */
+	bool unclean;	       /* the answer leaves bytes behind: its connection must not be reused */
+	bool no_reuse;	       /* a bodiless answer (HEAD, 304): a late body could still come */
+	bool status_read;      /* app_check_status_line saw the answer's status line */
+	char why[256];	       /* the error text when it names a number */
+	struct app_call *next; /* in the waiting queue */
+};
+
+/* One caller of app_channel_wait_ready. */
+struct app_waiter {
+	void (*ready)(void *arg);
+	void *arg;
+};
+
+struct app_channel {
+	struct event_base *base;
+	struct evdns_base *dns; /* only for an address that is a name, not an IP */
+	char *address;
+	char host_header[300];
+	int port;
+	int timeout_s;
+	int64_t max_body, max_headers; /* -1: unbounded */
+	struct app_conn *conns;
+	size_t nconns, maxconns;
+	struct app_call *wait_head, *wait_tail;
+	unsigned busy;
+	/* wait_ready */
+	struct bufferevent *probe;
+	struct event *probe_timer;
+	struct app_waiter *waiters; /* told, in order, once the app listens */
+	size_t nwaiters;
+	bool is_ready;
+	unsigned probes;
+};
+
+static bool app_is_ip(const char *address)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, address, buf) == 1 || inet_pton(AF_INET6, address, buf) == 1;
+}
+
+struct app_channel *app_channel_new(struct event_base *base, const char *address, int port,
+				    int max_concurrency, int timeout_s)
+{
+	struct app_channel *ch = calloc(1, sizeof(*ch));
+
+	if (ch == NULL)
+		return NULL;
+	ch->base = base;
+	ch->address = strdup(address);
+	ch->port = port;
+	ch->timeout_s = timeout_s;
+	ch->max_body = ch->max_headers = -1;
+	ch->maxconns = max_concurrency > 0 ? (size_t)max_concurrency : APP_CHANNEL_MAX_CONNECTIONS;
+	ch->conns = calloc(ch->maxconns, sizeof(*ch->conns));
+	snprintf(ch->host_header, sizeof(ch->host_header), strchr(address, ':') ? "[%s]:%d" : "%s:%d",
+		 address, port);
+	/* A name is resolved with evdns so that the loop never waits on DNS. */
+	if (ch->address != NULL && !app_is_ip(address))
+		ch->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (ch->address == NULL || ch->conns == NULL) {
+		app_channel_free(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+/* ---- waiting for the app's port ---- */
+
+static void app_probe_start(struct app_channel *ch);
+
+static void app_probe_retry(evutil_socket_t fd, short what, void *arg)
+{
+	app_probe_start(arg);
+}
+
+static void app_probe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct app_channel *ch = arg;
+	struct timeval again = { 0, 100 * 1000 };
+
+	bufferevent_free(bev);
+	ch->probe = NULL;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_info(APP_SCOPE, "the app answers on %s", ch->host_header);
+		ch->is_ready = true;
+		/* is_ready first: a waiter that asks again is answered at once, not added to the list. */
+		for (size_t i = 0; i < ch->nwaiters; i++)
+			ch->waiters[i].ready(ch->waiters[i].arg);
+		ch->nwaiters = 0;
+		return;
+	}
+	/* Every 10 s, so that a forgotten app is visible in the log without flooding it. */
+	if (++ch->probes % 100 == 1)
+		log_info(APP_SCOPE, "waiting for the app to listen on %s (--app-port)", ch->host_header);
+	event_add(ch->probe_timer, &again);
+}
+
+static void app_probe_start(struct app_channel *ch)
+{
+	ch->probe = bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (ch->probe == NULL) {
+		log_error(APP_SCOPE, "out of memory while waiting for the app");
+		return;
+	}
+	bufferevent_setcb(ch->probe, NULL, NULL, app_probe_event, ch);
+	/* On failure the event callback has already run (and rescheduled the probe). */
+	bufferevent_socket_connect_hostname(ch->probe, ch->dns, AF_UNSPEC, ch->address, ch->port);
+}
+
+void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg)
+{
+	struct app_waiter *grown;
+
+	if (ch->is_ready) {
+		ready(arg);
+		return;
+	}
+	grown = realloc(ch->waiters, (ch->nwaiters + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error(APP_SCOPE, "out of memory while waiting for the app");
+		return;
+	}
+	ch->waiters = grown;
+	ch->waiters[ch->nwaiters].ready = ready;
+	ch->waiters[ch->nwaiters++].arg = arg;
+	/* One probe serves every waiter. */
+	if (ch->probe != NULL || (ch->probe_timer != NULL && evtimer_pending(ch->probe_timer, NULL)))
+		return;
+	if (ch->probe_timer == NULL)
+		ch->probe_timer = evtimer_new(ch->base, app_probe_retry, ch);
+	if (ch->probe_timer != NULL)
+		app_probe_start(ch);
+}
+
+/* ---- calls ---- */
+
+static void app_call_free(struct app_call *call)
+{
+	evhttp_clear_headers(&call->headers);
+	free(call->path);
+	free(call->content_type);
+	free(call->body);
+	free(call);
+}
+
+/* Neutral wording: the same channel carries calls to another sidecar (peer_channels.c). */
+static const char *app_error_text(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT: return "no answer in time";
+	case EVREQ_HTTP_EOF: return "the connection closed before an answer came (or was refused)";
+	case EVREQ_HTTP_INVALID_HEADER: return "the answer had an invalid HTTP header";
+	case EVREQ_HTTP_BUFFER_ERROR: return "reading from or writing to the connection failed";
+	case EVREQ_HTTP_REQUEST_CANCEL: return "the call was cancelled";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "the answer is too large";
+	}
+	return "the call failed";
+}
+
+static void app_pump(struct app_channel *ch);
+
+static void app_call_error(enum evhttp_request_error e, void *arg)
+{
+	struct app_call *call = arg;
+
+	call->failed = true;
+	call->error = e;
+}
+
+/* Why evhttp failed a call whose answer had begun, as a fault and a clause naming the limit. */
+static enum app_fault app_classify(struct app_call *call)
+{
+	struct app_channel *ch = call->ch;
+
+	switch (call->error) {
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		/* evhttp says too long for a chunked body past the limit and for broken chunk framing alike. */
+		snprintf(
+			call->why, sizeof(call->why),
+			"the answer's body is larger than %lld bytes (the limit --max-body-size sets), or its chunked encoding is broken",
+			(long long)ch->max_body);
+		return APP_FAULT_TOO_LARGE;
+	case EVREQ_HTTP_INVALID_HEADER:
+		/* evhttp reports headers past the limit as invalid: the bytes read tell which it was. */
+		if (ch->max_headers >= 0 && call->conn->received > (size_t)ch->max_headers) {
+			snprintf(
+				call->why, sizeof(call->why),
+				"the answer's status line and headers are larger than %lld bytes (the limit --read-buffer-size sets)",
+				(long long)ch->max_headers);
+			return APP_FAULT_TOO_LARGE;
+		}
+		snprintf(call->why, sizeof(call->why), "%s",
+			 "the answer's status line or headers are not valid HTTP/1.1");
+		return APP_FAULT_INVALID;
+	default:
+		snprintf(call->why, sizeof(call->why), "%s", app_error_text(call->error));
+		return APP_FAULT_UNREACHABLE;
+	}
+}
+
+/*
+ * Checks an answer's status line and headers before evhttp reads its body; a -1 makes evhttp fail
+ * the call and close the connection, so that nothing more of the answer is read.
+ */
+static int app_call_headers(struct evhttp_request *req, void *arg)
+{
+	struct app_call *call = arg;
+	struct app_channel *ch = call->ch;
+	int code = evhttp_request_get_response_code(req);
+	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *length = evhttp_find_header(in, "Content-Length");
+	char *end;
+	long long n;
+
+	/* app_check_status_line found the status itself malformed. */
+	if (call->fault != APP_FAULT_NONE)
+		return -1;
+	/* evhttp reads a 100 Continue itself and waits for the answer after it. */
+	if (code == 100)
+		return 0;
+	/*
+	 * evhttp parses the status with atoi and takes any number but 0: 1, -5, 600, a 1xx as the
+	 * final answer, 999999999999 wrapped to a negative int. None of them can be passed on.
+	 */
+	if (code < 200 || code > 599) {
+		char shown[32] = "out of range";
+
+		if (code > -1000 && code < 10000)
+			snprintf(shown, sizeof(shown), "%d", code);
+		snprintf(
+			call->why, sizeof(call->why),
+			"the answer's HTTP status is invalid (%s); a final answer's status is a number from 200 to 599",
+			shown);
+		call->fault = APP_FAULT_INVALID;
+		return -1;
+	}
+	if (length != NULL && ch->max_body >= 0) {
+		errno = 0;
+		n = strtoll(length, &end, 10);
+		/* An unparseable length is evhttp's to refuse; a large one is refused before reading it. */
+		if (errno == 0 && end != length && *end == '\0' && n > ch->max_body &&
+		    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD && code != 204 && code != 304) {
+			snprintf(
+				call->why, sizeof(call->why),
+				"the answer's body of %lld bytes is larger than %lld bytes (the limit --max-body-size sets)",
+				n, (long long)ch->max_body);
+			call->fault = APP_FAULT_TOO_LARGE;
+			return -1;
+		}
+	}
+	/*
+	 * A 204 has no body (RFC 9110 §15.3.5), so evhttp reads none: one announced anyway would be
+	 * read as the next call's answer. (A 304's or a HEAD answer's length describes a GET's body;
+	 * bytes actually sent after them are caught in app_call_done.)
+	 */
+	if (code == 204 && ((length != NULL && strcmp(length, "0") != 0) ||
+			    evhttp_find_header(in, "Transfer-Encoding") != NULL))
+		call->unclean = true;
+	return 0;
+}
+
+static const char *app_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "?";
+}
+
+static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+
+/* Closes a connection for good; the slot makes a new one when next used. */
+static void app_conn_drop(struct app_conn *conn)
+{
+	evbuffer_remove_cb(bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon)),
+			   app_conn_counted, conn);
+	/* Safe inside evhttp's own callback: the request was taken off the connection before it ran. */
+	evhttp_connection_free(conn->evcon);
+	conn->evcon = NULL;
+	conn->tuned_fd = -1;
+}
+
+static void app_call_done(struct evhttp_request *req, void *arg)
+{
+	struct app_call *call = arg;
+	struct app_channel *ch = call->ch;
+	struct app_conn *conn = call->conn;
+	struct app_response r = { 0 };
+
+	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
+		r.status = evhttp_request_get_response_code(req);
+		r.req = req;
+		/* Bytes already past the answer's end belong to no call. */
+		if (evbuffer_get_length(
+			    bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon))) > 0)
+			call->unclean = true;
+		/*
+		 * After a HEAD or a 304 evhttp reads no body, so one the app sends anyway and that
+		 * arrives later would be taken as the next call's answer: such a connection is not
+		 * reused. Both are rare enough that the new connection costs nothing that matters.
+		 */
+		if (call->method == EVHTTP_REQ_HEAD || r.status == 304)
+			call->no_reuse = true;
+	} else if (call->fault != APP_FAULT_NONE) {
+		/* app_call_headers refused it (evhttp then reports an EOF). */
+		r.fault = call->fault;
+		r.error = call->why;
+	} else if (call->failed) {
+		r.fault = app_classify(call);
+		r.error = call->why;
+	} else {
+		/*
+		 * evhttp reports a failed connect (refused, unreachable, DNS) with neither status nor
+		 * error callback, and its reset has overwritten errno by now.
+		 */
+		r.fault = APP_FAULT_UNREACHABLE;
+		r.error = "could not connect (connection refused, or the host is unreachable)";
+	}
+	/*
+	 * Before the callback, which may send again and would get this connection: req was taken off
+	 * it already, so it stays valid for the callback.
+	 */
+	if (call->unclean) {
+		log_warn(
+			APP_SCOPE,
+			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
+			ch->host_header, app_method_name(call->method), call->path);
+		app_conn_drop(conn);
+	} else if (call->no_reuse) {
+		app_conn_drop(conn);
+	}
+	conn->call = NULL;
+	ch->busy--;
+	call->cb(call->arg, &r);
+	app_call_free(call);
+	app_pump(ch);
+}
+
+/*
+ * Nagle's algorithm would hold small requests back ~40 ms; evhttp makes its sockets itself,
+ * so the option goes on each new socket once evhttp opened it.
+ */
+static void app_conn_tune(struct app_conn *conn)
+{
+	evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(conn->evcon));
+	int one = 1;
+
+	if (fd >= 0 && fd != conn->tuned_fd) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn->tuned_fd = fd;
+	}
+}
+
+/*
+ * Checks that the status is three digits, as HTTP/1.1 has it: evhttp's atoi takes "200abc" and
+ * "+200" for 200 and wraps 4294967496 to 200. Runs as bytes arrive, before evhttp parses them; the
+ * answer starts at the buffer's start (leftovers of an earlier one close the connection).
+ */
+static void app_check_status_line(struct app_call *call, struct evbuffer *buf)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(buf, NULL, NULL, EVBUFFER_EOL_CRLF);
+	size_t n = evbuffer_get_length(buf);
+	char line[64];
+	const char *code;
+	size_t digits;
+
+	if (eol.pos < 0 && n < sizeof(line) - 1)
+		return; /* not the whole line yet */
+	if (eol.pos >= 0 && (size_t)eol.pos < n)
+		n = (size_t)eol.pos;
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	evbuffer_copyout(buf, line, n);
+	line[n] = '\0';
+	call->status_read = true;
+	code = strchr(line, ' ');
+	/* No status at all is evhttp's to refuse. */
+	if (code == NULL)
+		return;
+	code++;
+	digits = strspn(code, "0123456789");
+	if (digits == 3 && (code[3] == '\0' || code[3] == ' ' || code[3] == '\r'))
+		return;
+	n = strcspn(code, " \r");
+	/* Shown as printable ASCII: the message goes into a JSON string. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)code[i] < 0x20 || (unsigned char)code[i] > 0x7e || code[i] == '"' ||
+		    code[i] == '\\')
+			line[code - line + (ptrdiff_t)i] = '?';
+	snprintf(
+		call->why, sizeof(call->why),
+		"the answer's HTTP status \"%.*s%s\" is invalid; a status is three digits, 200 to 599 for a final answer",
+		(int)(n > 20 ? 20 : n), code, n > 20 ? "..." : "");
+	call->fault = APP_FAULT_INVALID;
+}
+
+/* Counts the bytes read for the current answer: evhttp does not say when headers were too long. */
+static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct app_conn *conn = arg;
+
+	conn->received += info->n_added;
+	if (info->n_added > 0 && conn->call != NULL && !conn->call->status_read)
+		app_check_status_line(conn->call, buf);
+}
+
+static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
+{
+	evhttp_connection_set_max_body_size(conn->evcon, ch->max_body);
+	evhttp_connection_set_max_headers_size(conn->evcon, ch->max_headers);
+}
+
+static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
+{
+	conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	if (conn->evcon == NULL)
+		return false;
+	conn->tuned_fd = -1;
+	evhttp_connection_set_timeout(conn->evcon, ch->timeout_s);
+	app_conn_limit(ch, conn);
+	/* The bufferevent, and so its input buffer, lives as long as the connection object. */
+	if (evbuffer_add_cb(bufferevent_get_input(evhttp_connection_get_bufferevent(conn->evcon)),
+			    app_conn_counted, conn) == NULL) {
+		evhttp_connection_free(conn->evcon);
+		conn->evcon = NULL;
+		return false;
+	}
+	return true;
+}
+
+static struct app_conn *app_idle_conn(struct app_channel *ch)
+{
+	for (size_t i = 0; i < ch->nconns; i++) {
+		if (ch->conns[i].call != NULL)
+			continue;
+		if (ch->conns[i].evcon == NULL && !app_conn_open(ch, &ch->conns[i]))
+			return NULL;
+		return &ch->conns[i];
+	}
+	if (ch->nconns == ch->maxconns || !app_conn_open(ch, &ch->conns[ch->nconns]))
+		return NULL;
+	return &ch->conns[ch->nconns++];
+}
+
+void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t max_headers)
+{
+	ch->max_body = max_body;
+	ch->max_headers = max_headers;
+	for (size_t i = 0; i < ch->nconns; i++)
+		if (ch->conns[i].evcon != NULL)
+			app_conn_limit(ch, &ch->conns[i]);
+}
+
+static bool app_start(struct app_channel *ch, struct app_call *call, struct app_conn *conn)
+{
+	struct evhttp_request *req = evhttp_request_new(app_call_done, call);
+	struct evkeyvalq *out;
+	struct evkeyval *h;
+	char length[32];
+
+	if (req == NULL)
+		return false;
+	evhttp_request_set_error_cb(req, app_call_error);
+	evhttp_request_set_header_cb(req, app_call_headers);
+	out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(out, "Host", ch->host_header);
+	TAILQ_FOREACH(h, &call->headers, next)
+	evhttp_add_header(out, h->key, h->value);
+	if (call->content_type != NULL)
+		evhttp_add_header(out, "Content-Type", call->content_type);
+	if (call->method == EVHTTP_REQ_POST || call->method == EVHTTP_REQ_PUT || call->len > 0) {
+		snprintf(length, sizeof(length), "%zu", call->len);
+		evhttp_add_header(out, "Content-Length", length);
+		evbuffer_add(evhttp_request_get_output_buffer(req), call->body, call->len);
+	}
+	call->conn = conn;
+	conn->call = call;
+	conn->received = 0;
+	if (evhttp_make_request(conn->evcon, req, call->method, call->path) != 0) {
+		/* evhttp freed req. */
+		conn->call = NULL;
+		return false;
+	}
+	app_conn_tune(conn);
+	return true;
+}
+
+static void app_pump(struct app_channel *ch)
+{
+	struct app_conn *conn;
+
+	while (ch->wait_head != NULL && (conn = app_idle_conn(ch)) != NULL) {
+		struct app_call *call = ch->wait_head;
+		struct app_response r = { .error = "outrigd could not start the call (out of memory?)" };
+
+		ch->wait_head = call->next;
+		if (ch->wait_head == NULL)
+			ch->wait_tail = NULL;
+		if (!app_start(ch, call, conn)) {
+			ch->busy--;
+			call->cb(call->arg, &r);
+			app_call_free(call);
+		}
+	}
+}
+
+int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
+		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
+		     app_response_cb cb, void *arg)
+{
+	struct app_call *call = calloc(1, sizeof(*call));
+	const struct evkeyval *h;
+
+	if (call == NULL)
+		return -1;
+	TAILQ_INIT(&call->headers);
+	call->ch = ch;
+	call->method = method;
+	call->path = strdup(path);
+	call->content_type = content_type != NULL ? strdup(content_type) : NULL;
+	call->body = malloc(len > 0 ? len : 1);
+	call->len = len;
+	call->cb = cb;
+	call->arg = arg;
+	if (call->path == NULL || call->body == NULL ||
+	    (content_type != NULL && call->content_type == NULL)) {
+		app_call_free(call);
+		return -1;
+	}
+	if (len > 0)
+		memcpy(call->body, body, len);
+	if (headers != NULL)
+		TAILQ_FOREACH(h, headers, next)
+	evhttp_add_header(&call->headers, h->key, h->value);
+	if (ch->wait_tail != NULL)
+		ch->wait_tail->next = call;
+	else
+		ch->wait_head = call;
+	ch->wait_tail = call;
+	ch->busy++;
+	app_pump(ch);
+	return 0;
+}
+
+const char *app_channel_address(const struct app_channel *ch)
+{
+	return ch->host_header;
+}
+
+unsigned app_channel_busy(const struct app_channel *ch)
+{
+	return ch->busy;
+}
+
+void app_channel_free(struct app_channel *ch)
+{
+	if (ch == NULL)
+		return;
+	for (size_t i = 0; i < ch->nconns; i++) {
+		struct app_call *call = ch->conns[i].call;
+
+		/* Frees its pending request without calling back (libevent 2.1). */
+		if (ch->conns[i].evcon != NULL)
+			evhttp_connection_free(ch->conns[i].evcon);
+		if (call != NULL)
+			app_call_free(call);
+	}
+	while (ch->wait_head != NULL) {
+		struct app_call *next = ch->wait_head->next;
+
+		app_call_free(ch->wait_head);
+		ch->wait_head = next;
+	}
+	if (ch->probe != NULL)
+		bufferevent_free(ch->probe);
+	if (ch->probe_timer != NULL)
+		event_free(ch->probe_timer);
+	if (ch->dns != NULL)
+		evdns_base_free(ch->dns, 0);
+	free(ch->waiters);
+	free(ch->conns);
+	free(ch->address);
+	free(ch);
+}
