@@ -34,6 +34,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/components/host.c core/components/host.h \
 	core/api/http/http_call.c core/api/http/http_call.h \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
+	core/blocks/errors.c core/blocks/errors.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \
 	core/api/internal/internal_server.c core/api/internal/internal_server.h \
@@ -56,7 +57,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/pubsub/rules.c core/blocks/pubsub/rules.h core/blocks/pubsub/rules_internal.h \
 	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
 	core/components/secret_refs.c core/components/secret_refs.h \
-	core/server.c core/server.h \
+	core/server.c core/runtime.h \
 	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
 	core/blocks/state/state_request.c core/blocks/state/state_request.h \
 	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \

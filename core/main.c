@@ -30,7 +30,7 @@
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resources.h"
-#include "server.h"
+#include "runtime.h"
 
 /* Calls to the app (deliveries, invocations) wait this long for its answer before failing. */
 #define MAIN_APP_TIMEOUT_S 300

@@ -2,7 +2,7 @@
 /* The HTTP listener, the router from Dapr's paths to handlers, and the graceful stop. */
 #include "config.h"
 
-#include "server.h"
+#include "runtime.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,6 +23,7 @@
 #include "api/http/api.h"
 #include "channels/app_channel.h"
 #include "api/http/http_errors.h"
+#include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
@@ -311,7 +312,7 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	char *path, *target;
 	size_t n;
 
-	if (http_guard_answer(&srv->guard, req))
+	if (http_guard_answer(srv->guard, req))
 		return;
 	if (srv->stopping) {
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
@@ -427,11 +428,13 @@ int server_listen(struct server *srv)
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						      EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
 						      EVHTTP_REQ_OPTIONS);
-	srv->guard.base = srv->base;
-	srv->guard.max_body = srv->opts->max_body_bytes;
-	srv->guard.header_timeout_ms = srv->opts->read_header_timeout_ms;
-	srv->guard.max_head = 64 * 1024;
-	http_guard_attach(&srv->guard, srv->http);
+	if (srv->guard == NULL && (srv->guard = calloc(1, sizeof(*srv->guard))) == NULL)
+		return -1;
+	srv->guard->base = srv->base;
+	srv->guard->max_body = srv->opts->max_body_bytes;
+	srv->guard->header_timeout_ms = srv->opts->read_header_timeout_ms;
+	srv->guard->max_head = 64 * 1024;
+	http_guard_attach(srv->guard, srv->http);
 	/* Also the idle timeout of kept-alive connections (the guard times heads). */
 	evhttp_set_timeout(srv->http, 120);
 	evhttp_set_default_content_type(srv->http, "application/json");
@@ -490,6 +493,8 @@ void server_close(struct server *srv)
 		evhttp_free(srv->http);
 	}
 	json_decref(srv->extended);
+	free(srv->guard);
+	srv->guard = NULL;
 	srv->stop_timer = NULL;
 	srv->http = NULL;
 	srv->extended = NULL;

@@ -15,7 +15,7 @@
 
 #include "resources/configuration.h"
 #include "blocks/invoke/nameres.h"
-#include "server.h"
+#include "runtime.h"
 
 static char *fixture(const char *name)
 {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # The test suite: unit tests per core module, plugin loader tests, integration and conformance tests.
-# tests/lib first: its server.h (real test servers) must win over core/server.h.
+# tests/lib first: its server.h (real test servers) must win over core headers of the same name.
 TEST_CPPFLAGS = -I$(top_srcdir)/tests/lib $(CORE_CPPFLAGS)
 TEST_CFLAGS = $(CORE_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = $(CHECK_LIBS) $(CORE_LIBS)

@@ -12,7 +12,7 @@
 
 #include "channels/app_channel.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 
 #define HEALTH_SCOPE "apphealth"
 

@@ -37,7 +37,7 @@
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resources.h"
-#include "server.h"
+#include "runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

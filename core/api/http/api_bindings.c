@@ -19,7 +19,7 @@
 #include "api/http/http_errors.h"
 #include "base/kv.h"
 #include "base/kv_sink.h"
-#include "server.h"
+#include "runtime.h"
 
 /* Trace context daprd copies from the request's headers into the binding's metadata. */
 static const char *const bindings_trace_headers[] = { "traceparent", "tracestate", "baggage", NULL };

@@ -16,7 +16,7 @@
 #include "base/log.h"
 #include "blocks/invoke/nameres.h"
 #include "channels/peer_channels.h"
-#include "server.h"
+#include "runtime.h"
 
 /*
  * How long a call to another sidecar may take: a little longer than that sidecar gives its app

@@ -16,7 +16,7 @@
 #include "api/http/http_call.h"
 #include "api/http/http_errors.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 
 void api_healthz(struct server *srv, struct evhttp_request *req, bool outbound)
 {

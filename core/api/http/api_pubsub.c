@@ -22,7 +22,7 @@
 #include "base/kv.h"
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_scopes.h"
-#include "server.h"
+#include "runtime.h"
 
 #define PUBSUB_DEFAULT_CONTENT_TYPE "text/plain"
 

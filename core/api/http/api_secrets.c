@@ -17,7 +17,7 @@
 #include "base/kv.h"
 #include "base/kv_sink.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 
 /* Scopes come from the --config files, read once at start-up (main), never on a request. */
 static bool secrets_allowed(struct server *srv, const char *store, const char *key)

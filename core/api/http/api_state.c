@@ -12,7 +12,7 @@
 #include "api/http/http_call.h"
 #include "api/http/http_errors.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 #include "blocks/state/state_json_text.h"
 #include "blocks/state/state_request.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
+#include "runtime.h"
 
 static struct http_call *http_call_of(struct work *w)
 {

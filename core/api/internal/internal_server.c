@@ -19,11 +19,12 @@
 #include <unistd.h>
 
 #include "api/http/http_errors.h"
+#include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
-#include "server.h"
+#include "runtime.h"
 
 #define INTERNAL_SCOPE "internal"
 #define INTERNAL_PREFIX "/outrig/v1/invoke"
@@ -71,7 +72,7 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 	char *method, *path;
 	const char *query, *rest;
 
-	if (http_guard_answer(&srv->internal_guard, req))
+	if (http_guard_answer(srv->internal_guard, req))
 		return;
 	if (srv->stopping) {
 		internal_fail(req, own, "%s", "the callee's sidecar is shutting down");
@@ -186,11 +187,13 @@ int internal_server_listen(struct server *srv)
 	evhttp_set_allowed_methods(srv->internal, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 							  EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 							  EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-	srv->internal_guard.base = srv->base;
-	srv->internal_guard.max_body = srv->opts->max_body_bytes;
-	srv->internal_guard.header_timeout_ms = srv->opts->read_header_timeout_ms;
-	srv->internal_guard.max_head = 64 * 1024;
-	http_guard_attach(&srv->internal_guard, srv->internal);
+	if (srv->internal_guard == NULL && (srv->internal_guard = calloc(1, sizeof(*srv->internal_guard))) == NULL)
+		return -1;
+	srv->internal_guard->base = srv->base;
+	srv->internal_guard->max_body = srv->opts->max_body_bytes;
+	srv->internal_guard->header_timeout_ms = srv->opts->read_header_timeout_ms;
+	srv->internal_guard->max_head = 64 * 1024;
+	http_guard_attach(srv->internal_guard, srv->internal);
 	evhttp_set_timeout(srv->internal, 120);
 	/* Answers are the app's: evhttp adds no Content-Type of its own. */
 	evhttp_set_default_content_type(srv->internal, NULL);
@@ -239,6 +242,8 @@ void internal_server_close(struct server *srv)
 		http_listener_release(srv->internal);
 		evhttp_free(srv->internal);
 	}
+	free(srv->internal_guard);
+	srv->internal_guard = NULL;
 	srv->internal = NULL;
 	/* The caller side's pool of connections to other sidecars (api_invoke.c makes it on first use). */
 	peer_channels_free(srv->peers);

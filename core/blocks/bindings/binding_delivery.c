@@ -25,7 +25,7 @@
 #include "base/handoff.h"
 #include "base/log.h"
 #include "resources/resiliency.h"
-#include "server.h"
+#include "runtime.h"
 
 #define BDELIVERY_SCOPE "bindings"
 

@@ -19,7 +19,7 @@
 #include "components/component.h"
 #include "base/log.h"
 #include "resources/resources.h"
-#include "server.h"
+#include "runtime.h"
 
 #define BRUNTIME_SCOPE "bindings"
 

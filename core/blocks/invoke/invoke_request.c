@@ -22,7 +22,7 @@
 #include "blocks/pubsub/cloudevent.h"
 #include "api/http/http_errors.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 
 /* The public listener's default Content-Type (server.c), restored after a passthrough. */
 #define INVOKE_PUBLIC_DEFAULT_CT "application/json"

@@ -12,7 +12,7 @@
 
 #include "components/component.h"
 #include "base/log.h"
-#include "server.h"
+#include "runtime.h"
 
 #define NAMERES_SCOPE "nameresolution"
 

@@ -28,7 +28,7 @@
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resiliency.h"
-#include "server.h"
+#include "runtime.h"
 
 #define DELIVERY_SCOPE "pubsub"
 

@@ -12,7 +12,7 @@
 
 #include "components/component.h"
 #include "base/kv.h"
-#include "server.h"
+#include "runtime.h"
 #include "base/workers.h"
 
 /* One publish in flight; owns copies of everything, so its caller may be gone meanwhile. */

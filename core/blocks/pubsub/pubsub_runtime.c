@@ -25,7 +25,7 @@
 #include "blocks/pubsub/pubsub_scopes.h"
 #include "resources/resiliency.h"
 #include "resources/resources.h"
-#include "server.h"
+#include "runtime.h"
 
 #define RUNTIME_SCOPE "pubsub"
 

@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <outrig/state.h>
 
-#include "api/http/http_errors.h"
+#include "blocks/errors.h"
 #include "base/kv.h"
 #include "blocks/state/state_keys.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The sidecar's running state, shared by the HTTP API handlers. */
-#ifndef OUTRIG_CORE_SERVER_H
-#define OUTRIG_CORE_SERVER_H
+/* The sidecar's shared context: loop, options, components, workers, app channel and runtimes of the blocks. */
+#ifndef OUTRIG_CORE_RUNTIME_H
+#define OUTRIG_CORE_RUNTIME_H
 
 #include <stdbool.h>
 
@@ -10,12 +10,12 @@
 #include "blocks/bindings/binding_runtime.h"
 #include "components/component.h"
 #include "resources/configuration.h"
-#include "api/http/http_guard.h"
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "base/workers.h"
 
 struct app_channel;
+struct http_guard;
 struct app_health;
 struct event_base;
 struct evhttp;
@@ -41,8 +41,8 @@ struct server {
 	struct app_health *health;   /* app health probing; NULL unless enabled */
 	json_t *extended;	     /* PUT /v1.0/metadata/{key} values */
 	const char *api_token;	     /* DAPR_API_TOKEN, or NULL (also when set but empty) */
-	struct http_guard guard;	     /* strict framing in front of srv->http */
-	struct http_guard internal_guard; /* and in front of srv->internal */
+	struct http_guard *guard;	      /* strict framing in front of srv->http */
+	struct http_guard *internal_guard; /* and in front of srv->internal */
 	bool ready;		     /* components up and listening */
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
@@ -64,4 +64,4 @@ void server_begin_stop(struct server *srv, const char *why);
 /* Frees what server_listen made. */
 void server_close(struct server *srv);
 
-#endif /* OUTRIG_CORE_SERVER_H */
+#endif /* OUTRIG_CORE_RUNTIME_H */
