@@ -23,6 +23,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
 	core/components/component.c core/components/component.h \
+	core/components/component_call.c core/components/component_call.h \
 	core/resources/configuration.c core/resources/configuration.h \
 	core/resources/configuration_policy.c core/resources/configuration_policy.h \
 	core/components/config_map.c core/components/config_map.h \

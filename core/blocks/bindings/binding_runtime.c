@@ -17,6 +17,7 @@
 #include "channels/app_channel.h"
 #include "blocks/bindings/binding_delivery.h"
 #include "components/component.h"
+#include "components/component_call.h"
 #include "base/log.h"
 #include "resources/resources.h"
 #include "runtime.h"
@@ -143,8 +144,7 @@ static void bruntime_start(struct outrig_binding_sink *sink)
 	sink->state = BINDING_INPUT_STARTING;
 	sink->work.run = bruntime_start_run;
 	sink->work.done = bruntime_start_done;
-	sink->work.lane = component_lane(sink->component);
-	workers_submit(sink->rt->srv->workers, &sink->work);
+	component_call_submit(sink->rt->srv, sink->component, &sink->work);
 }
 
 /* ---- asking the app (OPTIONS /{route}) ---- */

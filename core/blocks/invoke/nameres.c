@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/component_call.h"
 #include "base/log.h"
 #include "runtime.h"
 
@@ -147,8 +148,7 @@ int nameres_resolve(struct server *srv, const char *app_id, const char *ns, name
 	}
 	call->work.run = nameres_call_run;
 	call->work.done = nameres_call_done;
-	call->work.lane = component_lane(c);
-	workers_submit(srv->workers, &call->work);
+	component_call_submit(srv, c, &call->work);
 	return 0;
 fail:
 	nameres_call_free(call);

@@ -11,6 +11,7 @@
 #include <outrig/plugin.h>
 
 #include "components/component.h"
+#include "components/component_call.h"
 #include "base/kv.h"
 #include "runtime.h"
 #include "base/workers.h"
@@ -129,7 +130,6 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 	p->work.run =
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;
 	p->work.done = pubsub_publish_done;
-	p->work.lane = component_lane(c);
-	workers_submit(srv->workers, &p->work);
+	component_call_submit(srv, c, &p->work);
 	return 0;
 }

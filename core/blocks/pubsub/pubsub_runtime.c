@@ -19,6 +19,7 @@
 
 #include "channels/app_channel.h"
 #include "components/component.h"
+#include "components/component_call.h"
 #include "base/diag.h"
 #include "base/log.h"
 #include "blocks/pubsub/pubsub_delivery.h"
@@ -194,9 +195,8 @@ static void runtime_subscribe_all(struct pubsub_runtime *rt)
 		sink->retry = runtime_retry_for(rt, c->name);
 		sink->work.run = runtime_subscribe_run;
 		sink->work.done = runtime_subscribe_done;
-		sink->work.lane = component_lane(c);
 		rt->sinks[rt->nsinks++] = sink;
-		workers_submit(rt->srv->workers, &sink->work);
+		component_call_submit(rt->srv, c, &sink->work);
 	}
 }
 
