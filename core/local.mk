@@ -35,7 +35,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/components/host.c core/components/host.h \
 	core/api/http/http_call.c core/api/http/http_call.h \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
+	core/api/http/http_wait.c core/api/http/http_wait.h \
 	core/blocks/errors.c core/blocks/errors.h \
+	core/blocks/secrets/secrets.c core/blocks/secrets/secrets.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \
 	core/api/internal/internal_server.c core/api/internal/internal_server.h \
