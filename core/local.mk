@@ -20,7 +20,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
-	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
+	core/blocks/bindings/bindings.c core/blocks/bindings/bindings.h \
+	core/api/http/bindings_body.c core/api/http/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
 	core/components/component.c core/components/component.h \
 	core/components/component_call.c core/components/component_call.h \
