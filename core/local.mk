@@ -18,6 +18,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_state.c \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_health.c core/channels/app_health.h \
+	core/channels/app_bindings.c core/channels/app_bindings.h core/channels/app_ready.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
 	core/blocks/bindings/bindings.c core/blocks/bindings/bindings.h \

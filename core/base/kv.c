@@ -4,6 +4,8 @@
 
 #include <sys/queue.h>
 
+#include <event2/keyvalq_struct.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

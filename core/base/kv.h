@@ -5,9 +5,11 @@
 
 #include <stdbool.h>
 
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <outrig/state.h>
+
+/* Only kv_add_query_metadata's callers, HTTP front ends, need libevent's definition. */
+struct evkeyvalq;
 
 struct kv_list {
 	struct outrig_kv *items;

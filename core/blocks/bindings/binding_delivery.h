@@ -16,7 +16,7 @@ struct binding_engine *binding_engine_new(struct binding_runtime *rt);
 
 /*
  * host->binding_deliver: copies ev and queues it for the loop. Events of one sink go to the app
- * one at a time, in the order handed over; one the app does not acknowledge (2xx) is tried again
+ * one at a time, in the order handed over; one the app does not acknowledge (channels/app_bindings.h) is tried again
  * after a backoff (the component's Resiliency inbound policy, else exponential forever) and holds
  * back those after it. Returns 0, OUTRIG_EUNAVAIL when the core is stopping (or there is no
  * app), OUTRIG_ENOMEM or OUTRIG_EINVAL. Thread: any.
