@@ -39,6 +39,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
 	core/api/http/http_wait.c core/api/http/http_wait.h \
 	core/blocks/errors.c core/blocks/errors.h \
+	core/blocks/metadata/metadata.c core/blocks/metadata/metadata.h \
 	core/blocks/secrets/secrets.c core/blocks/secrets/secrets.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \

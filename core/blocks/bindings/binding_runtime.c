@@ -283,17 +283,20 @@ const struct outrig_binding_sink *binding_runtime_find(const struct binding_runt
 	return NULL;
 }
 
-void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps)
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, const char **caps,
+				    size_t max)
 {
 	const struct outrig_binding_sink *sink = binding_runtime_find(rt, c->name);
 	const struct outrig_binding_ops *ops = c->plugin->desc.bindings;
+	size_t n = 0;
 
 	if (sink == NULL || ops == NULL)
-		return;
-	if (bruntime_has_input(sink))
-		json_array_append_new(caps, json_string("INPUT_BINDING"));
-	if (sink->output_ok && ops->invoke != NULL)
-		json_array_append_new(caps, json_string("OUTPUT_BINDING"));
+		return 0;
+	if (bruntime_has_input(sink) && n < max)
+		caps[n++] = "INPUT_BINDING";
+	if (sink->output_ok && ops->invoke != NULL && n < max)
+		caps[n++] = "OUTPUT_BINDING";
+	return n;
 }
 
 void binding_runtime_stop(struct binding_runtime *rt)

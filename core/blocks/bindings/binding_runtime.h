@@ -79,10 +79,12 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 const struct outrig_binding_sink *binding_runtime_find(const struct binding_runtime *rt, const char *name);
 
 /*
- * Daprd's capabilities of a binding component for GET /v1.0/metadata: INPUT_BINDING and
- * OUTPUT_BINDING, as its plugin and its direction allow. Appends to caps. Thread: the loop.
+ * Daprd's capabilities of a binding component for the metadata document: INPUT_BINDING and
+ * OUTPUT_BINDING, as its plugin and its direction allow. Puts up to max of them in caps and
+ * returns how many. Ownership: the strings are literals. Thread: the loop.
  */
-void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps);
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, const char **caps,
+				    size_t max);
 
 /*
  * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told
