@@ -89,3 +89,11 @@ tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/base/handoff.
 tests_unit_check_handoff_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_handoff_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_handoff_LDADD = $(TEST_LIBS)
+
+# core/channels/app_bindings.c over a real app channel to the stand-in app of tests/lib.
+check_PROGRAMS += tests/unit/check_app_bindings
+TESTS += tests/unit/check_app_bindings
+tests_unit_check_app_bindings_SOURCES = tests/unit/check_app_bindings.c
+tests_unit_check_app_bindings_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_app_bindings_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_check_app_bindings_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)
