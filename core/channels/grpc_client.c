@@ -1,0 +1,1067 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The gRPC client: unary calls to a gRPC server (the app's AppCallback) over one HTTP/2 connection, on the loop. */
+#include "config.h"
+
+#include "channels/grpc_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <nghttp2/nghttp2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "channels/grpc_wire.h"
+
+#define GC_SCOPE "grpc-client"
+/* The largest flow-control window granted: enough for full speed on loopback, bounded memory. */
+#define GC_WINDOW_MAX (1 << 20)
+/* Bytes queued for the socket before nghttp2 is asked for more; the rest waits in the calls. */
+#define GC_OUT_HIGH (64 * 1024)
+
+enum gc_state {
+	GC_WAITING, /* in c->waiting: no stream yet */
+	GC_ACTIVE,  /* in c->active: its stream is open */
+	GC_DONE,    /* in c->done: finished, its callback not yet run */
+};
+
+struct gc_conn;
+
+struct gc_call {
+	struct grpc_client *c;
+	enum gc_state state;
+	/*
+	 * Two owners: the client until the callback ran, and nghttp2 while the call's stream is
+	 * open, since nghttp2 may still read the request body or report the stream's close after
+	 * the call finished (a deadline, an answer too large).
+	 */
+	unsigned refs;
+	char *path;
+	struct kv_list metadata;
+	char *bad_metadata; /* why the call fails before it starts; NULL when its metadata is fine */
+	uint8_t *req;	    /* the request message with its 5-byte prefix */
+	size_t req_len, req_sent;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none */
+	int timeout_ms;	     /* as asked, for messages */
+	struct event *timer;
+	grpc_client_cb cb;
+	void *arg;
+	/* its stream */
+	struct gc_conn *conn; /* NULL until started */
+	int32_t stream_id;
+	/* the answer */
+	int http_status;
+	bool got_headers;  /* a HEADERS block ended: what follows is trailers */
+	bool in_trailers;  /* the block being read is the trailers */
+	size_t block_size; /* of the block being read, as HTTP/2's header list size counts it */
+	struct kv_list headers, trailers;
+	uint8_t *resp; /* the answer's bytes so far, prefix included */
+	size_t resp_len, resp_cap;
+	/* the end */
+	int status;
+	char *message;
+	TAILQ_ENTRY(gc_call) link;	  /* in the list of its state */
+	LIST_ENTRY(gc_call) stream_link; /* in its connection's open streams */
+};
+
+TAILQ_HEAD(gc_calls, gc_call);
+
+struct gc_conn {
+	struct grpc_client *c;
+	struct bufferevent *bev;
+	nghttp2_session *session; /* NULL until connected */
+	bool connected;
+	bool draining;	       /* GOAWAY came: no new streams on it */
+	unsigned open;	       /* streams open in nghttp2, finished calls' included */
+	LIST_HEAD(, gc_call) streams;
+	LIST_ENTRY(gc_conn) link;
+};
+
+struct gc_waiter {
+	void (*ready)(void *arg);
+	void *arg;
+};
+
+struct grpc_client {
+	struct event_base *base;
+	struct evdns_base *dns; /* only for a host that is a name, not an IP */
+	char *host;
+	int port;
+	char authority[300];
+	int max_concurrency; /* -1: the server's limit only */
+	int timeout_s;
+	int64_t max_message, max_headers; /* -1: unbounded */
+	struct gc_calls waiting, active, done;
+	unsigned nactive;
+	unsigned busy;
+	LIST_HEAD(, gc_conn) conns;
+	struct gc_conn *current; /* where new calls go; NULL until one is needed, or after it drained */
+	/* Runs callbacks and starts waiting calls from a clean stack, never inside nghttp2 or the caller. */
+	struct event *deferred;
+	bool *alive; /* while callbacks run: cleared when one of them frees the client */
+	/* wait_ready */
+	struct bufferevent *probe;
+	struct event *probe_timer;
+	struct gc_waiter *waiters;
+	size_t nwaiters;
+	bool is_ready;
+	unsigned probes;
+};
+
+static int64_t gc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool gc_is_ip(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* ---- calls: their life ---- */
+
+static void gc_call_unref(struct gc_call *call)
+{
+	if (--call->refs > 0)
+		return;
+	if (call->timer != NULL)
+		event_free(call->timer);
+	kv_free(&call->metadata);
+	kv_free(&call->headers);
+	kv_free(&call->trailers);
+	free(call->bad_metadata);
+	free(call->path);
+	free(call->req);
+	free(call->resp);
+	free(call->message);
+	free(call);
+}
+
+static struct gc_calls *gc_list(struct grpc_client *c, enum gc_state state)
+{
+	switch (state) {
+	case GC_WAITING: return &c->waiting;
+	case GC_ACTIVE: return &c->active;
+	case GC_DONE: break;
+	}
+	return &c->done;
+}
+
+/* Ends a call with status and message (copied); its callback runs from the deferred event. */
+static void gc_finish(struct gc_call *call, int status, const char *message)
+{
+	struct grpc_client *c = call->c;
+
+	if (call->state == GC_DONE)
+		return;
+	TAILQ_REMOVE(gc_list(c, call->state), call, link);
+	if (call->state == GC_ACTIVE)
+		c->nactive--;
+	call->state = GC_DONE;
+	TAILQ_INSERT_TAIL(&c->done, call, link);
+	call->status = status;
+	free(call->message);
+	call->message = strdup(message != NULL ? message : "");
+	if (call->timer != NULL)
+		evtimer_del(call->timer);
+	event_active(c->deferred, EV_TIMEOUT, 0);
+}
+
+static void gc_finishf(struct gc_call *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void gc_finishf(struct gc_call *call, int status, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	gc_finish(call, status, message);
+}
+
+/* Ends a call whose stream is open and resets the stream, so that nothing more of it is read. */
+static void gc_abort(struct gc_call *call, int status, const char *message)
+{
+	if (call->state == GC_ACTIVE && call->conn != NULL && call->conn->session != NULL)
+		nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->stream_id, NGHTTP2_CANCEL);
+	gc_finish(call, status, message);
+}
+
+/* ---- connections ---- */
+
+static void gc_conn_free(struct gc_conn *conn, const char *why);
+static void gc_conn_flush(struct gc_conn *conn);
+
+/* The window the client grants a stream (and the connection): no larger than one answer may be. */
+static int32_t gc_window(const struct grpc_client *c)
+{
+	if (c->max_message < 0 || c->max_message + 5 >= GC_WINDOW_MAX)
+		return GC_WINDOW_MAX;
+	return c->max_message + 5 < 1024 ? 1024 : (int32_t)(c->max_message + 5);
+}
+
+/*
+ * Closes a connection for good. Its unfinished calls fail UNAVAILABLE with why; when it never
+ * connected, so do the calls waiting for it (gRPC's calls do not wait for a server that is down).
+ */
+static void gc_conn_free(struct gc_conn *conn, const char *why)
+{
+	struct grpc_client *c = conn->c;
+	struct gc_call *call;
+
+	if (!conn->connected && c->current == conn) {
+		while ((call = TAILQ_FIRST(&c->waiting)) != NULL)
+			gc_finishf(call, GRPC_WIRE_UNAVAILABLE, "could not connect to the gRPC server at %s: %s",
+				   c->authority, why);
+	}
+	if (c->current == conn)
+		c->current = NULL;
+	/* nghttp2_session_del calls no callback: the streams' references are dropped here. */
+	while ((call = LIST_FIRST(&conn->streams)) != NULL) {
+		LIST_REMOVE(call, stream_link);
+		call->conn = NULL;
+		if (call->state == GC_ACTIVE)
+			gc_finishf(call, GRPC_WIRE_UNAVAILABLE,
+				   "the connection to the gRPC server at %s ended before the answer: %s", c->authority,
+				   why);
+		gc_call_unref(call);
+	}
+	if (conn->session != NULL)
+		nghttp2_session_del(conn->session);
+	if (conn->bev != NULL)
+		bufferevent_free(conn->bev);
+	LIST_REMOVE(conn, link);
+	free(conn);
+	/* Calls waiting for a slot on it go to a new connection. */
+	event_active(c->deferred, EV_TIMEOUT, 0);
+}
+
+/* Closes the connection once nghttp2 is done with it (GOAWAY both ways, nothing left to send). */
+static void gc_conn_check(struct gc_conn *conn)
+{
+	if (conn->session == NULL || nghttp2_session_want_read(conn->session) ||
+	    nghttp2_session_want_write(conn->session) || evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
+		return;
+	gc_conn_free(conn, "the server closed the connection (GOAWAY)");
+}
+
+/* Moves what nghttp2 has to send into the socket's buffer, up to GC_OUT_HIGH; the write callback asks again. */
+static void gc_conn_flush(struct gc_conn *conn)
+{
+	struct evbuffer *out = bufferevent_get_output(conn->bev);
+
+	while (evbuffer_get_length(out) < GC_OUT_HIGH) {
+		const uint8_t *data;
+		ssize_t n = nghttp2_session_mem_send(conn->session, &data);
+
+		if (n < 0) {
+			char why[160];
+
+			snprintf(why, sizeof(why), "HTTP/2 failed: %s", nghttp2_strerror((int)n));
+			gc_conn_free(conn, why);
+			return;
+		}
+		if (n == 0)
+			return;
+		if (evbuffer_add(out, data, (size_t)n) != 0) {
+			gc_conn_free(conn, "out of memory");
+			return;
+		}
+	}
+}
+
+static void gc_conn_read(struct bufferevent *bev, void *arg)
+{
+	struct gc_conn *conn = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n;
+
+	while ((n = evbuffer_get_contiguous_space(in)) > 0) {
+		ssize_t used = nghttp2_session_mem_recv(conn->session, evbuffer_pullup(in, (ssize_t)n), n);
+
+		if (used < 0) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "the server broke HTTP/2 (%s); is it a gRPC server?",
+				 nghttp2_strerror((int)used));
+			gc_conn_free(conn, why);
+			return;
+		}
+		evbuffer_drain(in, n);
+	}
+	/* SETTINGS acknowledgements, WINDOW_UPDATEs and resets answer what was read. */
+	gc_conn_flush(conn);
+}
+
+static void gc_conn_written(struct bufferevent *bev, void *arg)
+{
+	struct gc_conn *conn = arg;
+
+	if (conn->session != NULL)
+		gc_conn_flush(conn);
+}
+
+static void gc_conn_event(struct bufferevent *bev, short what, void *arg);
+
+/* nghttp2's callbacks, made once per connection. */
+static nghttp2_session_callbacks *gc_callbacks(void);
+
+static bool gc_conn_start_session(struct gc_conn *conn)
+{
+	struct grpc_client *c = conn->c;
+	nghttp2_session_callbacks *cbs = gc_callbacks();
+	nghttp2_settings_entry iv[3];
+	size_t n = 0;
+	int32_t window = gc_window(c);
+	int rv;
+
+	if (cbs == NULL)
+		return false;
+	rv = nghttp2_session_client_new(&conn->session, cbs, conn);
+	nghttp2_session_callbacks_del(cbs);
+	if (rv != 0)
+		return false;
+	iv[n++] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 };
+	iv[n++] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)window };
+	if (c->max_headers >= 0)
+		iv[n++] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+						    c->max_headers > UINT32_MAX ? UINT32_MAX : (uint32_t)c->max_headers };
+	if (nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv, n) != 0)
+		return false;
+	/* The connection's window starts at 65535; raising it lets several answers arrive at once. */
+	if (window > 65535 && nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, window) != 0)
+		return false;
+	return true;
+}
+
+static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct gc_conn *conn = arg;
+	struct grpc_client *c = conn->c;
+	char why[200];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+		int one = 1;
+
+		/* Nagle's algorithm would hold small frames back ~40 ms. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* The connect timeout is done; an idle connection stays open. */
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		if (!gc_conn_start_session(conn)) {
+			gc_conn_free(conn, "out of memory");
+			return;
+		}
+		conn->connected = true;
+		bufferevent_setwatermark(bev, EV_WRITE, GC_OUT_HIGH / 2, 0);
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		log_debug(GC_SCOPE, "connected to the gRPC server at %s", c->authority);
+		/* The preface and SETTINGS go out with the first calls. */
+		event_active(c->deferred, EV_TIMEOUT, 0);
+		gc_conn_flush(conn);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(why, sizeof(why), "no connection within %d s", c->timeout_s);
+	} else if (what & BEV_EVENT_EOF) {
+		snprintf(why, sizeof(why), "the server closed the connection");
+	} else {
+		int dns = bufferevent_socket_get_dns_error(bev);
+		int err = EVUTIL_SOCKET_ERROR();
+
+		if (dns != 0)
+			snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host, evutil_gai_strerror(dns));
+		else
+			snprintf(why, sizeof(why), "%s", err != 0 ? evutil_socket_error_to_string(err) : "connection failed");
+	}
+	gc_conn_free(conn, why);
+}
+
+/* Opens the connection new calls go on (c->current); it may fail, and be gone, before this returns. */
+static void gc_conn_open(struct grpc_client *c)
+{
+	struct gc_conn *conn = calloc(1, sizeof(*conn));
+	struct timeval tv = { c->timeout_s, 0 };
+
+	if (conn == NULL)
+		goto oom;
+	conn->c = c;
+	LIST_INIT(&conn->streams);
+	conn->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (conn->bev == NULL) {
+		free(conn);
+		goto oom;
+	}
+	LIST_INSERT_HEAD(&c->conns, conn, link);
+	c->current = conn;
+	bufferevent_setcb(conn->bev, gc_conn_read, gc_conn_written, gc_conn_event, conn);
+	if (c->timeout_s > 0)
+		bufferevent_set_timeouts(conn->bev, NULL, &tv);
+	/* On failure the event callback has already run and freed conn. */
+	bufferevent_socket_connect_hostname(conn->bev, c->dns, AF_UNSPEC, c->host, c->port);
+	return;
+oom:
+	while (!TAILQ_EMPTY(&c->waiting))
+		gc_finish(TAILQ_FIRST(&c->waiting), GRPC_WIRE_UNAVAILABLE,
+			  "outrigd could not open a connection (out of memory)");
+}
+
+/* ---- nghttp2's callbacks ---- */
+
+static ssize_t gc_read_request(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+			       uint32_t *flags, nghttp2_data_source *source, void *user_data)
+{
+	struct gc_call *call = source->ptr;
+	size_t n = call->req_len - call->req_sent;
+
+	if (n > length)
+		n = length;
+	memcpy(buf, call->req + call->req_sent, n);
+	call->req_sent += n;
+	if (call->req_sent == call->req_len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+static struct gc_call *gc_stream_call(nghttp2_session *session, int32_t stream_id)
+{
+	struct gc_call *call = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	return call != NULL && call->state == GC_ACTIVE ? call : NULL;
+}
+
+static int gc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct gc_call *call = gc_stream_call(session, frame->hd.stream_id);
+
+	if (call != NULL) {
+		call->in_trailers = call->got_headers;
+		call->block_size = 0;
+	}
+	return 0;
+}
+
+/* Adds name: value to l, joining a repeated name's values with ",". */
+static int gc_kv_add(struct kv_list *l, const char *name, const char *value)
+{
+	const char *had = kv_get(l, name);
+	char *joined;
+	int rv;
+
+	if (had == NULL)
+		return kv_set(l, name, value);
+	if (asprintf(&joined, "%s,%s", had, value) < 0)
+		return -1;
+	rv = kv_set(l, name, joined);
+	free(joined);
+	return rv;
+}
+
+static int gc_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
+			const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
+{
+	struct gc_call *call = gc_stream_call(session, frame->hd.stream_id);
+	struct grpc_client *c;
+
+	if (call == NULL || frame->hd.type != NGHTTP2_HEADERS)
+		return 0;
+	c = call->c;
+	/* RFC 9113 §6.5.2: a field counts its name, its value and 32 bytes. */
+	call->block_size += namelen + valuelen + 32;
+	if (c->max_headers >= 0 && call->block_size > (uint64_t)c->max_headers) {
+		gc_finishf(
+			call, GRPC_WIRE_RESOURCE_EXHAUSTED,
+			"the gRPC server's %s are larger than %lld bytes (the limit --read-buffer-size sets)",
+			call->in_trailers ? "trailers" : "headers", (long long)c->max_headers);
+		/* nghttp2 resets the stream and reads no more of this block. */
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	/* nghttp2 checked the field (no NUL, no uppercase, pseudo-headers first): a copy ends it with NUL. */
+	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
+		if (valuelen == 3)
+			call->http_status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
+		return 0;
+	}
+	if (namelen > 0 && name[0] == ':')
+		return 0;
+	{
+		char *n = strndup((const char *)name, namelen);
+		char *v = strndup((const char *)value, valuelen);
+		int rv = n != NULL && v != NULL ? gc_kv_add(call->in_trailers ? &call->trailers : &call->headers, n, v)
+						: -1;
+
+		free(n);
+		free(v);
+		if (rv != 0) {
+			gc_finish(call, GRPC_WIRE_RESOURCE_EXHAUSTED, "outrigd ran out of memory reading the answer");
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		}
+	}
+	return 0;
+}
+
+static int gc_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+	struct gc_conn *conn = user_data;
+	struct gc_call *call;
+
+	switch (frame->hd.type) {
+	case NGHTTP2_HEADERS:
+		call = gc_stream_call(session, frame->hd.stream_id);
+		if (call != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS))
+			call->got_headers = true;
+		break;
+	case NGHTTP2_GOAWAY:
+		/* Calls it took finish on it; new ones go to a new connection. */
+		conn->draining = true;
+		if (conn->c->current == conn)
+			conn->c->current = NULL;
+		event_active(conn->c->deferred, EV_TIMEOUT, 0);
+		break;
+	case NGHTTP2_SETTINGS:
+		/* A new SETTINGS_MAX_CONCURRENT_STREAMS may let waiting calls start. */
+		event_active(conn->c->deferred, EV_TIMEOUT, 0);
+		break;
+	}
+	return 0;
+}
+
+/* The declared length of the message in call's answer, once its prefix has come. */
+static uint32_t gc_message_length(const uint8_t *prefix)
+{
+	return (uint32_t)prefix[1] << 24 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 8 | prefix[4];
+}
+
+static int gc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
+		      void *user_data)
+{
+	struct gc_call *call = gc_stream_call(session, stream_id);
+	struct grpc_client *c;
+	size_t want;
+
+	if (call == NULL || len == 0)
+		return 0;
+	c = call->c;
+	/* The prefix first, byte by byte (it may come split), so that the length is known before the message. */
+	while (call->resp_len < 5 && len > 0) {
+		if (call->resp == NULL && (call->resp = malloc(call->resp_cap = 64)) == NULL)
+			goto oom;
+		call->resp[call->resp_len++] = *data++;
+		len--;
+		if (call->resp_len < 5)
+			continue;
+		if (call->resp[0] != 0) {
+			gc_abort(call, GRPC_WIRE_INTERNAL,
+				 "the gRPC server sent a compressed message, but outrigd asked for none");
+			return 0;
+		}
+		if (c->max_message >= 0 && gc_message_length(call->resp) > (uint64_t)c->max_message) {
+			char message[200];
+
+			snprintf(
+				message, sizeof(message),
+				"the gRPC server's answer of %u bytes is larger than %lld bytes (the limit --max-body-size sets)",
+				gc_message_length(call->resp), (long long)c->max_message);
+			gc_abort(call, GRPC_WIRE_RESOURCE_EXHAUSTED, message);
+			return 0;
+		}
+	}
+	if (len == 0)
+		return 0;
+	want = 5 + (size_t)gc_message_length(call->resp);
+	if (call->resp_len + len > want) {
+		gc_abort(call, GRPC_WIRE_INTERNAL,
+			 "the gRPC server sent more than one message in answer to a unary call");
+		return 0;
+	}
+	if (call->resp_len + len > call->resp_cap) {
+		/* Doubling, capped at the declared length: a short answer never costs the declared size up front. */
+		size_t cap = call->resp_cap * 2;
+		uint8_t *grown;
+
+		if (cap < call->resp_len + len)
+			cap = call->resp_len + len;
+		if (cap > want)
+			cap = want;
+		grown = realloc(call->resp, cap);
+		if (grown == NULL)
+			goto oom;
+		call->resp = grown;
+		call->resp_cap = cap;
+	}
+	memcpy(call->resp + call->resp_len, data, len);
+	call->resp_len += len;
+	return 0;
+oom:
+	gc_abort(call, GRPC_WIRE_RESOURCE_EXHAUSTED, "outrigd ran out of memory reading the answer");
+	return 0;
+}
+
+/* How a stream that closed without the client ending it first ended. */
+static void gc_complete(struct gc_call *call, uint32_t error_code)
+{
+	const struct kv_list *from = call->got_headers && call->in_trailers ? &call->trailers : &call->headers;
+	const char *status = kv_get(from, "grpc-status");
+	int code;
+
+	if (status != NULL) {
+		char *message;
+
+		code = grpc_wire_status(status);
+		if (code < 0) {
+			gc_finishf(call, GRPC_WIRE_UNKNOWN, "the gRPC server answered an invalid grpc-status \"%.20s\"",
+				   status);
+			return;
+		}
+		if (code != GRPC_WIRE_OK) {
+			message = strdup(kv_get(from, "grpc-message") != NULL ? kv_get(from, "grpc-message") : "");
+			if (message != NULL)
+				grpc_wire_percent_decode(message);
+			gc_finish(call, code, message != NULL ? message : "");
+			free(message);
+			return;
+		}
+	} else if (call->http_status != 0 && call->http_status != 200) {
+		gc_finishf(call, grpc_wire_from_http(call->http_status),
+			   "the gRPC server answered HTTP status %d without a grpc-status", call->http_status);
+		return;
+	} else if (error_code != NGHTTP2_NO_ERROR) {
+		gc_finishf(call, grpc_wire_from_h2_error(error_code), "the gRPC server reset the call's stream (%s)",
+			   nghttp2_http2_strerror(error_code));
+		return;
+	} else {
+		gc_finish(call, GRPC_WIRE_INTERNAL, "the gRPC server ended the call without a grpc-status");
+		return;
+	}
+	/* OK: a unary call's answer is exactly one message. */
+	if (call->resp_len == 0)
+		gc_finish(call, GRPC_WIRE_INTERNAL, "the gRPC server answered OK without a response message");
+	else if (call->resp_len < 5 || call->resp_len < 5 + (size_t)gc_message_length(call->resp))
+		gc_finishf(call, GRPC_WIRE_INTERNAL, "the gRPC server's answer ended inside its message (%zu bytes)",
+			   call->resp_len);
+	else
+		gc_finish(call, GRPC_WIRE_OK, "");
+}
+
+static int gc_on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data)
+{
+	struct gc_conn *conn = user_data;
+	struct gc_call *call = nghttp2_session_get_stream_user_data(session, stream_id);
+
+	if (call == NULL)
+		return 0;
+	LIST_REMOVE(call, stream_link);
+	conn->open--;
+	call->conn = NULL;
+	if (call->state == GC_ACTIVE)
+		gc_complete(call, error_code);
+	gc_call_unref(call);
+	/* A slot is free. */
+	event_active(conn->c->deferred, EV_TIMEOUT, 0);
+	return 0;
+}
+
+static nghttp2_session_callbacks *gc_callbacks(void)
+{
+	nghttp2_session_callbacks *cbs;
+
+	if (nghttp2_session_callbacks_new(&cbs) != 0)
+		return NULL;
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, gc_on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cbs, gc_on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, gc_on_frame_recv);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, gc_on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, gc_on_stream_close);
+	return cbs;
+}
+
+/* ---- starting calls ---- */
+
+/* Submits call's HEADERS and body on conn. Returns 0, or an nghttp2 error (the call then still waits). */
+static int gc_call_start(struct gc_conn *conn, struct gc_call *call)
+{
+	struct grpc_client *c = conn->c;
+	nghttp2_nv *nva;
+	size_t n = 0;
+	char timeout[GRPC_WIRE_TIMEOUT_SIZE];
+	nghttp2_data_provider body = { .source.ptr = call, .read_callback = gc_read_request };
+	int32_t id;
+
+#define GC_NV(k, v)                                                                                         \
+	(nva[n++] = (nghttp2_nv){ .name = (uint8_t *)(k), .value = (uint8_t *)(v), .namelen = strlen(k), \
+				  .valuelen = strlen(v), .flags = NGHTTP2_NV_FLAG_NONE })
+	nva = calloc(8 + call->metadata.count, sizeof(*nva));
+	if (nva == NULL)
+		return NGHTTP2_ERR_NOMEM;
+	GC_NV(":method", "POST");
+	GC_NV(":scheme", "http");
+	GC_NV(":path", call->path);
+	GC_NV(":authority", c->authority);
+	GC_NV("te", "trailers");
+	GC_NV("content-type", "application/grpc");
+	GC_NV("user-agent", "outrigd grpc-c/" PACKAGE_VERSION);
+	if (call->deadline_ms != 0) {
+		/* The time left, not the time asked: the call may have waited for a slot. */
+		grpc_wire_timeout(call->deadline_ms - gc_now_ms(), timeout);
+		GC_NV("grpc-timeout", timeout);
+	}
+	for (size_t i = 0; i < call->metadata.count; i++)
+		GC_NV(call->metadata.items[i].key, call->metadata.items[i].value);
+#undef GC_NV
+	id = nghttp2_submit_request(conn->session, NULL, nva, n, &body, call);
+	free(nva);
+	if (id < 0)
+		return id;
+	call->stream_id = id;
+	call->conn = conn;
+	call->refs++;
+	LIST_INSERT_HEAD(&conn->streams, call, stream_link);
+	conn->open++;
+	TAILQ_REMOVE(&c->waiting, call, link);
+	call->state = GC_ACTIVE;
+	TAILQ_INSERT_TAIL(&c->active, call, link);
+	c->nactive++;
+	return 0;
+}
+
+/* Starts waiting calls while there are slots; opens a connection when there is none. */
+static void gc_pump(struct grpc_client *c)
+{
+	struct gc_conn *conn;
+	struct gc_call *call;
+
+	while ((call = TAILQ_FIRST(&c->waiting)) != NULL) {
+		uint32_t limit;
+		int rv;
+
+		if (call->bad_metadata != NULL) {
+			gc_finish(call, GRPC_WIRE_INTERNAL, call->bad_metadata);
+			continue;
+		}
+		if (c->current == NULL) {
+			gc_conn_open(c);
+			continue;
+		}
+		conn = c->current;
+		if (!conn->connected)
+			return;
+		limit = nghttp2_session_get_remote_settings(conn->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+		if (conn->open >= limit || (c->max_concurrency > 0 && c->nactive >= (unsigned)c->max_concurrency))
+			break;
+		rv = gc_call_start(conn, call);
+		if (rv == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+			/* Stream ids run out after 2^30 calls: the next connection takes over. */
+			conn->draining = true;
+			c->current = NULL;
+		} else if (rv != 0) {
+			gc_finishf(call, GRPC_WIRE_INTERNAL, "outrigd could not start the call: %s", nghttp2_strerror(rv));
+		}
+	}
+	if (c->current != NULL && c->current->connected)
+		gc_conn_flush(c->current);
+}
+
+/* Runs finished calls' callbacks, then starts waiting calls, then closes connections nghttp2 is done with. */
+static void gc_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_client *c = arg;
+	struct gc_call *call;
+	struct gc_conn *conn, *next;
+	bool alive = true;
+
+	c->alive = &alive;
+	while ((call = TAILQ_FIRST(&c->done)) != NULL) {
+		bool ok = call->status == GRPC_WIRE_OK;
+		struct grpc_client_response r = {
+			.status = call->status,
+			.message = call->message != NULL ? call->message : "",
+			.data = ok ? call->resp + 5 : NULL,
+			.len = ok ? call->resp_len - 5 : 0,
+			.headers = &call->headers,
+			.trailers = &call->trailers,
+		};
+
+		TAILQ_REMOVE(&c->done, call, link);
+		c->busy--;
+		call->cb(call->arg, &r);
+		gc_call_unref(call);
+		if (!alive)
+			return;
+	}
+	c->alive = NULL;
+	gc_pump(c);
+	for (conn = LIST_FIRST(&c->conns); conn != NULL; conn = next) {
+		next = LIST_NEXT(conn, link);
+		if (conn->connected)
+			gc_conn_check(conn);
+	}
+}
+
+static void gc_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct gc_call *call = arg;
+	struct gc_conn *conn = call->conn;
+	char message[600];
+
+	snprintf(message, sizeof(message), "the gRPC server at %s did not answer %.200s within %d ms",
+		 call->c->authority, call->path, call->timeout_ms);
+	gc_abort(call, GRPC_WIRE_DEADLINE_EXCEEDED, message);
+	/* The RST_STREAM goes out now. */
+	if (conn != NULL && conn->session != NULL)
+		gc_conn_flush(conn);
+}
+
+/* Copies metadata into call, leaving out names the client sets itself; notes the first invalid entry. */
+static int gc_copy_metadata(struct gc_call *call, const struct kv_list *metadata)
+{
+	for (size_t i = 0; metadata != NULL && i < metadata->count; i++) {
+		const char *k = metadata->items[i].key, *v = metadata->items[i].value;
+
+		if (!grpc_wire_name_ok(k)) {
+			if (asprintf(&call->bad_metadata,
+				     "the metadata name \"%.60s\" is invalid: gRPC takes lowercase letters, digits, '-', '_' and '.'",
+				     k) < 0)
+				return -1;
+			return 0;
+		}
+		if (!grpc_wire_value_ok(v)) {
+			if (asprintf(&call->bad_metadata,
+				     "the value of metadata \"%.60s\" is invalid: gRPC takes printable ASCII (base64 for a -bin name)",
+				     k) < 0)
+				return -1;
+			return 0;
+		}
+		if (grpc_wire_name_reserved(k))
+			continue;
+		if (gc_kv_add(&call->metadata, k, v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata, const void *msg,
+		      size_t len, int timeout_ms, grpc_client_cb cb, void *arg)
+{
+	struct gc_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return -1;
+	call->c = c;
+	call->refs = 1;
+	call->cb = cb;
+	call->arg = arg;
+	call->path = strdup(path);
+	call->req_len = 5 + len;
+	call->req = malloc(call->req_len);
+	if (timeout_ms <= 0 && c->timeout_s > 0)
+		timeout_ms = c->timeout_s * 1000;
+	call->timeout_ms = timeout_ms;
+	if (timeout_ms > 0)
+		call->timer = evtimer_new(c->base, gc_deadline, call);
+	if (call->path == NULL || call->req == NULL || (timeout_ms > 0 && call->timer == NULL) ||
+	    gc_copy_metadata(call, metadata) != 0 || len > UINT32_MAX) {
+		gc_call_unref(call);
+		return -1;
+	}
+	call->req[0] = 0; /* not compressed */
+	call->req[1] = (uint8_t)(len >> 24);
+	call->req[2] = (uint8_t)(len >> 16);
+	call->req[3] = (uint8_t)(len >> 8);
+	call->req[4] = (uint8_t)len;
+	if (len > 0)
+		memcpy(call->req + 5, msg, len);
+	if (timeout_ms > 0) {
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		call->deadline_ms = gc_now_ms() + timeout_ms;
+		evtimer_add(call->timer, &tv);
+	}
+	call->state = GC_WAITING;
+	TAILQ_INSERT_TAIL(&c->waiting, call, link);
+	c->busy++;
+	/* Started from the deferred event: a connect that fails at once must not call cb from here. */
+	event_active(c->deferred, EV_TIMEOUT, 0);
+	return 0;
+}
+
+/* ---- the client ---- */
+
+struct grpc_client *grpc_client_new(struct event_base *base, const char *host, int port, int max_concurrency,
+				    int timeout_s)
+{
+	struct grpc_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->base = base;
+	c->host = strdup(host);
+	c->port = port;
+	c->max_concurrency = max_concurrency;
+	c->timeout_s = timeout_s;
+	c->max_message = c->max_headers = -1;
+	TAILQ_INIT(&c->waiting);
+	TAILQ_INIT(&c->active);
+	TAILQ_INIT(&c->done);
+	LIST_INIT(&c->conns);
+	snprintf(c->authority, sizeof(c->authority), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	c->deferred = event_new(base, -1, 0, gc_deferred, c);
+	/* A name is resolved with evdns so that the loop never waits on DNS. */
+	if (c->host != NULL && !gc_is_ip(host))
+		c->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (c->host == NULL || c->deferred == NULL || (!gc_is_ip(host) && c->dns == NULL)) {
+		grpc_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void grpc_client_set_limits(struct grpc_client *c, int64_t max_message, int64_t max_headers)
+{
+	c->max_message = max_message;
+	c->max_headers = max_headers;
+}
+
+/* ---- waiting for the server's port ---- */
+
+static void gc_probe_start(struct grpc_client *c);
+
+static void gc_probe_retry(evutil_socket_t fd, short what, void *arg)
+{
+	gc_probe_start(arg);
+}
+
+static void gc_probe_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct grpc_client *c = arg;
+	struct timeval again = { 0, 100 * 1000 };
+
+	bufferevent_free(bev);
+	c->probe = NULL;
+	if (what & BEV_EVENT_CONNECTED) {
+		log_info(GC_SCOPE, "the gRPC server answers on %s", c->authority);
+		c->is_ready = true;
+		/* is_ready first: a waiter that asks again is answered at once, not added to the list. */
+		for (size_t i = 0; i < c->nwaiters; i++)
+			c->waiters[i].ready(c->waiters[i].arg);
+		c->nwaiters = 0;
+		return;
+	}
+	/* Every 10 s, so that a forgotten server is visible in the log without flooding it. */
+	if (++c->probes % 100 == 1)
+		log_info(GC_SCOPE, "waiting for the gRPC server to listen on %s (for the app: --app-port)",
+			 c->authority);
+	event_add(c->probe_timer, &again);
+}
+
+static void gc_probe_start(struct grpc_client *c)
+{
+	c->probe = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->probe == NULL) {
+		log_error(GC_SCOPE, "out of memory while waiting for the gRPC server at %s", c->authority);
+		return;
+	}
+	bufferevent_setcb(c->probe, NULL, NULL, gc_probe_event, c);
+	/* On failure the event callback has already run (and rescheduled the probe). */
+	bufferevent_socket_connect_hostname(c->probe, c->dns, AF_UNSPEC, c->host, c->port);
+}
+
+void grpc_client_wait_ready(struct grpc_client *c, void (*ready)(void *arg), void *arg)
+{
+	struct gc_waiter *grown;
+
+	if (c->is_ready) {
+		ready(arg);
+		return;
+	}
+	grown = realloc(c->waiters, (c->nwaiters + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error(GC_SCOPE, "out of memory while waiting for the gRPC server at %s", c->authority);
+		return;
+	}
+	c->waiters = grown;
+	c->waiters[c->nwaiters].ready = ready;
+	c->waiters[c->nwaiters++].arg = arg;
+	/* One probe serves every waiter. */
+	if (c->probe != NULL || (c->probe_timer != NULL && evtimer_pending(c->probe_timer, NULL)))
+		return;
+	if (c->probe_timer == NULL)
+		c->probe_timer = evtimer_new(c->base, gc_probe_retry, c);
+	if (c->probe_timer != NULL)
+		gc_probe_start(c);
+}
+
+const char *grpc_client_address(const struct grpc_client *c)
+{
+	return c->authority;
+}
+
+unsigned grpc_client_busy(const struct grpc_client *c)
+{
+	return c->busy;
+}
+
+void grpc_client_free(struct grpc_client *c)
+{
+	struct gc_calls *lists[3];
+	struct gc_conn *conn;
+
+	if (c == NULL)
+		return;
+	if (c->alive != NULL)
+		*c->alive = false;
+	lists[0] = &c->waiting;
+	lists[1] = &c->active;
+	lists[2] = &c->done;
+	for (size_t i = 0; i < 3; i++) {
+		struct gc_call *call;
+
+		while ((call = TAILQ_FIRST(lists[i])) != NULL) {
+			TAILQ_REMOVE(lists[i], call, link);
+			call->state = GC_DONE;
+			gc_call_unref(call);
+		}
+	}
+	/* No callback runs from here on: every call is off the lists, and nghttp2_session_del calls none. */
+	while ((conn = LIST_FIRST(&c->conns)) != NULL) {
+		struct gc_call *call;
+
+		while ((call = LIST_FIRST(&conn->streams)) != NULL) {
+			LIST_REMOVE(call, stream_link);
+			gc_call_unref(call);
+		}
+		if (conn->session != NULL)
+			nghttp2_session_del(conn->session);
+		bufferevent_free(conn->bev);
+		LIST_REMOVE(conn, link);
+		free(conn);
+	}
+	if (c->deferred != NULL)
+		event_free(c->deferred);
+	if (c->probe != NULL)
+		bufferevent_free(c->probe);
+	if (c->probe_timer != NULL)
+		event_free(c->probe_timer);
+	if (c->dns != NULL)
+		evdns_base_free(c->dns, 0);
+	free(c->waiters);
+	free(c->host);
+	free(c);
+}
