@@ -10,7 +10,7 @@ tests_grpc_client_check_grpc_client_SOURCES = tests/grpc_client/check_grpc_clien
 tests_grpc_client_check_grpc_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_grpc_client_check_grpc_client_CFLAGS = $(TEST_CFLAGS)
 tests_grpc_client_check_grpc_client_LDADD = $(TEST_LIBS)
-EXTRA_DIST += tests/grpc_client/server.mjs
+EXTRA_DIST += tests/grpc_client/server.mjs tests/grpc_client/raw_server.mjs
 
 check_PROGRAMS += tests/unit/check_grpc_wire
 TESTS += tests/unit/check_grpc_wire

@@ -67,6 +67,7 @@ struct gc_call {
 	bool in_trailers;  /* the block being read is the trailers */
 	size_t block_size; /* of the block being read, as HTTP/2's header list size counts it */
 	struct kv_list headers, trailers;
+	bool retried; /* refused once already (REFUSED_STREAM): the next refusal is final */
 	uint8_t *resp; /* the answer's bytes so far, prefix included */
 	size_t resp_len, resp_cap;
 	/* the end */
@@ -83,7 +84,7 @@ struct gc_conn {
 	struct bufferevent *bev;
 	nghttp2_session *session; /* NULL until connected */
 	bool connected;
-	bool draining;	       /* GOAWAY came: no new streams on it */
+	bool draining;	       /* takes no new streams (GOAWAY came, or stream ids ran out): closed once idle */
 	unsigned open;	       /* streams open in nghttp2, finished calls' included */
 	LIST_HEAD(, gc_call) streams;
 	LIST_ENTRY(gc_conn) link;
@@ -257,10 +258,12 @@ static void gc_conn_free(struct gc_conn *conn, const char *why)
 /* Closes the connection once nghttp2 is done with it (GOAWAY both ways, nothing left to send). */
 static void gc_conn_check(struct gc_conn *conn)
 {
-	if (conn->session == NULL || nghttp2_session_want_read(conn->session) ||
-	    nghttp2_session_want_write(conn->session) || evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
+	if (conn->session == NULL || evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
 		return;
-	gc_conn_free(conn, "the server closed the connection (GOAWAY)");
+	if (conn->draining && conn->open == 0)
+		gc_conn_free(conn, "the connection was drained");
+	else if (!nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session))
+		gc_conn_free(conn, "the server closed the connection (GOAWAY)");
 }
 
 /* Moves what nghttp2 has to send into the socket's buffer, up to GC_OUT_HIGH; the write callback asks again. */
@@ -615,6 +618,25 @@ oom:
 	return 0;
 }
 
+/*
+ * Puts a call the server refused back at the head of the queue, to go out again (on a new
+ * connection when the refusal came with GOAWAY). REFUSED_STREAM promises that the server did
+ * nothing with it (RFC 9113 §8.7), so this is safe for any call, as gRPC's transparent retry is.
+ */
+static void gc_requeue(struct gc_call *call)
+{
+	struct grpc_client *c = call->c;
+
+	TAILQ_REMOVE(&c->active, call, link);
+	c->nactive--;
+	call->state = GC_WAITING;
+	TAILQ_INSERT_HEAD(&c->waiting, call, link);
+	call->retried = true;
+	call->req_sent = 0;
+	call->stream_id = 0;
+	call->block_size = 0;
+}
+
 /* How a stream that closed without the client ending it first ended. */
 static void gc_complete(struct gc_call *call, uint32_t error_code)
 {
@@ -671,7 +693,10 @@ static int gc_on_stream_close(nghttp2_session *session, int32_t stream_id, uint3
 	LIST_REMOVE(call, stream_link);
 	conn->open--;
 	call->conn = NULL;
-	if (call->state == GC_ACTIVE)
+	if (call->state == GC_ACTIVE && error_code == NGHTTP2_REFUSED_STREAM && !call->retried &&
+	    call->http_status == 0 && !call->got_headers && call->resp_len == 0)
+		gc_requeue(call);
+	else if (call->state == GC_ACTIVE)
 		gc_complete(call, error_code);
 	gc_call_unref(call);
 	/* A slot is free. */

@@ -32,6 +32,7 @@ static struct event_base *base;
 static pid_t node_pid;
 static int node_port;
 static char node_log[300];
+static const char *node_script; /* server.mjs (grpc-js) or raw_server.mjs (node:http2) */
 
 static int64_t now_ms(void)
 {
@@ -64,13 +65,13 @@ static const char *srcdir(void)
 	return s != NULL ? s : ".";
 }
 
-/* Starts server.mjs on node_port (kept across restarts). */
+/* Starts node_script on node_port (kept across restarts). */
 static void node_start(void)
 {
 	char script[600], port[16];
 	const char *argv[] = { "node", script, port, NULL };
 
-	snprintf(script, sizeof(script), "%s/tests/grpc_client/server.mjs", srcdir());
+	snprintf(script, sizeof(script), "%s/tests/grpc_client/%s", srcdir(), node_script);
 	snprintf(port, sizeof(port), "%d", node_port);
 	node_pid = server_spawn(argv, node_log);
 	ck_assert_int_gt(node_pid, 0);
@@ -79,16 +80,25 @@ static void node_start(void)
 
 		snprintf(cmd, sizeof(cmd), "cat %s >&2", node_log);
 		(void)!system(cmd);
-		ck_abort_msg("server.mjs did not listen on port %d (its log is above)", node_port);
+		ck_abort_msg("%s did not listen on port %d (its log is above)", node_script, node_port);
 	}
 }
 
 static void setup(void)
 {
+	node_script = "server.mjs";
 	base = event_base_new();
 	ck_assert_ptr_nonnull(base);
 	node_port = free_port();
 	snprintf(node_log, sizeof(node_log), "/tmp/outrig-grpc-client-%d.log", (int)getpid());
+	node_start();
+}
+
+static void setup_raw(void)
+{
+	setup();
+	server_stop(node_pid);
+	node_script = "raw_server.mjs";
 	node_start();
 }
 
@@ -719,6 +729,105 @@ START_TEST(test_free_from_callback)
 }
 END_TEST
 
+/* ---- answers grpc-js never gives: raw_server.mjs ---- */
+
+/* Calls path on the raw server and waits for the answer. */
+static void raw_call(struct grpc_client *c, const char *method, struct result *res)
+{
+	call_text(c, method, "req", 5000, res);
+	wait_all(5000);
+}
+
+START_TEST(test_raw_answers)
+{
+	struct grpc_client *c = client(-1);
+	struct result res;
+
+	/* The prefix and the message in pieces of two bytes, one DATA frame each. */
+	raw_call(c, "Split", &res);
+	ck_assert_msg(res.status == 0, "status %d: %s", res.status, res.message);
+	ck_assert_uint_eq(res.len, 5);
+	ck_assert_mem_eq(res.data, "split", 5);
+	result_free(&res);
+
+	/* Trailers-only: the status is in the one HEADERS block, and so are the headers told. */
+	raw_call(c, "TrailersOnly", &res);
+	ck_assert_int_eq(res.status, 7);
+	ck_assert_str_eq(res.message, "denied here");
+	ck_assert_pstr_eq(kv_get(&res.headers, "grpc-status"), "7");
+	result_free(&res);
+
+	/* No grpc-status: the HTTP status says it (gRPC's mapping: 503 is UNAVAILABLE). */
+	raw_call(c, "Http503", &res);
+	ck_assert_int_eq(res.status, 14);
+	ck_assert_msg(strstr(res.message, "HTTP status 503") != NULL, "%s", res.message);
+	result_free(&res);
+
+	raw_call(c, "NoStatus", &res);
+	ck_assert_int_eq(res.status, 13);
+	ck_assert_msg(strstr(res.message, "without a grpc-status") != NULL, "%s", res.message);
+	ck_assert(res.data_null);
+	result_free(&res);
+
+	raw_call(c, "TwoMessages", &res);
+	ck_assert_int_eq(res.status, 13);
+	ck_assert_msg(strstr(res.message, "more than one message") != NULL, "%s", res.message);
+	result_free(&res);
+
+	raw_call(c, "Compressed", &res);
+	ck_assert_int_eq(res.status, 13);
+	ck_assert_msg(strstr(res.message, "compressed") != NULL, "%s", res.message);
+	result_free(&res);
+
+	raw_call(c, "BadStatus", &res);
+	ck_assert_int_eq(res.status, 2);
+	ck_assert_msg(strstr(res.message, "invalid grpc-status \"abc\"") != NULL, "%s", res.message);
+	result_free(&res);
+
+	/* A reset without a status: gRPC maps ENHANCE_YOUR_CALM to RESOURCE_EXHAUSTED. */
+	raw_call(c, "Reset", &res);
+	ck_assert_msg(res.status == 8, "status %d: %s", res.status, res.message);
+	ck_assert_msg(strstr(res.message, "reset") != NULL, "%s", res.message);
+	result_free(&res);
+
+	/* All of it on one connection: each of those ended its stream only. */
+	raw_call(c, "Split", &res);
+	ck_assert_int_eq(res.status, 0);
+	result_free(&res);
+	grpc_client_free(c);
+}
+END_TEST
+
+static long raw_connections(struct grpc_client *c)
+{
+	struct result res;
+	long n;
+	char text[32];
+
+	raw_call(c, "Connections", &res);
+	ck_assert_msg(res.status == 0, "status %d: %s", res.status, res.message);
+	snprintf(text, sizeof(text), "%.*s", (int)res.len, (const char *)res.data);
+	n = strtol(text, NULL, 10);
+	result_free(&res);
+	return n;
+}
+
+START_TEST(test_refused_by_goaway_is_retried)
+{
+	struct grpc_client *c = client(-1);
+	struct result res;
+	long before = raw_connections(c);
+
+	/* The server refuses the call with GOAWAY: never seen by it, so it goes again on a new connection. */
+	raw_call(c, "Goaway", &res);
+	ck_assert_msg(res.status == 0, "status %d: %s", res.status, res.message);
+	ck_assert_mem_eq(res.data, "retried", 7);
+	result_free(&res);
+	ck_assert_int_eq(raw_connections(c), before + 1);
+	grpc_client_free(c);
+}
+END_TEST
+
 static Suite *grpc_client_suite(void)
 {
 	Suite *s = suite_create("grpc_client");
@@ -741,6 +850,13 @@ static Suite *grpc_client_suite(void)
 	tcase_add_test(tc, test_max_concurrency_queues_in_order);
 	tcase_add_test(tc, test_free_with_calls_pending);
 	tcase_add_test(tc, test_free_from_callback);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("against node:http2");
+	tcase_add_checked_fixture(tc, setup_raw, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_raw_answers);
+	tcase_add_test(tc, test_refused_by_goaway_is_retried);
 	suite_add_tcase(s, tc);
 	return s;
 }
