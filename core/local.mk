@@ -20,6 +20,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
+	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \

@@ -23,103 +23,13 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "channels/grpc_client_internal.h"
 #include "channels/grpc_wire.h"
 
-#define GC_SCOPE "grpc-client"
 /* The largest flow-control window granted: enough for full speed on loopback, bounded memory. */
 #define GC_WINDOW_MAX (1 << 20)
 /* Bytes queued for the socket before nghttp2 is asked for more; the rest waits in the calls. */
 #define GC_OUT_HIGH (64 * 1024)
-
-enum gc_state {
-	GC_WAITING, /* in c->waiting: no stream yet */
-	GC_ACTIVE,  /* in c->active: its stream is open */
-	GC_DONE,    /* in c->done: finished, its callback not yet run */
-};
-
-struct gc_conn;
-
-struct gc_call {
-	struct grpc_client *c;
-	enum gc_state state;
-	/*
-	 * Two owners: the client until the callback ran, and nghttp2 while the call's stream is
-	 * open, since nghttp2 may still read the request body or report the stream's close after
-	 * the call finished (a deadline, an answer too large).
-	 */
-	unsigned refs;
-	char *path;
-	struct kv_list metadata;
-	char *bad_metadata; /* why the call fails before it starts; NULL when its metadata is fine */
-	uint8_t *req;	    /* the request message with its 5-byte prefix */
-	size_t req_len, req_sent;
-	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none */
-	int timeout_ms;	     /* as asked, for messages */
-	struct event *timer;
-	grpc_client_cb cb;
-	void *arg;
-	/* its stream */
-	struct gc_conn *conn; /* NULL until started */
-	int32_t stream_id;
-	/* the answer */
-	int http_status;
-	bool got_headers;  /* a HEADERS block ended: what follows is trailers */
-	bool in_trailers;  /* the block being read is the trailers */
-	size_t block_size; /* of the block being read, as HTTP/2's header list size counts it */
-	struct kv_list headers, trailers;
-	bool retried; /* refused once already (REFUSED_STREAM): the next refusal is final */
-	uint8_t *resp; /* the answer's bytes so far, prefix included */
-	size_t resp_len, resp_cap;
-	/* the end */
-	int status;
-	char *message;
-	TAILQ_ENTRY(gc_call) link;	  /* in the list of its state */
-	LIST_ENTRY(gc_call) stream_link; /* in its connection's open streams */
-};
-
-TAILQ_HEAD(gc_calls, gc_call);
-
-struct gc_conn {
-	struct grpc_client *c;
-	struct bufferevent *bev;
-	nghttp2_session *session; /* NULL until connected */
-	bool connected;
-	bool draining;	       /* takes no new streams (GOAWAY came, or stream ids ran out): closed once idle */
-	unsigned open;	       /* streams open in nghttp2, finished calls' included */
-	LIST_HEAD(, gc_call) streams;
-	LIST_ENTRY(gc_conn) link;
-};
-
-struct gc_waiter {
-	void (*ready)(void *arg);
-	void *arg;
-};
-
-struct grpc_client {
-	struct event_base *base;
-	struct evdns_base *dns; /* only for a host that is a name, not an IP */
-	char *host;
-	int port;
-	char authority[300];
-	int max_concurrency; /* -1: the server's limit only */
-	int timeout_s;
-	int64_t max_message, max_headers; /* -1: unbounded */
-	struct gc_calls waiting, active, done;
-	unsigned nactive;
-	unsigned busy;
-	LIST_HEAD(, gc_conn) conns;
-	struct gc_conn *current; /* where new calls go; NULL until one is needed, or after it drained */
-	/* Runs callbacks and starts waiting calls from a clean stack, never inside nghttp2 or the caller. */
-	struct event *deferred;
-	bool *alive; /* while callbacks run: cleared when one of them frees the client */
-	/* wait_ready */
-	struct bufferevent *probe;
-	struct event *probe_timer;
-	struct gc_waiter *waiters;
-	size_t nwaiters;
-	bool is_ready;
-	unsigned probes;
-};
 
 static int64_t gc_now_ms(void)
 {
@@ -138,7 +48,7 @@ static bool gc_is_ip(const char *host)
 
 /* ---- calls: their life ---- */
 
-static void gc_call_unref(struct gc_call *call)
+void gc_call_unref(struct gc_call *call)
 {
 	if (--call->refs > 0)
 		return;
@@ -166,7 +76,7 @@ static struct gc_calls *gc_list(struct grpc_client *c, enum gc_state state)
 }
 
 /* Ends a call with status and message (copied); its callback runs from the deferred event. */
-static void gc_finish(struct gc_call *call, int status, const char *message)
+void gc_finish(struct gc_call *call, int status, const char *message)
 {
 	struct grpc_client *c = call->c;
 
@@ -185,9 +95,7 @@ static void gc_finish(struct gc_call *call, int status, const char *message)
 	event_active(c->deferred, EV_TIMEOUT, 0);
 }
 
-static void gc_finishf(struct gc_call *call, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void gc_finishf(struct gc_call *call, int status, const char *fmt, ...)
+void gc_finishf(struct gc_call *call, int status, const char *fmt, ...)
 {
 	char message[512];
 	va_list ap;
@@ -199,10 +107,11 @@ static void gc_finishf(struct gc_call *call, int status, const char *fmt, ...)
 }
 
 /* Ends a call whose stream is open and resets the stream, so that nothing more of it is read. */
-static void gc_abort(struct gc_call *call, int status, const char *message)
+void gc_abort(struct gc_call *call, int status, const char *message)
 {
 	if (call->state == GC_ACTIVE && call->conn != NULL && call->conn->session != NULL)
-		nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->stream_id, NGHTTP2_CANCEL);
+		nghttp2_submit_rst_stream(call->conn->session, NGHTTP2_FLAG_NONE, call->stream_id,
+					  NGHTTP2_CANCEL);
 	gc_finish(call, status, message);
 }
 
@@ -230,8 +139,8 @@ static void gc_conn_free(struct gc_conn *conn, const char *why)
 
 	if (!conn->connected && c->current == conn) {
 		while ((call = TAILQ_FIRST(&c->waiting)) != NULL)
-			gc_finishf(call, GRPC_WIRE_UNAVAILABLE, "could not connect to the gRPC server at %s: %s",
-				   c->authority, why);
+			gc_finishf(call, GRPC_WIRE_UNAVAILABLE,
+				   "could not connect to the gRPC server at %s: %s", c->authority, why);
 	}
 	if (c->current == conn)
 		c->current = NULL;
@@ -241,8 +150,8 @@ static void gc_conn_free(struct gc_conn *conn, const char *why)
 		call->conn = NULL;
 		if (call->state == GC_ACTIVE)
 			gc_finishf(call, GRPC_WIRE_UNAVAILABLE,
-				   "the connection to the gRPC server at %s ended before the answer: %s", c->authority,
-				   why);
+				   "the connection to the gRPC server at %s ended before the answer: %s",
+				   c->authority, why);
 		gc_call_unref(call);
 	}
 	if (conn->session != NULL)
@@ -324,13 +233,10 @@ static void gc_conn_written(struct bufferevent *bev, void *arg)
 
 static void gc_conn_event(struct bufferevent *bev, short what, void *arg);
 
-/* nghttp2's callbacks, made once per connection. */
-static nghttp2_session_callbacks *gc_callbacks(void);
-
 static bool gc_conn_start_session(struct gc_conn *conn)
 {
 	struct grpc_client *c = conn->c;
-	nghttp2_session_callbacks *cbs = gc_callbacks();
+	nghttp2_session_callbacks *cbs = gc_answer_callbacks();
 	nghttp2_settings_entry iv[3];
 	size_t n = 0;
 	int32_t window = gc_window(c);
@@ -346,11 +252,13 @@ static bool gc_conn_start_session(struct gc_conn *conn)
 	iv[n++] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)window };
 	if (c->max_headers >= 0)
 		iv[n++] = (nghttp2_settings_entry){ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
-						    c->max_headers > UINT32_MAX ? UINT32_MAX : (uint32_t)c->max_headers };
+						    c->max_headers > UINT32_MAX ? UINT32_MAX
+										: (uint32_t)c->max_headers };
 	if (nghttp2_submit_settings(conn->session, NGHTTP2_FLAG_NONE, iv, n) != 0)
 		return false;
 	/* The connection's window starts at 65535; raising it lets several answers arrive at once. */
-	if (window > 65535 && nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, window) != 0)
+	if (window > 65535 &&
+	    nghttp2_session_set_local_window_size(conn->session, NGHTTP2_FLAG_NONE, 0, window) != 0)
 		return false;
 	return true;
 }
@@ -391,9 +299,11 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 		int err = EVUTIL_SOCKET_ERROR();
 
 		if (dns != 0)
-			snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host, evutil_gai_strerror(dns));
+			snprintf(why, sizeof(why), "cannot resolve %s: %s", c->host,
+				 evutil_gai_strerror(dns));
 		else
-			snprintf(why, sizeof(why), "%s", err != 0 ? evutil_socket_error_to_string(err) : "connection failed");
+			snprintf(why, sizeof(why), "%s",
+				 err != 0 ? evutil_socket_error_to_string(err) : "connection failed");
 	}
 	gc_conn_free(conn, why);
 }
@@ -427,8 +337,44 @@ oom:
 			  "outrigd could not open a connection (out of memory)");
 }
 
-/* ---- nghttp2's callbacks ---- */
+/* ---- starting calls ---- */
 
+/* Adds name: value to l, joining a repeated name's values with ",". */
+int gc_kv_add(struct kv_list *l, const char *name, const char *value)
+{
+	const char *had = kv_get(l, name);
+	char *joined;
+	int rv;
+
+	if (had == NULL)
+		return kv_set(l, name, value);
+	if (asprintf(&joined, "%s,%s", had, value) < 0)
+		return -1;
+	rv = kv_set(l, name, joined);
+	free(joined);
+	return rv;
+}
+
+/*
+ * Puts a call the server refused back at the head of the queue, to go out again (on a new
+ * connection when the refusal came with GOAWAY). REFUSED_STREAM promises that the server did
+ * nothing with it (RFC 9113 §8.7), so this is safe for any call, as gRPC's transparent retry is.
+ */
+void gc_requeue(struct gc_call *call)
+{
+	struct grpc_client *c = call->c;
+
+	TAILQ_REMOVE(&c->active, call, link);
+	c->nactive--;
+	call->state = GC_WAITING;
+	TAILQ_INSERT_HEAD(&c->waiting, call, link);
+	call->retried = true;
+	call->req_sent = 0;
+	call->stream_id = 0;
+	call->block_size = 0;
+}
+
+/* The request body, as nghttp2 asks for it (the call lives while its stream is open). */
 static ssize_t gc_read_request(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
 			       uint32_t *flags, nghttp2_data_source *source, void *user_data)
 {
@@ -444,282 +390,6 @@ static ssize_t gc_read_request(nghttp2_session *session, int32_t stream_id, uint
 	return (ssize_t)n;
 }
 
-static struct gc_call *gc_stream_call(nghttp2_session *session, int32_t stream_id)
-{
-	struct gc_call *call = nghttp2_session_get_stream_user_data(session, stream_id);
-
-	return call != NULL && call->state == GC_ACTIVE ? call : NULL;
-}
-
-static int gc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
-{
-	struct gc_call *call = gc_stream_call(session, frame->hd.stream_id);
-
-	if (call != NULL) {
-		call->in_trailers = call->got_headers;
-		call->block_size = 0;
-	}
-	return 0;
-}
-
-/* Adds name: value to l, joining a repeated name's values with ",". */
-static int gc_kv_add(struct kv_list *l, const char *name, const char *value)
-{
-	const char *had = kv_get(l, name);
-	char *joined;
-	int rv;
-
-	if (had == NULL)
-		return kv_set(l, name, value);
-	if (asprintf(&joined, "%s,%s", had, value) < 0)
-		return -1;
-	rv = kv_set(l, name, joined);
-	free(joined);
-	return rv;
-}
-
-static int gc_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t namelen,
-			const uint8_t *value, size_t valuelen, uint8_t flags, void *user_data)
-{
-	struct gc_call *call = gc_stream_call(session, frame->hd.stream_id);
-	struct grpc_client *c;
-
-	if (call == NULL || frame->hd.type != NGHTTP2_HEADERS)
-		return 0;
-	c = call->c;
-	/* RFC 9113 §6.5.2: a field counts its name, its value and 32 bytes. */
-	call->block_size += namelen + valuelen + 32;
-	if (c->max_headers >= 0 && call->block_size > (uint64_t)c->max_headers) {
-		gc_finishf(
-			call, GRPC_WIRE_RESOURCE_EXHAUSTED,
-			"the gRPC server's %s are larger than %lld bytes (the limit --read-buffer-size sets)",
-			call->in_trailers ? "trailers" : "headers", (long long)c->max_headers);
-		/* nghttp2 resets the stream and reads no more of this block. */
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	}
-	/* nghttp2 checked the field (no NUL, no uppercase, pseudo-headers first): a copy ends it with NUL. */
-	if (namelen == 7 && memcmp(name, ":status", 7) == 0) {
-		if (valuelen == 3)
-			call->http_status = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
-		return 0;
-	}
-	if (namelen > 0 && name[0] == ':')
-		return 0;
-	{
-		char *n = strndup((const char *)name, namelen);
-		char *v = strndup((const char *)value, valuelen);
-		int rv = n != NULL && v != NULL ? gc_kv_add(call->in_trailers ? &call->trailers : &call->headers, n, v)
-						: -1;
-
-		free(n);
-		free(v);
-		if (rv != 0) {
-			gc_finish(call, GRPC_WIRE_RESOURCE_EXHAUSTED, "outrigd ran out of memory reading the answer");
-			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-		}
-	}
-	return 0;
-}
-
-static int gc_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
-{
-	struct gc_conn *conn = user_data;
-	struct gc_call *call;
-
-	switch (frame->hd.type) {
-	case NGHTTP2_HEADERS:
-		call = gc_stream_call(session, frame->hd.stream_id);
-		if (call != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS))
-			call->got_headers = true;
-		break;
-	case NGHTTP2_GOAWAY:
-		/* Calls it took finish on it; new ones go to a new connection. */
-		conn->draining = true;
-		if (conn->c->current == conn)
-			conn->c->current = NULL;
-		event_active(conn->c->deferred, EV_TIMEOUT, 0);
-		break;
-	case NGHTTP2_SETTINGS:
-		/* A new SETTINGS_MAX_CONCURRENT_STREAMS may let waiting calls start. */
-		event_active(conn->c->deferred, EV_TIMEOUT, 0);
-		break;
-	}
-	return 0;
-}
-
-/* The declared length of the message in call's answer, once its prefix has come. */
-static uint32_t gc_message_length(const uint8_t *prefix)
-{
-	return (uint32_t)prefix[1] << 24 | (uint32_t)prefix[2] << 16 | (uint32_t)prefix[3] << 8 | prefix[4];
-}
-
-static int gc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t len,
-		      void *user_data)
-{
-	struct gc_call *call = gc_stream_call(session, stream_id);
-	struct grpc_client *c;
-	size_t want;
-
-	if (call == NULL || len == 0)
-		return 0;
-	c = call->c;
-	/* The prefix first, byte by byte (it may come split), so that the length is known before the message. */
-	while (call->resp_len < 5 && len > 0) {
-		if (call->resp == NULL && (call->resp = malloc(call->resp_cap = 64)) == NULL)
-			goto oom;
-		call->resp[call->resp_len++] = *data++;
-		len--;
-		if (call->resp_len < 5)
-			continue;
-		if (call->resp[0] != 0) {
-			gc_abort(call, GRPC_WIRE_INTERNAL,
-				 "the gRPC server sent a compressed message, but outrigd asked for none");
-			return 0;
-		}
-		if (c->max_message >= 0 && gc_message_length(call->resp) > (uint64_t)c->max_message) {
-			char message[200];
-
-			snprintf(
-				message, sizeof(message),
-				"the gRPC server's answer of %u bytes is larger than %lld bytes (the limit --max-body-size sets)",
-				gc_message_length(call->resp), (long long)c->max_message);
-			gc_abort(call, GRPC_WIRE_RESOURCE_EXHAUSTED, message);
-			return 0;
-		}
-	}
-	if (len == 0)
-		return 0;
-	want = 5 + (size_t)gc_message_length(call->resp);
-	if (call->resp_len + len > want) {
-		gc_abort(call, GRPC_WIRE_INTERNAL,
-			 "the gRPC server sent more than one message in answer to a unary call");
-		return 0;
-	}
-	if (call->resp_len + len > call->resp_cap) {
-		/* Doubling, capped at the declared length: a short answer never costs the declared size up front. */
-		size_t cap = call->resp_cap * 2;
-		uint8_t *grown;
-
-		if (cap < call->resp_len + len)
-			cap = call->resp_len + len;
-		if (cap > want)
-			cap = want;
-		grown = realloc(call->resp, cap);
-		if (grown == NULL)
-			goto oom;
-		call->resp = grown;
-		call->resp_cap = cap;
-	}
-	memcpy(call->resp + call->resp_len, data, len);
-	call->resp_len += len;
-	return 0;
-oom:
-	gc_abort(call, GRPC_WIRE_RESOURCE_EXHAUSTED, "outrigd ran out of memory reading the answer");
-	return 0;
-}
-
-/*
- * Puts a call the server refused back at the head of the queue, to go out again (on a new
- * connection when the refusal came with GOAWAY). REFUSED_STREAM promises that the server did
- * nothing with it (RFC 9113 §8.7), so this is safe for any call, as gRPC's transparent retry is.
- */
-static void gc_requeue(struct gc_call *call)
-{
-	struct grpc_client *c = call->c;
-
-	TAILQ_REMOVE(&c->active, call, link);
-	c->nactive--;
-	call->state = GC_WAITING;
-	TAILQ_INSERT_HEAD(&c->waiting, call, link);
-	call->retried = true;
-	call->req_sent = 0;
-	call->stream_id = 0;
-	call->block_size = 0;
-}
-
-/* How a stream that closed without the client ending it first ended. */
-static void gc_complete(struct gc_call *call, uint32_t error_code)
-{
-	const struct kv_list *from = call->got_headers && call->in_trailers ? &call->trailers : &call->headers;
-	const char *status = kv_get(from, "grpc-status");
-	int code;
-
-	if (status != NULL) {
-		char *message;
-
-		code = grpc_wire_status(status);
-		if (code < 0) {
-			gc_finishf(call, GRPC_WIRE_UNKNOWN, "the gRPC server answered an invalid grpc-status \"%.20s\"",
-				   status);
-			return;
-		}
-		if (code != GRPC_WIRE_OK) {
-			message = strdup(kv_get(from, "grpc-message") != NULL ? kv_get(from, "grpc-message") : "");
-			if (message != NULL)
-				grpc_wire_percent_decode(message);
-			gc_finish(call, code, message != NULL ? message : "");
-			free(message);
-			return;
-		}
-	} else if (call->http_status != 0 && call->http_status != 200) {
-		gc_finishf(call, grpc_wire_from_http(call->http_status),
-			   "the gRPC server answered HTTP status %d without a grpc-status", call->http_status);
-		return;
-	} else if (error_code != NGHTTP2_NO_ERROR) {
-		gc_finishf(call, grpc_wire_from_h2_error(error_code), "the gRPC server reset the call's stream (%s)",
-			   nghttp2_http2_strerror(error_code));
-		return;
-	} else {
-		gc_finish(call, GRPC_WIRE_INTERNAL, "the gRPC server ended the call without a grpc-status");
-		return;
-	}
-	/* OK: a unary call's answer is exactly one message. */
-	if (call->resp_len == 0)
-		gc_finish(call, GRPC_WIRE_INTERNAL, "the gRPC server answered OK without a response message");
-	else if (call->resp_len < 5 || call->resp_len < 5 + (size_t)gc_message_length(call->resp))
-		gc_finishf(call, GRPC_WIRE_INTERNAL, "the gRPC server's answer ended inside its message (%zu bytes)",
-			   call->resp_len);
-	else
-		gc_finish(call, GRPC_WIRE_OK, "");
-}
-
-static int gc_on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data)
-{
-	struct gc_conn *conn = user_data;
-	struct gc_call *call = nghttp2_session_get_stream_user_data(session, stream_id);
-
-	if (call == NULL)
-		return 0;
-	LIST_REMOVE(call, stream_link);
-	conn->open--;
-	call->conn = NULL;
-	if (call->state == GC_ACTIVE && error_code == NGHTTP2_REFUSED_STREAM && !call->retried &&
-	    call->http_status == 0 && !call->got_headers && call->resp_len == 0)
-		gc_requeue(call);
-	else if (call->state == GC_ACTIVE)
-		gc_complete(call, error_code);
-	gc_call_unref(call);
-	/* A slot is free. */
-	event_active(conn->c->deferred, EV_TIMEOUT, 0);
-	return 0;
-}
-
-static nghttp2_session_callbacks *gc_callbacks(void)
-{
-	nghttp2_session_callbacks *cbs;
-
-	if (nghttp2_session_callbacks_new(&cbs) != 0)
-		return NULL;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, gc_on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cbs, gc_on_header);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, gc_on_frame_recv);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, gc_on_data);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, gc_on_stream_close);
-	return cbs;
-}
-
-/* ---- starting calls ---- */
-
 /* Submits call's HEADERS and body on conn. Returns 0, or an nghttp2 error (the call then still waits). */
 static int gc_call_start(struct gc_conn *conn, struct gc_call *call)
 {
@@ -730,9 +400,12 @@ static int gc_call_start(struct gc_conn *conn, struct gc_call *call)
 	nghttp2_data_provider body = { .source.ptr = call, .read_callback = gc_read_request };
 	int32_t id;
 
-#define GC_NV(k, v)                                                                                         \
-	(nva[n++] = (nghttp2_nv){ .name = (uint8_t *)(k), .value = (uint8_t *)(v), .namelen = strlen(k), \
-				  .valuelen = strlen(v), .flags = NGHTTP2_NV_FLAG_NONE })
+#define GC_NV(k, v)                                                                                          \
+	(nva[n++] = (nghttp2_nv){ .name = (uint8_t *)(k),                                                    \
+				  .value = (uint8_t *)(v),                                                   \
+				  .namelen = strlen(k),                                                      \
+				  .valuelen = strlen(v),                                                     \
+				  .flags = NGHTTP2_NV_FLAG_NONE })
 	nva = calloc(8 + call->metadata.count, sizeof(*nva));
 	if (nva == NULL)
 		return NGHTTP2_ERR_NOMEM;
@@ -788,8 +461,10 @@ static void gc_pump(struct grpc_client *c)
 		conn = c->current;
 		if (!conn->connected)
 			return;
-		limit = nghttp2_session_get_remote_settings(conn->session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-		if (conn->open >= limit || (c->max_concurrency > 0 && c->nactive >= (unsigned)c->max_concurrency))
+		limit = nghttp2_session_get_remote_settings(conn->session,
+							    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+		if (conn->open >= limit ||
+		    (c->max_concurrency > 0 && c->nactive >= (unsigned)c->max_concurrency))
 			break;
 		rv = gc_call_start(conn, call);
 		if (rv == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
@@ -797,7 +472,8 @@ static void gc_pump(struct grpc_client *c)
 			conn->draining = true;
 			c->current = NULL;
 		} else if (rv != 0) {
-			gc_finishf(call, GRPC_WIRE_INTERNAL, "outrigd could not start the call: %s", nghttp2_strerror(rv));
+			gc_finishf(call, GRPC_WIRE_INTERNAL, "outrigd could not start the call: %s",
+				   nghttp2_strerror(rv));
 		}
 	}
 	if (c->current != NULL && c->current->connected)
@@ -861,16 +537,18 @@ static int gc_copy_metadata(struct gc_call *call, const struct kv_list *metadata
 		const char *k = metadata->items[i].key, *v = metadata->items[i].value;
 
 		if (!grpc_wire_name_ok(k)) {
-			if (asprintf(&call->bad_metadata,
-				     "the metadata name \"%.60s\" is invalid: gRPC takes lowercase letters, digits, '-', '_' and '.'",
-				     k) < 0)
+			if (asprintf(
+				    &call->bad_metadata,
+				    "the metadata name \"%.60s\" is invalid: gRPC takes lowercase letters, digits, '-', '_' and '.'",
+				    k) < 0)
 				return -1;
 			return 0;
 		}
 		if (!grpc_wire_value_ok(v)) {
-			if (asprintf(&call->bad_metadata,
-				     "the value of metadata \"%.60s\" is invalid: gRPC takes printable ASCII (base64 for a -bin name)",
-				     k) < 0)
+			if (asprintf(
+				    &call->bad_metadata,
+				    "the value of metadata \"%.60s\" is invalid: gRPC takes printable ASCII (base64 for a -bin name)",
+				    k) < 0)
 				return -1;
 			return 0;
 		}
@@ -882,8 +560,8 @@ static int gc_copy_metadata(struct gc_call *call, const struct kv_list *metadata
 	return 0;
 }
 
-int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata, const void *msg,
-		      size_t len, int timeout_ms, grpc_client_cb cb, void *arg)
+int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata,
+		      const void *msg, size_t len, int timeout_ms, grpc_client_cb cb, void *arg)
 {
 	struct gc_call *call = calloc(1, sizeof(*call));
 

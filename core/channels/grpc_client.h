@@ -76,8 +76,8 @@ void grpc_client_wait_ready(struct grpc_client *c, void (*ready)(void *arg), voi
  * the name in the message. Returns 0, or -1 when out of memory (cb is then never called).
  * Ownership: everything passed is copied. Thread: the event loop.
  */
-int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata, const void *msg,
-		      size_t len, int timeout_ms, grpc_client_cb cb, void *arg);
+int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata,
+		      const void *msg, size_t len, int timeout_ms, grpc_client_cb cb, void *arg);
 
 /* "host:port" of the server, for messages. Ownership: the client's. */
 const char *grpc_client_address(const struct grpc_client *c);

@@ -108,9 +108,21 @@ bool grpc_wire_name_ok(const char *name)
 bool grpc_wire_name_reserved(const char *name)
 {
 	static const char *const reserved[] = {
-		"content-type", "te", "user-agent", "host", "connection", "keep-alive", "proxy-connection",
-		"transfer-encoding", "upgrade", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
-		"grpc-status", "grpc-message", "grpc-status-details-bin",
+		"content-type",
+		"te",
+		"user-agent",
+		"host",
+		"connection",
+		"keep-alive",
+		"proxy-connection",
+		"transfer-encoding",
+		"upgrade",
+		"grpc-timeout",
+		"grpc-encoding",
+		"grpc-accept-encoding",
+		"grpc-status",
+		"grpc-message",
+		"grpc-status-details-bin",
 	};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)

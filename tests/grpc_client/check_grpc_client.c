@@ -165,8 +165,8 @@ static void result_free(struct result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static void call(struct grpc_client *c, const char *method, const struct kv_list *md, const void *msg, size_t len,
-		 int timeout_ms, struct result *res)
+static void call(struct grpc_client *c, const char *method, const struct kv_list *md, const void *msg,
+		 size_t len, int timeout_ms, struct result *res)
 {
 	char path[100];
 
@@ -294,7 +294,8 @@ START_TEST(test_status_and_message)
 	char req[300];
 	struct result nf, bad;
 
-	snprintf(req, sizeof(req), "{\"code\": 5, \"message\": \"no such key 'k\xc3\xa4' (100%% sure)\\nsecond line\"}");
+	snprintf(req, sizeof(req),
+		 "{\"code\": 5, \"message\": \"no such key 'k\xc3\xa4' (100%% sure)\\nsecond line\"}");
 	call_text(c, "Fail", req, 5000, &nf);
 	call_text(c, "Fail", "{\"code\": 9, \"message\": \"\"}", 5000, &bad);
 	wait_all(5000);
@@ -445,7 +446,8 @@ START_TEST(test_too_large)
 		      huge.message);
 	ck_assert(huge.data_null);
 	/* 64 MiB announced; what the client held stays near its 1 MiB window. */
-	ck_assert_msg(grown_kib < 16 * 1024, "the client's peak grew by %ld KiB reading a refused answer", grown_kib);
+	ck_assert_msg(grown_kib < 16 * 1024, "the client's peak grew by %ld KiB reading a refused answer",
+		      grown_kib);
 
 	/* The stream was reset, not the connection: the next call takes the same one. */
 	call_text(c, "Echo", "still here", 5000, &after);
@@ -557,8 +559,8 @@ START_TEST(test_server_killed_and_restarted)
 	wait_all(5000);
 	ck_assert_msg(down.status == 14, "status %d: %s", down.status, down.message);
 	ck_assert_int_lt(down.ms, 1000);
-	ck_assert_msg(strstr(down.message, "could not connect to the gRPC server at 127.0.0.1:") != NULL, "%s",
-		      down.message);
+	ck_assert_msg(strstr(down.message, "could not connect to the gRPC server at 127.0.0.1:") != NULL,
+		      "%s", down.message);
 
 	/* Back on the same port: wait_ready notices, and calls work again. */
 	evtimer_add(restarter, &later);
@@ -720,7 +722,8 @@ START_TEST(test_free_from_callback)
 	to_free = client(-1);
 	ck_assert_int_eq(kv_set(&bad, "Bad", "x"), 0);
 	/* Both fail in the same turn of the loop: the first frees the client, the second is never told. */
-	ck_assert_int_eq(grpc_client_unary(to_free, PROBE "Echo", &bad, "", 0, 5000, free_in_callback, NULL), 0);
+	ck_assert_int_eq(grpc_client_unary(to_free, PROBE "Echo", &bad, "", 0, 5000, free_in_callback, NULL),
+			 0);
 	ck_assert_int_eq(grpc_client_unary(to_free, PROBE "Echo", &bad, "", 0, 5000, never, NULL), 0);
 	run_for(2000);
 	ck_assert_ptr_null(to_free);
@@ -870,7 +873,8 @@ static const char *missing(void)
 
 	if (!server_available("node"))
 		return "node is not on PATH";
-	snprintf(module, sizeof(module), "%s/tests/interop/node_modules/@grpc/grpc-js/package.json", srcdir());
+	snprintf(module, sizeof(module), "%s/tests/interop/node_modules/@grpc/grpc-js/package.json",
+		 srcdir());
 	if (stat(module, &st) != 0) {
 		snprintf(why, sizeof(why), "%s is missing; run: npm ci --prefix tests/interop", module);
 		return why;
@@ -888,7 +892,8 @@ int main(void)
 		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
 
 		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr, "FAIL: the gRPC client test needs grpc-js (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
+			fprintf(stderr,
+				"FAIL: the gRPC client test needs grpc-js (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
 				why);
 			return 1;
 		}
