@@ -660,11 +660,21 @@ static void gc_probe_event(struct bufferevent *bev, short what, void *arg)
 	c->probe = NULL;
 	if (what & BEV_EVENT_CONNECTED) {
 		log_info(GC_SCOPE, "the gRPC server answers on %s", c->authority);
-		c->is_ready = true;
+		struct gc_waiter *waiters = c->waiters;
+		size_t n = c->nwaiters;
+		bool alive = true;
+
 		/* is_ready first: a waiter that asks again is answered at once, not added to the list. */
-		for (size_t i = 0; i < c->nwaiters; i++)
-			c->waiters[i].ready(c->waiters[i].arg);
+		c->is_ready = true;
+		c->waiters = NULL;
 		c->nwaiters = 0;
+		/* A waiter may free the client: the rest are then not told, as after grpc_client_free. */
+		c->alive = &alive;
+		for (size_t i = 0; i < n && alive; i++)
+			waiters[i].ready(waiters[i].arg);
+		if (alive)
+			c->alive = NULL;
+		free(waiters);
 		return;
 	}
 	/* Every 10 s, so that a forgotten server is visible in the log without flooding it. */

@@ -54,8 +54,9 @@ struct grpc_client *grpc_client_new(struct event_base *base, const char *host, i
  * counted; --max-body-size), its headers and its trailers each by max_headers bytes (HTTP/2's
  * header list size: names, values and 32 per entry; --read-buffer-size). An answer past either
  * fails its call RESOURCE_EXHAUSTED as soon as that is known, and its stream is reset, not read
- * to the end. The flow-control windows the client grants are no larger than max_message (and
- * 1 MiB at most), from the next connection on. -1: unbounded (the default). Thread: the event loop.
+ * to the end. The flow-control windows the client grants are no larger than max_message and its
+ * prefix (1 KiB at least, 1 MiB at most), from the next connection on. -1: unbounded (the default).
+ * Thread: the event loop.
  */
 void grpc_client_set_limits(struct grpc_client *c, int64_t max_message, int64_t max_headers);
 

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,6 +583,60 @@ START_TEST(test_server_killed_and_restarted)
 }
 END_TEST
 
+static int ready_order[4], nready, nfreed;
+
+static void on_ready_n(void *arg)
+{
+	ready_order[nready++] = (int)(intptr_t)arg;
+	event_base_loopbreak(base);
+}
+
+static void ready_frees(void *arg)
+{
+	grpc_client_free(arg);
+	nfreed++;
+	event_base_loopbreak(base);
+}
+
+static void never_ready(void *arg)
+{
+	ck_abort_msg("a ready callback ran after grpc_client_free");
+}
+
+START_TEST(test_wait_ready)
+{
+	struct grpc_client *c, *freed;
+	struct event *restarter = evtimer_new(base, restart_server, NULL);
+	struct timeval later = { 0, 400 * 1000 };
+
+	server_stop(node_pid);
+	node_pid = 0;
+	c = client(-1);
+	freed = client(-1);
+	/* Both wait for one probe and are told in the order they asked, once the server listens. */
+	grpc_client_wait_ready(c, on_ready_n, (void *)1);
+	grpc_client_wait_ready(c, on_ready_n, (void *)2);
+	grpc_client_wait_ready(freed, ready_frees, freed);
+	grpc_client_wait_ready(freed, never_ready, NULL);
+	evtimer_add(restarter, &later);
+	run_for(300);
+	ck_assert_int_eq(nready + nfreed, 0);
+	while (nready < 2 || nfreed < 1)
+		event_base_dispatch(base);
+	run_for(300);
+	ck_assert_int_eq(nready, 2);
+	ck_assert_int_eq(nfreed, 1);
+	ck_assert_int_eq(ready_order[0], 1);
+	ck_assert_int_eq(ready_order[1], 2);
+	/* Once ready, a waiter is told at once. */
+	grpc_client_wait_ready(c, on_ready_n, (void *)3);
+	ck_assert_int_eq(nready, 3);
+	ck_assert_int_eq(ready_order[2], 3);
+	event_free(restarter);
+	grpc_client_free(c);
+}
+END_TEST
+
 START_TEST(test_nothing_listens)
 {
 	struct grpc_client *c = grpc_client_new(base, "127.0.0.1", free_port(), -1, 10);
@@ -847,6 +902,7 @@ static Suite *grpc_client_suite(void)
 	tcase_add_test(tc, test_headers_too_large);
 	tcase_add_test(tc, test_dropped_connection);
 	tcase_add_test(tc, test_server_killed_and_restarted);
+	tcase_add_test(tc, test_wait_ready);
 	tcase_add_test(tc, test_nothing_listens);
 	tcase_add_test(tc, test_not_http2);
 	tcase_add_test(tc, test_hundred_multiplexed);
