@@ -57,7 +57,7 @@ void gc_call_unref(struct gc_call *call)
 	kv_free(&call->metadata);
 	kv_free(&call->headers);
 	kv_free(&call->trailers);
-	free(call->bad_metadata);
+	free(call->refusal);
 	free(call->path);
 	free(call->req);
 	free(call->resp);
@@ -415,7 +415,7 @@ static int gc_call_start(struct gc_conn *conn, struct gc_call *call)
 	GC_NV(":authority", c->authority);
 	GC_NV("te", "trailers");
 	GC_NV("content-type", "application/grpc");
-	GC_NV("user-agent", "outrigd grpc-c/" PACKAGE_VERSION);
+	GC_NV("user-agent", "outrigd/" PACKAGE_VERSION);
 	if (call->deadline_ms != 0) {
 		/* The time left, not the time asked: the call may have waited for a slot. */
 		grpc_wire_timeout(call->deadline_ms - gc_now_ms(), timeout);
@@ -450,10 +450,6 @@ static void gc_pump(struct grpc_client *c)
 		uint32_t limit;
 		int rv;
 
-		if (call->bad_metadata != NULL) {
-			gc_finish(call, GRPC_WIRE_INTERNAL, call->bad_metadata);
-			continue;
-		}
 		if (c->current == NULL) {
 			gc_conn_open(c);
 			continue;
@@ -538,18 +534,24 @@ static int gc_copy_metadata(struct gc_call *call, const struct kv_list *metadata
 
 		if (!grpc_wire_name_ok(k)) {
 			if (asprintf(
-				    &call->bad_metadata,
+				    &call->refusal,
 				    "the metadata name \"%.60s\" is invalid: gRPC takes lowercase letters, digits, '-', '_' and '.'",
-				    k) < 0)
+				    k) < 0) {
+				call->refusal = NULL;
 				return -1;
+			}
+			call->refusal_status = GRPC_WIRE_INTERNAL;
 			return 0;
 		}
 		if (!grpc_wire_value_ok(v)) {
 			if (asprintf(
-				    &call->bad_metadata,
+				    &call->refusal,
 				    "the value of metadata \"%.60s\" is invalid: gRPC takes printable ASCII (base64 for a -bin name)",
-				    k) < 0)
+				    k) < 0) {
+				call->refusal = NULL;
 				return -1;
+			}
+			call->refusal_status = GRPC_WIRE_INTERNAL;
 			return 0;
 		}
 		if (grpc_wire_name_reserved(k))
@@ -572,6 +574,17 @@ int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_l
 	call->cb = cb;
 	call->arg = arg;
 	call->path = strdup(path);
+	/* The prefix's length field has 32 bits. */
+	if (len > UINT32_MAX) {
+		if (asprintf(&call->refusal,
+			     "the request message of %zu bytes is larger than gRPC's 4 GiB limit", len) < 0) {
+			call->refusal = NULL;
+			gc_call_unref(call);
+			return -1;
+		}
+		call->refusal_status = GRPC_WIRE_RESOURCE_EXHAUSTED;
+		len = 0;
+	}
 	call->req_len = 5 + len;
 	call->req = malloc(call->req_len);
 	if (timeout_ms <= 0 && c->timeout_s > 0)
@@ -580,7 +593,7 @@ int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_l
 	if (timeout_ms > 0)
 		call->timer = evtimer_new(c->base, gc_deadline, call);
 	if (call->path == NULL || call->req == NULL || (timeout_ms > 0 && call->timer == NULL) ||
-	    gc_copy_metadata(call, metadata) != 0 || len > UINT32_MAX) {
+	    (call->refusal == NULL && gc_copy_metadata(call, metadata) != 0)) {
 		gc_call_unref(call);
 		return -1;
 	}
@@ -600,6 +613,9 @@ int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_l
 	call->state = GC_WAITING;
 	TAILQ_INSERT_TAIL(&c->waiting, call, link);
 	c->busy++;
+	/* Told from the deferred event, like every call: never from within this function. */
+	if (call->refusal != NULL)
+		gc_finish(call, call->refusal_status, call->refusal);
 	/* Started from the deferred event: a connect that fails at once must not call cb from here. */
 	event_active(c->deferred, EV_TIMEOUT, 0);
 	return 0;

@@ -38,8 +38,9 @@ struct gc_call {
 	unsigned refs;
 	char *path;
 	struct kv_list metadata;
-	char *bad_metadata; /* why the call fails before it starts; NULL when its metadata is fine */
-	uint8_t *req;	    /* the request message with its 5-byte prefix */
+	char *refusal; /* why the call fails before it starts (invalid metadata, a message over 4 GiB); NULL: it may start */
+	int refusal_status;
+	uint8_t *req; /* the request message with its 5-byte prefix */
 	size_t req_len, req_sent;
 	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none */
 	int timeout_ms;	     /* as asked, for messages */
