@@ -81,8 +81,9 @@ static int gc_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame
 
 	switch (frame->hd.type) {
 	case NGHTTP2_HEADERS:
+		/* Told once the whole block (CONTINUATIONs included) was read. */
 		call = gc_stream_call(session, frame->hd.stream_id);
-		if (call != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS))
+		if (call != NULL)
 			call->got_headers = true;
 		break;
 	case NGHTTP2_GOAWAY:

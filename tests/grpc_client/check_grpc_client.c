@@ -854,6 +854,15 @@ START_TEST(test_raw_answers)
 	ck_assert_msg(strstr(res.message, "reset") != NULL, "%s", res.message);
 	result_free(&res);
 
+	/* Initial metadata past one frame (HEADERS, then CONTINUATION) is one block, and the trailers another. */
+	raw_call(c, "BigHeaders", &res);
+	ck_assert_msg(res.status == 0, "status %d: %s", res.status, res.message);
+	ck_assert_uint_eq(strlen(kv_get(&res.headers, "x-big")), 40000);
+	ck_assert_ptr_null(kv_get(&res.headers, "grpc-status"));
+	ck_assert_pstr_eq(kv_get(&res.trailers, "grpc-status"), "0");
+	ck_assert_pstr_eq(kv_get(&res.trailers, "x-after"), "yes");
+	result_free(&res);
+
 	/* All of it on one connection: each of those ended its stream only. */
 	raw_call(c, "Split", &res);
 	ck_assert_int_eq(res.status, 0);

@@ -12,6 +12,7 @@
 //   Reset        RST_STREAM ENHANCE_YOUR_CALM, no headers
 //   Goaway       the first time: GOAWAY that refuses the call (its last stream is the one before; so the
 //                call must not be the first on its connection), no answer; then OK "retried"
+//   BigHeaders   OK "big", with 40 000 bytes of initial metadata (x-big): HEADERS and CONTINUATION frames
 //   Connections  OK, the number of connections so far as text
 import http2 from 'node:http2';
 
@@ -83,6 +84,11 @@ const answers = {
 		stream.respond(ok, { waitForTrailers: true });
 		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
 		stream.end(message('retried'));
+	},
+	BigHeaders(stream) {
+		stream.respond({ ...ok, 'x-big': 'b'.repeat(40000) }, { waitForTrailers: true });
+		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'x-after': 'yes' }));
+		stream.end(message('big'));
 	},
 	Connections(stream) {
 		stream.respond(ok, { waitForTrailers: true });
