@@ -44,7 +44,10 @@ typedef void (*grpc_client_cb)(void *arg, const struct grpc_client_response *r);
  * HTTP/2 over cleartext TCP with prior knowledge (h2c, as gRPC does without TLS). At most
  * max_concurrency calls are in flight (-1: as many as the server's SETTINGS_MAX_CONCURRENT_STREAMS
  * allows); further calls wait in order. timeout_s bounds connecting, and a call without a deadline
- * of its own (0: no bound). Returns NULL when out of memory. Thread: the event loop.
+ * of its own (0: no bound). The connection is opened by the first call, and again by the next call
+ * after it dropped or the server sent GOAWAY; calls that find no server fail UNAVAILABLE at once
+ * rather than wait for one (grpc_client_wait_ready waits). Returns NULL when out of memory.
+ * Thread: the event loop.
  */
 struct grpc_client *grpc_client_new(struct event_base *base, const char *host, int port, int max_concurrency,
 				    int timeout_s);
@@ -72,9 +75,12 @@ void grpc_client_wait_ready(struct grpc_client *c, void (*ready)(void *arg), voi
  * name's value already base64) and the request message msg (protobuf bytes, without the gRPC
  * prefix, which the client adds). timeout_ms > 0 is the call's deadline, counted from now and
  * sent as grpc-timeout; 0 takes the client's timeout_s. cb(arg, ...) is called exactly once, from
- * the loop and never from within this function — unless the client is freed first. Invalid
- * metadata (an uppercase or reserved name, a line break in a value) fails the call INTERNAL with
- * the name in the message. Returns 0, or -1 when out of memory (cb is then never called).
+ * the loop and never from within this function — unless the client is freed first. Names the
+ * client sets itself (content-type, te, user-agent, grpc-timeout...) are left out of metadata;
+ * invalid metadata (a name not lowercase, a value not printable ASCII) fails the call INTERNAL,
+ * naming it, and a message over 4 GiB fails RESOURCE_EXHAUSTED. A call the server refused
+ * unseen (REFUSED_STREAM, or past a GOAWAY's last stream) is sent again once, as gRPC's
+ * transparent retry does. Returns 0, or -1 when out of memory (cb is then never called).
  * Ownership: everything passed is copied. Thread: the event loop.
  */
 int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_list *metadata,
