@@ -130,14 +130,15 @@ static int32_t gc_window(const struct grpc_client *c)
 
 /*
  * Closes a connection for good. Its unfinished calls fail UNAVAILABLE with why; when it never
- * connected, so do the calls waiting for it (gRPC's calls do not wait for a server that is down).
+ * got as far as the server's SETTINGS, so do the calls waiting for it (gRPC's calls do not wait
+ * for a server that is down, and a server that is not HTTP/2 must not be dialled in a loop).
  */
 static void gc_conn_free(struct gc_conn *conn, const char *why)
 {
 	struct grpc_client *c = conn->c;
 	struct gc_call *call;
 
-	if (!conn->connected && c->current == conn) {
+	if (!conn->settled && c->current == conn) {
 		while ((call = TAILQ_FIRST(&c->waiting)) != NULL)
 			gc_finishf(call, GRPC_WIRE_UNAVAILABLE,
 				   "could not connect to the gRPC server at %s: %s", c->authority, why);
@@ -285,8 +286,7 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_setwatermark(bev, EV_WRITE, GC_OUT_HIGH / 2, 0);
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 		log_debug(GC_SCOPE, "connected to the gRPC server at %s", c->authority);
-		/* The preface and SETTINGS go out with the first calls. */
-		event_active(c->deferred, EV_TIMEOUT, 0);
+		/* The preface and SETTINGS; calls start once the server's SETTINGS came. */
 		gc_conn_flush(conn);
 		return;
 	}
@@ -455,7 +455,8 @@ static void gc_pump(struct grpc_client *c)
 			continue;
 		}
 		conn = c->current;
-		if (!conn->connected)
+		/* Before the server's SETTINGS its limits are unknown: calls past them would be refused. */
+		if (!conn->settled)
 			return;
 		limit = nghttp2_session_get_remote_settings(conn->session,
 							    NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
@@ -472,7 +473,7 @@ static void gc_pump(struct grpc_client *c)
 				   nghttp2_strerror(rv));
 		}
 	}
-	if (c->current != NULL && c->current->connected)
+	if (c->current != NULL && c->current->settled)
 		gc_conn_flush(c->current);
 }
 

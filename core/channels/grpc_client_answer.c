@@ -94,7 +94,9 @@ static int gc_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame
 		event_active(conn->c->deferred, EV_TIMEOUT, 0);
 		break;
 	case NGHTTP2_SETTINGS:
-		/* A new SETTINGS_MAX_CONCURRENT_STREAMS may let waiting calls start. */
+		/* The first lets calls start; a later SETTINGS_MAX_CONCURRENT_STREAMS may let more start. */
+		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
+			conn->settled = true;
 		event_active(conn->c->deferred, EV_TIMEOUT, 0);
 		break;
 	}

@@ -73,6 +73,7 @@ struct gc_conn {
 	struct bufferevent *bev;
 	nghttp2_session *session; /* NULL until connected */
 	bool connected;
+	bool settled;  /* the server's first SETTINGS came: its limits are known, calls may start */
 	bool draining; /* takes no new streams (GOAWAY came, or stream ids ran out): closed once idle */
 	unsigned open; /* streams open in nghttp2, finished calls' included */
 	LIST_HEAD(, gc_call) streams;

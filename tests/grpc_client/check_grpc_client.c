@@ -901,6 +901,28 @@ START_TEST(test_refused_by_goaway_is_retried)
 }
 END_TEST
 
+START_TEST(test_server_concurrency_limit)
+{
+	struct grpc_client *c = client(-1);
+	struct result res[9], most;
+	int64_t start = now_ms();
+
+	/* The server takes 3 streams at once: the other calls wait for a slot, none is refused. */
+	for (int i = 0; i < 9; i++)
+		call_text(c, "Sleep", "", 5000, &res[i]);
+	wait_all(5000);
+	ck_assert_int_ge(now_ms() - start, 3 * 200);
+	for (int i = 0; i < 9; i++) {
+		ck_assert_msg(res[i].status == 0, "call %d: status %d: %s", i, res[i].status, res[i].message);
+		result_free(&res[i]);
+	}
+	raw_call(c, "Sleeping", &most);
+	ck_assert_mem_eq(most.data, "3", 1);
+	result_free(&most);
+	grpc_client_free(c);
+}
+END_TEST
+
 static Suite *grpc_client_suite(void)
 {
 	Suite *s = suite_create("grpc_client");
@@ -931,6 +953,7 @@ static Suite *grpc_client_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_raw_answers);
 	tcase_add_test(tc, test_refused_by_goaway_is_retried);
+	tcase_add_test(tc, test_server_concurrency_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

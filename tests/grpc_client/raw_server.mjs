@@ -13,7 +13,9 @@
 //   Goaway       the first time: GOAWAY that refuses the call (its last stream is the one before; so the
 //                call must not be the first on its connection), no answer; then OK "retried"
 //   BigHeaders   OK "big", with 40 000 bytes of initial metadata (x-big): HEADERS and CONTINUATION frames
+//   Sleep        OK "slept" after 200 ms; Sleeping: the most Sleep calls ever in flight at once, as text
 //   Connections  OK, the number of connections so far as text
+// The server allows 3 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS) and refuses more.
 import http2 from 'node:http2';
 
 const port = Number(process.argv[2]);
@@ -27,6 +29,13 @@ const message = (bytes, flag = 0) => {
 const ok = { ':status': 200, 'content-type': 'application/grpc' };
 let refused = false;
 let connections = 0;
+let sleeping = 0;
+let maxSleeping = 0;
+const answerOk = (stream, text) => {
+	stream.respond(ok, { waitForTrailers: true });
+	stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+	stream.end(message(text));
+};
 
 const answers = {
 	Split(stream) {
@@ -90,6 +99,17 @@ const answers = {
 		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'x-after': 'yes' }));
 		stream.end(message('big'));
 	},
+	Sleep(stream) {
+		sleeping++;
+		maxSleeping = Math.max(maxSleeping, sleeping);
+		setTimeout(() => {
+			sleeping--;
+			answerOk(stream, 'slept');
+		}, 200);
+	},
+	Sleeping(stream) {
+		answerOk(stream, String(maxSleeping));
+	},
 	Connections(stream) {
 		stream.respond(ok, { waitForTrailers: true });
 		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
@@ -97,7 +117,7 @@ const answers = {
 	},
 };
 
-const server = http2.createServer();
+const server = http2.createServer({ settings: { maxConcurrentStreams: 3 } });
 server.on('session', () => connections++);
 server.on('stream', (stream, headers) => {
 	stream.on('error', () => {});
