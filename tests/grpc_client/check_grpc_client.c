@@ -287,6 +287,32 @@ START_TEST(test_echo)
 }
 END_TEST
 
+/* A request larger than the server's windows: sent as they open, through the bounded socket buffer. */
+START_TEST(test_large_request)
+{
+	struct grpc_client *c = client(-1);
+	size_t size = 3 << 20;
+	uint8_t *msg = malloc(size);
+	struct result res[3];
+
+	ck_assert_ptr_nonnull(msg);
+	for (size_t i = 0; i < size; i++)
+		msg[i] = (uint8_t)(i * 31 + (i >> 12));
+	/* Three at once, so that their DATA frames interleave on the connection. */
+	for (int i = 0; i < 3; i++)
+		call(c, "Echo", NULL, msg, size, 20000, &res[i]);
+	wait_all(20000);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(res[i].status == 0, "status %d: %s", res[i].status, res[i].message);
+		ck_assert_uint_eq(res[i].len, size);
+		ck_assert_mem_eq(res[i].data, msg, size);
+		result_free(&res[i]);
+	}
+	free(msg);
+	grpc_client_free(c);
+}
+END_TEST
+
 START_TEST(test_status_and_message)
 {
 	struct grpc_client *c = client(-1);
@@ -931,6 +957,7 @@ static Suite *grpc_client_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_echo);
+	tcase_add_test(tc, test_large_request);
 	tcase_add_test(tc, test_status_and_message);
 	tcase_add_test(tc, test_invalid_metadata);
 	tcase_add_test(tc, test_deadline_server);
