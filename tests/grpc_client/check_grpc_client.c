@@ -927,6 +927,31 @@ START_TEST(test_refused_by_goaway_is_retried)
 }
 END_TEST
 
+/*
+ * With the server's 16 MiB windows nothing from it paces the request: only the socket becoming
+ * writable again moves the rest of it out of nghttp2.
+ */
+START_TEST(test_large_request_wide_windows)
+{
+	struct grpc_client *c = client(-1);
+	size_t size = 3 << 20;
+	uint8_t *msg = malloc(size);
+	struct result res;
+
+	ck_assert_ptr_nonnull(msg);
+	for (size_t i = 0; i < size; i++)
+		msg[i] = (uint8_t)(i * 13 + (i >> 10));
+	call(c, "Echo", NULL, msg, size, 10000, &res);
+	wait_all(10000);
+	ck_assert_msg(res.status == 0, "status %d: %s", res.status, res.message);
+	ck_assert_uint_eq(res.len, size);
+	ck_assert_mem_eq(res.data, msg, size);
+	result_free(&res);
+	free(msg);
+	grpc_client_free(c);
+}
+END_TEST
+
 START_TEST(test_server_concurrency_limit)
 {
 	struct grpc_client *c = client(-1);
@@ -981,6 +1006,7 @@ static Suite *grpc_client_suite(void)
 	tcase_add_test(tc, test_raw_answers);
 	tcase_add_test(tc, test_refused_by_goaway_is_retried);
 	tcase_add_test(tc, test_server_concurrency_limit);
+	tcase_add_test(tc, test_large_request_wide_windows);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,7 +15,9 @@
 //   BigHeaders   OK "big", with 40 000 bytes of initial metadata (x-big): HEADERS and CONTINUATION frames
 //   Sleep        OK "slept" after 200 ms; Sleeping: the most Sleep calls ever in flight at once, as text
 //   Connections  OK, the number of connections so far as text
-// The server allows 3 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS) and refuses more.
+//   Echo         OK, the request's message
+// The server allows 3 concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS) and refuses more, and opens
+// 16 MiB flow-control windows: a client may send megabytes before it hears anything.
 import http2 from 'node:http2';
 
 const port = Number(process.argv[2]);
@@ -110,6 +112,11 @@ const answers = {
 	Sleeping(stream) {
 		answerOk(stream, String(maxSleeping));
 	},
+	Echo(stream) {
+		stream.respond(ok, { waitForTrailers: true });
+		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+		stream.end(Buffer.concat(stream.received));
+	},
 	Connections(stream) {
 		stream.respond(ok, { waitForTrailers: true });
 		stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
@@ -117,13 +124,18 @@ const answers = {
 	},
 };
 
-const server = http2.createServer({ settings: { maxConcurrentStreams: 3 } });
-server.on('session', () => connections++);
+const windowSize = 16 << 20;
+const server = http2.createServer({ settings: { maxConcurrentStreams: 3, initialWindowSize: windowSize } });
+server.on('session', (session) => {
+	connections++;
+	session.on('connect', () => session.setLocalWindowSize(windowSize));
+});
 server.on('stream', (stream, headers) => {
 	stream.on('error', () => {});
 	const name = String(headers[':path']).split('/').pop();
-	// The request is read to its end first, as a gRPC server would.
-	stream.resume();
+	// The request is read to its end first, as a gRPC server would (Echo sends it back, prefix included).
+	stream.received = [];
+	stream.on('data', (chunk) => stream.received.push(chunk));
 	stream.on('end', () => (answers[name] ?? answers.TrailersOnly)(stream));
 });
 server.listen(port, '127.0.0.1', () => console.log(`raw_server.mjs: on 127.0.0.1:${port}`));
