@@ -145,6 +145,12 @@ static void gc_conn_free(struct gc_conn *conn, const char *why)
 	}
 	if (c->current == conn)
 		c->current = NULL;
+	/* Worth a line only when it cost calls; an idle connection the server closed is routine. */
+	if (conn->open > 0)
+		log_warn(GC_SCOPE, "the connection to the gRPC server at %s ended with calls on it (%u): %s",
+			 c->authority, conn->open, why);
+	else
+		log_debug(GC_SCOPE, "the connection to the gRPC server at %s ended: %s", c->authority, why);
 	/* nghttp2_session_del calls no callback: the streams' references are dropped here. */
 	while ((call = LIST_FIRST(&conn->streams)) != NULL) {
 		LIST_REMOVE(call, stream_link);
