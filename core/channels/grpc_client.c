@@ -120,6 +120,15 @@ void gc_abort(struct gc_call *call, int status, const char *message)
 static void gc_conn_free(struct gc_conn *conn, const char *why);
 static void gc_conn_flush(struct gc_conn *conn);
 
+/*
+ * How long the server may stay silent when it owes an answer to the connection itself (its first
+ * SETTINGS, a PING's ACK): the client's timeout_s, or gRPC's keepalive timeout without one.
+ */
+static int gc_ping_timeout_s(const struct grpc_client *c)
+{
+	return c->timeout_s > 0 ? c->timeout_s : 20;
+}
+
 /* The window the client grants a stream (and the connection): no larger than one answer may be. */
 static int32_t gc_window(const struct grpc_client *c)
 {
@@ -165,6 +174,8 @@ static void gc_conn_free(struct gc_conn *conn, const char *why)
 		nghttp2_session_del(conn->session);
 	if (conn->bev != NULL)
 		bufferevent_free(conn->bev);
+	if (conn->ping_timer != NULL)
+		event_free(conn->ping_timer);
 	LIST_REMOVE(conn, link);
 	free(conn);
 	/* Calls waiting for a slot on it go to a new connection. */
@@ -274,6 +285,7 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct gc_conn *conn = arg;
 	struct grpc_client *c = conn->c;
+	struct timeval settle = { 0, 0 };
 	char why[200];
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -282,8 +294,9 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 
 		/* Nagle's algorithm would hold small frames back ~40 ms. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		/* The connect timeout is done; an idle connection stays open. */
-		bufferevent_set_timeouts(bev, NULL, NULL);
+		/* The connect timeout is done; the server's SETTINGS are waited for as long as a PING's ACK. */
+		settle.tv_sec = gc_ping_timeout_s(c);
+		bufferevent_set_timeouts(bev, &settle, NULL);
 		if (!gc_conn_start_session(conn)) {
 			gc_conn_free(conn, "out of memory");
 			return;
@@ -296,7 +309,10 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 		gc_conn_flush(conn);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if ((what & BEV_EVENT_TIMEOUT) && conn->connected) {
+		snprintf(why, sizeof(why), "no HTTP/2 SETTINGS from it within %d s; is it a gRPC server?",
+			 gc_ping_timeout_s(c));
+	} else if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(why, sizeof(why), "no connection within %d s", c->timeout_s);
 	} else if (what & BEV_EVENT_EOF) {
 		snprintf(why, sizeof(why), "the server closed the connection");
@@ -519,6 +535,35 @@ static void gc_deferred(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void gc_ping_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct gc_conn *conn = arg;
+	char why[100];
+
+	snprintf(why, sizeof(why), "no answer to a PING within %d s", gc_ping_timeout_s(conn->c));
+	gc_conn_free(conn, why);
+}
+
+/*
+ * Asks the server for a PING's ACK, once a deadline passed on conn: a slow call is the server's
+ * business, but a connection that went silent (a host gone without a FIN) would otherwise take
+ * every later call to its deadline too. Without the ACK in time, the connection is closed.
+ */
+static void gc_conn_ping(struct gc_conn *conn)
+{
+	struct timeval tv = { gc_ping_timeout_s(conn->c), 0 };
+
+	if (conn->ping_out || conn->session == NULL)
+		return;
+	if (conn->ping_timer == NULL &&
+	    (conn->ping_timer = evtimer_new(conn->c->base, gc_ping_late, conn)) == NULL)
+		return;
+	if (nghttp2_submit_ping(conn->session, NGHTTP2_FLAG_NONE, NULL) != 0)
+		return;
+	conn->ping_out = true;
+	evtimer_add(conn->ping_timer, &tv);
+}
+
 static void gc_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct gc_call *call = arg;
@@ -528,9 +573,11 @@ static void gc_deadline(evutil_socket_t fd, short what, void *arg)
 	snprintf(message, sizeof(message), "the gRPC server at %s did not answer %.200s within %d ms",
 		 call->c->authority, call->path, call->timeout_ms);
 	gc_abort(call, GRPC_WIRE_DEADLINE_EXCEEDED, message);
-	/* The RST_STREAM goes out now. */
-	if (conn != NULL && conn->session != NULL)
+	/* The RST_STREAM (and the PING) go out now. */
+	if (conn != NULL && conn->session != NULL) {
+		gc_conn_ping(conn);
 		gc_conn_flush(conn);
+	}
 }
 
 /* Copies metadata into call, leaving out names the client sets itself; notes the first invalid entry. */
@@ -786,6 +833,8 @@ void grpc_client_free(struct grpc_client *c)
 		if (conn->session != NULL)
 			nghttp2_session_del(conn->session);
 		bufferevent_free(conn->bev);
+		if (conn->ping_timer != NULL)
+			event_free(conn->ping_timer);
 		LIST_REMOVE(conn, link);
 		free(conn);
 	}

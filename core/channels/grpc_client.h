@@ -46,8 +46,10 @@ typedef void (*grpc_client_cb)(void *arg, const struct grpc_client_response *r);
  * allows); further calls wait in order. timeout_s bounds connecting, and a call without a deadline
  * of its own (0: no bound). The connection is opened by the first call, and again by the next call
  * after it dropped or the server sent GOAWAY; calls that find no server fail UNAVAILABLE at once
- * rather than wait for one (grpc_client_wait_ready waits). Returns NULL when out of memory.
- * Thread: the event loop.
+ * rather than wait for one (grpc_client_wait_ready waits). A connection is given up when the
+ * server's first SETTINGS do not come within timeout_s (20 s without one), or when, after a call's
+ * deadline passed on it, a PING gets no ACK within that time: a silent server then costs one
+ * call its deadline, not every later call. Returns NULL when out of memory. Thread: the event loop.
  */
 struct grpc_client *grpc_client_new(struct event_base *base, const char *host, int port, int max_concurrency,
 				    int timeout_s);

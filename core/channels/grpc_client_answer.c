@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "channels/grpc_client_internal.h"
@@ -93,10 +94,19 @@ static int gc_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame
 			conn->c->current = NULL;
 		event_active(conn->c->deferred, EV_TIMEOUT, 0);
 		break;
+	case NGHTTP2_PING:
+		if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && conn->ping_out) {
+			conn->ping_out = false;
+			evtimer_del(conn->ping_timer);
+		}
+		break;
 	case NGHTTP2_SETTINGS:
 		/* The first lets calls start; a later SETTINGS_MAX_CONCURRENT_STREAMS may let more start. */
-		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
+		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK) && !conn->settled) {
 			conn->settled = true;
+			/* From now on an idle connection stays open. */
+			bufferevent_set_timeouts(conn->bev, NULL, NULL);
+		}
 		event_active(conn->c->deferred, EV_TIMEOUT, 0);
 		break;
 	}

@@ -76,6 +76,9 @@ struct gc_conn {
 	bool settled;  /* the server's first SETTINGS came: its limits are known, calls may start */
 	bool draining; /* takes no new streams (GOAWAY came, or stream ids ran out): closed once idle */
 	unsigned open; /* streams open in nghttp2, finished calls' included */
+	/* A PING sent after a deadline passed on it; without its ACK in time the connection is dead. */
+	struct event *ping_timer;
+	bool ping_out;
 	LIST_HEAD(, gc_call) streams;
 	LIST_ENTRY(gc_conn) link;
 };

@@ -429,6 +429,65 @@ START_TEST(test_deadline_silent_server)
 END_TEST
 
 /* The peak resident size since peak_reset(), from /proc/self/status (VmHWM). */
+/* A listener that accepts (the kernel's backlog) and never says a word, not even SETTINGS. */
+START_TEST(test_no_settings)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct grpc_client *c;
+	struct result res;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	/* timeout_s 1: the server's SETTINGS may take that long. */
+	c = grpc_client_new(base, "127.0.0.1", ntohs(sa.sin_port), -1, 1);
+	call_text(c, "Echo", "x", 5000, &res);
+	wait_all(5000);
+	ck_assert_msg(res.status == 14, "status %d: %s", res.status, res.message);
+	ck_assert_msg(strstr(res.message, "no HTTP/2 SETTINGS from it within 1 s") != NULL, "%s",
+		      res.message);
+	ck_assert_int_ge(res.ms, 900);
+	ck_assert_int_lt(res.ms, 3000);
+	result_free(&res);
+	grpc_client_free(c);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A server that stops answering anything (SIGSTOP: the kernel still takes its bytes): after a
+ * deadline passes, a PING goes out, and without its ACK the connection is given up, so that the
+ * next call does not ride a dead connection to its deadline too.
+ */
+START_TEST(test_silent_connection_replaced)
+{
+	struct grpc_client *c = grpc_client_new(base, "127.0.0.1", node_port, -1, 1);
+	struct result first, stuck, after;
+
+	call_text(c, "Echo", "1", 3000, &first);
+	wait_all(3000);
+	ck_assert_int_eq(first.status, 0);
+	ck_assert_int_eq(kill(node_pid, SIGSTOP), 0);
+	call_text(c, "Echo", "2", 300, &stuck);
+	wait_all(3000);
+	ck_assert_msg(stuck.status == 4, "status %d: %s", stuck.status, stuck.message);
+	/* The PING's second passes. */
+	run_for(1500);
+	ck_assert_int_eq(kill(node_pid, SIGCONT), 0);
+	call_text(c, "Echo", "3", 3000, &after);
+	wait_all(3000);
+	ck_assert_msg(after.status == 0, "status %d: %s", after.status, after.message);
+	ck_assert_int_eq(stat_of(c, "connections"), 2);
+	result_free(&first);
+	result_free(&stuck);
+	result_free(&after);
+	grpc_client_free(c);
+}
+END_TEST
+
 static long peak_kib(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -987,6 +1046,8 @@ static Suite *grpc_client_suite(void)
 	tcase_add_test(tc, test_invalid_metadata);
 	tcase_add_test(tc, test_deadline_server);
 	tcase_add_test(tc, test_deadline_silent_server);
+	tcase_add_test(tc, test_no_settings);
+	tcase_add_test(tc, test_silent_connection_replaced);
 	tcase_add_test(tc, test_too_large);
 	tcase_add_test(tc, test_headers_too_large);
 	tcase_add_test(tc, test_dropped_connection);
