@@ -4,8 +4,6 @@
 
 #include <sys/queue.h>
 
-#include <event2/keyvalq_struct.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,20 +50,6 @@ const char *kv_get(const struct kv_list *l, const char *key)
 	const struct outrig_kv *kv = kv_find(l, key);
 
 	return kv != NULL ? kv->value : NULL;
-}
-
-int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q)
-{
-	const struct evkeyval *h;
-
-	TAILQ_FOREACH(h, q, next)
-	{
-		if (strncmp(h->key, "metadata.", 9) != 0 || kv_find(l, h->key + 9) != NULL)
-			continue;
-		if (kv_set(l, h->key + 9, h->value) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 /*

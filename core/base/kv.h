@@ -8,9 +8,6 @@
 #include <jansson.h>
 #include <outrig/state.h>
 
-/* Only kv_add_query_metadata's callers, HTTP front ends, need libevent's definition. */
-struct evkeyvalq;
-
 struct kv_list {
 	struct outrig_kv *items;
 	size_t count;
@@ -20,9 +17,6 @@ struct kv_list {
 int kv_set(struct kv_list *l, const char *key, const char *value);
 
 const char *kv_get(const struct kv_list *l, const char *key);
-
-/* Adds every `metadata.X=V` query parameter as X=V (first value wins, as in daprd). */
-int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q);
 
 /*
  * Adds a JSON object's members; string values as they are, numbers and booleans as their
