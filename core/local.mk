@@ -2,8 +2,9 @@
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"'
-CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(LIBS)
+CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
+	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS) $(GRPC_CPPFLAGS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS)
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -62,7 +63,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/state_json_text.c core/state_json_text.h \
 	core/subscriptions.c core/subscriptions.h \
 	core/subscriptions_yaml.c \
-	core/workers.c core/workers.h
+	core/workers.c core/workers.h \
+	$(GRPC_CORE_SOURCES)
+nodist_core_liboutrigcore_a_SOURCES = $(GRPC_PB_SOURCES)
 
 bin_PROGRAMS += core/outrigd
 core_outrigd_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -87,3 +90,4 @@ dist-hook:
 	git -C $(top_srcdir) rev-parse --short HEAD > $(distdir)/.tarball-commit 2>/dev/null || echo unknown > $(distdir)/.tarball-commit
 
 include core/cli/local.mk
+include core/api/grpc/local.mk
