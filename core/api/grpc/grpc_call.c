@@ -144,9 +144,7 @@ static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
 	grpc_call_answer_status(call, GRPC_DEADLINE_EXCEEDED, NULL,
 				"the call's grpc-timeout of %lld ms passed before %s finished",
 				(long long)call->timeout_ms, call->path != NULL ? call->path : "the method");
-	/* A request still arriving is not read further. */
-	if (!call->dispatched)
-		grpc_conn_reset_stream(conn, call->stream_id, NGHTTP2_NO_ERROR);
+	/* A request still arriving is cut off once the answer is out (grpc_conn.c). */
 	grpc_conn_flush(conn);
 }
 

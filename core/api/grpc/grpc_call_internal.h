@@ -32,6 +32,7 @@ struct grpc_call {
 	size_t n_md, md_bytes;
 	uint8_t *body; /* the request, 5-byte prefix included, up to the size limit */
 	size_t body_len, body_cap;
+	bool request_complete;	/* END_STREAM came from the client */
 	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
 	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
 	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */

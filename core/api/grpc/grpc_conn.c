@@ -137,8 +137,6 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 			call, GRPC_RESOURCE_EXHAUSTED, NULL,
 			"the request message is larger than the --max-body-size limit of %lld bytes; send less, or start outrigd with a larger --max-body-size",
 			(long long)conn->gs->srv->opts->max_body_bytes);
-		/* Stop the client sending the rest: no more window is granted to this stream. */
-		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
 		return 0;
 	}
 	if (call->body_len + len > call->body_cap) {
@@ -171,8 +169,28 @@ static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, v
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
 		grpc_call_headers_done(call);
-	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0 && !call->too_big && !call->answered)
-		grpc_call_request_done(call);
+	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+		call->request_complete = true;
+		if (!call->too_big && !call->answered)
+			grpc_call_request_done(call);
+	}
+	return 0;
+}
+
+/*
+ * An answer sent before the request ended (too large, deadline passed): RST_STREAM(NO_ERROR) tells
+ * the client to stop sending, as RFC 9113 8.1 allows. Submitted only now: nghttp2 drops a queued
+ * answer when a reset of its stream is submitted first.
+ */
+static int grpc_conn_frame_sent_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *arg)
+{
+	struct grpc_call *call;
+
+	if (frame->hd.type != NGHTTP2_HEADERS || (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0)
+		return 0;
+	call = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+	if (call != NULL && !call->request_complete)
+		nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
 	return 0;
 }
 
@@ -272,8 +290,15 @@ void grpc_conn_flush(struct grpc_conn *conn)
 		conn->closing = true;
 	if (!nghttp2_session_want_read(conn->ng) && !nghttp2_session_want_write(conn->ng))
 		conn->closing = true;
-	if (conn->closing && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
-		grpc_conn_free(conn);
+	if (conn->closing) {
+		/* A client that never reads its GOAWAY does not keep the connection for long. */
+		struct timeval linger = { 5, 0 };
+
+		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+			grpc_conn_free(conn);
+		else
+			bufferevent_set_timeouts(conn->bev, NULL, &linger);
+	}
 }
 
 static void grpc_conn_read(struct bufferevent *bev, void *arg)
@@ -292,10 +317,16 @@ static void grpc_conn_read(struct bufferevent *bev, void *arg)
 	conn->in_recv = false;
 	evbuffer_drain(in, n);
 	if (rv < 0) {
-		/* A bad preface (HTTP/1.1 sent to this port), a flood, or broken framing: hang up. */
+		/*
+		 * A bad preface (HTTP/1.1 sent to this port), a flood, or broken framing: say GOAWAY
+		 * if nghttp2 still can, then hang up without reading more.
+		 */
 		log_debug("grpc", "closing a connection: %s", nghttp2_strerror((int)rv));
-		grpc_conn_free(conn);
-		return;
+		nghttp2_session_terminate_session(conn->ng, rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC
+								    ? NGHTTP2_PROTOCOL_ERROR
+								    : NGHTTP2_ENHANCE_YOUR_CALM);
+		nghttp2_session_send(conn->ng);
+		conn->closing = true;
 	}
 	grpc_conn_flush(conn);
 }
@@ -329,6 +360,7 @@ static int grpc_conn_session(struct grpc_conn *conn)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, grpc_conn_data_cb);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, grpc_conn_frame_cb);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, grpc_conn_close_cb);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, grpc_conn_frame_sent_cb);
 	if (nghttp2_option_new(&opt) != 0) {
 		nghttp2_session_callbacks_del(cbs);
 		return -1;
