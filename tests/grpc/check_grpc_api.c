@@ -387,7 +387,8 @@ static size_t frame(uint8_t *out, uint8_t type, uint8_t flags, uint32_t sid, con
 	out[6] = (uint8_t)(sid >> 16);
 	out[7] = (uint8_t)(sid >> 8);
 	out[8] = (uint8_t)sid;
-	memcpy(out + 9, payload, len);
+	if (len > 0)
+		memcpy(out + 9, payload, len);
 	return 9 + len;
 }
 

@@ -54,7 +54,21 @@ static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
 struct later {
 	struct event *ev;
 	struct grpc_call *call;
+	struct later *next;
 };
+
+/* Timers still pending when the loop stops; teardown frees them (their calls are the server's). */
+static struct later *laters;
+
+static void later_unlink(struct later *l)
+{
+	for (struct later **p = &laters; *p != NULL; p = &(*p)->next) {
+		if (*p == l) {
+			*p = l->next;
+			return;
+		}
+	}
+}
 
 static void later_fire(evutil_socket_t fd, short what, void *arg)
 {
@@ -62,6 +76,7 @@ static void later_fire(evutil_socket_t fd, short what, void *arg)
 
 	__atomic_store_n(&later_alive, grpc_call_alive(l->call) ? 1 : 0, __ATOMIC_SEQ_CST);
 	grpc_call_reply(l->call, NULL);
+	later_unlink(l);
 	event_free(l->ev);
 	free(l);
 }
@@ -75,6 +90,8 @@ static void m_later(struct grpc_call *call, const uint8_t *msg, size_t len)
 	struct later *l = calloc(1, sizeof(*l));
 
 	l->call = call;
+	l->next = laters;
+	laters = l;
 	l->ev = evtimer_new(grpc_call_server(call)->base, later_fire, l);
 	evtimer_add(l->ev, &tv);
 }
@@ -139,6 +156,13 @@ static void teardown(void)
 	event_base_loopexit(srv.base, NULL);
 	pthread_join(loop_thread, NULL);
 	grpc_server_free(&srv);
+	while (laters != NULL) {
+		struct later *l = laters;
+
+		laters = l->next;
+		event_free(l->ev);
+		free(l);
+	}
 	event_base_free(srv.base);
 	options_free(&opts);
 }
@@ -233,6 +257,10 @@ START_TEST(client_vanishes_mid_call)
 	/* The handler still completes its call; the answer goes nowhere; nothing leaks (ASan). */
 	xsleep_ms(600);
 	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 0);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) == NULL,
+		      "the completed call was kept after its client left");
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "the closed connection was kept");
 	c = connect_grpc();
 	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
 	ck_assert_int_eq(r.status, 0);
@@ -250,6 +278,9 @@ START_TEST(stop_with_a_call_in_a_handler)
 	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Later", md, NULL, 0), 0);
 	xsleep_ms(100);
 	grpc_client_close(c);
+	xsleep_ms(100);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) != NULL,
+		      "the call in its handler's hands was freed when its client left");
 }
 END_TEST
 

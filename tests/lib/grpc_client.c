@@ -120,6 +120,8 @@ static int grpc_client_data_cb(nghttp2_session *ng, uint8_t flags, int32_t strea
 
 	if (stream_id != c->stream_id)
 		return 0;
+	if (len == 0)
+		return 0;
 	c->in = realloc(c->in, c->in_len + len);
 	memcpy(c->in + c->in_len, data, len);
 	c->in_len += len;
@@ -226,7 +228,8 @@ static ssize_t grpc_client_read_body(nghttp2_session *ng, int32_t stream_id, uin
 
 	if (n > length)
 		n = length;
-	memcpy(buf, c->body + c->body_off, n);
+	if (n > 0)
+		memcpy(buf, c->body + c->body_off, n);
 	c->body_off += n;
 	if (c->body_off == c->body_len)
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF;

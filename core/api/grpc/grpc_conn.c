@@ -123,7 +123,8 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 		uint8_t prefix[5];
 		size_t have = call->body_len;
 
-		memcpy(prefix, call->body, have);
+		if (have > 0)
+			memcpy(prefix, call->body, have);
 		memcpy(prefix + have, data, 5 - have);
 		if ((size_t)((uint32_t)prefix[1] << 24 | (uint32_t)prefix[2] << 16 |
 			     (uint32_t)prefix[3] << 8 | prefix[4]) +
@@ -213,7 +214,8 @@ static ssize_t grpc_conn_read_body(nghttp2_session *ng, int32_t stream_id, uint8
 
 	if (n > length)
 		n = length;
-	memcpy(buf, call->out + call->out_off, n);
+	if (n > 0)
+		memcpy(buf, call->out + call->out_off, n);
 	call->out_off += n;
 	if (call->out_off == call->out_len) {
 		static const nghttp2_nv ok[] = {
