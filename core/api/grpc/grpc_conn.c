@@ -115,8 +115,15 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 	struct grpc_call *call = nghttp2_session_get_stream_user_data(ng, stream_id);
 	size_t limit;
 
-	if (call == NULL || call->too_big || call->answered)
+	/*
+	 * Flow control is ours (no automatic WINDOW_UPDATE): the connection's window always comes back,
+	 * so other streams go on, but a stream's only for bytes kept, so a request past the limit
+	 * (or already answered) is not granted more than the window it started with.
+	 */
+	if (call == NULL || call->too_big || call->answered) {
+		nghttp2_session_consume_connection(ng, len);
 		return 0;
+	}
 	limit = (size_t)conn->gs->srv->opts->max_body_bytes + 5;
 	/* The length prefix tells early when a message cannot fit: answer before it all arrives. */
 	if (call->body_len < 5 && call->body_len + len >= 5) {
@@ -138,6 +145,7 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 			call, GRPC_RESOURCE_EXHAUSTED, NULL,
 			"the request message is larger than the --max-body-size limit of %lld bytes; send less, or start outrigd with a larger --max-body-size",
 			(long long)conn->gs->srv->opts->max_body_bytes);
+		nghttp2_session_consume_connection(ng, len);
 		return 0;
 	}
 	if (call->body_len + len > call->body_cap) {
@@ -156,6 +164,7 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 	}
 	memcpy(call->body + call->body_len, data, len);
 	call->body_len += len;
+	nghttp2_session_consume(ng, stream_id, len);
 	return 0;
 }
 
@@ -378,6 +387,7 @@ static int grpc_conn_session(struct grpc_conn *conn)
 	nghttp2_option_set_max_continuations(opt, 8);
 	nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
 	nghttp2_option_set_max_send_header_block_length(opt, 64 * 1024);
+	nghttp2_option_set_no_auto_window_update(opt, 1);
 	rc = nghttp2_session_server_new2(&conn->ng, cbs, conn, opt);
 	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
