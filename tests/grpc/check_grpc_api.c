@@ -128,6 +128,20 @@ START_TEST(unknown_method_is_unimplemented_by_name)
 			      strstr(r.message, "not implemented") != NULL,
 		      "message: %s", r.message);
 	grpc_result_free(&r);
+	/* A streaming method's client does not end its stream first: answered from the headers. */
+	{
+		struct grpc_client *c = connect_grpc();
+
+		ck_assert_int_eq(
+			grpc_client_call_open(c, "/dapr.proto.runtime.v1.Dapr/SubscribeTopicEventsAlpha1",
+					      NULL, 3000, &r),
+			0);
+		ck_assert_int_eq(r.status, 12);
+		ck_assert_msg(strstr(r.message, "SubscribeTopicEventsAlpha1") != NULL, "message: %s",
+			      r.message);
+		grpc_result_free(&r);
+		grpc_client_close(c);
+	}
 	/* A made-up method on the Dapr service is unknown, not "not yet". */
 	call("/dapr.proto.runtime.v1.Dapr/Frobnicate", NULL, NULL, 0, &r);
 	ck_assert_int_eq(r.status, 12);

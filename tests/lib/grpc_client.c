@@ -19,6 +19,7 @@ struct grpc_client {
 	int fd;
 	nghttp2_session *ng;
 	bool gone;
+	bool hold; /* the call in progress sends no DATA and never ends its stream */
 	/* The call in progress. */
 	int32_t stream_id;
 	bool done;
@@ -226,6 +227,8 @@ static ssize_t grpc_client_read_body(nghttp2_session *ng, int32_t stream_id, uin
 	struct grpc_client *c = arg;
 	size_t n = c->body_len - c->body_off;
 
+	if (c->hold)
+		return NGHTTP2_ERR_DEFERRED;
 	if (n > length)
 		n = length;
 	if (n > 0)
@@ -340,6 +343,17 @@ int grpc_client_start(struct grpc_client *c, const char *path, const char *const
 	}
 	c->body = NULL;
 	free(b);
+	return rc;
+}
+
+int grpc_client_call_open(struct grpc_client *c, const char *path, const char *const *metadata,
+			  int timeout_ms, struct grpc_result *out)
+{
+	int rc;
+
+	c->hold = true;
+	rc = grpc_client_exchange(c, path, metadata, NULL, 0, timeout_ms, out);
+	c->hold = false;
 	return rc;
 }
 

@@ -45,6 +45,13 @@ int grpc_client_call_raw(struct grpc_client *c, const char *path, const char *co
 			 const uint8_t *body, size_t len, int timeout_ms, struct grpc_result *out);
 
 /*
+ * Same, but the request's stream is never ended and carries no message (a streaming client
+ * that waits for the server): the answer must come from the headers alone.
+ */
+int grpc_client_call_open(struct grpc_client *c, const char *path, const char *const *metadata,
+			  int timeout_ms, struct grpc_result *out);
+
+/*
  * Starts a call and returns without waiting for its answer (for a client that goes away
  * mid-call): sends the request, then returns 0 or -1.
  */

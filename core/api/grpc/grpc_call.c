@@ -148,11 +148,15 @@ static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
 	grpc_conn_flush(conn);
 }
 
+static bool grpc_call_admit(struct grpc_call *call);
+
 void grpc_call_headers_done(struct grpc_call *call)
 {
 	const char *timeout = grpc_call_metadata(call, "grpc-timeout");
 	struct timeval tv;
 
+	if (call->answered || !grpc_call_admit(call))
+		return;
 	if (timeout == NULL || call->deadline != NULL)
 		return;
 	if (grpc_timeout_parse(timeout, &call->timeout_ms) != 0) {
@@ -232,43 +236,54 @@ static bool grpc_call_frame_ok(struct grpc_call *call, size_t *msg_len)
 	return true;
 }
 
-void grpc_call_request_done(struct grpc_call *call)
+/*
+ * Decided from the headers alone, as grpc-go does, so a call to a method not served is answered
+ * at once even when its client would stream forever (SubscribeTopicEventsAlpha1 and the like).
+ */
+static bool grpc_call_admit(struct grpc_call *call)
 {
 	struct server *srv = call->gs->srv;
-	grpc_unary_fn fn;
-	size_t len = 0;
 
-	if (call->answered || call->dispatched)
-		return;
 	if (call->path == NULL || call->path[0] != '/') {
 		grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL, "the request has no method path");
-		return;
+		return false;
 	}
 	if (call->content_type == NULL || strncmp(call->content_type, "application/grpc", 16) != 0) {
 		grpc_call_answer_status(
 			call, GRPC_INTERNAL, NULL,
 			"the request to %s has content-type \"%.64s\"; gRPC needs application/grpc",
 			call->path, call->content_type != NULL ? call->content_type : "");
-		return;
+		return false;
 	}
 	if (srv->stopping) {
 		grpc_call_answer_status(call, GRPC_UNAVAILABLE, NULL, "outrig is shutting down");
-		return;
+		return false;
 	}
-	if (!grpc_call_token_ok(call) || !grpc_call_frame_ok(call, &len))
-		return;
-	fn = grpc_methods_find(call->path);
-	if (fn == NULL) {
+	if (!grpc_call_token_ok(call))
+		return false;
+	call->fn = grpc_methods_find(call->path);
+	if (call->fn == NULL) {
 		if (grpc_methods_known(call->path))
 			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
 						"method %s is not implemented by outrig yet", call->path);
 		else
 			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
 						"unknown service or method %s", call->path);
-		return;
+		return false;
 	}
+	return true;
+}
+
+void grpc_call_request_done(struct grpc_call *call)
+{
+	size_t len = 0;
+
+	if (call->answered || call->dispatched || call->fn == NULL)
+		return;
+	if (!grpc_call_frame_ok(call, &len))
+		return;
 	call->dispatched = true;
-	fn(call, call->body + 5, len);
+	call->fn(call, call->body + 5, len);
 }
 
 const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name)

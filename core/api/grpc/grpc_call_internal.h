@@ -36,6 +36,7 @@ struct grpc_call {
 	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
 	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
 	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */
+	grpc_unary_fn fn;	/* the method's handler, once the headers admitted the call */
 	bool dispatched;	/* the handler was called */
 	bool handler_done;	/* the handler completed the call */
 	bool answered;		/* a response was submitted, or none can be */
@@ -50,10 +51,10 @@ struct grpc_call {
 /* A new call for stream_id on conn, linked into its list. NULL when out of memory. */
 struct grpc_call *grpc_call_new(struct grpc_conn *conn, int32_t stream_id);
 
-/* The request's headers are in: starts the grpc-timeout clock. */
+/* The request's headers are in: answers now a call that cannot be served, else starts its grpc-timeout clock. */
 void grpc_call_headers_done(struct grpc_call *call);
 
-/* The request is complete (END_STREAM): checks the frame, the token and the method, then dispatches. */
+/* The request is complete (END_STREAM): checks its gRPC framing, then calls the handler. */
 void grpc_call_request_done(struct grpc_call *call);
 
 /* The stream closed: frees the call, unless its handler still has it. */
