@@ -581,6 +581,88 @@ START_TEST(h2load_smoke)
 }
 END_TEST
 
+/* A socket holding port on 127.0.0.1, so outrigd cannot bind it. */
+static int hold_port(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+START_TEST(listening_is_logged_and_a_taken_port_fails)
+{
+	char port[16];
+	const char *args[] = { "--dapr-grpc-port", port, NULL };
+	char *log;
+	int fd;
+
+	start(NULL);
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, xfmt("gRPC API listening on 127.0.0.1:%d", grpc_port)) != NULL, "log:\n%s",
+		      log);
+	free(log);
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	/* A port given explicitly and taken: outrigd does not start, and says which port. */
+	grpc_port = daemon_free_port();
+	fd = hold_port(grpc_port);
+	ck_assert_int_ge(fd, 0);
+	snprintf(port, sizeof(port), "%d", grpc_port);
+	ck_assert_msg(daemon_start(&dmn, args) != 0, "outrigd started with its gRPC port taken");
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, xfmt("cannot listen for the gRPC API on 127.0.0.1:%d", grpc_port)) !=
+				      NULL &&
+			      strstr(log, "--dapr-grpc-port") != NULL,
+		      "log:\n%s", log);
+	free(log);
+	close(fd);
+}
+END_TEST
+
+/* Without --dapr-grpc-port, 50001 taken (another sidecar): outrigd serves HTTP and says so. */
+START_TEST(default_port_taken_is_a_warning)
+{
+	int fd = hold_port(50001);
+	char *log;
+
+	if (fd < 0) {
+		/* Someone else has it already, which is the case under test too. */
+		fprintf(stderr, "default_port_taken_is_a_warning: 50001 already in use, testing with that\n");
+	}
+	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start with port 50001 taken");
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, "not serving the gRPC API: cannot listen on 127.0.0.1:50001") != NULL,
+		      "log:\n%s", log);
+	free(log);
+	if (fd >= 0)
+		close(fd);
+}
+END_TEST
+
+/* SIGTERM with a gRPC client connected and idle: a prompt, clean exit. */
+START_TEST(graceful_stop_with_a_client_connected)
+{
+	struct grpc_client *c;
+	long t0;
+
+	start(NULL);
+	c = connect_grpc();
+	ck_serving();
+	t0 = xnow_ms();
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	ck_assert_msg(xnow_ms() - t0 < 3000, "stopping took %ld ms", xnow_ms() - t0);
+	grpc_client_close(c);
+}
+END_TEST
+
 static Suite *grpc_api_suite(void)
 {
 	Suite *s = suite_create("grpc_api");
@@ -599,6 +681,9 @@ static Suite *grpc_api_suite(void)
 	tcase_add_test(tc, continuation_flood_is_cut_off);
 	tcase_add_test(tc, ping_flood_is_cut_off);
 	tcase_add_test(tc, h2load_smoke);
+	tcase_add_test(tc, listening_is_logged_and_a_taken_port_fails);
+	tcase_add_test(tc, default_port_taken_is_a_warning);
+	tcase_add_test(tc, graceful_stop_with_a_client_connected);
 	suite_add_tcase(s, tc);
 	return s;
 }
