@@ -581,6 +581,117 @@ START_TEST(h2load_smoke)
 }
 END_TEST
 
+/* HPACK literal header field, never indexed, with a literal name (lengths under 127). */
+static size_t hpack_literal(uint8_t *out, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	out[0] = 0x10;
+	out[1] = (uint8_t)n;
+	memcpy(out + 2, name, n);
+	out[2 + n] = (uint8_t)v;
+	memcpy(out + 3 + n, value, v);
+	return 3 + n + v;
+}
+
+/*
+ * A client that keeps sending one request as fast as flow control lets it: the stream is answered,
+ * and granted no window for more than --max-body-size (the reset after the answer ends it; flow
+ * control alone would stall it).
+ */
+START_TEST(no_window_beyond_the_limit)
+{
+	static const char *const args[] = { "--max-body-size", "64Ki", NULL };
+	const long limit = 64 * 1024 + 5;
+	uint8_t block[256], chunk[9 + 16384], in[1 << 16];
+	size_t bl = 0, have = 0;
+	long conn_credit = 65535, stream_credit = 65535, granted = 0, sent = 0, idle_since;
+	bool reset = false, answered = false;
+	int fd;
+
+	start(args);
+	block[bl++] = 0x83; /* :method POST */
+	block[bl++] = 0x86; /* :scheme http */
+	bl += hpack_literal(block + bl, ":path", HEALTH);
+	bl += hpack_literal(block + bl, ":authority", "a");
+	bl += hpack_literal(block + bl, "content-type", "application/grpc");
+	fd = raw_connect(grpc_port);
+	raw_send(fd, h2_preface, sizeof(h2_preface) - 1);
+	{
+		uint8_t f[9 + sizeof(block)];
+		size_t n = frame(f, 4, 0, 0, NULL, 0);
+
+		raw_send(fd, f, n);
+		n = frame(f, 1, 0x4, 1, block, bl);
+		raw_send(fd, f, n);
+	}
+	memset(chunk, 0, sizeof(chunk));
+	idle_since = xnow_ms();
+	while (!reset && xnow_ms() - idle_since < 2000 && sent < 16 * limit) {
+		long room = conn_credit < stream_credit ? conn_credit : stream_credit;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (room > 0) {
+			size_t len = room > 16384 ? 16384 : (size_t)room;
+			uint8_t payload[16384] = { 0 };
+
+			if (sent == 0)
+				payload[4] = 10; /* the prefix lies: 10 bytes */
+			raw_send(fd, chunk, frame(chunk, 0, 0, 1, payload, len));
+			sent += (long)len;
+			conn_credit -= (long)len;
+			stream_credit -= (long)len;
+			idle_since = xnow_ms();
+		}
+		if (poll(&p, 1, room > 0 ? 0 : 100) > 0) {
+			ssize_t n = recv(fd, in + have, sizeof(in) - have, 0);
+			size_t off = 0;
+
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+			while (have - off >= 9) {
+				size_t flen = (size_t)in[off] << 16 | (size_t)in[off + 1] << 8 | in[off + 2];
+				uint32_t sid = ((uint32_t)in[off + 5] & 0x7f) << 24 |
+					       (uint32_t)in[off + 6] << 16 | (uint32_t)in[off + 7] << 8 |
+					       in[off + 8];
+
+				if (have - off < 9 + flen)
+					break;
+				if (in[off + 3] == 8 && flen == 4) {
+					long inc = ((long)in[off + 9] & 0x7f) << 24 |
+						   (long)in[off + 10] << 16 | (long)in[off + 11] << 8 |
+						   in[off + 12];
+
+					if (sid == 0) {
+						conn_credit += inc;
+					} else if (sid == 1) {
+						stream_credit += inc;
+						granted += inc;
+					}
+					idle_since = xnow_ms();
+				}
+				if (in[off + 3] == 1 && sid == 1)
+					answered = true;
+				if (in[off + 3] == 3 && sid == 1)
+					reset = true;
+				off += 9 + flen;
+			}
+			memmove(in, in + off, have - off);
+			have -= off;
+		}
+	}
+	close(fd);
+	/* Reset after the answer (RFC 9113 8.1), or left stalled: either way no more window. */
+	ck_assert_msg(answered, "no answer after %ld bytes (granted %ld)", sent, granted);
+	ck_assert_msg(granted <= limit,
+		      "the stream was granted %ld bytes of window past its first 65535 "
+		      "(limit %ld); %ld sent",
+		      granted, limit, sent);
+	ck_serving();
+}
+END_TEST
+
 /* A socket holding port on 127.0.0.1, so outrigd cannot bind it. */
 static int hold_port(int port)
 {
@@ -681,6 +792,7 @@ static Suite *grpc_api_suite(void)
 	tcase_add_test(tc, continuation_flood_is_cut_off);
 	tcase_add_test(tc, ping_flood_is_cut_off);
 	tcase_add_test(tc, h2load_smoke);
+	tcase_add_test(tc, no_window_beyond_the_limit);
 	tcase_add_test(tc, listening_is_logged_and_a_taken_port_fails);
 	tcase_add_test(tc, default_port_taken_is_a_warning);
 	tcase_add_test(tc, graceful_stop_with_a_client_connected);
