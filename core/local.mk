@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
-	-DOUTRIG_PLUGINDIR='"$(plugindir)"'
+	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
 CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
-	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS) $(GRPC_CPPFLAGS)
+	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
 CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS)
 
 noinst_LIBRARIES = core/liboutrigcore.a

@@ -748,6 +748,7 @@ START_TEST(default_port_taken_is_a_warning)
 		/* Someone else has it already, which is the case under test too. */
 		fprintf(stderr, "default_port_taken_is_a_warning: 50001 already in use, testing with that\n");
 	}
+	dmn.default_grpc_port = true;
 	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start with port 50001 taken");
 	log = xslurp(dmn.log);
 	ck_assert_msg(strstr(log, "not serving the gRPC API: cannot listen on 127.0.0.1:50001") != NULL,
