@@ -692,6 +692,33 @@ START_TEST(no_window_beyond_the_limit)
 }
 END_TEST
 
+/* A client that connects and says nothing is let go after --outrig-read-header-timeout; one that greets stays. */
+START_TEST(silent_connection_times_out)
+{
+	static const char *const args[] = { "--outrig-read-header-timeout", "500", NULL };
+	int fd, greeted;
+	bool goaway;
+	long t0;
+
+	start(args);
+	t0 = xnow_ms();
+	fd = raw_connect(grpc_port);
+	ck_assert_msg(raw_read_frames(fd, 5000, &goaway), "a silent connection stayed open for 5 s");
+	ck_assert_msg(xnow_ms() - t0 >= 400, "closed after %ld ms, before the timeout", xnow_ms() - t0);
+	close(fd);
+	greeted = raw_connect(grpc_port);
+	{
+		uint8_t f[16];
+
+		raw_send(greeted, h2_preface, sizeof(h2_preface) - 1);
+		raw_send(greeted, f, frame(f, 4, 0, 0, NULL, 0));
+	}
+	ck_assert_msg(!raw_read_frames(greeted, 1500, &goaway), "a greeted idle connection was closed");
+	close(greeted);
+	ck_serving();
+}
+END_TEST
+
 /* A socket holding port on 127.0.0.1, so outrigd cannot bind it. */
 static int hold_port(int port)
 {
@@ -794,6 +821,7 @@ static Suite *grpc_api_suite(void)
 	tcase_add_test(tc, ping_flood_is_cut_off);
 	tcase_add_test(tc, h2load_smoke);
 	tcase_add_test(tc, no_window_beyond_the_limit);
+	tcase_add_test(tc, silent_connection_times_out);
 	tcase_add_test(tc, listening_is_logged_and_a_taken_port_fails);
 	tcase_add_test(tc, default_port_taken_is_a_warning);
 	tcase_add_test(tc, graceful_stop_with_a_client_connected);

@@ -30,6 +30,7 @@ struct grpc_conn {
 	struct grpc_conn *next, *prev;
 	bool in_recv; /* inside nghttp2_session_mem_recv: sending and freeing wait */
 	bool closing; /* free once the output is written */
+	bool greeted; /* a first frame came after the preface */
 };
 
 static ssize_t grpc_conn_send_cb(nghttp2_session *ng, const uint8_t *data, size_t len, int flags, void *arg)
@@ -170,8 +171,14 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 
 static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *arg)
 {
+	struct grpc_conn *conn = arg;
 	struct grpc_call *call;
 
+	/* The client's preface and first frame are in: from now on an idle connection may stay. */
+	if (!conn->greeted) {
+		conn->greeted = true;
+		bufferevent_set_timeouts(conn->bev, NULL, NULL);
+	}
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
 	call = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
@@ -425,6 +432,16 @@ int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd)
 	if (gs->conns != NULL)
 		gs->conns->prev = conn;
 	gs->conns = conn;
+	/*
+	 * A connection that never says its preface holds a descriptor for nothing: it gets
+	 * --outrig-read-header-timeout, as an HTTP request's head does (0 = no limit).
+	 */
+	if (gs->srv->opts->read_header_timeout_ms > 0) {
+		struct timeval tv = { gs->srv->opts->read_header_timeout_ms / 1000,
+				      (gs->srv->opts->read_header_timeout_ms % 1000) * 1000 };
+
+		bufferevent_set_timeouts(conn->bev, &tv, NULL);
+	}
 	bufferevent_setcb(conn->bev, grpc_conn_read, grpc_conn_write, grpc_conn_event, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 	grpc_conn_flush(conn);
