@@ -22,6 +22,7 @@
 
 #include "api.h"
 #include "app_channel.h"
+#include "grpc_server.h"
 #include "http_errors.h"
 #include "http_listener.h"
 #include "invoke_request.h"
@@ -475,6 +476,8 @@ void server_begin_stop(struct server *srv, const char *why)
 		return;
 	log_info("runtime", "stopping: %s", why);
 	srv->stopping = true;
+	/* gRPC clients are told GOAWAY now, so they go elsewhere while calls in flight finish. */
+	grpc_server_drain(srv);
 	srv->stop_deadline_ms = server_now_ms() + (int64_t)srv->opts->graceful_shutdown_seconds * 1000;
 	srv->stop_timer = event_new(srv->base, -1, EV_PERSIST, server_stop_poll, srv);
 	if (srv->stop_timer == NULL || event_add(srv->stop_timer, &tick) != 0)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -786,19 +787,26 @@ START_TEST(default_port_taken_is_a_warning)
 }
 END_TEST
 
-/* SIGTERM with a gRPC client connected and idle: a prompt, clean exit. */
+/* SIGTERM with a gRPC client connected and idle: GOAWAY to the client, then a prompt, clean exit. */
 START_TEST(graceful_stop_with_a_client_connected)
 {
-	struct grpc_client *c;
+	uint8_t f[16];
+	bool goaway;
 	long t0;
+	int fd;
 
 	start(NULL);
-	c = connect_grpc();
-	ck_serving();
+	fd = raw_connect(grpc_port);
+	raw_send(fd, h2_preface, sizeof(h2_preface) - 1);
+	raw_send(fd, f, frame(f, 4, 0, 0, NULL, 0));
+	ck_assert_msg(!raw_read_frames(fd, 300, &goaway) && !goaway, "closed before the stop");
 	t0 = xnow_ms();
-	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	kill(dmn.pid, SIGTERM);
+	ck_assert_msg(raw_read_frames(fd, 5000, &goaway), "the connection stayed open after SIGTERM");
+	ck_assert_msg(goaway, "no GOAWAY to a connected client on a graceful stop");
+	ck_assert_int_eq(daemon_wait_exit(&dmn, 5000), 0);
 	ck_assert_msg(xnow_ms() - t0 < 3000, "stopping took %ld ms", xnow_ms() - t0);
-	grpc_client_close(c);
+	close(fd);
 }
 END_TEST
 

@@ -280,6 +280,13 @@ void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t 
 	nghttp2_submit_rst_stream(conn->ng, NGHTTP2_FLAG_NONE, stream_id, error_code);
 }
 
+void grpc_conn_goaway(struct grpc_conn *conn)
+{
+	nghttp2_submit_goaway(conn->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(conn->ng),
+			      NGHTTP2_NO_ERROR, NULL, 0);
+	grpc_conn_flush(conn);
+}
+
 void grpc_conn_free(struct grpc_conn *conn)
 {
 	struct grpc_call *call, *next;
@@ -457,4 +464,9 @@ struct grpc_call **grpc_conn_calls(struct grpc_conn *conn)
 struct grpc_server *grpc_conn_server(struct grpc_conn *conn)
 {
 	return conn->gs;
+}
+
+struct grpc_conn *grpc_conn_next(struct grpc_conn *conn)
+{
+	return conn->next;
 }

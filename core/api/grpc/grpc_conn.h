@@ -35,6 +35,10 @@ void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t 
 /* The list a connection keeps its calls in, and the server it belongs to (for grpc_call.c). */
 struct grpc_call **grpc_conn_calls(struct grpc_conn *conn);
 struct grpc_server *grpc_conn_server(struct grpc_conn *conn);
+struct grpc_conn *grpc_conn_next(struct grpc_conn *conn);
+
+/* Sends GOAWAY: streams already open finish, then the connection closes. */
+void grpc_conn_goaway(struct grpc_conn *conn);
 
 /* Closes the connection now: its calls still in a handler's hands stay until completed. */
 void grpc_conn_free(struct grpc_conn *conn);

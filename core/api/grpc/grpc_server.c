@@ -143,15 +143,35 @@ int grpc_server_listen(struct server *srv)
 	return rc;
 }
 
+static void grpc_server_stop_accepting(struct grpc_server *gs)
+{
+	for (size_t i = 0; i < gs->n_listeners; i++)
+		evconnlistener_free(gs->listeners[i]);
+	gs->n_listeners = 0;
+}
+
+void grpc_server_drain(struct server *srv)
+{
+	struct grpc_server *gs = srv->grpc;
+	struct grpc_conn *conn, *next;
+
+	if (gs == NULL)
+		return;
+	grpc_server_stop_accepting(gs);
+	/* Each may close (and unlink itself) at once when it has no streams open. */
+	for (conn = gs->conns; conn != NULL; conn = next) {
+		next = grpc_conn_next(conn);
+		grpc_conn_goaway(conn);
+	}
+}
+
 void grpc_server_close(struct server *srv)
 {
 	struct grpc_server *gs = srv->grpc;
 
 	if (gs == NULL)
 		return;
-	for (size_t i = 0; i < gs->n_listeners; i++)
-		evconnlistener_free(gs->listeners[i]);
-	gs->n_listeners = 0;
+	grpc_server_stop_accepting(gs);
 	if (gs->resume != NULL)
 		event_free(gs->resume);
 	gs->resume = NULL;

@@ -29,6 +29,12 @@ struct grpc_server {
  */
 int grpc_server_listen(struct server *srv);
 
+/*
+ * A graceful stop begins: stops accepting, and tells every client GOAWAY (calls already started
+ * finish). Thread: the loop.
+ */
+void grpc_server_drain(struct server *srv);
+
 /* Stops accepting and closes every connection. Thread: the loop. */
 void grpc_server_close(struct server *srv);
 
