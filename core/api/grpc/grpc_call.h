@@ -3,6 +3,27 @@
  * The dispatch interface of the gRPC API: how a method's handler receives one unary call and
  * answers it. The transport (HTTP/2 framing, deadlines, the API token, size limits) is done
  * before a handler runs; a handler only unpacks its request, does the work and answers.
+ *
+ * A handler in short (messages from the generated "dapr/proto/runtime/v1/dapr.pb-c.h"):
+ *
+ *	static void get_state(struct grpc_call *call, const uint8_t *msg, size_t len)
+ *	{
+ *		Dapr__Proto__Runtime__V1__GetStateRequest *req =
+ *			dapr__proto__runtime__v1__get_state_request__unpack(NULL, len, msg);
+ *
+ *		if (req == NULL) {
+ *			grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL, "...");
+ *			return;
+ *		}
+ *		... hand req's fields to the block; its completion callback, on the loop, later calls
+ *		grpc_call_reply(call, &resp.base) or grpc_call_fail(call, code, "ERR_...", "...") ...
+ *		dapr__proto__runtime__v1__get_state_request__free_unpacked(req, NULL);
+ *	}
+ *	grpc_methods_register("/dapr.proto.runtime.v1.Dapr/GetState", get_state);
+ *
+ * Methods of the Dapr service that are not registered answer UNIMPLEMENTED by name; the
+ * completion may come long after the handler returned (grpc_call_alive says whether anyone still
+ * waits); calls whose client left are freed once completed.
  */
 #ifndef OUTRIG_CORE_GRPC_CALL_H
 #define OUTRIG_CORE_GRPC_CALL_H
