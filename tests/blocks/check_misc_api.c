@@ -18,6 +18,7 @@
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "exchange.h"
 #include "grpc_client.h"
+#include "test_app.h"
 
 #ifndef SEC_TEST_DATA
 #define SEC_TEST_DATA "tests/data/secrets"
@@ -469,6 +470,33 @@ static void set_metadata(enum transport t, const char *key, const char *value, s
 	}
 }
 
+/* GetMetadataResponse's subscriptions in HTTP's JSON shape. */
+static json_t *grpc_subscriptions_json(const Dapr__Proto__Runtime__V1__GetMetadataResponse *resp)
+{
+	json_t *subs = json_array();
+
+	for (size_t i = 0; i < resp->n_subscriptions; i++) {
+		const Dapr__Proto__Runtime__V1__PubsubSubscription *s = resp->subscriptions[i];
+		json_t *o = json_pack("{s:s, s:s}", "pubsubname", s->pubsub_name, "topic", s->topic), *rules = json_array();
+
+		if (s->n_metadata > 0)
+			json_object_set_new(o, "metadata", grpc_map_json((void *const *)s->metadata, s->n_metadata));
+		for (size_t k = 0; s->rules != NULL && k < s->rules->n_rules; k++)
+			json_array_append_new(rules, json_pack("{s:s, s:s}", "match", s->rules->rules[k]->match, "path",
+							       s->rules->rules[k]->path));
+		json_object_set_new(o, "rules", rules);
+		json_object_set_new(o, "deadLetterTopic", json_string(s->dead_letter_topic));
+		json_object_set_new(o, "type",
+				    json_string(s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__DECLARATIVE
+							? "DECLARATIVE"
+							: s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__PROGRAMMATIC
+								  ? "PROGRAMMATIC"
+								  : "?"));
+		json_array_append_new(subs, o);
+	}
+	return subs;
+}
+
 /* The metadata document as HTTP's JSON shape, whichever transport brought it. */
 static json_t *get_metadata(enum transport t)
 {
@@ -499,13 +527,37 @@ static json_t *get_metadata(enum transport t)
 	doc = json_pack("{s:s, s:s, s:o, s:o}", "id", resp->id, "runtimeVersion", resp->runtime_version, "components",
 			comps, "extended",
 			grpc_map_json((void *const *)resp->extended_metadata, resp->n_extended_metadata));
+	json_object_set_new(doc, "enabledFeatures", json_array());
+	for (size_t i = 0; i < resp->n_enabled_features; i++)
+		json_array_append_new(json_object_get(doc, "enabledFeatures"), json_string(resp->enabled_features[i]));
 	ck_assert_ptr_nonnull(resp->actor_runtime);
 	json_object_set_new(doc, "actorRuntime",
-			    json_pack("{s:s}", "runtimeStatus",
+			    json_pack("{s:s, s:b, s:s}", "runtimeStatus",
 				      resp->actor_runtime->runtime_status ==
 						      DAPR__PROTO__RUNTIME__V1__ACTOR_RUNTIME__ACTOR_RUNTIME_STATUS__DISABLED
 					      ? "DISABLED"
-					      : "?"));
+					      : "?",
+				      "hostReady", resp->actor_runtime->host_ready, "placement",
+				      resp->actor_runtime->placement));
+	/* HTTP leaves out empty lists. */
+	if (json_array_size(comps) == 0)
+		json_object_del(doc, "components");
+	if (resp->n_subscriptions > 0)
+		json_object_set_new(doc, "subscriptions", grpc_subscriptions_json(resp));
+	if (resp->app_connection_properties != NULL) {
+		const Dapr__Proto__Runtime__V1__AppConnectionProperties *app = resp->app_connection_properties;
+		json_t *o = json_pack("{s:i, s:s, s:s}", "port", app->port, "protocol", app->protocol,
+				      "channelAddress", app->channel_address);
+
+		if (app->health != NULL)
+			json_object_set_new(o, "health",
+					    json_pack("{s:s, s:s, s:s, s:i}", "healthCheckPath",
+						      app->health->health_check_path, "healthProbeInterval",
+						      app->health->health_probe_interval, "healthProbeTimeout",
+						      app->health->health_probe_timeout, "healthThreshold",
+						      app->health->health_threshold));
+		json_object_set_new(doc, "appConnectionProperties", o);
+	}
 	dapr__proto__runtime__v1__get_metadata_response__free_unpacked(resp, NULL);
 	grpc_result_free(&r);
 	return doc;
@@ -562,6 +614,52 @@ START_TEST(metadata_both)
 }
 END_TEST
 
+/* Both transports render the same document: components, subscriptions (rules, metadata, both types), app and health. */
+START_TEST(metadata_documents_match)
+{
+	struct test_app *app = test_app_start();
+	char port[16];
+	const char *const args[] = { "--app-port", port, "--enable-app-health-check", NULL };
+	json_t *http = NULL, *grpc;
+	char *h, *g;
+
+	ck_assert_ptr_nonnull(app);
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.in-memory", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "out", "bindings.test", "direction", "output", NULL), 0);
+	ck_assert_int_eq(daemon_write_resource(&dmn, "subs.yaml",
+					       "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
+					       "  name: declared\nspec:\n  pubsubname: pubsub\n  topic: declared\n"
+					       "  deadLetterTopic: dead\n  routes:\n    default: /declared\n"),
+			 0);
+	test_app_set_subscribe(app, "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"metadata\":{\"k\":\"v\"},"
+				    "\"routes\":{\"rules\":[{\"match\":\"event.type == \\\"big\\\"\",\"path\":\"/big\"}],"
+				    "\"default\":\"/orders\"}}]");
+	start(args);
+	set_metadata(HTTP, "cliPID", "4242", &(struct answer){ 0 });
+	/* Subscriptions are listed once live: wait for both. */
+	for (int tries = 0; tries < 200; tries++) {
+		json_decref(http);
+		http = get_metadata(HTTP);
+		if (json_array_size(json_object_get(http, "subscriptions")) == 2 &&
+		    json_object_get(json_object_get(http, "appConnectionProperties"), "health") != NULL)
+			break;
+		xsleep_ms(50);
+	}
+	grpc = get_metadata(GRPC);
+	h = json_dumps(http, JSON_COMPACT | JSON_SORT_KEYS);
+	g = json_dumps(grpc, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_msg(json_array_size(json_object_get(http, "subscriptions")) == 2, "subscriptions never listed: %s", h);
+	ck_assert_msg(json_equal(http, grpc), "the documents differ:\n  HTTP %s\n  gRPC %s", h, g);
+	free(h);
+	free(g);
+	json_decref(http);
+	json_decref(grpc);
+	test_app_destroy(app);
+}
+END_TEST
+
 START_TEST(shutdown_both)
 {
 	enum transport t = (enum transport)_i;
@@ -597,6 +695,7 @@ static Suite *misc_suite(void)
 	tcase_add_loop_test(tc, secrets_not_configured, HTTP, GRPC + 1);
 	tcase_add_loop_test(tc, metadata_both, HTTP, GRPC + 1);
 	tcase_add_loop_test(tc, shutdown_both, HTTP, GRPC + 1);
+	tcase_add_test(tc, metadata_documents_match);
 	suite_add_tcase(s, tc);
 	return s;
 }
