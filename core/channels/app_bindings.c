@@ -149,8 +149,8 @@ int app_bindings_deliver(struct app_channel *ch, const char *route, const struct
 		/* evhttp refuses a value with a line break: such an entry cannot be a header. */
 		evhttp_add_header(&headers, k, v);
 	}
-	rc = app_channel_send(ch, EVHTTP_REQ_POST, route, &headers, content_type, data, len, app_bindings_delivered,
-			      c);
+	rc = app_channel_send(ch, EVHTTP_REQ_POST, route, &headers, content_type, data, len,
+			      app_bindings_delivered, c);
 	evhttp_clear_headers(&headers);
 	if (rc != 0) {
 		app_binding_call_free(c);

@@ -57,6 +57,7 @@ int app_bindings_deliver(struct app_channel *ch, const char *route, const struct
 const char *app_bindings_ask_name(const struct app_channel *ch, const char *route, char *buf, size_t size);
 
 /* How the channel names a delivery to route, for logs: "POST /orders". Returns buf. */
-const char *app_bindings_deliver_name(const struct app_channel *ch, const char *route, char *buf, size_t size);
+const char *app_bindings_deliver_name(const struct app_channel *ch, const char *route, char *buf,
+				      size_t size);
 
 #endif /* OUTRIG_CORE_APP_BINDINGS_H */

@@ -42,11 +42,11 @@ static int grpc_port;
 /* How one call ended, the same for both transports. */
 struct answer {
 	bool ok;
-	int http_status;      /* HTTP only */
-	char error_code[64];  /* HTTP only: errorCode */
-	int grpc_code;	      /* gRPC only */
-	char message[2048];   /* the error's message */
-	char *data;	      /* bindings: the response data */
+	int http_status;     /* HTTP only */
+	char error_code[64]; /* HTTP only: errorCode */
+	int grpc_code;	     /* gRPC only */
+	char message[2048];  /* the error's message */
+	char *data;	     /* bindings: the response data */
 	size_t len;
 	json_t *metadata; /* bindings: the response metadata, name -> value */
 	json_t *json;	  /* secrets: the answer as Dapr's JSON shape; metadata: the document */
@@ -68,7 +68,8 @@ struct want_error {
 	const char *message_part;
 };
 
-static void ck_answer_error(enum transport t, const struct answer *a, const struct want_error *w, const char *what)
+static void ck_answer_error(enum transport t, const struct answer *a, const struct want_error *w,
+			    const char *what)
 {
 	ck_assert_msg(!a->ok, "%s over %s: succeeded, expected %s", what, transport_name[t], w->code);
 	if (t == HTTP) {
@@ -80,7 +81,8 @@ static void ck_answer_error(enum transport t, const struct answer *a, const stru
 			      a->grpc_code, a->message, w->grpc_code);
 	}
 	ck_assert_msg(w->message_part == NULL || strstr(a->message, w->message_part) != NULL,
-		      "%s over %s: message \"%s\" lacks \"%s\"", what, transport_name[t], a->message, w->message_part);
+		      "%s over %s: message \"%s\" lacks \"%s\"", what, transport_name[t], a->message,
+		      w->message_part);
 }
 
 /* ---- the HTTP adapter ---- */
@@ -102,7 +104,8 @@ static void http_answer(struct answer *a)
 /* ---- the gRPC adapter ---- */
 
 /* One unary call; unpacks nothing. Returns the result (the caller frees it). */
-static void grpc_call(const char *method, const char *const *md, const ProtobufCMessage *msg, struct grpc_result *r)
+static void grpc_call(const char *method, const char *const *md, const ProtobufCMessage *msg,
+		      struct grpc_result *r)
 {
 	struct grpc_client *c = grpc_client_connect(grpc_port);
 	size_t len = msg != NULL ? protobuf_c_message_get_packed_size(msg) : 0;
@@ -113,8 +116,8 @@ static void grpc_call(const char *method, const char *const *md, const ProtobufC
 	if (msg != NULL)
 		protobuf_c_message_pack(msg, buf);
 	memset(r, 0, sizeof(*r));
-	ck_assert_msg(grpc_client_call(c, xfmt(DAPR "%s", method), md, buf, len, 5000, r) == 0, "%s: no answer",
-		      method);
+	ck_assert_msg(grpc_client_call(c, xfmt(DAPR "%s", method), md, buf, len, 5000, r) == 0,
+		      "%s: no answer", method);
 	free(buf);
 	grpc_client_close(c);
 }
@@ -133,34 +136,76 @@ static bool grpc_answer(const struct grpc_result *r, struct answer *a)
 struct binding_case {
 	const char *name;
 	const char *operation;
-	const char *data;    /* JSON text (HTTP puts it in the body's data; gRPC sends its bytes), or NULL */
-	const char *md_key;  /* one request metadata entry, or NULL */
+	const char *data;   /* JSON text (HTTP puts it in the body's data; gRPC sends its bytes), or NULL */
+	const char *md_key; /* one request metadata entry, or NULL */
 	const char *md_value;
-	bool trace;	     /* send a traceparent header / metadata */
+	bool trace; /* send a traceparent header / metadata */
 	/* Expected on success: */
-	const char *want_data;	   /* "" for none */
-	const char *want_md_key;   /* a response metadata entry, or NULL */
+	const char *want_data;	 /* "" for none */
+	const char *want_md_key; /* a response metadata entry, or NULL */
 	const char *want_md_value;
 	struct want_error err;
 };
 
 static const struct binding_case binding_cases[] = {
-	{ "out", "create", "{\"a\":1,\"s\":\"two words\"}", "k", "v", false, "{\"a\":1,\"s\":\"two words\"}", "k", "v" },
+	{ "out", "create", "{\"a\":1,\"s\":\"two words\"}", "k", "v", false, "{\"a\":1,\"s\":\"two words\"}",
+	  "k", "v" },
 	{ "out", "create", "[1,2,[3]]", NULL, NULL, false, "[1,2,[3]]", "operation", "create" },
 	{ "out", "create", "\"hi\"", NULL, NULL, false, "\"hi\"", "length", "4" },
 	{ "out", "get", NULL, "q", "1", false, "", "length", "0" },
 	{ "out", "get", NULL, NULL, NULL, true, "", "traceparent", TRACEPARENT },
 	/* Metadata the request sets wins over the trace header. */
 	{ "out", "get", NULL, "traceparent", "mine", true, "", "traceparent", "mine" },
-	{ "nosuch", "create", "1", NULL, NULL, false, NULL, NULL, NULL,
+	{ "nosuch",
+	  "create",
+	  "1",
+	  NULL,
+	  NULL,
+	  false,
+	  NULL,
+	  NULL,
+	  NULL,
 	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL, "couldn't find output binding nosuch" } },
-	{ "out", "delete", "1", NULL, NULL, false, NULL, NULL, NULL,
-	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL, "does not support operation delete. supported operations: create get fail emit" } },
-	{ "out", "", "1", NULL, NULL, false, NULL, NULL, NULL,
+	{ "out",
+	  "delete",
+	  "1",
+	  NULL,
+	  NULL,
+	  false,
+	  NULL,
+	  NULL,
+	  NULL,
+	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL,
+	    "does not support operation delete. supported operations: create get fail emit" } },
+	{ "out",
+	  "",
+	  "1",
+	  NULL,
+	  NULL,
+	  false,
+	  NULL,
+	  NULL,
+	  NULL,
 	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL, "operation field is missing" } },
-	{ "out", "fail", NULL, NULL, NULL, false, NULL, NULL, NULL,
+	{ "out",
+	  "fail",
+	  NULL,
+	  NULL,
+	  NULL,
+	  false,
+	  NULL,
+	  NULL,
+	  NULL,
 	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL, "fails on purpose" } },
-	{ "inonly", "create", NULL, NULL, NULL, false, NULL, NULL, NULL,
+	{ "inonly",
+	  "create",
+	  NULL,
+	  NULL,
+	  NULL,
+	  false,
+	  NULL,
+	  NULL,
+	  NULL,
 	  { "ERR_INVOKE_OUTPUT_BINDING", 500, INTERNAL, "its direction metadata does not include output" } },
 };
 
@@ -199,7 +244,8 @@ static void http_invoke_binding(const struct binding_case *c, struct answer *a)
 
 static void grpc_invoke_binding(const struct binding_case *c, struct answer *a)
 {
-	Dapr__Proto__Runtime__V1__InvokeBindingRequest req = DAPR__PROTO__RUNTIME__V1__INVOKE_BINDING_REQUEST__INIT;
+	Dapr__Proto__Runtime__V1__InvokeBindingRequest req =
+		DAPR__PROTO__RUNTIME__V1__INVOKE_BINDING_REQUEST__INIT;
 	Dapr__Proto__Runtime__V1__InvokeBindingRequest__MetadataEntry e =
 		DAPR__PROTO__RUNTIME__V1__INVOKE_BINDING_REQUEST__METADATA_ENTRY__INIT;
 	Dapr__Proto__Runtime__V1__InvokeBindingRequest__MetadataEntry *ep = &e;
@@ -227,7 +273,8 @@ static void grpc_invoke_binding(const struct binding_case *c, struct answer *a)
 		a->len = resp->data.len;
 		a->data = strndup((const char *)resp->data.data, resp->data.len);
 		for (size_t i = 0; i < resp->n_metadata; i++)
-			json_object_set_new(a->metadata, resp->metadata[i]->key, json_string(resp->metadata[i]->value));
+			json_object_set_new(a->metadata, resp->metadata[i]->key,
+					    json_string(resp->metadata[i]->value));
 		dapr__proto__runtime__v1__invoke_binding_response__free_unpacked(resp, NULL);
 	}
 	grpc_result_free(&r);
@@ -271,7 +318,8 @@ START_TEST(bindings_table)
 	enum transport t = (enum transport)_i;
 
 	ck_assert_int_eq(daemon_add_component(&dmn, "out", "bindings.test", NULL), 0);
-	ck_assert_int_eq(daemon_add_component(&dmn, "inonly", "bindings.test", "direction", "input", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "inonly", "bindings.test", "direction", "input", NULL),
+			 0);
 	start(NULL);
 	for (size_t i = 0; i < sizeof(binding_cases) / sizeof(binding_cases[0]); i++) {
 		const struct binding_case *c = &binding_cases[i];
@@ -286,14 +334,17 @@ START_TEST(bindings_table)
 			ck_answer_error(t, &a, &c->err, what);
 		} else {
 			ck_assert_msg(a.ok, "%s over %s: failed: %s", what, transport_name[t], a.message);
-			ck_assert_msg(a.len == strlen(c->want_data) && memcmp(a.data, c->want_data, a.len) == 0,
-				      "%s over %s: data \"%s\", expected \"%s\"", what, transport_name[t], a.data,
-				      c->want_data);
+			ck_assert_msg(a.len == strlen(c->want_data) &&
+					      memcmp(a.data, c->want_data, a.len) == 0,
+				      "%s over %s: data \"%s\", expected \"%s\"", what, transport_name[t],
+				      a.data, c->want_data);
 			if (c->want_md_key != NULL)
-				ck_assert_msg(strcmp(jstr(json_object_get(a.metadata, c->want_md_key)), c->want_md_value) == 0,
+				ck_assert_msg(strcmp(jstr(json_object_get(a.metadata, c->want_md_key)),
+						     c->want_md_value) == 0,
 					      "%s over %s: metadata %s is \"%s\", expected \"%s\"", what,
 					      transport_name[t], c->want_md_key,
-					      jstr(json_object_get(a.metadata, c->want_md_key)), c->want_md_value);
+					      jstr(json_object_get(a.metadata, c->want_md_key)),
+					      c->want_md_value);
 		}
 		answer_free(&a);
 	}
@@ -304,7 +355,7 @@ END_TEST
 
 struct secret_case {
 	const char *store;
-	const char *key; /* NULL: bulk */
+	const char *key;  /* NULL: bulk */
 	const char *want; /* the answer as Dapr's HTTP JSON */
 	struct want_error err;
 };
@@ -315,10 +366,25 @@ static const struct secret_case secret_cases[] = {
 	{ "fs", NULL, "{\"a\":{\"a\":\"1\"},\"b\":{\"b\":\"2\"},\"c\":{\"c\":\"3\"}}" },
 	{ "deny", "a", "{\"a\":\"1\"}" },
 	{ "deny", NULL, "{\"a\":{\"a\":\"1\"}}" },
-	{ "deny", "b", NULL, { "ERR_PERMISSION_DENIED", 403, PERMISSION_DENIED, "access denied by policy to get \"b\" from \"deny\"" } },
-	{ "fs", "zz", NULL, { "ERR_SECRET_GET", 500, INTERNAL, "failed getting secret with key zz from secret store fs: " } },
-	{ "nostore", "a", NULL, { "ERR_SECRET_STORE_NOT_FOUND", 401, INVALID_ARGUMENT, "failed finding secret store with key nostore" } },
-	{ "statestore", NULL, NULL, { "ERR_SECRET_STORE_NOT_FOUND", 401, INVALID_ARGUMENT, "failed finding secret store with key statestore" } },
+	{ "deny",
+	  "b",
+	  NULL,
+	  { "ERR_PERMISSION_DENIED", 403, PERMISSION_DENIED,
+	    "access denied by policy to get \"b\" from \"deny\"" } },
+	{ "fs",
+	  "zz",
+	  NULL,
+	  { "ERR_SECRET_GET", 500, INTERNAL, "failed getting secret with key zz from secret store fs: " } },
+	{ "nostore",
+	  "a",
+	  NULL,
+	  { "ERR_SECRET_STORE_NOT_FOUND", 401, INVALID_ARGUMENT,
+	    "failed finding secret store with key nostore" } },
+	{ "statestore",
+	  NULL,
+	  NULL,
+	  { "ERR_SECRET_STORE_NOT_FOUND", 401, INVALID_ARGUMENT,
+	    "failed finding secret store with key statestore" } },
 };
 
 static void http_secret(const char *store, const char *key, struct answer *a)
@@ -347,7 +413,8 @@ static void grpc_secret(const char *store, const char *key, struct answer *a)
 	struct grpc_result r;
 
 	if (key != NULL) {
-		Dapr__Proto__Runtime__V1__GetSecretRequest req = DAPR__PROTO__RUNTIME__V1__GET_SECRET_REQUEST__INIT;
+		Dapr__Proto__Runtime__V1__GetSecretRequest req =
+			DAPR__PROTO__RUNTIME__V1__GET_SECRET_REQUEST__INIT;
 		Dapr__Proto__Runtime__V1__GetSecretResponse *resp;
 
 		req.store_name = (char *)store;
@@ -360,19 +427,22 @@ static void grpc_secret(const char *store, const char *key, struct answer *a)
 			dapr__proto__runtime__v1__get_secret_response__free_unpacked(resp, NULL);
 		}
 	} else {
-		Dapr__Proto__Runtime__V1__GetBulkSecretRequest req = DAPR__PROTO__RUNTIME__V1__GET_BULK_SECRET_REQUEST__INIT;
+		Dapr__Proto__Runtime__V1__GetBulkSecretRequest req =
+			DAPR__PROTO__RUNTIME__V1__GET_BULK_SECRET_REQUEST__INIT;
 		Dapr__Proto__Runtime__V1__GetBulkSecretResponse *resp;
 
 		req.store_name = (char *)store;
 		grpc_call("GetBulkSecret", NULL, &req.base, &r);
 		if (grpc_answer(&r, a)) {
-			resp = dapr__proto__runtime__v1__get_bulk_secret_response__unpack(NULL, r.len, r.data);
+			resp = dapr__proto__runtime__v1__get_bulk_secret_response__unpack(NULL, r.len,
+											  r.data);
 			ck_assert_ptr_nonnull(resp);
 			a->json = json_object();
 			for (size_t i = 0; i < resp->n_data; i++)
-				json_object_set_new(a->json, resp->data[i]->key,
-						    grpc_map_json((void *const *)resp->data[i]->value->secrets,
-								  resp->data[i]->value->n_secrets));
+				json_object_set_new(
+					a->json, resp->data[i]->key,
+					grpc_map_json((void *const *)resp->data[i]->value->secrets,
+						      resp->data[i]->value->n_secrets));
 			dapr__proto__runtime__v1__get_bulk_secret_response__free_unpacked(resp, NULL);
 		}
 	}
@@ -422,8 +492,8 @@ START_TEST(secrets_table)
 			char *got = a.json != NULL ? json_dumps(a.json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 			ck_assert_msg(a.ok, "%s over %s: failed: %s", what, transport_name[t], a.message);
-			ck_assert_msg(json_equal(want, a.json), "%s over %s: %s, expected %s", what, transport_name[t],
-				      got != NULL ? got : "(none)", c->want);
+			ck_assert_msg(json_equal(want, a.json), "%s over %s: %s, expected %s", what,
+				      transport_name[t], got != NULL ? got : "(none)", c->want);
 			free(got);
 			json_decref(want);
 		}
@@ -456,10 +526,12 @@ END_TEST
 static void set_metadata(enum transport t, const char *key, const char *value, struct answer *a)
 {
 	if (t == HTTP) {
-		xreq(&x, dmn.port, "PUT", xfmt("/v1.0/metadata/%s", key), "Content-Type: text/plain\r\n", value);
+		xreq(&x, dmn.port, "PUT", xfmt("/v1.0/metadata/%s", key), "Content-Type: text/plain\r\n",
+		     value);
 		http_answer(a);
 	} else {
-		Dapr__Proto__Runtime__V1__SetMetadataRequest req = DAPR__PROTO__RUNTIME__V1__SET_METADATA_REQUEST__INIT;
+		Dapr__Proto__Runtime__V1__SetMetadataRequest req =
+			DAPR__PROTO__RUNTIME__V1__SET_METADATA_REQUEST__INIT;
 		struct grpc_result r;
 
 		req.key = (char *)key;
@@ -477,21 +549,26 @@ static json_t *grpc_subscriptions_json(const Dapr__Proto__Runtime__V1__GetMetada
 
 	for (size_t i = 0; i < resp->n_subscriptions; i++) {
 		const Dapr__Proto__Runtime__V1__PubsubSubscription *s = resp->subscriptions[i];
-		json_t *o = json_pack("{s:s, s:s}", "pubsubname", s->pubsub_name, "topic", s->topic), *rules = json_array();
+		json_t *o = json_pack("{s:s, s:s}", "pubsubname", s->pubsub_name, "topic", s->topic),
+		       *rules = json_array();
 
 		if (s->n_metadata > 0)
-			json_object_set_new(o, "metadata", grpc_map_json((void *const *)s->metadata, s->n_metadata));
+			json_object_set_new(o, "metadata",
+					    grpc_map_json((void *const *)s->metadata, s->n_metadata));
 		for (size_t k = 0; s->rules != NULL && k < s->rules->n_rules; k++)
-			json_array_append_new(rules, json_pack("{s:s, s:s}", "match", s->rules->rules[k]->match, "path",
-							       s->rules->rules[k]->path));
+			json_array_append_new(rules,
+					      json_pack("{s:s, s:s}", "match", s->rules->rules[k]->match,
+							"path", s->rules->rules[k]->path));
 		json_object_set_new(o, "rules", rules);
 		json_object_set_new(o, "deadLetterTopic", json_string(s->dead_letter_topic));
-		json_object_set_new(o, "type",
-				    json_string(s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__DECLARATIVE
-							? "DECLARATIVE"
-							: s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__PROGRAMMATIC
-								  ? "PROGRAMMATIC"
-								  : "?"));
+		json_object_set_new(
+			o, "type",
+			json_string(
+				s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__DECLARATIVE
+					? "DECLARATIVE"
+				: s->type == DAPR__PROTO__RUNTIME__V1__PUBSUB_SUBSCRIPTION_TYPE__PROGRAMMATIC
+					? "PROGRAMMATIC"
+					: "?"));
 		json_array_append_new(subs, o);
 	}
 	return subs;
@@ -500,7 +577,8 @@ static json_t *grpc_subscriptions_json(const Dapr__Proto__Runtime__V1__GetMetada
 /* The metadata document as HTTP's JSON shape, whichever transport brought it. */
 static json_t *get_metadata(enum transport t)
 {
-	Dapr__Proto__Runtime__V1__GetMetadataRequest req = DAPR__PROTO__RUNTIME__V1__GET_METADATA_REQUEST__INIT;
+	Dapr__Proto__Runtime__V1__GetMetadataRequest req =
+		DAPR__PROTO__RUNTIME__V1__GET_METADATA_REQUEST__INIT;
 	Dapr__Proto__Runtime__V1__GetMetadataResponse *resp;
 	struct grpc_result r;
 	json_t *doc, *comps;
@@ -521,31 +599,35 @@ static json_t *get_metadata(enum transport t)
 
 		for (size_t k = 0; k < c->n_capabilities; k++)
 			json_array_append_new(caps, json_string(c->capabilities[k]));
-		json_array_append_new(comps, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type", c->type,
-						       "version", c->version, "capabilities", caps));
+		json_array_append_new(comps, json_pack("{s:s, s:s, s:s, s:o}", "name", c->name, "type",
+						       c->type, "version", c->version, "capabilities", caps));
 	}
-	doc = json_pack("{s:s, s:s, s:o, s:o}", "id", resp->id, "runtimeVersion", resp->runtime_version, "components",
-			comps, "extended",
+	doc = json_pack("{s:s, s:s, s:o, s:o}", "id", resp->id, "runtimeVersion", resp->runtime_version,
+			"components", comps, "extended",
 			grpc_map_json((void *const *)resp->extended_metadata, resp->n_extended_metadata));
 	json_object_set_new(doc, "enabledFeatures", json_array());
 	for (size_t i = 0; i < resp->n_enabled_features; i++)
-		json_array_append_new(json_object_get(doc, "enabledFeatures"), json_string(resp->enabled_features[i]));
+		json_array_append_new(json_object_get(doc, "enabledFeatures"),
+				      json_string(resp->enabled_features[i]));
 	ck_assert_ptr_nonnull(resp->actor_runtime);
-	json_object_set_new(doc, "actorRuntime",
-			    json_pack("{s:s, s:b, s:s}", "runtimeStatus",
-				      resp->actor_runtime->runtime_status ==
-						      DAPR__PROTO__RUNTIME__V1__ACTOR_RUNTIME__ACTOR_RUNTIME_STATUS__DISABLED
-					      ? "DISABLED"
-					      : "?",
-				      "hostReady", resp->actor_runtime->host_ready, "placement",
-				      resp->actor_runtime->placement));
+	json_object_set_new(
+		doc, "actorRuntime",
+		json_pack(
+			"{s:s, s:b, s:s}", "runtimeStatus",
+			resp->actor_runtime->runtime_status ==
+					DAPR__PROTO__RUNTIME__V1__ACTOR_RUNTIME__ACTOR_RUNTIME_STATUS__DISABLED
+				? "DISABLED"
+				: "?",
+			"hostReady", resp->actor_runtime->host_ready, "placement",
+			resp->actor_runtime->placement));
 	/* HTTP leaves out empty lists. */
 	if (json_array_size(comps) == 0)
 		json_object_del(doc, "components");
 	if (resp->n_subscriptions > 0)
 		json_object_set_new(doc, "subscriptions", grpc_subscriptions_json(resp));
 	if (resp->app_connection_properties != NULL) {
-		const Dapr__Proto__Runtime__V1__AppConnectionProperties *app = resp->app_connection_properties;
+		const Dapr__Proto__Runtime__V1__AppConnectionProperties *app =
+			resp->app_connection_properties;
 		json_t *o = json_pack("{s:i, s:s, s:s}", "port", app->port, "protocol", app->protocol,
 				      "channelAddress", app->channel_address);
 
@@ -553,9 +635,9 @@ static json_t *get_metadata(enum transport t)
 			json_object_set_new(o, "health",
 					    json_pack("{s:s, s:s, s:s, s:i}", "healthCheckPath",
 						      app->health->health_check_path, "healthProbeInterval",
-						      app->health->health_probe_interval, "healthProbeTimeout",
-						      app->health->health_probe_timeout, "healthThreshold",
-						      app->health->health_threshold));
+						      app->health->health_probe_interval,
+						      "healthProbeTimeout", app->health->health_probe_timeout,
+						      "healthThreshold", app->health->health_threshold));
 		json_object_set_new(doc, "appConnectionProperties", o);
 	}
 	dapr__proto__runtime__v1__get_metadata_response__free_unpacked(resp, NULL);
@@ -569,22 +651,24 @@ static char *capabilities_of(json_t *doc, const char *name)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(doc, "components"), i, c)
-		if (strcmp(jstr(json_object_get(c, "name")), name) == 0)
-			return json_dumps(json_object_get(c, "capabilities"), JSON_COMPACT);
+	json_array_foreach(json_object_get(doc, "components"), i,
+			   c) if (strcmp(jstr(json_object_get(c, "name")), name) ==
+				  0) return json_dumps(json_object_get(c, "capabilities"), JSON_COMPACT);
 	return NULL;
 }
 
 START_TEST(metadata_both)
 {
 	enum transport t = (enum transport)_i;
-	const struct want_error not_text = { "ERR_MALFORMED_REQUEST", 400, INVALID_ARGUMENT, "is not UTF-8 text" };
+	const struct want_error not_text = { "ERR_MALFORMED_REQUEST", 400, INVALID_ARGUMENT,
+					     "is not UTF-8 text" };
 	struct answer a = { 0 };
 	json_t *doc;
 	char *caps;
 
 	ck_assert_int_eq(daemon_add_component(&dmn, "both", "bindings.test", NULL), 0);
-	ck_assert_int_eq(daemon_add_component(&dmn, "outonly", "bindings.test", "direction", "output", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "outonly", "bindings.test", "direction", "output", NULL),
+			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.in-memory", NULL), 0);
 	start(NULL);
 	set_metadata(t, "cliPID", "4242", &a);
@@ -600,7 +684,8 @@ START_TEST(metadata_both)
 	ck_assert_str_eq(jstr(json_object_get(json_object_get(doc, "extended"), "cliPID")), "4242");
 	ck_assert_ptr_null(json_object_get(json_object_get(doc, "extended"), "blob"));
 	ck_assert_str_ne(jstr(json_object_get(json_object_get(doc, "extended"), "daprRuntimeVersion")), "");
-	ck_assert_str_eq(jstr(json_object_get(json_object_get(doc, "actorRuntime"), "runtimeStatus")), "DISABLED");
+	ck_assert_str_eq(jstr(json_object_get(json_object_get(doc, "actorRuntime"), "runtimeStatus")),
+			 "DISABLED");
 	caps = capabilities_of(doc, "both");
 	ck_assert_str_eq(caps != NULL ? caps : "(not listed)", "[\"INPUT_BINDING\",\"OUTPUT_BINDING\"]");
 	free(caps);
@@ -628,14 +713,16 @@ START_TEST(metadata_documents_match)
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.in-memory", NULL), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "out", "bindings.test", "direction", "output", NULL), 0);
-	ck_assert_int_eq(daemon_write_resource(&dmn, "subs.yaml",
-					       "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
-					       "  name: declared\nspec:\n  pubsubname: pubsub\n  topic: declared\n"
-					       "  deadLetterTopic: dead\n  routes:\n    default: /declared\n"),
-			 0);
-	test_app_set_subscribe(app, "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"metadata\":{\"k\":\"v\"},"
-				    "\"routes\":{\"rules\":[{\"match\":\"event.type == \\\"big\\\"\",\"path\":\"/big\"}],"
-				    "\"default\":\"/orders\"}}]");
+	ck_assert_int_eq(
+		daemon_write_resource(&dmn, "subs.yaml",
+				      "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
+				      "  name: declared\nspec:\n  pubsubname: pubsub\n  topic: declared\n"
+				      "  deadLetterTopic: dead\n  routes:\n    default: /declared\n"),
+		0);
+	test_app_set_subscribe(
+		app, "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"metadata\":{\"k\":\"v\"},"
+		     "\"routes\":{\"rules\":[{\"match\":\"event.type == \\\"big\\\"\",\"path\":\"/big\"}],"
+		     "\"default\":\"/orders\"}}]");
 	start(args);
 	set_metadata(HTTP, "cliPID", "4242", &(struct answer){ 0 });
 	/* Subscriptions are listed once live: wait for both. */
@@ -650,7 +737,8 @@ START_TEST(metadata_documents_match)
 	grpc = get_metadata(GRPC);
 	h = json_dumps(http, JSON_COMPACT | JSON_SORT_KEYS);
 	g = json_dumps(grpc, JSON_COMPACT | JSON_SORT_KEYS);
-	ck_assert_msg(json_array_size(json_object_get(http, "subscriptions")) == 2, "subscriptions never listed: %s", h);
+	ck_assert_msg(json_array_size(json_object_get(http, "subscriptions")) == 2,
+		      "subscriptions never listed: %s", h);
 	ck_assert_msg(json_equal(http, grpc), "the documents differ:\n  HTTP %s\n  gRPC %s", h, g);
 	free(h);
 	free(g);
@@ -670,7 +758,8 @@ START_TEST(shutdown_both)
 		xreq(&x, dmn.port, "POST", "/v1.0/shutdown", NULL, NULL);
 		ck_status(&x, 204);
 	} else {
-		Dapr__Proto__Runtime__V1__ShutdownRequest req = DAPR__PROTO__RUNTIME__V1__SHUTDOWN_REQUEST__INIT;
+		Dapr__Proto__Runtime__V1__ShutdownRequest req =
+			DAPR__PROTO__RUNTIME__V1__SHUTDOWN_REQUEST__INIT;
 		struct grpc_result r;
 
 		grpc_call("Shutdown", NULL, &req.base, &r);

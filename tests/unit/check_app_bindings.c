@@ -105,7 +105,8 @@ START_TEST(ask_maps_the_answer)
 
 	o = ask(APP_404);
 	ck_assert_int_eq(o.want, APP_BINDING_DECLINED);
-	ck_assert_msg(strstr(o.detail, "the app answered OPTIONS /orders with HTTP 404") != NULL, "%s", o.detail);
+	ck_assert_msg(strstr(o.detail, "the app answered OPTIONS /orders with HTTP 404") != NULL, "%s",
+		      o.detail);
 	ck_assert_msg(strstr(o.detail, "serve POST /orders") != NULL, "%s", o.detail);
 
 	o = ask(APP_500);
@@ -128,7 +129,7 @@ END_TEST
 START_TEST(deliver_headers_and_body)
 {
 	static const struct outrig_kv items[] = {
-		{ "content-type", "text/plain" }, { "x-kafka-key", "k1" }, { "Host", "evil" },
+		{ "content-type", "text/plain" }, { "x-kafka-key", "k1" },	 { "Host", "evil" },
 		{ "Upgrade", "websocket" },	  { "Keep-Alive", "timeout=1" }, { "", "empty name" },
 		{ "bad", "line\nbreak" },
 	};

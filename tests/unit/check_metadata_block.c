@@ -14,7 +14,9 @@
 static struct server srv;
 static struct options opts;
 static struct components comps;
-static struct component failed = { .name = "broken", .type = "state.redis", .version = "v1", .failure = "refused" };
+static struct component failed = {
+	.name = "broken", .type = "state.redis", .version = "v1", .failure = "refused"
+};
 static struct component *items[] = { &failed };
 
 static void setup(void)
@@ -47,7 +49,8 @@ START_TEST(document)
 	/* daprd lists only the components it initialised. */
 	ck_assert_uint_eq(doc.ncomponents, 0);
 	ck_assert_uint_eq(json_array_size(doc.subscriptions), 0);
-	ck_assert_str_eq(json_string_value(json_object_get(doc.extended, "daprRuntimeVersion")), PACKAGE_VERSION);
+	ck_assert_str_eq(json_string_value(json_object_get(doc.extended, "daprRuntimeVersion")),
+			 PACKAGE_VERSION);
 	/* No --app-port: no app connection. */
 	ck_assert(!doc.has_app);
 	metadata_doc_free(&doc);
@@ -75,7 +78,8 @@ START_TEST(set_metadata)
 	ck_assert_int_eq(err.error, API_ERR_MALFORMED_REQUEST);
 	ck_assert_int_eq(block_error_http_status(&err), 400);
 	ck_assert_int_eq(block_error_grpc_code(&err), GRPC_INVALID_ARGUMENT);
-	ck_assert_msg(strstr(err.message, "metadata value for blob is not UTF-8 text") != NULL, "%s", err.message);
+	ck_assert_msg(strstr(err.message, "metadata value for blob is not UTF-8 text") != NULL, "%s",
+		      err.message);
 	ck_assert_int_eq(metadata_describe(&srv, &doc), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(doc.extended, "cliPID")), "4243");
 	ck_assert_ptr_null(json_object_get(doc.extended, "blob"));

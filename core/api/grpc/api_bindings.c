@@ -15,7 +15,8 @@
 static void grpc_bindings_done(void *arg, const struct block_error *err, const struct bindings_result *res)
 {
 	struct grpc_call *call = arg;
-	Dapr__Proto__Runtime__V1__InvokeBindingResponse resp = DAPR__PROTO__RUNTIME__V1__INVOKE_BINDING_RESPONSE__INIT;
+	Dapr__Proto__Runtime__V1__InvokeBindingResponse resp =
+		DAPR__PROTO__RUNTIME__V1__INVOKE_BINDING_RESPONSE__INIT;
 	Dapr__Proto__Runtime__V1__InvokeBindingResponse__MetadataEntry *entries = NULL, **ptrs = NULL;
 	size_t n = json_object_size(res->metadata), i = 0;
 	const char *key;
@@ -25,7 +26,8 @@ static void grpc_bindings_done(void *arg, const struct block_error *err, const s
 		grpc_call_fail_block(call, err);
 		return;
 	}
-	if (n > 0 && ((entries = calloc(n, sizeof(*entries))) == NULL || (ptrs = calloc(n, sizeof(*ptrs))) == NULL)) {
+	if (n > 0 &&
+	    ((entries = calloc(n, sizeof(*entries))) == NULL || (ptrs = calloc(n, sizeof(*ptrs))) == NULL)) {
 		free(entries);
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 		return;

@@ -98,7 +98,8 @@ static int grpc_meta_subscription(struct grpc_meta_parts *p, size_t i, json_t *s
 		{
 			dapr__proto__runtime__v1__pubsub_subscription__metadata_entry__init(&p->sub_md[i][k]);
 			p->sub_md[i][k].key = (char *)key;
-			p->sub_md[i][k].value = (char *)(json_is_string(value) ? json_string_value(value) : "");
+			p->sub_md[i][k].value =
+				(char *)(json_is_string(value) ? json_string_value(value) : "");
 			p->sub_md_ptrs[i][k] = &p->sub_md[i][k];
 			k++;
 		}
@@ -110,8 +111,8 @@ static int grpc_meta_subscription(struct grpc_meta_parts *p, size_t i, json_t *s
 }
 
 /* Fills resp from doc. Returns 0, or -1 when out of memory. */
-static int grpc_meta_render(const struct metadata_doc *doc, Dapr__Proto__Runtime__V1__GetMetadataResponse *resp,
-			    struct grpc_meta_parts *p)
+static int grpc_meta_render(const struct metadata_doc *doc,
+			    Dapr__Proto__Runtime__V1__GetMetadataResponse *resp, struct grpc_meta_parts *p)
 {
 	size_t next = json_object_size(doc->extended), i = 0;
 	const char *key;
@@ -129,9 +130,9 @@ static int grpc_meta_render(const struct metadata_doc *doc, Dapr__Proto__Runtime
 	p->rule_ptrs = calloc(p->nsubs + 1, sizeof(*p->rule_ptrs));
 	p->sub_md = calloc(p->nsubs + 1, sizeof(*p->sub_md));
 	p->sub_md_ptrs = calloc(p->nsubs + 1, sizeof(*p->sub_md_ptrs));
-	if (p->comps == NULL || p->comp_ptrs == NULL || p->ext == NULL || p->ext_ptrs == NULL || p->subs == NULL ||
-	    p->sub_ptrs == NULL || p->rules == NULL || p->rule_items == NULL || p->rule_ptrs == NULL ||
-	    p->sub_md == NULL || p->sub_md_ptrs == NULL)
+	if (p->comps == NULL || p->comp_ptrs == NULL || p->ext == NULL || p->ext_ptrs == NULL ||
+	    p->subs == NULL || p->sub_ptrs == NULL || p->rules == NULL || p->rule_items == NULL ||
+	    p->rule_ptrs == NULL || p->sub_md == NULL || p->sub_md_ptrs == NULL)
 		return -1;
 	resp->id = (char *)doc->id;
 	resp->runtime_version = (char *)doc->runtime_version;
@@ -160,9 +161,7 @@ static int grpc_meta_render(const struct metadata_doc *doc, Dapr__Proto__Runtime
 	}
 	resp->n_extended_metadata = i;
 	resp->extended_metadata = p->ext_ptrs;
-	json_array_foreach(doc->subscriptions, i, sub)
-		if (grpc_meta_subscription(p, i, sub) != 0)
-			return -1;
+	json_array_foreach(doc->subscriptions, i, sub) if (grpc_meta_subscription(p, i, sub) != 0) return -1;
 	resp->n_subscriptions = p->nsubs;
 	resp->subscriptions = p->sub_ptrs;
 	return 0;
@@ -170,9 +169,11 @@ static int grpc_meta_render(const struct metadata_doc *doc, Dapr__Proto__Runtime
 
 static void grpc_get_metadata(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__GetMetadataResponse resp = DAPR__PROTO__RUNTIME__V1__GET_METADATA_RESPONSE__INIT;
+	Dapr__Proto__Runtime__V1__GetMetadataResponse resp =
+		DAPR__PROTO__RUNTIME__V1__GET_METADATA_RESPONSE__INIT;
 	Dapr__Proto__Runtime__V1__ActorRuntime actors = DAPR__PROTO__RUNTIME__V1__ACTOR_RUNTIME__INIT;
-	Dapr__Proto__Runtime__V1__AppConnectionProperties app = DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_PROPERTIES__INIT;
+	Dapr__Proto__Runtime__V1__AppConnectionProperties app =
+		DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_PROPERTIES__INIT;
 	Dapr__Proto__Runtime__V1__AppConnectionHealthProperties health =
 		DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_HEALTH_PROPERTIES__INIT;
 	Dapr__Proto__Runtime__V1__GetMetadataRequest *req =
@@ -236,7 +237,8 @@ static void grpc_set_metadata(struct grpc_call *call, const uint8_t *msg, size_t
 
 static void grpc_shutdown(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__ShutdownRequest *req = dapr__proto__runtime__v1__shutdown_request__unpack(NULL, len, msg);
+	Dapr__Proto__Runtime__V1__ShutdownRequest *req =
+		dapr__proto__runtime__v1__shutdown_request__unpack(NULL, len, msg);
 	struct server *srv = grpc_call_server(call);
 
 	if (req == NULL) {

@@ -26,8 +26,8 @@ struct grpc_secrets_entry {
  * obj's string members as map entries initialised with desc, into *entries and *ptrs.
  * Returns how many, or -1 when out of memory. Ownership: the caller frees both arrays; the strings are obj's.
  */
-static int grpc_secrets_entries(json_t *obj, const ProtobufCMessageDescriptor *desc, struct grpc_secrets_entry **entries,
-				struct grpc_secrets_entry ***ptrs)
+static int grpc_secrets_entries(json_t *obj, const ProtobufCMessageDescriptor *desc,
+				struct grpc_secrets_entry **entries, struct grpc_secrets_entry ***ptrs)
 {
 	size_t n = json_object_size(obj), i = 0;
 	const char *key;
@@ -37,7 +37,8 @@ static int grpc_secrets_entries(json_t *obj, const ProtobufCMessageDescriptor *d
 	*ptrs = NULL;
 	if (n == 0)
 		return 0;
-	if ((*entries = calloc(n, sizeof(**entries))) == NULL || (*ptrs = calloc(n, sizeof(**ptrs))) == NULL) {
+	if ((*entries = calloc(n, sizeof(**entries))) == NULL ||
+	    (*ptrs = calloc(n, sizeof(**ptrs))) == NULL) {
 		free(*entries);
 		*entries = NULL;
 		return -1;
@@ -60,7 +61,8 @@ static int grpc_secrets_entries(json_t *obj, const ProtobufCMessageDescriptor *d
 static void grpc_secret_done(void *arg, const struct block_error *err, json_t *secrets)
 {
 	struct grpc_call *call = arg;
-	Dapr__Proto__Runtime__V1__GetSecretResponse resp = DAPR__PROTO__RUNTIME__V1__GET_SECRET_RESPONSE__INIT;
+	Dapr__Proto__Runtime__V1__GetSecretResponse resp =
+		DAPR__PROTO__RUNTIME__V1__GET_SECRET_RESPONSE__INIT;
 	struct grpc_secrets_entry *entries, **ptrs;
 	int n;
 
@@ -69,7 +71,8 @@ static void grpc_secret_done(void *arg, const struct block_error *err, json_t *s
 		return;
 	}
 	/* No data from the store (HTTP's 204): an empty map. */
-	n = grpc_secrets_entries(secrets, &dapr__proto__runtime__v1__get_secret_response__data_entry__descriptor,
+	n = grpc_secrets_entries(secrets,
+				 &dapr__proto__runtime__v1__get_secret_response__data_entry__descriptor,
 				 &entries, &ptrs);
 	if (n < 0) {
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
@@ -108,7 +111,8 @@ static void grpc_get_secret(struct grpc_call *call, const uint8_t *msg, size_t l
 	if (grpc_secrets_metadata((void *const *)req->metadata, req->n_metadata, &metadata) != 0)
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	else
-		secrets_get(grpc_call_server(call), req->store_name, req->key, &metadata, grpc_secret_done, call);
+		secrets_get(grpc_call_server(call), req->store_name, req->key, &metadata, grpc_secret_done,
+			    call);
 	kv_free(&metadata);
 	dapr__proto__runtime__v1__get_secret_request__free_unpacked(req, NULL);
 }
@@ -118,7 +122,8 @@ static void grpc_get_secret(struct grpc_call *call, const uint8_t *msg, size_t l
 static void grpc_bulk_secret_done(void *arg, const struct block_error *err, json_t *secrets)
 {
 	struct grpc_call *call = arg;
-	Dapr__Proto__Runtime__V1__GetBulkSecretResponse resp = DAPR__PROTO__RUNTIME__V1__GET_BULK_SECRET_RESPONSE__INIT;
+	Dapr__Proto__Runtime__V1__GetBulkSecretResponse resp =
+		DAPR__PROTO__RUNTIME__V1__GET_BULK_SECRET_RESPONSE__INIT;
 	size_t n = json_object_size(secrets), i = 0;
 	Dapr__Proto__Runtime__V1__GetBulkSecretResponse__DataEntry *entries = NULL, **ptrs = NULL;
 	Dapr__Proto__Runtime__V1__SecretResponse *values = NULL;
@@ -131,10 +136,11 @@ static void grpc_bulk_secret_done(void *arg, const struct block_error *err, json
 		grpc_call_fail_block(call, err);
 		return;
 	}
-	if (n > 0 && ((entries = calloc(n, sizeof(*entries))) == NULL || (ptrs = calloc(n, sizeof(*ptrs))) == NULL ||
-		      (values = calloc(n, sizeof(*values))) == NULL ||
-		      (inner_entries = calloc(n, sizeof(*inner_entries))) == NULL ||
-		      (inner_ptrs = calloc(n, sizeof(*inner_ptrs))) == NULL))
+	if (n > 0 &&
+	    ((entries = calloc(n, sizeof(*entries))) == NULL || (ptrs = calloc(n, sizeof(*ptrs))) == NULL ||
+	     (values = calloc(n, sizeof(*values))) == NULL ||
+	     (inner_entries = calloc(n, sizeof(*inner_entries))) == NULL ||
+	     (inner_ptrs = calloc(n, sizeof(*inner_ptrs))) == NULL))
 		oom = true;
 	json_object_foreach(secrets, key, secret)
 	{
@@ -142,8 +148,9 @@ static void grpc_bulk_secret_done(void *arg, const struct block_error *err, json
 
 		if (oom)
 			break;
-		m = grpc_secrets_entries(secret, &dapr__proto__runtime__v1__secret_response__secrets_entry__descriptor,
-					 &inner_entries[i], &inner_ptrs[i]);
+		m = grpc_secrets_entries(
+			secret, &dapr__proto__runtime__v1__secret_response__secrets_entry__descriptor,
+			&inner_entries[i], &inner_ptrs[i]);
 		if (m < 0) {
 			oom = true;
 			break;

@@ -12,7 +12,8 @@ void grpc_call_fail_block(struct grpc_call *call, const struct block_error *err)
 	const char *meta[] = { "appID", api_errors_app_id() };
 
 	if (def->reason != NULL)
-		grpc_call_fail_info(call, (int)block_error_grpc_code(err), def->reason, meta, 1, "%s", err->message);
+		grpc_call_fail_info(call, (int)block_error_grpc_code(err), def->reason, meta, 1, "%s",
+				    err->message);
 	else
 		grpc_call_fail(call, (int)block_error_grpc_code(err), NULL, "%s", err->message);
 }

@@ -107,8 +107,8 @@ void api_bindings_invoke(struct server *srv, struct evhttp_request *req, const c
 		return;
 	}
 	if (kv_add_json(&metadata, json_object_get(root, "metadata"), true, why, sizeof(why)) != 0) {
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata", "failed deserializing HTTP body: %s",
-				why);
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata",
+				"failed deserializing HTTP body: %s", why);
 		goto out;
 	}
 	if (bindings_body_data(body, len, json_object_get(root, "data"), &data, &data_len) != 0) {

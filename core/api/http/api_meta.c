@@ -49,9 +49,9 @@ static json_t *api_metadata_json(const struct metadata_doc *doc)
 
 		for (size_t k = 0; k < mc->ncapabilities; k++)
 			json_array_append_new(caps, json_string(mc->capabilities[k]));
-		json_array_append_new(components, json_pack("{s:s, s:s, s:s, s:o}", "name", mc->name, "type",
-							    mc->type, "version", mc->version, "capabilities",
-							    caps));
+		json_array_append_new(components,
+				      json_pack("{s:s, s:s, s:s, s:o}", "name", mc->name, "type", mc->type,
+						"version", mc->version, "capabilities", caps));
 	}
 	if (json_array_size(components) > 0)
 		json_object_set(body, "components", components);
@@ -60,14 +60,15 @@ static json_t *api_metadata_json(const struct metadata_doc *doc)
 		json_object_set(body, "subscriptions", doc->subscriptions);
 	json_object_set(body, "extended", doc->extended);
 	if (doc->has_app) {
-		json_t *app = json_pack("{s:i, s:s, s:s}", "port", doc->app.port, "protocol", doc->app.protocol,
-					"channelAddress", doc->app.channel_address);
+		json_t *app = json_pack("{s:i, s:s, s:s}", "port", doc->app.port, "protocol",
+					doc->app.protocol, "channelAddress", doc->app.channel_address);
 
 		if (doc->app.has_health)
 			json_object_set_new(app, "health",
-					    json_pack("{s:s, s:s, s:s, s:i}", "healthCheckPath", doc->app.health.path,
-						      "healthProbeInterval", doc->app.health.interval,
-						      "healthProbeTimeout", doc->app.health.timeout, "healthThreshold",
+					    json_pack("{s:s, s:s, s:s, s:i}", "healthCheckPath",
+						      doc->app.health.path, "healthProbeInterval",
+						      doc->app.health.interval, "healthProbeTimeout",
+						      doc->app.health.timeout, "healthThreshold",
 						      doc->app.health.threshold));
 		json_object_set_new(body, "appConnectionProperties", app);
 	}

@@ -55,7 +55,8 @@ static bool secrets_http_metadata(struct evhttp_request *req, struct kv_list *md
 	return true;
 }
 
-static void secrets_http_start(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
+static void secrets_http_start(struct server *srv, struct evhttp_request *req, const char *store,
+			       const char *key)
 {
 	struct secrets_http *h;
 	struct kv_list md = { 0 };

@@ -132,7 +132,8 @@ static void bruntime_start_done(struct work *w)
 		char call[300];
 
 		sink->state = BINDING_INPUT_RUNNING;
-		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to %s", sink->component->name,
+		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to %s",
+			 sink->component->name,
 			 app_bindings_deliver_name(sink->rt->srv->app, sink->route, call, sizeof(call)));
 	} else {
 		sink->state = BINDING_INPUT_FAILED;
@@ -180,7 +181,8 @@ static void bruntime_ask_timeout(evutil_socket_t fd, short what, void *arg)
 
 	sink->state = BINDING_INPUT_NOT_WANTED;
 	log_error(BRUNTIME_SCOPE, "input binding %s not started: the app did not answer %s within %lld ms",
-		  sink->component->name, app_bindings_ask_name(sink->rt->srv->app, sink->route, call, sizeof(call)),
+		  sink->component->name,
+		  app_bindings_ask_name(sink->rt->srv->app, sink->route, call, sizeof(call)),
 		  (long long)sink->rt->ask_timeout_ms);
 }
 
@@ -283,8 +285,8 @@ const struct outrig_binding_sink *binding_runtime_find(const struct binding_runt
 	return NULL;
 }
 
-size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, const char **caps,
-				    size_t max)
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c,
+				    const char **caps, size_t max)
 {
 	const struct outrig_binding_sink *sink = binding_runtime_find(rt, c->name);
 	const struct outrig_binding_ops *ops = c->plugin->desc.bindings;

@@ -83,8 +83,8 @@ const struct outrig_binding_sink *binding_runtime_find(const struct binding_runt
  * OUTPUT_BINDING, as its plugin and its direction allow. Puts up to max of them in caps and
  * returns how many. Ownership: the strings are literals. Thread: the loop.
  */
-size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, const char **caps,
-				    size_t max);
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c,
+				    const char **caps, size_t max);
 
 /*
  * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told

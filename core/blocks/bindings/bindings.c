@@ -48,7 +48,8 @@ static void bindings_op_free(struct bindings_op *op)
 }
 
 /* Finishes with err and no data; metadata may be NULL (none). */
-static void bindings_finish_error(bindings_done_fn done, void *arg, const struct block_error *err, json_t *metadata)
+static void bindings_finish_error(bindings_done_fn done, void *arg, const struct block_error *err,
+				  json_t *metadata)
 {
 	json_t *none = metadata == NULL ? json_object() : NULL;
 	struct bindings_result res = { .metadata = metadata != NULL ? metadata : none };
@@ -81,9 +82,10 @@ static struct component *bindings_output(struct server *srv, const char *name, s
 	if (ops == NULL ||
 	    ops->struct_size < offsetof(struct outrig_binding_ops, invoke) + sizeof(ops->invoke) ||
 	    ops->invoke == NULL) {
-		block_fail(err, API_ERR_INVOKE_OUTPUT_BINDING, NULL,
-			   "error invoking output binding %s: couldn't find output binding %s: %s is input only",
-			   name, name, b->component->type);
+		block_fail(
+			err, API_ERR_INVOKE_OUTPUT_BINDING, NULL,
+			"error invoking output binding %s: couldn't find output binding %s: %s is input only",
+			name, name, b->component->type);
 		return NULL;
 	}
 	if (!b->output_ok) {
@@ -105,7 +107,8 @@ static bool bindings_operation_ok(const struct component *c, const char *operati
 
 	if (*operation == '\0') {
 		block_fail(err, API_ERR_INVOKE_OUTPUT_BINDING, NULL,
-			   "error invoking output binding %s: operation field is missing from request", c->name);
+			   "error invoking output binding %s: operation field is missing from request",
+			   c->name);
 		return false;
 	}
 	for (const char *const *o = ops; o != NULL && *o != NULL; o++) {
@@ -148,8 +151,9 @@ static void bindings_invoke_done(struct work *w)
 	struct block_error err;
 
 	if (op->rc != 0) {
-		block_fail(&err, API_ERR_INVOKE_OUTPUT_BINDING, NULL, "error invoking output binding %s: %s: %s",
-			   op->comp->name, outrig_status_name(op->rc),
+		block_fail(&err, API_ERR_INVOKE_OUTPUT_BINDING, NULL,
+			   "error invoking output binding %s: %s: %s", op->comp->name,
+			   outrig_status_name(op->rc),
 			   op->err.message[0] ? op->err.message : "no reason given");
 		bindings_finish_error(op->done, op->arg, &err, op->resp_metadata.root);
 	} else {

@@ -17,9 +17,9 @@ struct server;
 
 /* One output binding invocation, as a front end decoded it. */
 struct bindings_request {
-	const char *name;	       /* the binding component */
-	const char *operation;	       /* "" when the request named none */
-	const void *data;	       /* the bytes the component gets (HTTP: the JSON text of `data`) */
+	const char *name;      /* the binding component */
+	const char *operation; /* "" when the request named none */
+	const void *data;      /* the bytes the component gets (HTTP: the JSON text of `data`) */
 	size_t len;
 	const struct kv_list *metadata; /* may be NULL */
 	/*

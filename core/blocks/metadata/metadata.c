@@ -49,8 +49,9 @@ static void metadata_capabilities(const struct server *srv, const struct compone
 			metadata_cap(mc, "ACTOR");
 	}
 	if (strncmp(c->type, "bindings.", 9) == 0)
-		mc->ncapabilities += binding_runtime_capabilities(&srv->bindings, c, mc->capabilities + mc->ncapabilities,
-								  METADATA_MAX_CAPABILITIES - mc->ncapabilities);
+		mc->ncapabilities +=
+			binding_runtime_capabilities(&srv->bindings, c, mc->capabilities + mc->ncapabilities,
+						     METADATA_MAX_CAPABILITIES - mc->ncapabilities);
 }
 
 /* The health part from the channel's own description, so that both say the same. */
@@ -75,7 +76,8 @@ int metadata_describe(struct server *srv, struct metadata_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 	doc->id = srv->opts->app_id;
 	doc->runtime_version = PACKAGE_VERSION;
-	doc->components = calloc(srv->components->count > 0 ? srv->components->count : 1, sizeof(*doc->components));
+	doc->components =
+		calloc(srv->components->count > 0 ? srv->components->count : 1, sizeof(*doc->components));
 	doc->subscriptions = pubsub_runtime_describe(&srv->pubsub);
 	doc->extended = json_deep_copy(srv->extended);
 	if (doc->components == NULL || doc->subscriptions == NULL || doc->extended == NULL ||

@@ -70,8 +70,8 @@ static struct component *secrets_store(struct server *srv, const char *name, con
 		return NULL;
 	}
 	if (c == NULL || strncmp(c->type, "secretstores.", 13) != 0) {
-		block_fail(err, API_ERR_SECRET_STORE_NOT_FOUND, NULL, "failed finding secret store with key %s",
-			   name);
+		block_fail(err, API_ERR_SECRET_STORE_NOT_FOUND, NULL,
+			   "failed finding secret store with key %s", name);
 		return NULL;
 	}
 	if (c->failure == NULL)
@@ -170,8 +170,9 @@ void secrets_get(struct server *srv, const char *store, const char *key, const s
 		return;
 	}
 	if (!secrets_allowed(srv, store, key)) {
-		block_fail(&err, API_ERR_SECRET_PERMISSION_DENIED, NULL, "access denied by policy to get %s from %s",
-			   secrets_quote(key, qk, sizeof(qk)), secrets_quote(store, qs, sizeof(qs)));
+		block_fail(&err, API_ERR_SECRET_PERMISSION_DENIED, NULL,
+			   "access denied by policy to get %s from %s", secrets_quote(key, qk, sizeof(qk)),
+			   secrets_quote(store, qs, sizeof(qs)));
 		secrets_fail_now(done, arg, &err);
 		return;
 	}
