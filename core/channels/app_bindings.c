@@ -14,41 +14,37 @@
 
 #include "channels/app_channel.h"
 
-/* One question or delivery out to the app. */
-struct app_binding_call {
-	char *route;
-	app_bindings_asked_fn asked;
-	app_bindings_delivered_fn delivered;
-	void *arg;
+struct app_bindings {
+	struct app_channel *ch;
 };
 
-static struct app_binding_call *app_binding_call_new(const char *route, void *arg)
+struct app_bindings *app_bindings_new_http(struct app_channel *ch)
 {
-	struct app_binding_call *c = calloc(1, sizeof(*c));
+	struct app_bindings *ab = calloc(1, sizeof(*ab));
 
-	if (c == NULL)
-		return NULL;
-	c->arg = arg;
-	if ((c->route = strdup(route)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	return c;
+	if (ab != NULL)
+		ab->ch = ch;
+	return ab;
 }
 
-static void app_binding_call_free(struct app_binding_call *c)
+void app_bindings_free(struct app_bindings *ab)
 {
-	free(c->route);
-	free(c);
+	free(ab);
 }
 
-const char *app_bindings_ask_name(const struct app_channel *ch, const char *route, char *buf, size_t size)
+void app_bindings_when_ready(struct app_bindings *ab, void (*ready)(void *arg), void *arg)
+{
+	app_channel_wait_ready(ab->ch, ready, arg);
+}
+
+const char *app_bindings_ask_name(const struct app_bindings *ab, const char *route, char *buf, size_t size)
 {
 	snprintf(buf, size, "OPTIONS %s", route);
 	return buf;
 }
 
-const char *app_bindings_deliver_name(const struct app_channel *ch, const char *route, char *buf, size_t size)
+const char *app_bindings_deliver_name(const struct app_bindings *ab, const char *route, char *buf,
+				      size_t size)
 {
 	snprintf(buf, size, "POST %s", route);
 	return buf;
@@ -58,7 +54,7 @@ const char *app_bindings_deliver_name(const struct app_channel *ch, const char *
 
 static void app_bindings_answered(void *arg, const struct app_response *r)
 {
-	struct app_binding_call *c = arg;
+	struct app_bindings_call *c = arg;
 	char detail[700];
 
 	/* API.md §4.2: 2xx, or 405 (what many frameworks answer to OPTIONS), means the app wants it. */
@@ -75,22 +71,14 @@ static void app_bindings_answered(void *arg, const struct app_response *r)
 			 r->error != NULL ? r->error : "no answer");
 		c->asked(c->arg, APP_BINDING_NO_ANSWER, detail);
 	}
-	app_binding_call_free(c);
 }
 
-int app_bindings_ask(struct app_channel *ch, const char *route, app_bindings_asked_fn cb, void *arg)
+int app_bindings_ask(struct app_bindings *ab, const char *route, struct app_bindings_call *call,
+		     app_bindings_asked_fn cb, void *arg)
 {
-	struct app_binding_call *c = app_binding_call_new(route, arg);
-
-	if (c == NULL)
-		return -1;
-	c->asked = cb;
-	if (app_channel_send(ch, EVHTTP_REQ_OPTIONS, route, NULL, "application/json", NULL, 0,
-			     app_bindings_answered, c) != 0) {
-		app_binding_call_free(c);
-		return -1;
-	}
-	return 0;
+	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route };
+	return app_channel_send(ab->ch, EVHTTP_REQ_OPTIONS, route, NULL, "application/json", NULL, 0,
+				app_bindings_answered, call);
 }
 
 /* ---- delivering ---- */
@@ -109,7 +97,7 @@ static bool app_bindings_reserved_header(const char *name)
 
 static void app_bindings_delivered(void *arg, const struct app_response *r)
 {
-	struct app_binding_call *c = arg;
+	struct app_bindings_call *c = arg;
 	char why[300];
 
 	if (r->status >= 200 && r->status <= 299) {
@@ -121,20 +109,17 @@ static void app_bindings_delivered(void *arg, const struct app_response *r)
 			snprintf(why, sizeof(why), "the app answered HTTP %d", r->status);
 		c->delivered(c->arg, false, why);
 	}
-	app_binding_call_free(c);
 }
 
-int app_bindings_deliver(struct app_channel *ch, const char *route, const struct outrig_metadata *md,
-			 const void *data, size_t len, app_bindings_delivered_fn cb, void *arg)
+int app_bindings_deliver(struct app_bindings *ab, const char *route, const struct outrig_metadata *md,
+			 const void *data, size_t len, struct app_bindings_call *call,
+			 app_bindings_delivered_fn cb, void *arg)
 {
-	struct app_binding_call *c = app_binding_call_new(route, arg);
 	const char *content_type = "application/json";
 	struct evkeyvalq headers;
 	int rc;
 
-	if (c == NULL)
-		return -1;
-	c->delivered = cb;
+	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route };
 	TAILQ_INIT(&headers);
 	for (size_t i = 0; md != NULL && i < md->count; i++) {
 		const char *k = md->items[i].key, *v = md->items[i].value;
@@ -149,12 +134,8 @@ int app_bindings_deliver(struct app_channel *ch, const char *route, const struct
 		/* evhttp refuses a value with a line break: such an entry cannot be a header. */
 		evhttp_add_header(&headers, k, v);
 	}
-	rc = app_channel_send(ch, EVHTTP_REQ_POST, route, &headers, content_type, data, len,
-			      app_bindings_delivered, c);
+	rc = app_channel_send(ab->ch, EVHTTP_REQ_POST, route, &headers, content_type, data, len,
+			      app_bindings_delivered, call);
 	evhttp_clear_headers(&headers);
-	if (rc != 0) {
-		app_binding_call_free(c);
-		return -1;
-	}
-	return 0;
+	return rc;
 }

@@ -9,8 +9,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "channels/app_ready.h"
-
 struct event_base;
 struct app_channel;
 
@@ -54,7 +52,13 @@ void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t ma
 /* The pool's size when the app's concurrency is unbounded (--app-max-concurrency -1). */
 #define APP_CHANNEL_MAX_CONNECTIONS 128
 
-/* app_channel_wait_ready: see channels/app_ready.h. */
+/*
+ * Calls ready(arg) once a TCP connection to the app succeeds, trying every 100 ms as daprd
+ * does; logs once a while that it is still waiting. Several callers may wait (one probe serves
+ * them all; they are called in the order they asked); once the app answered, ready is called
+ * at once. Thread: the event loop.
+ */
+void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);
 
 /*
  * Sends method path to the app with headers (copied; NULL for none), content_type (NULL for

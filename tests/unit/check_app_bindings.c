@@ -22,11 +22,13 @@ struct outcome {
 	bool acknowledged;
 	char detail[800];
 	struct event_base *base;
+	struct app_bindings_call call; /* the record the channel keeps while the call is out */
 };
 
 static struct event_base *base;
 static struct test_app *app;
 static struct app_channel *ch;
+static struct app_bindings *ab;
 static struct app_reply next_reply;
 
 static struct app_reply reply_policy(const struct delivery *d, void *arg)
@@ -41,12 +43,15 @@ static void setup(void)
 	ck_assert_ptr_nonnull(app);
 	ch = app_channel_new(base, "127.0.0.1", test_app_port(app), 4, 5);
 	ck_assert_ptr_nonnull(ch);
+	ab = app_bindings_new_http(ch);
+	ck_assert_ptr_nonnull(ab);
 	next_reply = (struct app_reply){ .answer = APP_SUCCESS };
 	test_app_set_policy(app, reply_policy, NULL);
 }
 
 static void teardown(void)
 {
+	app_bindings_free(ab);
 	app_channel_free(ch);
 	test_app_destroy(app);
 	event_base_free(base);
@@ -87,7 +92,7 @@ static struct outcome ask(enum app_answer answer)
 	struct outcome o = { .base = base };
 
 	next_reply.answer = answer;
-	ck_assert_int_eq(app_bindings_ask(ch, "/orders", asked, &o), 0);
+	ck_assert_int_eq(app_bindings_ask(ab, "/orders", &o.call, asked, &o), 0);
 	wait_outcome(&o);
 	return o;
 }
@@ -138,7 +143,7 @@ START_TEST(deliver_headers_and_body)
 	const struct delivery *d;
 	const char *host;
 
-	ck_assert_int_eq(app_bindings_deliver(ch, "/orders", &md, "hello", 5, delivered, &o), 0);
+	ck_assert_int_eq(app_bindings_deliver(ab, "/orders", &md, "hello", 5, &o.call, delivered, &o), 0);
 	wait_outcome(&o);
 	ck_assert(o.acknowledged);
 	d = test_app_delivery(app, 0);
@@ -164,7 +169,7 @@ START_TEST(deliver_default_content_type_and_failures)
 	const struct delivery *d;
 
 	next_reply.answer = APP_500;
-	ck_assert_int_eq(app_bindings_deliver(ch, "/orders", &none, "{}", 2, delivered, &o), 0);
+	ck_assert_int_eq(app_bindings_deliver(ab, "/orders", &none, "{}", 2, &o.call, delivered, &o), 0);
 	wait_outcome(&o);
 	ck_assert(!o.acknowledged);
 	ck_assert_str_eq(o.detail, "the app answered HTTP 500");
@@ -174,16 +179,33 @@ START_TEST(deliver_default_content_type_and_failures)
 	/* 404 is no acknowledgement either: only a 2xx is. */
 	o = (struct outcome){ .base = base };
 	next_reply.answer = APP_404;
-	ck_assert_int_eq(app_bindings_deliver(ch, "/orders", NULL, NULL, 0, delivered, &o), 0);
+	ck_assert_int_eq(app_bindings_deliver(ab, "/orders", NULL, NULL, 0, &o.call, delivered, &o), 0);
 	wait_outcome(&o);
 	ck_assert(!o.acknowledged);
 
 	o = (struct outcome){ .base = base };
 	test_app_stop(app);
-	ck_assert_int_eq(app_bindings_deliver(ch, "/orders", NULL, "x", 1, delivered, &o), 0);
+	ck_assert_int_eq(app_bindings_deliver(ab, "/orders", NULL, "x", 1, &o.call, delivered, &o), 0);
 	wait_outcome(&o);
 	ck_assert(!o.acknowledged);
 	ck_assert_str_ne(o.detail, "(null)");
+}
+END_TEST
+
+static void ready(void *arg)
+{
+	struct outcome *o = arg;
+
+	o->called = true;
+	event_base_loopbreak(o->base);
+}
+
+START_TEST(when_ready)
+{
+	struct outcome o = { .base = base };
+
+	app_bindings_when_ready(ab, ready, &o);
+	wait_outcome(&o);
 }
 END_TEST
 
@@ -191,8 +213,8 @@ START_TEST(names_for_logs)
 {
 	char buf[64];
 
-	ck_assert_str_eq(app_bindings_ask_name(ch, "/in", buf, sizeof(buf)), "OPTIONS /in");
-	ck_assert_str_eq(app_bindings_deliver_name(ch, "/in", buf, sizeof(buf)), "POST /in");
+	ck_assert_str_eq(app_bindings_ask_name(ab, "/in", buf, sizeof(buf)), "OPTIONS /in");
+	ck_assert_str_eq(app_bindings_deliver_name(ab, "/in", buf, sizeof(buf)), "POST /in");
 }
 END_TEST
 
@@ -207,6 +229,7 @@ static Suite *app_bindings_suite(void)
 	tcase_add_test(tc, ask_without_app);
 	tcase_add_test(tc, deliver_headers_and_body);
 	tcase_add_test(tc, deliver_default_content_type_and_failures);
+	tcase_add_test(tc, when_ready);
 	tcase_add_test(tc, names_for_logs);
 	suite_add_tcase(s, tc);
 	return s;

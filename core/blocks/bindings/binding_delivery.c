@@ -49,6 +49,7 @@ struct binding_event {
 	void *done_ctx;
 	unsigned attempt; /* deliveries to the app so far */
 	struct event *timer;
+	struct app_bindings_call call; /* the delivery to the app, while it is out */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -231,7 +232,7 @@ static void bdelivery_failed(struct binding_event *ev, const char *why)
 	const char *name = ev->sink->component->name;
 	char call[300];
 
-	app_bindings_deliver_name(ev->engine->srv->app, ev->sink->route, call, sizeof(call));
+	app_bindings_deliver_name(ev->engine->rt->app, ev->sink->route, call, sizeof(call));
 	if (!retry_policy_allows(p, ev->attempt)) {
 		/* Only a Resiliency policy bounds retries; like daprd, the event is then given up. */
 		log_warn(
@@ -263,7 +264,7 @@ static void bdelivery_send(struct binding_event *ev)
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 
 	ev->attempt++;
-	if (app_bindings_deliver(ev->engine->srv->app, ev->sink->route, &md, ev->data, ev->len,
+	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
 				 bdelivery_answered, ev) != 0)
 		bdelivery_answered(ev, false, "out of memory");
 }

@@ -14,7 +14,6 @@
 #include <outrig/plugin.h>
 
 #include "channels/app_bindings.h"
-#include "channels/app_ready.h"
 #include "blocks/bindings/binding_delivery.h"
 #include "components/component.h"
 #include "components/component_call.h"
@@ -134,7 +133,7 @@ static void bruntime_start_done(struct work *w)
 		sink->state = BINDING_INPUT_RUNNING;
 		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to %s",
 			 sink->component->name,
-			 app_bindings_deliver_name(sink->rt->srv->app, sink->route, call, sizeof(call)));
+			 app_bindings_deliver_name(sink->rt->app, sink->route, call, sizeof(call)));
 	} else {
 		sink->state = BINDING_INPUT_FAILED;
 		log_error(BRUNTIME_SCOPE, "input binding %s cannot start (%s): %s", sink->component->name,
@@ -182,7 +181,7 @@ static void bruntime_ask_timeout(evutil_socket_t fd, short what, void *arg)
 	sink->state = BINDING_INPUT_NOT_WANTED;
 	log_error(BRUNTIME_SCOPE, "input binding %s not started: the app did not answer %s within %lld ms",
 		  sink->component->name,
-		  app_bindings_ask_name(sink->rt->srv->app, sink->route, call, sizeof(call)),
+		  app_bindings_ask_name(sink->rt->app, sink->route, call, sizeof(call)),
 		  (long long)sink->rt->ask_timeout_ms);
 }
 
@@ -195,7 +194,7 @@ static void bruntime_ask(struct outrig_binding_sink *sink)
 	sink->state = BINDING_INPUT_ASKING;
 	sink->ask_timer = evtimer_new(rt->srv->base, bruntime_ask_timeout, sink);
 	if (sink->ask_timer == NULL ||
-	    app_bindings_ask(rt->srv->app, sink->route, bruntime_answered, sink) != 0) {
+	    app_bindings_ask(rt->app, sink->route, &sink->ask_call, bruntime_answered, sink) != 0) {
 		sink->state = BINDING_INPUT_FAILED;
 		log_error(BRUNTIME_SCOPE, "out of memory asking the app about input binding %s",
 			  sink->component->name);
@@ -270,10 +269,13 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 			rt->sinks[i]->state = BINDING_INPUT_NONE;
 		return 0;
 	}
+	rt->app = app_bindings_new_http(srv->app);
+	if (rt->app == NULL)
+		return -1;
 	rt->engine = binding_engine_new(rt);
 	if (rt->engine == NULL)
 		return -1;
-	app_channel_wait_ready(srv->app, bruntime_app_ready, rt);
+	app_bindings_when_ready(rt->app, bruntime_app_ready, rt);
 	return 0;
 }
 
@@ -314,6 +316,7 @@ void binding_runtime_stop(struct binding_runtime *rt)
 void binding_runtime_free(struct binding_runtime *rt)
 {
 	binding_engine_free(rt->engine);
+	app_bindings_free(rt->app);
 	for (size_t i = 0; i < rt->nsinks; i++) {
 		free(rt->sinks[i]->route);
 		free(rt->sinks[i]);
