@@ -271,7 +271,7 @@ static void grpc_invoke_binding(const struct binding_case *c, struct answer *a)
 		resp = dapr__proto__runtime__v1__invoke_binding_response__unpack(NULL, r.len, r.data);
 		ck_assert_msg(resp != NULL, "InvokeBindingResponse does not unpack");
 		a->len = resp->data.len;
-		a->data = strndup((const char *)resp->data.data, resp->data.len);
+		a->data = strndup(resp->data.len > 0 ? (const char *)resp->data.data : "", resp->data.len);
 		for (size_t i = 0; i < resp->n_metadata; i++)
 			json_object_set_new(a->metadata, resp->metadata[i]->key,
 					    json_string(resp->metadata[i]->value));
