@@ -66,6 +66,21 @@ static void invoke_fail(invoke_done_fn done, void *arg, enum api_error e, int ht
 	done(arg, &err, NULL);
 }
 
+/* A verb no app can be called with (over HTTP the listener refuses others; gRPC names any). */
+static void invoke_bad_verb(invoke_done_fn done, void *arg, const char *id, const char *verb)
+{
+	if (verb == NULL)
+		invoke_fail(
+			done, arg, API_ERR_DIRECT_INVOKE, 0,
+			"failed to invoke, id: %s, err: missing HTTP extension field: the call names no HTTP verb",
+			id);
+	else
+		invoke_fail(
+			done, arg, API_ERR_DIRECT_INVOKE, 0,
+			"failed to invoke, id: %s, err: invalid HTTP verb %.32s; use GET, HEAD, POST, PUT, DELETE, OPTIONS or PATCH",
+			id, verb);
+}
+
 /* The answer of a call that was answered: its headers filtered in place. */
 static void invoke_answer_of(struct app_call_answer *a, bool head, struct invoke_answer *ans)
 {
@@ -177,9 +192,7 @@ void invoke_serve(struct server *srv, const struct invoke_request *rq, const cha
 	char *path;
 
 	if (!app_call_verb_ok(rq->verb)) {
-		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE, 0,
-			    "failed to invoke, id: %s, err: invalid HTTP verb %s", own,
-			    rq->verb != NULL ? rq->verb : "(none)");
+		invoke_bad_verb(done, arg, own, rq->verb);
 		return;
 	}
 	/* Cleaned again: a caller of another version must not escape the app's paths. */
@@ -329,9 +342,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		return;
 	}
 	if (!app_call_verb_ok(rq->verb)) {
-		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE, 0,
-			    "failed to invoke, id: %s, err: invalid HTTP verb %s", call->id,
-			    rq->verb != NULL ? rq->verb : "(none)");
+		invoke_bad_verb(done, arg, call->id, rq->verb);
 		invoke_call_free(call);
 		return;
 	}
