@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <outrig/state.h>
 
@@ -24,9 +23,6 @@ const char *kv_get(const struct kv_list *l, const char *key);
  * repeat, such as HTTP headers. 0 or -1 (ENOMEM).
  */
 int kv_add(struct kv_list *l, const char *key, const char *value);
-
-/* Adds every `metadata.X=V` query parameter as X=V (first value wins, as in daprd). */
-int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q);
 
 /*
  * Adds a JSON object's members; string values as they are, numbers and booleans as their
