@@ -420,6 +420,65 @@ START_TEST(callee_sidecar_error_over_both)
 }
 END_TEST
 
+/* Bytes, NULs included, travel both ways as they are, whichever front end carries them. */
+START_TEST(binary_body_over_both)
+{
+	static const char bytes[] = { 'a', 0, 'b', (char)0xff, 0, (char)0x80, 'z' };
+	struct grpc_result r = { 0 };
+	Dapr__Proto__Common__V1__InvokeResponse *res;
+	const struct echo_request *q;
+
+	xfree(&x);
+	ck_assert_int_eq(http_request(dmn.port, "POST", xfmt("/v1.0/invoke/%s/method/bin", id_b),
+				      "Content-Type: application/octet-stream\r\n", bytes, sizeof(bytes),
+				      &x.r),
+			 0);
+	ck_assert_int_eq(x.r.status, 200);
+	ck_assert_uint_eq(x.r.body_len, sizeof(bytes));
+	ck_assert(memcmp(x.r.body, bytes, sizeof(bytes)) == 0);
+	q = echo_app_last(app_b);
+	ck_assert_uint_eq(q->body_len, sizeof(bytes));
+	ck_assert(memcmp(q->body, bytes, sizeof(bytes)) == 0);
+
+	grpc_invoke(id_b, "bin", "POST", true, NULL, "application/octet-stream", NULL, bytes, sizeof(bytes),
+		    NULL, &r);
+	ck_assert_msg(r.status == OK, "%d %s", r.status, r.message);
+	res = dapr__proto__common__v1__invoke_response__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(res);
+	ck_assert_uint_eq(res->data->value.len, sizeof(bytes));
+	ck_assert(memcmp(res->data->value.data, bytes, sizeof(bytes)) == 0);
+	dapr__proto__common__v1__invoke_response__free_unpacked(res, NULL);
+	q = echo_app_last(app_b);
+	ck_assert_uint_eq(q->body_len, sizeof(bytes));
+	ck_assert(memcmp(q->body, bytes, sizeof(bytes)) == 0);
+	grpc_result_free(&r);
+}
+END_TEST
+
+/* This sidecar's own app is gone: outrig's own error, 500 over HTTP and INTERNAL over gRPC. */
+START_TEST(app_down_over_both)
+{
+	struct grpc_result r = { 0 };
+	char code[64];
+
+	echo_app_destroy(app);
+	app = NULL;
+	xreq(&x, dmn.port, "GET", xfmt("/v1.0/invoke/%s/method/x", id_a), NULL, NULL);
+	ck_assert_msg(x.r.status == 500 && xerror(&x, code, sizeof(code)) &&
+			      strcmp(code, "ERR_DIRECT_INVOKE") == 0,
+		      "over HTTP: %d %.300s", x.r.status, XBODY(&x));
+	ck_assert_msg(strstr(XBODY(&x), "cannot reach the app") != NULL, "over HTTP: %.300s", XBODY(&x));
+	grpc_invoke(id_a, "x", "GET", true, NULL, NULL, NULL, NULL, 0, NULL, &r);
+	ck_assert_msg(r.status == INTERNAL, "over gRPC: status %d (%s)", r.status, r.message);
+	ck_assert_msg(strstr(r.message, xfmt("failed to invoke, id: %s, err: cannot reach the app", id_a)) !=
+			      NULL,
+		      "over gRPC: message %s", r.message);
+	/* Outrig's own errors carry no ErrorInfo, as daprd's ERR_DIRECT_INVOKE. */
+	ck_assert_ptr_null(r.details_bin);
+	grpc_result_free(&r);
+}
+END_TEST
+
 /* What only gRPC can say: no or a bad verb, typed data, metadata that is not a header. */
 START_TEST(grpc_only_cases)
 {
@@ -505,6 +564,8 @@ static Suite *invoke_transports_suite(void)
 	tcase_add_test(tc, table_over_http);
 	tcase_add_test(tc, table_over_grpc);
 	tcase_add_test(tc, callee_sidecar_error_over_both);
+	tcase_add_test(tc, binary_body_over_both);
+	tcase_add_test(tc, app_down_over_both);
 	tcase_add_test(tc, grpc_only_cases);
 	tcase_add_test(tc, app_error_details_over_grpc);
 	suite_add_tcase(s, tc);
