@@ -315,6 +315,7 @@ static void invoke_resolved(void *arg, int rc, const struct outrig_nr_address *a
 
 void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg)
 {
+	static const struct kv_list none;
 	const char *own_ns = invoke_own_namespace();
 	const char *target = rq->target;
 	struct invoke_call *call;
@@ -355,8 +356,8 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 	}
 	call->head = strcmp(call->verb, "HEAD") == 0;
 	if (invoke_headers(rq, &call->headers) != 0 ||
-	    invoke_add_forwarded(&call->headers, rq->headers != NULL ? rq->headers : &call->headers,
-				 rq->client, rq->self) != 0) {
+	    invoke_add_forwarded(&call->headers, rq->headers != NULL ? rq->headers : &none, rq->client,
+				 rq->self) != 0) {
 		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE, 0,
 			    "failed to invoke, id: %s, err: out of memory", call->id);
 		invoke_call_free(call);
