@@ -497,6 +497,19 @@ START_TEST(grpc_only_cases)
 	ck_assert_msg(r.status == INTERNAL && strstr(r.message, "invalid HTTP verb NONE") != NULL, "%d %s",
 		      r.status, r.message);
 	grpc_result_free(&r);
+	/* A method or query a request line cannot carry is refused, never sent (daprd refuses them too). */
+	grpc_invoke(id_a, "x\r\nX-Injected: 1", "GET", true, NULL, NULL, NULL, NULL, 0, NULL, &r);
+	ck_assert_msg(r.status == INTERNAL && strstr(r.message, "byte 0x0d at position 1") != NULL, "%d %s",
+		      r.status, r.message);
+	grpc_result_free(&r);
+	grpc_invoke(id_b, "a?b", "GET", true, NULL, NULL, NULL, NULL, 0, NULL, &r);
+	ck_assert_msg(r.status == INTERNAL && strstr(r.message, "method holds byte 0x3f") != NULL, "%d %s",
+		      r.status, r.message);
+	grpc_result_free(&r);
+	grpc_invoke(id_a, "x", "GET", true, "a=1 HTTP/1.0", NULL, NULL, NULL, 0, NULL, &r);
+	ck_assert_msg(r.status == INTERNAL && strstr(r.message, "query string holds byte 0x20") != NULL,
+		      "%d %s", r.status, r.message);
+	grpc_result_free(&r);
 	ck_assert_uint_eq(echo_app_count(app), before);
 
 	/* Data naming its protobuf type travels as application/x-protobuf; other metadata as headers. */

@@ -63,6 +63,25 @@ START_TEST(query_travels_byte_for_byte)
 }
 END_TEST
 
+/* What gRPC can name but a request line cannot carry. */
+START_TEST(bytes_that_cannot_travel)
+{
+	static const char *const bad_methods[] = { "a b", "x\r\nHost: y", "a\tb", "a#b",
+						   "a?b", "a\x7f",	  "\x01" };
+	const char *ok = "a/%2e%2e/b%20c/\xc3\xa9\"";
+
+	for (size_t i = 0; i < sizeof(bad_methods) / sizeof(bad_methods[0]); i++)
+		ck_assert_msg(invoke_bad_byte(bad_methods[i], false) != NULL, "method %zu passed", i);
+	ck_assert_ptr_null(invoke_bad_byte(ok, false));
+	ck_assert_ptr_null(invoke_bad_byte("", false));
+	/* A query may hold '?', never a space or a fragment. */
+	ck_assert_ptr_null(invoke_bad_byte("a=1?&b=%20", true));
+	ck_assert_ptr_nonnull(invoke_bad_byte("a=1 2", true));
+	ck_assert_ptr_nonnull(invoke_bad_byte("a=1#f", true));
+	ck_assert(*invoke_bad_byte("ab\ncd", false) == '\n');
+}
+END_TEST
+
 START_TEST(targets_split_at_the_last_dot)
 {
 	char id[8], ns[8];
@@ -202,6 +221,7 @@ static Suite *invoke_request_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, method_paths_are_cleaned_on_the_raw_text);
 	tcase_add_test(tc, query_travels_byte_for_byte);
+	tcase_add_test(tc, bytes_that_cannot_travel);
 	tcase_add_test(tc, targets_split_at_the_last_dot);
 	tcase_add_test(tc, basic_app_id_form);
 	tcase_add_test(tc, request_headers_that_travel);

@@ -81,6 +81,30 @@ static void invoke_bad_verb(invoke_done_fn done, void *arg, const char *id, cons
 			id, verb);
 }
 
+/*
+ * Whether rq's method and query can travel in a request line; if not, finishes with an error
+ * naming the byte. daprd refuses the same bytes in a method (NormalizeMethod).
+ */
+static bool invoke_target_ok(const struct invoke_request *rq, const char *id, invoke_done_fn done, void *arg)
+{
+	const char *bad = invoke_bad_byte(rq->method, false);
+	const char *what = "method";
+	const char *in = rq->method;
+
+	if (bad == NULL && rq->query != NULL) {
+		bad = invoke_bad_byte(rq->query, true);
+		what = "query string";
+		in = rq->query;
+	}
+	if (bad == NULL)
+		return true;
+	invoke_fail(
+		done, arg, API_ERR_DIRECT_INVOKE, 0,
+		"failed to invoke, id: %s, err: the %s holds byte 0x%02x at position %zu, which cannot travel in a request line; percent-encode it",
+		id, what, (unsigned char)*bad, (size_t)(bad - in));
+	return false;
+}
+
 /* The answer of a call that was answered: its headers filtered in place. */
 static void invoke_answer_of(struct app_call_answer *a, bool head, struct invoke_answer *ans)
 {
@@ -195,6 +219,8 @@ void invoke_serve(struct server *srv, const struct invoke_request *rq, const cha
 		invoke_bad_verb(done, arg, own, rq->verb);
 		return;
 	}
+	if (!invoke_target_ok(rq, own, done, arg))
+		return;
 	/* Cleaned again: a caller of another version must not escape the app's paths. */
 	path = invoke_method_path(rq->method, rq->query);
 	if (path == NULL || invoke_headers(rq, &headers) != 0) {
@@ -344,6 +370,10 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 	}
 	if (!app_call_verb_ok(rq->verb)) {
 		invoke_bad_verb(done, arg, call->id, rq->verb);
+		invoke_call_free(call);
+		return;
+	}
+	if (!invoke_target_ok(rq, call->id, done, arg)) {
 		invoke_call_free(call);
 		return;
 	}

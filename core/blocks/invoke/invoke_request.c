@@ -53,7 +53,7 @@ char *invoke_clean_path(const char *raw)
 
 char *invoke_method_path(const char *method, const char *query)
 {
-	char *clean = invoke_clean_path(method);
+	char *clean = invoke_clean_path(method != NULL ? method : "");
 	char *path;
 
 	if (clean == NULL || query == NULL)
@@ -62,6 +62,17 @@ char *invoke_method_path(const char *method, const char *query)
 		path = NULL;
 	free(clean);
 	return path;
+}
+
+const char *invoke_bad_byte(const char *s, bool query)
+{
+	for (const char *p = s; p != NULL && *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c == 0x7f || c == '#' || (c == '?' && !query))
+			return p;
+	}
+	return NULL;
 }
 
 bool invoke_split_target(const char *target, char *id, size_t id_size, char *ns, size_t ns_size)

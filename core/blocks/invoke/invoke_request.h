@@ -27,6 +27,14 @@ char *invoke_clean_path(const char *raw);
 char *invoke_method_path(const char *method, const char *query);
 
 /*
+ * The first byte of s that cannot travel in an HTTP/1.1 request line: a control byte, space or
+ * DEL, '#', and in a method (!query) also '?'; NULL when s can travel as it is. Over HTTP these
+ * never arrive (the listener refuses such a request line); over gRPC a method or query string is
+ * any string, and a CR LF in it would end the request line to the app early.
+ */
+const char *invoke_bad_byte(const char *s, bool query);
+
+/*
  * Splits "app-id.namespace" at its last '.' into id and ns ("" when there is no '.').
  * Returns false when a part does not fit its buffer or the id is empty.
  */
