@@ -66,6 +66,13 @@ void grpc_methods_register(const char *path, grpc_unary_fn fn);
  */
 const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name);
 
+/*
+ * The i-th entry of the request's metadata (0-based, in the order received; pseudo-headers and
+ * content-type are not among them): true with name and value set, false past the last.
+ * Ownership: the call's; valid until the call is completed. Thread: the loop.
+ */
+bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **name, const char **value);
+
 /* The method's path, "/package.Service/Method". Ownership: the call's. Thread: the loop. */
 const char *grpc_call_path(const struct grpc_call *call);
 

@@ -16,6 +16,7 @@
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
 #include "api/grpc/api_bindings.h"
+#include "api/grpc/api_invoke.h"
 #include "api/grpc/api_meta.h"
 #include "api/grpc/api_secrets.h"
 #include "api/grpc/grpc_health.h"
@@ -133,6 +134,7 @@ int grpc_server_listen(struct server *srv)
 	gs->srv = srv;
 	srv->grpc = gs;
 	grpc_health_register();
+	api_invoke_grpc_register();
 	api_bindings_grpc_register();
 	api_secrets_grpc_register();
 	api_meta_grpc_register();
