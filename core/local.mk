@@ -72,7 +72,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/pubsub/rules.c core/blocks/pubsub/rules.h core/blocks/pubsub/rules_internal.h \
 	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
 	core/components/secret_refs.c core/components/secret_refs.h \
-	core/server.c core/runtime.h \
+	core/runtime.c core/runtime.h \
+	core/api/http/router.c core/api/http/router.h \
 	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
 	core/blocks/state/state_request.c core/blocks/state/state_request.h \
 	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \

@@ -133,6 +133,9 @@ int grpc_server_listen(struct server *srv)
 	}
 	gs->srv = srv;
 	srv->grpc = gs;
+	/* A graceful stop tells every client GOAWAY at once, so they go elsewhere while calls finish. */
+	if (runtime_on_stop(srv, grpc_server_drain) != 0)
+		return -1;
 	grpc_health_register();
 	api_invoke_grpc_register();
 	api_bindings_grpc_register();

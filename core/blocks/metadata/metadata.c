@@ -142,5 +142,5 @@ void metadata_shutdown(struct server *srv, bool force)
 	if (force)
 		event_base_once(srv->base, -1, EV_TIMEOUT, metadata_force_exit, NULL, &delay);
 	else
-		server_begin_stop(srv, "shutdown requested through the API");
+		runtime_begin_stop(srv, "shutdown requested through the API");
 }
