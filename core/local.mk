@@ -22,6 +22,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
+	core/channels/app_grpc.c core/channels/app_grpc.h \
+	core/channels/app_grpc_http.c core/channels/app_grpc_http.h \
+	core/channels/app_grpc_pb.c core/channels/app_grpc_pb.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
 	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
