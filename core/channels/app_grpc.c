@@ -188,16 +188,16 @@ static int ag_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len)
 
 /* ---- OnInvoke ---- */
 
-/* HTTPExtension.Verb of an HTTP method name (any case); NONE for one it does not list, as daprd. */
+/* HTTPExtension.Verb of an HTTP method name (any case); POST for one it does not list, as daprd. */
 static Dapr__Proto__Common__V1__HTTPExtension__Verb ag_verb(const char *verb)
 {
-	static const char *const names[] = { "GET",    "HEAD",    "POST",  "PUT",  "DELETE",
-					     "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+	static const char *const names[] = { "NONE",	"GET",	   "HEAD",  "POST",  "PUT",
+					     "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(verb, names[i]) == 0)
-			return (Dapr__Proto__Common__V1__HTTPExtension__Verb)(i + 1);
-	return DAPR__PROTO__COMMON__V1__HTTPEXTENSION__VERB__NONE;
+			return (Dapr__Proto__Common__V1__HTTPExtension__Verb)i;
+	return DAPR__PROTO__COMMON__V1__HTTPEXTENSION__VERB__POST;
 }
 
 int app_grpc_invoke(struct app_grpc *ag, const struct app_grpc_invoke_request *req, app_grpc_invoke_cb cb,

@@ -41,7 +41,8 @@ void app_grpc_free(struct app_grpc *ag);
 
 struct app_grpc_invoke_request {
 	const char *method;	  /* InvokeRequest.method: the path after /method/ */
-	const char *verb;	  /* HTTP method name ("GET", "post"...); NULL: no HTTPExtension (verb NONE) */
+	/* HTTP method name, any case ("GET", "patch"; one it does not know is POST, as daprd); NULL: no HTTPExtension. */
+	const char *verb;
 	const char *query;	  /* HTTPExtension.querystring, without '?'; NULL for none */
 	const char *content_type; /* NULL for none */
 	const void *data;	  /* InvokeRequest.data.value */

@@ -731,6 +731,31 @@ START_TEST(test_raw_invoke_without_extension_or_token)
 }
 END_TEST
 
+START_TEST(test_raw_invoke_verb_names)
+{
+	static const struct {
+		const char *verb;
+		int want;
+	} cases[] = { { "GET", 1 }, { "head", 2 }, { "Patch", 9 }, { "NONE", 0 }, { "PROPFIND", 3 } };
+	struct app_grpc *ag = app(NULL);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct app_grpc_invoke_request req = { .method = "echo", .verb = cases[i].verb };
+		struct invoke_got g;
+		json_t *d;
+
+		invoke(ag, &req, &g);
+		wait_all(10000);
+		d = data_json(&g);
+		ck_assert(json_is_true(json_object_get(d, "hasExtension")));
+		ck_assert_msg(jint(d, "verb") == cases[i].want, "%s gave verb %lld", cases[i].verb, jint(d, "verb"));
+		json_decref(d);
+		got_free(&g);
+	}
+	app_grpc_free(ag);
+}
+END_TEST
+
 START_TEST(test_raw_invoke_answers)
 {
 	struct app_grpc *ag = app(NULL);
@@ -1150,6 +1175,7 @@ static Suite *app_grpc_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_raw_invoke_request_and_metadata);
 	tcase_add_test(tc, test_raw_invoke_without_extension_or_token);
+	tcase_add_test(tc, test_raw_invoke_verb_names);
 	tcase_add_test(tc, test_raw_invoke_answers);
 	tcase_add_test(tc, test_raw_invoke_errors);
 	tcase_add_test(tc, test_raw_invoke_deadline);
