@@ -30,6 +30,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
 	core/blocks/pubsub/grpc_envelope.c core/blocks/pubsub/grpc_envelope.h \
+	core/blocks/pubsub/grpc_subscriptions.c core/blocks/pubsub/grpc_subscriptions.h \
 	core/components/component.c core/components/component.h \
 	core/components/component_call.c core/components/component_call.h \
 	core/resources/configuration.c core/resources/configuration.h \
