@@ -49,9 +49,12 @@ struct app_grpc_invoke_request {
 	size_t len;
 	const char *data_type_url; /* InvokeRequest.data.type_url, as a gRPC caller set it; NULL for none */
 	/*
-	 * gRPC metadata for the call: lowercase names, "-bin" values base64 (app_grpc_metadata_from_http
-	 * makes them from an HTTP caller's headers). Names the client sets itself (content-type,
-	 * user-agent, te, grpc-*) and dapr-api-token are left out. NULL for none.
+	 * gRPC metadata for the call (app_grpc_metadata_from_http makes them from an HTTP caller's
+	 * headers). Names are lowercased; what cannot go on the wire is left out (grpc-go drops or
+	 * refuses it too): names the client sets itself (content-type, user-agent, te, grpc-timeout,
+	 * grpc-status...), content-length, names or values outside printable ASCII, "-bin" values
+	 * that are not base64. With an app
+	 * token, dapr-api-token is the token, whatever the caller sent. NULL for none.
 	 */
 	const struct kv_list *metadata;
 	int timeout_ms; /* > 0: the call's deadline; 0: the client's timeout_s */
