@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "blocks/pubsub/grpc_envelope.h"
 #include "channels/app_grpc.h"
 #include "channels/app_grpc_http.h"
 #include "server.h"
@@ -582,6 +583,38 @@ START_TEST(test_sdk_topic_outcomes)
 	}
 	ck_assert_int_eq(found, 3);
 	json_decref(s);
+	app_grpc_free(ag);
+}
+END_TEST
+
+/* A CloudEvent shaped by pub/sub's envelope reaches the SDK's handler as the object it carried. */
+START_TEST(test_sdk_cloudevent_envelope)
+{
+	struct app_grpc *ag = app(NULL);
+	json_t *ce = json_loads("{\"id\":\"ce-1\",\"source\":\"tests\",\"type\":\"com.dapr.event.sent\","
+				"\"specversion\":\"1.0\",\"datacontenttype\":\"application/json\","
+				"\"data\":{\"answer\":\"DROP\",\"n\":201},\"topic\":\"orders\",\"pubsubname\":\"pubsub\"}",
+				0, NULL);
+	struct grpc_envelope env;
+	struct topic_got g;
+	char err[200];
+	json_t *s, *e;
+	size_t i;
+	bool found = false;
+
+	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "orders", "pubsub", "/pubsub--orders--default", &env, err,
+						       sizeof(err)),
+			 0);
+	topic_event(ag, &env.ev, &g);
+	ck_assert_int_eq(g.r.outcome, APP_GRPC_TOPIC_DROP);
+	s = seen(ag);
+	json_array_foreach (s, i, e)
+		if (json_is_object(json_object_get(e, "data")) && jint(json_object_get(e, "data"), "n") == 201)
+			found = true;
+	ck_assert_msg(found, "the handler did not get the event's data: %s", json_dumps(s, JSON_COMPACT));
+	json_decref(s);
+	grpc_envelope_free(&env);
+	json_decref(ce);
 	app_grpc_free(ag);
 }
 END_TEST
@@ -1165,6 +1198,7 @@ static Suite *app_grpc_suite(void)
 	tcase_add_test(tc, test_sdk_invoke_throw);
 	tcase_add_test(tc, test_sdk_subscriptions);
 	tcase_add_test(tc, test_sdk_topic_outcomes);
+	tcase_add_test(tc, test_sdk_cloudevent_envelope);
 	tcase_add_test(tc, test_sdk_bindings);
 	tcase_add_test(tc, test_sdk_health);
 	suite_add_tcase(s, tc);
