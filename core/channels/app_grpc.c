@@ -122,8 +122,8 @@ static int ag_metadata_add(struct kv_list *out, const struct kv_list *from)
 			continue;
 		for (size_t j = 0; j <= n; j++)
 			name[j] = (char)tolower((unsigned char)k[j]);
-		if (!grpc_wire_name_ok(name) || grpc_wire_name_reserved(name) || strcmp(name, "content-length") == 0 ||
-		    !grpc_wire_value_ok(v))
+		if (!grpc_wire_name_ok(name) || grpc_wire_name_reserved(name) ||
+		    strcmp(name, "content-length") == 0 || !grpc_wire_value_ok(v))
 			continue;
 		if (n > 4 && strcmp(name + n - 4, "-bin") == 0 && !ag_base64_ok(v))
 			continue;
@@ -141,8 +141,8 @@ static void ag_on_done(void *arg, const struct grpc_client_response *r);
  * Sends msg on path with metadata (plus the app token) for call, which the client then owns until
  * it tells ag_on_done. Returns 0, or -1 with call freed.
  */
-static int ag_send(struct app_grpc *ag, struct ag_call *call, const char *path, const struct kv_list *metadata,
-		   const void *msg, size_t len, int timeout_ms)
+static int ag_send(struct app_grpc *ag, struct ag_call *call, const char *path,
+		   const struct kv_list *metadata, const void *msg, size_t len, int timeout_ms)
 {
 	struct kv_list md = { 0 };
 	int rc = -1;
@@ -191,7 +191,7 @@ static int ag_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len)
 /* HTTPExtension.Verb of an HTTP method name (any case); POST for one it does not list, as daprd. */
 static Dapr__Proto__Common__V1__HTTPExtension__Verb ag_verb(const char *verb)
 {
-	static const char *const names[] = { "NONE",	"GET",	   "HEAD",  "POST",  "PUT",
+	static const char *const names[] = { "NONE",   "GET",	  "HEAD",    "POST",  "PUT",
 					     "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -238,9 +238,15 @@ int app_grpc_invoke(struct app_grpc *ag, const struct app_grpc_invoke_request *r
 /* Metadata names grpc-go keeps out of what it reports as headers and trailers. */
 static bool ag_reserved_answer_name(const char *name)
 {
-	static const char *const reserved[] = { "content-type",	      "user-agent",  "grpc-message-type",
-						"grpc-encoding",      "grpc-message", "grpc-status",
-						"grpc-timeout",	      "grpc-status-details-bin", "te" };
+	static const char *const reserved[] = { "content-type",
+						"user-agent",
+						"grpc-message-type",
+						"grpc-encoding",
+						"grpc-message",
+						"grpc-status",
+						"grpc-timeout",
+						"grpc-status-details-bin",
+						"te" };
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strcmp(name, reserved[i]) == 0)
@@ -278,7 +284,8 @@ static void ag_invoke_done(struct ag_call *call, const struct grpc_client_respon
 		msg = dapr__proto__common__v1__invoke_response__unpack(NULL, r->len, r->data);
 		if (msg == NULL) {
 			res.status = GRPC_WIRE_INTERNAL;
-			res.message = "the app's answer to OnInvoke is not a valid dapr.proto.common.v1.InvokeResponse";
+			res.message =
+				"the app's answer to OnInvoke is not a valid dapr.proto.common.v1.InvokeResponse";
 		} else {
 			if (msg->data != NULL) {
 				res.data = msg->data->value.len > 0 ? msg->data->value.data : NULL;
@@ -441,14 +448,18 @@ static void ag_topic_done(struct ag_call *call, const struct grpc_client_respons
 	if (r->status == GRPC_WIRE_UNIMPLEMENTED) {
 		/* daprd: the app does not take events at all, so retrying cannot help. */
 		res.outcome = APP_GRPC_TOPIC_DROP;
-		snprintf(why, sizeof(why), "the app does not implement OnTopicEvent (UNIMPLEMENTED: %s)", r->message);
+		snprintf(why, sizeof(why), "the app does not implement OnTopicEvent (UNIMPLEMENTED: %s)",
+			 r->message);
 	} else if (r->status != GRPC_WIRE_OK) {
 		res.outcome = APP_GRPC_TOPIC_RETRY;
-		snprintf(why, sizeof(why), "OnTopicEvent failed with gRPC status %d: %s", r->status, r->message);
-	} else if ((msg = dapr__proto__runtime__v1__topic_event_response__unpack(NULL, r->len, r->data)) == NULL) {
+		snprintf(why, sizeof(why), "OnTopicEvent failed with gRPC status %d: %s", r->status,
+			 r->message);
+	} else if ((msg = dapr__proto__runtime__v1__topic_event_response__unpack(NULL, r->len, r->data)) ==
+		   NULL) {
 		res.outcome = APP_GRPC_TOPIC_RETRY;
 		res.status = GRPC_WIRE_INTERNAL;
-		res.message = "the app's answer to OnTopicEvent is not a valid dapr.proto.runtime.v1.TopicEventResponse";
+		res.message =
+			"the app's answer to OnTopicEvent is not a valid dapr.proto.runtime.v1.TopicEventResponse";
 		snprintf(why, sizeof(why), "%s", res.message);
 	} else {
 		res.app_status = (int)msg->status;
@@ -512,10 +523,11 @@ static void ag_bindings_done(struct ag_call *call, const struct grpc_client_resp
 
 /* ---- OnBindingEvent ---- */
 
-int app_grpc_binding_event(struct app_grpc *ag, const struct app_grpc_binding_event *ev, app_grpc_binding_cb cb,
-			   void *arg)
+int app_grpc_binding_event(struct app_grpc *ag, const struct app_grpc_binding_event *ev,
+			   app_grpc_binding_cb cb, void *arg)
 {
-	Dapr__Proto__Runtime__V1__BindingEventRequest msg = DAPR__PROTO__RUNTIME__V1__BINDING_EVENT_REQUEST__INIT;
+	Dapr__Proto__Runtime__V1__BindingEventRequest msg =
+		DAPR__PROTO__RUNTIME__V1__BINDING_EVENT_REQUEST__INIT;
 	struct pb_arena arena = { 0 };
 	size_t n = ev->metadata != NULL ? ev->metadata->count : 0;
 	struct ag_call *call;
@@ -530,7 +542,8 @@ int app_grpc_binding_event(struct app_grpc *ag, const struct app_grpc_binding_ev
 		if ((msg.metadata = pb_alloc(&arena, n * sizeof(*msg.metadata))) == NULL)
 			goto out;
 		for (size_t i = 0; i < n; i++) {
-			Dapr__Proto__Runtime__V1__BindingEventRequest__MetadataEntry *e = pb_alloc(&arena, sizeof(*e));
+			Dapr__Proto__Runtime__V1__BindingEventRequest__MetadataEntry *e =
+				pb_alloc(&arena, sizeof(*e));
 
 			if (e == NULL)
 				goto out;
@@ -568,7 +581,8 @@ static void ag_binding_done(struct ag_call *call, const struct grpc_client_respo
 	msg = dapr__proto__runtime__v1__binding_event_response__unpack(NULL, r->len, r->data);
 	if (msg == NULL) {
 		res.status = GRPC_WIRE_INTERNAL;
-		res.message = "the app's answer to OnBindingEvent is not a valid dapr.proto.runtime.v1.BindingEventResponse";
+		res.message =
+			"the app's answer to OnBindingEvent is not a valid dapr.proto.runtime.v1.BindingEventResponse";
 		goto tell;
 	}
 	res.data = msg->data.len > 0 ? msg->data.data : NULL;
@@ -664,24 +678,12 @@ static void ag_on_done(void *arg, const struct grpc_client_response *r)
 
 	TAILQ_REMOVE(&call->ag->calls, call, link);
 	switch (call->kind) {
-	case AG_INVOKE:
-		ag_invoke_done(call, r);
-		break;
-	case AG_SUBSCRIPTIONS:
-		ag_subscriptions_done(call, r);
-		break;
-	case AG_TOPIC:
-		ag_topic_done(call, r);
-		break;
-	case AG_BINDINGS:
-		ag_bindings_done(call, r);
-		break;
-	case AG_BINDING:
-		ag_binding_done(call, r);
-		break;
-	case AG_HEALTH:
-		ag_health_done(call, r);
-		break;
+	case AG_INVOKE: ag_invoke_done(call, r); break;
+	case AG_SUBSCRIPTIONS: ag_subscriptions_done(call, r); break;
+	case AG_TOPIC: ag_topic_done(call, r); break;
+	case AG_BINDINGS: ag_bindings_done(call, r); break;
+	case AG_BINDING: ag_binding_done(call, r); break;
+	case AG_HEALTH: ag_health_done(call, r); break;
 	}
 	free(call);
 }

@@ -40,7 +40,7 @@ void app_grpc_free(struct app_grpc *ag);
 /* ---- OnInvoke ---- */
 
 struct app_grpc_invoke_request {
-	const char *method;	  /* InvokeRequest.method: the path after /method/ */
+	const char *method; /* InvokeRequest.method: the path after /method/ */
 	/* HTTP method name, any case ("GET", "patch"; one it does not know is POST, as daprd); NULL: no HTTPExtension. */
 	const char *verb;
 	const char *query;	  /* HTTPExtension.querystring, without '?'; NULL for none */
@@ -255,8 +255,8 @@ struct app_grpc_binding_result {
 typedef void (*app_grpc_binding_cb)(void *arg, const struct app_grpc_binding_result *r);
 
 /* Calls AppCallback/OnBindingEvent; as app_grpc_invoke for cb, the result and the return value. */
-int app_grpc_binding_event(struct app_grpc *ag, const struct app_grpc_binding_event *ev, app_grpc_binding_cb cb,
-			   void *arg);
+int app_grpc_binding_event(struct app_grpc *ag, const struct app_grpc_binding_event *ev,
+			   app_grpc_binding_cb cb, void *arg);
 
 /* ---- AppCallbackHealthCheck ---- */
 

@@ -17,13 +17,34 @@
 static bool ah_permanent(const char *name)
 {
 	static const char *const permanent[] = {
-		"accept",	     "accept-charset",	  "accept-language",	 "accept-ranges",
-		"connection",	     "keep-alive",	  "proxy-connection",	 "transfer-encoding",
-		"upgrade",	     "cache-control",	  "content-type",	 "content-length",
-		"cookie",	     "date",		  "expect",		 "from",
-		"host",		     "if-match",	  "if-modified-since",	 "if-none-match",
-		"if-schedule-tag-match", "if-unmodified-since", "max-forwards", "origin",
-		"pragma",	     "referer",		  "via",		 "warning",
+		"accept",
+		"accept-charset",
+		"accept-language",
+		"accept-ranges",
+		"connection",
+		"keep-alive",
+		"proxy-connection",
+		"transfer-encoding",
+		"upgrade",
+		"cache-control",
+		"content-type",
+		"content-length",
+		"cookie",
+		"date",
+		"expect",
+		"from",
+		"host",
+		"if-match",
+		"if-modified-since",
+		"if-none-match",
+		"if-schedule-tag-match",
+		"if-unmodified-since",
+		"max-forwards",
+		"origin",
+		"pragma",
+		"referer",
+		"via",
+		"warning",
 	};
 
 	for (size_t i = 0; i < sizeof(permanent) / sizeof(permanent[0]); i++)
@@ -88,9 +109,9 @@ int app_grpc_http_status(int grpc_code)
 static bool ah_header_dropped(const char *name)
 {
 	static const char *const dropped[] = {
-		"content-type",	       "content-length", "destination-app-id", "connection", "keep-alive",
-		"proxy-connection",    "proxy-authenticate", "proxy-authorization", "te",	  "trailer",
-		"transfer-encoding", "upgrade",
+		"content-type", "content-length",   "destination-app-id", "connection",
+		"keep-alive",	"proxy-connection", "proxy-authenticate", "proxy-authorization",
+		"te",		"trailer",	    "transfer-encoding",  "upgrade",
 	};
 	size_t n = strlen(name);
 

@@ -122,7 +122,8 @@ static Google__Protobuf__Struct *pb_struct(struct pb_arena *a, json_t *obj, int 
 	n = json_object_size(obj);
 	if (n > 0 && (s->fields = pb_alloc(a, n * sizeof(*s->fields))) == NULL)
 		return NULL;
-	json_object_foreach (obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		Google__Protobuf__Struct__FieldsEntry *e = pb_alloc(a, sizeof(*e));
 
 		if (e == NULL)

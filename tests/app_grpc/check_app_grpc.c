@@ -176,9 +176,9 @@ static void on_invoke(void *arg, const struct app_grpc_invoke_result *r)
 
 	ck_assert_ptr_null(g->j);
 	g->j = json_pack("{si ss so ss ss so so ss}", "status", r->status, "message", r->message, "data",
-			 bytes_json(r->data, r->len), "type_url", r->data_type_url, "content_type", r->content_type,
-			 "headers", kv_json(r->headers), "trailers", kv_json(r->trailers), "details",
-			 r->status_details_bin);
+			 bytes_json(r->data, r->len), "type_url", r->data_type_url, "content_type",
+			 r->content_type, "headers", kv_json(r->headers), "trailers", kv_json(r->trailers),
+			 "details", r->status_details_bin);
 	ck_assert_ptr_nonnull(g->j);
 	/* What an HTTP caller gets, computed while r is valid. */
 	ck_assert_int_eq(app_grpc_http_answer(r, &a), 0);
@@ -275,12 +275,13 @@ static void on_subs(void *arg, const struct app_grpc_subscriptions_result *r)
 		for (size_t k = 0; k < s->n_rules; k++)
 			json_array_append_new(rules, json_pack("{ss ss}", "match", s->rules[k].match, "path",
 							       s->rules[k].path));
-		json_array_append_new(list, json_pack("{ss ss so sb so ss ss sb sb si si}", "pubsub", s->pubsub_name,
-						      "topic", s->topic, "metadata", kv_json(s->metadata),
-						      "has_routes", s->has_routes, "rules", rules, "default",
-						      s->default_path, "dead_letter", s->dead_letter_topic, "has_bulk",
-						      s->has_bulk, "bulk_enabled", s->bulk_enabled, "bulk_max",
-						      (int)s->bulk_max_messages, "bulk_await", (int)s->bulk_max_await_ms));
+		json_array_append_new(
+			list, json_pack("{ss ss so sb so ss ss sb sb si si}", "pubsub", s->pubsub_name,
+					"topic", s->topic, "metadata", kv_json(s->metadata), "has_routes",
+					s->has_routes, "rules", rules, "default", s->default_path,
+					"dead_letter", s->dead_letter_topic, "has_bulk", s->has_bulk,
+					"bulk_enabled", s->bulk_enabled, "bulk_max",
+					(int)s->bulk_max_messages, "bulk_await", (int)s->bulk_max_await_ms));
 	}
 	g->j = json_pack("{si ss sb so}", "status", r->status, "message", r->message, "unimplemented",
 			 r->unimplemented, "list", list);
@@ -364,9 +365,10 @@ static void on_binding(void *arg, const struct app_grpc_binding_result *r)
 
 		json_array_append_new(states, json_pack("{ss so so so sb si si}", "key", s->key, "value",
 							bytes_json(s->value, s->len), "etag",
-							s->etag != NULL ? json_string(s->etag) : json_null(), "metadata",
-							kv_json(s->metadata), "has_options", s->has_options,
-							"concurrency", s->concurrency, "consistency", s->consistency));
+							s->etag != NULL ? json_string(s->etag) : json_null(),
+							"metadata", kv_json(s->metadata), "has_options",
+							s->has_options, "concurrency", s->concurrency,
+							"consistency", s->consistency));
 	}
 	*j = json_pack("{si ss so so sb ss so}", "status", r->status, "message", r->message, "data",
 		       bytes_json(r->data, r->len), "to", to, "parallel", r->parallel, "store", r->store_name,
@@ -499,7 +501,8 @@ START_TEST(test_sdk_subscriptions)
 	ck_assert(!json_is_true(json_object_get(j, "unimplemented")));
 	list = json_object_get(j, "list");
 	ck_assert_int_eq(json_array_size(list), 2);
-	json_array_foreach (list, i, s) {
+	json_array_foreach(list, i, s)
+	{
 		ck_assert_str_eq(jstr(s, "pubsub"), "pubsub");
 		if (strcmp(jstr(s, "topic"), "orders") == 0)
 			orders = s;
@@ -570,7 +573,8 @@ START_TEST(test_sdk_topic_outcomes)
 	ck_assert_str_eq(g.reason, "the app answered DROP");
 	/* Each reached the handler, with the token and the message's metadata as gRPC metadata. */
 	s = seen(ag);
-	json_array_foreach (s, i, e) {
+	json_array_foreach(s, i, e)
+	{
 		json_t *data = json_object_get(e, "data");
 
 		if (strcmp(jstr(e, "kind"), "topic") != 0 || !json_is_object(data))
@@ -591,10 +595,11 @@ END_TEST
 START_TEST(test_sdk_cloudevent_envelope)
 {
 	struct app_grpc *ag = app(NULL);
-	json_t *ce = json_loads("{\"id\":\"ce-1\",\"source\":\"tests\",\"type\":\"com.dapr.event.sent\","
-				"\"specversion\":\"1.0\",\"datacontenttype\":\"application/json\","
-				"\"data\":{\"answer\":\"DROP\",\"n\":201},\"topic\":\"orders\",\"pubsubname\":\"pubsub\"}",
-				0, NULL);
+	json_t *ce = json_loads(
+		"{\"id\":\"ce-1\",\"source\":\"tests\",\"type\":\"com.dapr.event.sent\","
+		"\"specversion\":\"1.0\",\"datacontenttype\":\"application/json\","
+		"\"data\":{\"answer\":\"DROP\",\"n\":201},\"topic\":\"orders\",\"pubsubname\":\"pubsub\"}",
+		0, NULL);
 	struct grpc_envelope env;
 	struct topic_got g;
 	char err[200];
@@ -602,15 +607,14 @@ START_TEST(test_sdk_cloudevent_envelope)
 	size_t i;
 	bool found = false;
 
-	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "orders", "pubsub", "/pubsub--orders--default", &env, err,
-						       sizeof(err)),
+	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "orders", "pubsub", "/pubsub--orders--default",
+						       &env, err, sizeof(err)),
 			 0);
 	topic_event(ag, &env.ev, &g);
 	ck_assert_int_eq(g.r.outcome, APP_GRPC_TOPIC_DROP);
 	s = seen(ag);
-	json_array_foreach (s, i, e)
-		if (json_is_object(json_object_get(e, "data")) && jint(json_object_get(e, "data"), "n") == 201)
-			found = true;
+	json_array_foreach(s, i, e) if (json_is_object(json_object_get(e, "data")) &&
+					jint(json_object_get(e, "data"), "n") == 201) found = true;
 	ck_assert_msg(found, "the handler did not get the event's data: %s", json_dumps(s, JSON_COMPACT));
 	json_decref(s);
 	grpc_envelope_free(&env);
@@ -639,10 +643,9 @@ START_TEST(test_sdk_bindings)
 	ck_assert(!json_is_true(json_object_get(j, "parallel")));
 	json_decref(j);
 	s = seen(ag);
-	json_array_foreach (s, i, e)
-		if (strcmp(jstr(e, "kind"), "binding") == 0 && json_is_object(json_object_get(e, "data")) &&
-		    jint(json_object_get(e, "data"), "n") == 7)
-			found = true;
+	json_array_foreach(s, i, e) if (strcmp(jstr(e, "kind"), "binding") == 0 &&
+					json_is_object(json_object_get(e, "data")) &&
+					jint(json_object_get(e, "data"), "n") == 7) found = true;
 	ck_assert_msg(found, "the binding handler did not see the event: %s", json_dumps(s, JSON_COMPACT));
 	json_decref(s);
 	app_grpc_free(ag);
@@ -686,7 +689,8 @@ START_TEST(test_raw_invoke_request_and_metadata)
 	ck_assert_int_eq(kv_set(&http, "X-Custom", "custom"), 0);
 	ck_assert_int_eq(kv_set(&http, "dapr-api-token", "the-caller-s"), 0);
 	ck_assert_int_eq(kv_set(&http, "X-Bad", "caf\xc3\xa9"), 0);
-	ck_assert_int_eq(kv_set(&http, "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), 0);
+	ck_assert_int_eq(
+		kv_set(&http, "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), 0);
 	ck_assert_int_eq(app_grpc_metadata_from_http(&http, &md), 0);
 	invoke(ag, &req, &g);
 	wait_all(10000);
@@ -781,7 +785,8 @@ START_TEST(test_raw_invoke_verb_names)
 		wait_all(10000);
 		d = data_json(&g);
 		ck_assert(json_is_true(json_object_get(d, "hasExtension")));
-		ck_assert_msg(jint(d, "verb") == cases[i].want, "%s gave verb %lld", cases[i].verb, jint(d, "verb"));
+		ck_assert_msg(jint(d, "verb") == cases[i].want, "%s gave verb %lld", cases[i].verb,
+			      jint(d, "verb"));
 		json_decref(d);
 		got_free(&g);
 	}
@@ -963,10 +968,9 @@ START_TEST(test_raw_topic_request)
 	topic_event(ag, &ev, &g);
 	ck_assert_int_eq(g.r.outcome, APP_GRPC_TOPIC_SUCCESS);
 	s = seen(ag);
-	json_array_foreach (s, i, e)
-		if (strcmp(jstr(e, "kind"), "topic") == 0 &&
-		    strcmp(jstr(json_object_get(e, "request"), "id"), "ev-42") == 0)
-			req = json_object_get(e, "request");
+	json_array_foreach(s, i, e) if (strcmp(jstr(e, "kind"), "topic") == 0 &&
+					strcmp(jstr(json_object_get(e, "request"), "id"), "ev-42") == 0) req =
+		json_object_get(e, "request");
 	ck_assert_msg(req != NULL, "the app did not see the event: %s", json_dumps(s, JSON_COMPACT));
 	ck_assert_str_eq(jstr(req, "source"), "src");
 	ck_assert_str_eq(jstr(req, "type"), "t.created");
@@ -1026,8 +1030,9 @@ START_TEST(test_raw_bindings)
 {
 	struct app_grpc *ag = app(TOKEN);
 	struct kv_list md = { 0 }, grpc_md = { 0 };
-	struct app_grpc_binding_event ev = { .name = "b1", .data = "in", .len = 2, .metadata = &md,
-					     .grpc_metadata = &grpc_md };
+	struct app_grpc_binding_event ev = {
+		.name = "b1", .data = "in", .len = 2, .metadata = &md, .grpc_metadata = &grpc_md
+	};
 	struct app_grpc_binding_event bad = { .name = "fail" };
 	json_t *j = list_bindings(ag), *st, *s, *e, *req = NULL;
 	size_t i;
@@ -1036,8 +1041,9 @@ START_TEST(test_raw_bindings)
 	ck_assert(json_same(json_object_get(j, "names"), "[\"b1\",\"b2\"]"));
 	json_decref(j);
 	ck_assert_int_eq(kv_set(&md, "Operation", "create"), 0);
-	ck_assert_int_eq(kv_set(&grpc_md, "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
-			 0);
+	ck_assert_int_eq(
+		kv_set(&grpc_md, "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+		0);
 	j = binding_event(ag, &ev);
 	ck_assert_int_eq(jint(j, "status"), 0);
 	ck_assert_str_eq(jstr(j, "data"), "answer");
@@ -1060,9 +1066,8 @@ START_TEST(test_raw_bindings)
 	json_decref(j);
 	/* What the app got: name, data and metadata in the message; the trace and token as gRPC metadata. */
 	s = seen(ag);
-	json_array_foreach (s, i, e)
-		if (strcmp(jstr(e, "kind"), "binding") == 0)
-			req = json_object_get(e, "request");
+	json_array_foreach(s, i, e) if (strcmp(jstr(e, "kind"), "binding") == 0) req =
+		json_object_get(e, "request");
 	ck_assert_ptr_nonnull(req);
 	ck_assert_str_eq(jstr(req, "name"), "b1");
 	ck_assert_str_eq(jstr(req, "data"), "aW4="); /* base64 of "in" */
@@ -1247,7 +1252,8 @@ static const char *missing(void)
 	if (!server_available("node"))
 		return "node is not on PATH";
 	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
-		snprintf(path, sizeof(path), "%s/tests/interop/node_modules/%s/package.json", srcdir(), modules[i]);
+		snprintf(path, sizeof(path), "%s/tests/interop/node_modules/%s/package.json", srcdir(),
+			 modules[i]);
 		if (stat(path, &st) != 0) {
 			snprintf(why, sizeof(why), "%s is missing; run: npm ci --prefix tests/interop", path);
 			return why;
@@ -1266,7 +1272,8 @@ int main(void)
 		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
 
 		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr, "FAIL: the gRPC app test needs node and the Dapr JS SDK (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
+			fprintf(stderr,
+				"FAIL: the gRPC app test needs node and the Dapr JS SDK (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
 				why);
 			return 1;
 		}

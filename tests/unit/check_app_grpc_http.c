@@ -11,9 +11,15 @@
 START_TEST(test_metadata_from_http)
 {
 	static const char *const in[][2] = {
-		{ "Content-Type", "application/json" }, { "Accept", "*/*" },	     { "If-Match", "\"3\"" },
-		{ "Cookie", "a=b" },			 { "Content-Length", "12" },	     { "X-Foo", "bar" },
-		{ "User-Agent", "curl/8" },		 { "Host", "127.0.0.1:3500" }, { "destination-app-id", "b" },
+		{ "Content-Type", "application/json" },
+		{ "Accept", "*/*" },
+		{ "If-Match", "\"3\"" },
+		{ "Cookie", "a=b" },
+		{ "Content-Length", "12" },
+		{ "X-Foo", "bar" },
+		{ "User-Agent", "curl/8" },
+		{ "Host", "127.0.0.1:3500" },
+		{ "destination-app-id", "b" },
 		{ "traceparent", "00-x" },
 	};
 	static const char *const want[][2] = {
@@ -46,7 +52,8 @@ END_TEST
 
 START_TEST(test_http_status)
 {
-	static const int want[17] = { 200, 408, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401 };
+	static const int want[17] = { 200, 408, 500, 400, 504, 404, 409, 403, 429,
+				      400, 409, 400, 501, 500, 503, 500, 401 };
 
 	for (int code = 0; code <= 16; code++)
 		ck_assert_int_eq(app_grpc_http_status(code), want[code]);
@@ -55,8 +62,8 @@ START_TEST(test_http_status)
 }
 END_TEST
 
-static struct app_grpc_invoke_result ok_result(const char *data, const char *type_url, const char *content_type,
-					       const struct kv_list *headers)
+static struct app_grpc_invoke_result ok_result(const char *data, const char *type_url,
+					       const char *content_type, const struct kv_list *headers)
 {
 	static const struct kv_list none = { 0 };
 	struct app_grpc_invoke_result r = {
@@ -102,9 +109,15 @@ END_TEST
 START_TEST(test_answer_headers)
 {
 	static const char *const in[][2] = {
-		{ "x-answer", "yes" }, { "grpc-accept-encoding", "gzip" }, { "content-type", "application/grpc" },
-		{ "content-length", "9" }, { "x-data-bin", "AAE=" }, { "connection", "close" }, { "te", "trailers" },
-		{ "traceparent", "00-y" }, { "date", "Mon" },
+		{ "x-answer", "yes" },
+		{ "grpc-accept-encoding", "gzip" },
+		{ "content-type", "application/grpc" },
+		{ "content-length", "9" },
+		{ "x-data-bin", "AAE=" },
+		{ "connection", "close" },
+		{ "te", "trailers" },
+		{ "traceparent", "00-y" },
+		{ "date", "Mon" },
 	};
 	struct kv_list h = { 0 };
 	struct app_grpc_invoke_result r;

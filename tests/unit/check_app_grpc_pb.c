@@ -81,7 +81,8 @@ static json_t *nested(int n)
 START_TEST(test_struct_refused)
 {
 	struct pb_arena a = { 0 };
-	json_t *arr = json_array(), *deep = nested(PB_STRUCT_MAX_DEPTH + 1), *ok = nested(PB_STRUCT_MAX_DEPTH);
+	json_t *arr = json_array(), *deep = nested(PB_STRUCT_MAX_DEPTH + 1),
+	       *ok = nested(PB_STRUCT_MAX_DEPTH);
 
 	ck_assert_ptr_null(pb_struct_from_json(&a, arr));
 	pb_arena_free(&a);

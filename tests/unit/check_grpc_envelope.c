@@ -31,7 +31,8 @@ START_TEST(test_fields_and_extensions)
 	json_t *want;
 	char err[200];
 
-	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "orders", "ps", "/orders", &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "orders", "ps", "/orders", &e, err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(e.ev.id, "1");
 	ck_assert_str_eq(e.ev.source, "s");
 	ck_assert_str_eq(e.ev.type, "t");
@@ -42,7 +43,8 @@ START_TEST(test_fields_and_extensions)
 	ck_assert_str_eq(e.ev.path, "/orders");
 	assert_data(&e, "hello", sizeof("hello") - 1);
 	ck_assert_ptr_eq(e.ev.extensions, e.extensions);
-	want = event("{\"topic\":\"orders\",\"pubsubname\":\"ps\",\"traceparent\":\"00-x\",\"custom\":{\"n\":1}}");
+	want = event(
+		"{\"topic\":\"orders\",\"pubsubname\":\"ps\",\"traceparent\":\"00-x\",\"custom\":{\"n\":1}}");
 	ck_assert(json_equal(e.extensions, want));
 	json_decref(want);
 	grpc_envelope_free(&e);
@@ -57,7 +59,8 @@ START_TEST(test_data_by_type)
 	json_t *ce;
 
 	/* JSON data is written again, compact with sorted keys, as Go's encoder writes it. */
-	ce = event("{\"datacontenttype\":\"application/json; charset=utf-8\",\"data\":{\"b\":1,\"a\":[true,null]}}");
+	ce = event(
+		"{\"datacontenttype\":\"application/json; charset=utf-8\",\"data\":{\"b\":1,\"a\":[true,null]}}");
 	ck_assert_int_eq(grpc_envelope_from_cloudevent(ce, "t", "p", "", &e, err, sizeof(err)), 0);
 	assert_data(&e, "{\"a\":[true,null],\"b\":1}", sizeof("{\"a\":[true,null],\"b\":1}") - 1);
 	grpc_envelope_free(&e);

@@ -13,11 +13,22 @@ START_TEST(test_routes_and_fields)
 	static const struct app_grpc_topic_rule rules[] = { { "event.type == \"a\"", "/a" }, { "  ", "b" } };
 	struct kv_list md = { 0 };
 	struct app_grpc_subscription subs[] = {
-		{ .pubsub_name = "ps", .topic = "full", .metadata = &md, .has_routes = true, .rules = rules,
-		  .n_rules = 2, .default_path = "/other", .dead_letter_topic = "dlq" },
+		{ .pubsub_name = "ps",
+		  .topic = "full",
+		  .metadata = &md,
+		  .has_routes = true,
+		  .rules = rules,
+		  .n_rules = 2,
+		  .default_path = "/other",
+		  .dead_letter_topic = "dlq" },
 		{ .pubsub_name = "ps", .topic = "plain", .default_path = "", .dead_letter_topic = "" },
-		{ .pubsub_name = "ps", .topic = "rules-only", .has_routes = true, .rules = rules, .n_rules = 1,
-		  .default_path = "", .dead_letter_topic = "" },
+		{ .pubsub_name = "ps",
+		  .topic = "rules-only",
+		  .has_routes = true,
+		  .rules = rules,
+		  .n_rules = 1,
+		  .default_path = "",
+		  .dead_letter_topic = "" },
 	};
 	struct app_grpc_subscriptions_result r = { .subscriptions = subs, .count = 3, .message = "" };
 	struct sub_list out = { 0 };
@@ -68,9 +79,18 @@ START_TEST(test_left_out)
 	static const struct app_grpc_topic_rule bad[] = { { "event.type ==", "/x" } };
 	struct app_grpc_subscription subs[] = {
 		{ .pubsub_name = "", .topic = "t", .default_path = "", .dead_letter_topic = "" },
-		{ .pubsub_name = "ps", .topic = "cel", .has_routes = true, .rules = bad, .n_rules = 1, .default_path = "",
+		{ .pubsub_name = "ps",
+		  .topic = "cel",
+		  .has_routes = true,
+		  .rules = bad,
+		  .n_rules = 1,
+		  .default_path = "",
 		  .dead_letter_topic = "" },
-		{ .pubsub_name = "ps", .topic = "bulk", .default_path = "/b", .dead_letter_topic = "", .has_bulk = true,
+		{ .pubsub_name = "ps",
+		  .topic = "bulk",
+		  .default_path = "/b",
+		  .dead_letter_topic = "",
+		  .has_bulk = true,
 		  .bulk_enabled = true },
 	};
 	struct app_grpc_subscriptions_result r = { .subscriptions = subs, .count = 3, .message = "" };
@@ -81,9 +101,10 @@ START_TEST(test_left_out)
 	ck_assert_uint_eq(d.warnings, 1);
 	ck_assert_uint_eq(out.count, 1);
 	ck_assert_str_eq(out.items[0].topic, "bulk");
-	ck_assert_msg(strstr(d.lines[0], "element 0") != NULL && strstr(d.lines[0], "pubsub_name") != NULL, "%s",
-		      d.lines[0]);
-	ck_assert_msg(strstr(d.lines[1], "element 1") != NULL && strstr(d.lines[1], "routes.rules[0].match") != NULL,
+	ck_assert_msg(strstr(d.lines[0], "element 0") != NULL && strstr(d.lines[0], "pubsub_name") != NULL,
+		      "%s", d.lines[0]);
+	ck_assert_msg(strstr(d.lines[1], "element 1") != NULL &&
+			      strstr(d.lines[1], "routes.rules[0].match") != NULL,
 		      "%s", d.lines[1]);
 	ck_assert_msg(strstr(d.lines[2], "bulk_subscribe") != NULL, "%s", d.lines[2]);
 	subscriptions_free(&out);

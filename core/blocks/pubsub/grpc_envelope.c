@@ -13,15 +13,16 @@
 #include "blocks/pubsub/cloudevent.h"
 
 /* The attributes that have fields of their own; every other one is an extension. */
-static const char *const envelope_fields[] = { "id", "source", "datacontenttype", "type", "specversion", "data",
-					       "data_base64" };
+static const char *const envelope_fields[] = { "id",	      "source", "datacontenttype", "type",
+					       "specversion", "data",	"data_base64" };
 
 /* True when content_type is expected, alone or with parameters ("application/json; charset=utf-8"). */
 static bool envelope_type_is(const char *content_type, const char *expected)
 {
 	size_t n = strlen(expected);
 
-	return strncasecmp(content_type, expected, n) == 0 && (content_type[n] == '\0' || content_type[n] == ';');
+	return strncasecmp(content_type, expected, n) == 0 &&
+	       (content_type[n] == '\0' || content_type[n] == ';');
 }
 
 static const char *envelope_string(json_t *ce, const char *key)
@@ -65,7 +66,9 @@ int grpc_envelope_from_cloudevent(json_t *ce, const char *topic, const char *pub
 	} else if (data != NULL && !json_is_null(data)) {
 		if (strncasecmp(ct, "text/", 5) == 0 || envelope_type_is(ct, "application/xml")) {
 			if (!json_is_string(data)) {
-				snprintf(err, errlen, "the event's data is not a string, as its datacontenttype %s says", ct);
+				snprintf(err, errlen,
+					 "the event's data is not a string, as its datacontenttype %s says",
+					 ct);
 				return -1;
 			}
 			ev->data = json_string_value(data);
@@ -88,7 +91,8 @@ int grpc_envelope_from_cloudevent(json_t *ce, const char *topic, const char *pub
 		snprintf(err, errlen, "out of memory copying the event's extensions");
 		return -1;
 	}
-	json_object_foreach (ce, key, v) {
+	json_object_foreach(ce, key, v)
+	{
 		bool own = false;
 
 		for (size_t i = 0; i < sizeof(envelope_fields) / sizeof(envelope_fields[0]); i++)

@@ -19,6 +19,7 @@
  * accepted and ignored with a warning, as subscriptions_parse_app does. Returns the number of
  * errors added. Ownership: out owns what is appended. Thread: any.
  */
-size_t subscriptions_from_grpc(const struct app_grpc_subscriptions_result *r, struct sub_list *out, struct diag *d);
+size_t subscriptions_from_grpc(const struct app_grpc_subscriptions_result *r, struct sub_list *out,
+			       struct diag *d);
 
 #endif /* OUTRIG_CORE_BLOCKS_PUBSUB_GRPC_SUBSCRIPTIONS_H */
