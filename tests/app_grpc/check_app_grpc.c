@@ -27,6 +27,7 @@
 #include "blocks/pubsub/grpc_envelope.h"
 #include "channels/app_grpc.h"
 #include "channels/app_grpc_http.h"
+#include "channels/grpc_client.h"
 #include "server.h"
 
 #define TOKEN "s3cret-app-token"
@@ -864,6 +865,47 @@ START_TEST(test_raw_invoke_errors)
 }
 END_TEST
 
+/* For a gRPC caller: the app's rich error details, as it sent them. */
+START_TEST(test_raw_invoke_error_details)
+{
+	struct app_grpc *ag = app(NULL);
+	struct app_grpc_invoke_request req = { .method = "rich", .verb = "GET" };
+	struct invoke_got g;
+
+	invoke(ag, &req, &g);
+	wait_all(10000);
+	ck_assert_int_eq(jint(g.j, "status"), 5);
+	ck_assert_str_eq(jstr(g.j, "details"), "CAUSAXg=");
+	ck_assert_ptr_null(json_object_get(json_object_get(g.j, "trailers"), "grpc-status-details-bin"));
+	got_free(&g);
+	app_grpc_free(ag);
+}
+END_TEST
+
+/* An answer past --max-body-size: daprd's grpc-go fails it RESOURCE_EXHAUSTED, 429 for an HTTP caller. */
+START_TEST(test_raw_invoke_too_large)
+{
+	struct app_grpc *ag = app(NULL);
+	struct app_grpc_invoke_request req = { .method = "big", .verb = "GET" };
+	struct invoke_got g;
+
+	grpc_client_set_limits(app_grpc_client(ag), 1 << 20, 4096);
+	invoke(ag, &req, &g);
+	wait_all(10000);
+	ck_assert_int_eq(jint(g.j, "status"), 8);
+	ck_assert_int_eq(jint(g.http_j, "status"), 429);
+	got_free(&g);
+	/* Within the limit, the same call goes through. */
+	grpc_client_set_limits(app_grpc_client(ag), 4 << 20, 4096);
+	invoke(ag, &req, &g);
+	wait_all(10000);
+	ck_assert_int_eq(jint(g.j, "status"), 0);
+	ck_assert_uint_eq(strlen(jstr(g.j, "data")), 2 << 20);
+	got_free(&g);
+	app_grpc_free(ag);
+}
+END_TEST
+
 START_TEST(test_raw_invoke_deadline)
 {
 	struct app_grpc *ag = app(NULL);
@@ -1217,6 +1259,8 @@ static Suite *app_grpc_suite(void)
 	tcase_add_test(tc, test_raw_invoke_verb_names);
 	tcase_add_test(tc, test_raw_invoke_answers);
 	tcase_add_test(tc, test_raw_invoke_errors);
+	tcase_add_test(tc, test_raw_invoke_error_details);
+	tcase_add_test(tc, test_raw_invoke_too_large);
 	tcase_add_test(tc, test_raw_invoke_deadline);
 	tcase_add_test(tc, test_raw_free_with_calls_pending);
 	tcase_add_test(tc, test_raw_subscriptions);

@@ -10,6 +10,8 @@
 //     typed    answers bytes 01 02 03 in an Any typed "type.googleapis.com/outrig.test.Thing"
 //     nodata   answers an InvokeResponse with no data, content type "text/plain"
 //     fail-N   fails with gRPC status N and message "failed with N", trailer x-why: because
+//     rich     fails NOT_FOUND with grpc-status-details-bin (bytes 08 05 12 01 78: google.rpc.Status{code 5, message "x"})
+//     big      answers 2 MiB of data
 //     garbage  answers bytes that are no InvokeResponse
 //     sleep    answers after 3 s
 //     sick / well   make HealthCheck fail (UNAVAILABLE) / succeed
@@ -102,6 +104,15 @@ const impl = {
     if (m.startsWith("fail-")) {
       const n = Number(m.slice(5));
       return cb(fail(n, `failed with ${n}`, { "x-why": "because" }));
+    }
+    if (m === "rich") {
+      const md = new grpc.Metadata();
+      md.set("grpc-status-details-bin", Buffer.from([8, 5, 0x12, 1, 0x78]));
+      return cb({ code: grpc.status.NOT_FOUND, details: "x", metadata: md });
+    }
+    if (m === "big") {
+      const data = create(AnySchema, { value: new Uint8Array(2 << 20).fill(0x61) });
+      return cb(null, create(common.InvokeResponseSchema, { data, contentType: "text/plain" }));
     }
     if (m === "garbage") return cb(null, new Uint8Array([0xff, 0xff, 0xff]));
     if (m === "sleep") return setTimeout(() => cb(null, create(common.InvokeResponseSchema, {})), 3000);
