@@ -24,11 +24,16 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
+	core/channels/app_grpc.c core/channels/app_grpc.h \
+	core/channels/app_grpc_http.c core/channels/app_grpc_http.h \
+	core/channels/app_grpc_pb.c core/channels/app_grpc_pb.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
 	core/blocks/bindings/bindings.c core/blocks/bindings/bindings.h \
 	core/api/http/bindings_body.c core/api/http/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
+	core/blocks/pubsub/grpc_envelope.c core/blocks/pubsub/grpc_envelope.h \
+	core/blocks/pubsub/grpc_subscriptions.c core/blocks/pubsub/grpc_subscriptions.h \
 	core/components/component.c core/components/component.h \
 	core/components/component_call.c core/components/component_call.h \
 	core/resources/configuration.c core/resources/configuration.h \
