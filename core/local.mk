@@ -111,4 +111,5 @@ dist-hook:
 	git -C $(top_srcdir) rev-parse --short HEAD > $(distdir)/.tarball-commit 2>/dev/null || echo unknown > $(distdir)/.tarball-commit
 
 include core/cli/local.mk
+include core/proto/local.mk
 include core/api/grpc/local.mk
