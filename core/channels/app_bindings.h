@@ -14,6 +14,7 @@
 #include <outrig/metadata.h>
 
 struct app_channel;
+struct app_grpc;
 
 /* The bindings' side of the app channel; the bindings block never learns the protocol behind it. */
 struct app_bindings;
@@ -23,6 +24,12 @@ struct app_bindings;
  * result). NULL when out of memory. Thread: the loop.
  */
 struct app_bindings *app_bindings_new_http(struct app_channel *ch);
+
+/*
+ * The bindings' calls to a gRPC app through ag (ListInputBindings, OnBindingEvent; a binding's
+ * name is its route without the "/"), which stays the caller's. NULL when out of memory. Thread: the loop.
+ */
+struct app_bindings *app_bindings_new_grpc(struct app_grpc *ag);
 
 /* Frees ab (NULL is fine); its calls still pending are never answered. Thread: the loop's thread. */
 void app_bindings_free(struct app_bindings *ab);
