@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// outrigd --app-protocol grpc with tests/app_grpc/raw_app.mjs as the app (grpc-js with Dapr's schemas, for answers
+// the SDK's DaprServer never gives): typed data both ways through InvokeService, an app's gRPC status to gRPC and
+// HTTP callers, input bindings chosen by ListInputBindings, and an app whose HealthCheck starts failing.
+//
+// outrigd runs with --resources-path tests/data/interop/app_grpc_raw, --app-protocol grpc, --app-port
+// OUTRIG_APP_PORT, --enable-app-health-check, --app-health-probe-interval 1 and --app-health-threshold 1.
+// Environment: DAPR_HTTP_PORT, DAPR_GRPC_PORT (outrigd's). Run with `node --test app_grpc_raw.mjs`.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { CommunicationProtocolEnum, DaprClient } from "@dapr/dapr";
+import { sdkLogger, sleep } from "./common.mjs";
+
+const require = createRequire(import.meta.url);
+const { create } = require("@bufbuild/protobuf");
+const { AnySchema } = require("@bufbuild/protobuf/wkt");
+const common = require("@dapr/dapr/proto/dapr/proto/common/v1/common_pb");
+const dapr = require("@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb");
+
+const httpPort = process.env.DAPR_HTTP_PORT;
+const grpcPort = process.env.DAPR_GRPC_PORT;
+if (!httpPort || !grpcPort) {
+  throw new Error("app_grpc_raw.mjs: set DAPR_HTTP_PORT and DAPR_GRPC_PORT (outrigd's ports)");
+}
+
+const client = new DaprClient({
+  daprHost: "127.0.0.1",
+  daprPort: String(grpcPort),
+  communicationProtocol: CommunicationProtocolEnum.GRPC,
+  logger: sdkLogger,
+});
+after(async () => {
+  await client.stop();
+});
+
+const POST = 2; // HTTPExtension.Verb POST
+
+// InvokeService through the SDK's own connect client, with data typed as typeUrl.
+async function invokeService(method, value, typeUrl = "") {
+  const grpc = await client.daprClient.getClient();
+  return grpc.invokeService(
+    create(dapr.InvokeServiceRequestSchema, {
+      id: "myapp",
+      message: create(common.InvokeRequestSchema, {
+        method,
+        httpExtension: create(common.HTTPExtensionSchema, { verb: POST }),
+        data: create(AnySchema, { typeUrl, value }),
+        contentType: "application/json",
+      }),
+    }),
+  );
+}
+
+const invokeHttp = (path) => fetch(`http://127.0.0.1:${httpPort}/v1.0/invoke/myapp/method/${path}`, { method: "POST" });
+
+async function until(what, fn, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last.ok) {
+      return last;
+    }
+    if (Date.now() > end) {
+      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${last.why}`);
+    }
+    await sleep(100);
+  }
+}
+
+const healthy = () =>
+  until("the app to become healthy", async () => {
+    const r = await invokeHttp("nodata");
+    return { ok: r.status === 200, why: `${r.status} ${await r.text()}` };
+  });
+
+const seen = async () => JSON.parse(Buffer.from((await invokeService("seen", new Uint8Array())).data.value).toString());
+
+test("a gRPC caller's type_url reaches the app, and the app's type_url reaches the caller", async () => {
+  await healthy();
+  const echo = await invokeService("echo", new TextEncoder().encode("{}"), "type.googleapis.com/outrig.test.In");
+  const body = JSON.parse(Buffer.from(echo.data.value).toString());
+  assert.equal(body.typeUrl, "type.googleapis.com/outrig.test.In");
+  const typed = await invokeService("typed", new Uint8Array());
+  assert.equal(typed.data.typeUrl, "type.googleapis.com/outrig.test.Thing");
+  assert.deepEqual([...typed.data.value], [1, 2, 3]);
+});
+
+test("the app's gRPC status reaches a gRPC caller as it is, and an HTTP caller as daprd maps it", async () => {
+  await healthy();
+  let caught;
+  try {
+    await invokeService("fail-5", new Uint8Array());
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught, "fail-5 succeeded");
+  assert.equal(caught.code, 5, String(caught));
+  assert.match(caught.rawMessage ?? caught.message, /failed with 5/);
+  const r = await invokeHttp("fail-5");
+  assert.equal(r.status, 404, await r.text());
+});
+
+test("only the input bindings the app lists in ListInputBindings are started", async () => {
+  await healthy();
+  await until("an event of b1", async () => {
+    const s = await seen();
+    return { ok: s.some((e) => e.kind === "binding" && e.request.name === "b1"), why: JSON.stringify(s) };
+  });
+  await sleep(1500);
+  const s = await seen();
+  assert.ok(!s.some((e) => e.kind === "binding" && e.request.name !== "b1"), JSON.stringify(s));
+});
+
+test("an app whose HealthCheck fails becomes unhealthy: calls to it are refused", async () => {
+  await healthy();
+  await invokeService("sick", new Uint8Array());
+  await until("calls to be refused", async () => {
+    const r = await invokeHttp("nodata");
+    const text = await r.text();
+    return { ok: r.status === 500 && /not in a healthy state/.test(text), why: `${r.status} ${text}` };
+  });
+});
