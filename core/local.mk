@@ -48,6 +48,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/options.c core/options.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
+	core/blocks/pubsub/pubsub.c core/blocks/pubsub/pubsub.h \
+	core/blocks/pubsub/pubsub_entry.c core/blocks/pubsub/pubsub_entry.h \
 	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \
 	core/blocks/pubsub/pubsub_runtime.c core/blocks/pubsub/pubsub_runtime.h \
 	core/blocks/pubsub/pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.h \
