@@ -17,6 +17,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
 	core/channels/app_channel.c core/channels/app_channel.h \
+	core/channels/app_pubsub.c core/channels/app_pubsub.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pub/sub's calls to the app, whatever protocol the app speaks: deliver one event and learn how
+ * the app took it (SUCCESS, RETRY, DROP), and ask the app for its subscriptions. The pub/sub block
+ * reaches the app only through this header. Today the app speaks HTTP (API.md §2.4, §2.6); a
+ * gRPC app (OnTopicEvent, ListTopicSubscriptions, §13.4) goes behind the same functions.
+ */
+#ifndef OUTRIG_CORE_CHANNELS_APP_PUBSUB_H
+#define OUTRIG_CORE_CHANNELS_APP_PUBSUB_H
+
+#include <stddef.h>
+
+#include <outrig/metadata.h>
+
+struct app_channel;
+
+/* How the app took an event. */
+enum app_event_status {
+	APP_EVENT_SUCCESS, /* taken: settle it */
+	APP_EVENT_RETRY,   /* not taken, or no answer: deliver it again later */
+	APP_EVENT_DROP,	   /* the app will never take it: dead-letter or drop it */
+};
+
+/* One event for the app. */
+struct app_event {
+	const char *route; /* the path the subscription's rules chose */
+	const char *pubsub;
+	const char *topic;
+	const void *cloudevent; /* the CloudEvent as JSON text */
+	size_t len;
+	const char *traceparent; /* the event's W3C trace context, or NULL / "" */
+	const char *tracestate;
+	const struct outrig_metadata *metadata; /* the broker's metadata of the message */
+};
+
+/*
+ * Told how a delivery ended. why says, for RETRY and DROP, what the app did (a clause for logs,
+ * e.g. "the app answered HTTP 500"); NULL for SUCCESS. Valid during the call. Thread: the loop.
+ */
+typedef void (*app_event_cb)(void *arg, enum app_event_status status, const char *why);
+
+/*
+ * Delivers ev to the app, then calls cb(arg, ...) exactly once on the loop (unless the channel is
+ * freed first). Over HTTP: POST {route} with the CloudEvent, the broker's metadata, pubsubname
+ * and the trace context as headers; 2xx with no status, SUCCESS or an unreadable body is SUCCESS,
+ * {"status":"RETRY"} RETRY, {"status":"DROP"} DROP, another status RETRY; 404 DROP (the route does
+ * not exist); any other answer or none RETRY. Returns 0, or -1 when out of memory (cb is then
+ * never called). Ownership: ev is copied. Thread: the loop.
+ */
+int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, app_event_cb cb, void *arg);
+
+/* What the app said of its subscriptions. */
+enum app_subscriptions_outcome {
+	APP_SUBSCRIPTIONS_LISTED,      /* doc holds them */
+	APP_SUBSCRIPTIONS_NONE,	       /* the app has none to declare (HTTP: 404) */
+	APP_SUBSCRIPTIONS_REFUSED,     /* the app answered with an error */
+	APP_SUBSCRIPTIONS_UNREACHABLE, /* no answer: the app may not be quite ready */
+};
+
+struct app_subscriptions {
+	enum app_subscriptions_outcome outcome;
+	/*
+	 * LISTED: the subscriptions as the JSON array of GET /dapr/subscribe (§2.4), which a gRPC
+	 * app's ListTopicSubscriptionsResponse is written as; one parser reads both.
+	 */
+	const char *doc;
+	size_t len;
+	const char *call;   /* the call made, for logs: "GET /dapr/subscribe" */
+	const char *detail; /* NONE, REFUSED, UNREACHABLE: what happened, e.g. "answered HTTP 500" */
+};
+
+/* Told what the app said. Everything is valid during the call. Thread: the loop. */
+typedef void (*app_subscriptions_cb)(void *arg, const struct app_subscriptions *r);
+
+/*
+ * Asks the app for its subscriptions once, as app_id (HTTP: the dapr-app-id header), then calls
+ * cb(arg, ...) exactly once on the loop (unless the channel is freed first). Returns 0, or -1 when
+ * out of memory (cb is then never called). Thread: the loop.
+ */
+int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, app_subscriptions_cb cb,
+				  void *arg);
+
+/* Calls ready(arg) once the app accepts connections (app_channel_wait_ready). Thread: the loop. */
+void app_pubsub_when_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);
+
+#endif /* OUTRIG_CORE_CHANNELS_APP_PUBSUB_H */
