@@ -35,6 +35,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/handoff.c core/base/handoff.h \
 	core/components/host.c core/components/host.h \
 	core/api/http/http_call.c core/api/http/http_call.h \
+	core/api/http/http_query.c core/api/http/http_query.h \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
 	core/blocks/errors.c core/blocks/errors.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \

@@ -52,20 +52,6 @@ const char *kv_get(const struct kv_list *l, const char *key)
 	return kv != NULL ? kv->value : NULL;
 }
 
-int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q)
-{
-	const struct evkeyval *h;
-
-	TAILQ_FOREACH(h, q, next)
-	{
-		if (strncmp(h->key, "metadata.", 9) != 0 || kv_find(l, h->key + 9) != NULL)
-			continue;
-		if (kv_set(l, h->key + 9, h->value) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * Sets items[i] (existing) or appends key=text; items has room. Returns 0 or -1 (out of memory).
  */

@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <outrig/state.h>
 
@@ -18,9 +17,6 @@ struct kv_list {
 int kv_set(struct kv_list *l, const char *key, const char *value);
 
 const char *kv_get(const struct kv_list *l, const char *key);
-
-/* Adds every `metadata.X=V` query parameter as X=V (first value wins, as in daprd). */
-int kv_add_query_metadata(struct kv_list *l, const struct evkeyvalq *q);
 
 /*
  * Adds a JSON object's members; string values as they are, numbers and booleans as their

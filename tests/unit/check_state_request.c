@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/http/http_errors.h"
+#include "api/http/http_query.h"
 #include "base/kv.h"
 #include "blocks/state/state_keys.h"
 #include "blocks/state/state_request.h"

@@ -8,6 +8,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "api/http/http_query.h"
 #include "base/workers.h"
 
 struct evhttp_request;
