@@ -16,6 +16,7 @@
 
 #include "api/http/http_call.h"
 #include "api/http/http_errors.h"
+#include "api/http/http_query.h"
 #include "base/kv.h"
 #include "blocks/pubsub/cloudevent.h"
 #include "blocks/pubsub/pubsub.h"
