@@ -47,3 +47,4 @@ include tests/state_hardening.mk
 include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
+include tests/blocks/pubsub.mk

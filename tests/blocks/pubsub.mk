@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: Apache-2.0
+# The pub/sub block's publish cases, one table through every front end of a real outrigd.
+check_PROGRAMS += tests/blocks/check_pubsub_publish
+TESTS += tests/blocks/check_pubsub_publish
+tests_blocks_check_pubsub_publish_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/pubsub_conf
+tests_blocks_check_pubsub_publish_CFLAGS = $(TEST_CFLAGS)
+tests_blocks_check_pubsub_publish_SOURCES = tests/blocks/check_pubsub_publish.c \
+	tests/blocks/pubsub_transport.c tests/blocks/pubsub_transport.h \
+	tests/blocks/pubsub_transport_http.c $(PUBSUB_TEST_HELPERS)
+tests_blocks_check_pubsub_publish_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
