@@ -8,3 +8,11 @@ tests_blocks_check_pubsub_publish_SOURCES = tests/blocks/check_pubsub_publish.c 
 	tests/blocks/pubsub_transport.c tests/blocks/pubsub_transport.h \
 	tests/blocks/pubsub_transport_http.c $(PUBSUB_TEST_HELPERS)
 tests_blocks_check_pubsub_publish_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+
+# channels/app_pubsub.h over HTTP against the real test app.
+check_PROGRAMS += tests/unit/check_app_pubsub
+TESTS += tests/unit/check_app_pubsub
+tests_unit_check_app_pubsub_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_app_pubsub_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_app_pubsub_SOURCES = tests/unit/check_app_pubsub.c
+tests_unit_check_app_pubsub_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)
