@@ -59,7 +59,11 @@ extern int pt_grpc_port;
 size_t pt_data_len(const struct pt_request *req);
 size_t pt_entry_len(const struct pt_entry *e);
 
-/* The HTTP front end's adapter (always there). */
+/* The HTTP front end's adapter. */
 int pt_publish_http(const struct daemon *d, const struct pt_request *req, struct pt_result *out);
+
+/* The gRPC front end's: PublishEvent, and a bulk through BulkPublishEvent or its Alpha1 name. */
+int pt_publish_grpc(const struct daemon *d, const struct pt_request *req, struct pt_result *out);
+int pt_publish_grpc_alpha1(const struct daemon *d, const struct pt_request *req, struct pt_result *out);
 
 #endif /* OUTRIG_TESTS_BLOCKS_PUBSUB_TRANSPORT_H */
