@@ -48,6 +48,11 @@ struct publish_case {
 	int http_status;  /* with code */
 	int grpc_code;	  /* with code */
 	struct want_event want;
+	/*
+	 * A bulk the broker took only in part: HTTP answers 500 ERR_PUBSUB_PUBLISH_MESSAGE listing the
+	 * failed entries, gRPC OK with the same list (as daprd).
+	 */
+	size_t want_failed;
 };
 
 #define MD(...)                                                                                              \
@@ -75,6 +80,11 @@ static const struct pt_entry bulk_bad_md[] = {
 };
 static const struct pt_entry bulk_entry_md[] = {
 	{ "e1", "over", 0, "text/plain", MD("cloudevent.id", "from-entry") },
+};
+static const struct pt_entry bulk_partial[] = {
+	{ "ok-1", "1", 0, "application/json", MD(NULL) },
+	{ "bad", "2", 0, "application/json", MD("fail", "yes") },
+	{ "ok-2", "3", 0, "application/json", MD(NULL) },
 };
 static const struct pt_entry bulk_raw[] = {
 	{ "r1", "raw bytes", 0, "text/plain", MD("rawPayload", "true") },
@@ -106,6 +116,11 @@ static const struct publish_case cases[] = {
 	{ "a CloudEvent that is no object", { "pubsub", "orders", "application/cloudevents+json", "\"a string\"", 0, MD(NULL) }, "ERR_PUBSUB_CLOUD_EVENTS_SER", 500, 3 },
 	{ "a topic out of scope", { "scoped", "denied", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_FORBIDDEN", 403, 7 },
 	{ "a topic in scope", { "scoped", "allowed", NULL, "x", 0, MD(NULL) } },
+	/* ---- the broker fails (pubsub.test) ---- */
+	{ "the broker fails", { "failing", "broken", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_PUBLISH_MESSAGE", 500, 13 },
+	{ "the broker has no such topic", { "failing", "missing", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_NOT_FOUND", 400, 5 },
+	{ "bulk: the broker takes some entries", { "failing", "partial", .bulk = true, .entries = bulk_partial, .nentries = 3 }, .want_failed = 1 },
+	{ "bulk: the broker takes none", { "failing", "broken", .bulk = true, .entries = bulk_partial, .nentries = 3 }, .want_failed = 3 },
 	/* ---- bulk publish ---- */
 	{ "bulk: every kind of event", { "pubsub", "orders", .bulk = true, .entries = bulk_mixed, .nentries = 4 }, .want = { "/orders", 4, NULL, NULL, NULL, NULL } },
 	{ "bulk: no entries", { "pubsub", "orders", .bulk = true, .entries = NULL, .nentries = 0 } },
@@ -142,6 +157,10 @@ static void setup(void)
 					      APP "=allowed", NULL),
 			 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.in-memory", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "failing", "pubsub.test", NULL), 0);
+	ck_assert_int_eq(daemon_setenv(&dmn, "OUTRIG_PLUGIN_PATH",
+				       xfmt("%s:%s", getenv("OUTRIG_PLUGIN_PATH"), getenv("OUTRIG_TEST_PLUGIN_DIR"))),
+			 0);
 	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start (log above)");
 }
 
@@ -209,7 +228,11 @@ static void run_case(const struct publish_case *c, const struct pt_transport *t)
 	ck_assert_msg(t->publish(&dmn, &c->req, &r) == 0, "%s over %s: no answer", c->name, t->name);
 	if (c->code == NULL) {
 		ck_assert_msg(r.ok, "%s over %s: refused (%d %s): %s", c->name, t->name, r.status, r.code, r.message);
-		ck_assert_msg(r.nfailed == 0, "%s over %s: %zu entries failed", c->name, t->name, r.nfailed);
+		ck_assert_msg(r.nfailed == c->want_failed, "%s over %s: %zu entries failed, expected %zu", c->name,
+			      t->name, r.nfailed, c->want_failed);
+		if (c->want_failed > 0 && !t->grpc)
+			ck_assert_msg(r.status == 500 && strcmp(r.code, "ERR_PUBSUB_PUBLISH_MESSAGE") == 0,
+				      "%s over %s: %d %s", c->name, t->name, r.status, r.code);
 		if (c->want.route != NULL)
 			check_event(c, t, before);
 	} else {

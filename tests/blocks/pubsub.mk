@@ -16,3 +16,9 @@ tests_unit_check_app_pubsub_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_app_pubsub_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_app_pubsub_SOURCES = tests/unit/check_app_pubsub.c
 tests_unit_check_app_pubsub_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)
+
+# pubsub.test: a broker that fails publishes on purpose (per-entry failures of a bulk).
+check_LTLIBRARIES += tests/plugins/pubsub_test.la
+tests_plugins_pubsub_test_la_SOURCES = tests/plugins/pubsub_test.c
+tests_plugins_pubsub_test_la_CFLAGS = $(PLUGIN_CC_FLAGS)
+tests_plugins_pubsub_test_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
