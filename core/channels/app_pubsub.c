@@ -19,13 +19,6 @@
 
 #define APP_SUBSCRIBE_PATH "/dapr/subscribe"
 
-/* One delivery waiting for the app's answer. */
-struct app_delivery {
-	app_event_cb cb;
-	void *arg;
-	char *route;
-};
-
 /* What the app's 2xx body says, per API.md §2.6: NULL for success, else the reason to retry or drop. */
 static const char *app_event_status_of(struct evhttp_request *req, bool *drop)
 {
@@ -60,7 +53,7 @@ static const char *app_event_status_of(struct evhttp_request *req, bool *drop)
 
 static void app_event_answered(void *arg, const struct app_response *r)
 {
-	struct app_delivery *d = arg;
+	struct app_event_call *d = arg;
 	char why[300];
 	bool drop;
 
@@ -82,24 +75,17 @@ static void app_event_answered(void *arg, const struct app_response *r)
 		else
 			d->cb(d->arg, drop ? APP_EVENT_DROP : APP_EVENT_RETRY, reason);
 	}
-	free(d->route);
-	free(d);
 }
 
-int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, app_event_cb cb, void *arg)
+int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, struct app_event_call *call,
+		       app_event_cb cb, void *arg)
 {
-	struct app_delivery *d = calloc(1, sizeof(*d));
 	struct evkeyvalq headers;
 	int rc;
 
-	if (d == NULL)
-		return -1;
-	d->cb = cb;
-	d->arg = arg;
-	if ((d->route = strdup(ev->route)) == NULL) {
-		free(d);
-		return -1;
-	}
+	call->cb = cb;
+	call->arg = arg;
+	call->route = ev->route;
 	/* The broker's metadata goes to the app as headers; a value evhttp cannot send is left out. */
 	TAILQ_INIT(&headers);
 	for (size_t i = 0; ev->metadata != NULL && i < ev->metadata->count; i++)
@@ -110,25 +96,16 @@ int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, app_e
 	if (ev->tracestate != NULL && ev->tracestate[0] != '\0')
 		evhttp_add_header(&headers, "tracestate", ev->tracestate);
 	rc = app_channel_send(ch, EVHTTP_REQ_POST, ev->route, &headers, "application/cloudevents+json",
-			      ev->cloudevent, ev->len, app_event_answered, d);
+			      ev->cloudevent, ev->len, app_event_answered, call);
 	evhttp_clear_headers(&headers);
-	if (rc != 0) {
-		free(d->route);
-		free(d);
-	}
 	return rc;
 }
 
 /* ---- GET /dapr/subscribe ---- */
 
-struct app_listing {
-	app_subscriptions_cb cb;
-	void *arg;
-};
-
 static void app_subscriptions_answered(void *arg, const struct app_response *r)
 {
-	struct app_listing *l = arg;
+	struct app_subscriptions_call *l = arg;
 	struct app_subscriptions s = { .call = "GET " APP_SUBSCRIBE_PATH };
 	char detail[300];
 
@@ -150,27 +127,21 @@ static void app_subscriptions_answered(void *arg, const struct app_response *r)
 		s.detail = r->error != NULL ? r->error : "no answer";
 	}
 	l->cb(l->arg, &s);
-	free(l);
 }
 
-int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, app_subscriptions_cb cb,
-				  void *arg)
+int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, struct app_subscriptions_call *call,
+				  app_subscriptions_cb cb, void *arg)
 {
-	struct app_listing *l = calloc(1, sizeof(*l));
 	struct evkeyvalq headers;
 	int rc;
 
-	if (l == NULL)
-		return -1;
-	l->cb = cb;
-	l->arg = arg;
+	call->cb = cb;
+	call->arg = arg;
 	TAILQ_INIT(&headers);
 	evhttp_add_header(&headers, "dapr-app-id", app_id != NULL ? app_id : "");
 	rc = app_channel_send(ch, EVHTTP_REQ_GET, APP_SUBSCRIBE_PATH, &headers, "application/json", NULL, 0,
-			      app_subscriptions_answered, l);
+			      app_subscriptions_answered, call);
 	evhttp_clear_headers(&headers);
-	if (rc != 0)
-		free(l);
 	return rc;
 }
 

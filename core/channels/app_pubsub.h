@@ -40,14 +40,27 @@ struct app_event {
 typedef void (*app_event_cb)(void *arg, enum app_event_status status, const char *why);
 
 /*
+ * A delivery in flight, in the caller's memory (a member of its own record): nothing is allocated
+ * per call, so a channel freed with calls pending leaks nothing. Left alone by the caller from
+ * app_pubsub_deliver until its callback ran.
+ */
+struct app_event_call {
+	app_event_cb cb;
+	void *arg;
+	const char *route;
+};
+
+/*
  * Delivers ev to the app, then calls cb(arg, ...) exactly once on the loop (unless the channel is
  * freed first). Over HTTP: POST {route} with the CloudEvent, the broker's metadata, pubsubname
  * and the trace context as headers; 2xx with no status, SUCCESS or an unreadable body is SUCCESS,
  * {"status":"RETRY"} RETRY, {"status":"DROP"} DROP, another status RETRY; 404 DROP (the route does
  * not exist); any other answer or none RETRY. Returns 0, or -1 when out of memory (cb is then
- * never called). Ownership: ev is copied. Thread: the loop.
+ * never called). Ownership: ev is copied, but for ev->route, which call keeps: it must stay valid
+ * until cb runs. Thread: the loop.
  */
-int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, app_event_cb cb, void *arg);
+int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, struct app_event_call *call,
+		       app_event_cb cb, void *arg);
 
 /* What the app said of its subscriptions. */
 enum app_subscriptions_outcome {
@@ -72,13 +85,19 @@ struct app_subscriptions {
 /* Told what the app said. Everything is valid during the call. Thread: the loop. */
 typedef void (*app_subscriptions_cb)(void *arg, const struct app_subscriptions *r);
 
+/* A listing in flight, in the caller's memory, as struct app_event_call. */
+struct app_subscriptions_call {
+	app_subscriptions_cb cb;
+	void *arg;
+};
+
 /*
  * Asks the app for its subscriptions once, as app_id (HTTP: the dapr-app-id header), then calls
  * cb(arg, ...) exactly once on the loop (unless the channel is freed first). Returns 0, or -1 when
  * out of memory (cb is then never called). Thread: the loop.
  */
-int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, app_subscriptions_cb cb,
-				  void *arg);
+int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, struct app_subscriptions_call *call,
+				  app_subscriptions_cb cb, void *arg);
 
 /* Calls ready(arg) once the app accepts connections (app_channel_wait_ready). Thread: the loop. */
 void app_pubsub_when_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);

@@ -61,6 +61,7 @@ struct delivery {
 	unsigned attempt; /* deliveries to the app so far */
 	bool holds_slot;
 	struct event *timer; /* the backoff before the next attempt */
+	struct app_event_call call; /* the attempt at the app */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -487,7 +488,7 @@ static void delivery_send(struct delivery *d)
 	};
 
 	d->attempt++;
-	if (app_pubsub_deliver(d->engine->app, &ev, delivery_answered, d) != 0)
+	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
 }
 

@@ -12,7 +12,6 @@
 
 #include <outrig/plugin.h>
 
-#include "channels/app_pubsub.h"
 #include "components/component.h"
 #include "components/component_call.h"
 #include "base/diag.h"
@@ -250,7 +249,8 @@ static void runtime_app_subscriptions(void *arg, const struct app_subscriptions 
 static void runtime_ask_app(struct pubsub_runtime *rt)
 {
 	rt->subscribe_attempts++;
-	if (app_pubsub_list_subscriptions(rt->srv->app, rt->srv->opts->app_id, runtime_app_subscriptions, rt) != 0)
+	if (app_pubsub_list_subscriptions(rt->srv->app, rt->srv->opts->app_id, &rt->listing, runtime_app_subscriptions,
+					  rt) != 0)
 		log_error(RUNTIME_SCOPE, "out of memory asking the app for its subscriptions");
 }
 

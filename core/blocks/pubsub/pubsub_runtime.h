@@ -11,6 +11,7 @@
 
 #include "blocks/pubsub/subscriptions.h"
 #include "base/workers.h"
+#include "channels/app_pubsub.h"
 
 struct app_channel;
 struct component;
@@ -52,6 +53,7 @@ struct pubsub_runtime {
 	struct pubsub_retry *retries;
 	size_t nretries;
 	unsigned subscribe_attempts; /* GET /dapr/subscribe tries so far */
+	struct app_subscriptions_call listing; /* the try in flight */
 	struct event *subscribe_timer;
 };
 
