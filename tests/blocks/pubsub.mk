@@ -22,3 +22,12 @@ check_LTLIBRARIES += tests/plugins/pubsub_test.la
 tests_plugins_pubsub_test_la_SOURCES = tests/plugins/pubsub_test.c
 tests_plugins_pubsub_test_la_CFLAGS = $(PLUGIN_CC_FLAGS)
 tests_plugins_pubsub_test_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
+
+# blocks/pubsub/pubsub_entry.c alone: metadata merged and read, payload made.
+check_PROGRAMS += tests/unit/check_pubsub_entry
+TESTS += tests/unit/check_pubsub_entry
+tests_unit_check_pubsub_entry_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_pubsub_entry_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_pubsub_entry_SOURCES = tests/unit/check_pubsub_entry.c core/blocks/pubsub/pubsub_entry.c \
+	core/blocks/pubsub/cloudevent.c core/base/kv.c core/blocks/errors.c
+tests_unit_check_pubsub_entry_LDADD = $(TEST_LIBS)
