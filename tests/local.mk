@@ -48,3 +48,4 @@ include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
 include tests/blocks/pubsub.mk
+include tests/grpc_client.mk
