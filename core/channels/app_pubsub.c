@@ -19,6 +19,25 @@
 
 #define APP_SUBSCRIBE_PATH "/dapr/subscribe"
 
+/* A gRPC app (OnTopicEvent, ListTopicSubscriptions) is another kind here, behind the same calls. */
+struct app_pubsub {
+	struct app_channel *http;
+};
+
+struct app_pubsub *app_pubsub_new_http(struct app_channel *ch)
+{
+	struct app_pubsub *ap = calloc(1, sizeof(*ap));
+
+	if (ap != NULL)
+		ap->http = ch;
+	return ap;
+}
+
+void app_pubsub_free(struct app_pubsub *ap)
+{
+	free(ap);
+}
+
 /* What the app's 2xx body says, per API.md §2.6: NULL for success, else the reason to retry or drop. */
 static const char *app_event_status_of(struct evhttp_request *req, bool *drop)
 {
@@ -77,7 +96,7 @@ static void app_event_answered(void *arg, const struct app_response *r)
 	}
 }
 
-int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, struct app_event_call *call,
+int app_pubsub_deliver(struct app_pubsub *ap, const struct app_event *ev, struct app_event_call *call,
 		       app_event_cb cb, void *arg)
 {
 	struct evkeyvalq headers;
@@ -95,7 +114,7 @@ int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, struc
 		evhttp_add_header(&headers, "traceparent", ev->traceparent);
 	if (ev->tracestate != NULL && ev->tracestate[0] != '\0')
 		evhttp_add_header(&headers, "tracestate", ev->tracestate);
-	rc = app_channel_send(ch, EVHTTP_REQ_POST, ev->route, &headers, "application/cloudevents+json",
+	rc = app_channel_send(ap->http, EVHTTP_REQ_POST, ev->route, &headers, "application/cloudevents+json",
 			      ev->cloudevent, ev->len, app_event_answered, call);
 	evhttp_clear_headers(&headers);
 	return rc;
@@ -129,7 +148,7 @@ static void app_subscriptions_answered(void *arg, const struct app_response *r)
 	l->cb(l->arg, &s);
 }
 
-int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, struct app_subscriptions_call *call,
+int app_pubsub_list_subscriptions(struct app_pubsub *ap, const char *app_id, struct app_subscriptions_call *call,
 				  app_subscriptions_cb cb, void *arg)
 {
 	struct evkeyvalq headers;
@@ -139,13 +158,13 @@ int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, st
 	call->arg = arg;
 	TAILQ_INIT(&headers);
 	evhttp_add_header(&headers, "dapr-app-id", app_id != NULL ? app_id : "");
-	rc = app_channel_send(ch, EVHTTP_REQ_GET, APP_SUBSCRIBE_PATH, &headers, "application/json", NULL, 0,
+	rc = app_channel_send(ap->http, EVHTTP_REQ_GET, APP_SUBSCRIBE_PATH, &headers, "application/json", NULL, 0,
 			      app_subscriptions_answered, call);
 	evhttp_clear_headers(&headers);
 	return rc;
 }
 
-void app_pubsub_when_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg)
+void app_pubsub_when_ready(struct app_pubsub *ap, void (*ready)(void *arg), void *arg)
 {
-	app_channel_wait_ready(ch, ready, arg);
+	app_channel_wait_ready(ap->http, ready, arg);
 }

@@ -14,6 +14,21 @@
 
 struct app_channel;
 
+/*
+ * Pub/sub's side of the app channel, whatever protocol the app speaks. The pub/sub block holds
+ * one and never learns which protocol is behind it.
+ */
+struct app_pubsub;
+
+/*
+ * Pub/sub's calls to an HTTP app through ch, which stays the caller's (it must outlive the
+ * result). NULL when out of memory. Thread: the loop.
+ */
+struct app_pubsub *app_pubsub_new_http(struct app_channel *ch);
+
+/* Frees ap (NULL is fine); its calls still pending are never answered. Thread: the loop's thread. */
+void app_pubsub_free(struct app_pubsub *ap);
+
 /* How the app took an event. */
 enum app_event_status {
 	APP_EVENT_SUCCESS, /* taken: settle it */
@@ -59,7 +74,7 @@ struct app_event_call {
  * never called). Ownership: ev is copied, but for ev->route, which call keeps: it must stay valid
  * until cb runs. Thread: the loop.
  */
-int app_pubsub_deliver(struct app_channel *ch, const struct app_event *ev, struct app_event_call *call,
+int app_pubsub_deliver(struct app_pubsub *ap, const struct app_event *ev, struct app_event_call *call,
 		       app_event_cb cb, void *arg);
 
 /* What the app said of its subscriptions. */
@@ -96,10 +111,10 @@ struct app_subscriptions_call {
  * cb(arg, ...) exactly once on the loop (unless the channel is freed first). Returns 0, or -1 when
  * out of memory (cb is then never called). Thread: the loop.
  */
-int app_pubsub_list_subscriptions(struct app_channel *ch, const char *app_id, struct app_subscriptions_call *call,
+int app_pubsub_list_subscriptions(struct app_pubsub *ap, const char *app_id, struct app_subscriptions_call *call,
 				  app_subscriptions_cb cb, void *arg);
 
-/* Calls ready(arg) once the app accepts connections (app_channel_wait_ready). Thread: the loop. */
-void app_pubsub_when_ready(struct app_channel *ch, void (*ready)(void *arg), void *arg);
+/* Calls ready(arg) once the app accepts connections. Thread: the loop. */
+void app_pubsub_when_ready(struct app_pubsub *ap, void (*ready)(void *arg), void *arg);
 
 #endif /* OUTRIG_CORE_CHANNELS_APP_PUBSUB_H */

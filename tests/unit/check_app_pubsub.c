@@ -21,6 +21,7 @@
 
 static struct event_base *base;
 static struct app_channel *ch;
+static struct app_pubsub *ap;
 static struct test_app *app;
 
 static void setup(void)
@@ -28,10 +29,12 @@ static void setup(void)
 	ck_assert_ptr_nonnull(app = test_app_start());
 	ck_assert_ptr_nonnull(base = event_base_new());
 	ck_assert_ptr_nonnull(ch = app_channel_new(base, "127.0.0.1", test_app_port(app), -1, 5));
+	ck_assert_ptr_nonnull(ap = app_pubsub_new_http(ch));
 }
 
 static void teardown(void)
 {
+	app_pubsub_free(ap);
 	app_channel_free(ch);
 	event_base_free(base);
 	test_app_destroy(app);
@@ -91,7 +94,7 @@ static struct outcome deliver(const char *route)
 	struct outcome o = { 0 };
 	struct app_event_call call;
 
-	ck_assert_int_eq(app_pubsub_deliver(ch, &ev, &call, on_event, &o), 0);
+	ck_assert_int_eq(app_pubsub_deliver(ap, &ev, &call, on_event, &o), 0);
 	event_base_dispatch(base);
 	ck_assert_msg(o.done, "the channel never told how the delivery to %s ended", route);
 	return o;
@@ -184,7 +187,7 @@ static struct listing list_subscriptions(void)
 	struct listing l = { 0 };
 	struct app_subscriptions_call call;
 
-	ck_assert_int_eq(app_pubsub_list_subscriptions(ch, "myapp", &call, on_listing, &l), 0);
+	ck_assert_int_eq(app_pubsub_list_subscriptions(ap, "myapp", &call, on_listing, &l), 0);
 	event_base_dispatch(base);
 	ck_assert_msg(l.done, "the channel never told what the app said");
 	ck_assert_str_eq(l.call, "GET /dapr/subscribe");

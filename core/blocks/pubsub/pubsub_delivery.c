@@ -70,7 +70,7 @@ struct delivery {
 
 struct delivery_engine {
 	struct server *srv;
-	struct app_channel *app;
+	struct app_pubsub *app;
 	int max_in_flight;
 	atomic_uint pending;
 
@@ -101,7 +101,7 @@ static void delivery_resume(void *arg)
 		delivery_pump(e);
 }
 
-struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight)
+struct delivery_engine *delivery_engine_new(struct server *srv, struct app_pubsub *app, int max_in_flight)
 {
 	struct delivery_engine *e = calloc(1, sizeof(*e));
 	pthread_condattr_t attr;

@@ -249,7 +249,7 @@ static void runtime_app_subscriptions(void *arg, const struct app_subscriptions 
 static void runtime_ask_app(struct pubsub_runtime *rt)
 {
 	rt->subscribe_attempts++;
-	if (app_pubsub_list_subscriptions(rt->srv->app, rt->srv->opts->app_id, &rt->listing, runtime_app_subscriptions,
+	if (app_pubsub_list_subscriptions(rt->app, rt->srv->opts->app_id, &rt->listing, runtime_app_subscriptions,
 					  rt) != 0)
 		log_error(RUNTIME_SCOPE, "out of memory asking the app for its subscriptions");
 }
@@ -281,10 +281,11 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 				rt->subs.count, rt->subs.count == 1 ? " is" : "s are");
 		return 0;
 	}
-	rt->engine = srv->app != NULL ? delivery_engine_new(srv, srv->app, opts->app_max_concurrency) : NULL;
+	rt->app = app_pubsub_new_http(srv->app);
+	rt->engine = rt->app != NULL ? delivery_engine_new(srv, rt->app, opts->app_max_concurrency) : NULL;
 	if (rt->engine == NULL)
 		return -1;
-	app_pubsub_when_ready(rt->srv->app, runtime_app_ready, rt);
+	app_pubsub_when_ready(rt->app, runtime_app_ready, rt);
 	return 0;
 }
 
@@ -335,6 +336,8 @@ void pubsub_runtime_free(struct pubsub_runtime *rt)
 {
 	delivery_engine_free(rt->engine);
 	rt->engine = NULL;
+	app_pubsub_free(rt->app);
+	rt->app = NULL;
 	for (size_t i = 0; i < rt->nsinks; i++)
 		free(rt->sinks[i]);
 	free(rt->sinks);

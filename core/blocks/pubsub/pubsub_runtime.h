@@ -13,7 +13,6 @@
 #include "base/workers.h"
 #include "channels/app_pubsub.h"
 
-struct app_channel;
 struct component;
 struct delivery_engine;
 struct res_set;
@@ -48,6 +47,7 @@ struct pubsub_runtime {
 	struct sub_list subs; /* declarative, then programmatic */
 	struct outrig_pubsub_sink **sinks;
 	size_t nsinks;
+	struct app_pubsub *app; /* the app, whatever its protocol; NULL without one */
 	struct delivery_engine *engine;
 	/* Each pub/sub component's inbound retry policy from Resiliency files, copied at start. */
 	struct pubsub_retry *retries;
