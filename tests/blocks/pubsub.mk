@@ -6,8 +6,10 @@ tests_blocks_check_pubsub_publish_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/te
 tests_blocks_check_pubsub_publish_CFLAGS = $(TEST_CFLAGS)
 tests_blocks_check_pubsub_publish_SOURCES = tests/blocks/check_pubsub_publish.c \
 	tests/blocks/pubsub_transport.c tests/blocks/pubsub_transport.h \
-	tests/blocks/pubsub_transport_http.c $(PUBSUB_TEST_HELPERS)
-tests_blocks_check_pubsub_publish_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+	tests/blocks/pubsub_transport_http.c tests/blocks/pubsub_transport_grpc.c $(PUBSUB_TEST_HELPERS)
+# The generated protobuf-c messages come with the core's library.
+tests_blocks_check_pubsub_publish_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)
 
 # channels/app_pubsub.h over HTTP against the real test app.
 check_PROGRAMS += tests/unit/check_app_pubsub
