@@ -53,6 +53,7 @@ struct publish_case {
 	 * failed entries, gRPC OK with the same list (as daprd).
 	 */
 	size_t want_failed;
+	const char *reason; /* with code: the ErrorInfo reason of Dapr's rich error, over both transports */
 };
 
 #define MD(...)                                                                                              \
@@ -104,8 +105,8 @@ static const struct publish_case cases[] = {
 	{ "a topic nobody subscribes to", { "pubsub", "a/b/c d", NULL, "nested", 0, MD(NULL) } },
 	{ "an empty event", { "pubsub", "orders", NULL, "", 0, MD(NULL) }, .want = { "/orders", 1, "text/plain", "\"\"", NULL, NULL } },
 	/* ---- single publish: refused ---- */
-	{ "unknown pubsub", { "nosuch", "orders", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_NOT_FOUND", 404, 3 },
-	{ "a component that is no pubsub", { "statestore", "orders", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_NOT_FOUND", 404, 3 },
+	{ "unknown pubsub", { "nosuch", "orders", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_NOT_FOUND", 404, 3, .reason = "DAPR_PUBSUB_NOT_FOUND" },
+	{ "a component that is no pubsub", { "statestore", "orders", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_NOT_FOUND", 404, 3, .reason = "DAPR_PUBSUB_NOT_FOUND" },
 	{ "no pubsub name", { "", "", NULL, "x", 0, MD(NULL) }, "ERR_PUBSUB_EMPTY", 404, 3 },
 	{ "no topic", { "pubsub", "", NULL, "x", 0, MD(NULL) }, "ERR_TOPIC_NAME_EMPTY", 404, 3 },
 	{ "a topic that is not UTF-8", { "pubsub", "t\xffx", NULL, "x", 0, MD(NULL) }, "ERR_MALFORMED_REQUEST", 400, 3 },
@@ -130,7 +131,7 @@ static const struct publish_case cases[] = {
 	{ "bulk: empty entryId", { "pubsub", "orders", .bulk = true, .entries = bulk_no_id, .nentries = 1 }, "ERR_PUBSUB_EVENTS_SER", 400, 3 },
 	{ "bulk: entry rawPayload not a boolean", { "pubsub", "orders", .bulk = true, .entries = bulk_bad_md, .nentries = 1 }, "ERR_PUBSUB_REQUEST_METADATA", 400, 3 },
 	{ "bulk: ttlInSeconds of the request", { "pubsub", "orders", .bulk = true, .md = MD("ttlInSeconds", "x"), .entries = bulk_dup, .nentries = 2 }, "ERR_PUBSUB_REQUEST_METADATA", 400, 3 },
-	{ "bulk: unknown pubsub", { "nosuch", "orders", .bulk = true, .entries = bulk_mixed, .nentries = 1 }, "ERR_PUBSUB_NOT_FOUND", 404, 3 },
+	{ "bulk: unknown pubsub", { "nosuch", "orders", .bulk = true, .entries = bulk_mixed, .nentries = 1 }, "ERR_PUBSUB_NOT_FOUND", 404, 3, .reason = "DAPR_PUBSUB_NOT_FOUND" },
 	{ "bulk: no topic", { "pubsub", "", .bulk = true, .entries = bulk_mixed, .nentries = 1 }, "ERR_TOPIC_NAME_EMPTY", 404, 3 },
 	{ "bulk: a topic out of scope", { "scoped", "denied", .bulk = true, .entries = bulk_mixed, .nentries = 1 }, "ERR_PUBSUB_FORBIDDEN", 403, 7 },
 };
@@ -246,6 +247,9 @@ static void run_case(const struct publish_case *c, const struct pt_transport *t)
 			ck_assert_msg(strcmp(r.code, c->code) == 0, "%s over %s: errorCode %s, expected %s: %s",
 				      c->name, t->name, r.code, c->code, r.message);
 		ck_assert_msg(r.message[0] != '\0', "%s over %s: the error says nothing", c->name, t->name);
+		if (c->reason != NULL)
+			ck_assert_msg(strcmp(r.reason, c->reason) == 0, "%s over %s: ErrorInfo reason '%s', expected %s",
+				      c->name, t->name, r.reason, c->reason);
 	}
 }
 

@@ -39,6 +39,7 @@ struct pt_result {
 	int status;	/* refused: the HTTP status, or the gRPC code */
 	char code[64];	/* HTTP: the errorCode; gRPC: "" */
 	char message[1024];
+	char reason[64];	/* the ErrorInfo reason of a rich error (HTTP details[], gRPC status details), or "" */
 	size_t nfailed; /* bulk entries the broker did not take */
 };
 

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
 #include "grpc_client.h"
+#include "pubsub_helpers.h"
 #include "pubsub_transport.h"
 
 #define PT_GRPC_TIMEOUT_MS 15000
@@ -90,6 +93,28 @@ static size_t pt_pack_bulk(const struct pt_request *req, uint8_t **buf)
 	return len;
 }
 
+/* The ErrorInfo reason in grpc-status-details-bin (base64 of a google.rpc.Status), into out->reason. */
+static void pt_reason(const char *details_bin, struct pt_result *out)
+{
+	size_t len = 0;
+	unsigned char *bin = details_bin != NULL ? ps_base64_decode(details_bin, &len) : NULL;
+	Google__Rpc__Status *st = bin != NULL ? google__rpc__status__unpack(NULL, len, bin) : NULL;
+
+	for (size_t i = 0; st != NULL && i < st->n_details; i++) {
+		Google__Rpc__ErrorInfo *info;
+
+		if (strstr(st->details[i]->type_url, "google.rpc.ErrorInfo") == NULL)
+			continue;
+		info = google__rpc__error_info__unpack(NULL, st->details[i]->value.len, st->details[i]->value.data);
+		if (info != NULL)
+			snprintf(out->reason, sizeof(out->reason), "%s", info->reason);
+		google__rpc__error_info__free_unpacked(info, NULL);
+	}
+	if (st != NULL)
+		google__rpc__status__free_unpacked(st, NULL);
+	free(bin);
+}
+
 static int pt_publish_grpc_path(const struct pt_request *req, struct pt_result *out, const char *bulk_path)
 {
 	struct grpc_client *c = grpc_client_connect(pt_grpc_port);
@@ -109,6 +134,7 @@ static int pt_publish_grpc_path(const struct pt_request *req, struct pt_result *
 		out->ok = r.status == 0;
 		out->status = r.status;
 		snprintf(out->message, sizeof(out->message), "%s", r.message != NULL ? r.message : "");
+		pt_reason(r.details_bin, out);
 		if (out->ok && req->bulk) {
 			Dapr__Proto__Runtime__V1__BulkPublishResponse *res =
 				dapr__proto__runtime__v1__bulk_publish_response__unpack(NULL, r.len, r.data);

@@ -143,6 +143,13 @@ static void pt_read_answer(const struct pt_request *req, const struct http_respo
 		 json_string_value(json_object_get(body, "errorCode")) ?: "");
 	snprintf(out->message, sizeof(out->message), "%s",
 		 json_string_value(json_object_get(body, "message")) ?: (r->body != NULL ? r->body : ""));
+	for (size_t i = 0; i < json_array_size(json_object_get(body, "details")); i++) {
+		json_t *d = json_array_get(json_object_get(body, "details"), i);
+
+		if (strstr(json_string_value(json_object_get(d, "@type")) ?: "", "google.rpc.ErrorInfo") != NULL)
+			snprintf(out->reason, sizeof(out->reason), "%s",
+				 json_string_value(json_object_get(d, "reason")) ?: "");
+	}
 	json_decref(body);
 }
 
