@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,68 @@ START_TEST(publish_table)
 }
 END_TEST
 
+/* ---- a big bulk over any transport must not hold up other clients ---- */
+
+/*
+ * How long a request may wait behind another client's bulk: generous, for a loaded CI machine;
+ * preparing 30,000 entries at once held the loop well over a second.
+ */
+#define RESPONSIVE_MS 3000
+
+struct big_bulk {
+	const struct pt_transport *t;
+	struct pt_request req;
+	struct pt_result r;
+	int rc;
+};
+
+static void *big_bulk_main(void *arg)
+{
+	struct big_bulk *b = arg;
+
+	b->rc = b->t->publish(&dmn, &b->req, &b->r);
+	return NULL;
+}
+
+START_TEST(big_bulk_keeps_loop_free)
+{
+	const size_t n = 30000;
+	struct pt_entry *entries = calloc(n, sizeof(*entries));
+	char (*ids)[16] = calloc(n, sizeof(*ids));
+	struct big_bulk b = { .t = &pt_transports[_i] };
+	struct http_response r = { 0 };
+	long worst = 0;
+	pthread_t thread;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "id-%zu", i);
+		entries[i] = (struct pt_entry){ ids[i], "{\"n\":1}", 0, "application/json", { NULL } };
+	}
+	b.req = (struct pt_request){ "pubsub", "big", .bulk = true, .entries = entries, .nentries = n };
+	ck_assert_int_eq(pthread_create(&thread, NULL, big_bulk_main, &b), 0);
+	/* Several probes: one of them lands while the loop works on the bulk. */
+	for (int i = 0; i < 10; i++) {
+		long start, took;
+
+		xsleep_ms(100);
+		start = xnow_ms();
+		ck_assert_int_eq(http_request(dmn.port, "GET", "/v1.0/healthz", NULL, NULL, 0, &r), 0);
+		took = xnow_ms() - start;
+		ck_assert_int_eq(r.status, 204);
+		http_response_free(&r);
+		if (took > worst)
+			worst = took;
+	}
+	pthread_join(thread, NULL);
+	ck_assert_msg(worst < RESPONSIVE_MS, "GET /v1.0/healthz took %ld ms while a bulk of %zu came over %s", worst, n,
+		      b.t->name);
+	ck_assert_msg(b.rc == 0 && b.r.ok && b.r.nfailed == 0, "the bulk of %zu over %s: %d %s", n, b.t->name,
+		      b.r.status, b.r.message);
+	free(ids);
+	free(entries);
+}
+END_TEST
+
 static Suite *publish_suite(void)
 {
 	Suite *s = suite_create("pubsub_publish");
@@ -275,6 +338,7 @@ static Suite *publish_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, publish_table, 0, (int)pt_ntransports);
+	tcase_add_loop_test(tc, big_bulk_keeps_loop_free, 0, (int)pt_ntransports);
 	suite_add_tcase(s, tc);
 	return s;
 }
