@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
 #include <outrig/metadata.h>
 
 struct app_channel;
@@ -41,8 +42,10 @@ struct app_event {
 	const char *route; /* the path the subscription's rules chose */
 	const char *pubsub;
 	const char *topic;
-	const void *cloudevent; /* the CloudEvent as JSON text */
+	const void *cloudevent; /* the CloudEvent as JSON text, sent as it is over HTTP */
 	size_t len;
+	/* The same CloudEvent parsed, for an app whose protocol carries its fields (gRPC's TopicEventRequest). */
+	const json_t *event;
 	const char *traceparent; /* the event's W3C trace context, or NULL / "" */
 	const char *tracestate;
 	const struct outrig_metadata *metadata; /* the broker's metadata of the message */
@@ -88,8 +91,9 @@ enum app_subscriptions_outcome {
 struct app_subscriptions {
 	enum app_subscriptions_outcome outcome;
 	/*
-	 * LISTED: the subscriptions as the JSON array of GET /dapr/subscribe (§2.4), which a gRPC
-	 * app's ListTopicSubscriptionsResponse is written as; one parser reads both.
+	 * LISTED by an HTTP app: the JSON array of GET /dapr/subscribe (§2.4). A gRPC app's
+	 * ListTopicSubscriptionsResponse is to come as a field of its own beside it, read by its own
+	 * parser into the same subscription model.
 	 */
 	const char *doc;
 	size_t len;

@@ -482,6 +482,7 @@ static void delivery_send(struct delivery *d)
 		.topic = d->topic,
 		.cloudevent = d->body,
 		.len = d->body_len,
+		.event = d->event,
 		.traceparent = json_string_value(json_object_get(d->event, "traceparent")),
 		.tracestate = json_string_value(json_object_get(d->event, "tracestate")),
 		.metadata = &md,
