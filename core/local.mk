@@ -17,15 +17,18 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_pubsub.c \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
+	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_pubsub.c core/channels/app_pubsub.h \
 	core/channels/app_health.c core/channels/app_health.h \
+	core/channels/app_bindings.c core/channels/app_bindings.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
-	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
+	core/blocks/bindings/bindings.c core/blocks/bindings/bindings.h \
+	core/api/http/bindings_body.c core/api/http/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
 	core/components/component.c core/components/component.h \
 	core/components/component_call.c core/components/component_call.h \
@@ -41,10 +44,15 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/http_call.c core/api/http/http_call.h \
 	core/api/http/http_query.c core/api/http/http_query.h \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
+	core/api/http/http_wait.c core/api/http/http_wait.h \
 	core/blocks/errors.c core/blocks/errors.h \
+	core/blocks/metadata/metadata.c core/blocks/metadata/metadata.h \
+	core/blocks/secrets/secrets.c core/blocks/secrets/secrets.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
+	core/api/http/http_invoke.c core/api/http/http_invoke.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \
 	core/api/internal/internal_server.c core/api/internal/internal_server.h \
+	core/blocks/invoke/invoke.c core/blocks/invoke/invoke.h \
 	core/blocks/invoke/invoke_request.c core/blocks/invoke/invoke_request.h \
 	core/base/kv.c core/base/kv.h \
 	core/base/kv_sink.c core/base/kv_sink.h \
@@ -52,6 +60,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/log.c core/base/log.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
+	core/channels/peer_call.c core/channels/peer_call.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
 	core/blocks/pubsub/pubsub.c core/blocks/pubsub/pubsub.h \

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
 #include "blocks/errors.h"
 #include "blocks/pubsub/pubsub.h"
@@ -31,18 +32,6 @@ static bool grpc_publish_alive(void *arg)
 	return grpc_call_alive(p->call);
 }
 
-/* Fails the call with a block's error: its gRPC code, message, and ErrorInfo when daprd sends one. */
-static void grpc_publish_fail(struct grpc_call *call, const struct block_error *err)
-{
-	const char *reason = api_error_def(err->error)->reason;
-	const char *meta[] = { "appID", api_errors_app_id() };
-
-	if (reason != NULL)
-		grpc_call_fail_info(call, block_error_grpc_code(err), reason, meta, 1, "%s", err->message);
-	else
-		grpc_call_fail(call, block_error_grpc_code(err), NULL, "%s", err->message);
-}
-
 /*
  * The block's completion (pubsub_done_fn). A bulk's broker failures are no error over gRPC, as in
  * daprd: the call succeeds and lists them in failedEntries. Thread: the loop.
@@ -55,7 +44,7 @@ static void grpc_publish_done(void *arg, const struct block_error *err, const st
 	Dapr__Proto__Runtime__V1__BulkPublishResponseFailedEntry *items = NULL, **list = NULL;
 
 	if (err != NULL) {
-		grpc_publish_fail(p->call, err);
+		grpc_call_fail_block(p->call, err);
 	} else if (!p->bulk) {
 		grpc_call_reply(p->call, NULL);
 	} else if (nfailed > 0 && ((items = calloc(nfailed, sizeof(*items))) == NULL ||
@@ -218,7 +207,7 @@ static void grpc_bulk_publish_event(struct grpc_call *call, const uint8_t *msg, 
 	dapr__proto__runtime__v1__bulk_publish_request__free_unpacked(in, NULL);
 }
 
-void grpc_pubsub_register(void)
+void api_pubsub_grpc_register(void)
 {
 	grpc_methods_register("/dapr.proto.runtime.v1.Dapr/PublishEvent", grpc_publish_event);
 	grpc_methods_register("/dapr.proto.runtime.v1.Dapr/BulkPublishEvent", grpc_bulk_publish_event);

@@ -4,6 +4,6 @@
 #define OUTRIG_CORE_GRPC_API_PUBSUB_H
 
 /* Registers the pub/sub methods with the gRPC server. Thread: the loop, before it accepts. */
-void grpc_pubsub_register(void);
+void api_pubsub_grpc_register(void);
 
 #endif /* OUTRIG_CORE_GRPC_API_PUBSUB_H */

@@ -15,6 +15,10 @@
 
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
+#include "api/grpc/api_bindings.h"
+#include "api/grpc/api_invoke.h"
+#include "api/grpc/api_meta.h"
+#include "api/grpc/api_secrets.h"
 #include "api/grpc/api_pubsub.h"
 #include "api/grpc/grpc_health.h"
 #include "base/log.h"
@@ -131,7 +135,11 @@ int grpc_server_listen(struct server *srv)
 	gs->srv = srv;
 	srv->grpc = gs;
 	grpc_health_register();
-	grpc_pubsub_register();
+	api_invoke_grpc_register();
+	api_bindings_grpc_register();
+	api_secrets_grpc_register();
+	api_meta_grpc_register();
+	api_pubsub_grpc_register();
 	for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a != NULL && rc == 0;
 	     a = strtok_r(NULL, ",", &save))
 		rc = grpc_server_bind(gs, a, port);

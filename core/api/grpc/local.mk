@@ -19,6 +19,11 @@ GRPC_PB_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
 GRPC_CPPFLAGS = -I$(top_builddir)/$(GRPC_PROTO_DIR)
 
 GRPC_CORE_SOURCES = \
+	core/api/grpc/api_invoke.c core/api/grpc/api_invoke.h \
+	core/api/grpc/api_bindings.c core/api/grpc/api_bindings.h \
+	core/api/grpc/api_meta.c core/api/grpc/api_meta.h \
+	core/api/grpc/api_secrets.c core/api/grpc/api_secrets.h \
+	core/api/grpc/grpc_errors.c core/api/grpc/grpc_errors.h \
 	core/api/grpc/api_pubsub.c core/api/grpc/api_pubsub.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
 	core/api/grpc/grpc_call_internal.h \
