@@ -47,6 +47,7 @@ include tests/state_hardening.mk
 include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
+include tests/blocks/pubsub.mk
 include tests/grpc_client.mk
 include tests/grpc/local.mk
 include tests/app_grpc/local.mk
