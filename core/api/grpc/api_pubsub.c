@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
 #include "blocks/errors.h"
@@ -69,51 +70,6 @@ static void grpc_publish_done(void *arg, const struct block_error *err, const st
 	free(p);
 }
 
-/* Every map<string,string> entry protobuf-c makes has this layout: base, key, value. */
-typedef Dapr__Proto__Runtime__V1__PublishEventRequest__MetadataEntry grpc_map_entry;
-
-/*
- * A protobuf map<string,string> as a kv_list. The wire may repeat a key; the last one wins, as
- * protobuf's maps say. Linear: a repeated key is found through a hash index, so a map of 50,000
- * keys does not hold the loop. Returns 0 or -1 (out of memory).
- */
-static int grpc_map_to_kv(struct kv_list *l, size_t n, void *const *entries)
-{
-	json_t *index = json_object(), *at;
-	int rc = 0;
-
-	if (index == NULL || (n > 0 && (l->items = calloc(n, sizeof(*l->items))) == NULL)) {
-		json_decref(index);
-		return -1;
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const grpc_map_entry *e = entries[i];
-		const char *key = e->key != NULL ? e->key : "", *value = e->value != NULL ? e->value : "";
-		struct outrig_kv *kv;
-		char *copy = strdup(value);
-
-		if (copy == NULL) {
-			rc = -1;
-		} else if ((at = json_object_get(index, key)) != NULL) {
-			kv = &l->items[json_integer_value(at)];
-			free((char *)kv->value);
-			kv->value = copy;
-		} else if ((kv = &l->items[l->count])->key = strdup(key), kv->key == NULL ||
-			   json_object_set_new_nocheck(index, key, json_integer((json_int_t)l->count)) != 0) {
-			free((char *)kv->key);
-			kv->key = NULL;
-			free(copy);
-			rc = -1;
-		} else {
-			kv->value = copy;
-			l->count++;
-		}
-	}
-	json_decref(index);
-	return rc;
-}
-
-#define GRPC_MAP_TO_KV(list, n, entries) grpc_map_to_kv((list), (n), (void *const *)(entries))
 
 /* Hands r to the block; the call is answered from grpc_publish_done. */
 static void grpc_publish_start(struct grpc_call *call, struct pubsub_request *r)

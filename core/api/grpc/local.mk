@@ -11,6 +11,7 @@ GRPC_CORE_SOURCES = \
 	core/api/grpc/grpc_call_internal.h \
 	core/api/grpc/grpc_conn.c core/api/grpc/grpc_conn.h \
 	core/api/grpc/grpc_health.c core/api/grpc/grpc_health.h \
+	core/api/grpc/grpc_map.c core/api/grpc/grpc_map.h \
 	core/api/grpc/grpc_methods.c \
 	core/api/grpc/grpc_server.c core/api/grpc/grpc_server.h \
 	core/api/grpc/grpc_status.c core/api/grpc/grpc_status.h \
