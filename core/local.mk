@@ -20,6 +20,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_call_grpc.c core/channels/app_call_grpc.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
+	core/channels/app_pubsub.c core/channels/app_pubsub.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/channels/app_bindings.c core/channels/app_bindings.h \
 	core/channels/app_bindings_grpc.c core/channels/app_bindings_grpc.h \
@@ -69,6 +70,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/peer_call.c core/channels/peer_call.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
+	core/blocks/pubsub/pubsub.c core/blocks/pubsub/pubsub.h \
+	core/blocks/pubsub/pubsub_entry.c core/blocks/pubsub/pubsub_entry.h \
 	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \
 	core/blocks/pubsub/pubsub_runtime.c core/blocks/pubsub/pubsub_runtime.h \
 	core/blocks/pubsub/pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.h \
