@@ -20,7 +20,34 @@
 struct app_bindings {
 	struct app_channel *ch; /* an HTTP app's, or NULL */
 	struct app_grpc *ag;	/* a gRPC app's, or NULL */
+	/* app_bindings_name's pairs, for the gRPC app. */
+	struct {
+		const char *route, *name;
+	} *names;
+	size_t nnames;
 };
+
+int app_bindings_name(struct app_bindings *ab, const char *route, const char *name)
+{
+	void *grown = realloc(ab->names, (ab->nnames + 1) * sizeof(*ab->names));
+
+	if (grown == NULL)
+		return -1;
+	ab->names = grown;
+	ab->names[ab->nnames].route = route;
+	ab->names[ab->nnames].name = name;
+	ab->nnames++;
+	return 0;
+}
+
+/* The name of the binding behind route, as a gRPC app knows it. */
+static const char *app_bindings_name_of(const struct app_bindings *ab, const char *route)
+{
+	for (size_t i = 0; i < ab->nnames; i++)
+		if (strcmp(ab->names[i].route, route) == 0)
+			return ab->names[i].name;
+	return *route == '/' ? route + 1 : route;
+}
 
 struct app_bindings *app_bindings_new_http(struct app_channel *ch)
 {
@@ -42,6 +69,8 @@ struct app_bindings *app_bindings_new_grpc(struct app_grpc *ag)
 
 void app_bindings_free(struct app_bindings *ab)
 {
+	if (ab != NULL)
+		free(ab->names);
 	free(ab);
 }
 
@@ -56,7 +85,7 @@ void app_bindings_when_ready(struct app_bindings *ab, void (*ready)(void *arg), 
 const char *app_bindings_ask_name(const struct app_bindings *ab, const char *route, char *buf, size_t size)
 {
 	if (ab->ag != NULL)
-		snprintf(buf, size, "ListInputBindings (for %s)", *route == '/' ? route + 1 : route);
+		snprintf(buf, size, "ListInputBindings (for %s)", app_bindings_name_of(ab, route));
 	else
 		snprintf(buf, size, "OPTIONS %s", route);
 	return buf;
@@ -66,7 +95,7 @@ const char *app_bindings_deliver_name(const struct app_bindings *ab, const char 
 				      size_t size)
 {
 	if (ab->ag != NULL)
-		snprintf(buf, size, "OnBindingEvent %s", *route == '/' ? route + 1 : route);
+		snprintf(buf, size, "OnBindingEvent %s", app_bindings_name_of(ab, route));
 	else
 		snprintf(buf, size, "POST %s", route);
 	return buf;
@@ -99,7 +128,7 @@ int app_bindings_ask(struct app_bindings *ab, const char *route, struct app_bind
 		     app_bindings_asked_fn cb, void *arg)
 {
 	if (ab->ag != NULL)
-		return app_bindings_grpc_ask(ab->ag, route, call, cb, arg);
+		return app_bindings_grpc_ask(ab->ag, route, app_bindings_name_of(ab, route), call, cb, arg);
 	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route };
 	return app_channel_send(ab->ch, EVHTTP_REQ_OPTIONS, route, NULL, "application/json", NULL, 0,
 				app_bindings_answered, call);
@@ -144,7 +173,8 @@ int app_bindings_deliver(struct app_bindings *ab, const char *route, const struc
 	int rc;
 
 	if (ab->ag != NULL)
-		return app_bindings_grpc_deliver(ab->ag, route, md, data, len, call, cb, arg);
+		return app_bindings_grpc_deliver(ab->ag, route, app_bindings_name_of(ab, route), md, data, len, call,
+						 cb, arg);
 	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route };
 	TAILQ_INIT(&headers);
 	for (size_t i = 0; md != NULL && i < md->count; i++) {

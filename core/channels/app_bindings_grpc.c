@@ -10,16 +10,10 @@
 #include "base/kv.h"
 #include "channels/app_grpc.h"
 
-/* The binding's name as a gRPC app knows it: its route without the leading "/". */
-static const char *abg_name(const char *route)
-{
-	return *route == '/' ? route + 1 : route;
-}
-
 static void abg_listed(void *arg, const struct app_grpc_bindings_result *r)
 {
 	struct app_bindings_call *c = arg;
-	const char *name = abg_name(c->route);
+	const char *name = c->name;
 	char detail[700];
 
 	if (r->status != 0) {
@@ -43,10 +37,10 @@ static void abg_listed(void *arg, const struct app_grpc_bindings_result *r)
 	c->asked(c->arg, APP_BINDING_DECLINED, detail);
 }
 
-int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, struct app_bindings_call *call,
+int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name, struct app_bindings_call *call,
 			  app_bindings_asked_fn cb, void *arg)
 {
-	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route };
+	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route, .name = name };
 	/* One listing per binding: a few calls at start-up, each answered alone and freed with ag. */
 	return app_grpc_list_bindings(ag, 0, abg_listed, call);
 }
@@ -65,7 +59,8 @@ static void abg_delivered(void *arg, const struct app_grpc_binding_result *r)
 	c->delivered(c->arg, false, why);
 }
 
-int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const struct outrig_metadata *md,
+int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const char *name,
+			      const struct outrig_metadata *md,
 			      const void *data, size_t len, struct app_bindings_call *call,
 			      app_bindings_delivered_fn cb, void *arg)
 {
@@ -73,14 +68,14 @@ int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const stru
 	struct kv_list meta = { 0 };
 	int rc = -1;
 
-	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route };
+	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route, .name = name };
 	for (size_t i = 0; md != NULL && i < md->count; i++) {
 		const char *k = md->items[i].key, *v = md->items[i].value;
 
 		if (k != NULL && v != NULL && *k != '\0' && kv_set(&meta, k, v) != 0)
 			goto out;
 	}
-	ev.name = abg_name(route);
+	ev.name = name;
 	ev.data = data;
 	ev.len = len;
 	ev.metadata = &meta;

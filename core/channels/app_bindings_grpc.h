@@ -12,11 +12,12 @@
 struct app_grpc;
 
 /*
- * app_bindings_ask for a gRPC app: ListInputBindings, WANTED when its names hold the binding
- * route names (route without its "/"). As daprd, a failed listing is an empty list: the binding is
- * DECLINED, and detail says why. Returns 0 or -1 (out of memory). Thread: the loop.
+ * app_bindings_ask for a gRPC app: ListInputBindings, WANTED when its names hold name, the
+ * binding's. As daprd, a failed listing is an empty list: the binding is DECLINED, and detail says
+ * why. Returns 0 or -1 (out of memory). Ownership: route and name must stay valid until cb runs.
+ * Thread: the loop.
  */
-int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, struct app_bindings_call *call,
+int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name, struct app_bindings_call *call,
 			  app_bindings_asked_fn cb, void *arg);
 
 /*
@@ -24,7 +25,8 @@ int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, struct app_bin
  * acknowledged when the app answers OK. The answer's data, to and states are not acted on (as the
  * HTTP channel ignores the body of its answer). Returns 0 or -1 (out of memory). Thread: the loop.
  */
-int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const struct outrig_metadata *md,
+int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const char *name,
+			      const struct outrig_metadata *md,
 			      const void *data, size_t len, struct app_bindings_call *call,
 			      app_bindings_delivered_fn cb, void *arg);
 

@@ -102,15 +102,16 @@ test("the app's gRPC status reaches a gRPC caller as it is, and an HTTP caller a
   assert.equal(r.status, 404, await r.text());
 });
 
-test("only the input bindings the app lists in ListInputBindings are started", async () => {
+test("only the input bindings the app lists in ListInputBindings are started, each named as its component", async () => {
   await healthy();
-  await until("an event of b1", async () => {
+  const named = (s, name) => s.some((e) => e.kind === "binding" && e.request.name === name);
+  await until("events of b1 and b2", async () => {
     const s = await seen();
-    return { ok: s.some((e) => e.kind === "binding" && e.request.name === "b1"), why: JSON.stringify(s) };
+    return { ok: named(s, "b1") && named(s, "b2"), why: JSON.stringify(s) };
   });
   await sleep(1500);
   const s = await seen();
-  assert.ok(!s.some((e) => e.kind === "binding" && e.request.name !== "b1"), JSON.stringify(s));
+  assert.ok(!s.some((e) => e.kind === "binding" && !["b1", "b2"].includes(e.request.name)), JSON.stringify(s));
 });
 
 test("an app whose HealthCheck fails becomes unhealthy: calls to it are refused", async () => {
