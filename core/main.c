@@ -165,8 +165,9 @@ static int main_open_app(struct server *srv)
 		 * daprd sends APP_API_TOKEN to a gRPC app as dapr-api-token metadata. outrig's HTTP
 		 * channel sends no token yet, so only gRPC apps get it for now.
 		 */
-		srv->app_grpc = app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
-					     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, getenv("APP_API_TOKEN"));
+		srv->app_grpc =
+			app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
+				     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, getenv("APP_API_TOKEN"));
 		if (srv->app_grpc == NULL)
 			return -1;
 		/* daprd bounds the app's answers by the same flags as requests, over gRPC as over HTTP. */
@@ -174,8 +175,8 @@ static int main_open_app(struct server *srv)
 				       opts->read_buffer_bytes);
 		return 0;
 	}
-	srv->app = app_channel_new(srv->base, opts->app_channel_address, opts->app_port, opts->app_max_concurrency,
-				   MAIN_APP_TIMEOUT_S);
+	srv->app = app_channel_new(srv->base, opts->app_channel_address, opts->app_port,
+				   opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
 	if (srv->app == NULL)
 		return -1;
 	/* daprd bounds the app's answers by the same flags as requests. */

@@ -173,8 +173,8 @@ int app_bindings_deliver(struct app_bindings *ab, const char *route, const struc
 	int rc;
 
 	if (ab->ag != NULL)
-		return app_bindings_grpc_deliver(ab->ag, route, app_bindings_name_of(ab, route), md, data, len, call,
-						 cb, arg);
+		return app_bindings_grpc_deliver(ab->ag, route, app_bindings_name_of(ab, route), md, data,
+						 len, call, cb, arg);
 	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route };
 	TAILQ_INIT(&headers);
 	for (size_t i = 0; md != NULL && i < md->count; i++) {

@@ -31,14 +31,15 @@ static void abg_listed(void *arg, const struct app_grpc_bindings_result *r)
 			return;
 		}
 	}
-	snprintf(detail, sizeof(detail),
-		 "the app's ListInputBindings does not list %s (add it to the app's input bindings to receive its events)",
-		 name);
+	snprintf(
+		detail, sizeof(detail),
+		"the app's ListInputBindings does not list %s (add it to the app's input bindings to receive its events)",
+		name);
 	c->asked(c->arg, APP_BINDING_DECLINED, detail);
 }
 
-int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name, struct app_bindings_call *call,
-			  app_bindings_asked_fn cb, void *arg)
+int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name,
+			  struct app_bindings_call *call, app_bindings_asked_fn cb, void *arg)
 {
 	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route, .name = name };
 	/* One listing per binding: a few calls at start-up, each answered alone and freed with ag. */
@@ -60,9 +61,8 @@ static void abg_delivered(void *arg, const struct app_grpc_binding_result *r)
 }
 
 int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const char *name,
-			      const struct outrig_metadata *md,
-			      const void *data, size_t len, struct app_bindings_call *call,
-			      app_bindings_delivered_fn cb, void *arg)
+			      const struct outrig_metadata *md, const void *data, size_t len,
+			      struct app_bindings_call *call, app_bindings_delivered_fn cb, void *arg)
 {
 	struct app_grpc_binding_event ev = { 0 };
 	struct kv_list meta = { 0 };

@@ -17,8 +17,8 @@ struct app_grpc;
  * why. Returns 0 or -1 (out of memory). Ownership: route and name must stay valid until cb runs.
  * Thread: the loop.
  */
-int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name, struct app_bindings_call *call,
-			  app_bindings_asked_fn cb, void *arg);
+int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *name,
+			  struct app_bindings_call *call, app_bindings_asked_fn cb, void *arg);
 
 /*
  * app_bindings_deliver for a gRPC app: OnBindingEvent(name, data, md as the request's metadata),
@@ -26,8 +26,7 @@ int app_bindings_grpc_ask(struct app_grpc *ag, const char *route, const char *na
  * HTTP channel ignores the body of its answer). Returns 0 or -1 (out of memory). Thread: the loop.
  */
 int app_bindings_grpc_deliver(struct app_grpc *ag, const char *route, const char *name,
-			      const struct outrig_metadata *md,
-			      const void *data, size_t len, struct app_bindings_call *call,
-			      app_bindings_delivered_fn cb, void *arg);
+			      const struct outrig_metadata *md, const void *data, size_t len,
+			      struct app_bindings_call *call, app_bindings_delivered_fn cb, void *arg);
 
 #endif /* OUTRIG_CORE_CHANNELS_APP_BINDINGS_GRPC_H */

@@ -30,7 +30,7 @@ struct app_health {
 	 */
 	struct app_channel *ch;
 	struct app_grpc *ag; /* the same for a gRPC app (--app-protocol grpc): HealthCheck instead of GET */
-	struct event *tick;	/* every --app-health-probe-interval */
+	struct event *tick;  /* every --app-health-probe-interval */
 	struct event *deadline; /* the probe in flight's --app-health-probe-timeout */
 	bool in_flight;
 	bool healthy;
@@ -250,12 +250,11 @@ int app_health_start(struct server *srv)
 		return -1;
 	/* The first probe at once, not an interval later. */
 	event_active(h->tick, EV_TIMEOUT, 0);
-	log_info(
-		HEALTH_SCOPE,
-		"app health checks: %s every %d s, timeout %s, unhealthy after %u failures; waiting for the "
-		"first probe to succeed",
-		health_probe_name(srv, probe, sizeof(probe)), (int)every.tv_sec,
-		app_health_go_duration(o->app_health_timeout_ms, timeout, sizeof(timeout)), h->threshold);
+	log_info(HEALTH_SCOPE,
+		 "app health checks: %s every %d s, timeout %s, unhealthy after %u failures; waiting for the "
+		 "first probe to succeed",
+		 health_probe_name(srv, probe, sizeof(probe)), (int)every.tv_sec,
+		 app_health_go_duration(o->app_health_timeout_ms, timeout, sizeof(timeout)), h->threshold);
 	return 0;
 }
 

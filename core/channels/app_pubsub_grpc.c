@@ -23,7 +23,8 @@ static void apg_delivered(void *arg, const struct app_grpc_topic_result *r)
 	switch (r->outcome) {
 	case APP_GRPC_TOPIC_SUCCESS: c->cb(c->arg, APP_EVENT_SUCCESS, NULL); return;
 	case APP_GRPC_TOPIC_DROP:
-		snprintf(why, sizeof(why), "OnTopicEvent %s: %s", c->route, r->reason != NULL ? r->reason : "DROP");
+		snprintf(why, sizeof(why), "OnTopicEvent %s: %s", c->route,
+			 r->reason != NULL ? r->reason : "DROP");
 		c->cb(c->arg, APP_EVENT_DROP, why);
 		return;
 	case APP_GRPC_TOPIC_RETRY: break;
@@ -54,8 +55,10 @@ int app_pubsub_grpc_deliver(struct app_grpc *ag, const struct app_event *ev, str
 	for (size_t i = 0; ev->metadata != NULL && i < ev->metadata->count; i++)
 		if (kv_set(&md, ev->metadata->items[i].key, ev->metadata->items[i].value) != 0)
 			goto out;
-	if ((ev->traceparent != NULL && *ev->traceparent != '\0' && kv_set(&md, "traceparent", ev->traceparent) != 0) ||
-	    (ev->tracestate != NULL && *ev->tracestate != '\0' && kv_set(&md, "tracestate", ev->tracestate) != 0))
+	if ((ev->traceparent != NULL && *ev->traceparent != '\0' &&
+	     kv_set(&md, "traceparent", ev->traceparent) != 0) ||
+	    (ev->tracestate != NULL && *ev->tracestate != '\0' &&
+	     kv_set(&md, "tracestate", ev->tracestate) != 0))
 		goto out;
 	env.ev.metadata = &md;
 	rc = app_grpc_topic_event(ag, &env.ev, apg_delivered, call);

@@ -269,7 +269,8 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 			rt->sinks[i]->state = BINDING_INPUT_NONE;
 		return 0;
 	}
-	rt->app = srv->app_grpc != NULL ? app_bindings_new_grpc(srv->app_grpc) : app_bindings_new_http(srv->app);
+	rt->app = srv->app_grpc != NULL ? app_bindings_new_grpc(srv->app_grpc)
+					: app_bindings_new_http(srv->app);
 	if (rt->app == NULL)
 		return -1;
 	/* A gRPC app knows its bindings by name, an HTTP one by route. */
