@@ -139,6 +139,9 @@ run_raw_case() {
 		tries=$((tries + 1))
 		sleep 0.1
 	done
+	# The app gets it as dapr-api-token metadata (app_grpc_raw.mjs checks).
+	APP_API_TOKEN=token-for-the-app
+	export APP_API_TOKEN
 	if ! start_daemon raw --app-protocol grpc --app-port "$app_port" --resources-path "$data/app_grpc_raw" \
 		--enable-app-health-check --app-health-probe-interval 1 --app-health-threshold 1; then
 		echo "FAIL: could not start outrigd for raw_app.mjs" >&2
@@ -150,6 +153,7 @@ run_raw_case() {
 		sed 's/^/  app | /' "$tmp/raw_app.log" >&2
 		failed=1
 	fi
+	unset APP_API_TOKEN
 	if [ -n "$pid" ]; then
 		stop_daemon raw || failed=1
 	fi

@@ -4,7 +4,8 @@
 // HTTP callers, input bindings chosen by ListInputBindings, and an app whose HealthCheck starts failing.
 //
 // outrigd runs with --resources-path tests/data/interop/app_grpc_raw, --app-protocol grpc, --app-port
-// OUTRIG_APP_PORT, --enable-app-health-check, --app-health-probe-interval 1 and --app-health-threshold 1.
+// OUTRIG_APP_PORT, --enable-app-health-check, --app-health-probe-interval 1 and --app-health-threshold 1, and
+// APP_API_TOKEN=token-for-the-app in its environment.
 // Environment: DAPR_HTTP_PORT, DAPR_GRPC_PORT (outrigd's). Run with `node --test app_grpc_raw.mjs`.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -77,11 +78,12 @@ const healthy = () =>
 
 const seen = async () => JSON.parse(Buffer.from((await invokeService("seen", new Uint8Array())).data.value).toString());
 
-test("a gRPC caller's type_url reaches the app, and the app's type_url reaches the caller", async () => {
+test("a gRPC caller's type_url reaches the app with APP_API_TOKEN, and the app's type_url reaches the caller", async () => {
   await healthy();
   const echo = await invokeService("echo", new TextEncoder().encode("{}"), "type.googleapis.com/outrig.test.In");
   const body = JSON.parse(Buffer.from(echo.data.value).toString());
   assert.equal(body.typeUrl, "type.googleapis.com/outrig.test.In");
+  assert.equal(body.metadata["dapr-api-token"], "token-for-the-app", JSON.stringify(body.metadata));
   const typed = await invokeService("typed", new Uint8Array());
   assert.equal(typed.data.typeUrl, "type.googleapis.com/outrig.test.Thing");
   assert.deepEqual([...typed.data.value], [1, 2, 3]);
