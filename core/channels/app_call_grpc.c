@@ -56,7 +56,7 @@ int app_call_send_grpc(struct app_grpc *ag, const struct app_call_request *rq, a
 	char *method;
 	int rc = -1;
 
-	if (!app_call_verb_ok(rq->verb))
+	if (rq->verb != NULL && !app_call_verb_ok(rq->verb))
 		return -1;
 	/* InvokeRequest.method is the path after /method/, without the leading slash. */
 	if (*path == '/')

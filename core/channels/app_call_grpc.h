@@ -9,7 +9,7 @@ struct app_grpc;
 
 /*
  * app_call_send for a gRPC app: rq's path ("/method?query") becomes InvokeRequest.method and the
- * HTTPExtension's querystring, rq's verb its verb, the Content-Type header its content_type, the
+ * HTTPExtension's querystring, rq's verb its verb (NULL: no HTTPExtension, as a gRPC caller may send), the Content-Type header its content_type, the
  * other headers gRPC metadata (app_grpc_metadata_from_http), the body the data (with
  * rq->data_type_url). The answer is APP_CALL_ANSWERED with app_grpc_http_answer's status, headers
  * (Content-Type among them) and body, and a->grpc the app's own result; a call that never reached

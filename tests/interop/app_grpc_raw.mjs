@@ -37,15 +37,15 @@ after(async () => {
 
 const POST = 2; // HTTPExtension.Verb POST
 
-// InvokeService through the SDK's own connect client, with data typed as typeUrl.
-async function invokeService(method, value, typeUrl = "") {
+// InvokeService through the SDK's own connect client, with data typed as typeUrl; POST, or no HTTPExtension.
+async function invokeService(method, value, typeUrl = "", extension = true) {
   const grpc = await client.daprClient.getClient();
   return grpc.invokeService(
     create(dapr.InvokeServiceRequestSchema, {
       id: "myapp",
       message: create(common.InvokeRequestSchema, {
         method,
-        httpExtension: create(common.HTTPExtensionSchema, { verb: POST }),
+        httpExtension: extension ? create(common.HTTPExtensionSchema, { verb: POST }) : undefined,
         data: create(AnySchema, { typeUrl, value }),
         contentType: "application/json",
       }),
@@ -87,6 +87,14 @@ test("a gRPC caller's type_url reaches the app with APP_API_TOKEN, and the app's
   const typed = await invokeService("typed", new Uint8Array());
   assert.equal(typed.data.typeUrl, "type.googleapis.com/outrig.test.Thing");
   assert.deepEqual([...typed.data.value], [1, 2, 3]);
+});
+
+test("a gRPC caller's call without an HTTPExtension reaches the gRPC app without one, as daprd passes it", async () => {
+  await healthy();
+  const echo = await invokeService("echo", new TextEncoder().encode("{}"), "", false);
+  const body = JSON.parse(Buffer.from(echo.data.value).toString());
+  assert.equal(body.hasExtension, false, JSON.stringify(body));
+  assert.equal(body.method, "echo");
 });
 
 test("the app's gRPC status reaches a gRPC caller as it is, and an HTTP caller as daprd maps it", async () => {

@@ -199,7 +199,7 @@ static void invoke_to_app(struct server *srv, const char *verb, const char *path
 		return;
 	}
 	call->srv = srv;
-	call->head = strcmp(verb, "HEAD") == 0;
+	call->head = verb != NULL && strcmp(verb, "HEAD") == 0;
 	call->done = done;
 	call->arg = arg;
 	/* A call that fails at once calls back from inside the send. */
@@ -362,6 +362,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 	const char *own_ns = invoke_own_namespace();
 	const char *target = rq->target;
 	struct invoke_call *call;
+	bool own;
 
 	if (target == NULL || *target == '\0' || *target == '.') {
 		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE_NO_APP_ID, 0,
@@ -385,7 +386,10 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		invoke_call_free(call);
 		return;
 	}
-	if (!app_call_verb_ok(rq->verb)) {
+	own = strcmp(call->id, srv->opts->app_id) == 0 &&
+	      (call->ns[0] == '\0' || strcmp(call->ns, own_ns) == 0);
+	/* daprd hands a call without an HTTPExtension to a gRPC app as it came; other apps need a verb. */
+	if (!app_call_verb_ok(rq->verb) && !(rq->verb == NULL && own && srv->app_grpc != NULL)) {
 		invoke_bad_verb(done, arg, call->id, rq->verb);
 		invoke_call_free(call);
 		return;
@@ -395,13 +399,13 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		return;
 	}
 	call->path = invoke_method_path(rq->method, rq->query);
-	call->verb = strdup(rq->verb);
-	if (call->path == NULL || call->verb == NULL) {
+	call->verb = rq->verb != NULL ? strdup(rq->verb) : NULL;
+	if (call->path == NULL || (rq->verb != NULL && call->verb == NULL)) {
 		invoke_fail(done, arg, API_ERR_INTERNAL, 0, "out of memory");
 		invoke_call_free(call);
 		return;
 	}
-	call->head = strcmp(call->verb, "HEAD") == 0;
+	call->head = call->verb != NULL && strcmp(call->verb, "HEAD") == 0;
 	if (invoke_headers(rq, &call->headers) != 0 ||
 	    invoke_add_forwarded(&call->headers, rq->headers != NULL ? rq->headers : &none, rq->client,
 				 rq->self) != 0) {
@@ -411,8 +415,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		return;
 	}
 	/* Its own app: no name resolution, no second sidecar. */
-	if (strcmp(call->id, srv->opts->app_id) == 0 &&
-	    (call->ns[0] == '\0' || strcmp(call->ns, own_ns) == 0)) {
+	if (own) {
 		invoke_to_app(srv, call->verb, call->path, &call->headers, srv->opts->app_id, own_ns,
 			      rq->body, rq->len, rq->data_type_url, done, arg);
 		invoke_call_free(call);

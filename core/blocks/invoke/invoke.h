@@ -19,7 +19,7 @@ struct app_grpc_invoke_result;
 struct invoke_request {
 	const char *target; /* "app-id" or "app-id.namespace", as the caller named it */
 	const char *method; /* the method, raw: still percent-encoded, not yet cleaned */
-	const char *verb;   /* GET, HEAD, POST, PUT, DELETE, OPTIONS or PATCH */
+	const char *verb;   /* GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH; NULL: its own gRPC app only */
 	const char *query;  /* the query string without '?', passed byte for byte; NULL: none */
 	/*
 	 * NULL: the Content-Type among headers travels. Else the call's Content-Type is this one,
