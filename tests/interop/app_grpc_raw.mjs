@@ -14,7 +14,8 @@ import { CommunicationProtocolEnum, DaprClient } from "@dapr/dapr";
 import { sdkLogger, sleep } from "./common.mjs";
 
 const require = createRequire(import.meta.url);
-const { create } = require("@bufbuild/protobuf");
+const grpcjs = require("@grpc/grpc-js");
+const { create, toBinary } = require("@bufbuild/protobuf");
 const { AnySchema } = require("@bufbuild/protobuf/wkt");
 const common = require("@dapr/dapr/proto/dapr/proto/common/v1/common_pb");
 const dapr = require("@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb");
@@ -87,6 +88,34 @@ test("a gRPC caller's type_url reaches the app with APP_API_TOKEN, and the app's
   const typed = await invokeService("typed", new Uint8Array());
   assert.equal(typed.data.typeUrl, "type.googleapis.com/outrig.test.Thing");
   assert.deepEqual([...typed.data.value], [1, 2, 3]);
+});
+
+test("the app's grpc-status-details-bin reaches a gRPC caller as the app sent it", async () => {
+  await healthy();
+  // grpc-js shows the trailers as they came, where the SDK's connect client decodes them.
+  const raw = new grpcjs.Client(`127.0.0.1:${grpcPort}`, grpcjs.credentials.createInsecure());
+  const req = create(dapr.InvokeServiceRequestSchema, {
+    id: "myapp",
+    message: create(common.InvokeRequestSchema, {
+      method: "rich",
+      httpExtension: create(common.HTTPExtensionSchema, { verb: POST }),
+    }),
+  });
+  const err = await new Promise((resolve) =>
+    raw.makeUnaryRequest(
+      "/dapr.proto.runtime.v1.Dapr/InvokeService",
+      (m) => Buffer.from(toBinary(dapr.InvokeServiceRequestSchema, m)),
+      (b) => b,
+      req,
+      (e) => resolve(e),
+    ),
+  );
+  raw.close();
+  assert.ok(err, "rich succeeded");
+  assert.equal(err.code, 5, String(err));
+  const details = err.metadata.get("grpc-status-details-bin");
+  assert.equal(details.length, 1, `details: ${JSON.stringify(err.metadata.getMap())}`);
+  assert.deepEqual([...details[0]], [8, 5, 0x12, 1, 0x78]);
 });
 
 test("a gRPC caller's call without an HTTPExtension reaches the gRPC app without one, as daprd passes it", async () => {

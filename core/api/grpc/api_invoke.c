@@ -214,7 +214,8 @@ static void api_invoke_reply_grpc(struct grpc_call *call, const struct app_grpc_
 	Google__Protobuf__Any data = GOOGLE__PROTOBUF__ANY__INIT;
 
 	if (r->status != GRPC_OK) {
-		grpc_call_fail(call, r->status, NULL, "%s", r->message);
+		/* The app's rich error details too, as daprd hands them on. */
+		grpc_call_fail_details(call, r->status, r->status_details_bin, r->message);
 		return;
 	}
 	data.type_url = (char *)r->data_type_url;

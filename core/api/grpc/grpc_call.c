@@ -402,3 +402,14 @@ void grpc_call_fail_info(struct grpc_call *call, int grpc_code, const char *reas
 	grpc_call_vfail(call, grpc_code, reason, meta, n_meta, fmt, ap);
 	va_end(ap);
 }
+
+void grpc_call_fail_details(struct grpc_call *call, int grpc_code, const char *details_bin,
+			    const char *message)
+{
+	if (!grpc_call_complete(call))
+		return;
+	grpc_call_answer_status(call, grpc_code,
+				details_bin != NULL && *details_bin != '\0' ? details_bin : NULL, "%s",
+				message != NULL ? message : "");
+	grpc_call_finish(call);
+}
