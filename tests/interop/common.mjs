@@ -123,7 +123,7 @@ export const GrpcCode = Object.freeze({
   DATA_LOSS: 15,
   UNAUTHENTICATED: 16,
 });
-const grpcCodeName = (code) => Object.keys(GrpcCode).find((k) => GrpcCode[k] === code) ?? `code ${code}`;
+export const grpcCodeName = (code) => Object.keys(GrpcCode).find((k) => GrpcCode[k] === code) ?? `code ${code}`;
 
 // Just enough protobuf to read google.rpc.ErrorInfo {1 reason, 2 domain, 3 map<string,string> metadata} out of a
 // detail of grpc-status-details-bin; the SDK ships no descriptor for it. Returns null if the bytes are not that.

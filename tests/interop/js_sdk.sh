@@ -144,7 +144,8 @@ run_case() {
 		failed=1
 		return
 	fi
-	if ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_STORE=$store OUTRIG_STORE_TYPE=$type OUTRIG_APP_ID=myapp \
+	if ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port \
+		OUTRIG_STORE=$store OUTRIG_STORE_TYPE=$type OUTRIG_APP_ID=myapp \
 		node --test --test-timeout=60000 "$interop/state_sdk.mjs"; then
 		echo "FAIL: [$proto] state_sdk.mjs against $type; outrigd's log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-$label.log" >&2

@@ -33,7 +33,9 @@ if (!port) {
 
 const client = new DaprClient(clientOptions(port));
 // One client of each protocol for the cross-protocol case, whatever OUTRIG_SDK_PROTOCOL says.
-const crossClients = grpcPort ? { http: new DaprClient(httpClientOptions(port)), grpc: new DaprClient(grpcClientOptions(grpcPort)) } : null;
+const crossClients = grpcPort
+  ? { http: new DaprClient(httpClientOptions(port)), grpc: new DaprClient(grpcClientOptions(grpcPort)) }
+  : null;
 
 // Keys unique to this run, so a rerun against a persistent store starts from nothing.
 const run = `${process.pid}-${Date.now()}`;
