@@ -17,6 +17,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_pubsub.c \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
+	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
@@ -42,8 +43,10 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
 	core/blocks/errors.c core/blocks/errors.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
+	core/api/http/http_invoke.c core/api/http/http_invoke.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \
 	core/api/internal/internal_server.c core/api/internal/internal_server.h \
+	core/blocks/invoke/invoke.c core/blocks/invoke/invoke.h \
 	core/blocks/invoke/invoke_request.c core/blocks/invoke/invoke_request.h \
 	core/base/kv.c core/base/kv.h \
 	core/base/kv_sink.c core/base/kv_sink.h \
@@ -51,6 +54,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/log.c core/base/log.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
+	core/channels/peer_call.c core/channels/peer_call.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
 	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \

@@ -89,3 +89,11 @@ tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/base/handoff.
 tests_unit_check_handoff_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_handoff_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_handoff_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_invoke_request
+TESTS += tests/unit/check_invoke_request
+tests_unit_check_invoke_request_SOURCES = tests/unit/check_invoke_request.c \
+	core/blocks/invoke/invoke_request.c core/blocks/pubsub/cloudevent.c core/base/kv.c
+tests_unit_check_invoke_request_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_invoke_request_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_invoke_request_LDADD = $(TEST_LIBS)

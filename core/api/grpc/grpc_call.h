@@ -36,26 +36,8 @@
 
 struct server;
 
-/* gRPC status codes (grpc/doc/statuscodes.md). */
-enum grpc_code {
-	GRPC_OK = 0,
-	GRPC_CANCELLED = 1,
-	GRPC_UNKNOWN = 2,
-	GRPC_INVALID_ARGUMENT = 3,
-	GRPC_DEADLINE_EXCEEDED = 4,
-	GRPC_NOT_FOUND = 5,
-	GRPC_ALREADY_EXISTS = 6,
-	GRPC_PERMISSION_DENIED = 7,
-	GRPC_RESOURCE_EXHAUSTED = 8,
-	GRPC_FAILED_PRECONDITION = 9,
-	GRPC_ABORTED = 10,
-	GRPC_OUT_OF_RANGE = 11,
-	GRPC_UNIMPLEMENTED = 12,
-	GRPC_INTERNAL = 13,
-	GRPC_UNAVAILABLE = 14,
-	GRPC_DATA_LOSS = 15,
-	GRPC_UNAUTHENTICATED = 16,
-};
+/* enum grpc_code, the status codes, is the error table's (blocks/errors.h), which blocks finish with. */
+#include "blocks/errors.h"
 
 /* One unary call; owned by the server until it is completed by grpc_call_reply or grpc_call_fail. */
 struct grpc_call;
@@ -83,6 +65,13 @@ void grpc_methods_register(const char *path, grpc_unary_fn fn);
  * Thread: the loop.
  */
 const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name);
+
+/*
+ * The i-th entry of the request's metadata (0-based, in the order received; pseudo-headers and
+ * content-type are not among them): true with name and value set, false past the last.
+ * Ownership: the call's; valid until the call is completed. Thread: the loop.
+ */
+bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **name, const char **value);
 
 /* The method's path, "/package.Service/Method". Ownership: the call's. Thread: the loop. */
 const char *grpc_call_path(const struct grpc_call *call);

@@ -19,6 +19,7 @@ GRPC_PB_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
 GRPC_CPPFLAGS = -I$(top_builddir)/$(GRPC_PROTO_DIR)
 
 GRPC_CORE_SOURCES = \
+	core/api/grpc/api_invoke.c core/api/grpc/api_invoke.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
 	core/api/grpc/grpc_call_internal.h \
 	core/api/grpc/grpc_conn.c core/api/grpc/grpc_conn.h \
