@@ -126,7 +126,7 @@ stop_daemon() {
 	rc=$?
 	pid=
 	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: outrigd ($1) exited with status $rc after SIGTERM; its log:" >&2
+		echo "FAIL: [$proto] outrigd ($1) exited with status $rc after SIGTERM; its log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-$1.log" >&2
 		return 1
 	fi
@@ -140,7 +140,7 @@ run_case() {
 	shift 3
 	echo "== [$proto] JS SDK state API against $type (store '$store')"
 	if ! start_daemon "$label" "$@"; then
-		echo "FAIL: could not start outrigd for $label" >&2
+		echo "FAIL: [$proto] could not start outrigd for $label" >&2
 		failed=1
 		return
 	fi
@@ -165,7 +165,7 @@ run_pubsub_case() {
 		echo "== [$proto] JS SDK pub/sub against $type"
 	fi
 	if ! app_port=$(free_port) || ! start_daemon "$label" --app-port "$app_port" "$@"; then
-		echo "FAIL: could not start outrigd for $label" >&2
+		echo "FAIL: [$proto] could not start outrigd for $label" >&2
 		failed=1
 		return
 	fi
@@ -221,10 +221,10 @@ stop_mosquitto() {
 # A missing server or plugin skips the pubsub.mqtt3 part, unless OUTRIG_REQUIRE_SERVERS=1 (as in the C tests).
 skip_or_fail() {
 	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
-		echo "FAIL: JS SDK pub/sub against pubsub.mqtt3: $1 (OUTRIG_REQUIRE_SERVERS=1)" >&2
+		echo "FAIL: [$proto] JS SDK pub/sub against pubsub.mqtt3: $1 (OUTRIG_REQUIRE_SERVERS=1)" >&2
 		failed=1
 	else
-		echo "SKIP: JS SDK pub/sub against pubsub.mqtt3: $1"
+		echo "SKIP: [$proto] JS SDK pub/sub against pubsub.mqtt3: $1"
 	fi
 }
 
@@ -275,7 +275,7 @@ run_invoke_case() {
 	if ! app_port=$(free_port) || ! internal_b=$(free_port) ||
 		! start_daemon invoke-b --app-port "$app_port" --dapr-internal-grpc-port "$internal_b" \
 			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
-		echo "FAIL: could not start outrigd for app-b" >&2
+		echo "FAIL: [$proto] could not start outrigd for app-b" >&2
 		app_id=myapp
 		failed=1
 		return
@@ -286,7 +286,7 @@ run_invoke_case() {
 	if ! internal_a=$(free_port) ||
 		! start_daemon invoke-a --dapr-internal-grpc-port "$internal_a" \
 			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
-		echo "FAIL: could not start outrigd for app-a" >&2
+		echo "FAIL: [$proto] could not start outrigd for app-a" >&2
 		failed=1
 	elif ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_CALLEE_HTTP_PORT=$port_b \
 		OUTRIG_CALLEE_GRPC_PORT=$grpc_b OUTRIG_APP_PORT=$app_port \
@@ -317,7 +317,7 @@ run_bindings_case() {
 	export OUTRIGIT_GREETING OUTRIGIT_OTHER
 	daemon_dir=$data/bindings
 	if ! app_port=$(free_port) || ! start_daemon bindings --app-port "$app_port" --resources-path "$data/bindings"; then
-		echo "FAIL: could not start outrigd for bindings" >&2
+		echo "FAIL: [$proto] could not start outrigd for bindings" >&2
 		failed=1
 	elif ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_APP_PORT=$app_port \
 		node --test --test-timeout=60000 "$interop/bindings_sdk.mjs"; then
