@@ -310,6 +310,14 @@ describe(`state API through @dapr/dapr over ${protocol} against store "${store}"
     assert.ok(comp.capabilities.includes("ETAG"), `capabilities: ${comp.capabilities}`);
     assert.ok(comp.capabilities.includes("TRANSACTIONAL"), `capabilities: ${comp.capabilities}`);
   });
+
+  test("metadata.set adds an attribute that metadata.get reports as extended metadata", async () => {
+    const key = `sdk-${protocol}-${run}`;
+    const value = `set over ${protocol} ✓`;
+    assert.equal(await client.metadata.set(key, value), true, "metadata.set");
+    const md = await client.metadata.get();
+    assert.equal(md.extended?.[key], value, `extended: ${JSON.stringify(md.extended)}`);
+  });
 });
 
 // One store behind both front ends: what one protocol's client writes, the other's reads back the same.
