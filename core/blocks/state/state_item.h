@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Turning the JSON of Dapr state requests into what state plugins are handed. */
-#ifndef OUTRIG_CORE_STATE_REQUEST_H
-#define OUTRIG_CORE_STATE_REQUEST_H
+/* One key of a state request as the block hands it to a plugin: prefixed key, checked options and TTL. */
+#ifndef OUTRIG_CORE_STATE_ITEM_H
+#define OUTRIG_CORE_STATE_ITEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
 #include <outrig/state.h>
 
-#include "blocks/errors.h"
 #include "base/kv.h"
+#include "blocks/errors.h"
+#include "blocks/state/state.h"
 #include "blocks/state/state_keys.h"
 
-/* One key to save or delete, as parsed from a request. */
+/* One key to read, save or delete, ready for the store. */
 struct state_item {
 	char *key;   /* the stored form (prefixed) */
-	char *value; /* JSON text of "value"; NULL for deletes */
+	char *value; /* the bytes to store; NULL for deletes and gets */
 	size_t value_len;
 	char *etag; /* NULL when none was given */
 	enum outrig_concurrency concurrency;
@@ -28,44 +28,36 @@ struct state_item {
 	struct kv_list metadata;
 };
 
-/* Why a request was refused: the Dapr error, the field, and a sentence. */
-struct state_problem {
-	enum api_error error;
-	/*
-	 * daprd leaves this to the store: report it as the operation's own error (500),
-	 * not as a bad request.
-	 */
-	bool store_rejects;
-	char field[64];
-	char message[512];
-};
-
 /*
- * Parses one StateItem object ({"key","value","etag","metadata","options"}); url_md
- * is merged into its metadata and wins on conflict. Returns 0, or -1 with p filled.
+ * Builds out from what the app sent: checks and prefixes the key, copies the value (unless
+ * is_delete), the etag (an empty one means none, as in daprd) and the metadata, then reads the
+ * options and ttlInSeconds. op is the operation's own error row: daprd leaves options and TTLs
+ * to the store, so they fail as the operation (500), not as a bad request. 0, or -1 with err
+ * filled (out is then to be freed all the same).
  */
-int state_item_parse(json_t *obj, bool is_delete, const struct kv_list *url_md, const struct key_prefix *kp,
-		     struct state_item *out, struct state_problem *p);
+int state_item_make(const struct key_prefix *kp, const struct state_write *w, bool is_delete, enum api_error op,
+		    struct state_item *out, struct block_error *err);
 
-/* Reads "first-write"/"last-write" and "strong"/"eventual" (NULL = default). 0 or -1 with p filled. */
-int state_options_parse(const char *concurrency, const char *consistency, struct state_item *item,
-			struct state_problem *p);
+/* Reads "first-write"/"last-write" and "strong"/"eventual" (NULL or "" = default). 0 or -1 with err filled. */
+int state_options_parse(const char *concurrency, const char *consistency, enum api_error op,
+			struct state_item *item, struct block_error *err);
 
-/* Reads metadata ttlInSeconds into item. 0 or -1 with p filled. */
-int state_ttl_parse(struct state_item *item, struct state_problem *p);
+/* Reads metadata ttlInSeconds into item. 0 or -1 with err filled. */
+int state_ttl_parse(struct state_item *item, enum api_error op, struct block_error *err);
 
-/* Checks and prefixes an app's key into *stored. 0 or -1 with p filled. */
-int state_key_prepare(const struct key_prefix *kp, const char *key, char **stored, struct state_problem *p);
-
-/* Whether v is a JSON string holding a NUL (C strings would cut it short). */
-bool state_json_has_nul(const json_t *v);
-
-/* Refuses an object of metadata whose string values hold a NUL. 0, or -1 with p filled. */
-int state_metadata_check(json_t *md, struct state_problem *p);
+/* Checks and prefixes an app's key into *stored. 0 or -1 with err filled. */
+int state_key_prepare(const struct key_prefix *kp, const char *key, char **stored, struct block_error *err);
 
 void state_item_to_set(const struct state_item *item, struct outrig_state_set *set);
 void state_item_to_delete(const struct state_item *item, struct outrig_state_delete *del);
 
 void state_item_free(struct state_item *item);
 
-#endif /* OUTRIG_CORE_STATE_REQUEST_H */
+/*
+ * The error for a NUL inside field of a request, for a front end whose wire format can carry one
+ * (a C string would cut "acct\0evil" to "acct" and touch another key): refused, never shortened.
+ * Returns -1.
+ */
+int state_refuse_nul(struct block_error *err, const char *field);
+
+#endif /* OUTRIG_CORE_STATE_ITEM_H */
