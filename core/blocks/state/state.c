@@ -311,19 +311,25 @@ bool state_expire_text(const struct outrig_state_value *v, char *buf, size_t siz
 
 /* ---- save ---- */
 
-static void state_save_run(struct work *w)
+static void state_writes_run(struct work *w)
 {
 	struct state_call *call = (struct state_call *)w;
 	size_t end = state_turn_end(call);
 
-	/* Like daprd's bulk set: every item is tried; the first failure is reported. */
+	/* Like daprd's bulk set and delete: every item is tried; the first failure is reported. */
 	for (size_t i = call->next; i < end; i++) {
 		struct outrig_state_set set;
+		struct outrig_state_delete del;
 		struct outrig_error err = { "" };
 		int rc;
 
-		state_item_to_set(&call->items[i], &set);
-		rc = call->ops->set(call->comp->instance, &set, &err);
+		if (call->items[i].is_delete) {
+			state_item_to_delete(&call->items[i], &del);
+			rc = call->ops->delete (call->comp->instance, &del, &err);
+		} else {
+			state_item_to_set(&call->items[i], &set);
+			rc = call->ops->set(call->comp->instance, &set, &err);
+		}
 		if (rc != 0 && call->rc == 0) {
 			call->rc = rc;
 			call->failed = i;
@@ -409,7 +415,56 @@ void state_save(struct server *srv, const char *store, const struct state_write 
 	}
 	call->waiting = waiting;
 	call->done.plain = done;
-	state_submit(call, state_save_run, state_save_finish, true);
+	state_submit(call, state_writes_run, state_save_finish, true);
+}
+
+/* ---- bulk delete ---- */
+
+static void state_delete_bulk_finish(struct state_call *call)
+{
+	char msg[OUTRIG_ERROR_MAX];
+	struct block_error err;
+
+	if (call->rc == 0) {
+		call->done.plain(call->ctx, NULL);
+		return;
+	}
+	block_fail(&err, API_ERR_STATE_DELETE, NULL, "failed deleting state in state store %s: %s",
+		   call->comp->name, state_store_msg(call, call->err.message, msg, sizeof(msg)));
+	state_write_failed(call, &err);
+	call->done.plain(call->ctx, &err);
+}
+
+void state_delete_bulk(struct server *srv, const char *store, const struct state_write *items, size_t n,
+		       state_waiting_fn waiting, state_done_fn done, void *ctx)
+{
+	struct block_error err;
+	struct component *c = state_store(srv, store, STATE_OP_DELETE, &err);
+	struct state_call *call;
+
+	if (c == NULL) {
+		done(ctx, &err);
+		return;
+	}
+	if (n == 0) {
+		done(ctx, NULL);
+		return;
+	}
+	call = state_call_new(srv, c, n, false, ctx);
+	if (call == NULL) {
+		state_fail_oom(done, ctx);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (state_item_make(&c->key_prefix, &items[i], true, API_ERR_STATE_DELETE, &call->items[i], &err) != 0) {
+			state_call_free(call);
+			done(ctx, &err);
+			return;
+		}
+	}
+	call->waiting = waiting;
+	call->done.plain = done;
+	state_submit(call, state_writes_run, state_delete_bulk_finish, true);
 }
 
 /* ---- delete ---- */

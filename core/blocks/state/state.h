@@ -105,6 +105,10 @@ void state_save(struct server *srv, const char *store, const struct state_write 
 void state_delete(struct server *srv, const char *store, const struct state_write *item, state_done_fn done,
 		  void *ctx);
 
+/* Deletes n items (every one is tried; the first failure is reported). Values are not read. */
+void state_delete_bulk(struct server *srv, const char *store, const struct state_write *items, size_t n,
+		       state_waiting_fn waiting, state_done_fn done, void *ctx);
+
 /*
  * Reads req->n keys. A key that fails does not fail the request: its item carries the error.
  * More than STATE_BULK_MAX_KEYS keys is a bad request.
