@@ -191,10 +191,15 @@ static void state_call_done(struct work *w)
 		return;
 	}
 	if (call->turns && call->next < call->count) {
-		outrig_err(&stop, OUTRIG_EUNAVAIL,
-			   "outrigd is stopping; %zu of the request's %zu items were done before, send "
-			   "the others again once it runs",
-			   call->next, call->count);
+		if (call->srv->stopping)
+			outrig_err(&stop, OUTRIG_EUNAVAIL,
+				   "outrigd is stopping; %zu of the request's %zu items were done before, send "
+				   "the others again once it runs",
+				   call->next, call->count);
+		else
+			outrig_err(&stop, OUTRIG_EUNAVAIL,
+				   "not done: the client stopped waiting after %zu of the request's %zu items",
+				   call->next, call->count);
 		for (size_t i = call->next; call->results != NULL && i < call->count; i++) {
 			call->results[i] = OUTRIG_EUNAVAIL;
 			call->errors[i] = stop;
