@@ -260,9 +260,57 @@ static bool state_put_json(FILE *out, json_t *v)
 	return ok;
 }
 
+/* The length of the valid UTF-8 character at p (at most n bytes), or 0. */
+static size_t state_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+				   : p[0] >= 0xf0 && p[0] < 0xf5		? 4
+										: 0;
+
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
+	    (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+/* data as a JSON string, each byte that is not UTF-8 as U+FFFD (as Go's encoder does). */
+static json_t *state_lossy_string(const struct outrig_bytes *data)
+{
+	const unsigned char *p = data->data;
+	char *fixed = malloc(data->len * 3 + 1);
+	size_t n = 0;
+	json_t *s;
+
+	if (fixed == NULL)
+		return NULL;
+	for (size_t i = 0; i < data->len;) {
+		size_t len = state_utf8_len(p + i, data->len - i);
+
+		if (len == 0) {
+			memcpy(fixed + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i++;
+			continue;
+		}
+		memcpy(fixed + n, p + i, len);
+		n += len;
+		i += len;
+	}
+	s = json_stringn(fixed, n);
+	free(fixed);
+	return s;
+}
+
 /*
  * Stored bytes go back as they are when they are JSON (as daprd's json.RawMessage), so a
- * value reads back as it was written; else as a JSON string. False on ENOMEM.
+ * value reads back as it was written; else (bytes saved over gRPC) as a JSON string. False on
+ * ENOMEM.
  */
 static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 {
@@ -272,7 +320,8 @@ static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 		json_decref(v);
 		return fwrite(data->data, 1, data->len, out) == data->len;
 	}
-	return state_put_json(out, json_stringn(data->data, data->len));
+	v = json_stringn(data->data, data->len);
+	return state_put_json(out, v != NULL ? v : state_lossy_string(data));
 }
 
 static void state_bulk_done(void *ctx, const struct block_error *err, const struct state_bulk_item *items, size_t n)
