@@ -2,8 +2,9 @@
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"'
-CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(LIBS)
+CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
+	$(NGHTTP2_CFLAGS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(LIBS)
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -19,6 +20,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_state_body.c core/api/http/api_state_body.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_health.c core/channels/app_health.h \
+	core/channels/grpc_client.c core/channels/grpc_client.h \
+	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
+	core/channels/grpc_wire.c core/channels/grpc_wire.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
 	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \

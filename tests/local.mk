@@ -48,3 +48,4 @@ include tests/state_block.mk
 include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
+include tests/grpc_client.mk
