@@ -87,8 +87,9 @@ static void done_bulk(void *ctx, const struct block_error *err, const struct sta
 		o->n_errors += items[i].error != NULL;
 	/* The first key's answer, to check order and the unprefixed key. */
 	if (n > 0 && asprintf(&o->data, "%s=%s", items[0].key,
-			      items[0].error != NULL ? items[0].error
-			      : items[0].value->found ? "found" : "missing") < 0)
+			      items[0].error != NULL  ? items[0].error
+			      : items[0].value->found ? "found"
+						      : "missing") < 0)
 		o->data = NULL;
 }
 
@@ -163,8 +164,8 @@ static void save(const char *key, const void *value, size_t len)
 {
 	struct outcome o = { 0 };
 
-	state_save(&srv, "store", &(struct state_write){ .key = key, .value = value, .value_len = len }, 1, NULL,
-		   done_plain, &o);
+	state_save(&srv, "store", &(struct state_write){ .key = key, .value = value, .value_len = len }, 1,
+		   NULL, done_plain, &o);
 	wait_for(&o);
 	ck_assert_msg(!o.failed, "save %s: %s", key, o.err.message);
 }
@@ -209,16 +210,17 @@ START_TEST(test_etag_mismatch)
 	struct outcome o = { 0 }, d = { 0 };
 
 	save("guarded", "1", 1);
-	state_save(&srv, "store", &(struct state_write){ .key = "guarded", .value = "2", .value_len = 1, .etag = "999" },
-		   1, NULL, done_plain, &o);
+	state_save(&srv, "store",
+		   &(struct state_write){ .key = "guarded", .value = "2", .value_len = 1, .etag = "999" }, 1,
+		   NULL, done_plain, &o);
 	wait_for(&o);
 	ck_assert(o.failed);
 	ck_assert_int_eq(o.err.error, API_ERR_STATE_SAVE);
 	ck_assert_int_eq(block_error_http_status(&o.err), 409);
 	ck_assert_int_eq(block_error_grpc_code(&o.err), GRPC_ABORTED);
 	/* The key as the app named it, not "blockapp||guarded". */
-	ck_assert_msg(strstr(o.err.message, "key guarded:") != NULL && strstr(o.err.message, "||") == NULL, "%s",
-		      o.err.message);
+	ck_assert_msg(strstr(o.err.message, "key guarded:") != NULL && strstr(o.err.message, "||") == NULL,
+		      "%s", o.err.message);
 
 	state_delete(&srv, "store", &(struct state_write){ .key = "guarded", .etag = "999" }, done_plain, &d);
 	wait_for(&d);
@@ -234,17 +236,19 @@ START_TEST(test_rules_before_the_store)
 
 	/* Options and TTLs fail as the operation itself (daprd leaves them to the store). */
 	ck_assert_int_eq(kv_set(&md, "ttlInSeconds", "soon"), 0);
-	state_save(&srv, "store", &(struct state_write){ .key = "k", .value = "1", .value_len = 1, .metadata = &md }, 1,
+	state_save(&srv, "store",
+		   &(struct state_write){ .key = "k", .value = "1", .value_len = 1, .metadata = &md }, 1,
 		   NULL, done_plain, &o);
 	wait_for(&o);
 	ck_assert_int_eq(o.err.error, API_ERR_STATE_SAVE);
 	ck_assert_int_eq(block_error_grpc_code(&o.err), GRPC_INTERNAL);
 	kv_free(&md);
 
-	state_transact(&srv, "store",
-		       (struct state_write[]){ { .key = "a", .value = "1", .value_len = 1, .operation = "upsert" },
-					       { .key = "b", .operation = "patch" } },
-		       2, NULL, done_plain, &t);
+	state_transact(
+		&srv, "store",
+		(struct state_write[]){ { .key = "a", .value = "1", .value_len = 1, .operation = "upsert" },
+					{ .key = "b", .operation = "patch" } },
+		2, NULL, done_plain, &t);
 	wait_for(&t);
 	ck_assert_int_eq(t.err.error, API_ERR_STATE_OPERATION_NOT_SUPPORTED);
 	ck_assert_str_eq(t.err.field, "operations[1].operation");
@@ -275,8 +279,8 @@ START_TEST(test_bulk_keys_and_limit)
 	ck_assert_ptr_nonnull(many);
 	for (size_t i = 0; i <= STATE_BULK_MAX_KEYS; i++)
 		many[i] = "k";
-	state_bulk_get(&srv, "store", &(struct state_bulk_req){ .keys = many, .n = STATE_BULK_MAX_KEYS + 1 }, NULL,
-		       done_bulk, &big);
+	state_bulk_get(&srv, "store", &(struct state_bulk_req){ .keys = many, .n = STATE_BULK_MAX_KEYS + 1 },
+		       NULL, done_bulk, &big);
 	wait_for(&big);
 	ck_assert_int_eq(big.err.error, API_ERR_MALFORMED_REQUEST);
 	ck_assert_str_eq(big.err.field, "keys");
@@ -292,7 +296,8 @@ START_TEST(test_bulk_stops_when_nobody_waits)
 
 	for (size_t i = 0; i < 200; i++)
 		keys[i] = "k";
-	state_bulk_get(&srv, "store", &(struct state_bulk_req){ .keys = keys, .n = 200 }, waiting, done_bulk, &o);
+	state_bulk_get(&srv, "store", &(struct state_bulk_req){ .keys = keys, .n = 200 }, waiting, done_bulk,
+		       &o);
 	wait_for(&o);
 	ck_assert(!o.failed);
 	ck_assert_int_ge(o.waiting_calls, 1);

@@ -333,7 +333,8 @@ START_TEST(test_options_direct)
 	ck_assert_int_eq(state_options_parse(NULL, NULL, API_ERR_STATE_SAVE, &item, &problem), 0);
 	ck_assert_int_eq(item.concurrency, OUTRIG_LAST_WRITE);
 	ck_assert_int_eq(item.consistency, OUTRIG_EVENTUAL);
-	ck_assert_int_eq(state_options_parse("first-write", "strong", API_ERR_STATE_SAVE, &item, &problem), 0);
+	ck_assert_int_eq(state_options_parse("first-write", "strong", API_ERR_STATE_SAVE, &item, &problem),
+			 0);
 	ck_assert_int_eq(item.concurrency, OUTRIG_FIRST_WRITE);
 	ck_assert_int_eq(item.consistency, OUTRIG_STRONG);
 	ck_assert_int_eq(state_options_parse("First-Write", NULL, API_ERR_STATE_DELETE, &item, &problem), -1);

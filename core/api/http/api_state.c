@@ -76,7 +76,8 @@ static void state_http_done(void *ctx, const struct block_error *err)
 }
 
 /* 0, or -1 after replying with the store lookup's error (which wins over a malformed body). */
-static int state_http_store(struct server *srv, struct evhttp_request *req, const char *store, enum state_op op)
+static int state_http_store(struct server *srv, struct evhttp_request *req, const char *store,
+			    enum state_op op)
 {
 	struct block_error err;
 
@@ -107,8 +108,8 @@ static json_t *state_parse_body(struct evhttp_request *req, const char **text, s
 	}
 	if (doc == NULL)
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
-				"failed to parse the request body as JSON: %s at line %d column %d", jerr.text,
-				jerr.line, jerr.column);
+				"failed to parse the request body as JSON: %s at line %d column %d",
+				jerr.text, jerr.line, jerr.column);
 	return doc;
 }
 
@@ -195,8 +196,9 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 		return;
 	if (!json_is_array(doc)) {
 		json_decref(doc);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
-				"the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, NULL,
+			"the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
 		return;
 	}
 	end = body + len;
@@ -263,9 +265,11 @@ static bool state_put_json(FILE *out, json_t *v)
 /* The length of the valid UTF-8 character at p (at most n bytes), or 0. */
 static size_t state_utf8_len(const unsigned char *p, size_t n)
 {
-	size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
-				   : p[0] >= 0xf0 && p[0] < 0xf5		? 4
-										: 0;
+	size_t len = p[0] < 0x80		   ? 1
+		     : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
+		     : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+		     : p[0] >= 0xf0 && p[0] < 0xf5 ? 4
+						   : 0;
 
 	if (len == 0 || len > n)
 		return 0;
@@ -273,8 +277,8 @@ static size_t state_utf8_len(const unsigned char *p, size_t n)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
-	    (p[0] == 0xf4 && p[1] >= 0x90))
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
 		return 0;
 	return len;
 }
@@ -324,7 +328,8 @@ static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 	return state_put_json(out, v != NULL ? v : state_lossy_string(data));
 }
 
-static void state_bulk_done(void *ctx, const struct block_error *err, const struct state_bulk_item *items, size_t n)
+static void state_bulk_done(void *ctx, const struct block_error *err, const struct state_bulk_item *items,
+			    size_t n)
 {
 	struct evhttp_request *req = state_http_end(ctx);
 	char *text = NULL;
@@ -346,11 +351,13 @@ static void state_bulk_done(void *ctx, const struct block_error *err, const stru
 		ok = fputs(i > 0 ? ",{\"key\":" : "{\"key\":", out) >= 0 &&
 		     state_put_json(out, json_string(items[i].key));
 		if (ok && items[i].error != NULL) {
-			ok = fputs(",\"error\":", out) >= 0 && state_put_json(out, json_string(items[i].error));
+			ok = fputs(",\"error\":", out) >= 0 &&
+			     state_put_json(out, json_string(items[i].error));
 		} else if (ok && v->found) {
 			ok = fputs(",\"data\":", out) >= 0 && state_put_data(out, &v->data);
 			if (ok && v->etag.len > 0)
-				ok = fputs(",\"etag\":", out) >= 0 && state_put_json(out, json_string(v->etag.data));
+				ok = fputs(",\"etag\":", out) >= 0 &&
+				     state_put_json(out, json_string(v->etag.data));
 		}
 		ok = ok && fputc('}', out) != EOF;
 	}
@@ -381,7 +388,8 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 	jkeys = json_object_get(doc, "keys");
 	if (!json_is_array(jkeys)) {
 		json_decref(doc);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys", "the body must be {\"keys\":[\"k1\",\"k2\"]}");
+		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
+				"the body must be {\"keys\":[\"k1\",\"k2\"]}");
 		return;
 	}
 	rc = state_body_metadata_check(json_object_get(doc, "metadata"), &err);
@@ -412,8 +420,9 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
  * Decodes operations[] (whose text starts at elem) into items; the block checks the operation
  * names. 0, or -1 with err filled.
  */
-static int state_transaction_items(json_t *ops, const char *elem, const char *end, const struct kv_list *url_md,
-				   struct state_body_item *items, struct block_error *err)
+static int state_transaction_items(json_t *ops, const char *elem, const char *end,
+				   const struct kv_list *url_md, struct state_body_item *items,
+				   struct block_error *err)
 {
 	for (size_t i = 0; i < json_array_size(ops); i++, elem = elem != NULL ? sjt_next(elem, end) : NULL) {
 		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
@@ -426,7 +435,8 @@ static int state_transaction_items(json_t *ops, const char *elem, const char *en
 			kind = "(a name holding a NUL character, \\u0000)";
 			is_delete = false;
 		}
-		if (state_body_item(json_object_get(op, "request"), request, end, is_delete, url_md, &items[i], err) != 0)
+		if (state_body_item(json_object_get(op, "request"), request, end, is_delete, url_md,
+				    &items[i], err) != 0)
 			return -1;
 		items[i].w.operation = kind;
 	}
@@ -455,8 +465,9 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 	ops = json_object_get(doc, "operations");
 	if (!json_is_array(ops)) {
 		json_decref(doc);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "operations",
-				"the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
+		api_error_reply(
+			req, API_ERR_MALFORMED_REQUEST, 0, "operations",
+			"the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
 		return;
 	}
 	n = json_array_size(ops);
@@ -471,7 +482,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 					     &url_md, items, &err);
 		if (rc == 0)
 			rc = state_body_metadata_check(json_object_get(doc, "metadata"), &err);
-		if (rc == 0 && kv_add_json(&md, json_object_get(doc, "metadata"), true, msg, sizeof(msg)) != 0)
+		if (rc == 0 &&
+		    kv_add_json(&md, json_object_get(doc, "metadata"), true, msg, sizeof(msg)) != 0)
 			rc = block_fail(&err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
 		for (size_t i = 0; rc == 0 && i < url_md.count; i++)
 			if (kv_set(&md, url_md.items[i].key, url_md.items[i].value) != 0)

@@ -89,8 +89,8 @@ static int state_body_value(json_t *obj, const char *text, const char *end, stru
 	return 0;
 }
 
-int state_body_item(json_t *obj, const char *text, const char *end, bool is_delete, const struct kv_list *url_md,
-		    struct state_body_item *out, struct block_error *err)
+int state_body_item(json_t *obj, const char *text, const char *end, bool is_delete,
+		    const struct kv_list *url_md, struct state_body_item *out, struct block_error *err)
 {
 	json_t *options;
 	char msg[256];

@@ -27,8 +27,8 @@ struct state_body_item {
  * whitespace; else jansson's encoding is. An absent value is stored as null, as daprd does.
  * out->w points into obj: obj must outlive it. 0, or -1 with err filled (free out all the same).
  */
-int state_body_item(json_t *obj, const char *text, const char *end, bool is_delete, const struct kv_list *url_md,
-		    struct state_body_item *out, struct block_error *err);
+int state_body_item(json_t *obj, const char *text, const char *end, bool is_delete,
+		    const struct kv_list *url_md, struct state_body_item *out, struct block_error *err);
 
 void state_body_item_free(struct state_body_item *item);
 

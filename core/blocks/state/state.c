@@ -38,8 +38,8 @@ struct state_call {
 	int rc;
 	size_t failed; /* index of the item that failed */
 	struct outrig_error err;
-	size_t next;			       /* save, bulk get: the first item not yet done */
-	bool turns;			       /* run() does a turn of items, and the call may come back */
+	size_t next;				 /* save, bulk get: the first item not yet done */
+	bool turns;				 /* run() does a turn of items, and the call may come back */
 	void (*finish)(struct state_call *call); /* tells the caller; on the loop */
 	state_waiting_fn waiting;
 	void *ctx;
@@ -67,10 +67,11 @@ static struct component *state_store(struct server *srv, const char *name, enum 
 	bool is_state = c != NULL && strncmp(c->type, "state.", 6) == 0;
 
 	if (is_state && c->failure != NULL) {
-		block_fail(err, state_op_error[op], NULL,
-			   "state store %s is not available: it failed to initialise (ignoreErrors kept outrigd "
-			   "up): %s",
-			   c->name, c->failure);
+		block_fail(
+			err, state_op_error[op], NULL,
+			"state store %s is not available: it failed to initialise (ignoreErrors kept outrigd "
+			"up): %s",
+			c->name, c->failure);
 		return NULL;
 	}
 	if (is_state && op == STATE_OP_TRANSACTION && c->plugin->desc.state->transact == NULL) {
@@ -169,7 +170,8 @@ static void state_call_free(struct state_call *call)
 /* The end of the items this turn does. */
 static size_t state_turn_end(const struct state_call *call)
 {
-	return call->count - call->next > STATE_ITEMS_PER_TURN ? call->next + STATE_ITEMS_PER_TURN : call->count;
+	return call->count - call->next > STATE_ITEMS_PER_TURN ? call->next + STATE_ITEMS_PER_TURN
+							       : call->count;
 }
 
 static bool state_still_waiting(const struct state_call *call)
@@ -192,14 +194,16 @@ static void state_call_done(struct work *w)
 	}
 	if (call->turns && call->next < call->count) {
 		if (call->srv->stopping)
-			outrig_err(&stop, OUTRIG_EUNAVAIL,
-				   "outrigd is stopping; %zu of the request's %zu items were done before, send "
-				   "the others again once it runs",
-				   call->next, call->count);
+			outrig_err(
+				&stop, OUTRIG_EUNAVAIL,
+				"outrigd is stopping; %zu of the request's %zu items were done before, send "
+				"the others again once it runs",
+				call->next, call->count);
 		else
-			outrig_err(&stop, OUTRIG_EUNAVAIL,
-				   "not done: the client stopped waiting after %zu of the request's %zu items",
-				   call->next, call->count);
+			outrig_err(
+				&stop, OUTRIG_EUNAVAIL,
+				"not done: the client stopped waiting after %zu of the request's %zu items",
+				call->next, call->count);
 		for (size_t i = call->next; call->results != NULL && i < call->count; i++) {
 			call->results[i] = OUTRIG_EUNAVAIL;
 			call->errors[i] = stop;
@@ -214,8 +218,8 @@ static void state_call_done(struct work *w)
 	state_call_free(call);
 }
 
-static void state_submit(struct state_call *call, void (*run)(struct work *), void (*finish)(struct state_call *),
-			 bool turns)
+static void state_submit(struct state_call *call, void (*run)(struct work *),
+			 void (*finish)(struct state_call *), bool turns)
 {
 	call->work.run = run;
 	call->work.done = state_call_done;
@@ -291,7 +295,8 @@ void state_get(struct server *srv, const char *store, const struct state_get_req
 		return;
 	}
 	for (size_t i = 0; req->metadata != NULL && i < req->metadata->count; i++) {
-		if (kv_set(&item->metadata, req->metadata->items[i].key, req->metadata->items[i].value) != 0) {
+		if (kv_set(&item->metadata, req->metadata->items[i].key, req->metadata->items[i].value) !=
+		    0) {
 			state_call_free(call);
 			block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 			done(ctx, &err, NULL);
@@ -382,12 +387,14 @@ static int state_items_make(struct state_call *call, const struct state_write *w
 				char field[64];
 
 				snprintf(field, sizeof(field), "operations[%zu].operation", i);
-				return block_fail(err, API_ERR_STATE_OPERATION_NOT_SUPPORTED, field,
-						  "operation type %s not supported; use \"upsert\" or \"delete\"",
-						  kind != NULL ? kind : "(missing)");
+				return block_fail(
+					err, API_ERR_STATE_OPERATION_NOT_SUPPORTED, field,
+					"operation type %s not supported; use \"upsert\" or \"delete\"",
+					kind != NULL ? kind : "(missing)");
 			}
 		}
-		if (state_item_make(&call->comp->key_prefix, &writes[i], is_delete, op, &call->items[i], err) != 0)
+		if (state_item_make(&call->comp->key_prefix, &writes[i], is_delete, op, &call->items[i],
+				    err) != 0)
 			return -1;
 	}
 	return 0;
@@ -461,7 +468,8 @@ void state_delete_bulk(struct server *srv, const char *store, const struct state
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (state_item_make(&c->key_prefix, &items[i], true, API_ERR_STATE_DELETE, &call->items[i], &err) != 0) {
+		if (state_item_make(&c->key_prefix, &items[i], true, API_ERR_STATE_DELETE, &call->items[i],
+				    &err) != 0) {
 			state_call_free(call);
 			done(ctx, &err);
 			return;
@@ -581,9 +589,10 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		return;
 	}
 	if (req->n > STATE_BULK_MAX_KEYS) {
-		block_fail(&err, API_ERR_MALFORMED_REQUEST, "keys",
-			   "a bulk get takes at most %d keys, and this one has %zu; split it into several requests",
-			   STATE_BULK_MAX_KEYS, req->n);
+		block_fail(
+			&err, API_ERR_MALFORMED_REQUEST, "keys",
+			"a bulk get takes at most %d keys, and this one has %zu; split it into several requests",
+			STATE_BULK_MAX_KEYS, req->n);
 		done(ctx, &err, NULL, 0);
 		return;
 	}
@@ -602,7 +611,8 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		int rc = state_key_prepare(&c->key_prefix, req->keys[i], &item->key, &err);
 
 		for (size_t j = 0; rc == 0 && req->metadata != NULL && j < req->metadata->count; j++)
-			if (kv_set(&item->metadata, req->metadata->items[j].key, req->metadata->items[j].value) != 0)
+			if (kv_set(&item->metadata, req->metadata->items[j].key,
+				   req->metadata->items[j].value) != 0)
 				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 		if (rc != 0) {
 			state_call_free(call);
@@ -696,7 +706,7 @@ void state_query(struct server *srv, const char *store, state_done_fn done, void
 	struct component *c = state_store(srv, store, STATE_OP_QUERY, &err);
 
 	if (c != NULL)
-		block_fail(&err, API_ERR_STATE_QUERY_NOT_SUPPORTED, NULL, "state store %s doesn't support query",
-			   c->name);
+		block_fail(&err, API_ERR_STATE_QUERY_NOT_SUPPORTED, NULL,
+			   "state store %s doesn't support query", c->name);
 	done(ctx, &err);
 }

@@ -69,17 +69,18 @@ struct state_bulk_req {
 
 /* One key's answer in a bulk get. */
 struct state_bulk_item {
-	const char *key;			 /* as the app named it */
-	const char *error;			 /* NULL, or why this key could not be read */
+	const char *key;			/* as the app named it */
+	const char *error;			/* NULL, or why this key could not be read */
 	const struct outrig_state_value *value; /* when error is NULL: found, data, etag, expiry */
 };
 
 typedef void (*state_done_fn)(void *ctx, const struct block_error *err);
 /* v->found is false for a key the store does not hold. v is NULL when err is set. */
-typedef void (*state_get_done_fn)(void *ctx, const struct block_error *err, const struct outrig_state_value *v);
+typedef void (*state_get_done_fn)(void *ctx, const struct block_error *err,
+				  const struct outrig_state_value *v);
 /* items is NULL when err is set (the whole request failed); per-key failures are in items. */
-typedef void (*state_bulk_done_fn)(void *ctx, const struct block_error *err, const struct state_bulk_item *items,
-				   size_t n);
+typedef void (*state_bulk_done_fn)(void *ctx, const struct block_error *err,
+				   const struct state_bulk_item *items, size_t n);
 
 /*
  * Whether the one who asked still waits. Long operations (saves and bulk gets of many keys) stop

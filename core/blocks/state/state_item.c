@@ -12,8 +12,8 @@ int state_key_prepare(const struct key_prefix *kp, const char *key, char **store
 	if (key == NULL || *key == '\0')
 		return block_fail(err, API_ERR_MALFORMED_REQUEST, "key", "\"key\" is a required field");
 	if (!state_key_valid(key))
-		return block_fail(err, API_ERR_ILLEGAL_KEY, "key", "input key/keyPrefix '%s' can't contain '||'",
-				  key);
+		return block_fail(err, API_ERR_ILLEGAL_KEY, "key",
+				  "input key/keyPrefix '%s' can't contain '||'", key);
 	*stored = state_key_make(kp, key);
 	if (*stored == NULL)
 		return block_fail(err, API_ERR_INTERNAL, NULL, "out of memory");
@@ -28,9 +28,10 @@ int state_options_parse(const char *concurrency, const char *consistency, enum a
 	else if (strcmp(concurrency, "first-write") == 0)
 		item->concurrency = OUTRIG_FIRST_WRITE;
 	else
-		return block_fail(err, op, NULL,
-				  "options.concurrency \"%s\" is not valid; use \"first-write\" or \"last-write\"",
-				  concurrency);
+		return block_fail(
+			err, op, NULL,
+			"options.concurrency \"%s\" is not valid; use \"first-write\" or \"last-write\"",
+			concurrency);
 	if (consistency == NULL || *consistency == '\0' || strcmp(consistency, "eventual") == 0)
 		item->consistency = OUTRIG_EVENTUAL;
 	else if (strcmp(consistency, "strong") == 0)
@@ -61,15 +62,15 @@ int state_ttl_parse(struct state_item *item, enum api_error op, struct block_err
 	if (ttl > OUTRIG_STATE_MAX_TTL_SECONDS)
 		return block_fail(
 			err, op, NULL,
-			"metadata.ttlInSeconds %lld is too large; use at most %lld seconds, or -1 for no expiry", ttl,
-			OUTRIG_STATE_MAX_TTL_SECONDS);
+			"metadata.ttlInSeconds %lld is too large; use at most %lld seconds, or -1 for no expiry",
+			ttl, OUTRIG_STATE_MAX_TTL_SECONDS);
 	item->ttl_seconds = ttl;
 	item->has_ttl = true;
 	return 0;
 }
 
-int state_item_make(const struct key_prefix *kp, const struct state_write *w, bool is_delete, enum api_error op,
-		    struct state_item *out, struct block_error *err)
+int state_item_make(const struct key_prefix *kp, const struct state_write *w, bool is_delete,
+		    enum api_error op, struct state_item *out, struct block_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->is_delete = is_delete;

@@ -35,8 +35,8 @@ struct state_item {
  * to the store, so they fail as the operation (500), not as a bad request. 0, or -1 with err
  * filled (out is then to be freed all the same).
  */
-int state_item_make(const struct key_prefix *kp, const struct state_write *w, bool is_delete, enum api_error op,
-		    struct state_item *out, struct block_error *err);
+int state_item_make(const struct key_prefix *kp, const struct state_write *w, bool is_delete,
+		    enum api_error op, struct state_item *out, struct block_error *err);
 
 /* Reads "first-write"/"last-write" and "strong"/"eventual" (NULL or "" = default). 0 or -1 with err filled. */
 int state_options_parse(const char *concurrency, const char *consistency, enum api_error op,
