@@ -2,7 +2,7 @@
 # `make bench`: benchmarks of the state, pub/sub, invocation and binding APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
-	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh
+	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh bench/grpc_bench.sh
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
 # pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
@@ -73,6 +73,18 @@ bench: all $(BENCH_HELPERS)
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/binding_bench.sh'
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/grpc_bench.sh'
+
+# `make bench-grpc`: only the gRPC-vs-HTTP bench (bench/grpc_bench.sh).
+bench-grpc: all bench/invoke_echo$(EXEEXT)
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/grpc_bench.sh'
+.PHONY: bench-grpc
 
 # `make soak`: bench/soak.sh, SOAK_SECONDS (600) of mixed load with bad requests; RSS and descriptors must stay flat.
 EXTRA_DIST += bench/soak.sh bench/soak.lua

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
-	-DOUTRIG_PLUGINDIR='"$(plugindir)"'
+	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
 CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
-	$(NGHTTP2_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(LIBS)
+	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS)
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -71,7 +71,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \
 	core/blocks/pubsub/subscriptions.c core/blocks/pubsub/subscriptions.h \
 	core/resources/subscriptions_yaml.c \
-	core/base/workers.c core/base/workers.h
+	core/base/workers.c core/base/workers.h \
+	$(GRPC_CORE_SOURCES)
+nodist_core_liboutrigcore_a_SOURCES = $(GRPC_PB_SOURCES)
 
 bin_PROGRAMS += core/outrigd
 core_outrigd_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -96,3 +98,4 @@ dist-hook:
 	git -C $(top_srcdir) rev-parse --short HEAD > $(distdir)/.tarball-commit 2>/dev/null || echo unknown > $(distdir)/.tarball-commit
 
 include core/cli/local.mk
+include core/api/grpc/local.mk

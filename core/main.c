@@ -22,6 +22,7 @@
 #include "base/data_dir.h"
 #include "base/diag.h"
 #include "components/embedded.h"
+#include "api/grpc/grpc_server.h"
 #include "api/http/http_errors.h"
 #include "api/internal/internal_server.h"
 #include "base/log.h"
@@ -201,7 +202,7 @@ static int main_serve(const struct options *opts)
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || server_listen(&srv) != 0 ||
-	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;
@@ -222,10 +223,13 @@ out:
 	if (sigterm != NULL)
 		event_free(sigterm);
 	server_close(&srv);
+	grpc_server_close(&srv);
 	internal_server_close(&srv);
 	app_health_free(&srv);
 	/* Workers first: no plugin call may run while instances are destroyed. */
 	workers_stop(srv.workers);
+	/* Calls whose handlers never finished: only now can nothing complete them any more. */
+	grpc_server_free(&srv);
 	/* Callers stop choosing this sidecar now, not when its entry goes stale. */
 	nameres_stop(&srv);
 	/* Messages not yet acknowledged by the app go back to their plugins before those go. */

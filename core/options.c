@@ -49,7 +49,7 @@ static const struct opt_spec opt_specs[] = {
 	{ "components-path", OPT_PATHS, OPT(resources_paths), "alias of --resources-path" },
 	{ "config", OPT_CONFIGS, OPT(config_paths),
 	  "Configuration YAML file (nameResolution, ...); repeatable" },
-	{ "dapr-grpc-port", OPT_PORT, OPT(grpc_port), "gRPC API port (accepted; outrig serves no gRPC yet)" },
+	{ "dapr-grpc-port", OPT_PORT, OPT(grpc_port), "gRPC API port (50001; when not given and taken, outrigd serves no gRPC and says so)" },
 	{ "dapr-internal-grpc-port", OPT_PORT, OPT(internal_port),
 	  "sidecar-to-sidecar port (default: from the app id, 47300-49347, else any free one)" },
 	{ "dapr-internal-grpc-listen-address", OPT_STRING, OPT(internal_listen_address),

@@ -24,7 +24,7 @@ struct options {
 	size_t resources_count;
 	const char **config_paths; /* --config Configuration files, repeatable or CSV */
 	size_t config_count;
-	int grpc_port;			     /* --dapr-grpc-port: accepted, not served yet */
+	int grpc_port;			     /* --dapr-grpc-port; 0 = not given (50001, best effort) */
 	int internal_port;		     /* --dapr-internal-grpc-port, 0 = derive from the app id */
 	const char *internal_listen_address; /* --dapr-internal-grpc-listen-address, "127.0.0.1" */
 	bool app_health_check;		     /* --enable-app-health-check */

@@ -20,12 +20,14 @@ struct app_health;
 struct event_base;
 struct evhttp;
 struct event;
+struct grpc_server;
 struct nameres;
 struct peer_channels;
 
 struct server {
 	struct event_base *base;
 	struct evhttp *http;
+	struct grpc_server *grpc; /* the gRPC API (core/api/grpc), once listening */
 	const struct options *opts;
 	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;

@@ -22,6 +22,7 @@
 
 #include "api/http/api.h"
 #include "channels/app_channel.h"
+#include "api/grpc/grpc_server.h"
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
@@ -478,6 +479,8 @@ void server_begin_stop(struct server *srv, const char *why)
 		return;
 	log_info("runtime", "stopping: %s", why);
 	srv->stopping = true;
+	/* gRPC clients are told GOAWAY now, so they go elsewhere while calls in flight finish. */
+	grpc_server_drain(srv);
 	srv->stop_deadline_ms = server_now_ms() + (int64_t)srv->opts->graceful_shutdown_seconds * 1000;
 	srv->stop_timer = event_new(srv->base, -1, EV_PERSIST, server_stop_poll, srv);
 	if (srv->stop_timer == NULL || event_add(srv->stop_timer, &tick) != 0)

@@ -3,7 +3,7 @@
 # with clang in a tree of their own (build-fuzz/) and runs each for FUZZ_SECONDS (tests/fuzz/run.sh).
 FUZZ_LINK_FLAGS = -fsanitize=fuzzer
 FUZZ_BINS = tests/fuzz/fuzz_http tests/fuzz/fuzz_internal tests/fuzz/fuzz_json_bodies tests/fuzz/fuzz_cloudevent \
-	tests/fuzz/fuzz_yaml tests/fuzz/fuzz_rules tests/fuzz/fuzz_cron tests/fuzz/fuzz_secret_flatten
+	tests/fuzz/fuzz_yaml tests/fuzz/fuzz_rules tests/fuzz/fuzz_cron tests/fuzz/fuzz_secret_flatten tests/fuzz/fuzz_grpc
 EXTRA_PROGRAMS += $(FUZZ_BINS)
 CLEANFILES += $(FUZZ_BINS)
 
@@ -38,6 +38,12 @@ tests_fuzz_fuzz_rules_CPPFLAGS = $(CORE_CPPFLAGS)
 tests_fuzz_fuzz_rules_CFLAGS = $(CORE_CFLAGS)
 tests_fuzz_fuzz_rules_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_rules_LDADD = core/liboutrigcore.a $(CORE_LIBS)
+# The gRPC server's frames and the protobuf requests (core/api/grpc).
+tests_fuzz_fuzz_grpc_SOURCES = tests/fuzz/fuzz_grpc.c
+tests_fuzz_fuzz_grpc_CPPFLAGS = $(CORE_CPPFLAGS)
+tests_fuzz_fuzz_grpc_CFLAGS = $(CORE_CFLAGS)
+tests_fuzz_fuzz_grpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_grpc_LDADD = core/liboutrigcore.a $(CORE_LIBS)
 
 # Plugin code is compiled into its target: the plugins' own files, built as the plugin builds them.
 tests_fuzz_fuzz_cron_SOURCES = tests/fuzz/fuzz_cron.c plugins/bindings_cron/cron_schedule.c

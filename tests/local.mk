@@ -49,3 +49,4 @@ include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
 include tests/grpc_client.mk
+include tests/grpc/local.mk

@@ -593,7 +593,7 @@ int run_main(int argc, char **argv)
 	if (o.grpc_port != NULL) {
 		grpc_port = atoi(o.grpc_port);
 	} else {
-		/* Only for DAPR_GRPC_PORT: outrigd does not bind it yet, so we cannot tell a clash. */
+		/* A free port now; outrigd binds it and fails to start if another process took it since. */
 		grpc_port = probe_free_port(host);
 		for (int tries = 0; grpc_port == port && tries < 5; tries++)
 			grpc_port = probe_free_port(host);

@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # `make fuzz`: builds the libFuzzer targets with clang (ASan+UBSan) in build-fuzz/, then runs each
 # for FUZZ_SECONDS on a copy of its seed corpus; fails when any target finds something.
-#   FUZZ_SECONDS (30)  FUZZ_TARGETS (all: http internal json_bodies cloudevent yaml rules cron secret_flatten)
+#   FUZZ_SECONDS (30)  FUZZ_TARGETS (all: http internal json_bodies cloudevent yaml rules cron secret_flatten grpc)
 #   FUZZ_JOBS (2: make's -j)  FUZZ_CC (clang)
 set -eu
 srcdir=${FUZZ_SRCDIR:?run me through make fuzz}
 builddir=${FUZZ_BUILDDIR:?run me through make fuzz}
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-"http internal json_bodies cloudevent yaml rules cron secret_flatten"}
+targets=${FUZZ_TARGETS:-"http internal json_bodies cloudevent yaml rules cron secret_flatten grpc"}
 jobs=${FUZZ_JOBS:-2}
 cc=${FUZZ_CC:-clang}
 MAKE=${MAKE:-make}

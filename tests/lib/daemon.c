@@ -240,10 +240,18 @@ static const char *outrigd_path(char *buf, size_t size)
 }
 
 /* In the child: never returns. */
+static bool daemon_has_arg(const char *const *args, const char *name)
+{
+	for (size_t i = 0; args != NULL && args[i] != NULL; i++)
+		if (strcmp(args[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra_args)
 {
 	const char *argv[64];
-	char port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
+	char port[16], grpc_port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
 	const char *level = getenv("OUTRIG_TEST_LOG_LEVEL");
 	int n = 0, fd;
 
@@ -275,11 +283,16 @@ static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra
 		setenv("OUTRIG_PLUGIN_PATH", plugins, 1);
 	}
 	snprintf(port, sizeof(port), "%d", d->port);
+	snprintf(grpc_port, sizeof(grpc_port), "%d", d->grpc_port);
 	argv[n++] = outrigd_path(path, sizeof(path));
 	argv[n++] = "--app-id";
 	argv[n++] = d->app_id;
 	argv[n++] = "--dapr-http-port";
 	argv[n++] = port;
+	if (!d->default_grpc_port && !daemon_has_arg(extra_args, "--dapr-grpc-port")) {
+		argv[n++] = "--dapr-grpc-port";
+		argv[n++] = grpc_port;
+	}
 	if (d->use_resources) {
 		argv[n++] = "--resources-path";
 		argv[n++] = d->resources;
@@ -346,6 +359,13 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 	fflush(NULL);
 	d->port = daemon_free_port();
 	if (d->port < 0)
+		return -1;
+	/* The port extra_args give, else a free one (unless outrigd's default is under test). */
+	d->grpc_port = d->default_grpc_port ? 50001 : daemon_free_port();
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && extra_args[i + 1] != NULL; i++)
+		if (strcmp(extra_args[i], "--dapr-grpc-port") == 0)
+			d->grpc_port = atoi(extra_args[i + 1]);
+	if (d->grpc_port < 0)
 		return -1;
 	d->pid = fork();
 	if (d->pid < 0) {

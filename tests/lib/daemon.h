@@ -21,6 +21,13 @@ struct daemon {
 	char env[8][256];		 /* "NAME=value" added to the daemon's environment */
 	pid_t janitor;			 /* removes dir if this process dies without cleaning up */
 	int janitor_fd;
+	/*
+	 * --dapr-grpc-port of the current run: a free port daemon_start picks (so daemons in parallel
+	 * tests never meet on 50001), or the one extra_args give. With default_grpc_port set, no port is
+	 * passed and outrigd tries its default 50001.
+	 */
+	int grpc_port;
+	bool default_grpc_port;
 };
 
 /*

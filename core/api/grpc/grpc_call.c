@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One unary gRPC call: checks before dispatch, the handler's view, and the answer. */
+#include "api/grpc/grpc_call.h"
+
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nghttp2/nghttp2.h>
+
+#include "api/grpc/grpc_call_internal.h"
+#include "api/grpc/grpc_conn.h"
+#include "api/grpc/grpc_server.h"
+#include "api/grpc/grpc_status.h"
+#include "api/grpc/grpc_timeout.h"
+#include "base/log.h"
+#include "options.h"
+#include "runtime.h"
+
+/* The method the API token never guards: probes must see the sidecar's health without a secret. */
+#define GRPC_HEALTH_CHECK "/grpc.health.v1.Health/Check"
+
+static struct grpc_call **grpc_call_list(struct grpc_call *call)
+{
+	return call->conn != NULL ? grpc_conn_calls(call->conn) : &call->gs->orphans;
+}
+
+static void grpc_call_link(struct grpc_call *call)
+{
+	struct grpc_call **head = grpc_call_list(call);
+
+	call->prev = NULL;
+	call->next = *head;
+	if (*head != NULL)
+		(*head)->prev = call;
+	*head = call;
+}
+
+static void grpc_call_unlink(struct grpc_call *call)
+{
+	if (call->prev != NULL)
+		call->prev->next = call->next;
+	else
+		*grpc_call_list(call) = call->next;
+	if (call->next != NULL)
+		call->next->prev = call->prev;
+	call->next = call->prev = NULL;
+}
+
+struct grpc_call *grpc_call_new(struct grpc_conn *conn, int32_t stream_id)
+{
+	struct grpc_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return NULL;
+	call->gs = grpc_conn_server(conn);
+	call->conn = conn;
+	call->stream_id = stream_id;
+	grpc_call_link(call);
+	return call;
+}
+
+void grpc_call_free(struct grpc_call *call)
+{
+	grpc_call_unlink(call);
+	if (call->deadline != NULL)
+		event_free(call->deadline);
+	for (size_t i = 0; i < call->n_md; i++) {
+		free(call->md[i].name);
+		free(call->md[i].value);
+	}
+	free(call->md);
+	free(call->path);
+	free(call->content_type);
+	free(call->body);
+	free(call->out);
+	free(call->trailer_message);
+	free(call);
+}
+
+void grpc_call_stream_gone(struct grpc_call *call)
+{
+	if (call->gone)
+		return;
+	call->gone = true;
+	call->answered = true;
+	if (call->deadline != NULL)
+		event_del(call->deadline);
+	if (!call->dispatched || call->handler_done) {
+		grpc_call_free(call);
+		return;
+	}
+	/* The handler still has it: keep it, off the connection, until it completes. */
+	grpc_call_unlink(call);
+	call->conn = NULL;
+	grpc_call_link(call);
+}
+
+/* Submits the answer in call->status (and call->out or call->trailer_message) and sends it. */
+static void grpc_call_submit(struct grpc_call *call, const char *details_bin)
+{
+	struct grpc_conn *conn = call->conn;
+
+	call->answered = true;
+	if (call->deadline != NULL)
+		event_del(call->deadline);
+	if (conn == NULL)
+		return;
+	if (grpc_conn_submit(conn, call, details_bin) != 0)
+		grpc_conn_reset_stream(conn, call->stream_id, NGHTTP2_INTERNAL_ERROR);
+}
+
+static void grpc_call_vstatus(struct grpc_call *call, int code, const char *details_bin, const char *fmt,
+			      va_list ap)
+{
+	char text[1024];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	free(call->trailer_message);
+	call->trailer_message = grpc_percent_encode(text);
+	call->status = code;
+	grpc_call_submit(call, details_bin);
+}
+
+void grpc_call_answer_status(struct grpc_call *call, int code, const char *details_bin, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (call->answered)
+		return;
+	va_start(ap, fmt);
+	grpc_call_vstatus(call, code, details_bin, fmt, ap);
+	va_end(ap);
+}
+
+static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_call *call = arg;
+	struct grpc_conn *conn = call->conn;
+
+	if (call->answered || conn == NULL)
+		return;
+	grpc_call_answer_status(call, GRPC_DEADLINE_EXCEEDED, NULL,
+				"the call's grpc-timeout of %lld ms passed before %s finished",
+				(long long)call->timeout_ms, call->path != NULL ? call->path : "the method");
+	/* A request still arriving is cut off once the answer is out (grpc_conn.c). */
+	grpc_conn_flush(conn);
+}
+
+static bool grpc_call_admit(struct grpc_call *call);
+
+void grpc_call_headers_done(struct grpc_call *call)
+{
+	const char *timeout = grpc_call_metadata(call, "grpc-timeout");
+	struct timeval tv;
+
+	if (call->answered || !grpc_call_admit(call))
+		return;
+	if (timeout == NULL || call->deadline != NULL)
+		return;
+	if (grpc_timeout_parse(timeout, &call->timeout_ms) != 0) {
+		grpc_call_answer_status(
+			call, GRPC_INTERNAL, NULL,
+			"malformed grpc-timeout \"%.32s\"; give 1 to 8 digits and a unit (H, M, S, m, u, n)",
+			timeout);
+		return;
+	}
+	call->deadline = evtimer_new(call->gs->srv->base, grpc_call_deadline, call);
+	if (call->deadline == NULL)
+		return;
+	tv.tv_sec = call->timeout_ms / 1000;
+	tv.tv_usec = (call->timeout_ms % 1000) * 1000;
+	evtimer_add(call->deadline, &tv);
+}
+
+/* daprd's answer to a missing or wrong token: UNAUTHENTICATED "Unauthorized" with an ErrorInfo. */
+static bool grpc_call_token_ok(struct grpc_call *call)
+{
+	const char *want = call->gs->srv->api_token;
+	const char *got = grpc_call_metadata(call, "dapr-api-token");
+	const char *why;
+
+	if (want == NULL || strcmp(call->path, GRPC_HEALTH_CHECK) == 0)
+		return true;
+	if (got != NULL && strcmp(got, want) == 0)
+		return true;
+	why = got == NULL ? "missing api token in request metadata"
+			  : "authentication error: api token mismatch";
+	{
+		const char *meta[] = { "http.code", "401", "http.error_message", why };
+		char *details = grpc_status_details_bin(GRPC_UNAUTHENTICATED, "Unauthorized", "Unauthorized",
+							GRPC_ERROR_DOMAIN, meta, 2);
+
+		grpc_call_answer_status(call, GRPC_UNAUTHENTICATED, details, "Unauthorized");
+		free(details);
+	}
+	return false;
+}
+
+/* Checks the 5-byte framing of a unary request; answers and returns false when it is wrong. */
+static bool grpc_call_frame_ok(struct grpc_call *call, size_t *msg_len)
+{
+	size_t declared;
+
+	if (call->body_len < 5) {
+		grpc_call_answer_status(call, GRPC_INTERNAL, NULL,
+					"the request to %s ended without a complete gRPC message (%zu bytes)",
+					call->path, call->body_len);
+		return false;
+	}
+	declared = (size_t)call->body[1] << 24 | (size_t)call->body[2] << 16 | (size_t)call->body[3] << 8 |
+		   call->body[4];
+	if (call->body[0] != 0) {
+		grpc_call_answer_status(
+			call, GRPC_UNIMPLEMENTED, NULL,
+			"the request to %s is compressed (flag %u); outrig takes uncompressed messages only",
+			call->path, call->body[0]);
+		return false;
+	}
+	if (declared > call->body_len - 5) {
+		grpc_call_answer_status(
+			call, GRPC_INTERNAL, NULL,
+			"the request to %s ended inside its gRPC message: the length prefix says %zu bytes, %zu arrived",
+			call->path, declared, call->body_len - 5);
+		return false;
+	}
+	if (declared < call->body_len - 5) {
+		grpc_call_answer_status(
+			call, GRPC_INTERNAL, NULL,
+			"the request to %s has more than one message; unary methods take exactly one",
+			call->path);
+		return false;
+	}
+	*msg_len = declared;
+	return true;
+}
+
+/*
+ * Decided from the headers alone, as grpc-go does, so a call to a method not served is answered
+ * at once even when its client would stream forever (SubscribeTopicEventsAlpha1 and the like).
+ */
+static bool grpc_call_admit(struct grpc_call *call)
+{
+	struct server *srv = call->gs->srv;
+
+	if (call->path == NULL || call->path[0] != '/') {
+		grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL, "the request has no method path");
+		return false;
+	}
+	if (call->content_type == NULL || strncmp(call->content_type, "application/grpc", 16) != 0) {
+		grpc_call_answer_status(
+			call, GRPC_INTERNAL, NULL,
+			"the request to %s has content-type \"%.64s\"; gRPC needs application/grpc",
+			call->path, call->content_type != NULL ? call->content_type : "");
+		return false;
+	}
+	if (srv->stopping) {
+		grpc_call_answer_status(call, GRPC_UNAVAILABLE, NULL, "outrig is shutting down");
+		return false;
+	}
+	if (!grpc_call_token_ok(call))
+		return false;
+	call->fn = grpc_methods_find(call->path);
+	if (call->fn == NULL) {
+		if (grpc_methods_known(call->path))
+			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
+						"method %s is not implemented by outrig yet", call->path);
+		else
+			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
+						"unknown service or method %s", call->path);
+		return false;
+	}
+	return true;
+}
+
+void grpc_call_request_done(struct grpc_call *call)
+{
+	size_t len = 0;
+
+	if (call->answered || call->dispatched || call->fn == NULL)
+		return;
+	if (!grpc_call_frame_ok(call, &len))
+		return;
+	call->dispatched = true;
+	call->fn(call, call->body + 5, len);
+}
+
+const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name)
+{
+	for (size_t i = 0; i < call->n_md; i++)
+		if (strcmp(call->md[i].name, lowercase_name) == 0)
+			return call->md[i].value;
+	return NULL;
+}
+
+const char *grpc_call_path(const struct grpc_call *call)
+{
+	return call->path;
+}
+
+struct server *grpc_call_server(const struct grpc_call *call)
+{
+	return call->gs->srv;
+}
+
+bool grpc_call_alive(const struct grpc_call *call)
+{
+	return !call->gone && !call->answered;
+}
+
+/* The handler's side is done: answer if still possible, then let the stream's end free the call. */
+static bool grpc_call_complete(struct grpc_call *call)
+{
+	if (call->handler_done) {
+		log_error("grpc", "%s: the call was completed twice; the second answer is dropped",
+			  call->path);
+		return false;
+	}
+	call->handler_done = true;
+	if (call->gone) {
+		grpc_call_free(call);
+		return false;
+	}
+	return !call->answered;
+}
+
+static void grpc_call_finish(struct grpc_call *call)
+{
+	struct grpc_conn *conn = call->conn;
+
+	/* The stream's close frees the call; flushing may close the connection, so the call is not touched after. */
+	if (conn != NULL)
+		grpc_conn_flush(conn);
+}
+
+void grpc_call_reply(struct grpc_call *call, const ProtobufCMessage *msg)
+{
+	size_t len;
+
+	if (!grpc_call_complete(call))
+		return;
+	len = msg != NULL ? protobuf_c_message_get_packed_size(msg) : 0;
+	call->out = malloc(len + 5);
+	if (call->out == NULL) {
+		grpc_call_answer_status(call, GRPC_RESOURCE_EXHAUSTED, NULL, "out of memory for the answer");
+	} else {
+		call->out[0] = 0;
+		call->out[1] = (uint8_t)(len >> 24);
+		call->out[2] = (uint8_t)(len >> 16);
+		call->out[3] = (uint8_t)(len >> 8);
+		call->out[4] = (uint8_t)len;
+		if (msg != NULL)
+			protobuf_c_message_pack(msg, call->out + 5);
+		call->out_len = len + 5;
+		call->status = GRPC_OK;
+		grpc_call_submit(call, NULL);
+	}
+	grpc_call_finish(call);
+}
+
+static void grpc_call_vfail(struct grpc_call *call, int code, const char *reason, const char *const *meta,
+			    size_t n_meta, const char *fmt, va_list ap)
+{
+	char text[1024];
+	char *details = NULL;
+
+	if (!grpc_call_complete(call))
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (reason != NULL)
+		details = grpc_status_details_bin(code, text, reason, GRPC_ERROR_DOMAIN, meta, n_meta);
+	grpc_call_answer_status(call, code, details, "%s", text);
+	free(details);
+	grpc_call_finish(call);
+}
+
+void grpc_call_fail(struct grpc_call *call, int grpc_code, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	grpc_call_vfail(call, grpc_code, reason, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void grpc_call_fail_info(struct grpc_call *call, int grpc_code, const char *reason, const char *const *meta,
+			 size_t n_meta, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	grpc_call_vfail(call, grpc_code, reason, meta, n_meta, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One HTTP/2 connection of the gRPC API: nghttp2's server session on a libevent bufferevent. */
+#ifndef OUTRIG_CORE_GRPC_CONN_H
+#define OUTRIG_CORE_GRPC_CONN_H
+
+#include <stdbool.h>
+
+#include <event2/util.h>
+#include <stdint.h>
+
+struct grpc_call;
+struct grpc_conn;
+struct grpc_server;
+
+/* Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+#define GRPC_MAX_STREAMS 100
+/* All metadata of one call, names and values: more is answered RESOURCE_EXHAUSTED. */
+#define GRPC_MAX_METADATA_BYTES (64 * 1024)
+
+/*
+ * Serves the gRPC API on fd, an accepted socket (which the connection then owns), as one more
+ * connection of gs. Returns 0, or -1 after closing fd.
+ */
+int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd);
+
+/* Sends what nghttp2 has queued; closes the connection when neither side has more to say. */
+void grpc_conn_flush(struct grpc_conn *conn);
+
+/* Submits call's answer: its response message and OK trailers, or its status alone. 0 or -1. */
+int grpc_conn_submit(struct grpc_conn *conn, struct grpc_call *call, const char *details_bin);
+
+/* Tells nghttp2 to stop the stream (RST_STREAM) with error_code, e.g. once it is answered. */
+void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t error_code);
+
+/* The list a connection keeps its calls in, and the server it belongs to (for grpc_call.c). */
+struct grpc_call **grpc_conn_calls(struct grpc_conn *conn);
+struct grpc_server *grpc_conn_server(struct grpc_conn *conn);
+struct grpc_conn *grpc_conn_next(struct grpc_conn *conn);
+
+/* Sends GOAWAY: streams already open finish, then the connection closes. */
+void grpc_conn_goaway(struct grpc_conn *conn);
+
+/* Closes the connection now: its calls still in a handler's hands stay until completed. */
+void grpc_conn_free(struct grpc_conn *conn);
+
+#endif /* OUTRIG_CORE_GRPC_CONN_H */

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gRPC dispatch interface (core/api/grpc/grpc_call.h) in-process: the real listener and
+ * HTTP/2 server on a loop thread, with test methods registered through grpc_methods_register,
+ * and the blocking test client in this thread. Covers what outrigd's own methods cannot show:
+ * answers long after the handler returned, grpc-timeout, a client that goes away mid-call, rich
+ * error details, and a second completion.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "daemon.h"
+#include "exchange.h"
+#include "google/protobuf/any.pb-c.h"
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+#include "api/grpc/grpc_call.h"
+#include "grpc_client.h"
+#include "api/grpc/grpc_server.h"
+#include "api/grpc/grpc_status.h"
+#include "base/log.h"
+#include "options.h"
+#include "runtime.h"
+
+static struct server srv;
+static struct options opts;
+static pthread_t loop_thread;
+static int port;
+
+/* What the Later method saw when it completed: -1 not yet, 0 the call was dead, 1 alive. */
+static int later_alive = -1;
+
+/* Echo: answers at once with an Any whose type_url is the x-echo metadata and whose value is the request. */
+static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	const char *echo = grpc_call_metadata(call, "x-echo");
+
+	any.type_url = (char *)(echo != NULL ? echo : "");
+	any.value.data = (uint8_t *)msg;
+	any.value.len = len;
+	grpc_call_reply(call, &any.base);
+}
+
+struct later {
+	struct event *ev;
+	struct grpc_call *call;
+	struct later *next;
+};
+
+/* Timers still pending when the loop stops; teardown frees them (their calls are the server's). */
+static struct later *laters;
+
+static void later_unlink(struct later *l)
+{
+	for (struct later **p = &laters; *p != NULL; p = &(*p)->next) {
+		if (*p == l) {
+			*p = l->next;
+			return;
+		}
+	}
+}
+
+static void later_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct later *l = arg;
+
+	__atomic_store_n(&later_alive, grpc_call_alive(l->call) ? 1 : 0, __ATOMIC_SEQ_CST);
+	grpc_call_reply(l->call, NULL);
+	later_unlink(l);
+	event_free(l->ev);
+	free(l);
+}
+
+/* Later: answers (Empty) x-delay-ms after the handler returned, from a timer on the loop. */
+static void m_later(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	const char *delay = grpc_call_metadata(call, "x-delay-ms");
+	long ms = delay != NULL ? atol(delay) : 100;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct later *l = calloc(1, sizeof(*l));
+
+	l->call = call;
+	l->next = laters;
+	laters = l;
+	l->ev = evtimer_new(grpc_call_server(call)->base, later_fire, l);
+	evtimer_add(l->ev, &tv);
+}
+
+/* Fail: ABORTED with a message that needs percent-encoding and an ErrorInfo with metadata. */
+static void m_fail(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	static const char *const meta[] = { "key", "k1", "store", "statestore" };
+
+	grpc_call_fail_info(call, GRPC_ABORTED, "DAPR_STATE_ETAG_MISMATCH", meta, 2,
+			    "possible etag mismatch: 100%% sure, ünïcode\nline 2 (%s)", grpc_call_path(call));
+}
+
+/* Plain: grpc_call_fail with a reason and no metadata, and one without a reason. */
+static void m_plain(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	if (len > 0)
+		grpc_call_fail(call, GRPC_NOT_FOUND, "DAPR_NOT_FOUND", "no %s", "such thing");
+	else
+		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL, "bad request");
+}
+
+/* Twice: replies, then tries again; the second completion is dropped (and logged). */
+static void m_twice(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	grpc_call_reply(call, NULL);
+}
+
+static void *loop_run(void *arg)
+{
+	event_base_dispatch(srv.base);
+	return NULL;
+}
+
+static void setup(void)
+{
+	char p[16];
+	char *argv[] = { "check_grpc_calls", "--app-id", "calls", "--dapr-grpc-port", p,
+			 "--max-body-size",  "64Ki",	 NULL };
+	char err[256];
+
+	evthread_use_pthreads();
+	log_setup(OUTRIG_LOG_WARN, false, "calls");
+	port = daemon_free_port();
+	snprintf(p, sizeof(p), "%d", port);
+	ck_assert_msg(options_parse(7, argv, &opts, err, sizeof(err)) == 0, "options: %s", err);
+	memset(&srv, 0, sizeof(srv));
+	srv.opts = &opts;
+	srv.base = event_base_new();
+	srv.ready = true;
+	grpc_methods_register("/outrig.test.v1.Test/Echo", m_echo);
+	grpc_methods_register("/outrig.test.v1.Test/Later", m_later);
+	grpc_methods_register("/outrig.test.v1.Test/Fail", m_fail);
+	grpc_methods_register("/outrig.test.v1.Test/Plain", m_plain);
+	grpc_methods_register("/outrig.test.v1.Test/Twice", m_twice);
+	ck_assert_int_eq(grpc_server_listen(&srv), 0);
+	ck_assert_int_eq(pthread_create(&loop_thread, NULL, loop_run, NULL), 0);
+}
+
+static void teardown(void)
+{
+	event_base_loopexit(srv.base, NULL);
+	pthread_join(loop_thread, NULL);
+	grpc_server_free(&srv);
+	while (laters != NULL) {
+		struct later *l = laters;
+
+		laters = l->next;
+		event_free(l->ev);
+		free(l);
+	}
+	event_base_free(srv.base);
+	options_free(&opts);
+}
+
+static struct grpc_client *connect_grpc(void)
+{
+	struct grpc_client *c = grpc_client_connect(port);
+
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+START_TEST(echo_roundtrip)
+{
+	static const char *const md[] = { "x-echo", "type.example/x", NULL };
+	static const uint8_t msg[] = { 1, 2, 3, 0, 255 };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+
+	/* Several calls on one connection. */
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(
+			grpc_client_call(c, "/outrig.test.v1.Test/Echo", md, msg, sizeof(msg), 5000, &r), 0);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_str_eq(grpc_result_header(&r, "content-type"), "application/grpc");
+		any = google__protobuf__any__unpack(NULL, r.len, r.data);
+		ck_assert_ptr_nonnull(any);
+		ck_assert_str_eq(any->type_url, "type.example/x");
+		ck_assert_uint_eq(any->value.len, sizeof(msg));
+		ck_assert_mem_eq(any->value.data, msg, sizeof(msg));
+		google__protobuf__any__free_unpacked(any, NULL);
+		grpc_result_free(&r);
+	}
+	grpc_client_close(c);
+}
+END_TEST
+
+START_TEST(async_completion)
+{
+	static const char *const md[] = { "x-delay-ms", "300", NULL };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	long t0 = xnow_ms();
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_int_ge(xnow_ms() - t0, 280);
+	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 1);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+START_TEST(grpc_timeout_is_honoured)
+{
+	static const char *const md[] = { "x-delay-ms", "1500", "grpc-timeout", "200m", NULL };
+	static const char *const bad[] = { "grpc-timeout", "soon", NULL };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	long t0 = xnow_ms(), took;
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	took = xnow_ms() - t0;
+	ck_assert_int_eq(r.status, 4);
+	ck_assert_msg(took >= 190 && took < 1000, "DEADLINE_EXCEEDED after %ld ms for a 200 ms timeout",
+		      took);
+	grpc_result_free(&r);
+	/* The handler completes later: its answer is dropped, and it saw the call was over. */
+	xsleep_ms(1500);
+	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 0);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", bad, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 13);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+START_TEST(client_vanishes_mid_call)
+{
+	static const char *const md[] = { "x-delay-ms", "300", NULL };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+
+	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Later", md, NULL, 0), 0);
+	xsleep_ms(50);
+	grpc_client_close(c);
+	/* The handler still completes its call; the answer goes nowhere; nothing leaks (ASan). */
+	xsleep_ms(600);
+	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 0);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) == NULL,
+		      "the completed call was kept after its client left");
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "the closed connection was kept");
+	c = connect_grpc();
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+START_TEST(stop_with_a_call_in_a_handler)
+{
+	static const char *const md[] = { "x-delay-ms", "60000", NULL };
+	struct grpc_client *c = connect_grpc();
+
+	/* Teardown stops the loop with this call never completed: grpc_server_free frees it. */
+	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Later", md, NULL, 0), 0);
+	xsleep_ms(100);
+	grpc_client_close(c);
+	xsleep_ms(100);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) != NULL,
+		      "the call in its handler's hands was freed when its client left");
+}
+END_TEST
+
+START_TEST(fail_carries_details)
+{
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	unsigned char buf[2048];
+	long n;
+	Google__Rpc__Status *st;
+	Google__Rpc__ErrorInfo *info;
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Fail", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 10);
+	ck_assert_str_eq(r.message,
+			 "possible etag mismatch: 100% sure, ünïcode\nline 2 (/outrig.test.v1.Test/Fail)");
+	/* On the wire, only printable ASCII but '%'. */
+	for (const char *p = grpc_result_header(&r, "grpc-message"); *p != '\0'; p++)
+		ck_assert_msg(*p >= 0x20 && *p <= 0x7e, "grpc-message byte 0x%02x not encoded",
+			      (unsigned char)*p);
+	ck_assert_ptr_nonnull(r.details_bin);
+	n = grpc_unbase64(r.details_bin, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	st = google__rpc__status__unpack(NULL, (size_t)n, buf);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(st->code, 10);
+	ck_assert_str_eq(st->message, r.message);
+	ck_assert_uint_eq(st->n_details, 1);
+	info = google__rpc__error_info__unpack(NULL, st->details[0]->value.len, st->details[0]->value.data);
+	ck_assert_ptr_nonnull(info);
+	ck_assert_str_eq(info->reason, "DAPR_STATE_ETAG_MISMATCH");
+	ck_assert_str_eq(info->domain, "dapr.io");
+	ck_assert_uint_eq(info->n_metadata, 2);
+	google__rpc__error_info__free_unpacked(info, NULL);
+	google__rpc__status__free_unpacked(st, NULL);
+	grpc_result_free(&r);
+	/* Without a reason there are no details. */
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Plain", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_str_eq(r.message, "bad request");
+	ck_assert_ptr_null(r.details_bin);
+	grpc_result_free(&r);
+	ck_assert_int_eq(
+		grpc_client_call(c, "/outrig.test.v1.Test/Plain", NULL, (const uint8_t *)"x", 1, 5000, &r),
+		0);
+	ck_assert_int_eq(r.status, 5);
+	ck_assert_str_eq(r.message, "no such thing");
+	ck_assert_ptr_nonnull(r.details_bin);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+START_TEST(second_completion_is_dropped)
+{
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Twice", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+static Suite *grpc_calls_suite(void)
+{
+	Suite *s = suite_create("grpc_calls");
+	TCase *tc = tcase_create("in-process");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, echo_roundtrip);
+	tcase_add_test(tc, async_completion);
+	tcase_add_test(tc, grpc_timeout_is_honoured);
+	tcase_add_test(tc, client_vanishes_mid_call);
+	tcase_add_test(tc, stop_with_a_call_in_a_handler);
+	tcase_add_test(tc, fail_carries_details);
+	tcase_add_test(tc, second_completion_is_dropped);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(grpc_calls_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
