@@ -36,26 +36,8 @@
 
 struct server;
 
-/* gRPC status codes (grpc/doc/statuscodes.md). */
-enum grpc_code {
-	GRPC_OK = 0,
-	GRPC_CANCELLED = 1,
-	GRPC_UNKNOWN = 2,
-	GRPC_INVALID_ARGUMENT = 3,
-	GRPC_DEADLINE_EXCEEDED = 4,
-	GRPC_NOT_FOUND = 5,
-	GRPC_ALREADY_EXISTS = 6,
-	GRPC_PERMISSION_DENIED = 7,
-	GRPC_RESOURCE_EXHAUSTED = 8,
-	GRPC_FAILED_PRECONDITION = 9,
-	GRPC_ABORTED = 10,
-	GRPC_OUT_OF_RANGE = 11,
-	GRPC_UNIMPLEMENTED = 12,
-	GRPC_INTERNAL = 13,
-	GRPC_UNAVAILABLE = 14,
-	GRPC_DATA_LOSS = 15,
-	GRPC_UNAUTHENTICATED = 16,
-};
+/* enum grpc_code: the codes sit beside Dapr's error table, which gives each error its code. */
+#include "blocks/errors.h"
 
 /* One unary call; owned by the server until it is completed by grpc_call_reply or grpc_call_fail. */
 struct grpc_call;

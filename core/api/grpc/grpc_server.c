@@ -15,6 +15,7 @@
 
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
+#include "api/grpc/api_state.h"
 #include "api/grpc/grpc_health.h"
 #include "base/log.h"
 #include "options.h"
@@ -130,6 +131,7 @@ int grpc_server_listen(struct server *srv)
 	gs->srv = srv;
 	srv->grpc = gs;
 	grpc_health_register();
+	grpc_state_register();
 	for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a != NULL && rc == 0;
 	     a = strtok_r(NULL, ",", &save))
 		rc = grpc_server_bind(gs, a, port);

@@ -19,7 +19,9 @@ GRPC_PB_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
 GRPC_CPPFLAGS = -I$(top_builddir)/$(GRPC_PROTO_DIR)
 
 GRPC_CORE_SOURCES = \
+	core/api/grpc/api_state.c core/api/grpc/api_state.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
+	core/api/grpc/grpc_nul.c core/api/grpc/grpc_nul.h \
 	core/api/grpc/grpc_call_internal.h \
 	core/api/grpc/grpc_conn.c core/api/grpc/grpc_conn.h \
 	core/api/grpc/grpc_health.c core/api/grpc/grpc_health.h \
