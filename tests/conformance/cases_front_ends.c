@@ -76,8 +76,53 @@ START_TEST(nul_in_grpc_key)
 }
 END_TEST
 
+/* The store lookup and query errors, with daprd's ErrorInfo reasons, through either front end. */
+START_TEST(store_errors)
+{
+	REQUIRE_CAPS(0);
+	call("GET", key_path("no-such-store", "k"), NULL, NULL);
+	ck_fail(&x, 400, "ERR_STATE_STORE_NOT_FOUND");
+	ck_reason(&x, "DAPR_STATE_NOT_FOUND");
+	call("POST", "/v1.0-alpha1/state/" STORE "/query", NULL, "{\"filter\":{}}");
+	ck_fail(&x, 500, "ERR_STATE_STORE_NOT_SUPPORTED");
+	ck_reason(&x, "DAPR_STATE_QUERYING_NOT_SUPPORTED");
+}
+END_TEST
+
+/*
+ * DeleteBulkState (gRPC only): every key is tried, the first failure is reported (a stale etag:
+ * ABORTED), and the keys that could go are gone.
+ */
+START_TEST(delete_bulk)
+{
+	const char *const keys[] = { "db-stale", "db-free" };
+	const char *etags[] = { NULL, NULL };
+	char stale[ETAG_MAX], fresh[ETAG_MAX], message[512];
+
+	REQUIRE_CAPS(CAP_ETAG);
+	if (ut.via != VIA_GRPC)
+		return;
+	expect_saved(STORE, "db-stale", "1");
+	etag_of(STORE, "db-stale", stale);
+	expect_saved(STORE, "db-stale", "2");
+	expect_saved(STORE, "db-free", "3");
+	etags[0] = stale;
+	ck_assert_int_eq(grpc_delete_bulk(STORE, keys, etags, 2, message, sizeof(message)),
+			 GRPC_CODE_ABORTED);
+	ck_assert_msg(strstr(message, "db-stale") != NULL || strstr(message, "etag") != NULL, "%s", message);
+	expect_value(STORE, "db-stale", "2");
+	expect_missing(STORE, "db-free");
+	etag_of(STORE, "db-stale", fresh);
+	etags[0] = fresh;
+	ck_assert_int_eq(grpc_delete_bulk(STORE, keys, etags, 2, message, sizeof(message)), 0);
+	expect_missing(STORE, "db-stale");
+}
+END_TEST
+
 void add_front_end_cases(TCase *tc)
 {
+	tcase_add_test(tc, store_errors);
+	tcase_add_test(tc, delete_bulk);
 	tcase_add_test(tc, across_front_ends);
 	tcase_add_test(tc, nul_in_grpc_key);
 }

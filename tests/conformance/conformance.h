@@ -120,6 +120,10 @@ void grpc_save_raw(const char *store, const char *key, const void *value, size_t
 /* One call of method ("SaveState") with msg as its wire bytes: the gRPC status, its message in message. */
 int grpc_raw_call(const char *method, const uint8_t *msg, size_t len, char *message, size_t size);
 
+/* DeleteBulkState of n keys of store, each with its etag (NULL: none): the gRPC status and message. */
+int grpc_delete_bulk(const char *store, const char *const *keys, const char *const *etags, size_t n,
+		     char *message, size_t size);
+
 /* sreq() over gRPC; a request that is not a state request goes over HTTP. */
 int grpc_sreq(struct exchange *t, int port, const char *method, const char *path, const char *headers,
 	      const char *body);

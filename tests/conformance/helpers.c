@@ -47,6 +47,9 @@ int grpc_code_for(int status, const char *code)
 		return GRPC_CODE_INTERNAL;
 	if (strcmp(code, "ERR_NOT_SUPPORTED_STATE_OPERATION") == 0)
 		return GRPC_CODE_UNIMPLEMENTED;
+	/* Querying (a store without transactions would be UNIMPLEMENTED, but every row has them). */
+	if (strcmp(code, "ERR_STATE_STORE_NOT_SUPPORTED") == 0)
+		return GRPC_CODE_INTERNAL;
 	if (strcmp(code, "ERR_STATE_STORE_NOT_CONFIGURED") == 0)
 		return GRPC_CODE_FAILED_PRECONDITION;
 	return -1;

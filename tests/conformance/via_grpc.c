@@ -203,6 +203,7 @@ static Dapr__Proto__Common__V1__StateItem *state_item_of(struct arena *a, json_t
 /* The request as parsed from its HTTP form. */
 struct http_form {
 	const char *method;
+	bool alpha; /* /v1.0-alpha1/state/{store}/query */
 	char *store;
 	char *rest; /* "", "bulk", "transaction", or a key (decoded) */
 	struct pairs params;
@@ -217,12 +218,21 @@ struct http_form {
 static bool parse_form(struct arena *a, struct http_form *f, const char *method, const char *path,
 		       const char *headers, const char *body)
 {
-	const char *p = path + strlen("/v1.0/state/"), *q = strchr(p, '?'), *slash;
-	size_t plen = q != NULL ? (size_t)(q - p) : strlen(p);
+	static const char *const prefixes[] = { "/v1.0/state/", "/v1.0-alpha1/state/" };
+	const char *p = NULL, *q, *slash;
+	size_t plen;
 
-	if (strncmp(path, "/v1.0/state/", strlen("/v1.0/state/")) != 0)
-		return false;
 	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; p == NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0) {
+			p = path + strlen(prefixes[i]);
+			f->alpha = i == 1;
+		}
+	}
+	if (p == NULL)
+		return false;
+	q = strchr(p, '?');
+	plen = q != NULL ? (size_t)(q - p) : strlen(p);
 	f->method = method;
 	slash = memchr(p, '/', plen);
 	f->store = pct_decode(a, p, slash != NULL ? (size_t)(slash - p) : plen);
@@ -371,6 +381,18 @@ static uint8_t *transaction(struct arena *a, const struct http_form *f, size_t *
 	return pack(a, &r.base, len);
 }
 
+static uint8_t *query_state(struct arena *a, const struct http_form *f, size_t *len)
+{
+	Dapr__Proto__Runtime__V1__QueryStateRequest r = DAPR__PROTO__RUNTIME__V1__QUERY_STATE_REQUEST__INIT;
+
+	r.store_name = f->store;
+	r.query = (char *)(f->text != NULL ? f->text : "");
+	MAP_OF(a, Dapr__Proto__Runtime__V1__QueryStateRequest__MetadataEntry,
+	       dapr__proto__runtime__v1__query_state_request__metadata_entry__init, &f->md, r.n_metadata,
+	       r.metadata);
+	return pack(a, &r.base, len);
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Standard base64 (padding optional) into out; its length, or -1. */
@@ -516,7 +538,10 @@ int grpc_sreq(struct exchange *t, int port, const char *method, const char *path
 		arena_free(&a);
 		return xreq(t, port, method, path, headers, body);
 	}
-	if (strcmp(method, "GET") == 0) {
+	if (f.alpha) {
+		rpc = "QueryStateAlpha1";
+		msg = query_state(&a, &f, &len);
+	} else if (strcmp(method, "GET") == 0) {
 		rpc = "GetState";
 		msg = get_state(&a, &f, &len);
 	} else if (strcmp(method, "DELETE") == 0) {
@@ -626,5 +651,43 @@ int grpc_raw_call(const char *method, const uint8_t *msg, size_t len, char *mess
 	snprintf(message, size, "%s", res.message != NULL ? res.message : "");
 	grpc_result_free(&res);
 	grpc_client_close(c);
+	return status;
+}
+
+int grpc_delete_bulk(const char *store, const char *const *keys, const char *const *etags, size_t n,
+		     char *message, size_t size)
+{
+	Dapr__Proto__Runtime__V1__DeleteBulkStateRequest r =
+		DAPR__PROTO__RUNTIME__V1__DELETE_BULK_STATE_REQUEST__INIT;
+	Dapr__Proto__Common__V1__StateItem *items = calloc(n, sizeof(*items)),
+					   **ptrs = calloc(n, sizeof(*ptrs));
+	Dapr__Proto__Common__V1__Etag *tags = calloc(n, sizeof(*tags));
+	uint8_t *msg;
+	size_t len;
+	int status;
+
+	ck_assert(items != NULL && ptrs != NULL && tags != NULL);
+	r.store_name = (char *)store;
+	r.n_states = n;
+	r.states = ptrs;
+	for (size_t i = 0; i < n; i++) {
+		dapr__proto__common__v1__state_item__init(&items[i]);
+		items[i].key = (char *)keys[i];
+		if (etags[i] != NULL) {
+			dapr__proto__common__v1__etag__init(&tags[i]);
+			tags[i].value = (char *)etags[i];
+			items[i].etag = &tags[i];
+		}
+		ptrs[i] = &items[i];
+	}
+	len = protobuf_c_message_get_packed_size(&r.base);
+	msg = malloc(len > 0 ? len : 1);
+	ck_assert_ptr_nonnull(msg);
+	protobuf_c_message_pack(&r.base, msg);
+	status = grpc_raw_call("DeleteBulkState", msg, len, message, size);
+	free(msg);
+	free(tags);
+	free(ptrs);
+	free(items);
 	return status;
 }
