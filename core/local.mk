@@ -18,15 +18,23 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
 	core/api/http/api_state_body.c core/api/http/api_state_body.h \
+	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_health.c core/channels/app_health.h \
+	core/channels/app_bindings.c core/channels/app_bindings.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
+	core/channels/app_grpc.c core/channels/app_grpc.h \
+	core/channels/app_grpc_http.c core/channels/app_grpc_http.h \
+	core/channels/app_grpc_pb.c core/channels/app_grpc_pb.h \
 	core/blocks/bindings/binding_delivery.c core/blocks/bindings/binding_delivery.h \
 	core/blocks/bindings/binding_runtime.c core/blocks/bindings/binding_runtime.h \
-	core/blocks/bindings/bindings_body.c core/blocks/bindings/bindings_body.h \
+	core/blocks/bindings/bindings.c core/blocks/bindings/bindings.h \
+	core/api/http/bindings_body.c core/api/http/bindings_body.h \
 	core/blocks/pubsub/cloudevent.c core/blocks/pubsub/cloudevent.h \
+	core/blocks/pubsub/grpc_envelope.c core/blocks/pubsub/grpc_envelope.h \
+	core/blocks/pubsub/grpc_subscriptions.c core/blocks/pubsub/grpc_subscriptions.h \
 	core/components/component.c core/components/component.h \
 	core/components/component_call.c core/components/component_call.h \
 	core/resources/configuration.c core/resources/configuration.h \
@@ -41,10 +49,15 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/http_call.c core/api/http/http_call.h \
 	core/api/http/http_query.c core/api/http/http_query.h \
 	core/api/http/http_errors.c core/api/http/http_errors.h \
+	core/api/http/http_wait.c core/api/http/http_wait.h \
 	core/blocks/errors.c core/blocks/errors.h \
+	core/blocks/metadata/metadata.c core/blocks/metadata/metadata.h \
+	core/blocks/secrets/secrets.c core/blocks/secrets/secrets.h \
 	core/api/http/http_guard.c core/api/http/http_guard.h \
+	core/api/http/http_invoke.c core/api/http/http_invoke.h \
 	core/api/http/http_listener.c core/api/http/http_listener.h \
 	core/api/internal/internal_server.c core/api/internal/internal_server.h \
+	core/blocks/invoke/invoke.c core/blocks/invoke/invoke.h \
 	core/blocks/invoke/invoke_request.c core/blocks/invoke/invoke_request.h \
 	core/base/kv.c core/base/kv.h \
 	core/base/kv_sink.c core/base/kv_sink.h \
@@ -52,6 +65,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/log.c core/base/log.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
+	core/channels/peer_call.c core/channels/peer_call.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
 	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \
@@ -64,7 +78,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/pubsub/rules.c core/blocks/pubsub/rules.h core/blocks/pubsub/rules_internal.h \
 	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
 	core/components/secret_refs.c core/components/secret_refs.h \
-	core/server.c core/runtime.h \
+	core/runtime.c core/runtime.h \
+	core/api/http/router.c core/api/http/router.h \
 	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
 	core/blocks/state/state.c core/blocks/state/state.h \
 	core/blocks/state/state_item.c core/blocks/state/state_item.h \
@@ -98,4 +113,5 @@ dist-hook:
 	git -C $(top_srcdir) rev-parse --short HEAD > $(distdir)/.tarball-commit 2>/dev/null || echo unknown > $(distdir)/.tarball-commit
 
 include core/cli/local.mk
+include core/proto/local.mk
 include core/api/grpc/local.mk

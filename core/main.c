@@ -23,6 +23,7 @@
 #include "base/diag.h"
 #include "components/embedded.h"
 #include "api/grpc/grpc_server.h"
+#include "api/http/router.h"
 #include "api/http/http_errors.h"
 #include "api/internal/internal_server.h"
 #include "base/log.h"
@@ -146,7 +147,7 @@ static int main_check(const struct options *opts)
 
 static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	server_begin_stop(arg, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+	runtime_begin_stop(arg, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
 }
 
 static int main_serve(const struct options *opts)
@@ -201,7 +202,7 @@ static int main_serve(const struct options *opts)
 	}
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
-	    components_start(&cs, srv.base, srv.workers) != 0 || server_listen(&srv) != 0 ||
+	    components_start(&cs, srv.base, srv.workers) != 0 || http_api_listen(&srv) != 0 ||
 	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
@@ -222,7 +223,8 @@ out:
 		event_free(sigint);
 	if (sigterm != NULL)
 		event_free(sigterm);
-	server_close(&srv);
+	http_api_close(&srv);
+	runtime_close(&srv);
 	grpc_server_close(&srv);
 	internal_server_close(&srv);
 	app_health_free(&srv);
@@ -244,7 +246,6 @@ out:
 	configuration_free(&srv.config);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
-	json_decref(srv.extended);
 	diag_clear(&d);
 	free(data_dir);
 	return rc;

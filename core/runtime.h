@@ -49,21 +49,24 @@ struct server {
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;
+#define RUNTIME_MAX_STOP_HOOKS 4
+	void (*stop_hooks[RUNTIME_MAX_STOP_HOOKS])(struct server *srv); /* runtime_on_stop */
+	size_t n_stop_hooks;
 };
 
 /*
- * Binds the HTTP API on every --dapr-listen-addresses address at --dapr-http-port.
- * Returns 0, or -1 after logging which address failed and why.
+ * Asks to be told, once, when a graceful stop begins (before in-flight work is waited for). For
+ * front ends, which stop taking new work. 0, or -1 when RUNTIME_MAX_STOP_HOOKS are taken. Thread: the loop.
  */
-int server_listen(struct server *srv);
+int runtime_on_stop(struct server *srv, void (*fn)(struct server *srv));
 
 /*
  * Begins a graceful stop: no new requests, then the loop exits once in-flight work is
  * done or --dapr-graceful-shutdown-seconds have passed. Thread: the loop.
  */
-void server_begin_stop(struct server *srv, const char *why);
+void runtime_begin_stop(struct server *srv, const char *why);
 
-/* Frees what server_listen made. */
-void server_close(struct server *srv);
+/* Frees what the graceful stop and the blocks left in srv (not the front ends: each closes its own). */
+void runtime_close(struct server *srv);
 
 #endif /* OUTRIG_CORE_RUNTIME_H */

@@ -14,3 +14,13 @@ tests_check_bindings_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_bindings_CFLAGS = $(TEST_CFLAGS)
 tests_check_bindings_SOURCES = tests/check_bindings.c
 tests_check_bindings_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+
+# check_misc_api: output bindings, secrets and metadata through both front ends of one outrigd,
+# one table of cases per block run over HTTP and over gRPC.
+check_PROGRAMS += tests/blocks/check_misc_api
+TESTS += tests/blocks/check_misc_api
+tests_blocks_check_misc_api_CPPFLAGS = $(TEST_CPPFLAGS) -DSEC_TEST_DATA='"$(abs_top_srcdir)/tests/data/secrets"'
+tests_blocks_check_misc_api_CFLAGS = $(TEST_CFLAGS)
+tests_blocks_check_misc_api_SOURCES = tests/blocks/check_misc_api.c
+tests_blocks_check_misc_api_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)

@@ -10,3 +10,20 @@ tests_check_invoke_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 
 # The internal protocol's one description (sidecar to sidecar).
 EXTRA_DIST += core/api/internal/internal_protocol.md
+
+# The invocation block called directly (no front end), in front of a real echo app.
+check_PROGRAMS += tests/blocks/check_invoke_block
+TESTS += tests/blocks/check_invoke_block
+tests_blocks_check_invoke_block_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_blocks_check_invoke_block_CFLAGS = $(TEST_CFLAGS)
+tests_blocks_check_invoke_block_SOURCES = tests/blocks/check_invoke_block.c
+tests_blocks_check_invoke_block_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)
+
+# One table of invocation cases through both front ends: HTTP /v1.0/invoke and gRPC InvokeService.
+check_PROGRAMS += tests/blocks/check_invoke_transports
+TESTS += tests/blocks/check_invoke_transports
+tests_blocks_check_invoke_transports_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_blocks_check_invoke_transports_CFLAGS = $(TEST_CFLAGS)
+tests_blocks_check_invoke_transports_SOURCES = tests/blocks/check_invoke_transports.c
+tests_blocks_check_invoke_transports_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a \
+	core/liboutrigcore.a $(TEST_LIBS)

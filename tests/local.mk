@@ -50,3 +50,4 @@ include tests/secret_flatten.mk
 include tests/fuzz.mk
 include tests/grpc_client.mk
 include tests/grpc/local.mk
+include tests/app_grpc/local.mk

@@ -90,3 +90,27 @@ tests_unit_check_handoff_SOURCES = tests/unit/check_handoff.c core/base/handoff.
 tests_unit_check_handoff_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_handoff_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_handoff_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_invoke_request
+TESTS += tests/unit/check_invoke_request
+tests_unit_check_invoke_request_SOURCES = tests/unit/check_invoke_request.c \
+	core/blocks/invoke/invoke_request.c core/blocks/pubsub/cloudevent.c core/base/kv.c
+tests_unit_check_invoke_request_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_invoke_request_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_invoke_request_LDADD = $(TEST_LIBS)
+
+# core/channels/app_bindings.c over a real app channel to the stand-in app of tests/lib.
+check_PROGRAMS += tests/unit/check_app_bindings
+TESTS += tests/unit/check_app_bindings
+tests_unit_check_app_bindings_SOURCES = tests/unit/check_app_bindings.c
+tests_unit_check_app_bindings_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_app_bindings_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_check_app_bindings_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)
+
+# core/blocks/metadata/metadata.c on a sidecar context made by the test (core/runtime.h, not tests/lib's server.h).
+check_PROGRAMS += tests/unit/check_metadata_block
+TESTS += tests/unit/check_metadata_block
+tests_unit_check_metadata_block_SOURCES = tests/unit/check_metadata_block.c
+tests_unit_check_metadata_block_CPPFLAGS = $(CORE_CPPFLAGS)
+tests_unit_check_metadata_block_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_metadata_block_LDADD = core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)

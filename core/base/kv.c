@@ -45,6 +45,27 @@ int kv_set(struct kv_list *l, const char *key, const char *value)
 	return 0;
 }
 
+int kv_add(struct kv_list *l, const char *key, const char *value)
+{
+	struct outrig_kv *grown = realloc(l->items, (l->count + 1) * sizeof(*grown));
+	char *k, *v;
+
+	if (grown == NULL)
+		return -1;
+	l->items = grown;
+	k = strdup(key);
+	v = strdup(value);
+	if (k == NULL || v == NULL) {
+		free(k);
+		free(v);
+		return -1;
+	}
+	l->items[l->count].key = k;
+	l->items[l->count].value = v;
+	l->count++;
+	return 0;
+}
+
 const char *kv_get(const struct kv_list *l, const char *key)
 {
 	const struct outrig_kv *kv = kv_find(l, key);

@@ -19,6 +19,12 @@ int kv_set(struct kv_list *l, const char *key, const char *value);
 const char *kv_get(const struct kv_list *l, const char *key);
 
 /*
+ * Appends key=value (both copied) even when key is there already: for lists where a key may
+ * repeat, such as HTTP headers. 0 or -1 (ENOMEM).
+ */
+int kv_add(struct kv_list *l, const char *key, const char *value);
+
+/*
  * Adds a JSON object's members; string values as they are, numbers and booleans as their
  * JSON text. Returns 0, or -1 with the offending member named in err.
  */

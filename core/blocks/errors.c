@@ -47,7 +47,7 @@ static const struct api_error_def api_errors[] = {
 	[API_ERR_PUBSUB_TEST_NOT_FOUND] = { "ERR_PUBSUB_NOT_FOUND", 400, GRPC_NOT_FOUND, NULL },
 	/* §3.1: resolution, transport and app failures of an invocation; no target app id at all. */
 	[API_ERR_DIRECT_INVOKE] = { "ERR_DIRECT_INVOKE", 500, GRPC_INTERNAL, NULL },
-	[API_ERR_DIRECT_INVOKE_NO_APP_ID] = { "ERR_DIRECT_INVOKE", 404, GRPC_INVALID_ARGUMENT, NULL },
+	[API_ERR_DIRECT_INVOKE_NO_APP_ID] = { "ERR_DIRECT_INVOKE", 404, GRPC_NOT_FOUND, NULL },
 	/* §4.1: every failure of an output binding (unknown, wrong operation, the component's error). */
 	[API_ERR_INVOKE_OUTPUT_BINDING] = { "ERR_INVOKE_OUTPUT_BINDING", 500, GRPC_INTERNAL, NULL },
 	[API_ERR_MALFORMED_REQUEST_DATA] = { "ERR_MALFORMED_REQUEST_DATA", 500, GRPC_INVALID_ARGUMENT, NULL },

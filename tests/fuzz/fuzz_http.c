@@ -37,6 +37,7 @@
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resources.h"
+#include "api/http/router.h"
 #include "runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -197,7 +198,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				       fuzz_opts.app_max_concurrency, 5);
 	if (fuzz_srv.workers == NULL || fuzz_srv.app == NULL ||
 	    components_start(&fuzz_cs, fuzz_srv.base, fuzz_srv.workers) != 0 ||
-	    server_listen(&fuzz_srv) != 0 || internal_server_listen(&fuzz_srv) != 0 ||
+	    http_api_listen(&fuzz_srv) != 0 || internal_server_listen(&fuzz_srv) != 0 ||
 	    nameres_start(&fuzz_srv) != 0 || pubsub_runtime_start(&fuzz_srv.pubsub, &fuzz_srv, &rs) != 0 ||
 	    binding_runtime_start(&fuzz_srv.bindings, &fuzz_srv, &rs) != 0)
 		fuzz_fail("start");

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "blocks/bindings/bindings_body.h"
+#include "api/http/bindings_body.h"
 #include "blocks/pubsub/cloudevent.h"
 #include "base/diag.h"
 #include "base/kv.h"

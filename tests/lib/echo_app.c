@@ -362,7 +362,11 @@ void echo_app_destroy(struct echo_app *app)
 	if (app == NULL)
 		return;
 	if (app->running) {
-		event_base_loopbreak(app->base);
+		/*
+		 * loopexit, not loopbreak: the thread may not have entered its loop yet, and a loop that
+		 * starts clears a break asked before it; loopexit's event waits for the loop and ends it.
+		 */
+		event_base_loopexit(app->base, NULL);
 		pthread_join(app->thread, NULL);
 	}
 	while (app->pending != NULL) {

@@ -392,7 +392,8 @@ void test_app_stop(struct test_app *app)
 {
 	if (app == NULL || !app->running)
 		return;
-	event_base_loopbreak(app->base);
+	/* Not loopbreak: it is lost when the thread has not entered its loop yet (a stop right after start). */
+	event_base_loopexit(app->base, NULL);
 	pthread_join(app->thread, NULL);
 	app->running = false;
 	/* Held deliveries die unanswered, as with a crash. A request libevent already detached from

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_errors.h"
 #include "api/grpc/grpc_nul.h"
 #include "base/kv.h"
 #include "blocks/errors.h"
@@ -16,19 +17,6 @@
 
 /* Room for an enum value outrig does not know, as text the block refuses by name. */
 #define GRPC_STATE_ENUM_TEXT 24
-
-/* The block's error as daprd sends it: the row's code, and ErrorInfo where the row has a reason. */
-static void grpc_state_fail(struct grpc_call *call, const struct block_error *err)
-{
-	const struct api_error_def *def = api_error_def(err->error);
-	const char *const meta[] = { "appID", api_errors_app_id() };
-
-	if (def->reason != NULL)
-		grpc_call_fail_info(call, block_error_grpc_code(err), def->reason, meta, 1, "%s",
-				    err->message);
-	else
-		grpc_call_fail(call, block_error_grpc_code(err), NULL, "%s", err->message);
-}
 
 static void grpc_state_bad_message(struct grpc_call *call, const char *type)
 {
@@ -51,7 +39,7 @@ static bool grpc_state_nul(struct grpc_call *call, const ProtobufCMessageDescrip
 	if (!grpc_msg_find_nul(d, msg, len, field, sizeof(field)))
 		return false;
 	state_refuse_nul(&err, field);
-	grpc_state_fail(call, &err);
+	grpc_call_fail_block(call, &err);
 	return true;
 }
 
@@ -61,7 +49,7 @@ static void grpc_state_done(void *ctx, const struct block_error *err)
 	struct grpc_call *call = ctx;
 
 	if (err != NULL)
-		grpc_state_fail(call, err);
+		grpc_call_fail_block(call, err);
 	else
 		grpc_call_reply(call, NULL);
 }
@@ -183,7 +171,7 @@ static void grpc_state_get_done(void *ctx, const struct block_error *err, const 
 	char when[40];
 
 	if (err != NULL) {
-		grpc_state_fail(call, err);
+		grpc_call_fail_block(call, err);
 		return;
 	}
 	/* A key the store does not hold is an empty answer, as daprd's. */
@@ -240,7 +228,7 @@ static void grpc_state_bulk_done(void *ctx, const struct block_error *err,
 	Dapr__Proto__Runtime__V1__BulkStateItem *out, **ptrs;
 
 	if (err != NULL) {
-		grpc_state_fail(call, err);
+		grpc_call_fail_block(call, err);
 		return;
 	}
 	out = calloc(n > 0 ? n : 1, sizeof(*out));
@@ -437,7 +425,7 @@ static void grpc_state_query(struct grpc_call *call, const uint8_t *msg, size_t 
 	dapr__proto__runtime__v1__query_state_request__free_unpacked(req, NULL);
 }
 
-void grpc_state_register(void)
+void api_state_grpc_register(void)
 {
 	grpc_methods_register("/dapr.proto.runtime.v1.Dapr/GetState", grpc_state_get);
 	grpc_methods_register("/dapr.proto.runtime.v1.Dapr/GetBulkState", grpc_state_bulk_get);

@@ -5,6 +5,6 @@
 #define OUTRIG_CORE_API_GRPC_STATE_H
 
 /* Registers the state methods with the gRPC server. Thread: the loop, before it accepts. */
-void grpc_state_register(void);
+void api_state_grpc_register(void);
 
 #endif /* OUTRIG_CORE_API_GRPC_STATE_H */

@@ -294,6 +294,15 @@ const char *grpc_call_metadata(const struct grpc_call *call, const char *lowerca
 	return NULL;
 }
 
+bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **name, const char **value)
+{
+	if (i >= call->n_md)
+		return false;
+	*name = call->md[i].name;
+	*value = call->md[i].value;
+	return true;
+}
+
 const char *grpc_call_path(const struct grpc_call *call)
 {
 	return call->path;

@@ -36,7 +36,7 @@
 
 struct server;
 
-/* enum grpc_code: the codes sit beside Dapr's error table, which gives each error its code. */
+/* enum grpc_code, the status codes, is the error table's (blocks/errors.h), which blocks finish with. */
 #include "blocks/errors.h"
 
 /* One unary call; owned by the server until it is completed by grpc_call_reply or grpc_call_fail. */
@@ -65,6 +65,13 @@ void grpc_methods_register(const char *path, grpc_unary_fn fn);
  * Thread: the loop.
  */
 const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name);
+
+/*
+ * The i-th entry of the request's metadata (0-based, in the order received; pseudo-headers and
+ * content-type are not among them): true with name and value set, false past the last.
+ * Ownership: the call's; valid until the call is completed. Thread: the loop.
+ */
+bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **name, const char **value);
 
 /* The method's path, "/package.Service/Method". Ownership: the call's. Thread: the loop. */
 const char *grpc_call_path(const struct grpc_call *call);

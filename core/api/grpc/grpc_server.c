@@ -15,6 +15,10 @@
 
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
+#include "api/grpc/api_bindings.h"
+#include "api/grpc/api_invoke.h"
+#include "api/grpc/api_meta.h"
+#include "api/grpc/api_secrets.h"
 #include "api/grpc/api_state.h"
 #include "api/grpc/grpc_health.h"
 #include "base/log.h"
@@ -130,8 +134,15 @@ int grpc_server_listen(struct server *srv)
 	}
 	gs->srv = srv;
 	srv->grpc = gs;
+	/* A graceful stop tells every client GOAWAY at once, so they go elsewhere while calls finish. */
+	if (runtime_on_stop(srv, grpc_server_drain) != 0)
+		return -1;
 	grpc_health_register();
-	grpc_state_register();
+	api_invoke_grpc_register();
+	api_bindings_grpc_register();
+	api_secrets_grpc_register();
+	api_meta_grpc_register();
+	api_state_grpc_register();
 	for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a != NULL && rc == 0;
 	     a = strtok_r(NULL, ",", &save))
 		rc = grpc_server_bind(gs, a, port);

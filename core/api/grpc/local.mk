@@ -1,24 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-# The gRPC API: outrig's own .proto files, compiled by protoc-c at build time (never committed),
-# and the HTTP/2 server that carries them.
-GRPC_PROTO_DIR = core/api/grpc/proto
-GRPC_PROTOS = \
-	$(GRPC_PROTO_DIR)/google/protobuf/any.proto \
-	$(GRPC_PROTO_DIR)/google/protobuf/empty.proto \
-	$(GRPC_PROTO_DIR)/google/protobuf/struct.proto \
-	$(GRPC_PROTO_DIR)/google/rpc/status.proto \
-	$(GRPC_PROTO_DIR)/google/rpc/error_details.proto \
-	$(GRPC_PROTO_DIR)/grpc/health/v1/health.proto \
-	$(GRPC_PROTO_DIR)/dapr/proto/common/v1/common.proto \
-	$(GRPC_PROTO_DIR)/dapr/proto/runtime/v1/dapr.proto \
-	$(GRPC_PROTO_DIR)/dapr/proto/runtime/v1/appcallback.proto
-GRPC_PB_C = $(GRPC_PROTOS:.proto=.pb-c.c)
-GRPC_PB_H = $(GRPC_PROTOS:.proto=.pb-c.h)
-GRPC_PB_SOURCES = $(GRPC_PB_C) $(GRPC_PB_H)
-# Generated headers are included as "dapr/proto/.../x.pb-c.h", from the build tree.
-GRPC_CPPFLAGS = -I$(top_builddir)/$(GRPC_PROTO_DIR)
-
+# The gRPC API: the HTTP/2 server (nghttp2) and the handlers of Dapr's gRPC methods (messages: core/proto).
 GRPC_CORE_SOURCES = \
+	core/api/grpc/api_invoke.c core/api/grpc/api_invoke.h \
+	core/api/grpc/api_bindings.c core/api/grpc/api_bindings.h \
+	core/api/grpc/api_meta.c core/api/grpc/api_meta.h \
+	core/api/grpc/api_secrets.c core/api/grpc/api_secrets.h \
+	core/api/grpc/grpc_errors.c core/api/grpc/grpc_errors.h \
 	core/api/grpc/api_state.c core/api/grpc/api_state.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
 	core/api/grpc/grpc_nul.c core/api/grpc/grpc_nul.h \
@@ -30,14 +17,3 @@ GRPC_CORE_SOURCES = \
 	core/api/grpc/grpc_status.c core/api/grpc/grpc_status.h \
 	core/api/grpc/grpc_timeout.c core/api/grpc/grpc_timeout.h
 
-EXTRA_DIST += $(GRPC_PROTOS)
-BUILT_SOURCES += $(GRPC_PB_SOURCES)
-CLEANFILES += $(GRPC_PB_SOURCES) $(GRPC_PROTO_DIR)/protoc-c.stamp
-
-# One protoc-c run makes every file; the stamp keeps make from running it once per output.
-$(GRPC_PROTO_DIR)/protoc-c.stamp: $(GRPC_PROTOS)
-	$(AM_V_GEN)$(MKDIR_P) $(GRPC_PROTO_DIR) && \
-	$(PROTOC_C) -I$(srcdir)/$(GRPC_PROTO_DIR) --c_out=$(GRPC_PROTO_DIR) \
-		$(GRPC_PROTOS:$(GRPC_PROTO_DIR)/%=$(srcdir)/$(GRPC_PROTO_DIR)/%) && touch $@
-$(GRPC_PB_SOURCES): $(GRPC_PROTO_DIR)/protoc-c.stamp
-	@:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The sidecar-to-sidecar listener: calls from other outrigd instances to this sidecar's app (see core/internal_protocol.md). */
+/* The sidecar-to-sidecar listener: calls from other outrigd instances to this sidecar's app (see core/api/internal/internal_protocol.md). */
 #include "config.h"
 
 #include "api/internal/internal_server.h"
@@ -20,7 +20,9 @@
 
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
+#include "api/http/http_invoke.h"
 #include "api/http/http_listener.h"
+#include "blocks/invoke/invoke.h"
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
@@ -59,6 +61,36 @@ static void internal_fail(struct evhttp_request *req, const char *id, const char
 	api_error_reply(req, API_ERR_DIRECT_INVOKE, 0, NULL, "failed to invoke, id: %s, err: %s", id, why);
 }
 
+struct internal_call {
+	struct server *srv;
+	struct evhttp_request *req; /* NULL once the caller went away */
+};
+
+/* evhttp frees the request with its connection; from then on the call must not touch it. */
+static void internal_conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct internal_call *call = arg;
+
+	call->req = NULL;
+}
+
+static void internal_done(void *arg, const struct block_error *err, const struct invoke_answer *ans)
+{
+	struct internal_call *call = arg;
+	struct evhttp_request *req = call->req;
+
+	if (req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+		if (err == NULL) {
+			http_invoke_pass(call->srv->internal, NULL, req, ans, "app");
+		} else {
+			evhttp_add_header(evhttp_request_get_output_headers(req), INVOKE_STATUS_HEADER, "error");
+			api_error_reply_block(req, err);
+		}
+	}
+	free(call);
+}
+
 static void internal_handle(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
@@ -68,9 +100,11 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 	const char *caller = evhttp_find_header(in, "outrig-caller-app-id");
 	const char *caller_ns = evhttp_find_header(in, "outrig-caller-namespace");
 	const char *own = srv->opts->app_id;
-	struct evkeyvalq headers;
-	char *method, *path;
-	const char *query, *rest;
+	struct invoke_request rq = { 0 };
+	struct http_invoke_in hin;
+	struct internal_call *call;
+	const char *rest;
+	char *method;
 
 	if (http_guard_answer(srv->internal_guard, req))
 		return;
@@ -97,33 +131,25 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 			      own);
 		return;
 	}
-	/* The raw path after the prefix, cleaned again: a caller of another version must not escape it. */
+	/* The raw path after the prefix; the block cleans it again. */
 	method = strdup(rest);
-	if (method == NULL) {
+	call = calloc(1, sizeof(*call));
+	if (method == NULL || call == NULL || http_invoke_read(req, &hin, &rq) != 0) {
+		if (method != NULL && call != NULL)
+			http_invoke_in_free(&hin);
+		free(method);
+		free(call);
 		internal_fail(req, own, "%s", "out of memory");
 		return;
 	}
 	method[strcspn(method, "?")] = '\0';
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	path = invoke_clean_path(method);
+	rq.method = method;
+	call->srv = srv;
+	call->req = req;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), internal_conn_closed, call);
+	invoke_serve(srv, &rq, caller, caller_ns, internal_done, call);
+	http_invoke_in_free(&hin);
 	free(method);
-	if (path != NULL && query != NULL) {
-		char *full;
-
-		if (asprintf(&full, "%s?%s", path, query) < 0)
-			full = NULL;
-		free(path);
-		path = full;
-	}
-	if (path == NULL) {
-		internal_fail(req, own, "%s", "out of memory");
-		return;
-	}
-	TAILQ_INIT(&headers);
-	invoke_copy_request_headers(in, &headers);
-	invoke_to_app(srv, srv->internal, req, path, &headers, caller, caller_ns, true);
-	evhttp_clear_headers(&headers);
-	free(path);
 }
 
 /* Binds addr:port; port 0 takes any free one. Returns the socket, or -1 with errno set. */

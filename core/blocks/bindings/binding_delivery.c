@@ -5,20 +5,16 @@
 #include "blocks/bindings/binding_delivery.h"
 
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/queue.h>
 #include <time.h>
 
 #include <outrig/pubsub.h>
 
-#include "channels/app_channel.h"
+#include "channels/app_bindings.h"
 #include "channels/app_health.h"
 #include "blocks/bindings/binding_runtime.h"
 #include "components/component.h"
@@ -47,12 +43,13 @@ struct binding_event {
 	struct outrig_binding_sink *sink;
 	char *data;
 	size_t len;
-	struct evkeyvalq headers; /* the event's metadata, forwarded to the app */
-	char *content_type;	  /* the metadata's Content-Type, else application/json */
+	struct outrig_kv *md; /* the event's metadata, forwarded to the app */
+	size_t nmd;
 	void (*done)(void *done_ctx, int outcome);
 	void *done_ctx;
 	unsigned attempt; /* deliveries to the app so far */
 	struct event *timer;
+	struct app_bindings_call call; /* the delivery to the app, while it is out */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -101,39 +98,34 @@ static void bdelivery_free(struct binding_event *ev)
 {
 	if (ev->timer != NULL)
 		event_free(ev->timer);
-	evhttp_clear_headers(&ev->headers);
-	free(ev->content_type);
+	for (size_t i = 0; i < ev->nmd; i++) {
+		free((char *)ev->md[i].key);
+		free((char *)ev->md[i].value);
+	}
+	free(ev->md);
 	free(ev->data);
 	free(ev);
 }
 
-/* Headers that describe the HTTP message itself: the event's metadata may not set them. */
-static bool bdelivery_reserved_header(const char *name)
-{
-	static const char *const reserved[] = { "content-length", "transfer-encoding", "connection", "host",
-						"keep-alive",	  "upgrade",	       "te",	     NULL };
-
-	for (const char *const *r = reserved; *r != NULL; r++)
-		if (strcasecmp(name, *r) == 0)
-			return true;
-	return false;
-}
-
+/* Copies md as it is: which entries the app can be given is the channel's to say. */
 static int bdelivery_copy_metadata(struct binding_event *ev, const struct outrig_metadata *md)
 {
+	if (md->count == 0)
+		return 0;
+	if ((ev->md = calloc(md->count, sizeof(*ev->md))) == NULL)
+		return OUTRIG_ENOMEM;
 	for (size_t i = 0; i < md->count; i++) {
 		const char *k = md->items[i].key, *v = md->items[i].value;
 
-		if (k == NULL || v == NULL || *k == '\0' || bdelivery_reserved_header(k))
+		if (k == NULL || v == NULL)
 			continue;
-		if (strcasecmp(k, "content-type") == 0) {
-			free(ev->content_type);
-			if ((ev->content_type = strdup(v)) == NULL)
-				return OUTRIG_ENOMEM;
-			continue;
+		ev->md[ev->nmd].key = strdup(k);
+		ev->md[ev->nmd].value = strdup(v);
+		if (ev->md[ev->nmd].key == NULL || ev->md[ev->nmd].value == NULL) {
+			ev->nmd++;
+			return OUTRIG_ENOMEM;
 		}
-		/* evhttp refuses a value with a line break: such an entry cannot be a header. */
-		evhttp_add_header(&ev->headers, k, v);
+		ev->nmd++;
 	}
 	return 0;
 }
@@ -152,7 +144,6 @@ int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_bindin
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return OUTRIG_ENOMEM;
-	TAILQ_INIT(&b->headers);
 	b->engine = e;
 	b->sink = sink;
 	b->done = done;
@@ -239,49 +230,43 @@ static void bdelivery_failed(struct binding_event *ev, const char *why)
 {
 	const struct retry_policy *p = bdelivery_policy(ev);
 	const char *name = ev->sink->component->name;
+	char call[300];
 
+	app_bindings_deliver_name(ev->engine->rt->app, ev->sink->route, call, sizeof(call));
 	if (!retry_policy_allows(p, ev->attempt)) {
 		/* Only a Resiliency policy bounds retries; like daprd, the event is then given up. */
 		log_warn(
 			BDELIVERY_SCOPE,
-			"event of input binding %s dropped: POST %s failed (%s) and the %lld retries of its Resiliency policy are spent",
-			name, ev->sink->route, why, (long long)p->max_retries);
+			"event of input binding %s dropped: %s failed (%s) and the %lld retries of its Resiliency policy are spent",
+			name, call, why, (long long)p->max_retries);
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 		return;
 	}
 	if (ev->timer == NULL)
 		ev->timer = evtimer_new(ev->engine->srv->base, bdelivery_retry_now, ev);
-	log_debug(BDELIVERY_SCOPE, "event of input binding %s: POST %s failed (%s); retry %u", name,
-		  ev->sink->route, why, ev->attempt);
+	log_debug(BDELIVERY_SCOPE, "event of input binding %s: %s failed (%s); retry %u", name, call, why,
+		  ev->attempt);
 	bdelivery_after(ev, retry_policy_delay_ms(p, ev->attempt));
 }
 
-static void bdelivery_answered(void *arg, const struct app_response *r)
+static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 {
 	struct binding_event *ev = arg;
-	char why[300];
 
-	if (r->status >= 200 && r->status <= 299) {
+	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
-		return;
-	}
-	if (r->status == 0)
-		snprintf(why, sizeof(why), "%s", r->error != NULL ? r->error : "no answer");
 	else
-		snprintf(why, sizeof(why), "the app answered HTTP %d", r->status);
-	bdelivery_failed(ev, why);
+		bdelivery_failed(ev, why);
 }
 
 static void bdelivery_send(struct binding_event *ev)
 {
-	ev->attempt++;
-	if (app_channel_send(ev->engine->srv->app, EVHTTP_REQ_POST, ev->sink->route, &ev->headers,
-			     ev->content_type != NULL ? ev->content_type : "application/json", ev->data,
-			     ev->len, bdelivery_answered, ev) != 0) {
-		struct app_response oom = { .error = "out of memory" };
+	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 
-		bdelivery_answered(ev, &oom);
-	}
+	ev->attempt++;
+	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
+				 bdelivery_answered, ev) != 0)
+		bdelivery_answered(ev, false, "out of memory");
 }
 
 /* Sends the sink's first event unless one is already out: a binding's events go in order. */

@@ -16,9 +16,9 @@ struct binding_engine *binding_engine_new(struct binding_runtime *rt);
 
 /*
  * host->binding_deliver: copies ev and queues it for the loop. Events of one sink go to the app
- * one at a time, in the order handed over; one the app does not acknowledge (2xx) is tried again
- * after a backoff (the component's Resiliency inbound policy, else exponential forever) and holds
- * back those after it. Returns 0, OUTRIG_EUNAVAIL when the core is stopping (or there is no
+ * one at a time, in the order handed over; one the app does not acknowledge (what counts as an
+ * acknowledgement is channels/app_bindings.h's to say) is tried again after a backoff (the
+ * component's Resiliency inbound policy, else exponential forever) and holds back those after it. Returns 0, OUTRIG_EUNAVAIL when the core is stopping (or there is no
  * app), OUTRIG_ENOMEM or OUTRIG_EINVAL. Thread: any.
  */
 int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_binding_event *ev,

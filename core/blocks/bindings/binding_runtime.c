@@ -5,7 +5,6 @@
 #include "blocks/bindings/binding_runtime.h"
 
 #include <event2/event.h>
-#include <event2/http.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,7 @@
 
 #include <outrig/plugin.h>
 
-#include "channels/app_channel.h"
+#include "channels/app_bindings.h"
 #include "blocks/bindings/binding_delivery.h"
 #include "components/component.h"
 #include "components/component_call.h"
@@ -129,9 +128,12 @@ static void bruntime_start_done(struct work *w)
 	struct outrig_binding_sink *sink = bruntime_sink_of(w);
 
 	if (sink->start_rc == 0) {
+		char call[300];
+
 		sink->state = BINDING_INPUT_RUNNING;
-		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to POST %s",
-			 sink->component->name, sink->route);
+		log_info(BRUNTIME_SCOPE, "input binding %s started: its events go to %s",
+			 sink->component->name,
+			 app_bindings_deliver_name(sink->rt->app, sink->route, call, sizeof(call)));
 	} else {
 		sink->state = BINDING_INPUT_FAILED;
 		log_error(BRUNTIME_SCOPE, "input binding %s cannot start (%s): %s", sink->component->name,
@@ -147,9 +149,9 @@ static void bruntime_start(struct outrig_binding_sink *sink)
 	component_call_submit(sink->rt->srv, sink->component, &sink->work);
 }
 
-/* ---- asking the app (OPTIONS /{route}) ---- */
+/* ---- asking the app (over HTTP: OPTIONS /{route}) ---- */
 
-static void bruntime_answered(void *arg, const struct app_response *r)
+static void bruntime_answered(void *arg, enum app_binding_want want, const char *detail)
 {
 	struct outrig_binding_sink *sink = arg;
 	const char *name = sink->component->name;
@@ -160,30 +162,27 @@ static void bruntime_answered(void *arg, const struct app_response *r)
 	evtimer_del(sink->ask_timer);
 	if (sink->rt->srv->stopping)
 		return;
-	/* API.md §4.2: 2xx, or 405 (what many frameworks answer to OPTIONS), means the app wants it. */
-	if ((r->status >= 200 && r->status <= 299) || r->status == 405) {
+	if (want == APP_BINDING_WANTED) {
 		bruntime_start(sink);
-	} else if (r->status != 0) {
+	} else if (want == APP_BINDING_DECLINED) {
 		sink->state = BINDING_INPUT_NOT_WANTED;
-		log_info(
-			BRUNTIME_SCOPE,
-			"input binding %s not started: the app answered OPTIONS %s with HTTP %d (serve POST %s, or set the component's route metadata, to receive its events)",
-			name, sink->route, r->status, sink->route);
+		log_info(BRUNTIME_SCOPE, "input binding %s not started: %s", name, detail);
 	} else {
 		sink->state = BINDING_INPUT_NOT_WANTED;
-		log_error(BRUNTIME_SCOPE, "input binding %s not started: OPTIONS %s failed: %s", name,
-			  sink->route, r->error != NULL ? r->error : "no answer");
+		log_error(BRUNTIME_SCOPE, "input binding %s not started: %s", name, detail);
 	}
 }
 
 static void bruntime_ask_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct outrig_binding_sink *sink = arg;
+	char call[300];
 
 	sink->state = BINDING_INPUT_NOT_WANTED;
-	log_error(BRUNTIME_SCOPE,
-		  "input binding %s not started: the app did not answer OPTIONS %s within %lld ms",
-		  sink->component->name, sink->route, (long long)sink->rt->ask_timeout_ms);
+	log_error(BRUNTIME_SCOPE, "input binding %s not started: the app did not answer %s within %lld ms",
+		  sink->component->name,
+		  app_bindings_ask_name(sink->rt->app, sink->route, call, sizeof(call)),
+		  (long long)sink->rt->ask_timeout_ms);
 }
 
 static void bruntime_ask(struct outrig_binding_sink *sink)
@@ -195,8 +194,7 @@ static void bruntime_ask(struct outrig_binding_sink *sink)
 	sink->state = BINDING_INPUT_ASKING;
 	sink->ask_timer = evtimer_new(rt->srv->base, bruntime_ask_timeout, sink);
 	if (sink->ask_timer == NULL ||
-	    app_channel_send(rt->srv->app, EVHTTP_REQ_OPTIONS, sink->route, NULL, "application/json", NULL, 0,
-			     bruntime_answered, sink) != 0) {
+	    app_bindings_ask(rt->app, sink->route, &sink->ask_call, bruntime_answered, sink) != 0) {
 		sink->state = BINDING_INPUT_FAILED;
 		log_error(BRUNTIME_SCOPE, "out of memory asking the app about input binding %s",
 			  sink->component->name);
@@ -271,10 +269,13 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 			rt->sinks[i]->state = BINDING_INPUT_NONE;
 		return 0;
 	}
+	rt->app = app_bindings_new_http(srv->app);
+	if (rt->app == NULL)
+		return -1;
 	rt->engine = binding_engine_new(rt);
 	if (rt->engine == NULL)
 		return -1;
-	app_channel_wait_ready(srv->app, bruntime_app_ready, rt);
+	app_bindings_when_ready(rt->app, bruntime_app_ready, rt);
 	return 0;
 }
 
@@ -286,17 +287,20 @@ const struct outrig_binding_sink *binding_runtime_find(const struct binding_runt
 	return NULL;
 }
 
-void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps)
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c,
+				    const char **caps, size_t max)
 {
 	const struct outrig_binding_sink *sink = binding_runtime_find(rt, c->name);
 	const struct outrig_binding_ops *ops = c->plugin->desc.bindings;
+	size_t n = 0;
 
 	if (sink == NULL || ops == NULL)
-		return;
-	if (bruntime_has_input(sink))
-		json_array_append_new(caps, json_string("INPUT_BINDING"));
-	if (sink->output_ok && ops->invoke != NULL)
-		json_array_append_new(caps, json_string("OUTPUT_BINDING"));
+		return 0;
+	if (bruntime_has_input(sink) && n < max)
+		caps[n++] = "INPUT_BINDING";
+	if (sink->output_ok && ops->invoke != NULL && n < max)
+		caps[n++] = "OUTPUT_BINDING";
+	return n;
 }
 
 void binding_runtime_stop(struct binding_runtime *rt)
@@ -312,6 +316,7 @@ void binding_runtime_stop(struct binding_runtime *rt)
 void binding_runtime_free(struct binding_runtime *rt)
 {
 	binding_engine_free(rt->engine);
+	app_bindings_free(rt->app);
 	for (size_t i = 0; i < rt->nsinks; i++) {
 		free(rt->sinks[i]->route);
 		free(rt->sinks[i]);

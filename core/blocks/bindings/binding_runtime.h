@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "channels/app_bindings.h"
 #include "resources/resiliency.h"
 #include "base/workers.h"
 
@@ -47,10 +48,11 @@ struct outrig_binding_sink {
 
 	/* The loop's. */
 	enum binding_input_state state;
-	struct event *ask_timer; /* bounds the OPTIONS question */
-	struct work work;	 /* runs start_input() on a worker */
-	int start_rc;		 /* what start_input() returned (worker, then read on the loop) */
-	char error[512];	 /* why start_input() failed */
+	struct event *ask_timer;	   /* bounds the OPTIONS question */
+	struct app_bindings_call ask_call; /* the question, while it is out */
+	struct work work;		   /* runs start_input() on a worker */
+	int start_rc;			   /* what start_input() returned (worker, then read on the loop) */
+	char error[512];		   /* why start_input() failed */
 
 	/* binding_delivery.c's, on the loop: this binding's events, the first one at the app. */
 	struct binding_event *head, *tail;
@@ -61,6 +63,7 @@ struct binding_runtime {
 	struct server *srv;
 	struct outrig_binding_sink **sinks; /* one per bindings.* component, in component order */
 	size_t nsinks;
+	struct app_bindings *app;      /* the app as the bindings see it; NULL without an app */
 	struct binding_engine *engine; /* NULL without an app */
 	int64_t ask_timeout_ms;	       /* OPTIONS answer wait, daprd's --app-binding-options-timeout */
 };
@@ -79,10 +82,12 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 const struct outrig_binding_sink *binding_runtime_find(const struct binding_runtime *rt, const char *name);
 
 /*
- * Daprd's capabilities of a binding component for GET /v1.0/metadata: INPUT_BINDING and
- * OUTPUT_BINDING, as its plugin and its direction allow. Appends to caps. Thread: the loop.
+ * Daprd's capabilities of a binding component for the metadata document: INPUT_BINDING and
+ * OUTPUT_BINDING, as its plugin and its direction allow. Puts up to max of them in caps and
+ * returns how many. Ownership: the strings are literals. Thread: the loop.
  */
-void binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c, json_t *caps);
+size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c,
+				    const char **caps, size_t max);
 
 /*
  * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told

@@ -1,31 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Service invocation's request shaping (paths, headers, targets) and its last hop: the call to the local app. */
+/* Service invocation's request rules, free of any transport: method paths, targets, which headers travel. */
 #include "config.h"
 
 #include "blocks/invoke/invoke_request.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/http.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 
-#include "channels/app_channel.h"
-#include "channels/app_health.h"
 #include "blocks/pubsub/cloudevent.h"
-#include "api/http/http_errors.h"
-#include "base/log.h"
-#include "runtime.h"
-
-/* The public listener's default Content-Type (server.c), restored after a passthrough. */
-#define INVOKE_PUBLIC_DEFAULT_CT "application/json"
 
 /* ---- paths ---- */
 
@@ -66,6 +51,30 @@ char *invoke_clean_path(const char *raw)
 	return out;
 }
 
+char *invoke_method_path(const char *method, const char *query)
+{
+	char *clean = invoke_clean_path(method != NULL ? method : "");
+	char *path;
+
+	if (clean == NULL || query == NULL)
+		return clean;
+	if (asprintf(&path, "%s?%s", clean, query) < 0)
+		path = NULL;
+	free(clean);
+	return path;
+}
+
+const char *invoke_bad_byte(const char *s, bool query)
+{
+	for (const char *p = s; p != NULL && *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= 0x20 || c == 0x7f || c == '#' || (c == '?' && !query))
+			return p;
+	}
+	return NULL;
+}
+
 bool invoke_split_target(const char *target, char *id, size_t id_size, char *ns, size_t ns_size)
 {
 	const char *dot = strrchr(target, '.');
@@ -103,6 +112,29 @@ static const char *const invoke_hop_by_hop[] = {
 	"Connection", "Keep-Alive", "TE", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade", NULL,
 };
 
+const char *invoke_header(const struct kv_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcasecmp(l->items[i].key, name) == 0)
+			return l->items[i].value;
+	return NULL;
+}
+
+void invoke_header_remove(struct kv_list *l, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->count; i++) {
+		if (strcasecmp(l->items[i].key, name) != 0) {
+			l->items[n++] = l->items[i];
+		} else {
+			free((char *)l->items[i].key);
+			free((char *)l->items[i].value);
+		}
+	}
+	l->count = n;
+}
+
 /* Whether name is one of the comma-separated tokens of a Connection header's value. */
 static bool invoke_named_in(const char *name, const char *connection)
 {
@@ -128,19 +160,16 @@ static bool invoke_named_in(const char *name, const char *connection)
 }
 
 /* Whether any Connection header of all names name (a message may have several). */
-static bool invoke_named_by_connection(const char *name, const struct evkeyvalq *all)
+static bool invoke_named_by_connection(const char *name, const struct kv_list *all)
 {
-	const struct evkeyval *h;
-
-	TAILQ_FOREACH(h, all, next)
-	{
-		if (strcasecmp(h->key, "Connection") == 0 && invoke_named_in(name, h->value))
+	for (size_t i = 0; i < all->count; i++)
+		if (strcasecmp(all->items[i].key, "Connection") == 0 &&
+		    invoke_named_in(name, all->items[i].value))
 			return true;
-	}
 	return false;
 }
 
-static bool invoke_is_hop(const char *name, const struct evkeyvalq *all)
+static bool invoke_is_hop(const char *name, const struct kv_list *all)
 {
 	for (int i = 0; invoke_hop_by_hop[i] != NULL; i++)
 		if (strcasecmp(name, invoke_hop_by_hop[i]) == 0)
@@ -149,7 +178,7 @@ static bool invoke_is_hop(const char *name, const struct evkeyvalq *all)
 	       invoke_named_by_connection(name, all);
 }
 
-static bool invoke_drop_request_header(const char *name, const char *value, const struct evkeyvalq *all)
+static bool invoke_drop_request_header(const char *name, const char *value, const struct kv_list *all)
 {
 	char *id;
 
@@ -166,27 +195,40 @@ static bool invoke_drop_request_header(const char *name, const char *value, cons
 	return id != NULL;
 }
 
-void invoke_copy_request_headers(const struct evkeyvalq *in, struct evkeyvalq *out)
+int invoke_copy_request_headers(const struct kv_list *in, struct kv_list *out)
 {
-	const struct evkeyval *h;
+	for (size_t i = 0; i < in->count; i++) {
+		const struct outrig_kv *h = &in->items[i];
 
-	TAILQ_FOREACH(h, in, next)
-	{
-		if (!invoke_drop_request_header(h->key, h->value, in))
-			evhttp_add_header(out, h->key, h->value);
+		if (!invoke_drop_request_header(h->key, h->value, in) && kv_add(out, h->key, h->value) != 0)
+			return -1;
 	}
+	return 0;
 }
 
-void invoke_copy_response_headers(const struct evkeyvalq *in, struct evkeyvalq *out, bool keep_length)
+void invoke_filter_response_headers(struct kv_list *l, bool keep_length)
 {
-	const struct evkeyval *h;
+	/* Decided before any item moves: the Connection headers' tokens must stay readable. */
+	bool small[64];
+	bool *drop = l->count <= 64 ? small : malloc(l->count * sizeof(*drop));
+	size_t n = 0;
 
-	TAILQ_FOREACH(h, in, next)
-	{
-		if (invoke_is_hop(h->key, in) || (!keep_length && strcasecmp(h->key, "Content-Length") == 0))
-			continue;
-		evhttp_add_header(out, h->key, h->value);
+	for (size_t i = 0; i < l->count; i++)
+		if (drop != NULL)
+			drop[i] = invoke_is_hop(l->items[i].key, l) ||
+				  (!keep_length && strcasecmp(l->items[i].key, "Content-Length") == 0);
+	for (size_t i = 0; i < l->count; i++) {
+		/* Out of memory, no headers at all rather than hop-by-hop ones passed on. */
+		if (drop != NULL && !drop[i]) {
+			l->items[n++] = l->items[i];
+		} else {
+			free((char *)l->items[i].key);
+			free((char *)l->items[i].value);
+		}
 	}
+	l->count = n;
+	if (drop != small)
+		free(drop);
 }
 
 /* Whether v is a W3C traceparent of version 00: 00-<32 hex>-<16 hex>-<2 hex>, ids not all zero. */
@@ -210,17 +252,17 @@ static bool invoke_traceparent_ok(const char *v)
  * A caller's valid traceparent travels as it is (with its tracestate); without one, the call
  * starts a trace of its own, not sampled (outrig records no spans yet), as daprd does.
  */
-static void invoke_add_traceparent(struct evkeyvalq *out)
+static int invoke_add_traceparent(struct kv_list *out)
 {
-	const char *given = evhttp_find_header(out, "traceparent");
+	const char *given = invoke_header(out, "traceparent");
 	unsigned char id[24];
 	char value[64];
 	size_t n = 0;
 
 	if (given != NULL && invoke_traceparent_ok(given))
-		return;
-	evhttp_remove_header(out, "traceparent");
-	evhttp_remove_header(out, "tracestate");
+		return 0;
+	invoke_header_remove(out, "traceparent");
+	invoke_header_remove(out, "tracestate");
 	if (getrandom(id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id)) {
 		/* Unique enough to correlate logs when the kernel's pool is not ready. */
 		for (size_t i = 0; i < sizeof(id); i++)
@@ -235,71 +277,57 @@ static void invoke_add_traceparent(struct evkeyvalq *out)
 	for (size_t i = 16; i < 24; i++)
 		n += (size_t)snprintf(value + n, sizeof(value) - n, "%02x", id[i]);
 	snprintf(value + n, sizeof(value) - n, "-00");
-	evhttp_add_header(out, "traceparent", value);
+	return kv_add(out, "traceparent", value);
 }
 
 /* addr as Forwarded writes it: an IPv6 address quoted and bracketed (RFC 7239). */
-static void invoke_node(char *buf, size_t size, const struct sockaddr *sa, bool quoted)
+static void invoke_node(char *buf, size_t size, const char *addr, bool quoted)
 {
-	char ip[INET6_ADDRSTRLEN] = "unknown";
-
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s", ip);
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, size, quoted ? "\"[%s]\"" : "%s", ip);
-	} else {
+	if (addr == NULL || *addr == '\0')
 		snprintf(buf, size, "unknown");
-	}
+	else if (strchr(addr, ':') != NULL && quoted)
+		snprintf(buf, size, "\"[%s]\"", addr);
+	else
+		snprintf(buf, size, "%s", addr);
 }
 
-void invoke_add_forwarded(struct evhttp_request *req, struct evkeyvalq *out)
+int invoke_add_forwarded(struct kv_list *out, const struct kv_list *in, const char *client, const char *self)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
-	const struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *host = evhttp_find_header(in, "Host");
-	const char *xff = evhttp_find_header(in, "X-Forwarded-For");
-	const char *fwd = evhttp_find_header(in, "Forwarded");
-	struct sockaddr_storage peer = { 0 }, self = { 0 };
-	socklen_t plen = sizeof(peer), slen = sizeof(self);
-	char client[INET6_ADDRSTRLEN + 8], by[INET6_ADDRSTRLEN + 8], cq[INET6_ADDRSTRLEN + 8];
+	const char *host = invoke_header(in, "Host");
+	const char *xff = invoke_header(in, "X-Forwarded-For");
+	const char *fwd = invoke_header(in, "Forwarded");
+	/* 46: INET6_ADDRSTRLEN, without pulling in the socket headers for one constant. */
+	char cnode[46 + 8], by[46 + 8], cq[46 + 8];
 	char *value;
+	int rc;
 
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
-		peer.ss_family = AF_UNSPEC;
-	if (fd < 0 || getsockname(fd, (struct sockaddr *)&self, &slen) != 0)
-		self.ss_family = AF_UNSPEC;
-	invoke_node(client, sizeof(client), (struct sockaddr *)&peer, false);
-	invoke_node(cq, sizeof(cq), (struct sockaddr *)&peer, true);
-	invoke_node(by, sizeof(by), (struct sockaddr *)&self, true);
+	invoke_node(cnode, sizeof(cnode), client, false);
+	invoke_node(cq, sizeof(cq), client, true);
+	invoke_node(by, sizeof(by), self, true);
 	/* Earlier proxies' entries come first; this hop's is appended (RFC 7239). */
-	while (evhttp_remove_header(out, "X-Forwarded-For") == 0)
-		;
-	while (evhttp_remove_header(out, "X-Forwarded-Host") == 0)
-		;
-	while (evhttp_remove_header(out, "Forwarded") == 0)
-		;
+	invoke_header_remove(out, "X-Forwarded-For");
+	invoke_header_remove(out, "X-Forwarded-Host");
+	invoke_header_remove(out, "Forwarded");
 	/*
 	 * As long as the caller's headers (the listener bounds them): a fixed buffer would cut off
-	 * this hop's own entry, the one the callee can trust. Out of memory, the header is left out.
+	 * this hop's own entry, the one the callee can trust.
 	 */
 	if (asprintf(&value, "%s%s%s", xff != NULL && *xff != '\0' ? xff : "",
-		     xff != NULL && *xff != '\0' ? ", " : "", client) >= 0) {
-		evhttp_add_header(out, "X-Forwarded-For", value);
-		free(value);
-	}
+		     xff != NULL && *xff != '\0' ? ", " : "", cnode) < 0)
+		return -1;
+	rc = kv_add(out, "X-Forwarded-For", value);
+	free(value);
+	if (rc != 0)
+		return -1;
 	if (asprintf(&value, "%s%sfor=%s;by=%s%s%s", fwd != NULL && *fwd != '\0' ? fwd : "",
 		     fwd != NULL && *fwd != '\0' ? ", " : "", cq, by, host != NULL ? ";host=" : "",
-		     host != NULL ? host : "") >= 0) {
-		evhttp_add_header(out, "Forwarded", value);
-		free(value);
-	}
-	if (host != NULL)
-		evhttp_add_header(out, "X-Forwarded-Host", host);
-	invoke_add_traceparent(out);
+		     host != NULL ? host : "") < 0)
+		return -1;
+	rc = kv_add(out, "Forwarded", value);
+	free(value);
+	if (rc != 0 || (host != NULL && kv_add(out, "X-Forwarded-Host", host) != 0))
+		return -1;
+	return invoke_add_traceparent(out);
 }
 
 const char *invoke_own_namespace(void)
@@ -307,131 +335,4 @@ const char *invoke_own_namespace(void)
 	const char *ns = getenv("NAMESPACE");
 
 	return ns != NULL ? ns : "";
-}
-
-/* ---- the last hop: this sidecar's app ---- */
-
-struct invoke_app_call {
-	struct server *srv;
-	struct evhttp *http;
-	struct evhttp_request *req; /* NULL once the caller went away */
-	char *callee;
-	bool internal;
-};
-
-/* evhttp frees the request with its connection; from then on the call must not touch it. */
-static void invoke_app_conn_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct invoke_app_call *call = arg;
-
-	call->req = NULL;
-}
-
-void invoke_pass_response(struct evhttp *http, const char *default_ct, struct evhttp_request *req,
-			  struct evhttp_request *from, const char *marker)
-{
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	const struct evkeyvalq *in = evhttp_request_get_input_headers(from);
-	bool head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	bool typed = evhttp_find_header(in, "Content-Type") != NULL;
-
-	invoke_copy_response_headers(in, out, head);
-	if (marker != NULL)
-		evhttp_add_header(out, INVOKE_STATUS_HEADER, marker);
-	/* The app's answer goes back as it is: evhttp must not give it a Content-Type of its own. */
-	if (!typed)
-		evhttp_set_default_content_type(http, NULL);
-	evhttp_send_reply(req, evhttp_request_get_response_code(from),
-			  evhttp_request_get_response_code_line(from), evhttp_request_get_input_buffer(from));
-	if (!typed)
-		evhttp_set_default_content_type(http, default_ct);
-}
-
-static void invoke_app_done(void *arg, const struct app_response *r)
-{
-	struct invoke_app_call *call = arg;
-	struct evhttp_request *req = call->req;
-
-	if (req != NULL) {
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-		if (r->status != 0) {
-			invoke_pass_response(call->http, call->internal ? NULL : INVOKE_PUBLIC_DEFAULT_CT,
-					     req, r->req, call->internal ? "app" : NULL);
-		} else {
-			if (call->internal)
-				evhttp_add_header(evhttp_request_get_output_headers(req),
-						  INVOKE_STATUS_HEADER, "error");
-			if (r->fault != APP_FAULT_TOO_LARGE && r->fault != APP_FAULT_INVALID)
-				api_error_reply(
-					req, API_ERR_DIRECT_INVOKE, 0, NULL,
-					"failed to invoke, id: %s, err: cannot reach the app at %s: %s; is the app running?",
-					call->callee, app_channel_address(call->srv->app), r->error);
-			else
-				/* The app answered something that cannot be passed on: a bad gateway, or too large. */
-				api_error_reply(
-					req, API_ERR_DIRECT_INVOKE, r->fault == APP_FAULT_INVALID ? 502 : 0,
-					NULL,
-					"failed to invoke, id: %s, err: the app at %s answered, but %s; the connection was closed",
-					call->callee, app_channel_address(call->srv->app), r->error);
-		}
-	}
-	free(call->callee);
-	free(call);
-}
-
-static void invoke_app_fail(struct evhttp_request *req, bool internal, const char *callee, const char *why)
-{
-	if (internal)
-		evhttp_add_header(evhttp_request_get_output_headers(req), INVOKE_STATUS_HEADER, "error");
-	api_error_reply(req, API_ERR_DIRECT_INVOKE, 0, NULL, "failed to invoke, id: %s, err: %s", callee,
-			why);
-}
-
-void invoke_to_app(struct server *srv, struct evhttp *http, struct evhttp_request *req, const char *path,
-		   const struct evkeyvalq *headers, const char *caller_id, const char *caller_ns,
-		   bool internal)
-{
-	const char *callee = srv->opts->app_id;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	struct invoke_app_call *call;
-	struct evkeyvalq out;
-	const struct evkeyval *h;
-
-	if (srv->app == NULL) {
-		invoke_app_fail(req, internal, callee,
-				"the sidecar has no app to call: it was started without --app-port");
-		return;
-	}
-	if (!app_health_ok(srv)) {
-		invoke_app_fail(req, internal, callee, "app is not in a healthy state");
-		return;
-	}
-	call = calloc(1, sizeof(*call));
-	if (call == NULL || (call->callee = strdup(callee)) == NULL) {
-		free(call);
-		invoke_app_fail(req, internal, callee, "out of memory");
-		return;
-	}
-	call->srv = srv;
-	call->http = http;
-	call->req = req;
-	call->internal = internal;
-	TAILQ_INIT(&out);
-	TAILQ_FOREACH(h, headers, next)
-	evhttp_add_header(&out, h->key, h->value);
-	evhttp_add_header(&out, "dapr-caller-app-id", caller_id);
-	if (caller_ns != NULL && *caller_ns != '\0')
-		evhttp_add_header(&out, "dapr-caller-namespace", caller_ns);
-	evhttp_add_header(&out, "dapr-callee-app-id", callee);
-	/* Before sending: a call that fails at once calls back (and clears it) from inside the send. */
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), invoke_app_conn_closed, call);
-	if (app_channel_send(srv->app, evhttp_request_get_command(req), path, &out, NULL,
-			     evbuffer_pullup(in, -1), len, invoke_app_done, call) != 0) {
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
-		free(call->callee);
-		free(call);
-		invoke_app_fail(req, internal, callee, "out of memory");
-	}
-	evhttp_clear_headers(&out);
 }

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Service invocation's request shaping (paths, headers, targets) and its last hop: the call to the local app. */
+/* Service invocation's request rules, free of any transport: method paths, targets, which headers travel. */
 #ifndef OUTRIG_CORE_INVOKE_REQUEST_H
 #define OUTRIG_CORE_INVOKE_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include "base/kv.h"
 
-struct server;
-
-/* The marker header of the internal protocol's answers (core/internal_protocol.md). */
+/* The marker header of the internal protocol's answers (core/api/internal/internal_protocol.md). */
 #define INVOKE_STATUS_HEADER "outrig-status"
 
 /*
@@ -21,6 +18,21 @@ struct server;
  * Returns NULL when out of memory. Ownership: the caller frees.
  */
 char *invoke_clean_path(const char *raw);
+
+/*
+ * invoke_clean_path(method), then "?" + query when query is not NULL (an empty query keeps its
+ * '?': the app gets the target exactly as it was named). Returns NULL when out of memory.
+ * Ownership: the caller frees.
+ */
+char *invoke_method_path(const char *method, const char *query);
+
+/*
+ * The first byte of s that cannot travel in an HTTP/1.1 request line: a control byte, space or
+ * DEL, '#', and in a method (!query) also '?'; NULL when s can travel as it is. Over HTTP these
+ * never arrive (the listener refuses such a request line); over gRPC a method or query string is
+ * any string, and a CR LF in it would end the request line to the app early.
+ */
+const char *invoke_bad_byte(const char *s, bool query);
 
 /*
  * Splits "app-id.namespace" at its last '.' into id and ns ("" when there is no '.').
@@ -34,50 +46,36 @@ bool invoke_split_target(const char *target, char *id, size_t id_size, char *ns,
  */
 char *invoke_basic_app_id(const char *authorization);
 
+/* The first value of the header name in l (names match case-insensitively), or NULL. */
+const char *invoke_header(const struct kv_list *l, const char *name);
+
+/* Removes every header name (case-insensitively) from l. */
+void invoke_header_remove(struct kv_list *l, const char *name);
+
 /*
- * Copies the request headers in that travel to the callee into out: all but hop-by-hop ones
- * (and those the Connection header names), Host and Content-Length (the next hop sets its own),
+ * Appends the request headers of in that travel to the callee to out: all but hop-by-hop ones
+ * (and those a Connection header names), Host and Content-Length (the next hop sets its own),
  * Expect (this sidecar has read the whole body already: a 100-continue is over),
  * dapr-app-id, dapr-api-token, caller-supplied dapr-caller-* and dapr-callee-*, outrig-*
  * (the internal protocol's own) and an Authorization header of the dapr-app-id form.
+ * Returns 0, or -1 when out of memory.
  */
-void invoke_copy_request_headers(const struct evkeyvalq *in, struct evkeyvalq *out);
+int invoke_copy_request_headers(const struct kv_list *in, struct kv_list *out);
 
 /*
- * Copies response headers into out: all but hop-by-hop ones, outrig-*, and Content-Length
- * unless keep_length (a HEAD answer, whose length evhttp does not recompute).
+ * Removes from an answer's headers l what does not travel back: hop-by-hop ones, outrig-*, and
+ * Content-Length unless keep_length (a HEAD answer, whose length the next hop cannot recompute).
  */
-void invoke_copy_response_headers(const struct evkeyvalq *in, struct evkeyvalq *out, bool keep_length);
+void invoke_filter_response_headers(struct kv_list *l, bool keep_length);
 
 /*
- * Adds what an invocation tells the callee about where it came from: X-Forwarded-For (appended),
- * X-Forwarded-Host and Forwarded (for=client;by=this sidecar;host=Host header), from req; and a
- * traceparent of a new, unsampled trace when out has no valid one (a valid one travels as is).
+ * Adds to out what an invocation tells the callee about where it came from: X-Forwarded-For
+ * (appended to in's), X-Forwarded-Host and Forwarded (for=client;by=this sidecar;host=in's Host),
+ * replacing any out had; and a traceparent of a new, unsampled trace when out has no valid one (a
+ * valid one travels as is). client and self: numeric IP addresses of the caller and of this
+ * sidecar's end, NULL when unknown. Returns 0, or -1 when out of memory.
  */
-void invoke_add_forwarded(struct evhttp_request *req, struct evkeyvalq *out);
-
-/*
- * Calls this sidecar's app with method path?query, headers (as invoke_copy_request_headers left
- * them) plus dapr-caller-app-id (caller_id), dapr-caller-namespace (caller_ns, when not empty) and
- * dapr-callee-app-id (own app id), and the body of req; then answers req with the app's status,
- * headers and body, or with a 500 ERR_DIRECT_INVOKE naming the app id when the app cannot be
- * reached or is unhealthy or its answer is past --max-body-size / --read-buffer-size, a 502 when
- * its answer is not valid HTTP (a status outside 200..599). http is the listener req came in on (its default Content-Type is
- * suspended for a passthrough). internal: req came over the internal protocol, so every answer
- * carries the outrig-status marker.
- * Ownership: headers is copied. Thread: the loop.
- */
-void invoke_to_app(struct server *srv, struct evhttp *http, struct evhttp_request *req, const char *path,
-		   const struct evkeyvalq *headers, const char *caller_id, const char *caller_ns,
-		   bool internal);
-
-/*
- * Answers req with the status, headers (filtered as above) and body of the response from, moving
- * its body. default_ct: what http's default Content-Type is to be restored to afterwards.
- * Thread: the loop.
- */
-void invoke_pass_response(struct evhttp *http, const char *default_ct, struct evhttp_request *req,
-			  struct evhttp_request *from, const char *marker);
+int invoke_add_forwarded(struct kv_list *out, const struct kv_list *in, const char *client, const char *self);
 
 /* The namespace this sidecar runs in ($NAMESPACE, as daprd), or "". */
 const char *invoke_own_namespace(void);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The `data` of an output binding request as the component gets it: the client's JSON text, compacted. */
-#ifndef OUTRIG_CORE_BINDINGS_BODY_H
-#define OUTRIG_CORE_BINDINGS_BODY_H
+#ifndef OUTRIG_CORE_HTTP_BINDINGS_BODY_H
+#define OUTRIG_CORE_HTTP_BINDINGS_BODY_H
 
 #include <stddef.h>
 
@@ -17,4 +17,4 @@
  */
 int bindings_body_data(const char *body, size_t len, json_t *data, char **out, size_t *out_len);
 
-#endif /* OUTRIG_CORE_BINDINGS_BODY_H */
+#endif /* OUTRIG_CORE_HTTP_BINDINGS_BODY_H */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocks/bindings/bindings_body.h"
+#include "api/http/bindings_body.h"
 
 static size_t bindings_skip_ws(const char *s, size_t len, size_t i)
 {

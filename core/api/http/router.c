@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP listener, the router from Dapr's paths to handlers, and the graceful stop. */
+/* The HTTP API's listener and the router from Dapr's paths to the handlers of api/http. */
 #include "config.h"
 
-#include "runtime.h"
+#include "api/http/router.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,12 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api/http/api.h"
+#include "runtime.h"
 #include "channels/app_channel.h"
-#include "api/grpc/grpc_server.h"
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
@@ -416,7 +415,7 @@ fail:
 	return -1;
 }
 
-int server_listen(struct server *srv)
+int http_api_listen(struct server *srv)
 {
 	char *addrs = strdup(srv->opts->listen_addresses);
 	int rc = 0;
@@ -447,58 +446,13 @@ int server_listen(struct server *srv)
 	return rc;
 }
 
-static int64_t server_now_ms(void)
+void http_api_close(struct server *srv)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void server_stop_poll(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *srv = arg;
-
-	/* Work in flight: plugin calls, calls to the app, and calls to other sidecars. */
-	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0) +
-			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0);
-
-	if (busy == 0 || server_now_ms() >= srv->stop_deadline_ms) {
-		if (busy != 0)
-			log_warn("runtime", "stopping with %u operations still running after %d s", busy,
-				 srv->opts->graceful_shutdown_seconds);
-		event_base_loopexit(srv->base, NULL);
-	}
-}
-
-void server_begin_stop(struct server *srv, const char *why)
-{
-	struct timeval tick = { 0, 20 * 1000 };
-
-	if (srv->stopping)
-		return;
-	log_info("runtime", "stopping: %s", why);
-	srv->stopping = true;
-	/* gRPC clients are told GOAWAY now, so they go elsewhere while calls in flight finish. */
-	grpc_server_drain(srv);
-	srv->stop_deadline_ms = server_now_ms() + (int64_t)srv->opts->graceful_shutdown_seconds * 1000;
-	srv->stop_timer = event_new(srv->base, -1, EV_PERSIST, server_stop_poll, srv);
-	if (srv->stop_timer == NULL || event_add(srv->stop_timer, &tick) != 0)
-		event_base_loopexit(srv->base, NULL);
-}
-
-void server_close(struct server *srv)
-{
-	if (srv->stop_timer != NULL)
-		event_free(srv->stop_timer);
 	if (srv->http != NULL) {
 		http_listener_release(srv->http);
 		evhttp_free(srv->http);
 	}
-	json_decref(srv->extended);
 	free(srv->guard);
 	srv->guard = NULL;
-	srv->stop_timer = NULL;
 	srv->http = NULL;
-	srv->extended = NULL;
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One HTTP call through an app channel in plain C terms (verb text, key/value headers, (ptr, len) bodies), for callers that must not know libevent's HTTP types. */
+#ifndef OUTRIG_CORE_CHANNELS_APP_CALL_H
+#define OUTRIG_CORE_CHANNELS_APP_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/kv.h"
+
+struct app_channel;
+
+/* How a call ended (app_channel.h's enum app_fault, for callers that cannot include it). */
+enum app_call_outcome {
+	APP_CALL_ANSWERED,    /* status is set */
+	APP_CALL_UNREACHABLE, /* no answer: refused, reset, closed, timed out */
+	APP_CALL_TOO_LARGE,   /* the answer's body or headers went past the channel's limits */
+	APP_CALL_INVALID,     /* the answer is not valid HTTP (a status outside 200..599, a broken header) */
+};
+
+struct app_call_request {
+	const char *verb;	       /* as app_call_verb_ok accepts */
+	const char *path;	       /* "/method?query", sent as it is */
+	const struct kv_list *headers; /* sent in order, names may repeat; NULL for none */
+	const void *body;
+	size_t len;
+};
+
+struct app_call_answer {
+	enum app_call_outcome outcome;
+	const char *error;	 /* why there is no status, a clause naming the limit or fault; else NULL */
+	int status;		 /* 200..599 when answered, else 0 */
+	const char *reason;	 /* the status line's reason phrase, or NULL */
+	struct kv_list *headers; /* the answer's, in order; the callback may change them */
+	const void *body;
+	size_t len;
+};
+
+/*
+ * Told how a call ended. Ownership: everything in a is the channel's and valid during the call
+ * only. Thread: the event loop.
+ */
+typedef void (*app_call_cb)(void *arg, struct app_call_answer *a);
+
+/* Whether a channel can send verb: GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH (upper case). */
+bool app_call_verb_ok(const char *verb);
+
+/*
+ * app_channel_send with rq: cb is called exactly once on the loop, unless the channel is freed
+ * first. Returns 0, or -1 when out of memory or the verb is not one app_call_verb_ok accepts (cb is
+ * then never called). Ownership: rq is copied. Thread: the event loop.
+ */
+int app_call_send(struct app_channel *ch, const struct app_call_request *rq, app_call_cb cb, void *arg);
+
+/* "host:port" of the channel's other end, for messages. Ownership: the channel's. */
+const char *app_call_address(const struct app_channel *ch);
+
+#endif /* OUTRIG_CORE_CHANNELS_APP_CALL_H */

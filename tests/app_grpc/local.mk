@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: Apache-2.0
+# outrigd as the client of a gRPC app (issue 12 part 3): core/channels/app_grpc.c against an app written with
+# the Dapr JS SDK and against grpc-js (node and `npm ci --prefix tests/interop`; skips without them unless
+# OUTRIG_REQUIRE_INTEROP=1), and its HTTP bridge, protobuf helpers and pub/sub's
+# CloudEvent envelope and subscription reading alone.
+check_PROGRAMS += tests/app_grpc/check_app_grpc tests/unit/check_app_grpc_http tests/unit/check_app_grpc_pb \
+	tests/unit/check_grpc_envelope tests/unit/check_grpc_subscriptions
+TESTS += tests/app_grpc/check_app_grpc tests/unit/check_app_grpc_http tests/unit/check_app_grpc_pb \
+	tests/unit/check_grpc_envelope tests/unit/check_grpc_subscriptions
+tests_app_grpc_check_app_grpc_SOURCES = tests/app_grpc/check_app_grpc.c
+tests_app_grpc_check_app_grpc_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_app_grpc_check_app_grpc_CFLAGS = $(TEST_CFLAGS)
+tests_app_grpc_check_app_grpc_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)
+tests_unit_check_app_grpc_http_SOURCES = tests/unit/check_app_grpc_http.c
+tests_unit_check_app_grpc_http_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_app_grpc_http_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_app_grpc_http_LDADD = core/liboutrigcore.a $(TEST_LIBS)
+tests_unit_check_app_grpc_pb_SOURCES = tests/unit/check_app_grpc_pb.c
+tests_unit_check_app_grpc_pb_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_app_grpc_pb_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_app_grpc_pb_LDADD = core/liboutrigcore.a $(TEST_LIBS)
+tests_unit_check_grpc_envelope_SOURCES = tests/unit/check_grpc_envelope.c
+tests_unit_check_grpc_envelope_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_grpc_envelope_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_grpc_envelope_LDADD = core/liboutrigcore.a $(TEST_LIBS)
+tests_unit_check_grpc_subscriptions_SOURCES = tests/unit/check_grpc_subscriptions.c
+tests_unit_check_grpc_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_grpc_subscriptions_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_grpc_subscriptions_LDADD = core/liboutrigcore.a $(TEST_LIBS)
+EXTRA_DIST += tests/app_grpc/sdk_app.mjs tests/app_grpc/raw_app.mjs
