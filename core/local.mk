@@ -17,8 +17,10 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_pubsub.c \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
+	core/api/http/api_state_body.c core/api/http/api_state_body.h \
 	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
+	core/channels/app_pubsub.c core/channels/app_pubsub.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/channels/app_bindings.c core/channels/app_bindings.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
@@ -67,6 +69,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/peer_call.c core/channels/peer_call.h \
 	core/channels/peer_channels.c core/channels/peer_channels.h \
 	core/blocks/pubsub/pubsub_delivery.c core/blocks/pubsub/pubsub_delivery.h \
+	core/blocks/pubsub/pubsub.c core/blocks/pubsub/pubsub.h \
+	core/blocks/pubsub/pubsub_entry.c core/blocks/pubsub/pubsub_entry.h \
 	core/blocks/pubsub/pubsub_publish.c core/blocks/pubsub/pubsub_publish.h \
 	core/blocks/pubsub/pubsub_runtime.c core/blocks/pubsub/pubsub_runtime.h \
 	core/blocks/pubsub/pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.h \
@@ -80,7 +84,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/runtime.c core/runtime.h \
 	core/api/http/router.c core/api/http/router.h \
 	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
-	core/blocks/state/state_request.c core/blocks/state/state_request.h \
+	core/blocks/state/state.c core/blocks/state/state.h \
+	core/blocks/state/state_item.c core/blocks/state/state_item.h \
 	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \
 	core/blocks/pubsub/subscriptions.c core/blocks/pubsub/subscriptions.h \
 	core/resources/subscriptions_yaml.c \

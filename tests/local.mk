@@ -44,9 +44,19 @@ include tests/hardening_yaml.mk
 include tests/kafka_deprecated.mk
 include tests/cli_group.mk
 include tests/state_hardening.mk
+include tests/state_block.mk
 include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk
+include tests/blocks/pubsub.mk
 include tests/grpc_client.mk
 include tests/grpc/local.mk
 include tests/app_grpc/local.mk
+
+# The wall between layers (shared/LAYOUT.md): blocks, components and base reach no HTTP front end.
+EXTRA_DIST += tests/layout/wall.sh
+check-local: check-wall
+check-wall:
+	$(AM_V_GEN)$(SHELL) '$(top_srcdir)/tests/layout/wall.sh' '$(top_srcdir)' $(CC) $(DEFAULT_INCLUDES) \
+		$(CORE_CPPFLAGS) $(GRPC_CPPFLAGS) $(CPPFLAGS) $(CORE_CFLAGS)
+.PHONY: check-wall

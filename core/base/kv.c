@@ -99,7 +99,37 @@ static int kv_put_at(struct kv_list *l, json_t *index, const char *key, const ch
 	}
 	kv->value = v;
 	l->count++;
+	if (index != NULL && json_object_set_new(index, key, json_integer((json_int_t)(l->count - 1))) != 0)
+		return -1;
 	return 0;
+}
+
+/* Linear through a hash index of the keys, as kv_add_json (kv_set in a loop is quadratic). */
+int kv_set_all(struct kv_list *l, const struct outrig_kv *items, size_t n)
+{
+	json_t *index = json_object();
+	struct outrig_kv *grown;
+
+	if (n == 0) {
+		json_decref(index);
+		return 0;
+	}
+	if (index == NULL || (grown = realloc(l->items, (l->count + n + 1) * sizeof(*grown))) == NULL) {
+		json_decref(index);
+		return -1;
+	}
+	l->items = grown;
+	for (size_t i = 0; i < l->count; i++)
+		if (json_object_set_new(index, l->items[i].key, json_integer((json_int_t)i)) != 0)
+			goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (kv_put_at(l, index, items[i].key, items[i].value, true) != 0)
+			goto oom;
+	json_decref(index);
+	return 0;
+oom:
+	json_decref(index);
+	return -1;
 }
 
 /*

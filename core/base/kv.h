@@ -16,6 +16,9 @@ struct kv_list {
 /* Sets key to value (both copied), replacing an existing entry of that key. 0 or -1 (ENOMEM). */
 int kv_set(struct kv_list *l, const char *key, const char *value);
 
+/* kv_set of every item, in order (a repeated key: the last wins), in linear time. 0 or -1 (ENOMEM). */
+int kv_set_all(struct kv_list *l, const struct outrig_kv *items, size_t n);
+
 const char *kv_get(const struct kv_list *l, const char *key);
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
 #include "blocks/bindings/bindings.h"
@@ -69,13 +70,11 @@ static void grpc_invoke_binding(struct grpc_call *call, const uint8_t *msg, size
 			       "the InvokeBindingRequest is not a valid dapr.proto.runtime.v1 message");
 		return;
 	}
-	for (size_t i = 0; i < req->n_metadata; i++) {
-		if (kv_set(&metadata, req->metadata[i]->key, req->metadata[i]->value) != 0) {
-			kv_free(&metadata);
-			dapr__proto__runtime__v1__invoke_binding_request__free_unpacked(req, NULL);
-			grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
-			return;
-		}
+	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0) {
+		kv_free(&metadata);
+		dapr__proto__runtime__v1__invoke_binding_request__free_unpacked(req, NULL);
+		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
+		return;
 	}
 	r.name = req->name;
 	r.operation = req->operation;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
 #include "blocks/secrets/secrets.h"
@@ -85,18 +86,6 @@ static void grpc_secret_done(void *arg, const struct block_error *err, json_t *s
 	free(entries);
 }
 
-/* A request's map<string,string> metadata (n entries) as a kv_list. 0, or -1 when out of memory. */
-static int grpc_secrets_metadata(void *const *entries, size_t n, struct kv_list *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct grpc_secrets_entry *e = entries[i];
-
-		if (kv_set(out, e->key, e->value) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 static void grpc_get_secret(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Dapr__Proto__Runtime__V1__GetSecretRequest *req =
@@ -108,7 +97,7 @@ static void grpc_get_secret(struct grpc_call *call, const uint8_t *msg, size_t l
 			       "the GetSecretRequest is not a valid dapr.proto.runtime.v1 message");
 		return;
 	}
-	if (grpc_secrets_metadata((void *const *)req->metadata, req->n_metadata, &metadata) != 0)
+	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0)
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	else
 		secrets_get(grpc_call_server(call), req->store_name, req->key, &metadata, grpc_secret_done,
@@ -193,7 +182,7 @@ static void grpc_get_bulk_secret(struct grpc_call *call, const uint8_t *msg, siz
 			       "the GetBulkSecretRequest is not a valid dapr.proto.runtime.v1 message");
 		return;
 	}
-	if (grpc_secrets_metadata((void *const *)req->metadata, req->n_metadata, &metadata) != 0)
+	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0)
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	else
 		secrets_bulk(grpc_call_server(call), req->store_name, &metadata, grpc_bulk_secret_done, call);

@@ -173,9 +173,8 @@ static void bindings_invoke_done(struct work *w)
 /* Copies r's metadata, then the trace context the metadata does not set already. */
 static int bindings_metadata(struct bindings_op *op, const struct bindings_request *r)
 {
-	for (size_t i = 0; r->metadata != NULL && i < r->metadata->count; i++)
-		if (kv_set(&op->metadata, r->metadata->items[i].key, r->metadata->items[i].value) != 0)
-			return -1;
+	if (r->metadata != NULL && kv_set_all(&op->metadata, r->metadata->items, r->metadata->count) != 0)
+		return -1;
 	for (const char *const *h = bindings_trace_headers; r->header != NULL && *h != NULL; h++) {
 		const char *v = r->header(r->header_ctx, *h);
 

@@ -4,10 +4,7 @@
 
 #include "blocks/pubsub/pubsub_delivery.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,15 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/queue.h>
 #include <time.h>
 
-#include "channels/app_channel.h"
 #include "channels/app_health.h"
+#include "channels/app_pubsub.h"
 #include "blocks/pubsub/cloudevent.h"
 #include "components/component.h"
 #include "base/handoff.h"
+#include "base/kv.h"
 #include "base/log.h"
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
@@ -54,7 +50,7 @@ struct delivery {
 	char *topic;
 	char *data; /* as the broker delivered it */
 	size_t len;
-	struct evkeyvalq headers; /* the broker's metadata, forwarded to the app */
+	struct kv_list metadata; /* the broker's, forwarded to the app */
 	void (*done)(void *done_ctx, int outcome);
 	void *done_ctx;
 
@@ -65,6 +61,7 @@ struct delivery {
 	unsigned attempt; /* deliveries to the app so far */
 	bool holds_slot;
 	struct event *timer; /* the backoff before the next attempt */
+	struct app_event_call call; /* the attempt at the app */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -73,7 +70,7 @@ struct delivery {
 
 struct delivery_engine {
 	struct server *srv;
-	struct app_channel *app;
+	struct app_pubsub *app;
 	int max_in_flight;
 	atomic_uint pending;
 
@@ -104,7 +101,7 @@ static void delivery_resume(void *arg)
 		delivery_pump(e);
 }
 
-struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight)
+struct delivery_engine *delivery_engine_new(struct server *srv, struct app_pubsub *app, int max_in_flight)
 {
 	struct delivery_engine *e = calloc(1, sizeof(*e));
 	pthread_condattr_t attr;
@@ -215,7 +212,7 @@ static void delivery_free(struct delivery *d)
 	json_decref(d->event);
 	if (d->body != d->data)
 		free(d->body);
-	evhttp_clear_headers(&d->headers);
+	kv_free(&d->metadata);
 	free(d->topic);
 	free(d->data);
 	free(d);
@@ -244,7 +241,6 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 		delivery_backlog_release(e, sink, msg->data_len);
 		return OUTRIG_ENOMEM;
 	}
-	TAILQ_INIT(&d->headers);
 	d->engine = e;
 	d->sink = sink;
 	d->done = done;
@@ -252,7 +248,21 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	d->topic = strdup(msg->topic);
 	/* One spare byte so the data can be parsed as text in place. */
 	d->data = malloc(msg->data_len + 1);
-	if (d->topic == NULL || d->data == NULL) {
+	if (msg->metadata.count > 0)
+		d->metadata.items = calloc(msg->metadata.count, sizeof(*d->metadata.items));
+	for (size_t i = 0; d->metadata.items != NULL && i < msg->metadata.count; i++) {
+		struct outrig_kv *kv = &d->metadata.items[d->metadata.count];
+
+		kv->key = strdup(msg->metadata.items[i].key);
+		kv->value = strdup(msg->metadata.items[i].value);
+		if (kv->key == NULL || kv->value == NULL) {
+			free((char *)kv->key);
+			free((char *)kv->value);
+			break;
+		}
+		d->metadata.count++;
+	}
+	if (d->topic == NULL || d->data == NULL || d->metadata.count != msg->metadata.count) {
 		delivery_free(d);
 		delivery_backlog_release(e, sink, msg->data_len);
 		return OUTRIG_ENOMEM;
@@ -261,8 +271,6 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 		memcpy(d->data, msg->data, msg->data_len);
 	d->data[msg->data_len] = '\0';
 	d->len = msg->data_len;
-	for (size_t i = 0; i < msg->metadata.count; i++)
-		evhttp_add_header(&d->headers, msg->metadata.items[i].key, msg->metadata.items[i].value);
 
 	/* Counted before the loop can see it, so that its settling never comes first. */
 	atomic_fetch_add(&e->pending, 1);
@@ -452,91 +460,37 @@ static void delivery_retry(struct delivery *d, const char *why)
 	delivery_after(d, retry_policy_delay_ms(p, d->attempt), delivery_retry_now);
 }
 
-/* What the app's 2xx body says, per API.md §2.6: NULL for success, else the reason to retry or drop. */
-static const char *delivery_status_of(struct evhttp_request *req, bool *drop)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	json_t *body, *status;
-	const char *s, *why = NULL;
-
-	*drop = false;
-	if (len == 0)
-		return NULL;
-	body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL);
-	/* A body that is not a JSON object counts as success, as daprd does. */
-	if (!json_is_object(body)) {
-		json_decref(body);
-		return NULL;
-	}
-	status = json_object_get(body, "status");
-	s = json_string_value(status);
-	if (status == NULL || json_is_null(status) ||
-	    (s != NULL && (*s == '\0' || strcasecmp(s, "SUCCESS") == 0)))
-		why = NULL;
-	else if (s != NULL && strcasecmp(s, "RETRY") == 0)
-		why = "the app answered RETRY";
-	else if (s != NULL && strcasecmp(s, "DROP") == 0)
-		*drop = true, why = "the app answered DROP";
-	else
-		why = "the app answered an unknown status";
-	json_decref(body);
-	return why;
-}
-
-static void delivery_answered(void *arg, const struct app_response *r)
+/* How the app took it (app_event_cb). */
+static void delivery_answered(void *arg, enum app_event_status status, const char *why)
 {
 	struct delivery *d = arg;
-	char why[300];
-	bool drop;
 
-	if (r->status == 0) {
-		snprintf(why, sizeof(why), "%s", r->error);
-		delivery_retry(d, why);
-	} else if (r->status == 404) {
-		/* daprd: the route does not exist, so retrying cannot help. */
-		snprintf(why, sizeof(why), "the app answered 404 for %s", d->path);
+	if (status == APP_EVENT_SUCCESS)
+		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
+	else if (status == APP_EVENT_DROP)
 		delivery_give_up(d, why);
-	} else if (r->status < 200 || r->status > 299) {
-		snprintf(why, sizeof(why), "the app answered HTTP %d", r->status);
+	else
 		delivery_retry(d, why);
-	} else {
-		const char *reason = delivery_status_of(r->req, &drop);
-
-		if (reason == NULL)
-			delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
-		else if (drop)
-			delivery_give_up(d, reason);
-		else
-			delivery_retry(d, reason);
-	}
 }
 
 static void delivery_send(struct delivery *d)
 {
-	struct evkeyvalq headers;
-	const struct evkeyval *h;
-	const char *trace;
+	struct outrig_metadata md = kv_view(&d->metadata);
+	struct app_event ev = {
+		.route = d->path,
+		.pubsub = d->sink->sub->pubsub,
+		.topic = d->topic,
+		.cloudevent = d->body,
+		.len = d->body_len,
+		.event = d->event,
+		.traceparent = json_string_value(json_object_get(d->event, "traceparent")),
+		.tracestate = json_string_value(json_object_get(d->event, "tracestate")),
+		.metadata = &md,
+	};
 
 	d->attempt++;
-	TAILQ_INIT(&headers);
-	TAILQ_FOREACH(h, &d->headers, next)
-	evhttp_add_header(&headers, h->key, h->value);
-	evhttp_add_header(&headers, "pubsubname", d->sink->sub->pubsub);
-	if ((trace = json_string_value(json_object_get(d->event, "traceparent"))) != NULL && *trace != '\0')
-		evhttp_add_header(&headers, "traceparent", trace);
-	if ((trace = json_string_value(json_object_get(d->event, "tracestate"))) != NULL && *trace != '\0')
-		evhttp_add_header(&headers, "tracestate", trace);
-	if (app_channel_send(d->engine->app, EVHTTP_REQ_POST, d->path, &headers,
-			     "application/cloudevents+json", d->body, d->body_len, delivery_answered,
-			     d) != 0) {
-		struct app_response oom = { .error = "out of memory" };
-
-		evhttp_clear_headers(&headers);
-		delivery_answered(d, &oom);
-		return;
-	}
-	evhttp_clear_headers(&headers);
+	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
+		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
 }
 
 /* Parses and routes a message on its first attempt; false when it was settled instead. */

@@ -5,7 +5,7 @@
 
 #include <outrig/pubsub.h>
 
-struct app_channel;
+struct app_pubsub;
 struct event_base;
 struct server;
 struct delivery_engine;
@@ -15,7 +15,7 @@ struct delivery_engine;
  * with at most max_in_flight messages between receipt and settlement at the app at once
  * (--app-max-concurrency; -1 = no limit of its own). Thread: the loop.
  */
-struct delivery_engine *delivery_engine_new(struct server *srv, struct app_channel *app, int max_in_flight);
+struct delivery_engine *delivery_engine_new(struct server *srv, struct app_pubsub *app, int max_in_flight);
 
 /*
  * The backlog of one subscription: messages accepted and not yet settled (queued, at the app or

@@ -4,20 +4,14 @@
 
 #include "blocks/pubsub/pubsub_runtime.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/queue.h>
 
 #include <outrig/plugin.h>
 
-#include "channels/app_channel.h"
 #include "components/component.h"
 #include "components/component_call.h"
 #include "base/diag.h"
@@ -216,26 +210,24 @@ static void runtime_log_diag(const struct diag *d)
 			  RUNTIME_SCOPE, "%s", d->lines[i]);
 }
 
-static void runtime_app_subscriptions(void *arg, const struct app_response *r)
+static void runtime_app_subscriptions(void *arg, const struct app_subscriptions *r)
 {
 	struct pubsub_runtime *rt = arg;
 
-	if (r->status == 0 && rt->subscribe_attempts < RUNTIME_SUBSCRIBE_TRIES) {
+	if (r->outcome == APP_SUBSCRIPTIONS_UNREACHABLE && rt->subscribe_attempts < RUNTIME_SUBSCRIBE_TRIES) {
 		struct timeval again = { 0, RUNTIME_SUBSCRIBE_RETRY_MS * 1000 };
 
-		log_warn(RUNTIME_SCOPE, "GET /dapr/subscribe failed: %s; trying again", r->error);
+		log_warn(RUNTIME_SCOPE, "%s failed: %s; trying again", r->call, r->detail);
 		if (rt->subscribe_timer == NULL)
 			rt->subscribe_timer = evtimer_new(rt->srv->base, runtime_ask_again, rt);
 		if (rt->subscribe_timer != NULL && evtimer_add(rt->subscribe_timer, &again) == 0)
 			return;
 	}
-	if (r->status == 200) {
-		struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-		size_t len = evbuffer_get_length(in);
+	if (r->outcome == APP_SUBSCRIPTIONS_LISTED) {
 		struct sub_list app = { 0 };
 		struct diag d = { 0 };
 
-		subscriptions_parse_app(len > 0 ? (const char *)evbuffer_pullup(in, -1) : "", len, &app, &d);
+		subscriptions_parse_app(r->doc, r->len, &app, &d);
 		runtime_log_diag(&d);
 		diag_clear(&d);
 		log_info(RUNTIME_SCOPE, "the app asks for %zu subscription%s", app.count,
@@ -243,32 +235,23 @@ static void runtime_app_subscriptions(void *arg, const struct app_response *r)
 		if (subscriptions_append(&rt->subs, &app) != 0)
 			log_error(RUNTIME_SCOPE, "out of memory reading the app's subscriptions");
 		subscriptions_free(&app);
-	} else if (r->status == 404) {
-		log_info(RUNTIME_SCOPE,
-			 "the app has no programmatic subscriptions (GET /dapr/subscribe: 404)");
-	} else if (r->status != 0) {
-		log_error(RUNTIME_SCOPE,
-			  "GET /dapr/subscribe answered HTTP %d; the app's own subscriptions are not made",
-			  r->status);
+	} else if (r->outcome == APP_SUBSCRIPTIONS_NONE) {
+		log_info(RUNTIME_SCOPE, "the app has no programmatic subscriptions (%s: %s)", r->call, r->detail);
+	} else if (r->outcome == APP_SUBSCRIPTIONS_REFUSED) {
+		log_error(RUNTIME_SCOPE, "%s %s; the app's own subscriptions are not made", r->call, r->detail);
 	} else {
-		log_error(RUNTIME_SCOPE,
-			  "GET /dapr/subscribe failed: %s; the app's own subscriptions are not made",
-			  r->error);
+		log_error(RUNTIME_SCOPE, "%s failed: %s; the app's own subscriptions are not made", r->call,
+			  r->detail);
 	}
 	runtime_subscribe_all(rt);
 }
 
 static void runtime_ask_app(struct pubsub_runtime *rt)
 {
-	struct evkeyvalq headers;
-
 	rt->subscribe_attempts++;
-	TAILQ_INIT(&headers);
-	evhttp_add_header(&headers, "dapr-app-id", rt->srv->opts->app_id);
-	if (app_channel_send(rt->srv->app, EVHTTP_REQ_GET, "/dapr/subscribe", &headers, "application/json",
-			     NULL, 0, runtime_app_subscriptions, rt) != 0)
+	if (app_pubsub_list_subscriptions(rt->app, rt->srv->opts->app_id, &rt->listing, runtime_app_subscriptions,
+					  rt) != 0)
 		log_error(RUNTIME_SCOPE, "out of memory asking the app for its subscriptions");
-	evhttp_clear_headers(&headers);
 }
 
 static void runtime_app_ready(void *arg)
@@ -298,10 +281,11 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 				rt->subs.count, rt->subs.count == 1 ? " is" : "s are");
 		return 0;
 	}
-	rt->engine = srv->app != NULL ? delivery_engine_new(srv, srv->app, opts->app_max_concurrency) : NULL;
+	rt->app = app_pubsub_new_http(srv->app);
+	rt->engine = rt->app != NULL ? delivery_engine_new(srv, rt->app, opts->app_max_concurrency) : NULL;
 	if (rt->engine == NULL)
 		return -1;
-	app_channel_wait_ready(rt->srv->app, runtime_app_ready, rt);
+	app_pubsub_when_ready(rt->app, runtime_app_ready, rt);
 	return 0;
 }
 
@@ -352,6 +336,8 @@ void pubsub_runtime_free(struct pubsub_runtime *rt)
 {
 	delivery_engine_free(rt->engine);
 	rt->engine = NULL;
+	app_pubsub_free(rt->app);
+	rt->app = NULL;
 	for (size_t i = 0; i < rt->nsinks; i++)
 		free(rt->sinks[i]);
 	free(rt->sinks);

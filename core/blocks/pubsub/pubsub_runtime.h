@@ -11,8 +11,8 @@
 
 #include "blocks/pubsub/subscriptions.h"
 #include "base/workers.h"
+#include "channels/app_pubsub.h"
 
-struct app_channel;
 struct component;
 struct delivery_engine;
 struct res_set;
@@ -47,11 +47,13 @@ struct pubsub_runtime {
 	struct sub_list subs; /* declarative, then programmatic */
 	struct outrig_pubsub_sink **sinks;
 	size_t nsinks;
+	struct app_pubsub *app; /* the app, whatever its protocol; NULL without one */
 	struct delivery_engine *engine;
 	/* Each pub/sub component's inbound retry policy from Resiliency files, copied at start. */
 	struct pubsub_retry *retries;
 	size_t nretries;
 	unsigned subscribe_attempts; /* GET /dapr/subscribe tries so far */
+	struct app_subscriptions_call listing; /* the try in flight */
 	struct event *subscribe_timer;
 };
 
