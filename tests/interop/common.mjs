@@ -57,7 +57,7 @@ export const clientOptions = (httpPort, grpcPortOf = grpcPort) =>
 // The reason a case cannot run over this protocol, for node:test's `skip` (which prints it), or false.
 export const grpcSkip = (reason) => overGrpc && `the SDK over gRPC: ${reason}`;
 
-// A DaprServer app on 127.0.0.1:appPort whose own client talks to the outrigd on daprPort.
+// A DaprServer app on 127.0.0.1:appPort whose own client talks to the outrigd on daprPort, over HTTP.
 export const appServer = (appPort, daprPort) =>
   new DaprServer({
     serverHost: "127.0.0.1",
