@@ -372,14 +372,17 @@ static void state_save_finish(struct state_call *call)
 	call->done.plain(call->ctx, &err);
 }
 
+/* What a writing operation's items are: all saves, all deletes, or each as its operation says. */
+enum state_writes_kind { STATE_WRITES_SAVE, STATE_WRITES_DELETE, STATE_WRITES_TRANSACTION };
+
 /* Makes call's n items from writes; 0, or -1 with err filled. */
-static int state_items_make(struct state_call *call, const struct state_write *writes, size_t n, bool tx,
-			    enum api_error op, struct block_error *err)
+static int state_items_make(struct state_call *call, const struct state_write *writes, size_t n,
+			    enum state_writes_kind kind_of, enum api_error op, struct block_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		bool is_delete = false;
+		bool is_delete = kind_of == STATE_WRITES_DELETE;
 
-		if (tx) {
+		if (kind_of == STATE_WRITES_TRANSACTION) {
 			const char *kind = writes[i].operation;
 
 			is_delete = kind != NULL && strcmp(kind, "delete") == 0;
@@ -400,33 +403,51 @@ static int state_items_make(struct state_call *call, const struct state_write *w
 	return 0;
 }
 
-void state_save(struct server *srv, const char *store, const struct state_write *items, size_t n,
-		state_waiting_fn waiting, state_done_fn done, void *ctx)
+/*
+ * The start every writing operation shares: the store's lookup and its rules, nothing to do for
+ * no items, each item made by the store's key rules. Returns the call, or NULL once done() has
+ * been told why not (or that there was nothing to do).
+ */
+static struct state_call *state_writes_begin(struct server *srv, const char *store, enum state_op op,
+					     const struct state_write *writes, size_t n,
+					     enum state_writes_kind kind, enum api_error e, state_done_fn done,
+					     void *ctx)
 {
 	struct block_error err;
-	struct component *c = state_store(srv, store, STATE_OP_SAVE, &err);
+	struct component *c = state_store(srv, store, op, &err);
 	struct state_call *call;
 
 	if (c == NULL) {
 		done(ctx, &err);
-		return;
+		return NULL;
 	}
 	if (n == 0) {
 		done(ctx, NULL);
-		return;
+		return NULL;
 	}
 	call = state_call_new(srv, c, n, false, ctx);
 	if (call == NULL) {
 		state_fail_oom(done, ctx);
-		return;
+		return NULL;
 	}
-	if (state_items_make(call, items, n, false, API_ERR_STATE_SAVE, &err) != 0) {
+	if (state_items_make(call, writes, n, kind, e, &err) != 0) {
 		state_call_free(call);
 		done(ctx, &err);
-		return;
+		return NULL;
 	}
-	call->waiting = waiting;
 	call->done.plain = done;
+	return call;
+}
+
+void state_save(struct server *srv, const char *store, const struct state_write *items, size_t n,
+		state_waiting_fn waiting, state_done_fn done, void *ctx)
+{
+	struct state_call *call = state_writes_begin(srv, store, STATE_OP_SAVE, items, n, STATE_WRITES_SAVE,
+						     API_ERR_STATE_SAVE, done, ctx);
+
+	if (call == NULL)
+		return;
+	call->waiting = waiting;
 	state_submit(call, state_writes_run, state_save_finish, true);
 }
 
@@ -450,33 +471,12 @@ static void state_delete_bulk_finish(struct state_call *call)
 void state_delete_bulk(struct server *srv, const char *store, const struct state_write *items, size_t n,
 		       state_waiting_fn waiting, state_done_fn done, void *ctx)
 {
-	struct block_error err;
-	struct component *c = state_store(srv, store, STATE_OP_DELETE, &err);
-	struct state_call *call;
+	struct state_call *call = state_writes_begin(srv, store, STATE_OP_DELETE, items, n, STATE_WRITES_DELETE,
+						     API_ERR_STATE_DELETE, done, ctx);
 
-	if (c == NULL) {
-		done(ctx, &err);
+	if (call == NULL)
 		return;
-	}
-	if (n == 0) {
-		done(ctx, NULL);
-		return;
-	}
-	call = state_call_new(srv, c, n, false, ctx);
-	if (call == NULL) {
-		state_fail_oom(done, ctx);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (state_item_make(&c->key_prefix, &items[i], true, API_ERR_STATE_DELETE, &call->items[i],
-				    &err) != 0) {
-			state_call_free(call);
-			done(ctx, &err);
-			return;
-		}
-	}
 	call->waiting = waiting;
-	call->done.plain = done;
 	state_submit(call, state_writes_run, state_delete_bulk_finish, true);
 }
 
@@ -665,36 +665,16 @@ static void state_transaction_finish(struct state_call *call)
 void state_transact(struct server *srv, const char *store, const struct state_write *ops, size_t n,
 		    const struct kv_list *metadata, state_done_fn done, void *ctx)
 {
-	struct block_error err;
-	struct component *c = state_store(srv, store, STATE_OP_TRANSACTION, &err);
-	struct state_call *call;
+	struct state_call *call = state_writes_begin(srv, store, STATE_OP_TRANSACTION, ops, n,
+						     STATE_WRITES_TRANSACTION, API_ERR_STATE_TRANSACTION, done, ctx);
 
-	if (c == NULL) {
-		done(ctx, &err);
+	if (call == NULL)
 		return;
-	}
-	if (n == 0) {
-		done(ctx, NULL);
-		return;
-	}
-	call = state_call_new(srv, c, n, false, ctx);
-	if (call == NULL) {
+	if (metadata != NULL && kv_set_all(&call->metadata, metadata->items, metadata->count) != 0) {
+		state_call_free(call);
 		state_fail_oom(done, ctx);
 		return;
 	}
-	if (state_items_make(call, ops, n, true, API_ERR_STATE_TRANSACTION, &err) != 0) {
-		state_call_free(call);
-		done(ctx, &err);
-		return;
-	}
-	for (size_t i = 0; metadata != NULL && i < metadata->count; i++) {
-		if (kv_set(&call->metadata, metadata->items[i].key, metadata->items[i].value) != 0) {
-			state_call_free(call);
-			state_fail_oom(done, ctx);
-			return;
-		}
-	}
-	call->done.plain = done;
 	state_submit(call, state_transaction_run, state_transaction_finish, false);
 }
 
