@@ -64,6 +64,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/kv_sink.c core/base/kv_sink.h \
 	core/components/loader.c core/components/loader.h \
 	core/base/log.c core/base/log.h \
+	core/base/net_addr.c core/base/net_addr.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
 	core/channels/peer_call.c core/channels/peer_call.h \
