@@ -17,6 +17,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_pubsub.c \
 	core/api/http/api_secrets.c \
 	core/api/http/api_state.c \
+	core/api/http/api_state_body.c core/api/http/api_state_body.h \
 	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_call_grpc.c core/channels/app_call_grpc.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
@@ -66,6 +67,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/kv_sink.c core/base/kv_sink.h \
 	core/components/loader.c core/components/loader.h \
 	core/base/log.c core/base/log.h \
+	core/base/net_addr.c core/base/net_addr.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
 	core/channels/peer_call.c core/channels/peer_call.h \
@@ -86,7 +88,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/runtime.c core/runtime.h \
 	core/api/http/router.c core/api/http/router.h \
 	core/blocks/state/state_keys.c core/blocks/state/state_keys.h \
-	core/blocks/state/state_request.c core/blocks/state/state_request.h \
+	core/blocks/state/state.c core/blocks/state/state.h \
+	core/blocks/state/state_item.c core/blocks/state/state_item.h \
 	core/blocks/state/state_json_text.c core/blocks/state/state_json_text.h \
 	core/blocks/pubsub/subscriptions.c core/blocks/pubsub/subscriptions.h \
 	core/resources/subscriptions_yaml.c \

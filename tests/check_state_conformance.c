@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One set of state-store cases run through outrigd's HTTP API against every state plugin. */
+/* One set of state-store cases run through outrigd's HTTP and gRPC APIs against every state plugin. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -206,8 +206,10 @@ static void plugin_up(void)
 	write_component(BYNAME, "name");
 	write_component(LITERAL, "byname");
 	write_component(BARE, "none");
-	ck_assert_msg(daemon_start(&ut.dmn, NULL) == 0, "outrigd did not start with %s (log above)",
-		      ut.row->type);
+	ut.grpc_port = daemon_free_port();
+	ck_assert_msg(daemon_start(&ut.dmn, (const char *const[]){ "--dapr-grpc-port",
+								   xfmt("%d", ut.grpc_port), NULL }) == 0,
+		      "outrigd did not start with %s (log above)", ut.row->type);
 	caps = reported_caps(STORE);
 	ck_assert_msg(caps == ut.row->caps, "%s reports capabilities %#x, its row declares %#x", ut.row->type,
 		      caps, ut.row->caps);
@@ -229,17 +231,43 @@ static void plugin_down(void)
  */
 #define CASE_TIMEOUT_S 60
 
+static void plugin_up_http(void)
+{
+	ut.via = VIA_HTTP;
+	plugin_up();
+}
+
+static void plugin_up_grpc(void)
+{
+	ut.via = VIA_GRPC;
+	plugin_up();
+}
+
+/*
+ * The case table twice: through the HTTP API, then through the gRPC API (TCase "<row>_grpc"), each
+ * with a fresh daemon and backend, so both front ends must give the same answers from the one block.
+ */
 static Suite *conformance_suite(const struct plugin_row *p)
 {
 	Suite *s = suite_create(p->type);
-	TCase *tc = tcase_create(p->name);
+	void (*const up[])(void) = { plugin_up_http, plugin_up_grpc };
+	/* check keeps the name's pointer, and one row's suite is run at a time. */
+	static char grpc_name[64];
+	const char *const names[] = { p->name, grpc_name };
 
-	tcase_add_unchecked_fixture(tc, plugin_up, plugin_down);
-	tcase_set_timeout(tc, CASE_TIMEOUT_S);
-	add_basic_cases(tc);
-	add_etag_cases(tc);
-	add_key_cases(tc);
-	suite_add_tcase(s, tc);
+	snprintf(grpc_name, sizeof(grpc_name), "%s_grpc", p->name);
+
+	for (size_t i = 0; i < 2; i++) {
+		TCase *tc = tcase_create(names[i]);
+
+		tcase_add_unchecked_fixture(tc, up[i], plugin_down);
+		tcase_set_timeout(tc, CASE_TIMEOUT_S);
+		add_basic_cases(tc);
+		add_etag_cases(tc);
+		add_key_cases(tc);
+		add_front_end_cases(tc);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 

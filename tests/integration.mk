@@ -29,6 +29,9 @@ tests_check_state_conformance_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests/
 tests_check_state_conformance_CFLAGS = $(TEST_CFLAGS)
 tests_check_state_conformance_SOURCES = tests/check_state_conformance.c \
 	tests/conformance/conformance.h tests/conformance/helpers.c \
-	tests/conformance/cases_basic.c tests/conformance/cases_etag.c tests/conformance/cases_keys.c
-tests_check_state_conformance_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+	tests/conformance/cases_basic.c tests/conformance/cases_etag.c tests/conformance/cases_keys.c \
+	tests/conformance/cases_front_ends.c tests/conformance/via_grpc.c
+# The gRPC messages and the JSON text reader come from the core's library.
+tests_check_state_conformance_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)
 

@@ -44,6 +44,7 @@ include tests/hardening_yaml.mk
 include tests/kafka_deprecated.mk
 include tests/cli_group.mk
 include tests/state_hardening.mk
+include tests/state_block.mk
 include tests/pubsub_hardening.mk
 include tests/secret_flatten.mk
 include tests/fuzz.mk

@@ -23,13 +23,14 @@ tests_unit_check_state_keys_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_state_keys_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_state_keys_LDADD = $(TEST_LIBS)
 
-check_PROGRAMS += tests/unit/check_state_request
-TESTS += tests/unit/check_state_request
-tests_unit_check_state_request_SOURCES = tests/unit/check_state_request.c core/blocks/state/state_request.c \
+check_PROGRAMS += tests/unit/check_state_item
+TESTS += tests/unit/check_state_item
+tests_unit_check_state_item_SOURCES = tests/unit/check_state_item.c core/blocks/state/state_item.c \
+	core/api/http/api_state_body.c core/blocks/state/state_json_text.c \
 	core/base/kv.c core/api/http/http_query.c core/blocks/state/state_keys.c core/api/http/http_errors.c core/blocks/errors.c
-tests_unit_check_state_request_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_check_state_request_CFLAGS = $(TEST_CFLAGS)
-tests_unit_check_state_request_LDADD = $(TEST_LIBS)
+tests_unit_check_state_item_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_state_item_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_state_item_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_options
 TESTS += tests/unit/check_options

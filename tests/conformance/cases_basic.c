@@ -219,7 +219,7 @@ START_TEST(transaction)
 			     "tx-kept") ","
 					"{\"operation\":\"upsert\",\"request\":{\"key\":\"tx-guarded\",\"value\":2,\"etag\":\"%s\"}}]",
 		     guard));
-	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
+	ck_fail(&x, 500, "ERR_STATE_TRANSACTION");
 	expect_missing(STORE, "tx-none");
 	expect_value(STORE, "tx-new", "\"new\"");
 	etag_of(STORE, "tx-new", e_after);
@@ -230,7 +230,7 @@ START_TEST(transaction)
 
 	transact(STORE,
 		 "[" UPSERT("tx-bad", "1") ",{\"operation\":\"patch\",\"request\":{\"key\":\"tx-bad\"}}]");
-	ck_error(&x, 400, "ERR_NOT_SUPPORTED_STATE_OPERATION");
+	ck_fail(&x, 400, "ERR_NOT_SUPPORTED_STATE_OPERATION");
 	expect_missing(STORE, "tx-bad");
 }
 END_TEST

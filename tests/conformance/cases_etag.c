@@ -26,10 +26,10 @@ START_TEST(etag)
 	ck_assert_msg(value_matches(x.r.body, x.r.body_len, "2"), "%s -> %.100s", x.req, XBODY(&x));
 	ck_assert_msg(strcmp(e1, e2) != 0, "ETag unchanged by an update: %s", e1);
 	call("POST", store_path(STORE), NULL, save_body("etag", "3", e1, NULL));
-	ck_error(&x, 409, "ERR_STATE_SAVE");
+	ck_fail(&x, 409, "ERR_STATE_SAVE");
 	expect_value(STORE, "etag", "2");
 	call("DELETE", key_path(STORE, "etag"), xfmt("If-Match: %s\r\n", e1), NULL);
-	ck_error(&x, 409, "ERR_STATE_DELETE");
+	ck_fail(&x, 409, "ERR_STATE_DELETE");
 	expect_value(STORE, "etag", "2");
 	call("DELETE", key_path(STORE, "etag"), xfmt("If-Match: %s\r\n", e2), NULL);
 	ck_status(&x, 204);
@@ -41,10 +41,10 @@ START_TEST(etag)
 		expect_value(STORE, "etag", "4");
 		/* Only a missing key is written: it starts again at version 1, so e2 ("2") mismatches. */
 		call("POST", store_path(STORE), NULL, save_body("etag", "5", e2, NULL));
-		ck_error(&x, 409, "ERR_STATE_SAVE");
+		ck_fail(&x, 409, "ERR_STATE_SAVE");
 		expect_value(STORE, "etag", "4");
 	} else {
-		ck_error(&x, 409, "ERR_STATE_SAVE");
+		ck_fail(&x, 409, "ERR_STATE_SAVE");
 		expect_missing(STORE, "etag");
 	}
 }
@@ -64,14 +64,14 @@ START_TEST(bad_etag)
 		const char *m = malformed[i];
 
 		call("POST", store_path(STORE), NULL, save_body("bad-etag", "2", m, NULL));
-		ck_error(&x, status, "ERR_STATE_SAVE");
+		ck_fail(&x, status, "ERR_STATE_SAVE");
 		call("POST", store_path(STORE), NULL, save_body("bad-etag", "2", m, FIRST_WRITE));
-		ck_error(&x, status, "ERR_STATE_SAVE");
+		ck_fail(&x, status, "ERR_STATE_SAVE");
 		call("DELETE", key_path(STORE, "bad-etag"), xfmt("If-Match: %s\r\n", m), NULL);
-		ck_error(&x, status, "ERR_STATE_DELETE");
+		ck_fail(&x, status, "ERR_STATE_DELETE");
 		/* On a key that does not exist, too: no etag check may pass by default. */
 		call("POST", store_path(STORE), NULL, save_body("bad-etag-none", "1", m, NULL));
-		ck_error(&x, status, "ERR_STATE_SAVE");
+		ck_fail(&x, status, "ERR_STATE_SAVE");
 		expect_missing(STORE, "bad-etag-none");
 	}
 	expect_value(STORE, "bad-etag", "1");
@@ -87,7 +87,7 @@ START_TEST(bad_etag)
 		xfmt("[{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag-tx\",\"value\":1}},"
 		     "{\"operation\":\"upsert\",\"request\":{\"key\":\"bad-etag\",\"value\":3,\"etag\":\"%s\"}}]",
 		     malformed[0]));
-	ck_error(&x, 500, "ERR_STATE_TRANSACTION");
+	ck_fail(&x, 500, "ERR_STATE_TRANSACTION");
 	expect_missing(STORE, "bad-etag-tx");
 	expect_value(STORE, "bad-etag", "1");
 }
@@ -101,7 +101,7 @@ START_TEST(first_write)
 	call("POST", store_path(STORE), NULL, save_body("fw", "1", NULL, FIRST_WRITE));
 	ck_status(&x, 204);
 	call("POST", store_path(STORE), NULL, save_body("fw", "2", NULL, FIRST_WRITE));
-	ck_error(&x, 409, "ERR_STATE_SAVE");
+	ck_fail(&x, 409, "ERR_STATE_SAVE");
 	expect_value(STORE, "fw", "1");
 	etag_of(STORE, "fw", e);
 	call("POST", store_path(STORE), NULL, save_body("fw", "3", e, FIRST_WRITE));
@@ -130,7 +130,7 @@ static void *race(void *arg)
 	struct exchange t = { 0 };
 
 	pthread_barrier_wait(me->start);
-	me->status = xreq(&t, ut.dmn.port, "POST", "/v1.0/state/" STORE, NULL, me->body);
+	me->status = sreq(&t, "POST", "/v1.0/state/" STORE, NULL, me->body);
 	if (me->status != 204 && me->status != 409)
 		snprintf(me->error, sizeof(me->error), "%s -> %d %.300s", t.req, me->status, XBODY(&t));
 	xfree(&t);
@@ -198,8 +198,8 @@ static int increment_once(struct incrementer *me, struct exchange *t)
 	json_int_t n;
 
 	snprintf(path, sizeof(path), "/v1.0/state/%s/%s", STORE, me->key);
-	if (xreq(t, ut.dmn.port, "GET", path, NULL, NULL) != 200 ||
-	    (e = http_header(&t->r, "ETag")) == NULL || strlen(e) > ETAG_MAX) {
+	if (sreq(t, "GET", path, NULL, NULL) != 200 || (e = http_header(&t->r, "ETag")) == NULL ||
+	    strlen(e) > ETAG_MAX) {
 		snprintf(me->error, sizeof(me->error), "%s -> %d %.200s (ETag %s)", t->req, t->r.status,
 			 XBODY(t), xheader(t, "ETag"));
 		return -1;
@@ -214,7 +214,7 @@ static int increment_once(struct incrementer *me, struct exchange *t)
 	json_decref(v);
 	snprintf(body, sizeof(body), "[{\"key\":\"%s\",\"value\":%" JSON_INTEGER_FORMAT ",\"etag\":\"%s\"}]",
 		 me->key, n + 1, e);
-	switch (xreq(t, ut.dmn.port, "POST", "/v1.0/state/" STORE, NULL, body)) {
+	switch (sreq(t, "POST", "/v1.0/state/" STORE, NULL, body)) {
 	case 204: return 204;
 	case 409: return 409;
 	}

@@ -179,7 +179,7 @@ START_TEST(long_keys)
 	/* 64 KB does not fit in a URL (outrigd reads at most 64 KB of headers): bodies only. */
 	call("POST", store_path(STORE), NULL, save_body(big, "\"big\"", NULL, NULL));
 	if (limit > 0) {
-		ck_error(&x, 400, "ERR_STATE_SAVE");
+		ck_fail(&x, 400, "ERR_STATE_SAVE");
 		ck_assert_msg(error_mentions(big),
 			      "the error for a %d-byte key does not quote its start: %.300s", BIG_KEY,
 			      XBODY(&x));
@@ -218,21 +218,21 @@ START_TEST(illegal_key)
 	REQUIRE_CAPS(0);
 	for (size_t i = 0; i < sizeof(stores) / sizeof(stores[0]); i++) {
 		call("POST", store_path(stores[i]), NULL, save_body("a||b", "1", NULL, NULL));
-		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+		ck_fail(&x, 400, "ERR_MALFORMED_REQUEST");
 		ck_reason(&x, "DAPR_STATE_ILLEGAL_KEY");
 		/* A bare store must not reach what another stored as "byname||k" either. */
 		call("GET", key_path(stores[i], "byname||kp"), NULL, NULL);
-		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+		ck_fail(&x, 400, "ERR_MALFORMED_REQUEST");
 		ck_reason(&x, "DAPR_STATE_ILLEGAL_KEY");
 		call("DELETE", key_path(stores[i], "byname||kp"), NULL, NULL);
-		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+		ck_fail(&x, 400, "ERR_MALFORMED_REQUEST");
 		call("POST", xfmt("%s/bulk", store_path(stores[i])), NULL, "{\"keys\":[\"ok\",\"x||y\"]}");
-		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+		ck_fail(&x, 400, "ERR_MALFORMED_REQUEST");
 		if (!(ut.row->caps & CAP_TX))
 			continue;
 		transact(stores[i], "[{\"operation\":\"upsert\",\"request\":{\"key\":\"ok-tx\",\"value\":1}},"
 				    "{\"operation\":\"upsert\",\"request\":{\"key\":\"||\",\"value\":1}}]");
-		ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+		ck_fail(&x, 400, "ERR_MALFORMED_REQUEST");
 		expect_missing(stores[i], "ok-tx");
 	}
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -52,11 +53,19 @@ struct plugin_row {
 	bool etag_creates_missing_key;
 };
 
+/* Which of outrigd's front ends the cases' state requests go through. */
+enum via {
+	VIA_HTTP,
+	VIA_GRPC, /* each request as the matching dapr.proto.runtime.v1.Dapr call (via_grpc.c) */
+};
+
 /* The plugin under test and what its unchecked fixture started; each row has its own runner. */
 struct under_test {
 	const struct plugin_row *row;
 	struct test_server server; /* when row->start is set */
 	struct daemon dmn;
+	int grpc_port;
+	enum via via;
 	bool skipped; /* the row's server is not installed here: every case returns at once */
 };
 
@@ -93,8 +102,64 @@ extern struct exchange x;
 		}                                                                                            \
 	} while (0)
 
+/*
+ * One state request, written in Dapr's HTTP form, through ut.via, into t (any thread, one t per
+ * thread). Over gRPC, OK is 200 (GetState of a key found, GetBulkState) or 204, and an error has
+ * the HTTP status a client would have been told (409, 400, else 500), the code in a "grpc-status"
+ * header and {"message","details"} as its body. Returns the status.
+ */
+int sreq(struct exchange *t, const char *method, const char *path, const char *headers, const char *body);
+
+/* sreq() through v, whatever ut.via is: to save through one front end and read through the other. */
+int sreq_via(enum via v, struct exchange *t, const char *method, const char *path, const char *headers,
+	     const char *body);
+
+/* SaveState of store/key with value as its bytes, as a gRPC client saves what is not JSON. Asserts OK. */
+void grpc_save_raw(const char *store, const char *key, const void *value, size_t len);
+
+/* One call of method ("SaveState") with msg as its wire bytes: the gRPC status, its message in message. */
+int grpc_raw_call(const char *method, const uint8_t *msg, size_t len, char *message, size_t size);
+
+/* DeleteBulkState of n keys of store, each with its etag (NULL: none): the gRPC status and message. */
+int grpc_delete_bulk(const char *store, const char *const *keys, const char *const *etags, size_t n,
+		     char *message, size_t size);
+
+/* sreq() over gRPC; a request that is not a state request goes over HTTP. */
+int grpc_sreq(struct exchange *t, int port, const char *method, const char *path, const char *headers,
+	      const char *body);
+
 /* One request to the daemon on the main thread's exchange x. Returns the status. */
 int call(const char *method, const char *path, const char *headers, const char *body);
+
+/* gRPC status codes (grpc/doc/statuscodes.md), as the gRPC cases expect them. */
+#define GRPC_CODE_INVALID_ARGUMENT 3
+#define GRPC_CODE_NOT_FOUND 5
+#define GRPC_CODE_FAILED_PRECONDITION 9
+#define GRPC_CODE_ABORTED 10
+#define GRPC_CODE_UNIMPLEMENTED 12
+#define GRPC_CODE_INTERNAL 13
+
+/* The gRPC code daprd answers where its HTTP API answers status with errorCode code (-1: unknown). */
+int grpc_code_for(int status, const char *code);
+
+/*
+ * Dapr's error: over HTTP the status and errorCode (ck_error), over gRPC daprd's code for them.
+ * Thread: the main thread.
+ */
+#define ck_fail(x, status, code)                                                                             \
+	do {                                                                                                 \
+		if (ut.via == VIA_HTTP) {                                                                    \
+			ck_error(x, status, code);                                                           \
+		} else {                                                                                     \
+			const char *got_ = http_header(&(x)->r, "grpc-status");                              \
+			int want_ = grpc_code_for(status, code);                                             \
+			ck_assert_msg(                                                                       \
+				got_ != NULL && atoi(got_) == want_,                                         \
+				"%s\n  -> gRPC status %s, expected %d (daprd's for %d %s); body: %.400s",    \
+				(x)->req, got_ != NULL ? got_ : "(none)", want_, (status), (code),           \
+				XBODY(x));                                                                   \
+		}                                                                                            \
+	} while (0)
 
 /* "/v1.0/state/<store>" and "/v1.0/state/<store>/<escaped key>", in a ring of 8 heap buffers. */
 const char *store_path(const char *store);
@@ -144,5 +209,6 @@ long now_ms(void);
 void add_basic_cases(TCase *tc);
 void add_etag_cases(TCase *tc);
 void add_key_cases(TCase *tc);
+void add_front_end_cases(TCase *tc);
 
 #endif /* OUTRIG_TESTS_CONFORMANCE_H */

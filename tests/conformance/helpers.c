@@ -15,9 +15,44 @@
 /* How many recent paths stay valid: a call takes at most a few. */
 #define RING 8
 
+int sreq_via(enum via v, struct exchange *t, const char *method, const char *path, const char *headers,
+	     const char *body)
+{
+	if (v == VIA_GRPC)
+		return grpc_sreq(t, ut.dmn.port, method, path, headers, body);
+	return xreq(t, ut.dmn.port, method, path, headers, body);
+}
+
+int sreq(struct exchange *t, const char *method, const char *path, const char *headers, const char *body)
+{
+	return sreq_via(ut.via, t, method, path, headers, body);
+}
+
 int call(const char *method, const char *path, const char *headers, const char *body)
 {
-	return xreq(&x, ut.dmn.port, method, path, headers, body);
+	return sreq(&x, method, path, headers, body);
+}
+
+/* daprd's gRPC API (pkg/grpc/api.go, pkg/messages): what it answers where HTTP says status/code. */
+int grpc_code_for(int status, const char *code)
+{
+	if (strcmp(code, "ERR_STATE_SAVE") == 0 || strcmp(code, "ERR_STATE_DELETE") == 0)
+		/* An etag mismatch is ABORTED, an etag the store cannot read INVALID_ARGUMENT. */
+		return status == 409   ? GRPC_CODE_ABORTED
+		       : status == 400 ? GRPC_CODE_INVALID_ARGUMENT
+				       : GRPC_CODE_INTERNAL;
+	if (strcmp(code, "ERR_MALFORMED_REQUEST") == 0 || strcmp(code, "ERR_STATE_STORE_NOT_FOUND") == 0)
+		return GRPC_CODE_INVALID_ARGUMENT;
+	if (strcmp(code, "ERR_STATE_TRANSACTION") == 0 || strcmp(code, "ERR_STATE_GET") == 0)
+		return GRPC_CODE_INTERNAL;
+	if (strcmp(code, "ERR_NOT_SUPPORTED_STATE_OPERATION") == 0)
+		return GRPC_CODE_UNIMPLEMENTED;
+	/* Querying (a store without transactions would be UNIMPLEMENTED, but every row has them). */
+	if (strcmp(code, "ERR_STATE_STORE_NOT_SUPPORTED") == 0)
+		return GRPC_CODE_INTERNAL;
+	if (strcmp(code, "ERR_STATE_STORE_NOT_CONFIGURED") == 0)
+		return GRPC_CODE_FAILED_PRECONDITION;
+	return -1;
 }
 
 /* Heap ring for paths: keys may be kilobytes long, too long for xfmt(). */

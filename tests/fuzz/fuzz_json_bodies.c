@@ -13,7 +13,8 @@
 #include "base/diag.h"
 #include "base/kv.h"
 #include "blocks/state/state_keys.h"
-#include "blocks/state/state_request.h"
+#include "api/http/api_state_body.h"
+#include "blocks/state/state_item.h"
 #include "blocks/pubsub/subscriptions.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,18 +23,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_state_item(json_t *obj, bool is_delete, const struct kv_list *url_md,
 			    const struct key_prefix *kp)
 {
+	struct state_body_item body = { 0 };
 	struct state_item item = { 0 };
-	struct state_problem p = { 0 };
+	struct block_error err;
 	struct outrig_state_set set;
 	struct outrig_state_delete del;
 
-	if (state_item_parse(obj, is_delete, url_md, kp, &item, &p) == 0) {
+	/* The HTTP front end's decoding, then the block's rules, as a save or delete goes. */
+	if (state_body_item(obj, NULL, NULL, is_delete, url_md, &body, &err) == 0 &&
+	    state_item_make(kp, &body.w, is_delete, API_ERR_STATE_SAVE, &item, &err) == 0) {
 		if (is_delete)
 			state_item_to_delete(&item, &del);
 		else
 			state_item_to_set(&item, &set);
 	}
 	state_item_free(&item);
+	state_body_item_free(&body);
 }
 
 /* POST /v1.0/state/{store} (an array of items) and .../transaction ({"operations": [...]}). */

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// Secrets and bindings as the real Dapr JS SDK (@dapr/dapr, HTTP) uses them: DaprClient.secret, DaprClient.binding,
-// and a DaprServer app receiving bindings.cron events through server.binding.receive.
+// Secrets and bindings as the real Dapr JS SDK (@dapr/dapr) uses them: DaprClient.secret and DaprClient.binding over
+// HTTP or gRPC (OUTRIG_SDK_PROTOCOL, see common.mjs), and a DaprServer app (HTTP) receiving bindings.cron events
+// through server.binding.receive.
 //
 // outrigd runs with --resources-path tests/data/interop/bindings, in that directory (secretsFile is relative to
 // its working directory), with --app-port OUTRIG_APP_PORT and the environment variables OUTRIGIT_GREETING and
-// OUTRIGIT_OTHER, which this process sees too. Environment: DAPR_HTTP_PORT (outrigd's HTTP port), OUTRIG_APP_PORT
-// (the DaprServer listens there). No Kafka broker here: output bindings are covered by their errors only.
+// OUTRIGIT_OTHER, which this process sees too. Environment: DAPR_HTTP_PORT (outrigd's HTTP port), DAPR_GRPC_PORT (its
+// gRPC port, over gRPC), OUTRIG_APP_PORT (the DaprServer listens there). No Kafka broker here: output bindings are covered by their errors only.
 // Run with `node --test bindings_sdk.mjs`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { DaprClient } from "@dapr/dapr";
-import { appServer, clientOptions, decodeSdkError, waitFor as waitUntil } from "./common.mjs";
+import {
+  GrpcCode,
+  appServer,
+  assertSdkError,
+  clientOptions,
+  grpcSkip,
+  protocol,
+  waitFor as waitUntil,
+} from "./common.mjs";
 
 const daprPort = process.env.DAPR_HTTP_PORT;
 const appPort = process.env.OUTRIG_APP_PORT;
@@ -48,24 +57,32 @@ const collect = (route) => async (body) => {
   inbox.set(route, [...got(route), { at: Date.now(), body }]);
 };
 
-// Runs fn, which must make the SDK throw; checks the HTTP status and Dapr's JSON error body.
-async function assertDaprError(what, fn, status, errorCode, messagePart) {
+// Runs fn, which must make the SDK throw; checks the HTTP status and Dapr's JSON error body, or over gRPC the code
+// and message (want: see assertSdkError in common.mjs).
+async function assertDaprError(what, fn, want) {
   let result;
   try {
     result = await fn();
   } catch (err) {
-    const e = decodeSdkError(err);
-    assert.equal(e.status, status, `${what}: HTTP status (body ${e.raw})`);
-    assert.ok(e.body && typeof e.body === "object", `${what}: the error body is not JSON: ${e.raw}`);
-    assert.equal(e.body.errorCode, errorCode, `${what}: errorCode in ${e.raw}`);
-    assert.equal(typeof e.body.message, "string", `${what}: message in ${e.raw}`);
-    if (messagePart) {
-      assert.ok(e.body.message.includes(messagePart), `${what}: the message should name ${messagePart}: ${e.raw}`);
-    }
+    assertSdkError(err, want, what);
     return;
   }
   assert.fail(`${what}: the SDK did not throw; it returned ${JSON.stringify(result)}`);
 }
+
+const secretGetError = { status: 500, errorCode: "ERR_SECRET_GET", grpc: GrpcCode.INTERNAL };
+const secretStoreNotFound = {
+  status: 401,
+  errorCode: "ERR_SECRET_STORE_NOT_FOUND",
+  grpc: GrpcCode.INVALID_ARGUMENT,
+  message: "no-such-store",
+};
+const outputBindingError = (name) => ({
+  status: 500,
+  errorCode: "ERR_INVOKE_OUTPUT_BINDING",
+  grpc: GrpcCode.INTERNAL,
+  message: name,
+});
 
 before(async () => {
   await server.binding.receive("tick", collect("tick"));
@@ -81,7 +98,7 @@ after(async () => {
   await client.stop();
 });
 
-describe("secrets: secretstores.local.file, default mode (flattened, separator ':')", () => {
+describe(`secrets over ${protocol}: secretstores.local.file, default mode (flattened, separator ':')`, () => {
   const store = "filestore";
 
   test("a top-level string", async () => {
@@ -99,6 +116,7 @@ describe("secrets: secretstores.local.file, default mode (flattened, separator '
     assert.deepEqual(await client.secret.get(store, "list:1"), { "list:1": "second" });
   });
 
+  // GRPCClientSecret.get takes the metadata argument and sends none: over gRPC this is a plain get.
   test("metadata query parameters are accepted", async () => {
     assert.deepEqual(await client.secret.get(store, "plain", "metadata.version_id=1"), { plain: "p-value" });
   });
@@ -115,20 +133,23 @@ describe("secrets: secretstores.local.file, default mode (flattened, separator '
     });
   });
 
-  test("an unknown key: 500 ERR_SECRET_GET", async () => {
-    await assertDaprError("unknown key", () => client.secret.get(store, "no-such-key"), 500, "ERR_SECRET_GET");
+  test("an unknown key: 500 ERR_SECRET_GET (gRPC INTERNAL)", async () => {
+    await assertDaprError("unknown key", () => client.secret.get(store, "no-such-key"), secretGetError);
   });
 
-  test("a parent of nested keys is no secret in this mode: 500 ERR_SECRET_GET", async () => {
-    await assertDaprError("parent key", () => client.secret.get(store, "db"), 500, "ERR_SECRET_GET");
+  test("a parent of nested keys is no secret in this mode: 500 ERR_SECRET_GET (gRPC INTERNAL)", async () => {
+    await assertDaprError("parent key", () => client.secret.get(store, "db"), secretGetError);
   });
 });
 
-describe("secrets: secretstores.local.file, multiValued (separator '.')", () => {
+describe(`secrets over ${protocol}: secretstores.local.file, multiValued (separator '.')`, () => {
   const store = "multistore";
   const db = { user: "admin", password: "s3cr3t with spaces", "conn.host": "db.local", "conn.port": "5432" };
 
-  test("a top-level object is one secret with many keys, deeper levels flattened", async () => {
+  const firstEntryOnly =
+    "GRPCClientSecret.get returns only the first entry of GetSecretResponse.data, so a secret with many keys " +
+    "cannot be read whole (SDK limitation; the bulk case below reads it whole over gRPC)";
+  test("a top-level object is one secret with many keys, deeper levels flattened", { skip: grpcSkip(firstEntryOnly) }, async () => {
     assert.deepEqual(await client.secret.get(store, "db"), db);
   });
 
@@ -144,12 +165,12 @@ describe("secrets: secretstores.local.file, multiValued (separator '.')", () => 
     });
   });
 
-  test("a flattened name is no secret in this mode: 500 ERR_SECRET_GET", async () => {
-    await assertDaprError("flattened name", () => client.secret.get(store, "db.user"), 500, "ERR_SECRET_GET");
+  test("a flattened name is no secret in this mode: 500 ERR_SECRET_GET (gRPC INTERNAL)", async () => {
+    await assertDaprError("flattened name", () => client.secret.get(store, "db.user"), secretGetError);
   });
 });
 
-describe("secrets: secretstores.local.env", () => {
+describe(`secrets over ${protocol}: secretstores.local.env`, () => {
   test("an environment variable of outrigd", async () => {
     assert.deepEqual(await client.secret.get("envstore", "OUTRIGIT_GREETING"), { OUTRIGIT_GREETING: greeting });
   });
@@ -173,45 +194,31 @@ describe("secrets: secretstores.local.env", () => {
   });
 });
 
-describe("secrets: errors", () => {
-  // daprd answers 401 here; its documentation says 400 (API.md §5).
-  test("an unknown store: 401 ERR_SECRET_STORE_NOT_FOUND", async () => {
-    await assertDaprError(
-      "unknown store (get)",
-      () => client.secret.get("no-such-store", "plain"),
-      401,
-      "ERR_SECRET_STORE_NOT_FOUND",
-    );
+describe(`secrets over ${protocol}: errors`, () => {
+  // daprd answers 401 here; its documentation says 400 (API.md §5). Over gRPC: INVALID_ARGUMENT.
+  test("an unknown store: 401 ERR_SECRET_STORE_NOT_FOUND (gRPC INVALID_ARGUMENT)", async () => {
+    await assertDaprError("unknown store (get)", () => client.secret.get("no-such-store", "plain"), secretStoreNotFound);
   });
 
-  test("an unknown store, bulk: 401 ERR_SECRET_STORE_NOT_FOUND", async () => {
-    await assertDaprError(
-      "unknown store (bulk)",
-      () => client.secret.getBulk("no-such-store"),
-      401,
-      "ERR_SECRET_STORE_NOT_FOUND",
-    );
+  test("an unknown store, bulk: 401 ERR_SECRET_STORE_NOT_FOUND (gRPC INVALID_ARGUMENT)", async () => {
+    await assertDaprError("unknown store (bulk)", () => client.secret.getBulk("no-such-store"), secretStoreNotFound);
   });
 });
 
-describe("output bindings (no broker here: errors only)", () => {
-  test("an unknown binding: 500 ERR_INVOKE_OUTPUT_BINDING naming it", async () => {
+describe(`output bindings over ${protocol} (no broker here: errors only)`, () => {
+  test("an unknown binding: 500 ERR_INVOKE_OUTPUT_BINDING (gRPC INTERNAL) naming it", async () => {
     await assertDaprError(
       "unknown binding",
       () => client.binding.send("no-such-binding", "create", { hello: "world" }, { key: "k" }),
-      500,
-      "ERR_INVOKE_OUTPUT_BINDING",
-      "no-such-binding",
+      outputBindingError("no-such-binding"),
     );
   });
 
-  test("a binding whose direction is input only: 500 ERR_INVOKE_OUTPUT_BINDING naming it", async () => {
+  test("a binding whose direction is input only: 500 ERR_INVOKE_OUTPUT_BINDING (gRPC INTERNAL) naming it", async () => {
     await assertDaprError(
       "input-only binding",
       () => client.binding.send("tock", "create", { hello: "world" }),
-      500,
-      "ERR_INVOKE_OUTPUT_BINDING",
-      "tock",
+      outputBindingError("tock"),
     );
   });
 });

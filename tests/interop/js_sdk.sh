@@ -4,6 +4,8 @@
 # (embedded in-memory pub/sub, pubsub.in-memory with declarative subscriptions, pubsub.mqtt3 on a mosquitto),
 # invoke_sdk.mjs (service invocation between two outrigd sharing a --data-dir), bindings_sdk.mjs (secret stores
 # local.file and local.env, bindings.cron into a DaprServer app, output binding errors).
+# Each part runs once per client protocol, HTTP then gRPC (OUTRIG_SDK_PROTOCOLS, default "http grpc"), each time
+# against fresh daemons that serve both APIs; only the DaprClient under test changes protocol, apps stay HTTP.
 # Usage: js_sdk.sh [state] [pubsub] [invoke] [bindings] (all by default).
 set -u
 
@@ -15,8 +17,11 @@ interop=$srcdir/tests/interop
 data=$srcdir/tests/data/interop
 
 parts=${*:-state pubsub invoke bindings}
+protocols=${OUTRIG_SDK_PROTOCOLS:-http grpc}
 
 tmp=
+tmp_root=
+proto=http
 pid=
 peer_pid=
 mqtt_pid=
@@ -33,7 +38,7 @@ cleanup() {
 		kill "$mqtt_pid" 2>/dev/null
 		wait "$mqtt_pid" 2>/dev/null
 	fi
-	rm -rf "$tmp"
+	rm -rf "$tmp_root"
 }
 
 # The SDK comes from the npm registry (`npm ci --prefix tests/interop`), which a plain build or a
@@ -53,9 +58,9 @@ if [ -n "$missing" ]; then
 	exit 77
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/js_sdk.XXXXXX")
+tmp_root=$(mktemp -d "${TMPDIR:-/tmp}/js_sdk.XXXXXX")
 # The bindings part starts outrigd in another directory: the paths it gets must not depend on ours.
-case $tmp in /*) ;; *) tmp=$(pwd)/$tmp ;; esac
+case $tmp_root in /*) ;; *) tmp_root=$(pwd)/$tmp_root ;; esac
 case $outrigd in /*) ;; *) outrigd=$(pwd)/$outrigd ;; esac
 case $plugins in /*) ;; *) plugins=$(pwd)/$plugins ;; esac
 trap cleanup EXIT
@@ -80,8 +85,8 @@ healthz_ok() {
   (r) => process.exit(r.statusCode === 204 ? 0 : 1)).on("error", () => process.exit(1));' "$1"
 }
 
-# start_daemon LABEL [outrigd flags...]: sets pid and port, or returns 1 with the daemon's log printed.
-# The daemon's --app-id is $app_id; it runs in the directory $daemon_dir.
+# start_daemon LABEL [outrigd flags...]: sets pid, port and grpc_port (its --dapr-grpc-port), or returns 1 with the
+# daemon's log printed. The daemon's --app-id is $app_id; it runs in the directory $daemon_dir.
 app_id=myapp
 daemon_dir=.
 start_daemon() {
@@ -89,16 +94,17 @@ start_daemon() {
 	shift
 	for attempt in 1 2 3; do
 		port=$(free_port) || return 1
+		grpc_port=$(free_port) || return 1
 		log=$tmp/outrigd-$label.log
 		(cd "$daemon_dir" && exec env XDG_DATA_HOME="$tmp/data-$label" "$outrigd" --app-id "$app_id" \
-			--dapr-http-port "$port" --plugin-dir "$plugins" "$@") >"$log" 2>&1 &
+			--dapr-http-port "$port" --dapr-grpc-port "$grpc_port" --plugin-dir "$plugins" "$@") >"$log" 2>&1 &
 		pid=$!
 		tries=0
 		while [ "$tries" -lt 100 ]; do
 			if ! kill -0 "$pid" 2>/dev/null; then
 				break
 			fi
-			if healthz_ok "$port"; then
+			if healthz_ok "$port" && port_open "$grpc_port"; then
 				return 0
 			fi
 			tries=$((tries + 1))
@@ -107,7 +113,7 @@ start_daemon() {
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		pid=
-		echo "outrigd ($label, attempt $attempt, port $port) did not become healthy; its log:" >&2
+		echo "outrigd ($label, attempt $attempt, ports $port and gRPC $grpc_port) did not become healthy; its log:" >&2
 		sed 's/^/  | /' "$log" >&2
 	done
 	return 1
@@ -120,7 +126,7 @@ stop_daemon() {
 	rc=$?
 	pid=
 	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: outrigd ($1) exited with status $rc after SIGTERM; its log:" >&2
+		echo "FAIL: [$proto] outrigd ($1) exited with status $rc after SIGTERM; its log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-$1.log" >&2
 		return 1
 	fi
@@ -132,15 +138,16 @@ failed=0
 run_case() {
 	label=$1 store=$2 type=$3
 	shift 3
-	echo "== JS SDK state API against $type (store '$store')"
+	echo "== [$proto] JS SDK state API against $type (store '$store')"
 	if ! start_daemon "$label" "$@"; then
-		echo "FAIL: could not start outrigd for $label" >&2
+		echo "FAIL: [$proto] could not start outrigd for $label" >&2
 		failed=1
 		return
 	fi
-	if ! DAPR_HTTP_PORT=$port OUTRIG_STORE=$store OUTRIG_STORE_TYPE=$type OUTRIG_APP_ID=myapp \
+	if ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port \
+		OUTRIG_STORE=$store OUTRIG_STORE_TYPE=$type OUTRIG_APP_ID=myapp \
 		node --test --test-timeout=60000 "$interop/state_sdk.mjs"; then
-		echo "FAIL: state_sdk.mjs against $type; outrigd's log:" >&2
+		echo "FAIL: [$proto] state_sdk.mjs against $type; outrigd's log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-$label.log" >&2
 		failed=1
 	fi
@@ -153,19 +160,20 @@ run_pubsub_case() {
 	label=$1 type=$2 declarative=$3
 	shift 3
 	if [ "$declarative" = 1 ]; then
-		echo "== JS SDK pub/sub against $type, with declarative subscriptions"
+		echo "== [$proto] JS SDK pub/sub against $type, with declarative subscriptions"
 	else
-		echo "== JS SDK pub/sub against $type"
+		echo "== [$proto] JS SDK pub/sub against $type"
 	fi
 	if ! app_port=$(free_port) || ! start_daemon "$label" --app-port "$app_port" "$@"; then
-		echo "FAIL: could not start outrigd for $label" >&2
+		echo "FAIL: [$proto] could not start outrigd for $label" >&2
 		failed=1
 		return
 	fi
-	if ! DAPR_HTTP_PORT=$port OUTRIG_APP_PORT=$app_port OUTRIG_PUBSUB_TYPE=$type \
+	if ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_APP_PORT=$app_port \
+		OUTRIG_PUBSUB_TYPE=$type \
 		OUTRIG_DECLARATIVE=$declarative OUTRIG_APP_ID=myapp \
 		node --test --test-timeout=60000 "$interop/pubsub_sdk.mjs"; then
-		echo "FAIL: pubsub_sdk.mjs against $type; outrigd's log:" >&2
+		echo "FAIL: [$proto] pubsub_sdk.mjs against $type; outrigd's log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-$label.log" >&2
 		failed=1
 	fi
@@ -213,10 +221,10 @@ stop_mosquitto() {
 # A missing server or plugin skips the pubsub.mqtt3 part, unless OUTRIG_REQUIRE_SERVERS=1 (as in the C tests).
 skip_or_fail() {
 	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
-		echo "FAIL: JS SDK pub/sub against pubsub.mqtt3: $1 (OUTRIG_REQUIRE_SERVERS=1)" >&2
+		echo "FAIL: [$proto] JS SDK pub/sub against pubsub.mqtt3: $1 (OUTRIG_REQUIRE_SERVERS=1)" >&2
 		failed=1
 	else
-		echo "SKIP: JS SDK pub/sub against pubsub.mqtt3: $1"
+		echo "SKIP: [$proto] JS SDK pub/sub against pubsub.mqtt3: $1"
 	fi
 }
 
@@ -260,31 +268,32 @@ YAML
 # --app-port, where invoke_sdk.mjs's DaprServer will listen; app-a's has no app. Each gets a free internal port, not
 # the one derived from its app id, so that concurrent runs do not collide.
 run_invoke_case() {
-	echo "== JS SDK service invocation: app-a -> app-b, two outrigd sharing --data-dir"
+	echo "== [$proto] JS SDK service invocation: app-a -> app-b, two outrigd sharing --data-dir"
 	shared=$tmp/invoke-data
 	mkdir -p "$shared" "$tmp/invoke-resources"
 	app_id=app-b
 	if ! app_port=$(free_port) || ! internal_b=$(free_port) ||
 		! start_daemon invoke-b --app-port "$app_port" --dapr-internal-grpc-port "$internal_b" \
 			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
-		echo "FAIL: could not start outrigd for app-b" >&2
+		echo "FAIL: [$proto] could not start outrigd for app-b" >&2
 		app_id=myapp
 		failed=1
 		return
 	fi
-	peer_pid=$pid port_b=$port
+	peer_pid=$pid port_b=$port grpc_b=$grpc_port
 	pid=
 	app_id=app-a
 	if ! internal_a=$(free_port) ||
 		! start_daemon invoke-a --dapr-internal-grpc-port "$internal_a" \
 			--data-dir "$shared" --resources-path "$tmp/invoke-resources"; then
-		echo "FAIL: could not start outrigd for app-a" >&2
+		echo "FAIL: [$proto] could not start outrigd for app-a" >&2
 		failed=1
-	elif ! DAPR_HTTP_PORT=$port OUTRIG_CALLEE_HTTP_PORT=$port_b OUTRIG_APP_PORT=$app_port \
+	elif ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_CALLEE_HTTP_PORT=$port_b \
+		OUTRIG_CALLEE_GRPC_PORT=$grpc_b OUTRIG_APP_PORT=$app_port \
 		OUTRIG_CALLER_ID=app-a OUTRIG_CALLEE_ID=app-b \
 		node --test --test-timeout=60000 "$interop/invoke_sdk.mjs"; then
 		for side in a b; do
-			echo "FAIL: invoke_sdk.mjs; outrigd app-$side's log:" >&2
+			echo "FAIL: [$proto] invoke_sdk.mjs; outrigd app-$side's log:" >&2
 			sed 's/^/  | /' "$tmp/outrigd-invoke-$side.log" >&2
 		done
 		failed=1
@@ -302,17 +311,17 @@ run_invoke_case() {
 # daemon's working directory, as with daprd), with --app-port for bindings_sdk.mjs's DaprServer and OUTRIGIT_*
 # variables for the local.env stores. No Kafka broker is started: output bindings are checked through their errors.
 run_bindings_case() {
-	echo "== JS SDK secrets (local.file, local.env) and bindings (bindings.cron in, output errors)"
+	echo "== [$proto] JS SDK secrets (local.file, local.env) and bindings (bindings.cron in, output errors)"
 	OUTRIGIT_GREETING='hello, env = ok'
 	OUTRIGIT_OTHER=second
 	export OUTRIGIT_GREETING OUTRIGIT_OTHER
 	daemon_dir=$data/bindings
 	if ! app_port=$(free_port) || ! start_daemon bindings --app-port "$app_port" --resources-path "$data/bindings"; then
-		echo "FAIL: could not start outrigd for bindings" >&2
+		echo "FAIL: [$proto] could not start outrigd for bindings" >&2
 		failed=1
-	elif ! DAPR_HTTP_PORT=$port OUTRIG_APP_PORT=$app_port \
+	elif ! OUTRIG_SDK_PROTOCOL=$proto DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port OUTRIG_APP_PORT=$app_port \
 		node --test --test-timeout=60000 "$interop/bindings_sdk.mjs"; then
-		echo "FAIL: bindings_sdk.mjs; outrigd's log:" >&2
+		echo "FAIL: [$proto] bindings_sdk.mjs; outrigd's log:" >&2
 		sed 's/^/  | /' "$tmp/outrigd-bindings.log" >&2
 		failed=1
 	fi
@@ -323,8 +332,9 @@ run_bindings_case() {
 	unset OUTRIGIT_GREETING OUTRIGIT_OTHER
 }
 
-for part in $parts; do
-	case $part in
+# run_part PART: one part of the suite with the client protocol $proto.
+run_part() {
+	case $1 in
 	state)
 		# No --resources-path: outrigd's embedded SQLite store, named statestore.
 		run_case sqlite statestore state.sqlite
@@ -343,11 +353,32 @@ for part in $parts; do
 	bindings)
 		run_bindings_case
 		;;
+	esac
+}
+
+for part in $parts; do
+	case $part in
+	state | pubsub | invoke | bindings) ;;
 	*)
 		echo "js_sdk.sh: unknown part '$part' (known: state, pubsub, invoke, bindings)" >&2
 		failed=1
+		continue
 		;;
 	esac
+	for proto in $protocols; do
+		case $proto in
+		http | grpc) ;;
+		*)
+			echo "js_sdk.sh: unknown protocol '$proto' in OUTRIG_SDK_PROTOCOLS (known: http, grpc)" >&2
+			failed=1
+			continue
+			;;
+		esac
+		# Each protocol's run keeps its logs, data and broker apart.
+		tmp=$tmp_root/$proto
+		mkdir -p "$tmp"
+		run_part "$part"
+	done
 done
 
 # The script's status is that of its last command (an explicit `exit` here trips shellcheck 0.9's SC2317).

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "base/net_addr.h"
 #include "blocks/invoke/invoke.h"
 #include "channels/app_grpc.h"
 #include "dapr/proto/common/v1/common.pb-c.h"
@@ -177,8 +178,8 @@ static const char *api_invoke_verb(const Dapr__Proto__Common__V1__HTTPExtension 
 
 /*
  * The call's metadata as the app is to get it in headers, as daprd maps them: content-type,
- * content-length and binary ("-bin") entries stay behind, grpc-* travels under a dapr- prefix
- * (the transport keeps no pseudo-headers, so daprd's dapr-authority has no source). The block then
+ * content-length and binary ("-bin") entries stay behind, grpc-* travels under a dapr- prefix; the
+ * :authority the client called is the Host of the Forwarded headers the block adds. The block then
  * drops what never travels (dapr-api-token, te, ...).
  */
 static int api_invoke_headers(const struct grpc_call *call, struct kv_list *out)
@@ -204,6 +205,8 @@ static int api_invoke_headers(const struct grpc_call *call, struct kv_list *out)
 		if (rc != 0)
 			return -1;
 	}
+	if (grpc_call_authority(call) != NULL && kv_add(out, "Host", grpc_call_authority(call)) != 0)
+		return -1;
 	return 0;
 }
 
@@ -287,6 +290,7 @@ static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_
 	const Dapr__Proto__Common__V1__InvokeRequest *m;
 	struct invoke_request rq = { 0 };
 	struct kv_list headers = { 0 };
+	char client[64], self[64];
 
 	if (in == NULL) {
 		grpc_call_fail(
@@ -319,6 +323,9 @@ static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_
 		rq.data_type_url = m->data->type_url;
 	}
 	rq.wanted = api_invoke_wanted;
+	/* This hop's entry of X-Forwarded-For and Forwarded, as over HTTP (daprd sets them for both). */
+	rq.client = net_addr_text(grpc_call_socket(call), true, client, sizeof(client)) ? client : NULL;
+	rq.self = net_addr_text(grpc_call_socket(call), false, self, sizeof(self)) ? self : NULL;
 	invoke_call(grpc_call_server(call), &rq, api_invoke_done, call);
 	kv_free(&headers);
 	dapr__proto__runtime__v1__invoke_service_request__free_unpacked(in, NULL);

@@ -73,6 +73,7 @@ void grpc_call_free(struct grpc_call *call)
 	free(call->md);
 	free(call->path);
 	free(call->content_type);
+	free(call->authority);
 	free(call->body);
 	free(call->out);
 	free(call->trailer_message);
@@ -306,6 +307,16 @@ bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **
 const char *grpc_call_path(const struct grpc_call *call)
 {
 	return call->path;
+}
+
+const char *grpc_call_authority(const struct grpc_call *call)
+{
+	return call->authority;
+}
+
+int grpc_call_socket(const struct grpc_call *call)
+{
+	return call->conn != NULL ? grpc_conn_socket(call->conn) : -1;
 }
 
 struct server *grpc_call_server(const struct grpc_call *call)

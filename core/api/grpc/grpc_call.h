@@ -76,6 +76,12 @@ bool grpc_call_metadata_at(const struct grpc_call *call, size_t i, const char **
 /* The method's path, "/package.Service/Method". Ownership: the call's. Thread: the loop. */
 const char *grpc_call_path(const struct grpc_call *call);
 
+/* The request's :authority (host[:port] the client called), or NULL. Ownership: the call's. */
+const char *grpc_call_authority(const struct grpc_call *call);
+
+/* The connection's socket (for its addresses), or -1 once the client is gone. Thread: the loop. */
+int grpc_call_socket(const struct grpc_call *call);
+
 /* The sidecar the call came to. Thread: the loop. */
 struct server *grpc_call_server(const struct grpc_call *call);
 

@@ -28,6 +28,7 @@ struct grpc_call {
 	int32_t stream_id;
 	char *path;
 	char *content_type;
+	char *authority; /* :authority, or NULL */
 	struct grpc_md *md;
 	size_t n_md, md_bytes;
 	uint8_t *body; /* the request, 5-byte prefix included, up to the size limit */

@@ -89,8 +89,10 @@ static int grpc_conn_header_cb(nghttp2_session *ng, const nghttp2_frame *frame, 
 		slot = &call->path;
 	} else if (namelen == 12 && memcmp(name, "content-type", 12) == 0) {
 		slot = &call->content_type;
+	} else if (namelen == 10 && memcmp(name, ":authority", 10) == 0) {
+		slot = &call->authority; /* the Host of invocation's Forwarded headers */
 	} else if (namelen > 0 && name[0] == ':') {
-		return 0; /* :method, :scheme, :authority: nghttp2 checked them */
+		return 0; /* :method, :scheme: nghttp2 checked them */
 	} else {
 		struct grpc_md *md = realloc(call->md, (call->n_md + 1) * sizeof(*md));
 
@@ -408,6 +410,11 @@ static int grpc_conn_session(struct grpc_conn *conn)
 	if (rc != 0)
 		return -1;
 	return nghttp2_submit_settings(conn->ng, NGHTTP2_FLAG_NONE, settings, 2) == 0 ? 0 : -1;
+}
+
+int grpc_conn_socket(const struct grpc_conn *conn)
+{
+	return conn->bev != NULL ? (int)bufferevent_getfd(conn->bev) : -1;
 }
 
 int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd)

@@ -23,6 +23,9 @@ struct grpc_server;
  */
 int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd);
 
+/* conn's socket, or -1. */
+int grpc_conn_socket(const struct grpc_conn *conn);
+
 /* Sends what nghttp2 has queued; closes the connection when neither side has more to say. */
 void grpc_conn_flush(struct grpc_conn *conn);
 

@@ -20,6 +20,7 @@
 #include "api/grpc/api_meta.h"
 #include "api/grpc/api_secrets.h"
 #include "api/grpc/api_pubsub.h"
+#include "api/grpc/api_state.h"
 #include "api/grpc/grpc_health.h"
 #include "base/log.h"
 #include "options.h"
@@ -143,6 +144,7 @@ int grpc_server_listen(struct server *srv)
 	api_secrets_grpc_register();
 	api_meta_grpc_register();
 	api_pubsub_grpc_register();
+	api_state_grpc_register();
 	for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a != NULL && rc == 0;
 	     a = strtok_r(NULL, ",", &save))
 		rc = grpc_server_bind(gs, a, port);

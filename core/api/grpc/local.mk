@@ -7,7 +7,9 @@ GRPC_CORE_SOURCES = \
 	core/api/grpc/api_secrets.c core/api/grpc/api_secrets.h \
 	core/api/grpc/grpc_errors.c core/api/grpc/grpc_errors.h \
 	core/api/grpc/api_pubsub.c core/api/grpc/api_pubsub.h \
+	core/api/grpc/api_state.c core/api/grpc/api_state.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
+	core/api/grpc/grpc_nul.c core/api/grpc/grpc_nul.h \
 	core/api/grpc/grpc_call_internal.h \
 	core/api/grpc/grpc_conn.c core/api/grpc/grpc_conn.h \
 	core/api/grpc/grpc_health.c core/api/grpc/grpc_health.h \

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Dapr's state API over HTTP: parse on the loop, call the store on a worker, reply on the loop. */
+/* Dapr's state API over HTTP: decode the request, call the state block, encode its answer. */
 #include "api/http/api.h"
 
 #include <event2/http.h>
@@ -7,358 +7,91 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "api/http/api_state_body.h"
 #include "api/http/http_call.h"
 #include "api/http/http_errors.h"
-#include "base/log.h"
-#include "runtime.h"
+#include "api/http/http_query.h"
+#include "blocks/state/state.h"
 #include "blocks/state/state_json_text.h"
-#include "blocks/state/state_request.h"
-
-/* Keys echoed in error messages are cut to this, so the store's explanation after them fits. */
-#define STATE_KEY_ECHO_MAX 200
+#include "runtime.h"
 
 /*
- * Items of a save or bulk get done per turn on a worker. The call then goes to the back of its
- * store's lane, so a 100k-item save lets other requests to the same store through between
- * turns (daprd's bulk save is not atomic either). A transaction cannot be split.
+ * A request waiting for the block's answer. evhttp frees the request with its connection, so
+ * req becomes NULL if the client goes away first: the answer is then dropped.
  */
-#define STATE_ITEMS_PER_TURN 64
-
-/* Keys per bulk get: each costs memory for its request and its answer until the reply is sent. */
-#define STATE_BULK_MAX_KEYS 10000
-
-/*
- * key without its prefix, for an error message: as it is, or its first bytes (never half a
- * UTF-8 character) and its length. Ownership: the result is key or buf.
- */
-static const char *state_key_echo(const char *key, char *buf, size_t size)
-{
-	const char *k = state_key_strip(key);
-	size_t n = strlen(k), cut = STATE_KEY_ECHO_MAX;
-
-	if (n <= STATE_KEY_ECHO_MAX)
-		return k;
-	while (cut > 0 && ((unsigned char)k[cut] & 0xC0) == 0x80)
-		cut--;
-	snprintf(buf, size, "%.*s... (%zu bytes)", (int)cut, k, n);
-	return buf;
-}
-
-/* One state request in flight: what to do, and what the store answered. */
-struct state_call {
-	struct http_call base;
-	struct component *comp;
-	const struct outrig_state_ops *ops;
-	struct state_item *items;
-	size_t count;
-	struct kv_list metadata;	   /* request-level (URL, body) */
-	struct outrig_state_value *values; /* get and bulk get: one per item */
-	int *results;			   /* bulk get: one per item */
-	struct outrig_error *errors;	   /* bulk get: one per item */
-	int rc;
-	size_t failed; /* index of the item that failed */
-	struct outrig_error err;
-	size_t next;			/* save, bulk get: the first item not yet done */
-	void (*finish)(struct work *w); /* what ends the call once every item is done */
+struct state_http {
+	struct evhttp_request *req;
 };
 
-/* A store's message with keys as the app named them (without "prefix||"). Ownership: buf. */
-static const char *state_store_msg(const struct state_call *call, const char *msg, char *buf, size_t size)
+static void state_http_closed(struct evhttp_connection *conn, void *arg)
 {
-	state_key_unprefix_text(&call->comp->key_prefix, msg, buf, size);
-	return buf;
+	struct state_http *h = arg;
+
+	(void)conn;
+	h->req = NULL;
 }
 
-/* The end of the items this turn does. */
-static size_t state_turn_end(const struct state_call *call)
+/* NULL after replying 500 when out of memory. */
+static struct state_http *state_http_new(struct evhttp_request *req)
 {
-	return call->count - call->next > STATE_ITEMS_PER_TURN ? call->next + STATE_ITEMS_PER_TURN
-							       : call->count;
-}
+	struct state_http *h = calloc(1, sizeof(*h));
 
-/*
- * After a turn: back to the lane's tail while items remain and the client waits, else reply.
- * A stopping outrigd does not wait for the rest: the items left are reported as not done.
- */
-static void state_turn_done(struct work *w)
-{
-	struct state_call *call = (struct state_call *)w;
-	struct outrig_error stop;
-
-	if (call->next < call->count && call->base.req != NULL && !call->base.srv->stopping) {
-		workers_submit(call->base.srv->workers, w);
-		return;
-	}
-	if (call->next < call->count) {
-		outrig_err(&stop, OUTRIG_EUNAVAIL,
-			   "outrigd is stopping; %zu of the request's %zu items were done before, send "
-			   "the others again once it runs",
-			   call->next, call->count);
-		for (size_t i = call->next; call->results != NULL && i < call->count; i++) {
-			call->results[i] = OUTRIG_EUNAVAIL;
-			call->errors[i] = stop;
-		}
-		if (call->results == NULL && call->rc == 0) {
-			call->rc = OUTRIG_EUNAVAIL;
-			call->failed = call->next;
-			call->err = stop;
-		}
-	}
-	call->finish(w);
-}
-
-/*
- * The state store named in the URL, or NULL after replying with Dapr's error. A store whose
- * initialisation failed under ignoreErrors answers with op's error (500) and the cause.
- */
-static struct component *state_store(struct server *srv, struct evhttp_request *req, const char *name,
-				     enum api_error op)
-{
-	struct component *c = components_find(srv->components, name);
-
-	if (c != NULL && strncmp(c->type, "state.", 6) == 0 && c->failure != NULL) {
-		api_error_reply(
-			req, op, 0, NULL,
-			"state store %s is not available: it failed to initialise (ignoreErrors kept outrigd up): %s",
-			c->name, c->failure);
+	if (h == NULL) {
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 		return NULL;
 	}
-	if (c != NULL && strncmp(c->type, "state.", 6) == 0)
-		return c;
-	if (components_count_kind(srv->components, "state.") == 0)
-		api_error_reply(
-			req, API_ERR_STATE_STORE_NOT_CONFIGURED, 0, NULL,
-			"state store is not configured; add a component of a state.* type to a --resources-path folder");
+	h->req = req;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), state_http_closed, h);
+	return h;
+}
+
+/* The request to answer, or NULL when its client went away. Frees h. */
+static struct evhttp_request *state_http_end(struct state_http *h)
+{
+	struct evhttp_request *req = h->req;
+
+	if (req != NULL)
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	free(h);
+	return req;
+}
+
+static bool state_http_waiting(void *ctx)
+{
+	return ((struct state_http *)ctx)->req != NULL;
+}
+
+/* Completion of save, delete, transaction and query: 204 or Dapr's error. */
+static void state_http_done(void *ctx, const struct block_error *err)
+{
+	struct evhttp_request *req = state_http_end(ctx);
+
+	if (req == NULL)
+		return;
+	if (err != NULL)
+		api_error_reply_block(req, err);
 	else
-		api_error_reply(req, API_ERR_STATE_STORE_NOT_FOUND, 0, NULL, "state store %s is not found",
-				name);
-	return NULL;
+		http_reply_empty(req);
 }
 
-static struct state_call *state_call_new(struct server *srv, struct evhttp_request *req, struct component *c,
-					 size_t count)
+/* 0, or -1 after replying with the store lookup's error (which wins over a malformed body). */
+static int state_http_store(struct server *srv, struct evhttp_request *req, const char *store,
+			    enum state_op op)
 {
-	struct state_call *call = calloc(1, sizeof(*call));
+	struct block_error err;
 
-	if (call == NULL)
-		return NULL;
-	call->base.req = req;
-	call->comp = c;
-	call->ops = c->plugin->desc.state;
-	call->count = count;
-	call->items = calloc(count > 0 ? count : 1, sizeof(*call->items));
-	if (call->items == NULL) {
-		free(call);
-		return NULL;
-	}
-	return call;
-}
-
-static void state_call_release(struct http_call *base)
-{
-	struct state_call *call = (struct state_call *)base;
-
-	for (size_t i = 0; i < call->count; i++) {
-		state_item_free(&call->items[i]);
-		if (call->values != NULL) {
-			free(call->values[i].data.data);
-			free(call->values[i].etag.data);
-		}
-	}
-	kv_free(&call->metadata);
-	free(call->items);
-	free(call->values);
-	free(call->results);
-	free(call->errors);
-	free(call);
-}
-
-/* A refused request: a bad request (400), or what the store would have refused, as op's error. */
-static void state_problem_reply(struct evhttp_request *req, const struct state_problem *p, enum api_error op)
-{
-	if (p->store_rejects)
-		api_error_reply(req, op, 0, NULL, "%s", p->message);
-	else
-		api_error_reply(req, p->error, 0, p->field[0] != '\0' ? p->field : NULL, "%s", p->message);
-}
-
-static bool state_call_alloc_values(struct state_call *call)
-{
-	call->values = calloc(call->count, sizeof(*call->values));
-	call->results = calloc(call->count, sizeof(*call->results));
-	call->errors = calloc(call->count, sizeof(*call->errors));
-	return call->values != NULL && call->results != NULL && call->errors != NULL;
-}
-
-static void state_submit(struct server *srv, struct state_call *call, void (*run)(struct work *),
-			 void (*reply)(struct http_call *))
-{
-	call->base.work.run = run;
-	call->base.reply = reply;
-	call->base.release = state_call_release;
-	http_call_submit(srv, &call->base, component_lane(call->comp));
-}
-
-/* Like state_submit, for work done STATE_ITEMS_PER_TURN items at a time. */
-static void state_submit_turns(struct server *srv, struct state_call *call, void (*run)(struct work *),
-			       void (*reply)(struct http_call *))
-{
-	state_submit(srv, call, run, reply);
-	call->finish = call->base.work.done;
-	call->base.work.done = state_turn_done;
-}
-
-static void state_out_of_memory(struct evhttp_request *req, struct state_call *call)
-{
-	if (call != NULL)
-		state_call_release(&call->base);
-	api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
-}
-
-/* ---- GET /v1.0/state/{store}/{key} ---- */
-
-static void state_get_one(struct state_call *call, size_t i)
-{
-	struct outrig_state_get get = {
-		.key = call->items[i].key,
-		.consistency = call->items[i].consistency,
-		.metadata = kv_view(&call->items[i].metadata),
-	};
-
-	call->results[i] = call->ops->get(call->comp->instance, &get, &call->values[i], &call->errors[i]);
-}
-
-static void state_get_run(struct work *w)
-{
-	state_get_one((struct state_call *)w, 0);
-}
-
-/* RFC 3339, as daprd's metadata.ttlExpireTime. */
-static void state_format_time(int64_t unix_ms, char *buf, size_t len)
-{
-	time_t secs = (time_t)(unix_ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void state_get_reply(struct http_call *base)
-{
-	struct state_call *call = (struct state_call *)base;
-	struct outrig_state_value *v = &call->values[0];
-	struct evkeyvalq *headers = evhttp_request_get_output_headers(base->req);
-	char when[40], echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
-
-	if (call->results[0] != 0) {
-		api_error_reply(base->req, API_ERR_STATE_GET, 0, NULL,
-				"fail to get %s from state store %s: %s",
-				state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name,
-				state_store_msg(call, call->errors[0].message, msg, sizeof(msg)));
-		return;
-	}
-	if (!v->found) {
-		http_reply_empty(base->req);
-		return;
-	}
-	if (v->etag.len > 0)
-		evhttp_add_header(headers, "ETag", v->etag.data);
-	if (v->expire_unix_ms > 0) {
-		state_format_time(v->expire_unix_ms, when, sizeof(when));
-		evhttp_add_header(headers, "metadata.ttlExpireTime", when);
-	}
-	http_reply_bytes(base->req, 200, "application/json", v->data.data, v->data.len);
-}
-
-void api_state_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
-{
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_GET);
-	struct state_call *call;
-	struct state_problem p = { 0 };
-	struct evkeyvalq q;
-
-	if (c == NULL)
-		return;
-	call = state_call_new(srv, req, c, 1);
-	if (call == NULL || !state_call_alloc_values(call)) {
-		state_out_of_memory(req, call);
-		return;
-	}
-	http_query(req, &q);
-	if (state_key_prepare(&c->key_prefix, key, &call->items[0].key, &p) != 0 ||
-	    state_options_parse(NULL, evhttp_find_header(&q, "consistency"), &call->items[0], &p) != 0) {
-		evhttp_clear_headers(&q);
-		state_call_release(&call->base);
-		state_problem_reply(req, &p, API_ERR_STATE_GET);
-		return;
-	}
-	kv_add_query_metadata(&call->items[0].metadata, &q);
-	evhttp_clear_headers(&q);
-	state_submit(srv, call, state_get_run, state_get_reply);
-}
-
-/* ---- POST /v1.0/state/{store} ---- */
-
-static void state_save_run(struct work *w)
-{
-	struct state_call *call = (struct state_call *)w;
-
-	size_t end = state_turn_end(call);
-
-	/* Like daprd's bulk set: every item is tried; the first failure is reported. */
-	for (size_t i = call->next; i < end; i++) {
-		struct outrig_state_set set;
-		struct outrig_error err = { "" };
-		int rc;
-
-		state_item_to_set(&call->items[i], &set);
-		rc = call->ops->set(call->comp->instance, &set, &err);
-		if (rc != 0 && call->rc == 0) {
-			call->rc = rc;
-			call->failed = i;
-			call->err = err;
-		}
-	}
-	call->next = end;
-}
-
-static void state_save_reply(struct http_call *base)
-{
-	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
-
-	if (call->rc == 0) {
-		http_reply_empty(base->req);
-		return;
-	}
-	api_error_reply(base->req, API_ERR_STATE_SAVE, api_status_for_plugin_result(call->rc), NULL,
-			"failed saving state in state store %s: key %s: %s", call->comp->name,
-			state_key_echo(call->items[call->failed].key, echo, sizeof(echo)),
-			state_store_msg(call, call->err.message, msg, sizeof(msg)));
-}
-
-/*
- * A state value as the client wrote it (whitespace outside strings dropped), in place of
- * jansson's re-encoding: obj is the item's object in the body jansson accepted. Without a
- * "value", or where the text is not as expected, jansson's encoding stays. 0, or -1 on ENOMEM.
- */
-static int state_item_value_text(struct state_item *item, const char *obj, const char *end)
-{
-	const char *vend = NULL, *v = obj != NULL ? sjt_member(obj, end, "value", &vend) : NULL;
-	size_t len;
-	char *text;
-
-	if (v == NULL)
+	if (state_store_check(srv, store, op, &err) == 0)
 		return 0;
-	text = sjt_compact(v, vend, &len);
-	if (text == NULL)
-		return -1;
-	free(item->value);
-	item->value = text;
-	item->value_len = len;
-	return 0;
+	api_error_reply_block(req, &err);
+	return -1;
+}
+
+/* The query's metadata.* parameters into md, and the query itself into q (clear it after). */
+static void state_http_query(struct evhttp_request *req, struct evkeyvalq *q, struct kv_list *md)
+{
+	http_query(req, q);
+	kv_add_query_metadata(md, q);
 }
 
 /* Parses the JSON body; NULL after replying ERR_MALFORMED_REQUEST. The body's text in *text. */
@@ -373,7 +106,6 @@ static json_t *state_parse_body(struct evhttp_request *req, const char **text, s
 		*text = body;
 		*text_len = len;
 	}
-
 	if (doc == NULL)
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
 				"failed to parse the request body as JSON: %s at line %d column %d",
@@ -381,21 +113,87 @@ static json_t *state_parse_body(struct evhttp_request *req, const char **text, s
 	return doc;
 }
 
+/* ---- GET /v1.0/state/{store}/{key} ---- */
+
+static void state_get_done(void *ctx, const struct block_error *err, const struct outrig_state_value *v)
+{
+	struct evhttp_request *req = state_http_end(ctx);
+	struct evkeyvalq *headers;
+	char when[40];
+
+	if (req == NULL)
+		return;
+	if (err != NULL) {
+		api_error_reply_block(req, err);
+		return;
+	}
+	if (!v->found) {
+		http_reply_empty(req);
+		return;
+	}
+	headers = evhttp_request_get_output_headers(req);
+	if (v->etag.len > 0)
+		evhttp_add_header(headers, "ETag", v->etag.data);
+	if (state_expire_text(v, when, sizeof(when)))
+		evhttp_add_header(headers, "metadata.ttlExpireTime", when);
+	http_reply_bytes(req, 200, "application/json", v->data.data, v->data.len);
+}
+
+void api_state_get(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
+{
+	struct kv_list md = { 0 };
+	struct evkeyvalq q;
+	struct state_http *h = state_http_new(req);
+
+	if (h == NULL)
+		return;
+	state_http_query(req, &q, &md);
+	state_get(srv, store,
+		  &(struct state_get_req){
+			  .key = key,
+			  .consistency = evhttp_find_header(&q, "consistency"),
+			  .metadata = &md,
+		  },
+		  state_get_done, h);
+	evhttp_clear_headers(&q);
+	kv_free(&md);
+}
+
+/* ---- POST /v1.0/state/{store} ---- */
+
+/* The block's inputs of n decoded items. NULL on ENOMEM. Ownership: caller frees. */
+static struct state_write *state_writes_of(const struct state_body_item *items, size_t n)
+{
+	struct state_write *w = calloc(n > 0 ? n : 1, sizeof(*w));
+
+	for (size_t i = 0; w != NULL && i < n; i++)
+		w[i] = items[i].w;
+	return w;
+}
+
+static void state_body_items_free(struct state_body_item *items, size_t n)
+{
+	for (size_t i = 0; items != NULL && i < n; i++)
+		state_body_item_free(&items[i]);
+	free(items);
+}
+
 void api_state_save(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_SAVE);
-	struct state_call *call = NULL;
+	struct block_error err;
 	struct kv_list url_md = { 0 };
-	struct state_problem p = { 0 };
+	struct state_body_item *items = NULL;
+	struct state_write *writes = NULL;
+	struct state_http *h;
 	struct evkeyvalq q;
 	const char *body, *end, *elem;
-	size_t len;
+	size_t len, n = 0;
 	json_t *doc;
+	int rc = 0;
 
-	if (c == NULL || (doc = state_parse_body(req, &body, &len)) == NULL)
+	if (state_http_store(srv, req, store, STATE_OP_SAVE) != 0 ||
+	    (doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
-	end = body + len;
-	elem = sjt_first(body, end);
 	if (!json_is_array(doc)) {
 		json_decref(doc);
 		api_error_reply(
@@ -403,114 +201,55 @@ void api_state_save(struct server *srv, struct evhttp_request *req, const char *
 			"the body must be a JSON array of state items, e.g. [{\"key\":\"k\",\"value\":1}]");
 		return;
 	}
-	if (json_array_size(doc) == 0) {
-		json_decref(doc);
-		http_reply_empty(req);
-		return;
-	}
-	http_query(req, &q);
-	kv_add_query_metadata(&url_md, &q);
+	end = body + len;
+	elem = sjt_first(body, end);
+	n = json_array_size(doc);
+	state_http_query(req, &q, &url_md);
 	evhttp_clear_headers(&q);
-	call = state_call_new(srv, req, c, json_array_size(doc));
-	if (call == NULL) {
-		json_decref(doc);
-		kv_free(&url_md);
-		state_out_of_memory(req, NULL);
-		return;
-	}
-	for (size_t i = 0; i < call->count; i++) {
-		if (state_item_parse(json_array_get(doc, i), false, &url_md, &c->key_prefix, &call->items[i],
-				     &p) != 0 ||
-		    state_item_value_text(&call->items[i], elem, end) != 0) {
-			if (p.message[0] == '\0') {
-				p.error = API_ERR_INTERNAL;
-				snprintf(p.message, sizeof(p.message), "out of memory");
-			}
-			json_decref(doc);
-			kv_free(&url_md);
-			state_call_release(&call->base);
-			state_problem_reply(req, &p, API_ERR_STATE_SAVE);
-			return;
-		}
+	items = calloc(n > 0 ? n : 1, sizeof(*items));
+	if (items == NULL)
+		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = state_body_item(json_array_get(doc, i), elem, end, false, &url_md, &items[i], &err);
 		elem = elem != NULL ? sjt_next(elem, end) : NULL;
 	}
-	json_decref(doc);
+	if (rc == 0 && (writes = state_writes_of(items, n)) == NULL)
+		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+	if (rc != 0)
+		api_error_reply_block(req, &err);
+	else if ((h = state_http_new(req)) != NULL)
+		state_save(srv, store, writes, n, state_http_waiting, state_http_done, h);
+	free(writes);
+	state_body_items_free(items, n);
 	kv_free(&url_md);
-	state_submit_turns(srv, call, state_save_run, state_save_reply);
+	json_decref(doc);
 }
 
 /* ---- DELETE /v1.0/state/{store}/{key} ---- */
 
-static void state_delete_run(struct work *w)
-{
-	struct state_call *call = (struct state_call *)w;
-	struct outrig_state_delete del;
-
-	state_item_to_delete(&call->items[0], &del);
-	call->rc = call->ops->delete (call->comp->instance, &del, &call->err);
-}
-
-static void state_delete_reply(struct http_call *base)
-{
-	struct state_call *call = (struct state_call *)base;
-	char echo[STATE_KEY_ECHO_MAX + 32], msg[OUTRIG_ERROR_MAX];
-
-	if (call->rc == 0) {
-		http_reply_empty(base->req);
-		return;
-	}
-	api_error_reply(base->req, API_ERR_STATE_DELETE, api_status_for_plugin_result(call->rc), NULL,
-			"failed deleting state with key %s: %s",
-			state_key_echo(call->items[0].key, echo, sizeof(echo)),
-			state_store_msg(call, call->err.message, msg, sizeof(msg)));
-}
-
 void api_state_delete(struct server *srv, struct evhttp_request *req, const char *store, const char *key)
 {
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_DELETE);
-	struct state_call *call;
-	struct state_item *item;
-	struct state_problem p = { 0 };
+	struct kv_list md = { 0 };
 	struct evkeyvalq q;
-	const char *etag;
+	struct state_http *h = state_http_new(req);
 
-	if (c == NULL)
+	if (h == NULL)
 		return;
-	call = state_call_new(srv, req, c, 1);
-	if (call == NULL) {
-		state_out_of_memory(req, NULL);
-		return;
-	}
-	item = &call->items[0];
-	item->is_delete = true;
-	etag = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Match");
-	if (etag != NULL && *etag != '\0')
-		item->etag = strdup(etag);
-	http_query(req, &q);
-	kv_add_query_metadata(&item->metadata, &q);
-	if (state_key_prepare(&c->key_prefix, key, &item->key, &p) != 0 ||
-	    state_options_parse(evhttp_find_header(&q, "concurrency"), evhttp_find_header(&q, "consistency"),
-				item, &p) != 0) {
-		evhttp_clear_headers(&q);
-		state_call_release(&call->base);
-		state_problem_reply(req, &p, API_ERR_STATE_DELETE);
-		return;
-	}
+	state_http_query(req, &q, &md);
+	state_delete(srv, store,
+		     &(struct state_write){
+			     .key = key,
+			     .etag = evhttp_find_header(evhttp_request_get_input_headers(req), "If-Match"),
+			     .concurrency = evhttp_find_header(&q, "concurrency"),
+			     .consistency = evhttp_find_header(&q, "consistency"),
+			     .metadata = &md,
+		     },
+		     state_http_done, h);
 	evhttp_clear_headers(&q);
-	state_submit(srv, call, state_delete_run, state_delete_reply);
+	kv_free(&md);
 }
 
 /* ---- POST /v1.0/state/{store}/bulk ---- */
-
-static void state_bulk_run(struct work *w)
-{
-	struct state_call *call = (struct state_call *)w;
-	size_t end = state_turn_end(call);
-
-	for (size_t i = call->next; i < end; i++)
-		state_get_one(call, i);
-	call->next = end;
-}
 
 /* Appends v as JSON text to out and drops v. False on ENOMEM. */
 static bool state_put_json(FILE *out, json_t *v)
@@ -523,9 +262,59 @@ static bool state_put_json(FILE *out, json_t *v)
 	return ok;
 }
 
+/* The length of the valid UTF-8 character at p (at most n bytes), or 0. */
+static size_t state_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80		   ? 1
+		     : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
+		     : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+		     : p[0] >= 0xf0 && p[0] < 0xf5 ? 4
+						   : 0;
+
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+/* data as a JSON string, each byte that is not UTF-8 as U+FFFD (as Go's encoder does). */
+static json_t *state_lossy_string(const struct outrig_bytes *data)
+{
+	const unsigned char *p = data->data;
+	char *fixed = malloc(data->len * 3 + 1);
+	size_t n = 0;
+	json_t *s;
+
+	if (fixed == NULL)
+		return NULL;
+	for (size_t i = 0; i < data->len;) {
+		size_t len = state_utf8_len(p + i, data->len - i);
+
+		if (len == 0) {
+			memcpy(fixed + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i++;
+			continue;
+		}
+		memcpy(fixed + n, p + i, len);
+		n += len;
+		i += len;
+	}
+	s = json_stringn(fixed, n);
+	free(fixed);
+	return s;
+}
+
 /*
  * Stored bytes go back as they are when they are JSON (as daprd's json.RawMessage), so a
- * value reads back as it was written; else as a JSON string. False on ENOMEM.
+ * value reads back as it was written; else (bytes saved over gRPC) as a JSON string. False on
+ * ENOMEM.
  */
 static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 {
@@ -535,31 +324,35 @@ static bool state_put_data(FILE *out, const struct outrig_bytes *data)
 		json_decref(v);
 		return fwrite(data->data, 1, data->len, out) == data->len;
 	}
-	return state_put_json(out, json_stringn(data->data, data->len));
+	v = json_stringn(data->data, data->len);
+	return state_put_json(out, v != NULL ? v : state_lossy_string(data));
 }
 
-static void state_bulk_reply(struct http_call *base)
+static void state_bulk_done(void *ctx, const struct block_error *err, const struct state_bulk_item *items,
+			    size_t n)
 {
-	struct state_call *call = (struct state_call *)base;
-	char msg[OUTRIG_ERROR_MAX], *text = NULL;
+	struct evhttp_request *req = state_http_end(ctx);
+	char *text = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	bool ok = out != NULL && fputc('[', out) != EOF;
+	FILE *out;
+	bool ok;
 
-	for (size_t i = 0; ok && i < call->count; i++) {
-		struct outrig_state_value *v = &call->values[i];
+	if (req == NULL)
+		return;
+	if (err != NULL) {
+		api_error_reply_block(req, err);
+		return;
+	}
+	out = open_memstream(&text, &len);
+	ok = out != NULL && fputc('[', out) != EOF;
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct outrig_state_value *v = items[i].value;
 
 		ok = fputs(i > 0 ? ",{\"key\":" : "{\"key\":", out) >= 0 &&
-		     state_put_json(out, json_string(state_key_strip(call->items[i].key)));
-		if (ok && call->results[i] != 0) {
-			const char *text_of_error =
-				state_store_msg(call, call->errors[i].message, msg, sizeof(msg));
-			json_t *error = json_string(text_of_error);
-
-			/* One item's unreadable error text must not fail the whole answer. */
-			if (error == NULL)
-				error = json_string("the store's error text for this key is not UTF-8");
-			ok = fputs(",\"error\":", out) >= 0 && state_put_json(out, error);
+		     state_put_json(out, json_string(items[i].key));
+		if (ok && items[i].error != NULL) {
+			ok = fputs(",\"error\":", out) >= 0 &&
+			     state_put_json(out, json_string(items[i].error));
 		} else if (ok && v->found) {
 			ok = fputs(",\"data\":", out) >= 0 && state_put_data(out, &v->data);
 			if (ok && v->etag.len > 0)
@@ -572,187 +365,100 @@ static void state_bulk_reply(struct http_call *base)
 	if (out != NULL)
 		ok = fclose(out) == 0 && ok;
 	if (ok)
-		http_reply_bytes(base->req, 200, "application/json", text, len);
+		http_reply_bytes(req, 200, "application/json", text, len);
 	else
-		api_error_reply(base->req, API_ERR_INTERNAL, 0, NULL, "out of memory");
+		api_error_reply(req, API_ERR_INTERNAL, 0, NULL, "out of memory");
 	free(text);
 }
 
 void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_BULK_GET);
-	struct state_call *call;
+	struct block_error err;
 	struct kv_list md = { 0 };
-	struct state_problem p = { 0 };
+	struct state_http *h;
 	struct evkeyvalq q;
-	char err[256];
-	json_t *doc, *keys;
+	const char **keys = NULL;
+	char msg[256];
+	json_t *doc, *jkeys;
+	int rc;
 
-	if (c == NULL || (doc = state_parse_body(req, NULL, NULL)) == NULL)
+	if (state_http_store(srv, req, store, STATE_OP_BULK_GET) != 0 ||
+	    (doc = state_parse_body(req, NULL, NULL)) == NULL)
 		return;
-	keys = json_object_get(doc, "keys");
-	if (!json_is_array(keys)) {
+	jkeys = json_object_get(doc, "keys");
+	if (!json_is_array(jkeys)) {
 		json_decref(doc);
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
 				"the body must be {\"keys\":[\"k1\",\"k2\"]}");
 		return;
 	}
-	if (json_array_size(keys) > STATE_BULK_MAX_KEYS) {
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "keys",
-				"a bulk get takes at most %d keys, and this one has %zu; split it into "
-				"several requests",
-				STATE_BULK_MAX_KEYS, json_array_size(keys));
-		json_decref(doc);
-		return;
-	}
-	if (state_metadata_check(json_object_get(doc, "metadata"), &p) != 0) {
-		json_decref(doc);
-		state_problem_reply(req, &p, API_ERR_STATE_BULK_GET);
-		return;
-	}
-	http_query(req, &q);
-	kv_add_query_metadata(&md, &q);
+	rc = state_body_metadata_check(json_object_get(doc, "metadata"), &err);
+	state_http_query(req, &q, &md);
 	evhttp_clear_headers(&q);
-	if (kv_add_json(&md, json_object_get(doc, "metadata"), false, err, sizeof(err)) != 0) {
-		json_decref(doc);
-		kv_free(&md);
-		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, "metadata", "%s", err);
-		return;
-	}
-	if (json_array_size(keys) == 0) {
-		json_decref(doc);
-		kv_free(&md);
-		http_reply_json(req, 200, json_array());
-		return;
-	}
-	call = state_call_new(srv, req, c, json_array_size(keys));
-	if (call == NULL || !state_call_alloc_values(call)) {
-		json_decref(doc);
-		kv_free(&md);
-		state_out_of_memory(req, call);
-		return;
-	}
-	for (size_t i = 0; i < call->count; i++) {
-		struct state_item *item = &call->items[i];
-		json_t *key = json_array_get(keys, i);
-		bool nul = state_json_has_nul(key);
-
-		if (nul) {
-			p.error = API_ERR_MALFORMED_REQUEST;
-			snprintf(p.field, sizeof(p.field), "keys[%zu]", i);
-			snprintf(p.message, sizeof(p.message),
-				 "keys[%zu] holds a NUL character (\\u0000), which state keys cannot carry; "
-				 "remove it",
-				 i);
-		}
-		if (nul || state_key_prepare(&c->key_prefix, json_string_value(key), &item->key, &p) != 0) {
-			json_decref(doc);
-			kv_free(&md);
-			state_call_release(&call->base);
-			state_problem_reply(req, &p, API_ERR_STATE_BULK_GET);
-			return;
-		}
-		for (size_t j = 0; j < md.count; j++)
-			kv_set(&item->metadata, md.items[j].key, md.items[j].value);
-	}
-	json_decref(doc);
+	if (rc == 0 && kv_add_json(&md, json_object_get(doc, "metadata"), false, msg, sizeof(msg)) != 0)
+		rc = block_fail(&err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
+	if (rc == 0)
+		rc = state_body_keys(jkeys, &keys, &err);
+	if (rc != 0)
+		api_error_reply_block(req, &err);
+	else if ((h = state_http_new(req)) != NULL)
+		state_bulk_get(srv, store,
+			       &(struct state_bulk_req){
+				       .keys = keys,
+				       .n = json_array_size(jkeys),
+				       .metadata = &md,
+			       },
+			       state_http_waiting, state_bulk_done, h);
+	free(keys);
 	kv_free(&md);
-	state_submit_turns(srv, call, state_bulk_run, state_bulk_reply);
+	json_decref(doc);
 }
 
 /* ---- POST /v1.0/state/{store}/transaction ---- */
 
-static void state_transaction_run(struct work *w)
+/*
+ * Decodes operations[] (whose text starts at elem) into items; the block checks the operation
+ * names. 0, or -1 with err filled.
+ */
+static int state_transaction_items(json_t *ops, const char *elem, const char *end,
+				   const struct kv_list *url_md, struct state_body_item *items,
+				   struct block_error *err)
 {
-	struct state_call *call = (struct state_call *)w;
-	struct outrig_state_op *ops = calloc(call->count, sizeof(*ops));
-	struct outrig_metadata md = kv_view(&call->metadata);
-
-	if (ops == NULL) {
-		call->rc = outrig_err(&call->err, OUTRIG_ENOMEM, "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < call->count; i++) {
-		ops[i].kind = call->items[i].is_delete ? OUTRIG_STATE_DELETE : OUTRIG_STATE_UPSERT;
-		if (call->items[i].is_delete)
-			state_item_to_delete(&call->items[i], &ops[i].u.delete);
-		else
-			state_item_to_set(&call->items[i], &ops[i].u.set);
-	}
-	call->rc = call->ops->transact(call->comp->instance, ops, call->count, &md, &call->err);
-	free(ops);
-}
-
-static void state_transaction_reply(struct http_call *base)
-{
-	struct state_call *call = (struct state_call *)base;
-	char msg[OUTRIG_ERROR_MAX];
-
-	if (call->rc == 0) {
-		http_reply_empty(base->req);
-		return;
-	}
-	api_error_reply(base->req, API_ERR_STATE_TRANSACTION, 0, NULL,
-			"error while executing state transaction: %s",
-			state_store_msg(call, call->err.message, msg, sizeof(msg)));
-}
-
-/* Parses operations[] (whose text starts at elem) into call->items. 0, or -1 with p filled. */
-static int state_transaction_parse(json_t *ops, const char *elem, const char *end,
-				   const struct kv_list *url_md, struct state_call *call,
-				   struct state_problem *p)
-{
-	for (size_t i = 0; i < call->count; i++, elem = elem != NULL ? sjt_next(elem, end) : NULL) {
+	for (size_t i = 0; i < json_array_size(ops); i++, elem = elem != NULL ? sjt_next(elem, end) : NULL) {
 		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
 		json_t *op = json_array_get(ops, i);
 		const char *kind = json_string_value(json_object_get(op, "operation"));
-		/* "delete\u0000x" is no operation: never cut it short to one. */
-		bool nul = state_json_has_nul(json_object_get(op, "operation"));
-		bool is_delete = !nul && kind != NULL && strcmp(kind, "delete") == 0;
+		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
 
-		if (nul)
+		/* "delete\u0000x" is no operation: never cut it short to one; the block refuses this name. */
+		if (state_json_has_nul(json_object_get(op, "operation"))) {
 			kind = "(a name holding a NUL character, \\u0000)";
-		if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
-			p->error = API_ERR_STATE_OPERATION_NOT_SUPPORTED;
-			snprintf(p->field, sizeof(p->field), "operations[%zu].operation", i);
-			snprintf(p->message, sizeof(p->message),
-				 "operation type %s not supported; use \"upsert\" or \"delete\"",
-				 kind != NULL ? kind : "(missing)");
-			return -1;
+			is_delete = false;
 		}
-		if (state_item_parse(json_object_get(op, "request"), is_delete, url_md,
-				     &call->comp->key_prefix, &call->items[i], p) != 0)
+		if (state_body_item(json_object_get(op, "request"), request, end, is_delete, url_md,
+				    &items[i], err) != 0)
 			return -1;
-		if (!is_delete && state_item_value_text(&call->items[i], request, end) != 0) {
-			p->error = API_ERR_INTERNAL;
-			snprintf(p->message, sizeof(p->message), "out of memory");
-			return -1;
-		}
+		items[i].w.operation = kind;
 	}
 	return 0;
 }
 
 void api_state_transaction(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_TRANSACTION);
-	struct state_call *call;
-	struct kv_list url_md = { 0 };
-	struct state_problem p = { 0 };
+	struct block_error err;
+	struct kv_list url_md = { 0 }, md = { 0 };
+	struct state_body_item *items = NULL;
+	struct state_write *writes = NULL;
+	struct state_http *h;
 	struct evkeyvalq q;
-	char err[256];
+	char msg[256];
 	const char *body, *end, *ops_text, *ops_end;
-	size_t len;
+	size_t len, n;
 	json_t *doc, *ops;
-	int rc;
+	int rc = 0;
 
-	if (c == NULL)
-		return;
-	if (c->plugin->desc.state->transact == NULL) {
-		api_error_reply(req, API_ERR_STATE_TRANSACTIONS_NOT_SUPPORTED, 0, NULL,
-				"state store %s doesn't support transactions", c->name);
-		return;
-	}
-	if ((doc = state_parse_body(req, &body, &len)) == NULL)
+	if (state_http_store(srv, req, store, STATE_OP_TRANSACTION) != 0 ||
+	    (doc = state_parse_body(req, &body, &len)) == NULL)
 		return;
 	end = body + len;
 	ops_text = sjt_member(body, end, "operations", &ops_end);
@@ -764,50 +470,44 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 			"the body must be {\"operations\":[{\"operation\":\"upsert\",\"request\":{...}}]}");
 		return;
 	}
-	if (json_array_size(ops) == 0) {
-		json_decref(doc);
-		http_reply_empty(req);
-		return;
-	}
-	call = state_call_new(srv, req, c, json_array_size(ops));
-	if (call == NULL) {
-		json_decref(doc);
-		state_out_of_memory(req, NULL);
-		return;
-	}
-	http_query(req, &q);
-	kv_add_query_metadata(&url_md, &q);
+	n = json_array_size(ops);
+	state_http_query(req, &q, &url_md);
 	evhttp_clear_headers(&q);
-	rc = state_transaction_parse(ops, ops_text != NULL ? sjt_first(ops_text, ops_end) : NULL, end,
-				     &url_md, call, &p);
-	if (rc == 0)
-		rc = state_metadata_check(json_object_get(doc, "metadata"), &p);
-	if (rc == 0 &&
-	    (kv_add_json(&call->metadata, json_object_get(doc, "metadata"), true, err, sizeof(err)) != 0)) {
-		p.error = API_ERR_MALFORMED_REQUEST;
-		snprintf(p.field, sizeof(p.field), "metadata");
-		snprintf(p.message, sizeof(p.message), "%s", err);
-		rc = -1;
+	items = calloc(n > 0 ? n : 1, sizeof(*items));
+	if (items == NULL)
+		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+	/* An empty transaction is done before its metadata is looked at. */
+	if (rc == 0 && n > 0) {
+		rc = state_transaction_items(ops, ops_text != NULL ? sjt_first(ops_text, ops_end) : NULL, end,
+					     &url_md, items, &err);
+		if (rc == 0)
+			rc = state_body_metadata_check(json_object_get(doc, "metadata"), &err);
+		if (rc == 0 &&
+		    kv_add_json(&md, json_object_get(doc, "metadata"), true, msg, sizeof(msg)) != 0)
+			rc = block_fail(&err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
+		for (size_t i = 0; rc == 0 && i < url_md.count; i++)
+			if (kv_set(&md, url_md.items[i].key, url_md.items[i].value) != 0)
+				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 	}
-	for (size_t i = 0; rc == 0 && i < url_md.count; i++)
-		kv_set(&call->metadata, url_md.items[i].key, url_md.items[i].value);
-	json_decref(doc);
+	if (rc == 0 && (writes = state_writes_of(items, n)) == NULL)
+		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+	if (rc != 0)
+		api_error_reply_block(req, &err);
+	else if ((h = state_http_new(req)) != NULL)
+		state_transact(srv, store, writes, n, &md, state_http_done, h);
+	free(writes);
+	state_body_items_free(items, n);
+	kv_free(&md);
 	kv_free(&url_md);
-	if (rc != 0) {
-		state_call_release(&call->base);
-		state_problem_reply(req, &p, API_ERR_STATE_TRANSACTION);
-		return;
-	}
-	state_submit(srv, call, state_transaction_run, state_transaction_reply);
+	json_decref(doc);
 }
 
 /* ---- POST /v1.0-alpha1/state/{store}/query ---- */
 
 void api_state_query(struct server *srv, struct evhttp_request *req, const char *store)
 {
-	struct component *c = state_store(srv, req, store, API_ERR_STATE_QUERY_NOT_SUPPORTED);
+	struct state_http *h = state_http_new(req);
 
-	if (c != NULL)
-		api_error_reply(req, API_ERR_STATE_QUERY_NOT_SUPPORTED, 0, NULL,
-				"state store %s doesn't support query", c->name);
+	if (h != NULL)
+		state_query(srv, store, state_http_done, h);
 }

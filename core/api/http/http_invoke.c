@@ -4,17 +4,15 @@
 
 #include "api/http/http_invoke.h"
 
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 
+#include "base/net_addr.h"
 #include "blocks/invoke/invoke_request.h"
 
 static const char *http_invoke_verb(enum evhttp_cmd_type cmd)
@@ -33,26 +31,12 @@ static const char *http_invoke_verb(enum evhttp_cmd_type cmd)
 	return "";
 }
 
-/* The numeric address of sa into buf, or false when it is of no family Forwarded can name. */
-static bool http_invoke_ip(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	if (ss->ss_family == AF_INET)
-		return inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf,
-				 (socklen_t)size) != NULL;
-	if (ss->ss_family == AF_INET6)
-		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf,
-				 (socklen_t)size) != NULL;
-	return false;
-}
-
 int http_invoke_read(struct evhttp_request *req, struct http_invoke_in *in, struct invoke_request *rq)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
-	struct sockaddr_storage peer = { 0 }, self = { 0 };
-	socklen_t plen = sizeof(peer), slen = sizeof(self);
 	const struct evkeyval *h;
 
 	memset(in, 0, sizeof(*in));
@@ -61,14 +45,8 @@ int http_invoke_read(struct evhttp_request *req, struct http_invoke_in *in, stru
 		if (kv_add(&in->headers, h->key, h->value) != 0)
 			return -1;
 	}
-	rq->client = fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 &&
-				     http_invoke_ip(&peer, in->client, sizeof(in->client))
-			     ? in->client
-			     : NULL;
-	rq->self = fd >= 0 && getsockname(fd, (struct sockaddr *)&self, &slen) == 0 &&
-				   http_invoke_ip(&self, in->self, sizeof(in->self))
-			   ? in->self
-			   : NULL;
+	rq->client = net_addr_text(fd, true, in->client, sizeof(in->client)) ? in->client : NULL;
+	rq->self = net_addr_text(fd, false, in->self, sizeof(in->self)) ? in->self : NULL;
 	rq->verb = http_invoke_verb(evhttp_request_get_command(req));
 	rq->query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	rq->headers = &in->headers;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of core/state_request.c and core/kv.c: Dapr StateItem JSON in, plugin requests out. */
+/*
+ * Unit tests of api/http/api_state_body.c (StateItem JSON in), blocks/state/state_item.c (the block's
+ * rules: keys, options, TTL; plugin requests out) and base/kv.c.
+ */
 #include "config.h"
 
 #include <sys/queue.h>
@@ -16,12 +19,14 @@
 #include "api/http/http_query.h"
 #include "base/kv.h"
 #include "blocks/state/state_keys.h"
-#include "blocks/state/state_request.h"
+#include "api/http/api_state_body.h"
+#include "blocks/state/state_item.h"
 
 static struct key_prefix kp;
 static struct key_prefix no_prefix;
 static struct state_item item;
-static struct state_problem problem;
+static struct state_body_item body;
+static struct block_error problem;
 static struct kv_list url_md;
 static struct kv_list list;
 
@@ -40,12 +45,16 @@ static void setup(void)
 static void teardown(void)
 {
 	state_item_free(&item);
+	state_body_item_free(&body);
 	kv_free(&url_md);
 	kv_free(&list);
 	key_prefix_free(&kp);
 }
 
-/* Parses text (which must be valid JSON) as one StateItem; returns state_item_parse's result. */
+/*
+ * Parses text (which must be valid JSON) as one StateItem of a save (or delete) as a request goes:
+ * the HTTP front end's decoding, then the block's rules. 0, or -1 with problem filled.
+ */
 static int parse_text(const char *text, bool is_delete, const struct kv_list *md,
 		      const struct key_prefix *prefix)
 {
@@ -54,7 +63,11 @@ static int parse_text(const char *text, bool is_delete, const struct kv_list *md
 	int rc;
 
 	ck_assert_msg(doc != NULL, "bad test JSON %s: %s", text, jerr.text);
-	rc = state_item_parse(doc, is_delete, md, prefix, &item, &problem);
+	state_item_free(&item);
+	state_body_item_free(&body);
+	rc = state_body_item(doc, NULL, NULL, is_delete, md, &body, &problem);
+	if (rc == 0)
+		rc = state_item_make(prefix, &body.w, is_delete, API_ERR_STATE_SAVE, &item, &problem);
 	json_decref(doc);
 	return rc;
 }
@@ -73,12 +86,10 @@ static void parse_ok(const char *text)
 static void parse_refused_as(const char *text, enum api_error e, bool store_rejects, const char *field,
 			     const char *message)
 {
-	problem.store_rejects = !store_rejects;
 	ck_assert_int_eq(parse_text(text, false, &url_md, &kp), -1);
-	ck_assert_int_eq(problem.error, e);
-	ck_assert_msg(problem.store_rejects == store_rejects, "%s: store_rejects is %d", text,
-		      problem.store_rejects);
-	ck_assert_str_eq(problem.field, field);
+	/* What the store would refuse fails as the save itself, with no field to blame. */
+	ck_assert_int_eq(problem.error, store_rejects ? API_ERR_STATE_SAVE : e);
+	ck_assert_str_eq(problem.field, store_rejects ? "" : field);
 	ck_assert_str_eq(problem.message, message);
 	state_item_free(&item);
 }
@@ -102,7 +113,7 @@ static void parse_query(const char *query, struct evkeyvalq *q)
 	ck_assert_int_eq(evhttp_parse_query_str(query, q), 0);
 }
 
-/* ---- state_item_parse: key and value ---- */
+/* ---- decoding and rules: key and value ---- */
 
 START_TEST(test_string_value_encoded)
 {
@@ -180,7 +191,7 @@ START_TEST(test_not_an_object)
 		      "each state item must be a JSON object with a \"key\"");
 	parse_refused("\"a\"", API_ERR_MALFORMED_REQUEST, "",
 		      "each state item must be a JSON object with a \"key\"");
-	ck_assert_int_eq(state_item_parse(NULL, false, NULL, &kp, &item, &problem), -1);
+	ck_assert_int_eq(state_body_item(NULL, NULL, NULL, false, NULL, &body, &problem), -1);
 	ck_assert_str_eq(problem.message, "each state item must be a JSON object with a \"key\"");
 }
 END_TEST
@@ -319,15 +330,16 @@ END_TEST
 
 START_TEST(test_options_direct)
 {
-	ck_assert_int_eq(state_options_parse(NULL, NULL, &item, &problem), 0);
+	ck_assert_int_eq(state_options_parse(NULL, NULL, API_ERR_STATE_SAVE, &item, &problem), 0);
 	ck_assert_int_eq(item.concurrency, OUTRIG_LAST_WRITE);
 	ck_assert_int_eq(item.consistency, OUTRIG_EVENTUAL);
-	ck_assert_int_eq(state_options_parse("first-write", "strong", &item, &problem), 0);
+	ck_assert_int_eq(state_options_parse("first-write", "strong", API_ERR_STATE_SAVE, &item, &problem),
+			 0);
 	ck_assert_int_eq(item.concurrency, OUTRIG_FIRST_WRITE);
 	ck_assert_int_eq(item.consistency, OUTRIG_STRONG);
-	ck_assert_int_eq(state_options_parse("First-Write", NULL, &item, &problem), -1);
-	ck_assert(problem.store_rejects);
-	ck_assert_str_eq(problem.field, "options.concurrency");
+	ck_assert_int_eq(state_options_parse("First-Write", NULL, API_ERR_STATE_DELETE, &item, &problem), -1);
+	ck_assert_int_eq(problem.error, API_ERR_STATE_DELETE);
+	ck_assert_str_eq(problem.field, "");
 	ck_assert_str_eq(problem.message, "options.concurrency \"First-Write\" is not valid; "
 					  "use \"first-write\" or \"last-write\"");
 }
@@ -392,18 +404,17 @@ END_TEST
 
 START_TEST(test_ttl_direct)
 {
-	ck_assert_int_eq(state_ttl_parse(&item, &problem), 0);
+	ck_assert_int_eq(state_ttl_parse(&item, API_ERR_STATE_SAVE, &problem), 0);
 	ck_assert(!item.has_ttl);
 	ck_assert_int_eq(kv_set(&item.metadata, "ttlInSeconds", "3600"), 0);
-	ck_assert_int_eq(state_ttl_parse(&item, &problem), 0);
+	ck_assert_int_eq(state_ttl_parse(&item, API_ERR_STATE_SAVE, &problem), 0);
 	ck_assert(item.has_ttl);
 	ck_assert_int_eq(item.ttl_seconds, 3600);
 	ck_assert_int_eq(kv_set(&item.metadata, "ttlInSeconds", "x"), 0);
-	ck_assert_int_eq(state_ttl_parse(&item, &problem), -1);
+	ck_assert_int_eq(state_ttl_parse(&item, API_ERR_STATE_SAVE, &problem), -1);
 	ck_assert(!item.has_ttl);
-	ck_assert_int_eq(problem.error, API_ERR_MALFORMED_REQUEST);
-	ck_assert(problem.store_rejects);
-	ck_assert_str_eq(problem.field, "metadata.ttlInSeconds");
+	ck_assert_int_eq(problem.error, API_ERR_STATE_SAVE);
+	ck_assert_str_eq(problem.field, "");
 }
 END_TEST
 
@@ -601,9 +612,9 @@ START_TEST(test_kv_json_refused)
 }
 END_TEST
 
-static Suite *state_request_suite(void)
+static Suite *state_item_suite(void)
 {
-	Suite *s = suite_create("state_request");
+	Suite *s = suite_create("state_item");
 	TCase *item_tc = tcase_create("item");
 	TCase *kv_tc = tcase_create("kv");
 
@@ -645,7 +656,7 @@ static Suite *state_request_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(state_request_suite());
+	SRunner *sr = srunner_create(state_item_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);
