@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # outrigd --app-protocol grpc against gRPC apps (issue 12 part 3): app_grpc_sdk.mjs with the real Dapr JS SDK's gRPC
 # DaprServer as the app (invocation from HTTP and gRPC, pub/sub SUCCESS/RETRY/DROP, bindings.cron, health checks),
-# and app_grpc_raw.mjs with tests/app_grpc/raw_app.mjs (typed data, status codes, ListInputBindings choosing, an app
-# that turns unhealthy). Skips (77) without node or `npm ci --prefix tests/interop`, unless OUTRIG_REQUIRE_INTEROP=1.
+# and app_grpc_raw.mjs with tests/app_grpc/raw_app.mjs (typed data, status codes, details, callers through a second
+# outrigd, ListInputBindings choosing, an app that turns unhealthy). Skips (77) without node or `npm ci --prefix tests/interop`, unless OUTRIG_REQUIRE_INTEROP=1.
 # Usage: app_grpc.sh [sdk] [raw] (both by default).
 set -u
 
@@ -19,8 +19,9 @@ parts=${*:-sdk raw}
 tmp=
 pid=
 app_pid=
+raw_pid=
 cleanup() {
-	for p in $pid $app_pid; do
+	for p in $pid $app_pid $raw_pid; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -63,6 +64,8 @@ healthz_ok() {
 }
 
 # start_daemon LABEL [outrigd flags...]: sets pid, port and grpc_port, or returns 1 with the daemon's log printed.
+# The daemon's --app-id is $app_id.
+app_id=myapp
 start_daemon() {
 	label=$1
 	shift
@@ -70,7 +73,7 @@ start_daemon() {
 		port=$(free_port) || return 1
 		grpc_port=$(free_port) || return 1
 		log=$tmp/outrigd-$label.log
-		env XDG_DATA_HOME="$tmp/data-$label" "$outrigd" --app-id myapp --dapr-http-port "$port" \
+		env XDG_DATA_HOME="$tmp/data-$label" "$outrigd" --app-id "$app_id" --dapr-http-port "$port" \
 			--dapr-grpc-port "$grpc_port" --plugin-dir "$plugins" "$@" >"$log" 2>&1 &
 		pid=$!
 		tries=0
@@ -142,21 +145,42 @@ run_raw_case() {
 	# The app gets it as dapr-api-token metadata (app_grpc_raw.mjs checks).
 	APP_API_TOKEN=token-for-the-app
 	export APP_API_TOKEN
-	if ! start_daemon raw --app-protocol grpc --app-port "$app_port" --resources-path "$data/app_grpc_raw" \
+	# A second outrigd without an app ("caller") reaches myapp's through the sidecar-to-sidecar protocol: both
+	# share a --data-dir (the embedded name resolver) and each has a free internal port.
+	shared=$tmp/raw-shared
+	mkdir -p "$shared" "$tmp/caller-resources"
+	if ! internal=$(free_port) || ! start_daemon raw --app-protocol grpc --app-port "$app_port" \
+		--resources-path "$data/app_grpc_raw" --data-dir "$shared" --dapr-internal-grpc-port "$internal" \
 		--enable-app-health-check --app-health-probe-interval 1 --app-health-threshold 1; then
 		echo "FAIL: could not start outrigd for raw_app.mjs" >&2
 		failed=1
-	elif ! DAPR_HTTP_PORT=$port DAPR_GRPC_PORT=$grpc_port \
-		node --test --test-timeout=60000 "$interop/app_grpc_raw.mjs"; then
-		echo "FAIL: app_grpc_raw.mjs; outrigd's log:" >&2
-		sed 's/^/  | /' "$tmp/outrigd-raw.log" >&2
-		sed 's/^/  app | /' "$tmp/raw_app.log" >&2
-		failed=1
+	else
+		raw_pid=$pid raw_port=$port raw_grpc_port=$grpc_port
+		app_id=caller
+		if ! internal=$(free_port) || ! start_daemon caller --data-dir "$shared" \
+			--resources-path "$tmp/caller-resources" --dapr-internal-grpc-port "$internal"; then
+			echo "FAIL: could not start the caller's outrigd" >&2
+			failed=1
+		else
+				if ! DAPR_HTTP_PORT=$raw_port DAPR_GRPC_PORT=$raw_grpc_port CALLER_HTTP_PORT=$port \
+				CALLER_GRPC_PORT=$grpc_port node --test --test-timeout=60000 "$interop/app_grpc_raw.mjs"; then
+				echo "FAIL: app_grpc_raw.mjs; outrigd's log:" >&2
+				sed 's/^/  | /' "$tmp/outrigd-raw.log" >&2
+				echo "the caller's outrigd's log:" >&2
+				sed 's/^/  | /' "$tmp/outrigd-caller.log" >&2
+				sed 's/^/  app | /' "$tmp/raw_app.log" >&2
+				failed=1
+			fi
+			stop_daemon caller || failed=1
+		fi
+		app_id=myapp
+		pid=$raw_pid
 	fi
 	unset APP_API_TOKEN
 	if [ -n "$pid" ]; then
 		stop_daemon raw || failed=1
 	fi
+	raw_pid=
 	kill "$app_pid" 2>/dev/null
 	wait "$app_pid" 2>/dev/null
 	app_pid=

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // outrigd --app-protocol grpc with tests/app_grpc/raw_app.mjs as the app (grpc-js with Dapr's schemas, for answers
 // the SDK's DaprServer never gives): typed data both ways through InvokeService, an app's gRPC status to gRPC and
-// HTTP callers, input bindings chosen by ListInputBindings, and an app whose HealthCheck starts failing.
+// HTTP callers, of this sidecar and of another one, input bindings chosen by ListInputBindings, and an app whose
+// HealthCheck starts failing.
 //
 // outrigd runs with --resources-path tests/data/interop/app_grpc_raw, --app-protocol grpc, --app-port
 // OUTRIG_APP_PORT, --enable-app-health-check, --app-health-probe-interval 1 and --app-health-threshold 1, and
-// APP_API_TOKEN=token-for-the-app in its environment.
-// Environment: DAPR_HTTP_PORT, DAPR_GRPC_PORT (outrigd's). Run with `node --test app_grpc_raw.mjs`.
+// APP_API_TOKEN=token-for-the-app in its environment; a second outrigd, "caller", without an app, shares its
+// --data-dir (name resolution). Environment: DAPR_HTTP_PORT, DAPR_GRPC_PORT (the first outrigd's), CALLER_HTTP_PORT,
+// CALLER_GRPC_PORT (the second's).
+// Run with `node --test app_grpc_raw.mjs`.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
@@ -22,25 +25,34 @@ const dapr = require("@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb");
 
 const httpPort = process.env.DAPR_HTTP_PORT;
 const grpcPort = process.env.DAPR_GRPC_PORT;
-if (!httpPort || !grpcPort) {
-  throw new Error("app_grpc_raw.mjs: set DAPR_HTTP_PORT and DAPR_GRPC_PORT (outrigd's ports)");
+const callerHttpPort = process.env.CALLER_HTTP_PORT;
+const callerGrpcPort = process.env.CALLER_GRPC_PORT;
+if (!httpPort || !grpcPort || !callerHttpPort || !callerGrpcPort) {
+  throw new Error(
+    "app_grpc_raw.mjs: set DAPR_HTTP_PORT and DAPR_GRPC_PORT (the app's outrigd's ports), CALLER_HTTP_PORT and " +
+      "CALLER_GRPC_PORT (those of an outrigd without an app sharing its name resolution)",
+  );
 }
 
-const client = new DaprClient({
-  daprHost: "127.0.0.1",
-  daprPort: String(grpcPort),
-  communicationProtocol: CommunicationProtocolEnum.GRPC,
-  logger: sdkLogger,
-});
+const grpcClient = (port) =>
+  new DaprClient({
+    daprHost: "127.0.0.1",
+    daprPort: String(port),
+    communicationProtocol: CommunicationProtocolEnum.GRPC,
+    logger: sdkLogger,
+  });
+const client = grpcClient(grpcPort);
+const callerClient = grpcClient(callerGrpcPort);
 after(async () => {
   await client.stop();
+  await callerClient.stop();
 });
 
-const POST = 2; // HTTPExtension.Verb POST
+const POST = 3; // HTTPExtension.Verb: NONE 0, GET 1, HEAD 2, POST 3
 
 // InvokeService through the SDK's own connect client, with data typed as typeUrl; POST, or no HTTPExtension.
-async function invokeService(method, value, typeUrl = "", extension = true) {
-  const grpc = await client.daprClient.getClient();
+async function invokeService(method, value, typeUrl = "", extension = true, via = client) {
+  const grpc = await via.daprClient.getClient();
   return grpc.invokeService(
     create(dapr.InvokeServiceRequestSchema, {
       id: "myapp",
@@ -54,7 +66,8 @@ async function invokeService(method, value, typeUrl = "", extension = true) {
   );
 }
 
-const invokeHttp = (path) => fetch(`http://127.0.0.1:${httpPort}/v1.0/invoke/myapp/method/${path}`, { method: "POST" });
+const invokeHttp = (path, port = httpPort) =>
+  fetch(`http://127.0.0.1:${port}/v1.0/invoke/myapp/method/${path}`, { method: "POST" });
 
 async function until(what, fn, ms = 15000) {
   const end = Date.now() + ms;
@@ -139,6 +152,29 @@ test("the app's gRPC status reaches a gRPC caller as it is, and an HTTP caller a
   assert.match(caught.rawMessage ?? caught.message, /failed with 5/);
   const r = await invokeHttp("fail-5");
   assert.equal(r.status, 404, await r.text());
+});
+
+test("HTTP and gRPC callers of another sidecar reach the gRPC app through the sidecar-to-sidecar protocol", async () => {
+  await healthy();
+  const r = await invokeHttp("echo?q=1", callerHttpPort);
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  const viaHttp = JSON.parse(text);
+  assert.equal(viaHttp.query, "q=1");
+  assert.equal(viaHttp.metadata["dapr-caller-app-id"], "caller", text);
+  const viaGrpc = await invokeService("echo", new TextEncoder().encode("{}"), "", true, callerClient);
+  const body = JSON.parse(Buffer.from(viaGrpc.data.value).toString());
+  assert.equal(body.method, "echo");
+  assert.equal(body.metadata["dapr-caller-app-id"], "caller", JSON.stringify(body));
+  // The app's NOT_FOUND crosses as HTTP 404, which the caller's sidecar turns back into NOT_FOUND.
+  let caught;
+  try {
+    await invokeService("fail-5", new Uint8Array(), "", true, callerClient);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught, "fail-5 through the caller's sidecar succeeded");
+  assert.equal(caught.code, 5, String(caught));
 });
 
 test("only the input bindings the app lists in ListInputBindings are started, each named as its component", async () => {
