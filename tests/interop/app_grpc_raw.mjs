@@ -103,27 +103,55 @@ test("a gRPC caller's type_url reaches the app with APP_API_TOKEN, and the app's
   assert.deepEqual([...typed.data.value], [1, 2, 3]);
 });
 
-test("the app's grpc-status-details-bin reaches a gRPC caller as the app sent it", async () => {
-  await healthy();
-  // grpc-js shows the trailers as they came, where the SDK's connect client decodes them.
+// InvokeService of method through grpc-js, which shows headers and trailers as they came (the SDK's connect client
+// decodes them): { err, headers, trailers } as grpc-js metadata maps.
+async function rawInvoke(method) {
   const raw = new grpcjs.Client(`127.0.0.1:${grpcPort}`, grpcjs.credentials.createInsecure());
   const req = create(dapr.InvokeServiceRequestSchema, {
     id: "myapp",
     message: create(common.InvokeRequestSchema, {
-      method: "rich",
+      method,
       httpExtension: create(common.HTTPExtensionSchema, { verb: POST }),
     }),
   });
-  const err = await new Promise((resolve) =>
-    raw.makeUnaryRequest(
+  const out = { headers: {}, trailers: {} };
+  await new Promise((resolve) => {
+    const call = raw.makeUnaryRequest(
       "/dapr.proto.runtime.v1.Dapr/InvokeService",
       (m) => Buffer.from(toBinary(dapr.InvokeServiceRequestSchema, m)),
       (b) => b,
       req,
-      (e) => resolve(e),
-    ),
-  );
+      (e) => {
+        out.err = e;
+      },
+    );
+    call.on("metadata", (md) => {
+      out.headers = md.getMap();
+    });
+    call.on("status", (st) => {
+      out.trailers = st.metadata.getMap();
+      resolve();
+    });
+  });
   raw.close();
+  return out;
+}
+
+test("the app's metadata reaches a gRPC caller: headers as headers, trailers as trailers, gRPC's own left out", async () => {
+  await healthy();
+  const ok = await rawInvoke("echo");
+  assert.ok(!ok.err, String(ok.err));
+  assert.equal(ok.headers["x-answer"], "yes", JSON.stringify(ok.headers));
+  assert.equal(ok.headers["grpc-extra"], undefined, JSON.stringify(ok.headers));
+  assert.equal(ok.trailers["x-trailer"], "t", JSON.stringify(ok.trailers));
+  const failed = await rawInvoke("fail-5");
+  assert.equal(failed.err?.code, 5, String(failed.err));
+  assert.equal(failed.trailers["x-why"], "because", JSON.stringify(failed.trailers));
+});
+
+test("the app's grpc-status-details-bin reaches a gRPC caller as the app sent it", async () => {
+  await healthy();
+  const { err } = await rawInvoke("rich");
   assert.ok(err, "rich succeeded");
   assert.equal(err.code, 5, String(err));
   const details = err.metadata.get("grpc-status-details-bin");

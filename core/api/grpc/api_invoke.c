@@ -216,6 +216,8 @@ static void api_invoke_reply_grpc(struct grpc_call *call, const struct app_grpc_
 	Dapr__Proto__Common__V1__InvokeResponse res = DAPR__PROTO__COMMON__V1__INVOKE_RESPONSE__INIT;
 	Google__Protobuf__Any data = GOOGLE__PROTOBUF__ANY__INIT;
 
+	/* The app's metadata goes on, as daprd sets it on its answer; without it when out of memory. */
+	(void)grpc_call_add_reply_metadata(call, r->headers, r->trailers);
 	if (r->status != GRPC_OK) {
 		/* The app's rich error details too, as daprd hands them on. */
 		grpc_call_fail_details(call, r->status, r->status_details_bin, r->message);

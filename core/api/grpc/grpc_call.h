@@ -127,4 +127,17 @@ void grpc_call_fail_info(struct grpc_call *call, int grpc_code, const char *reas
 void grpc_call_fail_details(struct grpc_call *call, int grpc_code, const char *details_bin,
 			    const char *message);
 
+struct kv_list;
+
+/*
+ * Adds metadata to the call's answer: headers with its response headers, trailers with its
+ * trailers (a Trailers-Only answer carries both in its one HEADERS frame), as daprd hands on a gRPC
+ * app's metadata. Names gRPC and HTTP/2 keep for themselves (pseudo-headers, grpc-*,
+ * content-type, content-length, te, connection-specific ones) and names not in lowercase are
+ * left out. Call before completing the call. Returns 0, or -1
+ * when out of memory. Ownership: copied. Thread: the loop.
+ */
+int grpc_call_add_reply_metadata(struct grpc_call *call, const struct kv_list *headers,
+				 const struct kv_list *trailers);
+
 #endif /* OUTRIG_CORE_GRPC_CALL_H */
