@@ -485,9 +485,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 		if (rc == 0 &&
 		    kv_add_json(&md, json_object_get(doc, "metadata"), true, msg, sizeof(msg)) != 0)
 			rc = block_fail(&err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
-		for (size_t i = 0; rc == 0 && i < url_md.count; i++)
-			if (kv_set(&md, url_md.items[i].key, url_md.items[i].value) != 0)
-				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		if (rc == 0 && kv_set_all(&md, url_md.items, url_md.count) != 0)
+			rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 	}
 	if (rc == 0 && (writes = state_writes_of(items, n)) == NULL)
 		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");

@@ -294,14 +294,11 @@ void state_get(struct server *srv, const char *store, const struct state_get_req
 		done(ctx, &err, NULL);
 		return;
 	}
-	for (size_t i = 0; req->metadata != NULL && i < req->metadata->count; i++) {
-		if (kv_set(&item->metadata, req->metadata->items[i].key, req->metadata->items[i].value) !=
-		    0) {
-			state_call_free(call);
-			block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
-			done(ctx, &err, NULL);
-			return;
-		}
+	if (req->metadata != NULL && kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0) {
+		state_call_free(call);
+		block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		done(ctx, &err, NULL);
+		return;
 	}
 	call->done.get = done;
 	state_submit(call, state_get_run, state_get_finish, false);
@@ -610,10 +607,9 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		struct state_item *item = &call->items[i];
 		int rc = state_key_prepare(&c->key_prefix, req->keys[i], &item->key, &err);
 
-		for (size_t j = 0; rc == 0 && req->metadata != NULL && j < req->metadata->count; j++)
-			if (kv_set(&item->metadata, req->metadata->items[j].key,
-				   req->metadata->items[j].value) != 0)
-				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		if (rc == 0 && req->metadata != NULL &&
+		    kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0)
+			rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 		if (rc != 0) {
 			state_call_free(call);
 			done(ctx, &err, NULL, 0);
