@@ -6,7 +6,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "daemon.h"
 #include "exchange.h"
 #include "http_client.h"
+#include "probe.h"
 
 #define APP "hostile"
 #define JSON_CT "Content-Type: application/json\r\n"
@@ -72,58 +72,21 @@ static int post(const char *path, const char *headers, const void *body, size_t 
 
 /* ---- a big request in progress must not hold up anyone else ---- */
 
-struct big_post {
-	int port;
-	const char *path;
-	char *body;
-	size_t len;
-	int status;
-	char *answer;
-};
-
-static void *big_post_main(void *arg)
-{
-	struct big_post *b = arg;
-	struct http_response r = { 0 };
-
-	b->status = http_request(b->port, "POST", b->path, JSON_CT, b->body, b->len, &r) < 0 ? -1 : r.status;
-	b->answer = r.body != NULL ? strdup(r.body) : NULL;
-	http_response_free(&r);
-	return NULL;
-}
-
 /*
- * Sends body to path from a thread and, while outrigd works on it, asks GET /v1.0/healthz:
- * that answer must come within RESPONSIVE_MS. Returns the big request's status.
+ * Sends body to path and, while outrigd works on it, asks GET /v1.0/healthz: that answer must
+ * come within RESPONSIVE_MS. Returns the big request's status.
  */
 static int post_while_probing(const char *path, char *body, size_t len, char **answer)
 {
-	struct big_post b = { dmn.port, path, body, len, 0, NULL };
-	struct http_response r = { 0 };
-	long worst = 0;
-	pthread_t t;
+	int status;
+	long worst = probe_post(dmn.port, path, body, len, &status, answer);
 
-	ck_assert_int_eq(pthread_create(&t, NULL, big_post_main, &b), 0);
-	/* Several probes: one of them lands while the loop works on the body. */
-	for (int i = 0; i < 10; i++) {
-		long start = xnow_ms(), took;
-
-		xsleep_ms(100);
-		start = xnow_ms();
-		ck_assert_int_eq(http_request(dmn.port, "GET", "/v1.0/healthz", NULL, NULL, 0, &r), 0);
-		took = xnow_ms() - start;
-		ck_assert_int_eq(r.status, 204);
-		http_response_free(&r);
-		if (took > worst)
-			worst = took;
-	}
-	pthread_join(t, NULL);
+	ck_assert_msg(worst >= 0, "GET /v1.0/healthz failed while outrigd worked on %zu bytes to %s", len, path);
 	ck_assert_msg(worst < RESPONSIVE_MS,
 		      "GET /v1.0/healthz took %ld ms while outrigd worked on %zu bytes to %s: the loop was "
 		      "blocked",
 		      worst, len, path);
-	*answer = b.answer;
-	return b.status;
+	return status;
 }
 
 /* 30,000 entries (0.9 MB): the entryId check compared each with every earlier one (13 s). */

@@ -327,6 +327,26 @@ START_TEST(stopping_ends_a_big_save_at_its_next_turn)
 }
 END_TEST
 
+/*
+ * What the transport-free state block kept from the HTTP API's old order of checks: a
+ * transaction's operation name is checked before its request is decoded, operation after
+ * operation, and a delete reads no ttlInSeconds (only a transaction's does).
+ */
+START_TEST(checks_keep_their_http_order)
+{
+	call("POST", "/v1.0/state/memstore/transaction", NULL, "{\"operations\":[{\"operation\":\"bogus\"}]}");
+	ck_error(&x, 400, "ERR_NOT_SUPPORTED_STATE_OPERATION");
+	ck_assert_msg(strstr(XBODY(&x), "bogus") != NULL, "the error does not name the operation: %s", XBODY(&x));
+	/* The first operation's bad request wins over the second one's bad name. */
+	call("POST", "/v1.0/state/memstore/transaction", NULL,
+	     "{\"operations\":[{\"operation\":\"upsert\",\"request\":{\"key\":\"a\",\"etag\":true}},"
+	     "{\"operation\":\"bogus\"}]}");
+	ck_error(&x, 400, "ERR_MALFORMED_REQUEST");
+	call("DELETE", "/v1.0/state/memstore/k?metadata.ttlInSeconds=abc", NULL, NULL);
+	ck_status(&x, 204);
+}
+END_TEST
+
 static Suite *hardening_suite(void)
 {
 	Suite *s = suite_create("state_hardening");
@@ -341,6 +361,7 @@ static Suite *hardening_suite(void)
 	tcase_add_test(tc, bulk_get_is_bounded);
 	tcase_add_test(tc, big_save_lets_other_requests_through);
 	tcase_add_test(tc, stopping_ends_a_big_save_at_its_next_turn);
+	tcase_add_test(tc, checks_keep_their_http_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

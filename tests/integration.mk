@@ -10,6 +10,7 @@ tests_lib_libtesthelp_a_SOURCES = \
 	tests/lib/http_client.c tests/lib/http_client.h \
 	tests/lib/daemon.c tests/lib/daemon.h \
 	tests/lib/exchange.c tests/lib/exchange.h \
+	tests/lib/probe.c tests/lib/probe.h \
 	tests/lib/server.c tests/lib/server.h tests/lib/server_db.c tests/lib/server_mqtt.c tests/lib/server_dns.c tests/lib/server_internal.h \
 	tests/lib/server_redis_auth.c tests/lib/server_redis_auth.h \
 	tests/lib/test_app.c tests/lib/test_app.h \

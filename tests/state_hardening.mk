@@ -15,3 +15,12 @@ tests_unit_check_state_json_text_SOURCES = tests/unit/check_state_json_text.c co
 tests_unit_check_state_json_text_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_state_json_text_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_state_json_text_LDADD = $(TEST_LIBS)
+
+# check_hostile_metadata: 100,000 metadata keys through HTTP and gRPC into the state and secrets blocks.
+check_PROGRAMS += tests/blocks/check_hostile_metadata
+TESTS += tests/blocks/check_hostile_metadata
+tests_blocks_check_hostile_metadata_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_blocks_check_hostile_metadata_CFLAGS = $(TEST_CFLAGS)
+tests_blocks_check_hostile_metadata_SOURCES = tests/blocks/check_hostile_metadata.c
+tests_blocks_check_hostile_metadata_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a $(TEST_LIBS) \
+	$(NGHTTP2_LIBS)

@@ -417,8 +417,8 @@ void api_state_bulk_get(struct server *srv, struct evhttp_request *req, const ch
 /* ---- POST /v1.0/state/{store}/transaction ---- */
 
 /*
- * Decodes operations[] (whose text starts at elem) into items; the block checks the operation
- * names. 0, or -1 with err filled.
+ * Decodes operations[] (whose text starts at elem) into items, each after the block checked its
+ * operation's name. 0, or -1 with err filled.
  */
 static int state_transaction_items(json_t *ops, const char *elem, const char *end,
 				   const struct kv_list *url_md, struct state_body_item *items,
@@ -428,13 +428,14 @@ static int state_transaction_items(json_t *ops, const char *elem, const char *en
 		const char *rend, *request = elem != NULL ? sjt_member(elem, end, "request", &rend) : NULL;
 		json_t *op = json_array_get(ops, i);
 		const char *kind = json_string_value(json_object_get(op, "operation"));
-		bool is_delete = kind != NULL && strcmp(kind, "delete") == 0;
+		bool is_delete;
 
 		/* "delete\u0000x" is no operation: never cut it short to one; the block refuses this name. */
-		if (state_json_has_nul(json_object_get(op, "operation"))) {
+		if (state_json_has_nul(json_object_get(op, "operation")))
 			kind = "(a name holding a NUL character, \\u0000)";
-			is_delete = false;
-		}
+		/* Each operation's name before its request, one operation after another, as before. */
+		if (state_operation_check(kind, i, &is_delete, err) != 0)
+			return -1;
 		if (state_body_item(json_object_get(op, "request"), request, end, is_delete, url_md,
 				    &items[i], err) != 0)
 			return -1;
@@ -485,9 +486,8 @@ void api_state_transaction(struct server *srv, struct evhttp_request *req, const
 		if (rc == 0 &&
 		    kv_add_json(&md, json_object_get(doc, "metadata"), true, msg, sizeof(msg)) != 0)
 			rc = block_fail(&err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
-		for (size_t i = 0; rc == 0 && i < url_md.count; i++)
-			if (kv_set(&md, url_md.items[i].key, url_md.items[i].value) != 0)
-				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		if (rc == 0 && kv_set_all(&md, url_md.items, url_md.count) != 0)
+			rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 	}
 	if (rc == 0 && (writes = state_writes_of(items, n)) == NULL)
 		rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");

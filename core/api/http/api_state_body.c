@@ -110,9 +110,8 @@ int state_body_item(json_t *obj, const char *text, const char *end, bool is_dele
 		return -1;
 	if (kv_add_json(&out->metadata, json_object_get(obj, "metadata"), true, msg, sizeof(msg)) != 0)
 		return block_fail(err, API_ERR_MALFORMED_REQUEST, "metadata", "%s", msg);
-	for (size_t i = 0; url_md != NULL && i < url_md->count; i++)
-		if (kv_set(&out->metadata, url_md->items[i].key, url_md->items[i].value) != 0)
-			return block_fail(err, API_ERR_INTERNAL, NULL, "out of memory");
+	if (url_md != NULL && kv_set_all(&out->metadata, url_md->items, url_md->count) != 0)
+		return block_fail(err, API_ERR_INTERNAL, NULL, "out of memory");
 	out->w.metadata = &out->metadata;
 	options = json_object_get(obj, "options");
 	if (options != NULL && !json_is_null(options) && !json_is_object(options))

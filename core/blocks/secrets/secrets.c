@@ -109,11 +109,9 @@ static struct secrets_op *secrets_op_new(struct server *srv, struct component *c
 		free(op);
 		return NULL;
 	}
-	for (size_t i = 0; metadata != NULL && i < metadata->count; i++) {
-		if (kv_set(&op->metadata, metadata->items[i].key, metadata->items[i].value) != 0) {
-			secrets_op_free(op);
-			return NULL;
-		}
+	if (metadata != NULL && kv_set_all(&op->metadata, metadata->items, metadata->count) != 0) {
+		secrets_op_free(op);
+		return NULL;
 	}
 	return op;
 }

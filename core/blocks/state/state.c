@@ -294,14 +294,11 @@ void state_get(struct server *srv, const char *store, const struct state_get_req
 		done(ctx, &err, NULL);
 		return;
 	}
-	for (size_t i = 0; req->metadata != NULL && i < req->metadata->count; i++) {
-		if (kv_set(&item->metadata, req->metadata->items[i].key, req->metadata->items[i].value) !=
-		    0) {
-			state_call_free(call);
-			block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
-			done(ctx, &err, NULL);
-			return;
-		}
+	if (req->metadata != NULL && kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0) {
+		state_call_free(call);
+		block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		done(ctx, &err, NULL);
+		return;
 	}
 	call->done.get = done;
 	state_submit(call, state_get_run, state_get_finish, false);
@@ -372,6 +369,19 @@ static void state_save_finish(struct state_call *call)
 	call->done.plain(call->ctx, &err);
 }
 
+int state_operation_check(const char *kind, size_t i, bool *is_delete, struct block_error *err)
+{
+	char field[64];
+
+	*is_delete = kind != NULL && strcmp(kind, "delete") == 0;
+	if (*is_delete || (kind != NULL && strcmp(kind, "upsert") == 0))
+		return 0;
+	snprintf(field, sizeof(field), "operations[%zu].operation", i);
+	return block_fail(err, API_ERR_STATE_OPERATION_NOT_SUPPORTED, field,
+			  "operation type %s not supported; use \"upsert\" or \"delete\"",
+			  kind != NULL ? kind : "(missing)");
+}
+
 /* What a writing operation's items are: all saves, all deletes, or each as its operation says. */
 enum state_writes_kind { STATE_WRITES_SAVE, STATE_WRITES_DELETE, STATE_WRITES_TRANSACTION };
 
@@ -382,20 +392,9 @@ static int state_items_make(struct state_call *call, const struct state_write *w
 	for (size_t i = 0; i < n; i++) {
 		bool is_delete = kind_of == STATE_WRITES_DELETE;
 
-		if (kind_of == STATE_WRITES_TRANSACTION) {
-			const char *kind = writes[i].operation;
-
-			is_delete = kind != NULL && strcmp(kind, "delete") == 0;
-			if (!is_delete && (kind == NULL || strcmp(kind, "upsert") != 0)) {
-				char field[64];
-
-				snprintf(field, sizeof(field), "operations[%zu].operation", i);
-				return block_fail(
-					err, API_ERR_STATE_OPERATION_NOT_SUPPORTED, field,
-					"operation type %s not supported; use \"upsert\" or \"delete\"",
-					kind != NULL ? kind : "(missing)");
-			}
-		}
+		if (kind_of == STATE_WRITES_TRANSACTION &&
+		    state_operation_check(writes[i].operation, i, &is_delete, err) != 0)
+			return -1;
 		if (state_item_make(&call->comp->key_prefix, &writes[i], is_delete, op, &call->items[i],
 				    err) != 0)
 			return -1;
@@ -610,10 +609,9 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		struct state_item *item = &call->items[i];
 		int rc = state_key_prepare(&c->key_prefix, req->keys[i], &item->key, &err);
 
-		for (size_t j = 0; rc == 0 && req->metadata != NULL && j < req->metadata->count; j++)
-			if (kv_set(&item->metadata, req->metadata->items[j].key,
-				   req->metadata->items[j].value) != 0)
-				rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		if (rc == 0 && req->metadata != NULL &&
+		    kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0)
+			rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 		if (rc != 0) {
 			state_call_free(call);
 			done(ctx, &err, NULL, 0);

@@ -117,6 +117,13 @@ void state_delete_bulk(struct server *srv, const char *store, const struct state
 void state_bulk_get(struct server *srv, const char *store, const struct state_bulk_req *req,
 		    state_waiting_fn waiting, state_bulk_done_fn done, void *ctx);
 
+/*
+ * A transaction operation's name: "upsert" or "delete" (*is_delete), else Dapr's
+ * ERR_NOT_SUPPORTED_STATE_OPERATION naming operations[i]. For front ends that check each
+ * operation's name before decoding its request, as daprd does. 0, or -1 with err filled.
+ */
+int state_operation_check(const char *kind, size_t i, bool *is_delete, struct block_error *err);
+
 /* Applies n operations (each with its operation set) all or nothing; metadata may be NULL. */
 void state_transact(struct server *srv, const char *store, const struct state_write *ops, size_t n,
 		    const struct kv_list *metadata, state_done_fn done, void *ctx);
