@@ -19,10 +19,13 @@ core_liboutrigcore_a_SOURCES = \
 	core/api/http/api_state.c \
 	core/api/http/api_state_body.c core/api/http/api_state_body.h \
 	core/channels/app_call.c core/channels/app_call.h \
+	core/channels/app_call_grpc.c core/channels/app_call_grpc.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
 	core/channels/app_pubsub.c core/channels/app_pubsub.h \
+	core/channels/app_pubsub_grpc.c core/channels/app_pubsub_grpc.h \
 	core/channels/app_health.c core/channels/app_health.h \
 	core/channels/app_bindings.c core/channels/app_bindings.h \
+	core/channels/app_bindings_grpc.c core/channels/app_bindings_grpc.h \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \

@@ -13,6 +13,8 @@
 #include <outrig/plugin.h>
 
 #include "channels/app_channel.h"
+#include "channels/app_grpc.h"
+#include "channels/grpc_client.h"
 #include "channels/app_health.h"
 #include "blocks/bindings/binding_runtime.h"
 #include "build_info.h"
@@ -150,6 +152,38 @@ static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 	runtime_begin_stop(arg, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
 }
 
+/*
+ * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
+ * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
+ */
+static int main_open_app(struct server *srv)
+{
+	const struct options *opts = srv->opts;
+
+	if (strcmp(opts->app_protocol, "grpc") == 0) {
+		/*
+		 * daprd sends APP_API_TOKEN to a gRPC app as dapr-api-token metadata. outrig's HTTP
+		 * channel sends no token yet, so only gRPC apps get it for now.
+		 */
+		srv->app_grpc =
+			app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
+				     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, getenv("APP_API_TOKEN"));
+		if (srv->app_grpc == NULL)
+			return -1;
+		/* daprd bounds the app's answers by the same flags as requests, over gRPC as over HTTP. */
+		grpc_client_set_limits(app_grpc_client(srv->app_grpc), opts->max_body_bytes,
+				       opts->read_buffer_bytes);
+		return 0;
+	}
+	srv->app = app_channel_new(srv->base, opts->app_channel_address, opts->app_port,
+				   opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
+	if (srv->app == NULL)
+		return -1;
+	/* daprd bounds the app's answers by the same flags as requests. */
+	app_channel_set_limits(srv->app, opts->max_body_bytes, opts->read_buffer_bytes);
+	return 0;
+}
+
 static int main_serve(const struct options *opts)
 {
 	struct res_set rs = { 0 };
@@ -192,14 +226,8 @@ static int main_serve(const struct options *opts)
 		goto out;
 	}
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
-	if (opts->app_port > 0) {
-		srv.app = app_channel_new(srv.base, opts->app_channel_address, opts->app_port,
-					  opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
-		if (srv.app == NULL)
-			goto out;
-		/* daprd bounds the app's answers by the same flags as requests. */
-		app_channel_set_limits(srv.app, opts->max_body_bytes, opts->read_buffer_bytes);
-	}
+	if (opts->app_port > 0 && main_open_app(&srv) != 0)
+		goto out;
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || http_api_listen(&srv) != 0 ||
@@ -238,6 +266,7 @@ out:
 	pubsub_runtime_stop(&srv.pubsub);
 	binding_runtime_stop(&srv.bindings);
 	app_channel_free(srv.app);
+	app_grpc_free(srv.app_grpc);
 	components_destroy(&cs);
 	nameres_free(&srv);
 	pubsub_runtime_free(&srv.pubsub);

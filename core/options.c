@@ -39,7 +39,8 @@ static const struct opt_spec opt_specs[] = {
 	{ "app-port", OPT_PORT, OPT(app_port), "the port the app listens on (none by default)" },
 	{ "app-channel-address", OPT_STRING, OPT(app_channel_address),
 	  "the host the app listens on (127.0.0.1)" },
-	{ "app-protocol", OPT_STRING, OPT(app_protocol), "how to reach the app: http (the only one yet)" },
+	{ "app-protocol", OPT_STRING, OPT(app_protocol),
+	  "how to reach the app: http, or grpc (h2c, AppCallback) (http)" },
 	{ "app-max-concurrency", OPT_INT, OPT(app_max_concurrency),
 	  "most requests in flight to the app; -1 = no limit (-1)" },
 	{ "dapr-http-port", OPT_PORT, OPT(http_port), "HTTP API port (3500)" },
@@ -247,10 +248,10 @@ static const struct opt_spec *options_find(const char *name, size_t len)
 /* Checks what one flag alone cannot: values outrig does not support yet, and ranges. */
 static int options_check(const struct options *opts, char *err, size_t errlen)
 {
-	if (strcmp(opts->app_protocol, "http") != 0) {
+	if (strcmp(opts->app_protocol, "http") != 0 && strcmp(opts->app_protocol, "grpc") != 0) {
 		snprintf(
 			err, errlen,
-			"--app-protocol: \"%s\" is not supported by outrig yet; only http is (https, grpc, grpcs and h2c come later)",
+			"--app-protocol: \"%s\" is not supported by outrig yet; use http or grpc (https, grpcs and h2c come later)",
 			opts->app_protocol);
 		return -1;
 	}

@@ -16,7 +16,7 @@ struct options {
 	const char *app_id;		 /* --app-id, "" by default */
 	int app_port;			 /* --app-port, 0 = none */
 	const char *app_channel_address; /* --app-channel-address, "127.0.0.1" */
-	const char *app_protocol;	 /* --app-protocol, "http" (the only one served yet) */
+	const char *app_protocol;	 /* --app-protocol, "http" or "grpc" */
 	int app_max_concurrency;	 /* --app-max-concurrency, -1 = unlimited */
 	int http_port;			 /* --dapr-http-port, 3500 */
 	const char *listen_addresses;	 /* --dapr-listen-addresses CSV, "127.0.0.1" */

@@ -10,6 +10,8 @@
 
 #include "base/log.h"
 #include "channels/app_channel.h"
+#include "channels/app_grpc.h"
+#include "channels/grpc_client.h"
 #include "channels/peer_channels.h"
 
 static int64_t runtime_now_ms(void)
@@ -26,6 +28,7 @@ static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 
 	/* Work in flight: plugin calls, calls to the app, and calls to other sidecars. */
 	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0) +
+			(srv->app_grpc != NULL ? grpc_client_busy(app_grpc_client(srv->app_grpc)) : 0) +
 			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0);
 
 	(void)fd;

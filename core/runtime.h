@@ -15,6 +15,7 @@
 #include "base/workers.h"
 
 struct app_channel;
+struct app_grpc;
 struct http_guard;
 struct app_health;
 struct event_base;
@@ -32,7 +33,8 @@ struct server {
 	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;
 	struct workers *workers;
-	struct app_channel *app;	 /* HTTP client to the app; NULL without --app-port */
+	struct app_channel *app;	 /* HTTP client to the app; NULL without --app-port or with --app-protocol grpc */
+	struct app_grpc *app_grpc;	 /* with --app-protocol grpc, the app's AppCallback instead of app */
 	struct pubsub_runtime pubsub;	 /* subscriptions and delivery to the app */
 	struct binding_runtime bindings; /* bindings: routes, directions, input delivery to the app */
 	/* Service invocation (issue 5). */

@@ -143,6 +143,23 @@ else
 	fail "app environment: APP_ID, DAPR_HTTP_PORT, DAPR_GRPC_PORT, channel, protocol (rc $rc)" "$tmp/out"
 fi
 
+# shellcheck disable=SC2016 # expanded by the app's shell, not this one
+run --app-id protocheck --app-protocol grpc -- sh -c 'echo "proto=$APP_PROTOCOL"' >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^== APP == proto=grpc$' "$tmp/out"; then
+	pass "--app-protocol grpc reaches outrigd and the app's APP_PROTOCOL"
+else
+	fail "--app-protocol grpc reaches outrigd and the app's APP_PROTOCOL (rc $rc)" "$tmp/out"
+fi
+
+run --app-id protobad -P h2 -- true >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q -- '--app-protocol: "h2" is not supported by outrig yet; use http or grpc' "$tmp/out"; then
+	pass "-P h2: outrigd's refusal is shown and the run fails"
+else
+	fail "-P h2: outrigd's refusal is shown and the run fails (rc $rc)" "$tmp/out"
+fi
+
 # SIGTERM to outrig reaches the app, which gets to finish, and outrig exits 128 + 15.
 "$cli" run --plugin-dir "$plugins" --app-id sigterm -- \
 	sh -c 'trap "echo app-got-term; exit 0" TERM; echo app-ready; while :; do sleep 0.1; done' \

@@ -12,11 +12,42 @@
 #include <strings.h>
 #include <sys/queue.h>
 
+#include "channels/app_bindings_grpc.h"
 #include "channels/app_channel.h"
+#include "channels/app_grpc.h"
+#include "channels/grpc_client.h"
 
 struct app_bindings {
-	struct app_channel *ch;
+	struct app_channel *ch; /* an HTTP app's, or NULL */
+	struct app_grpc *ag;	/* a gRPC app's, or NULL */
+	/* app_bindings_name's pairs, for the gRPC app. */
+	struct {
+		const char *route, *name;
+	} *names;
+	size_t nnames;
 };
+
+int app_bindings_name(struct app_bindings *ab, const char *route, const char *name)
+{
+	void *grown = realloc(ab->names, (ab->nnames + 1) * sizeof(*ab->names));
+
+	if (grown == NULL)
+		return -1;
+	ab->names = grown;
+	ab->names[ab->nnames].route = route;
+	ab->names[ab->nnames].name = name;
+	ab->nnames++;
+	return 0;
+}
+
+/* The name of the binding behind route, as a gRPC app knows it. */
+static const char *app_bindings_name_of(const struct app_bindings *ab, const char *route)
+{
+	for (size_t i = 0; i < ab->nnames; i++)
+		if (strcmp(ab->names[i].route, route) == 0)
+			return ab->names[i].name;
+	return *route == '/' ? route + 1 : route;
+}
 
 struct app_bindings *app_bindings_new_http(struct app_channel *ch)
 {
@@ -27,26 +58,46 @@ struct app_bindings *app_bindings_new_http(struct app_channel *ch)
 	return ab;
 }
 
+struct app_bindings *app_bindings_new_grpc(struct app_grpc *ag)
+{
+	struct app_bindings *ab = calloc(1, sizeof(*ab));
+
+	if (ab != NULL)
+		ab->ag = ag;
+	return ab;
+}
+
 void app_bindings_free(struct app_bindings *ab)
 {
+	if (ab != NULL)
+		free(ab->names);
 	free(ab);
 }
 
 void app_bindings_when_ready(struct app_bindings *ab, void (*ready)(void *arg), void *arg)
 {
-	app_channel_wait_ready(ab->ch, ready, arg);
+	if (ab->ag != NULL)
+		grpc_client_wait_ready(app_grpc_client(ab->ag), ready, arg);
+	else
+		app_channel_wait_ready(ab->ch, ready, arg);
 }
 
 const char *app_bindings_ask_name(const struct app_bindings *ab, const char *route, char *buf, size_t size)
 {
-	snprintf(buf, size, "OPTIONS %s", route);
+	if (ab->ag != NULL)
+		snprintf(buf, size, "ListInputBindings (for %s)", app_bindings_name_of(ab, route));
+	else
+		snprintf(buf, size, "OPTIONS %s", route);
 	return buf;
 }
 
 const char *app_bindings_deliver_name(const struct app_bindings *ab, const char *route, char *buf,
 				      size_t size)
 {
-	snprintf(buf, size, "POST %s", route);
+	if (ab->ag != NULL)
+		snprintf(buf, size, "OnBindingEvent %s", app_bindings_name_of(ab, route));
+	else
+		snprintf(buf, size, "POST %s", route);
 	return buf;
 }
 
@@ -76,6 +127,8 @@ static void app_bindings_answered(void *arg, const struct app_response *r)
 int app_bindings_ask(struct app_bindings *ab, const char *route, struct app_bindings_call *call,
 		     app_bindings_asked_fn cb, void *arg)
 {
+	if (ab->ag != NULL)
+		return app_bindings_grpc_ask(ab->ag, route, app_bindings_name_of(ab, route), call, cb, arg);
 	*call = (struct app_bindings_call){ .asked = cb, .arg = arg, .route = route };
 	return app_channel_send(ab->ch, EVHTTP_REQ_OPTIONS, route, NULL, "application/json", NULL, 0,
 				app_bindings_answered, call);
@@ -119,6 +172,9 @@ int app_bindings_deliver(struct app_bindings *ab, const char *route, const struc
 	struct evkeyvalq headers;
 	int rc;
 
+	if (ab->ag != NULL)
+		return app_bindings_grpc_deliver(ab->ag, route, app_bindings_name_of(ab, route), md, data,
+						 len, call, cb, arg);
 	*call = (struct app_bindings_call){ .delivered = cb, .arg = arg, .route = route };
 	TAILQ_INIT(&headers);
 	for (size_t i = 0; md != NULL && i < md->count; i++) {

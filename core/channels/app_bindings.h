@@ -14,6 +14,7 @@
 #include <outrig/metadata.h>
 
 struct app_channel;
+struct app_grpc;
 
 /* The bindings' side of the app channel; the bindings block never learns the protocol behind it. */
 struct app_bindings;
@@ -23,6 +24,20 @@ struct app_bindings;
  * result). NULL when out of memory. Thread: the loop.
  */
 struct app_bindings *app_bindings_new_http(struct app_channel *ch);
+
+/*
+ * The bindings' calls to a gRPC app through ag (ListInputBindings, OnBindingEvent; a binding's
+ * name is its route without the "/"), which stays the caller's. NULL when out of memory. Thread: the loop.
+ */
+struct app_bindings *app_bindings_new_grpc(struct app_grpc *ag);
+
+/*
+ * Tells ab that the input binding that delivers to route is named name: a gRPC app lists and gets
+ * bindings by their names (daprd ignores a `route` there), an HTTP app by route. Without it, the
+ * name is route without its "/". Returns 0, or -1 when out of memory. Ownership: route and name are
+ * kept, and must outlive ab. Thread: the loop.
+ */
+int app_bindings_name(struct app_bindings *ab, const char *route, const char *name);
 
 /* Frees ab (NULL is fine); its calls still pending are never answered. Thread: the loop's thread. */
 void app_bindings_free(struct app_bindings *ab);
@@ -60,6 +75,7 @@ struct app_bindings_call {
 	app_bindings_delivered_fn delivered;
 	void *arg;
 	const char *route;
+	const char *name; /* the binding's name, for a gRPC app; NULL for an HTTP one */
 };
 
 /*

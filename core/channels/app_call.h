@@ -24,7 +24,11 @@ struct app_call_request {
 	const struct kv_list *headers; /* sent in order, names may repeat; NULL for none */
 	const void *body;
 	size_t len;
+	/* A gRPC caller's InvokeRequest.data.type_url, for a gRPC app (app_call_grpc.h); NULL for none. */
+	const char *data_type_url;
 };
+
+struct app_grpc_invoke_result;
 
 struct app_call_answer {
 	enum app_call_outcome outcome;
@@ -34,6 +38,11 @@ struct app_call_answer {
 	struct kv_list *headers; /* the answer's, in order; the callback may change them */
 	const void *body;
 	size_t len;
+	/*
+	 * A gRPC app's own answer behind the HTTP one above (app_call_grpc.h), for a gRPC caller that
+	 * wants its status, data and type_url as they were; NULL for an HTTP app or another sidecar.
+	 */
+	const struct app_grpc_invoke_result *grpc;
 };
 
 /*

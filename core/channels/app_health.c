@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "channels/app_channel.h"
+#include "channels/app_grpc.h"
 #include "base/log.h"
 #include "runtime.h"
 
@@ -28,7 +29,8 @@ struct app_health {
 	 * cancelled by freeing the channel, which the shared one could not afford.
 	 */
 	struct app_channel *ch;
-	struct event *tick;	/* every --app-health-probe-interval */
+	struct app_grpc *ag; /* the same for a gRPC app (--app-protocol grpc): HealthCheck instead of GET */
+	struct event *tick;  /* every --app-health-probe-interval */
 	struct event *deadline; /* the probe in flight's --app-health-probe-timeout */
 	bool in_flight;
 	bool healthy;
@@ -95,17 +97,29 @@ json_t *app_health_describe(const struct server *srv)
 		(int)srv->health->threshold);
 }
 
+/* The probe, for logs: "GET /healthz", or the gRPC method. */
+static const char *health_probe_name(const struct server *srv, char *buf, size_t size)
+{
+	if (srv->app_grpc != NULL)
+		snprintf(buf, size, "AppCallbackHealthCheck/HealthCheck");
+	else
+		snprintf(buf, size, "GET %s", srv->opts->app_health_path);
+	return buf;
+}
+
 static void health_record(struct app_health *h, bool ok, const char *what)
 {
-	const struct options *o = h->srv->opts;
+	char probe[300];
+
+	health_probe_name(h->srv, probe, sizeof(probe));
 
 	if (ok) {
 		h->failures = 0;
 		if (h->healthy)
 			return;
 		h->healthy = true;
-		log_info(HEALTH_SCOPE, "app is healthy: GET %s %s; deliveries and calls to the app go on",
-			 o->app_health_path, what);
+		log_info(HEALTH_SCOPE, "app is healthy: %s %s; deliveries and calls to the app go on", probe,
+			 what);
 		/* A watcher may unwatch: go over a copy of the count, from the end. */
 		for (size_t i = h->nwatches; i > 0 && h->srv->health == h; i--)
 			if (i <= h->nwatches)
@@ -114,15 +128,14 @@ static void health_record(struct app_health *h, bool ok, const char *what)
 	}
 	if (h->failures < h->threshold)
 		h->failures++;
-	log_debug(HEALTH_SCOPE, "probe GET %s failed (%u in a row): %s", o->app_health_path, h->failures,
-		  what);
+	log_debug(HEALTH_SCOPE, "probe %s failed (%u in a row): %s", probe, h->failures, what);
 	if (h->healthy && h->failures >= h->threshold) {
 		h->healthy = false;
 		log_warn(
 			HEALTH_SCOPE,
-			"app is unhealthy: %u probes of GET %s failed in a row, the last: %s; pub/sub deliveries "
+			"app is unhealthy: %u probes of %s failed in a row, the last: %s; pub/sub deliveries "
 			"are paused and calls to the app fail until a probe succeeds",
-			h->failures, o->app_health_path, what);
+			h->failures, probe, what);
 	}
 }
 
@@ -140,6 +153,20 @@ static void health_answered(void *arg, const struct app_response *r)
 	health_record(h, r->status >= 200 && r->status <= 299, what);
 }
 
+static void health_answered_grpc(void *arg, const struct app_grpc_health_result *r)
+{
+	struct app_health *h = arg;
+	char what[300];
+
+	evtimer_del(h->deadline);
+	h->in_flight = false;
+	if (r->ok)
+		snprintf(what, sizeof(what), "answered OK");
+	else
+		snprintf(what, sizeof(what), "answered gRPC status %d: %s", r->status, r->message);
+	health_record(h, r->ok, what);
+}
+
 static void health_timed_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct app_health *h = arg;
@@ -148,6 +175,8 @@ static void health_timed_out(evutil_socket_t fd, short what, void *arg)
 	/* Freeing the channel drops the late probe: its callback is never called. */
 	app_channel_free(h->ch);
 	h->ch = NULL;
+	app_grpc_free(h->ag);
+	h->ag = NULL;
 	h->in_flight = false;
 	snprintf(why, sizeof(why), "no answer within %d ms", h->srv->opts->app_health_timeout_ms);
 	health_record(h, false, why);
@@ -163,6 +192,19 @@ static void health_probe(evutil_socket_t fd, short what, void *arg)
 	/* A probe slower than the interval is still bounded by its own timeout: no second one. */
 	if (h->in_flight)
 		return;
+	if (h->srv->app_grpc != NULL) {
+		/* As for HTTP, a client of its own, so that a late probe can be dropped with it. */
+		if (h->ag == NULL)
+			h->ag = app_grpc_new(h->srv->base, o->app_channel_address, o->app_port, 1,
+					     (int)(ms / 1000) + 2, getenv("APP_API_TOKEN"));
+		if (h->ag == NULL || app_grpc_health_check(h->ag, (int)ms, health_answered_grpc, h) != 0) {
+			health_record(h, false, "out of memory");
+			return;
+		}
+		h->in_flight = true;
+		evtimer_add(h->deadline, &tv);
+		return;
+	}
 	if (h->ch == NULL) {
 		/* Its own timeout (whole seconds) is only a backstop behind the deadline. */
 		h->ch = app_channel_new(h->srv->base, o->app_channel_address, o->app_port, 1,
@@ -186,11 +228,11 @@ int app_health_start(struct server *srv)
 	const struct options *o = srv->opts;
 	struct timeval every = { o->app_health_interval_s > 0 ? o->app_health_interval_s : 1, 0 };
 	struct app_health *h;
-	char timeout[32];
+	char timeout[32], probe[300];
 
 	if (!o->app_health_check)
 		return 0;
-	if (srv->app == NULL) {
+	if (srv->app == NULL && srv->app_grpc == NULL) {
 		log_warn(HEALTH_SCOPE, "--enable-app-health-check needs --app-port; no health checks");
 		return 0;
 	}
@@ -208,12 +250,11 @@ int app_health_start(struct server *srv)
 		return -1;
 	/* The first probe at once, not an interval later. */
 	event_active(h->tick, EV_TIMEOUT, 0);
-	log_info(
-		HEALTH_SCOPE,
-		"app health checks: GET %s every %d s, timeout %s, unhealthy after %u failures; waiting for the "
-		"first probe to succeed",
-		o->app_health_path, (int)every.tv_sec,
-		app_health_go_duration(o->app_health_timeout_ms, timeout, sizeof(timeout)), h->threshold);
+	log_info(HEALTH_SCOPE,
+		 "app health checks: %s every %d s, timeout %s, unhealthy after %u failures; waiting for the "
+		 "first probe to succeed",
+		 health_probe_name(srv, probe, sizeof(probe)), (int)every.tv_sec,
+		 app_health_go_duration(o->app_health_timeout_ms, timeout, sizeof(timeout)), h->threshold);
 	return 0;
 }
 
@@ -229,6 +270,7 @@ void app_health_free(struct server *srv)
 	if (h->deadline != NULL)
 		event_free(h->deadline);
 	app_channel_free(h->ch);
+	app_grpc_free(h->ag);
 	free(h->watches);
 	free(h);
 }

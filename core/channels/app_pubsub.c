@@ -16,13 +16,26 @@
 #include <sys/queue.h>
 
 #include "channels/app_channel.h"
+#include "channels/app_grpc.h"
+#include "channels/app_pubsub_grpc.h"
+#include "channels/grpc_client.h"
 
 #define APP_SUBSCRIBE_PATH "/dapr/subscribe"
 
 /* A gRPC app (OnTopicEvent, ListTopicSubscriptions) is another kind here, behind the same calls. */
 struct app_pubsub {
-	struct app_channel *http;
+	struct app_channel *http; /* an HTTP app's, or NULL */
+	struct app_grpc *grpc;	  /* a gRPC app's, or NULL */
 };
+
+struct app_pubsub *app_pubsub_new_grpc(struct app_grpc *ag)
+{
+	struct app_pubsub *ap = calloc(1, sizeof(*ap));
+
+	if (ap != NULL)
+		ap->grpc = ag;
+	return ap;
+}
 
 struct app_pubsub *app_pubsub_new_http(struct app_channel *ch)
 {
@@ -102,6 +115,8 @@ int app_pubsub_deliver(struct app_pubsub *ap, const struct app_event *ev, struct
 	struct evkeyvalq headers;
 	int rc;
 
+	if (ap->grpc != NULL)
+		return app_pubsub_grpc_deliver(ap->grpc, ev, call, cb, arg);
 	call->cb = cb;
 	call->arg = arg;
 	call->route = ev->route;
@@ -154,6 +169,8 @@ int app_pubsub_list_subscriptions(struct app_pubsub *ap, const char *app_id, str
 	struct evkeyvalq headers;
 	int rc;
 
+	if (ap->grpc != NULL)
+		return app_pubsub_grpc_list(ap->grpc, call, cb, arg);
 	call->cb = cb;
 	call->arg = arg;
 	TAILQ_INIT(&headers);
@@ -166,5 +183,8 @@ int app_pubsub_list_subscriptions(struct app_pubsub *ap, const char *app_id, str
 
 void app_pubsub_when_ready(struct app_pubsub *ap, void (*ready)(void *arg), void *arg)
 {
-	app_channel_wait_ready(ap->http, ready, arg);
+	if (ap->grpc != NULL)
+		grpc_client_wait_ready(app_grpc_client(ap->grpc), ready, arg);
+	else
+		app_channel_wait_ready(ap->http, ready, arg);
 }

@@ -14,6 +14,8 @@
 #include <outrig/metadata.h>
 
 struct app_channel;
+struct app_grpc;
+struct app_grpc_subscriptions_result;
 
 /*
  * Pub/sub's side of the app channel, whatever protocol the app speaks. The pub/sub block holds
@@ -26,6 +28,12 @@ struct app_pubsub;
  * result). NULL when out of memory. Thread: the loop.
  */
 struct app_pubsub *app_pubsub_new_http(struct app_channel *ch);
+
+/*
+ * Pub/sub's calls to a gRPC app through ag (OnTopicEvent, ListTopicSubscriptions), which stays the
+ * caller's. NULL when out of memory. Thread: the loop.
+ */
+struct app_pubsub *app_pubsub_new_grpc(struct app_grpc *ag);
 
 /* Frees ap (NULL is fine); its calls still pending are never answered. Thread: the loop's thread. */
 void app_pubsub_free(struct app_pubsub *ap);
@@ -91,14 +99,15 @@ enum app_subscriptions_outcome {
 struct app_subscriptions {
 	enum app_subscriptions_outcome outcome;
 	/*
-	 * LISTED by an HTTP app: the JSON array of GET /dapr/subscribe (§2.4). A gRPC app's
-	 * ListTopicSubscriptionsResponse is to come as a field of its own beside it, read by its own
-	 * parser into the same subscription model.
+	 * LISTED by an HTTP app: the JSON array of GET /dapr/subscribe (§2.4); NULL for a gRPC app,
+	 * whose answer is grpc below.
 	 */
 	const char *doc;
 	size_t len;
 	const char *call;   /* the call made, for logs: "GET /dapr/subscribe" */
 	const char *detail; /* NONE, REFUSED, UNREACHABLE: what happened, e.g. "answered HTTP 500" */
+	/* LISTED by a gRPC app: its ListTopicSubscriptionsResponse (subscriptions_from_grpc reads it); else NULL. */
+	const struct app_grpc_subscriptions_result *grpc;
 };
 
 /* Told what the app said. Everything is valid during the call. Thread: the loop. */

@@ -37,6 +37,7 @@ struct run_opts {
 	const char *plugin_dir;
 	const char *listen_addresses;
 	const char *app_max_concurrency;
+	const char *app_protocol; /* --app-protocol, or NULL: outrigd's default (http) */
 	bool log_as_json;
 	const char **resources; /* --resources-path and --components-path, in the order given */
 	size_t n_resources;
@@ -57,6 +58,7 @@ enum run_flag_id {
 	RUN_F_PLUGIN_DIR,
 	RUN_F_LISTEN,
 	RUN_F_MAX_CONCURRENCY,
+	RUN_F_APP_PROTOCOL,
 	RUN_F_JSON,
 	RUN_F_HELP,
 };
@@ -80,6 +82,7 @@ static const struct run_flag {
 	{ "plugin-dir", 0, true, RUN_F_PLUGIN_DIR },
 	{ "dapr-listen-addresses", 0, true, RUN_F_LISTEN },
 	{ "app-max-concurrency", 0, true, RUN_F_MAX_CONCURRENCY },
+	{ "app-protocol", 'P', true, RUN_F_APP_PROTOCOL },
 	{ "log-as-json", 0, false, RUN_F_JSON },
 	{ "help", 'h', false, RUN_F_HELP },
 };
@@ -116,6 +119,7 @@ void run_usage(FILE *f)
 	      "      --plugin-dir DIR          where outrigd looks for plugins\n"
 	      "      --dapr-listen-addresses A addresses the sidecar API binds (CSV)\n"
 	      "      --app-max-concurrency N   most calls in flight to the app (default -1: no limit)\n"
+	      "  -P, --app-protocol P          how the sidecar calls the app: http or grpc (default http)\n"
 	      "  -h, --help                    this help\n"
 	      "\n"
 	      "outrigd is taken from the folder of this program, else $OUTRIGD, else PATH.\n",
@@ -240,6 +244,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case RUN_F_CONFIG: o->configs[o->n_configs++] = value; break;
 		case RUN_F_RESOURCES: o->resources[o->n_resources++] = value; break;
 		case RUN_F_MAX_CONCURRENCY: o->app_max_concurrency = value; break;
+		case RUN_F_APP_PROTOCOL: o->app_protocol = value; break;
 		case RUN_F_LOG_LEVEL:
 			if (!run_level_ok(value))
 				return run_usage_error("--log-level '%s' is not one of debug, info, "
@@ -328,7 +333,7 @@ static void run_probe_host(const char *listen, char *host, size_t size)
 
 static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port)
 {
-	char **argv = calloc(24 + 2 * (o->n_resources + o->n_configs), sizeof(*argv));
+	char **argv = calloc(26 + 2 * (o->n_resources + o->n_configs), sizeof(*argv));
 	size_t n = 0;
 
 	if (argv == NULL)
@@ -356,6 +361,10 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	if (o->app_max_concurrency != NULL) {
 		argv[n++] = "--app-max-concurrency";
 		argv[n++] = (char *)o->app_max_concurrency;
+	}
+	if (o->app_protocol != NULL) {
+		argv[n++] = "--app-protocol";
+		argv[n++] = (char *)o->app_protocol;
 	}
 	for (size_t i = 0; i < o->n_resources; i++) {
 		argv[n++] = "--resources-path";
@@ -482,7 +491,7 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		"APP_CHANNEL_ADDRESS",
 		"127.0.0.1",
 		"APP_PROTOCOL",
-		"http",
+		o->app_protocol != NULL ? o->app_protocol : "http",
 		/* Last, so leaving it out just ends the list early. */
 		o->app_port != NULL ? "APP_PORT" : NULL,
 		o->app_port,

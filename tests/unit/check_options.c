@@ -347,6 +347,27 @@ START_TEST(test_stops_at_first_error)
 }
 END_TEST
 
+START_TEST(test_app_protocol)
+{
+	static const char *const later[] = { "https", "grpcs", "h2c", "h2", "GRPC" };
+	char want[256];
+
+	parse_ok_msg(parse(NULL));
+	ck_assert_str_eq(opts.app_protocol, "http");
+	parse_ok_msg(parse("--app-protocol", "grpc", NULL));
+	ck_assert_str_eq(opts.app_protocol, "grpc");
+	parse_ok_msg(parse("--app-protocol=http", NULL));
+	ck_assert_str_eq(opts.app_protocol, "http");
+	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+		snprintf(
+			want, sizeof(want),
+			"--app-protocol: \"%s\" is not supported by outrig yet; use http or grpc (https, grpcs and h2c come later)",
+			later[i]);
+		assert_refused(parse("--app-protocol", later[i], NULL), want);
+	}
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -369,6 +390,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_missing_value);
 	tcase_add_test(tc, test_stops_at_first_error);
 	tcase_add_test(tc, test_read_buffer_size);
+	tcase_add_test(tc, test_app_protocol);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include "api/grpc/grpc_call.h"
 #include "base/net_addr.h"
 #include "blocks/invoke/invoke.h"
+#include "channels/app_grpc.h"
 #include "dapr/proto/common/v1/common.pb-c.h"
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -209,6 +210,27 @@ static int api_invoke_headers(const struct grpc_call *call, struct kv_list *out)
 	return 0;
 }
 
+/* A gRPC app's answer, as daprd hands it to a gRPC caller: its data with type_url, or its status. */
+static void api_invoke_reply_grpc(struct grpc_call *call, const struct app_grpc_invoke_result *r)
+{
+	Dapr__Proto__Common__V1__InvokeResponse res = DAPR__PROTO__COMMON__V1__INVOKE_RESPONSE__INIT;
+	Google__Protobuf__Any data = GOOGLE__PROTOBUF__ANY__INIT;
+
+	/* The app's metadata goes on, as daprd sets it on its answer; without it when out of memory. */
+	(void)grpc_call_add_reply_metadata(call, r->headers, r->trailers);
+	if (r->status != GRPC_OK) {
+		/* The app's rich error details too, as daprd hands them on. */
+		grpc_call_fail_details(call, r->status, r->status_details_bin, r->message);
+		return;
+	}
+	data.type_url = (char *)r->data_type_url;
+	data.value.data = (uint8_t *)r->data;
+	data.value.len = r->len;
+	res.data = &data;
+	res.content_type = (char *)r->content_type;
+	grpc_call_reply(call, &res.base);
+}
+
 static void api_invoke_reply(struct grpc_call *call, const struct invoke_answer *ans)
 {
 	Dapr__Proto__Common__V1__InvokeResponse res = DAPR__PROTO__COMMON__V1__INVOKE_RESPONSE__INIT;
@@ -252,6 +274,8 @@ static void api_invoke_done(void *arg, const struct block_error *err, const stru
 		/* The callee sidecar's error too: over gRPC it is a status, not an HTTP answer. */
 		grpc_call_fail(call, block_error_grpc_code(err), api_error_def(err->error)->reason, "%s",
 			       err->message);
+	else if (ans->grpc != NULL)
+		api_invoke_reply_grpc(call, ans->grpc);
 	else
 		api_invoke_reply(call, ans);
 }
@@ -298,6 +322,7 @@ static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_
 	if (m != NULL && m->data != NULL) {
 		rq.body = m->data->value.data;
 		rq.len = m->data->value.len;
+		rq.data_type_url = m->data->type_url;
 	}
 	rq.wanted = api_invoke_wanted;
 	/* This hop's entry of X-Forwarded-For and Forwarded, as over HTTP (daprd sets them for both). */

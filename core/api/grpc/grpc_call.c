@@ -77,6 +77,8 @@ void grpc_call_free(struct grpc_call *call)
 	free(call->body);
 	free(call->out);
 	free(call->trailer_message);
+	kv_free(&call->reply_headers);
+	kv_free(&call->reply_trailers);
 	free(call);
 }
 
@@ -412,4 +414,52 @@ void grpc_call_fail_info(struct grpc_call *call, int grpc_code, const char *reas
 	va_start(ap, fmt);
 	grpc_call_vfail(call, grpc_code, reason, meta, n_meta, fmt, ap);
 	va_end(ap);
+}
+
+void grpc_call_fail_details(struct grpc_call *call, int grpc_code, const char *details_bin,
+			    const char *message)
+{
+	if (!grpc_call_complete(call))
+		return;
+	grpc_call_answer_status(call, grpc_code,
+				details_bin != NULL && *details_bin != '\0' ? details_bin : NULL, "%s",
+				message != NULL ? message : "");
+	grpc_call_finish(call);
+}
+
+/* Whether name may go as reply metadata: not one gRPC or HTTP/2 sets itself, and in lowercase. */
+static bool grpc_call_reply_name_ok(const char *name)
+{
+	static const char *const reserved[] = { "content-type",	     "content-length", "te",
+						"connection",	     "keep-alive",     "proxy-connection",
+						"transfer-encoding", "upgrade",	       "host" };
+
+	/* grpc-* is gRPC's own: grpc-encoding or grpc-accept-encoding would speak for outrig's transport. */
+	if (*name == '\0' || *name == ':' || strncmp(name, "grpc-", 5) == 0)
+		return false;
+	for (const char *c = name; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			return false;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return false;
+	return true;
+}
+
+static int grpc_call_copy_reply_md(struct kv_list *out, const struct kv_list *in)
+{
+	for (size_t i = 0; in != NULL && i < in->count; i++)
+		if (grpc_call_reply_name_ok(in->items[i].key) &&
+		    kv_add(out, in->items[i].key, in->items[i].value) != 0)
+			return -1;
+	return 0;
+}
+
+int grpc_call_add_reply_metadata(struct grpc_call *call, const struct kv_list *headers,
+				 const struct kv_list *trailers)
+{
+	if (grpc_call_copy_reply_md(&call->reply_headers, headers) != 0 ||
+	    grpc_call_copy_reply_md(&call->reply_trailers, trailers) != 0)
+		return -1;
+	return 0;
 }

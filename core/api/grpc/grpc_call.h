@@ -118,4 +118,26 @@ void grpc_call_fail(struct grpc_call *call, int grpc_code, const char *reason, c
 void grpc_call_fail_info(struct grpc_call *call, int grpc_code, const char *reason, const char *const *meta,
 			 size_t n_meta, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * Completes the call with grpc_code, message and, when details_bin is neither NULL nor "",
+ * grpc-status-details-bin as it is (base64 of a google.rpc.Status another gRPC server sent): for
+ * handing on the status of a call this sidecar made, as daprd does with a gRPC app's error.
+ * Ownership: details_bin and message stay the caller's; the call is freed. Thread: the loop.
+ */
+void grpc_call_fail_details(struct grpc_call *call, int grpc_code, const char *details_bin,
+			    const char *message);
+
+struct kv_list;
+
+/*
+ * Adds metadata to the call's answer: headers with its response headers, trailers with its
+ * trailers (a Trailers-Only answer carries both in its one HEADERS frame), as daprd hands on a gRPC
+ * app's metadata. Names gRPC and HTTP/2 keep for themselves (pseudo-headers, grpc-*,
+ * content-type, content-length, te, connection-specific ones) and names not in lowercase are
+ * left out. Call before completing the call. Returns 0, or -1
+ * when out of memory. Ownership: copied. Thread: the loop.
+ */
+int grpc_call_add_reply_metadata(struct grpc_call *call, const struct kv_list *headers,
+				 const struct kv_list *trailers);
+
 #endif /* OUTRIG_CORE_GRPC_CALL_H */

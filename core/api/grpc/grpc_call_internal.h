@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api/grpc/grpc_call.h"
+#include "base/kv.h"
 
 struct event;
 struct grpc_conn;
@@ -46,6 +47,8 @@ struct grpc_call {
 	size_t out_len, out_off;
 	char *trailer_message; /* percent-encoded grpc-message of an error, or NULL */
 	int status;	       /* grpc-status of the answer */
+	/* grpc_call_add_reply_metadata's: sent with the response headers, and with the trailers. */
+	struct kv_list reply_headers, reply_trailers;
 	struct grpc_call *next, *prev;
 };
 

@@ -224,6 +224,16 @@ static int grpc_conn_close_cb(nghttp2_session *ng, int32_t stream_id, uint32_t e
 	return 0;
 }
 
+/* Appends a call's reply metadata l (grpc_call_add_reply_metadata) to nv; returns how many. */
+static size_t grpc_conn_reply_md(nghttp2_nv *nv, const struct kv_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		nv[i] = (nghttp2_nv){ (uint8_t *)l->items[i].key, (uint8_t *)l->items[i].value,
+				      strlen(l->items[i].key), strlen(l->items[i].value),
+				      NGHTTP2_NV_FLAG_NONE };
+	return l->count;
+}
+
 static ssize_t grpc_conn_read_body(nghttp2_session *ng, int32_t stream_id, uint8_t *buf, size_t length,
 				   uint32_t *data_flags, nghttp2_data_source *source, void *arg)
 {
@@ -236,12 +246,20 @@ static ssize_t grpc_conn_read_body(nghttp2_session *ng, int32_t stream_id, uint8
 		memcpy(buf, call->out + call->out_off, n);
 	call->out_off += n;
 	if (call->out_off == call->out_len) {
-		static const nghttp2_nv ok[] = {
-			{ (uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1, NGHTTP2_NV_FLAG_NONE },
-		};
+		nghttp2_nv *trailers = calloc(1 + call->reply_trailers.count, sizeof(*trailers));
+		size_t nt = 0;
+		int rc;
 
+		if (trailers == NULL)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		trailers[nt++] =
+			(nghttp2_nv){ (uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1, NGHTTP2_NV_FLAG_NONE };
+		nt += grpc_conn_reply_md(trailers + nt, &call->reply_trailers);
 		*data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-		if (nghttp2_submit_trailer(ng, stream_id, ok, 1) != 0)
+		/* nghttp2 copies the fields. */
+		rc = nghttp2_submit_trailer(ng, stream_id, trailers, nt);
+		free(trailers);
+		if (rc != 0)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return (ssize_t)n;
@@ -256,25 +274,34 @@ int grpc_conn_submit(struct grpc_conn *conn, struct grpc_call *call, const char 
 {
 	char status[16];
 
+	/* The fixed fields, then the reply metadata of the call (nghttp2 copies them all). */
+	nghttp2_nv *hdrs = calloc(5 + call->reply_headers.count + call->reply_trailers.count, sizeof(*hdrs));
+	size_t n = 0;
+	int rc;
+
+	if (hdrs == NULL)
+		return -1;
 	snprintf(status, sizeof(status), "%d", call->status);
+	hdrs[n++] = (nghttp2_nv)GRPC_NV(":status", "200");
+	hdrs[n++] = (nghttp2_nv)GRPC_NV("content-type", "application/grpc");
 	if (call->status == GRPC_OK) {
-		nghttp2_nv hdrs[] = { GRPC_NV(":status", "200"),
-				      GRPC_NV("content-type", "application/grpc") };
 		nghttp2_data_provider prd = { .source.ptr = call, .read_callback = grpc_conn_read_body };
 
-		return nghttp2_submit_response(conn->ng, call->stream_id, hdrs, 2, &prd) == 0 ? 0 : -1;
+		n += grpc_conn_reply_md(hdrs + n, &call->reply_headers);
+		rc = nghttp2_submit_response(conn->ng, call->stream_id, hdrs, n, &prd);
 	} else {
 		/* Trailers-Only: one HEADERS frame carries the status and ends the stream. */
-		nghttp2_nv hdrs[5] = { GRPC_NV(":status", "200"), GRPC_NV("content-type", "application/grpc"),
-				       GRPC_NV("grpc-status", status) };
-		size_t n = 3;
-
+		hdrs[n++] = (nghttp2_nv)GRPC_NV("grpc-status", status);
 		if (call->trailer_message != NULL)
 			hdrs[n++] = (nghttp2_nv)GRPC_NV("grpc-message", call->trailer_message);
 		if (details_bin != NULL)
 			hdrs[n++] = (nghttp2_nv)GRPC_NV("grpc-status-details-bin", details_bin);
-		return nghttp2_submit_response(conn->ng, call->stream_id, hdrs, n, NULL) == 0 ? 0 : -1;
+		n += grpc_conn_reply_md(hdrs + n, &call->reply_headers);
+		n += grpc_conn_reply_md(hdrs + n, &call->reply_trailers);
+		rc = nghttp2_submit_response(conn->ng, call->stream_id, hdrs, n, NULL);
 	}
+	free(hdrs);
+	return rc == 0 ? 0 : -1;
 }
 
 void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t error_code)

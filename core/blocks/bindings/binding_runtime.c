@@ -259,7 +259,7 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 	}
 	if (inputs == 0)
 		return 0;
-	if (srv->app == NULL) {
+	if (srv->app == NULL && srv->app_grpc == NULL) {
 		/* Info, not a warning: most such bindings are used for output only (no direction set). */
 		log_info(
 			BRUNTIME_SCOPE,
@@ -269,9 +269,15 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 			rt->sinks[i]->state = BINDING_INPUT_NONE;
 		return 0;
 	}
-	rt->app = app_bindings_new_http(srv->app);
+	rt->app = srv->app_grpc != NULL ? app_bindings_new_grpc(srv->app_grpc)
+					: app_bindings_new_http(srv->app);
 	if (rt->app == NULL)
 		return -1;
+	/* A gRPC app knows its bindings by name, an HTTP one by route. */
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (rt->sinks[i]->state == BINDING_INPUT_WAITING &&
+		    app_bindings_name(rt->app, rt->sinks[i]->route, rt->sinks[i]->component->name) != 0)
+			return -1;
 	rt->engine = binding_engine_new(rt);
 	if (rt->engine == NULL)
 		return -1;

@@ -16,7 +16,10 @@
 #include "blocks/invoke/invoke_request.h"
 #include "blocks/invoke/nameres.h"
 #include "channels/app_call.h"
+#include "channels/app_call_grpc.h"
+#include "channels/app_grpc.h"
 #include "channels/app_health.h"
+#include "channels/grpc_client.h"
 #include "channels/peer_call.h"
 #include "channels/peer_channels.h"
 #include "runtime.h"
@@ -115,6 +118,15 @@ static void invoke_answer_of(struct app_call_answer *a, bool head, struct invoke
 	ans->headers = a->headers;
 	ans->body = a->body;
 	ans->len = a->len;
+	ans->grpc = a->grpc;
+}
+
+/* Where this sidecar's app listens, for messages. */
+static const char *invoke_app_address(const struct server *srv)
+{
+	if (srv->app_grpc != NULL)
+		return grpc_client_address(app_grpc_client(srv->app_grpc));
+	return srv->app != NULL ? app_call_address(srv->app) : "(no app)";
 }
 
 /* ---- this sidecar's app ---- */
@@ -139,14 +151,14 @@ static void invoke_app_answered(void *arg, struct app_call_answer *a)
 		invoke_fail(
 			call->done, call->arg, API_ERR_DIRECT_INVOKE, 0,
 			"failed to invoke, id: %s, err: cannot reach the app at %s: %s; is the app running?",
-			callee, app_call_address(call->srv->app), a->error);
+			callee, invoke_app_address(call->srv), a->error);
 	} else {
 		/* The app answered something that cannot be passed on: a bad gateway, or too large. */
 		invoke_fail(
 			call->done, call->arg, API_ERR_DIRECT_INVOKE,
 			a->outcome == APP_CALL_INVALID ? 502 : 0,
 			"failed to invoke, id: %s, err: the app at %s answered, but %s; the connection was closed",
-			callee, app_call_address(call->srv->app), a->error);
+			callee, invoke_app_address(call->srv), a->error);
 	}
 	free(call);
 }
@@ -157,13 +169,14 @@ static void invoke_app_answered(void *arg, struct app_call_answer *a)
  */
 static void invoke_to_app(struct server *srv, const char *verb, const char *path, struct kv_list *headers,
 			  const char *caller_id, const char *caller_ns, const void *body, size_t len,
-			  invoke_done_fn done, void *arg)
+			  const char *type_url, invoke_done_fn done, void *arg)
 {
 	const char *callee = srv->opts->app_id;
-	struct app_call_request rq = { verb, path, headers, body, len };
+	struct app_call_request rq = { verb, path, headers, body, len, type_url };
 	struct invoke_app_call *call;
+	int rc;
 
-	if (srv->app == NULL) {
+	if (srv->app == NULL && srv->app_grpc == NULL) {
 		invoke_fail(
 			done, arg, API_ERR_DIRECT_INVOKE, 0,
 			"failed to invoke, id: %s, err: the sidecar has no app to call: it was started without --app-port",
@@ -186,11 +199,15 @@ static void invoke_to_app(struct server *srv, const char *verb, const char *path
 		return;
 	}
 	call->srv = srv;
-	call->head = strcmp(verb, "HEAD") == 0;
+	call->head = verb != NULL && strcmp(verb, "HEAD") == 0;
 	call->done = done;
 	call->arg = arg;
 	/* A call that fails at once calls back from inside the send. */
-	if (app_call_send(srv->app, &rq, invoke_app_answered, call) != 0) {
+	if (srv->app_grpc != NULL)
+		rc = app_call_send_grpc(srv->app_grpc, &rq, invoke_app_answered, call);
+	else
+		rc = app_call_send(srv->app, &rq, invoke_app_answered, call);
+	if (rc != 0) {
 		free(call);
 		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE, 0,
 			    "failed to invoke, id: %s, err: out of memory", callee);
@@ -227,8 +244,8 @@ void invoke_serve(struct server *srv, const struct invoke_request *rq, const cha
 		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE, 0,
 			    "failed to invoke, id: %s, err: out of memory", own);
 	} else {
-		invoke_to_app(srv, rq->verb, path, &headers, caller_id, caller_ns, rq->body, rq->len, done,
-			      arg);
+		invoke_to_app(srv, rq->verb, path, &headers, caller_id, caller_ns, rq->body, rq->len,
+			      rq->data_type_url, done, arg);
 	}
 	kv_free(&headers);
 	free(path);
@@ -345,6 +362,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 	const char *own_ns = invoke_own_namespace();
 	const char *target = rq->target;
 	struct invoke_call *call;
+	bool own;
 
 	if (target == NULL || *target == '\0' || *target == '.') {
 		invoke_fail(done, arg, API_ERR_DIRECT_INVOKE_NO_APP_ID, 0,
@@ -368,7 +386,10 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		invoke_call_free(call);
 		return;
 	}
-	if (!app_call_verb_ok(rq->verb)) {
+	own = strcmp(call->id, srv->opts->app_id) == 0 &&
+	      (call->ns[0] == '\0' || strcmp(call->ns, own_ns) == 0);
+	/* daprd hands a call without an HTTPExtension to a gRPC app as it came; other apps need a verb. */
+	if (!app_call_verb_ok(rq->verb) && !(rq->verb == NULL && own && srv->app_grpc != NULL)) {
 		invoke_bad_verb(done, arg, call->id, rq->verb);
 		invoke_call_free(call);
 		return;
@@ -378,13 +399,13 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		return;
 	}
 	call->path = invoke_method_path(rq->method, rq->query);
-	call->verb = strdup(rq->verb);
-	if (call->path == NULL || call->verb == NULL) {
+	call->verb = rq->verb != NULL ? strdup(rq->verb) : NULL;
+	if (call->path == NULL || (rq->verb != NULL && call->verb == NULL)) {
 		invoke_fail(done, arg, API_ERR_INTERNAL, 0, "out of memory");
 		invoke_call_free(call);
 		return;
 	}
-	call->head = strcmp(call->verb, "HEAD") == 0;
+	call->head = call->verb != NULL && strcmp(call->verb, "HEAD") == 0;
 	if (invoke_headers(rq, &call->headers) != 0 ||
 	    invoke_add_forwarded(&call->headers, rq->headers != NULL ? rq->headers : &none, rq->client,
 				 rq->self) != 0) {
@@ -394,10 +415,9 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 		return;
 	}
 	/* Its own app: no name resolution, no second sidecar. */
-	if (strcmp(call->id, srv->opts->app_id) == 0 &&
-	    (call->ns[0] == '\0' || strcmp(call->ns, own_ns) == 0)) {
+	if (own) {
 		invoke_to_app(srv, call->verb, call->path, &call->headers, srv->opts->app_id, own_ns,
-			      rq->body, rq->len, done, arg);
+			      rq->body, rq->len, rq->data_type_url, done, arg);
 		invoke_call_free(call);
 		return;
 	}

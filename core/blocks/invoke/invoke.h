@@ -13,12 +13,13 @@
 #include "blocks/errors.h"
 
 struct server;
+struct app_grpc_invoke_result;
 
 /* One invocation as a front end decoded it. Everything is read during invoke_call only. */
 struct invoke_request {
 	const char *target; /* "app-id" or "app-id.namespace", as the caller named it */
 	const char *method; /* the method, raw: still percent-encoded, not yet cleaned */
-	const char *verb;   /* GET, HEAD, POST, PUT, DELETE, OPTIONS or PATCH */
+	const char *verb;   /* GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH; NULL: its own gRPC app only */
 	const char *query;  /* the query string without '?', passed byte for byte; NULL: none */
 	/*
 	 * NULL: the Content-Type among headers travels. Else the call's Content-Type is this one,
@@ -35,6 +36,8 @@ struct invoke_request {
 	 * is sent on: false when nobody waits for the answer any more, and the call is dropped.
 	 */
 	bool (*wanted)(void *arg);
+	/* A gRPC caller's data type_url: a gRPC app of this sidecar gets it as it was; NULL for none. */
+	const char *data_type_url;
 };
 
 /* The answer of the app (or of the callee's sidecar, see invoke_done_fn). */
@@ -45,6 +48,11 @@ struct invoke_answer {
 	const struct kv_list *headers; /* what travels back: no hop-by-hop ones, no outrig-* */
 	const void *body;
 	size_t len;
+	/*
+	 * When this sidecar's app speaks gRPC: its own answer (gRPC status, data and type_url), which
+	 * a gRPC front end passes on as it is; the fields above are daprd's HTTP form of it. NULL otherwise.
+	 */
+	const struct app_grpc_invoke_result *grpc;
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "components/component_call.h"
 #include "base/diag.h"
 #include "base/log.h"
+#include "blocks/pubsub/grpc_subscriptions.h"
 #include "blocks/pubsub/pubsub_delivery.h"
 #include "blocks/pubsub/pubsub_scopes.h"
 #include "resources/resiliency.h"
@@ -227,7 +228,10 @@ static void runtime_app_subscriptions(void *arg, const struct app_subscriptions 
 		struct sub_list app = { 0 };
 		struct diag d = { 0 };
 
-		subscriptions_parse_app(r->doc, r->len, &app, &d);
+		if (r->grpc != NULL)
+			subscriptions_from_grpc(r->grpc, &app, &d);
+		else
+			subscriptions_parse_app(r->doc, r->len, &app, &d);
 		runtime_log_diag(&d);
 		diag_clear(&d);
 		log_info(RUNTIME_SCOPE, "the app asks for %zu subscription%s", app.count,
@@ -273,7 +277,7 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 	rt->srv = srv;
 	if (subscriptions_append(&rt->subs, &rs->subscriptions) != 0 || runtime_copy_retries(rt, rs) != 0)
 		return -1;
-	if (srv->app == NULL) {
+	if (srv->app == NULL && srv->app_grpc == NULL) {
 		if (rt->subs.count > 0)
 			log_warn(
 				RUNTIME_SCOPE,
@@ -281,7 +285,7 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 				rt->subs.count, rt->subs.count == 1 ? " is" : "s are");
 		return 0;
 	}
-	rt->app = app_pubsub_new_http(srv->app);
+	rt->app = srv->app_grpc != NULL ? app_pubsub_new_grpc(srv->app_grpc) : app_pubsub_new_http(srv->app);
 	rt->engine = rt->app != NULL ? delivery_engine_new(srv, rt->app, opts->app_max_concurrency) : NULL;
 	if (rt->engine == NULL)
 		return -1;
