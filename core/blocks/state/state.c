@@ -238,12 +238,13 @@ static void state_fail_oom(state_done_fn done, void *ctx)
 
 /* ---- get ---- */
 
-static void state_get_one(struct state_call *call, size_t i)
+/* Reads key i with metadata md (the item's own, or the one list a bulk get shares). */
+static void state_get_one(struct state_call *call, size_t i, const struct kv_list *md)
 {
 	struct outrig_state_get get = {
 		.key = call->items[i].key,
 		.consistency = call->items[i].consistency,
-		.metadata = kv_view(&call->items[i].metadata),
+		.metadata = kv_view(md),
 	};
 
 	call->results[i] = call->ops->get(call->comp->instance, &get, &call->values[i], &call->errors[i]);
@@ -251,7 +252,9 @@ static void state_get_one(struct state_call *call, size_t i)
 
 static void state_get_run(struct work *w)
 {
-	state_get_one((struct state_call *)w, 0);
+	struct state_call *call = (struct state_call *)w;
+
+	state_get_one(call, 0, &call->items[0].metadata);
 }
 
 static void state_get_finish(struct state_call *call)
@@ -539,7 +542,7 @@ static void state_bulk_run(struct work *w)
 	size_t end = state_turn_end(call);
 
 	for (size_t i = call->next; i < end; i++)
-		state_get_one(call, i);
+		state_get_one(call, i, &call->metadata);
 	call->next = end;
 }
 
@@ -605,14 +608,15 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		done(ctx, &err, NULL, 0);
 		return;
 	}
+	/* One copy of the request's metadata for every key: a copy per key is keys x entries. */
+	if (req->metadata != NULL && kv_set_all(&call->metadata, req->metadata->items, req->metadata->count) != 0) {
+		state_call_free(call);
+		block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
+		done(ctx, &err, NULL, 0);
+		return;
+	}
 	for (size_t i = 0; i < call->count; i++) {
-		struct state_item *item = &call->items[i];
-		int rc = state_key_prepare(&c->key_prefix, req->keys[i], &item->key, &err);
-
-		if (rc == 0 && req->metadata != NULL &&
-		    kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0)
-			rc = block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
-		if (rc != 0) {
+		if (state_key_prepare(&c->key_prefix, req->keys[i], &call->items[i].key, &err) != 0) {
 			state_call_free(call);
 			done(ctx, &err, NULL, 0);
 			return;
