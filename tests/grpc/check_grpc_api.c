@@ -296,9 +296,11 @@ START_TEST(malformed_framing)
 	ck_assert_int_eq(grpc_client_call_raw(c, HEALTH, NULL, compressed, sizeof(compressed), 5000, &r), 0);
 	ck_assert_int_eq(r.status, 12);
 	grpc_result_free(&r);
-	/* Framing is fine, the protobuf is not: the method says INVALID_ARGUMENT. */
+	/* Framing is fine, the protobuf is not: INTERNAL, in grpc-go's words (as daprd answers). */
 	ck_assert_int_eq(grpc_client_call_raw(c, HEALTH, NULL, not_proto, sizeof(not_proto), 5000, &r), 0);
-	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.status, 13);
+	ck_assert_msg(strstr(r.message, "grpc: error unmarshalling request: ") == r.message, "message: %s",
+		      r.message);
 	grpc_result_free(&r);
 	/* The same connection still works. */
 	ck_assert_int_eq(grpc_client_call(c, HEALTH, NULL, NULL, 0, 5000, &r), 0);

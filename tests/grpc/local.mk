@@ -7,6 +7,13 @@ tests_lib_libgrpcclient_a_SOURCES = tests/lib/grpc_client.c tests/lib/grpc_clien
 
 check_PROGRAMS += tests/grpc/check_grpc_api tests/grpc/check_grpc_calls
 TESTS += tests/grpc/check_grpc_api tests/grpc/check_grpc_calls
+check_PROGRAMS += tests/grpc/check_grpc_requests
+TESTS += tests/grpc/check_grpc_requests
+tests_grpc_check_grpc_requests_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_grpc_check_grpc_requests_CFLAGS = $(TEST_CFLAGS)
+tests_grpc_check_grpc_requests_SOURCES = tests/grpc/check_grpc_requests.c
+tests_grpc_check_grpc_requests_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)
 tests_grpc_check_grpc_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_grpc_check_grpc_api_CFLAGS = $(TEST_CFLAGS)
 tests_grpc_check_grpc_api_SOURCES = tests/grpc/check_grpc_api.c
@@ -17,4 +24,12 @@ tests_grpc_check_grpc_calls_CPPFLAGS = $(CORE_CPPFLAGS) -I$(top_srcdir)/tests/li
 tests_grpc_check_grpc_calls_CFLAGS = $(TEST_CFLAGS)
 tests_grpc_check_grpc_calls_SOURCES = tests/grpc/check_grpc_calls.c
 tests_grpc_check_grpc_calls_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)
+# What every served method does with a NUL in a string, an undecodable request, a long error.
+check_PROGRAMS += tests/grpc/check_grpc_requests
+TESTS += tests/grpc/check_grpc_requests
+tests_grpc_check_grpc_requests_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_grpc_check_grpc_requests_CFLAGS = $(TEST_CFLAGS)
+tests_grpc_check_grpc_requests_SOURCES = tests/grpc/check_grpc_requests.c
+tests_grpc_check_grpc_requests_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
 	$(TEST_LIBS)

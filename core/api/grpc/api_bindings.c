@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
@@ -60,16 +61,13 @@ static const char *grpc_bindings_header(void *ctx, const char *name)
 
 static void grpc_invoke_binding(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__InvokeBindingRequest *req =
-		dapr__proto__runtime__v1__invoke_binding_request__unpack(NULL, len, msg);
+	Dapr__Proto__Runtime__V1__InvokeBindingRequest *req = grpc_call_unpack(
+		call, &dapr__proto__runtime__v1__invoke_binding_request__descriptor, msg, len);
 	struct kv_list metadata = { 0 };
 	struct bindings_request r = { .header = grpc_bindings_header, .header_ctx = call };
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the InvokeBindingRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0) {
 		kv_free(&metadata);
 		dapr__proto__runtime__v1__invoke_binding_request__free_unpacked(req, NULL);

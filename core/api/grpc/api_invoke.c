@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "base/net_addr.h"
 #include "blocks/invoke/invoke.h"
 #include "channels/app_grpc.h"
@@ -287,19 +288,15 @@ static bool api_invoke_wanted(void *arg)
 
 static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__InvokeServiceRequest *in =
-		dapr__proto__runtime__v1__invoke_service_request__unpack(NULL, len, msg);
+	Dapr__Proto__Runtime__V1__InvokeServiceRequest *in = grpc_call_unpack(
+		call, &dapr__proto__runtime__v1__invoke_service_request__descriptor, msg, len);
 	const Dapr__Proto__Common__V1__InvokeRequest *m;
 	struct invoke_request rq = { 0 };
 	struct kv_list headers = { 0 };
 	char client[64], self[64];
 
-	if (in == NULL) {
-		grpc_call_fail(
-			call, GRPC_INVALID_ARGUMENT, NULL,
-			"the InvokeServiceRequest message cannot be decoded; check the client's dapr.proto");
+	if (in == NULL)
 		return;
-	}
 	if (api_invoke_headers(call, &headers) != 0) {
 		kv_free(&headers);
 		dapr__proto__runtime__v1__invoke_service_request__free_unpacked(in, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "api/grpc/grpc_errors.h"
 #include "blocks/metadata/metadata.h"
 #include "dapr/proto/runtime/v1/dapr.pb-c.h"
@@ -177,15 +178,12 @@ static void grpc_get_metadata(struct grpc_call *call, const uint8_t *msg, size_t
 	Dapr__Proto__Runtime__V1__AppConnectionHealthProperties health =
 		DAPR__PROTO__RUNTIME__V1__APP_CONNECTION_HEALTH_PROPERTIES__INIT;
 	Dapr__Proto__Runtime__V1__GetMetadataRequest *req =
-		dapr__proto__runtime__v1__get_metadata_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &dapr__proto__runtime__v1__get_metadata_request__descriptor, msg, len);
 	struct grpc_meta_parts parts = { 0 };
 	struct metadata_doc doc;
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the GetMetadataRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	dapr__proto__runtime__v1__get_metadata_request__free_unpacked(req, NULL);
 	if (metadata_describe(grpc_call_server(call), &doc) != 0) {
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
@@ -220,14 +218,11 @@ out:
 static void grpc_set_metadata(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Dapr__Proto__Runtime__V1__SetMetadataRequest *req =
-		dapr__proto__runtime__v1__set_metadata_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &dapr__proto__runtime__v1__set_metadata_request__descriptor, msg, len);
 	struct block_error err;
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the SetMetadataRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	if (metadata_set(grpc_call_server(call), req->key, req->value, strlen(req->value), &err) != 0)
 		grpc_call_fail_block(call, &err);
 	else
@@ -238,14 +233,11 @@ static void grpc_set_metadata(struct grpc_call *call, const uint8_t *msg, size_t
 static void grpc_shutdown(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Dapr__Proto__Runtime__V1__ShutdownRequest *req =
-		dapr__proto__runtime__v1__shutdown_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &dapr__proto__runtime__v1__shutdown_request__descriptor, msg, len);
 	struct server *srv = grpc_call_server(call);
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the ShutdownRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	dapr__proto__runtime__v1__shutdown_request__free_unpacked(req, NULL);
 	/* Answered first, as daprd does; the graceful stop then lets the answer leave. */
 	grpc_call_reply(call, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
@@ -92,17 +93,14 @@ static void grpc_publish_start(struct grpc_call *call, struct pubsub_request *r)
 
 static void grpc_publish_event(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__PublishEventRequest *in =
-		dapr__proto__runtime__v1__publish_event_request__unpack(NULL, len, msg);
+	Dapr__Proto__Runtime__V1__PublishEventRequest *in = grpc_call_unpack(
+		call, &dapr__proto__runtime__v1__publish_event_request__descriptor, msg, len);
 	struct kv_list md = { 0 };
 	struct pubsub_entry entry = { 0 };
 	struct pubsub_request r = { .metadata = &md, .entries = &entry, .count = 1 };
 
-	if (in == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the request is not a dapr.proto.runtime.v1.PublishEventRequest");
+	if (in == NULL)
 		return;
-	}
 	if (GRPC_MAP_TO_KV(&md, in->n_metadata, in->metadata) != 0) {
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	} else {
@@ -122,17 +120,14 @@ static void grpc_publish_event(struct grpc_call *call, const uint8_t *msg, size_
 static void grpc_bulk_publish_event(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Dapr__Proto__Runtime__V1__BulkPublishRequest *in =
-		dapr__proto__runtime__v1__bulk_publish_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &dapr__proto__runtime__v1__bulk_publish_request__descriptor, msg, len);
 	struct kv_list md = { 0 }, *mds = NULL;
 	struct pubsub_entry *entries = NULL;
 	struct pubsub_request r = { .metadata = &md, .bulk = true };
 	bool ok = true;
 
-	if (in == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the request is not a dapr.proto.runtime.v1.BulkPublishRequest");
+	if (in == NULL)
 		return;
-	}
 	entries = calloc(in->n_entries > 0 ? in->n_entries : 1, sizeof(*entries));
 	mds = calloc(in->n_entries > 0 ? in->n_entries : 1, sizeof(*mds));
 	ok = entries != NULL && mds != NULL && GRPC_MAP_TO_KV(&md, in->n_metadata, in->metadata) == 0;

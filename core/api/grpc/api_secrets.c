@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "base/kv.h"
@@ -89,14 +90,11 @@ static void grpc_secret_done(void *arg, const struct block_error *err, json_t *s
 static void grpc_get_secret(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Dapr__Proto__Runtime__V1__GetSecretRequest *req =
-		dapr__proto__runtime__v1__get_secret_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &dapr__proto__runtime__v1__get_secret_request__descriptor, msg, len);
 	struct kv_list metadata = { 0 };
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the GetSecretRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0)
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	else
@@ -173,15 +171,12 @@ static void grpc_bulk_secret_done(void *arg, const struct block_error *err, json
 
 static void grpc_get_bulk_secret(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
-	Dapr__Proto__Runtime__V1__GetBulkSecretRequest *req =
-		dapr__proto__runtime__v1__get_bulk_secret_request__unpack(NULL, len, msg);
+	Dapr__Proto__Runtime__V1__GetBulkSecretRequest *req = grpc_call_unpack(
+		call, &dapr__proto__runtime__v1__get_bulk_secret_request__descriptor, msg, len);
 	struct kv_list metadata = { 0 };
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the GetBulkSecretRequest is not a valid dapr.proto.runtime.v1 message");
+	if (req == NULL)
 		return;
-	}
 	if (GRPC_MAP_TO_KV(&metadata, req->n_metadata, req->metadata) != 0)
 		grpc_call_fail(call, GRPC_INTERNAL, NULL, "out of memory");
 	else

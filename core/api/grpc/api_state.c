@@ -10,6 +10,7 @@
 #include "api/grpc/grpc_map.h"
 #include "api/grpc/grpc_errors.h"
 #include "api/grpc/grpc_nul.h"
+#include "api/grpc/grpc_unpack.h"
 #include "base/kv.h"
 #include "blocks/errors.h"
 #include "blocks/state/state.h"
@@ -18,14 +19,6 @@
 
 /* Room for an enum value outrig does not know, as text the block refuses by name. */
 #define GRPC_STATE_ENUM_TEXT 24
-
-static void grpc_state_bad_message(struct grpc_call *call, const char *type)
-{
-	grpc_call_fail(
-		call, GRPC_INVALID_ARGUMENT, NULL,
-		"the request is not a valid dapr.proto.runtime.v1.%s message; check the client's Dapr protos",
-		type);
-}
 
 /*
  * protobuf-c hands strings over as C strings: a key "acct\0evil" would arrive as "acct" and touch
@@ -192,7 +185,7 @@ static void grpc_state_get(struct grpc_call *call, const uint8_t *msg, size_t le
 		return;
 	req = dapr__proto__runtime__v1__get_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "GetStateRequest");
+		grpc_call_fail_unmarshal(call, &dapr__proto__runtime__v1__get_state_request__descriptor);
 		return;
 	}
 	if (GRPC_MAP_TO_KV(&md, req->n_metadata, req->metadata) != 0)
@@ -263,7 +256,7 @@ static void grpc_state_bulk_get(struct grpc_call *call, const uint8_t *msg, size
 		return;
 	req = dapr__proto__runtime__v1__get_bulk_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "GetBulkStateRequest");
+		grpc_call_fail_unmarshal(call, &dapr__proto__runtime__v1__get_bulk_state_request__descriptor);
 		return;
 	}
 	/* parallelism is a hint: the block reads the keys in turns on the store's lane. */
@@ -292,7 +285,7 @@ static void grpc_state_save(struct grpc_call *call, const uint8_t *msg, size_t l
 		return;
 	req = dapr__proto__runtime__v1__save_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "SaveStateRequest");
+		grpc_call_fail_unmarshal(call, &dapr__proto__runtime__v1__save_state_request__descriptor);
 		return;
 	}
 	/* The value is stored as the bytes sent, as daprd stores a gRPC value: HTTP stores JSON text. */
@@ -317,7 +310,7 @@ static void grpc_state_delete(struct grpc_call *call, const uint8_t *msg, size_t
 		return;
 	req = dapr__proto__runtime__v1__delete_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "DeleteStateRequest");
+		grpc_call_fail_unmarshal(call, &dapr__proto__runtime__v1__delete_state_request__descriptor);
 		return;
 	}
 	if (GRPC_MAP_TO_KV(&md, req->n_metadata, req->metadata) != 0)
@@ -353,7 +346,8 @@ static void grpc_state_delete_bulk(struct grpc_call *call, const uint8_t *msg, s
 		return;
 	req = dapr__proto__runtime__v1__delete_bulk_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "DeleteBulkStateRequest");
+		grpc_call_fail_unmarshal(call,
+					 &dapr__proto__runtime__v1__delete_bulk_state_request__descriptor);
 		return;
 	}
 	if (grpc_state_items(&it, req->states, req->n_states) != 0)
@@ -379,7 +373,8 @@ static void grpc_state_transaction(struct grpc_call *call, const uint8_t *msg, s
 		return;
 	req = dapr__proto__runtime__v1__execute_state_transaction_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "ExecuteStateTransactionRequest");
+		grpc_call_fail_unmarshal(
+			call, &dapr__proto__runtime__v1__execute_state_transaction_request__descriptor);
 		return;
 	}
 	rc = grpc_state_items_alloc(&it, req->n_operations);
@@ -410,7 +405,7 @@ static void grpc_state_query(struct grpc_call *call, const uint8_t *msg, size_t 
 		return;
 	req = dapr__proto__runtime__v1__query_state_request__unpack(NULL, len, msg);
 	if (req == NULL) {
-		grpc_state_bad_message(call, "QueryStateRequest");
+		grpc_call_fail_unmarshal(call, &dapr__proto__runtime__v1__query_state_request__descriptor);
 		return;
 	}
 	state_query(grpc_call_server(call), req->store_name, grpc_state_done, call);

@@ -15,6 +15,7 @@
 #include "api/grpc/grpc_status.h"
 #include "api/grpc/grpc_timeout.h"
 #include "base/log.h"
+#include "blocks/errors.h"
 #include "options.h"
 #include "runtime.h"
 
@@ -120,6 +121,8 @@ static void grpc_call_vstatus(struct grpc_call *call, int code, const char *deta
 	char text[1024];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
+	/* A character cut at 1024 bytes would make clients fail to decode the status. */
+	api_message_make_utf8(text);
 	free(call->trailer_message);
 	call->trailer_message = grpc_percent_encode(text);
 	call->status = code;
@@ -390,6 +393,8 @@ static void grpc_call_vfail(struct grpc_call *call, int code, const char *reason
 	if (!grpc_call_complete(call))
 		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
+	/* Status.message of grpc-status-details-bin is a proto string: UTF-8, or Go clients refuse it. */
+	api_message_make_utf8(text);
 	if (reason != NULL)
 		details = grpc_status_details_bin(code, text, reason, GRPC_ERROR_DOMAIN, meta, n_meta);
 	grpc_call_answer_status(call, code, details, "%s", text);

@@ -8,13 +8,11 @@
  *
  *	static void get_state(struct grpc_call *call, const uint8_t *msg, size_t len)
  *	{
- *		Dapr__Proto__Runtime__V1__GetStateRequest *req =
- *			dapr__proto__runtime__v1__get_state_request__unpack(NULL, len, msg);
+ *		Dapr__Proto__Runtime__V1__GetStateRequest *req = grpc_call_unpack(
+ *			call, &dapr__proto__runtime__v1__get_state_request__descriptor, msg, len);
  *
- *		if (req == NULL) {
- *			grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL, "...");
- *			return;
- *		}
+ *		if (req == NULL)
+ *			return;	(grpc_unpack.h: already failed, undecodable or a NUL in a string)
  *		... hand req's fields to the block; its completion callback, on the loop, later calls
  *		grpc_call_reply(call, &resp.base) or grpc_call_fail(call, code, "ERR_...", "...") ...
  *		dapr__proto__runtime__v1__get_state_request__free_unpacked(req, NULL);

@@ -4,20 +4,18 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_unpack.h"
 #include "runtime.h"
 
 static void grpc_health_check(struct grpc_call *call, const uint8_t *msg, size_t len)
 {
 	Grpc__Health__V1__HealthCheckRequest *req =
-		grpc__health__v1__health_check_request__unpack(NULL, len, msg);
+		grpc_call_unpack(call, &grpc__health__v1__health_check_request__descriptor, msg, len);
 	Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
 	struct server *srv = grpc_call_server(call);
 
-	if (req == NULL) {
-		grpc_call_fail(call, GRPC_INVALID_ARGUMENT, NULL,
-			       "the HealthCheckRequest is not a valid grpc.health.v1 message");
+	if (req == NULL)
 		return;
-	}
 	/* "" is the whole server; outrig has no per-service health. */
 	if (req->service[0] != '\0') {
 		grpc__health__v1__health_check_request__free_unpacked(req, NULL);
