@@ -7,13 +7,6 @@ tests_lib_libgrpcclient_a_SOURCES = tests/lib/grpc_client.c tests/lib/grpc_clien
 
 check_PROGRAMS += tests/grpc/check_grpc_api tests/grpc/check_grpc_calls
 TESTS += tests/grpc/check_grpc_api tests/grpc/check_grpc_calls
-check_PROGRAMS += tests/grpc/check_grpc_requests
-TESTS += tests/grpc/check_grpc_requests
-tests_grpc_check_grpc_requests_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_grpc_check_grpc_requests_CFLAGS = $(TEST_CFLAGS)
-tests_grpc_check_grpc_requests_SOURCES = tests/grpc/check_grpc_requests.c
-tests_grpc_check_grpc_requests_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
-	$(TEST_LIBS)
 tests_grpc_check_grpc_api_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_grpc_check_grpc_api_CFLAGS = $(TEST_CFLAGS)
 tests_grpc_check_grpc_api_SOURCES = tests/grpc/check_grpc_api.c
