@@ -24,6 +24,8 @@
 #include "google/rpc/error_details.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_call_internal.h"
+#include "api/grpc/grpc_conn.h"
 #include "grpc_client.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
@@ -38,6 +40,8 @@ static int port;
 
 /* What the Later method saw when it completed: -1 not yet, 0 the call was dead, 1 alive. */
 static int later_alive = -1;
+/* Whether the Later call still kept its request body when it completed: -1 not yet, 0 no, 1 yes. */
+static int later_body_kept = -1;
 
 /* Echo: answers at once with an Any whose type_url is the x-echo metadata and whose value is the request. */
 static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
@@ -75,6 +79,7 @@ static void later_fire(evutil_socket_t fd, short what, void *arg)
 	struct later *l = arg;
 
 	__atomic_store_n(&later_alive, grpc_call_alive(l->call) ? 1 : 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&later_body_kept, l->call->body != NULL ? 1 : 0, __ATOMIC_SEQ_CST);
 	grpc_call_reply(l->call, NULL);
 	later_unlink(l);
 	event_free(l->ev);
@@ -204,15 +209,18 @@ END_TEST
 START_TEST(async_completion)
 {
 	static const char *const md[] = { "x-delay-ms", "300", NULL };
+	static uint8_t big[32 * 1024];
 	struct grpc_client *c = connect_grpc();
 	struct grpc_result r;
 	long t0 = xnow_ms();
 
-	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, big, sizeof(big), 5000, &r), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_eq(r.len, 0);
 	ck_assert_int_ge(xnow_ms() - t0, 280);
 	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 1);
+	/* The handler's message was freed when it returned, not kept while the answer was awaited. */
+	ck_assert_int_eq(__atomic_load_n(&later_body_kept, __ATOMIC_SEQ_CST), 0);
 	grpc_result_free(&r);
 	grpc_client_close(c);
 }
@@ -281,6 +289,81 @@ START_TEST(stop_with_a_call_in_a_handler)
 	xsleep_ms(100);
 	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) != NULL,
 		      "the call in its handler's hands was freed when its client left");
+}
+END_TEST
+
+/*
+ * Calls a client gave up on (here by grpc-timeout) while their handler still has them count
+ * against the connection's streams: past GRPC_MAX_STREAMS of them new calls are refused, so a
+ * client cannot pile up calls to a handler that never answers.
+ */
+START_TEST(held_calls_are_bounded)
+{
+	static const char *const md[] = { "x-delay-ms", "60000", "grpc-timeout", "20m", NULL };
+	struct grpc_client *c = connect_grpc(), *other;
+	struct grpc_result r;
+
+	for (int i = 0; i < GRPC_MAX_STREAMS; i++) {
+		ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+		ck_assert_int_eq(r.status, 4);
+		grpc_result_free(&r);
+	}
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->held, __ATOMIC_SEQ_CST), GRPC_MAX_STREAMS);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 8);
+	ck_assert_ptr_nonnull(strstr(r.message, "still in progress"));
+	grpc_result_free(&r);
+	/* Another connection has its own slots. */
+	other = connect_grpc();
+	ck_assert_int_eq(grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(other);
+	grpc_client_close(c);
+}
+END_TEST
+
+/* A request whose body never ends is answered (and its stream reset) after the request timeout. */
+START_TEST(unfinished_request_times_out)
+{
+	struct grpc_client *c;
+	struct grpc_result r;
+	long t0, took;
+
+	__atomic_store_n(&srv.grpc->request_timeout_ms, 300, __ATOMIC_SEQ_CST);
+	c = connect_grpc();
+	t0 = xnow_ms();
+	ck_assert_int_eq(grpc_client_call_open(c, "/outrig.test.v1.Test/Echo", NULL, 5000, &r), 0);
+	took = xnow_ms() - t0;
+	ck_assert_int_eq(r.status, 4);
+	ck_assert_msg(took >= 280 && took < 3000, "answered after %ld ms for a 300 ms request timeout", took);
+	ck_assert_ptr_nonnull(strstr(r.message, "not complete"));
+	grpc_result_free(&r);
+	/* The connection goes on. */
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+/* A connection without a stream for the idle timeout is closed; one with a call in progress is not. */
+START_TEST(idle_connection_is_closed)
+{
+	static const char *const md[] = { "x-delay-ms", "700", NULL };
+	struct grpc_client *c;
+	struct grpc_result r;
+
+	__atomic_store_n(&srv.grpc->idle_timeout_ms, 300, __ATOMIC_SEQ_CST);
+	c = connect_grpc();
+	/* Busy longer than the idle timeout: not closed under its call. */
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	xsleep_ms(1000);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	grpc_client_close(c);
 }
 END_TEST
 
@@ -358,6 +441,9 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, grpc_timeout_is_honoured);
 	tcase_add_test(tc, client_vanishes_mid_call);
 	tcase_add_test(tc, stop_with_a_call_in_a_handler);
+	tcase_add_test(tc, held_calls_are_bounded);
+	tcase_add_test(tc, unfinished_request_times_out);
+	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
 	suite_add_tcase(s, tc);

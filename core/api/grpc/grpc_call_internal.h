@@ -38,8 +38,11 @@ struct grpc_call {
 	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
 	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
 	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */
+	struct event *request_timer; /* the request's body must be complete before it fires */
 	grpc_unary_fn fn;	/* the method's handler, once the headers admitted the call */
 	bool dispatched;	/* the handler was called */
+	bool held;		/* counted in the server's and held_by's held calls until the handler completes */
+	struct grpc_conn *held_by; /* the connection whose stream slots the held call counts against, or NULL */
 	bool handler_done;	/* the handler completed the call */
 	bool answered;		/* a response was submitted, or none can be */
 	bool gone;		/* the stream is closed */

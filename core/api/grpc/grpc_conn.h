@@ -40,6 +40,12 @@ struct grpc_call **grpc_conn_calls(struct grpc_conn *conn);
 struct grpc_server *grpc_conn_server(struct grpc_conn *conn);
 struct grpc_conn *grpc_conn_next(struct grpc_conn *conn);
 
+/*
+ * The count of conn's calls a handler still has, streams closed or not (grpc_call.c keeps it):
+ * these hold memory as open streams do, so they count against the connection's GRPC_MAX_STREAMS.
+ */
+size_t *grpc_conn_held(struct grpc_conn *conn);
+
 /* Sends GOAWAY: streams already open finish, then the connection closes. */
 void grpc_conn_goaway(struct grpc_conn *conn);
 

@@ -134,6 +134,8 @@ int grpc_server_listen(struct server *srv)
 		return -1;
 	}
 	gs->srv = srv;
+	gs->request_timeout_ms = GRPC_REQUEST_TIMEOUT_MS;
+	gs->idle_timeout_ms = GRPC_IDLE_TIMEOUT_MS;
 	srv->grpc = gs;
 	/* A graceful stop tells every client GOAWAY at once, so they go elsewhere while calls finish. */
 	if (runtime_on_stop(srv, grpc_server_drain) != 0)

@@ -13,6 +13,16 @@ struct server;
 
 #define GRPC_MAX_LISTENERS 8
 
+/*
+ * Calls dispatched to a handler that has not completed them, over all connections: a client that
+ * resets (or times out) calls to a handler that never answers cannot pile them up without end.
+ */
+#define GRPC_MAX_HELD_CALLS 4096
+/* A request not complete this long after its headers is answered and reset: bodies are not held forever. */
+#define GRPC_REQUEST_TIMEOUT_MS 60000
+/* A connection with no stream this long is closed, as the HTTP API closes idle keep-alives. */
+#define GRPC_IDLE_TIMEOUT_MS 120000
+
 struct grpc_server {
 	struct server *srv;
 	struct evconnlistener *listeners[GRPC_MAX_LISTENERS];
@@ -20,6 +30,9 @@ struct grpc_server {
 	struct event *resume; /* re-enables the listeners after running out of descriptors */
 	struct grpc_conn *conns;
 	struct grpc_call *orphans; /* calls whose connection is gone but whose handler still has them */
+	size_t held;		   /* dispatched calls not yet completed by their handler */
+	/* GRPC_REQUEST_TIMEOUT_MS and GRPC_IDLE_TIMEOUT_MS, set by grpc_server_listen (tests shorten them). */
+	int request_timeout_ms, idle_timeout_ms;
 };
 
 /*
