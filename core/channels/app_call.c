@@ -103,7 +103,8 @@ int app_call_send(struct app_channel *ch, const struct app_call_request *rq, app
 	/* A header evhttp refuses (a bare CR or LF in its value) is left out, as evhttp would. */
 	for (size_t i = 0; rq->headers != NULL && i < rq->headers->count; i++)
 		evhttp_add_header(&out, rq->headers->items[i].key, rq->headers->items[i].value);
-	rc = app_channel_send(ch, cmd, rq->path, &out, NULL, rq->body, rq->len, app_call_done, call);
+	rc = app_channel_send_wanted(ch, cmd, rq->path, &out, NULL, rq->body, rq->len, app_call_done, call,
+				     rq->wanted, rq->wanted_arg);
 	evhttp_clear_headers(&out);
 	if (rc != 0)
 		free(call);

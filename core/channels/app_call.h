@@ -26,6 +26,9 @@ struct app_call_request {
 	size_t len;
 	/* A gRPC caller's InvokeRequest.data.type_url, for a gRPC app (app_call_grpc.h); NULL for none. */
 	const char *data_type_url;
+	/* Asked before a call that waited for a free connection is sent: false drops it (NULL: always sent). */
+	bool (*wanted)(void *arg);
+	void *wanted_arg;
 };
 
 struct app_grpc_invoke_result;
