@@ -29,6 +29,11 @@ struct app_call_request {
 	/* Asked before a call that waited for a free connection is sent: false drops it (NULL: always sent). */
 	bool (*wanted)(void *arg);
 	void *wanted_arg;
+	/*
+	 * Called with cb's arg instead of cb when the channel is freed with the call pending (outrigd
+	 * stopping with calls in flight), for the caller to free its record; NULL: not told.
+	 */
+	void (*abandon)(void *arg);
 };
 
 struct app_grpc_invoke_result;

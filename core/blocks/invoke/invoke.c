@@ -138,6 +138,12 @@ struct invoke_app_call {
 	void *arg;
 };
 
+/* outrigd stopped with the call at the app: its caller was freed already (grpc_server_free). */
+static void invoke_app_abandoned(void *arg)
+{
+	free(arg);
+}
+
 static void invoke_app_answered(void *arg, struct app_call_answer *a)
 {
 	struct invoke_app_call *call = arg;
@@ -172,7 +178,7 @@ static void invoke_to_app(struct server *srv, const char *verb, const char *path
 			  const char *type_url, bool (*wanted)(void *arg), invoke_done_fn done, void *arg)
 {
 	const char *callee = srv->opts->app_id;
-	struct app_call_request rq = { verb, path, headers, body, len, type_url, wanted, arg };
+	struct app_call_request rq = { verb, path, headers, body, len, type_url, wanted, arg, invoke_app_abandoned };
 	struct invoke_app_call *call;
 	int rc;
 
