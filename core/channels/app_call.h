@@ -34,6 +34,8 @@ struct app_call_request {
 	 * stopping with calls in flight), for the caller to free its record; NULL: not told.
 	 */
 	void (*abandon)(void *arg);
+	/* > 0: a gRPC app's call ends DEADLINE_EXCEEDED after this (the caller's time left); 0: the channel's. */
+	int timeout_ms;
 };
 
 struct app_grpc_invoke_result;

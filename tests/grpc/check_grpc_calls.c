@@ -55,6 +55,17 @@ static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
 	grpc_call_reply(call, &any.base);
 }
 
+/* Left: answers an Any whose type_url is grpc_call_remaining_ms of the call. */
+static void m_left(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	char left[32];
+
+	snprintf(left, sizeof(left), "%lld", (long long)grpc_call_remaining_ms(call));
+	any.type_url = left;
+	grpc_call_reply(call, &any.base);
+}
+
 struct later {
 	struct event *ev;
 	struct grpc_call *call;
@@ -152,6 +163,7 @@ static void setup(void)
 	grpc_methods_register("/outrig.test.v1.Test/Fail", m_fail);
 	grpc_methods_register("/outrig.test.v1.Test/Plain", m_plain);
 	grpc_methods_register("/outrig.test.v1.Test/Twice", m_twice);
+	grpc_methods_register("/outrig.test.v1.Test/Left", m_left);
 	ck_assert_int_eq(grpc_server_listen(&srv), 0);
 	ck_assert_int_eq(pthread_create(&loop_thread, NULL, loop_run, NULL), 0);
 }
@@ -367,6 +379,33 @@ START_TEST(idle_connection_is_closed)
 }
 END_TEST
 
+/* What a handler learns of the caller's grpc-timeout, to bound its own calls (InvokeService's app call). */
+START_TEST(remaining_time_is_told)
+{
+	static const char *const md[] = { "grpc-timeout", "5S", NULL };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+	long left;
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Left", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	left = atol(any->type_url);
+	ck_assert_msg(left > 4000 && left <= 5000, "%ld ms left of a 5 s grpc-timeout", left);
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Left", NULL, NULL, 0, 5000, &r), 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	ck_assert_str_eq(any->type_url, "-1");
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
 START_TEST(fail_carries_details)
 {
 	struct grpc_client *c = connect_grpc();
@@ -444,6 +483,7 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, held_calls_are_bounded);
 	tcase_add_test(tc, unfinished_request_times_out);
 	tcase_add_test(tc, idle_connection_is_closed);
+	tcase_add_test(tc, remaining_time_is_told);
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
 	suite_add_tcase(s, tc);

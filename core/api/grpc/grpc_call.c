@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <nghttp2/nghttp2.h>
 
 #include "api/grpc/grpc_call_internal.h"
@@ -152,6 +153,24 @@ void grpc_call_answer_status(struct grpc_call *call, int code, const char *detai
 	va_end(ap);
 }
 
+static int64_t grpc_call_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t grpc_call_remaining_ms(const struct grpc_call *call)
+{
+	int64_t left;
+
+	if (call->deadline_at == 0)
+		return -1;
+	left = call->deadline_at - grpc_call_now_ms();
+	return left > 0 ? left : 0;
+}
+
 static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct grpc_call *call = arg;
@@ -217,6 +236,7 @@ void grpc_call_headers_done(struct grpc_call *call)
 			timeout);
 		return;
 	}
+	call->deadline_at = grpc_call_now_ms() + call->timeout_ms;
 	call->deadline = evtimer_new(call->gs->srv->base, grpc_call_deadline, call);
 	if (call->deadline == NULL)
 		return;

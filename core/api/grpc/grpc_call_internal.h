@@ -37,6 +37,7 @@ struct grpc_call {
 	bool request_complete;	/* END_STREAM came from the client */
 	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
 	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
+	int64_t deadline_at;	/* CLOCK_MONOTONIC ms when grpc-timeout runs out; 0 = none */
 	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */
 	struct event *request_timer; /* the request's body must be complete before it fires */
 	grpc_unary_fn fn;	/* the method's handler, once the headers admitted the call */
