@@ -577,8 +577,8 @@ int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const 
 		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
 		     app_response_cb cb, void *arg)
 {
-	return app_channel_send_wanted(ch, method, path, headers, content_type, body, len, cb, arg, NULL, NULL,
-				       NULL);
+	return app_channel_send_wanted(ch, method, path, headers, content_type, body, len, cb, arg, NULL,
+				       NULL, NULL);
 }
 
 int app_channel_send_wanted(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,

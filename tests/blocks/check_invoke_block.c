@@ -284,7 +284,9 @@ static void second_done(void *arg, const struct block_error *err, const struct i
 START_TEST(own_app_call_of_a_caller_that_left_is_dropped_in_the_queue)
 {
 	struct invoke_request first = { .target = OWN, .method = "m", .verb = "GET" };
-	struct invoke_request second = { .target = OWN, .method = "m", .verb = "GET", .wanted = still_wanted };
+	struct invoke_request second = {
+		.target = OWN, .method = "m", .verb = "GET", .wanted = still_wanted
+	};
 
 	app_channel_free(srv.app);
 	/* One connection: the second call waits for the first. */
@@ -332,7 +334,9 @@ static void count_answered(void *arg, struct app_call_answer *a)
 START_TEST(freed_channel_abandons_pending_calls)
 {
 	struct kv_list h = { 0 };
-	struct app_call_request rq = { .verb = "GET", .path = "/slow", .headers = &h, .abandon = count_abandoned };
+	struct app_call_request rq = {
+		.verb = "GET", .path = "/slow", .headers = &h, .abandon = count_abandoned
+	};
 
 	add(&h, "x-echo-delay-ms", "3000");
 	app_channel_free(srv.app);

@@ -226,7 +226,8 @@ START_TEST(async_completion)
 	struct grpc_result r;
 	long t0 = xnow_ms();
 
-	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, big, sizeof(big), 5000, &r), 0);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, big, sizeof(big), 5000, &r),
+			 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_eq(r.len, 0);
 	ck_assert_int_ge(xnow_ms() - t0, 280);

@@ -194,7 +194,8 @@ static void grpc_call_request_late(evutil_socket_t fd, short what, void *arg)
 {
 	struct grpc_call *call = arg;
 	struct grpc_conn *conn = call->conn;
-	struct timeval tv = { call->gs->request_timeout_ms / 1000, (call->gs->request_timeout_ms % 1000) * 1000 };
+	struct timeval tv = { call->gs->request_timeout_ms / 1000,
+			      (call->gs->request_timeout_ms % 1000) * 1000 };
 
 	if (call->request_complete || call->gone || conn == NULL)
 		return;

@@ -28,9 +28,9 @@ struct grpc_conn {
 	struct bufferevent *bev;
 	nghttp2_session *ng;
 	struct grpc_call *calls;
-	size_t held; /* calls of this connection a handler still has (grpc_call.c) */
-	struct event *idle;  /* closes the connection after the server's idle_timeout_ms without a stream */
-	int64_t last_busy;   /* CLOCK_MONOTONIC ms when a stream last began or ended */
+	size_t held;	    /* calls of this connection a handler still has (grpc_call.c) */
+	struct event *idle; /* closes the connection after the server's idle_timeout_ms without a stream */
+	int64_t last_busy;  /* CLOCK_MONOTONIC ms when a stream last began or ended */
 	struct grpc_conn *next, *prev;
 	bool in_recv; /* inside nghttp2_session_mem_recv: sending and freeing wait */
 	bool closing; /* free once the output is written */

@@ -175,12 +175,13 @@ static void invoke_app_answered(void *arg, struct app_call_answer *a)
  */
 static void invoke_to_app(struct server *srv, const char *verb, const char *path, struct kv_list *headers,
 			  const char *caller_id, const char *caller_ns, const void *body, size_t len,
-			  const char *type_url, bool (*wanted)(void *arg), int timeout_ms, invoke_done_fn done,
-			  void *arg)
+			  const char *type_url, bool (*wanted)(void *arg), int timeout_ms,
+			  invoke_done_fn done, void *arg)
 {
 	const char *callee = srv->opts->app_id;
-	struct app_call_request rq = { verb, path, headers, body, len, type_url, wanted, arg,
-				       invoke_app_abandoned, timeout_ms };
+	struct app_call_request rq = {
+		verb, path, headers, body, len, type_url, wanted, arg, invoke_app_abandoned, timeout_ms
+	};
 	struct invoke_app_call *call;
 	int rc;
 
