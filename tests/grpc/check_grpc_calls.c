@@ -407,6 +407,57 @@ START_TEST(remaining_time_is_told)
 }
 END_TEST
 
+struct big_call {
+	struct grpc_client *c;
+	int rc, status;
+};
+
+static void *big_call_run(void *arg)
+{
+	static uint8_t big[64 * 1024]; /* the largest message allowed: more than a stream's first window */
+	struct big_call *b = arg;
+	struct grpc_result r;
+
+	b->rc = grpc_client_call(b->c, "/outrig.test.v1.Test/Echo", NULL, big, sizeof(big), 5000, &r);
+	b->status = r.status;
+	grpc_result_free(&r);
+	return NULL;
+}
+
+/*
+ * Past the budget of buffered request bytes a stream gets no more window, so clients cannot make
+ * outrigd buffer bodies without bound; once bytes are freed (another call dispatched) it goes on.
+ */
+START_TEST(buffer_budget_holds_back_window)
+{
+	struct big_call b = { connect_grpc(), -2, -2 };
+	struct grpc_client *other = connect_grpc();
+	struct grpc_result r;
+	pthread_t t;
+
+	__atomic_store_n(&srv.grpc->buffer_budget, (size_t)1000, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(pthread_create(&t, NULL, big_call_run, &b), 0);
+	xsleep_ms(700);
+	ck_assert_msg(__atomic_load_n(&b.rc, __ATOMIC_SEQ_CST) == -2,
+		      "a request past the buffer budget was completed (rc %d, status %d)", b.rc, b.status);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->starved, __ATOMIC_SEQ_CST), 1);
+	/* Budget again, and bytes freed by another call: the held-back stream gets its window. */
+	__atomic_store_n(&srv.grpc->buffer_budget, (size_t)1 << 30, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(
+		grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, (const uint8_t *)"x", 1, 5000, &r),
+		0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_int_eq(b.status, 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->starved, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->buffered, __ATOMIC_SEQ_CST), 0);
+	grpc_client_close(other);
+	grpc_client_close(b.c);
+}
+END_TEST
+
 START_TEST(fail_carries_details)
 {
 	struct grpc_client *c = connect_grpc();
@@ -485,6 +536,7 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, unfinished_request_times_out);
 	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, remaining_time_is_told);
+	tcase_add_test(tc, buffer_budget_holds_back_window);
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
 	suite_add_tcase(s, tc);

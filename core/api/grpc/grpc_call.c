@@ -90,6 +90,10 @@ void grpc_call_free(struct grpc_call *call)
 	free(call->path);
 	free(call->content_type);
 	free(call->authority);
+	if (call->body_cap > 0)
+		grpc_conn_bytes_freed(call->gs, call->body_cap);
+	if (call->unconsumed > 0)
+		call->gs->starved--;
 	free(call->body);
 	free(call->out);
 	free(call->trailer_message);
@@ -378,6 +382,7 @@ void grpc_call_request_done(struct grpc_call *call)
 	 * call waiting long for its answer does not keep up to --max-body-size with it.
 	 */
 	body = call->body;
+	grpc_conn_bytes_freed(call->gs, call->body_cap);
 	call->body = NULL;
 	call->body_len = call->body_cap = 0;
 	call->fn(call, body + 5, len);

@@ -34,11 +34,12 @@ struct grpc_call {
 	size_t n_md, md_bytes;
 	uint8_t *body; /* the request, 5-byte prefix included, up to the size limit */
 	size_t body_len, body_cap;
-	bool request_complete;	     /* END_STREAM came from the client */
-	bool too_big;		     /* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
-	int64_t timeout_ms;	     /* from grpc-timeout; 0 = none */
-	int64_t deadline_at;	     /* CLOCK_MONOTONIC ms when grpc-timeout runs out; 0 = none */
-	struct event *deadline;	     /* fires DEADLINE_EXCEEDED; NULL when no timeout */
+	size_t unconsumed;	/* bytes received but not yet given back as stream window (budget spent) */
+	bool request_complete;	/* END_STREAM came from the client */
+	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
+	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
+	int64_t deadline_at;	/* CLOCK_MONOTONIC ms when grpc-timeout runs out; 0 = none */
+	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */
 	struct event *request_timer; /* the request's body must be complete before it fires */
 	grpc_unary_fn fn;	     /* the method's handler, once the headers admitted the call */
 	bool dispatched;	     /* the handler was called */

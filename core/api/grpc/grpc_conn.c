@@ -176,12 +176,58 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 		if (body == NULL)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		call->body = body;
+		conn->gs->buffered += cap - call->body_cap;
 		call->body_cap = cap;
 	}
 	memcpy(call->body + call->body_len, data, len);
 	call->body_len += len;
+	/*
+	 * Past the budget of buffered request bytes, the stream's window is not given back (the
+	 * connection's is, so other streams go on): its client waits until bytes are freed.
+	 */
+	if (conn->gs->buffered > conn->gs->buffer_budget || call->unconsumed > 0) {
+		if (call->unconsumed == 0)
+			conn->gs->starved++;
+		call->unconsumed += len;
+		nghttp2_session_consume_connection(ng, len);
+		return 0;
+	}
 	nghttp2_session_consume(ng, stream_id, len);
 	return 0;
+}
+
+void grpc_conn_bytes_freed(struct grpc_server *gs, size_t n)
+{
+	gs->buffered -= n < gs->buffered ? n : gs->buffered;
+	if (gs->starved > 0 && gs->grant != NULL)
+		event_active(gs->grant, 0, 0);
+}
+
+void grpc_conn_grant(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_server *gs = arg;
+	struct grpc_conn *conn, *next;
+
+	for (conn = gs->conns; conn != NULL && gs->starved > 0; conn = next) {
+		bool granted = false;
+
+		next = conn->next;
+		for (struct grpc_call *call = conn->calls; call != NULL; call = call->next) {
+			if (call->unconsumed == 0)
+				continue;
+			if (gs->buffered > gs->buffer_budget)
+				break;
+			nghttp2_session_consume_stream(conn->ng, call->stream_id, call->unconsumed);
+			call->unconsumed = 0;
+			gs->starved--;
+			granted = true;
+		}
+		/* May free the connection: next was taken before. */
+		if (granted)
+			grpc_conn_flush(conn);
+		if (gs->buffered > gs->buffer_budget)
+			break;
+	}
 }
 
 static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *arg)
@@ -203,6 +249,11 @@ static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, v
 		grpc_call_headers_done(call);
 	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
 		call->request_complete = true;
+		/* Nothing more comes on this stream: it needs no window, held back or not. */
+		if (call->unconsumed > 0) {
+			call->unconsumed = 0;
+			conn->gs->starved--;
+		}
 		if (!call->too_big && !call->answered)
 			grpc_call_request_done(call);
 	}

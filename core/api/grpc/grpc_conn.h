@@ -46,6 +46,15 @@ struct grpc_conn *grpc_conn_next(struct grpc_conn *conn);
  */
 size_t *grpc_conn_held(struct grpc_conn *conn);
 
+/*
+ * Request bytes were freed (grpc_call.c): streams held back by the buffer budget get their window
+ * from the loop (gs->grant), never from inside an nghttp2 callback. Thread: the loop.
+ */
+void grpc_conn_bytes_freed(struct grpc_server *gs, size_t n);
+
+/* gs->grant's callback: gives held-back streams their window while the budget allows. */
+void grpc_conn_grant(evutil_socket_t fd, short what, void *arg);
+
 /* Sends GOAWAY: streams already open finish, then the connection closes. */
 void grpc_conn_goaway(struct grpc_conn *conn);
 

@@ -22,6 +22,12 @@ struct server;
 #define GRPC_REQUEST_TIMEOUT_MS 60000
 /* A connection with no stream this long is closed, as the HTTP API closes idle keep-alives. */
 #define GRPC_IDLE_TIMEOUT_MS 120000
+/*
+ * Request bytes buffered over all connections (bodies not yet given to a handler) past which a
+ * stream gets no more flow-control window until others free theirs; at least 4 x --max-body-size,
+ * so that one request of the largest size allowed always fits.
+ */
+#define GRPC_MAX_BUFFERED_BYTES ((size_t)256 << 20)
 
 struct grpc_server {
 	struct server *srv;
@@ -33,6 +39,10 @@ struct grpc_server {
 	size_t held;		   /* dispatched calls not yet completed by their handler */
 	/* GRPC_REQUEST_TIMEOUT_MS and GRPC_IDLE_TIMEOUT_MS, set by grpc_server_listen (tests shorten them). */
 	int request_timeout_ms, idle_timeout_ms;
+	size_t buffered;      /* bytes of request bodies held for calls not yet dispatched */
+	size_t buffer_budget; /* GRPC_MAX_BUFFERED_BYTES or 4 x --max-body-size (tests lower it) */
+	size_t starved;	      /* streams holding back window because the budget was spent */
+	struct event *grant;  /* gives starved streams their window once bytes are freed */
 };
 
 /*
