@@ -336,6 +336,27 @@ START_TEST(held_calls_are_bounded)
 }
 END_TEST
 
+/* The process-wide cap of held calls holds over all connections. */
+START_TEST(held_calls_are_bounded_process_wide)
+{
+	static const char *const md[] = { "x-delay-ms", "60000", "grpc-timeout", "20m", NULL };
+	struct grpc_client *c = connect_grpc(), *other = connect_grpc();
+	struct grpc_result r;
+
+	__atomic_store_n(&srv.grpc->max_held, (size_t)3, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+		ck_assert_int_eq(r.status, 4);
+		grpc_result_free(&r);
+	}
+	ck_assert_int_eq(grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 8);
+	grpc_result_free(&r);
+	grpc_client_close(other);
+	grpc_client_close(c);
+}
+END_TEST
+
 /* A request whose body never ends is answered (and its stream reset) after the request timeout. */
 START_TEST(unfinished_request_times_out)
 {
@@ -533,6 +554,7 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, client_vanishes_mid_call);
 	tcase_add_test(tc, stop_with_a_call_in_a_handler);
 	tcase_add_test(tc, held_calls_are_bounded);
+	tcase_add_test(tc, held_calls_are_bounded_process_wide);
 	tcase_add_test(tc, unfinished_request_times_out);
 	tcase_add_test(tc, idle_connection_is_closed);
 	tcase_add_test(tc, remaining_time_is_told);

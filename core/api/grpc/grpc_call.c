@@ -351,11 +351,11 @@ static bool grpc_call_admit(struct grpc_call *call)
 	 * Calls whose client left still count until their handler completes them: without this a
 	 * client resetting calls to an app that never answers piles them up without limit.
 	 */
-	if (*grpc_conn_held(call->conn) >= GRPC_MAX_STREAMS || call->gs->held >= GRPC_MAX_HELD_CALLS) {
+	if (*grpc_conn_held(call->conn) >= GRPC_MAX_STREAMS || call->gs->held >= call->gs->max_held) {
 		grpc_call_answer_status(
 			call, GRPC_RESOURCE_EXHAUSTED, NULL,
-			"too many calls to outrig are still in progress (%zu on this connection, %zu in all; limits %d and %d), some of them cancelled by their callers; retry when they have finished",
-			*grpc_conn_held(call->conn), call->gs->held, GRPC_MAX_STREAMS, GRPC_MAX_HELD_CALLS);
+			"too many calls to outrig are still in progress (%zu on this connection, %zu in all; limits %d and %zu), some of them cancelled by their callers; retry when they have finished",
+			*grpc_conn_held(call->conn), call->gs->held, GRPC_MAX_STREAMS, call->gs->max_held);
 		return false;
 	}
 	return true;

@@ -136,6 +136,7 @@ int grpc_server_listen(struct server *srv)
 	gs->srv = srv;
 	gs->request_timeout_ms = GRPC_REQUEST_TIMEOUT_MS;
 	gs->idle_timeout_ms = GRPC_IDLE_TIMEOUT_MS;
+	gs->max_held = GRPC_MAX_HELD_CALLS;
 	gs->buffer_budget = GRPC_MAX_BUFFERED_BYTES;
 	if (srv->opts->max_body_bytes > 0 && (size_t)srv->opts->max_body_bytes * 4 > gs->buffer_budget)
 		gs->buffer_budget = (size_t)srv->opts->max_body_bytes * 4;

@@ -37,6 +37,7 @@ struct grpc_server {
 	struct grpc_conn *conns;
 	struct grpc_call *orphans; /* calls whose connection is gone but whose handler still has them */
 	size_t held;		   /* dispatched calls not yet completed by their handler */
+	size_t max_held;	   /* GRPC_MAX_HELD_CALLS (tests lower it) */
 	/* GRPC_REQUEST_TIMEOUT_MS and GRPC_IDLE_TIMEOUT_MS, set by grpc_server_listen (tests shorten them). */
 	int request_timeout_ms, idle_timeout_ms;
 	size_t buffered;      /* bytes of request bodies held for calls not yet dispatched */
