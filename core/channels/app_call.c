@@ -16,7 +16,18 @@
 struct app_call {
 	app_call_cb cb;
 	void *arg;
+	void (*abandon)(void *arg);
 };
+
+/* The channel was freed with the call pending: no answer will come, the records go. */
+static void app_call_abandoned(void *arg)
+{
+	struct app_call *call = arg;
+
+	if (call->abandon != NULL)
+		call->abandon(call->arg);
+	free(call);
+}
 
 static const struct {
 	const char *name;
@@ -99,11 +110,13 @@ int app_call_send(struct app_channel *ch, const struct app_call_request *rq, app
 		return -1;
 	call->cb = cb;
 	call->arg = arg;
+	call->abandon = rq->abandon;
 	TAILQ_INIT(&out);
 	/* A header evhttp refuses (a bare CR or LF in its value) is left out, as evhttp would. */
 	for (size_t i = 0; rq->headers != NULL && i < rq->headers->count; i++)
 		evhttp_add_header(&out, rq->headers->items[i].key, rq->headers->items[i].value);
-	rc = app_channel_send(ch, cmd, rq->path, &out, NULL, rq->body, rq->len, app_call_done, call);
+	rc = app_channel_send_wanted(ch, cmd, rq->path, &out, NULL, rq->body, rq->len, app_call_done, call,
+				     rq->wanted, rq->wanted_arg, app_call_abandoned);
 	evhttp_clear_headers(&out);
 	if (rc != 0)
 		free(call);

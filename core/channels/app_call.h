@@ -26,6 +26,16 @@ struct app_call_request {
 	size_t len;
 	/* A gRPC caller's InvokeRequest.data.type_url, for a gRPC app (app_call_grpc.h); NULL for none. */
 	const char *data_type_url;
+	/* Asked before a call that waited for a free connection is sent: false drops it (NULL: always sent). */
+	bool (*wanted)(void *arg);
+	void *wanted_arg;
+	/*
+	 * Called with cb's arg instead of cb when the channel is freed with the call pending (outrigd
+	 * stopping with calls in flight), for the caller to free its record; NULL: not told.
+	 */
+	void (*abandon)(void *arg);
+	/* > 0: a gRPC app's call ends DEADLINE_EXCEEDED after this (the caller's time left); 0: the channel's. */
+	int timeout_ms;
 };
 
 struct app_grpc_invoke_result;

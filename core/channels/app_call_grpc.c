@@ -77,6 +77,7 @@ int app_call_send_grpc(struct app_grpc *ag, const struct app_call_request *rq, a
 	req.len = rq->len;
 	req.data_type_url = rq->data_type_url;
 	req.metadata = &md;
+	req.timeout_ms = rq->timeout_ms;
 	rc = app_grpc_invoke(ag, &req, app_call_grpc_done, call);
 out:
 	if (rc != 0)

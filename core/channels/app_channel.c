@@ -43,6 +43,9 @@ struct app_call {
 	size_t len;
 	app_response_cb cb;
 	void *arg;
+	bool (*wanted)(void *arg); /* asked before the call is sent: false drops it */
+	void *wanted_arg;
+	void (*abandon)(void *arg); /* told instead of cb when the channel is freed first */
 	struct app_conn *conn;
 	enum evhttp_request_error error;
 	bool failed;
@@ -554,6 +557,14 @@ static void app_pump(struct app_channel *ch)
 		ch->wait_head = call->next;
 		if (ch->wait_head == NULL)
 			ch->wait_tail = NULL;
+		/* A caller that left while its call waited: the app is not made to do work nobody reads. */
+		if (call->wanted != NULL && !call->wanted(call->wanted_arg)) {
+			r.error = "the caller went away before the call was sent";
+			ch->busy--;
+			call->cb(call->arg, &r);
+			app_call_free(call);
+			continue;
+		}
 		if (!app_start(ch, call, conn)) {
 			ch->busy--;
 			call->cb(call->arg, &r);
@@ -565,6 +576,15 @@ static void app_pump(struct app_channel *ch)
 int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
 		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
 		     app_response_cb cb, void *arg)
+{
+	return app_channel_send_wanted(ch, method, path, headers, content_type, body, len, cb, arg, NULL,
+				       NULL, NULL);
+}
+
+int app_channel_send_wanted(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
+			    const struct evkeyvalq *headers, const char *content_type, const void *body,
+			    size_t len, app_response_cb cb, void *arg, bool (*wanted)(void *arg),
+			    void *wanted_arg, void (*abandon)(void *arg))
 {
 	struct app_call *call = calloc(1, sizeof(*call));
 	const struct evkeyval *h;
@@ -580,6 +600,9 @@ int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const 
 	call->len = len;
 	call->cb = cb;
 	call->arg = arg;
+	call->wanted = wanted;
+	call->wanted_arg = wanted_arg;
+	call->abandon = abandon;
 	if (call->path == NULL || call->body == NULL ||
 	    (content_type != NULL && call->content_type == NULL)) {
 		app_call_free(call);
@@ -620,12 +643,17 @@ void app_channel_free(struct app_channel *ch)
 		/* Frees its pending request without calling back (libevent 2.1). */
 		if (ch->conns[i].evcon != NULL)
 			evhttp_connection_free(ch->conns[i].evcon);
-		if (call != NULL)
+		if (call != NULL) {
+			if (call->abandon != NULL)
+				call->abandon(call->arg);
 			app_call_free(call);
+		}
 	}
 	while (ch->wait_head != NULL) {
 		struct app_call *next = ch->wait_head->next;
 
+		if (ch->wait_head->abandon != NULL)
+			ch->wait_head->abandon(ch->wait_head->arg);
 		app_call_free(ch->wait_head);
 		ch->wait_head = next;
 	}

@@ -3,6 +3,7 @@
 #ifndef OUTRIG_CORE_APP_CHANNEL_H
 #define OUTRIG_CORE_APP_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,18 @@ void app_channel_wait_ready(struct app_channel *ch, void (*ready)(void *arg), vo
 int app_channel_send(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
 		     const struct evkeyvalq *headers, const char *content_type, const void *body, size_t len,
 		     app_response_cb cb, void *arg);
+
+/*
+ * app_channel_send, for a caller that may leave while its call waits for a free connection: when
+ * the call's turn comes and wanted(wanted_arg) says false, it is not sent and cb is told the
+ * caller went away (error only). wanted NULL: always sent. abandon, unless NULL, is called with
+ * arg instead of cb when the channel is freed with the call still pending (outrigd stopping), so
+ * that the caller frees what it keeps for the call.
+ */
+int app_channel_send_wanted(struct app_channel *ch, enum evhttp_cmd_type method, const char *path,
+			    const struct evkeyvalq *headers, const char *content_type, const void *body,
+			    size_t len, app_response_cb cb, void *arg, bool (*wanted)(void *arg),
+			    void *wanted_arg, void (*abandon)(void *arg));
 
 /* "host:port" of the channel's other end, for messages. Ownership: the channel's. */
 const char *app_channel_address(const struct app_channel *ch);

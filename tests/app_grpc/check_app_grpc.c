@@ -25,6 +25,8 @@
 #include <jansson.h>
 
 #include "blocks/pubsub/grpc_envelope.h"
+#include "channels/app_call.h"
+#include "channels/app_call_grpc.h"
 #include "channels/app_grpc.h"
 #include "channels/app_grpc_http.h"
 #include "channels/grpc_client.h"
@@ -921,6 +923,30 @@ START_TEST(test_raw_invoke_deadline)
 }
 END_TEST
 
+static void on_app_call(void *arg, struct app_call_answer *a)
+{
+	*(int *)arg = a->outcome == APP_CALL_ANSWERED ? a->status : -1;
+	pending--;
+}
+
+/* The caller's time left (InvokeService's grpc-timeout, through invoke) bounds the app's call. */
+START_TEST(test_raw_invoke_caller_deadline)
+{
+	struct app_grpc *ag = app(NULL);
+	struct app_call_request rq = { .verb = "POST", .path = "/sleep", .timeout_ms = 300 };
+	int status = 0;
+	long t0 = (long)time(NULL);
+
+	pending++;
+	ck_assert_int_eq(app_call_send_grpc(ag, &rq, on_app_call, &status), 0);
+	/* The channel's own timeout is 10 s: only the call's 300 ms ends it this soon. */
+	wait_all(2500);
+	ck_assert_int_eq(status, 504);
+	ck_assert_int_le((long)time(NULL) - t0, 3);
+	app_grpc_free(ag);
+}
+END_TEST
+
 static void never(void *arg, const struct app_grpc_invoke_result *r)
 {
 	ck_abort_msg("a call was told after app_grpc_free");
@@ -1262,6 +1288,7 @@ static Suite *app_grpc_suite(void)
 	tcase_add_test(tc, test_raw_invoke_error_details);
 	tcase_add_test(tc, test_raw_invoke_too_large);
 	tcase_add_test(tc, test_raw_invoke_deadline);
+	tcase_add_test(tc, test_raw_invoke_caller_deadline);
 	tcase_add_test(tc, test_raw_free_with_calls_pending);
 	tcase_add_test(tc, test_raw_subscriptions);
 	tcase_add_test(tc, test_raw_topic_request);

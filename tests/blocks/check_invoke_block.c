@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <event2/event.h>
 
 #include "blocks/invoke/invoke.h"
+#include "channels/app_call.h"
 #include "channels/app_channel.h"
 #include "echo_app.h"
 #include "options.h"
@@ -257,6 +259,106 @@ START_TEST(a_caller_that_left_is_not_served)
 }
 END_TEST
 
+static bool second_wanted = true;
+static int second_calls;
+static bool second_errored;
+
+static bool still_wanted(void *arg)
+{
+	(void)arg;
+	return second_wanted;
+}
+
+static void second_done(void *arg, const struct block_error *err, const struct invoke_answer *ans)
+{
+	(void)arg;
+	(void)ans;
+	second_calls++;
+	second_errored = err != NULL;
+}
+
+/*
+ * A call to the own app that waits for a free connection is dropped, not sent, once its caller
+ * left: a gRPC client resetting calls must not make the app do work for nobody.
+ */
+START_TEST(own_app_call_of_a_caller_that_left_is_dropped_in_the_queue)
+{
+	struct invoke_request first = { .target = OWN, .method = "m", .verb = "GET" };
+	struct invoke_request second = {
+		.target = OWN, .method = "m", .verb = "GET", .wanted = still_wanted
+	};
+
+	app_channel_free(srv.app);
+	/* One connection: the second call waits for the first. */
+	srv.app = app_channel_new(base, "127.0.0.1", echo_app_port(app), 1, 5);
+	ck_assert_ptr_nonnull(srv.app);
+	second_wanted = true;
+	second_calls = 0;
+	second_errored = false;
+	invoke_call(&srv, &first, done, NULL);
+	invoke_call(&srv, &second, second_done, NULL);
+	ck_assert_int_eq(second_calls, 0);
+	second_wanted = false;
+	wait_done();
+	ck_assert(got.answered);
+	/* The second call is told at once when its turn comes. */
+	for (int i = 0; i < 200 && second_calls == 0; i++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(10 * 1000);
+	}
+	ck_assert_int_eq(second_calls, 1);
+	ck_assert_msg(second_errored, "the queued call of a caller that left was sent and answered");
+	ck_assert_int_eq(echo_app_count(app), 1);
+}
+END_TEST
+
+static int abandoned, answered_calls;
+
+static void count_abandoned(void *arg)
+{
+	(void)arg;
+	abandoned++;
+}
+
+static void count_answered(void *arg, struct app_call_answer *a)
+{
+	(void)arg;
+	(void)a;
+	answered_calls++;
+}
+
+/*
+ * outrigd stopping with app calls in flight or queued frees the channel first: each caller is told
+ * through abandon, so that its records do not leak (LeakSanitizer found them, review of issue 12).
+ */
+START_TEST(freed_channel_abandons_pending_calls)
+{
+	struct kv_list h = { 0 };
+	struct app_call_request rq = {
+		.verb = "GET", .path = "/slow", .headers = &h, .abandon = count_abandoned
+	};
+
+	add(&h, "x-echo-delay-ms", "3000");
+	app_channel_free(srv.app);
+	srv.app = app_channel_new(base, "127.0.0.1", echo_app_port(app), 1, 5);
+	ck_assert_ptr_nonnull(srv.app);
+	abandoned = answered_calls = 0;
+	/* One in flight, one waiting for the channel's only connection. */
+	ck_assert_int_eq(app_call_send(srv.app, &rq, count_answered, NULL), 0);
+	ck_assert_int_eq(app_call_send(srv.app, &rq, count_answered, NULL), 0);
+	for (int i = 0; i < 50 && echo_app_count(app) == 0; i++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(10 * 1000);
+	}
+	ck_assert_uint_eq(echo_app_count(app), 1);
+	app_channel_free(srv.app);
+	srv.app = NULL;
+	ck_assert_int_eq(answered_calls, 0);
+	ck_assert_int_eq(abandoned, 2);
+	kv_free(&h);
+}
+END_TEST
+
 START_TEST(callee_side_names_the_caller)
 {
 	struct kv_list h = { 0 };
@@ -295,6 +397,8 @@ static Suite *invoke_block_suite(void)
 	tcase_add_test(tc, unresolvable_peer_fails_later_naming_it);
 	tcase_add_test(tc, a_caller_that_left_is_not_served);
 	tcase_add_test(tc, callee_side_names_the_caller);
+	tcase_add_test(tc, own_app_call_of_a_caller_that_left_is_dropped_in_the_queue);
+	tcase_add_test(tc, freed_channel_abandons_pending_calls);
 	suite_add_tcase(s, tc);
 	return s;
 }

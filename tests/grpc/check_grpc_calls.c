@@ -24,6 +24,8 @@
 #include "google/rpc/error_details.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_call_internal.h"
+#include "api/grpc/grpc_conn.h"
 #include "grpc_client.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
@@ -38,6 +40,8 @@ static int port;
 
 /* What the Later method saw when it completed: -1 not yet, 0 the call was dead, 1 alive. */
 static int later_alive = -1;
+/* Whether the Later call still kept its request body when it completed: -1 not yet, 0 no, 1 yes. */
+static int later_body_kept = -1;
 
 /* Echo: answers at once with an Any whose type_url is the x-echo metadata and whose value is the request. */
 static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
@@ -48,6 +52,17 @@ static void m_echo(struct grpc_call *call, const uint8_t *msg, size_t len)
 	any.type_url = (char *)(echo != NULL ? echo : "");
 	any.value.data = (uint8_t *)msg;
 	any.value.len = len;
+	grpc_call_reply(call, &any.base);
+}
+
+/* Left: answers an Any whose type_url is grpc_call_remaining_ms of the call. */
+static void m_left(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	char left[32];
+
+	snprintf(left, sizeof(left), "%lld", (long long)grpc_call_remaining_ms(call));
+	any.type_url = left;
 	grpc_call_reply(call, &any.base);
 }
 
@@ -75,6 +90,7 @@ static void later_fire(evutil_socket_t fd, short what, void *arg)
 	struct later *l = arg;
 
 	__atomic_store_n(&later_alive, grpc_call_alive(l->call) ? 1 : 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&later_body_kept, l->call->body != NULL ? 1 : 0, __ATOMIC_SEQ_CST);
 	grpc_call_reply(l->call, NULL);
 	later_unlink(l);
 	event_free(l->ev);
@@ -147,6 +163,7 @@ static void setup(void)
 	grpc_methods_register("/outrig.test.v1.Test/Fail", m_fail);
 	grpc_methods_register("/outrig.test.v1.Test/Plain", m_plain);
 	grpc_methods_register("/outrig.test.v1.Test/Twice", m_twice);
+	grpc_methods_register("/outrig.test.v1.Test/Left", m_left);
 	ck_assert_int_eq(grpc_server_listen(&srv), 0);
 	ck_assert_int_eq(pthread_create(&loop_thread, NULL, loop_run, NULL), 0);
 }
@@ -204,15 +221,19 @@ END_TEST
 START_TEST(async_completion)
 {
 	static const char *const md[] = { "x-delay-ms", "300", NULL };
+	static uint8_t big[32 * 1024];
 	struct grpc_client *c = connect_grpc();
 	struct grpc_result r;
 	long t0 = xnow_ms();
 
-	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, big, sizeof(big), 5000, &r),
+			 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_eq(r.len, 0);
 	ck_assert_int_ge(xnow_ms() - t0, 280);
 	ck_assert_int_eq(__atomic_load_n(&later_alive, __ATOMIC_SEQ_CST), 1);
+	/* The handler's message was freed when it returned, not kept while the answer was awaited. */
+	ck_assert_int_eq(__atomic_load_n(&later_body_kept, __ATOMIC_SEQ_CST), 0);
 	grpc_result_free(&r);
 	grpc_client_close(c);
 }
@@ -281,6 +302,180 @@ START_TEST(stop_with_a_call_in_a_handler)
 	xsleep_ms(100);
 	ck_assert_msg(__atomic_load_n(&srv.grpc->orphans, __ATOMIC_SEQ_CST) != NULL,
 		      "the call in its handler's hands was freed when its client left");
+}
+END_TEST
+
+/*
+ * Calls a client gave up on (here by grpc-timeout) while their handler still has them count
+ * against the connection's streams: past GRPC_MAX_STREAMS of them new calls are refused, so a
+ * client cannot pile up calls to a handler that never answers.
+ */
+START_TEST(held_calls_are_bounded)
+{
+	static const char *const md[] = { "x-delay-ms", "60000", "grpc-timeout", "20m", NULL };
+	struct grpc_client *c = connect_grpc(), *other;
+	struct grpc_result r;
+
+	for (int i = 0; i < GRPC_MAX_STREAMS; i++) {
+		ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+		ck_assert_int_eq(r.status, 4);
+		grpc_result_free(&r);
+	}
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->held, __ATOMIC_SEQ_CST), GRPC_MAX_STREAMS);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 8);
+	ck_assert_ptr_nonnull(strstr(r.message, "still in progress"));
+	grpc_result_free(&r);
+	/* Another connection has its own slots. */
+	other = connect_grpc();
+	ck_assert_int_eq(grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(other);
+	grpc_client_close(c);
+}
+END_TEST
+
+/* The process-wide cap of held calls holds over all connections. */
+START_TEST(held_calls_are_bounded_process_wide)
+{
+	static const char *const md[] = { "x-delay-ms", "60000", "grpc-timeout", "20m", NULL };
+	struct grpc_client *c = connect_grpc(), *other = connect_grpc();
+	struct grpc_result r;
+
+	__atomic_store_n(&srv.grpc->max_held, (size_t)3, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+		ck_assert_int_eq(r.status, 4);
+		grpc_result_free(&r);
+	}
+	ck_assert_int_eq(grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 8);
+	grpc_result_free(&r);
+	grpc_client_close(other);
+	grpc_client_close(c);
+}
+END_TEST
+
+/* A request whose body never ends is answered (and its stream reset) after the request timeout. */
+START_TEST(unfinished_request_times_out)
+{
+	struct grpc_client *c;
+	struct grpc_result r;
+	long t0, took;
+
+	__atomic_store_n(&srv.grpc->request_timeout_ms, 300, __ATOMIC_SEQ_CST);
+	c = connect_grpc();
+	t0 = xnow_ms();
+	ck_assert_int_eq(grpc_client_call_open(c, "/outrig.test.v1.Test/Echo", NULL, 5000, &r), 0);
+	took = xnow_ms() - t0;
+	ck_assert_int_eq(r.status, 4);
+	ck_assert_msg(took >= 280 && took < 3000, "answered after %ld ms for a 300 ms request timeout", took);
+	ck_assert_ptr_nonnull(strstr(r.message, "not complete"));
+	grpc_result_free(&r);
+	/* The connection goes on. */
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Echo", NULL, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+/* A connection without a stream for the idle timeout is closed; one with a call in progress is not. */
+START_TEST(idle_connection_is_closed)
+{
+	static const char *const md[] = { "x-delay-ms", "700", NULL };
+	struct grpc_client *c;
+	struct grpc_result r;
+
+	__atomic_store_n(&srv.grpc->idle_timeout_ms, 300, __ATOMIC_SEQ_CST);
+	c = connect_grpc();
+	/* Busy longer than the idle timeout: not closed under its call. */
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Later", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	xsleep_ms(1000);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	grpc_client_close(c);
+}
+END_TEST
+
+/* What a handler learns of the caller's grpc-timeout, to bound its own calls (InvokeService's app call). */
+START_TEST(remaining_time_is_told)
+{
+	static const char *const md[] = { "grpc-timeout", "5S", NULL };
+	struct grpc_client *c = connect_grpc();
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+	long left;
+
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Left", md, NULL, 0, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	left = atol(any->type_url);
+	ck_assert_msg(left > 4000 && left <= 5000, "%ld ms left of a 5 s grpc-timeout", left);
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	ck_assert_int_eq(grpc_client_call(c, "/outrig.test.v1.Test/Left", NULL, NULL, 0, 5000, &r), 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	ck_assert_str_eq(any->type_url, "-1");
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	grpc_client_close(c);
+}
+END_TEST
+
+struct big_call {
+	struct grpc_client *c;
+	int rc, status;
+};
+
+static void *big_call_run(void *arg)
+{
+	static uint8_t big[64 * 1024]; /* the largest message allowed: more than a stream's first window */
+	struct big_call *b = arg;
+	struct grpc_result r;
+
+	b->rc = grpc_client_call(b->c, "/outrig.test.v1.Test/Echo", NULL, big, sizeof(big), 5000, &r);
+	b->status = r.status;
+	grpc_result_free(&r);
+	return NULL;
+}
+
+/*
+ * Past the budget of buffered request bytes a stream gets no more window, so clients cannot make
+ * outrigd buffer bodies without bound; once bytes are freed (another call dispatched) it goes on.
+ */
+START_TEST(buffer_budget_holds_back_window)
+{
+	struct big_call b = { connect_grpc(), -2, -2 };
+	struct grpc_client *other = connect_grpc();
+	struct grpc_result r;
+	pthread_t t;
+
+	__atomic_store_n(&srv.grpc->buffer_budget, (size_t)1000, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(pthread_create(&t, NULL, big_call_run, &b), 0);
+	xsleep_ms(700);
+	ck_assert_msg(__atomic_load_n(&b.rc, __ATOMIC_SEQ_CST) == -2,
+		      "a request past the buffer budget was completed (rc %d, status %d)", b.rc, b.status);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->starved, __ATOMIC_SEQ_CST), 1);
+	/* Budget again, and bytes freed by another call: the held-back stream gets its window. */
+	__atomic_store_n(&srv.grpc->buffer_budget, (size_t)1 << 30, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(
+		grpc_client_call(other, "/outrig.test.v1.Test/Echo", NULL, (const uint8_t *)"x", 1, 5000, &r),
+		0);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_int_eq(b.status, 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->starved, __ATOMIC_SEQ_CST), 0);
+	ck_assert_uint_eq(__atomic_load_n(&srv.grpc->buffered, __ATOMIC_SEQ_CST), 0);
+	grpc_client_close(other);
+	grpc_client_close(b.c);
 }
 END_TEST
 
@@ -358,6 +553,12 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, grpc_timeout_is_honoured);
 	tcase_add_test(tc, client_vanishes_mid_call);
 	tcase_add_test(tc, stop_with_a_call_in_a_handler);
+	tcase_add_test(tc, held_calls_are_bounded);
+	tcase_add_test(tc, held_calls_are_bounded_process_wide);
+	tcase_add_test(tc, unfinished_request_times_out);
+	tcase_add_test(tc, idle_connection_is_closed);
+	tcase_add_test(tc, remaining_time_is_told);
+	tcase_add_test(tc, buffer_budget_holds_back_window);
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
 	suite_add_tcase(s, tc);

@@ -5,6 +5,7 @@
 #include "api/grpc/api_invoke.h"
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,6 +323,13 @@ static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_
 		rq.data_type_url = m->data->type_url;
 	}
 	rq.wanted = api_invoke_wanted;
+	/* The caller's grpc-timeout bounds the app's call too: no work goes on past the caller's wait. */
+	{
+		int64_t left = grpc_call_remaining_ms(call);
+
+		if (left >= 0)
+			rq.timeout_ms = left == 0 ? 1 : left > INT_MAX ? INT_MAX : (int)left;
+	}
 	/* This hop's entry of X-Forwarded-For and Forwarded, as over HTTP (daprd sets them for both). */
 	rq.client = net_addr_text(grpc_call_socket(call), true, client, sizeof(client)) ? client : NULL;
 	rq.self = net_addr_text(grpc_call_socket(call), false, self, sizeof(self)) ? self : NULL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <nghttp2/nghttp2.h>
 
 #include "api/grpc/grpc_call_internal.h"
@@ -62,11 +63,26 @@ struct grpc_call *grpc_call_new(struct grpc_conn *conn, int32_t stream_id)
 	return call;
 }
 
+/* The handler is done with the call (or it is freed): it stops counting as held. */
+static void grpc_call_release(struct grpc_call *call)
+{
+	if (!call->held)
+		return;
+	call->held = false;
+	call->gs->held--;
+	if (call->held_by != NULL)
+		(*grpc_conn_held(call->held_by))--;
+	call->held_by = NULL;
+}
+
 void grpc_call_free(struct grpc_call *call)
 {
+	grpc_call_release(call);
 	grpc_call_unlink(call);
 	if (call->deadline != NULL)
 		event_free(call->deadline);
+	if (call->request_timer != NULL)
+		event_free(call->request_timer);
 	for (size_t i = 0; i < call->n_md; i++) {
 		free(call->md[i].name);
 		free(call->md[i].value);
@@ -75,6 +91,10 @@ void grpc_call_free(struct grpc_call *call)
 	free(call->path);
 	free(call->content_type);
 	free(call->authority);
+	if (call->body_cap > 0)
+		grpc_conn_bytes_freed(call->gs, call->body_cap);
+	if (call->unconsumed > 0)
+		call->gs->starved--;
 	free(call->body);
 	free(call->out);
 	free(call->trailer_message);
@@ -140,6 +160,24 @@ void grpc_call_answer_status(struct grpc_call *call, int code, const char *detai
 	va_end(ap);
 }
 
+static int64_t grpc_call_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t grpc_call_remaining_ms(const struct grpc_call *call)
+{
+	int64_t left;
+
+	if (call->deadline_at == 0)
+		return -1;
+	left = call->deadline_at - grpc_call_now_ms();
+	return left > 0 ? left : 0;
+}
+
 static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct grpc_call *call = arg;
@@ -154,6 +192,32 @@ static void grpc_call_deadline(evutil_socket_t fd, short what, void *arg)
 	grpc_conn_flush(conn);
 }
 
+/*
+ * The request's body did not arrive in time: a client cannot keep up to --max-body-size per stream
+ * buffered by never ending its request. First answered (the answer's HEADERS then reset the stream,
+ * grpc_conn.c); if even that cannot go out, the stream is reset on the next expiry.
+ */
+static void grpc_call_request_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_call *call = arg;
+	struct grpc_conn *conn = call->conn;
+	struct timeval tv = { call->gs->request_timeout_ms / 1000,
+			      (call->gs->request_timeout_ms % 1000) * 1000 };
+
+	if (call->request_complete || call->gone || conn == NULL)
+		return;
+	if (!call->answered) {
+		grpc_call_answer_status(
+			call, GRPC_DEADLINE_EXCEEDED, NULL,
+			"the request to %s was not complete %d ms after its headers; send the whole message at once",
+			call->path != NULL ? call->path : "the method", call->gs->request_timeout_ms);
+		evtimer_add(call->request_timer, &tv);
+	} else {
+		grpc_conn_reset_stream(conn, call->stream_id, NGHTTP2_CANCEL);
+	}
+	grpc_conn_flush(conn);
+}
+
 static bool grpc_call_admit(struct grpc_call *call);
 
 void grpc_call_headers_done(struct grpc_call *call)
@@ -163,6 +227,14 @@ void grpc_call_headers_done(struct grpc_call *call)
 
 	if (call->answered || !grpc_call_admit(call))
 		return;
+	if (call->request_timer == NULL && call->gs->request_timeout_ms > 0) {
+		call->request_timer = evtimer_new(call->gs->srv->base, grpc_call_request_late, call);
+		if (call->request_timer != NULL) {
+			tv.tv_sec = call->gs->request_timeout_ms / 1000;
+			tv.tv_usec = (call->gs->request_timeout_ms % 1000) * 1000;
+			evtimer_add(call->request_timer, &tv);
+		}
+	}
 	if (timeout == NULL || call->deadline != NULL)
 		return;
 	if (grpc_timeout_parse(timeout, &call->timeout_ms) != 0) {
@@ -172,6 +244,7 @@ void grpc_call_headers_done(struct grpc_call *call)
 			timeout);
 		return;
 	}
+	call->deadline_at = grpc_call_now_ms() + call->timeout_ms;
 	call->deadline = evtimer_new(call->gs->srv->base, grpc_call_deadline, call);
 	if (call->deadline == NULL)
 		return;
@@ -277,19 +350,46 @@ static bool grpc_call_admit(struct grpc_call *call)
 						"unknown service or method %s", call->path);
 		return false;
 	}
+	/*
+	 * Calls whose client left still count until their handler completes them: without this a
+	 * client resetting calls to an app that never answers piles them up without limit.
+	 */
+	if (*grpc_conn_held(call->conn) >= GRPC_MAX_STREAMS || call->gs->held >= call->gs->max_held) {
+		grpc_call_answer_status(
+			call, GRPC_RESOURCE_EXHAUSTED, NULL,
+			"too many calls to outrig are still in progress (%zu on this connection, %zu in all; limits %d and %zu), some of them cancelled by their callers; retry when they have finished",
+			*grpc_conn_held(call->conn), call->gs->held, GRPC_MAX_STREAMS, call->gs->max_held);
+		return false;
+	}
 	return true;
 }
 
 void grpc_call_request_done(struct grpc_call *call)
 {
 	size_t len = 0;
+	uint8_t *body;
 
+	if (call->request_timer != NULL)
+		event_del(call->request_timer);
 	if (call->answered || call->dispatched || call->fn == NULL)
 		return;
 	if (!grpc_call_frame_ok(call, &len))
 		return;
 	call->dispatched = true;
-	call->fn(call, call->body + 5, len);
+	call->held = true;
+	call->held_by = call->conn;
+	call->gs->held++;
+	(*grpc_conn_held(call->conn))++;
+	/*
+	 * The message is the handler's only during the call (grpc_call.h): freed when it returns, so a
+	 * call waiting long for its answer does not keep up to --max-body-size with it.
+	 */
+	body = call->body;
+	grpc_conn_bytes_freed(call->gs, call->body_cap);
+	call->body = NULL;
+	call->body_len = call->body_cap = 0;
+	call->fn(call, body + 5, len);
+	free(body);
 }
 
 const char *grpc_call_metadata(const struct grpc_call *call, const char *lowercase_name)
@@ -343,6 +443,7 @@ static bool grpc_call_complete(struct grpc_call *call)
 		return false;
 	}
 	call->handler_done = true;
+	grpc_call_release(call);
 	if (call->gone) {
 		grpc_call_free(call);
 		return false;

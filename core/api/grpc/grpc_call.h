@@ -92,6 +92,12 @@ struct server *grpc_call_server(const struct grpc_call *call);
 bool grpc_call_alive(const struct grpc_call *call);
 
 /*
+ * Milliseconds left of the caller's grpc-timeout (0 once it passed), or -1 when it set none: work
+ * done for the call on another channel need not last longer. Thread: the loop.
+ */
+int64_t grpc_call_remaining_ms(const struct grpc_call *call);
+
+/*
  * Completes the call with status OK and msg as the response message (msg may be NULL for an
  * empty one, as google.protobuf.Empty). Dropped quietly when the call is no longer alive.
  * Ownership: msg stays the caller's (it is packed before this returns); the call is freed.

@@ -34,16 +34,22 @@ struct grpc_call {
 	size_t n_md, md_bytes;
 	uint8_t *body; /* the request, 5-byte prefix included, up to the size limit */
 	size_t body_len, body_cap;
+	size_t unconsumed;	/* bytes received but not yet given back as stream window (budget spent) */
 	bool request_complete;	/* END_STREAM came from the client */
 	bool too_big;		/* answered RESOURCE_EXHAUSTED; the rest of the body is dropped */
 	int64_t timeout_ms;	/* from grpc-timeout; 0 = none */
+	int64_t deadline_at;	/* CLOCK_MONOTONIC ms when grpc-timeout runs out; 0 = none */
 	struct event *deadline; /* fires DEADLINE_EXCEEDED; NULL when no timeout */
-	grpc_unary_fn fn;	/* the method's handler, once the headers admitted the call */
-	bool dispatched;	/* the handler was called */
-	bool handler_done;	/* the handler completed the call */
-	bool answered;		/* a response was submitted, or none can be */
-	bool gone;		/* the stream is closed */
-	uint8_t *out;		/* the response: prefix and message */
+	struct event *request_timer; /* the request's body must be complete before it fires */
+	grpc_unary_fn fn;	     /* the method's handler, once the headers admitted the call */
+	bool dispatched;	     /* the handler was called */
+	bool held; /* counted in the server's and held_by's held calls until the handler completes */
+	struct grpc_conn
+		*held_by;  /* the connection whose stream slots the held call counts against, or NULL */
+	bool handler_done; /* the handler completed the call */
+	bool answered;	   /* a response was submitted, or none can be */
+	bool gone;	   /* the stream is closed */
+	uint8_t *out;	   /* the response: prefix and message */
 	size_t out_len, out_off;
 	char *trailer_message; /* percent-encoded grpc-message of an error, or NULL */
 	int status;	       /* grpc-status of the answer */

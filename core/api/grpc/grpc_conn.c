@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/grpc/grpc_call_internal.h"
@@ -27,6 +28,9 @@ struct grpc_conn {
 	struct bufferevent *bev;
 	nghttp2_session *ng;
 	struct grpc_call *calls;
+	size_t held;	    /* calls of this connection a handler still has (grpc_call.c) */
+	struct event *idle; /* closes the connection after the server's idle_timeout_ms without a stream */
+	int64_t last_busy;  /* CLOCK_MONOTONIC ms when a stream last began or ended */
 	struct grpc_conn *next, *prev;
 	bool in_recv; /* inside nghttp2_session_mem_recv: sending and freeing wait */
 	bool closing; /* free once the output is written */
@@ -45,6 +49,14 @@ static ssize_t grpc_conn_send_cb(nghttp2_session *ng, const uint8_t *data, size_
 	return (ssize_t)len;
 }
 
+static int64_t grpc_conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int grpc_conn_begin_headers_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *arg)
 {
 	struct grpc_conn *conn = arg;
@@ -52,6 +64,7 @@ static int grpc_conn_begin_headers_cb(nghttp2_session *ng, const nghttp2_frame *
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	conn->last_busy = grpc_conn_now_ms();
 	call = grpc_call_new(conn, frame->hd.stream_id);
 	if (call == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -163,12 +176,58 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 		if (body == NULL)
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		call->body = body;
+		conn->gs->buffered += cap - call->body_cap;
 		call->body_cap = cap;
 	}
 	memcpy(call->body + call->body_len, data, len);
 	call->body_len += len;
+	/*
+	 * Past the budget of buffered request bytes, the stream's window is not given back (the
+	 * connection's is, so other streams go on): its client waits until bytes are freed.
+	 */
+	if (conn->gs->buffered > conn->gs->buffer_budget || call->unconsumed > 0) {
+		if (call->unconsumed == 0)
+			conn->gs->starved++;
+		call->unconsumed += len;
+		nghttp2_session_consume_connection(ng, len);
+		return 0;
+	}
 	nghttp2_session_consume(ng, stream_id, len);
 	return 0;
+}
+
+void grpc_conn_bytes_freed(struct grpc_server *gs, size_t n)
+{
+	gs->buffered -= n < gs->buffered ? n : gs->buffered;
+	if (gs->starved > 0 && gs->grant != NULL)
+		event_active(gs->grant, 0, 0);
+}
+
+void grpc_conn_grant(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_server *gs = arg;
+	struct grpc_conn *conn, *next;
+
+	for (conn = gs->conns; conn != NULL && gs->starved > 0; conn = next) {
+		bool granted = false;
+
+		next = conn->next;
+		for (struct grpc_call *call = conn->calls; call != NULL; call = call->next) {
+			if (call->unconsumed == 0)
+				continue;
+			if (gs->buffered > gs->buffer_budget)
+				break;
+			nghttp2_session_consume_stream(conn->ng, call->stream_id, call->unconsumed);
+			call->unconsumed = 0;
+			gs->starved--;
+			granted = true;
+		}
+		/* May free the connection: next was taken before. */
+		if (granted)
+			grpc_conn_flush(conn);
+		if (gs->buffered > gs->buffer_budget)
+			break;
+	}
 }
 
 static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *arg)
@@ -190,6 +249,11 @@ static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, v
 		grpc_call_headers_done(call);
 	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
 		call->request_complete = true;
+		/* Nothing more comes on this stream: it needs no window, held back or not. */
+		if (call->unconsumed > 0) {
+			call->unconsumed = 0;
+			conn->gs->starved--;
+		}
 		if (!call->too_big && !call->answered)
 			grpc_call_request_done(call);
 	}
@@ -215,8 +279,10 @@ static int grpc_conn_frame_sent_cb(nghttp2_session *ng, const nghttp2_frame *fra
 
 static int grpc_conn_close_cb(nghttp2_session *ng, int32_t stream_id, uint32_t error_code, void *arg)
 {
+	struct grpc_conn *conn = arg;
 	struct grpc_call *call = nghttp2_session_get_stream_user_data(ng, stream_id);
 
+	conn->last_busy = grpc_conn_now_ms();
 	if (call != NULL) {
 		nghttp2_session_set_stream_user_data(ng, stream_id, NULL);
 		grpc_call_stream_gone(call);
@@ -325,6 +391,12 @@ void grpc_conn_free(struct grpc_conn *conn)
 		next = call->next;
 		grpc_call_stream_gone(call);
 	}
+	/* Calls still in handlers' hands outlive the connection: they stop counting against it. */
+	for (call = conn->gs->orphans; call != NULL; call = call->next)
+		if (call->held_by == conn)
+			call->held_by = NULL;
+	if (conn->idle != NULL)
+		event_free(conn->idle);
 	nghttp2_session_del(conn->ng);
 	bufferevent_free(conn->bev);
 	if (conn->prev != NULL)
@@ -394,6 +466,30 @@ static void grpc_conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) != 0)
 		grpc_conn_free(arg);
+}
+
+/*
+ * A connection that carried no stream for idle_timeout_ms is closed (GOAWAY first): pings and
+ * settings alone do not keep it, so idle clients cannot hold descriptors and sessions forever.
+ */
+static void grpc_conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct grpc_conn *conn = arg;
+	int64_t quiet = grpc_conn_now_ms() - conn->last_busy;
+	int64_t wait = conn->gs->idle_timeout_ms;
+	struct timeval tv;
+
+	if (conn->calls == NULL && quiet >= wait) {
+		log_debug("grpc", "closing a connection idle for %lld ms", (long long)quiet);
+		nghttp2_session_terminate_session(conn->ng, NGHTTP2_NO_ERROR);
+		grpc_conn_flush(conn);
+		return;
+	}
+	if (conn->calls == NULL && quiet < wait)
+		wait -= quiet;
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(conn->idle, &tv);
 }
 
 static int grpc_conn_session(struct grpc_conn *conn)
@@ -483,6 +579,14 @@ int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd)
 
 		bufferevent_set_timeouts(conn->bev, &tv, NULL);
 	}
+	conn->last_busy = grpc_conn_now_ms();
+	if (gs->idle_timeout_ms > 0) {
+		struct timeval tv = { gs->idle_timeout_ms / 1000, (gs->idle_timeout_ms % 1000) * 1000 };
+
+		conn->idle = evtimer_new(gs->srv->base, grpc_conn_idle, conn);
+		if (conn->idle != NULL)
+			evtimer_add(conn->idle, &tv);
+	}
 	bufferevent_setcb(conn->bev, grpc_conn_read, grpc_conn_write, grpc_conn_event, conn);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 	grpc_conn_flush(conn);
@@ -493,6 +597,11 @@ int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd)
 struct grpc_call **grpc_conn_calls(struct grpc_conn *conn)
 {
 	return &conn->calls;
+}
+
+size_t *grpc_conn_held(struct grpc_conn *conn)
+{
+	return &conn->held;
 }
 
 struct grpc_server *grpc_conn_server(struct grpc_conn *conn)

@@ -40,6 +40,21 @@ struct grpc_call **grpc_conn_calls(struct grpc_conn *conn);
 struct grpc_server *grpc_conn_server(struct grpc_conn *conn);
 struct grpc_conn *grpc_conn_next(struct grpc_conn *conn);
 
+/*
+ * The count of conn's calls a handler still has, streams closed or not (grpc_call.c keeps it):
+ * these hold memory as open streams do, so they count against the connection's GRPC_MAX_STREAMS.
+ */
+size_t *grpc_conn_held(struct grpc_conn *conn);
+
+/*
+ * Request bytes were freed (grpc_call.c): streams held back by the buffer budget get their window
+ * from the loop (gs->grant), never from inside an nghttp2 callback. Thread: the loop.
+ */
+void grpc_conn_bytes_freed(struct grpc_server *gs, size_t n);
+
+/* gs->grant's callback: gives held-back streams their window while the budget allows. */
+void grpc_conn_grant(evutil_socket_t fd, short what, void *arg);
+
 /* Sends GOAWAY: streams already open finish, then the connection closes. */
 void grpc_conn_goaway(struct grpc_conn *conn);
 

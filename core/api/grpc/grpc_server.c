@@ -134,6 +134,15 @@ int grpc_server_listen(struct server *srv)
 		return -1;
 	}
 	gs->srv = srv;
+	gs->request_timeout_ms = GRPC_REQUEST_TIMEOUT_MS;
+	gs->idle_timeout_ms = GRPC_IDLE_TIMEOUT_MS;
+	gs->max_held = GRPC_MAX_HELD_CALLS;
+	gs->buffer_budget = GRPC_MAX_BUFFERED_BYTES;
+	if (srv->opts->max_body_bytes > 0 && (size_t)srv->opts->max_body_bytes * 4 > gs->buffer_budget)
+		gs->buffer_budget = (size_t)srv->opts->max_body_bytes * 4;
+	gs->grant = event_new(srv->base, -1, 0, grpc_conn_grant, gs);
+	if (gs->grant == NULL)
+		return -1;
 	srv->grpc = gs;
 	/* A graceful stop tells every client GOAWAY at once, so they go elsewhere while calls finish. */
 	if (runtime_on_stop(srv, grpc_server_drain) != 0)
@@ -192,6 +201,9 @@ void grpc_server_close(struct server *srv)
 	gs->resume = NULL;
 	while (gs->conns != NULL)
 		grpc_conn_free(gs->conns);
+	if (gs->grant != NULL)
+		event_free(gs->grant);
+	gs->grant = NULL;
 }
 
 void grpc_server_free(struct server *srv)

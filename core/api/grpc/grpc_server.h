@@ -13,6 +13,22 @@ struct server;
 
 #define GRPC_MAX_LISTENERS 8
 
+/*
+ * Calls dispatched to a handler that has not completed them, over all connections: a client that
+ * resets (or times out) calls to a handler that never answers cannot pile them up without end.
+ */
+#define GRPC_MAX_HELD_CALLS 4096
+/* A request not complete this long after its headers is answered and reset: bodies are not held forever. */
+#define GRPC_REQUEST_TIMEOUT_MS 60000
+/* A connection with no stream this long is closed, as the HTTP API closes idle keep-alives. */
+#define GRPC_IDLE_TIMEOUT_MS 120000
+/*
+ * Request bytes buffered over all connections (bodies not yet given to a handler) past which a
+ * stream gets no more flow-control window until others free theirs; at least 4 x --max-body-size,
+ * so that one request of the largest size allowed always fits.
+ */
+#define GRPC_MAX_BUFFERED_BYTES ((size_t)256 << 20)
+
 struct grpc_server {
 	struct server *srv;
 	struct evconnlistener *listeners[GRPC_MAX_LISTENERS];
@@ -20,6 +36,14 @@ struct grpc_server {
 	struct event *resume; /* re-enables the listeners after running out of descriptors */
 	struct grpc_conn *conns;
 	struct grpc_call *orphans; /* calls whose connection is gone but whose handler still has them */
+	size_t held;		   /* dispatched calls not yet completed by their handler */
+	size_t max_held;	   /* GRPC_MAX_HELD_CALLS (tests lower it) */
+	/* GRPC_REQUEST_TIMEOUT_MS and GRPC_IDLE_TIMEOUT_MS, set by grpc_server_listen (tests shorten them). */
+	int request_timeout_ms, idle_timeout_ms;
+	size_t buffered;      /* bytes of request bodies held for calls not yet dispatched */
+	size_t buffer_budget; /* GRPC_MAX_BUFFERED_BYTES or 4 x --max-body-size (tests lower it) */
+	size_t starved;	      /* streams holding back window because the budget was spent */
+	struct event *grant;  /* gives starved streams their window once bytes are freed */
 };
 
 /*

@@ -138,6 +138,12 @@ struct invoke_app_call {
 	void *arg;
 };
 
+/* outrigd stopped with the call at the app: its caller was freed already (grpc_server_free). */
+static void invoke_app_abandoned(void *arg)
+{
+	free(arg);
+}
+
 static void invoke_app_answered(void *arg, struct app_call_answer *a)
 {
 	struct invoke_app_call *call = arg;
@@ -169,10 +175,13 @@ static void invoke_app_answered(void *arg, struct app_call_answer *a)
  */
 static void invoke_to_app(struct server *srv, const char *verb, const char *path, struct kv_list *headers,
 			  const char *caller_id, const char *caller_ns, const void *body, size_t len,
-			  const char *type_url, invoke_done_fn done, void *arg)
+			  const char *type_url, bool (*wanted)(void *arg), int timeout_ms,
+			  invoke_done_fn done, void *arg)
 {
 	const char *callee = srv->opts->app_id;
-	struct app_call_request rq = { verb, path, headers, body, len, type_url };
+	struct app_call_request rq = {
+		verb, path, headers, body, len, type_url, wanted, arg, invoke_app_abandoned, timeout_ms
+	};
 	struct invoke_app_call *call;
 	int rc;
 
@@ -245,7 +254,7 @@ void invoke_serve(struct server *srv, const struct invoke_request *rq, const cha
 			    "failed to invoke, id: %s, err: out of memory", own);
 	} else {
 		invoke_to_app(srv, rq->verb, path, &headers, caller_id, caller_ns, rq->body, rq->len,
-			      rq->data_type_url, done, arg);
+			      rq->data_type_url, NULL, 0, done, arg);
 	}
 	kv_free(&headers);
 	free(path);
@@ -417,7 +426,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
 	/* Its own app: no name resolution, no second sidecar. */
 	if (own) {
 		invoke_to_app(srv, call->verb, call->path, &call->headers, srv->opts->app_id, own_ns,
-			      rq->body, rq->len, rq->data_type_url, done, arg);
+			      rq->body, rq->len, rq->data_type_url, rq->wanted, rq->timeout_ms, done, arg);
 		invoke_call_free(call);
 		return;
 	}

@@ -38,6 +38,8 @@ struct invoke_request {
 	bool (*wanted)(void *arg);
 	/* A gRPC caller's data type_url: a gRPC app of this sidecar gets it as it was; NULL for none. */
 	const char *data_type_url;
+	/* > 0: the time the caller has left (a gRPC caller's grpc-timeout), a gRPC app's call gets no more; 0: none. */
+	int timeout_ms;
 };
 
 /* The answer of the app (or of the callee's sidecar, see invoke_done_fn). */
