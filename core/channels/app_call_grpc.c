@@ -17,7 +17,18 @@
 struct app_call_grpc {
 	app_call_cb cb;
 	void *arg;
+	void (*abandon)(void *arg); /* the caller's, told when the channel goes first */
 };
+
+/* outrigd stops with the call in flight: the caller frees what it keeps, and so does this record. */
+static void app_call_grpc_abandoned(void *arg)
+{
+	struct app_call_grpc *call = arg;
+
+	if (call->abandon != NULL)
+		call->abandon(call->arg);
+	free(call);
+}
 
 static void app_call_grpc_done(void *arg, const struct app_grpc_invoke_result *r)
 {
@@ -67,6 +78,8 @@ int app_call_send_grpc(struct app_grpc *ag, const struct app_call_request *rq, a
 		goto out;
 	call->cb = cb;
 	call->arg = arg;
+	call->abandon = rq->abandon;
+	req.abandon = app_call_grpc_abandoned;
 	req.method = method;
 	req.verb = rq->verb;
 	req.query = q != NULL && q[1] != '\0' ? q + 1 : NULL;

@@ -43,6 +43,7 @@ struct ag_call {
 		app_grpc_health_cb health;
 	} cb;
 	void *arg;
+	void (*abandon)(void *arg); /* told when the channel goes first (invoke only) */
 };
 
 struct app_grpc {
@@ -86,6 +87,8 @@ void app_grpc_free(struct app_grpc *ag)
 	grpc_client_free(ag->client);
 	while ((call = TAILQ_FIRST(&ag->calls)) != NULL) {
 		TAILQ_REMOVE(&ag->calls, call, link);
+		if (call->abandon != NULL)
+			call->abandon(call->arg);
 		free(call);
 	}
 	free(ag->token);
@@ -226,6 +229,7 @@ int app_grpc_invoke(struct app_grpc *ag, const struct app_grpc_invoke_request *r
 	if ((call = ag_call_new(AG_INVOKE, arg)) == NULL)
 		return -1;
 	call->cb.invoke = cb;
+	call->abandon = req->abandon;
 	if (ag_pack(&msg.base, &buf, &len) != 0) {
 		free(call);
 		return -1;

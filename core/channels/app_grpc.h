@@ -58,6 +58,11 @@ struct app_grpc_invoke_request {
 	 */
 	const struct kv_list *metadata;
 	int timeout_ms; /* > 0: the call's deadline; 0: the client's timeout_s */
+	/*
+	 * Told instead of the callback when the channel is freed before the app answered (outrigd
+	 * stopping), so the caller can free what it keeps for the call; NULL: nothing to tell.
+	 */
+	void (*abandon)(void *arg);
 };
 
 struct app_grpc_invoke_result {

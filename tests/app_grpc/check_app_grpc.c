@@ -969,6 +969,34 @@ START_TEST(test_raw_free_with_calls_pending)
 }
 END_TEST
 
+static void count_abandoned(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void app_call_never(void *arg, struct app_call_answer *a)
+{
+	ck_abort_msg("a call was answered after app_grpc_free");
+}
+
+/* outrigd stopping with calls at the app: each caller is told once, so it can free its record. */
+START_TEST(test_raw_free_abandons_pending_calls)
+{
+	struct app_grpc *ag = app(NULL);
+	int abandoned = 0;
+	struct app_grpc_invoke_request req = { .method = "sleep", .verb = "POST", .abandon = count_abandoned };
+	struct app_call_request rq = { .verb = "POST", .path = "/sleep", .abandon = count_abandoned };
+	struct timeval tv = { 0, 200000 };
+
+	ck_assert_int_eq(app_grpc_invoke(ag, &req, never, &abandoned), 0);
+	ck_assert_int_eq(app_call_send_grpc(ag, &rq, app_call_never, &abandoned), 0);
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+	app_grpc_free(ag);
+	ck_assert_int_eq(abandoned, 2);
+}
+END_TEST
+
 START_TEST(test_raw_subscriptions)
 {
 	struct app_grpc *ag = app(NULL);
@@ -1290,6 +1318,7 @@ static Suite *app_grpc_suite(void)
 	tcase_add_test(tc, test_raw_invoke_deadline);
 	tcase_add_test(tc, test_raw_invoke_caller_deadline);
 	tcase_add_test(tc, test_raw_free_with_calls_pending);
+	tcase_add_test(tc, test_raw_free_abandons_pending_calls);
 	tcase_add_test(tc, test_raw_subscriptions);
 	tcase_add_test(tc, test_raw_topic_request);
 	tcase_add_test(tc, test_raw_topic_outcomes);
