@@ -436,7 +436,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	c->host = strdup(host);
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
-	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
+	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->host == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -447,7 +448,7 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	bufferevent_setcb(c->bev, h2u_read_cb, h2u_write_cb, h2u_event_cb, c);
 	bufferevent_set_timeouts(c->bev, NULL, &connect_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	/* A failure here is reported through h2u_event_cb, from the loop (the callback is deferred). */
+	/* A failure here is reported through h2u_event_cb, later (deferred callbacks). */
 	bufferevent_socket_connect_hostname(c->bev, h2u_is_ip(host) ? NULL : up->dns, AF_UNSPEC, host, port);
 	return c;
 }
