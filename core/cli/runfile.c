@@ -251,9 +251,13 @@ static char *rf_path(struct rf *rf, yaml_node_t *n, const char *base, const char
 		rf_error(rf, n, "'%s': %s is not a folder", key, p);
 		return NULL;
 	}
-	/* Trailing slashes off, so that the folder's name (the default app id) is its last part. */
-	for (size_t len = strlen(p); len > 1 && p[len - 1] == '/'; len--)
-		p[len - 1] = '\0';
+	/* Canonical, so that the folder's name (the default app id) is its last part. */
+	{
+		char *real = realpath(p, NULL);
+
+		if (real != NULL && rf_own(rf, real) != NULL)
+			p = real;
+	}
 	return p;
 }
 
@@ -864,10 +868,15 @@ int runfile_run(const char *arg, const char *log_as_json)
 				running--;
 				if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 					break;
-				/* 128 + the signal we passed on: stopped as asked. */
-				if (stopping && WIFEXITED(status) &&
-				    (WEXITSTATUS(status) == 128 + SIGINT || WEXITSTATUS(status) == 128 + SIGTERM))
+				/* 128 + a stop signal: told to stop, by us, `outrig stop -f` or `outrig stop --app-id`. */
+				if (WIFEXITED(status) &&
+				    (WEXITSTATUS(status) == 128 + SIGINT || WEXITSTATUS(status) == 128 + SIGTERM ||
+				     WEXITSTATUS(status) == 128 + SIGHUP)) {
+					if (!stopping)
+						fprintf(stderr, "outrig run: app '%s' was stopped%s\n", rf.apps[i].id,
+							running > 0 ? "; the other apps go on" : "");
 					break;
+				}
 				failed = 1;
 				if (WIFEXITED(status))
 					fprintf(stderr, "outrig run: app '%s' (run file line %d) ended with status %d%s\n",
