@@ -87,10 +87,13 @@ else
 	fail "appLogDestination: fileAndConsole writes <appDirPath>/.dapr/logs/<id>_app_<time>.log too" "$tmp/run1"
 fi
 outrig list >"$tmp/list" 2>&1
-if grep -q '^orders ' "$tmp/list" && grep -q '^checkout ' "$tmp/list"; then
-	pass "outrig list shows both apps of the run file"
+outrig list -o json >"$tmp/list.json" 2>&1
+if grep -q '^orders ' "$tmp/list" && grep -q '^checkout ' "$tmp/list" &&
+	[ "$(grep -c "\"runTemplatePath\": \"$tmp/rf/dapr.yaml\"" "$tmp/list.json")" -eq 2 ]; then
+	pass "outrig list shows both apps of the run file, with its path as runTemplatePath in JSON"
 else
-	fail "outrig list shows both apps of the run file" "$tmp/list"
+	fail "outrig list shows both apps of the run file, with its path as runTemplatePath in JSON" "$tmp/list" \
+		"$tmp/list.json"
 fi
 (cd "$tmp/rf" && outrig stop -f .) >"$tmp/stop" 2>&1
 rc=$?

@@ -187,8 +187,12 @@ int init_main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/components", home);
-	if (init_mkdir_p(path) != 0 || init_mkdir_p(data) != 0) {
-		fprintf(stderr, "outrig init: cannot create %s: %s\n", access(path, F_OK) == 0 ? data : path,
+	if (init_mkdir_p(path) != 0) {
+		fprintf(stderr, "outrig init: cannot create %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (init_mkdir_p(data) != 0) {
+		fprintf(stderr, "outrig init: cannot create %s: %s; set XDG_DATA_HOME to a writable folder\n", data,
 			strerror(errno));
 		goto out;
 	}

@@ -42,6 +42,7 @@ static struct sup_sink run_app_log, run_sidecar_log;
 struct run_fwd {
 	const char *name; /* outrigd's flag, without the dashes */
 	const char *value;
+	bool boolean; /* passed as --name=value; others as two words */
 };
 
 struct run_opts {
@@ -336,11 +337,11 @@ static int run_apply(struct run_opts *o, const struct run_flag *f, const char *s
 		break;
 	case RUN_F_LISTEN:
 		o->listen_addresses = value;
-		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value };
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
 		break;
 	case RUN_F_CHANNEL:
 		o->app_channel_address = value;
-		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value };
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
 		break;
 	case RUN_F_APP_PROTOCOL: o->app_protocol = value; break;
 	case RUN_F_RUN_FILE: o->run_file = value; break;
@@ -348,9 +349,9 @@ static int run_apply(struct run_opts *o, const struct run_flag *f, const char *s
 	case RUN_F_PORT_FWD:
 		if (!run_port_ok(value))
 			return run_usage_error("--%s '%s' is not a port number (1-65535)", f->name, value);
-		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value };
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
 		break;
-	case RUN_F_FWD: o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value }; break;
+	case RUN_F_FWD: o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, !f->takes_value }; break;
 	case RUN_F_NO_EFFECT:
 		fprintf(stderr, "outrig run: info: --%s has no effect: %s\n", f->name, f->why);
 		break;
@@ -544,9 +545,11 @@ static void run_probe_host(const char *listen, char *host, size_t size)
 		snprintf(host, size, "127.0.0.1");
 }
 
-static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port)
+/* outrigd's command line; the flags passed on are made into owned[] (n_fwd entries), which the caller frees. */
+static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port,
+			      char **owned)
 {
-	char **argv = calloc(20 + 2 * (o->n_resources + o->n_configs) + o->n_fwd, sizeof(*argv));
+	char **argv = calloc(20 + 2 * (o->n_resources + o->n_configs + o->n_fwd), sizeof(*argv));
 	size_t n = 0;
 
 	if (argv == NULL)
@@ -580,30 +583,19 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	}
 	/* outrigd checks these values and says what is wrong with them. */
 	for (size_t i = 0; i < o->n_fwd; i++) {
-		char *flag;
+		const struct run_fwd *f = &o->fwd[i];
 
-		if (asprintf(&flag, "--%s=%s", o->fwd[i].name, o->fwd[i].value) < 0) {
-			for (size_t j = 0; j < n; j++)
-				if (strncmp(argv[j], "--", 2) == 0 && strchr(argv[j], '=') != NULL)
-					free(argv[j]);
+		if (asprintf(&owned[i], f->boolean ? "--%s=%s" : "--%s", f->name, f->value) < 0) {
+			owned[i] = NULL;
 			free(argv);
 			return NULL;
 		}
-		argv[n++] = flag;
+		argv[n++] = owned[i];
+		if (!f->boolean)
+			argv[n++] = (char *)f->value;
 	}
 	argv[n] = NULL;
 	return argv;
-}
-
-static void run_daemon_argv_free(char **argv)
-{
-	if (argv == NULL)
-		return;
-	/* Only the --name=value strings were allocated. */
-	for (size_t i = 1; argv[i] != NULL; i++)
-		if (strncmp(argv[i], "--", 2) == 0 && strchr(argv[i], '=') != NULL)
-			free(argv[i]);
-	free(argv);
 }
 
 /*
@@ -849,6 +841,7 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 	struct reg_record rec;
 	char host[INET6_ADDRSTRLEN], port_text[16], grpc_text[16];
 	char *daemon = NULL, **daemon_argv = NULL, *def_components = NULL, *def_config = NULL;
+	char **owned = NULL;
 	int rc, port, grpc_port, code;
 	bool warned = false;
 
@@ -914,7 +907,9 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 	snprintf(grpc_text, sizeof(grpc_text), "%d", grpc_port);
 
 	daemon = run_find_daemon();
-	daemon_argv = daemon != NULL ? run_daemon_argv(&o, daemon, port_text, grpc_text) : NULL;
+	owned = calloc(o.n_fwd + 1, sizeof(*owned));
+	daemon_argv = daemon != NULL && owned != NULL ? run_daemon_argv(&o, daemon, port_text, grpc_text, owned)
+						      : NULL;
 	if (daemon_argv == NULL || sup_init(&s) != 0) {
 		perror("outrig run");
 		goto out;
@@ -964,7 +959,10 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 		rc = run_app(&s, d, &o, host, port, port_text, grpc_text, &rec, &warned);
 out:
 	reg_remove(&rec);
-	run_daemon_argv_free(daemon_argv);
+	free(daemon_argv);
+	for (size_t i = 0; owned != NULL && i < o.n_fwd; i++)
+		free(owned[i]);
+	free(owned);
 	free(daemon);
 	free(def_components);
 	free(def_config);
