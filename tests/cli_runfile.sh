@@ -79,7 +79,7 @@ if grep -q "^== APP - orders == orders listening on [0-9]* in $tmp/rf/orders\$" 
 else
 	fail "run file: each app in its appDirPath, common env under the app's, common resourcesPath" "$tmp/run1"
 fi
-log=$(ls "$tmp/rf/orders/.dapr/logs/"orders_app_*.log 2>/dev/null | head -n 1)
+log=$(find "$tmp/rf/orders/.dapr/logs" -name 'orders_app_*.log' 2>/dev/null | head -n 1)
 if [ -n "$log" ] && grep -q '^== APP - orders == received order 42' "$log" &&
 	! ls "$tmp/rf/checkout/.dapr/logs" >/dev/null 2>&1; then
 	pass "appLogDestination: fileAndConsole writes <appDirPath>/.dapr/logs/<id>_app_<time>.log too"

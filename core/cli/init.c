@@ -163,7 +163,8 @@ int init_main(int argc, char **argv)
 		return 2;
 	}
 	if (init_home(home, sizeof(home)) != 0) {
-		fputs("outrig init: $HOME is not set to an absolute path; set it to your home folder\n", stderr);
+		fputs("outrig init: $HOME is not set to an absolute path; set it to your home folder\n",
+		      stderr);
 		return 1;
 	}
 	data = init_data_dir();
@@ -192,8 +193,8 @@ int init_main(int argc, char **argv)
 		goto out;
 	}
 	if (init_mkdir_p(data) != 0) {
-		fprintf(stderr, "outrig init: cannot create %s: %s; set XDG_DATA_HOME to a writable folder\n", data,
-			strerror(errno));
+		fprintf(stderr, "outrig init: cannot create %s: %s; set XDG_DATA_HOME to a writable folder\n",
+			data, strerror(errno));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/components/statestore.yaml", home);

@@ -61,8 +61,8 @@ struct run_opts {
 	size_t n_configs;
 	struct run_fwd *fwd; /* flags passed on to outrigd as they are */
 	size_t n_fwd;
-	const char **other; /* flags given other than -f and --log-as-json, for -f's refusal */
-	size_t n_other;
+	const char
+		*other; /* the first flag given other than -f, --help and --log-as-json, for -f's refusal */
 	char **command; /* the app's argv (the words that are not flags, and all after --), NULL-terminated */
 	size_t n_command;
 	char *app_id_buf; /* an id made up when none was given */
@@ -83,10 +83,10 @@ enum run_flag_id {
 	RUN_F_APP_PROTOCOL,
 	RUN_F_RUN_FILE,
 	RUN_F_HELP,
-	RUN_F_FWD,	/* passed on to outrigd under the same name */
-	RUN_F_PORT_FWD, /* a port, passed on */
-	RUN_F_NO_EFFECT, /* accepted; one info line says outrig has nothing it configures */
-	RUN_F_REFUSE,	 /* refused with the reason */
+	RUN_F_FWD,	  /* passed on to outrigd under the same name */
+	RUN_F_PORT_FWD,	  /* a port, passed on */
+	RUN_F_NO_EFFECT,  /* accepted; one info line says outrig has nothing it configures */
+	RUN_F_REFUSE,	  /* refused with the reason */
 	RUN_F_FALSE_ONLY, /* a boolean outrig cannot honour when true */
 };
 
@@ -132,8 +132,10 @@ static const struct run_flag {
 	{ "metrics-port", 'M', true, RUN_F_NO_EFFECT, "outrigd serves no metrics yet" },
 	{ "enable-profiling", 0, false, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
 	{ "profile-port", 0, true, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
-	{ "placement-host-address", 0, true, RUN_F_NO_EFFECT, "outrig has no actors, so no placement service" },
-	{ "scheduler-host-address", 0, true, RUN_F_NO_EFFECT, "outrig has no jobs or workflows, so no scheduler" },
+	{ "placement-host-address", 0, true, RUN_F_NO_EFFECT,
+	  "outrig has no actors, so no placement service" },
+	{ "scheduler-host-address", 0, true, RUN_F_NO_EFFECT,
+	  "outrig has no jobs or workflows, so no scheduler" },
 	{ "runtime-path", 0, true, RUN_F_NO_EFFECT,
 	  "outrigd is found next to outrig, else by $OUTRIGD, else on PATH" },
 	{ "unix-domain-socket", 'u', true, RUN_F_REFUSE,
@@ -303,8 +305,9 @@ static int run_add_paths(struct run_opts *o, const char *value)
 /* Acts on one flag and its value (for a boolean: "true" or "false"). Returns -1 to go on, else the exit code. */
 static int run_apply(struct run_opts *o, const struct run_flag *f, const char *shown, const char *value)
 {
-	if (f->id != RUN_F_RUN_FILE && f->id != RUN_F_HELP && strcmp(f->name, "log-as-json") != 0)
-		o->other[o->n_other++] = shown;
+	if (f->id != RUN_F_RUN_FILE && f->id != RUN_F_HELP && strcmp(f->name, "log-as-json") != 0 &&
+	    o->other == NULL)
+		o->other = shown;
 	switch (f->id) {
 	case RUN_F_APP_ID: o->app_id = value; break;
 	case RUN_F_APP_PORT:
@@ -331,8 +334,8 @@ static int run_apply(struct run_opts *o, const struct run_flag *f, const char *s
 		break;
 	case RUN_F_LOG_LEVEL:
 		if (!run_level_ok(value))
-			return run_usage_error("--log-level '%s' is not one of debug, info, warn, error, fatal",
-					       value);
+			return run_usage_error(
+				"--log-level '%s' is not one of debug, info, warn, error, fatal", value);
 		o->log_level = value;
 		break;
 	case RUN_F_LISTEN:
@@ -377,10 +380,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->configs = calloc((size_t)argc, sizeof(*o->configs));
 	o->fwd = calloc((size_t)argc, sizeof(*o->fwd));
-	o->other = calloc((size_t)argc, sizeof(*o->other));
 	o->command = calloc((size_t)argc, sizeof(*o->command));
-	if (o->configs == NULL || o->fwd == NULL || o->other == NULL ||
-	    o->command == NULL) {
+	if (o->configs == NULL || o->fwd == NULL || o->command == NULL) {
 		perror("outrig run");
 		return 1;
 	}
@@ -404,10 +405,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 
 			f = run_flag_long(name, len);
 			if (f == NULL)
-				return run_usage_error("unknown flag '%.*s'; see 'outrig run --help' (a flag of the "
-						       "app's goes after --, e.g. outrig run --app-id myapp -- "
-						       "./myapp %.*s)",
-						       (int)(len + 2), arg, (int)(len + 2), arg);
+				return run_usage_error(
+					"unknown flag '%.*s'; see 'outrig run --help' (a flag of the "
+					"app's goes after --, e.g. outrig run --app-id myapp -- "
+					"./myapp %.*s)",
+					(int)(len + 2), arg, (int)(len + 2), arg);
 			if (eq != NULL)
 				value = eq + 1;
 		} else {
@@ -417,9 +419,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			for (;;) {
 				f = run_flag_short(*p);
 				if (f == NULL)
-					return run_usage_error("unknown shorthand flag '%c' in '%s'; see 'outrig run "
-							       "--help' (a flag of the app's goes after --)",
-							       *p, arg);
+					return run_usage_error(
+						"unknown shorthand flag '%c' in '%s'; see 'outrig run "
+						"--help' (a flag of the app's goes after --)",
+						*p, arg);
 				if (f->takes_value || p[1] == '\0' || p[1] == '=')
 					break;
 				rc = run_apply(o, f, arg, "true");
@@ -449,18 +452,21 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	}
 	o->command[o->n_command] = NULL;
 	if (o->run_file != NULL) {
-		if (o->n_other > 0)
-			return run_usage_error("%s cannot go with -f (--run-file): set it for each app in the run "
-					       "file, or in its 'common' section",
-					       o->other[0]);
+		if (o->other != NULL)
+			return run_usage_error(
+				"%s cannot go with -f (--run-file): set it for each app in the run "
+				"file, or in its 'common' section",
+				o->other);
 		if (o->n_command > 0)
-			return run_usage_error("no command goes with -f (--run-file), but '%s' was given: each "
-					       "app's 'command' is in the run file",
-					       o->command[0]);
+			return run_usage_error(
+				"no command goes with -f (--run-file), but '%s' was given: each "
+				"app's 'command' is in the run file",
+				o->command[0]);
 		return -1;
 	}
 	if (o->app_id != NULL && o->app_id[0] == '\0')
-		return run_usage_error("--app-id is empty; give one, e.g. outrig run --app-id myapp -- ./myapp");
+		return run_usage_error(
+			"--app-id is empty; give one, e.g. outrig run --app-id myapp -- ./myapp");
 	if (o->app_id == NULL) {
 		/* `dapr run` makes one up too; a readable one, from the command's name. */
 		const char *base = o->n_command > 0 ? strrchr(o->command[0], '/') : NULL;
@@ -484,7 +490,6 @@ static void run_opts_free(struct run_opts *o)
 	free(o->resources);
 	free(o->configs);
 	free(o->fwd);
-	free(o->other);
 	free(o->command);
 	free(o->app_id_buf);
 }
@@ -645,7 +650,8 @@ static int run_wait_ready(struct sup *s, struct sup_child *d, const char *host, 
 			sup_drain(d, RUN_DRAIN_IDLE_MS);
 			sup_note(s, "outrigd %s before it was ready; its log is %s",
 				 sup_describe(d->status, why, sizeof(why)),
-				 run_cur->sidecar_no_console ? "in its log file" : "above (the '== OUTRIG' lines)");
+				 run_cur->sidecar_no_console ? "in its log file"
+							     : "above (the '== OUTRIG' lines)");
 			return 1;
 		}
 		if (code == 204)
@@ -758,8 +764,8 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 	int rc;
 
 	/* The run file's env first, so that the ports and ids outrig gives win, as in `dapr run`. */
-	for (const char *const *e = run_cur->app_env; e != NULL && e[0] != NULL && n_env < 2 * RUN_APP_ENV_MAX;
-	     e += 2) {
+	for (const char *const *e = run_cur->app_env;
+	     e != NULL && e[0] != NULL && n_env < 2 * RUN_APP_ENV_MAX; e += 2) {
 		env[n_env++] = e[0];
 		env[n_env++] = e[1];
 	}
@@ -908,8 +914,9 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 
 	daemon = run_find_daemon();
 	owned = calloc(o.n_fwd + 1, sizeof(*owned));
-	daemon_argv = daemon != NULL && owned != NULL ? run_daemon_argv(&o, daemon, port_text, grpc_text, owned)
-						      : NULL;
+	daemon_argv = daemon != NULL && owned != NULL
+			      ? run_daemon_argv(&o, daemon, port_text, grpc_text, owned)
+			      : NULL;
 	if (daemon_argv == NULL || sup_init(&s) != 0) {
 		perror("outrig run");
 		goto out;

@@ -54,7 +54,7 @@ enum rf_kind {
 static const struct rf_field {
 	const char *key;
 	enum rf_kind kind;
-	bool app_only; /* not taken from `common` */
+	bool app_only;	  /* not taken from `common` */
 	const char *flag; /* RF_PORT, RF_INT, RF_STRING, RF_BOOL: outrig run's flag; else the reason */
 } rf_fields[] = {
 	{ "appID", RF_ID, true, NULL },
@@ -88,11 +88,14 @@ static const struct rf_field {
 	{ "profilePort", RF_NO_EFFECT, true, "outrigd has no profiling endpoint" },
 	{ "placementHostAddress", RF_NO_EFFECT, false, "outrig has no actors, so no placement service" },
 	{ "schedulerHostAddress", RF_NO_EFFECT, false, "outrig has no jobs or workflows, so no scheduler" },
-	{ "runtimePath", RF_NO_EFFECT, false, "outrigd is found next to outrig, else by $OUTRIGD, else on PATH" },
-	{ "containerImage", RF_NO_EFFECT, true, "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
+	{ "runtimePath", RF_NO_EFFECT, false,
+	  "outrigd is found next to outrig, else by $OUTRIGD, else on PATH" },
+	{ "containerImage", RF_NO_EFFECT, true,
+	  "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
 	{ "containerImagePullPolicy", RF_NO_EFFECT, true,
 	  "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
-	{ "createService", RF_NO_EFFECT, true, "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
+	{ "createService", RF_NO_EFFECT, true,
+	  "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
 	{ "unixDomainSocket", RF_REFUSE, true, "outrigd serves its API on TCP ports only; remove the field" },
 	{ "appSSL", RF_REFUSE, false, "outrigd does not call apps over TLS yet; remove the field" },
 };
@@ -119,11 +122,12 @@ struct rf {
 	struct rf_app apps[RF_APPS_MAX];
 	size_t n_apps;
 	const char *log_as_json; /* -f's --log-as-json value, for every sidecar, or NULL */
-	char **owned; /* strings made here, freed at the end */
+	char **owned;		 /* strings made here, freed at the end */
 	size_t n_owned;
 };
 
-static int rf_error(const struct rf *rf, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rf_error(const struct rf *rf, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* "outrig run: FILE:LINE: message" on stderr. Returns 2, the exit code for a wrong file. */
 static int rf_error(const struct rf *rf, const yaml_node_t *n, const char *fmt, ...)
@@ -177,7 +181,8 @@ static yaml_node_t *rf_get(struct rf *rf, yaml_node_t *m, const char *key)
 }
 
 /* Warns about keys of m that are not in known (NULL-terminated) nor, with fields, rf_fields. */
-static void rf_unknown_keys(struct rf *rf, yaml_node_t *m, const char *const *known, bool fields, const char *where)
+static void rf_unknown_keys(struct rf *rf, yaml_node_t *m, const char *const *known, bool fields,
+			    const char *where)
 {
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = yaml_document_get_node(&rf->doc, p->key);
@@ -192,8 +197,8 @@ static void rf_unknown_keys(struct rf *rf, yaml_node_t *m, const char *const *kn
 			fprintf(stderr,
 				"outrig run: warning: %s:%lu: unknown field '%s' in %s is ignored; check its "
 				"spelling against Dapr's run file reference\n",
-				rf->path, (unsigned long)kn->start_mark.line + 1, k != NULL ? k : "(not a string)",
-				where);
+				rf->path, (unsigned long)kn->start_mark.line + 1,
+				k != NULL ? k : "(not a string)", where);
 	}
 }
 
@@ -243,8 +248,8 @@ static char *rf_path(struct rf *rf, yaml_node_t *n, const char *base, const char
 		return NULL;
 	}
 	if (stat(p, &st) != 0) {
-		rf_error(rf, n, "'%s': %s: %s (relative paths of %s are relative to %s)", key, p, strerror(errno),
-			 base == rf->dir ? "'common' and 'appDirPath'" : "an app", base);
+		rf_error(rf, n, "'%s': %s: %s (relative paths of %s are relative to %s)", key, p,
+			 strerror(errno), base == rf->dir ? "'common' and 'appDirPath'" : "an app", base);
 		return NULL;
 	}
 	if (want_dir && !S_ISDIR(st.st_mode)) {
@@ -261,7 +266,8 @@ static char *rf_path(struct rf *rf, yaml_node_t *n, const char *base, const char
 	return p;
 }
 
-static int rf_arg(struct rf *rf, struct rf_app *a, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rf_arg(struct rf *rf, struct rf_app *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Appends one word to the app's `outrig run` command line. Returns 0 or -1 (out of memory). */
 static int rf_arg(struct rf *rf, struct rf_app *a, const char *fmt, ...)
@@ -307,7 +313,8 @@ static yaml_node_t *rf_field(struct rf *rf, yaml_node_t *app, const struct rf_fi
 static int rf_resources(struct rf *rf, struct rf_app *a, yaml_node_t *n, const char *key, const char *base)
 {
 	if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+		     it++) {
 			char *p = rf_path(rf, yaml_document_get_node(&rf->doc, *it), base, key, true);
 
 			if (p == NULL)
@@ -394,15 +401,19 @@ static int rf_env(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 		if (map == NULL)
 			continue;
 		if (map->type != YAML_MAPPING_NODE)
-			return rf_error(rf, map, "'env' must be a mapping of names to values, e.g. env: {DEBUG: \"true\"}");
-		for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+			return rf_error(
+				rf, map,
+				"'env' must be a mapping of names to values, e.g. env: {DEBUG: \"true\"}");
+		for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+		     p++) {
 			yaml_node_t *kn = yaml_document_get_node(&rf->doc, p->key);
 			const char *k = rf_scalar(kn);
 			const char *v = rf_scalar(yaml_document_get_node(&rf->doc, p->value));
 			size_t i;
 
 			if (k == NULL || k[0] == '\0' || strchr(k, '=') != NULL || v == NULL)
-				return rf_error(rf, kn, "'env' entries must be NAME: value, with a name without '='");
+				return rf_error(rf, kn,
+						"'env' entries must be NAME: value, with a name without '='");
 			for (i = 0; i < a->n_env; i++)
 				if (strcmp(a->env[2 * i], k) == 0)
 					break;
@@ -428,11 +439,13 @@ static int rf_app(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 
 	a->line = (int)app->start_mark.line + 1;
 	if (app->type != YAML_MAPPING_NODE)
-		return rf_error(rf, app, "each entry of 'apps' must be a mapping (appID, appDirPath, command, ...)");
+		return rf_error(rf, app,
+				"each entry of 'apps' must be a mapping (appID, appDirPath, command, ...)");
 	n = rf_get(rf, app, "appDirPath");
 	if (n == NULL)
-		return rf_error(rf, app, "this app has no 'appDirPath'; give the folder the app runs in, e.g. "
-					 "appDirPath: ./myapp");
+		return rf_error(rf, app,
+				"this app has no 'appDirPath'; give the folder the app runs in, e.g. "
+				"appDirPath: ./myapp");
 	a->dir = rf_path(rf, n, rf->dir, "appDirPath", true);
 	if (a->dir == NULL)
 		return 2;
@@ -495,7 +508,8 @@ static int rf_app(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 			for (k = 0; v != NULL && levels[k] != NULL && strcmp(levels[k], v) != 0; k++)
 				;
 			if (v == NULL || levels[k] == NULL)
-				return rf_error(rf, n, "'logLevel' must be one of debug, info, warn, error, fatal");
+				return rf_error(rf, n,
+						"'logLevel' must be one of debug, info, warn, error, fatal");
 			if (rf_arg(rf, a, "--log-level=%s", v) != 0)
 				return rf_error(rf, n, "out of memory");
 			break;
@@ -523,7 +537,8 @@ static int rf_app(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 			else if (v != NULL && strcmp(v, "fileAndConsole") == 0)
 				file = true, console = true;
 			else
-				return rf_error(rf, n, "'%s' must be console, file or fileAndConsole", f->key);
+				return rf_error(rf, n, "'%s' must be console, file or fileAndConsole",
+						f->key);
 			if (is_app) {
 				a->app_file = file;
 				a->app_console = console;
@@ -534,12 +549,13 @@ static int rf_app(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 			break;
 		}
 		case RF_NO_EFFECT:
-			fprintf(stderr, "outrig run: info: %s:%lu: app '%s': '%s' has no effect: %s\n", rf->path,
-				(unsigned long)n->start_mark.line + 1, a->id, f->key, f->flag);
+			fprintf(stderr, "outrig run: info: %s:%lu: app '%s': '%s' has no effect: %s\n",
+				rf->path, (unsigned long)n->start_mark.line + 1, a->id, f->key, f->flag);
 			break;
 		case RF_REFUSE:
 			if (!rf_false(v))
-				return rf_error(rf, n, "app '%s': '%s' is not supported: %s", a->id, f->key, f->flag);
+				return rf_error(rf, n, "app '%s': '%s' is not supported: %s", a->id, f->key,
+						f->flag);
 			break;
 		}
 	}
@@ -549,14 +565,18 @@ static int rf_app(struct rf *rf, yaml_node_t *app, struct rf_app *a)
 	n = rf_get(rf, app, "command");
 	if (n != NULL) {
 		if (n->type != YAML_SEQUENCE_NODE)
-			return rf_error(rf, n, "'command' must be a list of words, e.g. command: [\"python3\", \"app.py\"]");
+			return rf_error(
+				rf, n,
+				"'command' must be a list of words, e.g. command: [\"python3\", \"app.py\"]");
 		if (rf_arg(rf, a, "--") != 0)
 			return rf_error(rf, n, "out of memory");
-		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+		     it++) {
 			const char *w = rf_scalar(yaml_document_get_node(&rf->doc, *it));
 
 			if (w == NULL || (it == n->data.sequence.items.start && w[0] == '\0'))
-				return rf_error(rf, n, "'command' must be a list of words, the first not empty");
+				return rf_error(rf, n,
+						"'command' must be a list of words, the first not empty");
 			if (rf_arg(rf, a, "%s", w) != 0)
 				return rf_error(rf, n, "out of memory");
 		}
@@ -589,7 +609,8 @@ static int rf_load(struct rf *rf)
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &rf->doc)) {
-		rc = rf_error(rf, NULL, "line %lu, column %lu: %s", (unsigned long)parser.problem_mark.line + 1,
+		rc = rf_error(rf, NULL, "line %lu, column %lu: %s",
+			      (unsigned long)parser.problem_mark.line + 1,
 			      (unsigned long)parser.problem_mark.column + 1,
 			      parser.problem != NULL ? parser.problem : "not YAML");
 		yaml_parser_delete(&parser);
@@ -606,7 +627,8 @@ static int rf_load(struct rf *rf)
 	rf_unknown_keys(rf, root, top, false, "the run file");
 	n = rf_get(rf, root, "version");
 	if (n == NULL || !rf_int(rf_scalar(n), &version) || version == 0)
-		return rf_error(rf, n, "'version' is missing or not a number; Dapr's run files have version: 1");
+		return rf_error(rf, n,
+				"'version' is missing or not a number; Dapr's run files have version: 1");
 	rf->common = rf_get(rf, root, "common");
 	if (rf->common != NULL) {
 		static const char *const none[] = { NULL };
@@ -615,17 +637,20 @@ static int rf_load(struct rf *rf)
 			return rf_error(rf, rf->common, "'common' must be a mapping");
 		rf_unknown_keys(rf, rf->common, none, true, "'common'");
 		for (size_t i = 0; i < RF_N_FIELDS; i++) {
-			yaml_node_t *c = rf_fields[i].app_only ? rf_get(rf, rf->common, rf_fields[i].key) : NULL;
+			yaml_node_t *c =
+				rf_fields[i].app_only ? rf_get(rf, rf->common, rf_fields[i].key) : NULL;
 
 			if (c != NULL)
-				return rf_error(rf, c, "'%s' belongs to each app, not to 'common'", rf_fields[i].key);
+				return rf_error(rf, c, "'%s' belongs to each app, not to 'common'",
+						rf_fields[i].key);
 		}
 	}
 	apps = rf_get(rf, root, "apps");
 	if (apps == NULL || apps->type != YAML_SEQUENCE_NODE ||
 	    apps->data.sequence.items.top == apps->data.sequence.items.start)
 		return rf_error(rf, apps, "'apps' is missing or empty: list the apps to run");
-	for (yaml_node_item_t *it = apps->data.sequence.items.start; it < apps->data.sequence.items.top; it++) {
+	for (yaml_node_item_t *it = apps->data.sequence.items.start; it < apps->data.sequence.items.top;
+	     it++) {
 		yaml_node_t *app = yaml_document_get_node(&rf->doc, *it);
 		struct rf_app *a = &rf->apps[rf->n_apps];
 
@@ -638,8 +663,9 @@ static int rf_load(struct rf *rf)
 			return rc;
 		for (size_t j = 0; j + 1 < rf->n_apps; j++)
 			if (strcmp(rf->apps[j].id, a->id) == 0)
-				return rf_error(rf, app, "app id '%s' is also the id of the app at line %d; give each "
-							 "app an appID of its own",
+				return rf_error(rf, app,
+						"app id '%s' is also the id of the app at line %d; give each "
+						"app an appID of its own",
 						a->id, rf->apps[j].line);
 	}
 	return 0;
@@ -666,8 +692,9 @@ int runfile_path(const char *who, const char *arg, char *buf, size_t size)
 	size_t len = strlen(arg);
 
 	if (strcmp(arg, "-") == 0) {
-		fprintf(stderr, "%s: reading the run file from standard input (-f -) is not supported; give its "
-				"path or its folder\n",
+		fprintf(stderr,
+			"%s: reading the run file from standard input (-f -) is not supported; give its "
+			"path or its folder\n",
 			who);
 		return -1;
 	}
@@ -678,14 +705,16 @@ int runfile_path(const char *who, const char *arg, char *buf, size_t size)
 	if (S_ISDIR(st.st_mode)) {
 		if (snprintf(joined, sizeof(joined), "%s/" RF_DEFAULT_NAME, arg) >= (int)sizeof(joined) ||
 		    stat(joined, &st) != 0) {
-			fprintf(stderr, "%s: no " RF_DEFAULT_NAME " in the folder %s; give the run file's path\n",
+			fprintf(stderr,
+				"%s: no " RF_DEFAULT_NAME " in the folder %s; give the run file's path\n",
 				who, arg);
 			return -1;
 		}
 		arg = joined;
 	} else if (!(len > 5 && strcmp(arg + len - 5, ".yaml") == 0) &&
 		   !(len > 4 && strcmp(arg + len - 4, ".yml") == 0)) {
-		fprintf(stderr, "%s: run file %s is not a YAML file (.yaml or .yml), as dapr requires\n", who, arg);
+		fprintf(stderr, "%s: run file %s is not a YAML file (.yaml or .yml), as dapr requires\n", who,
+			arg);
 		return -1;
 	}
 	if (realpath(arg, real) == NULL || strlen(real) >= size) {
@@ -713,7 +742,8 @@ static int rf_log_file(const struct rf_app *a, const char *kind)
 	snprintf(path, sizeof(path), "%s/.dapr/logs/%s_%s_%s.log", a->dir, a->id, kind, stamp);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		fprintf(stderr, "outrig run: %s: cannot open the log file %s: %s\n", a->id, path, strerror(errno));
+		fprintf(stderr, "outrig run: %s: cannot open the log file %s: %s\n", a->id, path,
+			strerror(errno));
 	else
 		fprintf(stderr, "outrig run: %s: writing %s's log to %s\n", a->id,
 			strcmp(kind, "app") == 0 ? "the app" : "outrigd", path);
@@ -752,7 +782,9 @@ static void rf_child(const char *path, struct rf_app *a)
 	ctx.app_no_console = !a->app_console;
 	ctx.sidecar_no_console = !a->sidecar_console;
 	fflush(NULL);
-	_exit(run_main_ctx((int)a->argc, a->argv, &ctx));
+	fd = run_main_ctx((int)a->argc, a->argv, &ctx);
+	fflush(NULL);
+	_exit(fd);
 }
 
 static int rf_signal_fd = -1;
@@ -820,8 +852,8 @@ int runfile_run(const char *arg, const char *log_as_json)
 		if (pid == 0)
 			rf_child(path, &rf.apps[i]);
 		if (pid < 0) {
-			fprintf(stderr, "outrig run: cannot start app '%s': %s; stopping the others\n", rf.apps[i].id,
-				strerror(errno));
+			fprintf(stderr, "outrig run: cannot start app '%s': %s; stopping the others\n",
+				rf.apps[i].id, strerror(errno));
 			failed = 1;
 			stopping = true;
 			for (size_t j = 0; j < i; j++)
@@ -869,22 +901,26 @@ int runfile_run(const char *arg, const char *log_as_json)
 				if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 					break;
 				/* 128 + a stop signal: told to stop, by us, `outrig stop -f` or `outrig stop --app-id`. */
-				if (WIFEXITED(status) &&
-				    (WEXITSTATUS(status) == 128 + SIGINT || WEXITSTATUS(status) == 128 + SIGTERM ||
-				     WEXITSTATUS(status) == 128 + SIGHUP)) {
+				if (WIFEXITED(status) && (WEXITSTATUS(status) == 128 + SIGINT ||
+							  WEXITSTATUS(status) == 128 + SIGTERM ||
+							  WEXITSTATUS(status) == 128 + SIGHUP)) {
 					if (!stopping)
-						fprintf(stderr, "outrig run: app '%s' was stopped%s\n", rf.apps[i].id,
+						fprintf(stderr, "outrig run: app '%s' was stopped%s\n",
+							rf.apps[i].id,
 							running > 0 ? "; the other apps go on" : "");
 					break;
 				}
 				failed = 1;
 				if (WIFEXITED(status))
-					fprintf(stderr, "outrig run: app '%s' (run file line %d) ended with status %d%s\n",
+					fprintf(stderr,
+						"outrig run: app '%s' (run file line %d) ended with status %d%s\n",
 						rf.apps[i].id, rf.apps[i].line, WEXITSTATUS(status),
 						running > 0 && !stopping ? "; the other apps go on" : "");
 				else
-					fprintf(stderr, "outrig run: app '%s' (run file line %d) ended by signal %d%s\n",
-						rf.apps[i].id, rf.apps[i].line, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+					fprintf(stderr,
+						"outrig run: app '%s' (run file line %d) ended by signal %d%s\n",
+						rf.apps[i].id, rf.apps[i].line,
+						WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 						running > 0 && !stopping ? "; the other apps go on" : "");
 				break;
 			}

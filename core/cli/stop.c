@@ -74,8 +74,8 @@ static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *a
 					"outrig stop: the 'outrig run' of '%s' (pid %ld) was killed outright; "
 					"processes of its app's group %ld may still run: check with "
 					"ps -g %ld, stop them with kill -- -%ld\n",
-					rs[i].app_id, (long)rs[i].pid, (long)rs[i].app_pgid, (long)rs[i].app_pgid,
-					(long)rs[i].app_pgid);
+					rs[i].app_id, (long)rs[i].pid, (long)rs[i].app_pgid,
+					(long)rs[i].app_pgid, (long)rs[i].app_pgid);
 			reg_remove(&rs[i]);
 			continue;
 		}
@@ -84,8 +84,8 @@ static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *a
 				reg_remove(&rs[i]);
 				continue;
 			}
-			fprintf(stderr, "outrig stop: cannot signal '%s' (outrig pid %ld): %s\n", rs[i].app_id,
-				(long)rs[i].pid, strerror(errno));
+			fprintf(stderr, "outrig stop: cannot signal '%s' (outrig pid %ld): %s\n",
+				rs[i].app_id, (long)rs[i].pid, strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -128,11 +128,12 @@ int stop_main(int argc, char **argv)
 		} else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--run-file") == 0 ||
 			   strncmp(arg, "--run-file=", 11) == 0) {
 			const char *v = strncmp(arg, "--run-file=", 11) == 0 ? arg + 11
-					: i + 1 < argc			       ? argv[++i]
-									       : NULL;
+					: i + 1 < argc			     ? argv[++i]
+									     : NULL;
 
 			if (v == NULL || v[0] == '\0') {
-				fprintf(stderr, "outrig stop: flag '%s' needs a run file or its folder\n", arg);
+				fprintf(stderr, "outrig stop: flag '%s' needs a run file or its folder\n",
+					arg);
 				rc = 2;
 				goto out;
 			}
@@ -171,8 +172,9 @@ int stop_main(int argc, char **argv)
 		if (count < 0) {
 			rc = 1;
 		} else if (count == 0) {
-			fprintf(stderr, "outrig stop: no app started from the run file %s is running; 'outrig list' "
-					"shows the running ones\n",
+			fprintf(stderr,
+				"outrig stop: no app started from the run file %s is running; 'outrig list' "
+				"shows the running ones\n",
 				run_file);
 			rc = 1;
 		}

@@ -85,7 +85,8 @@ static void sup_sink_claim(struct sup_sink *k, struct sup_stream *st)
 }
 
 /* Writes data for st to k; only the start of a line gets the prefix, in the same write(). */
-static void sup_emit_to(struct sup_sink *k, struct sup_stream *st, const char *data, size_t len, bool ends_line)
+static void sup_emit_to(struct sup_sink *k, struct sup_stream *st, const char *data, size_t len,
+			bool ends_line)
 {
 	/*
 	 * One write per line: the apps of a run file are run by processes of their own that share

@@ -26,7 +26,7 @@ struct sup_stream {
 	const char *prefix;
 	struct sup_sink *sink; /* the console (our stdout or stderr), or NULL when it goes to the file only */
 	struct sup_sink *file; /* a log file that also gets every line, or NULL */
-	long long since_ms; /* when the buffered partial line started arriving */
+	long long since_ms;    /* when the buffered partial line started arriving */
 	size_t len;
 	char buf[SUP_LINE_MAX];
 };
