@@ -211,6 +211,14 @@ else
 	fail "run file: unknown field warned about by line; a missing path refused, relative to appDirPath (rc $rc)" \
 		"$tmp/out"
 fi
+printf 'version: 1\napps:\n  - appDirPath: [./orders\n' >"$tmp/rf/broken.yaml"
+outrig run -f "$tmp/rf/broken.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "$tmp/rf/broken.yaml:4:1: .*; fix the YAML" "$tmp/out"; then
+	pass "run file that is not YAML: refused naming file:line:column"
+else
+	fail "run file that is not YAML: refused naming file:line:column (rc $rc)" "$tmp/out"
+fi
 printf 'apps:\n  - appDirPath: ./orders\n' >"$tmp/rf/nover.yaml"
 outrig run -f "$tmp/rf/nover.yaml" >"$tmp/out" 2>&1
 rc=$?

@@ -609,10 +609,11 @@ static int rf_load(struct rf *rf)
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &rf->doc)) {
-		rc = rf_error(rf, NULL, "line %lu, column %lu: %s",
-			      (unsigned long)parser.problem_mark.line + 1,
-			      (unsigned long)parser.problem_mark.column + 1,
-			      parser.problem != NULL ? parser.problem : "not YAML");
+		fprintf(stderr, "outrig run: %s:%lu:%lu: %s; fix the YAML\n", rf->path,
+			(unsigned long)parser.problem_mark.line + 1,
+			(unsigned long)parser.problem_mark.column + 1,
+			parser.problem != NULL ? parser.problem : "not YAML");
+		rc = 2;
 		yaml_parser_delete(&parser);
 		fclose(f);
 		return rc;
