@@ -159,7 +159,7 @@ apps:
     appDirPath: ./other
     daprdLogDestination: file
     metricsPort: 9999
-    command: ["sh", "-c", "echo in \$(pwd)"]
+    command: ["sh", "-c", "echo in \$(pwd); grep SigIgn /proc/self/status"]
 EOF
 outrig run -f "$tmp/rf/fields.yaml" >"$tmp/run3" 2>&1
 rc=$?
@@ -171,11 +171,14 @@ else
 	fail "run file: appID from the folder's name, daprHTTPPort, appProtocol, .dapr/resources, logLevel (rc $rc)" \
 		"$tmp/run3"
 fi
+# The app gets the signal dispositions this shell has (outrig run -f ignores SIGPIPE, its apps must not).
+ignored=$(grep SigIgn "/proc/$$/status" | tr -d ' \t')
 if grep -q "^== APP - second == in $tmp/rf/other\$" "$tmp/run3" && ! grep -q '^== OUTRIG - second ==' "$tmp/run3" &&
+	[ "$(sed -n 's/^== APP - second == SigIgn:[[:space:]]*/SigIgn:/p' "$tmp/run3")" = "$ignored" ] &&
 	grep -q 'ready: app id .second.' "$tmp/rf/other/.dapr/logs/"second_daprd_*.log &&
 	grep -q "info: $tmp/rf/fields.yaml:14: app 'second': 'metricsPort' has no effect" "$tmp/run3" &&
 	grep -q "info: $tmp/rf/fields.yaml:5: app 'orders': 'schedulerHostAddress' has no effect" "$tmp/run3"; then
-	pass "run file: daprdLogDestination: file keeps outrigd's lines off the console; one info line per field with no effect"
+	pass "run file: daprdLogDestination: file keeps outrigd's lines off the console; one info line per field with no effect; signals as given"
 else
 	fail "run file: daprdLogDestination: file; info lines for fields with no effect" "$tmp/run3"
 fi

@@ -751,20 +751,30 @@ static int rf_log_file(const struct rf_app *a, const char *kind)
 	return fd;
 }
 
+/* SIGPIPE's disposition when we started, for the apps. */
+static void (*rf_saved_pipe)(int) = SIG_DFL;
+
 /* In the forked child: one app, as a plain `outrig run` with its context. Does not return. */
-static void rf_child(const char *path, struct rf_app *a)
+static void rf_child(const char *path, struct rf_app *a, pid_t parent)
 {
 	struct run_ctx ctx = { .tag = a->id, .run_file = path, .app_env = a->env };
 	int fd;
 
-	/* Our parent's handlers write to its pipe; this process installs its own. */
+	/*
+	 * Our parent's handlers write to its pipe; this process installs its own. SIGPIPE as it
+	 * was before the parent ignored it, so that the app and outrigd get it as from a shell.
+	 */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, rf_saved_pipe);
 	/* Out of the terminal's group: Ctrl-C reaches it through the parent, once. */
 	setpgid(0, 0);
 #ifdef __linux__
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The parent may have died before the line above. */
+	if (getppid() != parent)
+		_exit(1);
 #endif
 	/* Apps of a run file share the terminal's output, not its input. */
 	fd = open("/dev/null", O_RDONLY);
@@ -809,6 +819,7 @@ int runfile_run(const char *arg, const char *log_as_json)
 	int p[2], rc, failed = 0;
 	struct sigaction sa;
 	bool stopping = false;
+	pid_t self = getpid();
 
 	memset(&rf, 0, sizeof(rf));
 	if (runfile_path("outrig run", arg, path, sizeof(path)) != 0)
@@ -843,7 +854,9 @@ int runfile_run(const char *arg, const char *log_as_json)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rf_saved_pipe = signal(SIGPIPE, SIG_IGN);
+	if (rf_saved_pipe == SIG_ERR)
+		rf_saved_pipe = SIG_DFL;
 
 	for (size_t i = 0; i < rf.n_apps; i++) {
 		pid_t pid;
@@ -851,7 +864,7 @@ int runfile_run(const char *arg, const char *log_as_json)
 		fflush(NULL);
 		pid = fork();
 		if (pid == 0)
-			rf_child(path, &rf.apps[i]);
+			rf_child(path, &rf.apps[i], self);
 		if (pid < 0) {
 			fprintf(stderr, "outrig run: cannot start app '%s': %s; stopping the others\n",
 				rf.apps[i].id, strerror(errno));
