@@ -66,9 +66,9 @@ static void main_describe_capabilities(const struct plugin *p, const char *type)
 		for (const char *const *t = p->desc.also_types; *t != NULL; t++)
 			printf(" %s", *t);
 	}
-	printf("\nconcurrency: %s",
-	       (p->desc.flags & OUTRIG_PLUGIN_SERIAL) ? "serial (one operation of an instance at a time)"
-						      : "parallel (operations of an instance may run at once)");
+	printf("\nconcurrency: %s", (p->desc.flags & OUTRIG_PLUGIN_SERIAL)
+					    ? "serial (one operation of an instance at a time)"
+					    : "parallel (operations of an instance may run at once)");
 }
 
 static int main_describe_plugin(const struct options *opts)
@@ -152,8 +152,10 @@ static int main_check(const struct options *opts)
 	if (opts->check_create) {
 		data_dir = data_dir_path(opts->data_dir);
 		if (data_dir == NULL || data_dir_make(data_dir) != 0)
-			log_warn("runtime", "cannot create the data folder %s: %s; plugins that keep files there will fail",
-				 data_dir != NULL ? data_dir : "(out of memory)", strerror(errno));
+			log_warn(
+				"runtime",
+				"cannot create the data folder %s: %s; plugins that keep files there will fail",
+				data_dir != NULL ? data_dir : "(out of memory)", strerror(errno));
 		host_set_data_dir(data_dir != NULL ? data_dir : "");
 	}
 	errors = main_load_resources(opts, &rs, &d);
@@ -171,8 +173,8 @@ static int main_check(const struct options *opts)
 	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
 	if (errors == 0 && opts->config_count == 0)
-		printf("%s: %zu component%s and %zu subscription%s OK, %zu warning%s\n", what,
-		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
+		printf("%s: %zu component%s and %zu subscription%s OK, %zu warning%s\n", what, rs.count,
+		       rs.count == 1 ? "" : "s", rs.subscriptions.count,
 		       rs.subscriptions.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else if (errors == 0)
 		printf("%s: %zu component%s, %zu subscription%s and %zu configuration file%s OK, %zu warning%s\n",
@@ -180,8 +182,8 @@ static int main_check(const struct options *opts)
 		       rs.subscriptions.count == 1 ? "" : "s", opts->config_count,
 		       opts->config_count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else
-		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", what, errors,
-			errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", what, errors, errors == 1 ? "" : "s",
+			d.warnings, d.warnings == 1 ? "" : "s");
 	components_destroy(&cs);
 	free(data_dir);
 	resources_free(&rs);

@@ -83,7 +83,8 @@ static const struct opt_spec opt_specs[] = {
 	  "validate resources and plugins, then exit; creates no component (see --check-create)" },
 	{ "check-create", OPT_BOOL, OPT(check_create),
 	  "as --check, and also create then destroy each component (connects to its servers, opens its files)" },
-	{ "describe-plugin", OPT_STRING, OPT(describe_plugin), "print a plugin's file, versions, capabilities and metadata fields" },
+	{ "describe-plugin", OPT_STRING, OPT(describe_plugin),
+	  "print a plugin's file, versions, capabilities and metadata fields" },
 	{ "version", OPT_BOOL, OPT(show_version), "print version, commit and plugin ABI" },
 	{ "help", OPT_BOOL, OPT(show_help), "print this help" },
 };

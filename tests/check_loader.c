@@ -303,8 +303,8 @@ static int run_mode(const char *mode, const char *yaml, char *out, size_t outlen
 	fclose(f);
 	/* The data folder is the scratch folder's own, so --check-create leaves nothing behind. */
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' %s --app-id app --resources-path '%s' --plugin-dir '%s' --data-dir '%s/data' 2>&1", outrigd,
-		 mode, dir, plugin_dir, dir);
+		 "'%s' %s --app-id app --resources-path '%s' --plugin-dir '%s' --data-dir '%s/data' 2>&1",
+		 outrigd, mode, dir, plugin_dir, dir);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	n = fread(out, 1, outlen - 1, f);
@@ -394,9 +394,10 @@ START_TEST(test_check_create_runs_create)
 {
 	char yaml[1024], out[4096];
 
-	snprintf(yaml, sizeof(yaml),
-		 "%s  type: state.create-fails\n  version: v1\n  metadata:\n  - name: path\n    value: /nonexistent/x\n",
-		 component_head);
+	snprintf(
+		yaml, sizeof(yaml),
+		"%s  type: state.create-fails\n  version: v1\n  metadata:\n  - name: path\n    value: /nonexistent/x\n",
+		component_head);
 	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "outrigd --check: 1 component and 0 subscriptions OK, 0 warnings\n");
 	ck_assert_int_eq(run_mode("--check-create", yaml, out, sizeof(out)), 1);
@@ -417,8 +418,10 @@ START_TEST(test_check_create_accepts_good_component)
 		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
 		 component_head);
 	ck_assert_int_eq(run_mode("--check-create", yaml, out, sizeof(out)), 0);
-	ck_assert_msg(strstr(out, "outrigd --check-create: 1 component and 0 subscriptions OK, 0 warnings\n") != NULL,
-		      "got:\n%s", out);
+	ck_assert_msg(
+		strstr(out, "outrigd --check-create: 1 component and 0 subscriptions OK, 0 warnings\n") !=
+			NULL,
+		"got:\n%s", out);
 }
 END_TEST
 

@@ -12,7 +12,7 @@ if command -v mandoc >/dev/null 2>&1; then
 	tool="mandoc -T lint"
 elif command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
 	# man prints groff's and the mdoc package's warnings on stderr and exits 0: the text decides.
-	lint() { LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null; }
+	lint() { { LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$1" >/dev/null; } 2>&1; }
 	tool="man --warnings"
 else
 	echo "SKIP: neither mandoc nor man with groff is installed"

@@ -3,6 +3,8 @@
 # A third party's path: make install into a scratch root, copy that prefix elsewhere, build and unit-test the installed example plugin from the installed files only, serve state through it.
 # ok and fail always succeed, so "test && ok || fail" is a plain if-else here.
 # shellcheck disable=SC2015
+# ${pcfiledir} is pkg-config's variable, quoted on purpose.
+# shellcheck disable=SC2016
 set -eu
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/outrig-sdk-XXXXXX")

@@ -401,10 +401,11 @@ static struct plugin *loader_open(const char *path, const char *type, const char
 		const char *why = dlerror();
 
 		/* The linker let it through: say how to make it refuse such a plugin at build time. */
-		snprintf(err, errlen, "%s: cannot load: %s%s", path, why,
-			 strstr(why, "undefined symbol") != NULL
-				 ? "; the plugin calls a function no library it links provides: link the library that defines it, and build with -Wl,-z,defs (libtool: -no-undefined) so the linker reports this instead of outrigd"
-				 : "");
+		snprintf(
+			err, errlen, "%s: cannot load: %s%s", path, why,
+			strstr(why, "undefined symbol") != NULL
+				? "; the plugin calls a function no library it links provides: link the library that defines it, and build with -Wl,-z,defs (libtool: -no-undefined) so the linker reports this instead of outrigd"
+				: "");
 		free(p);
 		return NULL;
 	}
@@ -501,7 +502,8 @@ size_t loader_capabilities(const struct outrig_plugin *d, const char *type, cons
 		if (d->state->features & OUTRIG_STATE_TTL)
 			found[n++] = "TTL";
 		/* As GET /v1.0/metadata says it: daprd lists ACTOR for stores with etags and transactions. */
-		if ((d->state->features & OUTRIG_STATE_ETAG) && (d->state->features & OUTRIG_STATE_TRANSACTIONAL))
+		if ((d->state->features & OUTRIG_STATE_ETAG) &&
+		    (d->state->features & OUTRIG_STATE_TRANSACTIONAL))
 			found[n++] = "ACTOR";
 	} else if (strncmp(type, "pubsub.", 7) == 0 && d->pubsub != NULL) {
 		if (d->pubsub->capabilities & OUTRIG_PUBSUB_WILDCARDS)

@@ -43,13 +43,14 @@ static const struct outrig_field ex_fields[] = {
 };
 
 /* One parser for check() and create(), so that --check refuses exactly what start-up would. */
-static int ex_parse(const struct outrig_config *cfg, int64_t *max_items, int64_t *sweep_ms, struct outrig_error *err)
+static int ex_parse(const struct outrig_config *cfg, int64_t *max_items, int64_t *sweep_ms,
+		    struct outrig_error *err)
 {
 	*max_items = outrig_config_int(cfg, "maxItems", 10000);
 	*sweep_ms = outrig_config_int(cfg, "sweepInterval", 10000);
 	if (*max_items <= 0)
-		return outrig_err(err, OUTRIG_EINVAL, "maxItems is %" PRId64 "; give a positive number of keys",
-				  *max_items);
+		return outrig_err(err, OUTRIG_EINVAL,
+				  "maxItems is %" PRId64 "; give a positive number of keys", *max_items);
 	if (*sweep_ms < 100)
 		return outrig_err(err, OUTRIG_EINVAL, "sweepInterval is %" PRId64 "ms; give at least 100ms",
 				  *sweep_ms);
@@ -110,8 +111,8 @@ static int ex_parse_etag(const char *etag, uint64_t *out, struct outrig_error *e
 }
 
 /* Whether a write or delete of key may go ahead under Dapr's etag and first-write rules. Lock held. */
-static int ex_allowed(struct ex_store *s, const char *key, const char *etag, enum outrig_concurrency concurrency,
-		      bool deleting, struct outrig_error *err)
+static int ex_allowed(struct ex_store *s, const char *key, const char *etag,
+		      enum outrig_concurrency concurrency, bool deleting, struct outrig_error *err)
 {
 	struct ex_item *it = *ex_live(s, key);
 	uint64_t want;
@@ -125,7 +126,8 @@ static int ex_allowed(struct ex_store *s, const char *key, const char *etag, enu
 		return 0;
 	}
 	if (!deleting && concurrency == OUTRIG_FIRST_WRITE && it != NULL)
-		return outrig_err(err, OUTRIG_ECONFLICT, "key %s exists and first-write asks for no etag", key);
+		return outrig_err(err, OUTRIG_ECONFLICT, "key %s exists and first-write asks for no etag",
+				  key);
 	return 0;
 }
 
@@ -141,8 +143,10 @@ static int ex_put(struct ex_store *s, const struct outrig_state_set *req, struct
 	if (it == NULL) {
 		if ((int64_t)s->count >= s->max_items) {
 			free(copy);
-			return outrig_err(err, OUTRIG_EUNAVAIL, "the store holds maxItems (%" PRId64
-				   ") keys; delete some or raise maxItems", s->max_items);
+			return outrig_err(err, OUTRIG_EUNAVAIL,
+					  "the store holds maxItems (%" PRId64
+					  ") keys; delete some or raise maxItems",
+					  s->max_items);
 		}
 		it = calloc(1, sizeof(*it));
 		if (it == NULL || (it->key = strdup(req->key)) == NULL) {
@@ -227,7 +231,8 @@ static int ex_transact(void *instance, const struct outrig_state_op *ops, size_t
 			rc = ex_allowed(s, op->u.set.key, op->u.set.etag, op->u.set.concurrency, false, err);
 			fresh += *ex_live(s, op->u.set.key) == NULL;
 		} else {
-			rc = ex_allowed(s, op->u.delete.key, op->u.delete.etag, op->u.delete.concurrency, true, err);
+			rc = ex_allowed(s, op->u.delete.key, op->u.delete.etag, op->u.delete.concurrency,
+					true, err);
 		}
 	}
 	/* Room for every new key up front, so no write can fail half-way for want of it. */
@@ -261,8 +266,8 @@ static void ex_sweep(void *instance)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static int ex_check(const struct outrig_host *host, struct outrig_handle *self, const struct outrig_config *cfg,
-		    struct outrig_error *err)
+static int ex_check(const struct outrig_host *host, struct outrig_handle *self,
+		    const struct outrig_config *cfg, struct outrig_error *err)
 {
 	int64_t max_items, sweep_ms;
 
@@ -271,8 +276,8 @@ static int ex_check(const struct outrig_host *host, struct outrig_handle *self, 
 	return ex_parse(cfg, &max_items, &sweep_ms, err);
 }
 
-static int ex_create(const struct outrig_host *host, struct outrig_handle *self, const struct outrig_config *cfg,
-		     void **instance, struct outrig_error *err)
+static int ex_create(const struct outrig_host *host, struct outrig_handle *self,
+		     const struct outrig_config *cfg, void **instance, struct outrig_error *err)
 {
 	struct ex_store *s;
 	int64_t max_items, sweep_ms;

@@ -7,13 +7,13 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                                        \
-	do {                                                                                               \
-		if (!(cond)) {                                                                             \
-			fprintf(stderr, "%s:%d: failed: %s (last error: %s)\n", __FILE__, __LINE__, #cond, \
-				err.message);                                                              \
-			failures++;                                                                        \
-		}                                                                                          \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "%s:%d: failed: %s (last error: %s)\n", __FILE__, __LINE__, #cond,   \
+				err.message);                                                                \
+			failures++;                                                                          \
+		}                                                                                            \
 	} while (0)
 
 int main(int argc, char **argv)
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	fake.now_unix_ms = 0;
 
 	/* Deleting a missing key without an etag is success, as Dapr says. */
-	CHECK(d->state->delete(store, &del, &err) == 0);
+	CHECK(d->state->delete (store, &del, &err) == 0);
 
 	outrig_fake_bytes_free(&out.data);
 	outrig_fake_bytes_free(&out.etag);

@@ -73,8 +73,8 @@ static inline struct outrig_fake_host *outrig_fake_of(const struct outrig_handle
 	return who != NULL ? who->fake : NULL;
 }
 
-static inline void outrig_fake_log(const struct outrig_handle *who, enum outrig_log_level level, const char *fmt,
-				   ...)
+static inline void outrig_fake_log(const struct outrig_handle *who, enum outrig_log_level level,
+				   const char *fmt, ...)
 {
 	struct outrig_fake_host *f = outrig_fake_of(who);
 	static const char *const names[] = { "debug", "info", "warn", "error", "fatal" };
@@ -140,7 +140,8 @@ static inline int64_t outrig_fake_now_mono_ms(void)
 }
 
 /* Records the timer; the test runs it with outrig_fake_run_timers(). */
-static inline int outrig_fake_every(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *instance))
+static inline int outrig_fake_every(struct outrig_handle *self, int64_t interval_ms,
+				    void (*fn)(void *instance))
 {
 	struct outrig_fake_host *f = outrig_fake_of(self);
 
@@ -172,7 +173,8 @@ static inline int outrig_fake_hold(const void *data, size_t len, void (*done)(vo
 	return 0;
 }
 
-static inline int outrig_fake_pubsub_deliver(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
+static inline int outrig_fake_pubsub_deliver(struct outrig_pubsub_sink *sink,
+					     const struct outrig_pubsub_message *msg,
 					     void (*done)(void *done_ctx, int outcome), void *done_ctx)
 {
 	(void)sink;
@@ -181,7 +183,8 @@ static inline int outrig_fake_pubsub_deliver(struct outrig_pubsub_sink *sink, co
 	return outrig_fake_hold(msg->data, msg->data_len, done, done_ctx);
 }
 
-static inline int outrig_fake_binding_deliver(struct outrig_binding_sink *sink, const struct outrig_binding_event *ev,
+static inline int outrig_fake_binding_deliver(struct outrig_binding_sink *sink,
+					      const struct outrig_binding_event *ev,
 					      void (*done)(void *done_ctx, int outcome), void *done_ctx)
 {
 	(void)sink;
@@ -212,11 +215,13 @@ static inline int outrig_fake_kv_put(struct outrig_kv_sink *out, const char *gro
 }
 
 /* The value put under group/name (group NULL: none), or NULL. */
-static inline const char *outrig_fake_kv_get(const struct outrig_kv_sink *out, const char *group, const char *name)
+static inline const char *outrig_fake_kv_get(const struct outrig_kv_sink *out, const char *group,
+					     const char *name)
 {
 	for (size_t i = 0; i < out->count; i++)
-		if ((group == NULL ? out->items[i].group == NULL
-				   : out->items[i].group != NULL && strcmp(out->items[i].group, group) == 0) &&
+		if ((group == NULL
+			     ? out->items[i].group == NULL
+			     : out->items[i].group != NULL && strcmp(out->items[i].group, group) == 0) &&
 		    strcmp(out->items[i].name, name) == 0)
 			return out->items[i].value;
 	return NULL;
@@ -299,9 +304,10 @@ static inline const struct outrig_plugin *outrig_fake_open(const char *path, str
 	d = entry();
 	if (d == NULL || d->magic != OUTRIG_PLUGIN_MAGIC || d->abi_major != OUTRIG_ABI_MAJOR ||
 	    d->struct_size > sizeof(struct outrig_plugin) || d->versions == NULL || d->versions[0] == NULL) {
-		outrig_err(err, OUTRIG_EINVAL,
-			   "%s: the descriptor is not one outrigd would load (magic, abi_major, struct_size or versions)",
-			   path);
+		outrig_err(
+			err, OUTRIG_EINVAL,
+			"%s: the descriptor is not one outrigd would load (magic, abi_major, struct_size or versions)",
+			path);
 		return NULL;
 	}
 	return d;
@@ -353,8 +359,9 @@ struct outrig_fake_config {
  * (outrigd only warns about unknown names; a test is better off refusing them).
  * Ownership: cfg points into d's fields and the strings given; keep them while cfg is used.
  */
-static inline int outrig_fake_config(struct outrig_fake_config *cfg, const struct outrig_plugin *d, const char *name,
-				     const char *version, const char *const *pairs, struct outrig_error *err)
+static inline int outrig_fake_config(struct outrig_fake_config *cfg, const struct outrig_plugin *d,
+				     const char *name, const char *version, const char *const *pairs,
+				     struct outrig_error *err)
 {
 	size_t n = 0;
 
@@ -366,8 +373,9 @@ static inline int outrig_fake_config(struct outrig_fake_config *cfg, const struc
 			known |= strcasecmp(fl->name, pairs[p]) == 0 ||
 				 (fl->alias != NULL && strcasecmp(fl->alias, pairs[p]) == 0);
 		if (!known)
-			return outrig_err(err, OUTRIG_EINVAL, "spec.metadata[%s]: %s does not declare this field",
-					  pairs[p], d->type);
+			return outrig_err(err, OUTRIG_EINVAL,
+					  "spec.metadata[%s]: %s does not declare this field", pairs[p],
+					  d->type);
 	}
 	for (const struct outrig_field *fl = d->fields; fl != NULL && fl->name != NULL; fl++) {
 		struct outrig_config_value *v = &cfg->values[n];
@@ -385,29 +393,32 @@ static inline int outrig_fake_config(struct outrig_fake_config *cfg, const struc
 		v->known = true;
 		v->type = fl->type;
 		if (text == NULL && fl->required)
-			return outrig_err(err, OUTRIG_EINVAL, "spec.metadata: %s needs \"%s\"", d->type, fl->name);
+			return outrig_err(err, OUTRIG_EINVAL, "spec.metadata: %s needs \"%s\"", d->type,
+					  fl->name);
 		if (text != NULL && fl->type == OUTRIG_FIELD_INT) {
 			char *end;
 
 			errno = 0;
 			v->int_value = strtoll(text, &end, 10);
 			if (end == text || *end != '\0' || errno != 0)
-				return outrig_err(err, OUTRIG_EINVAL, "spec.metadata[%s]: \"%s\" is not an integer",
-						  fl->name, text);
+				return outrig_err(err, OUTRIG_EINVAL,
+						  "spec.metadata[%s]: \"%s\" is not an integer", fl->name,
+						  text);
 		} else if (text != NULL && fl->type == OUTRIG_FIELD_BOOL) {
-			if (strcasecmp(text, "true") == 0 || strcasecmp(text, "yes") == 0 || strcmp(text, "1") == 0 ||
-			    strcasecmp(text, "on") == 0)
+			if (strcasecmp(text, "true") == 0 || strcasecmp(text, "yes") == 0 ||
+			    strcmp(text, "1") == 0 || strcasecmp(text, "on") == 0)
 				v->int_value = 1;
 			else if (strcasecmp(text, "false") == 0 || strcasecmp(text, "no") == 0 ||
 				 strcmp(text, "0") == 0 || strcasecmp(text, "off") == 0)
 				v->int_value = 0;
 			else
-				return outrig_err(err, OUTRIG_EINVAL, "spec.metadata[%s]: \"%s\" is not a boolean",
-						  fl->name, text);
+				return outrig_err(err, OUTRIG_EINVAL,
+						  "spec.metadata[%s]: \"%s\" is not a boolean", fl->name,
+						  text);
 		} else if (text != NULL && fl->type == OUTRIG_FIELD_DURATION &&
 			   !outrig_fake_duration(text, &v->int_value)) {
-			return outrig_err(err, OUTRIG_EINVAL, "spec.metadata[%s]: \"%s\" is not a duration", fl->name,
-					  text);
+			return outrig_err(err, OUTRIG_EINVAL, "spec.metadata[%s]: \"%s\" is not a duration",
+					  fl->name, text);
 		}
 		n++;
 	}

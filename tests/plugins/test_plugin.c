@@ -55,7 +55,8 @@ __attribute__((unused)) static int tp_create(const struct outrig_host *host, str
 #endif
 #ifdef TEST_CREATE_FAILS
 	/* What only create() can find out: --check passes it, --check-create does not. */
-	return outrig_err(err, OUTRIG_EUNAVAIL, "cannot open %s: No such file or directory; create the folder",
+	return outrig_err(err, OUTRIG_EUNAVAIL,
+			  "cannot open %s: No such file or directory; create the folder",
 			  outrig_config_string(cfg, "path", "(no path)"));
 #endif
 	*instance = &tp_instance;
