@@ -45,6 +45,32 @@ static void main_print_version(void)
 	       OUTRIG_ABI_MINOR);
 }
 
+/* The lines of --describe-plugin between versions and metadata: what the plugin can do. */
+static void main_describe_capabilities(const struct plugin *p, const char *type)
+{
+	const char *caps[8];
+	size_t n = loader_capabilities(&p->desc, type, caps, 8);
+
+	printf("\nABI: %u.%u\ncapabilities:", p->desc.abi_major, p->desc.abi_minor);
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", caps[i]);
+	if (n == 0)
+		printf(" none");
+	if (p->desc.bindings != NULL && p->desc.bindings->operations != NULL) {
+		printf("\noperations:");
+		for (const char *const *o = p->desc.bindings->operations; *o != NULL; o++)
+			printf(" %s", *o);
+	}
+	if (p->desc.also_types != NULL && p->desc.also_types[0] != NULL) {
+		printf("\nalso serves:");
+		for (const char *const *t = p->desc.also_types; *t != NULL; t++)
+			printf(" %s", *t);
+	}
+	printf("\nconcurrency: %s", (p->desc.flags & OUTRIG_PLUGIN_SERIAL)
+					    ? "serial (one operation of an instance at a time)"
+					    : "parallel (operations of an instance may run at once)");
+}
+
 static int main_describe_plugin(const struct options *opts)
 {
 	struct loader ld;
@@ -63,6 +89,7 @@ static int main_describe_plugin(const struct options *opts)
 		       p->desc.description != NULL ? p->desc.description : "", p->path);
 		for (const char *const *v = p->desc.versions; v != NULL && *v != NULL; v++)
 			printf(" %s", *v);
+		main_describe_capabilities(p, opts->describe_plugin);
 		printf("\nmetadata:\n");
 		config_fields_print(p->desc.fields);
 		rc = 0;
@@ -117,31 +144,48 @@ static int main_check(const struct options *opts)
 	struct res_set rs = { 0 };
 	struct diag d = { 0 };
 	struct components cs;
-	size_t errors = main_load_resources(opts, &rs, &d);
+	const char *what = opts->check_create ? "outrigd --check-create" : "outrigd --check";
+	char *data_dir = NULL;
+	size_t errors;
 
-	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, false, &d);
-	/* The default resolver is not the user's to check: only one --config files choose or configure. */
-	if (opts->config_count > 0) {
+	/* --check-create makes every instance as start-up would, so plugins get their data folder too. */
+	if (opts->check_create) {
+		data_dir = data_dir_path(opts->data_dir);
+		if (data_dir == NULL || data_dir_make(data_dir) != 0)
+			log_warn(
+				"runtime",
+				"cannot create the data folder %s: %s; plugins that keep files there will fail",
+				data_dir != NULL ? data_dir : "(out of memory)", strerror(errno));
+		host_set_data_dir(data_dir != NULL ? data_dir : "");
+	}
+	errors = main_load_resources(opts, &rs, &d);
+	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, opts->check_create, &d);
+	/*
+	 * The default resolver is not the user's to check: only one --config files choose or configure.
+	 * --check-create makes it as start-up does, where its failure is only a warning.
+	 */
+	if (opts->config_count > 0 || opts->check_create) {
 		struct configuration cfg;
 
-		errors += main_setup_resolver(opts, &cfg, &cs, false, &d);
+		errors += main_setup_resolver(opts, &cfg, &cs, opts->check_create && errors == 0, &d);
 		configuration_free(&cfg);
 	}
 	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
 	if (errors == 0 && opts->config_count == 0)
-		printf("outrigd --check: %zu component%s and %zu subscription%s OK, %zu warning%s\n",
-		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
+		printf("%s: %zu component%s and %zu subscription%s OK, %zu warning%s\n", what, rs.count,
+		       rs.count == 1 ? "" : "s", rs.subscriptions.count,
 		       rs.subscriptions.count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else if (errors == 0)
-		printf("outrigd --check: %zu component%s, %zu subscription%s and %zu configuration file%s OK, %zu warning%s\n",
-		       rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
+		printf("%s: %zu component%s, %zu subscription%s and %zu configuration file%s OK, %zu warning%s\n",
+		       what, rs.count, rs.count == 1 ? "" : "s", rs.subscriptions.count,
 		       rs.subscriptions.count == 1 ? "" : "s", opts->config_count,
 		       opts->config_count == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 	else
-		fprintf(stderr, "outrigd --check: %zu error%s, %zu warning%s\n", errors,
-			errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
+		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", what, errors, errors == 1 ? "" : "s",
+			d.warnings, d.warnings == 1 ? "" : "s");
 	components_destroy(&cs);
+	free(data_dir);
 	resources_free(&rs);
 	diag_clear(&d);
 	return errors == 0 ? 0 : 1;
@@ -221,7 +265,7 @@ static int main_serve(const struct options *opts)
 	if (errors != 0) {
 		log_error(
 			"runtime",
-			"not starting: %zu error%s in resources or plugins (run outrigd --check to list them)",
+			"not starting: %zu error%s in resources or plugins (listed above; outrigd --check-create with the same flags checks them without serving)",
 			errors, errors == 1 ? "" : "s");
 		goto out;
 	}
@@ -301,7 +345,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (opts.describe_plugin != NULL) {
 		rc = main_describe_plugin(&opts);
-	} else if (opts.check_only) {
+	} else if (opts.check_only || opts.check_create) {
 		rc = main_check(&opts);
 	} else {
 		rc = main_serve(&opts);

@@ -32,7 +32,7 @@ struct options {
 	int app_health_interval_s;	     /* --app-health-probe-interval, 5 */
 	int app_health_timeout_ms;	     /* --app-health-probe-timeout, 500 */
 	int app_health_threshold;	     /* --app-health-threshold, 3 */
-	const char *plugin_dir;		     /* --plugin-dir; NULL = $OUTRIG_PLUGIN_PATH or compiled-in */
+	const char *plugin_dir;		     /* --plugin-dir: colon list searched before the others; NULL = none */
 	const char *data_dir; /* --data-dir for the embedded store; NULL = $XDG_DATA_HOME/outrig */
 	enum outrig_log_level log_level;
 	bool log_as_json;
@@ -42,6 +42,7 @@ struct options {
 	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
 	int read_header_timeout_ms;    /* --outrig-read-header-timeout, 10000 (daprd's ReadHeaderTimeout) */
 	bool check_only;	       /* --check */
+	bool check_create;	       /* --check-create: --check, and create and destroy each component */
 	const char *describe_plugin;   /* --describe-plugin TYPE */
 	bool show_version;	       /* --version */
 	bool show_help;		       /* --help */

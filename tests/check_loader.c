@@ -70,10 +70,16 @@ END_TEST
 
 START_TEST(test_missing_file)
 {
+	const char *env = getenv("OUTRIG_PLUGIN_PATH");
+	char searched[1024];
+
+	/* Every folder searched is named: the test's, then $OUTRIG_PLUGIN_PATH's, then the built-in one. */
+	snprintf(searched, sizeof(searched), "%s%s%s, %s", plugin_dir, env != NULL ? ", " : "",
+		 env != NULL ? env : "", OUTRIG_PLUGINDIR);
 	snprintf(
 		expected, sizeof(expected),
 		"no plugin for type \"state.nothere\": state_nothere.so is not in %s; install the plugin there or point --plugin-dir (or OUTRIG_PLUGIN_PATH) at its folder",
-		plugin_dir);
+		searched);
 	ck_assert_ptr_null(loader_get(&ld, "state.nothere", "v1", true, err, sizeof(err)));
 	ck_assert_str_eq(err, expected);
 }
@@ -174,6 +180,28 @@ START_TEST(test_undefined_symbol)
 	ck_assert_ptr_null(loader_get(&ld, "state.undefined-symbol", "v1", true, err, sizeof(err)));
 	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "got: %s", err);
 	ck_assert_msg(strstr(err, "outrig_test_no_such_function") != NULL, "got: %s", err);
+	/* dlopen's own text, then how to have the linker catch it at build time. */
+	ck_assert_msg(
+		strstr(err,
+		       "; the plugin calls a function no library it links provides: link the library that defines it, and build with -Wl,-z,defs (libtool: -no-undefined) so the linker reports this instead of outrigd") !=
+			NULL,
+		"got: %s", err);
+}
+END_TEST
+
+START_TEST(test_no_versions)
+{
+	assert_refused(
+		"state.no-versions", "state_no_versions.so",
+		"the descriptor lists no versions (field versions is empty), so no component can use it; set .versions to the spec.version values it serves, e.g. { \"v1\", NULL }");
+}
+END_TEST
+
+START_TEST(test_transactional_without_transact)
+{
+	assert_refused(
+		"state.tx-no-transact", "state_tx_no_transact.so",
+		"missing mandatory callback state->transact (the plugin declares OUTRIG_STATE_TRANSACTIONAL); implement it in the plugin, or clear OUTRIG_STATE_TRANSACTIONAL from state->features");
 }
 END_TEST
 
@@ -213,11 +241,12 @@ START_TEST(test_search_path_from_environment)
 	struct loader other;
 	struct plugin *p;
 
-	/* The first folder lacks the plugin; the second has it. */
+	/* The first folder lacks the plugin; the second has it. The built-in folder comes last. */
 	snprintf(path, sizeof(path), "/nonexistent/outrig:%s", plugin_dir);
 	setenv("OUTRIG_PLUGIN_PATH", path, 1);
 	ck_assert_int_eq(loader_init(&other, NULL), 0);
-	ck_assert_uint_eq(other.ndirs, 2);
+	ck_assert_uint_eq(other.ndirs, 3);
+	ck_assert_str_eq(other.dirs[2], OUTRIG_PLUGINDIR);
 	p = loader_get(&other, "state.test-good", "v1", false, err, sizeof(err));
 	ck_assert_msg(p != NULL, "refused: %s", err);
 	snprintf(path, sizeof(path), "%s/state_test_good.so", plugin_dir);
@@ -226,10 +255,37 @@ START_TEST(test_search_path_from_environment)
 }
 END_TEST
 
+/* --plugin-dir adds folders (a colon list) before $OUTRIG_PLUGIN_PATH and the built-in folder. */
+START_TEST(test_plugin_dir_adds_to_builtin)
+{
+	struct loader other;
+	struct plugin *p;
+	char path[1024];
+
+	setenv("OUTRIG_PLUGIN_PATH", "/nonexistent/env", 1);
+	snprintf(path, sizeof(path), "/nonexistent/a::%s:" OUTRIG_PLUGINDIR, plugin_dir);
+	ck_assert_int_eq(loader_init(&other, path), 0);
+	ck_assert_uint_eq(other.ndirs, 4);
+	ck_assert_str_eq(other.dirs[0], "/nonexistent/a");
+	ck_assert_str_eq(other.dirs[1], plugin_dir);
+	/* The built-in folder, named in the list, is searched once, where the list puts it. */
+	ck_assert_str_eq(other.dirs[2], OUTRIG_PLUGINDIR);
+	ck_assert_str_eq(other.dirs[3], "/nonexistent/env");
+	p = loader_get(&other, "state.test-good", "v1", false, err, sizeof(err));
+	ck_assert_msg(p != NULL, "refused: %s", err);
+	loader_close(&other);
+	unsetenv("OUTRIG_PLUGIN_PATH");
+	ck_assert_int_eq(loader_init(&other, "/nonexistent/only"), 0);
+	ck_assert_uint_eq(other.ndirs, 2);
+	ck_assert_str_eq(other.dirs[1], OUTRIG_PLUGINDIR);
+	loader_close(&other);
+}
+END_TEST
+
 #define CHECK_DIR "/tmp/outrig-check-SCRUBD"
 
-/* Runs outrigd --check on one component file and returns its exit status and stderr. */
-static int run_check(const char *yaml, char *out, size_t outlen)
+/* Runs outrigd with mode (--check, --check-create) on one component file; returns its exit status and output. */
+static int run_mode(const char *mode, const char *yaml, char *out, size_t outlen)
 {
 	char dir[] = "/tmp/outrig-check-XXXXXX";
 	char path[512], cmd[2048];
@@ -245,19 +301,28 @@ static int run_check(const char *yaml, char *out, size_t outlen)
 	ck_assert_ptr_nonnull(f);
 	fputs(yaml, f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "'%s' --check --app-id app --resources-path '%s' --plugin-dir '%s' 2>&1",
-		 outrigd, dir, plugin_dir);
+	/* The data folder is the scratch folder's own, so --check-create leaves nothing behind. */
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' %s --app-id app --resources-path '%s' --plugin-dir '%s' --data-dir '%s/data' 2>&1",
+		 outrigd, mode, dir, plugin_dir, dir);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	n = fread(out, 1, outlen - 1, f);
 	out[n] = '\0';
 	status = pclose(f);
 	unlink(path);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/data'", dir);
+	ck_assert_int_eq(system(cmd), 0);
 	rmdir(dir);
 	/* Messages name the file; tests compare against a stable name of the same length. */
 	for (char *p; (p = strstr(out, dir)) != NULL;)
 		memcpy(p, CHECK_DIR, strlen(CHECK_DIR));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_check(const char *yaml, char *out, size_t outlen)
+{
+	return run_mode("--check", yaml, out, outlen);
 }
 
 static const char component_head[] = "apiVersion: dapr.io/v1alpha1\n"
@@ -324,6 +389,70 @@ START_TEST(test_check_accepts_good_component)
 }
 END_TEST
 
+/* A folder that create() alone finds missing: --check cannot see it, --check-create must. */
+START_TEST(test_check_create_runs_create)
+{
+	char yaml[1024], out[4096];
+
+	snprintf(
+		yaml, sizeof(yaml),
+		"%s  type: state.create-fails\n  version: v1\n  metadata:\n  - name: path\n    value: /nonexistent/x\n",
+		component_head);
+	ck_assert_int_eq(run_check(yaml, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "outrigd --check: 1 component and 0 subscriptions OK, 0 warnings\n");
+	ck_assert_int_eq(run_mode("--check-create", yaml, out, sizeof(out)), 1);
+	ck_assert_msg(
+		strstr(out, CHECK_DIR
+		       "/store.yaml:1:1: component store (state.create-fails): cannot open /nonexistent/x: No such file or directory; create the folder\n") !=
+			NULL,
+		"got:\n%s", out);
+	ck_assert_msg(strstr(out, "outrigd --check-create: 1 error, 0 warnings\n") != NULL, "got:\n%s", out);
+}
+END_TEST
+
+START_TEST(test_check_create_accepts_good_component)
+{
+	char yaml[1024], out[4096];
+
+	snprintf(yaml, sizeof(yaml),
+		 "%s  type: state.test-good\n  version: v1\n  metadata:\n  - name: path\n    value: /x\n",
+		 component_head);
+	ck_assert_int_eq(run_mode("--check-create", yaml, out, sizeof(out)), 0);
+	ck_assert_msg(
+		strstr(out, "outrigd --check-create: 1 component and 0 subscriptions OK, 0 warnings\n") !=
+			NULL,
+		"got:\n%s", out);
+}
+END_TEST
+
+/* --describe-plugin prints what GET /v1.0/metadata would list for the plugin's components. */
+START_TEST(test_describe_prints_capabilities)
+{
+	char cmd[1024], out[4096];
+	const char *outrigd = getenv("OUTRIGD");
+	size_t n;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(outrigd);
+	snprintf(cmd, sizeof(cmd), "'%s' --describe-plugin state.in-memory 2>&1", outrigd);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_msg(strstr(out, "\ncapabilities: ETAG TRANSACTIONAL TTL ACTOR\n") != NULL, "got:\n%s", out);
+	ck_assert_msg(strstr(out, "\nconcurrency: parallel") != NULL, "got:\n%s", out);
+	snprintf(cmd, sizeof(cmd), "'%s' --describe-plugin state.test-good --plugin-dir '%s' 2>&1", outrigd,
+		 plugin_dir);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_msg(strstr(out, "\ncapabilities: none\n") != NULL, "got:\n%s", out);
+}
+END_TEST
+
 static Suite *loader_suite(void)
 {
 	Suite *s = suite_create("loader");
@@ -348,11 +477,17 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_init_fails);
 	tcase_add_test(tc, test_not_a_shared_object);
 	tcase_add_test(tc, test_search_path_from_environment);
+	tcase_add_test(tc, test_plugin_dir_adds_to_builtin);
+	tcase_add_test(tc, test_no_versions);
+	tcase_add_test(tc, test_transactional_without_transact);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(check, setup, teardown);
 	tcase_add_test(check, test_check_reports_abi_with_position);
 	tcase_add_test(check, test_check_reports_metadata_problems);
 	tcase_add_test(check, test_check_accepts_good_component);
+	tcase_add_test(check, test_check_create_runs_create);
+	tcase_add_test(check, test_check_create_accepts_good_component);
+	tcase_add_test(check, test_describe_prints_capabilities);
 	suite_add_tcase(s, check);
 	return s;
 }

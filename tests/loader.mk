@@ -84,3 +84,25 @@ tests_plugins_pubsub_before_1_2_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"pubsu
 	-DTEST_STRUCT_SIZE='offsetof(struct outrig_plugin, pubsub)'
 tests_plugins_pubsub_before_1_2_la_CFLAGS = $(PLUGIN_CC_FLAGS)
 tests_plugins_pubsub_before_1_2_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
+
+# A descriptor listing no versions: refused at load, blaming the plugin rather than the YAML.
+check_LTLIBRARIES += tests/plugins/state_no_versions.la
+tests_plugins_state_no_versions_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_state_no_versions_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"state.no-versions"' -DTEST_NO_VERSIONS
+tests_plugins_state_no_versions_la_CFLAGS = $(PLUGIN_CC_FLAGS)
+tests_plugins_state_no_versions_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
+
+# TRANSACTIONAL declared without a transact callback.
+check_LTLIBRARIES += tests/plugins/state_tx_no_transact.la
+tests_plugins_state_tx_no_transact_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_state_tx_no_transact_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"state.tx-no-transact"' \
+	-DTEST_FEATURES=OUTRIG_STATE_TRANSACTIONAL
+tests_plugins_state_tx_no_transact_la_CFLAGS = $(PLUGIN_CC_FLAGS)
+tests_plugins_state_tx_no_transact_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined
+
+# create() fails where nothing before it can tell: --check passes it, --check-create refuses it.
+check_LTLIBRARIES += tests/plugins/state_create_fails.la
+tests_plugins_state_create_fails_la_SOURCES = tests/plugins/test_plugin.c
+tests_plugins_state_create_fails_la_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_TYPE='"state.create-fails"' -DTEST_CREATE_FAILS
+tests_plugins_state_create_fails_la_CFLAGS = $(PLUGIN_CC_FLAGS)
+tests_plugins_state_create_fails_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS) -no-undefined

@@ -33,6 +33,10 @@ static int loader_add_dir(struct loader *ld, const char *dir, size_t len)
 
 	if (len == 0)
 		return 0;
+	/* The same folder twice (a --plugin-dir naming the built-in one) would only lengthen messages. */
+	for (size_t i = 0; i < ld->ndirs; i++)
+		if (strlen(ld->dirs[i]) == len && strncmp(ld->dirs[i], dir, len) == 0)
+			return 0;
 	grown = realloc(ld->dirs, (ld->ndirs + 1) * sizeof(*grown));
 	if (grown == NULL)
 		return -1;
@@ -41,26 +45,29 @@ static int loader_add_dir(struct loader *ld, const char *dir, size_t len)
 	return ld->dirs[ld->ndirs++] != NULL ? 0 : -1;
 }
 
+/* Adds each folder of a colon-separated list, in order; empty entries are skipped. */
+static int loader_add_list(struct loader *ld, const char *list)
+{
+	if (list == NULL)
+		return 0;
+	for (const char *p = list;;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon != NULL ? (size_t)(colon - p) : strlen(p);
+
+		if (loader_add_dir(ld, p, len) != 0)
+			return -1;
+		if (colon == NULL)
+			return 0;
+		p = colon + 1;
+	}
+}
+
 int loader_init(struct loader *ld, const char *plugin_dir)
 {
-	const char *path = getenv("OUTRIG_PLUGIN_PATH");
-
 	memset(ld, 0, sizeof(*ld));
-	if (plugin_dir != NULL)
-		return loader_add_dir(ld, plugin_dir, strlen(plugin_dir));
-	if (path != NULL && *path != '\0') {
-		for (const char *p = path;;) {
-			const char *colon = strchr(p, ':');
-			size_t len = colon != NULL ? (size_t)(colon - p) : strlen(p);
-
-			if (loader_add_dir(ld, p, len) != 0)
-				return -1;
-			if (colon == NULL)
-				break;
-			p = colon + 1;
-		}
-		return 0;
-	}
+	/* Extra folders come first, so a plugin there overrides the built-in one of the same type. */
+	if (loader_add_list(ld, plugin_dir) != 0 || loader_add_list(ld, getenv("OUTRIG_PLUGIN_PATH")) != 0)
+		return -1;
 	return loader_add_dir(ld, OUTRIG_PLUGINDIR, strlen(OUTRIG_PLUGINDIR));
 }
 
@@ -109,7 +116,7 @@ static void loader_versions_text(const struct outrig_plugin *d, char *buf, size_
 static int loader_check_state(const char *path, const struct outrig_plugin *d, char *err, size_t errlen)
 {
 	const struct outrig_state_ops *ops = d->state;
-	const char *missing = NULL;
+	const char *missing = NULL, *or_else = "";
 
 	if (ops == NULL) {
 		snprintf(
@@ -131,11 +138,13 @@ static int loader_check_state(const char *path, const struct outrig_plugin *d, c
 		missing = "state->set";
 	else if (ops->delete == NULL)
 		missing = "state->delete";
-	else if ((ops->features & OUTRIG_STATE_TRANSACTIONAL) && ops->transact == NULL)
+	else if ((ops->features & OUTRIG_STATE_TRANSACTIONAL) && ops->transact == NULL) {
 		missing = "state->transact (the plugin declares OUTRIG_STATE_TRANSACTIONAL)";
+		or_else = ", or clear OUTRIG_STATE_TRANSACTIONAL from state->features";
+	}
 	if (missing != NULL) {
-		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin", path,
-			 missing);
+		snprintf(err, errlen, "%s: missing mandatory callback %s; implement it in the plugin%s", path,
+			 missing, or_else);
 		return -1;
 	}
 	return 0;
@@ -296,6 +305,13 @@ int loader_check(const char *path, const struct outrig_plugin *desc, const char 
 	memset(out, 0, sizeof(*out));
 	memcpy(out, desc, desc->struct_size < sizeof(*out) ? desc->struct_size : sizeof(*out));
 
+	if (out->versions == NULL || out->versions[0] == NULL) {
+		snprintf(
+			err, errlen,
+			"%s: the descriptor lists no versions (field versions is %s), so no component can use it; set .versions to the spec.version values it serves, e.g. { \"v1\", NULL }",
+			path, out->versions == NULL ? "NULL" : "empty");
+		return -1;
+	}
 	if (!loader_serves(out, type)) {
 		snprintf(
 			err, errlen,
@@ -333,7 +349,7 @@ static char *loader_find_file(const struct loader *ld, const char *type, char *e
 {
 	char *name = loader_file_name(type);
 	size_t used = 0;
-	char tried[512];
+	char tried[1024];
 
 	if (name == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -382,7 +398,14 @@ static struct plugin *loader_open(const char *path, const char *type, const char
 	 */
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (dl == NULL) {
-		snprintf(err, errlen, "%s: cannot load: %s", path, dlerror());
+		const char *why = dlerror();
+
+		/* The linker let it through: say how to make it refuse such a plugin at build time. */
+		snprintf(
+			err, errlen, "%s: cannot load: %s%s", path, why,
+			strstr(why, "undefined symbol") != NULL
+				? "; the plugin calls a function no library it links provides: link the library that defines it, and build with -Wl,-z,defs (libtool: -no-undefined) so the linker reports this instead of outrigd"
+				: "");
 		free(p);
 		return NULL;
 	}
@@ -464,4 +487,36 @@ void loader_close(struct loader *ld)
 		free(ld->dirs[i]);
 	free(ld->dirs);
 	memset(ld, 0, sizeof(*ld));
+}
+
+size_t loader_capabilities(const struct outrig_plugin *d, const char *type, const char **caps, size_t max)
+{
+	const char *found[8];
+	size_t n = 0, copied = 0;
+
+	if (strncmp(type, "state.", 6) == 0 && d->state != NULL) {
+		if (d->state->features & OUTRIG_STATE_ETAG)
+			found[n++] = "ETAG";
+		if (d->state->features & OUTRIG_STATE_TRANSACTIONAL)
+			found[n++] = "TRANSACTIONAL";
+		if (d->state->features & OUTRIG_STATE_TTL)
+			found[n++] = "TTL";
+		/* As GET /v1.0/metadata says it: daprd lists ACTOR for stores with etags and transactions. */
+		if ((d->state->features & OUTRIG_STATE_ETAG) &&
+		    (d->state->features & OUTRIG_STATE_TRANSACTIONAL))
+			found[n++] = "ACTOR";
+	} else if (strncmp(type, "pubsub.", 7) == 0 && d->pubsub != NULL) {
+		if (d->pubsub->capabilities & OUTRIG_PUBSUB_WILDCARDS)
+			found[n++] = "SUBSCRIBE_WILDCARDS";
+		if (d->pubsub->capabilities & OUTRIG_PUBSUB_MESSAGE_TTL)
+			found[n++] = "MESSAGE_TTL";
+	} else if (strncmp(type, "bindings.", 9) == 0 && d->bindings != NULL) {
+		if (d->bindings->start_input != NULL)
+			found[n++] = "INPUT_BINDING";
+		if (d->bindings->invoke != NULL)
+			found[n++] = "OUTPUT_BINDING";
+	}
+	for (; copied < n && copied < max; copied++)
+		caps[copied] = found[copied];
+	return copied;
 }

@@ -27,8 +27,9 @@ struct loader {
 };
 
 /*
- * Sets the search path: plugin_dir (--plugin-dir) if given, else the colon-separated
- * $OUTRIG_PLUGIN_PATH, else the compiled-in plugin folder. Returns 0 or -1 on ENOMEM.
+ * Sets the search path, in order: the colon-separated folders of plugin_dir (--plugin-dir; NULL
+ * for none), then those of $OUTRIG_PLUGIN_PATH, then the compiled-in plugin folder, which is
+ * always searched last. Returns 0 or -1 on ENOMEM.
  */
 int loader_init(struct loader *ld, const char *plugin_dir);
 
@@ -52,5 +53,12 @@ char *loader_file_name(const char *type);
  */
 int loader_check(const char *path, const struct outrig_plugin *desc, const char *type, const char *version,
 		 struct outrig_plugin *out, char *err, size_t errlen);
+
+/*
+ * The capabilities a checked descriptor declares for type, with the names GET /v1.0/metadata
+ * gives them (ETAG, TRANSACTIONAL, SUBSCRIBE_WILDCARDS, INPUT_BINDING, ...): up to max static
+ * strings into caps. Returns how many.
+ */
+size_t loader_capabilities(const struct outrig_plugin *d, const char *type, const char **caps, size_t max);
 
 #endif /* OUTRIG_CORE_LOADER_H */

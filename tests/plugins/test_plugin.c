@@ -22,6 +22,9 @@
 #ifndef TEST_CREATE
 #define TEST_CREATE tp_create
 #endif
+#ifndef TEST_FEATURES
+#define TEST_FEATURES 0
+#endif
 #ifndef TEST_GET
 #define TEST_GET tp_get
 #endif
@@ -50,6 +53,12 @@ __attribute__((unused)) static int tp_create(const struct outrig_host *host, str
 	if (outrig_test_no_such_function() != 0)
 		return OUTRIG_EINTERNAL;
 #endif
+#ifdef TEST_CREATE_FAILS
+	/* What only create() can find out: --check passes it, --check-create does not. */
+	return outrig_err(err, OUTRIG_EUNAVAIL,
+			  "cannot open %s: No such file or directory; create the folder",
+			  outrig_config_string(cfg, "path", "(no path)"));
+#endif
 	*instance = &tp_instance;
 	return 0;
 }
@@ -77,13 +86,17 @@ static int tp_delete(void *instance, const struct outrig_state_delete *req, stru
 
 static const struct outrig_state_ops tp_state = {
 	.struct_size = sizeof(struct outrig_state_ops),
-	.features = 0,
+	.features = TEST_FEATURES,
 	.get = TEST_GET,
 	.set = tp_set,
 	.delete = tp_delete,
 };
 
+#ifdef TEST_NO_VERSIONS
+static const char *const tp_versions[] = { NULL };
+#else
 static const char *const tp_versions[] = { "v1", NULL };
+#endif
 
 static const struct outrig_field tp_fields[] = {
 	{ "size", OUTRIG_FIELD_INT, "10", false, "how big" },
