@@ -37,9 +37,14 @@ static void teardown(void)
 	daemon_cleanup(&dmn);
 }
 
+static void start_with(const char *const *args)
+{
+	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start (log above)");
+}
+
 static void start(void)
 {
-	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start (log above)");
+	start_with(NULL);
 }
 
 static void add_store(const char *name, const char *metadata_lines)
@@ -226,6 +231,73 @@ START_TEST(test_add_change_remove)
 }
 END_TEST
 
+struct pending_save {
+	int port;
+	struct http_response r;
+	int rc;
+	atomic_bool finished;
+};
+
+static void *pending_save_run(void *arg)
+{
+	struct pending_save *p = arg;
+	static const char body[] = "[{\"key\":\"late\",\"value\":\"written\"}]";
+
+	p->rc = http_request(p->port, "POST", "/v1.0/state/slow", NULL, body, strlen(body), &p->r);
+	atomic_store(&p->finished, true);
+	return NULL;
+}
+
+/*
+ * A save in flight on a component that a reload removes finishes on the instance it started on,
+ * which is destroyed only afterwards. The save waits on a lock the sqlite3 shell holds.
+ */
+START_TEST(test_in_flight_finishes_on_removed_instance)
+{
+	static const char *const args[] = { "--log-level", "debug", NULL };
+	char *db = xfmt("%s/slow.db", dmn.dir);
+	struct pending_save p = { 0 };
+	pthread_t t;
+	FILE *lock;
+	struct meta m;
+
+	add_store("store1", NULL);
+	ck_assert_int_eq(daemon_write_component(&dmn, "slow", "state.sqlite",
+						xfmt("  - name: connectionString\n    value: \"%s\"\n"
+						     "  - name: busyTimeout\n    value: \"20s\"\n",
+						     db)),
+			 0);
+	start_with(args);
+	save("slow", "k", "v");
+	lock = popen(xfmt("sqlite3 '%s' >/dev/null", db), "w");
+	ck_assert_ptr_nonnull(lock);
+	fputs("BEGIN EXCLUSIVE;\n", lock);
+	fflush(lock);
+	xsleep_ms(300);
+	p.port = dmn.port;
+	ck_assert_int_eq(pthread_create(&t, NULL, pending_save_run, &p), 0);
+	xsleep_ms(300);
+	remove_resource("slow.yaml");
+	m = reload();
+	ck_assert_int_eq(m.applied, 1);
+	ck_assert_str_eq(m.components, "store1");
+	xsleep_ms(300);
+	ck_assert_msg(!atomic_load(&p.finished), "the save did not wait for the lock");
+	ck_assert_msg(!log_has("component slow (state.sqlite) drained and destroyed"),
+		      "the removed instance was destroyed with a save in flight");
+	fputs("COMMIT;\n", lock);
+	pclose(lock);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(p.rc, 0);
+	ck_assert_msg(p.r.status == 204, "the save in flight got %d: %s", p.r.status, p.r.body ? p.r.body : "");
+	http_response_free(&p.r);
+	xsleep_ms(300);
+	ck_assert_msg(log_has("previous instance of component slow (state.sqlite) drained and destroyed"),
+		      "the removed instance was not destroyed once its save was done");
+	ck_assert_int_eq(get("slow", "k"), 400);
+}
+END_TEST
+
 /* Pub/sub components are held by subscriptions: a reload that adds one is refused, naming it. */
 START_TEST(test_pubsub_change_refused)
 {
@@ -403,6 +475,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_broken_file_keeps_old_set);
 	tcase_add_test(tc, test_failed_create_keeps_old_set);
 	tcase_add_test(tc, test_add_change_remove);
+	tcase_add_test(tc, test_in_flight_finishes_on_removed_instance);
 	tcase_add_test(tc, test_pubsub_change_refused);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_notify_path);
