@@ -167,7 +167,11 @@ START_TEST(test_broken_file_keeps_old_set)
 }
 END_TEST
 
-/* A create() that fails (a keyPrefix the core refuses there) keeps the old set too, though --check passes. */
+/*
+ * A set that passes --check but whose create() fails keeps the old set too, and the instances the
+ * reload made before the failure are destroyed: here a secretKeyRef that the new secret store
+ * cannot resolve (--check reads no secrets). Then a component --check refuses.
+ */
 START_TEST(test_failed_create_keeps_old_set)
 {
 	struct meta m;
@@ -175,6 +179,23 @@ START_TEST(test_failed_create_keeps_old_set)
 	add_store("store1", NULL);
 	start();
 	save("store1", "k", "v1");
+	ck_assert_int_eq(daemon_write_component(&dmn, "envstore", "secretstores.local.env", NULL), 0);
+	ck_assert_int_eq(daemon_write_resource(&dmn, "withsecret.yaml",
+					       "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
+					       "  name: withsecret\nspec:\n  type: state.in-memory\n  version: v1\n"
+					       "  metadata:\n  - name: cleanupInterval\n    secretKeyRef:\n"
+					       "      name: OUTRIG_RELOAD_TEST_UNSET\n      key: OUTRIG_RELOAD_TEST_UNSET\n"
+					       "auth:\n  secretStore: envstore\n"),
+			 0);
+	m = reload();
+	ck_assert_int_eq(m.refused, 1);
+	ck_assert_msg(strstr(m.error, "withsecret.yaml:") != NULL && strstr(m.error, "OUTRIG_RELOAD_TEST_UNSET") != NULL,
+		      "lastError does not name withsecret.yaml and the secret: %s", m.error);
+	ck_assert_str_eq(m.components, "store1");
+	ck_assert_int_eq(get("store1", "k"), 200);
+	ck_assert_str_eq(XBODY(&x), "\"v1\"");
+	remove_resource("withsecret.yaml");
+	remove_resource("envstore.yaml");
 	ck_assert_int_eq(daemon_write_resource(&dmn, "bad.yaml",
 					       "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
 					       "  name: bad\nspec:\n  type: state.sqlite\n  version: v1\n"
@@ -182,7 +203,7 @@ START_TEST(test_failed_create_keeps_old_set)
 					       "    value: \"/nonexistent-dir/x/y.db\"\n"),
 			 0);
 	m = reload();
-	ck_assert_int_eq(m.refused, 1);
+	ck_assert_int_eq(m.refused, 2);
 	ck_assert_msg(strstr(m.error, "bad.yaml:") != NULL && strstr(m.error, "component bad") != NULL,
 		      "lastError does not name bad.yaml and the component: %s", m.error);
 	ck_assert_str_eq(m.components, "store1");
