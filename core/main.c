@@ -235,8 +235,8 @@ static int main_serve(const struct options *opts)
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || reload_start(&srv, &rs) != 0 ||
-	    http_api_listen(&srv) != 0 ||
-	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    http_api_listen(&srv) != 0 || grpc_server_listen(&srv) != 0 ||
+	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;

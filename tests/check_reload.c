@@ -153,8 +153,9 @@ START_TEST(test_broken_file_keeps_old_set)
 	ck_assert_int_eq(get("store1", "k"), 200);
 	ck_assert_str_eq(XBODY(&x), "\"v1\"");
 	ck_assert_int_eq(get("store2", "k"), 400);
-	ck_assert_msg(log_has("reload refused: 1 error in the new resources; still serving the previous 1 component"),
-		      "no refusal in the log");
+	ck_assert_msg(
+		log_has("reload refused: 1 error in the new resources; still serving the previous 1 component"),
+		"no refusal in the log");
 	/* Fixed, the next reload applies, and the error is gone from the metadata. */
 	remove_resource("broken.yaml");
 	m = reload();
@@ -180,16 +181,18 @@ START_TEST(test_failed_create_keeps_old_set)
 	start();
 	save("store1", "k", "v1");
 	ck_assert_int_eq(daemon_write_component(&dmn, "envstore", "secretstores.local.env", NULL), 0);
-	ck_assert_int_eq(daemon_write_resource(&dmn, "withsecret.yaml",
-					       "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
-					       "  name: withsecret\nspec:\n  type: state.in-memory\n  version: v1\n"
-					       "  metadata:\n  - name: cleanupInterval\n    secretKeyRef:\n"
-					       "      name: OUTRIG_RELOAD_TEST_UNSET\n      key: OUTRIG_RELOAD_TEST_UNSET\n"
-					       "auth:\n  secretStore: envstore\n"),
+	ck_assert_int_eq(daemon_write_resource(
+				 &dmn, "withsecret.yaml",
+				 "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n"
+				 "  name: withsecret\nspec:\n  type: state.in-memory\n  version: v1\n"
+				 "  metadata:\n  - name: cleanupInterval\n    secretKeyRef:\n"
+				 "      name: OUTRIG_RELOAD_TEST_UNSET\n      key: OUTRIG_RELOAD_TEST_UNSET\n"
+				 "auth:\n  secretStore: envstore\n"),
 			 0);
 	m = reload();
 	ck_assert_int_eq(m.refused, 1);
-	ck_assert_msg(strstr(m.error, "withsecret.yaml:") != NULL && strstr(m.error, "OUTRIG_RELOAD_TEST_UNSET") != NULL,
+	ck_assert_msg(strstr(m.error, "withsecret.yaml:") != NULL &&
+			      strstr(m.error, "OUTRIG_RELOAD_TEST_UNSET") != NULL,
 		      "lastError does not name withsecret.yaml and the secret: %s", m.error);
 	ck_assert_str_eq(m.components, "store1");
 	ck_assert_int_eq(get("store1", "k"), 200);
@@ -242,13 +245,15 @@ START_TEST(test_add_change_remove)
 	save("changed", "k", "c2");
 	ck_assert_int_eq(get("changed", "k"), 200);
 	ck_assert_str_eq(XBODY(&x), "\"c2\"");
-	ck_assert_msg(log_has("reload 1 applied: 1 added, 1 changed, 1 removed, 1 unchanged"), "no summary in the log");
+	ck_assert_msg(log_has("reload 1 applied: 1 added, 1 changed, 1 removed, 1 unchanged"),
+		      "no summary in the log");
 	/* A reload with nothing changed touches nothing. */
 	m = reload();
 	ck_assert_int_eq(m.applied, 2);
 	ck_assert_int_eq(get("changed", "k"), 200);
 	ck_assert_str_eq(XBODY(&x), "\"c2\"");
-	ck_assert_msg(log_has("reload 2 applied: 0 added, 0 changed, 0 removed, 3 unchanged"), "no summary in the log");
+	ck_assert_msg(log_has("reload 2 applied: 0 added, 0 changed, 0 removed, 3 unchanged"),
+		      "no summary in the log");
 }
 END_TEST
 
@@ -310,7 +315,8 @@ START_TEST(test_in_flight_finishes_on_removed_instance)
 	pclose(lock);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(p.rc, 0);
-	ck_assert_msg(p.r.status == 204, "the save in flight got %d: %s", p.r.status, p.r.body ? p.r.body : "");
+	ck_assert_msg(p.r.status == 204, "the save in flight got %d: %s", p.r.status,
+		      p.r.body ? p.r.body : "");
 	http_response_free(&p.r);
 	xsleep_ms(300);
 	ck_assert_msg(log_has("previous instance of component slow (state.sqlite) drained and destroyed"),
@@ -364,8 +370,9 @@ static void *load_run(void *arg)
 			ok = rc == 0 && r.status == 200 && atol(r.body) == i;
 		}
 		if (!ok && atomic_fetch_add(&l->failed, 1) == 0)
-			snprintf(l->first_failure, sizeof(l->first_failure), "request %ld: rc %d status %d body %.300s",
-				 i, rc, r.status, r.body != NULL ? r.body : "");
+			snprintf(l->first_failure, sizeof(l->first_failure),
+				 "request %ld: rc %d status %d body %.300s", i, rc, r.status,
+				 r.body != NULL ? r.body : "");
 		http_response_free(&r);
 		atomic_fetch_add(&l->done, 1);
 	}
@@ -399,8 +406,8 @@ START_TEST(test_reload_under_load)
 	atomic_store(&l.stop, true);
 	pthread_join(t[0], NULL);
 	(void)t[1];
-	ck_assert_msg(atomic_load(&l.failed) == 0, "%ld of %ld requests failed; first: %s", atomic_load(&l.failed),
-		      atomic_load(&l.done), l.first_failure);
+	ck_assert_msg(atomic_load(&l.failed) == 0, "%ld of %ld requests failed; first: %s",
+		      atomic_load(&l.failed), atomic_load(&l.done), l.first_failure);
 	ck_assert_int_gt(atomic_load(&l.done), 160);
 	ck_assert_int_eq(metadata().refused, 0);
 }

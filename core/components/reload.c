@@ -37,8 +37,8 @@ static void reload_put(FILE *f, const char *s)
 
 static void reload_put_policy(FILE *f, const struct retry_policy *p)
 {
-	fprintf(f, "%d;%lld;%lld;%lld;", (int)p->kind, (long long)p->duration_ms, (long long)p->max_interval_ms,
-		(long long)p->max_retries);
+	fprintf(f, "%d;%lld;%lld;%lld;", (int)p->kind, (long long)p->duration_ms,
+		(long long)p->max_interval_ms, (long long)p->max_retries);
 }
 
 /*
@@ -117,8 +117,8 @@ static size_t reload_check_held(const struct components *cs, const struct res_se
 
 		if (c == NULL) {
 			if (reload_kind_is_held(rc->type)) {
-				diag_error(d, "%s:%d:%d: component %s (%s) is new: %s", rc->file, rc->pos.line,
-					   rc->pos.column, rc->name, rc->type, fix);
+				diag_error(d, "%s:%d:%d: component %s (%s) is new: %s", rc->file,
+					   rc->pos.line, rc->pos.column, rc->name, rc->type, fix);
 				errors++;
 			}
 			continue;
@@ -185,7 +185,8 @@ static void reload_retire(struct reload *r, struct component **gone, size_t ngon
 	grown = realloc(r->retired, (r->nretired + ngone) * sizeof(*grown));
 	if (grown == NULL) {
 		/* Destroying one still in use would be worse than keeping it. */
-		log_error("runtime", "reload: out of memory: %zu replaced components are kept until exit", ngone);
+		log_error("runtime", "reload: out of memory: %zu replaced components are kept until exit",
+			  ngone);
 		return;
 	}
 	r->retired = grown;
@@ -198,7 +199,8 @@ static void reload_retire(struct reload *r, struct component **gone, size_t ngon
 
 /* Logs each component the reload added, re-created or removed, and returns the summary. */
 static void reload_log_changes(const struct components *now, struct component **gone, size_t ngone,
-			       const struct component *const *before, size_t nbefore, char *summary, size_t size)
+			       const struct component *const *before, size_t nbefore, char *summary,
+			       size_t size)
 {
 	size_t added = 0, recreated = 0, unchanged = 0;
 
@@ -214,16 +216,18 @@ static void reload_log_changes(const struct components *now, struct component **
 			unchanged++;
 		} else if (named) {
 			recreated++;
-			log_info("runtime", "reload: component %s (%s/%s) changed: made afresh", c->name, c->type,
-				 c->version);
+			log_info("runtime", "reload: component %s (%s/%s) changed: made afresh", c->name,
+				 c->type, c->version);
 		} else {
 			added++;
-			log_info("runtime", "reload: component %s (%s/%s) added", c->name, c->type, c->version);
+			log_info("runtime", "reload: component %s (%s/%s) added", c->name, c->type,
+				 c->version);
 		}
 	}
 	for (size_t i = 0; i < ngone; i++)
 		if (components_find(now, gone[i]->name) == NULL)
-			log_info("runtime", "reload: component %s (%s) removed", gone[i]->name, gone[i]->type);
+			log_info("runtime", "reload: component %s (%s) removed", gone[i]->name,
+				 gone[i]->type);
 	snprintf(summary, size, "%zu added, %zu changed, %zu removed, %zu unchanged", added, recreated,
 		 ngone - recreated, unchanged);
 }
@@ -239,9 +243,10 @@ static void reload_warn_rest(struct server *srv, const struct res_set *rs)
 			 "reload applies only components: restart outrigd to apply them");
 	free(spec);
 	if (srv->opts->config_count > 0)
-		log_info("runtime",
-			 "reload: --config files (Configuration) are read at start-up only; restart outrigd to "
-			 "apply changes to them");
+		log_info(
+			"runtime",
+			"reload: --config files (Configuration) are read at start-up only; restart outrigd to "
+			"apply changes to them");
 }
 
 static void reload_refused(struct server *srv, const struct diag *d, size_t errors)
@@ -259,10 +264,11 @@ static void reload_refused(struct server *srv, const struct diag *d, size_t erro
 	free(r->last_error);
 	r->last_error = why;
 	r->refused++;
-	log_error("runtime",
-		  "reload refused: %zu error%s in the new resources; still serving the previous %zu component%s",
-		  errors, errors == 1 ? "" : "s", srv->components->count,
-		  srv->components->count == 1 ? "" : "s");
+	log_error(
+		"runtime",
+		"reload refused: %zu error%s in the new resources; still serving the previous %zu component%s",
+		errors, errors == 1 ? "" : "s", srv->components->count,
+		srv->components->count == 1 ? "" : "s");
 }
 
 int reload_run(struct server *srv)
@@ -308,13 +314,15 @@ int reload_run(struct server *srv)
 	}
 	for (size_t i = 0; i < d.count; i++)
 		if (d.lines[i] != NULL)
-			log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
+			log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN
+									   : OUTRIG_LOG_ERROR,
 				  "runtime", "reload: %s", d.lines[i]);
 	if (errors != 0) {
 		reload_refused(srv, &d, errors);
 	} else {
 		if (components_start(srv->components, srv->base, srv->workers) != 0)
-			log_error("runtime", "reload: cannot start the timers of new components (out of memory)");
+			log_error("runtime",
+				  "reload: cannot start the timers of new components (out of memory)");
 		reload_log_changes(srv->components, gone, ngone, (const struct component *const *)before,
 				   nbefore, summary, sizeof(summary));
 		reload_retire(r, gone, ngone);
@@ -324,8 +332,9 @@ int reload_run(struct server *srv)
 		r->applied++;
 		log_info("runtime", "reload %u applied: %s", r->applied, summary);
 	}
-	if (sd_notify_send(errors == 0 ? "READY=1\nSTATUS=reload applied" : "READY=1\nSTATUS=reload refused: "
-									     "still serving the previous components") != 0)
+	if (sd_notify_send(errors == 0 ? "READY=1\nSTATUS=reload applied"
+				       : "READY=1\nSTATUS=reload refused: "
+					 "still serving the previous components") != 0)
 		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): READY=1 not sent");
 	free(before);
 	free(gone);
@@ -351,7 +360,8 @@ int reload_start(struct server *srv, const struct res_set *rs)
 	r->rest_spec = reload_rest_spec(rs);
 	r->drain_timer = event_new(srv->base, -1, EV_PERSIST, reload_drain, r);
 	r->sighup = evsignal_new(srv->base, SIGHUP, reload_on_sighup, srv);
-	if (r->rest_spec == NULL || r->drain_timer == NULL || r->sighup == NULL || event_add(r->sighup, NULL) != 0)
+	if (r->rest_spec == NULL || r->drain_timer == NULL || r->sighup == NULL ||
+	    event_add(r->sighup, NULL) != 0)
 		return -1;
 	return 0;
 }

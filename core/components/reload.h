@@ -17,11 +17,11 @@ struct res_set;
 struct server;
 
 struct reload {
-	unsigned applied;	 /* reloads that replaced the set */
-	unsigned refused;	 /* reloads that kept the previous set */
-	char *last_error;	 /* why the last reload was refused; NULL once one is applied */
-	char last_at[32];	 /* when the last reload ran, RFC 3339 UTC; "" before any */
-	char *rest_spec;	 /* Subscription and Resiliency documents as read at start-up */
+	unsigned applied;	    /* reloads that replaced the set */
+	unsigned refused;	    /* reloads that kept the previous set */
+	char *last_error;	    /* why the last reload was refused; NULL once one is applied */
+	char last_at[32];	    /* when the last reload ran, RFC 3339 UTC; "" before any */
+	char *rest_spec;	    /* Subscription and Resiliency documents as read at start-up */
 	struct component **retired; /* replaced or removed, waiting for their calls to finish */
 	size_t nretired;
 	struct event *sighup;
