@@ -20,6 +20,7 @@
 
 #include "daemon.h"
 #include "exchange.h"
+#include "test_app.h"
 
 #define APP "reloadapp"
 
@@ -325,20 +326,99 @@ START_TEST(test_in_flight_finishes_on_removed_instance)
 }
 END_TEST
 
-/* Pub/sub components are held by subscriptions: a reload that adds one is refused, naming it. */
-START_TEST(test_pubsub_change_refused)
+/* How many subscriptions /v1.0/metadata lists. */
+static size_t live_subscriptions(void)
 {
+	json_t *doc;
+	size_t n;
+
+	xreq(&x, dmn.port, "GET", "/v1.0/metadata", NULL, NULL);
+	doc = xjson(&x);
+	n = json_array_size(json_object_get(doc, "subscriptions"));
+	json_decref(doc);
+	return n;
+}
+
+static void publish(const char *pubsub, const char *topic, int want)
+{
+	xreq(&x, dmn.port, "POST", xfmt("/v1.0/publish/%s/%s", pubsub, topic), NULL, "{\"n\":1}");
+	ck_status(&x, want);
+}
+
+/*
+ * Pub/sub: a new component can be published to at once; one that no subscription holds is
+ * swapped and removed like a store; one a subscription holds, and any binding, stays as it is: a
+ * reload that would change, remove or add those is refused, naming it.
+ */
+START_TEST(test_pubsub_and_bindings)
+{
+	struct test_app *app = test_app_start();
+	char port[16];
+	const char *const args[] = { "--app-port", port, NULL };
 	struct meta m;
 
-	add_store("store1", NULL);
-	start();
+	ck_assert_ptr_nonnull(app);
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	test_app_set_subscribe(app, "[{\"pubsubname\":\"ps\",\"topic\":\"orders\",\"route\":\"/orders\"}]");
+	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory", NULL), 0);
+	start_with(args);
+	for (int tries = 0; tries < 200 && live_subscriptions() == 0; tries++)
+		xsleep_ms(50);
+	ck_assert_int_eq(live_subscriptions(), 1);
+
 	ck_assert_int_eq(daemon_write_component(&dmn, "ps2", "pubsub.in-memory", NULL), 0);
 	m = reload();
+	ck_assert_int_eq(m.applied, 1);
+	ck_assert_str_eq(m.components, "ps,ps2");
+	publish("ps2", "other", 204);
+	ck_assert_msg(
+		log_has("component ps2 (pubsub.in-memory) is new: it can be published to, but subscriptions "
+			"are made at start-up only"),
+		"no warning about subscriptions to ps2");
+
+	ck_assert_int_eq(daemon_write_component(&dmn, "ps2", "pubsub.in-memory",
+						"  - name: outrigReloadTest\n    value: \"1\"\n"),
+			 0);
+	m = reload();
+	ck_assert_int_eq(m.applied, 2);
+	publish("ps2", "other", 204);
+	remove_resource("ps2.yaml");
+	m = reload();
+	ck_assert_int_eq(m.applied, 3);
+	ck_assert_str_eq(m.components, "ps");
+	publish("ps2", "other", 404);
+
+	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory",
+						"  - name: outrigReloadTest\n    value: \"1\"\n"),
+			 0);
+	m = reload();
 	ck_assert_int_eq(m.refused, 1);
-	ck_assert_msg(strstr(m.error, "ps2.yaml:1:1: component ps2 (pubsub.in-memory) is new") != NULL &&
+	ck_assert_msg(strstr(m.error, "ps.yaml:1:1: component ps (pubsub.in-memory) has changed, but "
+				      "subscriptions hold its instance") != NULL &&
 			      strstr(m.error, "restart outrigd") != NULL,
 		      "lastError: %s", m.error);
-	ck_assert_str_eq(m.components, "store1");
+	remove_resource("ps.yaml");
+	m = reload();
+	ck_assert_int_eq(m.refused, 2);
+	ck_assert_msg(strstr(m.error, "component ps (pubsub.in-memory) is no longer in the resources, but "
+				      "subscriptions hold its instance") != NULL,
+		      "lastError: %s", m.error);
+	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory", NULL), 0);
+	ck_assert_int_eq(daemon_write_component(&dmn, "tick", "bindings.cron",
+						"  - name: schedule\n    value: \"@every 1h\"\n"),
+			 0);
+	m = reload();
+	ck_assert_int_eq(m.refused, 3);
+	ck_assert_msg(strstr(m.error,
+			     "tick.yaml:1:1: component tick (bindings.cron) is new: binding components are "
+			     "not added by a reload yet") != NULL,
+		      "lastError: %s", m.error);
+	/* The subscription still delivers from the instance it was made on. */
+	ck_assert_str_eq(m.components, "ps");
+	publish("ps", "orders", 204);
+	ck_assert(test_app_wait_count(app, "/orders", 1, 5000));
+	daemon_stop(&dmn);
+	test_app_destroy(app);
 }
 END_TEST
 
@@ -504,7 +584,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_failed_create_keeps_old_set);
 	tcase_add_test(tc, test_add_change_remove);
 	tcase_add_test(tc, test_in_flight_finishes_on_removed_instance);
-	tcase_add_test(tc, test_pubsub_change_refused);
+	tcase_add_test(tc, test_pubsub_and_bindings);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_notify_path);
 	tcase_add_test(tc, test_notify_abstract);

@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/sd_notify.h"
+#include "blocks/pubsub/pubsub_runtime.h"
 #include "components/component.h"
 #include "components/embedded.h"
 #include "resources/resources.h"
@@ -20,12 +21,6 @@
 
 /* How often retired components are looked at for calls still in flight. */
 #define RELOAD_DRAIN_TICK_MS 50
-
-/* Kinds whose components the delivery runtimes hold (sinks): a reload keeps them as they are. */
-static bool reload_kind_is_held(const char *type)
-{
-	return strncmp(type, "pubsub.", 7) == 0 || strncmp(type, "bindings.", 9) == 0;
-}
 
 static void reload_put(FILE *f, const char *s)
 {
@@ -99,52 +94,75 @@ static size_t reload_load(const struct options *opts, struct res_set *rs, struct
 }
 
 /*
- * Pub/sub and binding components are held by the delivery runtimes (subscriptions, input
- * bindings), which cannot take a new instance while running yet: a reload that adds, changes or
- * removes one is refused, naming it. Returns the number of errors added to d.
+ * Why a reload cannot replace or remove c, or NULL when it can: the bindings runtime holds every
+ * binding component, and a subscription holds the pub/sub component it was made on; neither
+ * can take a new instance while running yet.
  */
-static size_t reload_check_held(const struct components *cs, const struct res_set *rs, struct diag *d)
+static const char *reload_held(const struct server *srv, const struct component *c)
 {
-	static const char fix[] = "pub/sub and binding components are not swapped by a reload yet; "
-				  "restart outrigd to apply this change, or undo it and reload again";
+	if (strncmp(c->type, "bindings.", 9) == 0)
+		return "binding components are not swapped by a reload yet";
+	if (strncmp(c->type, "pubsub.", 7) == 0 && pubsub_runtime_holds(&srv->pubsub, c))
+		return "subscriptions hold its instance, and a reload does not swap those yet";
+	return NULL;
+}
+
+/*
+ * Refuses, naming each, the changes a reload cannot make to the components the delivery runtimes
+ * hold (see reload_held), and a new binding. Returns the number of errors added to d.
+ */
+static size_t reload_check_held(const struct server *srv, const struct res_set *rs, struct diag *d)
+{
+	static const char fix[] = "restart outrigd to apply this change, or undo it and reload again";
+	const struct components *cs = srv->components;
 	size_t errors = 0;
 
 	for (size_t i = 0; i < rs->count; i++) {
 		const struct res_component *rc = &rs->components[i];
 		const struct component *c = components_find(cs, rc->name);
+		const char *why;
 		char *spec;
 		bool same;
 
 		if (c == NULL) {
-			if (reload_kind_is_held(rc->type)) {
-				diag_error(d, "%s:%d:%d: component %s (%s) is new: %s", rc->file,
-					   rc->pos.line, rc->pos.column, rc->name, rc->type, fix);
+			if (strncmp(rc->type, "bindings.", 9) == 0) {
+				diag_error(d,
+					   "%s:%d:%d: component %s (%s) is new: binding components are not "
+					   "added by a reload yet; %s",
+					   rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type, fix);
 				errors++;
+			} else if (strncmp(rc->type, "pubsub.", 7) == 0 && srv->pubsub.app != NULL) {
+				diag_warn(
+					d,
+					"%s:%d:%d: component %s (%s) is new: it can be published to, but "
+					"subscriptions are made at start-up only (restart outrigd for the app's "
+					"subscriptions to it)",
+					rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type);
 			}
 			continue;
 		}
-		if (!reload_kind_is_held(rc->type) && !reload_kind_is_held(c->type))
-			continue;
 		spec = component_spec(rc);
 		same = spec != NULL && c->spec != NULL && strcmp(spec, c->spec) == 0;
 		free(spec);
-		if (!same) {
-			diag_error(d, "%s:%d:%d: component %s (%s) has changed: %s", rc->file, rc->pos.line,
-				   rc->pos.column, rc->name, rc->type, fix);
+		why = reload_held(srv, c);
+		if (!same && why == NULL && strncmp(rc->type, "bindings.", 9) == 0)
+			why = "binding components are not swapped by a reload yet";
+		if (!same && why != NULL) {
+			diag_error(d, "%s:%d:%d: component %s (%s) has changed, but %s; %s", rc->file,
+				   rc->pos.line, rc->pos.column, rc->name, rc->type, why, fix);
 			errors++;
 		}
 	}
 	for (size_t i = 0; i < cs->count; i++) {
 		const struct component *c = cs->items[i];
+		const char *why = reload_held(srv, c);
 		bool kept = false;
 
-		if (!reload_kind_is_held(c->type))
-			continue;
 		for (size_t k = 0; k < rs->count && !kept; k++)
 			kept = strcmp(rs->components[k].name, c->name) == 0;
-		if (!kept) {
-			diag_error(d, "component %s (%s) is no longer in the resources: %s", c->name, c->type,
-				   fix);
+		if (!kept && why != NULL) {
+			diag_error(d, "component %s (%s) is no longer in the resources, but %s; %s", c->name,
+				   c->type, why, fix);
 			errors++;
 		}
 	}
@@ -297,7 +315,7 @@ int reload_run(struct server *srv)
 	errors += components_setup(&check, &rs, opts->plugin_dir, opts->app_id, false, &d);
 	components_destroy(&check);
 	if (errors == 0)
-		errors += reload_check_held(srv->components, &rs, &d);
+		errors += reload_check_held(srv, &rs, &d);
 	if (errors == 0 && nbefore > 0) {
 		before = malloc(nbefore * sizeof(*before));
 		if (before == NULL) {
