@@ -468,7 +468,7 @@ START_TEST(test_reload_under_load)
 	struct load l[2] = { { .store = "store1" }, { .store = "store2", .swapped = true } };
 	pthread_t t[2];
 	struct meta m;
-	long before;
+	long before[2];
 
 	add_store("store1", NULL);
 	add_store("store2", NULL);
@@ -478,7 +478,8 @@ START_TEST(test_reload_under_load)
 		ck_assert_int_eq(pthread_create(&t[k], NULL, load_run, &l[k]), 0);
 	}
 	for (int i = 0; i < 8; i++) {
-		before = atomic_load(&l[0].done);
+		before[0] = atomic_load(&l[0].done);
+		before[1] = atomic_load(&l[1].done);
 		/*
 		 * store1, under load, is never changed; store2, under load too, is changed every other
 		 * time; another store comes and goes.
@@ -491,7 +492,8 @@ START_TEST(test_reload_under_load)
 		}
 		m = reload();
 		ck_assert_int_eq(m.applied, i + 1);
-		while (atomic_load(&l[0].done) < before + 20)
+		/* Each client gets requests through between reloads. */
+		while (atomic_load(&l[0].done) < before[0] + 20 || atomic_load(&l[1].done) < before[1] + 20)
 			xsleep_ms(5);
 	}
 	for (int k = 0; k < 2; k++) {
