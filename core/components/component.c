@@ -149,9 +149,10 @@ static size_t components_add_checked(struct components *cs, const struct res_com
 }
 
 /*
- * A reload's component that rc leaves as it is: old's, when the document is the same, old's
- * instance did not fail (one that did is tried again), and a secret store it reads its
- * secretKeyRef values from is the same instance too. NULL when rc must be made afresh.
+ * A reload's component that rc leaves as it is: old's, when the document is the same, a secret
+ * store it reads its secretKeyRef values from is the same instance too, and old's instance did
+ * not fail (a state or secret store that did is tried again; pub/sub and binding components stay,
+ * as their runtimes hold them). NULL when rc must be made afresh.
  */
 static struct component *components_reusable(const struct components *cs, const struct res_component *rc)
 {
