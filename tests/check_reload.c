@@ -326,6 +326,40 @@ START_TEST(test_in_flight_finishes_on_removed_instance)
 }
 END_TEST
 
+static void write_subscription(const char *topic)
+{
+	ck_assert_int_eq(
+		daemon_write_resource(&dmn, "sub.yaml",
+				      xfmt("apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
+					   "  name: s1\nspec:\n  pubsubname: ps\n  topic: %s\n"
+					   "  routes:\n    default: /in\n",
+					   topic)),
+		0);
+}
+
+/* Subscription documents are read at start-up only: a reload applies the components and says so. */
+START_TEST(test_subscription_change_needs_restart)
+{
+	struct meta m;
+
+	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory", NULL), 0);
+	write_subscription("a");
+	start();
+	add_store("store1", NULL);
+	m = reload();
+	ck_assert_int_eq(m.applied, 1);
+	ck_assert_msg(!log_has("Subscription or Resiliency documents differ"), "warned with nothing changed");
+	write_subscription("b");
+	m = reload();
+	ck_assert_int_eq(m.applied, 2);
+	ck_assert_str_eq(m.components, "ps,store1");
+	ck_assert_msg(
+		log_has("reload: Subscription or Resiliency documents differ from those read at start-up; a "
+			"reload applies only components: restart outrigd to apply them"),
+		"no warning that the subscription change needs a restart");
+}
+END_TEST
+
 /* How many subscriptions /v1.0/metadata lists. */
 static size_t live_subscriptions(void)
 {
@@ -601,6 +635,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_add_change_remove);
 	tcase_add_test(tc, test_in_flight_finishes_on_removed_instance);
 	tcase_add_test(tc, test_pubsub_and_bindings);
+	tcase_add_test(tc, test_subscription_change_needs_restart);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_notify_path);
 	tcase_add_test(tc, test_notify_abstract);
