@@ -326,6 +326,90 @@ START_TEST(test_in_flight_finishes_on_removed_instance)
 }
 END_TEST
 
+/* The real plugins and bindings.test, the test binding (tests/plugins). */
+static void use_test_plugins(void)
+{
+	const char *plugins = getenv("OUTRIG_PLUGIN_PATH"), *test_plugins = getenv("OUTRIG_TEST_PLUGIN_DIR");
+
+	ck_assert_int_eq(daemon_setenv(&dmn, "OUTRIG_PLUGIN_PATH",
+				       xfmt("%s:%s", plugins != NULL ? plugins : "plugins/.libs",
+					    test_plugins != NULL ? test_plugins : "tests/plugins/.libs")),
+			 0);
+}
+
+/* POST /v1.0/bindings/name with operation create: bindings.test echoes the data. */
+static int invoke_binding(const char *name)
+{
+	return xreq(&x, dmn.port, "POST", xfmt("/v1.0/bindings/%s", name), NULL,
+		    "{\"operation\":\"create\",\"data\":\"hello\"}");
+}
+
+/*
+ * Output bindings are swapped like stores: added, changed (made afresh) and removed; a started
+ * input binding holds its instance, so a reload that changes it is refused naming it.
+ */
+START_TEST(test_bindings)
+{
+	struct test_app *app = test_app_start();
+	char port[16];
+	const char *const args[] = { "--app-port", port, NULL };
+	struct meta m;
+
+	ck_assert_ptr_nonnull(app);
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	use_test_plugins();
+	ck_assert_int_eq(daemon_write_component(&dmn, "out", "bindings.test",
+						"  - name: direction\n    value: \"output\"\n"),
+			 0);
+	ck_assert_int_eq(daemon_write_component(&dmn, "tick", "bindings.cron",
+						"  - name: schedule\n    value: \"@every 1h\"\n"),
+			 0);
+	start_with(args);
+	for (int tries = 0; tries < 200 && !log_has("input binding tick started"); tries++)
+		xsleep_ms(50);
+	ck_assert_msg(log_has("input binding tick started"), "the cron input never started");
+	ck_assert_int_eq(invoke_binding("out"), 200);
+
+	/* Changed and added output bindings: made afresh and served. */
+	ck_assert_int_eq(daemon_write_component(&dmn, "out", "bindings.test",
+						"  - name: direction\n    value: \"output\"\n"
+						"  - name: route\n    value: \"/elsewhere\"\n"),
+			 0);
+	ck_assert_int_eq(daemon_write_component(&dmn, "out2", "bindings.test",
+						"  - name: direction\n    value: \"output\"\n"),
+			 0);
+	m = reload();
+	ck_assert_int_eq(m.applied, 1);
+	ck_assert_str_eq(m.components, "out,out2,tick");
+	ck_assert_int_eq(invoke_binding("out"), 200);
+	ck_assert_int_eq(invoke_binding("out2"), 200);
+	ck_assert_msg(log_has("reload 1 applied: 1 added, 1 changed, 0 removed, 1 unchanged"),
+		      "no summary in the log");
+
+	/* Removed. */
+	remove_resource("out2.yaml");
+	m = reload();
+	ck_assert_int_eq(m.applied, 2);
+	ck_assert_str_eq(m.components, "out,tick");
+	ck_assert_int_ne(invoke_binding("out2"), 200);
+	ck_assert_int_eq(invoke_binding("out"), 200);
+
+	/* The started input holds the cron instance. */
+	ck_assert_int_eq(daemon_write_component(&dmn, "tick", "bindings.cron",
+						"  - name: schedule\n    value: \"@every 2h\"\n"),
+			 0);
+	m = reload();
+	ck_assert_int_eq(m.refused, 1);
+	ck_assert_msg(strstr(m.error,
+			     "tick.yaml:1:1: component tick (bindings.cron) has changed, but its input "
+			     "binding is started") != NULL,
+		      "lastError: %s", m.error);
+	ck_assert_int_eq(invoke_binding("out"), 200);
+	daemon_stop(&dmn);
+	test_app_destroy(app);
+}
+END_TEST
+
 static void write_subscription(const char *topic)
 {
 	ck_assert_int_eq(
@@ -444,8 +528,8 @@ START_TEST(test_pubsub_and_bindings)
 	m = reload();
 	ck_assert_int_eq(m.refused, 3);
 	ck_assert_msg(strstr(m.error,
-			     "tick.yaml:1:1: component tick (bindings.cron) is new: binding components are "
-			     "not added by a reload yet") != NULL,
+			     "tick.yaml:1:1: component tick (bindings.cron) reads input: a reload does not "
+			     "start input bindings yet") != NULL,
 		      "lastError: %s", m.error);
 	/* The subscription still delivers from the instance it was made on. */
 	ck_assert_str_eq(m.components, "ps");
@@ -635,6 +719,7 @@ static Suite *reload_suite(void)
 	tcase_add_test(tc, test_add_change_remove);
 	tcase_add_test(tc, test_in_flight_finishes_on_removed_instance);
 	tcase_add_test(tc, test_pubsub_and_bindings);
+	tcase_add_test(tc, test_bindings);
 	tcase_add_test(tc, test_subscription_change_needs_restart);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_notify_path);

@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/sd_notify.h"
+#include "blocks/bindings/binding_runtime.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "components/component.h"
 #include "components/embedded.h"
@@ -94,14 +95,14 @@ static size_t reload_load(const struct options *opts, struct res_set *rs, struct
 }
 
 /*
- * Why a reload cannot replace or remove c, or NULL when it can: the bindings runtime holds every
- * binding component, and a subscription holds the pub/sub component it was made on; neither
- * can take a new instance while running yet.
+ * Why a reload cannot replace or remove c, or NULL when it can: a started input binding (or
+ * events waiting) holds a binding component, and a subscription the pub/sub component it was made
+ * on; neither runtime can move those to a new instance while running yet.
  */
 static const char *reload_held(const struct server *srv, const struct component *c)
 {
 	if (strncmp(c->type, "bindings.", 9) == 0)
-		return "binding components are not swapped by a reload yet";
+		return binding_runtime_held(&srv->bindings, c);
 	if (strncmp(c->type, "pubsub.", 7) == 0 && pubsub_runtime_holds(&srv->pubsub, c))
 		return "subscriptions hold its instance, and a reload does not swap those yet";
 	return NULL;
@@ -109,7 +110,7 @@ static const char *reload_held(const struct server *srv, const struct component 
 
 /*
  * Refuses, naming each, the changes a reload cannot make to the components the delivery runtimes
- * hold (see reload_held), and a new binding. Returns the number of errors added to d.
+ * hold (see reload_held). Returns the number of errors added to d.
  */
 static size_t reload_check_held(const struct server *srv, const struct res_set *rs, struct diag *d)
 {
@@ -125,13 +126,7 @@ static size_t reload_check_held(const struct server *srv, const struct res_set *
 		bool same;
 
 		if (c == NULL) {
-			if (strncmp(rc->type, "bindings.", 9) == 0) {
-				diag_error(d,
-					   "%s:%d:%d: component %s (%s) is new: binding components are not "
-					   "added by a reload yet; %s",
-					   rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type, fix);
-				errors++;
-			} else if (strncmp(rc->type, "pubsub.", 7) == 0 && srv->pubsub.app != NULL) {
+			if (strncmp(rc->type, "pubsub.", 7) == 0 && srv->pubsub.app != NULL) {
 				diag_warn(
 					d,
 					"%s:%d:%d: component %s (%s) is new: it can be published to, but "
@@ -145,8 +140,6 @@ static size_t reload_check_held(const struct server *srv, const struct res_set *
 		same = spec != NULL && c->spec != NULL && strcmp(spec, c->spec) == 0;
 		free(spec);
 		why = reload_held(srv, c);
-		if (!same && why == NULL && strncmp(rc->type, "bindings.", 9) == 0)
-			why = "binding components are not swapped by a reload yet";
 		if (!same && why != NULL) {
 			diag_error(d, "%s:%d:%d: component %s (%s) has changed, but %s; %s", rc->file,
 				   rc->pos.line, rc->pos.column, rc->name, rc->type, why, fix);
@@ -328,6 +321,8 @@ int reload_run(struct server *srv)
 	/* Then the new and changed instances, beside the ones in service: any failure keeps those. */
 	if (errors == 0) {
 		errors += components_setup_reload(&next, srv->components, &rs, opts->app_id, &d);
+		if (errors == 0)
+			errors += binding_runtime_check_new(&srv->bindings, &next, &rs, &d);
 		components_reload_settle(srv->components, &next, errors == 0, &gone, &ngone);
 	}
 	for (size_t i = 0; i < d.count; i++)
@@ -338,6 +333,8 @@ int reload_run(struct server *srv)
 	if (errors != 0) {
 		reload_refused(srv, &d, errors);
 	} else {
+		if (binding_runtime_reload(&srv->bindings, &rs) != 0)
+			log_error("runtime", "reload: out of memory: the bindings' routes were not updated");
 		if (components_start(srv->components, srv->base, srv->workers) != 0)
 			log_error("runtime",
 				  "reload: cannot start the timers of new components (out of memory)");
