@@ -69,6 +69,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/components/loader.c core/components/loader.h \
 	core/base/log.c core/base/log.h \
 	core/base/net_addr.c core/base/net_addr.h \
+	core/base/sd_notify.c core/base/sd_notify.h \
 	core/blocks/invoke/nameres.c core/blocks/invoke/nameres.h \
 	core/options.c core/options.h \
 	core/channels/peer_call.c core/channels/peer_call.h \
@@ -85,6 +86,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/resources/resources_yaml_limits.c core/resources/resources_yaml_limits.h \
 	core/blocks/pubsub/rules.c core/blocks/pubsub/rules.h core/blocks/pubsub/rules_internal.h \
 	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c \
+	core/components/reload.c core/components/reload.h \
 	core/components/secret_refs.c core/components/secret_refs.h \
 	core/runtime.c core/runtime.h \
 	core/api/http/router.c core/api/http/router.h \

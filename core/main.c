@@ -29,7 +29,9 @@
 #include "api/http/http_errors.h"
 #include "api/internal/internal_server.h"
 #include "base/log.h"
+#include "base/sd_notify.h"
 #include "components/host.h"
+#include "components/reload.h"
 #include "blocks/invoke/nameres.h"
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
@@ -240,6 +242,8 @@ static int main_serve(const struct options *opts)
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A reload asked for before the components are up would end the process: it is for later. */
+	signal(SIGHUP, SIG_IGN);
 	/* Plugins may keep files there (pubsub.mqtt3's spool): make it before they start. */
 	if (data_dir == NULL || data_dir_make(data_dir) != 0)
 		log_warn("runtime",
@@ -274,8 +278,9 @@ static int main_serve(const struct options *opts)
 		goto out;
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
-	    components_start(&cs, srv.base, srv.workers) != 0 || http_api_listen(&srv) != 0 ||
-	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    components_start(&cs, srv.base, srv.workers) != 0 || reload_start(&srv, &rs) != 0 ||
+	    http_api_listen(&srv) != 0 || grpc_server_listen(&srv) != 0 ||
+	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;
@@ -287,6 +292,8 @@ static int main_serve(const struct options *opts)
 	srv.ready = true;
 	log_info("runtime", "outrigd %s ready: app id \"%s\", %zu component%s", PACKAGE_VERSION, opts->app_id,
 		 cs.count, cs.count == 1 ? "" : "s");
+	if (sd_notify_send("READY=1") != 0)
+		log_warn("runtime", "cannot tell systemd (NOTIFY_SOCKET): READY=1 not sent");
 	event_base_dispatch(srv.base);
 	rc = 0;
 	log_info("runtime", "stopped");
@@ -311,6 +318,7 @@ out:
 	binding_runtime_stop(&srv.bindings);
 	app_channel_free(srv.app);
 	app_grpc_free(srv.app_grpc);
+	reload_free(&srv);
 	components_destroy(&cs);
 	nameres_free(&srv);
 	pubsub_runtime_free(&srv.pubsub);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/sd_notify.h"
 #include "channels/app_channel.h"
 #include "channels/app_grpc.h"
 #include "channels/grpc_client.h"
@@ -57,6 +58,8 @@ void runtime_begin_stop(struct server *srv, const char *why)
 		return;
 	log_info("runtime", "stopping: %s", why);
 	srv->stopping = true;
+	if (sd_notify_send("STOPPING=1") != 0)
+		log_warn("runtime", "cannot tell systemd (NOTIFY_SOCKET): STOPPING=1 not sent");
 	/* Front ends are told first: gRPC clients get GOAWAY, so they go elsewhere while calls in flight finish. */
 	for (size_t i = 0; i < srv->n_stop_hooks; i++)
 		srv->stop_hooks[i](srv);

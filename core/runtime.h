@@ -25,6 +25,7 @@ struct grpc_server;
 struct h2_upstream;
 struct nameres;
 struct peer_channels;
+struct reload;
 
 struct server {
 	struct event_base *base;
@@ -47,6 +48,7 @@ struct server {
 	struct peer_channels *peers; /* pooled connections to other sidecars */
 	struct nameres *nameres;     /* the name resolver plugin's instance */
 	struct app_health *health;   /* app health probing; NULL unless enabled */
+	struct reload *reload;	     /* SIGHUP's reload of the components (core/components/reload.h) */
 	json_t *extended;	     /* PUT /v1.0/metadata/{key} values */
 	const char *api_token;	     /* DAPR_API_TOKEN, or NULL (also when set but empty) */
 	struct http_guard *guard;	      /* strict framing in front of srv->http */

@@ -32,6 +32,7 @@ include tests/nr_kubernetes.mk
 include tests/netns.mk
 include tests/bindings.mk
 include tests/secrets.mk
+include tests/reload.mk
 include tests/kafka.mk
 include tests/cron.mk
 include tests/cli.mk

@@ -111,6 +111,8 @@ static void workers_deliver(evutil_socket_t fd, short what, void *arg)
 	for (struct work *w = batch.head, *next; w != NULL; w = next) {
 		next = w->next;
 		ws->pending--;
+		if (w->lane != NULL)
+			w->lane->queued--;
 		w->done(w);
 	}
 }
@@ -141,6 +143,8 @@ void workers_submit(struct workers *ws, struct work *w)
 	struct lane *lane = w->lane;
 
 	ws->pending++;
+	if (lane != NULL)
+		lane->queued++;
 	pthread_mutex_lock(&ws->lock);
 	if (lane != NULL && lane->running >= (lane->limit > 0 ? lane->limit : 1)) {
 		w->next = NULL;

@@ -28,6 +28,7 @@ struct lane {
 	unsigned limit;
 	unsigned running;
 	struct work *head, *tail;
+	unsigned queued; /* submitted and done() not yet called (loop thread): 0 once the lane is drained */
 };
 
 struct workers;

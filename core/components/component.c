@@ -31,6 +31,7 @@ static void component_free(struct component *c)
 	key_prefix_free(&c->key_prefix);
 	pubsub_scopes_free(&c->scopes);
 	free(c->failure);
+	free(c->spec);
 	free(c->name);
 	free(c->type);
 	free(c->version);
@@ -147,6 +148,33 @@ static size_t components_add_checked(struct components *cs, const struct res_com
 	return 0;
 }
 
+/*
+ * A reload's component that rc leaves as it is: old's, when the document is the same, a secret
+ * store it reads its secretKeyRef values from is the same instance too, and old's instance did
+ * not fail (a state or secret store that did is tried again; pub/sub and binding components stay,
+ * as their runtimes hold them). NULL when rc must be made afresh.
+ */
+static struct component *components_reusable(const struct components *cs, const struct res_component *rc)
+{
+	struct component *old = cs->reuse != NULL ? components_find(cs->reuse, rc->name) : NULL;
+	char *spec;
+	bool same;
+
+	if (old == NULL || old->spec == NULL)
+		return NULL;
+	/* The delivery runtimes hold pub/sub and binding components, failed or not: those stay. */
+	if ((old->failure != NULL || old->instance == NULL) && strncmp(old->type, "pubsub.", 7) != 0 &&
+	    strncmp(old->type, "bindings.", 9) != 0)
+		return NULL;
+	if (secret_refs_any(rc) &&
+	    components_find(cs, secret_refs_store(rc)) != components_find(cs->reuse, secret_refs_store(rc)))
+		return NULL;
+	spec = component_spec(rc);
+	same = spec != NULL && strcmp(spec, old->spec) == 0;
+	free(spec);
+	return same ? old : NULL;
+}
+
 /* One resource document: its plugin, its metadata (secret references resolved) and (with create) its instance. */
 static size_t components_setup_one(struct components *cs, const struct res_set *rs,
 				   const struct res_component *rc, const char *app_id, bool create,
@@ -158,9 +186,16 @@ static size_t components_setup_one(struct components *cs, const struct res_set *
 	struct pubsub_scopes scopes = { 0 };
 	struct secret_refs_view refs;
 	char *ref_failure = NULL;
-	struct plugin *p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
+	struct plugin *p;
 	size_t errors;
 
+	if (create && (c = components_reusable(cs, rc)) != NULL) {
+		if (components_add(cs, c))
+			return 0;
+		diag_error(d, "%s: out of memory", rc->file);
+		return 1;
+	}
+	p = loader_get(&cs->loader, rc->type, rc->version, create, err, sizeof(err));
 	if (p == NULL) {
 		if (rc->ignore_errors && create) {
 			log_warn("runtime", "%s:%d:%d: component %s skipped (ignoreErrors): %s", rc->file,
@@ -199,6 +234,7 @@ static size_t components_setup_one(struct components *cs, const struct res_set *
 		goto fail;
 	}
 	c->plugin = p;
+	c->spec = component_spec(rc); /* NULL (out of memory) only costs a re-creation at a reload */
 	c->scopes = scopes;
 	memset(&scopes, 0, sizeof(scopes));
 	c->handle.name = c->name;
@@ -251,15 +287,14 @@ static bool components_is_secret_store(const struct res_component *rc)
 	return strncmp(rc->type, "secretstores.", 13) == 0;
 }
 
-size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
-			const char *app_id, bool create, struct diag *d)
+/* components_setup once cs has its loader. */
+static size_t components_setup_run(struct components *cs, const struct res_set *rs, const char *app_id,
+				   bool create, struct diag *d)
 {
 	size_t errors = 0;
 	bool *done, progress;
 
-	memset(cs, 0, sizeof(*cs));
-	if (loader_init(&cs->loader, plugin_dir) != 0 ||
-	    (done = calloc(rs->count + 1, sizeof(*done))) == NULL) {
+	if ((done = calloc(rs->count + 1, sizeof(*done))) == NULL) {
 		diag_error(d, "out of memory");
 		return 1;
 	}
@@ -287,6 +322,127 @@ size_t components_setup(struct components *cs, const struct res_set *rs, const c
 			errors += components_setup_one(cs, rs, &rs->components[i], app_id, create, d);
 	free(done);
 	return errors;
+}
+
+size_t components_setup(struct components *cs, const struct res_set *rs, const char *plugin_dir,
+			const char *app_id, bool create, struct diag *d)
+{
+	memset(cs, 0, sizeof(*cs));
+	if (loader_init(&cs->loader, plugin_dir) != 0) {
+		diag_error(d, "out of memory");
+		return 1;
+	}
+	return components_setup_run(cs, rs, app_id, create, d);
+}
+
+size_t components_setup_reload(struct components *cs, const struct components *old, const struct res_set *rs,
+			       const char *app_id, struct diag *d)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->loader = old->loader;
+	cs->resolver = old->resolver;
+	cs->reuse = old;
+	return components_setup_run(cs, rs, app_id, true, d);
+}
+
+static bool components_holds(const struct components *cs, const struct component *c)
+{
+	for (size_t i = 0; i < cs->count; i++)
+		if (cs->items[i] == c)
+			return true;
+	return false;
+}
+
+void components_reload_settle(struct components *old, struct components *cs, bool keep,
+			      struct component ***gone, size_t *ngone)
+{
+	struct components *losing = keep ? old : cs, *staying = keep ? cs : old;
+	struct component **out = NULL;
+	size_t n = 0;
+
+	*gone = NULL;
+	*ngone = 0;
+	if (keep && old->count > 0)
+		out = calloc(old->count, sizeof(*out));
+	for (size_t i = 0; i < losing->count; i++) {
+		struct component *c = losing->items[i];
+
+		if (components_holds(staying, c))
+			continue;
+		/* A kept set's leavers may have calls in flight: the caller drains them. Out of memory: leaked. */
+		if (keep) {
+			if (out != NULL)
+				out[n++] = c;
+		} else {
+			component_free(c);
+		}
+	}
+	old->loader = cs->loader;
+	if (keep) {
+		free(old->items);
+		old->items = cs->items;
+		old->count = cs->count;
+		*gone = out;
+		*ngone = n;
+	} else {
+		free(cs->items);
+	}
+	memset(cs, 0, sizeof(*cs));
+}
+
+/* Appends n, then s (or "-" for NULL), so that no two documents print the same. */
+static void component_spec_put(FILE *f, const char *s)
+{
+	if (s == NULL)
+		fputs("-;", f);
+	else
+		fprintf(f, "%zu:%s;", strlen(s), s);
+}
+
+char *component_spec(const struct res_component *rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	component_spec_put(f, rc->name);
+	component_spec_put(f, rc->type);
+	component_spec_put(f, rc->version);
+	fprintf(f, "%lld;%d;", (long long)rc->init_timeout_ms, rc->ignore_errors ? 1 : 0);
+	component_spec_put(f, rc->secret_store);
+	fprintf(f, "%zu;", rc->metadata_count);
+	for (size_t i = 0; i < rc->metadata_count; i++) {
+		const struct res_metadata *m = &rc->metadata[i];
+
+		component_spec_put(f, m->name);
+		component_spec_put(f, m->value);
+		component_spec_put(f, m->secret_store_key_name);
+		component_spec_put(f, m->secret_store_key);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+void component_stop_timers(struct component *c)
+{
+	for (struct component_timer *t = c->timers; t != NULL; t = t->next)
+		if (t->ev != NULL)
+			event_del(t->ev);
+}
+
+bool component_idle(const struct component *c)
+{
+	return c->lane.queued == 0;
+}
+
+void component_destroy(struct component *c)
+{
+	component_free(c);
 }
 
 /*
@@ -462,6 +618,7 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
 
 static int component_start(struct component *c, struct event_base *base, struct workers *ws)
 {
+	c->started = true;
 	c->lane.limit = component_lane_limit(c, ws);
 	for (struct component_timer *t = c->timers; t != NULL; t = t->next) {
 		struct timeval tv = { t->interval_ms / 1000, (t->interval_ms % 1000) * 1000 };
@@ -480,9 +637,9 @@ static int component_start(struct component *c, struct event_base *base, struct 
 int components_start(struct components *cs, struct event_base *base, struct workers *ws)
 {
 	for (size_t i = 0; i < cs->count; i++)
-		if (component_start(cs->items[i], base, ws) != 0)
+		if (!cs->items[i]->started && component_start(cs->items[i], base, ws) != 0)
 			return -1;
-	if (cs->resolver != NULL && component_start(cs->resolver, base, ws) != 0)
+	if (cs->resolver != NULL && !cs->resolver->started && component_start(cs->resolver, base, ws) != 0)
 		return -1;
 	return 0;
 }

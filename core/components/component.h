@@ -45,6 +45,8 @@ struct component {
 	 * requests name the cause (500) instead of calling the store unknown; instance is NULL.
 	 */
 	char *failure;
+	char *spec;   /* component_spec() of the document it was made from: a reload keeps it when equal */
+	bool started; /* components_start ran for it */
 };
 
 struct components {
@@ -57,6 +59,11 @@ struct components {
 	 * it. NULL when there is none.
 	 */
 	struct component *resolver;
+	/*
+	 * While a reload builds the new set: the set in service, whose components are taken over
+	 * as they are when their document is unchanged (same component_spec). NULL otherwise.
+	 */
+	const struct components *reuse;
 };
 
 /*
@@ -96,6 +103,37 @@ int components_start(struct components *cs, struct event_base *base, struct work
 
 /* Stops timers, destroys instances, finalises and closes plugins. */
 void components_destroy(struct components *cs);
+
+/*
+ * A reload's new set, built from rs with instances while old stays in service: a component whose
+ * document is unchanged (same name and component_spec) is old's own, taken over as it is (no
+ * create(), no reconnect); the others are checked and created as components_setup does. cs takes
+ * over old's loader and resolver for the time of the build: give them back with
+ * components_reload_settle, whether the new set is kept or not. Returns the number of errors added.
+ */
+size_t components_setup_reload(struct components *cs, const struct components *old, const struct res_set *rs,
+			       const char *app_id, struct diag *d);
+
+/*
+ * Ends a reload's build. keep: cs becomes the set in service (old's items that cs does not hold
+ * are returned in *gone, a malloc'd array of *ngone, for the caller to drain and destroy); else
+ * the components cs created are destroyed and old stays as it was. Either way the loader (with
+ * any plugin the build opened) ends up in old, and cs is emptied.
+ */
+void components_reload_settle(struct components *old, struct components *cs, bool keep,
+			      struct component ***gone, size_t *ngone);
+
+/* A canonical text of rc (type, version, metadata, options): equal texts make the same component. */
+char *component_spec(const struct res_component *rc);
+
+/* Stops c's housekeeping timers from firing again (a timer already running finishes on its lane). */
+void component_stop_timers(struct component *c);
+
+/* No call of c is queued, running or waiting for its done(). Thread: the loop. */
+bool component_idle(const struct component *c);
+
+/* Destroys c's instance and frees it. Only once component_idle, or once the workers are stopped. */
+void component_destroy(struct component *c);
 
 /* Registers a timer for the component behind self (host->every). */
 int component_add_timer(struct outrig_handle *self, int64_t interval_ms, void (*fn)(void *));

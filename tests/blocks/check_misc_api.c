@@ -575,6 +575,30 @@ static json_t *grpc_subscriptions_json(const Dapr__Proto__Runtime__V1__GetMetada
 }
 
 /* The metadata document as HTTP's JSON shape, whichever transport brought it. */
+/*
+ * gRPC carries outrig's reload fields as outrig.reload.* entries of extended_metadata; HTTP has
+ * them under an "outrig" key: moves them there, so that the documents compare.
+ */
+static void outrig_entries_json(json_t *doc)
+{
+	json_t *ext = json_object_get(doc, "extended"), *reload = json_object();
+	const char *names[] = { "applied", "refused", "lastError", "lastAt" };
+
+	for (size_t i = 0; i < 4; i++) {
+		char key[64];
+		json_t *v;
+
+		snprintf(key, sizeof(key), "outrig.reload.%s", names[i]);
+		v = json_object_get(ext, key);
+		if (i < 2)
+			json_object_set_new(reload, names[i], json_integer(v != NULL ? atoll(jstr(v)) : -1));
+		else
+			json_object_set(reload, names[i], v != NULL ? v : json_null());
+		json_object_del(ext, key);
+	}
+	json_object_set_new(doc, "outrig", json_pack("{s:o}", "reload", reload));
+}
+
 static json_t *get_metadata(enum transport t)
 {
 	Dapr__Proto__Runtime__V1__GetMetadataRequest req =
@@ -640,6 +664,7 @@ static json_t *get_metadata(enum transport t)
 						      "healthThreshold", app->health->health_threshold));
 		json_object_set_new(doc, "appConnectionProperties", o);
 	}
+	outrig_entries_json(doc);
 	dapr__proto__runtime__v1__get_metadata_response__free_unpacked(resp, NULL);
 	grpc_result_free(&r);
 	return doc;

@@ -4,6 +4,7 @@
 
 #include "api/grpc/api_meta.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,11 @@ struct grpc_meta_parts {
 	Dapr__Proto__Runtime__V1__PubsubSubscriptionRule **rule_items, ***rule_ptrs;
 	Dapr__Proto__Runtime__V1__PubsubSubscription__MetadataEntry **sub_md, ***sub_md_ptrs;
 	size_t nsubs;
+	char reloads[2][24]; /* outrig.reload.applied and .refused as text */
 };
+
+/* outrig's own entries after the app's in extended_metadata (HTTP has them under an "outrig" key). */
+#define GRPC_META_OUTRIG_ENTRIES 4
 
 static void grpc_meta_parts_free(struct grpc_meta_parts *p)
 {
@@ -111,6 +116,15 @@ static int grpc_meta_subscription(struct grpc_meta_parts *p, size_t i, json_t *s
 	return 0;
 }
 
+static void grpc_meta_ext(struct grpc_meta_parts *p, size_t *i, const char *key, const char *value)
+{
+	dapr__proto__runtime__v1__get_metadata_response__extended_metadata_entry__init(&p->ext[*i]);
+	p->ext[*i].key = (char *)key;
+	p->ext[*i].value = (char *)value;
+	p->ext_ptrs[*i] = &p->ext[*i];
+	(*i)++;
+}
+
 /* Fills resp from doc. Returns 0, or -1 when out of memory. */
 static int grpc_meta_render(const struct metadata_doc *doc,
 			    Dapr__Proto__Runtime__V1__GetMetadataResponse *resp, struct grpc_meta_parts *p)
@@ -122,8 +136,8 @@ static int grpc_meta_render(const struct metadata_doc *doc,
 	p->nsubs = json_array_size(doc->subscriptions);
 	p->comps = calloc(doc->ncomponents + 1, sizeof(*p->comps));
 	p->comp_ptrs = calloc(doc->ncomponents + 1, sizeof(*p->comp_ptrs));
-	p->ext = calloc(next + 1, sizeof(*p->ext));
-	p->ext_ptrs = calloc(next + 1, sizeof(*p->ext_ptrs));
+	p->ext = calloc(next + GRPC_META_OUTRIG_ENTRIES, sizeof(*p->ext));
+	p->ext_ptrs = calloc(next + GRPC_META_OUTRIG_ENTRIES, sizeof(*p->ext_ptrs));
 	p->subs = calloc(p->nsubs + 1, sizeof(*p->subs));
 	p->sub_ptrs = calloc(p->nsubs + 1, sizeof(*p->sub_ptrs));
 	p->rules = calloc(p->nsubs + 1, sizeof(*p->rules));
@@ -160,6 +174,14 @@ static int grpc_meta_render(const struct metadata_doc *doc,
 		p->ext_ptrs[i] = &p->ext[i];
 		i++;
 	}
+	snprintf(p->reloads[0], sizeof(p->reloads[0]), "%u", doc->reloads);
+	snprintf(p->reloads[1], sizeof(p->reloads[1]), "%u", doc->reloads_refused);
+	grpc_meta_ext(p, &i, "outrig.reload.applied", p->reloads[0]);
+	grpc_meta_ext(p, &i, "outrig.reload.refused", p->reloads[1]);
+	if (doc->reload_error != NULL)
+		grpc_meta_ext(p, &i, "outrig.reload.lastError", doc->reload_error);
+	if (doc->reload_last_at != NULL)
+		grpc_meta_ext(p, &i, "outrig.reload.lastAt", doc->reload_last_at);
 	resp->n_extended_metadata = i;
 	resp->extended_metadata = p->ext_ptrs;
 	json_array_foreach(doc->subscriptions, i, sub) if (grpc_meta_subscription(p, i, sub) != 0) return -1;

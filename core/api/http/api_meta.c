@@ -72,6 +72,11 @@ static json_t *api_metadata_json(const struct metadata_doc *doc)
 						      doc->app.health.threshold));
 		json_object_set_new(body, "appConnectionProperties", app);
 	}
+	/* outrig's own fields, under a key of its own so that no Dapr client mistakes them. */
+	json_object_set_new(body, "outrig",
+			    json_pack("{s:{s:I, s:I, s:s?, s:s?}}", "reload", "applied",
+				      (json_int_t)doc->reloads, "refused", (json_int_t)doc->reloads_refused,
+				      "lastError", doc->reload_error, "lastAt", doc->reload_last_at));
 	return body;
 }
 

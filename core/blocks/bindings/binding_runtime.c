@@ -309,6 +309,110 @@ size_t binding_runtime_capabilities(const struct binding_runtime *rt, const stru
 	return n;
 }
 
+/* ---- reloads ---- */
+
+static struct outrig_binding_sink *bruntime_sink_for(const struct binding_runtime *rt,
+						     const struct component *c)
+{
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (rt->sinks[i]->component == c)
+			return rt->sinks[i];
+	return NULL;
+}
+
+const char *binding_runtime_held(const struct binding_runtime *rt, const struct component *c)
+{
+	const struct outrig_binding_sink *sink = bruntime_sink_for(rt, c);
+
+	if (sink == NULL)
+		return NULL;
+	if (sink->state == BINDING_INPUT_WAITING || sink->state == BINDING_INPUT_ASKING ||
+	    sink->state == BINDING_INPUT_STARTING || sink->state == BINDING_INPUT_RUNNING)
+		return "its input binding is started or starting, and a reload does not swap inputs yet";
+	if (sink->head != NULL || sink->sending)
+		return "events of it still wait for the app";
+	return NULL;
+}
+
+static void bruntime_sink_free(struct outrig_binding_sink *sink)
+{
+	if (sink->ask_timer != NULL)
+		event_free(sink->ask_timer);
+	free(sink->route);
+	free(sink);
+}
+
+size_t binding_runtime_check_new(struct binding_runtime *rt, const struct components *cs,
+				 const struct res_set *rs, struct diag *d)
+{
+	size_t errors = 0;
+
+	for (size_t i = 0; i < cs->count; i++) {
+		struct component *c = cs->items[i];
+		struct outrig_binding_sink *sink;
+
+		if (!bruntime_is_binding(c) || bruntime_sink_for(rt, c) != NULL)
+			continue;
+		sink = bruntime_sink_new(rt, c, rs);
+		if (sink == NULL) {
+			diag_error(d, "out of memory");
+			return errors + 1;
+		}
+		if (bruntime_has_input(sink) && (rt->srv->app != NULL || rt->srv->app_grpc != NULL)) {
+			const struct res_component *rc = bruntime_resource(rs, c->name);
+
+			diag_error(d,
+				   "%s:%d:%d: component %s (%s) reads input: a reload does not start input "
+				   "bindings yet; restart outrigd, or set its direction to output",
+				   rc != NULL ? rc->file : "?", rc != NULL ? rc->pos.line : 0,
+				   rc != NULL ? rc->pos.column : 0, c->name, c->type);
+			errors++;
+		}
+		bruntime_sink_free(sink);
+	}
+	return errors;
+}
+
+int binding_runtime_reload(struct binding_runtime *rt, const struct res_set *rs)
+{
+	const struct components *cs = rt->srv->components;
+	struct outrig_binding_sink **sinks = calloc(cs->count > 0 ? cs->count : 1, sizeof(*sinks)), **retired;
+	size_t n = 0, gone = 0;
+
+	if (sinks == NULL)
+		return -1;
+	for (size_t i = 0; i < cs->count; i++) {
+		struct outrig_binding_sink *sink;
+
+		if (!bruntime_is_binding(cs->items[i]))
+			continue;
+		sink = bruntime_sink_for(rt, cs->items[i]);
+		if (sink == NULL && (sink = bruntime_sink_new(rt, cs->items[i], rs)) == NULL)
+			goto fail;
+		/* Checked by binding_runtime_check_new: a new one reads no input here. */
+		sinks[n++] = sink;
+	}
+	for (size_t i = 0; i < rt->nsinks; i++)
+		gone += components_find(cs, rt->sinks[i]->component->name) != rt->sinks[i]->component;
+	retired = realloc(rt->retired, (rt->nretired + gone + 1) * sizeof(*retired));
+	if (retired == NULL)
+		goto fail;
+	rt->retired = retired;
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (components_find(cs, rt->sinks[i]->component->name) != rt->sinks[i]->component)
+			rt->retired[rt->nretired++] = rt->sinks[i];
+	free(rt->sinks);
+	rt->sinks = sinks;
+	rt->nsinks = n;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		if (bruntime_sink_for(rt, sinks[i]->component) != sinks[i])
+			bruntime_sink_free(sinks[i]);
+	free(sinks);
+	return -1;
+}
+
 void binding_runtime_stop(struct binding_runtime *rt)
 {
 	binding_engine_stop(rt->engine);
@@ -317,16 +421,22 @@ void binding_runtime_stop(struct binding_runtime *rt)
 			event_free(rt->sinks[i]->ask_timer);
 		rt->sinks[i]->ask_timer = NULL;
 	}
+	for (size_t i = 0; i < rt->nretired; i++) {
+		if (rt->retired[i]->ask_timer != NULL)
+			event_free(rt->retired[i]->ask_timer);
+		rt->retired[i]->ask_timer = NULL;
+	}
 }
 
 void binding_runtime_free(struct binding_runtime *rt)
 {
 	binding_engine_free(rt->engine);
 	app_bindings_free(rt->app);
-	for (size_t i = 0; i < rt->nsinks; i++) {
-		free(rt->sinks[i]->route);
-		free(rt->sinks[i]);
-	}
+	for (size_t i = 0; i < rt->nsinks; i++)
+		bruntime_sink_free(rt->sinks[i]);
+	for (size_t i = 0; i < rt->nretired; i++)
+		bruntime_sink_free(rt->retired[i]);
 	free(rt->sinks);
+	free(rt->retired);
 	memset(rt, 0, sizeof(*rt));
 }

@@ -16,6 +16,8 @@
 struct binding_engine;
 struct binding_event;
 struct component;
+struct components;
+struct diag;
 struct event;
 struct res_set;
 struct server;
@@ -66,6 +68,9 @@ struct binding_runtime {
 	struct app_bindings *app;      /* the app as the bindings see it; NULL without an app */
 	struct binding_engine *engine; /* NULL without an app */
 	int64_t ask_timeout_ms;	       /* OPTIONS answer wait, daprd's --app-binding-options-timeout */
+	/* Sinks of components a reload replaced or removed: plugins may hold them until the end. */
+	struct outrig_binding_sink **retired;
+	size_t nretired;
 };
 
 /* daprd's default --app-binding-options-timeout. */
@@ -88,6 +93,29 @@ const struct outrig_binding_sink *binding_runtime_find(const struct binding_runt
  */
 size_t binding_runtime_capabilities(const struct binding_runtime *rt, const struct component *c,
 				    const char **caps, size_t max);
+
+/*
+ * Why a reload cannot replace or remove binding component c, or NULL when it can: its input is
+ * started or on its way (the app asked, start_input() running), or events of it wait for the app.
+ * Thread: the loop.
+ */
+const char *binding_runtime_held(const struct binding_runtime *rt, const struct component *c);
+
+/*
+ * A reload's check of the binding components in cs (the set it is about to put in service) that
+ * have no sink yet, read from rs: one that would read input while there is an app is an error in
+ * d, as a reload does not start inputs. Returns the number of errors added. Thread: the loop.
+ */
+size_t binding_runtime_check_new(struct binding_runtime *rt, const struct components *cs,
+				 const struct res_set *rs, struct diag *d);
+
+/*
+ * After a reload put a new set in service: a sink for each new binding component, read from rs
+ * (output only), and the sinks of components no longer served set aside until
+ * binding_runtime_free. Returns 0, or -1 when out of memory (the bindings are then as before).
+ * Thread: the loop.
+ */
+int binding_runtime_reload(struct binding_runtime *rt, const struct res_set *rs);
 
 /*
  * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told

@@ -16,6 +16,7 @@
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "channels/app_health.h"
 #include "components/component.h"
+#include "components/reload.h"
 #include "runtime.h"
 
 static void metadata_cap(struct metadata_component *mc, const char *cap)
@@ -97,6 +98,12 @@ int metadata_describe(struct server *srv, struct metadata_doc *doc)
 		mc->version = c->version;
 		metadata_capabilities(srv, c, mc);
 		doc->ncomponents++;
+	}
+	if (srv->reload != NULL) {
+		doc->reloads = srv->reload->applied;
+		doc->reloads_refused = srv->reload->refused;
+		doc->reload_error = srv->reload->last_error;
+		doc->reload_last_at = srv->reload->last_at[0] != '\0' ? srv->reload->last_at : NULL;
 	}
 	if (srv->opts->app_port > 0) {
 		doc->has_app = true;

@@ -64,6 +64,11 @@ struct metadata_doc {
 	json_t *extended;
 	bool has_app;
 	struct metadata_app app;
+	/* outrig's own: reloads on SIGHUP (core/components/reload.h); rendered under an "outrig" key. */
+	unsigned reloads;	    /* applied */
+	unsigned reloads_refused;   /* refused, the previous components kept */
+	const char *reload_error;   /* why the last one was refused; NULL once one is applied */
+	const char *reload_last_at; /* RFC 3339 UTC of the last one; NULL before any */
 };
 
 /* Fills doc (free with metadata_doc_free). Returns 0, or -1 when out of memory. Thread: the loop. */

@@ -293,6 +293,14 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 	return 0;
 }
 
+bool pubsub_runtime_holds(const struct pubsub_runtime *rt, const struct component *c)
+{
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (rt->sinks[i]->component == c)
+			return true;
+	return false;
+}
+
 /* ---- metadata ---- */
 
 static json_t *runtime_describe_sub(const struct subscription *sub)

@@ -65,6 +65,12 @@ struct pubsub_runtime {
  */
 int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct res_set *rs);
 
+/*
+ * Whether a subscription holds c (a sink made on it, live or failed): such an instance cannot be
+ * replaced or removed by a reload. Thread: the loop.
+ */
+bool pubsub_runtime_holds(const struct pubsub_runtime *rt, const struct component *c);
+
 /* Subscriptions as GET /v1.0/metadata lists them (a new JSON array). Thread: the loop. */
 json_t *pubsub_runtime_describe(const struct pubsub_runtime *rt);
 

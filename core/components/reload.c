@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reloading the components on SIGHUP with nginx's rule (see reload.h). */
+#include "config.h"
+
+#include "components/reload.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/sd_notify.h"
+#include "blocks/bindings/binding_runtime.h"
+#include "blocks/pubsub/pubsub_runtime.h"
+#include "components/component.h"
+#include "components/embedded.h"
+#include "resources/resources.h"
+#include "runtime.h"
+
+/* How often retired components are looked at for calls still in flight. */
+#define RELOAD_DRAIN_TICK_MS 50
+
+static void reload_put(FILE *f, const char *s)
+{
+	if (s == NULL)
+		fputs("-;", f);
+	else
+		fprintf(f, "%zu:%s;", strlen(s), s);
+}
+
+static void reload_put_policy(FILE *f, const struct retry_policy *p)
+{
+	fprintf(f, "%d;%lld;%lld;%lld;", (int)p->kind, (long long)p->duration_ms,
+		(long long)p->max_interval_ms, (long long)p->max_retries);
+}
+
+/*
+ * A canonical text of rs's Subscription and Resiliency documents (where they were written left
+ * out, so that moving a document changes nothing). NULL when out of memory.
+ */
+static char *reload_rest_spec(const struct res_set *rs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (size_t i = 0; i < rs->subscriptions.count; i++) {
+		const struct subscription *s = &rs->subscriptions.items[i];
+
+		fprintf(f, "sub%d;%d;", (int)s->type, s->raw_payload ? 1 : 0);
+		reload_put(f, s->name);
+		reload_put(f, s->pubsub);
+		reload_put(f, s->topic);
+		reload_put(f, s->dead_letter_topic);
+		for (size_t k = 0; k < s->nrules; k++) {
+			reload_put(f, s->rules[k].match);
+			reload_put(f, s->rules[k].path);
+		}
+		for (size_t k = 0; k < s->nmetadata; k++) {
+			reload_put(f, s->metadata[k].key);
+			reload_put(f, s->metadata[k].value);
+		}
+	}
+	for (size_t i = 0; i < rs->resiliency.ntargets; i++) {
+		const struct resiliency_target *t = &rs->resiliency.targets[i];
+
+		fprintf(f, "target%d;", t->inbound ? 1 : 0);
+		reload_put(f, t->component);
+		reload_put(f, t->policy_name);
+		reload_put_policy(f, &t->policy);
+	}
+	for (size_t i = 0; i < rs->resiliency.ndefaults; i++) {
+		fputs("default;", f);
+		reload_put(f, rs->resiliency.defaults[i].name);
+		reload_put_policy(f, &rs->resiliency.defaults[i].policy);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The resources as main_serve reads them: the folders, or the embedded defaults. */
+static size_t reload_load(const struct options *opts, struct res_set *rs, struct diag *d)
+{
+	if (opts->resources_count == 0)
+		return embedded_components(opts->data_dir, rs, d);
+	return resources_load(opts->resources_paths, opts->resources_count, opts->app_id, rs, d);
+}
+
+/*
+ * Why a reload cannot replace or remove c, or NULL when it can: a started input binding (or
+ * events waiting) holds a binding component, and a subscription the pub/sub component it was made
+ * on; neither runtime can move those to a new instance while running yet.
+ */
+static const char *reload_held(const struct server *srv, const struct component *c)
+{
+	if (strncmp(c->type, "bindings.", 9) == 0)
+		return binding_runtime_held(&srv->bindings, c);
+	if (strncmp(c->type, "pubsub.", 7) == 0 && pubsub_runtime_holds(&srv->pubsub, c))
+		return "subscriptions hold its instance, and a reload does not swap those yet";
+	return NULL;
+}
+
+/*
+ * Refuses, naming each, the changes a reload cannot make to the components the delivery runtimes
+ * hold (see reload_held). Returns the number of errors added to d.
+ */
+static size_t reload_check_held(const struct server *srv, const struct res_set *rs, struct diag *d)
+{
+	static const char fix[] = "restart outrigd to apply this change, or undo it and reload again";
+	const struct components *cs = srv->components;
+	size_t errors = 0;
+
+	for (size_t i = 0; i < rs->count; i++) {
+		const struct res_component *rc = &rs->components[i];
+		const struct component *c = components_find(cs, rc->name);
+		const char *why;
+		char *spec;
+		bool same;
+
+		if (c == NULL) {
+			if (strncmp(rc->type, "pubsub.", 7) == 0 && srv->pubsub.app != NULL) {
+				diag_warn(
+					d,
+					"%s:%d:%d: component %s (%s) is new: it can be published to, but "
+					"subscriptions are made at start-up only (restart outrigd for the app's "
+					"subscriptions to it)",
+					rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type);
+			}
+			continue;
+		}
+		spec = component_spec(rc);
+		same = spec != NULL && c->spec != NULL && strcmp(spec, c->spec) == 0;
+		free(spec);
+		why = reload_held(srv, c);
+		if (!same && why != NULL) {
+			diag_error(d, "%s:%d:%d: component %s (%s) has changed, but %s; %s", rc->file,
+				   rc->pos.line, rc->pos.column, rc->name, rc->type, why, fix);
+			errors++;
+		}
+	}
+	for (size_t i = 0; i < cs->count; i++) {
+		const struct component *c = cs->items[i];
+		const char *why = reload_held(srv, c);
+		bool kept = false;
+
+		for (size_t k = 0; k < rs->count && !kept; k++)
+			kept = strcmp(rs->components[k].name, c->name) == 0;
+		if (!kept && why != NULL) {
+			diag_error(d, "component %s (%s) is no longer in the resources, but %s; %s", c->name,
+				   c->type, why, fix);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static void reload_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct reload *r = arg;
+	size_t kept = 0;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < r->nretired; i++) {
+		struct component *c = r->retired[i];
+
+		if (!component_idle(c)) {
+			r->retired[kept++] = c;
+			continue;
+		}
+		log_debug("runtime", "reload: previous instance of component %s (%s) drained and destroyed",
+			  c->name, c->type);
+		component_destroy(c);
+	}
+	r->nretired = kept;
+	if (kept == 0)
+		event_del(r->drain_timer);
+}
+
+/* Takes the components a reload replaced or removed; each goes once its calls are done. */
+static void reload_retire(struct reload *r, struct component **gone, size_t ngone)
+{
+	struct component **grown;
+	struct timeval tick = { 0, RELOAD_DRAIN_TICK_MS * 1000 };
+
+	if (ngone == 0)
+		return;
+	grown = realloc(r->retired, (r->nretired + ngone) * sizeof(*grown));
+	if (grown == NULL) {
+		/* Destroying one still in use would be worse than keeping it. */
+		log_error("runtime", "reload: out of memory: %zu replaced components are kept until exit",
+			  ngone);
+		return;
+	}
+	r->retired = grown;
+	for (size_t i = 0; i < ngone; i++) {
+		component_stop_timers(gone[i]);
+		r->retired[r->nretired++] = gone[i];
+	}
+	event_add(r->drain_timer, &tick);
+}
+
+/* Logs each component the reload added, re-created or removed, and returns the summary. */
+static void reload_log_changes(const struct components *now, struct component **gone, size_t ngone,
+			       const struct component *const *before, size_t nbefore, char *summary,
+			       size_t size)
+{
+	size_t added = 0, recreated = 0, unchanged = 0;
+
+	for (size_t i = 0; i < now->count; i++) {
+		const struct component *c = now->items[i];
+		bool was = false, named = false;
+
+		for (size_t k = 0; k < nbefore && !was; k++) {
+			was = before[k] == c;
+			named = named || strcmp(before[k]->name, c->name) == 0;
+		}
+		if (was) {
+			unchanged++;
+		} else if (named) {
+			recreated++;
+			log_info("runtime", "reload: component %s (%s/%s) changed: made afresh", c->name,
+				 c->type, c->version);
+		} else {
+			added++;
+			log_info("runtime", "reload: component %s (%s/%s) added", c->name, c->type,
+				 c->version);
+		}
+	}
+	for (size_t i = 0; i < ngone; i++)
+		if (components_find(now, gone[i]->name) == NULL)
+			log_info("runtime", "reload: component %s (%s) removed", gone[i]->name,
+				 gone[i]->type);
+	snprintf(summary, size, "%zu added, %zu changed, %zu removed, %zu unchanged", added, recreated,
+		 ngone - recreated, unchanged);
+}
+
+/* Warns about what a reload does not apply: those documents are read at start-up only. */
+static void reload_warn_rest(struct server *srv, const struct res_set *rs)
+{
+	char *spec = reload_rest_spec(rs);
+
+	if (spec != NULL && srv->reload->rest_spec != NULL && strcmp(spec, srv->reload->rest_spec) != 0)
+		log_warn("runtime",
+			 "reload: Subscription or Resiliency documents differ from those read at start-up; a "
+			 "reload applies only components: restart outrigd to apply them");
+	free(spec);
+	if (srv->opts->config_count > 0)
+		log_info(
+			"runtime",
+			"reload: --config files (Configuration) are read at start-up only; restart outrigd to "
+			"apply changes to them");
+}
+
+static void reload_refused(struct server *srv, const struct diag *d, size_t errors)
+{
+	struct reload *r = srv->reload;
+	const char *first = NULL;
+	char *why = NULL;
+
+	for (size_t i = 0; i < d->count && first == NULL; i++)
+		if (d->lines[i] != NULL && strncmp(d->lines[i], "warning: ", 9) != 0)
+			first = d->lines[i];
+	if (asprintf(&why, "%s%s", first != NULL ? first : "an error without a message (out of memory?)",
+		     errors > 1 ? " (and more: see the log)" : "") < 0)
+		why = NULL;
+	free(r->last_error);
+	r->last_error = why;
+	r->refused++;
+	log_error(
+		"runtime",
+		"reload refused: %zu error%s in the new resources; still serving the previous %zu component%s",
+		errors, errors == 1 ? "" : "s", srv->components->count,
+		srv->components->count == 1 ? "" : "s");
+}
+
+int reload_run(struct server *srv)
+{
+	struct reload *r = srv->reload;
+	const struct options *opts = srv->opts;
+	struct res_set rs = { 0 };
+	struct diag d = { 0 };
+	struct components check, next;
+	struct component **before = NULL, **gone = NULL;
+	size_t errors, nbefore = srv->components->count, ngone = 0;
+	char summary[160];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (srv->stopping) {
+		log_info("runtime", "reload: ignored, outrigd is stopping");
+		return -1;
+	}
+	if (sd_notify_reloading() != 0)
+		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): RELOADING=1 not sent");
+	log_info("runtime", "reload: reading the resources again");
+	strftime(r->last_at, sizeof(r->last_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	/* As --check does: every document, every plugin and its check(), with nothing made yet. */
+	errors = reload_load(opts, &rs, &d);
+	errors += components_setup(&check, &rs, opts->plugin_dir, opts->app_id, false, &d);
+	components_destroy(&check);
+	if (errors == 0)
+		errors += reload_check_held(srv, &rs, &d);
+	if (errors == 0 && nbefore > 0) {
+		before = malloc(nbefore * sizeof(*before));
+		if (before == NULL) {
+			diag_error(&d, "out of memory");
+			errors++;
+		} else {
+			memcpy(before, srv->components->items, nbefore * sizeof(*before));
+		}
+	}
+	/* Then the new and changed instances, beside the ones in service: any failure keeps those. */
+	if (errors == 0) {
+		errors += components_setup_reload(&next, srv->components, &rs, opts->app_id, &d);
+		if (errors == 0)
+			errors += binding_runtime_check_new(&srv->bindings, &next, &rs, &d);
+		components_reload_settle(srv->components, &next, errors == 0, &gone, &ngone);
+	}
+	for (size_t i = 0; i < d.count; i++)
+		if (d.lines[i] != NULL)
+			log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN
+									   : OUTRIG_LOG_ERROR,
+				  "runtime", "reload: %s", d.lines[i]);
+	if (errors != 0) {
+		reload_refused(srv, &d, errors);
+	} else {
+		if (binding_runtime_reload(&srv->bindings, &rs) != 0)
+			log_error("runtime", "reload: out of memory: the bindings' routes were not updated");
+		if (components_start(srv->components, srv->base, srv->workers) != 0)
+			log_error("runtime",
+				  "reload: cannot start the timers of new components (out of memory)");
+		reload_log_changes(srv->components, gone, ngone, (const struct component *const *)before,
+				   nbefore, summary, sizeof(summary));
+		reload_retire(r, gone, ngone);
+		reload_warn_rest(srv, &rs);
+		free(r->last_error);
+		r->last_error = NULL;
+		r->applied++;
+		log_info("runtime", "reload %u applied: %s", r->applied, summary);
+	}
+	if (sd_notify_send(errors == 0 ? "READY=1\nSTATUS=reload applied"
+				       : "READY=1\nSTATUS=reload refused: "
+					 "still serving the previous components") != 0)
+		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): READY=1 not sent");
+	free(before);
+	free(gone);
+	resources_free(&rs);
+	diag_clear(&d);
+	return errors == 0 ? 0 : -1;
+}
+
+static void reload_on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	reload_run(arg);
+}
+
+int reload_start(struct server *srv, const struct res_set *rs)
+{
+	struct reload *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return -1;
+	srv->reload = r;
+	r->rest_spec = reload_rest_spec(rs);
+	r->drain_timer = event_new(srv->base, -1, EV_PERSIST, reload_drain, r);
+	r->sighup = evsignal_new(srv->base, SIGHUP, reload_on_sighup, srv);
+	if (r->rest_spec == NULL || r->drain_timer == NULL || r->sighup == NULL ||
+	    event_add(r->sighup, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+void reload_free(struct server *srv)
+{
+	struct reload *r = srv->reload;
+
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nretired; i++)
+		component_destroy(r->retired[i]);
+	free(r->retired);
+	if (r->drain_timer != NULL)
+		event_free(r->drain_timer);
+	if (r->sighup != NULL)
+		event_free(r->sighup);
+	free(r->rest_spec);
+	free(r->last_error);
+	free(r);
+	srv->reload = NULL;
+}
