@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+// outrigd's gRPC proxying (issue 12 part 4): a gRPC client calls a method that is not Dapr's (outrig.test.Echo of
+// tests/app_grpc/echo_app.mjs) on a sidecar's --dapr-grpc-port with metadata dapr-app-id, and the call reaches that
+// app's gRPC server byte for byte, streams, metadata, status, deadline and cancellation included.
+//
+// Each case runs over three routes: "direct" (the echo app itself, no sidecar: a failure there is the app's or the
+// test's), "A->B" (sidecar caller forwards to sidecar callee, which runs APP_API_TOKEN=token-for-echo, over the
+// internal port) and "A->A" (sidecar caller to its own app). Then outrigd's own answers: no dapr-app-id, unknown app,
+// app down, a sidecar without a gRPC app, Dapr's API with dapr-app-id; and the memory a slow reader costs.
+//
+// Sidecars, sharing a --data-dir: caller (its app at CALLER_ECHO_PORT), callee (--app-protocol grpc, its app at
+// ECHO_PORT), downapp (its gRPC app stopped), noapp (no --app-port), httpapp (--app-protocol http, its port
+// an echo app: so a call proxied there by mistake succeeds and fails the test). Environment: CALLER_GRPC_PORT,
+// ECHO_PORT, CALLER_ECHO_PORT, and the pids CALLER_PID, CALLEE_PID, ECHO_PID (RSS from /proc/<pid>/status).
+// Run with `node --test grpc_proxy.mjs` (tests/interop/app_grpc.sh proxy).
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { grpcCodeName, until } from "./common.mjs";
+
+const require = createRequire(import.meta.url);
+const grpc = require("@grpc/grpc-js");
+const { create, fromBinary, toBinary } = require("@bufbuild/protobuf");
+const dapr = require("@dapr/dapr/proto/dapr/proto/runtime/v1/dapr_pb");
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    throw new Error(
+      `grpc_proxy.mjs: set ${name}; it needs CALLER_GRPC_PORT (sidecar caller's --dapr-grpc-port), ECHO_PORT ` +
+        "(callee's echo app), CALLER_ECHO_PORT (caller's echo app), CALLER_PID, CALLEE_PID, ECHO_PID",
+    );
+  }
+  return v;
+};
+const callerGrpcPort = env("CALLER_GRPC_PORT");
+const echoPort = env("ECHO_PORT");
+const callerEchoPort = env("CALLER_ECHO_PORT");
+const callerPid = env("CALLER_PID");
+const calleePid = env("CALLEE_PID");
+const echoPid = env("ECHO_PID");
+
+const TOKEN = "token-for-echo";
+
+const clients = new Map();
+const clientOf = (port) => {
+  if (!clients.has(port)) {
+    clients.set(port, new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()));
+  }
+  return clients.get(port);
+};
+after(() => {
+  for (const c of clients.values()) c.close();
+});
+
+// port: where the client connects; appId: its dapr-app-id; appPort: the echo app that answers (polled directly for
+// Hang's cancellations); sidecar: whether outrigd is in between (and adds dapr-caller-app-id and the others).
+const routes = [
+  { name: "direct", port: echoPort, appId: "callee", appPort: echoPort, sidecar: false, pids: [echoPid] },
+  { name: "A->B", port: callerGrpcPort, appId: "callee", appPort: echoPort, sidecar: true, token: TOKEN, pids: [callerPid, calleePid] },
+  { name: "A->A", port: callerGrpcPort, appId: "caller", appPort: callerEchoPort, sidecar: true, pids: [callerPid] },
+];
+
+const raw = (b) => b;
+const path = (m) => `/outrig.test.Echo/${m}`;
+const mdOf = (pairs) => {
+  const md = new grpc.Metadata();
+  for (const [k, v] of pairs) md.add(k, v);
+  return md;
+};
+const routeMd = (route, extra = []) => mdOf([["dapr-app-id", route.appId], ...extra]);
+const optionsOf = (deadlineMs) => (deadlineMs ? { deadline: new Date(Date.now() + deadlineMs) } : {});
+const show = (md) => JSON.stringify(md?.toJSON ? md.toJSON() : md);
+
+// A unary call: { err, value, headers, status } (headers and status.metadata as grpc-js Metadata).
+function unary(port, method, bytes, md, deadlineMs) {
+  return new Promise((resolve) => {
+    const out = { headers: new grpc.Metadata() };
+    let pending = 2;
+    const done = () => --pending === 0 && resolve(out);
+    const call = clientOf(port).makeUnaryRequest(path(method), raw, raw, bytes, md, optionsOf(deadlineMs), (err, value) => {
+      out.err = err;
+      out.value = value;
+      done();
+    });
+    call.on("metadata", (h) => {
+      out.headers = h;
+    });
+    call.on("status", (st) => {
+      out.status = st;
+      done();
+    });
+  });
+}
+
+// The status of a call that must fail, with its message and trailers.
+async function failing(port, method, bytes, md, deadlineMs) {
+  const r = await unary(port, method, bytes, md, deadlineMs);
+  assert.ok(r.err, `${method} succeeded: ${r.value?.toString()}`);
+  return r;
+}
+
+// The status of a call that reads a stream, once every message it was sent has been read too (grpc-js may report
+// the status while a paused reader still has messages to take).
+const streamEnd = (call) =>
+  new Promise((resolve) => {
+    let status;
+    let ended = false;
+    call.on("error", () => {});
+    call.on("end", () => {
+      ended = true;
+      if (status) resolve(status);
+    });
+    call.on("status", (st) => {
+      status = st;
+      if (ended || st.code !== grpc.status.OK) resolve(st);
+    });
+  });
+
+const json = (v) => Buffer.from(JSON.stringify(v));
+const sha256 = (...bufs) => {
+  const h = createHash("sha256");
+  for (const b of bufs) h.update(b);
+  return h.digest("hex");
+};
+const first = (md, key) => md.get(key)[0];
+
+// The metadata the echo app received, from its x-echo-md header: {key: [values]}.
+const echoedMd = (r) => {
+  const text = first(r.headers, "x-echo-md");
+  assert.ok(text, `no x-echo-md among the headers: ${show(r.headers)}`);
+  return JSON.parse(text);
+};
+
+// Hang calls with this tag, as the app counts them: {started, cancelled}.
+const hangCount = async (route, tag) => {
+  const r = await unary(route.appPort, "Cancelled", Buffer.from(tag), new grpc.Metadata());
+  assert.ifError(r.err);
+  return JSON.parse(r.value.toString());
+};
+
+const rssKb = (pid) => {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  assert.ok(m, `no VmRSS in /proc/${pid}/status`);
+  return Number(m[1]);
+};
+
+for (const route of routes) {
+  describe(`route ${route.name}`, () => {
+    test("unary: request bytes, the client's metadata, the app's headers, message and trailers pass unchanged", async () => {
+      const body = Buffer.concat([Buffer.from([...Array(256).keys()]), randomBytes(200000), Buffer.alloc(1)]);
+      const md = routeMd(route, [
+        ["x-test", "1"],
+        ["x-data-bin", Buffer.from([0, 0xfe, 0x80, 10])],
+      ]);
+      const r = await unary(route.port, "Unary", body, md);
+      assert.ifError(r.err);
+      assert.equal(r.status.code, grpc.status.OK);
+      assert.ok(r.value.equals(body), `the answer (${r.value.length} bytes) is not the request (${body.length})`);
+      const seen = echoedMd(r);
+      const all = JSON.stringify(seen);
+      assert.deepEqual(seen["x-test"], ["1"], all);
+      assert.deepEqual(seen["x-data-bin"], [Buffer.from([0, 0xfe, 0x80, 10]).toString("base64")], all);
+      assert.deepEqual(seen["dapr-app-id"], [route.appId], all);
+      if (route.sidecar) {
+        assert.deepEqual(seen["dapr-caller-app-id"], ["caller"], all);
+        assert.deepEqual(seen["dapr-callee-app-id"], [route.appId], all);
+      }
+      if (route.token) {
+        assert.deepEqual(seen["dapr-api-token"], [route.token], all);
+      }
+      assert.deepEqual([...first(r.headers, "x-echo-bin")], [0, 0xff, 1], show(r.headers));
+      assert.deepEqual(r.status.metadata.get("x-trailer"), ["t1"], show(r.status.metadata));
+      assert.deepEqual(r.headers.get("x-trailer"), [], `x-trailer came as a header: ${show(r.headers)}`);
+    });
+
+    test("unary: an empty request and answer", async () => {
+      const r = await unary(route.port, "Unary", Buffer.alloc(0), routeMd(route));
+      assert.ifError(r.err);
+      assert.equal(r.value.length, 0);
+    });
+
+    if (route.sidecar) {
+      test("a client's own dapr-caller-app-id and dapr-callee-app-id are replaced, not added to", async () => {
+        const md = routeMd(route, [
+          ["dapr-caller-app-id", "forged-caller"],
+          ["dapr-callee-app-id", "forged-callee"],
+        ]);
+        const r = await unary(route.port, "Unary", Buffer.from("x"), md);
+        assert.ifError(r.err);
+        const seen = echoedMd(r);
+        assert.deepEqual(seen["dapr-caller-app-id"], ["caller"], JSON.stringify(seen));
+        assert.deepEqual(seen["dapr-callee-app-id"], [route.appId], JSON.stringify(seen));
+      });
+    }
+
+    test("the client's deadline reaches the app", async () => {
+      const r = await unary(route.port, "Unary", Buffer.from("d"), routeMd(route), 5000);
+      assert.ifError(r.err);
+      const left = first(r.headers, "x-echo-deadline");
+      assert.notEqual(left, "none", "the app saw no deadline");
+      assert.ok(Number(left) > 0 && Number(left) <= 5000, `the app saw ${left} ms left of 5000`);
+    });
+
+    test("server stream: 300 messages of 10000 bytes arrive in order, whole, and as many as the app sent", async () => {
+      const call = clientOf(route.port).makeServerStreamRequest(
+        path("ServerStream"), raw, raw, json({ count: 300, size: 10000 }), routeMd(route), {});
+      const got = [];
+      call.on("data", (m) => got.push(m));
+      const status = await streamEnd(call);
+      assert.equal(status.code, grpc.status.OK, status.details);
+      assert.equal(got.length, 300);
+      got.forEach((m, k) => {
+        assert.ok(m.length === 10000 && m[0] === k % 251 && m[9999] === k % 251, `message ${k} is not the app's`);
+      });
+      assert.deepEqual(status.metadata.get("x-sha256"), [sha256(...got)], show(status.metadata));
+      assert.deepEqual(status.metadata.get("x-sent"), ["300"]);
+    });
+
+    test("client stream: the app counts every message and byte the client sent, empty ones included", async () => {
+      const msgs = [];
+      for (let i = 0; i < 200; i++) msgs.push(randomBytes(i % 10 === 0 ? 0 : (i * 997) % 40000));
+      msgs.push(randomBytes(1 << 20));
+      const answer = await new Promise((resolve, reject) => {
+        const call = clientOf(route.port).makeClientStreamRequest(path("ClientStream"), raw, raw, routeMd(route), {},
+          (err, value) => (err ? reject(err) : resolve(value)));
+        for (const m of msgs) call.write(m);
+        call.end();
+      });
+      const bytes = msgs.reduce((n, m) => n + m.length, 0);
+      assert.deepEqual(JSON.parse(answer.toString()), { count: msgs.length, bytes, sha256: sha256(...msgs) });
+    });
+
+    test("bidi: each message comes back before the next is sent (no buffering until the end)", async () => {
+      const call = clientOf(route.port).makeBidiStreamRequest(path("Bidi"), raw, raw, routeMd(route), {});
+      const status = streamEnd(call);
+      const queue = [];
+      let waiting = null;
+      let ended = null;
+      const wake = () => {
+        if (waiting && (queue.length || ended)) {
+          const w = waiting;
+          waiting = null;
+          w();
+        }
+      };
+      call.on("data", (m) => {
+        queue.push(m);
+        wake();
+      });
+      status.then((st) => {
+        ended = st;
+        wake();
+      });
+      // The next echo, or a failure once 5 s passed or the call ended without one.
+      const next = async () => {
+        if (!queue.length && !ended) {
+          let timer;
+          await Promise.race([
+            new Promise((resolve) => (waiting = resolve)),
+            new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+          ]);
+          clearTimeout(timer);
+        }
+        if (queue.length) return queue.shift();
+        assert.fail(ended ? `the call ended: ${ended.code} ${ended.details}` : "no echo within 5 s");
+      };
+      try {
+        for (let i = 0; i < 50; i++) {
+          const m = i === 25 ? randomBytes(1 << 20) : Buffer.from(`ping ${i}`);
+          call.write(m);
+          const back = await next();
+          assert.ok(back.equals(m), `message ${i} came back as ${back.length} other bytes`);
+        }
+      } finally {
+        call.end();
+      }
+      const st = await status;
+      assert.equal(st.code, grpc.status.OK, st.details);
+    });
+
+    for (const code of [grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]) {
+      test(`the app's status ${code}, its message, trailers and grpc-status-details-bin reach the client`, async () => {
+        const details = Buffer.from([8, code, 0x12, 3, 0x61, 0x62, 0x63, 0xff, 0]);
+        const message = `refused: ${code} 100% sûr, "quoted"`;
+        const req = json({ code, message, details: details.toString("base64"), trailer: { "x-why": "because" } });
+        const r = await failing(route.port, "Fail", req, routeMd(route));
+        assert.equal(r.err.code, code, String(r.err));
+        assert.equal(r.err.details, message);
+        assert.deepEqual(r.status.metadata.get("x-why"), ["because"], show(r.status.metadata));
+        const got = r.status.metadata.get("grpc-status-details-bin");
+        assert.equal(got.length, 1, show(r.status.metadata));
+        assert.equal(got[0].toString("base64"), details.toString("base64"));
+      });
+    }
+
+    test("a client that cancels mid-stream ends the app's call as cancelled within 2 s", async () => {
+      const tag = `cancel-${route.name}-${Date.now()}`;
+      const call = clientOf(route.port).makeServerStreamRequest(path("Hang"), raw, raw, Buffer.from(tag), routeMd(route), {});
+      call.on("error", () => {});
+      const firstMsg = await new Promise((resolve, reject) => {
+        call.once("data", resolve);
+        call.once("status", (st) => reject(new Error(`Hang ended: ${st.code} ${st.details}`)));
+      });
+      assert.equal(firstMsg.toString(), "started");
+      call.cancel();
+      await until("the app to see the call cancelled", async () => {
+        const n = await hangCount(route, tag);
+        return { ok: n.cancelled >= 1, why: JSON.stringify(n) };
+      }, 2000);
+      assert.deepEqual(await hangCount(route, tag), { started: 1, cancelled: 1 });
+    });
+
+    test("a call whose deadline passes fails DEADLINE_EXCEEDED and ends the app's call", async () => {
+      const tag = `deadline-${route.name}-${Date.now()}`;
+      const t0 = Date.now();
+      const call = clientOf(route.port).makeServerStreamRequest(
+        path("Hang"), raw, raw, Buffer.from(tag), routeMd(route), optionsOf(1000));
+      call.on("data", () => {});
+      call.on("error", () => {});
+      const st = await new Promise((resolve) => call.on("status", resolve));
+      assert.equal(st.code, grpc.status.DEADLINE_EXCEEDED, `${st.code} ${st.details}`);
+      assert.ok(Date.now() - t0 < 3000, `the deadline of 1 s ended the call after ${Date.now() - t0} ms`);
+      await until("the app to see the call end", async () => {
+        const n = await hangCount(route, tag);
+        return { ok: n.started === 1 && n.cancelled === 1, why: JSON.stringify(n) };
+      }, 2000);
+    });
+
+    test("a client reading 64 MB slowly costs no more than 30 MB of RSS in between", async () => {
+      const SIZE = 64 << 10;
+      const COUNT = 1024;
+      const base = route.pids.map(rssKb);
+      const peak = [...base];
+      const sample = () => route.pids.forEach((p, i) => (peak[i] = Math.max(peak[i], rssKb(p))));
+      const timer = setInterval(sample, 50);
+      const hash = createHash("sha256");
+      let n = 0;
+      let status;
+      try {
+        const call = clientOf(route.port).makeServerStreamRequest(
+          path("ServerStream"), raw, raw, json({ count: COUNT, size: SIZE }), routeMd(route), {});
+        call.on("data", (m) => {
+          hash.update(m);
+          n++;
+          if (n % 8 === 0) {
+            call.pause();
+            setTimeout(() => call.resume(), 25);
+          }
+        });
+        status = await streamEnd(call);
+        sample();
+      } finally {
+        clearInterval(timer);
+      }
+      assert.equal(status.code, grpc.status.OK, status.details);
+      assert.equal(n, COUNT);
+      assert.deepEqual(status.metadata.get("x-sha256"), [hash.digest("hex")]);
+      route.pids.forEach((p, i) => {
+        const grew = (peak[i] - base[i]) / 1024;
+        assert.ok(grew < 30, `pid ${p}'s RSS grew by ${grew.toFixed(1)} MB (from ${base[i]} kB to ${peak[i]} kB)`);
+      });
+    });
+  });
+}
+
+describe("outrigd's own answers", () => {
+  const caller = callerGrpcPort;
+
+  test("a method that is not Dapr's without dapr-app-id: UNIMPLEMENTED", async () => {
+    const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["x-test", "1"]]));
+    assert.equal(r.err.code, grpc.status.UNIMPLEMENTED, String(r.err));
+  });
+
+  test("dapr-app-id of an app no sidecar serves: UNAVAILABLE naming the app", async () => {
+    const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["dapr-app-id", "nosuchapp"]]));
+    assert.equal(r.err.code, grpc.status.UNAVAILABLE, String(r.err));
+    assert.match(r.err.details, /nosuchapp/);
+  });
+
+  test("the target app's gRPC server is down: UNAVAILABLE", async () => {
+    const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["dapr-app-id", "downapp"]]), 10000);
+    assert.equal(r.err.code, grpc.status.UNAVAILABLE, String(r.err));
+  });
+
+  for (const id of ["noapp", "httpapp"]) {
+    test(`a sidecar with ${id === "noapp" ? "no app" : "an HTTP app"} (${id}): UNAVAILABLE or FAILED_PRECONDITION naming it`, async () => {
+      const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["dapr-app-id", id]]), 10000);
+      assert.ok([grpc.status.UNAVAILABLE, grpc.status.FAILED_PRECONDITION].includes(r.err.code),
+        `${grpcCodeName(r.err.code)}: ${r.err.details}`);
+      assert.match(r.err.details, new RegExp(id));
+    });
+  }
+
+  test("Dapr's own API with dapr-app-id is served by the sidecar, not proxied", async () => {
+    const got = await new Promise((resolve) => {
+      clientOf(caller).makeUnaryRequest(
+        "/dapr.proto.runtime.v1.Dapr/GetMetadata",
+        (m) => Buffer.from(toBinary(dapr.GetMetadataRequestSchema, m)),
+        (b) => fromBinary(dapr.GetMetadataResponseSchema, b),
+        create(dapr.GetMetadataRequestSchema, {}),
+        mdOf([["dapr-app-id", "callee"]]),
+        (err, value) => resolve({ err, value }),
+      );
+    });
+    assert.ifError(got.err);
+    assert.equal(got.value.id, "caller");
+  });
+});
