@@ -6,7 +6,8 @@
 //                 received (-bin values in base64), x-echo-deadline: the ms left before the call's deadline at
 //                 arrival ("none" without one), x-echo-bin: bytes 00 ff 01; trailer x-trailer: t1
 //   ServerStream  request JSON {count, size}: count messages of size bytes, message k filled with byte k % 251,
-//                 written as the stream drains; trailer x-sha256: hex sha256 of all it sent, x-sent: count
+//                 written as the stream drains; trailer x-sha256: hex sha256 of all it sent, x-sent: count,
+//                 x-waits: how many times it waited for the stream to drain (the reader's backpressure)
 //   ClientStream  answers JSON {count, bytes, sha256} of the messages it received
 //   Bidi          echoes each message as it arrives; ends when the client does
 //   Fail          request JSON {code, message, details (base64), trailer {key: value}}: fails with that status,
@@ -80,6 +81,7 @@ const impl = {
     }
     const hash = createHash("sha256");
     let gone = false;
+    let waits = 0;
     let wake = () => {};
     call.on("cancelled", () => {
       gone = true;
@@ -90,6 +92,7 @@ const impl = {
       const msg = Buffer.alloc(want.size, k % 251);
       hash.update(msg);
       if (!call.write(msg)) {
+        waits++;
         await new Promise((resolve) => (wake = resolve));
       }
     }
@@ -99,6 +102,7 @@ const impl = {
     const trailer = new grpc.Metadata();
     trailer.set("x-sha256", hash.digest("hex"));
     trailer.set("x-sent", String(want.count));
+    trailer.set("x-waits", String(waits));
     call.end(trailer);
   },
   ClientStream(call, cb) {

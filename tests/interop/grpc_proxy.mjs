@@ -201,7 +201,7 @@ for (const route of routes) {
       assert.ifError(r.err);
       const left = first(r.headers, "x-echo-deadline");
       assert.notEqual(left, "none", "the app saw no deadline");
-      assert.ok(Number(left) > 0 && Number(left) <= 5000, `the app saw ${left} ms left of 5000`);
+      assert.ok(Number(left) > 3000 && Number(left) <= 5000, `the app saw ${left} ms left of 5000`);
     });
 
     test("server stream: 300 messages of 10000 bytes arrive in order, whole, and as many as the app sent", async () => {
@@ -213,7 +213,7 @@ for (const route of routes) {
       assert.equal(status.code, grpc.status.OK, status.details);
       assert.equal(got.length, 300);
       got.forEach((m, k) => {
-        assert.ok(m.length === 10000 && m[0] === k % 251 && m[9999] === k % 251, `message ${k} is not the app's`);
+        assert.ok(m.equals(Buffer.alloc(10000, k % 251)), `message ${k} (${m.length} bytes) is not the app's`);
       });
       assert.deepEqual(status.metadata.get("x-sha256"), [sha256(...got)], show(status.metadata));
       assert.deepEqual(status.metadata.get("x-sent"), ["300"]);
@@ -281,6 +281,28 @@ for (const route of routes) {
       assert.equal(st.code, grpc.status.OK, st.details);
     });
 
+    test("20 unary calls and 6 server streams at once on one connection each get their own answers", async () => {
+      const bodies = Array.from({ length: 20 }, (_, i) => randomBytes(1000 + i * 3001));
+      const unaries = bodies.map((b) => unary(route.port, "Unary", b, routeMd(route)));
+      const streams = Array.from({ length: 6 }, (_, i) => {
+        const call = clientOf(route.port).makeServerStreamRequest(
+          path("ServerStream"), raw, raw, json({ count: 20 + i * 7, size: 3000 + i * 1111 }), routeMd(route), {});
+        const got = [];
+        call.on("data", (m) => got.push(m));
+        return streamEnd(call).then((st) => ({ st, got }));
+      });
+      const answers = await Promise.all(unaries);
+      answers.forEach((r, i) => {
+        assert.ifError(r.err);
+        assert.ok(r.value.equals(bodies[i]), `call ${i} got ${r.value.length} bytes that are not its ${bodies[i].length}`);
+      });
+      (await Promise.all(streams)).forEach(({ st, got }, i) => {
+        assert.equal(st.code, grpc.status.OK, st.details);
+        assert.equal(got.length, 20 + i * 7, `stream ${i}`);
+        got.forEach((m, k) => assert.ok(m.equals(Buffer.alloc(3000 + i * 1111, k % 251)), `stream ${i} message ${k}`));
+      });
+    });
+
     for (const code of [grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]) {
       test(`the app's status ${code}, its message, trailers and grpc-status-details-bin reach the client`, async () => {
         const details = Buffer.from([8, code, 0x12, 3, 0x61, 0x62, 0x63, 0xff, 0]);
@@ -329,7 +351,9 @@ for (const route of routes) {
       }, 2000);
     });
 
-    test("a client reading 64 MB slowly costs no more than 30 MB of RSS in between", async () => {
+    // Direct, the process watched is the app: that it stays small and waits for the stream to drain shows the slow
+    // reader's backpressure reaches the app at all, so that through sidecars a small RSS means they pass it on.
+    test(`a client reading 64 MB slowly: the app waits for it, and no process on the way (${route.sidecar ? "the sidecars" : "the app"}) grows by 30 MB`, async () => {
       const SIZE = 64 << 10;
       const COUNT = 1024;
       const base = route.pids.map(rssKb);
@@ -358,6 +382,8 @@ for (const route of routes) {
       assert.equal(status.code, grpc.status.OK, status.details);
       assert.equal(n, COUNT);
       assert.deepEqual(status.metadata.get("x-sha256"), [hash.digest("hex")]);
+      const waits = Number(first(status.metadata, "x-waits"));
+      assert.ok(waits > 0, `the app never had to wait for the slow reader (x-waits ${waits})`);
       route.pids.forEach((p, i) => {
         const grew = (peak[i] - base[i]) / 1024;
         assert.ok(grew < 30, `pid ${p}'s RSS grew by ${grew.toFixed(1)} MB (from ${base[i]} kB to ${peak[i]} kB)`);
