@@ -29,6 +29,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/grpc_client.c core/channels/grpc_client.h \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
+	core/channels/h2_upstream.c core/channels/h2_upstream.h \
 	core/channels/app_grpc.c core/channels/app_grpc.h \
 	core/channels/app_grpc_http.c core/channels/app_grpc_http.h \
 	core/channels/app_grpc_pb.c core/channels/app_grpc_pb.h \

@@ -22,6 +22,7 @@ struct event_base;
 struct evhttp;
 struct event;
 struct grpc_server;
+struct h2_upstream;
 struct nameres;
 struct peer_channels;
 
@@ -29,6 +30,8 @@ struct server {
 	struct event_base *base;
 	struct evhttp *http;
 	struct grpc_server *grpc; /* the gRPC API (core/api/grpc), once listening */
+	struct grpc_server *grpc_internal; /* gRPC proxying's callee side, behind the internal port */
+	struct h2_upstream *h2_upstream;   /* gRPC proxying's connections to apps and other sidecars */
 	const struct options *opts;
 	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;

@@ -12,6 +12,7 @@
 
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
+#include "api/grpc/grpc_proxy.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
 #include "api/grpc/grpc_timeout.h"
@@ -111,6 +112,10 @@ void grpc_call_stream_gone(struct grpc_call *call)
 	call->answered = true;
 	if (call->deadline != NULL)
 		event_del(call->deadline);
+	if (call->proxy != NULL) {
+		grpc_proxy_downstream_gone(call->proxy);
+		call->proxy = NULL;
+	}
 	if (!call->dispatched || call->handler_done) {
 		grpc_call_free(call);
 		return;
@@ -227,6 +232,9 @@ void grpc_call_headers_done(struct grpc_call *call)
 
 	if (call->answered || !grpc_call_admit(call))
 		return;
+	/* A proxied call may stream for as long as its client and app like; its deadline is theirs. */
+	if (call->proxy != NULL)
+		return;
 	if (call->request_timer == NULL && call->gs->request_timeout_ms > 0) {
 		call->request_timer = evtimer_new(call->gs->srv->base, grpc_call_request_late, call);
 		if (call->request_timer != NULL) {
@@ -338,16 +346,13 @@ static bool grpc_call_admit(struct grpc_call *call)
 		grpc_call_answer_status(call, GRPC_UNAVAILABLE, NULL, "outrig is shutting down");
 		return false;
 	}
-	if (!grpc_call_token_ok(call))
+	/* The internal port serves other sidecars, which the API token does not guard (internal_protocol.md). */
+	if (!call->gs->internal && !grpc_call_token_ok(call))
 		return false;
-	call->fn = grpc_methods_find(call->path);
-	if (call->fn == NULL) {
-		if (grpc_methods_known(call->path))
-			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
-						"method %s is not implemented by outrig yet", call->path);
-		else
-			grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL,
-						"unknown service or method %s", call->path);
+	call->fn = call->gs->internal ? NULL : grpc_methods_find(call->path);
+	if (call->fn == NULL && grpc_methods_known(call->path) && !call->gs->internal) {
+		grpc_call_answer_status(call, GRPC_UNIMPLEMENTED, NULL, "method %s is not implemented by outrig yet",
+					call->path);
 		return false;
 	}
 	/*
@@ -360,6 +365,16 @@ static bool grpc_call_admit(struct grpc_call *call)
 			"too many calls to outrig are still in progress (%zu on this connection, %zu in all; limits %d and %zu), some of them cancelled by their callers; retry when they have finished",
 			*grpc_conn_held(call->conn), call->gs->held, GRPC_MAX_STREAMS, call->gs->max_held);
 		return false;
+	}
+	/* Any other method is an app's: passed through to the app dapr-app-id names (grpc_proxy.c). */
+	if (call->fn == NULL) {
+		if (!grpc_proxy_start(call))
+			return false;
+		/* Counted as a held call while its streams last: proxied streams hold memory as handlers do. */
+		call->held = true;
+		call->held_by = call->conn;
+		call->gs->held++;
+		(*grpc_conn_held(call->conn))++;
 	}
 	return true;
 }

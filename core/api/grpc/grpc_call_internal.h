@@ -12,6 +12,7 @@
 
 struct event;
 struct grpc_conn;
+struct grpc_proxy;
 struct grpc_server;
 
 struct grpc_md {
@@ -55,6 +56,7 @@ struct grpc_call {
 	int status;	       /* grpc-status of the answer */
 	/* grpc_call_add_reply_metadata's: sent with the response headers, and with the trailers. */
 	struct kv_list reply_headers, reply_trailers;
+	struct grpc_proxy *proxy; /* a proxied call's splice (grpc_proxy.c): its bytes are passed through */
 	struct grpc_call *next, *prev;
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/grpc/grpc_call_internal.h"
+#include "api/grpc/grpc_proxy.h"
 #include "api/grpc/grpc_server.h"
 #include "base/log.h"
 #include "options.h"
@@ -136,6 +137,12 @@ static int grpc_conn_data_cb(nghttp2_session *ng, uint8_t flags, int32_t stream_
 	 * so other streams go on, but a stream's only for bytes kept, so a request past the limit
 	 * (or already answered) is not granted more than the window it started with.
 	 */
+	if (call != NULL && call->proxy != NULL) {
+		/* Passed through: the stream's window comes back once the bytes went upstream. */
+		nghttp2_session_consume_connection(ng, len);
+		grpc_proxy_request_data(call->proxy, data, len);
+		return 0;
+	}
 	if (call == NULL || call->too_big || call->answered) {
 		nghttp2_session_consume_connection(ng, len);
 		return 0;
@@ -247,7 +254,10 @@ static int grpc_conn_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, v
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
 		grpc_call_headers_done(call);
-	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+	if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0 && call->proxy != NULL) {
+		call->request_complete = true;
+		grpc_proxy_request_end(call->proxy);
+	} else if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
 		call->request_complete = true;
 		/* Nothing more comes on this stream: it needs no window, held back or not. */
 		if (call->unconsumed > 0) {
@@ -370,6 +380,22 @@ int grpc_conn_submit(struct grpc_conn *conn, struct grpc_call *call, const char 
 	return rc == 0 ? 0 : -1;
 }
 
+int grpc_conn_respond(struct grpc_conn *conn, int32_t stream_id, const nghttp2_nv *nv, size_t n,
+		      const nghttp2_data_provider *body)
+{
+	return nghttp2_submit_response(conn->ng, stream_id, nv, n, body) == 0 ? 0 : -1;
+}
+
+void grpc_conn_resume(struct grpc_conn *conn, int32_t stream_id)
+{
+	nghttp2_session_resume_data(conn->ng, stream_id);
+}
+
+void grpc_conn_consume(struct grpc_conn *conn, int32_t stream_id, size_t n)
+{
+	nghttp2_session_consume_stream(conn->ng, stream_id, n);
+}
+
 void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t error_code)
 {
 	nghttp2_submit_rst_stream(conn->ng, NGHTTP2_FLAG_NONE, stream_id, error_code);
@@ -398,6 +424,8 @@ void grpc_conn_free(struct grpc_conn *conn)
 	if (conn->idle != NULL)
 		event_free(conn->idle);
 	nghttp2_session_del(conn->ng);
+	/* A connection on a bufferevent pair (the internal port's) tells the other end it is over. */
+	bufferevent_flush(conn->bev, EV_WRITE, BEV_FINISHED);
 	bufferevent_free(conn->bev);
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
@@ -542,22 +570,29 @@ int grpc_conn_socket(const struct grpc_conn *conn)
 
 int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd)
 {
-	struct grpc_conn *conn = calloc(1, sizeof(*conn));
+	struct bufferevent *bev;
 	int one = 1;
 
 	/* Small answers must not wait for Nagle's timer. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (conn == NULL) {
+	bev = bufferevent_socket_new(gs->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
 		close(fd);
+		return -1;
+	}
+	return grpc_conn_attach(gs, bev);
+}
+
+int grpc_conn_attach(struct grpc_server *gs, struct bufferevent *bev)
+{
+	struct grpc_conn *conn = calloc(1, sizeof(*conn));
+
+	if (conn == NULL) {
+		bufferevent_free(bev);
 		return -1;
 	}
 	conn->gs = gs;
-	conn->bev = bufferevent_socket_new(gs->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (conn->bev == NULL) {
-		close(fd);
-		free(conn);
-		return -1;
-	}
+	conn->bev = bev;
 	if (grpc_conn_session(conn) != 0) {
 		if (conn->ng != NULL)
 			nghttp2_session_del(conn->ng);

@@ -6,8 +6,10 @@
 #include <stdbool.h>
 
 #include <event2/util.h>
+#include <nghttp2/nghttp2.h>
 #include <stdint.h>
 
+struct bufferevent;
 struct grpc_call;
 struct grpc_conn;
 struct grpc_server;
@@ -23,6 +25,13 @@ struct grpc_server;
  */
 int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd);
 
+/*
+ * Serves bev (which the connection then owns) as one more connection of gs: the internal port hands
+ * over a connection that opened with HTTP/2's preface this way, on a bufferevent pair. 0, or -1
+ * after freeing bev.
+ */
+int grpc_conn_attach(struct grpc_server *gs, struct bufferevent *bev);
+
 /* conn's socket, or -1. */
 int grpc_conn_socket(const struct grpc_conn *conn);
 
@@ -31,6 +40,16 @@ void grpc_conn_flush(struct grpc_conn *conn);
 
 /* Submits call's answer: its response message and OK trailers, or its status alone. 0 or -1. */
 int grpc_conn_submit(struct grpc_conn *conn, struct grpc_call *call, const char *details_bin);
+
+/*
+ * For gRPC proxying (grpc_proxy.c): submits the answer's HEADERS (body NULL: they end the stream),
+ * lets a deferred body go on, and gives the client's stream n bytes of window back. The caller
+ * flushes (grpc_conn_flush) from the loop.
+ */
+int grpc_conn_respond(struct grpc_conn *conn, int32_t stream_id, const nghttp2_nv *nv, size_t n,
+		      const nghttp2_data_provider *body);
+void grpc_conn_resume(struct grpc_conn *conn, int32_t stream_id);
+void grpc_conn_consume(struct grpc_conn *conn, int32_t stream_id, size_t n);
 
 /* Tells nghttp2 to stop the stream (RST_STREAM) with error_code, e.g. once it is answered. */
 void grpc_conn_reset_stream(struct grpc_conn *conn, int32_t stream_id, uint32_t error_code);

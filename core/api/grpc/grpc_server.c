@@ -22,6 +22,8 @@
 #include "api/grpc/api_pubsub.h"
 #include "api/grpc/api_state.h"
 #include "api/grpc/grpc_health.h"
+#include "api/grpc/grpc_proxy.h"
+#include "channels/h2_upstream.h"
 #include "base/log.h"
 #include "options.h"
 #include "runtime.h"
@@ -121,18 +123,13 @@ fail:
 	return -1;
 }
 
-int grpc_server_listen(struct server *srv)
+/* A server with its limits and no listener yet. NULL when out of memory. */
+static struct grpc_server *grpc_server_new(struct server *srv)
 {
 	struct grpc_server *gs = calloc(1, sizeof(*gs));
-	char *addrs = strdup(srv->opts->listen_addresses);
-	int port = srv->opts->grpc_port != 0 ? srv->opts->grpc_port : GRPC_DEFAULT_PORT;
-	int rc = 0;
 
-	if (gs == NULL || addrs == NULL) {
-		free(gs);
-		free(addrs);
-		return -1;
-	}
+	if (gs == NULL)
+		return NULL;
 	gs->srv = srv;
 	gs->request_timeout_ms = GRPC_REQUEST_TIMEOUT_MS;
 	gs->idle_timeout_ms = GRPC_IDLE_TIMEOUT_MS;
@@ -141,8 +138,33 @@ int grpc_server_listen(struct server *srv)
 	if (srv->opts->max_body_bytes > 0 && (size_t)srv->opts->max_body_bytes * 4 > gs->buffer_budget)
 		gs->buffer_budget = (size_t)srv->opts->max_body_bytes * 4;
 	gs->grant = event_new(srv->base, -1, 0, grpc_conn_grant, gs);
-	if (gs->grant == NULL)
+	if (gs->grant == NULL) {
+		free(gs);
+		return NULL;
+	}
+	return gs;
+}
+
+int grpc_server_internal_new(struct server *srv)
+{
+	srv->grpc_internal = grpc_server_new(srv);
+	if (srv->grpc_internal == NULL)
 		return -1;
+	srv->grpc_internal->internal = true;
+	return 0;
+}
+
+int grpc_server_listen(struct server *srv)
+{
+	struct grpc_server *gs;
+	char *addrs = strdup(srv->opts->listen_addresses);
+	int port = srv->opts->grpc_port != 0 ? srv->opts->grpc_port : GRPC_DEFAULT_PORT;
+	int rc = 0;
+
+	if (addrs == NULL || (gs = grpc_server_new(srv)) == NULL) {
+		free(addrs);
+		return -1;
+	}
 	srv->grpc = gs;
 	/* A graceful stop tells every client GOAWAY at once, so they go elsewhere while calls finish. */
 	if (runtime_on_stop(srv, grpc_server_drain) != 0)
@@ -174,9 +196,8 @@ static void grpc_server_stop_accepting(struct grpc_server *gs)
 	gs->n_listeners = 0;
 }
 
-void grpc_server_drain(struct server *srv)
+static void grpc_server_drain_one(struct grpc_server *gs)
 {
-	struct grpc_server *gs = srv->grpc;
 	struct grpc_conn *conn, *next;
 
 	if (gs == NULL)
@@ -189,10 +210,14 @@ void grpc_server_drain(struct server *srv)
 	}
 }
 
-void grpc_server_close(struct server *srv)
+void grpc_server_drain(struct server *srv)
 {
-	struct grpc_server *gs = srv->grpc;
+	grpc_server_drain_one(srv->grpc);
+	grpc_server_drain_one(srv->grpc_internal);
+}
 
+static void grpc_server_close_one(struct grpc_server *gs)
+{
 	if (gs == NULL)
 		return;
 	grpc_server_stop_accepting(gs);
@@ -206,16 +231,31 @@ void grpc_server_close(struct server *srv)
 	gs->grant = NULL;
 }
 
-void grpc_server_free(struct server *srv)
+void grpc_server_close(struct server *srv)
 {
-	struct grpc_server *gs = srv->grpc;
+	grpc_server_close_one(srv->grpc);
+	grpc_server_close_one(srv->grpc_internal);
+	/* Proxied calls' upstream streams: their clients are gone with the connections above. */
+	h2_upstream_free(srv->h2_upstream);
+	srv->h2_upstream = NULL;
+}
 
+static void grpc_server_free_one(struct grpc_server *gs)
+{
 	if (gs == NULL)
 		return;
-	grpc_server_close(srv);
+	grpc_server_close_one(gs);
 	/* Handlers that never completed (the loop stopped first): nobody will answer them now. */
 	while (gs->orphans != NULL)
 		grpc_call_free(gs->orphans);
+	grpc_proxy_free_all(gs);
 	free(gs);
-	srv->grpc = NULL;
+}
+
+void grpc_server_free(struct server *srv)
+{
+	grpc_server_close(srv);
+	grpc_server_free_one(srv->grpc);
+	grpc_server_free_one(srv->grpc_internal);
+	srv->grpc = srv->grpc_internal = NULL;
 }

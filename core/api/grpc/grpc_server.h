@@ -3,12 +3,14 @@
 #ifndef OUTRIG_CORE_GRPC_SERVER_H
 #define OUTRIG_CORE_GRPC_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct evconnlistener;
 struct event;
 struct grpc_call;
 struct grpc_conn;
+struct grpc_proxy;
 struct server;
 
 #define GRPC_MAX_LISTENERS 8
@@ -31,6 +33,9 @@ struct server;
 
 struct grpc_server {
 	struct server *srv;
+	/* The internal port's (core/api/internal): every call goes to this sidecar's app (grpc_proxy.c). */
+	bool internal;
+	struct grpc_proxy *proxies; /* calls being proxied */
 	struct evconnlistener *listeners[GRPC_MAX_LISTENERS];
 	size_t n_listeners;
 	struct event *resume; /* re-enables the listeners after running out of descriptors */
@@ -52,6 +57,13 @@ struct grpc_server {
  * Thread: the loop's, before it runs.
  */
 int grpc_server_listen(struct server *srv);
+
+/*
+ * The gRPC server behind the internal port (srv->grpc_internal), with no listener of its own: the
+ * internal listener hands it the connections that speak HTTP/2 (grpc_conn_attach). It only proxies
+ * calls to this sidecar's app. Returns 0 or -1. Thread: the loop's, before it runs.
+ */
+int grpc_server_internal_new(struct server *srv);
 
 /*
  * A graceful stop begins: stops accepting, and tells every client GOAWAY (calls already started

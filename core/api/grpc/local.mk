@@ -16,6 +16,7 @@ GRPC_CORE_SOURCES = \
 	core/api/grpc/grpc_health.c core/api/grpc/grpc_health.h \
 	core/api/grpc/grpc_map.c core/api/grpc/grpc_map.h \
 	core/api/grpc/grpc_methods.c \
+	core/api/grpc/grpc_proxy.c core/api/grpc/grpc_proxy.h \
 	core/api/grpc/grpc_server.c core/api/grpc/grpc_server.h \
 	core/api/grpc/grpc_status.c core/api/grpc/grpc_status.h \
 	core/api/grpc/grpc_timeout.c core/api/grpc/grpc_timeout.h

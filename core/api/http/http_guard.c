@@ -106,6 +106,10 @@ struct guard_conn {
 	enum guard_state state;
 	uint64_t left;
 	size_t trailers; /* trailer bytes so far */
+	bool begun;	 /* the connection's first bytes were looked at (for HTTP/2's preface) */
+	/* An HTTP/2 connection (g->h2_accept): the guard's end of the pair, and its writer to the socket. */
+	struct bufferevent *h2;
+	struct event *h2_writer;
 };
 
 /* The result of one step: bytes were consumed, or nothing can be done until more arrive. */
@@ -496,6 +500,93 @@ static enum guard_step guard_step(struct guard_conn *c, struct evbuffer *src, st
 	}
 }
 
+/* ---- HTTP/2 on the same port (g->h2_accept) ---- */
+
+#define GUARD_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define GUARD_H2_PREFACE_LEN 24
+/* The HTTP/2 side's output waiting for the socket, at most: past it, its sender waits. */
+#define GUARD_H2_OUT_HIGH (1024 * 1024)
+
+/* Writes the HTTP/2 side's output to the socket, as far as the kernel takes it now. */
+static void guard_h2_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct guard_conn *c = arg;
+	struct evbuffer *out = bufferevent_get_input(c->h2);
+
+	(void)what;
+	if (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		evbuffer_drain(out, evbuffer_get_length(out)); /* gone: the read side will see it */
+	if (evbuffer_get_length(out) > 0)
+		event_add(c->h2_writer, NULL);
+}
+
+static void guard_h2_read(struct bufferevent *bev, void *arg)
+{
+	struct guard_conn *c = arg;
+
+	(void)bev;
+	if (!event_pending(c->h2_writer, EV_WRITE, NULL))
+		guard_h2_write(bufferevent_getfd(bufferevent_get_underlying(c->bev)), EV_WRITE, c);
+}
+
+/* The HTTP/2 side hung up: what it said last is written, then evhttp closes the connection (and frees c). */
+static void guard_h2_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct guard_conn *c = arg;
+
+	(void)bev;
+	(void)what;
+	guard_h2_write(bufferevent_getfd(bufferevent_get_underlying(c->bev)), EV_WRITE, c);
+	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+}
+
+/*
+ * The connection opened with HTTP/2's preface: evhttp never sees a byte of it (it waits for a
+ * request head that never comes, with its timeouts off); the bytes go through a bufferevent pair
+ * to g->h2_accept's side, and its answers straight to the socket.
+ */
+static enum bufferevent_filter_result guard_h2_open(struct guard_conn *c, struct evbuffer *src)
+{
+	struct bufferevent *pair[2];
+	evutil_socket_t fd = bufferevent_getfd(bufferevent_get_underlying(c->bev));
+
+	guard_disarm(c);
+	if (bufferevent_pair_new(bufferevent_get_base(c->bev), BEV_OPT_DEFER_CALLBACKS, pair) != 0) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		c->state = GUARD_DEAD;
+		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_READING, 0);
+		return BEV_NEED_MORE;
+	}
+	c->h2 = pair[0];
+	c->h2_writer = event_new(bufferevent_get_base(c->bev), fd, EV_WRITE, guard_h2_write, c);
+	bufferevent_setcb(c->h2, guard_h2_read, NULL, guard_h2_event, c);
+	bufferevent_setwatermark(c->h2, EV_READ, 0, GUARD_H2_OUT_HIGH);
+	bufferevent_enable(c->h2, EV_READ | EV_WRITE);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (c->h2_writer == NULL || c->g->h2_accept(c->g->h2_arg, pair[1]) != 0) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		c->state = GUARD_DEAD;
+		bufferevent_trigger_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_READING, 0);
+		return BEV_NEED_MORE;
+	}
+	bufferevent_write_buffer(c->h2, src);
+	return BEV_NEED_MORE;
+}
+
+/* GUARD_PROGRESS: src starts with the preface; GUARD_WAIT: it may, once more arrives; else not HTTP/2. */
+static int guard_h2_preface(struct evbuffer *src)
+{
+	size_t n = evbuffer_get_length(src);
+	const unsigned char *p;
+
+	if (n > GUARD_H2_PREFACE_LEN)
+		n = GUARD_H2_PREFACE_LEN;
+	p = evbuffer_pullup(src, (ev_ssize_t)n);
+	if (p == NULL || memcmp(p, GUARD_H2_PREFACE, n) != 0)
+		return -1;
+	return n == GUARD_H2_PREFACE_LEN ? GUARD_PROGRESS : GUARD_WAIT;
+}
+
 /*
  * The filter: one step per call. BEV_OK tells libevent something was consumed (it calls again
  * while bytes remain); BEV_NEED_MORE that nothing can be done until more arrive.
@@ -504,11 +595,26 @@ static enum bufferevent_filter_result guard_filter_in(struct evbuffer *src, stru
 						      ev_ssize_t limit, enum bufferevent_flush_mode mode,
 						      void *arg)
 {
+	struct guard_conn *c = arg;
+
 	(void)limit;
 	(void)mode;
 	if (evbuffer_get_length(src) == 0)
 		return BEV_NEED_MORE;
-	return guard_step(arg, src, dst) == GUARD_PROGRESS ? BEV_OK : BEV_NEED_MORE;
+	if (c->h2 != NULL) {
+		bufferevent_write_buffer(c->h2, src);
+		return BEV_NEED_MORE;
+	}
+	if (!c->begun && c->g->h2_accept != NULL) {
+		int preface = guard_h2_preface(src);
+
+		if (preface == GUARD_WAIT)
+			return BEV_NEED_MORE;
+		if (preface == GUARD_PROGRESS)
+			return guard_h2_open(c, src);
+	}
+	c->begun = true;
+	return guard_step(c, src, dst) == GUARD_PROGRESS ? BEV_OK : BEV_NEED_MORE;
 }
 
 /*
@@ -608,6 +714,13 @@ static void guard_conn_free(void *arg)
 		event_free(c->timer);
 	if (c->writer != NULL)
 		event_free(c->writer);
+	if (c->h2_writer != NULL)
+		event_free(c->h2_writer);
+	/* The HTTP/2 side learns the connection is gone (EOF on its end), then frees its end. */
+	if (c->h2 != NULL) {
+		bufferevent_flush(c->h2, EV_WRITE, BEV_FINISHED);
+		bufferevent_free(c->h2);
+	}
 	if (c->head != NULL)
 		evbuffer_free(c->head);
 	if (c->body != NULL)

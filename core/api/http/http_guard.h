@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct bufferevent;
 struct event_base;
 struct evhttp;
 struct evhttp_request;
@@ -20,6 +21,13 @@ struct http_guard {
 	int header_timeout_ms;	/* a head must be complete this long after it is awaited */
 	size_t max_head;	/* request line, headers (and chunked trailers) together */
 	size_t read_high_water; /* set by http_guard_attach: input buffered per connection, at most */
+	/*
+	 * When set (the internal port), a connection whose first bytes are HTTP/2's client preface is
+	 * handed over whole instead of to evhttp: as one end of a bufferevent pair, which h2_accept
+	 * owns from then on (it frees it, or its end, to hang up). Returns 0, or -1 after freeing it.
+	 */
+	int (*h2_accept)(void *arg, struct bufferevent *bev);
+	void *h2_arg;
 };
 
 /*

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/grpc/grpc_conn.h"
+#include "api/grpc/grpc_server.h"
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
 #include "api/http/http_invoke.h"
@@ -199,6 +201,14 @@ static int internal_port_of(evutil_socket_t fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* A connection that opened with HTTP/2's preface: a proxied gRPC call from another sidecar (grpc_proxy.c). */
+static int internal_h2_accept(void *arg, struct bufferevent *bev)
+{
+	struct server *srv = arg;
+
+	return grpc_conn_attach(srv->grpc_internal, bev);
+}
+
 int internal_server_listen(struct server *srv)
 {
 	const char *addr = srv->opts->internal_listen_address;
@@ -219,6 +229,11 @@ int internal_server_listen(struct server *srv)
 	srv->internal_guard->max_body = srv->opts->max_body_bytes;
 	srv->internal_guard->header_timeout_ms = srv->opts->read_header_timeout_ms;
 	srv->internal_guard->max_head = 64 * 1024;
+	/* gRPC proxying between sidecars comes to this same port, as HTTP/2 (internal_protocol.md). */
+	if (srv->grpc_internal == NULL && grpc_server_internal_new(srv) != 0)
+		return -1;
+	srv->internal_guard->h2_accept = internal_h2_accept;
+	srv->internal_guard->h2_arg = srv;
 	http_guard_attach(srv->internal_guard, srv->internal);
 	evhttp_set_timeout(srv->internal, 120);
 	/* Answers are the app's: evhttp adds no Content-Type of its own. */
