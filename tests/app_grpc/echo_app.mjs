@@ -7,7 +7,7 @@
 //                 arrival ("none" without one), x-echo-bin: bytes 00 ff 01; trailer x-trailer: t1
 //   ServerStream  request JSON {count, size}: count messages of size bytes, message k filled with byte k % 251,
 //                 written as the stream drains; trailer x-sha256: hex sha256 of all it sent, x-sent: count,
-//                 x-waits: how many times it waited for the stream to drain (the reader's backpressure)
+//                 x-waited-ms: how long it waited in all for the stream to drain (the reader's backpressure)
 //   ClientStream  answers JSON {count, bytes, sha256} of the messages it received
 //   Bidi          echoes each message as it arrives; ends when the client does
 //   Fail          request JSON {code, message, details (base64), trailer {key: value}}: fails with that status,
@@ -81,7 +81,7 @@ const impl = {
     }
     const hash = createHash("sha256");
     let gone = false;
-    let waits = 0;
+    let waitedMs = 0;
     let wake = () => {};
     call.on("cancelled", () => {
       gone = true;
@@ -92,8 +92,9 @@ const impl = {
       const msg = Buffer.alloc(want.size, k % 251);
       hash.update(msg);
       if (!call.write(msg)) {
-        waits++;
+        const t0 = Date.now();
         await new Promise((resolve) => (wake = resolve));
+        waitedMs += Date.now() - t0;
       }
     }
     if (gone) {
@@ -102,7 +103,7 @@ const impl = {
     const trailer = new grpc.Metadata();
     trailer.set("x-sha256", hash.digest("hex"));
     trailer.set("x-sent", String(want.count));
-    trailer.set("x-waits", String(waits));
+    trailer.set("x-waited-ms", String(waitedMs));
     call.end(trailer);
   },
   ClientStream(call, cb) {
