@@ -9,6 +9,7 @@
 //                 written as the stream drains; trailer x-sha256: hex sha256 of all it sent, x-sent: count,
 //                 x-waited-ms: how long it waited in all for the stream to drain (the reader's backpressure)
 //   ClientStream  answers JSON {count, bytes, sha256} of the messages it received
+//   SlowSink      as ClientStream, but reads slowly: stalls 2 s after 16 messages, then pauses 25 ms every 8
 //   Bidi          echoes each message as it arrives; ends when the client does
 //   Fail          request JSON {code, message, details (base64), trailer {key: value}}: fails with that status,
 //                 message, trailing metadata and grpc-status-details-bin = details
@@ -41,6 +42,7 @@ const service = {
   Unary: method("Unary", false, false),
   ServerStream: method("ServerStream", false, true),
   ClientStream: method("ClientStream", true, false),
+  SlowSink: method("SlowSink", true, false),
   Bidi: method("Bidi", true, true),
   Fail: method("Fail", false, false),
   Hang: method("Hang", false, true),
@@ -114,6 +116,22 @@ const impl = {
       count++;
       bytes += b.length;
       hash.update(b);
+    });
+    call.on("end", () => cb(null, json({ count, bytes, sha256: hash.digest("hex") })));
+    call.on("error", () => {});
+  },
+  SlowSink(call, cb) {
+    const hash = createHash("sha256");
+    let count = 0;
+    let bytes = 0;
+    call.on("data", (b) => {
+      count++;
+      bytes += b.length;
+      hash.update(b);
+      if (count % 8 === 0) {
+        call.pause();
+        setTimeout(() => call.resume(), count === 16 ? 2000 : 25);
+      }
     });
     call.on("end", () => cb(null, json({ count, bytes, sha256: hash.digest("hex") })));
     call.on("error", () => {});

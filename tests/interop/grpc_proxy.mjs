@@ -6,7 +6,8 @@
 // Each case runs over three routes: "direct" (the echo app itself, no sidecar: a failure there is the app's or the
 // test's), "A->B" (sidecar caller forwards to sidecar callee, which runs APP_API_TOKEN=token-for-echo, over the
 // internal port) and "A->A" (sidecar caller to its own app). Then outrigd's own answers: no dapr-app-id, unknown app,
-// app down, a sidecar without a gRPC app, Dapr's API with dapr-app-id; and the memory a slow reader costs.
+// app down, a sidecar without a gRPC app, Dapr's API with dapr-app-id; and the memory a slow reader or a slow app
+// costs the sidecars in between.
 //
 // Sidecars, sharing a --data-dir: caller (its app at CALLER_ECHO_PORT), callee (--app-protocol grpc, its app at
 // ECHO_PORT), downapp (its gRPC app stopped), noapp (no --app-port), httpapp (--app-protocol http, its port
@@ -58,9 +59,18 @@ after(() => {
 // port: where the client connects; appId: its dapr-app-id; appPort: the echo app that answers (polled directly for
 // Hang's cancellations); sidecar: whether outrigd is in between (and adds dapr-caller-app-id and the others).
 const routes = [
-  { name: "direct", port: echoPort, appId: "callee", appPort: echoPort, sidecar: false, pids: [echoPid] },
-  { name: "A->B", port: callerGrpcPort, appId: "callee", appPort: echoPort, sidecar: true, token: TOKEN, pids: [callerPid, calleePid] },
-  { name: "A->A", port: callerGrpcPort, appId: "caller", appPort: callerEchoPort, sidecar: true, pids: [callerPid] },
+  {
+    name: "direct", port: echoPort, appId: "callee", appPort: echoPort, sidecar: false,
+    watch: { "echo app": echoPid },
+  },
+  {
+    name: "A->B", port: callerGrpcPort, appId: "callee", appPort: echoPort, sidecar: true, token: TOKEN,
+    watch: { "outrigd caller": callerPid, "outrigd callee": calleePid },
+  },
+  {
+    name: "A->A", port: callerGrpcPort, appId: "caller", appPort: callerEchoPort, sidecar: true,
+    watch: { "outrigd caller": callerPid },
+  },
 ];
 
 const raw = (b) => b;
@@ -81,11 +91,12 @@ function unary(port, method, bytes, md, deadlineMs) {
     const out = { headers: new grpc.Metadata() };
     let pending = 2;
     const done = () => --pending === 0 && resolve(out);
-    const call = clientOf(port).makeUnaryRequest(path(method), raw, raw, bytes, md, optionsOf(deadlineMs), (err, value) => {
-      out.err = err;
-      out.value = value;
-      done();
-    });
+    const call = clientOf(port).makeUnaryRequest(path(method), raw, raw, bytes, md, optionsOf(deadlineMs),
+      (err, value) => {
+        out.err = err;
+        out.value = value;
+        done();
+      });
     call.on("metadata", (h) => {
       out.headers = h;
       out.gotHeaders = true;
@@ -148,6 +159,28 @@ const rssKb = (pid) => {
   assert.ok(m, `no VmRSS in /proc/${pid}/status`);
   return Number(m[1]);
 };
+
+// Samples the RSS of the route's processes every 50 ms until check(t, note), which shows each one's growth and, if
+// they are sidecars, fails when one grew by 30 MB or more. Direct, the app's RSS is only shown: node frees the 64 kB
+// buffers it sent or read at its next GC, which comes after up to ~30 MB of them.
+function watchRss(route) {
+  const procs = Object.entries(route.watch).map(([label, pid]) => ({ label, pid, base: rssKb(pid) }));
+  const sample = () => procs.forEach((p) => (p.peak = Math.max(p.peak ?? p.base, rssKb(p.pid))));
+  const timer = setInterval(sample, 50);
+  return {
+    check(t, note) {
+      clearInterval(timer);
+      sample();
+      for (const p of procs) {
+        const grew = (p.peak - p.base) / 1024;
+        t.diagnostic(`${p.label} (pid ${p.pid}): RSS ${p.base} kB before, at most ${p.peak} kB during; ${note}`);
+        assert.ok(!route.sidecar || grew < 30,
+          `${p.label}'s RSS grew by ${grew.toFixed(1)} MB (from ${p.base} kB to ${p.peak} kB); ${note}`);
+      }
+    },
+    stop: () => clearInterval(timer),
+  };
+}
 
 for (const route of routes) {
   describe(`route ${route.name}`, () => {
@@ -322,7 +355,8 @@ for (const route of routes) {
 
     test("a client that cancels mid-stream ends the app's call as cancelled within 2 s", async () => {
       const tag = `cancel-${route.name}-${Date.now()}`;
-      const call = clientOf(route.port).makeServerStreamRequest(path("Hang"), raw, raw, Buffer.from(tag), routeMd(route), {});
+      const call = clientOf(route.port).makeServerStreamRequest(
+        path("Hang"), raw, raw, Buffer.from(tag), routeMd(route), {});
       call.on("error", () => {});
       const firstMsg = await new Promise((resolve, reject) => {
         call.once("data", resolve);
@@ -354,15 +388,12 @@ for (const route of routes) {
     });
 
     // That the app waits for the stream to drain while the reader stalls shows the reader's backpressure reaches it:
-    // passed on by the sidecars, not soaked up (and a small RSS means nothing piled up in between). Direct, the app's
-    // RSS is only shown: node frees the 64 kB buffers it sent at its next GC, which comes after up to ~30 MB of them.
-    test(`a client reading 64 MB slowly: the app waits for it${route.sidecar ? ", and no sidecar on the way grows by 30 MB of RSS" : ""}`, async (t) => {
+    // passed on by the sidecars, not soaked up (and a small RSS means nothing piled up in between).
+    const noGrowth = route.sidecar ? ", and no sidecar on the way grows by 30 MB of RSS" : "";
+    test(`a client reading 64 MB slowly: the app waits for it${noGrowth}`, async (t) => {
       const SIZE = 64 << 10;
       const COUNT = 1024;
-      const base = route.pids.map(rssKb);
-      const peak = [...base];
-      const sample = () => route.pids.forEach((p, i) => (peak[i] = Math.max(peak[i], rssKb(p))));
-      const timer = setInterval(sample, 50);
+      const rss = watchRss(route);
       const hash = createHash("sha256");
       let n = 0;
       let status;
@@ -380,20 +411,49 @@ for (const route of routes) {
           }
         });
         status = await streamEnd(call);
-        sample();
       } finally {
-        clearInterval(timer);
+        rss.stop();
       }
       assert.equal(status.code, grpc.status.OK, status.details);
       assert.equal(n, COUNT);
       assert.deepEqual(status.metadata.get("x-sha256"), [hash.digest("hex")]);
       const waited = Number(first(status.metadata, "x-waited-ms"));
-      route.pids.forEach((p, i) => {
-        const grew = (peak[i] - base[i]) / 1024;
-        t.diagnostic(`pid ${p}: RSS ${base[i]} kB before, at most ${peak[i]} kB during; the app waited ${waited} ms`);
-        assert.ok(!route.sidecar || grew < 30, `pid ${p}'s RSS grew by ${grew.toFixed(1)} MB (from ${base[i]} kB to ${peak[i]} kB)`);
-      });
+      rss.check(t, `the app waited ${waited} ms`);
       assert.ok(waited >= 1500, `the app waited ${waited} ms in all for the stream to drain; the reader stalled 2 s`);
+    });
+
+    test(`a client writing 64 MB to an app that reads slowly waits for it${noGrowth}`, async (t) => {
+      const SIZE = 64 << 10;
+      const COUNT = 1024;
+      const rss = watchRss(route);
+      const hash = createHash("sha256");
+      let waited = 0;
+      let answer;
+      try {
+        let call;
+        const done = new Promise((resolve, reject) => {
+          call = clientOf(route.port).makeClientStreamRequest(path("SlowSink"), raw, raw, routeMd(route), {},
+            (err, value) => (err ? reject(err) : resolve(value)));
+        });
+        let failed = false;
+        done.catch(() => (failed = true));
+        for (let k = 0; k < COUNT && !failed; k++) {
+          const m = Buffer.alloc(SIZE, k % 251);
+          hash.update(m);
+          if (!call.write(m)) {
+            const t0 = Date.now();
+            await Promise.race([new Promise((resolve) => call.once("drain", resolve)), done.catch(() => {})]);
+            waited += Date.now() - t0;
+          }
+        }
+        call.end();
+        answer = JSON.parse((await done).toString());
+      } finally {
+        rss.stop();
+      }
+      assert.deepEqual(answer, { count: COUNT, bytes: COUNT * SIZE, sha256: hash.digest("hex") });
+      rss.check(t, `the client waited ${waited} ms`);
+      assert.ok(waited >= 1500, `the client waited ${waited} ms in all for its stream to drain; the app stalled 2 s`);
     });
   });
 }
@@ -425,7 +485,8 @@ describe("outrigd's own answers", () => {
   });
 
   for (const id of ["noapp", "httpapp"]) {
-    test(`a sidecar with ${id === "noapp" ? "no app" : "an HTTP app"} (${id}): UNAVAILABLE or FAILED_PRECONDITION naming it`, async (t) => {
+    const what = id === "noapp" ? "no app" : "an HTTP app";
+    test(`a sidecar with ${what} (${id}): UNAVAILABLE or FAILED_PRECONDITION naming it`, async (t) => {
       const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["dapr-app-id", id]]), 10000);
       t.diagnostic(`${grpcCodeName(r.err.code)}: ${r.err.details}`);
       assert.ok(!r.gotHeaders, `not a trailers-only answer: headers ${show(r.headers)}`);
