@@ -211,6 +211,29 @@ for (const route of routes) {
       assert.deepEqual(r.headers.get("x-trailer"), [], `x-trailer came as a header: ${show(r.headers)}`);
     });
 
+    test("unary: a 3.5 MB message each way (under gRPC's default 4 MB)", async () => {
+      const body = randomBytes(3.5 * (1 << 20));
+      const r = await unary(route.port, "Unary", body, routeMd(route));
+      assert.ifError(r.err);
+      assert.ok(r.value.equals(body), `the answer (${r.value.length} bytes) is not the request (${body.length})`);
+    });
+
+    test("a gzip-compressed request (grpc-encoding) reaches the app and is answered", async () => {
+      const gz = new grpc.Client(`127.0.0.1:${route.port}`, grpc.credentials.createInsecure(), {
+        "grpc.default_compression_algorithm": grpc.compressionAlgorithms.gzip,
+      });
+      try {
+        const body = Buffer.alloc(100000, "compress me ");
+        const r = await new Promise((resolve) => {
+          gz.makeUnaryRequest(path("Unary"), raw, raw, body, routeMd(route), (err, value) => resolve({ err, value }));
+        });
+        assert.ifError(r.err);
+        assert.ok(r.value.equals(body), `the answer (${r.value.length} bytes) is not the request (${body.length})`);
+      } finally {
+        gz.close();
+      }
+    });
+
     test("unary: an empty request and answer", async () => {
       const r = await unary(route.port, "Unary", Buffer.alloc(0), routeMd(route));
       assert.ifError(r.err);
@@ -228,6 +251,28 @@ for (const route of routes) {
         const seen = echoedMd(r);
         assert.deepEqual(seen["dapr-caller-app-id"], ["caller"], JSON.stringify(seen));
         assert.deepEqual(seen["dapr-callee-app-id"], [route.appId], JSON.stringify(seen));
+      });
+
+      // outrig-caller-app-id is how sidecars tell each other the caller (core/api/internal/internal_protocol.md).
+      test("a client's own outrig-caller-app-id does not change who the app is told called", async () => {
+        const md = routeMd(route, [
+          ["outrig-caller-app-id", "forged-caller"],
+          ["outrig-callee-app-id", "forged-callee"],
+        ]);
+        const r = await unary(route.port, "Unary", Buffer.from("x"), md);
+        assert.ifError(r.err);
+        const seen = echoedMd(r);
+        assert.deepEqual(seen["dapr-caller-app-id"], ["caller"], JSON.stringify(seen));
+        assert.deepEqual(seen["dapr-callee-app-id"], [route.appId], JSON.stringify(seen));
+      });
+    }
+
+    if (route.token) {
+      test("the app gets its APP_API_TOKEN as dapr-api-token, never a client's own", async () => {
+        const r = await unary(route.port, "Unary", Buffer.from("x"), routeMd(route, [["dapr-api-token", "client-token"]]));
+        assert.ifError(r.err);
+        const seen = echoedMd(r);
+        assert.deepEqual(seen["dapr-api-token"], [route.token], JSON.stringify(seen));
       });
     }
 
