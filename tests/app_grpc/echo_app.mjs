@@ -10,12 +10,14 @@
 //                 x-waited-ms: how long it waited in all for the stream to drain (the reader's backpressure)
 //   ClientStream  answers JSON {count, bytes, sha256} of the messages it received
 //   SlowSink      as ClientStream, but reads slowly: stalls 2 s after 16 messages, then pauses 25 ms every 8
-//   Bidi          echoes each message as it arrives; ends when the client does
+//   Bidi          echoes each message as it arrives; ends when the client does; with metadata x-tag, counted
+//                 as Hang's calls are
 //   Fail          request JSON {code, message, details (base64), trailer {key: value}}: fails with that status,
 //                 message, trailing metadata and grpc-status-details-bin = details
 //   Hang          server stream, request bytes = a tag: sends one message "started" and never ends; counts per tag
 //                 the calls that ended as cancelled
-//   Cancelled     request bytes = a tag: answers JSON {started, cancelled} of the Hang calls with that tag
+//   Cancelled     request bytes = a tag: answers JSON {started, cancelled} of the Hang (and tagged Bidi) calls
+//                 with that tag
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 
@@ -58,6 +60,14 @@ const metadataJson = (md) => {
   return out;
 };
 const hangs = new Map(); // tag -> {started, cancelled}
+const hangCall = (tag, call) => {
+  const rec = hangs.get(tag) ?? { started: 0, cancelled: 0 };
+  hangs.set(tag, rec);
+  rec.started++;
+  call.on("cancelled", () => {
+    rec.cancelled++;
+  });
+};
 
 const impl = {
   Unary(call, cb) {
@@ -137,6 +147,8 @@ const impl = {
     call.on("error", () => {});
   },
   Bidi(call) {
+    const tag = call.metadata.get("x-tag")[0];
+    if (tag) hangCall(String(tag), call);
     call.on("data", (b) => call.write(b));
     call.on("end", () => call.end());
     call.on("error", () => {});
@@ -154,13 +166,7 @@ const impl = {
     cb({ code: want.code, details: want.message, metadata: md });
   },
   Hang(call) {
-    const tag = call.request.toString();
-    const rec = hangs.get(tag) ?? { started: 0, cancelled: 0 };
-    hangs.set(tag, rec);
-    rec.started++;
-    call.on("cancelled", () => {
-      rec.cancelled++;
-    });
+    hangCall(call.request.toString(), call);
     call.write(Buffer.from("started"));
   },
   Cancelled(call, cb) {

@@ -189,15 +189,24 @@ for (const route of routes) {
       const md = routeMd(route, [
         ["x-test", "1"],
         ["x-data-bin", Buffer.from([0, 0xfe, 0x80, 10])],
+        ["x-multi", "a"],
+        ["x-multi", "b"],
+        ["x-multi-bin", Buffer.from([1])],
+        ["x-multi-bin", Buffer.from([2])],
+        ["x-long", "v".repeat(6000)],
       ]);
       const r = await unary(route.port, "Unary", body, md);
       assert.ifError(r.err);
       assert.equal(r.status.code, grpc.status.OK);
       assert.ok(r.value.equals(body), `the answer (${r.value.length} bytes) is not the request (${body.length})`);
       const seen = echoedMd(r);
-      const all = JSON.stringify(seen);
+      const all = JSON.stringify({ ...seen, "x-long": seen["x-long"]?.map((v) => `(${v.length} bytes)`) });
       assert.deepEqual(seen["x-test"], ["1"], all);
       assert.deepEqual(seen["x-data-bin"], [Buffer.from([0, 0xfe, 0x80, 10]).toString("base64")], all);
+      // Two values of a text key reach a node app joined, as HTTP/2 fields or as one "a, b".
+      assert.equal(seen["x-multi"]?.join(", "), "a, b", all);
+      assert.deepEqual(seen["x-multi-bin"], ["AQ==", "Ag=="], all);
+      assert.equal(seen["x-long"]?.[0], "v".repeat(6000), "x-long (6000 bytes) did not arrive whole");
       assert.deepEqual(seen["dapr-app-id"], [route.appId], all);
       if (route.sidecar) {
         assert.deepEqual(seen["dapr-caller-app-id"], ["caller"], all);
@@ -297,6 +306,17 @@ for (const route of routes) {
       });
       assert.deepEqual(status.metadata.get("x-sha256"), [sha256(...got)], show(status.metadata));
       assert.deepEqual(status.metadata.get("x-sent"), ["300"]);
+    });
+
+    test("server stream: no messages at all, then the app's trailers", async () => {
+      const call = clientOf(route.port).makeServerStreamRequest(
+        path("ServerStream"), raw, raw, json({ count: 0, size: 1 }), routeMd(route), {});
+      let got = 0;
+      call.on("data", () => got++);
+      const status = await streamEnd(call);
+      assert.equal(status.code, grpc.status.OK, status.details);
+      assert.equal(got, 0);
+      assert.deepEqual(status.metadata.get("x-sent"), ["0"], show(status.metadata));
     });
 
     test("client stream: the app counts every message and byte the client sent, empty ones included", async () => {
@@ -408,6 +428,25 @@ for (const route of routes) {
         call.once("status", (st) => reject(new Error(`Hang ended: ${st.code} ${st.details}`)));
       });
       assert.equal(firstMsg.toString(), "started");
+      call.cancel();
+      await until("the app to see the call cancelled", async () => {
+        const n = await hangCount(route, tag);
+        return { ok: n.cancelled >= 1, why: JSON.stringify(n) };
+      }, 2000);
+      assert.deepEqual(await hangCount(route, tag), { started: 1, cancelled: 1 });
+    });
+
+    test("a client that cancels a bidi stream while still sending ends the app's call as cancelled within 2 s", async () => {
+      const tag = `bidi-cancel-${route.name}-${Date.now()}`;
+      const md = routeMd(route, [["x-tag", tag]]);
+      const call = clientOf(route.port).makeBidiStreamRequest(path("Bidi"), raw, raw, md, {});
+      call.on("error", () => {});
+      call.write(Buffer.from("one"));
+      const back = await new Promise((resolve, reject) => {
+        call.once("data", resolve);
+        call.once("status", (st) => reject(new Error(`Bidi ended: ${st.code} ${st.details}`)));
+      });
+      assert.equal(back.toString(), "one");
       call.cancel();
       await until("the app to see the call cancelled", async () => {
         const n = await hangCount(route, tag);
