@@ -6,20 +6,20 @@
 // Each case runs over three routes: "direct" (the echo app itself, no sidecar: a failure there is the app's or the
 // test's), "A->B" (sidecar caller forwards to sidecar callee, which runs APP_API_TOKEN=token-for-echo, over the
 // internal port) and "A->A" (sidecar caller to its own app). Then outrigd's own answers: no dapr-app-id, unknown app,
-// app down, a sidecar without a gRPC app, Dapr's API with dapr-app-id; and the memory a slow reader or a slow app
-// costs the sidecars in between.
+// app down, a sidecar without a gRPC app, Dapr's API with dapr-app-id; the memory a slow reader or a slow app
+// costs the sidecars in between; and a stream through both sidecars that stays quiet for 65 s.
 //
 // Sidecars, sharing a --data-dir: caller (its app at CALLER_ECHO_PORT), callee (--app-protocol grpc, its app at
 // ECHO_PORT), downapp (its gRPC app stopped), noapp (no --app-port), httpapp (--app-protocol http, its port
 // an echo app: so a call proxied there by mistake succeeds and fails the test). Environment: CALLER_GRPC_PORT,
 // ECHO_PORT, CALLER_ECHO_PORT, and the pids CALLER_PID, CALLEE_PID, ECHO_PID (RSS from /proc/<pid>/status).
 // Run with `node --test grpc_proxy.mjs` (tests/interop/app_grpc.sh proxy).
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { grpcCodeName, until } from "./common.mjs";
+import { grpcCodeName, sleep, until } from "./common.mjs";
 
 const require = createRequire(import.meta.url);
 const grpc = require("@grpc/grpc-js");
@@ -132,6 +132,43 @@ const streamEnd = (call) =>
     });
   });
 
+// A Bidi call: { call, next() (the next echo; fails once 5 s passed or the call ended without one), status }.
+function openBidi(port, md) {
+  const call = clientOf(port).makeBidiStreamRequest(path("Bidi"), raw, raw, md, {});
+  const status = streamEnd(call);
+  const queue = [];
+  let waiting = null;
+  let ended = null;
+  const wake = () => {
+    if (waiting && (queue.length || ended)) {
+      const w = waiting;
+      waiting = null;
+      w();
+    }
+  };
+  call.on("data", (m) => {
+    queue.push(m);
+    wake();
+  });
+  status.then((st) => {
+    ended = st;
+    wake();
+  });
+  const next = async () => {
+    if (!queue.length && !ended) {
+      let timer;
+      await Promise.race([
+        new Promise((resolve) => (waiting = resolve)),
+        new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+      ]);
+      clearTimeout(timer);
+    }
+    if (queue.length) return queue.shift();
+    assert.fail(ended ? `the call ended: ${ended.code} ${ended.details}` : "no echo within 5 s");
+  };
+  return { call, next, status };
+}
+
 const json = (v) => Buffer.from(JSON.stringify(v));
 const sha256 = (...bufs) => {
   const h = createHash("sha256");
@@ -181,6 +218,18 @@ function watchRss(route) {
     stop: () => clearInterval(timer),
   };
 }
+
+// A bidi stream through caller and callee, opened before every other case and used again after them, at least
+// LONG_MS later: no timeout of outrigd's (GRPC_REQUEST_TIMEOUT_MS is 60 s) may cut a proxied call that is quiet.
+const LONG_MS = 65000;
+let longLived;
+before(async () => {
+  const tag = `long-${Date.now()}`;
+  const bidi = openBidi(callerGrpcPort, mdOf([["dapr-app-id", "callee"], ["x-tag", tag]]));
+  longLived = { ...bidi, tag, t0: Date.now(), first: null };
+  bidi.call.write(Buffer.from("early"));
+  longLived.first = await bidi.next().catch((err) => err);
+});
 
 for (const route of routes) {
   describe(`route ${route.name}`, () => {
@@ -334,39 +383,7 @@ for (const route of routes) {
     });
 
     test("bidi: each message comes back before the next is sent (no buffering until the end)", async () => {
-      const call = clientOf(route.port).makeBidiStreamRequest(path("Bidi"), raw, raw, routeMd(route), {});
-      const status = streamEnd(call);
-      const queue = [];
-      let waiting = null;
-      let ended = null;
-      const wake = () => {
-        if (waiting && (queue.length || ended)) {
-          const w = waiting;
-          waiting = null;
-          w();
-        }
-      };
-      call.on("data", (m) => {
-        queue.push(m);
-        wake();
-      });
-      status.then((st) => {
-        ended = st;
-        wake();
-      });
-      // The next echo, or a failure once 5 s passed or the call ended without one.
-      const next = async () => {
-        if (!queue.length && !ended) {
-          let timer;
-          await Promise.race([
-            new Promise((resolve) => (waiting = resolve)),
-            new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
-          ]);
-          clearTimeout(timer);
-        }
-        if (queue.length) return queue.shift();
-        assert.fail(ended ? `the call ended: ${ended.code} ${ended.details}` : "no echo within 5 s");
-      };
+      const { call, next, status } = openBidi(route.port, routeMd(route));
       try {
         for (let i = 0; i < 50; i++) {
           const m = i === 25 ? randomBytes(1 << 20) : Buffer.from(`ping ${i}`);
@@ -594,4 +611,17 @@ describe("outrigd's own answers", () => {
     assert.ifError(got.err);
     assert.equal(got.value.id, "caller");
   });
+});
+
+test(`a proxied bidi stream quiet for ${LONG_MS / 1000} s still carries messages, and ends as the client ends it`, async () => {
+  const { call, next, status, tag, t0, first } = longLived;
+  assert.ok(Buffer.isBuffer(first) && first.toString() === "early", `the first echo: ${first}`);
+  const left = t0 + LONG_MS - Date.now();
+  if (left > 0) await sleep(left);
+  assert.deepEqual(await hangCount({ appPort: echoPort }, tag), { started: 1, cancelled: 0 }, "the app's call did not last");
+  call.write(Buffer.from("late"));
+  assert.equal((await next()).toString(), "late");
+  call.end();
+  const st = await status;
+  assert.equal(st.code, grpc.status.OK, st.details);
 });
