@@ -421,11 +421,13 @@ for (const route of routes) {
     });
 
     for (const code of [grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]) {
-      test(`the app's status ${code}, its message, trailers and grpc-status-details-bin reach the client`, async () => {
+      test(`the app's status ${code}, its message, trailers and grpc-status-details-bin reach the client, trailers-only`, async () => {
         const details = Buffer.from([8, code, 0x12, 3, 0x61, 0x62, 0x63, 0xff, 0]);
         const message = `refused: ${code} 100% sûr, "quoted"`;
         const req = json({ code, message, details: details.toString("base64"), trailer: { "x-why": "because" } });
         const r = await failing(route.port, "Fail", req, routeMd(route));
+        // The app answers trailers-only (no headers of its own before the status), and so must the sidecars.
+        assert.ok(!r.gotHeaders, `the app's trailers-only answer came with headers: ${show(r.headers)}`);
         assert.equal(r.err.code, code, String(r.err));
         assert.equal(r.err.details, message);
         assert.deepEqual(r.status.metadata.get("x-why"), ["because"], show(r.status.metadata));
