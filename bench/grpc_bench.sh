@@ -3,14 +3,17 @@
 # Benchmarks outrigd's gRPC API against its HTTP API on the same daemon and store, in the same run:
 # GetState and SaveState (state.in-memory), with the health checks of both front ends as floors; then
 # service invocation, caller -> outrigd A -> outrigd B -> app B, called over gRPC (InvokeService) and
-# over HTTP (/v1.0/invoke), against the caller calling app B directly.
+# over HTTP (/v1.0/invoke), against the caller calling app B directly; and gRPC proxying, a call to the
+# app's own method (/bench.Echo/Echo) sent to outrigd A's gRPC port with dapr-app-id metadata naming a third
+# outrigd's app (bench-g, a gRPC app: grpc_echo), caller -> outrigd A -> outrigd G -> grpc_echo, against
+# the caller calling grpc_echo directly.
 #
 # One load tool for every scenario, h2load (Debian: nghttp2-client): HTTP/1.1 with --h1, gRPC as unary
 # calls with a prepared body, each connection with one request in flight (-m 1), so that both front ends
 # see the same concurrency. h2load cannot read gRPC trailers, so every gRPC scenario is first called
 # once with curl and must answer grpc-status 0.
 #
-# Builds nothing: uses $OUTRIGD, $OUTRIG_PLUGIN_PATH and $BENCH_BIN (invoke_echo), or the build tree.
+# Builds nothing: uses $OUTRIGD, $OUTRIG_PLUGIN_PATH and $BENCH_BIN (invoke_echo, grpc_echo), or the build tree.
 # Knobs: BENCH_DURATION (5 s per run), BENCH_CONNECTIONS (16), BENCH_REPEAT (3, median reported),
 # BENCH_WARMUP (1 s), BENCH_OUT (keep h2load's output and the logs there).
 set -euo pipefail
@@ -31,9 +34,10 @@ command -v curl >/dev/null || die "curl is not on PATH (it checks each gRPC scen
 [ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
 [ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
 [ -x "$bin/invoke_echo" ] || die "no invoke_echo in $bin; run make bench (it builds the helpers), or set BENCH_BIN"
+[ -x "$bin/grpc_echo" ] || die "no grpc_echo in $bin; run make bench-grpc (it builds the helpers), or set BENCH_BIN"
 
 tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/outrig-grpc-bench.XXXXXX")
-a_pid='' b_pid='' echo_pid=''
+a_pid='' b_pid='' g_pid='' echo_pid='' gecho_pid=''
 stop() {
 	local p=${!1}
 	[ -n "$p" ] || return 0
@@ -44,7 +48,9 @@ stop() {
 cleanup() {
 	stop a_pid
 	stop b_pid
+	stop g_pid
 	stop echo_pid
+	stop gecho_pid
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,7 +58,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 out=${BENCH_OUT:-$tmp/out}
-mkdir -p "$out" "$tmp/res-a" "$tmp/res-b" "$tmp/data" "$tmp/bodies"
+mkdir -p "$out" "$tmp/res-a" "$tmp/res-b" "$tmp/res-g" "$tmp/data" "$tmp/bodies"
 nap_init "$tmp"
 
 cat >"$tmp/res-a/mem.yaml" <<EOF
@@ -95,6 +101,9 @@ grpc_body "$tmp/bodies/invoke" "$(pb_str 1 bench-b)\\x1a\\x$(printf %02x $(print
 printf '%s' "$payload" >"$tmp/bodies/invoke.json"
 # grpc.health.v1.HealthCheckRequest{} (empty)
 grpc_body "$tmp/bodies/health" ""
+# The proxied call's message, which grpc_echo sends back: any bytes do, as outrigd passes them through; a
+# string field with the invocation's payload keeps it the same size as InvokeService's data.
+grpc_body "$tmp/bodies/echo" "$(pb_str 1 "$payload")"
 
 # ---- processes ----
 
@@ -103,6 +112,19 @@ start_echo() {
 	echo_port=$(free_port)
 	"$bin/invoke_echo" -p "$echo_port" -s 64 >"$log" 2>&1 &
 	echo_pid=$!
+	for ((i = 0; i < 200; i++)); do
+		! grep -q '^LISTENING' "$log" || return 0
+		nap 0.01
+	done
+	return 1
+}
+
+# start_gecho: grpc_echo, app G (gRPC), on $gecho_port.
+start_gecho() {
+	local i log=$out/app-g.txt
+	gecho_port=$(free_port)
+	"$bin/grpc_echo" -p "$gecho_port" >"$log" 2>&1 &
+	gecho_pid=$!
 	for ((i = 0; i < 200; i++)); do
 		! grep -q '^LISTENING' "$log" || return 0
 		nap 0.01
@@ -135,20 +157,28 @@ start_outrig() {
 	return 1
 }
 
-# grpc_ok PORT PATH BODY: one call with curl; true when the answer's grpc-status is 0.
+# grpc_ok URL BODY [HEADER...]: one call with curl; true when the answer's grpc-status is 0. With
+# GRPC_OK_QUIET set, says nothing when it is not.
 grpc_ok() {
-	local headers
+	local url=$1 body=$2 h headers extra=()
+	shift 2
+	for h in "$@"; do
+		extra+=(-H "$h")
+	done
 	headers=$(curl -sS --http2-prior-knowledge -o /dev/null -D - -X POST \
-		-H 'content-type: application/grpc' -H 'te: trailers' --data-binary "@$3" \
-		"http://127.0.0.1:$1$2" 2>&1) || true
+		-H 'content-type: application/grpc' -H 'te: trailers' "${extra[@]}" --data-binary "@$body" \
+		"$url" 2>&1) || true
 	grep -qi '^grpc-status: 0' <<<"$headers" && return 0
-	note "gRPC $2 on port $1 did not answer grpc-status 0:"
+	[ -z "${GRPC_OK_QUIET:-}" ] || return 1
+	note "gRPC $url did not answer grpc-status 0:"
 	sed 's/^/  | /' <<<"$headers" >&2
 	return 1
 }
 
 start_echo || die "app B (invoke_echo) did not start"
 start_outrig b bench-b "$tmp/res-b" --app-port "$echo_port" || die "outrigd B did not start"
+start_gecho || die "app G (grpc_echo) did not start"
+start_outrig g bench-g "$tmp/res-g" --app-protocol grpc --app-port "$gecho_port" || die "outrigd G did not start"
 start_outrig a bench-a "$tmp/res-a" || die "outrigd A did not start"
 port=$a_port
 http POST /v1.0/state/mem "[{\"key\":\"bench-get\",\"value\":$value}]" && [ "$status" = 204 ] ||
@@ -161,8 +191,14 @@ done
 
 # ---- scenarios: name, then h2load's arguments ----
 declare -A args
-names=(http-healthz grpc-health http-get grpc-get http-save grpc-save direct-invoke http-invoke grpc-invoke)
+names=(http-healthz grpc-health http-get grpc-get http-save grpc-save direct-invoke http-invoke grpc-invoke
+	direct-grpc proxy-grpc)
 grpc_h=(-H 'content-type: application/grpc' -H 'te: trailers')
+# is_grpc NAME: a scenario of gRPC calls (content-type application/grpc, checked once with curl).
+is_grpc() { [[ $1 == grpc-* || $1 == *-grpc ]]; }
+# Metadata beyond gRPC's own, per scenario: the app id that makes outrigd A proxy the call.
+declare -A meta
+meta[proxy-grpc]='dapr-app-id: bench-g'
 args[http-healthz]="--h1 http://127.0.0.1:$a_port/v1.0/healthz"
 args[grpc-health]="-d $tmp/bodies/health http://127.0.0.1:$a_grpc/grpc.health.v1.Health/Check"
 args[http-get]="--h1 http://127.0.0.1:$a_port/v1.0/state/mem/bench-get"
@@ -172,13 +208,21 @@ args[grpc-save]="-d $tmp/bodies/save http://127.0.0.1:$a_grpc/dapr.proto.runtime
 args[direct-invoke]="--h1 -d $tmp/bodies/invoke.json http://127.0.0.1:$echo_port/echo"
 args[http-invoke]="--h1 -d $tmp/bodies/invoke.json http://127.0.0.1:$a_port/v1.0/invoke/bench-b/method/echo"
 args[grpc-invoke]="-d $tmp/bodies/invoke http://127.0.0.1:$a_grpc/dapr.proto.runtime.v1.Dapr/InvokeService"
+args[direct-grpc]="-d $tmp/bodies/echo http://127.0.0.1:$gecho_port/bench.Echo/Echo"
+args[proxy-grpc]="-d $tmp/bodies/echo http://127.0.0.1:$a_grpc/bench.Echo/Echo"
 
+# The proxied path is ready once A finds G and G its app: give it the time HTTP invocation had above.
+for ((i = 0; i < 250; i++)); do
+	GRPC_OK_QUIET=1 grpc_ok "http://127.0.0.1:$a_grpc/bench.Echo/Echo" "$tmp/bodies/echo" "${meta[proxy-grpc]}" &&
+		break
+	nap 0.02
+done
 measured=()
 for n in "${names[@]}"; do
-	if [[ $n == grpc-* ]]; then
+	if is_grpc "$n"; then
 		# shellcheck disable=SC2086
 		set -- ${args[$n]}
-		grpc_ok "$a_grpc" "${3#http://127.0.0.1:"$a_grpc"}" "$2" || { note "$n: NOT MEASURED"; continue; }
+		grpc_ok "$3" "$2" ${meta[$n]:+"${meta[$n]}"} || { note "$n: NOT MEASURED"; continue; }
 	fi
 	measured+=("$n")
 done
@@ -187,17 +231,18 @@ done
 run() {
 	local extra=() c=${3:-$connections}
 	local name=${1%-1conn}
-	[[ $1 == grpc-* ]] && extra=("${grpc_h[@]}")
+	is_grpc "$name" && extra=("${grpc_h[@]}")
+	[ -z "${meta[$name]:-}" ] || extra+=(-H "${meta[$name]}")
 	[[ $name == http-save || $name == http-invoke || $name == direct-invoke ]] && extra=(-H 'content-type: application/json')
 	# shellcheck disable=SC2086
 	h2load -c "$c" -m 1 -t 1 -D "$duration" --warm-up-time "$warmup" "${extra[@]}" ${args[$name]} \
 		>"$out/$1.$2.txt" 2>&1 || true
 }
-# Invocation once more with one connection: the latency a single caller sees, with no queueing (Dapr
-# publishes its invocation overhead as such a latency).
+# Invocation and proxying once more with one connection: the latency a single caller sees, with no
+# queueing (Dapr publishes its invocation overhead as such a latency).
 single=()
 for n in "${measured[@]}"; do
-	[[ $n == *-invoke ]] && single+=("$n")
+	[[ $n == *-invoke || $n == *-grpc ]] && single+=("$n")
 done
 for ((r = 1; r <= repeat; r++)); do
 	for n in "${measured[@]}"; do
@@ -246,5 +291,7 @@ ratio grpc-invoke direct-invoke "gRPC InvokeService via 2 sidecars vs direct:"
 ratio http-invoke direct-invoke "HTTP invoke via 2 sidecars vs direct:"
 ratio grpc-invoke-1conn direct-invoke-1conn "the same, one connection: gRPC"
 ratio http-invoke-1conn direct-invoke-1conn "the same, one connection: HTTP"
+ratio proxy-grpc direct-grpc "gRPC proxying via 2 sidecars vs direct:"
+ratio proxy-grpc-1conn direct-grpc-1conn "the same, one connection:"
 echo "outrigd A: $(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "RSS %.1f MB (peak %.1f MB)", r / 1024, h / 1024 }' "/proc/$a_pid/status")"
 [ "$failed" -eq 0 ] || die "some runs had failed or non-2xx requests: their figures do not mean what they say (see BENCH_OUT)"

@@ -32,6 +32,13 @@ bench_invoke_echo_SOURCES = bench/invoke_echo.c
 bench_invoke_echo_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_invoke_echo_LDADD = $(LIBEVENT_LIBS)
 
+# The gRPC bench's app for gRPC proxying: an h2c server echoing every call's message (libevent and nghttp2, as outrigd).
+EXTRA_PROGRAMS += bench/grpc_echo
+BENCH_HELPERS += bench/grpc_echo$(EXEEXT)
+bench_grpc_echo_SOURCES = bench/grpc_echo.c
+bench_grpc_echo_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(NGHTTP2_CFLAGS)
+bench_grpc_echo_LDADD = $(LIBEVENT_LIBS) $(NGHTTP2_LIBS)
+
 # The binding bench's C helpers: the Kafka mock cluster, the direct producer and the HTTP load through outrigd.
 # All three come with the bindings.kafka plugin (librdkafka, whose mock cluster is in the same library).
 EXTRA_PROGRAMS += bench/binding_mock bench/binding_direct bench/binding_load
@@ -79,7 +86,7 @@ bench: all $(BENCH_HELPERS)
 		bash '$(abs_top_srcdir)/bench/grpc_bench.sh'
 
 # `make bench-grpc`: only the gRPC-vs-HTTP bench (bench/grpc_bench.sh).
-bench-grpc: all bench/invoke_echo$(EXEEXT)
+bench-grpc: all bench/invoke_echo$(EXEEXT) bench/grpc_echo$(EXEEXT)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \

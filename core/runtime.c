@@ -26,10 +26,10 @@ static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	/* Work in flight: plugin calls, calls to the app, and calls to other sidecars. */
+	/* Work in flight: plugin calls, calls to the app, calls to other sidecars, and proxied gRPC streams. */
 	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0) +
 			(srv->app_grpc != NULL ? grpc_client_busy(app_grpc_client(srv->app_grpc)) : 0) +
-			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0);
+			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0) + srv->proxied_calls;
 
 	(void)fd;
 	(void)what;

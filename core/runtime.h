@@ -32,6 +32,7 @@ struct server {
 	struct grpc_server *grpc; /* the gRPC API (core/api/grpc), once listening */
 	struct grpc_server *grpc_internal; /* gRPC proxying's callee side, behind the internal port */
 	struct h2_upstream *h2_upstream;   /* gRPC proxying's connections to apps and other sidecars */
+	unsigned proxied_calls;		   /* proxied gRPC calls in progress: a graceful stop waits for them */
 	const struct options *opts;
 	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;

@@ -83,7 +83,7 @@ fi
 
 outrig stop >"$tmp/out" 2>&1
 rc=$?
-if [ "$rc" -eq 2 ] && grep -q -- '--app-id is required' "$tmp/out"; then
+if [ "$rc" -eq 2 ] && grep -q -- '--app-id or -f is required' "$tmp/out"; then
 	pass "stop without --app-id: exit 2"
 else
 	fail "stop without --app-id: exit 2 (got $rc)" "$tmp/out"

@@ -43,22 +43,6 @@ else
 	fail "--version prints the version" "$tmp/out"
 fi
 
-outrig run --app-id x >"$tmp/out" 2>&1
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q 'no app command' "$tmp/out" && grep -q -- '--' "$tmp/out"; then
-	pass "missing command: exit 2 and says to put it after --"
-else
-	fail "missing command: exit 2 (got $rc) and says to put it after --" "$tmp/out"
-fi
-
-outrig run --app-id x ./app >"$tmp/out" 2>&1
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q "unexpected argument './app'" "$tmp/out"; then
-	pass "command without --: exit 2 naming it"
-else
-	fail "command without --: exit 2 (got $rc) naming it" "$tmp/out"
-fi
-
 outrig run --app-id x --no-such-flag -- true >"$tmp/out" 2>&1
 rc=$?
 if [ "$rc" -eq 2 ] && grep -q "unknown flag '--no-such-flag'" "$tmp/out"; then
@@ -67,12 +51,41 @@ else
 	fail "unknown flag: exit 2 (got $rc) naming it" "$tmp/out"
 fi
 
-outrig run -- true >"$tmp/out" 2>&1
+# As cobra reads `dapr run`: a flag after the app's command is still outrig's, so an app's own flag
+# must go after --; the error says so.
+outrig run --app-id x node app.js --port 3000 >"$tmp/out" 2>&1
 rc=$?
-if [ "$rc" -eq 2 ] && grep -q -- '--app-id is required' "$tmp/out"; then
-	pass "missing --app-id: exit 2"
+if [ "$rc" -eq 2 ] && grep -q "unknown flag '--port'" "$tmp/out" && grep -q "after --" "$tmp/out"; then
+	pass "an app's flag before --: exit 2, naming it and saying to put it after --"
 else
-	fail "missing --app-id: exit 2 (got $rc)" "$tmp/out"
+	fail "an app's flag before --: exit 2 (got $rc), naming it and saying to put it after --" "$tmp/out"
+fi
+
+for refused in "--unix-domain-socket /tmp" "-u /tmp" "--kubernetes" "-k" "--app-ssl"; do
+	# shellcheck disable=SC2086 # the flag and its value are two words
+	outrig run --app-id x $refused -- true >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "is not supported: " "$tmp/out"; then
+		pass "$refused is refused with the reason"
+	else
+		fail "$refused is refused with the reason (rc $rc)" "$tmp/out"
+	fi
+done
+
+outrig run -f "$tmp/nothing-here" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q "run file $tmp/nothing-here: No such file" "$tmp/out"; then
+	pass "-f with a missing file: exit 2 naming it"
+else
+	fail "-f with a missing file: exit 2 (got $rc) naming it" "$tmp/out"
+fi
+
+outrig run -f "$srcdir/tests/data/runfile" --app-port 3000 >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q -- "--app-port cannot go with -f" "$tmp/out"; then
+	pass "-f with a flag that belongs in the run file: exit 2 naming it"
+else
+	fail "-f with a flag that belongs in the run file: exit 2 (got $rc) naming it" "$tmp/out"
 fi
 
 outrig run --app-id x --dapr-http-port 0 -- true >"$tmp/out" 2>&1
@@ -186,6 +199,142 @@ else
 	fi
 fi
 bg=
+
+# The founding example's form: the app's command without --, then a flag of outrig's after it.
+mkdir -p "$tmp/founding/components"
+cat >"$tmp/founding/components/mystore.yaml" <<'EOF'
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: mystore
+spec:
+  type: state.in-memory
+  version: v1
+EOF
+cat >"$tmp/founding/app.py" <<'EOF'
+import json, os, sys, urllib.request
+base = "http://127.0.0.1:%s/v1.0/state/mystore" % os.environ["DAPR_HTTP_PORT"]
+req = urllib.request.Request(base, data=json.dumps([{"key": "k", "value": sys.argv[1]}]).encode(), method="POST",
+                             headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req).read()
+print("app %s read back %s" % (os.environ["APP_ID"], urllib.request.urlopen(base + "/k").read().decode()))
+EOF
+(cd "$tmp/founding" && timeout 90 "$cli" run --plugin-dir "$plugins" --app-id bindings-pythonapp python3 app.py \
+	hello --components-path ./components) >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^== APP == app bindings-pythonapp read back "hello"$' "$tmp/out"; then
+	pass "founding example: outrig run --app-id A python3 app.py ARG --components-path ./components"
+else
+	fail "founding example: outrig run --app-id A python3 app.py ARG --components-path ./components (rc $rc)" \
+		"$tmp/out"
+fi
+
+# The quickstarts' flags, in dapr's spellings (=, short forms, booleans): passed on, or one info line each.
+# (The command goes after --: without it, sh's -c would be read as --config, as dapr's cobra reads it.)
+free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2016 # expanded by the app's shell, not this one
+run -a flags -p 38999 -H "$free_port" --app-protocol=http --log-level debug --enable-api-logging \
+	--app-max-concurrency 5 --dapr-http-max-request-size 8 --max-body-size=8Mi --read-buffer-size 8Ki \
+	--app-health-check-path=/healthz --app-health-probe-interval 3 --app-health-probe-timeout 500 \
+	--app-health-threshold 2 --metrics-port 9090 -M 9091 --placement-host-address localhost:50005 \
+	--scheduler-host-address "" --enable-profiling=false --app-channel-address 127.0.0.1 \
+	-- sh -c 'echo "port=$APP_PORT proto=$APP_PROTOCOL http=$DAPR_HTTP_PORT"' >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^== APP == port=38999 proto=http http=$free_port\$" "$tmp/out" &&
+	[ "$(grep -c 'info: --metrics-port has no effect' "$tmp/out")" -eq 2 ] &&
+	grep -q 'info: --enable-api-logging has no effect' "$tmp/out" &&
+	grep -q 'info: --placement-host-address has no effect' "$tmp/out" &&
+	grep -q 'info: --scheduler-host-address has no effect' "$tmp/out" &&
+	grep -q 'info: --enable-profiling has no effect' "$tmp/out" && grep -q 'level=debug' "$tmp/out"; then
+	pass "dapr run's flags: passed on to outrigd, or one info line each where outrig has nothing to set"
+else
+	fail "dapr run's flags: passed on to outrigd, or one info line each (rc $rc)" "$tmp/out"
+fi
+
+run --app-id refused --app-max-concurrency 0 -- true >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q -- '--app-max-concurrency: 0 is not a limit' "$tmp/out"; then
+	pass "a value outrigd refuses (--app-max-concurrency 0) reaches it and fails the run"
+else
+	fail "a value outrigd refuses (--app-max-concurrency 0) reaches it and fails the run (rc $rc)" "$tmp/out"
+fi
+
+# No command: the sidecar alone, as `dapr run --app-id x`, until SIGTERM; no --app-id: one is made up.
+"$cli" run --plugin-dir "$plugins" >"$tmp/alone" 2>&1 &
+bg=$!
+i=0
+while [ "$i" -lt 300 ] && ! grep -q 'runs alone until Ctrl-C' "$tmp/alone" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$bg"
+if gone "$bg" 150; then
+	wait "$bg"
+	rc=$?
+	if [ "$rc" -eq 143 ] && grep -q "info: no --app-id given; the app id is 'outrig-[0-9]*'" "$tmp/alone" &&
+		grep -q "ready: app id 'outrig-[0-9]*'" "$tmp/alone"; then
+		pass "no command and no --app-id: the sidecar runs alone under a made-up id until SIGTERM"
+	else
+		fail "no command and no --app-id: the sidecar runs alone under a made-up id (rc $rc)" "$tmp/alone"
+	fi
+else
+	kill -KILL "$bg"
+	wait "$bg"
+	fail "no command: outrig run still running 15 s after SIGTERM" "$tmp/alone"
+fi
+bg=
+
+# outrig init writes ~/.outrig, and outrig run reads it when no --resources-path or --config is given.
+home=$tmp/home
+mkdir -p "$home"
+HOME=$home outrig init >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ -f "$home/.outrig/components/statestore.yaml" ] &&
+	[ -f "$home/.outrig/components/pubsub.yaml" ] && [ -f "$home/.outrig/config.yaml" ] &&
+	grep -q "value: \"$XDG_DATA_HOME/outrig/state.db\"" "$home/.outrig/components/statestore.yaml"; then
+	pass "outrig init writes ~/.outrig/components/{statestore,pubsub}.yaml and config.yaml"
+else
+	fail "outrig init writes ~/.outrig/components/{statestore,pubsub}.yaml and config.yaml (rc $rc)" "$tmp/out"
+fi
+echo "# mine" >>"$home/.outrig/config.yaml"
+HOME=$home outrig init >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '^kept .*config.yaml' "$tmp/out" && grep -q '^# mine' "$home/.outrig/config.yaml"; then
+	pass "outrig init again keeps the files that exist"
+else
+	fail "outrig init again keeps the files that exist (rc $rc)" "$tmp/out"
+fi
+cp "$tmp/founding/components/mystore.yaml" "$home/.outrig/components/"
+# shellcheck disable=SC2016 # expanded by the app's shell, not this one
+HOME=$home run --app-id inited -- sh -c 'curl -s "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/metadata"; echo' \
+	>"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '"name":"mystore"' "$tmp/out" &&
+	grep -q '"name":"statestore","type":"state.sqlite"' "$tmp/out"; then
+	pass "outrig run uses ~/.outrig/components when no --resources-path is given"
+else
+	fail "outrig run uses ~/.outrig/components when no --resources-path is given (rc $rc)" "$tmp/out"
+fi
+# shellcheck disable=SC2016 # expanded by the app's shell, not this one
+HOME=$home run --app-id inited --resources-path "$tmp/founding/components" \
+	-- sh -c 'curl -s "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/metadata"; echo' >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q '"name":"mystore"' "$tmp/out" && ! grep -q '"name":"statestore"' "$tmp/out"; then
+	pass "--resources-path given: ~/.outrig/components is not read"
+else
+	fail "--resources-path given: ~/.outrig/components is not read (rc $rc)" "$tmp/out"
+fi
+# A Configuration outrigd refuses shows that ~/.outrig/config.yaml reaches it as --config.
+printf 'spec:\n  accessControl:\n    defaultAction: deny\n' >"$home/.outrig/config.yaml.new"
+sed '/^spec:/,$d' "$home/.outrig/config.yaml" >>"$home/.outrig/config.yaml.new"
+mv "$home/.outrig/config.yaml.new" "$home/.outrig/config.yaml"
+HOME=$home run --app-id inited -- true >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "$home/.outrig/config.yaml" "$tmp/out" && grep -q "accessControl" "$tmp/out"; then
+	pass "outrig run passes ~/.outrig/config.yaml as --config when none is given"
+else
+	fail "outrig run passes ~/.outrig/config.yaml as --config when none is given (rc $rc)" "$tmp/out"
+fi
 
 # The counter example twice: the embedded SQLite store keeps the count between runs.
 counts() {

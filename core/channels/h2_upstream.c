@@ -20,6 +20,8 @@
 #include "base/log.h"
 
 #define H2U_SCOPE "grpc-proxy"
+#define H2U_STR2(x) #x
+#define H2U_STR(x) H2U_STR2(x)
 /* Bytes queued for the socket before nghttp2 is asked for more. */
 #define H2U_OUT_HIGH (256 * 1024)
 /* All the answer's headers (or trailers) of one stream, as HTTP/2's header list size counts them. */
@@ -28,6 +30,10 @@
 #define H2U_IDLE_S 60
 /* Connecting (and resolving the name) may take this long. */
 #define H2U_CONNECT_TIMEOUT_S 10
+/* A dead peer is found within about a minute: keepalive probes, and a bound on unacknowledged data. */
+#define H2U_KEEPALIVE_IDLE_S 30
+#define H2U_KEEPALIVE_INTERVAL_S 10
+#define H2U_USER_TIMEOUT_MS 60000
 
 struct h2u_conn;
 
@@ -52,6 +58,7 @@ struct h2u_conn {
 	struct event *kick; /* sends what nghttp2 has queued, from a clean stack */
 	struct event *idle;
 	bool connected, draining, in_recv, dead;
+	bool settled; /* the server's SETTINGS came: its stream limit is known */
 	unsigned open;
 	LIST_HEAD(, h2_stream) streams;
 	LIST_ENTRY(h2u_conn) link;
@@ -165,12 +172,20 @@ static int h2u_frame_cb(nghttp2_session *ng, const nghttp2_frame *frame, void *a
 	/* A GOAWAY: the streams it let through finish here, new ones go to another connection. */
 	if (frame->hd.type == NGHTTP2_GOAWAY)
 		c->draining = true;
+	if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0)
+		c->settled = true;
 	if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
 		return 0;
 	s = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
 	if (s == NULL || s->ops == NULL)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS) {
+		/* An informational answer (1xx) comes before the real one and is not passed on. */
+		if (!s->got_headers && s->n_nv > 0 && strcmp((char *)s->nv[0].name, ":status") == 0 &&
+		    s->nv[0].value[0] == '1') {
+			h2u_nv_free(s);
+			return 0;
+		}
 		if (!s->got_headers) {
 			s->got_headers = true;
 			s->ops->headers(s->arg, s->nv, s->n_nv, end);
@@ -353,8 +368,22 @@ static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 	int one = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+		int idle = H2U_KEEPALIVE_IDLE_S, interval = H2U_KEEPALIVE_INTERVAL_S, count = 3;
+		unsigned user_timeout = H2U_USER_TIMEOUT_MS;
+
 		c->connected = true;
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/*
+		 * A peer host that vanishes without a FIN (a partition, a dropped NAT entry) must not
+		 * hold streams for the kernel's retransmission timeout of some 15 minutes: keepalive
+		 * finds an idle connection dead, TCP_USER_TIMEOUT one whose bytes go unacknowledged.
+		 */
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
 		/* The connect deadline is over; an open connection waits as long as its streams do. */
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		h2u_flush(c);
@@ -436,7 +465,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	c->host = strdup(host);
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
-	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
+	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->host == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -447,39 +477,45 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	bufferevent_setcb(c->bev, h2u_read_cb, h2u_write_cb, h2u_event_cb, c);
 	bufferevent_set_timeouts(c->bev, NULL, &connect_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	/* A failure here is reported through h2u_event_cb, from the loop (the callback is deferred). */
+	/* A failure here is reported through h2u_event_cb, later (deferred callbacks). */
 	bufferevent_socket_connect_hostname(c->bev, h2u_is_ip(host) ? NULL : up->dns, AF_UNSPEC, host, port);
 	return c;
 }
 
-/* A connection to key with room for one more stream, or a new one while the pool allows. */
+/*
+ * A connection to key with room for one more stream, or a new one while the pool allows; NULL
+ * when every connection is full and the pool is (or out of memory). Streams are never queued in
+ * nghttp2 for a free slot: a queued stream that its caller cancels stays there, with its headers,
+ * until a slot frees, so callers cancelling queued streams could grow memory without bound.
+ */
 static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const char *host, int port)
 {
-	struct h2u_conn *c, *least = NULL;
+	struct h2u_conn *c;
 	unsigned count = 0;
 
 	LIST_FOREACH(c, &up->conns, link) {
 		uint32_t limit;
 
-		if (c->draining || c->dead || strcmp(c->key, key) != 0)
+		if (c->dead || strcmp(c->key, key) != 0)
 			continue;
+		/* Draining connections count too: repeated GOAWAYs cannot grow the pool. */
 		count++;
+		if (c->draining)
+			continue;
 		/* Before the server's SETTINGS, nghttp2 knows no limit: assume gRPC's usual 100. */
 		limit = nghttp2_session_get_remote_settings(c->ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-		if (limit > 100 && !c->connected)
+		if (!c->settled && limit > 100)
 			limit = 100;
 		if (c->open < limit)
 			return c;
-		if (least == NULL || c->open < least->open)
-			least = c;
 	}
-	if (count < H2_UPSTREAM_MAX_CONNS || least == NULL)
+	if (count < H2_UPSTREAM_MAX_CONNS)
 		return h2u_conn_new(up, key, host, port);
-	return least; /* nghttp2 holds the stream's HEADERS until one of the server's slots frees */
+	return NULL;
 }
 
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
-				   size_t n, const struct h2_stream_ops *ops, void *arg)
+				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why)
 {
 	char key[300];
 	struct h2u_conn *c;
@@ -488,13 +524,18 @@ struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int
 	int32_t id;
 
 	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	*why = "out of memory";
 	for (int attempt = 0; attempt < 2; attempt++) {
 		c = h2u_pick(up, key, host, port);
-		if (c == NULL)
+		if (c == NULL) {
+			*why = "every connection to it is at the server's stream limit (" H2U_STR(H2_UPSTREAM_MAX_CONNS) " connections)";
 			return NULL;
+		}
 		s = calloc(1, sizeof(*s));
-		if (s == NULL)
+		if (s == NULL) {
+			h2u_maybe_idle(c);
 			return NULL;
+		}
 		s->conn = c;
 		s->ops = ops;
 		s->arg = arg;
@@ -509,6 +550,7 @@ struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int
 			return s;
 		}
 		free(s);
+		h2u_maybe_idle(c);
 		/* Stream ids run out after 2^30 streams: the next connection takes over. */
 		if (id != NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE)
 			return NULL;

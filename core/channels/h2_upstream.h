@@ -20,8 +20,8 @@ struct h2_upstream;
 struct h2_stream;
 
 /* The window each stream gets for its answer: what the caller may have to hold per stream. */
-#define H2_UPSTREAM_STREAM_WINDOW (256 * 1024)
-/* Connections kept per server address; past it, streams queue in nghttp2 for a free slot. */
+#define H2_UPSTREAM_STREAM_WINDOW (128 * 1024)
+/* Connections kept per server address; with all of them at the server's stream limit, new streams are refused. */
 #define H2_UPSTREAM_MAX_CONNS 16
 
 /* Called from the loop, never from within h2_upstream_open or the other h2_stream_* functions. */
@@ -51,11 +51,11 @@ struct h2_upstream *h2_upstream_new(struct event_base *base);
 /*
  * Opens a stream to host:port (an IP or a name, resolved with evdns) with the request headers nv
  * (pseudo-headers first; nghttp2 copies them), over a pooled h2c connection (prior knowledge,
- * TCP_NODELAY). Returns the stream, or NULL when out of memory or the stream could not be made
- * (ops are then never called).
+ * TCP_NODELAY, TCP keepalive). Returns the stream, or NULL with *why saying why (out of memory,
+ * every connection to host:port full); ops are then never called.
  */
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
-				   size_t n, const struct h2_stream_ops *ops, void *arg);
+				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why);
 
 /* More request body (or its end) is ready. */
 void h2_stream_resume(struct h2_stream *s);

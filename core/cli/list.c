@@ -23,7 +23,8 @@ void list_usage(FILE *f)
 	      "\n"
 	      "Flags:\n"
 	      "  -o, --output FORMAT   table (default) or json; json has the pids of outrig, outrigd\n"
-	      "                        and the app, with 'dapr list -o json' field names\n"
+	      "                        and the app, and the run file of 'outrig run -f'\n"
+	      "                        (runTemplatePath), with 'dapr list -o json' field names\n"
 	      "  -h, --help            this help\n",
 	      f);
 }
@@ -83,6 +84,10 @@ static void list_json(const struct reg_record *rs, size_t n)
 		list_json_string(r->command);
 		printf(",\n    \"age\": \"%s\",\n    \"created\": \"%s\",\n    \"started\": %lld,\n", age,
 		       created, r->started);
+		/* dapr's name for the run file an app came from (`dapr run -f`); "" for a plain run. */
+		fputs("    \"runTemplatePath\": ", stdout);
+		list_json_string(r->run_file);
+		fputs(",\n", stdout);
 		printf("    \"cliPid\": %ld,\n    \"daprdPid\": %ld,\n    \"appPid\": %ld\n  }%s\n",
 		       (long)r->pid, (long)r->outrigd_pid, (long)r->app_pid, i + 1 < n ? "," : "");
 	}

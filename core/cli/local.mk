@@ -2,10 +2,13 @@
 # outrig, the command-line tool that runs an app with its sidecar (plain libc, no libevent).
 bin_PROGRAMS += core/outrig
 core_outrig_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)
-core_outrig_CFLAGS = $(AM_CFLAGS)
+core_outrig_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
+core_outrig_LDADD = $(YAML_LIBS)
 core_outrig_SOURCES = \
 	core/cli/main.c \
 	core/cli/run.c core/cli/run.h \
+	core/cli/runfile.c core/cli/runfile.h \
+	core/cli/init.c core/cli/init.h \
 	core/cli/list.c core/cli/list.h \
 	core/cli/stop.c core/cli/stop.h \
 	core/cli/registry.c core/cli/registry.h \

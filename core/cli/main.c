@@ -2,6 +2,7 @@
 /* outrig, the command line: runs apps with their outrigd sidecar, like `dapr run/list/stop`. */
 #include "config.h"
 
+#include "init.h"
 #include "list.h"
 #include "run.h"
 #include "stop.h"
@@ -14,16 +15,20 @@ static void main_usage(FILE *f)
 	fputs("Usage: outrig COMMAND [flags]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  run    start outrigd and an app together (see 'outrig run --help')\n"
+	      "  run    start outrigd and an app together (see 'outrig run --help'), or the\n"
+	      "         apps of a Dapr multi-app run file: outrig run -f dapr.yaml\n"
 	      "  list   show the apps 'outrig run' is running, with their ports\n"
-	      "  stop   stop a running app and its sidecar: outrig stop --app-id ID\n"
+	      "  stop   stop a running app and its sidecar: outrig stop --app-id ID, or\n"
+	      "         what a run file started: outrig stop -f dapr.yaml\n"
+	      "  init   write the default components and configuration to ~/.outrig\n"
 	      "\n"
 	      "Flags:\n"
 	      "  -h, --help       this help\n"
 	      "  -v, --version    print the version\n"
 	      "\n"
 	      "Example:\n"
-	      "  outrig run --app-id myapp --app-port 8080 -- ./myapp\n",
+	      "  outrig run --app-id myapp --app-port 8080 -- ./myapp\n"
+	      "  outrig run --app-id myapp python3 app.py --resources-path ./components\n",
 	      f);
 }
 
@@ -42,6 +47,8 @@ int main(int argc, char **argv)
 			list_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "stop") == 0)
 			stop_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "init") == 0)
+			init_usage(stdout);
 		else
 			main_usage(stdout);
 		return 0;
@@ -56,11 +63,13 @@ int main(int argc, char **argv)
 		return list_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "stop") == 0)
 		return stop_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "init") == 0)
+		return init_main(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		fprintf(stderr, "outrig: unknown flag '%s'; see 'outrig --help'\n", cmd);
 	else
 		fprintf(stderr,
-			"outrig: unknown command '%s'; the commands are run, list and stop "
+			"outrig: unknown command '%s'; the commands are run, list, stop and init "
 			"(see 'outrig --help')\n",
 			cmd);
 	return 2;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define REG_SUFFIX ".run"
-#define REG_FILE_MAX 8192
+#define REG_FILE_MAX 16384
 
 /* mkdir -p, mode 0700 for what it makes. */
 static int reg_mkdir_p(char *path)
@@ -96,6 +96,8 @@ int reg_write(struct reg_record *r)
 	fprintf(f, "http_port=%d\ngrpc_port=%d\napp_port=%d\nstarted=%lld\n", r->http_port, r->grpc_port,
 		r->app_port, r->started);
 	reg_put(f, "command", r->command);
+	if (r->run_file[0] != '\0')
+		reg_put(f, "run_file", r->run_file);
 	if (ferror(f) != 0) {
 		fclose(f);
 		unlink(tmp);
@@ -152,6 +154,10 @@ static bool reg_parse(char *text, struct reg_record *r)
 		}
 		if (strcmp(line, "command") == 0) {
 			snprintf(r->command, sizeof(r->command), "%s", value);
+			continue;
+		}
+		if (strcmp(line, "run_file") == 0) {
+			snprintf(r->run_file, sizeof(r->run_file), "%s", value);
 			continue;
 		}
 		v = reg_number(value);

@@ -21,7 +21,8 @@ struct reg_record {
 	int app_port;		       /* 0: none */
 	long long started;	       /* seconds since the epoch */
 	char command[REG_COMMAND_MAX]; /* the app's argv joined by spaces, maybe cut short */
-	char path[PATH_MAX];	       /* the record's file; set by reg_write() and reg_load_all() */
+	char run_file[PATH_MAX]; /* absolute path of the run file (`outrig run -f`) it came from, or "" */
+	char path[PATH_MAX];	 /* the record's file; set by reg_write() and reg_load_all() */
 };
 
 /*

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `outrig run`: starts outrigd, waits until it is ready, runs the app beside it, stops both. */
+/* asprintf(), strndup() */
+#define _GNU_SOURCE
 #include "run.h"
 
 #include "http_probe.h"
+#include "init.h"
 #include "registry.h"
+#include "runfile.h"
 #include "supervise.h"
 
 #include <arpa/inet.h>
@@ -14,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,24 +31,43 @@
 #define RUN_DRAIN_IDLE_MS 500
 
 #define RUN_HEALTH_PATH "/v1.0/healthz/outbound"
+/* Most env entries a run file may give one app. */
+#define RUN_APP_ENV_MAX 256
+
+static const struct run_ctx *run_cur;
+static char run_app_prefix[300] = "== APP == ";
+static char run_sidecar_prefix[300] = "== OUTRIG == ";
+static struct sup_sink run_app_log, run_sidecar_log;
+
+struct run_fwd {
+	const char *name; /* outrigd's flag, without the dashes */
+	const char *value;
+	bool boolean; /* passed as --name=value; others as two words */
+};
 
 struct run_opts {
 	const char *app_id;
 	const char *app_port;
 	const char *http_port;
 	const char *grpc_port;
-	const char *internal_port;
 	const char *log_level;
-	const char *plugin_dir;
 	const char *listen_addresses;
-	const char *app_max_concurrency;
+	const char *app_channel_address;
 	const char *app_protocol; /* --app-protocol, or NULL: outrigd's default (http) */
-	bool log_as_json;
-	const char **resources; /* --resources-path and --components-path, in the order given */
-	size_t n_resources;
+	const char *run_file;	  /* -f: a multi-app run file or its folder */
+	const char **resources;	  /* --resources-path and --components-path, in the order given */
+	size_t n_resources, cap_resources;
 	const char **configs; /* --config, in the order given */
 	size_t n_configs;
-	char **command; /* the app's argv: everything after --, NULL-terminated */
+	struct run_fwd *fwd; /* flags passed on to outrigd as they are */
+	size_t n_fwd;
+	const char
+		*other; /* the first flag given other than -f, --help and --log-as-json, for -f's refusal */
+	char **command; /* the app's argv (the words that are not flags, and all after --), NULL-terminated */
+	size_t n_command;
+	char *app_id_buf; /* an id made up when none was given */
+	char **split;	  /* --resources-path a,b split at commas, to free */
+	size_t n_split;
 };
 
 enum run_flag_id {
@@ -51,47 +75,82 @@ enum run_flag_id {
 	RUN_F_APP_PORT,
 	RUN_F_HTTP_PORT,
 	RUN_F_GRPC_PORT,
-	RUN_F_INTERNAL_PORT,
 	RUN_F_CONFIG,
 	RUN_F_RESOURCES,
 	RUN_F_LOG_LEVEL,
-	RUN_F_PLUGIN_DIR,
 	RUN_F_LISTEN,
-	RUN_F_MAX_CONCURRENCY,
+	RUN_F_CHANNEL,
 	RUN_F_APP_PROTOCOL,
-	RUN_F_JSON,
+	RUN_F_RUN_FILE,
 	RUN_F_HELP,
+	RUN_F_FWD,	  /* passed on to outrigd under the same name */
+	RUN_F_PORT_FWD,	  /* a port, passed on */
+	RUN_F_NO_EFFECT,  /* accepted; one info line says outrig has nothing it configures */
+	RUN_F_REFUSE,	  /* refused with the reason */
+	RUN_F_FALSE_ONLY, /* a boolean outrig cannot honour when true */
 };
 
-/* Names and short forms as `dapr run` has them, so muscle memory carries over. */
+/*
+ * The flags of `dapr run` (dapr/cli cmd/run.go), with its short forms, and outrig's own.
+ * why: for RUN_F_NO_EFFECT and RUN_F_REFUSE, what outrig lacks.
+ */
 static const struct run_flag {
 	const char *name;
 	char short_name;
 	bool takes_value;
 	enum run_flag_id id;
+	const char *why;
 } run_flags[] = {
-	{ "app-id", 'a', true, RUN_F_APP_ID },
-	{ "app-port", 'p', true, RUN_F_APP_PORT },
-	{ "dapr-http-port", 'H', true, RUN_F_HTTP_PORT },
-	{ "dapr-grpc-port", 'G', true, RUN_F_GRPC_PORT },
-	{ "dapr-internal-grpc-port", 'I', true, RUN_F_INTERNAL_PORT },
-	{ "config", 'c', true, RUN_F_CONFIG },
-	{ "resources-path", 0, true, RUN_F_RESOURCES },
-	{ "components-path", 'd', true, RUN_F_RESOURCES },
-	{ "log-level", 0, true, RUN_F_LOG_LEVEL },
-	{ "plugin-dir", 0, true, RUN_F_PLUGIN_DIR },
-	{ "dapr-listen-addresses", 0, true, RUN_F_LISTEN },
-	{ "app-max-concurrency", 0, true, RUN_F_MAX_CONCURRENCY },
-	{ "app-protocol", 'P', true, RUN_F_APP_PROTOCOL },
-	{ "log-as-json", 0, false, RUN_F_JSON },
-	{ "help", 'h', false, RUN_F_HELP },
+	{ "app-id", 'a', true, RUN_F_APP_ID, NULL },
+	{ "app-port", 'p', true, RUN_F_APP_PORT, NULL },
+	{ "dapr-http-port", 'H', true, RUN_F_HTTP_PORT, NULL },
+	{ "dapr-grpc-port", 'G', true, RUN_F_GRPC_PORT, NULL },
+	{ "dapr-internal-grpc-port", 'I', true, RUN_F_PORT_FWD, NULL },
+	{ "config", 'c', true, RUN_F_CONFIG, NULL },
+	{ "resources-path", 0, true, RUN_F_RESOURCES, NULL },
+	{ "components-path", 'd', true, RUN_F_RESOURCES, NULL },
+	{ "log-level", 0, true, RUN_F_LOG_LEVEL, NULL },
+	{ "dapr-listen-addresses", 0, true, RUN_F_LISTEN, NULL },
+	{ "app-channel-address", 0, true, RUN_F_CHANNEL, NULL },
+	{ "app-protocol", 'P', true, RUN_F_APP_PROTOCOL, NULL },
+	{ "run-file", 'f', true, RUN_F_RUN_FILE, NULL },
+	{ "help", 'h', false, RUN_F_HELP, NULL },
+	{ "app-max-concurrency", 0, true, RUN_F_FWD, NULL },
+	{ "max-body-size", 0, true, RUN_F_FWD, NULL },
+	{ "read-buffer-size", 0, true, RUN_F_FWD, NULL },
+	{ "dapr-http-max-request-size", 0, true, RUN_F_FWD, NULL },
+	{ "dapr-http-read-buffer-size", 0, true, RUN_F_FWD, NULL },
+	{ "enable-app-health-check", 0, false, RUN_F_FWD, NULL },
+	{ "app-health-check-path", 0, true, RUN_F_FWD, NULL },
+	{ "app-health-probe-interval", 0, true, RUN_F_FWD, NULL },
+	{ "app-health-probe-timeout", 0, true, RUN_F_FWD, NULL },
+	{ "app-health-threshold", 0, true, RUN_F_FWD, NULL },
+	{ "log-as-json", 0, false, RUN_F_FWD, NULL },
+	{ "plugin-dir", 0, true, RUN_F_FWD, NULL },
+	{ "data-dir", 0, true, RUN_F_FWD, NULL },
+	{ "enable-api-logging", 0, false, RUN_F_NO_EFFECT, "outrigd does not log API calls yet" },
+	{ "metrics-port", 'M', true, RUN_F_NO_EFFECT, "outrigd serves no metrics yet" },
+	{ "enable-profiling", 0, false, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
+	{ "profile-port", 0, true, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
+	{ "placement-host-address", 0, true, RUN_F_NO_EFFECT,
+	  "outrig has no actors, so no placement service" },
+	{ "scheduler-host-address", 0, true, RUN_F_NO_EFFECT,
+	  "outrig has no jobs or workflows, so no scheduler" },
+	{ "runtime-path", 0, true, RUN_F_NO_EFFECT,
+	  "outrigd is found next to outrig, else by $OUTRIGD, else on PATH" },
+	{ "unix-domain-socket", 'u', true, RUN_F_REFUSE,
+	  "outrigd serves its API on TCP ports only; leave the flag out" },
+	{ "kubernetes", 'k', false, RUN_F_REFUSE,
+	  "outrig run runs apps on this machine only; see pkg/kubernetes for Kubernetes manifests" },
+	{ "app-ssl", 0, false, RUN_F_FALSE_ONLY, "outrigd does not call apps over TLS yet" },
 };
 
 static const char *const run_log_levels[] = { "debug", "info", "warn", "error", "fatal" };
 
 void run_usage(FILE *f)
 {
-	fputs("Usage: outrig run --app-id ID [flags] -- COMMAND [ARGS...]\n"
+	fputs("Usage: outrig run [flags] [--] [COMMAND [ARGS...]]\n"
+	      "       outrig run -f FILE|DIR\n"
 	      "\n"
 	      "Starts the outrigd sidecar, waits until it answers GET " RUN_HEALTH_PATH ",\n"
 	      "then runs COMMAND with DAPR_HTTP_PORT, DAPR_GRPC_PORT, APP_ID, APP_PORT (with\n"
@@ -99,53 +158,68 @@ void run_usage(FILE *f)
 	      "DAPR_API_TOKEN and APP_API_TOKEN, when set here, reach both the sidecar and the app.\n"
 	      "Output is prefixed '== OUTRIG == ' (sidecar) and '== APP == '. When the app exits\n"
 	      "the sidecar is stopped and outrig exits with the app's status; Ctrl-C or SIGTERM\n"
-	      "(what 'outrig stop --app-id ID' sends) stops the app, then the sidecar.\n"
-	      "While it runs, 'outrig list' shows it.\n"
+	      "(what 'outrig stop --app-id ID' sends) stops the app, then the sidecar. With no\n"
+	      "COMMAND the sidecar runs alone until Ctrl-C. While it runs, 'outrig list' shows it.\n"
+	      "\n"
+	      "As with 'dapr run', flags are read anywhere before a '--' and the other words, in\n"
+	      "order, make the app's command, so 'outrig run --app-id a python3 app.py\n"
+	      "--resources-path ./components' runs 'python3 app.py'. Flags of the app itself go\n"
+	      "after '--' (a short one such as sh's -c would be read as outrig's otherwise).\n"
 	      "\n"
 	      "Flags:\n"
-	      "  -a, --app-id ID               the app's identity (required)\n"
+	      "  -a, --app-id ID               the app's identity (default: made up from COMMAND)\n"
 	      "  -p, --app-port PORT           port the app listens on, if it serves requests\n"
 	      "  -H, --dapr-http-port PORT     sidecar HTTP API port (default: a free port)\n"
-	      "  -G, --dapr-grpc-port PORT     gRPC API port for DAPR_GRPC_PORT (default: a free\n"
-	      "                                port); outrigd accepts it but serves no gRPC yet,\n"
-	      "                                so SDKs must use HTTP\n"
+	      "  -G, --dapr-grpc-port PORT     sidecar gRPC API port (default: a free port)\n"
 	      "  -I, --dapr-internal-grpc-port PORT\n"
 	      "                                sidecar-to-sidecar port (default: outrigd's choice)\n"
-	      "  -c, --config FILE             Configuration YAML (name resolution ...; repeatable)\n"
-	      "      --resources-path DIR      folder of component YAML (repeatable)\n"
+	      "  -c, --config FILE             Configuration YAML (repeatable; default\n"
+	      "                                ~/.outrig/config.yaml when 'outrig init' wrote it)\n"
+	      "      --resources-path DIR      folder of component YAML (repeatable, or a,b; default\n"
+	      "                                ~/.outrig/components when 'outrig init' wrote it,\n"
+	      "                                else outrigd's embedded SQLite state and pub/sub)\n"
 	      "  -d, --components-path DIR     old name of --resources-path\n"
 	      "      --log-level LEVEL         debug, info, warn, error or fatal (default info)\n"
 	      "      --log-as-json             sidecar logs as JSON lines\n"
-	      "      --plugin-dir DIR          where outrigd looks for plugins\n"
-	      "      --dapr-listen-addresses A addresses the sidecar API binds (CSV)\n"
-	      "      --app-max-concurrency N   most calls in flight to the app (default -1: no limit)\n"
 	      "  -P, --app-protocol P          how the sidecar calls the app: http or grpc (default http)\n"
+	      "      --app-channel-address A   the address the app listens on (default 127.0.0.1)\n"
+	      "      --app-max-concurrency N   most calls in flight to the app (default -1: no limit)\n"
+	      "      --dapr-listen-addresses A addresses the sidecar API binds (CSV)\n"
+	      "      --max-body-size SIZE      largest request body (default 4Mi);\n"
+	      "                                --dapr-http-max-request-size MB is its old form\n"
+	      "      --read-buffer-size SIZE   largest request head (default 4Ki);\n"
+	      "                                --dapr-http-read-buffer-size KB is its old form\n"
+	      "      --enable-app-health-check, --app-health-check-path PATH,\n"
+	      "      --app-health-probe-interval S, --app-health-probe-timeout MS,\n"
+	      "      --app-health-threshold N  the app health checks, as outrigd takes them\n"
+	      "      --plugin-dir DIR          where outrigd looks for plugins\n"
+	      "      --data-dir DIR            outrigd's data folder\n"
+	      "  -f, --run-file FILE|DIR       run the apps of a Dapr multi-app run file (dapr.yaml\n"
+	      "                                in DIR); only --log-as-json goes with it\n"
 	      "  -h, --help                    this help\n"
+	      "\n"
+	      "Accepted, with one line saying they have no effect in outrig: --enable-api-logging,\n"
+	      "--metrics-port (-M), --enable-profiling, --profile-port, --placement-host-address,\n"
+	      "--scheduler-host-address, --runtime-path. Refused: --unix-domain-socket (-u),\n"
+	      "--kubernetes (-k), --app-ssl.\n"
 	      "\n"
 	      "outrigd is taken from the folder of this program, else $OUTRIGD, else PATH.\n",
 	      f);
 }
 
-/*
- * Matches arg against one flag: "--name", "--name=value", "-x". Sets *inline_value to the
- * text after '=' if there is one.
- */
-static const struct run_flag *run_flag_find(const char *arg, const char **inline_value)
+static const struct run_flag *run_flag_long(const char *name, size_t len)
 {
-	*inline_value = NULL;
-	for (size_t i = 0; i < sizeof(run_flags) / sizeof(run_flags[0]); i++) {
-		const struct run_flag *f = &run_flags[i];
-		size_t n = strlen(f->name);
+	for (size_t i = 0; i < sizeof(run_flags) / sizeof(run_flags[0]); i++)
+		if (strlen(run_flags[i].name) == len && strncmp(run_flags[i].name, name, len) == 0)
+			return &run_flags[i];
+	return NULL;
+}
 
-		if (arg[1] == '-' && strncmp(arg + 2, f->name, n) == 0 &&
-		    (arg[2 + n] == '\0' || arg[2 + n] == '=')) {
-			if (arg[2 + n] == '=')
-				*inline_value = arg + 3 + n;
-			return f;
-		}
-		if (f->short_name != 0 && arg[1] == f->short_name && arg[2] == '\0')
-			return f;
-	}
+static const struct run_flag *run_flag_short(char c)
+{
+	for (size_t i = 0; i < sizeof(run_flags) / sizeof(run_flags[0]); i++)
+		if (run_flags[i].short_name != 0 && run_flags[i].short_name == c)
+			return &run_flags[i];
 	return NULL;
 }
 
@@ -167,6 +241,21 @@ static bool run_level_ok(const char *text)
 	return false;
 }
 
+/* Go's strconv.ParseBool, which pflag uses for "--flag=value": 1 for true, 0 for false, -1 otherwise. */
+static int run_bool(const char *text)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < 6; i++) {
+		if (strcmp(text, yes[i]) == 0)
+			return 1;
+		if (strcmp(text, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 static int run_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int run_usage_error(const char *fmt, ...)
@@ -181,98 +270,229 @@ static int run_usage_error(const char *fmt, ...)
 	return 2;
 }
 
-/* Returns -1 to go on, or the exit code: 0 after --help, 2 for a usage error. */
+/* Adds each comma-separated part of value, as pflag's string slices do. Returns 0 or -1 (ENOMEM). */
+static int run_add_paths(struct run_opts *o, const char *value)
+{
+	const char *p = value;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		char *part = strndup(p, n);
+		char **grown = realloc(o->split, (o->n_split + 1) * sizeof(*grown));
+		const char **more = NULL;
+
+		if (grown != NULL)
+			o->split = grown;
+		if (part != NULL && grown != NULL && o->n_resources == o->cap_resources) {
+			more = realloc(o->resources, (o->cap_resources * 2 + 4) * sizeof(*more));
+			if (more != NULL) {
+				o->resources = more;
+				o->cap_resources = o->cap_resources * 2 + 4;
+			}
+		}
+		if (part == NULL || grown == NULL || o->n_resources == o->cap_resources) {
+			free(part);
+			return -1;
+		}
+		o->split[o->n_split++] = part;
+		if (part[0] != '\0')
+			o->resources[o->n_resources++] = part;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* Acts on one flag and its value (for a boolean: "true" or "false"). Returns -1 to go on, else the exit code. */
+static int run_apply(struct run_opts *o, const struct run_flag *f, const char *shown, const char *value)
+{
+	if (f->id != RUN_F_RUN_FILE && f->id != RUN_F_HELP && strcmp(f->name, "log-as-json") != 0 &&
+	    o->other == NULL)
+		o->other = shown;
+	switch (f->id) {
+	case RUN_F_APP_ID: o->app_id = value; break;
+	case RUN_F_APP_PORT:
+		if (!run_port_ok(value))
+			return run_usage_error("--app-port '%s' is not a port number (1-65535)", value);
+		o->app_port = value;
+		break;
+	case RUN_F_HTTP_PORT:
+		if (!run_port_ok(value))
+			return run_usage_error("--dapr-http-port '%s' is not a port number (1-65535)", value);
+		o->http_port = value;
+		break;
+	case RUN_F_GRPC_PORT:
+		if (!run_port_ok(value))
+			return run_usage_error("--dapr-grpc-port '%s' is not a port number (1-65535)", value);
+		o->grpc_port = value;
+		break;
+	case RUN_F_CONFIG: o->configs[o->n_configs++] = value; break;
+	case RUN_F_RESOURCES:
+		if (run_add_paths(o, value) != 0) {
+			perror("outrig run");
+			return 1;
+		}
+		break;
+	case RUN_F_LOG_LEVEL:
+		if (!run_level_ok(value))
+			return run_usage_error(
+				"--log-level '%s' is not one of debug, info, warn, error, fatal", value);
+		o->log_level = value;
+		break;
+	case RUN_F_LISTEN:
+		o->listen_addresses = value;
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
+		break;
+	case RUN_F_CHANNEL:
+		o->app_channel_address = value;
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
+		break;
+	case RUN_F_APP_PROTOCOL: o->app_protocol = value; break;
+	case RUN_F_RUN_FILE: o->run_file = value; break;
+	case RUN_F_HELP: run_usage(stdout); return 0;
+	case RUN_F_PORT_FWD:
+		if (!run_port_ok(value))
+			return run_usage_error("--%s '%s' is not a port number (1-65535)", f->name, value);
+		o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, false };
+		break;
+	case RUN_F_FWD: o->fwd[o->n_fwd++] = (struct run_fwd){ f->name, value, !f->takes_value }; break;
+	case RUN_F_NO_EFFECT:
+		fprintf(stderr, "outrig run: info: --%s has no effect: %s\n", f->name, f->why);
+		break;
+	case RUN_F_REFUSE:
+		if (!f->takes_value && strcmp(value, "false") == 0)
+			break;
+		return run_usage_error("--%s is not supported: %s", f->name, f->why);
+	case RUN_F_FALSE_ONLY:
+		if (strcmp(value, "true") == 0)
+			return run_usage_error("--%s is not supported: %s", f->name, f->why);
+		break;
+	}
+	return -1;
+}
+
+/*
+ * Reads the command line as pflag reads `dapr run`'s (interspersed): flags anywhere until "--",
+ * every other word, in order, is the app's command, and everything after "--" too.
+ * Returns -1 to go on, or the exit code: 0 after --help, 2 for a usage error.
+ */
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->resources = calloc((size_t)argc, sizeof(*o->resources));
 	o->configs = calloc((size_t)argc, sizeof(*o->configs));
-	if (o->resources == NULL || o->configs == NULL) {
+	o->fwd = calloc((size_t)argc, sizeof(*o->fwd));
+	o->command = calloc((size_t)argc, sizeof(*o->command));
+	if (o->configs == NULL || o->fwd == NULL || o->command == NULL) {
 		perror("outrig run");
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL;
 		const struct run_flag *f;
+		int rc;
 
 		if (strcmp(arg, "--") == 0) {
-			o->command = argv + i + 1;
+			while (++i < argc)
+				o->command[o->n_command++] = argv[i];
 			break;
 		}
-		if (arg[0] != '-' || arg[1] == '\0')
-			return run_usage_error("unexpected argument '%s'; put the app's command after "
-					       "--, e.g. outrig run --app-id myapp -- ./myapp",
-					       arg);
-		f = run_flag_find(arg, &value);
-		if (f == NULL)
-			return run_usage_error("unknown flag '%s'; see 'outrig run --help'", arg);
-		if (f->takes_value && value == NULL) {
-			if (i + 1 >= argc || strcmp(argv[i + 1], "--") == 0)
+		if (arg[0] != '-' || arg[1] == '\0') {
+			o->command[o->n_command++] = argv[i];
+			continue;
+		}
+		if (arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+
+			f = run_flag_long(name, len);
+			if (f == NULL)
+				return run_usage_error(
+					"unknown flag '%.*s'; see 'outrig run --help' (a flag of the "
+					"app's goes after --, e.g. outrig run --app-id myapp -- "
+					"./myapp %.*s)",
+					(int)(len + 2), arg, (int)(len + 2), arg);
+			if (eq != NULL)
+				value = eq + 1;
+		} else {
+			/* -x, -xVALUE, -x=VALUE, -x VALUE; booleans may be grouped: -hk. */
+			const char *p = arg + 1;
+
+			for (;;) {
+				f = run_flag_short(*p);
+				if (f == NULL)
+					return run_usage_error(
+						"unknown shorthand flag '%c' in '%s'; see 'outrig run "
+						"--help' (a flag of the app's goes after --)",
+						*p, arg);
+				if (f->takes_value || p[1] == '\0' || p[1] == '=')
+					break;
+				rc = run_apply(o, f, arg, "true");
+				if (rc >= 0)
+					return rc;
+				p++;
+			}
+			if (p[1] == '=')
+				value = p + 2;
+			else if (p[1] != '\0')
+				value = p + 1;
+		}
+		if (!f->takes_value) {
+			int b = value != NULL ? run_bool(value) : 1;
+
+			if (b < 0)
+				return run_usage_error("flag '%s' takes true or false, not '%s'", arg, value);
+			value = b ? "true" : "false";
+		} else if (value == NULL) {
+			if (i + 1 >= argc)
 				return run_usage_error("flag '%s' needs a value", arg);
 			value = argv[++i];
-		} else if (!f->takes_value && value != NULL && f->id != RUN_F_JSON) {
-			return run_usage_error("flag '%s' takes no value", arg);
 		}
-
-		switch (f->id) {
-		case RUN_F_APP_ID: o->app_id = value; break;
-		case RUN_F_APP_PORT:
-			if (!run_port_ok(value))
-				return run_usage_error("--app-port '%s' is not a port number (1-65535)",
-						       value);
-			o->app_port = value;
-			break;
-		case RUN_F_HTTP_PORT:
-			if (!run_port_ok(value))
-				return run_usage_error("--dapr-http-port '%s' is not a port number (1-65535)",
-						       value);
-			o->http_port = value;
-			break;
-		case RUN_F_GRPC_PORT:
-			if (!run_port_ok(value))
-				return run_usage_error("--dapr-grpc-port '%s' is not a port number (1-65535)",
-						       value);
-			o->grpc_port = value;
-			break;
-		case RUN_F_INTERNAL_PORT:
-			if (!run_port_ok(value))
-				return run_usage_error("--dapr-internal-grpc-port '%s' is not a port number "
-						       "(1-65535)",
-						       value);
-			o->internal_port = value;
-			break;
-		case RUN_F_CONFIG: o->configs[o->n_configs++] = value; break;
-		case RUN_F_RESOURCES: o->resources[o->n_resources++] = value; break;
-		case RUN_F_MAX_CONCURRENCY: o->app_max_concurrency = value; break;
-		case RUN_F_APP_PROTOCOL: o->app_protocol = value; break;
-		case RUN_F_LOG_LEVEL:
-			if (!run_level_ok(value))
-				return run_usage_error("--log-level '%s' is not one of debug, info, "
-						       "warn, error, fatal",
-						       value);
-			o->log_level = value;
-			break;
-		case RUN_F_PLUGIN_DIR: o->plugin_dir = value; break;
-		case RUN_F_LISTEN: o->listen_addresses = value; break;
-		case RUN_F_JSON:
-			/* pflag booleans also take "=true" and "=false". */
-			if (value == NULL || strcmp(value, "true") == 0)
-				o->log_as_json = true;
-			else if (strcmp(value, "false") == 0)
-				o->log_as_json = false;
-			else
-				return run_usage_error("--log-as-json takes true or false, not '%s'", value);
-			break;
-		case RUN_F_HELP: run_usage(stdout); return 0;
-		}
+		rc = run_apply(o, f, arg, value);
+		if (rc >= 0)
+			return rc;
 	}
-	if (o->app_id == NULL || o->app_id[0] == '\0')
-		return run_usage_error("--app-id is required, e.g. outrig run --app-id myapp "
-				       "-- ./myapp");
-	if (o->command == NULL || o->command[0] == NULL)
-		return run_usage_error("no app command given; put it after --, e.g. "
-				       "outrig run --app-id myapp -- ./myapp");
+	o->command[o->n_command] = NULL;
+	if (o->run_file != NULL) {
+		if (o->other != NULL)
+			return run_usage_error(
+				"%s cannot go with -f (--run-file): set it for each app in the run "
+				"file, or in its 'common' section",
+				o->other);
+		if (o->n_command > 0)
+			return run_usage_error(
+				"no command goes with -f (--run-file), but '%s' was given: each "
+				"app's 'command' is in the run file",
+				o->command[0]);
+		return -1;
+	}
+	if (o->app_id != NULL && o->app_id[0] == '\0')
+		return run_usage_error(
+			"--app-id is empty; give one, e.g. outrig run --app-id myapp -- ./myapp");
+	if (o->app_id == NULL) {
+		/* `dapr run` makes one up too; a readable one, from the command's name. */
+		const char *base = o->n_command > 0 ? strrchr(o->command[0], '/') : NULL;
+		const char *name = o->n_command == 0 ? "outrig" : base != NULL ? base + 1 : o->command[0];
+
+		if (asprintf(&o->app_id_buf, "%s-%ld", name[0] != '\0' ? name : "app", (long)getpid()) < 0) {
+			perror("outrig run");
+			return 1;
+		}
+		o->app_id = o->app_id_buf;
+		fprintf(stderr, "outrig run: info: no --app-id given; the app id is '%s'\n", o->app_id);
+	}
 	return -1;
+}
+
+static void run_opts_free(struct run_opts *o)
+{
+	for (size_t i = 0; i < o->n_split; i++)
+		free(o->split[i]);
+	free(o->split);
+	free(o->resources);
+	free(o->configs);
+	free(o->fwd);
+	free(o->command);
+	free(o->app_id_buf);
 }
 
 /* Next to this binary first, so an installed or in-tree pair always matches. */
@@ -331,9 +551,11 @@ static void run_probe_host(const char *listen, char *host, size_t size)
 		snprintf(host, size, "127.0.0.1");
 }
 
-static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port)
+/* outrigd's command line; the flags passed on are made into owned[] (n_fwd entries), which the caller frees. */
+static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port,
+			      char **owned)
 {
-	char **argv = calloc(26 + 2 * (o->n_resources + o->n_configs), sizeof(*argv));
+	char **argv = calloc(20 + 2 * (o->n_resources + o->n_configs + o->n_fwd), sizeof(*argv));
 	size_t n = 0;
 
 	if (argv == NULL)
@@ -349,18 +571,9 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	argv[n++] = (char *)port;
 	argv[n++] = "--dapr-grpc-port";
 	argv[n++] = (char *)grpc_port;
-	if (o->internal_port != NULL) {
-		argv[n++] = "--dapr-internal-grpc-port";
-		argv[n++] = (char *)o->internal_port;
-	}
 	for (size_t i = 0; i < o->n_configs; i++) {
 		argv[n++] = "--config";
 		argv[n++] = (char *)o->configs[i];
-	}
-	/* outrigd checks the value and says what is wrong with it. */
-	if (o->app_max_concurrency != NULL) {
-		argv[n++] = "--app-max-concurrency";
-		argv[n++] = (char *)o->app_max_concurrency;
 	}
 	if (o->app_protocol != NULL) {
 		argv[n++] = "--app-protocol";
@@ -374,18 +587,43 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 		argv[n++] = "--log-level";
 		argv[n++] = (char *)o->log_level;
 	}
-	if (o->log_as_json)
-		argv[n++] = "--log-as-json";
-	if (o->plugin_dir != NULL) {
-		argv[n++] = "--plugin-dir";
-		argv[n++] = (char *)o->plugin_dir;
-	}
-	if (o->listen_addresses != NULL) {
-		argv[n++] = "--dapr-listen-addresses";
-		argv[n++] = (char *)o->listen_addresses;
+	/* outrigd checks these values and says what is wrong with them. */
+	for (size_t i = 0; i < o->n_fwd; i++) {
+		const struct run_fwd *f = &o->fwd[i];
+
+		if (asprintf(&owned[i], f->boolean ? "--%s=%s" : "--%s", f->name, f->value) < 0) {
+			owned[i] = NULL;
+			free(argv);
+			return NULL;
+		}
+		argv[n++] = owned[i];
+		if (!f->boolean)
+			argv[n++] = (char *)f->value;
 	}
 	argv[n] = NULL;
 	return argv;
+}
+
+/*
+ * What `outrig init` wrote is used when no flag says otherwise, as `dapr run` reads ~/.dapr.
+ * Returns 0, or -1 (out of memory).
+ */
+static int run_defaults(struct run_opts *o, char **components, char **config)
+{
+	char home[PATH_MAX];
+	struct stat st;
+
+	*components = *config = NULL;
+	if (init_home(home, sizeof(home)) != 0)
+		return 0;
+	if (o->n_resources == 0 && asprintf(components, "%s/components", home) >= 0 &&
+	    stat(*components, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (run_add_paths(o, *components) != 0)
+			return -1;
+	}
+	if (o->n_configs == 0 && asprintf(config, "%s/config.yaml", home) >= 0 && stat(*config, &st) == 0)
+		o->configs[o->n_configs++] = *config;
+	return 0;
 }
 
 /* Returns -1 once the sidecar answers 204, else the exit code to leave with. */
@@ -411,10 +649,10 @@ static int run_wait_ready(struct sup *s, struct sup_child *d, const char *host, 
 		}
 		if (d->exited) {
 			sup_drain(d, RUN_DRAIN_IDLE_MS);
-			sup_note(s,
-				 "outrigd %s before it was ready; its log is above "
-				 "(the '== OUTRIG == ' lines)",
-				 sup_describe(d->status, why, sizeof(why)));
+			sup_note(s, "outrigd %s before it was ready; its log is %s",
+				 sup_describe(d->status, why, sizeof(why)),
+				 run_cur->sidecar_no_console ? "in its log file"
+							     : "above (the '== OUTRIG' lines)");
 			return 1;
 		}
 		if (code == 204)
@@ -477,11 +715,33 @@ static void run_record(struct sup *s, struct reg_record *rec, bool *warned)
 		 dir, strerror(errno));
 }
 
+/* Runs the sidecar alone (no command given) until we are told to stop or it exits. */
+static int run_sidecar_only(struct sup *s, struct sup_child *d)
+{
+	char why[128];
+
+	sup_note(s, "no app command given: outrigd runs alone until Ctrl-C");
+	for (;;) {
+		int sig = sup_poll(s, -1);
+
+		if (sig != 0) {
+			sup_stop(s, d, RUN_STOP_GRACE_MS);
+			sup_drain(d, RUN_DRAIN_IDLE_MS);
+			return 128 + sig;
+		}
+		if (d->exited) {
+			sup_drain(d, RUN_DRAIN_IDLE_MS);
+			sup_note(s, "outrigd %s", sup_describe(d->status, why, sizeof(why)));
+			return WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0 ? 0 : 1;
+		}
+	}
+}
+
 /* Runs the app until it exits or we are told to stop; returns outrig's exit code. */
 static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o, const char *host, int port,
 		   const char *port_text, const char *grpc_text, struct reg_record *rec, bool *warned)
 {
-	const char *env[] = {
+	const char *base_env[] = {
 		"DAPR_HTTP_PORT",
 		port_text,
 		"DAPR_GRPC_PORT",
@@ -489,21 +749,36 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 		"APP_ID",
 		o->app_id,
 		"APP_CHANNEL_ADDRESS",
-		"127.0.0.1",
+		o->app_channel_address != NULL ? o->app_channel_address : "127.0.0.1",
 		"APP_PROTOCOL",
 		o->app_protocol != NULL ? o->app_protocol : "http",
-		/* Last, so leaving it out just ends the list early. */
-		o->app_port != NULL ? "APP_PORT" : NULL,
+		"APP_PORT",
 		o->app_port,
-		NULL,
 	};
-	/* Its own group, as dapr run does: stopping it stops what it started (npm start's node). */
-	const struct sup_spawn_opts app_opts = { .prefix = "== APP == ", .own_group = true, .env = env };
+	const size_t n_base = sizeof(base_env) / sizeof(base_env[0]) - (o->app_port != NULL ? 0 : 2);
+	const char *env[sizeof(base_env) / sizeof(base_env[0]) + 2 * RUN_APP_ENV_MAX + 1];
+	size_t n_env = 0;
+	struct sup_spawn_opts app_opts = { .prefix = run_app_prefix, .own_group = true, .env = env };
 	struct sup_child *app;
 	bool stopped = false;
 	char why[128];
 	int rc;
 
+	/* The run file's env first, so that the ports and ids outrig gives win, as in `dapr run`. */
+	for (const char *const *e = run_cur->app_env;
+	     e != NULL && e[0] != NULL && n_env < 2 * RUN_APP_ENV_MAX; e += 2) {
+		env[n_env++] = e[0];
+		env[n_env++] = e[1];
+	}
+	for (size_t i = 0; i < n_base; i++)
+		env[n_env++] = base_env[i];
+	env[n_env] = NULL;
+	if (run_cur->app_log_fd >= 0) {
+		sup_sink_init(&run_app_log, run_cur->app_log_fd);
+		app_opts.file = &run_app_log;
+		app_opts.no_console = run_cur->app_no_console;
+	}
+	/* Its own group, as dapr run does: stopping it stops what it started (npm start's node). */
 	app = sup_spawn(s, o->command[0], o->command, &app_opts);
 	if (app == NULL) {
 		int err = errno;
@@ -561,19 +836,40 @@ static int run_app(struct sup *s, struct sup_child *d, const struct run_opts *o,
 
 int run_main(int argc, char **argv)
 {
+	return run_main_ctx(argc, argv, NULL);
+}
+
+int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
+{
+	static const struct run_ctx plain = { .app_log_fd = -1, .sidecar_log_fd = -1 };
 	struct run_opts o;
 	struct sup s;
 	struct sup_child *d;
 	struct reg_record rec;
 	char host[INET6_ADDRSTRLEN], port_text[16], grpc_text[16];
-	char *daemon = NULL, **daemon_argv = NULL;
+	char *daemon = NULL, **daemon_argv = NULL, *def_components = NULL, *def_config = NULL;
+	char **owned = NULL;
 	int rc, port, grpc_port, code;
 	bool warned = false;
 
+	run_cur = ctx != NULL ? ctx : &plain;
 	memset(&rec, 0, sizeof(rec));
 	rc = run_parse(argc, argv, &o);
 	if (rc >= 0)
 		goto out;
+	if (o.run_file != NULL) {
+		rc = runfile_run(o.run_file, o.n_fwd > 0 ? o.fwd[0].value : NULL);
+		goto out;
+	}
+	if (run_defaults(&o, &def_components, &def_config) != 0) {
+		perror("outrig run");
+		rc = 1;
+		goto out;
+	}
+	if (run_cur->tag != NULL) {
+		snprintf(run_app_prefix, sizeof(run_app_prefix), "== APP - %s == ", run_cur->tag);
+		snprintf(run_sidecar_prefix, sizeof(run_sidecar_prefix), "== OUTRIG - %s == ", run_cur->tag);
+	}
 	rc = 1;
 	run_probe_host(o.listen_addresses, host, sizeof(host));
 	if (o.http_port != NULL) {
@@ -618,18 +914,27 @@ int run_main(int argc, char **argv)
 	snprintf(grpc_text, sizeof(grpc_text), "%d", grpc_port);
 
 	daemon = run_find_daemon();
-	daemon_argv = daemon != NULL ? run_daemon_argv(&o, daemon, port_text, grpc_text) : NULL;
+	owned = calloc(o.n_fwd + 1, sizeof(*owned));
+	daemon_argv = daemon != NULL && owned != NULL
+			      ? run_daemon_argv(&o, daemon, port_text, grpc_text, owned)
+			      : NULL;
 	if (daemon_argv == NULL || sup_init(&s) != 0) {
 		perror("outrig run");
 		goto out;
 	}
+	s.tag = run_cur->tag;
 	{
-		const struct sup_spawn_opts d_opts = {
-			.prefix = "== OUTRIG == ",
+		struct sup_spawn_opts d_opts = {
+			.prefix = run_sidecar_prefix,
 			.own_group = true,
 			.null_stdin = true,
 		};
 
+		if (run_cur->sidecar_log_fd >= 0) {
+			sup_sink_init(&run_sidecar_log, run_cur->sidecar_log_fd);
+			d_opts.file = &run_sidecar_log;
+			d_opts.no_console = run_cur->sidecar_no_console;
+		}
 		d = sup_spawn(&s, "outrigd", daemon_argv, &d_opts);
 	}
 	if (d == NULL) {
@@ -641,6 +946,8 @@ int run_main(int argc, char **argv)
 	}
 	/* Listed from now on, so `outrig stop` also reaches a run whose sidecar is starting. */
 	snprintf(rec.app_id, sizeof(rec.app_id), "%s", o.app_id);
+	if (run_cur->run_file != NULL)
+		snprintf(rec.run_file, sizeof(rec.run_file), "%s", run_cur->run_file);
 	rec.pid = getpid();
 	rec.pid_start = reg_proc_start(rec.pid);
 	rec.outrigd_pid = d->pid;
@@ -654,12 +961,19 @@ int run_main(int argc, char **argv)
 	rc = run_wait_ready(&s, d, host, port);
 	if (rc >= 0)
 		goto out;
-	rc = run_app(&s, d, &o, host, port, port_text, grpc_text, &rec, &warned);
+	if (o.n_command == 0)
+		rc = run_sidecar_only(&s, d);
+	else
+		rc = run_app(&s, d, &o, host, port, port_text, grpc_text, &rec, &warned);
 out:
 	reg_remove(&rec);
 	free(daemon_argv);
+	for (size_t i = 0; owned != NULL && i < o.n_fwd; i++)
+		free(owned[i]);
+	free(owned);
 	free(daemon);
-	free(o.resources);
-	free(o.configs);
+	free(def_components);
+	free(def_config);
+	run_opts_free(&o);
 	return rc;
 }

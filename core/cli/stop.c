@@ -3,7 +3,9 @@
 #include "stop.h"
 
 #include "registry.h"
+#include "runfile.h"
 
+#include <limits.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,14 +23,17 @@
 void stop_usage(FILE *f)
 {
 	fputs("Usage: outrig stop --app-id ID [--app-id ID ...]\n"
+	      "       outrig stop -f FILE|DIR\n"
 	      "\n"
 	      "Sends SIGTERM to the 'outrig run' that runs the app ID, as Ctrl-C in its terminal\n"
 	      "would: it stops the app, then its sidecar, and exits. Waits up to 20 s for that.\n"
-	      "'outrig list' shows the app ids that are running.\n"
+	      "'outrig list' shows the app ids that are running. With -f, stops every app that\n"
+	      "'outrig run -f' started from that run file (dapr.yaml in DIR).\n"
 	      "\n"
 	      "Flags:\n"
-	      "  -a, --app-id ID   the app to stop (repeatable); every run of that id stops\n"
-	      "  -h, --help        this help\n",
+	      "  -a, --app-id ID          the app to stop (repeatable); every run of that id stops\n"
+	      "  -f, --run-file FILE|DIR  the apps of this run file\n"
+	      "  -h, --help               this help\n",
 	      f);
 }
 
@@ -48,13 +53,16 @@ static long long stop_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Signals every live run of app_id; marks those in hit. Returns how many, or -1 on failure. */
-static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *app_id)
+/*
+ * Signals every live run of app_id (with by_file: every run started from the run file app_id);
+ * marks those in hit. Returns how many, or -1 on failure.
+ */
+static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *app_id, bool by_file)
 {
 	int count = 0, rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(rs[i].app_id, app_id) != 0 || hit[i])
+		if (strcmp(by_file ? rs[i].run_file : rs[i].app_id, app_id) != 0 || hit[i])
 			continue;
 		if (!reg_alive(&rs[i])) {
 			/*
@@ -66,8 +74,8 @@ static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *a
 					"outrig stop: the 'outrig run' of '%s' (pid %ld) was killed outright; "
 					"processes of its app's group %ld may still run: check with "
 					"ps -g %ld, stop them with kill -- -%ld\n",
-					app_id, (long)rs[i].pid, (long)rs[i].app_pgid, (long)rs[i].app_pgid,
-					(long)rs[i].app_pgid);
+					rs[i].app_id, (long)rs[i].pid, (long)rs[i].app_pgid,
+					(long)rs[i].app_pgid, (long)rs[i].app_pgid);
 			reg_remove(&rs[i]);
 			continue;
 		}
@@ -76,8 +84,8 @@ static int stop_signal(struct reg_record *rs, size_t n, bool *hit, const char *a
 				reg_remove(&rs[i]);
 				continue;
 			}
-			fprintf(stderr, "outrig stop: cannot signal '%s' (outrig pid %ld): %s\n", app_id,
-				(long)rs[i].pid, strerror(errno));
+			fprintf(stderr, "outrig stop: cannot signal '%s' (outrig pid %ld): %s\n",
+				rs[i].app_id, (long)rs[i].pid, strerror(errno));
 			rc = -1;
 			continue;
 		}
@@ -95,6 +103,7 @@ int stop_main(int argc, char **argv)
 	size_t n_ids = 0, n = 0;
 	long long deadline;
 	int rc = 0;
+	char run_file[PATH_MAX] = "";
 
 	if (ids == NULL) {
 		perror("outrig stop");
@@ -116,6 +125,22 @@ int stop_main(int argc, char **argv)
 			ids[n_ids++] = argv[++i];
 		} else if (strncmp(arg, "--app-id=", 9) == 0 && arg[9] != '\0') {
 			ids[n_ids++] = arg + 9;
+		} else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--run-file") == 0 ||
+			   strncmp(arg, "--run-file=", 11) == 0) {
+			const char *v = strncmp(arg, "--run-file=", 11) == 0 ? arg + 11
+					: i + 1 < argc			     ? argv[++i]
+									     : NULL;
+
+			if (v == NULL || v[0] == '\0') {
+				fprintf(stderr, "outrig stop: flag '%s' needs a run file or its folder\n",
+					arg);
+				rc = 2;
+				goto out;
+			}
+			if (runfile_path("outrig stop", v, run_file, sizeof(run_file)) != 0) {
+				rc = 1;
+				goto out;
+			}
 		} else {
 			fprintf(stderr, "outrig stop: unknown %s '%s'; see 'outrig stop --help'\n",
 				arg[0] == '-' ? "flag" : "argument", arg);
@@ -123,9 +148,9 @@ int stop_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (n_ids == 0) {
-		fputs("outrig stop: --app-id is required, e.g. outrig stop --app-id myapp "
-		      "('outrig list' shows the running ones)\n",
+	if (n_ids == 0 && run_file[0] == '\0') {
+		fputs("outrig stop: --app-id or -f is required, e.g. outrig stop --app-id myapp "
+		      "('outrig list' shows the running ones) or outrig stop -f dapr.yaml\n",
 		      stderr);
 		rc = 2;
 		goto out;
@@ -141,8 +166,21 @@ int stop_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (run_file[0] != '\0') {
+		int count = stop_signal(rs, n, hit, run_file, true);
+
+		if (count < 0) {
+			rc = 1;
+		} else if (count == 0) {
+			fprintf(stderr,
+				"outrig stop: no app started from the run file %s is running; 'outrig list' "
+				"shows the running ones\n",
+				run_file);
+			rc = 1;
+		}
+	}
 	for (size_t k = 0; k < n_ids; k++) {
-		int count = stop_signal(rs, n, hit, ids[k]);
+		int count = stop_signal(rs, n, hit, ids[k], false);
 
 		if (count < 0) {
 			rc = 1;

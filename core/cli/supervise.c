@@ -84,16 +84,40 @@ static void sup_sink_claim(struct sup_sink *k, struct sup_stream *st)
 	}
 }
 
-/* Writes data for st; only the start of a line gets the prefix. */
-static void sup_emit(struct sup_stream *st, const char *data, size_t len, bool ends_line)
+/* Writes data for st to k; only the start of a line gets the prefix, in the same write(). */
+static void sup_emit_to(struct sup_sink *k, struct sup_stream *st, const char *data, size_t len,
+			bool ends_line)
 {
-	struct sup_sink *k = st->sink;
+	/*
+	 * One write per line: the apps of a run file are run by processes of their own that share
+	 * our stdout, and a prefix written apart from its line could land in another app's line.
+	 */
+	static char line[SUP_LINE_MAX + 512];
 
 	sup_sink_claim(k, st);
-	if (k->open != st)
-		sup_write_all(k, st->prefix, strlen(st->prefix));
-	sup_write_all(k, data, len);
+	if (k->open != st) {
+		size_t plen = strlen(st->prefix);
+
+		if (plen + len <= sizeof(line)) {
+			memcpy(line, st->prefix, plen);
+			memcpy(line + plen, data, len);
+			sup_write_all(k, line, plen + len);
+		} else {
+			sup_write_all(k, st->prefix, plen);
+			sup_write_all(k, data, len);
+		}
+	} else {
+		sup_write_all(k, data, len);
+	}
 	k->open = ends_line ? NULL : st;
+}
+
+static void sup_emit(struct sup_stream *st, const char *data, size_t len, bool ends_line)
+{
+	if (st->sink != NULL)
+		sup_emit_to(st->sink, st, data, len, ends_line);
+	if (st->file != NULL)
+		sup_emit_to(st->file, st, data, len, ends_line);
 }
 
 static void sup_emit_lines(struct sup_stream *st, long long now)
@@ -128,9 +152,13 @@ static void sup_stream_eof(struct sup_stream *st)
 		sup_emit(st, st->buf, st->len, false);
 		st->len = 0;
 	}
-	if (st->sink->open == st) {
-		sup_write_all(st->sink, "\n", 1);
-		st->sink->open = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct sup_sink *k = i == 0 ? st->sink : st->file;
+
+		if (k != NULL && k->open == st) {
+			sup_write_all(k, "\n", 1);
+			k->open = NULL;
+		}
 	}
 	if (st->fd >= 0)
 		close(st->fd);
@@ -177,7 +205,7 @@ static void sup_reap(struct sup *s)
 	}
 }
 
-static void sup_sink_init(struct sup_sink *k, int fd)
+void sup_sink_init(struct sup_sink *k, int fd)
 {
 	k->fd = fd;
 	k->broken = false;
@@ -255,11 +283,13 @@ static void sup_child_setup(const struct sup_spawn_opts *opts, int out_w, int er
 		setenv(e[0], e[1], 1);
 }
 
-static void sup_stream_init(struct sup_stream *st, int fd, const char *prefix, struct sup_sink *k)
+static void sup_stream_init(struct sup_stream *st, int fd, const char *prefix, struct sup_sink *k,
+			    struct sup_sink *file)
 {
 	st->fd = fd;
 	st->prefix = prefix;
 	st->sink = k;
+	st->file = file;
 	st->len = 0;
 	st->since_ms = 0;
 }
@@ -318,8 +348,8 @@ struct sup_child *sup_spawn(struct sup *s, const char *name, char *const argv[],
 	c->name = name;
 	c->pid = pid;
 	c->group = opts->own_group;
-	sup_stream_init(&c->out, out[0], opts->prefix, s->out);
-	sup_stream_init(&c->err, err[0], opts->prefix, s->err);
+	sup_stream_init(&c->out, out[0], opts->prefix, opts->no_console ? NULL : s->out, opts->file);
+	sup_stream_init(&c->err, err[0], opts->prefix, opts->no_console ? NULL : s->err, opts->file);
 	return c;
 
 fail:
@@ -533,15 +563,18 @@ void sup_note(struct sup *s, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
-	int n;
+	int n, head;
 
-	memcpy(buf, "outrig: ", 8);
+	if (s->tag != NULL)
+		head = snprintf(buf, 300, "outrig: %.256s: ", s->tag);
+	else
+		head = snprintf(buf, 300, "outrig: ");
 	va_start(ap, fmt);
-	n = vsnprintf(buf + 8, sizeof(buf) - 9, fmt, ap);
+	n = vsnprintf(buf + head, sizeof(buf) - (size_t)head - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	n = 8 + (n < (int)sizeof(buf) - 9 ? n : (int)sizeof(buf) - 10);
+	n = head + (n < (int)sizeof(buf) - head - 1 ? n : (int)sizeof(buf) - head - 2);
 	buf[n++] = '\n';
 	sup_sink_claim(s->err, NULL);
 	sup_write_all(s->err, buf, (size_t)n);

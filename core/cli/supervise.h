@@ -24,8 +24,9 @@ struct sup_sink {
 struct sup_stream {
 	int fd; /* read end of the pipe; -1 once at end of file */
 	const char *prefix;
-	struct sup_sink *sink;
-	long long since_ms; /* when the buffered partial line started arriving */
+	struct sup_sink *sink; /* the console (our stdout or stderr), or NULL when it goes to the file only */
+	struct sup_sink *file; /* a log file that also gets every line, or NULL */
+	long long since_ms;    /* when the buffered partial line started arriving */
 	size_t len;
 	char buf[SUP_LINE_MAX];
 };
@@ -48,6 +49,8 @@ struct sup_spawn_opts {
 	bool own_group;
 	bool null_stdin;
 	const char *const *env; /* NULL-terminated name, value, name, value ...; set in the child only */
+	struct sup_sink *file;	/* also write its lines here (a log file), or NULL */
+	bool no_console;	/* to the file only, not to our stdout and stderr */
 };
 
 struct sup {
@@ -56,10 +59,14 @@ struct sup {
 	struct sup_child children[SUP_MAX_CHILDREN];
 	size_t n_children;
 	int signal_rfd, signal_wfd; /* self-pipe: handlers write signal numbers here */
+	const char *tag;	    /* with a run file: the app id, put in our own notes; else NULL */
 };
 
 /* Sets up output sinks and signal handling. Returns 0, or -1 with errno set. */
 int sup_init(struct sup *s);
+
+/* A sink writing to fd (a log file the caller opened and closes). */
+void sup_sink_init(struct sup_sink *k, int fd);
 
 /*
  * Starts argv[0] (looked up on PATH) with its stdout and stderr piped to us. Returns the

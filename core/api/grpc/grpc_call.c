@@ -367,15 +367,8 @@ static bool grpc_call_admit(struct grpc_call *call)
 		return false;
 	}
 	/* Any other method is an app's: passed through to the app dapr-app-id names (grpc_proxy.c). */
-	if (call->fn == NULL) {
-		if (!grpc_proxy_start(call))
-			return false;
-		/* Counted as a held call while its streams last: proxied streams hold memory as handlers do. */
-		call->held = true;
-		call->held_by = call->conn;
-		call->gs->held++;
-		(*grpc_conn_held(call->conn))++;
-	}
+	if (call->fn == NULL)
+		return grpc_proxy_start(call);
 	return true;
 }
 

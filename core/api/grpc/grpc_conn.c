@@ -424,8 +424,13 @@ void grpc_conn_free(struct grpc_conn *conn)
 	if (conn->idle != NULL)
 		event_free(conn->idle);
 	nghttp2_session_del(conn->ng);
-	/* A connection on a bufferevent pair (the internal port's) tells the other end it is over. */
-	bufferevent_flush(conn->bev, EV_WRITE, BEV_FINISHED);
+	/*
+	 * A connection on a bufferevent pair (the internal port's) tells the other end it is over: a
+	 * deferred callback, so only while the loop runs (after it, the other end is freed in turn
+	 * by internal_server_close, and a callback never run would leak both ends).
+	 */
+	if (!event_base_got_exit(conn->gs->srv->base) && !event_base_got_break(conn->gs->srv->base))
+		bufferevent_flush(conn->bev, EV_WRITE, BEV_FINISHED);
 	bufferevent_free(conn->bev);
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;

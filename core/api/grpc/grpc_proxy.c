@@ -22,6 +22,7 @@
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
 #include "api/grpc/grpc_server.h"
+#include "api/grpc/grpc_status.h"
 #include "base/log.h"
 #include "blocks/errors.h"
 #include "blocks/invoke/invoke_request.h"
@@ -53,6 +54,11 @@ struct grpc_proxy {
 	bool up_ended;	 /* the answer is complete upstream (trailers or END_STREAM) */
 	bool responded;	 /* the answer's HEADERS went to the client */
 	bool resolving;	 /* name resolution has the proxy: freed when it answers */
+	bool req_started; /* request bytes (or its end) went upstream: it cannot be sent again */
+	bool retried;	  /* sent again once after the server refused it unseen */
+	char host[256];	  /* where the upstream stream goes, for that one retry */
+	int port;
+	bool to_app;
 	struct event *pump;
 	struct grpc_proxy *next, *prev; /* in gs->proxies */
 };
@@ -74,6 +80,8 @@ static void grpc_proxy_free_trailers(struct grpc_proxy *p)
 
 static void grpc_proxy_free(struct grpc_proxy *p)
 {
+	p->gs->n_proxies--;
+	p->srv->proxied_calls--;
 	if (p->prev != NULL)
 		p->prev->next = p->next;
 	else
@@ -306,20 +314,72 @@ static ssize_t grpc_proxy_up_read_body(void *arg, uint8_t *buf, size_t len, bool
 		grpc_proxy_kick(p);
 	}
 	*eof = p->req_ended && evbuffer_get_length(p->req) == 0;
+	if (n > 0 || *eof)
+		p->req_started = true;
 	return n;
+}
+
+static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bool to_app);
+
+/*
+ * The answer broke off after it began: what came of it still goes to the client, then trailers of
+ * outrig's own (UNAVAILABLE, which clients may retry), as daprd's proxy ends such a call; a reset
+ * would throw away messages already received.
+ */
+static void grpc_proxy_end_broken(struct grpc_proxy *p, const char *why)
+{
+	char message[400];
+
+	snprintf(message, sizeof(message), "failed to proxy request to app %s: the answer broke off: %s", p->id, why);
+	grpc_proxy_free_trailers(p);
+	p->trailers = calloc(2, sizeof(*p->trailers));
+	if (p->trailers == NULL) {
+		grpc_conn_reset_stream(p->call->conn, p->call->stream_id, NGHTTP2_INTERNAL_ERROR);
+		return;
+	}
+	p->trailers[0] = (nghttp2_nv){ (uint8_t *)strdup("grpc-status"), (uint8_t *)strdup("14"), 11, 2,
+				       NGHTTP2_NV_FLAG_NONE };
+	p->trailers[1] = (nghttp2_nv){ (uint8_t *)strdup("grpc-message"), (uint8_t *)grpc_percent_encode(message),
+				       12, 0, NGHTTP2_NV_FLAG_NONE };
+	p->n_trailers = 2;
+	if (p->trailers[0].name == NULL || p->trailers[0].value == NULL || p->trailers[1].name == NULL ||
+	    p->trailers[1].value == NULL) {
+		grpc_conn_reset_stream(p->call->conn, p->call->stream_id, NGHTTP2_INTERNAL_ERROR);
+		return;
+	}
+	p->trailers[1].valuelen = strlen((char *)p->trailers[1].value);
+	p->up_ended = true;
+	grpc_conn_resume(p->call->conn, p->call->stream_id);
 }
 
 static void grpc_proxy_up_closed(void *arg, uint32_t error_code, const char *why)
 {
 	struct grpc_proxy *p = arg;
+	char code[80];
 
 	p->up = NULL;
 	if (p->call != NULL && p->call->conn != NULL) {
+		snprintf(code, sizeof(code), "the server reset the stream (HTTP/2 error %s)",
+			 nghttp2_http2_strerror(error_code));
+		/*
+		 * Refused unseen (REFUSED_STREAM, or past a GOAWAY's last stream) before any request byte
+		 * went: sent again once, on another connection, as gRPC's transparent retry does.
+		 */
+		if (error_code == NGHTTP2_REFUSED_STREAM && why == NULL && !p->responded && !p->req_started &&
+		    !p->retried) {
+			p->retried = true;
+			grpc_proxy_open(p, p->host, p->port, p->to_app);
+			if (p->up != NULL)
+				h2_stream_resume(p->up);
+			grpc_proxy_kick(p);
+			return;
+		}
 		if (!p->responded)
 			grpc_proxy_fail(p, GRPC_UNAVAILABLE, "failed to proxy request to app %s: %s", p->id,
-					why != NULL ? why : "the server reset the call before it answered");
+					why != NULL ? why : code);
 		else if (!p->up_ended)
-			grpc_proxy_fail(p, GRPC_INTERNAL, "the answer of app %s broke off", p->id);
+			grpc_proxy_end_broken(p, why != NULL ? why : code);
+		grpc_proxy_kick(p);
 	}
 	grpc_proxy_maybe_free(p);
 }
@@ -339,8 +399,8 @@ static bool grpc_proxy_md_stays(const char *name)
 {
 	return strcmp(name, "dapr-api-token") == 0 || strncmp(name, "outrig-", 7) == 0 ||
 	       strcmp(name, "dapr-caller-app-id") == 0 || strcmp(name, "dapr-caller-namespace") == 0 ||
-	       strcmp(name, "dapr-callee-app-id") == 0 || grpc_proxy_hop_by_hop(name) ||
-	       (strcmp(name, "te") == 0);
+	       strcmp(name, "dapr-callee-app-id") == 0 || grpc_proxy_hop_by_hop(name) || strcmp(name, "te") == 0 ||
+	       strcmp(name, "expect") == 0;
 }
 
 #define PROXY_NV(n, v)                                                                                       \
@@ -359,12 +419,17 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	char authority[300];
 	nghttp2_nv *nv = calloc(call->n_md + 16, sizeof(*nv));
 	size_t k = 0;
+	const char *why = "out of memory";
 
 	if (nv == NULL) {
 		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request: out of memory");
 		return;
 	}
 	snprintf(authority, sizeof(authority), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	if (host != p->host)
+		snprintf(p->host, sizeof(p->host), "%s", host);
+	p->port = port;
+	p->to_app = to_app;
 	PROXY_NV(":method", "POST");
 	PROXY_NV(":scheme", "http");
 	PROXY_NV(":path", call->path);
@@ -392,10 +457,11 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	if (p->srv->h2_upstream == NULL)
 		p->srv->h2_upstream = h2_upstream_new(p->srv->base);
 	if (p->srv->h2_upstream != NULL)
-		p->up = h2_upstream_open(p->srv->h2_upstream, host, port, nv, k, &grpc_proxy_up_ops, p);
+		p->up = h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k, &grpc_proxy_up_ops, p, &why);
 	free(nv);
 	if (p->up == NULL)
-		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request: out of memory");
+		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request to app %s at %s: %s", p->id,
+				authority, why);
 }
 
 #undef PROXY_NV
@@ -451,6 +517,7 @@ static bool grpc_proxy_app_ready(struct grpc_call *call, const char *id)
 static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy *p)
 {
 	const char *callee = grpc_call_metadata(call, "outrig-callee-app-id");
+	const char *callee_ns = grpc_call_metadata(call, "outrig-callee-namespace");
 	const char *caller = grpc_call_metadata(call, "outrig-caller-app-id");
 	const char *caller_ns = grpc_call_metadata(call, "outrig-caller-namespace");
 	const char *own = call->gs->srv->opts->app_id;
@@ -466,6 +533,13 @@ static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy 
 			call, GRPC_UNAVAILABLE, NULL,
 			"failed to proxy request: this sidecar serves app %s, not %.255s (a stale name-resolution entry?)",
 			own, callee);
+		return false;
+	}
+	if (callee_ns != NULL && strcmp(callee_ns, invoke_own_namespace()) != 0) {
+		grpc_call_answer_status(
+			call, GRPC_UNAVAILABLE, NULL,
+			"failed to proxy request: this sidecar serves app %s in namespace \"%s\", not \"%.255s\" (a stale name-resolution entry?)",
+			own, invoke_own_namespace(), callee_ns);
 		return false;
 	}
 	snprintf(p->id, sizeof(p->id), "%s", own);
@@ -494,6 +568,13 @@ bool grpc_proxy_start(struct grpc_call *call)
 			call->path);
 		return false;
 	}
+	if (gs->n_proxies >= GRPC_MAX_PROXIED_CALLS) {
+		grpc_call_answer_status(
+			call, GRPC_RESOURCE_EXHAUSTED, NULL,
+			"failed to proxy request: %d proxied calls are in progress, the most outrig takes at once; retry when some have finished",
+			GRPC_MAX_PROXIED_CALLS);
+		return false;
+	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		grpc_call_answer_status(call, GRPC_RESOURCE_EXHAUSTED, NULL, "failed to proxy request: out of memory");
@@ -501,6 +582,8 @@ bool grpc_proxy_start(struct grpc_call *call)
 	}
 	p->srv = srv;
 	p->gs = gs;
+	gs->n_proxies++;
+	srv->proxied_calls++;
 	p->call = call;
 	p->next = gs->proxies;
 	if (gs->proxies != NULL)

@@ -30,12 +30,20 @@ struct server;
  * so that one request of the largest size allowed always fits.
  */
 #define GRPC_MAX_BUFFERED_BYTES ((size_t)256 << 20)
+/*
+ * Proxied calls in progress on one server (the API's, or the internal port's), apart from the held
+ * calls above so that long streams cannot crowd out Dapr API calls; each holds at most a stream
+ * window each way (64 KiB of request, H2_UPSTREAM_STREAM_WINDOW of answer), so 1024 of them up to
+ * some 200 MiB.
+ */
+#define GRPC_MAX_PROXIED_CALLS 1024
 
 struct grpc_server {
 	struct server *srv;
 	/* The internal port's (core/api/internal): every call goes to this sidecar's app (grpc_proxy.c). */
 	bool internal;
 	struct grpc_proxy *proxies; /* calls being proxied */
+	size_t n_proxies;
 	struct evconnlistener *listeners[GRPC_MAX_LISTENERS];
 	size_t n_listeners;
 	struct event *resume; /* re-enables the listeners after running out of descriptors */

@@ -110,6 +110,7 @@ struct guard_conn {
 	/* An HTTP/2 connection (g->h2_accept): the guard's end of the pair, and its writer to the socket. */
 	struct bufferevent *h2;
 	struct event *h2_writer;
+	bool h2_closing; /* the HTTP/2 side hung up: the connection closes once its last bytes are written */
 };
 
 /* The result of one step: bytes were consumed, or nothing can be done until more arrive. */
@@ -507,17 +508,26 @@ static enum guard_step guard_step(struct guard_conn *c, struct evbuffer *src, st
 /* The HTTP/2 side's output waiting for the socket, at most: past it, its sender waits. */
 #define GUARD_H2_OUT_HIGH (1024 * 1024)
 
-/* Writes the HTTP/2 side's output to the socket, as far as the kernel takes it now. */
+/* How long the last bytes of a closing HTTP/2 connection may wait for a client that reads nothing. */
+#define GUARD_H2_LINGER_S 5
+
+/*
+ * Writes the HTTP/2 side's output to the socket, as far as the kernel takes it now. Once that side
+ * hung up and all is written (or the linger passed), evhttp closes the connection (and frees c).
+ */
 static void guard_h2_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct guard_conn *c = arg;
 	struct evbuffer *out = bufferevent_get_input(c->h2);
+	struct timeval linger = { GUARD_H2_LINGER_S, 0 };
 
-	(void)what;
-	if (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		evbuffer_drain(out, evbuffer_get_length(out)); /* gone: the read side will see it */
+	if ((what & EV_TIMEOUT) != 0 ||
+	    (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		evbuffer_drain(out, evbuffer_get_length(out)); /* gone, or not reading: the rest is dropped */
 	if (evbuffer_get_length(out) > 0)
-		event_add(c->h2_writer, NULL);
+		event_add(c->h2_writer, c->h2_closing ? &linger : NULL);
+	else if (c->h2_closing)
+		bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
 }
 
 static void guard_h2_read(struct bufferevent *bev, void *arg)
@@ -529,15 +539,16 @@ static void guard_h2_read(struct bufferevent *bev, void *arg)
 		guard_h2_write(bufferevent_getfd(bufferevent_get_underlying(c->bev)), EV_WRITE, c);
 }
 
-/* The HTTP/2 side hung up: what it said last is written, then evhttp closes the connection (and frees c). */
+/* The HTTP/2 side hung up: what it said last is written first (guard_h2_write closes after). */
 static void guard_h2_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct guard_conn *c = arg;
 
 	(void)bev;
 	(void)what;
-	guard_h2_write(bufferevent_getfd(bufferevent_get_underlying(c->bev)), EV_WRITE, c);
-	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+	c->h2_closing = true;
+	if (!event_pending(c->h2_writer, EV_WRITE, NULL))
+		guard_h2_write(bufferevent_getfd(bufferevent_get_underlying(c->bev)), EV_WRITE, c);
 }
 
 /*
@@ -716,9 +727,14 @@ static void guard_conn_free(void *arg)
 		event_free(c->writer);
 	if (c->h2_writer != NULL)
 		event_free(c->h2_writer);
-	/* The HTTP/2 side learns the connection is gone (EOF on its end), then frees its end. */
+	/*
+	 * The HTTP/2 side learns the connection is gone (EOF on its end, a deferred callback), then
+	 * this end is freed. Once the loop has stopped nothing would run that callback, and the
+	 * reference it holds would leak both ends: the servers are freed in order then instead.
+	 */
 	if (c->h2 != NULL) {
-		bufferevent_flush(c->h2, EV_WRITE, BEV_FINISHED);
+		if (!event_base_got_exit(bufferevent_get_base(c->h2)) && !event_base_got_break(bufferevent_get_base(c->h2)))
+			bufferevent_flush(c->h2, EV_WRITE, BEV_FINISHED);
 		bufferevent_free(c->h2);
 	}
 	if (c->head != NULL)
