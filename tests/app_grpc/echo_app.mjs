@@ -16,6 +16,8 @@
 //                 message, trailing metadata and grpc-status-details-bin = details
 //   Hang          server stream, request bytes = a tag: sends one message "started" and never ends; counts per tag
 //                 the calls that ended as cancelled
+//   Die           server stream, request JSON {count}: sends count messages of 1000 bytes (byte k % 251), and once
+//                 they went out, kills its own process (SIGKILL: no status, no trailers, the connection drops)
 //   Cancelled     request bytes = a tag: answers JSON {started, cancelled} of the Hang (and tagged Bidi) calls
 //                 with that tag
 import { createHash } from "node:crypto";
@@ -48,6 +50,7 @@ const service = {
   Bidi: method("Bidi", true, true),
   Fail: method("Fail", false, false),
   Hang: method("Hang", false, true),
+  Die: method("Die", false, true),
   Cancelled: method("Cancelled", false, false),
 };
 
@@ -168,6 +171,15 @@ const impl = {
   Hang(call) {
     hangCall(call.request.toString(), call);
     call.write(Buffer.from("started"));
+  },
+  Die(call) {
+    const { count } = JSON.parse(call.request.toString());
+    let sent = 0;
+    const die = () => setTimeout(() => process.kill(process.pid, "SIGKILL"), 300);
+    if (count === 0) return die();
+    for (let k = 0; k < count; k++) {
+      call.write(Buffer.alloc(1000, k % 251), () => ++sent === count && die());
+    }
   },
   Cancelled(call, cb) {
     cb(null, json(hangs.get(call.request.toString()) ?? { started: 0, cancelled: 0 }));

@@ -113,7 +113,7 @@ start_daemon() {
 
 # stop_daemon LABEL: SIGTERM must end outrigd cleanly.
 stop_daemon() {
-	kill "$pid"
+	kill "$pid" 2>/dev/null # it may have stopped already (grpc_proxy.mjs stops one): wait still gives its status
 	wait "$pid"
 	rc=$?
 	pid=
@@ -221,13 +221,14 @@ start_sidecar() {
 	proxy_pids="$proxy_pids $pid"
 }
 
-# Sidecars caller (an echo app), callee (an echo app, APP_API_TOKEN), downapp (its echo app stopped once it runs),
-# noapp (no app) and httpapp (--app-protocol http on callee's echo app: a call proxied there by mistake succeeds).
+# Sidecars caller (an echo app), callee (an echo app, APP_API_TOKEN), downapp (an echo app that a case kills), noapp
+# (no app), httpapp (--app-protocol http on callee's echo app: a call proxied there by mistake succeeds) and stopper
+# (no app; a case sends it SIGTERM mid-stream).
 run_proxy_case() {
 	echo "== gRPC proxying: grpc_proxy.mjs with tests/app_grpc/echo_app.mjs"
 	shared=$tmp/proxy-shared
 	mkdir -p "$shared" "$tmp/proxy-resources"
-	sidecars="callee downapp noapp httpapp caller"
+	sidecars="callee downapp noapp httpapp stopper caller"
 	if ! start_echo callee; then
 		failed=1
 		return
@@ -239,18 +240,18 @@ run_proxy_case() {
 	start_sidecar callee --app-protocol grpc --app-port "$callee_echo_port" && ok=1
 	callee_pid=$pid
 	unset APP_API_TOKEN
-	if [ "$ok" = 1 ] && start_echo downapp && down_echo_pid=$echo_pid &&
+	if [ "$ok" = 1 ] && start_echo downapp && down_echo_port=$echo_port &&
 		start_sidecar downapp --app-protocol grpc --app-port "$echo_port" && downapp_pid=$pid &&
 		start_sidecar noapp && noapp_pid=$pid &&
 		start_sidecar httpapp --app-protocol http --app-port "$callee_echo_port" && httpapp_pid=$pid &&
+		start_sidecar stopper && stopper_pid=$pid && stopper_grpc_port=$grpc_port &&
 		start_echo caller && caller_echo_port=$echo_port &&
 		start_sidecar caller --app-protocol grpc --app-port "$caller_echo_port"; then
 		caller_pid=$pid
-		kill "$down_echo_pid"
-		wait "$down_echo_pid" 2>/dev/null
 		# node --test's timeout also bounds the whole file, whose 64 MB cases take a while on a slow machine.
 		if ! CALLER_GRPC_PORT=$grpc_port ECHO_PORT=$callee_echo_port CALLER_ECHO_PORT=$caller_echo_port \
-			CALLER_PID=$caller_pid CALLEE_PID=$callee_pid ECHO_PID=$callee_echo_pid \
+			DOWN_ECHO_PORT=$down_echo_port STOPPER_GRPC_PORT=$stopper_grpc_port \
+			CALLER_PID=$caller_pid CALLEE_PID=$callee_pid ECHO_PID=$callee_echo_pid STOPPER_PID=$stopper_pid \
 			node --test --test-timeout=300000 "$interop/grpc_proxy.mjs"; then
 			echo "FAIL: grpc_proxy.mjs; the daemons' logs:" >&2
 			for s in $sidecars; do
@@ -263,7 +264,8 @@ run_proxy_case() {
 			done
 			failed=1
 		fi
-		for s in caller httpapp noapp downapp callee; do
+		# grpc_proxy.mjs stops stopper itself: its exit status must be 0 (stop_daemon stops it if the case did not).
+		for s in caller stopper httpapp noapp downapp callee; do
 			eval "pid=\$${s}_pid"
 			stop_daemon "$s" || failed=1
 		done

@@ -10,14 +10,17 @@
 // costs the sidecars in between; and a stream through both sidecars that stays quiet for 65 s.
 //
 // Sidecars, sharing a --data-dir: caller (its app at CALLER_ECHO_PORT), callee (--app-protocol grpc, its app at
-// ECHO_PORT), downapp (its gRPC app stopped), noapp (no --app-port), httpapp (--app-protocol http, its port
-// an echo app: so a call proxied there by mistake succeeds and fails the test). Environment: CALLER_GRPC_PORT,
-// ECHO_PORT, CALLER_ECHO_PORT, and the pids CALLER_PID, CALLEE_PID, ECHO_PID (RSS from /proc/<pid>/status).
+// ECHO_PORT), downapp (its app at DOWN_ECHO_PORT, which a case kills), noapp (no --app-port), httpapp
+// (--app-protocol http, its port an echo app: so a call proxied there by mistake succeeds and fails the test) and
+// stopper (no app; a case stops it with SIGTERM mid-stream). Environment: CALLER_GRPC_PORT, ECHO_PORT,
+// CALLER_ECHO_PORT, DOWN_ECHO_PORT, STOPPER_GRPC_PORT, and the pids CALLER_PID, CALLEE_PID, ECHO_PID (RSS from
+// /proc/<pid>/status), STOPPER_PID.
 // Run with `node --test grpc_proxy.mjs` (tests/interop/app_grpc.sh proxy).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { createRequire } from "node:module";
 import { grpcCodeName, sleep, until } from "./common.mjs";
 
@@ -31,7 +34,8 @@ const env = (name) => {
   if (!v) {
     throw new Error(
       `grpc_proxy.mjs: set ${name}; it needs CALLER_GRPC_PORT (sidecar caller's --dapr-grpc-port), ECHO_PORT ` +
-        "(callee's echo app), CALLER_ECHO_PORT (caller's echo app), CALLER_PID, CALLEE_PID, ECHO_PID",
+        "(callee's echo app), CALLER_ECHO_PORT (caller's echo app), DOWN_ECHO_PORT (downapp's echo app), " +
+        "STOPPER_GRPC_PORT (sidecar stopper's --dapr-grpc-port), CALLER_PID, CALLEE_PID, ECHO_PID, STOPPER_PID",
     );
   }
   return v;
@@ -40,6 +44,9 @@ const callerGrpcPort = env("CALLER_GRPC_PORT");
 const echoPort = env("ECHO_PORT");
 const callerEchoPort = env("CALLER_ECHO_PORT");
 const callerPid = env("CALLER_PID");
+const downEchoPort = env("DOWN_ECHO_PORT");
+const stopperGrpcPort = env("STOPPER_GRPC_PORT");
+const stopperPid = env("STOPPER_PID");
 const calleePid = env("CALLEE_PID");
 const echoPid = env("ECHO_PID");
 
@@ -190,6 +197,22 @@ const hangCount = async (route, tag) => {
   assert.ifError(r.err);
   return JSON.parse(r.value.toString());
 };
+
+// Whether the process runs (not gone, not a zombie its parent has yet to wait for).
+const alive = (pid) => {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+};
+
+const portOpen = (port) =>
+  new Promise((resolve) => {
+    const sock = connect({ host: "127.0.0.1", port: Number(port) });
+    sock.on("connect", () => (sock.destroy(), resolve(true)));
+    sock.on("error", () => resolve(false));
+  });
 
 const rssKb = (pid) => {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -580,7 +603,27 @@ describe("outrigd's own answers", () => {
     assert.match(r.err.details, /nosuchapp/);
   });
 
+  test("the target app dies mid-stream: the client gets the messages that came, then UNAVAILABLE", async (t) => {
+    const md = mdOf([["dapr-app-id", "downapp"]]);
+    const call = clientOf(caller).makeServerStreamRequest(path("Die"), raw, raw, json({ count: 5 }), md, {});
+    const got = [];
+    call.on("data", (m) => got.push(m));
+    const st = await streamEnd(call);
+    t.diagnostic(`${grpcCodeName(st.code)}: ${st.details}`);
+    assert.equal(st.code, grpc.status.UNAVAILABLE, `${grpcCodeName(st.code)}: ${st.details}`);
+    assert.equal(got.length, 5, `${got.length} of the 5 messages the app sent before it died`);
+    got.forEach((m, k) => assert.ok(m.equals(Buffer.alloc(1000, k % 251)), `message ${k}`));
+  });
+
   test("the target app's gRPC server is down: UNAVAILABLE", async (t) => {
+    // Killed by the case above; if that one did not run, Die with no message kills it now.
+    if (await portOpen(downEchoPort)) {
+      const die = clientOf(downEchoPort).makeServerStreamRequest(
+        path("Die"), raw, raw, json({ count: 0 }), mdOf([]), {});
+      await streamEnd(die);
+    }
+    const gone = async () => ({ ok: !(await portOpen(downEchoPort)), why: "it still listens" });
+    await until("downapp's echo app to be gone", gone, 5000);
     const r = await failing(caller, "Unary", Buffer.from("x"), mdOf([["dapr-app-id", "downapp"]]), 10000);
     t.diagnostic(`${grpcCodeName(r.err.code)}: ${r.err.details}`);
     assert.ok(!r.gotHeaders, `not a trailers-only answer: headers ${show(r.headers)}`);
@@ -613,6 +656,35 @@ describe("outrigd's own answers", () => {
     assert.ifError(got.err);
     assert.equal(got.value.id, "caller");
   });
+});
+
+test("a caller sidecar stopped (SIGTERM) mid-stream lets the stream finish, then exits", async (t) => {
+  const COUNT = 64;
+  const md = mdOf([["dapr-app-id", "callee"]]);
+  const call = clientOf(stopperGrpcPort).makeServerStreamRequest(
+    path("ServerStream"), raw, raw, json({ count: COUNT, size: 64 << 10 }), md, {});
+  const hash = createHash("sha256");
+  let n = 0;
+  let signalledAt = 0;
+  // The reader takes 512 kB every 100 ms, so the stream lasts about 700 ms after the signal.
+  call.on("data", (m) => {
+    hash.update(m);
+    n++;
+    if (n === 8) {
+      process.kill(Number(stopperPid), "SIGTERM");
+      signalledAt = n;
+    }
+    if (n % 8 === 0) {
+      call.pause();
+      setTimeout(() => call.resume(), 100);
+    }
+  });
+  const st = await streamEnd(call);
+  assert.equal(signalledAt, 8, "the stream ended before the sidecar was signalled");
+  assert.equal(st.code, grpc.status.OK, `${grpcCodeName(st.code)}: ${st.details}`);
+  assert.equal(n, COUNT);
+  assert.deepEqual(st.metadata.get("x-sha256"), [hash.digest("hex")]);
+  await until("the stopped sidecar to exit", async () => ({ ok: !alive(stopperPid), why: "it runs" }), 10000);
 });
 
 test(`a proxied bidi stream quiet for ${LONG_MS / 1000} s still carries messages, and ends as the client ends it`, async () => {
