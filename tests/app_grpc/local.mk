@@ -27,9 +27,10 @@ tests_unit_check_grpc_subscriptions_SOURCES = tests/unit/check_grpc_subscription
 tests_unit_check_grpc_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_grpc_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_grpc_subscriptions_LDADD = core/liboutrigcore.a $(TEST_LIBS)
-EXTRA_DIST += tests/app_grpc/sdk_app.mjs tests/app_grpc/raw_app.mjs
+EXTRA_DIST += tests/app_grpc/sdk_app.mjs tests/app_grpc/raw_app.mjs tests/app_grpc/echo_app.mjs
 # outrigd --app-protocol grpc end to end (tests/interop/app_grpc.sh): the JS SDK's gRPC DaprServer and raw_app.mjs as
-# the app of a real outrigd; skips like js_sdk.sh.
+# the app of a real outrigd, and gRPC proxying to echo_app.mjs (grpc_proxy.mjs); skips like js_sdk.sh.
 TESTS += tests/interop/app_grpc.sh
 EXTRA_DIST += tests/interop/app_grpc.sh tests/interop/app_grpc_sdk.mjs tests/interop/app_grpc_raw.mjs \
+	tests/interop/grpc_proxy.mjs \
 	tests/data/interop/app_grpc/components.yaml tests/data/interop/app_grpc_raw/components.yaml

@@ -14,7 +14,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { CommunicationProtocolEnum, DaprClient } from "@dapr/dapr";
-import { sdkLogger, sleep } from "./common.mjs";
+import { sdkLogger, sleep, until } from "./common.mjs";
 
 const require = createRequire(import.meta.url);
 const grpcjs = require("@grpc/grpc-js");
@@ -68,21 +68,6 @@ async function invokeService(method, value, typeUrl = "", extension = true, via 
 
 const invokeHttp = (path, port = httpPort) =>
   fetch(`http://127.0.0.1:${port}/v1.0/invoke/myapp/method/${path}`, { method: "POST" });
-
-async function until(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last.ok) {
-      return last;
-    }
-    if (Date.now() > end) {
-      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${last.why}`);
-    }
-    await sleep(100);
-  }
-}
 
 const healthy = () =>
   until("the app to become healthy", async () => {

@@ -84,6 +84,22 @@ export async function waitFor(what, fn, describe, ms = WAIT_MS) {
   }
 }
 
+// Polls the async fn until it returns {ok: true, ...} and returns that; fails after ms with the last answer's why.
+export async function until(what, fn, ms = WAIT_MS) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last.ok) {
+      return last;
+    }
+    if (Date.now() > end) {
+      assert.fail(`timed out after ${ms} ms waiting for ${what}; last: ${last.why}`);
+    }
+    await sleep(50);
+  }
+}
+
 // HTTPClient.execute turns any status outside 200..399 into Error(JSON.stringify({error, error_msg, status}));
 // error_msg is the raw response body. Returns { status, raw (the body), body (parsed, or null if not JSON) }.
 export function decodeSdkError(err) {
