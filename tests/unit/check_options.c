@@ -227,7 +227,7 @@ END_TEST
 START_TEST(test_bad_sizes)
 {
 	static const char *const bad[] = {
-		"4MB", "0", "-1", "4.5Mi", "", "Mi", "4 Mi", "4Mi ", "4mi", "4Ti"
+		"4MB", "0", "-2", "4.5Mi", "", "Mi", "4 Mi", "4Mi ", "4mi", "4Ti"
 	};
 	char want[256];
 
