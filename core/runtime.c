@@ -86,7 +86,7 @@ static void *runtime_sig_thread(void *arg)
 		pthread_mutex_unlock(&runtime_sig_lock);
 		if (runtime_sig_count == 1)
 			runtime_exit_now(sig, "while outrigd is not serving (starting, or tearing down)");
-		runtime_exit_now(sig, "again during the graceful stop, whose work in flight is abandoned");
+		runtime_exit_now(sig, "again while stopping, abandoning work in flight");
 	}
 	return NULL;
 }
