@@ -4,7 +4,6 @@
 
 #include "runtime.h"
 
-#include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -167,8 +166,9 @@ static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 	/* The last part of the period is kept for the teardown: plugins closing, connections freed. */
 	if (busy == 0 || runtime_now_ms() >= srv->stop_deadline_ms - RUNTIME_TEARDOWN_MS(srv)) {
 		if (busy != 0)
-			log_warn("runtime", "stopping with %u operations still running after %d s", busy,
-				 srv->opts->graceful_shutdown_seconds);
+			log_warn("runtime",
+				 "stopping with %u operations still running, %lld ms before the end of --dapr-graceful-shutdown-seconds %d (kept for closing components)",
+				 busy, (long long)RUNTIME_TEARDOWN_MS(srv), srv->opts->graceful_shutdown_seconds);
 		event_base_loopexit(srv->base, NULL);
 	}
 }
