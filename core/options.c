@@ -436,18 +436,60 @@ static int options_check(const struct options *opts, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An empty argument, and the value after it unless that is a flag: the Dapr CLI blanks
+ * "--scheduler-host-address" (and leaves its value) when `daprd --version` does not read as
+ * 1.14 or later, which outrigd's does not. daprd takes both as arguments it ignores; so does
+ * outrigd, with an info line. Advances *i past the value. Returns 0, or -1 when out of memory.
+ */
+static int options_blanked_flag(struct options *opts, int argc, char **argv, int *i)
+{
+	const char *value = *i + 1 < argc && argv[*i + 1][0] != '-' ? argv[*i + 1] : "";
+#define OPTIONS_BLANK_NOTE                                                                               \
+	"an empty argument%s%s%s: ignored, as daprd ignores arguments that are not flags (the Dapr CLI leaves one in place of "   \
+	"--scheduler-host-address for a runtime it does not take for Dapr 1.14 or later); outrig has no " \
+	"scheduler"
+	char **grown = realloc(opts->notes, (opts->notes_count + 1) * sizeof(*grown));
+	const char *open = *value != '\0' ? " and \"" : "", *close = *value != '\0' ? "\"" : "";
+	char *note;
+	int n;
+
+	if (grown == NULL)
+		return -1;
+	opts->notes = grown;
+	n = snprintf(NULL, 0, OPTIONS_BLANK_NOTE, open, value, close);
+	note = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (note == NULL)
+		return -1;
+	snprintf(note, (size_t)n + 1, OPTIONS_BLANK_NOTE, open, value, close);
+	opts->notes[opts->notes_count++] = note;
+	if (*value != '\0')
+		(*i)++;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen)
 {
 	options_defaults(opts);
 	for (int i = 1; i < argc; i++) {
-		/* pflag accepts both -flag and --flag. */
 		const char *arg = argv[i];
-		const char *name = arg + (strncmp(arg, "--", 2) == 0 ? 2 : 1);
-		char *eq = strchr(name, '=');
-		size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		const char *name;
+		char *eq;
+		size_t len;
 		const struct opt_spec *spec;
 		char *value;
 
+		if (arg[0] == '\0') {
+			if (options_blanked_flag(opts, argc, argv, &i) != 0) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			continue;
+		}
+		/* pflag accepts both -flag and --flag. */
+		name = arg + (strncmp(arg, "--", 2) == 0 ? 2 : 1);
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if (arg[0] != '-' || (spec = options_find(name, len)) == NULL) {
 			snprintf(err, errlen, "unknown flag or argument \"%s\"; see outrigd --help", arg);
 			return -1;

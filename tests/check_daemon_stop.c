@@ -263,8 +263,11 @@ END_TEST
  * getArgs) gives daprd when the user names no app port and no resources path: the CLI's default
  * config and components folder, -1 for "default" values, free ports it picked, placement and
  * scheduler addresses. Written out here in the CLI's order; only the paths and ports differ.
+ * blanked: as the CLI gives it to a daprd whose --version it does not read as 1.14 or later (as
+ * outrigd's, when outrigd is installed as the CLI's daprd): "--scheduler-host-address" replaced
+ * by an empty argument, its value left (cmd/run.go).
  */
-START_TEST(test_dapr_run_command_line)
+static void run_exact_command_line(bool blanked)
 {
 	char http_port[16], grpc_port[16], metrics_port[16], internal_port[16], config[DAEMON_PATH_MAX + 16];
 	char path[DAEMON_PATH_MAX];
@@ -298,7 +301,7 @@ START_TEST(test_dapr_run_command_line)
 				       "--components-path", dmn.resources,
 				       "--max-body-size", "4Mi",
 				       "--read-buffer-size", "4Ki",
-				       "--scheduler-host-address", "localhost:50006",
+				       blanked ? "" : "--scheduler-host-address", "localhost:50006",
 				       "--app-id", "myapp",
 				       "--app-port", "0",
 				       "--dapr-http-port", http_port,
@@ -343,7 +346,10 @@ START_TEST(test_dapr_run_command_line)
 	}
 	/* One info line for each flag that configures what outrig does not have. */
 	ck_assert(log_has("--placement-host-address localhost:50005: outrig has no actors, so no placement service; the flag has no effect"));
-	ck_assert(log_has("--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect"));
+	if (blanked)
+		ck_assert(log_has("an empty argument and 'localhost:50006': ignored, as daprd ignores arguments that are not flags"));
+	else
+		ck_assert(log_has("--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect"));
 	ck_assert(log_has("--profile-port -1: outrig has no profiling server; the flag has no effect"));
 	{
 		char line[128];
@@ -365,6 +371,17 @@ START_TEST(test_dapr_run_command_line)
 	}
 	ck_assert_int_eq(daemon_stop(&dmn), 0);
 }
+
+START_TEST(test_dapr_run_command_line)
+{
+	run_exact_command_line(false);
+}
+END_TEST
+
+START_TEST(test_dapr_run_command_line_blanked_scheduler)
+{
+	run_exact_command_line(true);
+}
 END_TEST
 
 static Suite *stop_suite(void)
@@ -380,6 +397,7 @@ static Suite *stop_suite(void)
 	tcase_add_test(tc, test_graceful_period_bounds_the_stop);
 	tcase_add_test(tc, test_block_shutdown_duration);
 	tcase_add_test(tc, test_dapr_run_command_line);
+	tcase_add_test(tc, test_dapr_run_command_line_blanked_scheduler);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -444,6 +444,21 @@ START_TEST(test_daprd_flags_refused)
 }
 END_TEST
 
+/* The Dapr CLI blanks --scheduler-host-address (not its value) for a runtime it takes for one before 1.14. */
+START_TEST(test_blanked_flag)
+{
+	parse_ok_msg(parse("--app-id", "a", "", "localhost:50006", "--app-port", "0", "", NULL));
+	ck_assert_str_eq(opts.app_id, "a");
+	ck_assert_uint_eq(opts.notes_count, 2);
+	ck_assert_str_eq(opts.notes[0],
+			 "an empty argument and \"localhost:50006\": ignored, as daprd ignores arguments that are not flags (the Dapr CLI leaves one in place of --scheduler-host-address for a runtime it does not take for Dapr 1.14 or later); outrig has no scheduler");
+	ck_assert(strncmp(opts.notes[1], "an empty argument: ignored", 26) == 0);
+	/* Only after an empty argument: a stray word is still refused. */
+	assert_refused(parse("localhost:50006", NULL),
+		       "unknown flag or argument \"localhost:50006\"; see outrigd --help");
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -470,6 +485,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_daprd_flags_noted);
 	tcase_add_test(tc, test_dapr_run_defaults);
 	tcase_add_test(tc, test_daprd_flags_refused);
+	tcase_add_test(tc, test_blanked_flag);
 	suite_add_tcase(s, tc);
 	return s;
 }
