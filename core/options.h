@@ -57,7 +57,9 @@ struct options {
 };
 
 /*
- * Parses argv into opts (daprd's `--flag value` and `--flag=value` forms). On a bad
+ * Parses argv into opts (daprd's `--flag value`, `--flag=value`, `-flag value` and `-flag=value`
+ * forms; an empty argument, with the value after it, is noted and ignored as daprd ignores it).
+ * daprd's flags for what outrig lacks are noted in opts->notes (options_log_notes). On a bad
  * flag writes a message naming it into err and returns -1; opts then holds defaults
  * for what was not reached. Strings point into argv or static storage, except
  * resources_paths, config_paths and notes, which options_free releases.
