@@ -259,7 +259,7 @@ START_TEST(test_block_shutdown_duration)
 END_TEST
 
 /*
- * The command line the real `dapr run --app-id myapp` (Dapr CLI 1.16, pkg/standalone/run.go,
+ * The command line the real `dapr run --app-id myapp` (Dapr CLI 1.18, pkg/standalone/run.go,
  * getArgs) gives daprd when the user names no app port and no resources path: the CLI's default
  * config and components folder, -1 for "default" values, free ports it picked, placement and
  * scheduler addresses. Written out here in the CLI's order; only the paths and ports differ.
