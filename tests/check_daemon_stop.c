@@ -17,6 +17,7 @@
 #include "lib/daemon.h"
 #include "lib/echo_app.h"
 #include "lib/http_client.h"
+#include "lib/test_app.h"
 
 #define APP "stopper"
 
@@ -384,6 +385,35 @@ START_TEST(test_dapr_run_command_line_blanked_scheduler)
 }
 END_TEST
 
+/* --disable-init-endpoints subscribe: the app is not asked GET /dapr/subscribe; without it, it is. */
+START_TEST(test_disable_subscribe_endpoint)
+{
+	struct test_app *ta = test_app_start();
+	char port[16];
+	const char *with[] = { "--app-port", port, "--disable-init-endpoints", "config,subscribe", NULL };
+	const char *without[] = { "--app-port", port, NULL };
+
+	ck_assert_ptr_nonnull(ta);
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	snprintf(port, sizeof(port), "%d", test_app_port(ta));
+	ck_assert_int_eq(daemon_start(&dmn, with), 0);
+	ck_assert(log_wait("not asking the app for subscriptions (--disable-init-endpoints subscribe)", 5000));
+	ck_assert_uint_eq(test_app_subscribe_calls(ta, NULL, 0), 0);
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+
+	ck_assert_int_eq(daemon_start(&dmn, without), 0);
+	{
+		long deadline = now_ms() + 5000;
+
+		while (test_app_subscribe_calls(ta, NULL, 0) == 0 && now_ms() < deadline)
+			usleep(20 * 1000);
+	}
+	ck_assert_uint_ge(test_app_subscribe_calls(ta, NULL, 0), 1);
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	test_app_destroy(ta);
+}
+END_TEST
+
 static Suite *stop_suite(void)
 {
 	Suite *s = suite_create("daemon_stop");
@@ -398,6 +428,7 @@ static Suite *stop_suite(void)
 	tcase_add_test(tc, test_block_shutdown_duration);
 	tcase_add_test(tc, test_dapr_run_command_line);
 	tcase_add_test(tc, test_dapr_run_command_line_blanked_scheduler);
+	tcase_add_test(tc, test_disable_subscribe_endpoint);
 	suite_add_tcase(s, tc);
 	return s;
 }
