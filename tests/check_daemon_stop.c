@@ -226,7 +226,8 @@ START_TEST(test_graceful_period_bounds_the_stop)
 	ck_assert_int_eq(kill(dmn.pid, SIGTERM), 0);
 	code = daemon_wait_exit(&dmn, 4000);
 	ck_assert_msg(code >= 0, "outrigd still runs 4 s after SIGTERM with --dapr-graceful-shutdown-seconds 2");
-	ck_assert_msg(now_ms() - signalled <= 2200, "outrigd took %ld ms to stop, more than the 2 s given",
+	/* 2 s, plus the signal thread's 100 ms slices and a loaded machine's scheduling. */
+	ck_assert_msg(now_ms() - signalled <= 2500, "outrigd took %ld ms to stop, more than the 2 s given",
 		      now_ms() - signalled);
 	ck_assert_msg(now_ms() - signalled >= 1000, "outrigd stopped after %ld ms without waiting for the app",
 		      now_ms() - signalled);
