@@ -47,6 +47,13 @@ static void main_print_version(void)
 	       OUTRIG_ABI_MINOR);
 }
 
+/* daprd --build-info's lines, for scripts that read them. */
+static void main_print_build_info(void)
+{
+	printf("Version: %s\nGit Commit: %s\nGit Version: outrigd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+	       OUTRIG_COMMIT, PACKAGE_VERSION, OUTRIG_ABI_MAJOR, OUTRIG_ABI_MINOR);
+}
+
 /* The lines of --describe-plugin between versions and metadata: what the plugin can do. */
 static void main_describe_capabilities(const struct plugin *p, const char *type)
 {
@@ -193,11 +200,6 @@ static int main_check(const struct options *opts)
 	return errors == 0 ? 0 : 1;
 }
 
-static void main_on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	runtime_begin_stop(arg, sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
-}
-
 /*
  * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
  * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
@@ -236,7 +238,6 @@ static int main_serve(const struct options *opts)
 	struct diag d = { 0 };
 	struct components cs;
 	struct server srv = { 0 };
-	struct event *sigint = NULL, *sigterm = NULL;
 	char *data_dir = data_dir_path(opts->data_dir);
 	size_t errors;
 	int rc = 1;
@@ -244,6 +245,12 @@ static int main_serve(const struct options *opts)
 	signal(SIGPIPE, SIG_IGN);
 	/* A reload asked for before the components are up would end the process: it is for later. */
 	signal(SIGHUP, SIG_IGN);
+	/* Before any thread is made: each inherits the blocked SIGTERM and SIGINT. */
+	if (runtime_signals_start() != 0) {
+		log_error("runtime", "cannot start the signal thread: %s", strerror(errno));
+		free(data_dir);
+		return 1;
+	}
 	/* Plugins may keep files there (pubsub.mqtt3's spool): make it before they start. */
 	if (data_dir == NULL || data_dir_make(data_dir) != 0)
 		log_warn("runtime",
@@ -285,10 +292,8 @@ static int main_serve(const struct options *opts)
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;
 	resources_free(&rs);
-	sigint = evsignal_new(srv.base, SIGINT, main_on_signal, &srv);
-	sigterm = evsignal_new(srv.base, SIGTERM, main_on_signal, &srv);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
+	if (runtime_signals_arm(&srv) != 0)
+		goto out;
 	srv.ready = true;
 	log_info("runtime", "outrigd %s ready: app id \"%s\", %zu component%s", PACKAGE_VERSION, opts->app_id,
 		 cs.count, cs.count == 1 ? "" : "s");
@@ -298,10 +303,7 @@ static int main_serve(const struct options *opts)
 	rc = 0;
 	log_info("runtime", "stopped");
 out:
-	if (sigint != NULL)
-		event_free(sigint);
-	if (sigterm != NULL)
-		event_free(sigterm);
+	runtime_signals_disarm();
 	http_api_close(&srv);
 	runtime_close(&srv);
 	grpc_server_close(&srv);
@@ -351,11 +353,17 @@ int main(int argc, char **argv)
 	} else if (opts.show_version) {
 		main_print_version();
 		rc = 0;
+	} else if (opts.show_build_info) {
+		main_print_build_info();
+		rc = 0;
 	} else if (opts.describe_plugin != NULL) {
+		options_log_notes(&opts);
 		rc = main_describe_plugin(&opts);
 	} else if (opts.check_only || opts.check_create) {
+		options_log_notes(&opts);
 		rc = main_check(&opts);
 	} else {
+		options_log_notes(&opts);
 		rc = main_serve(&opts);
 	}
 	options_free(&opts);

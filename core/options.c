@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/duration.h"
 #include "base/log.h"
 
 enum opt_kind {
@@ -22,7 +23,16 @@ enum opt_kind {
 	OPT_LEVEL,
 	OPT_SIZE,
 	OPT_MEGABYTES,
-	OPT_KILOBYTES
+	OPT_KILOBYTES,
+	OPT_APP_PORT,	 /* a port, or 0 (daprd's and `dapr run`'s "no app") */
+	OPT_LIMIT,	 /* a positive number, or -1 for none */
+	OPT_DURATION,	 /* a Go duration ("5s", "1m30s"), into an int64_t of milliseconds */
+	OPT_MODE,	 /* daprd's --mode: only standalone */
+	OPT_NOTE,	 /* daprd's, with a value, for something outrig does not have: one info line */
+	OPT_NOTE_BOOL,	 /* the same for a boolean flag */
+	OPT_EMPTY_ONLY,	 /* accepted empty (daprd's default); any other value is refused with why */
+	OPT_FALSE_ONLY,	 /* a boolean accepted false; true is refused with why */
+	OPT_INIT_ENDPOINTS /* --disable-init-endpoints */
 };
 
 struct opt_spec {
@@ -30,18 +40,23 @@ struct opt_spec {
 	enum opt_kind kind;
 	size_t offset;
 	const char *help;
+	/*
+	 * OPT_NOTE, OPT_NOTE_BOOL: what outrig lacks, for the info line ("outrig serves no metrics").
+	 * OPT_EMPTY_ONLY, OPT_FALSE_ONLY: why the value is refused and what to do instead.
+	 */
+	const char *why;
 };
 
 #define OPT(field) offsetof(struct options, field)
 
 static const struct opt_spec opt_specs[] = {
 	{ "app-id", OPT_STRING, OPT(app_id), "the app's id: state key prefix, metadata id" },
-	{ "app-port", OPT_PORT, OPT(app_port), "the port the app listens on (none by default)" },
+	{ "app-port", OPT_APP_PORT, OPT(app_port), "the port the app listens on (none by default; 0 = none)" },
 	{ "app-channel-address", OPT_STRING, OPT(app_channel_address),
 	  "the host the app listens on (127.0.0.1)" },
 	{ "app-protocol", OPT_STRING, OPT(app_protocol),
 	  "how to reach the app: http, or grpc (h2c, AppCallback) (http)" },
-	{ "app-max-concurrency", OPT_INT, OPT(app_max_concurrency),
+	{ "app-max-concurrency", OPT_LIMIT, OPT(app_max_concurrency),
 	  "most requests in flight to the app; -1 = no limit (-1)" },
 	{ "dapr-http-port", OPT_PORT, OPT(http_port), "HTTP API port (3500)" },
 	{ "dapr-listen-addresses", OPT_STRING, OPT(listen_addresses),
@@ -79,6 +94,51 @@ static const struct opt_spec opt_specs[] = {
 	{ "worker-threads", OPT_INT, OPT(worker_threads), "threads that run component I/O (4)" },
 	{ "dapr-graceful-shutdown-seconds", OPT_INT, OPT(graceful_shutdown_seconds),
 	  "seconds to finish work on shutdown (5)" },
+	{ "dapr-block-shutdown-duration", OPT_DURATION, OPT(block_shutdown_ms),
+	  "on SIGTERM, keep serving this long (or until the app is unhealthy) before the graceful stop, e.g. 10s (none)" },
+	{ "app-binding-options-timeout", OPT_DURATION, OPT(binding_options_timeout_ms),
+	  "how long the app may take to answer whether it wants an input binding (3s)" },
+	{ "mode", OPT_MODE, 0, "runtime mode: standalone, the only one outrig has (standalone)" },
+	{ "build-info", OPT_BOOL, OPT(show_build_info), "print version and commit as daprd does, then exit" },
+	{ "disable-init-endpoints", OPT_INIT_ENDPOINTS, 0,
+	  "comma-separated: config (outrig never calls GET /dapr/config) and subscribe (do not ask the app's subscriptions)" },
+	/* daprd's flags outrig cannot honour: refused unless given daprd's default. */
+	{ "app-ssl", OPT_FALSE_ONLY, 0, "deprecated: call the app over TLS; refused when true",
+	  "outrig cannot call the app over TLS yet (https, grpcs); drop the flag and serve the app over http or grpc" },
+	{ "enable-mtls", OPT_FALSE_ONLY, 0, "mTLS between sidecars; refused when true",
+	  "outrig has no mTLS between sidecars: drop the flag (`dapr run` adds it when the --config file sets spec.mtls.enabled: true)" },
+	{ "unix-domain-socket", OPT_EMPTY_ONLY, 0, "serve the APIs on Unix sockets; refused unless empty",
+	  "outrig serves its APIs on TCP only; drop the flag and use --dapr-http-port and --dapr-grpc-port" },
+	{ "allowed-origins", OPT_EMPTY_ONLY, 0, "CORS origins; refused unless empty (daprd's default: no CORS)",
+	  "outrig sends no CORS headers yet; drop the flag (outrig answers as daprd does without it)" },
+	{ "dapr-public-port", OPT_EMPTY_ONLY, 0, "a second port for health and metadata; refused unless empty",
+	  "outrig has no public port yet; probe GET /v1.0/healthz on --dapr-http-port instead" },
+	{ "dapr-public-listen-address", OPT_EMPTY_ONLY, 0, "the public port's address; refused unless empty",
+	  "outrig has no public port yet; probe GET /v1.0/healthz on --dapr-http-port instead" },
+	{ "wait", OPT_FALSE_ONLY, 0, "daprd's wait for an outbound-ready sidecar; refused when true",
+	  "outrigd --wait is not supported; poll GET /v1.0/healthz/outbound on the sidecar's HTTP port instead" },
+	/* daprd's flags for what outrig does not have: accepted with one info line each. */
+	{ "metrics-port", OPT_NOTE, 0, NULL, "outrig serves no Prometheus metrics" },
+	{ "metrics-listen-address", OPT_NOTE, 0, NULL, "outrig serves no Prometheus metrics" },
+	{ "enable-metrics", OPT_NOTE_BOOL, 0, NULL, "outrig serves no Prometheus metrics" },
+	{ "enable-profiling", OPT_NOTE_BOOL, 0, NULL, "outrig has no profiling server" },
+	{ "profile-port", OPT_NOTE, 0, NULL, "outrig has no profiling server" },
+	{ "enable-api-logging", OPT_NOTE_BOOL, 0, NULL, "outrig does not log API calls" },
+	{ "placement-host-address", OPT_NOTE, 0, NULL, "outrig has no actors, so no placement service" },
+	{ "actors-service", OPT_NOTE, 0, NULL, "outrig has no actors (daprd ignores this deprecated flag too)" },
+	{ "reminders-service", OPT_NOTE, 0, NULL, "outrig has no reminders (daprd ignores this deprecated flag too)" },
+	{ "actors-disseminate-timeout", OPT_NOTE, 0, NULL, "outrig has no actors, so no placement service" },
+	{ "scheduler-host-address", OPT_NOTE, 0, NULL, "outrig has no jobs or reminders, so no scheduler service" },
+	{ "scheduler-job-streams", OPT_NOTE, 0, NULL, "outrig has no jobs or reminders, so no scheduler service" },
+	{ "control-plane-address", OPT_NOTE, 0, NULL, "outrig has no control plane (operator, sentry)" },
+	{ "control-plane-namespace", OPT_NOTE, 0, NULL, "outrig has no control plane (operator, sentry)" },
+	{ "control-plane-trust-domain", OPT_NOTE, 0, NULL, "outrig has no control plane (operator, sentry)" },
+	{ "sentry-address", OPT_NOTE, 0, NULL, "outrig has no control plane (operator, sentry)" },
+	{ "sentry-request-jwt-audiences", OPT_NOTE, 0, NULL, "outrig has no control plane (operator, sentry)" },
+	{ "disable-builtin-k8s-secret-store", OPT_NOTE_BOOL, 0, NULL,
+	  "outrig has no built-in Kubernetes secret store to disable" },
+	{ "hot-reload-reconcile-interval", OPT_NOTE, 0, NULL,
+	  "outrig does not watch resources (it reloads them on SIGHUP)" },
 	{ "check", OPT_BOOL, OPT(check_only),
 	  "validate resources and plugins, then exit; creates no component (see --check-create)" },
 	{ "check-create", OPT_BOOL, OPT(check_create),
@@ -115,7 +175,7 @@ static void options_defaults(struct options *opts)
 	opts->http_port = 3500;
 	opts->listen_addresses = "127.0.0.1";
 	opts->log_level = OUTRIG_LOG_INFO;
-	opts->max_body_bytes = 4 << 20;
+	opts->max_body_bytes = OPTIONS_DEFAULT_MAX_BODY;
 	/* daprd's default: its client to the app allows 4 KiB of response headers. */
 	opts->read_buffer_bytes = OPTIONS_DEFAULT_READ_BUFFER;
 	opts->worker_threads = 4;
@@ -162,17 +222,59 @@ static bool options_parse_int(const char *text, int *out)
 	return true;
 }
 
+/* Go's strconv.ParseBool, which daprd's flags use: 1 t T TRUE true True, 0 f F FALSE false False. */
 static bool options_parse_bool(const char *text, bool *out)
 {
-	if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0) {
-		*out = true;
-		return true;
-	}
-	if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0) {
-		*out = false;
-		return true;
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(text, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcmp(text, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
 	}
 	return false;
+}
+
+/* Keeps "--name value: why; the flag has no effect" for options_log_notes. */
+static int options_add_note(struct options *opts, const struct opt_spec *spec, const char *value)
+{
+	char **grown = realloc(opts->notes, (opts->notes_count + 1) * sizeof(*grown));
+	char *note;
+	int n;
+
+	if (grown == NULL)
+		return -1;
+	opts->notes = grown;
+	n = snprintf(NULL, 0, "--%s %s: %s; the flag has no effect", spec->name, value, spec->why);
+	note = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (note == NULL)
+		return -1;
+	snprintf(note, (size_t)n + 1, "--%s %s: %s; the flag has no effect", spec->name, value, spec->why);
+	opts->notes[opts->notes_count++] = note;
+	return 0;
+}
+
+/* --disable-init-endpoints config,subscribe: daprd's list of calls it does not make to the app at start. */
+static bool options_init_endpoints(struct options *opts, const char *list)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (len == 9 && strncmp(p, "subscribe", 9) == 0)
+			opts->no_subscribe_endpoint = true;
+		else if (!(len == 6 && strncmp(p, "config", 6) == 0) && len != 0)
+			return false;
+		p += len + (p[len] == ',');
+	}
+	return true;
 }
 
 /* Splits a comma-separated list of paths and appends each to *paths. */
@@ -194,9 +296,62 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 {
 	char *field = (char *)opts + spec->offset;
 	int64_t mb, kb;
+	bool b;
 
 	switch (spec->kind) {
 	case OPT_STRING: *(const char **)field = value; return 0;
+	case OPT_APP_PORT:
+		/* `dapr run` passes --app-port 0 when the app listens on no port. */
+		if (options_parse_int(value, (int *)field) && *(int *)field <= 65535)
+			return 0;
+		break;
+	case OPT_LIMIT:
+		if (strcmp(value, "-1") == 0) {
+			*(int *)field = -1;
+			return 0;
+		}
+		if (options_parse_int(value, (int *)field))
+			return 0;
+		break;
+	case OPT_DURATION:
+		/* daprd: a duration that is not positive means the default (none, or its own). */
+		if (duration_parse_ms(value, (int64_t *)field)) {
+			if (*(int64_t *)field < 0)
+				*(int64_t *)field = 0;
+			return 0;
+		}
+		break;
+	case OPT_MODE:
+		if (strcmp(value, "standalone") == 0)
+			return 0;
+		snprintf(
+			err, errlen,
+			"--mode: \"%s\" is not supported; outrig runs standalone only (components come from --resources-path folders, in Kubernetes mounted from a ConfigMap)",
+			value);
+		return -1;
+	case OPT_NOTE: return options_add_note(opts, spec, value);
+	case OPT_NOTE_BOOL:
+		if (options_parse_bool(value, &b))
+			return options_add_note(opts, spec, value);
+		break;
+	case OPT_EMPTY_ONLY:
+		if (*value == '\0')
+			return 0;
+		snprintf(err, errlen, "--%s %s: %s", spec->name, value, spec->why);
+		return -1;
+	case OPT_FALSE_ONLY:
+		if (!options_parse_bool(value, &b))
+			break;
+		if (!b)
+			return 0;
+		snprintf(err, errlen, "--%s: %s", spec->name, spec->why);
+		return -1;
+	case OPT_INIT_ENDPOINTS:
+		if (options_init_endpoints(opts, value))
+			return 0;
+		snprintf(err, errlen, "--disable-init-endpoints: \"%s\" is not a list of config and subscribe",
+			 value);
+		return -1;
 	case OPT_INT:
 		if (options_parse_int(value, (int *)field))
 			return 0;
@@ -216,10 +371,20 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 			return 0;
 		break;
 	case OPT_SIZE:
+		/* daprd, and `dapr run` when given nothing, take -1 for "the default". */
+		if (strcmp(value, "-1") == 0) {
+			*(int64_t *)field = spec->offset == OPT(max_body_bytes) ? OPTIONS_DEFAULT_MAX_BODY
+									 : OPTIONS_DEFAULT_READ_BUFFER;
+			return 0;
+		}
 		if (options_parse_size(value, (int64_t *)field) && *(int64_t *)field > 0)
 			return 0;
 		break;
 	case OPT_MEGABYTES:
+		if (strcmp(value, "-1") == 0) {
+			*(int64_t *)field = OPTIONS_DEFAULT_MAX_BODY;
+			return 0;
+		}
 		if (options_parse_size(value, &mb) && mb > 0 && mb <= (INT64_MAX >> 20)) {
 			*(int64_t *)field = mb << 20;
 			return 0;
@@ -275,25 +440,67 @@ static int options_check(const struct options *opts, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An empty argument, and the value after it unless that is a flag: the Dapr CLI blanks
+ * "--scheduler-host-address" (and leaves its value) when `daprd --version` does not read as
+ * 1.14 or later, which outrigd's does not. daprd takes both as arguments it ignores; so does
+ * outrigd, with an info line. Advances *i past the value. Returns 0, or -1 when out of memory.
+ */
+static int options_blanked_flag(struct options *opts, int argc, char **argv, int *i)
+{
+	const char *value = *i + 1 < argc && argv[*i + 1][0] != '-' ? argv[*i + 1] : "";
+#define OPTIONS_BLANK_NOTE                                                                               \
+	"an empty argument%s%s%s: ignored, as daprd ignores arguments that are not flags (the Dapr CLI leaves one in place of "   \
+	"--scheduler-host-address for a runtime it does not take for Dapr 1.14 or later); outrig has no " \
+	"scheduler"
+	char **grown = realloc(opts->notes, (opts->notes_count + 1) * sizeof(*grown));
+	const char *open = *value != '\0' ? " and \"" : "", *close = *value != '\0' ? "\"" : "";
+	char *note;
+	int n;
+
+	if (grown == NULL)
+		return -1;
+	opts->notes = grown;
+	n = snprintf(NULL, 0, OPTIONS_BLANK_NOTE, open, value, close);
+	note = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (note == NULL)
+		return -1;
+	snprintf(note, (size_t)n + 1, OPTIONS_BLANK_NOTE, open, value, close);
+	opts->notes[opts->notes_count++] = note;
+	if (*value != '\0')
+		(*i)++;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen)
 {
 	options_defaults(opts);
 	for (int i = 1; i < argc; i++) {
-		/* pflag accepts both -flag and --flag. */
 		const char *arg = argv[i];
-		const char *name = arg + (strncmp(arg, "--", 2) == 0 ? 2 : 1);
-		char *eq = strchr(name, '=');
-		size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		const char *name;
+		char *eq;
+		size_t len;
 		const struct opt_spec *spec;
 		char *value;
 
+		if (arg[0] == '\0') {
+			if (options_blanked_flag(opts, argc, argv, &i) != 0) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			continue;
+		}
+		/* pflag accepts both -flag and --flag. */
+		name = arg + (strncmp(arg, "--", 2) == 0 ? 2 : 1);
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if (arg[0] != '-' || (spec = options_find(name, len)) == NULL) {
 			snprintf(err, errlen, "unknown flag or argument \"%s\"; see outrigd --help", arg);
 			return -1;
 		}
 		if (eq != NULL) {
 			value = eq + 1;
-		} else if (spec->kind == OPT_BOOL) {
+		} else if (spec->kind == OPT_BOOL || spec->kind == OPT_NOTE_BOOL || spec->kind == OPT_FALSE_ONLY) {
 			value = "true";
 		} else if (i + 1 < argc) {
 			value = argv[++i];
@@ -307,8 +514,19 @@ int options_parse(int argc, char **argv, struct options *opts, char *err, size_t
 	return options_check(opts, err, errlen);
 }
 
+void options_log_notes(const struct options *opts)
+{
+	for (size_t i = 0; i < opts->notes_count; i++)
+		log_info("runtime", "%s", opts->notes[i]);
+}
+
 void options_free(struct options *opts)
 {
+	for (size_t i = 0; i < opts->notes_count; i++)
+		free(opts->notes[i]);
+	free(opts->notes);
+	opts->notes = NULL;
+	opts->notes_count = 0;
 	free(opts->resources_paths);
 	opts->resources_paths = NULL;
 	free(opts->config_paths);
@@ -322,5 +540,13 @@ void options_usage(void)
 	printf("Usage: outrigd [flags]\n\nA Dapr-compatible sidecar: serves Dapr's HTTP API for the "
 	       "components\ndeclared in --resources-path folders.\n\nFlags:\n");
 	for (size_t i = 0; i < OPT_COUNT; i++)
-		printf("  --%-32s %s\n", opt_specs[i].name, opt_specs[i].help);
+		if (opt_specs[i].kind != OPT_NOTE && opt_specs[i].kind != OPT_NOTE_BOOL)
+			printf("  --%-32s %s\n", opt_specs[i].name, opt_specs[i].help);
+	printf("\ndaprd's flags for what outrig does not have: accepted, as `dapr run` passes them, with\n"
+	       "one info line each saying the flag has no effect:\n");
+	for (size_t i = 0; i < OPT_COUNT; i++)
+		if (opt_specs[i].kind == OPT_NOTE || opt_specs[i].kind == OPT_NOTE_BOOL)
+			printf("  --%-32s %s\n", opt_specs[i].name, opt_specs[i].why);
+	printf("\nEach flag may be given as --flag value, --flag=value, -flag value or -flag=value;\n"
+	       "a boolean flag alone means true.\n");
 }

@@ -9,6 +9,9 @@
 
 #include <outrig/log.h>
 
+/* daprd's --max-body-size default, 4Mi. */
+#define OPTIONS_DEFAULT_MAX_BODY (4 << 20)
+
 /* daprd's --read-buffer-size default, 4Ki. */
 #define OPTIONS_DEFAULT_READ_BUFFER (4 << 10)
 
@@ -40,6 +43,12 @@ struct options {
 	int64_t read_buffer_bytes;     /* --read-buffer-size 4Ki / --dapr-http-read-buffer-size 4 (KB) */
 	int worker_threads;	       /* --worker-threads, 4 */
 	int graceful_shutdown_seconds; /* --dapr-graceful-shutdown-seconds, 5 */
+	int64_t block_shutdown_ms;     /* --dapr-block-shutdown-duration, 0 = none */
+	int64_t binding_options_timeout_ms; /* --app-binding-options-timeout, 0 = daprd's 3 s */
+	bool no_subscribe_endpoint;	    /* --disable-init-endpoints subscribe */
+	bool show_build_info;		    /* --build-info */
+	char **notes;			    /* info lines for daprd's flags that have no effect here */
+	size_t notes_count;
 	int read_header_timeout_ms;    /* --outrig-read-header-timeout, 10000 (daprd's ReadHeaderTimeout) */
 	bool check_only;	       /* --check */
 	bool check_create;	       /* --check-create: --check, and create and destroy each component */
@@ -49,14 +58,19 @@ struct options {
 };
 
 /*
- * Parses argv into opts (daprd's `--flag value` and `--flag=value` forms). On a bad
+ * Parses argv into opts (daprd's `--flag value`, `--flag=value`, `-flag value` and `-flag=value`
+ * forms; an empty argument, with the value after it, is noted and ignored as daprd ignores it).
+ * daprd's flags for what outrig lacks are noted in opts->notes (options_log_notes). On a bad
  * flag writes a message naming it into err and returns -1; opts then holds defaults
  * for what was not reached. Strings point into argv or static storage, except
- * resources_paths and config_paths, which options_free releases.
+ * resources_paths, config_paths and notes, which options_free releases.
  */
 int options_parse(int argc, char **argv, struct options *opts, char *err, size_t errlen);
 
 void options_free(struct options *opts);
+
+/* Logs, at info level, one line per flag of daprd's that was accepted and has no effect here. */
+void options_log_notes(const struct options *opts);
 
 /* The --help text. */
 void options_usage(void);

@@ -57,6 +57,9 @@ struct server {
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;
+	struct event *block_timer; /* --dapr-block-shutdown-duration: polls before the stop begins */
+	int64_t block_until_ms;
+	const char *block_why;
 #define RUNTIME_MAX_STOP_HOOKS 4
 	void (*stop_hooks[RUNTIME_MAX_STOP_HOOKS])(struct server *srv); /* runtime_on_stop */
 	size_t n_stop_hooks;
@@ -73,6 +76,28 @@ int runtime_on_stop(struct server *srv, void (*fn)(struct server *srv));
  * done or --dapr-graceful-shutdown-seconds have passed. Thread: the loop.
  */
 void runtime_begin_stop(struct server *srv, const char *why);
+
+/*
+ * A stop asked for by a signal: after --dapr-block-shutdown-duration (or the app turning unhealthy)
+ * when that is set, otherwise at once, runtime_begin_stop. why is a static string. Thread: the loop.
+ */
+void runtime_request_stop(struct server *srv, const char *why);
+
+/*
+ * Blocks SIGTERM and SIGINT and starts the thread that takes them. Call before any other thread
+ * exists (plugins', workers'), as the mask is inherited. Until runtime_signals_arm, and after
+ * runtime_signals_disarm, a signal ends the process at once (status 1, with a log line); while
+ * armed, the first asks the loop for a graceful stop (runtime_request_stop), a second ends the
+ * process at once, and so does the end of --dapr-graceful-shutdown-seconds once the stop has
+ * begun. Returns 0 or -1. Thread: main, once.
+ */
+int runtime_signals_start(void);
+
+/* Routes the first signal to srv's loop from now on. 0, or -1 when out of memory. Thread: the loop's. */
+int runtime_signals_arm(struct server *srv);
+
+/* Stops routing signals to the loop (it is gone): any signal now ends the process at once. */
+void runtime_signals_disarm(void);
 
 /* Frees what the graceful stop and the blocks left in srv (not the front ends: each closes its own). */
 void runtime_close(struct server *srv);

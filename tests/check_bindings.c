@@ -3,6 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ static struct {
 	const char *options_404;
 	atomic_int fail_first;
 	atomic_bool fail_all;
+	atomic_int slow_ms; /* a POST whose body is "slow" is answered (200) after this long */
 } answers;
 
 static struct app_reply answer(const struct delivery *d, void *arg)
@@ -41,6 +43,8 @@ static struct app_reply answer(const struct delivery *d, void *arg)
 			r.answer = APP_404;
 		return r;
 	}
+	if (atomic_load(&answers.slow_ms) > 0 && strcmp(d->body, "\"slow\"") == 0)
+		return (struct app_reply){ APP_SLOW, atomic_load(&answers.slow_ms) };
 	if (atomic_load(&answers.fail_all) || atomic_fetch_sub(&answers.fail_first, 1) > 0)
 		r.answer = APP_500;
 	return r;
@@ -411,6 +415,31 @@ START_TEST(input_unsettled_at_stop)
 }
 END_TEST
 
+/*
+ * SIGTERM while the app handles an input event: the app finishes it and it is acknowledged; an
+ * event the source brings during the stop is refused (the source keeps it), not delivered.
+ */
+START_TEST(input_stop_finishes_and_refuses)
+{
+	add_binding("in", NULL, NULL);
+	atomic_store(&answers.slow_ms, 1500);
+	start_daemon(true);
+	ck_assert_msg(file_has_line(ack_file("in"), "started", 5000), "the input never started");
+	emit("in", "e1", "\"slow\"");
+	ck_assert(wait_posts("/in", 1, 5000));
+	/* e2 comes from the plugin's own thread 300 ms from now: after the stop has begun. */
+	call("POST", "/v1.0/bindings/in", JSON_CT,
+	     "{\"operation\":\"emit\",\"data\":\"later\",\"metadata\":{\"id\":\"e2\",\"afterMs\":\"300\"}}");
+	ck_status(&x, 204);
+	ck_assert_int_eq(kill(dmn.pid, SIGTERM), 0);
+	ck_assert_int_eq(daemon_wait_exit(&dmn, 8000), 0);
+	ck_assert_int_eq(file_count_line(ack_file("in"), "e1 SETTLED"), 1);
+	ck_assert_int_eq(file_count_line(ack_file("in"), "e2 REFUSED"), 1);
+	ck_assert_int_eq(file_count_line(ack_file("in"), "e2 UNSETTLED"), 0);
+	ck_assert_uint_eq(posts_on("/in"), 1);
+}
+END_TEST
+
 START_TEST(input_resiliency_bounds_retries)
 {
 	static const char resiliency[] = "apiVersion: dapr.io/v1alpha1\n"
@@ -460,6 +489,7 @@ static Suite *bindings_suite(void)
 	tcase_add_test(in, input_route_metadata);
 	tcase_add_test(in, input_direction_skips_options);
 	tcase_add_test(in, input_unsettled_at_stop);
+	tcase_add_test(in, input_stop_finishes_and_refuses);
 	tcase_add_test(in, input_resiliency_bounds_retries);
 	suite_add_tcase(s, in);
 	return s;

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #endif
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +290,74 @@ START_TEST(sidecar_killed_mid_delivery)
 }
 END_TEST
 
+/* The first delivery of each message waits STOP_HOLD_MS, then the app settles it (SUCCESS). */
+#define STOP_HOLD_MS 1500
+
+static struct app_reply slow_first(const struct delivery *d, void *arg)
+{
+	(void)arg;
+	return d->attempt == 1 ? (struct app_reply){ APP_SLOW, STOP_HOLD_MS }
+			       : (struct app_reply){ APP_SUCCESS, 0 };
+}
+
+/* Publishes a CloudEvent to the broker itself (not through outrigd) with mosquitto_pub, QoS 1. */
+static void broker_publish(const char *topic, const char *id, int i)
+{
+	char port[16], event[512];
+	const char *argv[] = { "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t", topic, "-m", event, NULL };
+	pid_t pid;
+	int status = -1;
+
+	snprintf(port, sizeof(port), "%d", srv.port);
+	snprintf(event, sizeof(event),
+		 "{\"specversion\":\"1.0\",\"id\":\"%s\",\"source\":\"test\",\"type\":\"com.dapr.event.sent\","
+		 "\"datacontenttype\":\"application/json\",\"topic\":\"%s\",\"pubsubname\":\"" PUBSUB "\","
+		 "\"data\":{\"i\":%d}}",
+		 id, topic, i);
+	pid = server_spawn(argv, srv.log);
+	ck_assert_msg(pid > 0, "cannot run mosquitto_pub");
+	ck_assert_msg(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "mosquitto_pub failed; see %s", srv.log);
+}
+
+/*
+ * SIGTERM while the app handles a delivery: the app finishes it and it is acknowledged (not
+ * delivered again after a restart); a message the broker brings during the stop is not taken (the
+ * app does not see it) and comes after the restart.
+ */
+START_TEST(sidecar_stopped_mid_delivery)
+{
+	int code;
+
+	if (skipped)
+		return;
+	test_app_set_subscribe(app, SUBSCRIBE("stopping"));
+	test_app_set_policy(app, slow_first, NULL);
+	start_daemon("stopping");
+	ck_assert_int_eq(ps_publish(dmn.port, PUBSUB, "stopping", "application/json", NULL, "{\"i\":0}", 7, NULL),
+			 204);
+	ck_assert_msg(test_app_wait_count(app, "/stopping", 1, PS_SOON_MS), "the message never reached the app");
+	ck_assert_int_eq(kill(dmn.pid, SIGTERM), 0);
+	/* While outrigd stops (the app still holds message 0), the broker brings message 1. */
+	broker_publish("stopping", "during-stop", 1);
+	code = daemon_wait_exit(&dmn, 8000);
+	ck_assert_msg(code == 0, "outrigd exited with %d after SIGTERM", code);
+	ck_assert_uint_eq(test_app_count_path(app, "/stopping"), 1);
+	ck_assert_int_eq(test_app_delivery(app, 0)->reply.answer, APP_SLOW);
+	ck_assert_msg(test_app_acked_ids(app, "/stopping") == 1, "the app did not settle message 0");
+
+	start_daemon("stopping");
+	ck_assert_msg(test_app_wait_count(app, "/stopping", 2, RECOVERY_MS),
+		      "the message brought during the stop was not delivered after the restart");
+	ck_assert_str_eq(test_app_delivery(app, 1)->id, "during-stop");
+	/* Message 0 was settled before the stop ended: it must not come again. */
+	xsleep_ms(2 * STOP_HOLD_MS);
+	ck_assert_msg(test_app_count_path(app, "/stopping") == 2,
+		      "%zu deliveries after the restart; message 0, settled during the stop, came again",
+		      test_app_count_path(app, "/stopping"));
+}
+END_TEST
+
 #define WHILE_DOWN 20
 /* Long enough for outrigd to try each message and fail at least twice with the default backoff. */
 #define APP_DOWN_MS 2000
@@ -334,6 +404,7 @@ int main(void)
 	tcase_add_test(tc, broker_outage);
 	tcase_add_test(tc, sidecar_killed_mid_delivery);
 	tcase_add_test(tc, app_down_then_back);
+	tcase_add_test(tc, sidecar_stopped_mid_delivery);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -34,7 +34,7 @@ tests_unit_check_state_item_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/check_options
 TESTS += tests/unit/check_options
-tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c core/base/log.c
+tests_unit_check_options_SOURCES = tests/unit/check_options.c core/options.c core/base/log.c core/base/duration.c
 tests_unit_check_options_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_options_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_options_LDADD = $(TEST_LIBS)

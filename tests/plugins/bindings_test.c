@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <outrig/plugin.h>
 
@@ -15,7 +16,10 @@
  *   get     as create (no data in, so no data out: 204)
  *   fail    fails with OUTRIG_EUNAVAIL, response metadata failed=yes
  *   emit    hands data (and the request's metadata) to the input side as one event, once the
- *           core started it; metadata `id` names the event in the acknowledgement file
+ *           core started it; metadata `id` names the event in the acknowledgement file. With
+ *           metadata `afterMs`, the event (data and id only) goes that many ms later from a thread
+ *           of the plugin's, as a broker's would (one at a time); if the core refuses it the file
+ *           gets "<id> REFUSED"
  * The acknowledgement file (metadata ackFile) gets a line "started" when start_input() runs and
  * "<id> SETTLED" or "<id> UNSETTLED" for each outcome the core reports.
  */
@@ -28,6 +32,13 @@ struct bt_instance {
 	char *ack_file;
 	bool fail_start;
 	unsigned emitted;
+	/* The one delayed emit (afterMs), joined by destroy. */
+	pthread_t later;
+	bool later_running;
+	unsigned later_ms;
+	char later_id[128];
+	void *later_data;
+	size_t later_len;
 };
 
 struct bt_pending {
@@ -80,10 +91,16 @@ static void bt_destroy(void *instance)
 {
 	struct bt_instance *inst = instance;
 
+	if (inst->later_running)
+		pthread_join(inst->later, NULL);
+	free(inst->later_data);
 	pthread_mutex_destroy(&inst->lock);
 	free(inst->ack_file);
 	free(inst);
 }
+
+static int bt_emit_now(struct bt_instance *inst, const struct outrig_binding_request *req,
+		       struct outrig_error *err);
 
 static void bt_done(void *done_ctx, int outcome)
 {
@@ -96,8 +113,55 @@ static void bt_done(void *done_ctx, int outcome)
 	free(p);
 }
 
+static void *bt_emit_later(void *arg)
+{
+	struct bt_instance *inst = arg;
+	struct timespec ts = { inst->later_ms / 1000, (long)(inst->later_ms % 1000) * 1000000L };
+	struct outrig_binding_event ev = { inst->later_data, inst->later_len, { 0, NULL } };
+	struct bt_pending *p = calloc(1, sizeof(*p));
+	char line[200];
+
+	nanosleep(&ts, NULL);
+	if (p == NULL)
+		return NULL;
+	p->inst = inst;
+	snprintf(p->id, sizeof(p->id), "%s", inst->later_id);
+	if (bt_host->binding_deliver(inst->sink, &ev, bt_done, p) != 0) {
+		snprintf(line, sizeof(line), "%s REFUSED", p->id);
+		free(p);
+		bt_record(inst, line);
+	}
+	return NULL;
+}
+
 static int bt_emit(struct bt_instance *inst, const struct outrig_binding_request *req,
 		   struct outrig_error *err)
+{
+	const char *after = outrig_metadata_get(&req->metadata, "afterMs");
+
+	if (after != NULL) {
+		const char *id = outrig_metadata_get(&req->metadata, "id");
+
+		if (inst->later_running || inst->sink == NULL)
+			return outrig_err(err, OUTRIG_EUNAVAIL, "a delayed emit is pending, or the input is not started");
+		free(inst->later_data);
+		inst->later_data = malloc(req->data_len + 1);
+		if (inst->later_data == NULL)
+			return outrig_err(err, OUTRIG_ENOMEM, "out of memory");
+		memcpy(inst->later_data, req->data, req->data_len);
+		inst->later_len = req->data_len;
+		inst->later_ms = (unsigned)atoi(after);
+		snprintf(inst->later_id, sizeof(inst->later_id), "%s", id != NULL ? id : "event");
+		if (pthread_create(&inst->later, NULL, bt_emit_later, inst) != 0)
+			return outrig_err(err, OUTRIG_EINTERNAL, "cannot start a thread");
+		inst->later_running = true;
+		return 0;
+	}
+	return bt_emit_now(inst, req, err);
+}
+
+static int bt_emit_now(struct bt_instance *inst, const struct outrig_binding_request *req,
+		       struct outrig_error *err)
 {
 	struct outrig_binding_event ev = { req->data, req->data_len, req->metadata };
 	const char *id = outrig_metadata_get(&req->metadata, "id");

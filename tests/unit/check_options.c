@@ -227,7 +227,7 @@ END_TEST
 START_TEST(test_bad_sizes)
 {
 	static const char *const bad[] = {
-		"4MB", "0", "-1", "4.5Mi", "", "Mi", "4 Mi", "4Mi ", "4mi", "4Ti"
+		"4MB", "0", "-2", "4.5Mi", "", "Mi", "4 Mi", "4Mi ", "4mi", "4Ti"
 	};
 	char want[256];
 
@@ -368,6 +368,97 @@ START_TEST(test_app_protocol)
 }
 END_TEST
 
+/* daprd's flags for what outrig lacks: accepted, each noted once for an info line, in the order given. */
+START_TEST(test_daprd_flags_noted)
+{
+	parse_ok_msg(parse("--metrics-port", "9090", "--enable-metrics=false", "--placement-host-address=",
+			   "-scheduler-host-address", "localhost:50006", "--enable-api-logging", "--profile-port",
+			   "-1", "--enable-profiling", "--sentry-address", "localhost:50001",
+			   "--disable-builtin-k8s-secret-store=T", NULL));
+	ck_assert_uint_eq(opts.notes_count, 9);
+	ck_assert_str_eq(opts.notes[0], "--metrics-port 9090: outrig serves no Prometheus metrics; the flag has no effect");
+	ck_assert_str_eq(opts.notes[1], "--enable-metrics false: outrig serves no Prometheus metrics; the flag has no effect");
+	ck_assert_str_eq(opts.notes[2],
+			 "--placement-host-address : outrig has no actors, so no placement service; the flag has no effect");
+	ck_assert_str_eq(opts.notes[3],
+			 "--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect");
+	ck_assert_str_eq(opts.notes[4], "--enable-api-logging true: outrig does not log API calls; the flag has no effect");
+	ck_assert_str_eq(opts.notes[5], "--profile-port -1: outrig has no profiling server; the flag has no effect");
+	ck_assert_str_eq(opts.notes[8],
+			 "--disable-builtin-k8s-secret-store T: outrig has no built-in Kubernetes secret store to disable; the flag has no effect");
+	/* A boolean note still checks its value. */
+	assert_refused(parse("--enable-metrics=maybe", NULL),
+		       "--enable-metrics: invalid value \"maybe\"; see outrigd --help");
+	parse_ok_msg(parse(NULL));
+	ck_assert_uint_eq(opts.notes_count, 0);
+}
+END_TEST
+
+/* What `dapr run` gives for "no app" and "default": --app-port 0, -1 sizes and concurrency. */
+START_TEST(test_dapr_run_defaults)
+{
+	parse_ok_msg(parse("--app-port", "0", "--app-max-concurrency", "-1", "--max-body-size", "-1",
+			   "--read-buffer-size", "-1", "--dapr-http-max-request-size", "-1", NULL));
+	ck_assert_int_eq(opts.app_port, 0);
+	ck_assert_int_eq(opts.app_max_concurrency, -1);
+	ck_assert_int_eq(opts.max_body_bytes, 4 << 20);
+	ck_assert_int_eq(opts.read_buffer_bytes, 4 << 10);
+	ck_assert_uint_eq(opts.notes_count, 0);
+	parse_ok_msg(parse("--mode", "standalone", "--app-ssl=false", "--enable-mtls=0", "--unix-domain-socket=",
+			   "--allowed-origins", "", "--dapr-public-port=", "--build-info", NULL));
+	ck_assert(opts.show_build_info);
+	parse_ok_msg(parse("--dapr-block-shutdown-duration", "1m30s", "--app-binding-options-timeout=-5s",
+			   "--disable-init-endpoints", "config,subscribe", NULL));
+	ck_assert_int_eq(opts.block_shutdown_ms, 90000);
+	ck_assert_int_eq(opts.binding_options_timeout_ms, 0);
+	ck_assert(opts.no_subscribe_endpoint);
+	parse_ok_msg(parse("--disable-init-endpoints=config", NULL));
+	ck_assert(!opts.no_subscribe_endpoint);
+}
+END_TEST
+
+/* What outrig cannot honour is refused, naming the flag and saying what to do. */
+START_TEST(test_daprd_flags_refused)
+{
+	assert_refused(parse("--mode", "kubernetes", NULL),
+		       "--mode: \"kubernetes\" is not supported; outrig runs standalone only (components come from --resources-path folders, in Kubernetes mounted from a ConfigMap)");
+	assert_refused(parse("--app-ssl", NULL),
+		       "--app-ssl: outrig cannot call the app over TLS yet (https, grpcs); drop the flag and serve the app over http or grpc");
+	assert_refused(parse("--enable-mtls", NULL),
+		       "--enable-mtls: outrig has no mTLS between sidecars: drop the flag (`dapr run` adds it when the --config file sets spec.mtls.enabled: true)");
+	assert_refused(parse("--unix-domain-socket", "/tmp/dapr", NULL),
+		       "--unix-domain-socket /tmp/dapr: outrig serves its APIs on TCP only; drop the flag and use --dapr-http-port and --dapr-grpc-port");
+	assert_refused(parse("--allowed-origins=*", NULL),
+		       "--allowed-origins *: outrig sends no CORS headers yet; drop the flag (outrig answers as daprd does without it)");
+	assert_refused(parse("--dapr-public-port", "3501", NULL),
+		       "--dapr-public-port 3501: outrig has no public port yet; probe GET /v1.0/healthz on --dapr-http-port instead");
+	assert_refused(parse("--wait", NULL),
+		       "--wait: outrigd --wait is not supported; poll GET /v1.0/healthz/outbound on the sidecar's HTTP port instead");
+	assert_refused(parse("--disable-init-endpoints", "config,actors", NULL),
+		       "--disable-init-endpoints: \"config,actors\" is not a list of config and subscribe");
+	assert_refused(parse("--dapr-block-shutdown-duration", "soon", NULL),
+		       "--dapr-block-shutdown-duration: invalid value \"soon\"; see outrigd --help");
+	assert_refused(parse("--app-max-concurrency", "-2", NULL),
+		       "--app-max-concurrency: invalid value \"-2\"; see outrigd --help");
+	assert_refused(parse("--app-port", "65536", NULL), "--app-port: invalid value \"65536\"; see outrigd --help");
+}
+END_TEST
+
+/* The Dapr CLI blanks --scheduler-host-address (not its value) for a runtime it takes for one before 1.14. */
+START_TEST(test_blanked_flag)
+{
+	parse_ok_msg(parse("--app-id", "a", "", "localhost:50006", "--app-port", "0", "", NULL));
+	ck_assert_str_eq(opts.app_id, "a");
+	ck_assert_uint_eq(opts.notes_count, 2);
+	ck_assert_str_eq(opts.notes[0],
+			 "an empty argument and \"localhost:50006\": ignored, as daprd ignores arguments that are not flags (the Dapr CLI leaves one in place of --scheduler-host-address for a runtime it does not take for Dapr 1.14 or later); outrig has no scheduler");
+	ck_assert(strncmp(opts.notes[1], "an empty argument: ignored", 26) == 0);
+	/* Only after an empty argument: a stray word is still refused. */
+	assert_refused(parse("localhost:50006", NULL),
+		       "unknown flag or argument \"localhost:50006\"; see outrigd --help");
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -391,6 +482,10 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_stops_at_first_error);
 	tcase_add_test(tc, test_read_buffer_size);
 	tcase_add_test(tc, test_app_protocol);
+	tcase_add_test(tc, test_daprd_flags_noted);
+	tcase_add_test(tc, test_dapr_run_defaults);
+	tcase_add_test(tc, test_daprd_flags_refused);
+	tcase_add_test(tc, test_blanked_flag);
 	suite_add_tcase(s, tc);
 	return s;
 }

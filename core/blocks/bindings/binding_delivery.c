@@ -141,6 +141,9 @@ int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_bindin
 	e = sink->rt->engine;
 	if (e == NULL)
 		return OUTRIG_EUNAVAIL;
+	/* A graceful stop takes no new events: the source keeps them, unacknowledged, for the next run. */
+	if (__atomic_load_n(&e->srv->stopping, __ATOMIC_RELAXED))
+		return OUTRIG_EUNAVAIL;
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return OUTRIG_ENOMEM;

@@ -239,7 +239,9 @@ int binding_runtime_start(struct binding_runtime *rt, struct server *srv, const 
 
 	memset(rt, 0, sizeof(*rt));
 	rt->srv = srv;
-	rt->ask_timeout_ms = BINDING_ASK_TIMEOUT_MS;
+	/* --app-binding-options-timeout; daprd's default when not given. */
+	rt->ask_timeout_ms = srv->opts->binding_options_timeout_ms > 0 ? srv->opts->binding_options_timeout_ms
+								       : BINDING_ASK_TIMEOUT_MS;
 	rt->sinks = calloc(cs->count > 0 ? cs->count : 1, sizeof(*rt->sinks));
 	if (rt->sinks == NULL)
 		return -1;

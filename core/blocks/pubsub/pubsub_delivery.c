@@ -227,6 +227,9 @@ int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_
 	if (sink == NULL || msg == NULL || done == NULL || msg->topic == NULL)
 		return OUTRIG_EINVAL;
 	e = sink->rt->engine;
+	/* A graceful stop takes no new messages: the broker keeps them, unacknowledged, for the next run. */
+	if (delivery_stopping(e))
+		return OUTRIG_EUNAVAIL;
 	if (delivery_backlog_reserve(e, sink, msg->data_len) != 0) {
 		log_debug(
 			DELIVERY_SCOPE,

@@ -266,6 +266,12 @@ static void runtime_app_ready(void *arg)
 		log_info(RUNTIME_SCOPE, "no pub/sub component: not asking the app for subscriptions");
 		return;
 	}
+	if (rt->srv->opts->no_subscribe_endpoint) {
+		log_info(RUNTIME_SCOPE,
+			 "not asking the app for subscriptions (--disable-init-endpoints subscribe); making the declarative ones");
+		runtime_subscribe_all(rt);
+		return;
+	}
 	runtime_ask_app(rt);
 }
 
