@@ -94,8 +94,9 @@ echo "packages:"
 done)
 in_root apt-get update -q >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get update in the root"; exit 1; }
 t=$(now)
+# shellcheck disable=SC2046 # one argument per .deb, named as the root sees it
 if in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-	/tmp/debs/*.deb >"$tmp/install.log" 2>&1; then
+	$(cd "$root" && ls tmp/debs/*.deb | sed 's|^|/|') >"$tmp/install.log" 2>&1; then
 	ok "apt-get install of $(ls "$root/tmp/debs" | wc -l) packages in $(since "$t") s (dependencies downloaded included)"
 else
 	tail -40 "$tmp/install.log"
@@ -107,8 +108,8 @@ grep -E '^(Get|Need to get|After this operation)' "$tmp/install.log" | grep -v '
 # 3. What the packages promise.
 getent_root() { in_root getent "$@" >/dev/null; }
 getent_root passwd outrig && ok "system user outrig" || fail "no user outrig"
-[ "$(stat -c %U "$root/var/lib/outrig" 2>/dev/null)" = outrig ] && ok "/var/lib/outrig belongs to outrig" ||
-	fail "/var/lib/outrig: $(ls -ld "$root/var/lib/outrig" 2>&1)"
+[ "$(in_root stat -c %U:%G /var/lib/outrig 2>/dev/null)" = outrig:outrig ] && ok "/var/lib/outrig belongs to outrig" ||
+	fail "/var/lib/outrig: $(in_root ls -ld /var/lib/outrig 2>&1)"
 for f in /etc/outrig/components/statestore.yaml /etc/outrig/config.yaml /etc/outrig/outrigd.env; do
 	grep -qx "$f" "$root/var/lib/dpkg/info/outrig.conffiles" && ok "conffile $f" || fail "$f is not a conffile"
 done
@@ -139,7 +140,7 @@ fi
 for t in state.sqlite pubsub.in-memory nameresolution.sqlite state.redis state.postgresql pubsub.mqtt3 \
 	pubsub.kafka bindings.kafka; do
 	if out=$(in_root outrigd --describe-plugin "$t" 2>&1); then
-		ok "loads: $(echo "$out" | head -1 | cut -c1-90)"
+		ok "$t loads: $(echo "$out" | head -1 | cut -c1-80)"
 	else
 		fail "outrigd --describe-plugin $t: $out"
 	fi
