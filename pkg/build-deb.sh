@@ -29,6 +29,7 @@ mkdir "$tree"
 # uncommitted change is packaged too, and an in-tree build is not); without git, a tree that was
 # never configured.
 if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# shellcheck disable=SC2016 # $f belongs to the inner shell
 	(cd "$src" && git ls-files -z --cached --others --exclude-standard |
 		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 		tar --null -T - -cf -) | tar -C "$tree" -xf -

@@ -94,10 +94,11 @@ echo "packages:"
 done)
 in_root apt-get update -q >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get update in the root"; exit 1; }
 t=$(now)
-# shellcheck disable=SC2046 # one argument per .deb, named as the root sees it
+# One argument per .deb, named as the root sees it.
+# shellcheck disable=SC2046,SC2012
 if in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 	$(cd "$root" && ls tmp/debs/*.deb | sed 's|^|/|') >"$tmp/install.log" 2>&1; then
-	ok "apt-get install of $(ls "$root/tmp/debs" | wc -l) packages in $(since "$t") s (dependencies downloaded included)"
+	ok "apt-get install of $(find "$root/tmp/debs" -name '*.deb' | wc -l) packages in $(since "$t") s (dependencies downloaded included)"
 else
 	tail -40 "$tmp/install.log"
 	fail "apt-get install"
@@ -116,7 +117,6 @@ done
 for u in outrigd.service outrigd@.service; do
 	[ -f "$root/lib/systemd/system/$u" ] && ok "unit $u installed" || fail "no /lib/systemd/system/$u"
 done
-plugindir=$(cd "$root" && ls -d usr/lib/*/outrig/plugins)
 abi=$(dpkg-deb -f "$debs"/outrig_*.deb Provides)
 case $abi in outrig-plugin-abi-*) ok "outrig provides $abi" ;; *) fail "outrig provides '$abi'" ;; esac
 
@@ -128,9 +128,11 @@ start=$(sed -n 's/^ExecStart=//p' "$unit")
 OUTRIGD_ARGS=
 # shellcheck disable=SC1090,SC1091
 . "$root/etc/outrig/outrigd.env"
-# shellcheck disable=SC2086 # the unit's command lines are split into words as systemd splits them
-if out=$(chroot --userspec=outrig:outrig "$root" /usr/bin/env -i HOME=/var/lib/outrig \
-	$(echo "$pre" | sed "s|\$OUTRIGD_ARGS|$OUTRIGD_ARGS|") 2>&1); then
+pre_cmd=$(echo "$pre" | sed "s|\$OUTRIGD_ARGS|$OUTRIGD_ARGS|")
+start_cmd=$(echo "$start" | sed "s|\$OUTRIGD_ARGS|$OUTRIGD_ARGS|")
+# The unit's command lines are split into words as systemd splits them.
+# shellcheck disable=SC2086
+if out=$(chroot --userspec=outrig:outrig "$root" /usr/bin/env -i HOME=/var/lib/outrig $pre_cmd 2>&1); then
 	ok "ExecStartPre as outrig: $out"
 else
 	fail "ExecStartPre ($pre) as outrig: $out"
@@ -152,8 +154,7 @@ for attempt in 1 2 3 4 5; do
 	gport=$((port + 1))
 	# shellcheck disable=SC2086
 	chroot --userspec=outrig:outrig "$root" /usr/bin/env -i HOME=/var/lib/outrig \
-		$(echo "$start" | sed "s|\$OUTRIGD_ARGS|$OUTRIGD_ARGS|") \
-		--dapr-http-port "$port" --dapr-grpc-port "$gport" >"$tmp/outrigd.log" 2>&1 &
+		$start_cmd --dapr-http-port "$port" --dapr-grpc-port "$gport" >"$tmp/outrigd.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		curl -sf "http://127.0.0.1:$port/v1.0/healthz" >/dev/null 2>&1 && break
@@ -181,7 +182,25 @@ kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 pid=
 
-# 5. Purge: nothing of outrig may stay behind.
+# 5. An upgrade keeps the admin's conffiles: the same outrig repacked as a newer version.
+echo 'OUTRIGD_ARGS="--app-id edited-by-admin"' >>"$root/etc/outrig/outrigd.env"
+dpkg-deb -R "$root"/tmp/debs/outrig_*.deb "$tmp/repack"
+version=$(sed -n 's/^Version: //p' "$tmp/repack/DEBIAN/control")
+sed -i "s/^Version: .*/Version: $version+upgrade1/" "$tmp/repack/DEBIAN/control"
+dpkg-deb -b "$tmp/repack" "$root/tmp/outrig-upgrade.deb" >/dev/null
+# shellcheck disable=SC2016 # ${Version} is dpkg-query's field
+if in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q /tmp/outrig-upgrade.deb >"$tmp/upgrade.log" 2>&1 &&
+	[ "$(in_root dpkg-query -W -f '${Version}' outrig)" = "$version+upgrade1" ]; then
+	ok "upgrade to $version+upgrade1"
+else
+	tail -30 "$tmp/upgrade.log"
+	fail "upgrade to $version+upgrade1"
+fi
+grep -q edited-by-admin "$root/etc/outrig/outrigd.env" && ok "the edited /etc/outrig/outrigd.env is kept on upgrade" ||
+	fail "the upgrade replaced the edited /etc/outrig/outrigd.env"
+in_root getent passwd outrig >/dev/null && ok "user outrig still there after the upgrade" || fail "no user outrig after the upgrade"
+
+# 6. Purge: nothing of outrig may stay behind.
 t=$(now)
 if in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q outrig outrig-dev outrig-plugin-redis \
 	outrig-plugin-postgresql outrig-plugin-mqtt outrig-plugin-kafka >"$tmp/purge.log" 2>&1; then
@@ -196,6 +215,7 @@ left=$(cd "$root" && ls -d etc/outrig usr/lib/*/outrig var/lib/outrig usr/includ
 [ -z "$left" ] && ok "no file of outrig left" || fail "left behind: $left"
 getent_root passwd outrig && fail "user outrig is still there" || ok "user outrig removed"
 getent_root group outrig && fail "group outrig is still there" || ok "group outrig removed"
+# shellcheck disable=SC2016 # ${Package} is dpkg-query's field
 pkgs=$(in_root dpkg-query -W -f '${Package} ${Status}\n' 'outrig*' 2>/dev/null | grep -v 'not-installed$' || true)
 [ -z "$pkgs" ] && ok "dpkg knows no outrig package" || fail "dpkg still has: $pkgs"
 

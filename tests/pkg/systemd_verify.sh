@@ -26,6 +26,7 @@ for unit in outrigd.service outrigd@.service; do
 	start=$(sed -n 's/^ExecStart=//p' "$f")
 	[ "$pre" = "$(echo "$start" | sed 's|^/usr/bin/outrigd |/usr/bin/outrigd --check |')" ] &&
 		ok "$unit: ExecStartPre is ExecStart with --check" || fail "$unit: ExecStartPre '$pre' vs ExecStart '$start'"
+	# shellcheck disable=SC2016 # $MAINPID is systemd's
 	for want in Type=notify User=outrig StateDirectory=outrig 'ExecReload=/bin/kill -HUP $MAINPID' \
 		NoNewPrivileges=yes ProtectSystem=strict 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX'; do
 		grep -qxF "$want" "$f" && ok "$unit: $want" || fail "$unit: no line $want"
