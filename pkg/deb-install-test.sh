@@ -138,6 +138,24 @@ else
 	fail "ExecStartPre ($pre) as outrig: $out"
 fi
 
+# The template unit's check for an app "ci", with the example env file as its /etc/outrig/ci.env.
+tpl="$root/lib/systemd/system/outrigd@.service"
+cp "$root/usr/share/doc/outrig/examples/app.env.example" "$root/etc/outrig/ci.env"
+OUTRIGD_ARGS=
+# shellcheck disable=SC1091
+. "$root/etc/outrig/ci.env"
+tpl_cmd=$(sed -n 's/^ExecStartPre=//p' "$tpl" | sed "s|%i|ci|g; s|\$OUTRIGD_ARGS|$OUTRIGD_ARGS|")
+# shellcheck disable=SC2086
+if out=$(chroot --userspec=outrig:outrig "$root" /usr/bin/env -i HOME=/var/lib/outrig $tpl_cmd 2>&1); then
+	ok "outrigd@ci.service's ExecStartPre with the example env file: $out"
+else
+	fail "outrigd@ci.service's ExecStartPre ($tpl_cmd): $out"
+fi
+rm "$root/etc/outrig/ci.env"
+OUTRIGD_ARGS=
+# shellcheck disable=SC1091
+. "$root/etc/outrig/outrigd.env"
+
 # Each plugin package's plugin loads, with its libraries, in the fresh root.
 for t in state.sqlite pubsub.in-memory nameresolution.sqlite state.redis state.postgresql pubsub.mqtt3 \
 	pubsub.kafka bindings.kafka; do
