@@ -42,6 +42,7 @@ else
 	echo "build-rpm: $src is not configured; making the tarball in a temporary copy"
 	mkdir "$tmp/tree"
 	if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# shellcheck disable=SC2016 # $f is the inner shell's
 		(cd "$src" && git ls-files -z --cached --others --exclude-standard |
 			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 			tar --null -T - -cf -) | tar -C "$tmp/tree" -xf -

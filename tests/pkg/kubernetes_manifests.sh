@@ -4,6 +4,8 @@
 # outrigd and nameresolution.kubernetes expect (tests/pkg/kubernetes_manifests.py), then outrigd
 # --check runs with the sidecar container's arguments on the ConfigMaps laid out as the kubelet
 # mounts them. No cluster is involved. Skips (77) without a python3 that has PyYAML (Debian: python3-yaml).
+# ok and not_ok always succeed, so "test && ok || not_ok" is a plain if-else here.
+# shellcheck disable=SC2015
 set -u
 
 srcdir=${OUTRIG_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -21,8 +23,6 @@ if [ -z "$python" ]; then
 	exit 77
 fi
 
-# ok and not_ok always succeed, so "test && ok || not_ok" is a plain if-else here.
-# shellcheck disable=SC2015
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() {
 	failed=$((failed + 1))
