@@ -23,6 +23,7 @@ struct evhttp;
 struct event;
 struct grpc_server;
 struct h2_upstream;
+struct api_invoke_call;
 struct nameres;
 struct peer_channels;
 struct reload;
@@ -34,6 +35,7 @@ struct server {
 	struct grpc_server *grpc_internal; /* gRPC proxying's callee side, behind the internal port */
 	struct h2_upstream *h2_upstream;   /* gRPC proxying's connections to apps and other sidecars */
 	unsigned proxied_calls;		   /* proxied gRPC calls in progress: a graceful stop waits for them */
+	struct api_invoke_call *http_invokes; /* HTTP invocations waiting for their answer (api/http/api_invoke.c) */
 	const struct options *opts;
 	struct configuration config; /* the --config files, read once at start-up */
 	struct components *components;

@@ -27,6 +27,12 @@ void api_pubsub_bulk_publish(struct server *srv, struct evhttp_request *req, con
  */
 void api_invoke(struct server *srv, struct evhttp_request *req, const char *app_id, const char *method);
 
+/*
+ * Frees the records of invocations whose answer never came: only once the loop has stopped, when
+ * nothing will answer them (http_api_close). Thread: the main thread.
+ */
+void api_invoke_free_pending(struct server *srv);
+
 /* api_bindings.c: output bindings (API.md §4.1). name is URL-decoded. */
 void api_bindings_invoke(struct server *srv, struct evhttp_request *req, const char *name);
 

@@ -17,7 +17,28 @@
 struct api_invoke_call {
 	struct server *srv;
 	struct evhttp_request *req; /* NULL once the caller went away */
+	struct api_invoke_call *next, *prev; /* in srv->http_invokes until the block answers */
 };
+
+static void api_invoke_unlink(struct api_invoke_call *call)
+{
+	if (call->prev != NULL)
+		call->prev->next = call->next;
+	else
+		call->srv->http_invokes = call->next;
+	if (call->next != NULL)
+		call->next->prev = call->prev;
+}
+
+void api_invoke_free_pending(struct server *srv)
+{
+	while (srv->http_invokes != NULL) {
+		struct api_invoke_call *call = srv->http_invokes;
+
+		api_invoke_unlink(call);
+		free(call);
+	}
+}
 
 /* evhttp frees the request with its connection; from then on the call must not touch it. */
 static void api_invoke_conn_closed(struct evhttp_connection *conn, void *arg)
@@ -47,6 +68,7 @@ static void api_invoke_done(void *arg, const struct block_error *err, const stru
 		else
 			api_error_reply_block(req, err);
 	}
+	api_invoke_unlink(call);
 	free(call);
 }
 
@@ -65,6 +87,10 @@ void api_invoke(struct server *srv, struct evhttp_request *req, const char *app_
 	}
 	call->srv = srv;
 	call->req = req;
+	call->next = srv->http_invokes;
+	if (call->next != NULL)
+		call->next->prev = call;
+	srv->http_invokes = call;
 	rq.target = app_id;
 	rq.method = method;
 	rq.wanted = api_invoke_wanted;

@@ -452,6 +452,11 @@ void http_api_close(struct server *srv)
 		http_listener_release(srv->http);
 		evhttp_free(srv->http);
 	}
+	/*
+	 * Invocations still at the app or a peer when the loop stopped: nothing answers them any
+	 * more (their channels only abandon them), so their records go with the listener.
+	 */
+	api_invoke_free_pending(srv);
 	free(srv->guard);
 	srv->guard = NULL;
 	srv->http = NULL;
