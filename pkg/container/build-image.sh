@@ -58,7 +58,8 @@ mkdir "$root/tmp/debs"
 cp "$debs"/outrig_*.deb "$root/tmp/debs/"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 in_root apt-get update -q >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; exit 1; }
-in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/debs/outrig_*.deb \
+# The file's name as the root sees it (the shell inside the root expands nothing).
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "/tmp/debs/${deb##*/}" \
 	>"$tmp/install.log" 2>&1 || { tail -30 "$tmp/install.log"; exit 1; }
 umount "$root/proc" "$root/dev"
 
