@@ -49,10 +49,7 @@ struct h2_stream {
 };
 
 struct h2u_conn {
-	struct h2_upstream *up;
 	char *key; /* host:port */
-	char *host;
-	int port;
 	struct bufferevent *bev;
 	nghttp2_session *ng;
 	struct event *kick; /* sends what nghttp2 has queued, from a clean stack */
@@ -269,7 +266,6 @@ static void h2u_conn_free(struct h2u_conn *c)
 		event_free(c->idle);
 	LIST_REMOVE(c, link);
 	free(c->key);
-	free(c->host);
 	free(c);
 }
 
@@ -457,19 +453,16 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 
 	if (c == NULL)
 		return NULL;
-	c->up = up;
-	c->port = port;
 	LIST_INIT(&c->streams);
 	LIST_INSERT_HEAD(&up->conns, c, link);
 	c->key = strdup(key);
-	c->host = strdup(host);
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
 	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
 	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-	if (c->key == NULL || c->host == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
+	if (c->key == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
 	    (!h2u_is_ip(host) && up->dns == NULL) || h2u_session(c) != 0) {
 		h2u_conn_free(c);
 		return NULL;

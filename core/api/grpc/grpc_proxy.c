@@ -476,7 +476,6 @@ static void grpc_proxy_resolved(void *arg, int rc, const struct outrig_nr_addres
 	if (rc != 0 || addr == NULL) {
 		grpc_proxy_fail(p, GRPC_UNAVAILABLE, "failed to proxy request: %s",
 				error != NULL ? error : "name resolution failed");
-		grpc_proxy_kick(p);
 		return;
 	}
 	grpc_proxy_open(p, addr->host, addr->port, false);
