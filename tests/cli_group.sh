@@ -9,24 +9,11 @@ cli=${OUTRIG_CLI:-$srcdir/core/outrig}
 plugins=${OUTRIG_PLUGIN_PATH:-$srcdir/plugins/.libs}
 export OUTRIGD="${OUTRIGD:-$(dirname "$cli")/outrigd}"
 
-# pass, fail, summary, gone, cli_sandbox.
+# pass, fail, summary, gone, wait_for_line, free_port, cli_sandbox.
 . "$srcdir/tests/lib/test_sh_lib.sh"
 cli_sandbox cli_group
 
 
-
-# wait_for FILE PATTERN: up to 30 s for a line matching PATTERN (grep -E) in FILE.
-wait_for() {
-	i=0
-	while [ "$i" -lt 300 ]; do
-		if grep -Eq "$2" "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # field FILE NAME: the number the app printed as "NAME=N".
 field() {
@@ -62,7 +49,7 @@ check() {
 # --- outrig stop --------------------------------------------------------------------------------
 
 start stop grpstop "$tmp/stop"
-if wait_for "$tmp/stop" '^== APP == ready$'; then
+if wait_for_line "$tmp/stop" '^== APP == ready$'; then
 	"$cli" stop --app-id grpstop >"$tmp/stop.out" 2>&1
 	wait "$run_pid"
 	rc=$?
@@ -74,7 +61,7 @@ fi
 # --- Ctrl-C -------------------------------------------------------------------------------------
 
 start int grpint "$tmp/int"
-if wait_for "$tmp/int" '^== APP == ready$'; then
+if wait_for_line "$tmp/int" '^== APP == ready$'; then
 	kill -INT "$run_pid"
 	wait "$run_pid"
 	rc=$?

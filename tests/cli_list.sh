@@ -8,7 +8,7 @@ cli=${OUTRIG_CLI:-$srcdir/core/outrig}
 plugins=${OUTRIG_PLUGIN_PATH:-$srcdir/plugins/.libs}
 export OUTRIGD="${OUTRIGD:-$(dirname "$cli")/outrigd}"
 
-# pass, fail, summary, gone, cli_sandbox.
+# pass, fail, summary, gone, wait_for_line, free_port, cli_sandbox.
 . "$srcdir/tests/lib/test_sh_lib.sh"
 cli_sandbox cli_list
 
@@ -16,35 +16,6 @@ rundir=$XDG_RUNTIME_DIR/outrig
 
 outrig() {
 	timeout 60 "$cli" "$@"
-}
-
-# wait_for FILE PATTERN: up to 30 s for a line matching PATTERN (grep -E) in FILE.
-wait_for() {
-	i=0
-	while [ "$i" -lt 300 ]; do
-		if grep -Eq "$2" "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# gone PID: up to 10 s for PID to be gone (a zombie counts as gone).
-gone() {
-	i=0
-	while [ "$i" -lt 100 ]; do
-		if ! kill -0 "$1" 2>/dev/null; then
-			return 0
-		fi
-		case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
-		Z*) return 0 ;;
-		esac
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 # json_field FILE APP_ID FIELD: a number from `outrig list -o json`, one field a line.
@@ -144,7 +115,7 @@ DAPR_API_TOKEN=s3cret "$cli" run --plugin-dir "$plugins" --app-id listb -- \
 pb=$!
 bgs="$bgs $pb"
 
-if wait_for "$tmp/a" '^== APP == ready$' && wait_for "$tmp/b" '^== APP == ready$'; then
+if wait_for_line "$tmp/a" '^== APP == ready$' && wait_for_line "$tmp/b" '^== APP == ready$'; then
 	pass "two runs started"
 else
 	fail "two runs started" "$tmp/a" "$tmp/b"
@@ -241,7 +212,7 @@ sh -c '"$@" >"$0" 2>&1 & exec sleep 300' "$tmp/z" "$cli" run --plugin-dir "$plug
 	sh -c 'echo ready; exec sleep 300' &
 zp=$!
 bgs="$bgs $zp"
-if wait_for "$tmp/z" '^== APP == ready$'; then
+if wait_for_line "$tmp/z" '^== APP == ready$'; then
 	t0=$(date +%s)
 	outrig stop --app-id zomb >"$tmp/stopz" 2>&1
 	rc=$?

@@ -231,7 +231,7 @@ fi
 
 # The quickstarts' flags, in dapr's spellings (=, short forms, booleans): passed on, or one info line each.
 # (The command goes after --: without it, sh's -c would be read as --config, as dapr's cobra reads it.)
-free_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port=$(free_port)
 # shellcheck disable=SC2016 # expanded by the app's shell, not this one
 run -a flags -p 38999 -H "$free_port" --app-protocol=http --log-level debug --enable-api-logging \
 	--app-max-concurrency 5 --dapr-http-max-request-size 8 --max-body-size=8Mi --read-buffer-size 8Ki \

@@ -12,7 +12,7 @@ OUTRIG_PLUGIN_PATH=${OUTRIG_PLUGIN_PATH:-$srcdir/plugins/.libs}
 export OUTRIG_PLUGIN_PATH
 export OUTRIGD="${OUTRIGD:-$(dirname "$cli")/outrigd}"
 
-# pass, fail, summary, gone, cli_sandbox.
+# pass, fail, summary, gone, wait_for_line, free_port, cli_sandbox.
 . "$srcdir/tests/lib/test_sh_lib.sh"
 cli_sandbox cli_runfile
 HOME=$tmp/home
@@ -21,23 +21,6 @@ mkdir -p "$HOME"
 
 outrig() {
 	timeout 90 "$cli" "$@"
-}
-
-# wait_for FILE PATTERN: up to 30 s for a line matching PATTERN (grep -E) in FILE.
-wait_for() {
-	i=0
-	while [ "$i" -lt 300 ]; do
-		if grep -Eq "$2" "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # A copy of the run file's tree, with a free port for 'orders' instead of the quickstart's 6021.
@@ -61,7 +44,7 @@ start() {
 
 copy_tree
 start "$tmp/run1" -f "$tmp/rf"
-if wait_for "$tmp/run1" '^== APP - checkout == checkout got'; then
+if wait_for_line "$tmp/run1" '^== APP - checkout == checkout got'; then
 	if grep -q '^== APP - checkout == checkout got {"accepted": 42, "by": "orders"}$' "$tmp/run1" &&
 		grep -q '^== APP - orders == received order 42 (GREETING=hello)$' "$tmp/run1"; then
 		pass "run file: checkout invokes orders through its sidecar; lines prefixed per app"
@@ -122,7 +105,7 @@ fi
 
 copy_tree
 start "$tmp/run2" -f "$tmp/rf/dapr.yaml"
-wait_for "$tmp/run2" '^== APP - checkout == checkout got'
+wait_for_line "$tmp/run2" '^== APP - checkout == checkout got'
 kill -INT "$bg"
 if gone "$bg" 200; then
 	wait "$bg"

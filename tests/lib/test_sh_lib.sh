@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # What the shell tests (tests/cli_run.sh, tests/cli_list.sh, tests/cli_group.sh, tests/netns_invoke.sh) share:
-# counting and reporting cases in TAP's "ok - NAME" / "not ok - NAME" lines, waiting for a process to end,
+# counting and reporting cases in TAP's "ok - NAME" / "not ok - NAME" lines, waiting for a process to end or
+# a log line, a free port,
 # and the CLI tests' private folders. Sourced, not run:
 # `. "$srcdir/tests/lib/test_sh_lib.sh"`.
 # shellcheck shell=sh
@@ -33,14 +34,36 @@ summary() {
 	[ "$failed" -eq 0 ]
 }
 
-# gone PID TENTHS: waits up to TENTHS tenths of a second for process PID to end; status 0 once it has, 1 if it still runs.
+# gone PID [TENTHS]: waits up to TENTHS (default 100) tenths of a second for process PID to end; status 0 once
+# it has, 1 if it still runs. A zombie counts as gone: a test's own child is reaped only when the shell waits.
 gone() {
 	_gone_i=0
-	while [ "$_gone_i" -lt "$2" ] && kill -0 "$1" 2>/dev/null; do
+	while [ "$_gone_i" -lt "${2:-100}" ] && kill -0 "$1" 2>/dev/null; do
+		case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+		Z*) return 0 ;;
+		esac
 		sleep 0.1
 		_gone_i=$((_gone_i + 1))
 	done
 	! kill -0 "$1" 2>/dev/null
+}
+
+# wait_for_line FILE PATTERN: waits up to 30 s for a line matching PATTERN (grep -E) in FILE; 0 once there is one.
+wait_for_line() {
+	_wait_i=0
+	while [ "$_wait_i" -lt 300 ]; do
+		if grep -Eq "$2" "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+		_wait_i=$((_wait_i + 1))
+	done
+	return 1
+}
+
+# free_port: prints a TCP port free on 127.0.0.1 now (the kernel's pick).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # cli_sandbox NAME: a temporary folder $tmp, removed at exit with every process listed in $bgs killed,
