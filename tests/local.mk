@@ -29,6 +29,7 @@ include tests/invoke.mk
 include tests/daemon_stop.mk
 include tests/app_answers.mk
 include tests/nr_sqlite.mk
+include tests/sqlite_layout.mk
 include tests/nr_kubernetes.mk
 include tests/netns.mk
 include tests/bindings.mk

@@ -4,7 +4,8 @@ if BUILD_STATE_SQLITE
 plugin_LTLIBRARIES += plugins/state_sqlite.la
 plugins_state_sqlite_la_SOURCES = \
 	plugins/state_sqlite/state_sqlite.c \
-	plugins/state_sqlite/sqlite_schema.c plugins/state_sqlite/sqlite_schema.h
+	plugins/state_sqlite/sqlite_schema.c plugins/state_sqlite/sqlite_schema.h \
+	plugins/common/sqlite_layout.c plugins/common/sqlite_layout.h
 plugins_state_sqlite_la_CPPFLAGS = $(AM_CPPFLAGS) -DPLUGIN_VERSION='"$(PACKAGE_VERSION)"'
 plugins_state_sqlite_la_CFLAGS = $(PLUGIN_CC_FLAGS) $(STATE_SQLITE_CFLAGS)
 plugins_state_sqlite_la_LDFLAGS = $(PLUGIN_LD_FLAGS)
