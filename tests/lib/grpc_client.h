@@ -32,6 +32,12 @@ struct grpc_result {
 struct grpc_client *grpc_client_connect(int port);
 
 /*
+ * As grpc_client_connect, for a client that reads slowly: its socket's receive buffer is small and
+ * its HTTP/2 windows are 16 MiB, so that the server queues answers the client has not read yet.
+ */
+struct grpc_client *grpc_client_connect_slow(int port);
+
+/*
  * One unary call: sends msg (len bytes) in the 5-byte gRPC framing to path ("/pkg.Service/Method")
  * with metadata (name, value pairs ending with NULL; may be NULL), and waits up to timeout_ms for
  * the answer. Returns 0 when the stream ended (answered or reset), -1 when the connection failed
@@ -57,6 +63,12 @@ int grpc_client_call_open(struct grpc_client *c, const char *path, const char *c
  */
 int grpc_client_start(struct grpc_client *c, const char *path, const char *const *metadata,
 		      const uint8_t *msg, size_t len);
+
+/*
+ * Reads the answer of the call grpc_client_start began, none of which was read yet, waiting up to
+ * timeout_ms: 0 or -1, and out, as grpc_client_call.
+ */
+int grpc_client_finish(struct grpc_client *c, int timeout_ms, struct grpc_result *out);
 
 /* A trailer or header of the result, or NULL. */
 const char *grpc_result_header(const struct grpc_result *r, const char *name);

@@ -633,6 +633,12 @@ int grpc_conn_attach(struct grpc_server *gs, struct bufferevent *bev)
 	return 0;
 }
 
+bool grpc_conn_finishing(const struct grpc_conn *conn)
+{
+	/* A closing connection is freed once its output is written (grpc_conn_flush), or after the linger. */
+	return conn->closing && evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0;
+}
+
 /* The call list of a connection, for grpc_call.c's linking. */
 struct grpc_call **grpc_conn_calls(struct grpc_conn *conn)
 {
