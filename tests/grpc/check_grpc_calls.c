@@ -418,9 +418,14 @@ START_TEST(idle_connection_is_closed)
 	ck_assert_int_eq(r.status, 0);
 	grpc_result_free(&r);
 	xsleep_ms(1000);
-	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
-		      "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	ck_assert_msg(grpc_client_hung_up(c, 1000), "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	ck_assert(grpc_client_gone(c));
+	/* The server waited for the client's hang-up (its lingering close): now it lets go. */
 	grpc_client_close(c);
+	for (int i = 0; i < 100 && __atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) != NULL; i++)
+		xsleep_ms(10);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "a connection the client closed after the server's FIN was kept");
 }
 END_TEST
 
@@ -609,6 +614,50 @@ START_TEST(graceful_stop_waits_for_unsent_answer)
 }
 END_TEST
 
+/*
+ * The same, with a client that sends frames while it reads (PINGs here; keepalive pings, window
+ * updates): they must not make the closed connection's socket answer RST, which would drop the end
+ * of the answer still in the kernel's send buffer.
+ */
+START_TEST(graceful_stop_answer_survives_client_frames)
+{
+	static const char *const md[] = { "x-size", "921600", NULL };
+	static const struct timeval now = { 0, 0 };
+	struct grpc_client *c = grpc_client_connect_slow(port);
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+	long t0;
+
+	ck_assert_ptr_nonnull(c);
+	xsleep_ms(100);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, shrink_send_buffers, NULL, &now), 0);
+	xsleep_ms(100);
+	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Big", md, NULL, 0), 0);
+	xsleep_ms(300);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, begin_stop, NULL, &now), 0);
+	xsleep_ms(500);
+	ck_assert_msg(!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop ended with an answer not yet written");
+	grpc_client_ping_on_read(c);
+	ck_assert_int_eq(grpc_client_finish(c, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	ck_assert_uint_eq(any->value.len, 921600);
+	for (size_t i = 0; i < any->value.len; i += 4099)
+		ck_assert_uint_eq(any->value.data[i], i % 251);
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	/* Once it is written the stop ends, long before its 5 s. */
+	t0 = xnow_ms();
+	while (!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST) && xnow_ms() - t0 < 2000)
+		xsleep_ms(10);
+	ck_assert_msg(__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop did not end once the answer was written");
+	grpc_client_close(c);
+}
+END_TEST
+
 START_TEST(second_completion_is_dropped)
 {
 	struct grpc_client *c = connect_grpc();
@@ -642,6 +691,7 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
 	tcase_add_test(tc, graceful_stop_waits_for_unsent_answer);
+	tcase_add_test(tc, graceful_stop_answer_survives_client_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,7 @@ struct grpc_client {
 	nghttp2_session *ng;
 	bool gone;
 	bool hold; /* the call in progress sends no DATA and never ends its stream */
+	bool chatty; /* sends a PING after each read (grpc_client_ping_on_read) */
 	/* The call in progress. */
 	int32_t stream_id;
 	bool done;
@@ -237,6 +238,8 @@ static int grpc_client_pump(struct grpc_client *c, long deadline)
 			c->gone = true;
 			return -1;
 		}
+		if (c->chatty)
+			nghttp2_submit_ping(c->ng, NGHTTP2_FLAG_NONE, NULL);
 	}
 	return 0;
 }
@@ -371,6 +374,11 @@ int grpc_client_start(struct grpc_client *c, const char *path, const char *const
 	return rc;
 }
 
+void grpc_client_ping_on_read(struct grpc_client *c)
+{
+	c->chatty = true;
+}
+
 int grpc_client_finish(struct grpc_client *c, int timeout_ms, struct grpc_result *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -408,6 +416,27 @@ void grpc_result_free(struct grpc_result *out)
 		free(out->value[i]);
 	}
 	memset(out, 0, sizeof(*out));
+}
+
+bool grpc_client_hung_up(struct grpc_client *c, int timeout_ms)
+{
+	long deadline = grpc_client_now_ms() + timeout_ms;
+	uint8_t buf[16384];
+
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		long left = deadline - grpc_client_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return false;
+		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			c->gone = true;
+			return n == 0;
+		}
+		nghttp2_session_mem_recv(c->ng, buf, (size_t)n);
+	}
 }
 
 bool grpc_client_gone(const struct grpc_client *c)

@@ -70,11 +70,23 @@ int grpc_client_start(struct grpc_client *c, const char *path, const char *const
  */
 int grpc_client_finish(struct grpc_client *c, int timeout_ms, struct grpc_result *out);
 
+/*
+ * From now on c sends a PING after each read from its socket, as a client's keepalive pings and
+ * window updates come while it reads a long answer.
+ */
+void grpc_client_ping_on_read(struct grpc_client *c);
+
 /* A trailer or header of the result, or NULL. */
 const char *grpc_result_header(const struct grpc_result *r, const char *name);
 
 /* Frees out's buffers and zeroes it. */
 void grpc_result_free(struct grpc_result *out);
+
+/*
+ * Reads (sending nothing) until the server ends the connection with FIN, for up to timeout_ms:
+ * true if it did, false on timeout or reset.
+ */
+bool grpc_client_hung_up(struct grpc_client *c, int timeout_ms);
 
 /* True once the server sent GOAWAY or closed the connection. */
 bool grpc_client_gone(const struct grpc_client *c);
