@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/grpc/grpc_server.h"
 #include "base/log.h"
 #include "base/sd_notify.h"
 #include "channels/app_channel.h"
@@ -157,10 +158,15 @@ static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	/* Work in flight: plugin calls, calls to the app, calls to other sidecars, and proxied gRPC streams. */
-	unsigned busy = workers_pending(srv->workers) + (srv->app != NULL ? app_channel_busy(srv->app) : 0) +
+	/*
+	 * Work in flight: plugin calls, calls to the app, calls to other sidecars, proxied gRPC streams,
+	 * and gRPC connections still writing answers whose streams nghttp2 already counts as ended.
+	 */
+	unsigned busy = (srv->workers != NULL ? workers_pending(srv->workers) : 0) +
+			(srv->app != NULL ? app_channel_busy(srv->app) : 0) +
 			(srv->app_grpc != NULL ? grpc_client_busy(app_grpc_client(srv->app_grpc)) : 0) +
-			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0) + srv->proxied_calls;
+			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0) + srv->proxied_calls +
+			grpc_server_finishing(srv);
 
 	(void)fd;
 	(void)what;

@@ -4,7 +4,7 @@
  * HTTP/2 server on a loop thread, with test methods registered through grpc_methods_register,
  * and the blocking test client in this thread. Covers what outrigd's own methods cannot show:
  * answers long after the handler returned, grpc-timeout, a client that goes away mid-call, rich
- * error details, and a second completion.
+ * error details, a second completion, and a graceful stop while an answer is still being written.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <check.h>
 
@@ -136,9 +137,28 @@ static void m_twice(struct grpc_call *call, const uint8_t *msg, size_t len)
 	grpc_call_reply(call, NULL);
 }
 
+/* Big: answers an Any whose value is x-size bytes (i % 251 at offset i). */
+static void m_big(struct grpc_call *call, const uint8_t *msg, size_t len)
+{
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	const char *size = grpc_call_metadata(call, "x-size");
+
+	any.type_url = "type.example/big";
+	any.value.len = size != NULL ? (size_t)atol(size) : 0;
+	any.value.data = malloc(any.value.len + 1);
+	for (size_t i = 0; i < any.value.len; i++)
+		any.value.data[i] = (uint8_t)(i % 251);
+	grpc_call_reply(call, &any.base);
+	free(any.value.data);
+}
+
+/* Set once the loop thread's event_base_dispatch returned (a graceful stop ended it). */
+static int loop_done;
+
 static void *loop_run(void *arg)
 {
 	event_base_dispatch(srv.base);
+	__atomic_store_n(&loop_done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -158,7 +178,9 @@ static void setup(void)
 	srv.opts = &opts;
 	srv.base = event_base_new();
 	srv.ready = true;
+	loop_done = 0;
 	grpc_methods_register("/outrig.test.v1.Test/Echo", m_echo);
+	grpc_methods_register("/outrig.test.v1.Test/Big", m_big);
 	grpc_methods_register("/outrig.test.v1.Test/Later", m_later);
 	grpc_methods_register("/outrig.test.v1.Test/Fail", m_fail);
 	grpc_methods_register("/outrig.test.v1.Test/Plain", m_plain);
@@ -173,6 +195,7 @@ static void teardown(void)
 	event_base_loopexit(srv.base, NULL);
 	pthread_join(loop_thread, NULL);
 	grpc_server_free(&srv);
+	runtime_close(&srv);
 	while (laters != NULL) {
 		struct later *l = laters;
 
@@ -395,9 +418,14 @@ START_TEST(idle_connection_is_closed)
 	ck_assert_int_eq(r.status, 0);
 	grpc_result_free(&r);
 	xsleep_ms(1000);
-	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
-		      "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	ck_assert_msg(grpc_client_hung_up(c, 1000), "a connection idle for 1 s was kept with a 300 ms idle timeout");
+	ck_assert(grpc_client_gone(c));
+	/* The server waited for the client's hang-up (its lingering close): now it lets go. */
 	grpc_client_close(c);
+	for (int i = 0; i < 100 && __atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) != NULL; i++)
+		xsleep_ms(10);
+	ck_assert_msg(__atomic_load_n(&srv.grpc->conns, __ATOMIC_SEQ_CST) == NULL,
+		      "a connection the client closed after the server's FIN was kept");
 }
 END_TEST
 
@@ -529,6 +557,107 @@ START_TEST(fail_carries_details)
 }
 END_TEST
 
+static void begin_stop(evutil_socket_t fd, short what, void *arg)
+{
+	runtime_begin_stop(&srv, "stopped by the test");
+}
+
+/* The server's sockets keep little of an answer (the kernel would otherwise take 4 MiB of it). */
+static void shrink_send_buffers(evutil_socket_t fd, short what, void *arg)
+{
+	int size = 16384;
+
+	for (struct grpc_conn *conn = srv.grpc->conns; conn != NULL; conn = grpc_conn_next(conn))
+		setsockopt(grpc_conn_socket(conn), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/*
+ * A graceful stop waits for answers still being written: nghttp2 counts a stream as ended once its
+ * last frame is queued, and here the client reads nothing for a while, so most of the answer waits
+ * in the connection's output when the stop begins. Stopping then would cut the answer off.
+ */
+START_TEST(graceful_stop_waits_for_unsent_answer)
+{
+	static const char *const md[] = { "x-size", "921600", NULL };
+	static const struct timeval now = { 0, 0 };
+	struct grpc_client *c = grpc_client_connect_slow(port);
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+	long t0;
+
+	ck_assert_ptr_nonnull(c);
+	xsleep_ms(100);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, shrink_send_buffers, NULL, &now), 0);
+	xsleep_ms(100);
+	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Big", md, NULL, 0), 0);
+	xsleep_ms(300);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, begin_stop, NULL, &now), 0);
+	xsleep_ms(500);
+	ck_assert_msg(!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop ended with an answer not yet written");
+	ck_assert_int_eq(grpc_client_finish(c, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	ck_assert_uint_eq(any->value.len, 921600);
+	for (size_t i = 0; i < any->value.len; i += 4099)
+		ck_assert_uint_eq(any->value.data[i], i % 251);
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	/* Once it is written the stop ends, long before its 5 s. */
+	t0 = xnow_ms();
+	while (!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST) && xnow_ms() - t0 < 2000)
+		xsleep_ms(10);
+	ck_assert_msg(__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop did not end once the answer was written");
+	grpc_client_close(c);
+}
+END_TEST
+
+/*
+ * The same, with a client that sends frames while it reads (PINGs here; keepalive pings, window
+ * updates): they must not make the closed connection's socket answer RST, which would drop the end
+ * of the answer still in the kernel's send buffer.
+ */
+START_TEST(graceful_stop_answer_survives_client_frames)
+{
+	static const char *const md[] = { "x-size", "921600", NULL };
+	static const struct timeval now = { 0, 0 };
+	struct grpc_client *c = grpc_client_connect_slow(port);
+	struct grpc_result r;
+	Google__Protobuf__Any *any;
+	long t0;
+
+	ck_assert_ptr_nonnull(c);
+	xsleep_ms(100);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, shrink_send_buffers, NULL, &now), 0);
+	xsleep_ms(100);
+	ck_assert_int_eq(grpc_client_start(c, "/outrig.test.v1.Test/Big", md, NULL, 0), 0);
+	xsleep_ms(300);
+	ck_assert_int_eq(event_base_once(srv.base, -1, EV_TIMEOUT, begin_stop, NULL, &now), 0);
+	xsleep_ms(500);
+	ck_assert_msg(!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop ended with an answer not yet written");
+	grpc_client_ping_on_read(c);
+	ck_assert_int_eq(grpc_client_finish(c, 5000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	any = google__protobuf__any__unpack(NULL, r.len, r.data);
+	ck_assert_ptr_nonnull(any);
+	ck_assert_uint_eq(any->value.len, 921600);
+	for (size_t i = 0; i < any->value.len; i += 4099)
+		ck_assert_uint_eq(any->value.data[i], i % 251);
+	google__protobuf__any__free_unpacked(any, NULL);
+	grpc_result_free(&r);
+	/* Once it is written the stop ends, long before its 5 s. */
+	t0 = xnow_ms();
+	while (!__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST) && xnow_ms() - t0 < 2000)
+		xsleep_ms(10);
+	ck_assert_msg(__atomic_load_n(&loop_done, __ATOMIC_SEQ_CST),
+		      "the graceful stop did not end once the answer was written");
+	grpc_client_close(c);
+}
+END_TEST
+
 START_TEST(second_completion_is_dropped)
 {
 	struct grpc_client *c = connect_grpc();
@@ -561,6 +690,8 @@ static Suite *grpc_calls_suite(void)
 	tcase_add_test(tc, buffer_budget_holds_back_window);
 	tcase_add_test(tc, fail_carries_details);
 	tcase_add_test(tc, second_completion_is_dropped);
+	tcase_add_test(tc, graceful_stop_waits_for_unsent_answer);
+	tcase_add_test(tc, graceful_stop_answer_survives_client_frames);
 	suite_add_tcase(s, tc);
 	return s;
 }

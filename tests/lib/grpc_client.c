@@ -20,6 +20,7 @@ struct grpc_client {
 	nghttp2_session *ng;
 	bool gone;
 	bool hold; /* the call in progress sends no DATA and never ends its stream */
+	bool chatty; /* sends a PING after each read (grpc_client_ping_on_read) */
 	/* The call in progress. */
 	int32_t stream_id;
 	bool done;
@@ -151,16 +152,24 @@ static int grpc_client_close_cb(nghttp2_session *ng, int32_t stream_id, uint32_t
 	return 0;
 }
 
-struct grpc_client *grpc_client_connect(int port)
+/* Bytes a slow reader's windows allow (grpc_client_connect_slow), and its socket's receive buffer. */
+#define GRPC_CLIENT_SLOW_WINDOW (16 << 20)
+#define GRPC_CLIENT_SLOW_RCVBUF 4096
+
+static struct grpc_client *grpc_client_open(int port, bool slow)
 {
 	struct grpc_client *c = calloc(1, sizeof(*c));
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	nghttp2_session_callbacks *cbs;
-	nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 } };
-	int one = 1;
+	nghttp2_settings_entry settings[] = { { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100 },
+					      { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_CLIENT_SLOW_WINDOW } };
+	int one = 1, rcvbuf = GRPC_CLIENT_SLOW_RCVBUF;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Before connect, so that the window TCP offers is small from the start. */
+	if (slow && c->fd >= 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		if (c->fd >= 0)
 			close(c->fd);
@@ -176,12 +185,24 @@ struct grpc_client *grpc_client_connect(int port)
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, grpc_client_close_cb);
 	nghttp2_session_client_new(&c->ng, cbs, c);
 	nghttp2_session_callbacks_del(cbs);
-	nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, settings, 1);
+	nghttp2_submit_settings(c->ng, NGHTTP2_FLAG_NONE, settings, slow ? 2 : 1);
+	if (slow)
+		nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, GRPC_CLIENT_SLOW_WINDOW);
 	if (nghttp2_session_send(c->ng) != 0) {
 		grpc_client_close(c);
 		return NULL;
 	}
 	return c;
+}
+
+struct grpc_client *grpc_client_connect(int port)
+{
+	return grpc_client_open(port, false);
+}
+
+struct grpc_client *grpc_client_connect_slow(int port)
+{
+	return grpc_client_open(port, true);
 }
 
 /* Sends and receives until the current call is done or the deadline passes. 0, or -1. */
@@ -217,6 +238,8 @@ static int grpc_client_pump(struct grpc_client *c, long deadline)
 			c->gone = true;
 			return -1;
 		}
+		if (c->chatty)
+			nghttp2_submit_ping(c->ng, NGHTTP2_FLAG_NONE, NULL);
 	}
 	return 0;
 }
@@ -272,19 +295,11 @@ static int grpc_client_submit(struct grpc_client *c, const char *path, const cha
 	return c->stream_id > 0 ? 0 : -1;
 }
 
-static int grpc_client_exchange(struct grpc_client *c, const char *path, const char *const *metadata,
-				const uint8_t *body, size_t len, int timeout_ms, struct grpc_result *out)
+/* Waits for the current call's answer into out (already zeroed and set as c->res). 0, or -1. */
+static int grpc_client_collect(struct grpc_client *c, int timeout_ms, struct grpc_result *out)
 {
-	int rc;
+	int rc = grpc_client_pump(c, grpc_client_now_ms() + timeout_ms);
 
-	memset(out, 0, sizeof(*out));
-	out->status = -1;
-	c->res = out;
-	if (grpc_client_submit(c, path, metadata, body, len) != 0) {
-		c->res = NULL;
-		return -1;
-	}
-	rc = grpc_client_pump(c, grpc_client_now_ms() + timeout_ms);
 	c->res = NULL;
 	if (out->message == NULL)
 		out->message = calloc(1, 1);
@@ -294,6 +309,19 @@ static int grpc_client_exchange(struct grpc_client *c, const char *path, const c
 		memcpy(out->data, c->in + 5, out->len);
 	}
 	return rc;
+}
+
+static int grpc_client_exchange(struct grpc_client *c, const char *path, const char *const *metadata,
+				const uint8_t *body, size_t len, int timeout_ms, struct grpc_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = -1;
+	c->res = out;
+	if (grpc_client_submit(c, path, metadata, body, len) != 0) {
+		c->res = NULL;
+		return -1;
+	}
+	return grpc_client_collect(c, timeout_ms, out);
 }
 
 int grpc_client_call_raw(struct grpc_client *c, const char *path, const char *const *metadata,
@@ -346,6 +374,19 @@ int grpc_client_start(struct grpc_client *c, const char *path, const char *const
 	return rc;
 }
 
+void grpc_client_ping_on_read(struct grpc_client *c)
+{
+	c->chatty = true;
+}
+
+int grpc_client_finish(struct grpc_client *c, int timeout_ms, struct grpc_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = -1;
+	c->res = out;
+	return grpc_client_collect(c, timeout_ms, out);
+}
+
 int grpc_client_call_open(struct grpc_client *c, const char *path, const char *const *metadata,
 			  int timeout_ms, struct grpc_result *out)
 {
@@ -375,6 +416,27 @@ void grpc_result_free(struct grpc_result *out)
 		free(out->value[i]);
 	}
 	memset(out, 0, sizeof(*out));
+}
+
+bool grpc_client_hung_up(struct grpc_client *c, int timeout_ms)
+{
+	long deadline = grpc_client_now_ms() + timeout_ms;
+	uint8_t buf[16384];
+
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		long left = deadline - grpc_client_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return false;
+		n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			c->gone = true;
+			return n == 0;
+		}
+		nghttp2_session_mem_recv(c->ng, buf, (size_t)n);
+	}
 }
 
 bool grpc_client_gone(const struct grpc_client *c)

@@ -32,6 +32,12 @@ struct grpc_result {
 struct grpc_client *grpc_client_connect(int port);
 
 /*
+ * As grpc_client_connect, for a client that reads slowly: its socket's receive buffer is small and
+ * its HTTP/2 windows are 16 MiB, so that the server queues answers the client has not read yet.
+ */
+struct grpc_client *grpc_client_connect_slow(int port);
+
+/*
  * One unary call: sends msg (len bytes) in the 5-byte gRPC framing to path ("/pkg.Service/Method")
  * with metadata (name, value pairs ending with NULL; may be NULL), and waits up to timeout_ms for
  * the answer. Returns 0 when the stream ended (answered or reset), -1 when the connection failed
@@ -58,11 +64,29 @@ int grpc_client_call_open(struct grpc_client *c, const char *path, const char *c
 int grpc_client_start(struct grpc_client *c, const char *path, const char *const *metadata,
 		      const uint8_t *msg, size_t len);
 
+/*
+ * Reads the answer of the call grpc_client_start began, none of which was read yet, waiting up to
+ * timeout_ms: 0 or -1, and out, as grpc_client_call.
+ */
+int grpc_client_finish(struct grpc_client *c, int timeout_ms, struct grpc_result *out);
+
+/*
+ * From now on c sends a PING after each read from its socket, as a client's keepalive pings and
+ * window updates come while it reads a long answer.
+ */
+void grpc_client_ping_on_read(struct grpc_client *c);
+
 /* A trailer or header of the result, or NULL. */
 const char *grpc_result_header(const struct grpc_result *r, const char *name);
 
 /* Frees out's buffers and zeroes it. */
 void grpc_result_free(struct grpc_result *out);
+
+/*
+ * Reads (sending nothing) until the server ends the connection with FIN, for up to timeout_ms:
+ * true if it did, false on timeout or reset.
+ */
+bool grpc_client_hung_up(struct grpc_client *c, int timeout_ms);
 
 /* True once the server sent GOAWAY or closed the connection. */
 bool grpc_client_gone(const struct grpc_client *c);

@@ -10,9 +10,13 @@
 #include <nghttp2/nghttp2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/sockios.h>
+#endif
 
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_proxy.h"
@@ -23,6 +27,8 @@
 
 /* Output queued in the socket's buffer beyond which nghttp2 waits (answers are not made faster than sent). */
 #define GRPC_CONN_MAX_OUTPUT (1024 * 1024)
+/* How long a closing connection's last bytes may wait for a client that reads nothing, and then its hang-up. */
+#define GRPC_CONN_LINGER_S 5
 
 struct grpc_conn {
 	struct grpc_server *gs;
@@ -35,6 +41,7 @@ struct grpc_conn {
 	struct grpc_conn *next, *prev;
 	bool in_recv; /* inside nghttp2_session_mem_recv: sending and freeing wait */
 	bool closing; /* free once the output is written */
+	bool lingering; /* all written and our FIN sent: waits for the client's (grpc_conn_linger) */
 	bool greeted; /* a first frame came after the preface */
 };
 
@@ -441,6 +448,35 @@ void grpc_conn_free(struct grpc_conn *conn)
 	free(conn);
 }
 
+static void grpc_conn_idle(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * A closing connection's output is all written: FIN goes after it (shutdown), and the connection
+ * waits for the client's, reading and dropping what it still sends, for GRPC_CONN_LINGER_S at
+ * most. Closed at once, its socket would answer whatever the client still sends (a keepalive PING,
+ * a WINDOW_UPDATE for what it read) with RST, and the kernel would drop the end of the answer it
+ * had yet to deliver. False when there is no socket to wait on (a bufferevent pair: the internal
+ * port's other end writes to it) or no timer: then the connection is freed now.
+ */
+static bool grpc_conn_linger(struct grpc_conn *conn)
+{
+	struct timeval linger = { GRPC_CONN_LINGER_S, 0 };
+	evutil_socket_t fd = bufferevent_getfd(conn->bev);
+
+	if (conn->lingering)
+		return true;
+	if (fd < 0)
+		return false;
+	if (conn->idle == NULL)
+		conn->idle = evtimer_new(bufferevent_get_base(conn->bev), grpc_conn_idle, conn);
+	if (conn->idle == NULL || shutdown(fd, SHUT_WR) != 0)
+		return false;
+	conn->lingering = true;
+	bufferevent_set_timeouts(conn->bev, NULL, NULL);
+	evtimer_add(conn->idle, &linger);
+	return true;
+}
+
 void grpc_conn_flush(struct grpc_conn *conn)
 {
 	if (conn->in_recv)
@@ -451,12 +487,12 @@ void grpc_conn_flush(struct grpc_conn *conn)
 		conn->closing = true;
 	if (conn->closing) {
 		/* A client that never reads its GOAWAY does not keep the connection for long. */
-		struct timeval linger = { 5, 0 };
+		struct timeval linger = { GRPC_CONN_LINGER_S, 0 };
 
-		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
-			grpc_conn_free(conn);
-		else
+		if (evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
 			bufferevent_set_timeouts(conn->bev, NULL, &linger);
+		else if (!grpc_conn_linger(conn))
+			grpc_conn_free(conn);
 	}
 }
 
@@ -512,6 +548,11 @@ static void grpc_conn_idle(evutil_socket_t fd, short what, void *arg)
 	int64_t wait = conn->gs->idle_timeout_ms;
 	struct timeval tv;
 
+	/* The linger is over (grpc_conn_linger): the client did not hang up. */
+	if (conn->lingering) {
+		grpc_conn_free(conn);
+		return;
+	}
 	if (conn->calls == NULL && quiet >= wait) {
 		log_debug("grpc", "closing a connection idle for %lld ms", (long long)quiet);
 		nghttp2_session_terminate_session(conn->ng, NGHTTP2_NO_ERROR);
@@ -631,6 +672,24 @@ int grpc_conn_attach(struct grpc_server *gs, struct bufferevent *bev)
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 	grpc_conn_flush(conn);
 	return 0;
+}
+
+bool grpc_conn_finishing(const struct grpc_conn *conn)
+{
+	int unacked = 1;
+
+	if (!conn->closing)
+		return false;
+	if (evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0)
+		return true;
+	if (!conn->lingering)
+		return false;
+	/* Lingering: until the client's kernel acknowledged the last byte, closing could still lose it. */
+#ifdef SIOCOUTQ
+	if (ioctl(bufferevent_getfd(conn->bev), SIOCOUTQ, &unacked) != 0)
+		unacked = 0;
+#endif
+	return unacked > 0;
 }
 
 /* The call list of a connection, for grpc_call.c's linking. */

@@ -74,6 +74,14 @@ void grpc_conn_bytes_freed(struct grpc_server *gs, size_t n);
 /* gs->grant's callback: gives held-back streams their window while the budget allows. */
 void grpc_conn_grant(evutil_socket_t fd, short what, void *arg);
 
+/*
+ * Whether conn is closing (its streams are over, e.g. after GOAWAY) with bytes of its last answers
+ * still to write, or written but not yet acknowledged by the client (its lingering close, Linux).
+ * nghttp2 ends a stream once its last frame is queued, not once it is sent, so a graceful stop
+ * waits for these too (grpc_server_finishing).
+ */
+bool grpc_conn_finishing(const struct grpc_conn *conn);
+
 /* Sends GOAWAY: streams already open finish, then the connection closes. */
 void grpc_conn_goaway(struct grpc_conn *conn);
 

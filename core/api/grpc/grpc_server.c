@@ -210,6 +210,20 @@ static void grpc_server_drain_one(struct grpc_server *gs)
 	}
 }
 
+static unsigned grpc_server_finishing_one(const struct grpc_server *gs)
+{
+	unsigned n = 0;
+
+	for (struct grpc_conn *conn = gs != NULL ? gs->conns : NULL; conn != NULL; conn = grpc_conn_next(conn))
+		n += grpc_conn_finishing(conn);
+	return n;
+}
+
+unsigned grpc_server_finishing(const struct server *srv)
+{
+	return grpc_server_finishing_one(srv->grpc) + grpc_server_finishing_one(srv->grpc_internal);
+}
+
 void grpc_server_drain(struct server *srv)
 {
 	grpc_server_drain_one(srv->grpc);

@@ -79,6 +79,12 @@ int grpc_server_internal_new(struct server *srv);
  */
 void grpc_server_drain(struct server *srv);
 
+/*
+ * Connections of the gRPC API and the internal port that are closing with answer bytes not yet
+ * written (grpc_conn_finishing): work in flight for the graceful stop. Thread: the loop.
+ */
+unsigned grpc_server_finishing(const struct server *srv);
+
 /* Stops accepting and closes every connection. Thread: the loop. */
 void grpc_server_close(struct server *srv);
 
