@@ -267,7 +267,7 @@ static void *reload_prepare(void *arg)
 	return NULL;
 }
 
-/* Puts job's set in service (the loop's part of a reload). Returns the number of errors. */
+/* Puts job's set in service (the loop's part of a reload); out of memory counts an error in job. */
 static void reload_apply(struct server *srv, struct reload_job *job)
 {
 	struct reload *r = srv->reload;
