@@ -124,6 +124,18 @@ static int get(const char *store, const char *key)
 	return xreq(&x, dmn.port, "GET", xfmt("/v1.0/state/%s/%s", store, key), NULL, NULL);
 }
 
+/* How many times text is in the log. */
+static int log_count(const char *text)
+{
+	char *log = xslurp(dmn.log);
+	int n = 0;
+
+	for (const char *p = log; p != NULL && (p = strstr(p, text)) != NULL; p += strlen(text))
+		n++;
+	free(log);
+	return n;
+}
+
 static bool log_has(const char *text)
 {
 	char *log = xslurp(dmn.log);
@@ -349,7 +361,7 @@ static int invoke_binding(const char *name)
 
 /*
  * Output bindings are swapped like stores: added, changed (made afresh) and removed; a started
- * input binding holds its instance, so a reload that changes it is refused naming it.
+ * input binding is stopped on its old instance and started on the new one.
  */
 START_TEST(test_bindings)
 {
@@ -397,16 +409,18 @@ START_TEST(test_bindings)
 	ck_assert_int_ne(invoke_binding("out2"), 200);
 	ck_assert_int_eq(invoke_binding("out"), 200);
 
-	/* The started input holds the cron instance. */
+	/* A started input is swapped too: stopped on the old instance, started on the new. */
 	ck_assert_int_eq(daemon_write_component(&dmn, "tick", "bindings.cron",
 						"  - name: schedule\n    value: \"@every 2h\"\n"),
 			 0);
 	m = reload();
-	ck_assert_int_eq(m.refused, 1);
-	ck_assert_msg(strstr(m.error,
-			     "tick.yaml:1:1: component tick (bindings.cron) has changed, but its input "
-			     "binding is started") != NULL,
-		      "lastError: %s", m.error);
+	ck_assert_int_eq(m.applied, 3);
+	ck_assert_msg(log_has("input binding tick stopped: the component changed, its new instance starts by "
+			      "a reload"),
+		      "the old input was not stopped");
+	for (int tries = 0; tries < 200 && log_count("input binding tick started") < 2; tries++)
+		xsleep_ms(50);
+	ck_assert_int_eq(log_count("input binding tick started"), 2);
 	ck_assert_int_eq(invoke_binding("out"), 200);
 	daemon_stop(&dmn);
 	test_app_destroy(app);
@@ -468,8 +482,9 @@ static void publish(const char *pubsub, const char *topic, int want)
 
 /*
  * Pub/sub: a new component can be published to at once; one that no subscription holds is
- * swapped and removed like a store; one a subscription holds, and any binding, stays as it is: a
- * reload that would change, remove or add those is refused, naming it.
+ * swapped and removed like a store; the subscriptions of a changed one move to its new instance,
+ * those of a removed one end, and those naming an added one are made; an added input binding
+ * starts.
  */
 START_TEST(test_pubsub_and_bindings)
 {
@@ -492,10 +507,6 @@ START_TEST(test_pubsub_and_bindings)
 	ck_assert_int_eq(m.applied, 1);
 	ck_assert_str_eq(m.components, "ps,ps2");
 	publish("ps2", "other", 204);
-	ck_assert_msg(
-		log_has("component ps2 (pubsub.in-memory) is new: it can be published to, but subscriptions "
-			"are made at start-up only"),
-		"no warning about subscriptions to ps2");
 
 	ck_assert_int_eq(daemon_write_component(&dmn, "ps2", "pubsub.in-memory",
 						"  - name: outrigReloadTest\n    value: \"1\"\n"),
@@ -509,35 +520,42 @@ START_TEST(test_pubsub_and_bindings)
 	ck_assert_str_eq(m.components, "ps");
 	publish("ps2", "other", 404);
 
+	/* The subscription moves to the new instance of a changed component. */
 	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory",
 						"  - name: outrigReloadTest\n    value: \"1\"\n"),
 			 0);
 	m = reload();
-	ck_assert_int_eq(m.refused, 1);
-	ck_assert_msg(strstr(m.error, "ps.yaml:1:1: component ps (pubsub.in-memory) has changed, but "
-				      "subscriptions hold its instance") != NULL &&
-			      strstr(m.error, "restart outrigd") != NULL,
-		      "lastError: %s", m.error);
+	ck_assert_int_eq(m.applied, 4);
+	ck_assert_msg(log_has("moves to the component's new instance"),
+		      "no log line for the moved subscription");
+	for (int tries = 0; tries < 200 && log_count("subscribed to topic orders of pubsub ps") < 2; tries++)
+		xsleep_ms(50);
+	ck_assert_int_eq(live_subscriptions(), 1);
+	publish("ps", "orders", 204);
+	ck_assert(test_app_wait_count(app, "/orders", 1, 5000));
+
+	/* A removed one ends its subscriptions; added back, they are made again. */
 	remove_resource("ps.yaml");
 	m = reload();
-	ck_assert_int_eq(m.refused, 2);
-	ck_assert_msg(strstr(m.error, "component ps (pubsub.in-memory) is no longer in the resources, but "
-				      "subscriptions hold its instance") != NULL,
-		      "lastError: %s", m.error);
+	ck_assert_int_eq(m.applied, 5);
+	ck_assert_msg(log_has("ends: the component was removed by a reload"),
+		      "no log line for the ended subscription");
+	ck_assert_int_eq(live_subscriptions(), 0);
 	ck_assert_int_eq(daemon_write_component(&dmn, "ps", "pubsub.in-memory", NULL), 0);
 	ck_assert_int_eq(daemon_write_component(&dmn, "tick", "bindings.cron",
 						"  - name: schedule\n    value: \"@every 1h\"\n"),
 			 0);
 	m = reload();
-	ck_assert_int_eq(m.refused, 3);
-	ck_assert_msg(strstr(m.error,
-			     "tick.yaml:1:1: component tick (bindings.cron) reads input: a reload does not "
-			     "start input bindings yet") != NULL,
-		      "lastError: %s", m.error);
-	/* The subscription still delivers from the instance it was made on. */
-	ck_assert_str_eq(m.components, "ps");
+	ck_assert_int_eq(m.applied, 6);
+	ck_assert_str_eq(m.components, "ps,tick");
+	for (int tries = 0; tries < 200 && live_subscriptions() == 0; tries++)
+		xsleep_ms(50);
+	ck_assert_int_eq(live_subscriptions(), 1);
+	for (int tries = 0; tries < 200 && !log_has("input binding tick started"); tries++)
+		xsleep_ms(50);
+	ck_assert_msg(log_has("input binding tick started"), "a new input binding was not started");
 	publish("ps", "orders", 204);
-	ck_assert(test_app_wait_count(app, "/orders", 1, 5000));
+	ck_assert(test_app_wait_count(app, "/orders", 2, 5000));
 	daemon_stop(&dmn);
 	test_app_destroy(app);
 }

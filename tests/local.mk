@@ -35,6 +35,7 @@ include tests/netns.mk
 include tests/bindings.mk
 include tests/secrets.mk
 include tests/reload.mk
+include tests/reload_swap.mk
 include tests/kafka.mk
 include tests/cron.mk
 include tests/cli.mk

@@ -40,6 +40,17 @@ int app_bindings_name(struct app_bindings *ab, const char *route, const char *na
 	return 0;
 }
 
+void app_bindings_unname(struct app_bindings *ab, const char *route)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; ab != NULL && i < ab->nnames; i++)
+		if (ab->names[i].route != route)
+			ab->names[kept++] = ab->names[i];
+	if (ab != NULL)
+		ab->nnames = kept;
+}
+
 /* The name of the binding behind route, as a gRPC app knows it. */
 static const char *app_bindings_name_of(const struct app_bindings *ab, const char *route)
 {

@@ -39,6 +39,12 @@ struct app_bindings *app_bindings_new_grpc(struct app_grpc *ag);
  */
 int app_bindings_name(struct app_bindings *ab, const char *route, const char *name);
 
+/*
+ * Forgets what app_bindings_name was told with this very route pointer (before it is freed).
+ * Thread: the loop.
+ */
+void app_bindings_unname(struct app_bindings *ab, const char *route);
+
 /* Frees ab (NULL is fine); its calls still pending are never answered. Thread: the loop's thread. */
 void app_bindings_free(struct app_bindings *ab);
 

@@ -5,6 +5,7 @@
 #include "components/reload.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,90 +96,38 @@ static size_t reload_load(const struct options *opts, struct res_set *rs, struct
 }
 
 /*
- * Why a reload cannot replace or remove c, or NULL when it can: a started input binding (or
- * events waiting) holds a binding component, and a subscription the pub/sub component it was made
- * on; neither runtime can move those to a new instance while running yet.
+ * Whether c has nothing in flight: no plugin call, and no message or event its ended
+ * subscriptions or input took that the app has not settled (those settle on c, so it stays).
  */
-static const char *reload_held(const struct server *srv, const struct component *c)
+static bool reload_idle(struct server *srv, const struct component *c)
 {
-	if (strncmp(c->type, "bindings.", 9) == 0)
-		return binding_runtime_held(&srv->bindings, c);
-	if (strncmp(c->type, "pubsub.", 7) == 0 && pubsub_runtime_holds(&srv->pubsub, c))
-		return "subscriptions hold its instance, and a reload does not swap those yet";
-	return NULL;
-}
-
-/*
- * Refuses, naming each, the changes a reload cannot make to the components the delivery runtimes
- * hold (see reload_held). Returns the number of errors added to d.
- */
-static size_t reload_check_held(const struct server *srv, const struct res_set *rs, struct diag *d)
-{
-	static const char fix[] = "restart outrigd to apply this change, or undo it and reload again";
-	const struct components *cs = srv->components;
-	size_t errors = 0;
-
-	for (size_t i = 0; i < rs->count; i++) {
-		const struct res_component *rc = &rs->components[i];
-		const struct component *c = components_find(cs, rc->name);
-		const char *why;
-		char *spec;
-		bool same;
-
-		if (c == NULL) {
-			if (strncmp(rc->type, "pubsub.", 7) == 0 && srv->pubsub.app != NULL) {
-				diag_warn(
-					d,
-					"%s:%d:%d: component %s (%s) is new: it can be published to, but "
-					"subscriptions are made at start-up only (restart outrigd for the app's "
-					"subscriptions to it)",
-					rc->file, rc->pos.line, rc->pos.column, rc->name, rc->type);
-			}
-			continue;
-		}
-		spec = component_spec(rc);
-		same = spec != NULL && c->spec != NULL && strcmp(spec, c->spec) == 0;
-		free(spec);
-		why = reload_held(srv, c);
-		if (!same && why != NULL) {
-			diag_error(d, "%s:%d:%d: component %s (%s) has changed, but %s; %s", rc->file,
-				   rc->pos.line, rc->pos.column, rc->name, rc->type, why, fix);
-			errors++;
-		}
-	}
-	for (size_t i = 0; i < cs->count; i++) {
-		const struct component *c = cs->items[i];
-		const char *why = reload_held(srv, c);
-		bool kept = false;
-
-		for (size_t k = 0; k < rs->count && !kept; k++)
-			kept = strcmp(rs->components[k].name, c->name) == 0;
-		if (!kept && why != NULL) {
-			diag_error(d, "component %s (%s) is no longer in the resources, but %s; %s", c->name,
-				   c->type, why, fix);
-			errors++;
-		}
-	}
-	return errors;
+	return component_idle(c) && !pubsub_runtime_busy(&srv->pubsub, c) &&
+	       !binding_runtime_busy(&srv->bindings, c);
 }
 
 static void reload_drain(evutil_socket_t fd, short what, void *arg)
 {
-	struct reload *r = arg;
+	struct server *srv = arg;
+	struct reload *r = srv->reload;
 	size_t kept = 0;
 
 	(void)fd;
 	(void)what;
+	/* destroy() never runs beside the reload thread's create() and init(). */
+	if (r->running)
+		return;
 	for (size_t i = 0; i < r->nretired; i++) {
 		struct component *c = r->retired[i];
 
-		if (!component_idle(c)) {
+		if (!reload_idle(srv, c)) {
 			r->retired[kept++] = c;
 			continue;
 		}
 		log_debug("runtime", "reload: previous instance of component %s (%s) drained and destroyed",
 			  c->name, c->type);
 		component_destroy(c);
+		pubsub_runtime_release(&srv->pubsub, c);
+		binding_runtime_release(&srv->bindings, c);
 	}
 	r->nretired = kept;
 	if (kept == 0)
@@ -282,16 +231,138 @@ static void reload_refused(struct server *srv, const struct diag *d, size_t erro
 		srv->components->count == 1 ? "" : "s");
 }
 
-int reload_run(struct server *srv)
+/* What the reload thread makes, for the loop to put in service or drop. */
+struct reload_job {
+	struct server *srv;
+	struct res_set rs;
+	struct diag d;
+	struct components next;
+	size_t errors;
+	bool made; /* next holds instances (components_setup_reload ran) */
+};
+
+/*
+ * The reload thread: reads and checks the whole new set as --check does, then makes the new and
+ * changed instances beside those in service. It reads the set in service (names, specs) and
+ * nothing else of the loop's; the loop changes that set only when it applies a job, after this
+ * thread is joined.
+ */
+static void *reload_prepare(void *arg)
+{
+	struct reload_job *job = arg;
+	struct server *srv = job->srv;
+	const struct options *opts = srv->opts;
+	struct components check;
+
+	job->errors = reload_load(opts, &job->rs, &job->d);
+	job->errors += components_setup(&check, &job->rs, opts->plugin_dir, opts->app_id, false, &job->d);
+	components_destroy(&check);
+	/* Then the new and changed instances, beside the ones in service: any failure keeps those. */
+	if (job->errors == 0) {
+		job->errors += components_setup_reload(&job->next, srv->components, &job->rs, opts->app_id,
+						       &job->d);
+		job->made = true;
+	}
+	event_active(srv->reload->finished, 0, 0);
+	return NULL;
+}
+
+/* Puts job's set in service (the loop's part of a reload); out of memory counts an error in job. */
+static void reload_apply(struct server *srv, struct reload_job *job)
 {
 	struct reload *r = srv->reload;
-	const struct options *opts = srv->opts;
-	struct res_set rs = { 0 };
-	struct diag d = { 0 };
-	struct components check, next;
 	struct component **before = NULL, **gone = NULL;
-	size_t errors, nbefore = srv->components->count, ngone = 0;
+	size_t nbefore = srv->components->count, ngone = 0;
 	char summary[160];
+
+	if (nbefore > 0 && (before = malloc(nbefore * sizeof(*before))) != NULL)
+		memcpy(before, srv->components->items, nbefore * sizeof(*before));
+	if (nbefore > 0 && before == NULL) {
+		diag_error(&job->d, "out of memory");
+		job->errors++;
+		return;
+	}
+	components_reload_settle(srv->components, &job->next, true, &gone, &ngone);
+	job->made = false;
+	/* Timers and lanes first: the runtimes below submit work to the new instances. */
+	if (components_start(srv->components, srv->base, srv->workers) != 0)
+		log_error("runtime", "reload: cannot start the timers of new components (out of memory)");
+	if (binding_runtime_reload(&srv->bindings, &job->rs) != 0)
+		log_error("runtime", "reload: out of memory: the bindings' routes were not updated");
+	if (pubsub_runtime_reload(&srv->pubsub, before, nbefore) != 0)
+		log_error("runtime", "reload: out of memory moving subscriptions to new instances");
+	reload_log_changes(srv->components, gone, ngone, (const struct component *const *)before, nbefore,
+			   summary, sizeof(summary));
+	reload_retire(r, gone, ngone);
+	reload_warn_rest(srv, &job->rs);
+	free(r->last_error);
+	r->last_error = NULL;
+	r->applied++;
+	log_info("runtime", "reload %u applied: %s", r->applied, summary);
+	free(before);
+	free(gone);
+}
+
+/* Drops what job made that is not in service, and job itself. Thread: the loop, or main at exit. */
+static void reload_job_free(struct server *srv, struct reload_job *job)
+{
+	struct component **gone = NULL;
+	size_t ngone = 0;
+
+	if (job == NULL)
+		return;
+	if (job->made)
+		components_reload_settle(srv->components, &job->next, false, &gone, &ngone);
+	resources_free(&job->rs);
+	diag_clear(&job->d);
+	free(job);
+}
+
+static int reload_begin(struct server *srv);
+
+/* The reload thread is done: applies or refuses its job, on the loop. */
+static void reload_finish(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct reload *r = srv->reload;
+	struct reload_job *job = r->job;
+	bool ok;
+
+	(void)fd;
+	(void)what;
+	pthread_join(r->thread, NULL);
+	r->job = NULL;
+	if (srv->stopping) {
+		log_info("runtime", "reload: outrigd is stopping; the new set is not put in service");
+		job->errors++;
+	}
+	for (size_t i = 0; i < job->d.count; i++)
+		if (job->d.lines[i] != NULL)
+			log_write(strncmp(job->d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN
+										: OUTRIG_LOG_ERROR,
+				  "runtime", "reload: %s", job->d.lines[i]);
+	if (job->errors == 0)
+		reload_apply(srv, job);
+	if (job->errors != 0 && !srv->stopping)
+		reload_refused(srv, &job->d, job->errors);
+	ok = job->errors == 0;
+	/* Before the job goes: its destroy() calls must not overlap a next reload's create(). */
+	reload_job_free(srv, job);
+	r->running = false;
+	if (sd_notify_send(ok ? "READY=1\nSTATUS=reload applied"
+			      : "READY=1\nSTATUS=reload refused: still serving the previous components") != 0)
+		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): READY=1 not sent");
+	if (r->again && !srv->stopping) {
+		r->again = false;
+		log_info("runtime", "reload: another SIGHUP came during that reload: reloading again");
+		reload_begin(srv);
+	}
+}
+
+static int reload_begin(struct server *srv)
+{
+	struct reload *r = srv->reload;
+	struct reload_job *job;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -299,63 +370,40 @@ int reload_run(struct server *srv)
 		log_info("runtime", "reload: ignored, outrigd is stopping");
 		return -1;
 	}
+	if (r->running) {
+		/* Coalesced: however many come meanwhile, one more reload follows this one. */
+		if (!r->again)
+			log_info("runtime", "reload: one is in progress; another follows it");
+		r->again = true;
+		return 0;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job == NULL) {
+		log_error("runtime", "reload: out of memory; still serving the previous components");
+		return -1;
+	}
+	job->srv = srv;
 	if (sd_notify_reloading() != 0)
 		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): RELOADING=1 not sent");
 	log_info("runtime", "reload: reading the resources again");
 	strftime(r->last_at, sizeof(r->last_at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	/* As --check does: every document, every plugin and its check(), with nothing made yet. */
-	errors = reload_load(opts, &rs, &d);
-	errors += components_setup(&check, &rs, opts->plugin_dir, opts->app_id, false, &d);
-	components_destroy(&check);
-	if (errors == 0)
-		errors += reload_check_held(srv, &rs, &d);
-	if (errors == 0 && nbefore > 0) {
-		before = malloc(nbefore * sizeof(*before));
-		if (before == NULL) {
-			diag_error(&d, "out of memory");
-			errors++;
-		} else {
-			memcpy(before, srv->components->items, nbefore * sizeof(*before));
-		}
+	r->job = job;
+	r->running = true;
+	/* create() may connect (a database, a broker, a slow DNS name): never on the loop. */
+	if (pthread_create(&r->thread, NULL, reload_prepare, job) != 0) {
+		log_error("runtime", "reload: cannot start the reload thread; still serving the previous "
+				     "components");
+		r->job = NULL;
+		r->running = false;
+		free(job);
+		return -1;
 	}
-	/* Then the new and changed instances, beside the ones in service: any failure keeps those. */
-	if (errors == 0) {
-		errors += components_setup_reload(&next, srv->components, &rs, opts->app_id, &d);
-		if (errors == 0)
-			errors += binding_runtime_check_new(&srv->bindings, &next, &rs, &d);
-		components_reload_settle(srv->components, &next, errors == 0, &gone, &ngone);
-	}
-	for (size_t i = 0; i < d.count; i++)
-		if (d.lines[i] != NULL)
-			log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN
-									   : OUTRIG_LOG_ERROR,
-				  "runtime", "reload: %s", d.lines[i]);
-	if (errors != 0) {
-		reload_refused(srv, &d, errors);
-	} else {
-		if (binding_runtime_reload(&srv->bindings, &rs) != 0)
-			log_error("runtime", "reload: out of memory: the bindings' routes were not updated");
-		if (components_start(srv->components, srv->base, srv->workers) != 0)
-			log_error("runtime",
-				  "reload: cannot start the timers of new components (out of memory)");
-		reload_log_changes(srv->components, gone, ngone, (const struct component *const *)before,
-				   nbefore, summary, sizeof(summary));
-		reload_retire(r, gone, ngone);
-		reload_warn_rest(srv, &rs);
-		free(r->last_error);
-		r->last_error = NULL;
-		r->applied++;
-		log_info("runtime", "reload %u applied: %s", r->applied, summary);
-	}
-	if (sd_notify_send(errors == 0 ? "READY=1\nSTATUS=reload applied"
-				       : "READY=1\nSTATUS=reload refused: "
-					 "still serving the previous components") != 0)
-		log_warn("runtime", "reload: cannot tell systemd (NOTIFY_SOCKET): READY=1 not sent");
-	free(before);
-	free(gone);
-	resources_free(&rs);
-	diag_clear(&d);
-	return errors == 0 ? 0 : -1;
+	return 0;
+}
+
+int reload_run(struct server *srv)
+{
+	return reload_begin(srv);
 }
 
 static void reload_on_sighup(evutil_socket_t sig, short what, void *arg)
@@ -373,9 +421,10 @@ int reload_start(struct server *srv, const struct res_set *rs)
 		return -1;
 	srv->reload = r;
 	r->rest_spec = reload_rest_spec(rs);
-	r->drain_timer = event_new(srv->base, -1, EV_PERSIST, reload_drain, r);
+	r->drain_timer = event_new(srv->base, -1, EV_PERSIST, reload_drain, srv);
+	r->finished = event_new(srv->base, -1, 0, reload_finish, srv);
 	r->sighup = evsignal_new(srv->base, SIGHUP, reload_on_sighup, srv);
-	if (r->rest_spec == NULL || r->drain_timer == NULL || r->sighup == NULL ||
+	if (r->rest_spec == NULL || r->drain_timer == NULL || r->finished == NULL || r->sighup == NULL ||
 	    event_add(r->sighup, NULL) != 0)
 		return -1;
 	return 0;
@@ -387,11 +436,23 @@ void reload_free(struct server *srv)
 
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->nretired; i++)
+	/* A reload still making instances: wait for its create() calls, then drop what they made. */
+	if (r->running) {
+		pthread_join(r->thread, NULL);
+		reload_job_free(srv, r->job);
+		r->job = NULL;
+		r->running = false;
+	}
+	for (size_t i = 0; i < r->nretired; i++) {
 		component_destroy(r->retired[i]);
+		pubsub_runtime_release(&srv->pubsub, r->retired[i]);
+		binding_runtime_release(&srv->bindings, r->retired[i]);
+	}
 	free(r->retired);
 	if (r->drain_timer != NULL)
 		event_free(r->drain_timer);
+	if (r->finished != NULL)
+		event_free(r->finished);
 	if (r->sighup != NULL)
 		event_free(r->sighup);
 	free(r->rest_spec);

@@ -8,11 +8,13 @@
 #ifndef OUTRIG_CORE_RELOAD_H
 #define OUTRIG_CORE_RELOAD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct component;
 struct event;
+struct reload_job;
 struct res_set;
 struct server;
 
@@ -26,6 +28,13 @@ struct reload {
 	size_t nretired;
 	struct event *sighup;
 	struct event *drain_timer;
+
+	/* The reload in progress: its thread makes the new instances, the loop applies them. */
+	bool running;		   /* a reload thread runs (loop's) */
+	bool again;		   /* a SIGHUP came meanwhile: one more reload follows */
+	pthread_t thread;
+	struct reload_job *job;	   /* the thread's until it activates finished, then the loop's */
+	struct event *finished;	   /* activated by the thread when it is done */
 };
 
 /*
@@ -37,9 +46,13 @@ struct reload {
 int reload_start(struct server *srv, const struct res_set *rs);
 
 /*
- * Reads the resources again as at start-up and, when every check and every create() succeeds,
- * puts the new set in service; otherwise logs why (file:line) and keeps the set in service.
- * Tells systemd RELOADING=1, then READY=1. Returns 0 when applied, -1 when refused. Thread: the loop.
+ * Starts a reload: a thread reads the resources again as at start-up, checks them and makes the
+ * new and changed instances (create() may block: the loop goes on serving meanwhile); then, on
+ * the loop, when every check and every create() succeeded the new set is put in service (changed
+ * and removed instances are drained, then destroyed), otherwise the reason is logged (file:line)
+ * and the set in service kept. A reload asked for while one runs is coalesced: one more follows.
+ * Tells systemd RELOADING=1, then READY=1. Returns 0 when started (or queued), -1 when it cannot
+ * start (stopping, out of resources). Thread: the loop.
  */
 int reload_run(struct server *srv);
 

@@ -96,6 +96,8 @@ struct binding_engine *binding_engine_new(struct binding_runtime *rt)
 
 static void bdelivery_free(struct binding_event *ev)
 {
+	/* Counted in by binding_deliver: the sink is idle once none is left. */
+	atomic_fetch_sub(&ev->sink->held, 1);
 	if (ev->timer != NULL)
 		event_free(ev->timer);
 	for (size_t i = 0; i < ev->nmd; i++) {
@@ -144,9 +146,20 @@ int binding_deliver(struct outrig_binding_sink *sink, const struct outrig_bindin
 	/* A graceful stop takes no new events: the source keeps them, unacknowledged, for the next run. */
 	if (__atomic_load_n(&e->srv->stopping, __ATOMIC_RELAXED))
 		return OUTRIG_EUNAVAIL;
+	/*
+	 * Counted before the test, as binding_sink_close sets closed before it reads held: an event
+	 * either sees the sink closed or is seen by whoever waits for the sink to be idle.
+	 */
+	atomic_fetch_add(&sink->held, 1);
+	if (atomic_load(&sink->closed)) {
+		atomic_fetch_sub(&sink->held, 1);
+		return OUTRIG_EUNAVAIL;
+	}
 	b = calloc(1, sizeof(*b));
-	if (b == NULL)
+	if (b == NULL) {
+		atomic_fetch_sub(&sink->held, 1);
 		return OUTRIG_ENOMEM;
+	}
 	b->engine = e;
 	b->sink = sink;
 	b->done = done;
@@ -289,6 +302,9 @@ static void bdelivery_pump_all(struct binding_engine *e)
 {
 	for (size_t i = 0; i < e->rt->nsinks; i++)
 		bdelivery_pump(e->rt->sinks[i]);
+	/* Those a reload ended still deliver what they took. */
+	for (size_t i = 0; i < e->rt->nretired; i++)
+		bdelivery_pump(e->rt->retired[i]);
 }
 
 static void bdelivery_drain(void *arg)
@@ -330,6 +346,9 @@ void binding_engine_stop(struct binding_engine *e)
 	for (size_t i = 0; i < e->rt->nsinks; i++)
 		while (e->rt->sinks[i]->head != NULL)
 			bdelivery_settle(e->rt->sinks[i]->head, OUTRIG_PUBSUB_UNSETTLED);
+	for (size_t i = 0; i < e->rt->nretired; i++)
+		while (e->rt->retired[i]->head != NULL)
+			bdelivery_settle(e->rt->retired[i]->head, OUTRIG_PUBSUB_UNSETTLED);
 }
 
 void binding_engine_free(struct binding_engine *e)

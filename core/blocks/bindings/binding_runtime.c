@@ -127,6 +127,9 @@ static void bruntime_start_done(struct work *w)
 {
 	struct outrig_binding_sink *sink = bruntime_sink_of(w);
 
+	/* A reload ended it meanwhile: the plugin's own destroy() stops what it started. */
+	if (atomic_load(&sink->closed))
+		return;
 	if (sink->start_rc == 0) {
 		char call[300];
 
@@ -156,7 +159,8 @@ static void bruntime_answered(void *arg, enum app_binding_want want, const char 
 	struct outrig_binding_sink *sink = arg;
 	const char *name = sink->component->name;
 
-	/* Too late: the question timed out and the binding was left off already. */
+	sink->asking = false;
+	/* Too late: the question timed out and the binding was left off already (or a reload ended it). */
 	if (sink->state != BINDING_INPUT_ASKING)
 		return;
 	evtimer_del(sink->ask_timer);
@@ -200,24 +204,27 @@ static void bruntime_ask(struct outrig_binding_sink *sink)
 			  sink->component->name);
 		return;
 	}
+	sink->asking = true;
 	evtimer_add(sink->ask_timer, &tv);
+}
+
+static void bruntime_go(struct outrig_binding_sink *sink)
+{
+	/* API.md §4.2: a binding declared `direction: input` is started without asking. */
+	if (sink->input_only)
+		bruntime_start(sink);
+	else
+		bruntime_ask(sink);
 }
 
 static void bruntime_app_ready(void *arg)
 {
 	struct binding_runtime *rt = arg;
 
-	for (size_t i = 0; i < rt->nsinks; i++) {
-		struct outrig_binding_sink *sink = rt->sinks[i];
-
-		if (sink->state != BINDING_INPUT_WAITING)
-			continue;
-		/* API.md §4.2: a binding declared `direction: input` is started without asking. */
-		if (sink->input_only)
-			bruntime_start(sink);
-		else
-			bruntime_ask(sink);
-	}
+	rt->app_ready = true;
+	for (size_t i = 0; i < rt->nsinks; i++)
+		if (rt->sinks[i]->state == BINDING_INPUT_WAITING)
+			bruntime_go(rt->sinks[i]);
 }
 
 /* Whether c can deliver events at all: a working instance whose plugin reads input. */
@@ -322,20 +329,6 @@ static struct outrig_binding_sink *bruntime_sink_for(const struct binding_runtim
 	return NULL;
 }
 
-const char *binding_runtime_held(const struct binding_runtime *rt, const struct component *c)
-{
-	const struct outrig_binding_sink *sink = bruntime_sink_for(rt, c);
-
-	if (sink == NULL)
-		return NULL;
-	if (sink->state == BINDING_INPUT_WAITING || sink->state == BINDING_INPUT_ASKING ||
-	    sink->state == BINDING_INPUT_STARTING || sink->state == BINDING_INPUT_RUNNING)
-		return "its input binding is started or starting, and a reload does not swap inputs yet";
-	if (sink->head != NULL || sink->sending)
-		return "events of it still wait for the app";
-	return NULL;
-}
-
 static void bruntime_sink_free(struct outrig_binding_sink *sink)
 {
 	if (sink->ask_timer != NULL)
@@ -344,54 +337,72 @@ static void bruntime_sink_free(struct outrig_binding_sink *sink)
 	free(sink);
 }
 
-size_t binding_runtime_check_new(struct binding_runtime *rt, const struct components *cs,
-				 const struct res_set *rs, struct diag *d)
+/* The app channel and engine, made at the first input binding that needs them. */
+static int bruntime_ensure_app(struct binding_runtime *rt)
 {
-	size_t errors = 0;
+	struct server *srv = rt->srv;
 
-	for (size_t i = 0; i < cs->count; i++) {
-		struct component *c = cs->items[i];
-		struct outrig_binding_sink *sink;
-
-		if (!bruntime_is_binding(c) || bruntime_sink_for(rt, c) != NULL)
-			continue;
-		sink = bruntime_sink_new(rt, c, rs);
-		if (sink == NULL) {
-			diag_error(d, "out of memory");
-			return errors + 1;
-		}
-		if (bruntime_has_input(sink) && (rt->srv->app != NULL || rt->srv->app_grpc != NULL)) {
-			const struct res_component *rc = bruntime_resource(rs, c->name);
-
-			diag_error(d,
-				   "%s:%d:%d: component %s (%s) reads input: a reload does not start input "
-				   "bindings yet; restart outrigd, or set its direction to output",
-				   rc != NULL ? rc->file : "?", rc != NULL ? rc->pos.line : 0,
-				   rc != NULL ? rc->pos.column : 0, c->name, c->type);
-			errors++;
-		}
-		bruntime_sink_free(sink);
+	if (rt->app == NULL) {
+		rt->app = srv->app_grpc != NULL ? app_bindings_new_grpc(srv->app_grpc)
+						: app_bindings_new_http(srv->app);
+		if (rt->app == NULL)
+			return -1;
+		app_bindings_when_ready(rt->app, bruntime_app_ready, rt);
 	}
-	return errors;
+	if (rt->engine == NULL && (rt->engine = binding_engine_new(rt)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* A new sink of a reload: its input waits for the app, or is asked about and started now. */
+static int bruntime_reload_input(struct binding_runtime *rt, struct outrig_binding_sink *sink)
+{
+	if (!bruntime_has_input(sink) || (rt->srv->app == NULL && rt->srv->app_grpc == NULL))
+		return 0;
+	if (bruntime_ensure_app(rt) != 0 ||
+	    app_bindings_name(rt->app, sink->route, sink->component->name) != 0)
+		return -1;
+	sink->state = BINDING_INPUT_WAITING;
+	if (rt->app_ready && !rt->srv->stopping)
+		bruntime_go(sink);
+	return 0;
+}
+
+/* Ends the sink of a component a reload replaced or removed. */
+static void bruntime_end(struct outrig_binding_sink *sink, bool removed)
+{
+	bool was_input = sink->state == BINDING_INPUT_RUNNING || sink->state == BINDING_INPUT_STARTING ||
+			 sink->state == BINDING_INPUT_ASKING || sink->state == BINDING_INPUT_WAITING;
+
+	/* New events stay with the plugin; binding_deliver refuses them from now on. */
+	atomic_store(&sink->closed, true);
+	if (sink->ask_timer != NULL)
+		evtimer_del(sink->ask_timer);
+	if (was_input)
+		log_info(BRUNTIME_SCOPE, "input binding %s stopped: %s by a reload%s", sink->component->name,
+			 removed ? "the component was removed" : "the component changed, its new instance starts",
+			 sink->head != NULL ? " (events already taken still go to the app)" : "");
+	sink->state = BINDING_INPUT_NONE;
 }
 
 int binding_runtime_reload(struct binding_runtime *rt, const struct res_set *rs)
 {
 	const struct components *cs = rt->srv->components;
 	struct outrig_binding_sink **sinks = calloc(cs->count > 0 ? cs->count : 1, sizeof(*sinks)), **retired;
+	bool *fresh = calloc(cs->count > 0 ? cs->count : 1, sizeof(*fresh));
 	size_t n = 0, gone = 0;
 
-	if (sinks == NULL)
-		return -1;
+	if (sinks == NULL || fresh == NULL)
+		goto fail;
 	for (size_t i = 0; i < cs->count; i++) {
 		struct outrig_binding_sink *sink;
 
 		if (!bruntime_is_binding(cs->items[i]))
 			continue;
 		sink = bruntime_sink_for(rt, cs->items[i]);
+		fresh[n] = sink == NULL;
 		if (sink == NULL && (sink = bruntime_sink_new(rt, cs->items[i], rs)) == NULL)
 			goto fail;
-		/* Checked by binding_runtime_check_new: a new one reads no input here. */
 		sinks[n++] = sink;
 	}
 	for (size_t i = 0; i < rt->nsinks; i++)
@@ -400,19 +411,59 @@ int binding_runtime_reload(struct binding_runtime *rt, const struct res_set *rs)
 	if (retired == NULL)
 		goto fail;
 	rt->retired = retired;
-	for (size_t i = 0; i < rt->nsinks; i++)
-		if (components_find(cs, rt->sinks[i]->component->name) != rt->sinks[i]->component)
-			rt->retired[rt->nretired++] = rt->sinks[i];
+	for (size_t i = 0; i < rt->nsinks; i++) {
+		struct outrig_binding_sink *sink = rt->sinks[i];
+		const struct component *now = components_find(cs, sink->component->name);
+
+		if (now == sink->component)
+			continue;
+		bruntime_end(sink, now == NULL);
+		rt->retired[rt->nretired++] = sink;
+	}
 	free(rt->sinks);
 	rt->sinks = sinks;
 	rt->nsinks = n;
+	/* Inputs of the new sinks last: the swap above cannot fail any more. */
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i] && bruntime_reload_input(rt, sinks[i]) != 0)
+			log_error(BRUNTIME_SCOPE, "out of memory starting input binding %s",
+				  sinks[i]->component->name);
+	free(fresh);
 	return 0;
 fail:
 	for (size_t i = 0; i < n; i++)
 		if (bruntime_sink_for(rt, sinks[i]->component) != sinks[i])
 			bruntime_sink_free(sinks[i]);
 	free(sinks);
+	free(fresh);
 	return -1;
+}
+
+bool binding_runtime_busy(const struct binding_runtime *rt, const struct component *c)
+{
+	for (size_t i = 0; i < rt->nretired; i++) {
+		const struct outrig_binding_sink *sink = rt->retired[i];
+
+		if (sink->component == c &&
+		    (sink->asking || sink->head != NULL || sink->sending || atomic_load(&sink->held) > 0))
+			return true;
+	}
+	return false;
+}
+
+void binding_runtime_release(struct binding_runtime *rt, const struct component *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < rt->nretired; i++) {
+		if (rt->retired[i]->component == c) {
+			app_bindings_unname(rt->app, rt->retired[i]->route);
+			bruntime_sink_free(rt->retired[i]);
+		} else {
+			rt->retired[kept++] = rt->retired[i];
+		}
+	}
+	rt->nretired = kept;
 }
 
 void binding_runtime_stop(struct binding_runtime *rt)

@@ -3,6 +3,7 @@
 #ifndef OUTRIG_CORE_BINDING_RUNTIME_H
 #define OUTRIG_CORE_BINDING_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ struct outrig_binding_sink {
 	/* The loop's. */
 	enum binding_input_state state;
 	struct event *ask_timer;	   /* bounds the OPTIONS question */
+	bool asking;			   /* the question is out (its call lives in this sink) */
 	struct app_bindings_call ask_call; /* the question, while it is out */
 	struct work work;		   /* runs start_input() on a worker */
 	int start_rc;			   /* what start_input() returned (worker, then read on the loop) */
@@ -59,6 +61,10 @@ struct outrig_binding_sink {
 	/* binding_delivery.c's, on the loop: this binding's events, the first one at the app. */
 	struct binding_event *head, *tail;
 	bool sending; /* head is at the app or waits for its retry */
+
+	/* A reload ended it: binding_deliver refuses its events (the plugin keeps them). Any thread. */
+	atomic_bool closed;
+	atomic_uint held; /* events accepted and not yet settled; any thread */
 };
 
 struct binding_runtime {
@@ -68,6 +74,7 @@ struct binding_runtime {
 	struct app_bindings *app;      /* the app as the bindings see it; NULL without an app */
 	struct binding_engine *engine; /* NULL without an app */
 	int64_t ask_timeout_ms;	       /* OPTIONS answer wait, daprd's --app-binding-options-timeout */
+	bool app_ready;		       /* the app listens: inputs are asked about and started */
 	/* Sinks of components a reload replaced or removed: plugins may hold them until the end. */
 	struct outrig_binding_sink **retired;
 	size_t nretired;
@@ -95,27 +102,23 @@ size_t binding_runtime_capabilities(const struct binding_runtime *rt, const stru
 				    const char **caps, size_t max);
 
 /*
- * Why a reload cannot replace or remove binding component c, or NULL when it can: its input is
- * started or on its way (the app asked, start_input() running), or events of it wait for the app.
- * Thread: the loop.
- */
-const char *binding_runtime_held(const struct binding_runtime *rt, const struct component *c);
-
-/*
- * A reload's check of the binding components in cs (the set it is about to put in service) that
- * have no sink yet, read from rs: one that would read input while there is an app is an error in
- * d, as a reload does not start inputs. Returns the number of errors added. Thread: the loop.
- */
-size_t binding_runtime_check_new(struct binding_runtime *rt, const struct components *cs,
-				 const struct res_set *rs, struct diag *d);
-
-/*
- * After a reload put a new set in service: a sink for each new binding component, read from rs
- * (output only), and the sinks of components no longer served set aside until
- * binding_runtime_free. Returns 0, or -1 when out of memory (the bindings are then as before).
+ * After a reload put a new set in service: a sink for each new or re-made binding component, read
+ * from rs, whose input is asked about and started as at start-up (at once when the app already
+ * listens); the sinks of components no longer served are ended (binding_deliver refuses their new
+ * events, so the plugin keeps them; those already taken still go to the app) and set aside until
+ * binding_runtime_release. Returns 0, or -1 when out of memory (the bindings are then as before).
  * Thread: the loop.
  */
 int binding_runtime_reload(struct binding_runtime *rt, const struct res_set *rs);
+
+/*
+ * Whether an ended sink of c still holds events not yet settled, or a question to the app about
+ * it is out: c must not be destroyed yet. Thread: the loop.
+ */
+bool binding_runtime_busy(const struct binding_runtime *rt, const struct component *c);
+
+/* Frees the ended sinks of c, once c is destroyed. Thread: the loop. */
+void binding_runtime_release(struct binding_runtime *rt, const struct component *c);
 
 /*
  * Stops delivering: every event not yet acknowledged goes back UNSETTLED and plugins are told

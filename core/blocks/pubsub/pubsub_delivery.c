@@ -173,11 +173,14 @@ static int delivery_backlog_reserve(struct delivery_engine *e, struct outrig_pub
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	deadline = delivery_ts_after(now, DELIVERY_PUBLISH_WAIT_MS);
 	pthread_mutex_lock(&e->backlog_lock);
-	while (delivery_backlog_full(sink, len)) {
+	/* A subscription a reload ended takes nothing more: the plugin keeps it (the broker, its spool). */
+	if (sink->closed)
+		rc = OUTRIG_EUNAVAIL;
+	while (rc == 0 && delivery_backlog_full(sink, len)) {
 		struct timespec tick;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (delivery_stopping(e) || pthread_equal(pthread_self(), e->loop_thread) ||
+		if (delivery_stopping(e) || sink->closed || pthread_equal(pthread_self(), e->loop_thread) ||
 		    (bounded && !delivery_ts_before(now, deadline))) {
 			rc = OUTRIG_EUNAVAIL;
 			break;
@@ -582,6 +585,33 @@ static void delivery_drain(void *arg)
 		e->queue_tail = d;
 	}
 	delivery_pump(e);
+}
+
+void delivery_sink_close(struct outrig_pubsub_sink *sink)
+{
+	struct delivery_engine *e = sink->rt->engine;
+
+	if (e == NULL) {
+		sink->closed = true;
+		return;
+	}
+	pthread_mutex_lock(&e->backlog_lock);
+	sink->closed = true;
+	pthread_cond_broadcast(&e->room);
+	pthread_mutex_unlock(&e->backlog_lock);
+}
+
+bool delivery_sink_idle(struct outrig_pubsub_sink *sink)
+{
+	struct delivery_engine *e = sink->rt->engine;
+	bool idle;
+
+	if (e == NULL)
+		return true;
+	pthread_mutex_lock(&e->backlog_lock);
+	idle = sink->backlog == 0;
+	pthread_mutex_unlock(&e->backlog_lock);
+	return idle;
 }
 
 void delivery_engine_stop(struct delivery_engine *e)

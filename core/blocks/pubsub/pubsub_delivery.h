@@ -3,6 +3,8 @@
 #ifndef OUTRIG_CORE_PUBSUB_DELIVERY_H
 #define OUTRIG_CORE_PUBSUB_DELIVERY_H
 
+#include <stdbool.h>
+
 #include <outrig/pubsub.h>
 
 struct app_pubsub;
@@ -39,6 +41,17 @@ struct delivery_engine *delivery_engine_new(struct server *srv, struct app_pubsu
  */
 int delivery_accept(struct outrig_pubsub_sink *sink, const struct outrig_pubsub_message *msg,
 		    void (*done)(void *done_ctx, int outcome), void *done_ctx);
+
+/*
+ * Ends sink's taking of messages (a reload replaced or removed its component): from now on
+ * delivery_accept refuses its messages with OUTRIG_EUNAVAIL, which tells the plugin to keep them,
+ * and a plugin thread waiting for room gives up. Those already accepted go on to the app and are
+ * settled as usual. Thread: the loop.
+ */
+void delivery_sink_close(struct outrig_pubsub_sink *sink);
+
+/* Whether sink holds no message accepted and not yet settled. Thread: any. */
+bool delivery_sink_idle(struct outrig_pubsub_sink *sink);
 
 /* Messages accepted and not yet settled. Thread: any. */
 unsigned delivery_engine_pending(struct delivery_engine *e);

@@ -151,48 +151,60 @@ static bool runtime_scoped_in(const struct pubsub_runtime *rt, const struct comp
 	return false;
 }
 
+/* Appends sink to rt->sinks; false when out of memory. */
+static bool runtime_add_sink(struct pubsub_runtime *rt, struct outrig_pubsub_sink *sink)
+{
+	struct outrig_pubsub_sink **grown = realloc(rt->sinks, (rt->nsinks + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return false;
+	rt->sinks = grown;
+	rt->sinks[rt->nsinks++] = sink;
+	return true;
+}
+
+/* Makes sub live on its component (subscribe() on a worker); false only when out of memory. */
+static bool runtime_subscribe_one(struct pubsub_runtime *rt, const struct subscription *sub)
+{
+	struct outrig_pubsub_sink *sink;
+	struct component *c;
+	const char *why = runtime_unservable(rt, sub, &c);
+
+	if (why != NULL) {
+		log_warn(RUNTIME_SCOPE, "subscription to topic %s (%s) names pubsub \"%s\": %s; not subscribed",
+			 sub->topic, sub->origin, sub->pubsub, why);
+		return true;
+	}
+	if (!runtime_scoped_in(rt, c, sub))
+		return true;
+	/* daprd keeps one subscription per pubsub and topic; the declarative one comes first. */
+	if (runtime_duplicate(rt, sub)) {
+		log_warn(RUNTIME_SCOPE, "subscription to topic %s of pubsub %s (%s) repeats an earlier one; ignored",
+			 sub->topic, sub->pubsub, sub->origin);
+		return true;
+	}
+	sink = calloc(1, sizeof(*sink));
+	if (sink == NULL || !runtime_add_sink(rt, sink)) {
+		free(sink);
+		log_error(RUNTIME_SCOPE, "out of memory making subscriptions");
+		return false;
+	}
+	sink->rt = rt;
+	sink->component = c;
+	sink->sub = sub;
+	sink->retry = runtime_retry_for(rt, c->name);
+	sink->work.run = runtime_subscribe_run;
+	sink->work.done = runtime_subscribe_done;
+	component_call_submit(rt->srv, c, &sink->work);
+	return true;
+}
+
 static void runtime_subscribe_all(struct pubsub_runtime *rt)
 {
-	rt->sinks = calloc(rt->subs.count > 0 ? rt->subs.count : 1, sizeof(*rt->sinks));
-	if (rt->sinks == NULL) {
-		log_error(RUNTIME_SCOPE, "out of memory making subscriptions");
-		return;
-	}
-	for (size_t i = 0; i < rt->subs.count; i++) {
-		const struct subscription *sub = &rt->subs.items[i];
-		struct outrig_pubsub_sink *sink;
-		struct component *c;
-		const char *why = runtime_unservable(rt, sub, &c);
-
-		if (why != NULL) {
-			log_warn(RUNTIME_SCOPE,
-				 "subscription to topic %s (%s) names pubsub \"%s\": %s; not subscribed",
-				 sub->topic, sub->origin, sub->pubsub, why);
-			continue;
-		}
-		if (!runtime_scoped_in(rt, c, sub))
-			continue;
-		/* daprd keeps one subscription per pubsub and topic; the declarative one comes first. */
-		if (runtime_duplicate(rt, sub)) {
-			log_warn(RUNTIME_SCOPE,
-				 "subscription to topic %s of pubsub %s (%s) repeats an earlier one; ignored",
-				 sub->topic, sub->pubsub, sub->origin);
-			continue;
-		}
-		sink = calloc(1, sizeof(*sink));
-		if (sink == NULL) {
-			log_error(RUNTIME_SCOPE, "out of memory making subscriptions");
+	rt->listed = true;
+	for (size_t i = 0; i < rt->subs.count; i++)
+		if (!runtime_subscribe_one(rt, &rt->subs.items[i]))
 			return;
-		}
-		sink->rt = rt;
-		sink->component = c;
-		sink->sub = sub;
-		sink->retry = runtime_retry_for(rt, c->name);
-		sink->work.run = runtime_subscribe_run;
-		sink->work.done = runtime_subscribe_done;
-		rt->sinks[rt->nsinks++] = sink;
-		component_call_submit(rt->srv, c, &sink->work);
-	}
 }
 
 /* ---- asking the app ---- */
@@ -262,7 +274,9 @@ static void runtime_app_ready(void *arg)
 {
 	struct pubsub_runtime *rt = arg;
 
+	rt->app_ready = true;
 	if (components_count_kind(rt->srv->components, "pubsub.") == 0) {
+		rt->unasked = true;
 		log_info(RUNTIME_SCOPE, "no pub/sub component: not asking the app for subscriptions");
 		return;
 	}
@@ -299,12 +313,102 @@ int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct r
 	return 0;
 }
 
-bool pubsub_runtime_holds(const struct pubsub_runtime *rt, const struct component *c)
+/* ---- reloads ---- */
+
+static bool runtime_was(struct component *const *before, size_t nbefore, const struct component *c)
 {
-	for (size_t i = 0; i < rt->nsinks; i++)
-		if (rt->sinks[i]->component == c)
+	for (size_t i = 0; i < nbefore; i++)
+		if (before[i] == c)
 			return true;
 	return false;
+}
+
+/* Moves rt->sinks[i] to the ended ones; false when out of memory (it then stays live). */
+static bool runtime_end_sink(struct pubsub_runtime *rt, size_t i)
+{
+	struct outrig_pubsub_sink *sink = rt->sinks[i];
+	struct outrig_pubsub_sink **grown = realloc(rt->retired, (rt->nretired + 1) * sizeof(*grown));
+	const struct subscription *sub = sink->sub;
+
+	if (grown == NULL)
+		return false;
+	rt->retired = grown;
+	rt->retired[rt->nretired++] = sink;
+	memmove(&rt->sinks[i], &rt->sinks[i + 1], (rt->nsinks - i - 1) * sizeof(*rt->sinks));
+	rt->nsinks--;
+	/* Messages the plugin has not handed over stay with it: the broker or its spool has them. */
+	delivery_sink_close(sink);
+	if (components_find(rt->srv->components, sub->pubsub) == NULL)
+		log_info(RUNTIME_SCOPE,
+			 "subscription to topic %s of pubsub %s (%s) ends: the component was removed by a "
+			 "reload (messages already taken still go to the app)",
+			 sub->topic, sub->pubsub, sub->origin);
+	else
+		log_info(RUNTIME_SCOPE,
+			 "subscription to topic %s of pubsub %s (%s) moves to the component's new instance",
+			 sub->topic, sub->pubsub, sub->origin);
+	return true;
+}
+
+int pubsub_runtime_reload(struct pubsub_runtime *rt, struct component *const *before, size_t nbefore)
+{
+	const struct components *cs = rt->srv->components;
+	bool fresh = false;
+
+	for (size_t i = 0; i < rt->nsinks;) {
+		struct outrig_pubsub_sink *sink = rt->sinks[i];
+
+		if (components_find(cs, sink->component->name) == sink->component) {
+			i++;
+			continue;
+		}
+		if (!runtime_end_sink(rt, i))
+			return -1;
+	}
+	for (size_t i = 0; i < cs->count; i++)
+		fresh = fresh || (runtime_is_pubsub(cs->items[i]) && !runtime_was(before, nbefore, cs->items[i]));
+	/* Without an app, or before it listens, the subscriptions are made later, on the new set. */
+	if (!fresh || rt->app == NULL || rt->engine == NULL || !rt->app_ready)
+		return 0;
+	if (!rt->listed) {
+		/* There was no pub/sub component when the app came up: its subscriptions were not asked for. */
+		if (rt->unasked) {
+			rt->unasked = false;
+			runtime_app_ready(rt);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < rt->subs.count; i++) {
+		const struct subscription *sub = &rt->subs.items[i];
+		const struct component *c = components_find(cs, sub->pubsub);
+
+		if (c == NULL || runtime_was(before, nbefore, c))
+			continue;
+		if (!runtime_subscribe_one(rt, sub))
+			return -1;
+	}
+	return 0;
+}
+
+bool pubsub_runtime_busy(const struct pubsub_runtime *rt, const struct component *c)
+{
+	for (size_t i = 0; i < rt->nretired; i++)
+		if (rt->retired[i]->component == c && !delivery_sink_idle(rt->retired[i]))
+			return true;
+	return false;
+}
+
+void pubsub_runtime_release(struct pubsub_runtime *rt, const struct component *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < rt->nretired; i++) {
+		if (rt->retired[i]->component == c)
+			free(rt->retired[i]);
+		else
+			rt->retired[kept++] = rt->retired[i];
+	}
+	rt->nretired = kept;
 }
 
 /* ---- metadata ---- */
@@ -359,6 +463,9 @@ void pubsub_runtime_free(struct pubsub_runtime *rt)
 	for (size_t i = 0; i < rt->nsinks; i++)
 		free(rt->sinks[i]);
 	free(rt->sinks);
+	for (size_t i = 0; i < rt->nretired; i++)
+		free(rt->retired[i]);
+	free(rt->retired);
 	for (size_t i = 0; i < rt->nretries; i++)
 		free(rt->retries[i].component);
 	free(rt->retries);

@@ -30,6 +30,7 @@ struct outrig_pubsub_sink {
 	const struct subscription *sub;	  /* points into rt->subs */
 	const struct retry_policy *retry; /* the component's inbound retry policy, or NULL */
 	bool active;			  /* the plugin's subscribe() succeeded (loop thread) */
+	bool closed;			  /* a reload ended it (under the engine's backlog lock) */
 	struct work work;		  /* runs subscribe() on a worker */
 	int subscribe_rc;		  /* what subscribe() returned (worker, then read on the loop) */
 	char error[512];		  /* why subscribe() failed */
@@ -47,6 +48,12 @@ struct pubsub_runtime {
 	struct sub_list subs; /* declarative, then programmatic */
 	struct outrig_pubsub_sink **sinks;
 	size_t nsinks;
+	/* Sinks a reload ended, until their component is destroyed (its plugin holds them until then). */
+	struct outrig_pubsub_sink **retired;
+	size_t nretired;
+	bool app_ready; /* the app listens: its subscriptions were asked for, or none was needed */
+	bool listed;	/* the subscriptions were made (runtime_subscribe_all ran) */
+	bool unasked;	/* the app came up while there was no pub/sub component to subscribe to */
 	struct app_pubsub *app; /* the app, whatever its protocol; NULL without one */
 	struct delivery_engine *engine;
 	/* Each pub/sub component's inbound retry policy from Resiliency files, copied at start. */
@@ -66,10 +73,23 @@ struct pubsub_runtime {
 int pubsub_runtime_start(struct pubsub_runtime *rt, struct server *srv, struct res_set *rs);
 
 /*
- * Whether a subscription holds c (a sink made on it, live or failed): such an instance cannot be
- * replaced or removed by a reload. Thread: the loop.
+ * After a reload put a new set of components in service (before[] is the set it replaced):
+ * the subscriptions of each pub/sub instance no longer served end (delivery_sink_close: the plugin
+ * keeps what it has not handed over; what it has goes on to the app and is settled on that
+ * instance), and every subscription that names a new or re-made pub/sub component is made on it.
+ * A removed component's subscriptions end with a log line each. Returns 0, or -1 when out of
+ * memory. Thread: the loop.
  */
-bool pubsub_runtime_holds(const struct pubsub_runtime *rt, const struct component *c);
+int pubsub_runtime_reload(struct pubsub_runtime *rt, struct component *const *before, size_t nbefore);
+
+/*
+ * Whether subscriptions a reload ended still hold messages of c not yet settled, or a subscribe()
+ * of c is still in flight: c must not be destroyed yet. Thread: the loop.
+ */
+bool pubsub_runtime_busy(const struct pubsub_runtime *rt, const struct component *c);
+
+/* Frees the ended subscriptions of c, once c is destroyed. Thread: the loop, or the main thread at exit. */
+void pubsub_runtime_release(struct pubsub_runtime *rt, const struct component *c);
 
 /* Subscriptions as GET /v1.0/metadata lists them (a new JSON array). Thread: the loop. */
 json_t *pubsub_runtime_describe(const struct pubsub_runtime *rt);

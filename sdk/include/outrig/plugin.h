@@ -63,7 +63,9 @@ struct outrig_plugin {
 	/*
 	 * Once per process, before the first create(). Optional.
 	 * Ownership: host is valid until fini() returns; self is the plugin's log handle.
-	 * Thread: the main thread, before serving.
+	 * Thread: the main thread, before serving; for a plugin first loaded by a reload (SIGHUP),
+	 * the reload thread, before that plugin's first create() and never at the same time as
+	 * another init(), create() or destroy(), while the core serves requests.
 	 */
 	int (*init)(const struct outrig_host *host, struct outrig_handle *self, struct outrig_error *err);
 
@@ -74,14 +76,19 @@ struct outrig_plugin {
 	 * Makes one instance for one component, after the core validated cfg against
 	 * fields. May block (connect, open files). Store the instance in *instance.
 	 * Ownership: cfg is valid only during the call; self stays valid until destroy().
-	 * Thread: the main thread, before serving.
+	 * Thread: the main thread at start-up, before serving; during a reload (SIGHUP), a core
+	 * thread of its own while the core goes on serving (other instances of the plugin, even
+	 * the one this instance replaces, may be running operations meanwhile), never at the same
+	 * time as another create() or destroy(). host->every() may be called from it either way.
 	 */
 	int (*create)(const struct outrig_host *host, struct outrig_handle *self,
 		      const struct outrig_config *cfg, void **instance, struct outrig_error *err);
 
 	/*
 	 * Frees an instance. No operation of it runs during or after the call.
-	 * Ownership: the instance is the plugin's to free. Thread: the main thread.
+	 * Ownership: the instance is the plugin's to free. Thread: the main thread (which runs the
+	 * event loop: an instance a reload replaced or removed is destroyed there once its calls
+	 * and deliveries are done), never at the same time as another create() or destroy().
 	 */
 	void (*destroy)(void *instance);
 
