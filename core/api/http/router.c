@@ -25,6 +25,7 @@
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
+#include "api/http/http_trace.h"
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
@@ -318,6 +319,7 @@ static void server_handle(struct evhttp_request *req, void *arg)
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
 		return;
 	}
+	http_trace_begin(req, false);
 	bad = raw != NULL ? server_bad_escape(raw) : NULL;
 	if (bad != NULL) {
 		snprintf(text, sizeof(text), "invalid URL escape \"%.3s\"", bad);
