@@ -195,6 +195,11 @@ size_t cfg_tracing_read(yaml_document_t *doc, const char *path, yaml_node_t *v, 
 		cfg_tracing_free(&s);
 		return errors;
 	}
+	if (s.rate > 0 && s.zipkin_url == NULL && s.otlp_url == NULL && !s.to_stdout) {
+		trc_warn(path, v, "spec.tracing",
+			 "no exporter set (zipkin.endpointAddress, otel.endpointAddress or stdout: true); no span is recorded, trace context is only passed along");
+		s.enabled = false;
+	}
 	cfg_tracing_free(out);
 	*out = s;
 	return 0;
