@@ -316,7 +316,33 @@ def check_pubsub(col, port_b, app):
            "[%s] the delivery span's parent is the publish span; the app's traceparent names it" % fmt, spans)
 
 
+def check_config_errors():
+    """Settings outrig cannot honour are refused by outrigd --check, naming file:line and field."""
+    cases = [
+        ("otel:\n      endpointAddress: localhost:4317\n      protocol: grpc\n", "spec.tracing.otel.protocol",
+         "otel over gRPC"),
+        ("otel:\n      endpointAddress: localhost:4318\n      isSecure: true\n      protocol: http\n",
+         "spec.tracing.otel.isSecure", "otel isSecure: true"),
+        ("otel:\n      endpointAddress: localhost:4318\n", "spec.tracing.otel.protocol", "otel without protocol"),
+        ("zipkin:\n      endpointAddress: https://zipkin:9411/api/v2/spans\n",
+         "spec.tracing.zipkin.endpointAddress", "zipkin over https"),
+    ]
+    empty = os.path.join(TMP, "empty")
+    os.makedirs(empty, exist_ok=True)
+    for i, (section, field, what) in enumerate(cases + [("", "spec.tracing.samplingRate", "samplingRate \"abc\"")]):
+        path = os.path.join(TMP, "bad%d.yaml" % i)
+        with open(path, "w") as f:
+            f.write("apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: bad\nspec:\n"
+                    "  tracing:\n    samplingRate: \"%s\"\n    %s" % ("abc" if not section else "1", section))
+        r = subprocess.run([OUTRIGD, "--check", "--resources-path", empty, "--config", path],
+                           capture_output=True, text=True)
+        out = r.stdout + r.stderr
+        ok(r.returncode != 0 and (path + ":") in out and field in out,
+           "outrigd --check refuses %s, naming file:line and %s" % (what, field), out)
+
+
 def main():
+    check_config_errors()
     col = Collector()
     app = AppB()
     shared = os.path.join(TMP, "shared")
