@@ -258,6 +258,9 @@ static void export_done(struct evhttp_request *req, void *arg)
 	}
 	t->batch = 0;
 	export_report();
+	/* A full batch waiting goes at once rather than at the next tick: the collector sets the pace. */
+	if (ex.queued >= EXPORT_BATCH_MAX && ex.timer != NULL)
+		event_active(ex.timer, EV_TIMEOUT, 0);
 }
 
 static bool export_send(struct export_target *t, struct span *first, size_t n)
@@ -365,7 +368,7 @@ void trace_export_push(struct span *sp)
 		ex.head = sp;
 	ex.tail = sp;
 	ex.queued++;
-	if (ex.queued == EXPORT_BATCH_MAX && ex.timer != NULL)
+	if (ex.queued >= EXPORT_BATCH_MAX && ex.timer != NULL)
 		event_active(ex.timer, EV_TIMEOUT, 0);
 }
 

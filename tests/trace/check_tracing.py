@@ -122,7 +122,7 @@ class AppB:
     """App B: answers invocations and takes the events of topic orders, recording the headers it was sent."""
 
     def __init__(self):
-        self.seen, self.events = [], []
+        self.seen, self.events, self.ticks = [], [], []
         app = self
 
         class H(Quiet):
@@ -141,6 +141,9 @@ class AppB:
                 if self.path == "/orders":
                     app.events.append((dict(self.headers), json.loads(body)))
                     self.answer(200, b'{"status":"SUCCESS"}')
+                elif self.path == "/tick":
+                    app.ticks.append(dict(self.headers))
+                    self.answer(200, b"{}")
                 else:
                     app.seen.append(dict(self.headers))
                     self.answer(200, b"pong", "text/plain")
@@ -162,7 +165,7 @@ def config(name, rate, zipkin=None, otlp=None):
     return path
 
 
-def start(app_id, cfg, shared, app_port=None):
+def start(app_id, cfg, shared, app_port=None, resources=None):
     port, grpc, internal = free_port(), free_port(), free_port()
     log = os.path.join(TMP, "%s-%d.log" % (app_id, port))
     args = [OUTRIGD, "--app-id", app_id, "--dapr-http-port", str(port), "--dapr-grpc-port", str(grpc),
@@ -170,6 +173,8 @@ def start(app_id, cfg, shared, app_port=None):
             "--config", cfg]
     if app_port:
         args += ["--app-port", str(app_port)]
+    if resources:
+        args += ["--resources-path", resources]
     env = dict(os.environ, XDG_DATA_HOME=os.path.join(TMP, "xdg-" + app_id))
     p = subprocess.Popen(args, stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env)
     PROCS.append(p)
@@ -344,6 +349,20 @@ def check_grpc(col, grpc_a, app):
        "GetMetadata's span is exported", col.spans("zipkin", trace2))
 
 
+def check_binding(col, app):
+    """An input binding's event (bindings.cron) is a trace's root; the app gets its context."""
+    ok(wait_for(lambda: len(app.ticks) > 0, 10), "app B gets bindings.cron events")
+    if not app.ticks:
+        return
+    tp = tp_fields(app.ticks[-1].get("traceparent"))
+    ok(tp[1] is not None and tp[3] == "01", "the binding's event comes with a sampled traceparent", app.ticks[-1])
+    ok(col.wait(tp[1], 1), "the binding's span is exported", tp)
+    spans = by_name(col.spans("zipkin", tp[1]), "bindings/tick")
+    ok(len(spans) == 1 and spans[0]["id"] == tp[2] and spans[0]["parent"] is None and
+       spans[0]["tags"].get("db.name") == "tick", "span bindings/tick is the root the app's traceparent names",
+       col.spans("zipkin", tp[1]))
+
+
 def check_pubsub(col, port_b, app):
     trace, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
     st, _, body = call(port_b, "/v1.0/publish/pubsub/orders", {"traceparent": "00-%s-%s-01" % (trace, parent),
@@ -404,7 +423,15 @@ def main():
     shared = os.path.join(TMP, "shared")
     os.makedirs(shared)
     cfg = config("traced", "1", "http://127.0.0.1:%d/api/v2/spans" % col.port, "127.0.0.1:%d" % col.port)
-    port_b, pb, log_b = start("app-b", cfg, shared, app.port)
+    res_b = os.path.join(TMP, "resources-b")
+    os.makedirs(res_b)
+    with open(os.path.join(res_b, "components.yaml"), "w") as f:
+        f.write("apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: pubsub\nspec:\n"
+                "  type: pubsub.in-memory\n  version: v1\n---\n"
+                "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: tick\nspec:\n"
+                "  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n"
+                "      value: \"@every 1s\"\n    - name: direction\n      value: input\n")
+    port_b, pb, log_b = start("app-b", cfg, shared, app.port, res_b)
     port_a, pa, log_a = start("app-a", cfg, shared)
     grpc_a = GRPC_PORTS[port_a]
     # Sidecar B subscribes once app B answers /dapr/subscribe; A must find B through the resolver.
@@ -413,6 +440,7 @@ def main():
     check_malformed(port_a, app)
     check_grpc(col, grpc_a, app)
     check_pubsub(col, port_b, app)
+    check_binding(col, app)
     st, hdrs, _ = call(port_a, "/v1.0/healthz")
     ok("traceparent" not in {k.lower() for k in hdrs}, "health probes are not traced", hdrs)
     stop(pa)
