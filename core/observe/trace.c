@@ -360,6 +360,23 @@ struct span *trace_release(void *token)
 	return sp;
 }
 
+static struct {
+	bool set;
+	struct trace_ctx ctx;
+} cur;
+
+void trace_set_current(const struct trace_ctx *ctx)
+{
+	cur.set = ctx != NULL && (ctx->flags & 1) != 0 && tr.on;
+	if (cur.set)
+		cur.ctx = *ctx;
+}
+
+const struct trace_ctx *trace_current(void)
+{
+	return cur.set ? &cur.ctx : NULL;
+}
+
 struct trace_counters trace_counters(void)
 {
 	return tr.counters;

@@ -106,6 +106,14 @@ void trace_discard(struct span *sp);
 void *trace_hold(struct span *sp);
 struct span *trace_release(void *token);
 
+/*
+ * The sampled span whose request handler is running now on the loop (set around the handler's
+ * synchronous part by the front ends), so that the plugin calls it makes become its children;
+ * NULL when none. Thread: the loop.
+ */
+void trace_set_current(const struct trace_ctx *ctx);
+const struct trace_ctx *trace_current(void);
+
 /* The exporter's counters so far. Thread: the loop. */
 struct trace_counters trace_counters(void);
 

@@ -349,6 +349,38 @@ def check_grpc(col, grpc_a, app):
        "GetMetadata's span is exported", col.spans("zipkin", trace2))
 
 
+def check_state(col, port_a, grpc_a):
+    """A state save: the API call's span with daprd's db.* attributes, the plugin call its child."""
+    trace, parent = "7bf92f3577b34da6a3ce929d0e0e4739", "20f067aa0ba902b9"
+    st, _, body = call(port_a, "/v1.0/state/statestore", {"traceparent": "00-%s-%s-01" % (trace, parent),
+                                                          "Content-Type": "application/json"},
+                       b'[{"key":"k1","value":{"n":1}}]')
+    ok(st == 204, "state save on sidecar A", (st, body))
+    ok(col.wait(trace, 2), "the state save's spans are exported", col.spans("zipkin", trace))
+    for fmt in ("zipkin", "otlp"):
+        spans = col.spans(fmt, trace)
+        api = by_name(spans, "/v1.0/state/statestore")
+        comp = [s for s in spans if s["tags"].get("dapr.component.name") == "statestore"]
+        ok(len(api) == 1 and api[0]["parent"] == parent and api[0]["tags"].get("db.system") == "state" and
+           api[0]["tags"].get("db.name") == "statestore" and
+           api[0]["tags"].get("db.statement") == "POST /v1.0/state/statestore",
+           "[%s] the state API span has daprd's db.* attributes" % fmt, spans)
+        ok(len(api) == 1 and len(comp) == 1 and comp[0]["parent"] == api[0]["id"],
+           "[%s] the plugin call is a child span of the API call" % fmt, spans)
+    if shutil.which("node") is None:
+        return
+    # GetState over gRPC: GetStateRequest{store_name: "statestore", key: "k1"}
+    trace2 = "8bf92f3577b34da6a3ce929d0e0e473a"
+    res = grpc_call(grpc_a, "/dapr.proto.runtime.v1.Dapr/GetState", pb_str(1, "statestore") + pb_str(2, "k1"),
+                    "traceparent=00-%s-%s-01" % (trace2, parent))
+    ok(res.get("status") == "0" and col.wait(trace2, 2), "gRPC GetState is traced", res)
+    spans = col.spans("zipkin", trace2)
+    api = by_name(spans, "/dapr.proto.runtime.v1.Dapr/GetState")
+    comp = [s for s in spans if s["tags"].get("dapr.component.name") == "statestore"]
+    ok(len(api) == 1 and len(comp) == 1 and comp[0]["parent"] == api[0]["id"],
+       "the gRPC call's plugin call is its child span", spans)
+
+
 def check_binding(col, app):
     """An input binding's event (bindings.cron) is a trace's root; the app gets its context."""
     ok(wait_for(lambda: len(app.ticks) > 0, 10), "app B gets bindings.cron events")
@@ -439,6 +471,7 @@ def main():
     check_invoke(col, port_a, app)
     check_malformed(port_a, app)
     check_grpc(col, grpc_a, app)
+    check_state(col, port_a, grpc_a)
     check_pubsub(col, port_b, app)
     check_binding(col, app)
     st, hdrs, _ = call(port_a, "/v1.0/healthz")

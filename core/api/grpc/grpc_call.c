@@ -399,7 +399,10 @@ void grpc_call_request_done(struct grpc_call *call)
 	grpc_conn_bytes_freed(call->gs, call->body_cap);
 	call->body = NULL;
 	call->body_len = call->body_cap = 0;
+	/* The plugin calls the handler makes now are children of the call's span. */
+	grpc_trace_set_current(call);
 	call->fn(call, body + 5, len);
+	grpc_trace_set_current(NULL);
 	free(body);
 }
 

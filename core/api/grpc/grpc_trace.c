@@ -128,6 +128,19 @@ void grpc_trace_begin(struct grpc_call *call)
 	}
 }
 
+void grpc_trace_set_current(const struct grpc_call *call)
+{
+	struct trace_ctx ctx;
+
+	if (call == NULL || call->span == NULL) {
+		trace_set_current(NULL);
+		return;
+	}
+	/* The span's own context: what trace_format put in the call's metadata. */
+	if (trace_parse(grpc_call_metadata(call, "traceparent"), &ctx))
+		trace_set_current(&ctx);
+}
+
 void grpc_trace_end(struct grpc_call *call)
 {
 	char code[16];

@@ -13,6 +13,9 @@ struct grpc_call;
  */
 void grpc_trace_begin(struct grpc_call *call);
 
+/* Makes call's sampled span trace_current() (NULL: none) around its handler's synchronous part. */
+void grpc_trace_set_current(const struct grpc_call *call);
+
 /* Ends call's span with the call's grpc-status. Thread: the loop. */
 void grpc_trace_end(struct grpc_call *call);
 

@@ -171,6 +171,7 @@ void http_trace_begin(struct evhttp_request *req, bool internal)
 	}
 	if (sp == NULL)
 		return;
+	trace_set_current(&child);
 	token = trace_hold(sp);
 	if (token != NULL)
 		evhttp_request_set_on_complete_cb(req, http_trace_done, token);

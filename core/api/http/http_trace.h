@@ -13,7 +13,8 @@ struct evhttp_request;
  * (what the request then passes on, to an app, a peer or a CloudEvent, is a child of this span)
  * and in its output headers (as daprd answers), and ends the span when the reply has gone out.
  * internal: the sidecar-to-sidecar listener (the callee side of an invocation). Health probes
- * are not traced. A no-op with tracing off. Thread: the loop.
+ * are not traced. A no-op with tracing off. A sampled span is also trace_current() until the
+ * caller's trace_set_current(NULL), after the handler's synchronous part. Thread: the loop.
  */
 void http_trace_begin(struct evhttp_request *req, bool internal);
 
