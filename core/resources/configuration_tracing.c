@@ -138,7 +138,7 @@ static size_t trc_otel(yaml_document_t *doc, const char *path, yaml_node_t *o, s
 	if (p == NULL || strcmp(p, "http") != 0) {
 		trc_err(path, proto != NULL ? proto : o, "spec.tracing.otel.protocol",
 			"%s%s%s: outrig exports OTLP over HTTP only (JSON to /v1/traces); write \"protocol: http\" and the collector's HTTP port (4318)",
-			p == NULL ? "not set (daprd then uses grpc)" : "\"", p == NULL ? "" : p,
+			p == NULL ? "not set" : "\"", p == NULL ? "" : p,
 			p == NULL ? "" : "\" is not supported");
 		return 1;
 	}
