@@ -113,7 +113,9 @@ rps() {
 
 modes=(off 0.1 1)
 for ((round = 1; round <= repeat; round++)); do
-	for mode in "${modes[@]}"; do
+	# Each round starts with another mode, so that no mode always runs first (or last) in a round.
+	for ((k = 0; k < ${#modes[@]}; k++)); do
+		mode=${modes[$(((k + round) % ${#modes[@]}))]}
 		start_outrig bench-b "$mode" --app-port "$app_port"
 		b_pid=$started_pid
 		start_outrig bench-a "$mode"
