@@ -38,11 +38,12 @@ struct trace_settings {
 	char *sampling_text; /* samplingRate as written, for messages */
 };
 
-/* Counters of the exporter, for metrics (read on the loop). */
+/* Counters of the exporter, for metrics (read on the loop). Per exporter: with Zipkin and OTLP both
+ * set, a span counts once for each. */
 struct trace_counters {
 	uint64_t started;   /* spans sampled and recorded */
-	uint64_t exported;  /* accepted by the collector (2xx) */
-	uint64_t dropped;   /* queue full, collector down or refusing */
+	uint64_t exported;  /* accepted by a collector (2xx); with stdout only, written */
+	uint64_t dropped;   /* queue full (once), or a collector down, slow or refusing (per exporter) */
 	uint64_t abandoned; /* HTTP requests whose reply never went out (client gone) */
 	uint64_t batches_failed;
 };

@@ -53,6 +53,7 @@ static struct {
 	struct export_target targets[2];
 	size_t ntargets;
 	uint64_t reported_dropped; /* what the last report said */
+	char last_failure[320];	   /* which collector failed last, and how */
 	time_t reported_at;
 } ex;
 
@@ -231,10 +232,10 @@ static void export_report(void)
 	if (ex.counters->dropped == ex.reported_dropped || now - ex.reported_at < EXPORT_REPORT_S)
 		return;
 	log_warn("trace",
-		 "%llu spans dropped in the last %ds (%llu in all; collector down, slow or refusing, or the queue of %d full); requests are not slowed",
+		 "%llu spans dropped in the last %ds (%llu in all; last failure: %s; or the queue of %d was full); requests are not slowed",
 		 (unsigned long long)(ex.counters->dropped - ex.reported_dropped),
 		 ex.reported_at == 0 ? 0 : (int)(now - ex.reported_at), (unsigned long long)ex.counters->dropped,
-		 EXPORT_QUEUE_MAX);
+		 ex.last_failure[0] != '\0' ? ex.last_failure : "none", EXPORT_QUEUE_MAX);
 	ex.reported_dropped = ex.counters->dropped;
 	ex.reported_at = now;
 }
@@ -245,14 +246,18 @@ static void export_done(struct evhttp_request *req, void *arg)
 	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
 
 	t->busy = false;
+	/* Counted per exporter: with two set, a span can be exported by one and dropped by the other. */
 	if (code >= 200 && code < 300) {
-		/* Counted once per batch: by the first target when two are set. */
-		if (t == &ex.targets[0])
-			ex.counters->exported += t->batch;
+		ex.counters->exported += t->batch;
 	} else {
-		if (t == &ex.targets[0])
-			ex.counters->dropped += t->batch;
+		ex.counters->dropped += t->batch;
 		ex.counters->batches_failed++;
+		if (code == 0)
+			snprintf(ex.last_failure, sizeof(ex.last_failure), "%s at %s:%d did not answer in %ds",
+				 t->what, t->host, t->port, EXPORT_TIMEOUT_S);
+		else
+			snprintf(ex.last_failure, sizeof(ex.last_failure), "%s at %s:%d answered %d", t->what,
+				 t->host, t->port, code);
 		log_debug("trace", "%s collector %s:%d answered %d to a batch of %zu spans", t->what, t->host,
 			  t->port, code, t->batch);
 	}
@@ -320,7 +325,7 @@ static void export_flush(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < ex.ntargets; i++) {
 		bool ok = export_send(&ex.targets[i], first, n);
 
-		if (!ok && i == 0)
+		if (!ok)
 			ex.counters->dropped += n;
 		sent |= ok;
 	}

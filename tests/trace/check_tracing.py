@@ -153,11 +153,13 @@ class AppB:
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
 
-def config(name, rate, zipkin=None, otlp=None):
+def config(name, rate, zipkin=None, otlp=None, stdout=False):
     path = os.path.join(TMP, name + ".yaml")
     with open(path, "w") as f:
         f.write("apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: %s\nspec:\n  tracing:\n"
                 "    samplingRate: \"%s\"\n" % (name, rate))
+        if stdout:
+            f.write("    stdout: true\n")
         if zipkin:
             f.write("    zipkin:\n      endpointAddress: \"%s\"\n" % zipkin)
         if otlp:
@@ -454,7 +456,7 @@ def main():
     app = AppB()
     shared = os.path.join(TMP, "shared")
     os.makedirs(shared)
-    cfg = config("traced", "1", "http://127.0.0.1:%d/api/v2/spans" % col.port, "127.0.0.1:%d" % col.port)
+    cfg = config("traced", "1", "http://127.0.0.1:%d/api/v2/spans" % col.port, "127.0.0.1:%d" % col.port, True)
     res_b = os.path.join(TMP, "resources-b")
     os.makedirs(res_b)
     with open(os.path.join(res_b, "components.yaml"), "w") as f:
@@ -474,6 +476,8 @@ def main():
     check_state(col, port_a, grpc_a)
     check_pubsub(col, port_b, app)
     check_binding(col, app)
+    logged = [l for l in open(log_a).read().splitlines() if "span {" in l and "CallLocal/app-b/hello" in l]
+    ok(len(logged) == 1, "stdout: true writes each span to the log too", logged)
     st, hdrs, _ = call(port_a, "/v1.0/healthz")
     ok("traceparent" not in {k.lower() for k in hdrs}, "health probes are not traced", hdrs)
     stop(pa)
