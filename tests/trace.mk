@@ -2,4 +2,4 @@
 # Distributed tracing end to end (included from tests/local.mk): two outrigd, a Zipkin and an OTLP/HTTP receiver
 # written in the test (Python's standard library only), invocation, publish and delivery, sampling, a dead collector.
 TESTS += tests/trace/check_tracing.py
-EXTRA_DIST += tests/trace/check_tracing.py tests/trace/grpc_call.mjs
+EXTRA_DIST += tests/trace/check_tracing.py tests/trace/grpc_call.mjs tests/trace/grpc_app.mjs

@@ -167,7 +167,7 @@ def config(name, rate, zipkin=None, otlp=None, stdout=False):
     return path
 
 
-def start(app_id, cfg, shared, app_port=None, resources=None):
+def start(app_id, cfg, shared, app_port=None, resources=None, extra=()):
     port, grpc, internal = free_port(), free_port(), free_port()
     log = os.path.join(TMP, "%s-%d.log" % (app_id, port))
     args = [OUTRIGD, "--app-id", app_id, "--dapr-http-port", str(port), "--dapr-grpc-port", str(grpc),
@@ -177,6 +177,7 @@ def start(app_id, cfg, shared, app_port=None, resources=None):
         args += ["--app-port", str(app_port)]
     if resources:
         args += ["--resources-path", resources]
+    args += list(extra)
     env = dict(os.environ, XDG_DATA_HOME=os.path.join(TMP, "xdg-" + app_id))
     p = subprocess.Popen(args, stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env)
     PROCS.append(p)
@@ -351,6 +352,42 @@ def check_grpc(col, grpc_a, app):
        "GetMetadata's span is exported", col.spans("zipkin", trace2))
 
 
+def check_grpc_proxy(col, cfg, shared, grpc_a):
+    """gRPC proxying (a non-Dapr method with dapr-app-id): sidecar C continues sidecar A's trace to its gRPC app."""
+    if shutil.which("node") is None:
+        print("ok - # SKIP gRPC proxy tracing: node not found")
+        return None
+    port = free_port()
+    out = os.path.join(TMP, "grpc-app.log")
+    app = subprocess.Popen(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_app.mjs"),
+                            str(port)], stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    PROCS.append(app)
+    if not wait_for(lambda: "LISTENING" in open(out).read(), 10):
+        ok(False, "the gRPC app starts", open(out).read())
+        return None
+    _, pc, _ = start("app-c", cfg, shared, port, None, ["--app-protocol", "grpc"])
+    trace, parent = "9bf92f3577b34da6a3ce929d0e0e473b", "30f067aa0ba902ba"
+    res = {}
+    for _ in range(50):  # until A resolves app-c
+        res = grpc_call(grpc_a, "/outrig.test.Echo/Say", b"hi", "dapr-app-id=app-c",
+                        "traceparent=00-%s-%s-01" % (trace, parent))
+        if res.get("status") == "0":
+            break
+        time.sleep(0.2)
+    ok(res.get("status") == "0", "a proxied gRPC call A -> C answers", res)
+    calls = [json.loads(l) for l in open(out).read().splitlines() if l.startswith("{")]
+    said = [c for c in calls if c["path"] == "/outrig.test.Echo/Say"]
+    atp = tp_fields(said[-1]["headers"].get("traceparent") if said else None)
+    ok(atp[1] == trace, "the gRPC app gets the caller's trace", said[-1:])
+    ok(col.wait(trace, 2), "the proxied call's spans are exported", col.spans("zipkin", trace))
+    spans = by_name(col.spans("zipkin", trace), "/outrig.test.Echo/Say")
+    a = [s for s in spans if s["service"] == "app-a"]
+    c = [s for s in spans if s["service"] == "app-c"]
+    ok(len(a) == 1 and a[0]["parent"] == parent and len(c) == 1 and c[0]["parent"] == a[0]["id"] and
+       c[0]["id"] == atp[2], "sidecar C's span is sidecar A's child and names what the gRPC app got", spans)
+    return pc
+
+
 def check_state(col, port_a, grpc_a):
     """A state save: the API call's span with daprd's db.* attributes, the plugin call its child."""
     trace, parent = "7bf92f3577b34da6a3ce929d0e0e4739", "20f067aa0ba902b9"
@@ -474,6 +511,9 @@ def main():
     check_malformed(port_a, app)
     check_grpc(col, grpc_a, app)
     check_state(col, port_a, grpc_a)
+    pc = check_grpc_proxy(col, cfg, shared, grpc_a)
+    if pc is not None:
+        stop(pc)
     check_pubsub(col, port_b, app)
     check_binding(col, app)
     logged = [l for l in open(log_a).read().splitlines() if "span {" in l and "CallLocal/app-b/hello" in l]
