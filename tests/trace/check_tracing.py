@@ -333,11 +333,12 @@ def check_grpc(col, grpc_a, app):
     ok(atp[1] == trace, "app B gets the gRPC caller's trace", got)
     ok(col.wait(trace, 2), "the collectors get the gRPC invocation's spans", col.spans("zipkin", trace))
     spans = col.spans("zipkin", trace)
-    a = by_name(spans, "/dapr.proto.runtime.v1.Dapr/InvokeService")
+    a = by_name(spans, "CallLocal/app-b/viagrpc")
     b = by_name(spans, "/dapr.proto.internals.v1.ServiceInvocation/CallLocal")
     ok(len(a) == 1 and a[0]["parent"] == parent and a[0]["tags"].get("dapr.protocol") == "grpc" and
-       a[0]["tags"].get("dapr.status_code") == "0",
-       "sidecar A's gRPC span is the caller's child, with dapr.protocol grpc", spans)
+       a[0]["tags"].get("dapr.status_code") == "0" and a[0]["tags"].get("net.peer.name") == "app-b" and
+       a[0]["tags"].get("dapr.api") == "/dapr.proto.runtime.v1.Dapr/InvokeService",
+       "sidecar A's gRPC span CallLocal/app-b/viagrpc is the caller's child, with dapr.protocol grpc", spans)
     ok(len(a) == 1 and len(b) == 1 and b[0]["parent"] == a[0]["id"] and b[0]["id"] == atp[2],
        "sidecar B's span is the gRPC span's child, and names what app B got", spans)
     # grpc-trace-bin only (OpenCensus binary, as daprd's gRPC clients send it).

@@ -128,6 +128,17 @@ void grpc_trace_begin(struct grpc_call *call)
 	}
 }
 
+void grpc_trace_invoke(struct grpc_call *call, const char *app_id, const char *method)
+{
+	char name[256];
+
+	if (call->span == NULL)
+		return;
+	snprintf(name, sizeof(name), "CallLocal/%s/%s", app_id != NULL ? app_id : "", method != NULL ? method : "");
+	trace_rename(call->span, name);
+	trace_attr(call->span, "net.peer.name", app_id != NULL ? app_id : "");
+}
+
 void grpc_trace_set_current(const struct grpc_call *call)
 {
 	struct trace_ctx ctx;

@@ -13,6 +13,9 @@ struct grpc_call;
  */
 void grpc_trace_begin(struct grpc_call *call);
 
+/* Names an InvokeService call's span as daprd does, CallLocal/<app-id>/<method>, with net.peer.name. */
+void grpc_trace_invoke(struct grpc_call *call, const char *app_id, const char *method);
+
 /* Makes call's sampled span trace_current() (NULL: none) around its handler's synchronous part. */
 void grpc_trace_set_current(const struct grpc_call *call);
 
