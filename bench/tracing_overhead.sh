@@ -97,6 +97,21 @@ start_outrig() {
 	die "outrigd $app_id ($mode) did not start: $(tail -5 "$out/outrigd-$app_id-$mode.log")"
 }
 
+# ticks PID...: CPU time (user + system, clock ticks) the processes used so far.
+ticks() {
+	local t=0 p
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+hz=$(getconf CLK_TCK)
+
+# cpu_us T0 T1 RPS: the sidecars' CPU microseconds per request over one run.
+cpu_us() {
+	awk -v a="$1" -v b="$2" -v r="$3" -v d="$duration" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) * 1e6 / hz / (r * d) }'
+}
+
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
@@ -126,32 +141,39 @@ for ((round = 1; round <= repeat; round++)); do
 			nap 0.05
 		done
 		[ "$status" = 200 ] || die "A cannot reach B ($mode): HTTP ${status:-no answer}"
+		t0=$(ticks "$a_pid" "$b_pid")
 		wrk -t2 -c"$connections" -d"${duration}s" "http://127.0.0.1:$a_port/v1.0/invoke/bench-b/method/echo" \
 			>"$tmp/wrk.txt" 2>&1 || die "wrk failed: $(cat "$tmp/wrk.txt")"
 		! grep -q 'Non-2xx\|Socket errors' "$tmp/wrk.txt" || die "errors in the invocation run: $(cat "$tmp/wrk.txt")"
 		inv=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.txt")
+		t1=$(ticks "$a_pid" "$b_pid")
 		save=$(rps "http://127.0.0.1:$a_port" -- save mem 1000)
+		t2=$(ticks "$a_pid")
 		get=$(rps "http://127.0.0.1:$a_port" -- get mem bench-t1-1)
-		echo "$mode invoke $inv" >>"$out/results.txt"
-		echo "$mode save $save" >>"$out/results.txt"
-		echo "$mode get $get" >>"$out/results.txt"
+		t3=$(ticks "$a_pid")
+		echo "$mode invoke $inv $(cpu_us "$t0" "$t1" "$inv")" >>"$out/results.txt"
+		echo "$mode save $save $(cpu_us "$t1" "$t2" "$save")" >>"$out/results.txt"
+		echo "$mode get $get $(cpu_us "$t2" "$t3" "$get")" >>"$out/results.txt"
 		note "round $round, tracing $mode: invoke $inv/s, state save $save/s, state get $get/s"
 		stop_pid "$a_pid"
 		stop_pid "$b_pid"
 	done
 done
 
-printf '%-14s %12s %12s %12s\n' "tracing" "invoke/s" "save/s" "get/s"
+# Throughput moves with whatever else the machine runs; the sidecars' CPU time per request much less.
+printf '%-14s %12s %12s %12s   %s\n' "tracing" "invoke/s" "save/s" "get/s" "sidecar CPU us/request: invoke save get"
 declare -A base
 for mode in "${modes[@]}"; do
 	line=$(printf '%-14s' "$([ "$mode" = off ] && echo off || echo "sampling $mode")")
-	ratios=''
+	ratios='' cpus=''
 	for op in invoke save get; do
 		m=$(awk -v m="$mode" -v o="$op" '$1 == m && $2 == o { print $3 }' "$out/results.txt" | median)
+		c=$(awk -v m="$mode" -v o="$op" '$1 == m && $2 == o { print $4 }' "$out/results.txt" | median)
 		[ "$mode" = off ] && base[$op]=$m
 		line+=$(printf ' %12.0f' "$m")
+		cpus+=$(printf ' %6.1f' "$c")
 		ratios+=$(awk -v a="$m" -v b="${base[$op]}" -v o="$op" 'BEGIN { printf " %s %.3f", o, a / b }')
 	done
-	echo "$line   (ratio to off:$ratios)"
+	echo "$line  $cpus   (throughput ratio to off:$ratios)"
 done
 note "medians of $repeat rounds of ${duration}s; logs in $out (set BENCH_OUT to keep them)"
