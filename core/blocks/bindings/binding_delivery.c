@@ -296,7 +296,7 @@ static struct outrig_kv *bdelivery_trace(struct binding_event *ev, struct outrig
 	ev->span = trace_begin(has_parent ? &parent : NULL, span_name, TRACE_KIND_CONSUMER, &child);
 	trace_attr(ev->span, "db.system", "bindings");
 	trace_attr(ev->span, "db.name", name);
-	trace_attr(ev->span, "dapr.protocol", "http");
+	trace_attr(ev->span, "dapr.protocol", ev->engine->srv->app_grpc != NULL ? "grpc" : "http");
 	trace_format(&child, tp);
 	items[n++] = (struct outrig_kv){ "traceparent", tp };
 	md->items = items;

@@ -509,7 +509,7 @@ static void delivery_send(struct delivery *d)
 		trace_attr(d->span, "messaging.system", "pubsub");
 		trace_attr(d->span, "messaging.destination", d->topic);
 		trace_attr(d->span, "messaging.destination_kind", "topic");
-		trace_attr(d->span, "dapr.protocol", "http");
+		trace_attr(d->span, "dapr.protocol", d->engine->srv->app_grpc != NULL ? "grpc" : "http");
 		trace_format(&child, tp);
 		ev.traceparent = tp;
 		if (!has_parent)
