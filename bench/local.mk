@@ -94,10 +94,18 @@ bench-grpc: all bench/invoke_echo$(EXEEXT) bench/grpc_echo$(EXEEXT)
 .PHONY: bench-grpc
 
 # `make soak`: bench/soak.sh, SOAK_SECONDS (600) of mixed load with bad requests; RSS and descriptors must stay flat.
-EXTRA_DIST += bench/soak.sh bench/soak.lua
+EXTRA_DIST += bench/soak.sh bench/soak.lua bench/tracing_overhead.sh
 soak: all bench/pubsub_sink$(EXEEXT) bench/invoke_echo$(EXEEXT)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/soak.sh'
 .PHONY: soak
+
+# `make bench-tracing`: bench/tracing_overhead.sh, invocation and state with tracing off, at 0.1 and at 1 (~90 s).
+bench-tracing: all bench/invoke_echo$(EXEEXT)
+	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
+	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \
+	BENCH_BIN='$(abs_top_builddir)/bench' \
+		bash '$(abs_top_srcdir)/bench/tracing_overhead.sh'
+.PHONY: bench-tracing

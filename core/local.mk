@@ -44,6 +44,10 @@ core_liboutrigcore_a_SOURCES = \
 	core/components/component_call.c core/components/component_call.h \
 	core/resources/configuration.c core/resources/configuration.h \
 	core/resources/configuration_policy.c core/resources/configuration_policy.h \
+	core/resources/configuration_tracing.c core/resources/configuration_tracing.h \
+	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
+	core/observe/trace_export.c \
+	core/api/http/http_trace.c core/api/http/http_trace.h \
 	core/components/config_map.c core/components/config_map.h \
 	core/base/data_dir.c core/base/data_dir.h \
 	core/base/diag.c core/base/diag.h \

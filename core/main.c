@@ -37,6 +37,7 @@
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resources.h"
 #include "runtime.h"
+#include "observe/trace.h"
 
 /* Calls to the app (deliveries, invocations) wait this long for its answer before failing. */
 #define MAIN_APP_TIMEOUT_S 300
@@ -204,6 +205,18 @@ static int main_check(const struct options *opts)
  * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
  * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
  */
+/* spec.tracing of the --config files: spans and their exporters (off without the section). */
+static int main_start_tracing(struct server *srv)
+{
+	char err[512];
+
+	if (trace_start(srv->base, &srv->config.tracing, srv->opts->app_id, err, sizeof(err)) != 0) {
+		log_error("runtime", "--config: spec.tracing: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int main_open_app(struct server *srv)
 {
 	const struct options *opts = srv->opts;
@@ -280,6 +293,8 @@ static int main_serve(const struct options *opts)
 			errors, errors == 1 ? "" : "s");
 		goto out;
 	}
+	if (srv.base != NULL && main_start_tracing(&srv) != 0)
+		goto out;
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
 	if (opts->app_port > 0 && main_open_app(&srv) != 0)
 		goto out;
@@ -326,6 +341,7 @@ out:
 	pubsub_runtime_free(&srv.pubsub);
 	binding_runtime_free(&srv.bindings);
 	resources_free(&rs);
+	trace_stop();
 	configuration_free(&srv.config);
 	if (srv.base != NULL)
 		event_base_free(srv.base);

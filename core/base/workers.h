@@ -16,6 +16,9 @@ struct work {
 	void (*done)(struct work *w);
 	struct lane *lane; /* NULL, or the lane that serialises this work */
 	struct work *next; /* the queue's own link */
+	/* component_call_submit's, while the plugin call is traced: its span and the caller's done. */
+	struct span *span;
+	void (*traced_done)(struct work *w);
 };
 
 /*

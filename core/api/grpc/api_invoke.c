@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/grpc/grpc_call.h"
+#include "api/grpc/grpc_trace.h"
 #include "api/grpc/grpc_unpack.h"
 #include "base/net_addr.h"
 #include "blocks/invoke/invoke.h"
@@ -307,6 +308,7 @@ static void api_invoke_service(struct grpc_call *call, const uint8_t *msg, size_
 	m = in->message;
 	rq.target = in->id;
 	rq.method = m != NULL ? m->method : "";
+	grpc_trace_invoke(call, rq.target, rq.method);
 	rq.verb = api_invoke_verb(m != NULL ? m->http_extension : NULL);
 	rq.query = m != NULL && m->http_extension != NULL && m->http_extension->querystring[0] != '\0'
 			   ? m->http_extension->querystring

@@ -15,6 +15,7 @@
 #include "api/grpc/grpc_proxy.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
+#include "api/grpc/grpc_trace.h"
 #include "api/grpc/grpc_timeout.h"
 #include "base/log.h"
 #include "blocks/errors.h"
@@ -78,6 +79,7 @@ static void grpc_call_release(struct grpc_call *call)
 
 void grpc_call_free(struct grpc_call *call)
 {
+	grpc_trace_end(call);
 	grpc_call_release(call);
 	grpc_call_unlink(call);
 	if (call->deadline != NULL)
@@ -230,6 +232,7 @@ void grpc_call_headers_done(struct grpc_call *call)
 	const char *timeout = grpc_call_metadata(call, "grpc-timeout");
 	struct timeval tv;
 
+	grpc_trace_begin(call);
 	if (call->answered || !grpc_call_admit(call))
 		return;
 	/* A proxied call may stream for as long as its client and app like; its deadline is theirs. */
@@ -396,7 +399,10 @@ void grpc_call_request_done(struct grpc_call *call)
 	grpc_conn_bytes_freed(call->gs, call->body_cap);
 	call->body = NULL;
 	call->body_len = call->body_cap = 0;
+	/* The plugin calls the handler makes now are children of the call's span. */
+	grpc_trace_set_current(call);
 	call->fn(call, body + 5, len);
+	grpc_trace_set_current(NULL);
 	free(body);
 }
 

@@ -57,6 +57,8 @@ struct grpc_call {
 	/* grpc_call_add_reply_metadata's: sent with the response headers, and with the trailers. */
 	struct kv_list reply_headers, reply_trailers;
 	struct grpc_proxy *proxy; /* a proxied call's splice (grpc_proxy.c): its bytes are passed through */
+	struct span *span;	  /* the call's span when traced and sampled (grpc_trace.c) */
+	bool traced;		  /* grpc_trace_begin ran */
 	struct grpc_call *next, *prev;
 };
 

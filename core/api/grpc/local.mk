@@ -2,6 +2,7 @@
 # The gRPC API: the HTTP/2 server (nghttp2) and the handlers of Dapr's gRPC methods (messages: core/proto).
 GRPC_CORE_SOURCES = \
 	core/api/grpc/api_invoke.c core/api/grpc/api_invoke.h \
+	core/api/grpc/grpc_trace.c core/api/grpc/grpc_trace.h \
 	core/api/grpc/api_bindings.c core/api/grpc/api_bindings.h \
 	core/api/grpc/api_meta.c core/api/grpc/api_meta.h \
 	core/api/grpc/api_secrets.c core/api/grpc/api_secrets.h \

@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 
 #include "base/net_addr.h"
@@ -67,6 +68,12 @@ void http_invoke_pass(struct evhttp *http, const char *default_ct, struct evhttp
 	struct evbuffer *body = evbuffer_new();
 	bool typed = ans->content_type != NULL;
 
+	/* The app's own trace context wins over the one this sidecar set (as daprd: added if absent). */
+	for (size_t i = 0; ans->headers != NULL && i < ans->headers->count; i++)
+		if (strcasecmp(ans->headers->items[i].key, "traceparent") == 0) {
+			evhttp_remove_header(out, "traceparent");
+			evhttp_remove_header(out, "tracestate");
+		}
 	for (size_t i = 0; ans->headers != NULL && i < ans->headers->count; i++)
 		evhttp_add_header(out, ans->headers->items[i].key, ans->headers->items[i].value);
 	if (marker != NULL)

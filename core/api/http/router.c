@@ -25,6 +25,8 @@
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
 #include "api/http/http_listener.h"
+#include "api/http/http_trace.h"
+#include "observe/trace.h"
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
@@ -301,9 +303,20 @@ static bool server_decode(char **segs, size_t n, char **decoded)
 	return true;
 }
 
+static void server_handle_traced(struct evhttp_request *req, struct server *srv);
+
 static void server_handle(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
+
+	if (http_guard_answer(srv->guard, req))
+		return;
+	server_handle_traced(req, srv);
+	trace_set_current(NULL);
+}
+
+static void server_handle_traced(struct evhttp_request *req, struct server *srv)
+{
 	const char *raw = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	char *segs[SERVER_MAX_SEGMENTS];
 	char *decoded[SERVER_MAX_SEGMENTS] = { NULL };
@@ -312,12 +325,11 @@ static void server_handle(struct evhttp_request *req, void *arg)
 	char *path, *target;
 	size_t n;
 
-	if (http_guard_answer(srv->guard, req))
-		return;
 	if (srv->stopping) {
 		api_error_reply(req, API_ERR_HEALTH_NOT_READY, 503, NULL, "outrig is shutting down");
 		return;
 	}
+	http_trace_begin(req, false);
 	bad = raw != NULL ? server_bad_escape(raw) : NULL;
 	if (bad != NULL) {
 		snprintf(text, sizeof(text), "invalid URL escape \"%.3s\"", bad);

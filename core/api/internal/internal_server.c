@@ -26,6 +26,7 @@
 #include "api/http/http_listener.h"
 #include "blocks/invoke/invoke.h"
 #include "blocks/invoke/invoke_request.h"
+#include "api/http/http_trace.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
 #include "runtime.h"
@@ -110,6 +111,7 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 
 	if (http_guard_answer(srv->internal_guard, req))
 		return;
+	http_trace_begin(req, true);
 	if (srv->stopping) {
 		internal_fail(req, own, "%s", "the callee's sidecar is shutting down");
 		return;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <outrig/pubsub.h>
@@ -20,6 +21,7 @@
 #include "components/component.h"
 #include "base/handoff.h"
 #include "base/log.h"
+#include "observe/trace.h"
 #include "resources/resiliency.h"
 #include "runtime.h"
 
@@ -50,6 +52,7 @@ struct binding_event {
 	unsigned attempt; /* deliveries to the app so far */
 	struct event *timer;
 	struct app_bindings_call call; /* the delivery to the app, while it is out */
+	struct span *span;	       /* the attempt's span, when traced */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -100,6 +103,7 @@ static void bdelivery_free(struct binding_event *ev)
 	atomic_fetch_sub(&ev->sink->held, 1);
 	if (ev->timer != NULL)
 		event_free(ev->timer);
+	trace_discard(ev->span);
 	for (size_t i = 0; i < ev->nmd; i++) {
 		free((char *)ev->md[i].key);
 		free((char *)ev->md[i].value);
@@ -269,19 +273,62 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 {
 	struct binding_event *ev = arg;
 
+	trace_end(ev->span, !acknowledged);
+	ev->span = NULL;
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
 		bdelivery_failed(ev, why);
 }
 
+/*
+ * With tracing on, the attempt's span "bindings/<name>" (a child of a traceparent the event's
+ * metadata carries, else a new trace's root) and md: the event's metadata with that span's
+ * context in place of the event's. Returns md's items to free (NULL when md is the event's own).
+ */
+static struct outrig_kv *bdelivery_trace(struct binding_event *ev, struct outrig_metadata *md, char *tp)
+{
+	struct trace_ctx parent, child;
+	bool has_parent = false;
+	struct outrig_kv *items;
+	const char *name = ev->sink->route + (ev->sink->route[0] == '/');
+	char span_name[192];
+	size_t n = 0;
+
+	if (!trace_enabled() || (items = calloc(ev->nmd + 1, sizeof(*items))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < ev->nmd; i++) {
+		if (strcasecmp(ev->md[i].key, "traceparent") == 0) {
+			has_parent = has_parent || trace_parse(ev->md[i].value, &parent);
+			continue;
+		}
+		items[n++] = ev->md[i];
+	}
+	snprintf(span_name, sizeof(span_name), "bindings/%s", name);
+	trace_discard(ev->span);
+	ev->span = trace_begin(has_parent ? &parent : NULL, span_name, TRACE_KIND_CONSUMER, &child);
+	trace_attr(ev->span, "db.system", "bindings");
+	trace_attr(ev->span, "db.name", name);
+	trace_attr(ev->span, "dapr.protocol", ev->engine->srv->app_grpc != NULL ? "grpc" : "http");
+	trace_format(&child, tp);
+	items[n++] = (struct outrig_kv){ "traceparent", tp };
+	md->items = items;
+	md->count = n;
+	return items;
+}
+
 static void bdelivery_send(struct binding_event *ev)
 {
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
+	char tp[TRACE_PARENT_LEN];
+	struct outrig_kv *traced = bdelivery_trace(ev, &md, tp);
+	int rc;
 
 	ev->attempt++;
-	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
-				 bdelivery_answered, ev) != 0)
+	rc = app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
+				  bdelivery_answered, ev);
+	free(traced);
+	if (rc != 0)
 		bdelivery_answered(ev, false, "out of memory");
 }
 

@@ -250,7 +250,8 @@ static bool invoke_traceparent_ok(const char *v)
 
 /*
  * A caller's valid traceparent travels as it is (with its tracestate); without one, the call
- * starts a trace of its own, not sampled (outrig records no spans yet), as daprd does.
+ * starts a trace of its own, not sampled. With tracing on, the front end has already put its
+ * span's context here (api/http/http_trace.c, api/grpc/grpc_trace.c), so this only happens with it off.
  */
 static int invoke_add_traceparent(struct kv_list *out)
 {

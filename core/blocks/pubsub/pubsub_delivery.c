@@ -21,6 +21,7 @@
 #include "base/handoff.h"
 #include "base/kv.h"
 #include "base/log.h"
+#include "observe/trace.h"
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resiliency.h"
@@ -62,6 +63,7 @@ struct delivery {
 	bool holds_slot;
 	struct event *timer; /* the backoff before the next attempt */
 	struct app_event_call call; /* the attempt at the app */
+	struct span *span;	    /* the attempt's span, when traced */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -212,6 +214,7 @@ static void delivery_free(struct delivery *d)
 {
 	if (d->timer != NULL)
 		event_free(d->timer);
+	trace_discard(d->span);
 	json_decref(d->event);
 	if (d->body != d->data)
 		free(d->body);
@@ -471,6 +474,8 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 {
 	struct delivery *d = arg;
 
+	trace_end(d->span, status != APP_EVENT_SUCCESS);
+	d->span = NULL;
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
@@ -493,7 +498,26 @@ static void delivery_send(struct delivery *d)
 		.tracestate = json_string_value(json_object_get(d->event, "tracestate")),
 		.metadata = &md,
 	};
+	char tp[TRACE_PARENT_LEN];
 
+	/* Each attempt is a child of the publish's span, which the event's traceparent names. */
+	if (trace_enabled()) {
+		struct trace_ctx parent, child;
+		bool has_parent = trace_parse(ev.traceparent, &parent);
+		char name[192];
+
+		snprintf(name, sizeof(name), "pubsub/%s", d->topic);
+		trace_discard(d->span);
+		d->span = trace_begin(has_parent ? &parent : NULL, name, TRACE_KIND_CONSUMER, &child);
+		trace_attr(d->span, "messaging.system", "pubsub");
+		trace_attr(d->span, "messaging.destination", d->topic);
+		trace_attr(d->span, "messaging.destination_kind", "topic");
+		trace_attr(d->span, "dapr.protocol", d->engine->srv->app_grpc != NULL ? "grpc" : "http");
+		trace_format(&child, tp);
+		ev.traceparent = tp;
+		if (!has_parent)
+			ev.tracestate = NULL;
+	}
 	d->attempt++;
 	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
