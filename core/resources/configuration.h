@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "base/diag.h"
+#include "resources/configuration_observe.h"
 #include "resources/resources.h"
 
 /* The name resolver's type when no Configuration names one: sidecars on one host find each other. */
@@ -35,6 +36,8 @@ struct configuration {
 	/* spec.secrets.scopes, from the last file that set it. */
 	struct secret_scope *secret_scopes;
 	size_t nsecret_scopes;
+	/* spec.metric (or metrics) and spec.logging, merged field by field over the files. */
+	struct cfg_observe observe;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;

@@ -20,6 +20,8 @@
 #include "components/component.h"
 #include "base/handoff.h"
 #include "base/kv.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
@@ -47,6 +49,7 @@ static const struct retry_policy delivery_default_retry = {
 struct delivery {
 	struct delivery_engine *engine;
 	struct outrig_pubsub_sink *sink;
+	double sent_ms; /* metrics_now_ms() when the attempt was sent: ingress latency */
 	char *topic;
 	char *data; /* as the broker delivered it */
 	size_t len;
@@ -468,6 +471,9 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 {
 	struct delivery *d = arg;
 
+	dm_pubsub_ingress(d->sink->sub->pubsub, d->topic,
+			  status == APP_EVENT_SUCCESS ? "success" : status == APP_EVENT_DROP ? "drop" : "retry",
+			  metrics_now_ms() - d->sent_ms);
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
@@ -492,6 +498,7 @@ static void delivery_send(struct delivery *d)
 	};
 
 	d->attempt++;
+	d->sent_ms = metrics_now_ms();
 	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
 }
