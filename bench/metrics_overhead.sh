@@ -66,7 +66,7 @@ echo_port=$(free_port)
 "$bin/invoke_echo" -p "$echo_port" -s 16 >"$out/app.txt" 2>&1 &
 pids+=($!)
 for ((i = 0; i < 200; i++)); do
-	! grep -q '^LISTENING' "$out/app.txt" || break
+	! grep -qs "^LISTENING" "$out/app.txt" || break
 	nap 0.01
 done
 grep -q '^LISTENING' "$out/app.txt" || die "invoke_echo did not start: $(cat "$out/app.txt")"
