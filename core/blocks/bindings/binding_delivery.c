@@ -19,6 +19,8 @@
 #include "blocks/bindings/binding_runtime.h"
 #include "components/component.h"
 #include "base/handoff.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 #include "resources/resiliency.h"
 #include "runtime.h"
@@ -48,6 +50,7 @@ struct binding_event {
 	void (*done)(void *done_ctx, int outcome);
 	void *done_ctx;
 	unsigned attempt; /* deliveries to the app so far */
+	double sent_ms;	  /* metrics_now_ms() when the attempt was sent: input binding latency */
 	struct event *timer;
 	struct app_bindings_call call; /* the delivery to the app, while it is out */
 	struct handoff_item inbox;
@@ -256,6 +259,8 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 {
 	struct binding_event *ev = arg;
 
+	dm_component(DM_INPUT_BINDING, ev->sink->component->name, NULL, acknowledged,
+		     metrics_now_ms() - ev->sent_ms);
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
@@ -267,6 +272,7 @@ static void bdelivery_send(struct binding_event *ev)
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 
 	ev->attempt++;
+	ev->sent_ms = metrics_now_ms();
 	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
 				 bdelivery_answered, ev) != 0)
 		bdelivery_answered(ev, false, "out of memory");
