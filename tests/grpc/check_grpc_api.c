@@ -806,7 +806,7 @@ START_TEST(api_logging_and_metrics)
 	ck_assert_int_eq(h.status, 200);
 	ck_assert_msg(strstr(h.body, "dapr_grpc_io_server_completed_rpcs{app_id=\"" APP "\","
 				     "grpc_server_method=\"/grpc.health.v1.Health/Check\",grpc_server_status=\"OK\"} 1\n") != NULL,
-		      "metrics:\n%s", h.body);
+		      "metrics (start):\n%.1500s", h.body);
 	ck_assert_ptr_nonnull(strstr(h.body, "# TYPE dapr_grpc_io_server_server_latency histogram\n"));
 	http_response_free(&h);
 	ck_assert_int_eq(daemon_stop(&dmn), 0);

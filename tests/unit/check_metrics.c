@@ -276,6 +276,15 @@ static char *capture(void (*fn)(void))
 	return text;
 }
 
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, what); p != NULL; p = strstr(p + 1, what))
+		n++;
+	return n;
+}
+
 static void log_calls(void)
 {
 	api_log_http("POST", "/v1.0/state/store", 204, 3.7, "curl/8");
@@ -295,6 +304,7 @@ START_TEST(test_api_log_text)
 	free(out);
 	api_log_setup(true, false, false);
 	out = capture(log_calls);
+	ck_assert_uint_eq(count(out, "API Called"), 4);
 	ck_assert_msg(strstr(out, "level=info msg=\"HTTP API Called\" app_id=app1 scope=dapr.runtime.http-info "
 				  "method=\"POST /v1.0/state/store\" code=204 duration=3 useragent=curl/8\n") != NULL,
 		      "%s", out);
@@ -307,6 +317,8 @@ START_TEST(test_api_log_text)
 	api_log_setup(true, true, true);
 	out = capture(log_calls);
 	ck_assert_ptr_null(strstr(out, "healthz"));
+	ck_assert_ptr_null(strstr(out, "Healthz"));
+	ck_assert_uint_eq(count(out, "API Called"), 3);
 	ck_assert_ptr_nonnull(strstr(out, "method=SaveState code=204"));
 	ck_assert_ptr_nonnull(strstr(out, "method=InvokeService/other code=200"));
 	ck_assert_ptr_null(strstr(out, "orders/1"));
