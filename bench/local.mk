@@ -101,3 +101,12 @@ soak: all bench/pubsub_sink$(EXEEXT) bench/invoke_echo$(EXEEXT)
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/soak.sh'
 .PHONY: soak
+
+# What recording one request's metrics costs (bench/metrics_overhead.sh), `make bench` only.
+EXTRA_PROGRAMS += bench/metrics_record
+BENCH_HELPERS += bench/metrics_record$(EXEEXT)
+bench_metrics_record_SOURCES = bench/metrics_record.c core/observe/metrics.c core/observe/dapr_metrics.c \
+	core/base/log.c
+bench_metrics_record_CPPFLAGS = $(CORE_CPPFLAGS)
+bench_metrics_record_CFLAGS = $(CORE_CFLAGS)
+bench_metrics_record_LDADD = $(CORE_LIBS)

@@ -6,7 +6,7 @@
 # machine's drift hits both alike. Prints the medians and the ratio on/off per scenario.
 #
 # Builds nothing: uses $OUTRIGD, $OUTRIG_PLUGIN_PATH and invoke_echo from $BENCH_BIN (`make bench`
-# builds it), or the build tree this script sits in. Knobs (environment): BENCH_DURATION (3s per run),
+# builds it, and metrics_record, which times the recording alone), or the build tree this script sits in. Knobs (environment): BENCH_DURATION (3s per run),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_REPEAT (5 rounds, medians reported), BENCH_WARMUP
 # (1s, 0 = none), BENCH_OUT (a folder to keep wrk's output and the logs in; default: not kept).
 # A run takes about 2 x 3 scenarios x BENCH_REPEAT x BENCH_DURATION: 90 s by default.
@@ -72,7 +72,7 @@ done
 grep -q '^LISTENING' "$out/app.txt" || die "invoke_echo did not start: $(cat "$out/app.txt")"
 
 # start MODE: outrigd with metrics on or off; sets port_MODE and metrics_MODE.
-declare -A dport mport
+declare -A dport mport dpid
 start() {
 	local mode=$1 attempt flags
 	for attempt in 1 2 3; do
@@ -84,6 +84,7 @@ start() {
 			--dapr-http-port "$port" --dapr-grpc-port "$(free_port)" --plugin-dir "$plugins" \
 			--resources-path "$tmp/resources" --log-level warn "${flags[@]}" >"$out/outrigd-$mode.log" 2>&1 &
 		pids+=($!)
+		dpid[$mode]=$!
 		for ((i = 0; i < 500; i++)); do
 			if http GET /v1.0/healthz && [ "$status" = 204 ]; then
 				dport[$mode]=$port
@@ -120,13 +121,15 @@ declare -A label=([save]="state save" [get]="state get" [invoke]="invocation")
 declare -A args=([save]="save mem 10000" [get]="get mem bench-get")
 
 invalid=0
-# run_wrk SCENARIO MODE DURATION FILE
+# run_wrk SCENARIO MODE DURATION FILE: also writes FILE.cpu, the sidecar's CPU ticks during the run.
 run_wrk() {
-	local sc=$1 mode=$2 a result
+	local sc=$1 mode=$2 a result t0
 	a=${args[$sc]:-invoke bench-$mode echo}
+	t0=$(cpu_ticks "${dpid[$mode]}")
 	# shellcheck disable=SC2086 # the arguments are several words on purpose
 	wrk -t"$threads" -c"$connections" -d"$3" --latency -s "$lua" "http://127.0.0.1:${dport[$mode]}" -- $a >"$4" 2>&1 ||
 		die "wrk failed for $sc ($mode); its output is in $4"
+	echo $(($(cpu_ticks "${dpid[$mode]}") - t0)) >"$4.cpu"
 	result=$(grep '^RESULT ' "$4") || die "no RESULT line from wrk for $sc ($mode): $(cat "$4")"
 	case $result in
 	*"err_connect=0 err_read=0 err_write=0 err_status=0 err_timeout=0"*) ;;
@@ -167,26 +170,42 @@ rfield() {
 	sed -n "s/^RESULT .*\\b$1=\\([0-9.]*\\).*/\\1/p" "$2"
 }
 
-printf '%-12s %10s %10s %8s %9s %9s %9s %9s\n' scenario "on req/s" "off req/s" "on/off" "on p50" "off p50" \
-	"on p99" "off p99"
-worst=1
+printf '%-12s %10s %10s %8s %9s %9s %9s %9s %10s %10s %7s\n' scenario "on req/s" "off req/s" "on/off" "on p50" \
+	"off p50" "on p99" "off p99" "on CPU/req" "off CPU/req" "on/off"
+worst=1 worst_cpu=1
 for sc in "${scenarios[@]}"; do
-	declare -A rps p50 p99
+	declare -A rps p50 p99 cpu
 	for mode in on off; do
 		rps[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield rps "$out/$sc-$mode-$r.txt"; done | median)
 		p50[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield p50_us "$out/$sc-$mode-$r.txt"; done | median)
 		p99[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield p99_us "$out/$sc-$mode-$r.txt"; done | median)
 	done
+	# The sidecar's CPU time per request over all rounds, in microseconds: steadier than throughput
+	# on a machine others load, as it does not count the time the sidecar waited for a core.
+	for mode in on off; do
+		cpu[$mode]=$(for ((r = 1; r <= repeat; r++)); do
+			echo "$(cat "$out/$sc-$mode-$r.txt.cpu") $(rfield requests "$out/$sc-$mode-$r.txt")"
+		done | awk -v hz="$clk_tck" '{ t += $1; n += $2 } END { printf "%.2f", t / hz * 1e6 / n }')
+	done
+	cpu_ratio=$(awk -v a="${cpu[on]}" -v b="${cpu[off]}" 'BEGIN { printf "%.3f", a / b }')
+	worst_cpu=$(awk -v a="$worst_cpu" -v b="$cpu_ratio" 'BEGIN { print (b > a) ? b : a }')
 	ratio=$(awk -v a="${rps[on]}" -v b="${rps[off]}" 'BEGIN { printf "%.3f", a / b }')
 	worst=$(awk -v a="$worst" -v b="$ratio" 'BEGIN { print (b < a) ? b : a }')
-	printf '%-12s %10.0f %10.0f %8s %7.3fms %7.3fms %7.3fms %7.3fms\n' "${label[$sc]}" "${rps[on]}" "${rps[off]}" \
+	printf '%-12s %10.0f %10.0f %8s %7.3fms %7.3fms %7.3fms %7.3fms %8sus %9sus %7s\n' "${label[$sc]}" "${rps[on]}" "${rps[off]}" \
 		"$ratio" "$(awk -v v="${p50[on]}" 'BEGIN { print v / 1000 }')" \
 		"$(awk -v v="${p50[off]}" 'BEGIN { print v / 1000 }')" \
-		"$(awk -v v="${p99[on]}" 'BEGIN { print v / 1000 }')" "$(awk -v v="${p99[off]}" 'BEGIN { print v / 1000 }')"
+		"$(awk -v v="${p99[on]}" 'BEGIN { print v / 1000 }')" "$(awk -v v="${p99[off]}" 'BEGIN { print v / 1000 }')" \
+		"${cpu[on]}" "${cpu[off]}" "$cpu_ratio"
 done
 echo
-awk -v w="$worst" 'BEGIN { printf "metrics cost at most %.1f%% of throughput in these scenarios (goal: under 5%%)\n",
-	(w < 1 ? (1 - w) * 100 : 0) }'
+awk -v w="$worst" -v c="$worst_cpu" 'BEGIN {
+	printf "metrics cost at most %.1f%% of throughput (median req/s) and %.1f%% more CPU per request in these scenarios (goal: under 5%%)\n",
+	(w < 1 ? (1 - w) * 100 : 0), (c > 1 ? (c - 1) * 100 : 0) }'
+if [ -x "$bin/metrics_record" ]; then
+	rec=$("$bin/metrics_record")
+	echo "recording one state save's metrics (HTTP server count, latency, responses; store count, latency;"
+	echo "clock reads) costs $(field ns_per_request_1_thread "$rec") ns on one thread, $(field ns_per_request_2_threads "$rec") ns each on two at once"
+fi
 port=${mport[on]}
 http GET /metrics || true
 echo "series exposed by the metrics-on sidecar: $(grep -c '^dapr_' <<<"$reply") dapr_* lines"

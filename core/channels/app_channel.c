@@ -615,7 +615,7 @@ int app_channel_send_wanted(struct app_channel *ch, enum evhttp_cmd_type method,
 	call->len = len;
 	call->cb = cb;
 	call->arg = arg;
-	call->started_ms = metrics_now_ms();
+	call->started_ms = metrics_start_ms();
 	call->wanted = wanted;
 	call->wanted_arg = wanted_arg;
 	call->abandon = abandon;

@@ -631,7 +631,7 @@ int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_l
 	call->refs = 1;
 	call->cb = cb;
 	call->arg = arg;
-	call->started_ms = metrics_now_ms();
+	call->started_ms = metrics_start_ms();
 	call->path = strdup(path);
 	/* The prefix's length field has 32 bits. */
 	if (len > UINT32_MAX) {

@@ -197,9 +197,10 @@ const char *dm_http_path(const char *path, char *buf, size_t size)
 	else
 		return path;
 	rest += strcspn(rest, "/");
-	if (*rest == '\0')
+	if (*rest == '\0' || (size_t)(rest - path) >= size)
 		return path;
-	snprintf(buf, size, "%.*s", (int)(rest - path), path);
+	memcpy(buf, path, (size_t)(rest - path));
+	buf[rest - path] = '\0';
 	return buf;
 }
 
@@ -216,6 +217,19 @@ static const char *dm_method(const char *method)
 	return "UNKNOWN";
 }
 
+/* An HTTP status as text, without snprintf's cost on every request. */
+static void dm_status_text(int status, char code[16])
+{
+	if (status >= 100 && status <= 999) {
+		code[0] = (char)('0' + status / 100);
+		code[1] = (char)('0' + status / 10 % 10);
+		code[2] = (char)('0' + status % 10);
+		code[3] = '\0';
+	} else {
+		snprintf(code, 16, "%d", status);
+	}
+}
+
 void dm_http_server(const char *method, const char *path, int status, double ms)
 {
 	char buf[512], code[16];
@@ -223,7 +237,7 @@ void dm_http_server(const char *method, const char *path, int status, double ms)
 
 	if (!dm.on)
 		return;
-	snprintf(code, sizeof(code), "%d", status);
+	dm_status_text(status, code);
 	values[0] = dm.app_id;
 	values[1] = dm_method(method);
 	values[2] = dm_http_path(path, buf, sizeof(buf));
@@ -242,7 +256,7 @@ void dm_http_client(const char *method, const char *path, int status, double ms)
 
 	if (!dm.on)
 		return;
-	snprintf(code, sizeof(code), "%d", status);
+	dm_status_text(status, code);
 	values[0] = dm.app_id;
 	values[1] = dm_method(method);
 	values[2] = dm_http_path(path, buf, sizeof(buf));

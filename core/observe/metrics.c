@@ -89,6 +89,11 @@ double metrics_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+double metrics_start_ms(void)
+{
+	return metrics_enabled() ? metrics_now_ms() : 0;
+}
+
 static bool metrics_same_labels(const char *const *a, const char *const *b)
 {
 	size_t i = 0;

@@ -63,7 +63,7 @@ struct grpc_call *grpc_call_new(struct grpc_conn *conn, int32_t stream_id)
 	call->gs = grpc_conn_server(conn);
 	call->conn = conn;
 	call->stream_id = stream_id;
-	call->started_ms = metrics_now_ms();
+	call->started_ms = metrics_enabled() || api_log_enabled() ? metrics_now_ms() : 0;
 	grpc_call_link(call);
 	return call;
 }

@@ -272,7 +272,7 @@ static void bdelivery_send(struct binding_event *ev)
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 
 	ev->attempt++;
-	ev->sent_ms = metrics_now_ms();
+	ev->sent_ms = metrics_start_ms();
 	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
 				 bdelivery_answered, ev) != 0)
 		bdelivery_answered(ev, false, "out of memory");

@@ -218,7 +218,7 @@ void bindings_invoke(struct server *srv, const struct bindings_request *r, bindi
 	}
 	op->work.run = bindings_invoke_run;
 	op->work.done = bindings_invoke_done;
-	op->started_ms = metrics_now_ms();
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 	return;
 oom:

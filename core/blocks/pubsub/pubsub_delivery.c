@@ -498,7 +498,7 @@ static void delivery_send(struct delivery *d)
 	};
 
 	d->attempt++;
-	d->sent_ms = metrics_now_ms();
+	d->sent_ms = metrics_start_ms();
 	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
 }

@@ -134,7 +134,7 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 	p->work.run =
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;
 	p->work.done = pubsub_publish_done;
-	p->started_ms = metrics_now_ms();
+	p->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &p->work);
 	return 0;
 }

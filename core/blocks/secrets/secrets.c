@@ -184,7 +184,7 @@ void secrets_get(struct server *srv, const char *store, const char *key, const s
 	}
 	op->work.run = secrets_get_run;
 	op->work.done = secrets_get_done;
-	op->started_ms = metrics_now_ms();
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 }
 
@@ -246,6 +246,6 @@ void secrets_bulk(struct server *srv, const char *store, const struct kv_list *m
 	}
 	op->work.run = secrets_bulk_run;
 	op->work.done = secrets_bulk_done;
-	op->started_ms = metrics_now_ms();
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 }

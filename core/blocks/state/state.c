@@ -239,7 +239,7 @@ static void state_submit(struct state_call *call, const char *op, void (*run)(st
 			 void (*finish)(struct state_call *), bool turns)
 {
 	call->op = op;
-	call->started_ms = metrics_now_ms();
+	call->started_ms = metrics_start_ms();
 	call->work.run = run;
 	call->work.done = state_call_done;
 	call->finish = finish;
