@@ -244,7 +244,8 @@ static void main_setup_observe(struct server *srv)
 {
 	const struct cfg_observe *obs = &srv->config.observe;
 	const struct components *cs = srv->components;
-	bool api_log = srv->opts->enable_api_logging >= 0 ? srv->opts->enable_api_logging == 1 : obs->api_logging;
+	bool api_log =
+		srv->opts->enable_api_logging >= 0 ? srv->opts->enable_api_logging == 1 : obs->api_logging;
 
 	dm_setup(srv->opts->app_id, obs, srv->opts->enable_metrics && !obs->metrics_disabled);
 	api_log_setup(api_log, obs->omit_health_checks, obs->obfuscate_urls);
@@ -307,8 +308,8 @@ static int main_serve(const struct options *opts)
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || reload_start(&srv, &rs) != 0 ||
-	    http_api_listen(&srv) != 0 || metrics_endpoint_listen(&srv) != 0 || grpc_server_listen(&srv) != 0 ||
-	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    http_api_listen(&srv) != 0 || metrics_endpoint_listen(&srv) != 0 ||
+	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;

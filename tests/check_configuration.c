@@ -180,7 +180,8 @@ START_TEST(test_observe_sections)
 	ck_assert(c.observe.omit_health_checks);
 	ck_assert(!c.observe.obfuscate_urls);
 	/* rules cannot be honoured: one warning naming file:line, never silence. */
-	ck_assert_int_ge(asprintf(&want, "warning: %s:16:7: spec.metric.rules: regular-expression rewrites", path), 0);
+	ck_assert_int_ge(
+		asprintf(&want, "warning: %s:16:7: spec.metric.rules: regular-expression rewrites", path), 0);
 	ck_line(&d, want);
 	free(want);
 	configuration_free(&c);

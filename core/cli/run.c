@@ -932,14 +932,17 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 		for (int tries = 0; (metrics_port == port || metrics_port == grpc_port) && tries < 5; tries++)
 			metrics_port = probe_free_port(host);
 		if (metrics_port < 0 || metrics_port == port || metrics_port == grpc_port) {
-			fprintf(stderr, "outrig run: cannot find a free port on %s for metrics: %s; pass --metrics-port\n",
-				host, metrics_port < 0 ? strerror(errno) : "the kernel keeps offering a port in use");
+			fprintf(stderr,
+				"outrig run: cannot find a free port on %s for metrics: %s; pass --metrics-port\n",
+				host,
+				metrics_port < 0 ? strerror(errno)
+						 : "the kernel keeps offering a port in use");
 			goto out;
 		}
 	}
 	snprintf(metrics_text, sizeof(metrics_text), "%d", metrics_port);
-	fprintf(stderr, "outrig run: info: app '%s': metrics (Prometheus) on port %d, GET /metrics\n", o.app_id,
-		metrics_port);
+	fprintf(stderr, "outrig run: info: app '%s': metrics (Prometheus) on port %d, GET /metrics\n",
+		o.app_id, metrics_port);
 
 	daemon = run_find_daemon();
 	owned = calloc(o.n_fwd + 1, sizeof(*owned));

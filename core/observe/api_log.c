@@ -57,7 +57,8 @@ const char *api_log_endpoint_name(const char *method, const char *path, char *bu
 		snprintf(buf, size, "InvokeService/%s", app);
 		return buf;
 	}
-	if (strncmp(path, "/v1.0/publish/bulk/", 19) == 0 || strncmp(path, "/v1.0-alpha1/publish/bulk/", 26) == 0)
+	if (strncmp(path, "/v1.0/publish/bulk/", 19) == 0 ||
+	    strncmp(path, "/v1.0-alpha1/publish/bulk/", 26) == 0)
 		return "BulkPublishEvent";
 	if (strncmp(path, "/v1.0/publish/", 14) == 0)
 		return "PublishEvent";

@@ -16,14 +16,19 @@
 #define DM_MAX_PATTERNS 64
 
 static const char *const dm_http_labels[] = { "app_id", "method", "path", "status", NULL };
-static const char *const dm_grpc_server_labels[] = { "app_id", "grpc_server_method", "grpc_server_status", NULL };
-static const char *const dm_grpc_client_labels[] = { "app_id", "grpc_client_method", "grpc_client_status", NULL };
-static const char *const dm_op_labels[] = { "app_id", "component", "namespace", "operation", "success", NULL };
+static const char *const dm_grpc_server_labels[] = { "app_id", "grpc_server_method", "grpc_server_status",
+						     NULL };
+static const char *const dm_grpc_client_labels[] = { "app_id", "grpc_client_method", "grpc_client_status",
+						     NULL };
+static const char *const dm_op_labels[] = {
+	"app_id", "component", "namespace", "operation", "success", NULL
+};
 static const char *const dm_input_labels[] = { "app_id", "component", "namespace", "success", NULL };
-static const char *const dm_egress_labels[] = { "app_id", "component", "namespace", "success", "topic", NULL };
-static const char *const dm_ingress_labels[] = { "app_id",	   "component", "namespace",
-						 "process_status", "status",	"topic",
-						 NULL };
+static const char *const dm_egress_labels[] = {
+	"app_id", "component", "namespace", "success", "topic", NULL
+};
+static const char *const dm_ingress_labels[] = { "app_id", "component", "namespace", "process_status",
+						 "status", "topic",	NULL };
 static const char *const dm_runtime_labels[] = { "app_id", "namespace", NULL };
 static const char *const dm_init_labels[] = { "app_id", "namespace", "component", NULL };
 static const char *const dm_init_fail_labels[] = { "app_id", "namespace", "component", "reason", NULL };
@@ -45,10 +50,10 @@ static struct {
 
 /* Canonical gRPC code names, as opencensus's ocgrpc labels them. */
 static const char *const dm_grpc_codes[] = {
-	"OK",	      "CANCELLED",	    "UNKNOWN",		 "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-	"NOT_FOUND",  "ALREADY_EXISTS",	    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-	"ABORTED",    "OUT_OF_RANGE",	    "UNIMPLEMENTED",	 "INTERNAL",	     "UNAVAILABLE",
-	"DATA_LOSS",  "UNAUTHENTICATED",
+	"OK",	     "CANCELLED",	"UNKNOWN",	     "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+	"NOT_FOUND", "ALREADY_EXISTS",	"PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+	"ABORTED",   "OUT_OF_RANGE",	"UNIMPLEMENTED",     "INTERNAL",	   "UNAVAILABLE",
+	"DATA_LOSS", "UNAUTHENTICATED",
 };
 
 void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
@@ -84,31 +89,36 @@ void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
 				       "Number of HTTP requests started in server.", dm_http_labels);
 	dm.http_latency = metric_histogram("dapr_http_server_latency",
 					   "HTTP request end to end latency in server.", dm_http_labels);
-	dm.http_responses = metric_counter("dapr_http_server_response_count", "Number of HTTP responses in server.",
-					   dm_http_labels);
+	dm.http_responses = metric_counter("dapr_http_server_response_count",
+					   "Number of HTTP responses in server.", dm_http_labels);
 	dm.client_count = metric_counter("dapr_http_client_completed_count", "Count of completed requests.",
 					 dm_http_labels);
-	dm.client_latency = metric_histogram("dapr_http_client_roundtrip_latency",
-					     "Time between first byte of request headers sent to last byte of response received, or terminal error.",
-					     dm_http_labels);
-	dm.grpc_count = metric_counter("dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
-				       dm_grpc_server_labels);
+	dm.client_latency = metric_histogram(
+		"dapr_http_client_roundtrip_latency",
+		"Time between first byte of request headers sent to last byte of response received, or terminal error.",
+		dm_http_labels);
+	dm.grpc_count = metric_counter("dapr_grpc_io_server_completed_rpcs",
+				       "Count of RPCs by method and status.", dm_grpc_server_labels);
 	dm.grpc_latency = metric_histogram("dapr_grpc_io_server_server_latency",
 					   "Distribution of server latency in milliseconds, by method.",
 					   dm_grpc_server_labels);
 	dm.grpc_client_count = metric_counter("dapr_grpc_io_client_completed_rpcs",
 					      "Count of RPCs by method and status.", dm_grpc_client_labels);
-	dm.grpc_client_latency = metric_histogram("dapr_grpc_io_client_roundtrip_latency",
-						  "Distribution of round-trip latency, by method.",
-						  dm_grpc_client_labels);
-	dm.count[DM_STATE] = metric_counter("dapr_component_state_count",
-					    "The number of operations performed on the state component.", dm_op_labels);
-	dm.latency[DM_STATE] = metric_histogram("dapr_component_state_latencies",
-						"The latency of the response from the state component.", dm_op_labels);
-	dm.count[DM_SECRET] = metric_counter("dapr_component_secret_count",
-					     "The number of operations performed on the secret component.", dm_op_labels);
-	dm.latency[DM_SECRET] = metric_histogram("dapr_component_secret_latencies",
-						 "The latency of the response from the secret component.", dm_op_labels);
+	dm.grpc_client_latency =
+		metric_histogram("dapr_grpc_io_client_roundtrip_latency",
+				 "Distribution of round-trip latency, by method.", dm_grpc_client_labels);
+	dm.count[DM_STATE] =
+		metric_counter("dapr_component_state_count",
+			       "The number of operations performed on the state component.", dm_op_labels);
+	dm.latency[DM_STATE] =
+		metric_histogram("dapr_component_state_latencies",
+				 "The latency of the response from the state component.", dm_op_labels);
+	dm.count[DM_SECRET] =
+		metric_counter("dapr_component_secret_count",
+			       "The number of operations performed on the secret component.", dm_op_labels);
+	dm.latency[DM_SECRET] =
+		metric_histogram("dapr_component_secret_latencies",
+				 "The latency of the response from the secret component.", dm_op_labels);
 	dm.count[DM_OUTPUT_BINDING] = metric_counter(
 		"dapr_component_output_binding_count",
 		"The number of operations invoked on the output binding component.", dm_op_labels);
@@ -118,26 +128,28 @@ void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
 	dm.count[DM_INPUT_BINDING] = metric_counter(
 		"dapr_component_input_binding_count",
 		"The number of incoming events arriving from the input binding component.", dm_input_labels);
-	dm.latency[DM_INPUT_BINDING] = metric_histogram("dapr_component_input_binding_latencies",
-							"The triggered app event processing latency.",
-							dm_input_labels);
+	dm.latency[DM_INPUT_BINDING] =
+		metric_histogram("dapr_component_input_binding_latencies",
+				 "The triggered app event processing latency.", dm_input_labels);
 	dm.count[DM_PUBSUB_EGRESS] = metric_counter(
 		"dapr_component_pubsub_egress_count",
 		"The number of outgoing messages published to the pub/sub component.", dm_egress_labels);
-	dm.latency[DM_PUBSUB_EGRESS] = metric_histogram("dapr_component_pubsub_egress_latencies",
-							"The latency of the response from the pub/sub component.",
-							dm_egress_labels);
-	dm.ingress_count = metric_counter("dapr_component_pubsub_ingress_count",
-					  "The number of incoming messages arriving from the pub/sub component.",
-					  dm_ingress_labels);
-	dm.ingress_latency = metric_histogram("dapr_component_pubsub_ingress_latencies",
-					      "The consuming app event processing latency.", dm_ingress_labels);
-	dm.loaded = metric_counter("dapr_runtime_component_loaded", "The number of successfully loaded components.",
-				   dm_runtime_labels);
+	dm.latency[DM_PUBSUB_EGRESS] =
+		metric_histogram("dapr_component_pubsub_egress_latencies",
+				 "The latency of the response from the pub/sub component.", dm_egress_labels);
+	dm.ingress_count = metric_counter(
+		"dapr_component_pubsub_ingress_count",
+		"The number of incoming messages arriving from the pub/sub component.", dm_ingress_labels);
+	dm.ingress_latency =
+		metric_histogram("dapr_component_pubsub_ingress_latencies",
+				 "The consuming app event processing latency.", dm_ingress_labels);
+	dm.loaded = metric_counter("dapr_runtime_component_loaded",
+				   "The number of successfully loaded components.", dm_runtime_labels);
 	dm.init = metric_counter("dapr_runtime_component_init_total", "The number of initialized components.",
 				 dm_init_labels);
-	dm.init_fail = metric_counter("dapr_runtime_component_init_fail_total",
-				      "The number of component initialization failures.", dm_init_fail_labels);
+	dm.init_fail =
+		metric_counter("dapr_runtime_component_init_fail_total",
+			       "The number of component initialization failures.", dm_init_fail_labels);
 }
 
 /*
@@ -170,15 +182,16 @@ static bool dm_match(const char *pattern, const char *path)
 	if (*p == '{') {
 		const char *close = strchr(p, '}');
 
-		return close != NULL && close[1] == '\0' && close - p > 4 && strncmp(close - 3, "...", 3) == 0;
+		return close != NULL && close[1] == '\0' && close - p > 4 &&
+		       strncmp(close - 3, "...", 3) == 0;
 	}
 	return *p == '\0' && *s == '\0';
 }
 
 const char *dm_http_path(const char *path, char *buf, size_t size)
 {
-	static const char *const static_paths[] = { "/dapr/config", "/dapr/metrics", "/dapr/subscribe", "/healthz",
-						    NULL };
+	static const char *const static_paths[] = { "/dapr/config", "/dapr/metrics", "/dapr/subscribe",
+						    "/healthz", NULL };
 	const char *rest;
 
 	for (int i = 0; static_paths[i] != NULL; i++)
@@ -206,8 +219,8 @@ const char *dm_http_path(const char *path, char *buf, size_t size)
 
 static const char *dm_method(const char *method)
 {
-	static const char *const verbs[] = { "GET",	"PUT",	   "POST",    "PATCH", "DELETE",
-					     "HEAD",	"OPTIONS", "CONNECT", "TRACE", NULL };
+	static const char *const verbs[] = { "GET",  "PUT",	"POST",	   "PATCH", "DELETE",
+					     "HEAD", "OPTIONS", "CONNECT", "TRACE", NULL };
 
 	if (dm.exclude_verbs)
 		return "";
@@ -267,8 +280,9 @@ void dm_http_client(const char *method, const char *path, int status, double ms)
 
 static const char *dm_code(int code)
 {
-	return code >= 0 && code < (int)(sizeof(dm_grpc_codes) / sizeof(dm_grpc_codes[0])) ? dm_grpc_codes[code]
-											     : "UNKNOWN";
+	return code >= 0 && code < (int)(sizeof(dm_grpc_codes) / sizeof(dm_grpc_codes[0]))
+		       ? dm_grpc_codes[code]
+		       : "UNKNOWN";
 }
 
 void dm_grpc_server(const char *method, int code, double ms)
@@ -302,9 +316,7 @@ void dm_component(enum dm_kind kind, const char *component, const char *what, bo
 	values[1] = component;
 	values[2] = dm.ns;
 	switch (kind) {
-	case DM_INPUT_BINDING:
-		values[3] = ok;
-		break;
+	case DM_INPUT_BINDING: values[3] = ok; break;
 	case DM_PUBSUB_EGRESS:
 		values[3] = ok;
 		values[4] = what;

@@ -22,9 +22,10 @@
 #define METRICS_SLOTS 4096
 
 /* Dapr's default latency distribution, in milliseconds. */
-static const double metrics_dapr_buckets[] = { 1,   2,	 3,   4,   5,	 6,    8,    10,   13,	 16,	20,    25,
-					       30,  40,	 50,  65,  80,	 100,  130,  160,  200,	 250,	300,   400,
-					       500, 650, 800, 1000, 2000, 5000, 10000, 20000, 50000, 100000 };
+static const double metrics_dapr_buckets[] = { 1,    2,	   3,	 4,	5,     6,     8,     10,  13,
+					       16,   20,   25,	 30,	40,    50,    65,    80,  100,
+					       130,  160,  200,	 250,	300,   400,   500,   650, 800,
+					       1000, 2000, 5000, 10000, 20000, 50000, 100000 };
 
 struct series {
 	uint64_t hash;
@@ -261,11 +262,12 @@ static struct series *metrics_series(struct metric *m, const char *const *values
 		m->warned = true;
 		pthread_mutex_unlock(&m->lock);
 		if (warn)
-			log_warn("runtime",
-				 "metric %s has %d label sets, its most: new ones are not recorded (counted in "
-				 "outrig_metrics_series_dropped_total); bound its paths with the Configuration's "
-				 "spec.metric.http.pathMatching or increasedCardinality: false",
-				 m->name, METRICS_MAX_SERIES);
+			log_warn(
+				"runtime",
+				"metric %s has %d label sets, its most: new ones are not recorded (counted in "
+				"outrig_metrics_series_dropped_total); bound its paths with the Configuration's "
+				"spec.metric.http.pathMatching or increasedCardinality: false",
+				m->name, METRICS_MAX_SERIES);
 		metrics_note_dropped(m);
 		return NULL;
 	}
@@ -279,9 +281,9 @@ static void metrics_note_dropped(struct metric *m)
 	const char *values[] = { m->name };
 
 	if (metrics_dropped == NULL)
-		metrics_dropped = metric_counter("outrig_metrics_series_dropped_total",
-						 "Observations not recorded because their metric had too many label sets.",
-						 labels);
+		metrics_dropped = metric_counter(
+			"outrig_metrics_series_dropped_total",
+			"Observations not recorded because their metric had too many label sets.", labels);
 	if (metrics_dropped != NULL && metrics_dropped != m)
 		metric_add(metrics_dropped, values, 1);
 }
@@ -510,7 +512,8 @@ static void mt_process(struct metrics_text *t)
 	size_t fds = 0;
 
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		mt_gauge(t, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+		mt_gauge(t, "process_cpu_seconds_total", "counter",
+			 "Total user and system CPU time spent in seconds.",
 			 (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 				 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	if ((dir = opendir("/proc/self/fd")) != NULL) {
@@ -534,8 +537,8 @@ static void mt_process(struct metrics_text *t)
 			    sscanf(p + 2,
 				   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu %llu %llu",
 				   &start_ticks, &vsize, &rss) == 3) {
-				mt_gauge(t, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
-					 (double)vsize);
+				mt_gauge(t, "process_virtual_memory_bytes", "gauge",
+					 "Virtual memory size in bytes.", (double)vsize);
 				mt_gauge(t, "process_resident_memory_bytes", "gauge",
 					 "Resident memory size in bytes.", (double)rss * (double)page);
 			}

@@ -116,7 +116,8 @@ static void obs_paths(struct obs_reader *rd, yaml_node_t *n)
 		char **grown;
 
 		if (!res_yaml_is_scalar(item) || res_yaml_text(item)[0] != '/') {
-			obs_err(rd, item, field, "expected a path that starts with /, such as /orders/{orderID}");
+			obs_err(rd, item, field,
+				"expected a path that starts with /, such as /orders/{orderID}");
 			continue;
 		}
 		grown = realloc(out->path_matching, (out->npath_matching + 1) * sizeof(*grown));
@@ -130,9 +131,10 @@ static void obs_paths(struct obs_reader *rd, yaml_node_t *n)
 
 static void obs_metric(struct obs_reader *rd, yaml_node_t *m, const char *section)
 {
-	static const char *const known[] = { "enabled", "latencyDistributionBuckets", "http", "rules",
-					     "recordErrorCodes", NULL };
-	static const char *const http_known[] = { "increasedCardinality", "pathMatching", "excludeVerbs", NULL };
+	static const char *const known[] = { "enabled", "latencyDistributionBuckets", "http",
+					     "rules",	"recordErrorCodes",	      NULL };
+	static const char *const http_known[] = { "increasedCardinality", "pathMatching", "excludeVerbs",
+						  NULL };
 	char field[64];
 	yaml_node_t *http, *n;
 	bool b = false;

@@ -11,16 +11,16 @@
 
 /* Zeroed, it holds Dapr's defaults. A later file's field replaces an earlier file's. */
 struct cfg_observe {
-	bool metrics_disabled;	   /* spec.metric.enabled: false */
-	double *buckets;	   /* spec.metric.latencyDistributionBuckets; NULL = Dapr's */
+	bool metrics_disabled; /* spec.metric.enabled: false */
+	double *buckets;       /* spec.metric.latencyDistributionBuckets; NULL = Dapr's */
 	size_t nbuckets;
-	bool low_cardinality;	   /* spec.metric.http.increasedCardinality: false (Dapr's default is true) */
-	char **path_matching;	   /* spec.metric.http.pathMatching: "/orders/{id}" patterns */
+	bool low_cardinality; /* spec.metric.http.increasedCardinality: false (Dapr's default is true) */
+	char **path_matching; /* spec.metric.http.pathMatching: "/orders/{id}" patterns */
 	size_t npath_matching;
-	bool exclude_verbs;	   /* spec.metric.http.excludeVerbs */
-	bool api_logging;	   /* spec.logging.apiLogging.enabled */
-	bool omit_health_checks;   /* spec.logging.apiLogging.omitHealthChecks */
-	bool obfuscate_urls;	   /* spec.logging.apiLogging.obfuscateURLs */
+	bool exclude_verbs;	 /* spec.metric.http.excludeVerbs */
+	bool api_logging;	 /* spec.logging.apiLogging.enabled */
+	bool omit_health_checks; /* spec.logging.apiLogging.omitHealthChecks */
+	bool obfuscate_urls;	 /* spec.logging.apiLogging.obfuscateURLs */
 };
 
 /* True for the sections read here: metric, metrics, logging. */

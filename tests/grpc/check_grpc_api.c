@@ -791,11 +791,13 @@ START_TEST(api_logging_and_metrics)
 	grpc_result_free(&r);
 	ck_assert_int_eq(daemon_stop(&dmn), 0);
 	log = xslurp(dmn.log);
-	ck_assert_msg(strstr(log, "msg=\"gRPC API Called\" app_id=" APP " scope=dapr.runtime.grpc-info "
-				  "method=/grpc.health.v1.Health/Check code=0 duration=") != NULL &&
-			      strstr(log, " useragent=check-grpc/1.0") != NULL &&
-			      strstr(log, "method=/dapr.proto.runtime.v1.Dapr/NoSuchMethod code=12 duration=") != NULL,
-		      "log:\n%s", log);
+	ck_assert_msg(
+		strstr(log, "msg=\"gRPC API Called\" app_id=" APP " scope=dapr.runtime.grpc-info "
+			    "method=/grpc.health.v1.Health/Check code=0 duration=") != NULL &&
+			strstr(log, " useragent=check-grpc/1.0") != NULL &&
+			strstr(log, "method=/dapr.proto.runtime.v1.Dapr/NoSuchMethod code=12 duration=") !=
+				NULL,
+		"log:\n%s", log);
 	first = strlen(log);
 	free(log);
 	/* Without the flag, no API log line; the metrics count the calls. */
@@ -804,9 +806,12 @@ START_TEST(api_logging_and_metrics)
 	grpc_result_free(&r);
 	ck_assert_int_eq(http_request(dmn.metrics_port, "GET", "/metrics", NULL, NULL, 0, &h), 0);
 	ck_assert_int_eq(h.status, 200);
-	ck_assert_msg(strstr(h.body, "dapr_grpc_io_server_completed_rpcs{app_id=\"" APP "\","
-				     "grpc_server_method=\"/grpc.health.v1.Health/Check\",grpc_server_status=\"OK\"} 1\n") != NULL,
-		      "metrics (start):\n%.1500s", h.body);
+	ck_assert_msg(
+		strstr(h.body,
+		       "dapr_grpc_io_server_completed_rpcs{app_id=\"" APP "\","
+		       "grpc_server_method=\"/grpc.health.v1.Health/Check\",grpc_server_status=\"OK\"} 1\n") !=
+			NULL,
+		"metrics (start):\n%.1500s", h.body);
 	ck_assert_ptr_nonnull(strstr(h.body, "# TYPE dapr_grpc_io_server_server_latency histogram\n"));
 	http_response_free(&h);
 	ck_assert_int_eq(daemon_stop(&dmn), 0);
@@ -823,12 +828,14 @@ START_TEST(default_metrics_port_taken_is_a_warning)
 	char *log;
 
 	if (fd < 0)
-		fprintf(stderr, "default_metrics_port_taken_is_a_warning: 9090 already in use, testing with that\n");
+		fprintf(stderr,
+			"default_metrics_port_taken_is_a_warning: 9090 already in use, testing with that\n");
 	dmn.default_metrics_port = true;
 	start(NULL);
 	ck_serving();
 	log = xslurp(dmn.log);
-	ck_assert_msg(strstr(log, "metrics: cannot listen on 0.0.0.0:9090 (the default --metrics-port)") != NULL &&
+	ck_assert_msg(strstr(log, "metrics: cannot listen on 0.0.0.0:9090 (the default --metrics-port)") !=
+				      NULL &&
 			      strstr(log, "level=warn") != NULL,
 		      "log:\n%s", log);
 	free(log);

@@ -90,7 +90,8 @@ START_TEST(test_process_metrics)
 {
 	char *text = render();
 
-	ck_assert_ptr_nonnull(strstr(text, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "));
+	ck_assert_ptr_nonnull(
+		strstr(text, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "));
 	ck_assert_ptr_nonnull(strstr(text, "\nprocess_resident_memory_bytes "));
 	ck_assert_ptr_nonnull(strstr(text, "\nprocess_open_fds "));
 	ck_assert_ptr_nonnull(strstr(text, "\nprocess_max_fds "));
@@ -219,7 +220,8 @@ START_TEST(test_dapr_names)
 	ck_assert_ptr_nonnull(strstr(
 		text,
 		"dapr_component_pubsub_ingress_count{app_id=\"app1\",component=\"pubsub\",namespace=\"\",process_status=\"retry\",status=\"failed\",topic=\"orders\"} 1\n"));
-	ck_assert_ptr_nonnull(strstr(text, "dapr_runtime_component_loaded{app_id=\"app1\",namespace=\"\"} 1\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "dapr_runtime_component_loaded{app_id=\"app1\",namespace=\"\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(
 		text,
 		"dapr_runtime_component_init_fail_total{app_id=\"app1\",namespace=\"\",component=\"state.redis\",reason=\"init\"} 1\n"));
@@ -305,8 +307,10 @@ START_TEST(test_api_log_text)
 	api_log_setup(true, false, false);
 	out = capture(log_calls);
 	ck_assert_uint_eq(count(out, "API Called"), 4);
-	ck_assert_msg(strstr(out, "level=info msg=\"HTTP API Called\" app_id=app1 scope=dapr.runtime.http-info "
-				  "method=\"POST /v1.0/state/store\" code=204 duration=3 useragent=curl/8\n") != NULL,
+	ck_assert_msg(strstr(out,
+			     "level=info msg=\"HTTP API Called\" app_id=app1 scope=dapr.runtime.http-info "
+			     "method=\"POST /v1.0/state/store\" code=204 duration=3 useragent=curl/8\n") !=
+			      NULL,
 		      "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "method=\"GET /v1.0/healthz\" code=204 duration=0\n"));
 	ck_assert_ptr_nonnull(strstr(out, "msg=\"gRPC API Called\" app_id=app1 scope=dapr.runtime.grpc-info "

@@ -77,9 +77,10 @@ int metrics_endpoint_listen(struct server *srv)
 	snprintf(spec, sizeof(spec), strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d", addr, port);
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-		log_error("runtime",
-			  "--metrics-listen-address: \"%s\" is not an IP address; give one such as 0.0.0.0 or 127.0.0.1",
-			  addr);
+		log_error(
+			"runtime",
+			"--metrics-listen-address: \"%s\" is not an IP address; give one such as 0.0.0.0 or 127.0.0.1",
+			addr);
 		return -1;
 	}
 	metrics_http = evhttp_new(srv->base);
@@ -107,10 +108,11 @@ int metrics_endpoint_listen(struct server *srv)
 	return 0;
 fail:
 	if (opts->metrics_port > 0)
-		log_error("runtime",
-			  "--metrics-port %d: cannot listen on %s: %s; pick a free port with --metrics-port, or "
-			  "turn metrics off with --enable-metrics=false",
-			  port, spec, strerror(errno));
+		log_error(
+			"runtime",
+			"--metrics-port %d: cannot listen on %s: %s; pick a free port with --metrics-port, or "
+			"turn metrics off with --enable-metrics=false",
+			port, spec, strerror(errno));
 	else
 		log_warn("runtime",
 			 "metrics: cannot listen on %s (the default --metrics-port): %s; serving no metrics. "

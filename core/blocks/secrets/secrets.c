@@ -204,7 +204,8 @@ static void secrets_bulk_done(struct work *w)
 	struct block_error err;
 	const char *key;
 
-	dm_component(DM_SECRET, op->comp->name, "bulk_get", op->rc == 0, metrics_now_ms() - op->started_ms);	json_t *secret;
+	dm_component(DM_SECRET, op->comp->name, "bulk_get", op->rc == 0, metrics_now_ms() - op->started_ms);
+	json_t *secret;
 	void *tmp;
 
 	if (op->rc != 0) {
