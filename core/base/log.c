@@ -126,8 +126,6 @@ void log_write_fields(enum outrig_log_level level, const char *scope, const char
 	char when[40];
 	unsigned lvl = (unsigned)level < 5 ? (unsigned)level : 4;
 
-	if (!log_enabled(level))
-		return;
 	log_timestamp(when, sizeof(when));
 	if (log_cfg.as_json) {
 		json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", when, "level",

@@ -31,7 +31,9 @@ struct log_field {
 
 /*
  * Writes one line with msg and the fields, after the usual ones: as JSON members (numbers as
- * numbers), or in text as key=value (quoted when the value holds a space, '"' or '='). Thread-safe.
+ * numbers), or in text as key=value (quoted when the value holds a space, '"' or '='). Written
+ * whatever --log-level says: the caller decides (daprd's API log is at info level whatever the
+ * level of its other lines). Thread-safe.
  */
 void log_write_fields(enum outrig_log_level level, const char *scope, const char *msg,
 		      const struct log_field *fields, size_t n);

@@ -327,6 +327,12 @@ START_TEST(test_api_log_text)
 	ck_assert_ptr_nonnull(strstr(out, "method=InvokeService/other code=200"));
 	ck_assert_ptr_null(strstr(out, "orders/1"));
 	free(out);
+	/* As daprd's API log, at info level whatever --log-level says. */
+	log_setup(OUTRIG_LOG_ERROR, false, "app1");
+	api_log_setup(true, false, false);
+	out = capture(log_calls);
+	ck_assert_uint_eq(count(out, "level=info msg=\"HTTP API Called\""), 3);
+	free(out);
 }
 END_TEST
 
