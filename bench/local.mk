@@ -2,7 +2,8 @@
 # `make bench`: benchmarks of the state, pub/sub, invocation and binding APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
-	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh bench/grpc_bench.sh
+	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh bench/grpc_bench.sh \
+	bench/metrics_overhead.sh
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.
 # pubsub_direct needs paho-mqtt-c, so it comes with the pubsub.mqtt3 plugin.
@@ -109,3 +110,11 @@ bench-tracing: all bench/invoke_echo$(EXEEXT)
 	BENCH_BIN='$(abs_top_builddir)/bench' \
 		bash '$(abs_top_srcdir)/bench/tracing_overhead.sh'
 .PHONY: bench-tracing
+# What recording one request's metrics costs (bench/metrics_overhead.sh), `make bench` only.
+EXTRA_PROGRAMS += bench/metrics_record
+BENCH_HELPERS += bench/metrics_record$(EXEEXT)
+bench_metrics_record_SOURCES = bench/metrics_record.c core/observe/metrics.c core/observe/dapr_metrics.c \
+	core/base/log.c
+bench_metrics_record_CPPFLAGS = $(CORE_CPPFLAGS)
+bench_metrics_record_CFLAGS = $(CORE_CFLAGS)
+bench_metrics_record_LDADD = $(CORE_LIBS)

@@ -4,6 +4,7 @@
 --   wrk ... -s state.lua http://127.0.0.1:PORT -- healthz
 --   wrk ... -s state.lua http://127.0.0.1:PORT -- get  STORE KEY
 --   wrk ... -s state.lua http://127.0.0.1:PORT -- save STORE KEYSPACE [random]
+--   wrk ... -s state.lua http://127.0.0.1:PORT -- invoke APP METHOD
 --
 -- Every scenario goes through request(), even the fixed ones, so that the floor (healthz) pays the same
 -- per-request Lua cost on the client side as the state scenarios and the ratios compare like with like.
@@ -28,13 +29,17 @@ function init(args)
       fixed = wrk.format("GET", "/v1.0/healthz")
    elseif mode == "get" then
       fixed = wrk.format("GET", "/v1.0/state/" .. store .. "/" .. arg3)
+   elseif mode == "invoke" then
+      -- Service invocation of app STORE's method ARG3 (bench/metrics_overhead.sh), a small JSON body.
+      fixed = wrk.format("POST", "/v1.0/invoke/" .. store .. "/method/" .. arg3,
+                         { ["Content-Type"] = "application/json" }, '{"n":1}')
    elseif mode == "save" then
       keyspace = tonumber(arg3) or keyspace
       prefix = "bench-t" .. tostring(tid) .. "-"
       -- Seeded per thread, or every thread would draw the same keys.
       math.randomseed(os.time() * 100 + tid)
    else
-      error("state.lua: unknown scenario '" .. tostring(mode) .. "' (healthz, get or save)")
+      error("state.lua: unknown scenario '" .. tostring(mode) .. "' (healthz, get, save or invoke)")
    end
 end
 

@@ -4,7 +4,7 @@ CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_buildd
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
 CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -48,6 +48,11 @@ core_liboutrigcore_a_SOURCES = \
 	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
 	core/observe/trace_export.c \
 	core/api/http/http_trace.c core/api/http/http_trace.h \
+	core/resources/configuration_observe.c core/resources/configuration_observe.h \
+	core/observe/metrics.c core/observe/metrics.h \
+	core/observe/dapr_metrics.c core/observe/dapr_metrics.h \
+	core/observe/api_log.c core/observe/api_log.h \
+	core/api/http/metrics_endpoint.c core/api/http/metrics_endpoint.h \
 	core/components/config_map.c core/components/config_map.h \
 	core/base/data_dir.c core/base/data_dir.h \
 	core/base/diag.c core/base/diag.h \

@@ -28,6 +28,9 @@
 #include "api/http/router.h"
 #include "api/http/http_errors.h"
 #include "api/internal/internal_server.h"
+#include "api/http/metrics_endpoint.h"
+#include "observe/api_log.h"
+#include "observe/dapr_metrics.h"
 #include "base/log.h"
 #include "base/sd_notify.h"
 #include "components/host.h"
@@ -201,10 +204,6 @@ static int main_check(const struct options *opts)
 	return errors == 0 ? 0 : 1;
 }
 
-/*
- * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
- * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
- */
 /* spec.tracing of the --config files: spans and their exporters (off without the section). */
 static int main_start_tracing(struct server *srv)
 {
@@ -217,6 +216,10 @@ static int main_start_tracing(struct server *srv)
 	return 0;
 }
 
+/*
+ * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
+ * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
+ */
 static int main_open_app(struct server *srv)
 {
 	const struct options *opts = srv->opts;
@@ -243,6 +246,24 @@ static int main_open_app(struct server *srv)
 	/* daprd bounds the app's answers by the same flags as requests. */
 	app_channel_set_limits(srv->app, opts->max_body_bytes, opts->read_buffer_bytes);
 	return 0;
+}
+
+/*
+ * Metrics and API logging by the flags and the Configuration: --enable-metrics=false or
+ * spec.metric.enabled: false turn metrics off; --enable-api-logging, when given, wins over
+ * spec.logging.apiLogging.enabled (daprd's rule). Then the components' initialisation counts.
+ */
+static void main_setup_observe(struct server *srv)
+{
+	const struct cfg_observe *obs = &srv->config.observe;
+	const struct components *cs = srv->components;
+	bool api_log =
+		srv->opts->enable_api_logging >= 0 ? srv->opts->enable_api_logging == 1 : obs->api_logging;
+
+	dm_setup(srv->opts->app_id, obs, srv->opts->enable_metrics && !obs->metrics_disabled);
+	api_log_setup(api_log, obs->omit_health_checks, obs->obfuscate_urls);
+	for (size_t i = 0; i < cs->count; i++)
+		dm_component_init(cs->items[i]->type, cs->items[i]->failure != NULL);
 }
 
 static int main_serve(const struct options *opts)
@@ -295,14 +316,15 @@ static int main_serve(const struct options *opts)
 	}
 	if (srv.base != NULL && main_start_tracing(&srv) != 0)
 		goto out;
+	main_setup_observe(&srv);
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
 	if (opts->app_port > 0 && main_open_app(&srv) != 0)
 		goto out;
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
 	if (srv.workers == NULL || app_health_start(&srv) != 0 ||
 	    components_start(&cs, srv.base, srv.workers) != 0 || reload_start(&srv, &rs) != 0 ||
-	    http_api_listen(&srv) != 0 || grpc_server_listen(&srv) != 0 ||
-	    internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
+	    http_api_listen(&srv) != 0 || metrics_endpoint_listen(&srv) != 0 ||
+	    grpc_server_listen(&srv) != 0 || internal_server_listen(&srv) != 0 || nameres_start(&srv) != 0 ||
 	    pubsub_runtime_start(&srv.pubsub, &srv, &rs) != 0 ||
 	    binding_runtime_start(&srv.bindings, &srv, &rs) != 0)
 		goto out;
@@ -320,6 +342,7 @@ static int main_serve(const struct options *opts)
 out:
 	runtime_signals_disarm();
 	http_api_close(&srv);
+	metrics_endpoint_close();
 	runtime_close(&srv);
 	grpc_server_close(&srv);
 	internal_server_close(&srv);

@@ -32,7 +32,8 @@ enum opt_kind {
 	OPT_NOTE_BOOL,	 /* the same for a boolean flag */
 	OPT_EMPTY_ONLY,	 /* accepted empty (daprd's default); any other value is refused with why */
 	OPT_FALSE_ONLY,	 /* a boolean accepted false; true is refused with why */
-	OPT_INIT_ENDPOINTS /* --disable-init-endpoints */
+	OPT_INIT_ENDPOINTS, /* --disable-init-endpoints */
+	OPT_TRISTATE	    /* a boolean into an int that stays -1 when the flag is not given */
 };
 
 struct opt_spec {
@@ -98,6 +99,14 @@ static const struct opt_spec opt_specs[] = {
 	  "on SIGTERM, keep serving this long (or until the app is unhealthy) before the graceful stop, e.g. 10s (none)" },
 	{ "app-binding-options-timeout", OPT_DURATION, OPT(binding_options_timeout_ms),
 	  "how long the app may take to answer whether it wants an input binding (3s)" },
+	{ "metrics-port", OPT_PORT, OPT(metrics_port),
+	  "port of the Prometheus endpoint, GET /metrics (9090; when not given and taken, outrigd serves no metrics and says so)" },
+	{ "metrics-listen-address", OPT_STRING, OPT(metrics_listen_address),
+	  "address the metrics port binds (0.0.0.0, daprd's)" },
+	{ "enable-metrics", OPT_BOOL, OPT(enable_metrics),
+	  "record metrics and serve them on --metrics-port (true; also the Configuration's spec.metric.enabled)" },
+	{ "enable-api-logging", OPT_TRISTATE, OPT(enable_api_logging),
+	  "log one info line per HTTP and gRPC API call (false, or the Configuration's spec.logging.apiLogging.enabled)" },
 	{ "mode", OPT_MODE, 0, "runtime mode: standalone, the only one outrig has (standalone)" },
 	{ "build-info", OPT_BOOL, OPT(show_build_info), "print version and commit as daprd does, then exit" },
 	{ "disable-init-endpoints", OPT_INIT_ENDPOINTS, 0,
@@ -118,12 +127,8 @@ static const struct opt_spec opt_specs[] = {
 	{ "wait", OPT_FALSE_ONLY, 0, "daprd's wait for an outbound-ready sidecar; refused when true",
 	  "outrigd --wait is not supported; poll GET /v1.0/healthz/outbound on the sidecar's HTTP port instead" },
 	/* daprd's flags for what outrig does not have: accepted with one info line each. */
-	{ "metrics-port", OPT_NOTE, 0, NULL, "outrig serves no Prometheus metrics" },
-	{ "metrics-listen-address", OPT_NOTE, 0, NULL, "outrig serves no Prometheus metrics" },
-	{ "enable-metrics", OPT_NOTE_BOOL, 0, NULL, "outrig serves no Prometheus metrics" },
 	{ "enable-profiling", OPT_NOTE_BOOL, 0, NULL, "outrig has no profiling server" },
 	{ "profile-port", OPT_NOTE, 0, NULL, "outrig has no profiling server" },
-	{ "enable-api-logging", OPT_NOTE_BOOL, 0, NULL, "outrig does not log API calls" },
 	{ "placement-host-address", OPT_NOTE, 0, NULL, "outrig has no actors, so no placement service" },
 	{ "actors-service", OPT_NOTE, 0, NULL, "outrig has no actors (daprd ignores this deprecated flag too)" },
 	{ "reminders-service", OPT_NOTE, 0, NULL, "outrig has no reminders (daprd ignores this deprecated flag too)" },
@@ -181,6 +186,9 @@ static void options_defaults(struct options *opts)
 	opts->worker_threads = 4;
 	opts->graceful_shutdown_seconds = 5;
 	opts->read_header_timeout_ms = 10000;
+	opts->metrics_listen_address = "0.0.0.0";
+	opts->enable_metrics = true;
+	opts->enable_api_logging = -1;
 }
 
 /* "4Mi", "512Ki", "1G", "1000": Kubernetes-style quantities, as daprd's --max-body-size. */
@@ -364,6 +372,12 @@ static int options_apply(struct options *opts, const struct opt_spec *spec, char
 		if (options_parse_bool(value, (bool *)field))
 			return 0;
 		break;
+	case OPT_TRISTATE:
+		if (options_parse_bool(value, &b)) {
+			*(int *)field = b;
+			return 0;
+		}
+		break;
 	case OPT_PATHS: return options_add_paths(&opts->resources_paths, &opts->resources_count, value);
 	case OPT_CONFIGS: return options_add_paths(&opts->config_paths, &opts->config_count, value);
 	case OPT_LEVEL:
@@ -500,7 +514,8 @@ int options_parse(int argc, char **argv, struct options *opts, char *err, size_t
 		}
 		if (eq != NULL) {
 			value = eq + 1;
-		} else if (spec->kind == OPT_BOOL || spec->kind == OPT_NOTE_BOOL || spec->kind == OPT_FALSE_ONLY) {
+		} else if (spec->kind == OPT_BOOL || spec->kind == OPT_NOTE_BOOL || spec->kind == OPT_FALSE_ONLY ||
+			   spec->kind == OPT_TRISTATE) {
 			value = "true";
 		} else if (i + 1 < argc) {
 			value = argv[++i];

@@ -12,6 +12,9 @@
 /* daprd's --max-body-size default, 4Mi. */
 #define OPTIONS_DEFAULT_MAX_BODY (4 << 20)
 
+/* daprd's --metrics-port default. */
+#define OPTIONS_DEFAULT_METRICS_PORT 9090
+
 /* daprd's --read-buffer-size default, 4Ki. */
 #define OPTIONS_DEFAULT_READ_BUFFER (4 << 10)
 
@@ -50,6 +53,10 @@ struct options {
 	char **notes;			    /* info lines for daprd's flags that have no effect here */
 	size_t notes_count;
 	int read_header_timeout_ms;    /* --outrig-read-header-timeout, 10000 (daprd's ReadHeaderTimeout) */
+	int metrics_port;	       /* --metrics-port; 0 = not given (9090, best effort) */
+	const char *metrics_listen_address; /* --metrics-listen-address, "0.0.0.0" */
+	bool enable_metrics;		    /* --enable-metrics, true */
+	int enable_api_logging;		    /* --enable-api-logging: -1 not given (the Configuration decides), 0, 1 */
 	bool check_only;	       /* --check */
 	bool check_create;	       /* --check-create: --check, and create and destroy each component */
 	const char *describe_plugin;   /* --describe-plugin TYPE */

@@ -7,7 +7,7 @@ packages="build-essential autoconf automake libtool pkg-config libevent-dev libj
 libyaml-dev libsqlite3-dev libhiredis-dev libpq-dev libpaho-mqtt-dev librdkafka-dev check curl wrk nodejs npm ca-certificates git
 redis-server redis-tools postgresql postgresql-client mosquitto mosquitto-clients openssl
 iproute2 dnsmasq-base clang libfuzzer-14-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler nghttp2-client
-systemd dpkg-dev debhelper lintian debootstrap"
+systemd dpkg-dev debhelper lintian debootstrap prometheus"
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "debian-deps: needs dpkg-query and apt-get (Debian or Ubuntu); install the equivalents of: $packages" >&2

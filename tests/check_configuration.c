@@ -134,15 +134,14 @@ START_TEST(test_good_file)
 	ck_assert_str_eq(meta(&c, "tableName")->value, "{\"prefix\":\"outrig\",\"shards\":[1,2]}");
 	/* Sections outrig does not serve yet: warnings, never errors. */
 	ck_assert_uint_eq(d.errors, 0);
-	ck_assert_uint_eq(d.warnings, 2);
+	ck_assert_uint_eq(d.warnings, 1);
 	ck_assert_int_ge(
 		asprintf(&want, "warning: %s:7:5: spec.tracing: no exporter set", path),
 		0);
 	ck_line(&d, want);
 	free(want);
-	ck_assert_int_ge(asprintf(&want, "%s:8:3: spec.metric: not supported", path), 0);
-	ck_line(&d, want);
-	free(want);
+	/* spec.metric is read (issue 14): enabled: true is the default. */
+	ck_assert(!c.observe.metrics_disabled);
 	free(path);
 	configuration_free(&c);
 	diag_clear(&d);
@@ -156,7 +155,42 @@ START_TEST(test_unsupported_reported_once)
 
 	ck_assert_uint_eq(load(&c, &d, "good.yaml", "kubernetes.yaml", "good.yaml", NULL), 0);
 	ck_assert_uint_eq(count_lines(&d, "spec.tracing"), 2); /* good.yaml, read twice, has no exporter */
-	ck_assert_uint_eq(count_lines(&d, "spec.metric:"), 1);
+	ck_assert_uint_eq(count_lines(&d, "spec.metric:"), 0);
+	configuration_free(&c);
+	diag_clear(&d);
+}
+END_TEST
+
+/* spec.metric and spec.logging (issue 14): read field by field, a later file over an earlier one. */
+START_TEST(test_observe_sections)
+{
+	struct configuration c;
+	struct diag d = { 0 };
+	char *path = fixture("observe.yaml"), *want;
+
+	ck_assert_uint_eq(load(&c, &d, "observe.yaml", NULL), 0);
+	ck_assert(c.observe.metrics_disabled);
+	ck_assert(c.observe.low_cardinality);
+	ck_assert(c.observe.exclude_verbs);
+	ck_assert_uint_eq(c.observe.nbuckets, 3);
+	ck_assert(c.observe.buckets[2] == 250.0);
+	ck_assert_uint_eq(c.observe.npath_matching, 2);
+	ck_assert_str_eq(c.observe.path_matching[1], "/v1.0/invoke/{app}/method/{rest...}");
+	ck_assert(c.observe.api_logging);
+	ck_assert(c.observe.omit_health_checks);
+	ck_assert(!c.observe.obfuscate_urls);
+	/* rules cannot be honoured: one warning naming file:line, never silence. */
+	ck_assert_int_ge(
+		asprintf(&want, "warning: %s:16:7: spec.metric.rules: regular-expression rewrites", path), 0);
+	ck_line(&d, want);
+	free(want);
+	configuration_free(&c);
+	diag_clear(&d);
+	/* A wrong type is an error with its position. */
+	ck_assert_uint_eq(load(&c, &d, "bad-observe.yaml", NULL), 2);
+	ck_assert_uint_eq(count_lines(&d, "spec.metric.latencyDistributionBuckets: expected ascending"), 1);
+	ck_assert_uint_eq(count_lines(&d, "spec.logging.apiLogging.enabled: expected true or false"), 1);
+	free(path);
 	configuration_free(&c);
 	diag_clear(&d);
 }
@@ -611,6 +645,7 @@ static Suite *configuration_suite(void)
 
 	tcase_add_test(parse, test_default_without_files);
 	tcase_add_test(parse, test_good_file);
+	tcase_add_test(parse, test_observe_sections);
 	tcase_add_test(parse, test_unsupported_reported_once);
 	tcase_add_test(parse, test_merge_order);
 	tcase_add_test(parse, test_bad_kind);

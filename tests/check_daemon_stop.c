@@ -356,8 +356,7 @@ static void run_exact_command_line(bool blanked)
 	{
 		char line[128];
 
-		snprintf(line, sizeof(line), "--metrics-port %s: outrig serves no Prometheus metrics; the flag has no effect",
-			 metrics_port);
+		snprintf(line, sizeof(line), "metrics (Prometheus) listening on 0.0.0.0:%s/metrics", metrics_port);
 		ck_assert_msg(log_has(line), "no line: %s", line);
 		snprintf(line, sizeof(line), "port %s", internal_port);
 		ck_assert_msg(log_has(line), "the internal port %s was not used", internal_port);

@@ -127,6 +127,7 @@ mkdir -p "$tmp/rf/orders/.dapr/resources" "$tmp/rf/other"
 sed 's/name: statestore/name: localstore/' "$tmp/rf/components/statestore.yaml" \
 	>"$tmp/rf/orders/.dapr/resources/localstore.yaml"
 http=$(free_port)
+mport=$(free_port)
 cat >"$tmp/rf/fields.yaml" <<EOF
 version: 1
 common:
@@ -141,7 +142,7 @@ apps:
   - appID: second
     appDirPath: ./other
     daprdLogDestination: file
-    metricsPort: 9999
+    metricsPort: $mport
     command: ["sh", "-c", "echo in \$(pwd); grep SigIgn /proc/self/status"]
 EOF
 outrig run -f "$tmp/rf/fields.yaml" >"$tmp/run3" 2>&1
@@ -159,7 +160,7 @@ ignored=$(grep SigIgn "/proc/$$/status" | tr -d ' \t')
 if grep -q "^== APP - second == in $tmp/rf/other\$" "$tmp/run3" && ! grep -q '^== OUTRIG - second ==' "$tmp/run3" &&
 	[ "$(sed -n 's/^== APP - second == SigIgn:[[:space:]]*/SigIgn:/p' "$tmp/run3")" = "$ignored" ] &&
 	grep -q 'ready: app id .second.' "$tmp/rf/other/.dapr/logs/"second_daprd_*.log &&
-	grep -q "info: $tmp/rf/fields.yaml:14: app 'second': 'metricsPort' has no effect" "$tmp/run3" &&
+	grep -q "info: app 'second': metrics (Prometheus) on port $mport" "$tmp/run3" &&
 	grep -q "info: $tmp/rf/fields.yaml:5: app 'orders': 'schedulerHostAddress' has no effect" "$tmp/run3"; then
 	pass "run file: daprdLogDestination: file keeps outrigd's lines off the console; one info line per field with no effect; signals as given"
 else

@@ -19,6 +19,8 @@ tests_check_app_health_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TE
 EXTRA_DIST += \
 	tests/data/configuration/bad-kind.yaml \
 	tests/data/configuration/bad-name.yaml \
+	tests/data/configuration/bad-observe.yaml \
+	tests/data/configuration/observe.yaml \
 	tests/data/configuration/bad-nameresolution.yaml \
 	tests/data/configuration/bad-syntax.yaml \
 	tests/data/configuration/bad-timeout.yaml \

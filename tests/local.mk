@@ -40,6 +40,7 @@ include tests/reload_swap.mk
 include tests/kafka.mk
 include tests/cron.mk
 include tests/cli.mk
+include tests/metrics.mk
 include tests/sdk.mk
 include tests/interop.mk
 include tests/unit.mk

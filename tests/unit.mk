@@ -114,3 +114,12 @@ tests_unit_check_metadata_block_SOURCES = tests/unit/check_metadata_block.c
 tests_unit_check_metadata_block_CPPFLAGS = $(CORE_CPPFLAGS)
 tests_unit_check_metadata_block_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_metadata_block_LDADD = core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)
+
+# core/observe: Prometheus exposition, lock-free recording, Dapr's metric names and path labels, API log lines.
+check_PROGRAMS += tests/unit/check_metrics
+TESTS += tests/unit/check_metrics
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c core/observe/metrics.c \
+	core/observe/dapr_metrics.c core/observe/api_log.c core/base/log.c
+tests_unit_check_metrics_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_metrics_LDADD = $(TEST_LIBS)

@@ -100,3 +100,65 @@ void log_write(enum outrig_log_level level, const char *scope, const char *fmt, 
 	log_vwrite(level, scope, fmt, ap);
 	va_end(ap);
 }
+
+/* A text value, quoted and with '"' and '\\' escaped when it would not read back as one word. */
+static void log_text_value(FILE *out, const char *v)
+{
+	if (*v != '\0' && strpbrk(v, " \"=\\\t\n") == NULL) {
+		fputs(v, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', out);
+		if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+	fputc('"', out);
+}
+
+void log_write_fields(enum outrig_log_level level, const char *scope, const char *msg,
+		      const struct log_field *fields, size_t n)
+{
+	char when[40];
+	unsigned lvl = (unsigned)level < 5 ? (unsigned)level : 4;
+
+	log_timestamp(when, sizeof(when));
+	if (log_cfg.as_json) {
+		json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "time", when, "level",
+					 log_level_names[lvl], "type", "log", "scope", scope, "msg", msg,
+					 "app_id", log_cfg.app_id, "ver", PACKAGE_VERSION);
+		char *text;
+
+		for (size_t i = 0; line != NULL && i < n; i++)
+			json_object_set_new(line, fields[i].key,
+					    fields[i].str != NULL ? json_string(fields[i].str)
+								  : json_integer(fields[i].num));
+		text = line != NULL ? json_dumps(line, JSON_COMPACT) : NULL;
+		flockfile(stdout);
+		if (text != NULL)
+			fprintf(stdout, "%s\n", text);
+		fflush(stdout);
+		funlockfile(stdout);
+		free(text);
+		json_decref(line);
+		return;
+	}
+	flockfile(stdout);
+	fprintf(stdout, "time=\"%s\" level=%s msg=", when, log_level_names[lvl]);
+	log_text_value(stdout, msg);
+	fprintf(stdout, " app_id=%s scope=%s", log_cfg.app_id, scope);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stdout, " %s=", fields[i].key);
+		if (fields[i].str != NULL)
+			log_text_value(stdout, fields[i].str);
+		else
+			fprintf(stdout, "%lld", fields[i].num);
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+	funlockfile(stdout);
+}

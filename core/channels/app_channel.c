@@ -21,6 +21,8 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 
 #define APP_SCOPE "app-channel"
@@ -54,6 +56,7 @@ struct app_call {
 	bool no_reuse;	       /* a bodiless answer (HEAD, 304): a late body could still come */
 	bool status_read;      /* app_check_status_line saw the answer's status line */
 	char why[256];	       /* the error text when it names a number */
+	double started_ms;     /* metrics_now_ms() when the call was asked for */
 	struct app_call *next; /* in the waiting queue */
 };
 
@@ -341,6 +344,17 @@ static void app_conn_drop(struct app_conn *conn)
 	conn->tuned_fd = -1;
 }
 
+/* dapr_http_client_*: the call's path without its query, and status 0 when there was no answer. */
+static void app_call_observe(const struct app_call *call, int status)
+{
+	char path[512];
+
+	if (!metrics_enabled())
+		return;
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(call->path, "?"), call->path);
+	dm_http_client(app_method_name(call->method), path, status, metrics_now_ms() - call->started_ms);
+}
+
 static void app_call_done(struct evhttp_request *req, void *arg)
 {
 	struct app_call *call = arg;
@@ -392,6 +406,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	}
 	conn->call = NULL;
 	ch->busy--;
+	app_call_observe(call, r.status);
 	call->cb(call->arg, &r);
 	app_call_free(call);
 	app_pump(ch);
@@ -600,6 +615,7 @@ int app_channel_send_wanted(struct app_channel *ch, enum evhttp_cmd_type method,
 	call->len = len;
 	call->cb = cb;
 	call->arg = arg;
+	call->started_ms = metrics_start_ms();
 	call->wanted = wanted;
 	call->wanted_arg = wanted_arg;
 	call->abandon = abandon;

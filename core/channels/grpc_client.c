@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 #include "channels/grpc_client_internal.h"
 #include "channels/grpc_wire.h"
@@ -521,6 +523,8 @@ static void gc_deferred(evutil_socket_t fd, short what, void *arg)
 
 		TAILQ_REMOVE(&c->done, call, link);
 		c->busy--;
+		dm_grpc_client(call->path != NULL ? call->path : "", call->status,
+			       metrics_now_ms() - call->started_ms);
 		call->cb(call->arg, &r);
 		gc_call_unref(call);
 		if (!alive)
@@ -627,6 +631,7 @@ int grpc_client_unary(struct grpc_client *c, const char *path, const struct kv_l
 	call->refs = 1;
 	call->cb = cb;
 	call->arg = arg;
+	call->started_ms = metrics_start_ms();
 	call->path = strdup(path);
 	/* The prefix's length field has 32 bits. */
 	if (len > UINT32_MAX) {

@@ -47,6 +47,7 @@ struct gc_call {
 	struct event *timer;
 	grpc_client_cb cb;
 	void *arg;
+	double started_ms; /* metrics_now_ms() when asked for: dapr_grpc_io_client_roundtrip_latency */
 	/* its stream */
 	struct gc_conn *conn; /* NULL until started */
 	int32_t stream_id;

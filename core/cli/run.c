@@ -50,6 +50,7 @@ struct run_opts {
 	const char *app_port;
 	const char *http_port;
 	const char *grpc_port;
+	const char *metrics_port; /* -M; NULL: a free port, as dapr run picks one */
 	const char *log_level;
 	const char *listen_addresses;
 	const char *app_channel_address;
@@ -75,6 +76,7 @@ enum run_flag_id {
 	RUN_F_APP_PORT,
 	RUN_F_HTTP_PORT,
 	RUN_F_GRPC_PORT,
+	RUN_F_METRICS_PORT,
 	RUN_F_CONFIG,
 	RUN_F_RESOURCES,
 	RUN_F_LOG_LEVEL,
@@ -128,8 +130,8 @@ static const struct run_flag {
 	{ "log-as-json", 0, false, RUN_F_FWD, NULL },
 	{ "plugin-dir", 0, true, RUN_F_FWD, NULL },
 	{ "data-dir", 0, true, RUN_F_FWD, NULL },
-	{ "enable-api-logging", 0, false, RUN_F_NO_EFFECT, "outrigd does not log API calls yet" },
-	{ "metrics-port", 'M', true, RUN_F_NO_EFFECT, "outrigd serves no metrics yet" },
+	{ "enable-api-logging", 0, false, RUN_F_FWD, NULL },
+	{ "metrics-port", 'M', true, RUN_F_METRICS_PORT, NULL },
 	{ "enable-profiling", 0, false, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
 	{ "profile-port", 0, true, RUN_F_NO_EFFECT, "outrigd has no profiling endpoint" },
 	{ "placement-host-address", 0, true, RUN_F_NO_EFFECT,
@@ -198,9 +200,12 @@ void run_usage(FILE *f)
 	      "                                in DIR); only --log-as-json goes with it\n"
 	      "  -h, --help                    this help\n"
 	      "\n"
-	      "Accepted, with one line saying they have no effect in outrig: --enable-api-logging,\n"
-	      "--metrics-port (-M), --enable-profiling, --profile-port, --placement-host-address,\n"
-	      "--scheduler-host-address, --runtime-path. Refused: --unix-domain-socket (-u),\n"
+	      "  -M, --metrics-port PORT       the sidecar's Prometheus port (default: a free port)\n"
+	      "      --enable-api-logging      the sidecar logs one line per API call\n"
+	      "\n"
+	      "Accepted, with one line saying they have no effect in outrig: --enable-profiling,\n"
+	      "--profile-port, --placement-host-address, --scheduler-host-address,\n"
+	      "--runtime-path. Refused: --unix-domain-socket (-u),\n"
 	      "--kubernetes (-k), --app-ssl.\n"
 	      "\n"
 	      "outrigd is taken from the folder of this program, else $OUTRIGD, else PATH.\n",
@@ -325,6 +330,11 @@ static int run_apply(struct run_opts *o, const struct run_flag *f, const char *s
 		if (!run_port_ok(value))
 			return run_usage_error("--dapr-grpc-port '%s' is not a port number (1-65535)", value);
 		o->grpc_port = value;
+		break;
+	case RUN_F_METRICS_PORT:
+		if (!run_port_ok(value))
+			return run_usage_error("--metrics-port '%s' is not a port number (1-65535)", value);
+		o->metrics_port = value;
 		break;
 	case RUN_F_CONFIG: o->configs[o->n_configs++] = value; break;
 	case RUN_F_RESOURCES:
@@ -553,7 +563,7 @@ static void run_probe_host(const char *listen, char *host, size_t size)
 
 /* outrigd's command line; the flags passed on are made into owned[] (n_fwd entries), which the caller frees. */
 static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char *port, const char *grpc_port,
-			      char **owned)
+			      const char *metrics_port, char **owned)
 {
 	char **argv = calloc(20 + 2 * (o->n_resources + o->n_configs + o->n_fwd), sizeof(*argv));
 	size_t n = 0;
@@ -571,6 +581,8 @@ static char **run_daemon_argv(const struct run_opts *o, char *daemon, const char
 	argv[n++] = (char *)port;
 	argv[n++] = "--dapr-grpc-port";
 	argv[n++] = (char *)grpc_port;
+	argv[n++] = "--metrics-port";
+	argv[n++] = (char *)metrics_port;
 	for (size_t i = 0; i < o->n_configs; i++) {
 		argv[n++] = "--config";
 		argv[n++] = (char *)o->configs[i];
@@ -846,10 +858,10 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 	struct sup s;
 	struct sup_child *d;
 	struct reg_record rec;
-	char host[INET6_ADDRSTRLEN], port_text[16], grpc_text[16];
+	char host[INET6_ADDRSTRLEN], port_text[16], grpc_text[16], metrics_text[16];
 	char *daemon = NULL, **daemon_argv = NULL, *def_components = NULL, *def_config = NULL;
 	char **owned = NULL;
-	int rc, port, grpc_port, code;
+	int rc, port, grpc_port, metrics_port, code;
 	bool warned = false;
 
 	run_cur = ctx != NULL ? ctx : &plain;
@@ -912,11 +924,30 @@ int run_main_ctx(int argc, char **argv, const struct run_ctx *ctx)
 		}
 	}
 	snprintf(grpc_text, sizeof(grpc_text), "%d", grpc_port);
+	if (o.metrics_port != NULL) {
+		metrics_port = atoi(o.metrics_port);
+	} else {
+		/* As dapr run: each sidecar its own, so that two runs do not fight over daprd's 9090. */
+		metrics_port = probe_free_port(host);
+		for (int tries = 0; (metrics_port == port || metrics_port == grpc_port) && tries < 5; tries++)
+			metrics_port = probe_free_port(host);
+		if (metrics_port < 0 || metrics_port == port || metrics_port == grpc_port) {
+			fprintf(stderr,
+				"outrig run: cannot find a free port on %s for metrics: %s; pass --metrics-port\n",
+				host,
+				metrics_port < 0 ? strerror(errno)
+						 : "the kernel keeps offering a port in use");
+			goto out;
+		}
+	}
+	snprintf(metrics_text, sizeof(metrics_text), "%d", metrics_port);
+	fprintf(stderr, "outrig run: info: app '%s': metrics (Prometheus) on port %d, GET /metrics\n",
+		o.app_id, metrics_port);
 
 	daemon = run_find_daemon();
 	owned = calloc(o.n_fwd + 1, sizeof(*owned));
 	daemon_argv = daemon != NULL && owned != NULL
-			      ? run_daemon_argv(&o, daemon, port_text, grpc_text, owned)
+			      ? run_daemon_argv(&o, daemon, port_text, grpc_text, metrics_text, owned)
 			      : NULL;
 	if (daemon_argv == NULL || sup_init(&s) != 0) {
 		perror("outrig run");

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "resources/configuration_observe.h"
 #include "resources/configuration_policy.h"
 #include "resources/configuration_tracing.h"
 #include "resources/resources_yaml.h"
@@ -23,7 +24,7 @@
 
 /* Sections of a Configuration's spec that daprd reads (API.md §10) and outrig does not serve yet. */
 static const char *const cfg_unsupported_sections[] = {
-	"metrics", "metric",	  "logging",  "httpPipeline", "appHttpPipeline",
+	"httpPipeline", "appHttpPipeline",
 	"accessControl", "api",	    "components", "features", "mtls",	      "workflow",
 	"wasm",		 NULL,
 };
@@ -512,6 +513,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 			cfg_read_secrets(rd, v);
 		else if (strcmp(name, "tracing") == 0)
 			cfg_tracing_read(rd->yd, rd->path, v, &rd->out->tracing, rd->d);
+		else if (cfg_observe_is_section(name))
+			cfg_observe_read(rd->yd, rd->path, name, k, v, &rd->out->observe, rd->d);
 		else if (cfg_policy_is_section(name) && cfg_policy_refuse(rd->yd, rd->path, name, k, v, rd->d) > 0)
 			continue;
 		else if (cfg_is_unsupported(name))
@@ -682,6 +685,7 @@ void configuration_free(struct configuration *out)
 	cfg_metadata_free(&out->resolver);
 	cfg_scopes_free(out->secret_scopes, out->nsecret_scopes);
 	cfg_tracing_free(&out->tracing);
+	cfg_observe_free(&out->observe);
 	free(out->resolver.name);
 	free(out->resolver.type);
 	free(out->resolver.version);

@@ -8,6 +8,7 @@
 
 #include "base/diag.h"
 #include "observe/trace.h"
+#include "resources/configuration_observe.h"
 #include "resources/resources.h"
 
 /* The name resolver's type when no Configuration names one: sidecars on one host find each other. */
@@ -38,6 +39,8 @@ struct configuration {
 	size_t nsecret_scopes;
 	/* spec.tracing, from the last file that set it (enabled false without one). */
 	struct trace_settings tracing;
+	/* spec.metric (or metrics) and spec.logging, merged field by field over the files. */
+	struct cfg_observe observe;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;

@@ -27,6 +27,7 @@
 #include "google/rpc/status.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "grpc_client.h"
+#include "http_client.h"
 #include "api/grpc/grpc_status.h"
 
 #define APP "grpcapi"
@@ -768,6 +769,81 @@ START_TEST(listening_is_logged_and_a_taken_port_fails)
 }
 END_TEST
 
+/*
+ * --enable-api-logging: one line per gRPC API call with daprd's scope and fields (issue 14), and the
+ * call in dapr_grpc_io_server_completed_rpcs on the metrics port.
+ */
+START_TEST(api_logging_and_metrics)
+{
+	static const char *const args[] = { "--enable-api-logging", NULL };
+	static const char *const ua[] = { "user-agent", "check-grpc/1.0", NULL };
+	struct grpc_result r;
+	struct http_response h;
+	size_t first;
+	char *log;
+
+	start(args);
+	call(HEALTH, ua, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 0);
+	grpc_result_free(&r);
+	call("/dapr.proto.runtime.v1.Dapr/NoSuchMethod", NULL, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 12);
+	grpc_result_free(&r);
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	log = xslurp(dmn.log);
+	ck_assert_msg(
+		strstr(log, "msg=\"gRPC API Called\" app_id=" APP " scope=dapr.runtime.grpc-info "
+			    "method=/grpc.health.v1.Health/Check code=0 duration=") != NULL &&
+			strstr(log, " useragent=check-grpc/1.0") != NULL &&
+			strstr(log, "method=/dapr.proto.runtime.v1.Dapr/NoSuchMethod code=12 duration=") !=
+				NULL,
+		"log:\n%s", log);
+	first = strlen(log);
+	free(log);
+	/* Without the flag, no API log line; the metrics count the calls. */
+	start(NULL);
+	call(HEALTH, NULL, NULL, 0, &r);
+	grpc_result_free(&r);
+	ck_assert_int_eq(http_request(dmn.metrics_port, "GET", "/metrics", NULL, NULL, 0, &h), 0);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_msg(
+		strstr(h.body,
+		       "dapr_grpc_io_server_completed_rpcs{app_id=\"" APP "\","
+		       "grpc_server_method=\"/grpc.health.v1.Health/Check\",grpc_server_status=\"OK\"} 1\n") !=
+			NULL,
+		"metrics (start):\n%.1500s", h.body);
+	ck_assert_ptr_nonnull(strstr(h.body, "# TYPE dapr_grpc_io_server_server_latency histogram\n"));
+	http_response_free(&h);
+	ck_assert_int_eq(daemon_stop(&dmn), 0);
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log + first, "API Called") == NULL, "log of the second run:\n%s", log + first);
+	free(log);
+}
+END_TEST
+
+/* Without --metrics-port, 9090 taken (another sidecar): one warning naming the flag, no metrics, still serving. */
+START_TEST(default_metrics_port_taken_is_a_warning)
+{
+	int fd = hold_port(9090);
+	char *log;
+
+	if (fd < 0)
+		fprintf(stderr,
+			"default_metrics_port_taken_is_a_warning: 9090 already in use, testing with that\n");
+	dmn.default_metrics_port = true;
+	start(NULL);
+	ck_serving();
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, "metrics: cannot listen on 0.0.0.0:9090 (the default --metrics-port)") !=
+				      NULL &&
+			      strstr(log, "level=warn") != NULL,
+		      "log:\n%s", log);
+	free(log);
+	if (fd >= 0)
+		close(fd);
+}
+END_TEST
+
 /* Without --dapr-grpc-port, 50001 taken (another sidecar): outrigd serves HTTP and says so. */
 START_TEST(default_port_taken_is_a_warning)
 {
@@ -834,6 +910,8 @@ static Suite *grpc_api_suite(void)
 	tcase_add_test(tc, silent_connection_times_out);
 	tcase_add_test(tc, listening_is_logged_and_a_taken_port_fails);
 	tcase_add_test(tc, default_port_taken_is_a_warning);
+	tcase_add_test(tc, api_logging_and_metrics);
+	tcase_add_test(tc, default_metrics_port_taken_is_a_warning);
 	tcase_add_test(tc, graceful_stop_with_a_client_connected);
 	suite_add_tcase(s, tc);
 	return s;

@@ -251,7 +251,7 @@ static bool daemon_has_arg(const char *const *args, const char *name)
 static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra_args)
 {
 	const char *argv[64];
-	char port[16], grpc_port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
+	char port[16], grpc_port[16], metrics_port[16], path[DAEMON_PATH_MAX], plugins[DAEMON_PATH_MAX];
 	const char *level = getenv("OUTRIG_TEST_LOG_LEVEL");
 	int n = 0, fd;
 
@@ -292,6 +292,11 @@ static void exec_daemon(struct daemon *d, pid_t parent, const char *const *extra
 	if (!d->default_grpc_port && !daemon_has_arg(extra_args, "--dapr-grpc-port")) {
 		argv[n++] = "--dapr-grpc-port";
 		argv[n++] = grpc_port;
+	}
+	snprintf(metrics_port, sizeof(metrics_port), "%d", d->metrics_port);
+	if (!d->default_metrics_port && !daemon_has_arg(extra_args, "--metrics-port")) {
+		argv[n++] = "--metrics-port";
+		argv[n++] = metrics_port;
 	}
 	if (d->use_resources) {
 		argv[n++] = "--resources-path";
@@ -366,6 +371,13 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 		if (strcmp(extra_args[i], "--dapr-grpc-port") == 0)
 			d->grpc_port = atoi(extra_args[i + 1]);
 	if (d->grpc_port < 0)
+		return -1;
+	/* Likewise the metrics port: dozens of test daemons must not meet on 9090. */
+	d->metrics_port = d->default_metrics_port ? 9090 : daemon_free_port();
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && extra_args[i + 1] != NULL; i++)
+		if (strcmp(extra_args[i], "--metrics-port") == 0)
+			d->metrics_port = atoi(extra_args[i + 1]);
+	if (d->metrics_port < 0)
 		return -1;
 	d->pid = fork();
 	if (d->pid < 0) {

@@ -28,6 +28,9 @@ struct daemon {
 	 */
 	int grpc_port;
 	bool default_grpc_port;
+	/* --metrics-port of the current run, chosen as grpc_port is; default_metrics_port: none passed (9090). */
+	int metrics_port;
+	bool default_metrics_port;
 };
 
 /*

@@ -369,26 +369,45 @@ START_TEST(test_app_protocol)
 END_TEST
 
 /* daprd's flags for what outrig lacks: accepted, each noted once for an info line, in the order given. */
-START_TEST(test_daprd_flags_noted)
+/* Metrics and API logging (issue 14): real flags now, with daprd's defaults. */
+START_TEST(test_metrics_flags)
 {
-	parse_ok_msg(parse("--metrics-port", "9090", "--enable-metrics=false", "--placement-host-address=",
-			   "-scheduler-host-address", "localhost:50006", "--enable-api-logging", "--profile-port",
-			   "-1", "--enable-profiling", "--sentry-address", "localhost:50001",
-			   "--disable-builtin-k8s-secret-store=T", NULL));
-	ck_assert_uint_eq(opts.notes_count, 9);
-	ck_assert_str_eq(opts.notes[0], "--metrics-port 9090: outrig serves no Prometheus metrics; the flag has no effect");
-	ck_assert_str_eq(opts.notes[1], "--enable-metrics false: outrig serves no Prometheus metrics; the flag has no effect");
-	ck_assert_str_eq(opts.notes[2],
-			 "--placement-host-address : outrig has no actors, so no placement service; the flag has no effect");
-	ck_assert_str_eq(opts.notes[3],
-			 "--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect");
-	ck_assert_str_eq(opts.notes[4], "--enable-api-logging true: outrig does not log API calls; the flag has no effect");
-	ck_assert_str_eq(opts.notes[5], "--profile-port -1: outrig has no profiling server; the flag has no effect");
-	ck_assert_str_eq(opts.notes[8],
-			 "--disable-builtin-k8s-secret-store T: outrig has no built-in Kubernetes secret store to disable; the flag has no effect");
-	/* A boolean note still checks its value. */
+	parse_ok_msg(parse(NULL));
+	ck_assert_int_eq(opts.metrics_port, 0); /* not given: 9090, best effort */
+	ck_assert_str_eq(opts.metrics_listen_address, "0.0.0.0");
+	ck_assert(opts.enable_metrics);
+	ck_assert_int_eq(opts.enable_api_logging, -1);
+	parse_ok_msg(parse("--metrics-port", "9191", "--metrics-listen-address", "127.0.0.1", "--enable-metrics=false",
+			   "--enable-api-logging", NULL));
+	ck_assert_uint_eq(opts.notes_count, 0);
+	ck_assert_int_eq(opts.metrics_port, 9191);
+	ck_assert_str_eq(opts.metrics_listen_address, "127.0.0.1");
+	ck_assert(!opts.enable_metrics);
+	ck_assert_int_eq(opts.enable_api_logging, 1);
+	parse_ok_msg(parse("--enable-api-logging=false", NULL));
+	ck_assert_int_eq(opts.enable_api_logging, 0);
 	assert_refused(parse("--enable-metrics=maybe", NULL),
 		       "--enable-metrics: invalid value \"maybe\"; see outrigd --help");
+	assert_refused(parse("--metrics-port", "0", NULL), "--metrics-port: invalid value \"0\"; see outrigd --help");
+}
+END_TEST
+
+START_TEST(test_daprd_flags_noted)
+{
+	parse_ok_msg(parse("--placement-host-address=", "-scheduler-host-address", "localhost:50006",
+			   "--profile-port", "-1", "--enable-profiling", "--sentry-address", "localhost:50001",
+			   "--disable-builtin-k8s-secret-store=T", NULL));
+	ck_assert_uint_eq(opts.notes_count, 6);
+	ck_assert_str_eq(opts.notes[0],
+			 "--placement-host-address : outrig has no actors, so no placement service; the flag has no effect");
+	ck_assert_str_eq(opts.notes[1],
+			 "--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect");
+	ck_assert_str_eq(opts.notes[2], "--profile-port -1: outrig has no profiling server; the flag has no effect");
+	ck_assert_str_eq(opts.notes[5],
+			 "--disable-builtin-k8s-secret-store T: outrig has no built-in Kubernetes secret store to disable; the flag has no effect");
+	/* A boolean note still checks its value. */
+	assert_refused(parse("--enable-profiling=maybe", NULL),
+		       "--enable-profiling: invalid value \"maybe\"; see outrigd --help");
 	parse_ok_msg(parse(NULL));
 	ck_assert_uint_eq(opts.notes_count, 0);
 }
@@ -483,6 +502,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_read_buffer_size);
 	tcase_add_test(tc, test_app_protocol);
 	tcase_add_test(tc, test_daprd_flags_noted);
+	tcase_add_test(tc, test_metrics_flags);
 	tcase_add_test(tc, test_dapr_run_defaults);
 	tcase_add_test(tc, test_daprd_flags_refused);
 	tcase_add_test(tc, test_blanked_flag);

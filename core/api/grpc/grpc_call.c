@@ -18,6 +18,9 @@
 #include "api/grpc/grpc_trace.h"
 #include "api/grpc/grpc_timeout.h"
 #include "base/log.h"
+#include "observe/api_log.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "blocks/errors.h"
 #include "options.h"
 #include "runtime.h"
@@ -61,6 +64,7 @@ struct grpc_call *grpc_call_new(struct grpc_conn *conn, int32_t stream_id)
 	call->gs = grpc_conn_server(conn);
 	call->conn = conn;
 	call->stream_id = stream_id;
+	call->started_ms = metrics_enabled() || api_log_enabled() ? metrics_now_ms() : 0;
 	grpc_call_link(call);
 	return call;
 }
@@ -133,6 +137,14 @@ static void grpc_call_submit(struct grpc_call *call, const char *details_bin)
 {
 	struct grpc_conn *conn = call->conn;
 
+	if (!call->observed && (metrics_enabled() || api_log_enabled())) {
+		double ms = metrics_now_ms() - call->started_ms;
+		const char *method = call->path != NULL ? call->path : "";
+
+		call->observed = true;
+		dm_grpc_server(method, call->status, ms);
+		api_log_grpc(method, call->status, ms, grpc_call_metadata(call, "user-agent"));
+	}
 	call->answered = true;
 	if (call->deadline != NULL)
 		event_del(call->deadline);

@@ -54,6 +54,8 @@ struct grpc_call {
 	size_t out_len, out_off;
 	char *trailer_message; /* percent-encoded grpc-message of an error, or NULL */
 	int status;	       /* grpc-status of the answer */
+	double started_ms;     /* metrics_now_ms() when the stream began: metrics and the API log */
+	bool observed;	       /* its metrics and API log line were recorded */
 	/* grpc_call_add_reply_metadata's: sent with the response headers, and with the trailers. */
 	struct kv_list reply_headers, reply_trailers;
 	struct grpc_proxy *proxy; /* a proxied call's splice (grpc_proxy.c): its bytes are passed through */

@@ -13,6 +13,7 @@
 #include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@
 #include "blocks/invoke/invoke_request.h"
 #include "base/log.h"
 #include "channels/peer_channels.h"
+#include "observe/api_log.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 
 #define SERVER_MAX_SEGMENTS 8
 
@@ -305,10 +309,48 @@ static bool server_decode(char **segs, size_t n, char **decoded)
 
 static void server_handle_traced(struct evhttp_request *req, struct server *srv);
 
+static const char *server_method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "UNKNOWN";
+}
+
+/*
+ * The answer is sent: the request's metrics and API log line. arg is the start, in microseconds
+ * of metrics_now_ms's clock, so that nothing is allocated per request (and nothing leaks when the
+ * client leaves before its answer, which skips this callback).
+ */
+static void server_request_done(struct evhttp_request *req, void *arg)
+{
+	double ms = metrics_now_ms() - (double)(uintptr_t)arg / 1000.0;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	const char *method = server_method_name(evhttp_request_get_command(req));
+	int status = evhttp_request_get_response_code(req);
+
+	if (path == NULL)
+		path = "/";
+	dm_http_server(method, path, status, ms);
+	api_log_http(method, path, status, ms,
+		     evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent"));
+}
+
 static void server_handle(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
 
+	if (metrics_enabled() || api_log_enabled())
+		evhttp_request_set_on_complete_cb(req, server_request_done,
+						  (void *)(uintptr_t)(metrics_now_ms() * 1000.0));
 	if (http_guard_answer(srv->guard, req))
 		return;
 	server_handle_traced(req, srv);

@@ -20,6 +20,8 @@
 #include "blocks/bindings/binding_runtime.h"
 #include "components/component.h"
 #include "base/handoff.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 #include "observe/trace.h"
 #include "resources/resiliency.h"
@@ -50,6 +52,7 @@ struct binding_event {
 	void (*done)(void *done_ctx, int outcome);
 	void *done_ctx;
 	unsigned attempt; /* deliveries to the app so far */
+	double sent_ms;	  /* metrics_now_ms() when the attempt was sent: input binding latency */
 	struct event *timer;
 	struct app_bindings_call call; /* the delivery to the app, while it is out */
 	struct span *span;	       /* the attempt's span, when traced */
@@ -275,6 +278,8 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 
 	trace_end(ev->span, !acknowledged);
 	ev->span = NULL;
+	dm_component(DM_INPUT_BINDING, ev->sink->component->name, NULL, acknowledged,
+		     metrics_now_ms() - ev->sent_ms);
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
@@ -325,6 +330,7 @@ static void bdelivery_send(struct binding_event *ev)
 	int rc;
 
 	ev->attempt++;
+	ev->sent_ms = metrics_start_ms();
 	rc = app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
 				  bdelivery_answered, ev);
 	free(traced);

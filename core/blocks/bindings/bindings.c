@@ -15,6 +15,8 @@
 #include "blocks/bindings/binding_runtime.h"
 #include "components/component.h"
 #include "components/component_call.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "runtime.h"
 
 /* Trace context daprd copies from the request into the binding's metadata. */
@@ -35,6 +37,7 @@ struct bindings_op {
 	struct outrig_error err;
 	bindings_done_fn done;
 	void *arg;
+	double started_ms; /* metrics_now_ms() at submission */
 };
 
 static void bindings_op_free(struct bindings_op *op)
@@ -150,6 +153,8 @@ static void bindings_invoke_done(struct work *w)
 	struct bindings_op *op = bindings_op_of(w);
 	struct block_error err;
 
+	dm_component(DM_OUTPUT_BINDING, op->comp->name, op->operation, op->rc == 0,
+		     metrics_now_ms() - op->started_ms);
 	if (op->rc != 0) {
 		block_fail(&err, API_ERR_INVOKE_OUTPUT_BINDING, NULL,
 			   "error invoking output binding %s: %s: %s", op->comp->name,
@@ -213,6 +218,7 @@ void bindings_invoke(struct server *srv, const struct bindings_request *r, bindi
 	}
 	op->work.run = bindings_invoke_run;
 	op->work.done = bindings_invoke_done;
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 	return;
 oom:

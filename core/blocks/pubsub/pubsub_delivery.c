@@ -20,6 +20,8 @@
 #include "components/component.h"
 #include "base/handoff.h"
 #include "base/kv.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "base/log.h"
 #include "observe/trace.h"
 #include "blocks/pubsub/pubsub_publish.h"
@@ -48,6 +50,7 @@ static const struct retry_policy delivery_default_retry = {
 struct delivery {
 	struct delivery_engine *engine;
 	struct outrig_pubsub_sink *sink;
+	double sent_ms; /* metrics_now_ms() when the attempt was sent: ingress latency */
 	char *topic;
 	char *data; /* as the broker delivered it */
 	size_t len;
@@ -476,6 +479,9 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 
 	trace_end(d->span, status != APP_EVENT_SUCCESS);
 	d->span = NULL;
+	dm_pubsub_ingress(d->sink->sub->pubsub, d->topic,
+			  status == APP_EVENT_SUCCESS ? "success" : status == APP_EVENT_DROP ? "drop" : "retry",
+			  metrics_now_ms() - d->sent_ms);
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
@@ -519,6 +525,7 @@ static void delivery_send(struct delivery *d)
 			ev.tracestate = NULL;
 	}
 	d->attempt++;
+	d->sent_ms = metrics_start_ms();
 	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
 }

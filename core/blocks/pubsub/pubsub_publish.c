@@ -13,6 +13,8 @@
 #include "components/component.h"
 #include "components/component_call.h"
 #include "base/kv.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "runtime.h"
 #include "base/workers.h"
 
@@ -29,6 +31,7 @@ struct pubsub_publish {
 	void *arg;
 	int rc;
 	struct outrig_error err;
+	double started_ms; /* metrics_now_ms() at submission */
 };
 
 static void pubsub_publish_free(struct pubsub_publish *p)
@@ -72,6 +75,7 @@ static void pubsub_publish_done(struct work *w)
 {
 	struct pubsub_publish *p = (struct pubsub_publish *)w;
 
+	dm_component(DM_PUBSUB_EGRESS, p->comp->name, p->topic, p->rc == 0, metrics_now_ms() - p->started_ms);
 	p->cb(p->arg, p->rc, p->err.message);
 	pubsub_publish_free(p);
 }
@@ -130,6 +134,7 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 	p->work.run =
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;
 	p->work.done = pubsub_publish_done;
+	p->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &p->work);
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include "components/component.h"
 #include "components/component_call.h"
 #include "resources/configuration.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "runtime.h"
 
 /* One secrets operation in flight. */
@@ -28,6 +30,7 @@ struct secrets_op {
 	struct outrig_error err;
 	secrets_done_fn done;
 	void *arg;
+	double started_ms; /* metrics_now_ms() at submission */
 };
 
 static void secrets_op_free(struct secrets_op *op)
@@ -144,6 +147,7 @@ static void secrets_get_done(struct work *w)
 	struct secrets_op *op = secrets_op_of(w);
 	struct block_error err;
 
+	dm_component(DM_SECRET, op->comp->name, "get", op->rc == 0, metrics_now_ms() - op->started_ms);
 	if (op->rc != 0) {
 		block_fail(&err, API_ERR_SECRET_GET, NULL,
 			   "failed getting secret with key %s from secret store %s: %s", op->key,
@@ -180,6 +184,7 @@ void secrets_get(struct server *srv, const char *store, const char *key, const s
 	}
 	op->work.run = secrets_get_run;
 	op->work.done = secrets_get_done;
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 }
 
@@ -198,6 +203,8 @@ static void secrets_bulk_done(struct work *w)
 	struct secrets_op *op = secrets_op_of(w);
 	struct block_error err;
 	const char *key;
+
+	dm_component(DM_SECRET, op->comp->name, "bulk_get", op->rc == 0, metrics_now_ms() - op->started_ms);
 	json_t *secret;
 	void *tmp;
 
@@ -240,5 +247,6 @@ void secrets_bulk(struct server *srv, const char *store, const struct kv_list *m
 	}
 	op->work.run = secrets_bulk_run;
 	op->work.done = secrets_bulk_done;
+	op->started_ms = metrics_start_ms();
 	component_call_submit(srv, c, &op->work);
 }

@@ -11,6 +11,8 @@
 #include "blocks/state/state_item.h"
 #include "components/component.h"
 #include "components/component_call.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "runtime.h"
 
 /* Keys echoed in error messages are cut to this, so the store's explanation after them fits. */
@@ -41,6 +43,8 @@ struct state_call {
 	size_t next;				 /* save, bulk get: the first item not yet done */
 	bool turns;				 /* run() does a turn of items, and the call may come back */
 	void (*finish)(struct state_call *call); /* tells the caller; on the loop */
+	const char *op;				 /* Dapr's operation label: get, set, bulk_get... */
+	double started_ms;			 /* metrics_now_ms() at submission */
 	state_waiting_fn waiting;
 	void *ctx;
 	union {
@@ -179,6 +183,18 @@ static bool state_still_waiting(const struct state_call *call)
 	return call->waiting == NULL || call->waiting(call->ctx);
 }
 
+/* dapr_component_state_count and _latencies; a key not found is a successful get, as in Dapr. */
+static void state_call_observe(const struct state_call *call)
+{
+	bool ok = call->rc == 0;
+
+	if (!metrics_enabled())
+		return;
+	for (size_t i = 0; ok && call->results != NULL && i < call->count; i++)
+		ok = call->results[i] == 0 || call->results[i] == OUTRIG_ENOTFOUND;
+	dm_component(DM_STATE, call->comp->name, call->op, ok, metrics_now_ms() - call->started_ms);
+}
+
 /*
  * Back on the loop: to the lane's tail while items remain and the caller waits, else finish.
  * A stopping outrigd does not wait for the rest: the items left are reported as not done.
@@ -214,13 +230,16 @@ static void state_call_done(struct work *w)
 			call->err = stop;
 		}
 	}
+	state_call_observe(call);
 	call->finish(call);
 	state_call_free(call);
 }
 
-static void state_submit(struct state_call *call, void (*run)(struct work *),
+static void state_submit(struct state_call *call, const char *op, void (*run)(struct work *),
 			 void (*finish)(struct state_call *), bool turns)
 {
+	call->op = op;
+	call->started_ms = metrics_start_ms();
 	call->work.run = run;
 	call->work.done = state_call_done;
 	call->finish = finish;
@@ -304,7 +323,7 @@ void state_get(struct server *srv, const char *store, const struct state_get_req
 		return;
 	}
 	call->done.get = done;
-	state_submit(call, state_get_run, state_get_finish, false);
+	state_submit(call, "get", state_get_run, state_get_finish, false);
 }
 
 bool state_expire_text(const struct outrig_state_value *v, char *buf, size_t size)
@@ -450,7 +469,7 @@ void state_save(struct server *srv, const char *store, const struct state_write 
 	if (call == NULL)
 		return;
 	call->waiting = waiting;
-	state_submit(call, state_writes_run, state_save_finish, true);
+	state_submit(call, n > 1 ? "bulk_set" : "set", state_writes_run, state_save_finish, true);
 }
 
 /* ---- bulk delete ---- */
@@ -479,7 +498,7 @@ void state_delete_bulk(struct server *srv, const char *store, const struct state
 	if (call == NULL)
 		return;
 	call->waiting = waiting;
-	state_submit(call, state_writes_run, state_delete_bulk_finish, true);
+	state_submit(call, "bulk_delete", state_writes_run, state_delete_bulk_finish, true);
 }
 
 /* ---- delete ---- */
@@ -531,7 +550,7 @@ void state_delete(struct server *srv, const char *store, const struct state_writ
 		return;
 	}
 	call->done.plain = done;
-	state_submit(call, state_delete_run, state_delete_finish, false);
+	state_submit(call, "delete", state_delete_run, state_delete_finish, false);
 }
 
 /* ---- bulk get ---- */
@@ -624,7 +643,7 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 	}
 	call->waiting = waiting;
 	call->done.bulk = done;
-	state_submit(call, state_bulk_run, state_bulk_finish, true);
+	state_submit(call, "bulk_get", state_bulk_run, state_bulk_finish, true);
 }
 
 /* ---- transaction ---- */
@@ -677,7 +696,7 @@ void state_transact(struct server *srv, const char *store, const struct state_wr
 		state_fail_oom(done, ctx);
 		return;
 	}
-	state_submit(call, state_transaction_run, state_transaction_finish, false);
+	state_submit(call, "transaction", state_transaction_run, state_transaction_finish, false);
 }
 
 /* ---- query ---- */
