@@ -1,12 +1,258 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The one way the core calls a plugin operation (see component_call.h). */
+/* The one way the core calls a plugin operation, under its Resiliency policy (see component_call.h). */
+#include "config.h"
+
 #include "components/component_call.h"
 
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include <outrig/status.h>
+
 #include "components/component.h"
+#include "resiliency/resil.h"
 #include "runtime.h"
+
+/* One operation under a policy: the block's work and where its attempts stand. */
+struct ccall {
+	struct work work; /* what the workers run: the block's run() */
+	struct work *user;
+	const struct component_call_ops *ops;
+	struct server *srv;
+	struct component *c;
+	struct resil_target *t;
+	struct event *timer; /* the attempt's deadline, or the wait before the next one */
+	unsigned attempt;
+	uint64_t generation;
+	bool counted;	/* the breaker let this attempt through */
+	bool timed_out; /* answered at the deadline: the late result is discarded */
+	bool waiting;	/* between attempts */
+	bool refused;	/* the last attempt was refused by the breaker (no outcome in user) */
+	bool final;	/* waiting only to answer the refusal outside the caller's submit */
+	enum breaker_refusal why;
+	struct ccall *prev, *next; /* ccall_waiting */
+};
+
+/* Calls waiting to retry: the stop finishes them. */
+static struct ccall *ccall_waiting;
+
+static void ccall_start(struct ccall *cc);
+
+bool component_call_failure(int status)
+{
+	return status == OUTRIG_EUNAVAIL || status == OUTRIG_ETIMEDOUT || status == OUTRIG_EINTERNAL ||
+	       status == OUTRIG_ENOMEM;
+}
 
 void component_call_submit(struct server *srv, struct component *c, struct work *w)
 {
 	w->lane = component_lane(c);
 	workers_submit(srv->workers, w);
+}
+
+static void ccall_unwait(struct ccall *cc)
+{
+	if (!cc->waiting)
+		return;
+	if (cc->prev != NULL)
+		cc->prev->next = cc->next;
+	else
+		ccall_waiting = cc->next;
+	if (cc->next != NULL)
+		cc->next->prev = cc->prev;
+	cc->prev = cc->next = NULL;
+	cc->waiting = false;
+}
+
+static void ccall_free(struct ccall *cc)
+{
+	ccall_unwait(cc);
+	if (cc->timer != NULL)
+		event_free(cc->timer);
+	cc->t->inflight--;
+	free(cc);
+}
+
+static void ccall_wait(struct ccall *cc, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	cc->waiting = true;
+	cc->prev = NULL;
+	cc->next = ccall_waiting;
+	if (ccall_waiting != NULL)
+		ccall_waiting->prev = cc;
+	ccall_waiting = cc;
+	evtimer_add(cc->timer, &tv);
+}
+
+/* The attempt could not run (the breaker refused): retry later, or answer with why. */
+static void ccall_refused(struct ccall *cc, enum breaker_refusal why)
+{
+	int64_t wait;
+
+	cc->t->counters.breaker_refused++;
+	cc->refused = true;
+	cc->why = why;
+	if (!cc->srv->stopping && resil_retry_next(cc->t, cc->attempt, &wait)) {
+		ccall_wait(cc, wait);
+		return;
+	}
+	/* Answered from the loop, never inside the caller's submit, as a worker's answer would be. */
+	cc->final = true;
+	ccall_wait(cc, 0);
+}
+
+static void ccall_answer_refusal(struct ccall *cc)
+{
+	cc->ops->answer(cc->user, OUTRIG_EUNAVAIL, breaker_refusal_text(cc->why));
+	cc->ops->discard(cc->user);
+	ccall_free(cc);
+}
+
+static void ccall_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct ccall *cc = arg;
+
+	(void)fd;
+	(void)what;
+	if (cc->waiting) {
+		ccall_unwait(cc);
+		if (cc->final)
+			ccall_answer_refusal(cc);
+		else
+			ccall_start(cc);
+		return;
+	}
+	/* The attempt's deadline: answer now; the worker's result is dropped when it comes. */
+	cc->timed_out = true;
+	cc->t->counters.timeouts++;
+	cc->t->counters.failures++;
+	if (cc->t->has_breaker && cc->counted)
+		breaker_done(&cc->t->breaker, resil_now_ms(cc->srv->resil), cc->generation, false);
+	cc->ops->answer(cc->user, OUTRIG_ETIMEDOUT, "context deadline exceeded");
+}
+
+static void ccall_run(struct work *w)
+{
+	struct ccall *cc = (struct ccall *)w;
+
+	cc->user->run(cc->user);
+}
+
+static void ccall_done(struct work *w)
+{
+	struct ccall *cc = (struct ccall *)w;
+	int status;
+	bool failed;
+	int64_t wait;
+
+	if (cc->timed_out) {
+		cc->ops->discard(cc->user);
+		ccall_free(cc);
+		return;
+	}
+	evtimer_del(cc->timer);
+	status = cc->ops->status(cc->user);
+	failed = component_call_failure(status);
+	if (failed)
+		cc->t->counters.failures++;
+	if (cc->t->has_breaker && cc->counted)
+		breaker_done(&cc->t->breaker, resil_now_ms(cc->srv->resil), cc->generation, !failed);
+	if (failed && !cc->srv->stopping && resil_retry_next(cc->t, cc->attempt, &wait)) {
+		cc->ops->reset(cc->user);
+		ccall_wait(cc, wait);
+		return;
+	}
+	cc->user->done(cc->user);
+	ccall_free(cc);
+}
+
+static void ccall_start(struct ccall *cc)
+{
+	struct resil_target *t = cc->t;
+
+	cc->attempt++;
+	cc->counted = false;
+	if (t->has_breaker) {
+		enum breaker_refusal why =
+			breaker_allow(&t->breaker, resil_now_ms(cc->srv->resil), &cc->generation);
+
+		if (why != BREAKER_ALLOWED) {
+			ccall_refused(cc, why);
+			return;
+		}
+		cc->counted = true;
+	}
+	cc->refused = false;
+	t->counters.attempts++;
+	if (cc->attempt > 1)
+		t->counters.retries++;
+	if (t->timeout_ms > 0) {
+		struct timeval tv = { (time_t)(t->timeout_ms / 1000), (suseconds_t)(t->timeout_ms % 1000) * 1000 };
+
+		evtimer_add(cc->timer, &tv);
+	}
+	cc->work.run = ccall_run;
+	cc->work.done = ccall_done;
+	cc->work.lane = component_lane(cc->c);
+	workers_submit(cc->srv->workers, &cc->work);
+}
+
+void component_call_run(struct server *srv, struct component *c, struct work *w,
+			const struct component_call_ops *ops)
+{
+	struct resil_target *t =
+		resil_target(srv->resil, RESIL_TARGET_COMPONENT, c->name, c->type, false);
+	struct ccall *cc;
+
+	if (t == NULL) {
+		component_call_submit(srv, c, w);
+		return;
+	}
+	cc = calloc(1, sizeof(*cc));
+	if (cc != NULL)
+		cc->timer = evtimer_new(srv->base, ccall_timer, cc);
+	if (cc == NULL || cc->timer == NULL) {
+		/* Out of memory: the call goes without its policy rather than not at all. */
+		free(cc);
+		component_call_submit(srv, c, w);
+		return;
+	}
+	cc->user = w;
+	cc->ops = ops;
+	cc->srv = srv;
+	cc->c = c;
+	cc->t = t;
+	t->inflight++;
+	ccall_start(cc);
+}
+
+void component_call_stop(struct server *srv)
+{
+	(void)srv;
+	while (ccall_waiting != NULL) {
+		struct ccall *cc = ccall_waiting;
+
+		ccall_unwait(cc);
+		evtimer_del(cc->timer);
+		if (cc->refused) {
+			ccall_answer_refusal(cc);
+			continue;
+		}
+		cc->user->done(cc->user);
+		ccall_free(cc);
+	}
+}
+
+void component_call_free_waiting(void)
+{
+	while (ccall_waiting != NULL) {
+		struct ccall *cc = ccall_waiting;
+
+		ccall_unwait(cc);
+		cc->ops->discard(cc->user);
+		ccall_free(cc);
+	}
 }

@@ -40,6 +40,9 @@ struct state_call {
 	struct outrig_error err;
 	size_t next;				 /* save, bulk get: the first item not yet done */
 	bool turns;				 /* run() does a turn of items, and the call may come back */
+	size_t turn_start;			 /* the first item of the last turn (a retry redoes it) */
+	int turn_rc;				 /* writes: the last turn's first failure */
+	unsigned char *written;			 /* writes: items the store acknowledged (never redone) */
 	void (*finish)(struct state_call *call); /* tells the caller; on the loop */
 	state_waiting_fn waiting;
 	void *ctx;
@@ -160,6 +163,7 @@ static void state_call_free(struct state_call *call)
 		}
 	}
 	kv_free(&call->metadata);
+	free(call->written);
 	free(call->items);
 	free(call->values);
 	free(call->results);
@@ -179,6 +183,102 @@ static bool state_still_waiting(const struct state_call *call)
 	return call->waiting == NULL || call->waiting(call->ctx);
 }
 
+/* ---- under a Resiliency policy (component_call_run) ---- */
+
+static void state_get_finish(struct state_call *call);
+static void state_bulk_finish(struct state_call *call);
+static void state_save_finish(struct state_call *call);
+static void state_delete_finish(struct state_call *call);
+static void state_delete_bulk_finish(struct state_call *call);
+
+/* The outcome of the last attempt: the first failure of the last turn, else 0. */
+static int state_call_status(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	size_t end = call->turns ? call->next : call->count;
+	int first = 0;
+
+	if (call->results == NULL)
+		return call->turns ? call->turn_rc : call->rc;
+	for (size_t i = call->turns ? call->turn_start : 0; i < end && i < call->count; i++) {
+		if (component_call_failure(call->results[i]))
+			return call->results[i];
+		if (first == 0)
+			first = call->results[i];
+	}
+	return first;
+}
+
+static void state_call_reset(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	size_t start = call->turns ? call->turn_start : 0, end = call->turns ? call->next : call->count;
+
+	/* A failure of an earlier turn stays: it is reported at the end. */
+	if (!call->turns || (call->rc != 0 && call->failed >= call->turn_start)) {
+		call->rc = 0;
+		call->failed = 0;
+		memset(&call->err, 0, sizeof(call->err));
+	}
+	call->turn_rc = 0;
+	for (size_t i = start; call->results != NULL && i < end && i < call->count; i++) {
+		free(call->values[i].data.data);
+		free(call->values[i].etag.data);
+		memset(&call->values[i], 0, sizeof(call->values[i]));
+		memset(&call->errors[i], 0, sizeof(call->errors[i]));
+		call->results[i] = 0;
+	}
+	if (call->turns)
+		call->next = call->turn_start;
+}
+
+/* Answers with why the policy stopped the call; reads only what run() never writes. */
+static void state_call_answer(struct work *w, int status, const char *message)
+{
+	struct state_call *call = (struct state_call *)w;
+	char echo[STATE_KEY_ECHO_MAX + 32];
+	struct block_error err;
+
+	(void)status;
+	if (call->finish == state_get_finish) {
+		block_fail(&err, API_ERR_STATE_GET, NULL, "fail to get %s from state store %s: %s",
+			   state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name, message);
+		call->done.get(call->ctx, &err, NULL);
+	} else if (call->finish == state_bulk_finish) {
+		block_fail(&err, API_ERR_STATE_BULK_GET, NULL, "failed getting state from state store %s: %s",
+			   call->comp->name, message);
+		call->done.bulk(call->ctx, &err, NULL, 0);
+	} else if (call->finish == state_save_finish) {
+		block_fail(&err, API_ERR_STATE_SAVE, NULL, "failed saving state in state store %s: %s",
+			   call->comp->name, message);
+		call->done.plain(call->ctx, &err);
+	} else if (call->finish == state_delete_finish) {
+		block_fail(&err, API_ERR_STATE_DELETE, NULL, "failed deleting state with key %s: %s",
+			   state_key_echo(call->items[0].key, echo, sizeof(echo)), message);
+		call->done.plain(call->ctx, &err);
+	} else if (call->finish == state_delete_bulk_finish) {
+		block_fail(&err, API_ERR_STATE_DELETE, NULL, "failed deleting state in state store %s: %s",
+			   call->comp->name, message);
+		call->done.plain(call->ctx, &err);
+	} else {
+		block_fail(&err, API_ERR_STATE_TRANSACTION, NULL, "error while executing state transaction: %s",
+			   message);
+		call->done.plain(call->ctx, &err);
+	}
+}
+
+static void state_call_discard(struct work *w)
+{
+	state_call_free((struct state_call *)w);
+}
+
+static const struct component_call_ops state_call_ops = {
+	.status = state_call_status,
+	.reset = state_call_reset,
+	.answer = state_call_answer,
+	.discard = state_call_discard,
+};
+
 /*
  * Back on the loop: to the lane's tail while items remain and the caller waits, else finish.
  * A stopping outrigd does not wait for the rest: the items left are reported as not done.
@@ -189,7 +289,7 @@ static void state_call_done(struct work *w)
 	struct outrig_error stop;
 
 	if (call->turns && call->next < call->count && !call->srv->stopping && state_still_waiting(call)) {
-		component_call_submit(call->srv, call->comp, w);
+		component_call_run(call->srv, call->comp, w, &state_call_ops);
 		return;
 	}
 	if (call->turns && call->next < call->count) {
@@ -225,7 +325,7 @@ static void state_submit(struct state_call *call, void (*run)(struct work *),
 	call->work.done = state_call_done;
 	call->finish = finish;
 	call->turns = turns;
-	component_call_submit(call->srv, call->comp, &call->work);
+	component_call_run(call->srv, call->comp, &call->work, &state_call_ops);
 }
 
 static void state_fail_oom(state_done_fn done, void *ctx)
@@ -327,12 +427,17 @@ static void state_writes_run(struct work *w)
 	size_t end = state_turn_end(call);
 
 	/* Like daprd's bulk set and delete: every item is tried; the first failure is reported. */
+	call->turn_start = call->next;
+	call->turn_rc = 0;
 	for (size_t i = call->next; i < end; i++) {
 		struct outrig_state_set set;
 		struct outrig_state_delete del;
 		struct outrig_error err = { "" };
 		int rc;
 
+		/* A retry of the turn redoes only what the store did not acknowledge. */
+		if (call->written != NULL && call->written[i])
+			continue;
 		if (call->items[i].is_delete) {
 			state_item_to_delete(&call->items[i], &del);
 			rc = call->ops->delete (call->comp->instance, &del, &err);
@@ -340,6 +445,10 @@ static void state_writes_run(struct work *w)
 			state_item_to_set(&call->items[i], &set);
 			rc = call->ops->set(call->comp->instance, &set, &err);
 		}
+		if (rc == 0 && call->written != NULL)
+			call->written[i] = 1;
+		if (rc != 0 && call->turn_rc == 0)
+			call->turn_rc = rc;
 		if (rc != 0 && call->rc == 0) {
 			call->rc = rc;
 			call->failed = i;
@@ -438,6 +547,13 @@ static struct state_call *state_writes_begin(struct server *srv, const char *sto
 		return NULL;
 	}
 	call->done.plain = done;
+	/* One byte per item, so a retried turn does not write an acknowledged item twice. */
+	call->written = calloc(n, 1);
+	if (call->written == NULL) {
+		state_call_free(call);
+		state_fail_oom(done, ctx);
+		return NULL;
+	}
 	return call;
 }
 
@@ -541,6 +657,7 @@ static void state_bulk_run(struct work *w)
 	struct state_call *call = (struct state_call *)w;
 	size_t end = state_turn_end(call);
 
+	call->turn_start = call->next;
 	for (size_t i = call->next; i < end; i++)
 		state_get_one(call, i, &call->metadata);
 	call->next = end;

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Resiliency runtime: targets, their breakers and counters (see resil.h). */
+#include "config.h"
+
+#include "resiliency/resil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+/* Dapr's circuitBreakerCacheSize default, for app ids only Default policies cover. */
+#define RESIL_APP_CACHE 100
+
+struct resil {
+	struct event_base *base;
+	struct resiliency_set set;
+	struct resil_target *targets;
+	size_t napps_default; /* app targets made from Default policies alone */
+};
+
+static char *resil_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static int resil_copy(struct resiliency_set *to, const struct resiliency_set *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->targets = calloc(from->ntargets + 1, sizeof(*to->targets));
+	to->defaults = calloc(from->ndefaults + 1, sizeof(*to->defaults));
+	if (to->targets == NULL || to->defaults == NULL)
+		return -1;
+	for (size_t i = 0; i < from->ntargets; i++) {
+		struct resiliency_target *t = &to->targets[to->ntargets++];
+
+		*t = from->targets[i];
+		t->component = resil_strdup(t->component);
+		t->policy_name = resil_strdup(t->policy_name);
+		t->timeout_name = resil_strdup(t->timeout_name);
+		t->breaker_name = resil_strdup(t->breaker_name);
+		t->origin = resil_strdup(t->origin);
+		if (t->component == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < from->ndefaults; i++) {
+		struct resiliency_default *d = &to->defaults[to->ndefaults++];
+
+		*d = from->defaults[i];
+		d->name = resil_strdup(d->name);
+		d->origin = resil_strdup(d->origin);
+		if (d->name == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct resil *resil_new(struct event_base *base, const struct resiliency_set *set)
+{
+	struct resil *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->base = base;
+	if (resil_copy(&r->set, set) != 0) {
+		resil_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void resil_free(struct resil *r)
+{
+	if (r == NULL)
+		return;
+	while (r->targets != NULL) {
+		struct resil_target *t = r->targets;
+
+		r->targets = t->next;
+		free(t->name);
+		free(t);
+	}
+	resiliency_free(&r->set);
+	free(r);
+}
+
+int64_t resil_now_ms(const struct resil *r)
+{
+	struct timeval tv;
+
+	if (r->base == NULL || event_base_gettimeofday_cached(r->base, &tv) != 0)
+		evutil_gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct event_base *resil_base(const struct resil *r)
+{
+	return r->base;
+}
+
+/* Drops the least recently used unused app target made from Default policies alone. */
+static void resil_evict_app(struct resil *r)
+{
+	struct resil_target **victim = NULL;
+
+	for (struct resil_target **p = &r->targets; *p != NULL; p = &(*p)->next) {
+		const struct resil_target *t = *p;
+
+		if (t->kind == RESIL_TARGET_APP && t->inflight == 0 &&
+		    resiliency_lookup(&r->set, RESIL_TARGET_APP, t->name, NULL, false, NULL, NULL, NULL) == NULL &&
+		    (victim == NULL || t->last_used_ms < (*victim)->last_used_ms))
+			victim = p;
+	}
+	if (victim != NULL) {
+		struct resil_target *t = *victim;
+
+		*victim = t->next;
+		free(t->name);
+		free(t);
+		r->napps_default--;
+	}
+}
+
+struct resil_target *resil_target(struct resil *r, enum resil_target_kind kind, const char *name, const char *type,
+				  bool inbound)
+{
+	const struct retry_policy *retry;
+	const struct breaker_policy *breaker;
+	const struct resiliency_target *named;
+	struct resil_target *t;
+	int64_t timeout_ms;
+
+	if (r == NULL || name == NULL)
+		return NULL;
+	for (t = r->targets; t != NULL; t = t->next) {
+		if (t->kind == kind && t->inbound == inbound && strcmp(t->name, name) == 0) {
+			t->last_used_ms = resil_now_ms(r);
+			return t;
+		}
+	}
+	named = resiliency_lookup(&r->set, kind, name, type, inbound, &retry, &timeout_ms, &breaker);
+	if (retry == NULL && timeout_ms == 0 && breaker == NULL)
+		return NULL;
+	if (kind == RESIL_TARGET_APP && named == NULL && r->napps_default >= RESIL_APP_CACHE)
+		resil_evict_app(r);
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->name = strdup(name);
+	if (t->name == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->kind = kind;
+	t->inbound = inbound;
+	if (retry != NULL) {
+		t->retry_copy = *retry;
+		t->retry = &t->retry_copy;
+	}
+	t->timeout_ms = timeout_ms;
+	t->has_breaker = breaker != NULL;
+	t->last_used_ms = resil_now_ms(r);
+	if (breaker != NULL)
+		breaker_init(&t->breaker, breaker, t->last_used_ms);
+	if (kind == RESIL_TARGET_APP && named == NULL)
+		r->napps_default++;
+	t->next = r->targets;
+	r->targets = t;
+	return t;
+}
+
+bool resil_retry_next(const struct resil_target *t, unsigned attempt, int64_t *wait_ms)
+{
+	if (t->retry == NULL || !retry_policy_allows(t->retry, attempt))
+		return false;
+	*wait_ms = retry_policy_delay_ms(t->retry, attempt);
+	return true;
+}
+
+void resil_each(const struct resil *r, void (*fn)(const struct resil_target *t, void *arg), void *arg)
+{
+	for (const struct resil_target *t = r->targets; t != NULL; t = t->next)
+		fn(t, arg);
+}
+
+const struct resiliency_default *resil_named(const struct resil *r, const char *name)
+{
+	return resiliency_named_default(&r->set, name, RESIL_POLICY_RETRY);
+}
