@@ -58,8 +58,10 @@ static void invoke_fail(invoke_done_fn done, void *arg, enum api_error e, int ht
 
 bool invoke_error_unreachable(const struct block_error *err)
 {
+	/* Only a connection that was never made: a call lost after it was sent may have been served. */
 	return err != NULL && err->error == API_ERR_DIRECT_INVOKE &&
-	       strstr(err->message, "err: " INVOKE_UNREACHABLE " ") != NULL;
+	       strstr(err->message, "err: " INVOKE_UNREACHABLE " ") != NULL &&
+	       strstr(err->message, "could not connect") != NULL;
 }
 
 /* Finishes with a failure of this sidecar's own. */

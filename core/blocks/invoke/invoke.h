@@ -82,7 +82,7 @@ void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_don
  */
 void invoke_call_once(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg);
 
-/* Whether err (of invoke_call_once) says the callee's sidecar could not be reached. */
+/* Whether err (of invoke_call_once) says no connection to the callee's sidecar could be made. */
 bool invoke_error_unreachable(const struct block_error *err);
 
 /*
