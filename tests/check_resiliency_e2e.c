@@ -87,7 +87,6 @@ static void start_with(const char *spec)
 
 	snprintf(port, sizeof(port), "%d", test_app_port(app));
 	ck_assert_int_eq(daemon_write_resource(&dmn, "resiliency.yaml", doc), 0);
-	free(doc);
 	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start");
 }
 
@@ -404,8 +403,8 @@ START_TEST(refused_policies)
 	ck_assert_msg(strstr(log, "spec.targets.components.c.inbound.timeout: outrig does not enforce timeout "
 				  "policies on inbound component calls") != NULL,
 		      "%s", log);
-	ck_assert_msg(strstr(log, "spec.policies.circuitBreakers.cb.trip: \"consecutiveFailures >> 1\" is not a "
-				  "trip expression") != NULL,
+	ck_assert_msg(strstr(log, "spec.policies.circuitBreakers.cb.trip: ") != NULL &&
+			      strstr(log, "is not a trip expression outrig reads: column 22") != NULL,
 		      "%s", log);
 	free(log);
 }
