@@ -63,6 +63,7 @@ static void ccall_unwait(struct ccall *cc)
 		cc->next->prev = cc->prev;
 	cc->prev = cc->next = NULL;
 	cc->waiting = false;
+	component_lane(cc->c)->queued--;
 }
 
 static void ccall_free(struct ccall *cc)
@@ -78,6 +79,8 @@ static void ccall_wait(struct ccall *cc, int64_t ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
+	/* The lane counts the call while it waits, so a reload does not destroy its component meanwhile. */
+	component_lane(cc->c)->queued++;
 	cc->waiting = true;
 	cc->prev = NULL;
 	cc->next = ccall_waiting;

@@ -33,6 +33,10 @@ START_TEST(test_trip_eval)
 	ck_assert(!trip_holds("consecutiveFailures > 5", c));
 	ck_assert(trip_holds("consecutiveFailures > 2", c));
 	ck_assert(trip_holds("consecutiveFailures >= 3", c));
+	/* Boundaries: > is strict, <= is not. */
+	ck_assert(!trip_holds("consecutiveFailures > 3", c));
+	ck_assert(!trip_holds("requests < 10", c));
+	ck_assert(trip_holds("requests <= 10", c));
 	ck_assert(!trip_holds("consecutiveFailures < 3", c));
 	ck_assert(trip_holds("consecutiveFailures <= 3u", c));
 	ck_assert(trip_holds("requests == 10 && totalFailures != 4", c));

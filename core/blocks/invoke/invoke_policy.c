@@ -188,6 +188,12 @@ static void invoke_policy_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (p->waiting) {
 		p->waiting = false;
+		/* A stop began meanwhile: no new attempt. */
+		if (p->srv->stopping) {
+			invoke_policy_fail(p, "outrigd is stopping; the call was not sent again");
+			invoke_policy_settle(p);
+			return;
+		}
 		invoke_policy_start(p);
 		return;
 	}
