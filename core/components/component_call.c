@@ -29,6 +29,7 @@ struct ccall {
 	bool timed_out; /* answered at the deadline: the late result is discarded */
 	bool waiting;	/* between attempts */
 	bool refused;	/* the last attempt was refused by the breaker (no outcome in user) */
+	bool ran;	/* user holds the outcome of an attempt: reset() before the next one */
 	bool final;	/* waiting only to answer the refusal outside the caller's submit */
 	enum breaker_refusal why;
 	struct ccall *prev, *next; /* ccall_waiting */
@@ -163,8 +164,9 @@ static void ccall_done(struct work *w)
 		cc->t->counters.failures++;
 	if (cc->t->has_breaker && cc->counted)
 		breaker_done(&cc->t->breaker, resil_now_ms(cc->srv->resil), cc->generation, !failed);
+	/* The outcome stays in user until the next attempt: a stop meanwhile reports it. */
+	cc->ran = true;
 	if (failed && !cc->srv->stopping && resil_retry_next(cc->t, cc->attempt, &wait)) {
-		cc->ops->reset(cc->user);
 		ccall_wait(cc, wait);
 		return;
 	}
@@ -189,6 +191,10 @@ static void ccall_start(struct ccall *cc)
 		cc->counted = true;
 	}
 	cc->refused = false;
+	if (cc->ran) {
+		cc->ops->reset(cc->user);
+		cc->ran = false;
+	}
 	t->counters.attempts++;
 	if (cc->attempt > 1)
 		t->counters.retries++;
