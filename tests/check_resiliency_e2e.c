@@ -81,7 +81,8 @@ static void teardown(void)
 /* Starts outrigd with the app and the Resiliency document given (its spec). */
 static void start_with(const char *spec)
 {
-	char *doc = xfmt("apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\nspec:\n%s", spec);
+	char *doc =
+		xfmt("apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\nspec:\n%s", spec);
 	char port[16];
 	const char *args[] = { "--app-port", port, NULL };
 
@@ -112,20 +113,19 @@ static size_t arrivals(const char *path, long *at, size_t max)
 	return n;
 }
 
-static const char *const app_policies =
-	"  policies:\n"
-	"    timeouts:\n"
-	"      short: 500ms\n"
-	"    retries:\n"
-	"      three:\n"
-	"        policy: constant\n"
-	"        duration: 200ms\n"
-	"        maxRetries: 3\n"
-	"        matching:\n"
-	"          httpStatusCodes: \"500,502-504\"\n"
-	"  targets:\n"
-	"    apps:\n"
-	"      resil: {retry: three, timeout: short}\n";
+static const char *const app_policies = "  policies:\n"
+					"    timeouts:\n"
+					"      short: 500ms\n"
+					"    retries:\n"
+					"      three:\n"
+					"        policy: constant\n"
+					"        duration: 200ms\n"
+					"        maxRetries: 3\n"
+					"        matching:\n"
+					"          httpStatusCodes: \"500,502-504\"\n"
+					"  targets:\n"
+					"    apps:\n"
+					"      resil: {retry: three, timeout: short}\n";
 
 START_TEST(http_retries)
 {
@@ -170,18 +170,17 @@ START_TEST(http_timeout)
 }
 END_TEST
 
-static const char *const breaker_policies =
-	"  policies:\n"
-	"    retries:\n"
-	"      none: {maxRetries: 0}\n"
-	"    circuitBreakers:\n"
-	"      cb:\n"
-	"        maxRequests: 1\n"
-	"        timeout: 1s\n"
-	"        trip: \"consecutiveFailures > 2\"\n"
-	"  targets:\n"
-	"    apps:\n"
-	"      resil: {retry: none, circuitBreaker: cb}\n";
+static const char *const breaker_policies = "  policies:\n"
+					    "    retries:\n"
+					    "      none: {maxRetries: 0}\n"
+					    "    circuitBreakers:\n"
+					    "      cb:\n"
+					    "        maxRequests: 1\n"
+					    "        timeout: 1s\n"
+					    "        trip: \"consecutiveFailures > 2\"\n"
+					    "  targets:\n"
+					    "    apps:\n"
+					    "      resil: {retry: none, circuitBreaker: cb}\n";
 
 START_TEST(http_breaker)
 {
@@ -218,7 +217,8 @@ END_TEST
 /* InvokeService of method on this sidecar's own app id; the gRPC status. */
 static int grpc_invoke(const char *method, struct grpc_result *r)
 {
-	Dapr__Proto__Runtime__V1__InvokeServiceRequest rq = DAPR__PROTO__RUNTIME__V1__INVOKE_SERVICE_REQUEST__INIT;
+	Dapr__Proto__Runtime__V1__InvokeServiceRequest rq =
+		DAPR__PROTO__RUNTIME__V1__INVOKE_SERVICE_REQUEST__INIT;
 	Dapr__Proto__Common__V1__InvokeRequest m = DAPR__PROTO__COMMON__V1__INVOKE_REQUEST__INIT;
 	Dapr__Proto__Common__V1__HTTPExtension he = DAPR__PROTO__COMMON__V1__HTTPEXTENSION__INIT;
 	struct grpc_client *cl = grpc_client_connect(dmn.grpc_port);
@@ -237,7 +237,8 @@ static int grpc_invoke(const char *method, struct grpc_result *r)
 	buf = malloc(n + 1);
 	ck_assert_ptr_nonnull(buf);
 	dapr__proto__runtime__v1__invoke_service_request__pack(&rq, buf);
-	ck_assert_msg(grpc_client_call(cl, INVOKE_SERVICE, NULL, buf, n, 15000, r) == 0, "InvokeService: no answer");
+	ck_assert_msg(grpc_client_call(cl, INVOKE_SERVICE, NULL, buf, n, 15000, r) == 0,
+		      "InvokeService: no answer");
 	free(buf);
 	grpc_client_close(cl);
 	return r->status;
@@ -275,8 +276,8 @@ START_TEST(grpc_breaker)
 		grpc_result_free(&r);
 	}
 	ck_assert_int_ne(grpc_invoke("ok", &r), 0);
-	ck_assert_msg(r.message != NULL && strstr(r.message, "circuit breaker is open") != NULL, "grpc-message: %s",
-		      r.message != NULL ? r.message : "(none)");
+	ck_assert_msg(r.message != NULL && strstr(r.message, "circuit breaker is open") != NULL,
+		      "grpc-message: %s", r.message != NULL ? r.message : "(none)");
 	grpc_result_free(&r);
 	ck_assert_uint_eq(arrivals("/ok", at, 16), 0);
 	xsleep_ms(1200);
@@ -298,10 +299,11 @@ static bool redis_serving(const char *spec)
 		return false;
 	}
 	ck_assert_int_eq(rc, 0);
-	snprintf(md, sizeof(md),
-		 "  - name: redisHost\n    value: \"127.0.0.1:%d\"\n  - name: dialTimeout\n    value: \"300ms\"\n"
-		 "  - name: readTimeout\n    value: \"2s\"\n",
-		 redis.port);
+	snprintf(
+		md, sizeof(md),
+		"  - name: redisHost\n    value: \"127.0.0.1:%d\"\n  - name: dialTimeout\n    value: \"300ms\"\n"
+		"  - name: readTimeout\n    value: \"2s\"\n",
+		redis.port);
 	ck_assert_int_eq(daemon_write_component(&dmn, "store", "state.redis", md), 0);
 	start_with(spec);
 	return true;
@@ -322,8 +324,8 @@ START_TEST(state_stopped_redis)
 			   "      store:\n"
 			   "        outbound: {retry: twice, circuitBreaker: cb}\n"))
 		return;
-	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/state/store", NULL, "[{\"key\":\"k\",\"value\":1}]"),
-			 204);
+	ck_assert_int_eq(
+		xreq(&x, dmn.port, "POST", "/v1.0/state/store", NULL, "[{\"key\":\"k\",\"value\":1}]"), 204);
 	ck_assert_int_eq(server_halt(&redis), 0);
 	/* Down: three attempts 300 ms apart, then the operation's error. */
 	t0 = xnow_ms();
@@ -365,8 +367,8 @@ START_TEST(state_timeout_frozen_redis)
 			   "      store:\n"
 			   "        outbound: {timeout: fast}\n"))
 		return;
-	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/state/store", NULL, "[{\"key\":\"k\",\"value\":1}]"),
-			 204);
+	ck_assert_int_eq(
+		xreq(&x, dmn.port, "POST", "/v1.0/state/store", NULL, "[{\"key\":\"k\",\"value\":1}]"), 204);
 	server_freeze(&redis);
 	/* The store's own readTimeout is 2 s: the policy's 400 ms cuts the call first. */
 	t0 = xnow_ms();
@@ -374,7 +376,8 @@ START_TEST(state_timeout_frozen_redis)
 	took = xnow_ms() - t0;
 	ck_error(&x, 500, "ERR_STATE_GET");
 	ck_assert_msg(strstr(XBODY(&x), "context deadline exceeded") != NULL, "%s", XBODY(&x));
-	ck_assert_msg(took >= 350 && took < 400 + SLACK_MS, "the GET took %ld ms; the timeout is 400 ms", took);
+	ck_assert_msg(took >= 350 && took < 400 + SLACK_MS, "the GET took %ld ms; the timeout is 400 ms",
+		      took);
 	server_thaw(&redis);
 	/* The late result was dropped; the store serves on. */
 	xsleep_ms(2200);
@@ -392,16 +395,18 @@ START_TEST(refused_policies)
 	char *log;
 
 	snprintf(port, sizeof(port), "%d", test_app_port(app));
-	ck_assert_int_eq(daemon_write_resource(&dmn, "resiliency.yaml",
-					       "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\n"
-					       "spec:\n  policies:\n    timeouts:\n      t: 1s\n"
-					       "    circuitBreakers:\n      cb: {trip: \"consecutiveFailures >> 1\"}\n"
-					       "  targets:\n    components:\n      c:\n        inbound: {timeout: t}\n"),
+	ck_assert_int_eq(daemon_write_resource(
+				 &dmn, "resiliency.yaml",
+				 "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\n"
+				 "spec:\n  policies:\n    timeouts:\n      t: 1s\n"
+				 "    circuitBreakers:\n      cb: {trip: \"consecutiveFailures >> 1\"}\n"
+				 "  targets:\n    components:\n      c:\n        inbound: {timeout: t}\n"),
 			 0);
 	ck_assert_msg(daemon_start(&dmn, args) != 0, "outrigd started with policies it cannot enforce");
 	log = xslurp(dmn.log);
-	ck_assert_msg(strstr(log, "spec.targets.components.c.inbound.timeout: outrig does not enforce timeout "
-				  "policies on inbound component calls") != NULL,
+	ck_assert_msg(strstr(log,
+			     "spec.targets.components.c.inbound.timeout: outrig does not enforce timeout "
+			     "policies on inbound component calls") != NULL,
 		      "%s", log);
 	ck_assert_msg(strstr(log, "spec.policies.circuitBreakers.cb.trip: ") != NULL &&
 			      strstr(log, "is not a trip expression outrig reads: column 22") != NULL,

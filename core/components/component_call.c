@@ -199,7 +199,8 @@ static void ccall_start(struct ccall *cc)
 	if (cc->attempt > 1)
 		t->counters.retries++;
 	if (t->timeout_ms > 0) {
-		struct timeval tv = { (time_t)(t->timeout_ms / 1000), (suseconds_t)(t->timeout_ms % 1000) * 1000 };
+		struct timeval tv = { (time_t)(t->timeout_ms / 1000),
+				      (suseconds_t)(t->timeout_ms % 1000) * 1000 };
 
 		evtimer_add(cc->timer, &tv);
 	}
@@ -212,8 +213,7 @@ static void ccall_start(struct ccall *cc)
 void component_call_run(struct server *srv, struct component *c, struct work *w,
 			const struct component_call_ops *ops)
 {
-	struct resil_target *t =
-		resil_target(srv->resil, RESIL_TARGET_COMPONENT, c->name, c->type, false);
+	struct resil_target *t = resil_target(srv->resil, RESIL_TARGET_COMPONENT, c->name, c->type, false);
 	struct ccall *cc;
 
 	if (t == NULL) {

@@ -14,12 +14,8 @@ static void breaker_generation(struct breaker *b, int64_t now_ms)
 	case BREAKER_CLOSED:
 		b->expiry_ms = b->policy.interval_ms > 0 ? now_ms + b->policy.interval_ms : 0;
 		break;
-	case BREAKER_OPEN:
-		b->expiry_ms = now_ms + b->policy.timeout_ms;
-		break;
-	case BREAKER_HALF_OPEN:
-		b->expiry_ms = 0;
-		break;
+	case BREAKER_OPEN: b->expiry_ms = now_ms + b->policy.timeout_ms; break;
+	case BREAKER_HALF_OPEN: b->expiry_ms = 0; break;
 	}
 }
 

@@ -23,8 +23,8 @@ enum breaker_state {
 /* Why breaker_allow refused. */
 enum breaker_refusal {
 	BREAKER_ALLOWED = 0,
-	BREAKER_IS_OPEN,      /* "circuit breaker is open" */
-	BREAKER_TOO_MANY,     /* half-open with maxRequests calls out: "too many requests" */
+	BREAKER_IS_OPEN,  /* "circuit breaker is open" */
+	BREAKER_TOO_MANY, /* half-open with maxRequests calls out: "too many requests" */
 };
 
 struct breaker {

@@ -108,7 +108,8 @@ static void resil_evict_app(struct resil *r)
 		const struct resil_target *t = *p;
 
 		if (t->kind == RESIL_TARGET_APP && t->inflight == 0 &&
-		    resiliency_lookup(&r->set, RESIL_TARGET_APP, t->name, NULL, false, NULL, NULL, NULL) == NULL &&
+		    resiliency_lookup(&r->set, RESIL_TARGET_APP, t->name, NULL, false, NULL, NULL, NULL) ==
+			    NULL &&
 		    (victim == NULL || t->last_used_ms < (*victim)->last_used_ms))
 			victim = p;
 	}
@@ -122,8 +123,8 @@ static void resil_evict_app(struct resil *r)
 	}
 }
 
-struct resil_target *resil_target(struct resil *r, enum resil_target_kind kind, const char *name, const char *type,
-				  bool inbound)
+struct resil_target *resil_target(struct resil *r, enum resil_target_kind kind, const char *name,
+				  const char *type, bool inbound)
 {
 	const struct retry_policy *retry;
 	const struct breaker_policy *breaker;

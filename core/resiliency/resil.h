@@ -32,7 +32,7 @@ struct resil_target {
 	bool inbound;
 	const struct retry_policy *retry; /* NULL: no retries */
 	struct retry_policy retry_copy;
-	int64_t timeout_ms;		  /* 0: none */
+	int64_t timeout_ms; /* 0: none */
 	bool has_breaker;
 	struct breaker breaker;
 	unsigned inflight; /* calls holding this target (it is not evicted meanwhile) */
@@ -54,8 +54,8 @@ void resil_free(struct resil *r);
  * only) are kept up to circuitBreakerCacheSize (100), the least recently used unused one going.
  * Ownership: r's; valid while r lives and target->inflight is held, else until the next call.
  */
-struct resil_target *resil_target(struct resil *r, enum resil_target_kind kind, const char *name, const char *type,
-				  bool inbound);
+struct resil_target *resil_target(struct resil *r, enum resil_target_kind kind, const char *name,
+				  const char *type, bool inbound);
 
 /* The loop's clock in milliseconds. */
 int64_t resil_now_ms(const struct resil *r);

@@ -28,8 +28,8 @@ enum trip_code {
 
 enum trip_type { TYPE_BOOL, TYPE_INT };
 
-static const char *const trip_vars[] = { "requests", "totalSuccesses", "totalFailures", "consecutiveSuccesses",
-					 "consecutiveFailures" };
+static const char *const trip_vars[] = { "requests", "totalSuccesses", "totalFailures",
+					 "consecutiveSuccesses", "consecutiveFailures" };
 
 struct trip_parser {
 	const char *text;
@@ -66,7 +66,8 @@ static void trip_skip(struct trip_parser *tp)
 static bool trip_emit(struct trip_parser *tp, enum trip_code code, int64_t value)
 {
 	if (tp->t->nops >= TRIP_MAX_OPS)
-		return trip_fail(tp, "the expression is too long (more than %d terms and operators); simplify it",
+		return trip_fail(tp,
+				 "the expression is too long (more than %d terms and operators); simplify it",
 				 TRIP_MAX_OPS);
 	tp->t->ops[tp->t->nops++] = (struct trip_op){ (uint8_t)code, value };
 	return true;
@@ -148,10 +149,11 @@ static bool trip_primary(struct trip_parser *tp, enum trip_type *type)
 			}
 		}
 		tp->p = start;
-		return trip_fail(tp,
-				 "unknown name \"%.*s\"; a trip may use requests, totalSuccesses, totalFailures, "
-				 "consecutiveSuccesses and consecutiveFailures",
-				 (int)(n > 40 ? 40 : n), start);
+		return trip_fail(
+			tp,
+			"unknown name \"%.*s\"; a trip may use requests, totalSuccesses, totalFailures, "
+			"consecutiveSuccesses and consecutiveFailures",
+			(int)(n > 40 ? 40 : n), start);
 	}
 	if (*tp->p == '\0')
 		return trip_fail(tp, "the expression ends too early");
@@ -250,8 +252,8 @@ bool trip_compile(const char *text, struct trip *t, char *err, size_t errlen)
 bool trip_eval(const struct trip *t, const struct breaker_counts *c)
 {
 	int64_t stack[TRIP_MAX_OPS];
-	const uint64_t vars[] = { c->requests, c->total_successes, c->total_failures, c->consecutive_successes,
-				  c->consecutive_failures };
+	const uint64_t vars[] = { c->requests, c->total_successes, c->total_failures,
+				  c->consecutive_successes, c->consecutive_failures };
 	size_t sp = 0;
 
 	for (size_t i = 0; i < t->nops; i++) {
@@ -262,17 +264,10 @@ bool trip_eval(const struct trip *t, const struct breaker_counts *c)
 		case TRIP_VAR:
 			stack[sp++] = vars[op->value] > INT64_MAX ? INT64_MAX : (int64_t)vars[op->value];
 			continue;
-		case TRIP_INT:
-			stack[sp++] = op->value;
-			continue;
-		case TRIP_NOT:
-			stack[sp - 1] = !stack[sp - 1];
-			continue;
-		case TRIP_NEG:
-			stack[sp - 1] = -stack[sp - 1];
-			continue;
-		default:
-			break;
+		case TRIP_INT: stack[sp++] = op->value; continue;
+		case TRIP_NOT: stack[sp - 1] = !stack[sp - 1]; continue;
+		case TRIP_NEG: stack[sp - 1] = -stack[sp - 1]; continue;
+		default: break;
 		}
 		b = stack[--sp];
 		a = stack[sp - 1];

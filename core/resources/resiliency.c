@@ -24,24 +24,25 @@
  * What outrig enforces. A target or Default policy asking for anything else is refused with
  * an error, never ignored: flip an entry when the runtime does it.
  */
-static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil_policy_kind what, bool matching)
+static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil_policy_kind what,
+			   bool matching)
 {
 	switch (kind) {
 	case RESIL_TARGET_COMPONENT:
 		if (inbound)
 			return what == RESIL_POLICY_RETRY && !matching;
 		return !matching;
-	case RESIL_TARGET_APP:
-		return true;
-	case RESIL_TARGET_ACTOR:
-		return true; /* warned about: applies to nothing */
+	case RESIL_TARGET_APP: return true;
+	case RESIL_TARGET_ACTOR: return true; /* warned about: applies to nothing */
 	}
 	return false;
 }
 
 static const char *resil_what_word(enum resil_policy_kind what)
 {
-	return what == RESIL_POLICY_RETRY ? "retry" : what == RESIL_POLICY_TIMEOUT ? "timeout" : "circuitBreaker";
+	return what == RESIL_POLICY_RETRY     ? "retry"
+	       : what == RESIL_POLICY_TIMEOUT ? "timeout"
+					      : "circuitBreaker";
 }
 
 static const char *resil_kind_phrase(enum resil_target_kind kind, bool inbound)
@@ -50,10 +51,8 @@ static const char *resil_kind_phrase(enum resil_target_kind kind, bool inbound)
 	case RESIL_TARGET_COMPONENT:
 		return inbound ? "inbound component calls (deliveries to the app)"
 			       : "outbound component calls";
-	case RESIL_TARGET_APP:
-		return "service invocation (apps)";
-	case RESIL_TARGET_ACTOR:
-		return "actors";
+	case RESIL_TARGET_APP: return "service invocation (apps)";
+	case RESIL_TARGET_ACTOR: return "actors";
 	}
 	return "";
 }
@@ -135,7 +134,8 @@ static bool resil_duration(const struct resil_doc *r, const yaml_node_t *n, cons
 		return false;
 	}
 	if (*ms < 0 || (*ms == 0 && !zero_ok)) {
-		resil_report(r, true, n, field, "\"%s\" must be more than zero; write a Go duration such as \"5s\"",
+		resil_report(r, true, n, field,
+			     "\"%s\" must be more than zero; write a Go duration such as \"5s\"",
 			     res_yaml_text(n));
 		return false;
 	}
@@ -162,7 +162,8 @@ static bool resil_integer(const struct resil_doc *r, const yaml_node_t *n, const
 	return true;
 }
 
-bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set *out, char *err, size_t errlen)
+bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set *out, char *err,
+		    size_t errlen)
 {
 	const char *p = text;
 
@@ -194,12 +195,14 @@ bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set 
 				p++;
 		}
 		if (a < lo || b > hi || a > b) {
-			snprintf(err, errlen, "%lu-%lu is outside %u-%u or backwards; write codes from %u to %u", a,
-				 b, lo, hi, lo, hi);
+			snprintf(err, errlen,
+				 "%lu-%lu is outside %u-%u or backwards; write codes from %u to %u", a, b, lo,
+				 hi, lo, hi);
 			return false;
 		}
 		if (out->n >= CODE_SET_MAX) {
-			snprintf(err, errlen, "more than %d codes or ranges; join neighbours into ranges such as 500-504",
+			snprintf(err, errlen,
+				 "more than %d codes or ranges; join neighbours into ranges such as 500-504",
 				 CODE_SET_MAX);
 			return false;
 		}
@@ -224,14 +227,11 @@ static const char *const resil_matching_fields[] = { "httpStatusCodes", "gRPCSta
 static const char *const resil_breaker_fields[] = { "maxRequests", "interval", "timeout", "trip", NULL };
 static const char *const resil_targets_fields[] = { "apps", "actors", "components", NULL };
 static const char *const resil_direction_fields[] = { "retry", "timeout", "circuitBreaker", NULL };
-static const char *const resil_app_fields[] = { "retry", "timeout", "circuitBreaker", "circuitBreakerCacheSize",
-						NULL };
-static const char *const resil_actor_fields[] = { "retry",
-						  "timeout",
-						  "circuitBreaker",
-						  "circuitBreakerScope",
-						  "circuitBreakerCacheSize",
-						  NULL };
+static const char *const resil_app_fields[] = { "retry", "timeout", "circuitBreaker",
+						"circuitBreakerCacheSize", NULL };
+static const char *const resil_actor_fields[] = {
+	"retry", "timeout", "circuitBreaker", "circuitBreakerScope", "circuitBreakerCacheSize", NULL
+};
 
 static void resil_matching(const struct resil_doc *r, const char *name, const yaml_node_t *n,
 			   struct retry_policy *p, bool *ok)
@@ -259,7 +259,8 @@ static void resil_matching(const struct resil_doc *r, const char *name, const ya
 			resil_report(r, true, v, field, "expected a text such as \"500,502-504\", found %s",
 				     res_yaml_kind(v));
 			*ok = false;
-		} else if (!code_set_parse(res_yaml_text(v), lists[i].lo, lists[i].hi, set, err, sizeof(err))) {
+		} else if (!code_set_parse(res_yaml_text(v), lists[i].lo, lists[i].hi, set, err,
+					   sizeof(err))) {
 			resil_report(r, true, v, field, "%s", err);
 			*ok = false;
 		}
@@ -275,8 +276,9 @@ static bool resil_read_retry(const struct resil_doc *r, const char *name, const 
 	bool ok = true;
 
 	memset(p, 0, sizeof(*p));
-	*p = (struct retry_policy){ RETRY_CONSTANT, RESIL_DEFAULT_DURATION_MS, RESIL_DEFAULT_MAX_INTERVAL_MS, -1,
-				    { 0 }, { 0 } };
+	*p = (struct retry_policy){
+		RETRY_CONSTANT, RESIL_DEFAULT_DURATION_MS, RESIL_DEFAULT_MAX_INTERVAL_MS, -1, { 0 }, { 0 }
+	};
 	snprintf(field, sizeof(field), "spec.policies.retries.%s", name);
 	if (!resil_mapping(r, n, field, "write \"policy: constant\" with \"duration: 5s\" under the name"))
 		return false;
@@ -310,7 +312,8 @@ static bool resil_read_retry(const struct resil_doc *r, const char *name, const 
 	snprintf(field, sizeof(field), "spec.policies.retries.%s.maxRetries", name);
 	if (!res_yaml_is_null(v))
 		ok = resil_integer(r, v, field, -1, INT32_MAX,
-				   "write -1 (retry forever), 0 (never) or a count of retries", &p->max_retries) &&
+				   "write -1 (retry forever), 0 (never) or a count of retries",
+				   &p->max_retries) &&
 		     ok;
 	v = res_yaml_get(r->doc, n, "matching");
 	if (!res_yaml_is_null(v))
@@ -331,14 +334,15 @@ static bool resil_read_breaker(const struct resil_doc *r, const char *name, cons
 	memset(b, 0, sizeof(*b));
 	b->timeout_ms = 60000;
 	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s", name);
-	if (!resil_mapping(r, n, field, "write \"trip: consecutiveFailures > 5\" and \"timeout: 30s\" under the name"))
+	if (!resil_mapping(r, n, field,
+			   "write \"trip: consecutiveFailures > 5\" and \"timeout: 30s\" under the name"))
 		return false;
 	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_breaker_fields, r->d);
 	v = res_yaml_get(r->doc, n, "maxRequests");
 	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s.maxRequests", name);
 	if (!res_yaml_is_null(v))
-		ok = resil_integer(r, v, field, 0, UINT32_MAX, "write how many calls a half-open breaker lets through",
-				   &max_requests) &&
+		ok = resil_integer(r, v, field, 0, UINT32_MAX,
+				   "write how many calls a half-open breaker lets through", &max_requests) &&
 		     ok;
 	b->max_requests = max_requests == 0 ? 1 : (uint32_t)max_requests; /* gobreaker takes 0 as 1 */
 	v = res_yaml_get(r->doc, n, "interval");
@@ -364,7 +368,8 @@ static bool resil_read_breaker(const struct resil_doc *r, const char *name, cons
 		trip = res_yaml_text(v);
 	}
 	if (!trip_compile(trip, &b->trip, err, sizeof(err))) {
-		resil_report(r, true, v, field, "\"%s\" is not a trip expression outrig reads: %s", trip, err);
+		resil_report(r, true, v, field, "\"%s\" is not a trip expression outrig reads: %s", trip,
+			     err);
 		return false;
 	}
 	snprintf(b->trip_text, sizeof(b->trip_text), "%s", trip);
@@ -391,7 +396,7 @@ static const char *const resil_default_scopes[] = {
 
 static const char *resil_suffix(enum resil_policy_kind what)
 {
-	return what == RESIL_POLICY_RETRY ? "RetryPolicy"
+	return what == RESIL_POLICY_RETRY     ? "RetryPolicy"
 	       : what == RESIL_POLICY_TIMEOUT ? "TimeoutPolicy"
 					      : "CircuitBreakerPolicy";
 }
@@ -428,33 +433,38 @@ static bool resil_default_check(const struct resil_doc *r, const struct resil_na
 	if (p->what == RESIL_POLICY_RETRY && strncmp(p->name, "DaprBuiltIn", 11) == 0) {
 		if (strcmp(p->name, "DaprBuiltInActorRetries") == 0 ||
 		    strcmp(p->name, "DaprBuiltInActorReminderRetries") == 0) {
-			resil_report(r, false, k, field,
-				     "outrig has no actors yet, so this applies to nothing until actors land");
+			resil_report(
+				r, false, k, field,
+				"outrig has no actors yet, so this applies to nothing until actors land");
 			return true;
 		}
 		if (strcmp(p->name, "DaprBuiltInServiceRetries") == 0) {
 			if (resil_enforced(RESIL_TARGET_APP, false, RESIL_POLICY_RETRY, p->matching))
 				return true;
-			resil_report(r, true, k, field,
-				     "outrig does not enforce retries of service invocation yet; remove this policy");
+			resil_report(
+				r, true, k, field,
+				"outrig does not enforce retries of service invocation yet; remove this policy");
 			return false;
 		}
-		resil_report(r, true, k, field,
-			     "%s: outrig does not have this built-in retry (it knows DaprBuiltInServiceRetries, "
-			     "DaprBuiltInActorRetries and DaprBuiltInActorReminderRetries); remove it or rename it",
-			     p->name);
+		resil_report(
+			r, true, k, field,
+			"%s: outrig does not have this built-in retry (it knows DaprBuiltInServiceRetries, "
+			"DaprBuiltInActorRetries and DaprBuiltInActorReminderRetries); remove it or rename it",
+			p->name);
 		return false;
 	}
 	if (scope == NULL) {
 		if (strncmp(p->name, "Default", 7) == 0)
-			resil_report(r, false, k, field,
-				     "\"%s\" is not one of Dapr's Default...%s names, so it applies only where a "
-				     "target names it; check the spelling",
-				     p->name, resil_suffix(p->what));
+			resil_report(
+				r, false, k, field,
+				"\"%s\" is not one of Dapr's Default...%s names, so it applies only where a "
+				"target names it; check the spelling",
+				p->name, resil_suffix(p->what));
 		return true;
 	}
 	if (strcmp(scope, "Actor") == 0) {
-		resil_report(r, false, k, field, "outrig has no actors yet, so this applies to nothing until actors land");
+		resil_report(r, false, k, field,
+			     "outrig has no actors yet, so this applies to nothing until actors land");
 		return true;
 	}
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -470,11 +480,12 @@ static bool resil_default_check(const struct resil_doc *r, const struct resil_na
 			covers = all[i].kind == RESIL_TARGET_COMPONENT &&
 				 all[i].inbound == (strstr(scope, "Inbound") != NULL);
 		if (covers && !resil_enforced(all[i].kind, all[i].inbound, p->what, p->matching)) {
-			resil_report(r, true, k, field,
-				     "outrig does not enforce %s%s policies on %s yet, and this Default policy "
-				     "applies there; remove it, or name the policy on targets outrig enforces",
-				     p->matching ? "matching " : "", resil_what_word(p->what),
-				     resil_kind_phrase(all[i].kind, all[i].inbound));
+			resil_report(
+				r, true, k, field,
+				"outrig does not enforce %s%s policies on %s yet, and this Default policy "
+				"applies there; remove it, or name the policy on targets outrig enforces",
+				p->matching ? "matching " : "", resil_what_word(p->what),
+				resil_kind_phrase(all[i].kind, all[i].inbound));
 			return false;
 		}
 	}
@@ -484,7 +495,9 @@ static bool resil_default_check(const struct resil_doc *r, const struct resil_na
 static bool resil_add_default(struct resil_doc *r, const struct resil_named *p, const yaml_node_t *n)
 {
 	struct resiliency_default *grown = NULL;
-	struct resiliency_default def = { strdup(p->name), p->what, p->retry, p->timeout_ms, p->breaker, NULL };
+	struct resiliency_default def = {
+		strdup(p->name), p->what, p->retry, p->timeout_ms, p->breaker, NULL
+	};
 
 	def.origin = resil_origin(r, n);
 	if (def.name != NULL && def.origin != NULL)
@@ -501,8 +514,9 @@ static bool resil_add_default(struct resil_doc *r, const struct resil_named *p, 
 
 static void resil_read_section(struct resil_doc *r, const yaml_node_t *sec, enum resil_policy_kind what)
 {
-	const char *key = what == RESIL_POLICY_RETRY ? "retries" : what == RESIL_POLICY_TIMEOUT ? "timeouts"
-												 : "circuitBreakers";
+	const char *key = what == RESIL_POLICY_RETRY	 ? "retries"
+			  : what == RESIL_POLICY_TIMEOUT ? "timeouts"
+							 : "circuitBreakers";
 	char field[256];
 	struct resil_named *grown;
 	size_t n;
@@ -524,7 +538,8 @@ static void resil_read_section(struct resil_doc *r, const yaml_node_t *sec, enum
 		bool ok;
 
 		if (!res_yaml_is_scalar(k)) {
-			resil_report(r, true, k, field, "a policy name is %s; write names as text", res_yaml_kind(k));
+			resil_report(r, true, k, field, "a policy name is %s; write names as text",
+				     res_yaml_kind(k));
 			continue;
 		}
 		memset(named, 0, sizeof(*named));
@@ -540,7 +555,8 @@ static void resil_read_section(struct resil_doc *r, const yaml_node_t *sec, enum
 		if (!ok)
 			continue;
 		r->nnamed++;
-		if ((strncmp(named->name, "Default", 7) == 0 || strncmp(named->name, "DaprBuiltIn", 11) == 0) &&
+		if ((strncmp(named->name, "Default", 7) == 0 ||
+		     strncmp(named->name, "DaprBuiltIn", 11) == 0) &&
 		    resil_default_check(r, named, k, field))
 			resil_add_default(r, named, k);
 	}
@@ -592,20 +608,24 @@ static void resil_add_target(struct resil_doc *r, struct resiliency_target *t)
 }
 
 /* One target's mapping {retry, timeout, circuitBreaker, ...}; field names it in messages. */
-static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, const char *name, bool inbound,
-			      const char *field, const yaml_node_t *key, const yaml_node_t *n)
+static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, const char *name,
+			      bool inbound, const char *field, const yaml_node_t *key, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "retry", "timeout", "circuitBreaker" };
 	static const char *const sections[] = { "retries", "timeouts", "circuitBreakers" };
 	const char *const *fields = kind == RESIL_TARGET_APP	 ? resil_app_fields
 				    : kind == RESIL_TARGET_ACTOR ? resil_actor_fields
 								 : resil_direction_fields;
-	struct resiliency_target t = { .kind = kind, .inbound = inbound, .cache_size = kind == RESIL_TARGET_ACTOR ? 5000 : 100 };
+	struct resiliency_target t = { .kind = kind,
+				       .inbound = inbound,
+				       .cache_size = kind == RESIL_TARGET_ACTOR ? 5000 : 100 };
 	char sub[384];
 	yaml_node_t *v;
 	bool ok = true;
 
-	if (!resil_mapping(r, n, field, "write \"retry: POLICY\", \"timeout: POLICY\" or \"circuitBreaker: POLICY\" under it"))
+	if (!resil_mapping(
+		    r, n, field,
+		    "write \"retry: POLICY\", \"timeout: POLICY\" or \"circuitBreaker: POLICY\" under it"))
 		return;
 	res_yaml_warn_unknown(r->doc, n, r->file, field, fields, r->d);
 	for (size_t i = 0; i < 3; i++) {
@@ -616,25 +636,30 @@ static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, 
 			continue;
 		snprintf(sub, sizeof(sub), "%s.%s", field, keys[i]);
 		if (!res_yaml_is_scalar(v)) {
-			resil_report(r, true, v, sub, "expected the name of a policy, found %s", res_yaml_kind(v));
+			resil_report(r, true, v, sub, "expected the name of a policy, found %s",
+				     res_yaml_kind(v));
 			ok = false;
 			continue;
 		}
 		named = resil_find(r, res_yaml_text(v), (enum resil_policy_kind)i);
 		if (named == NULL) {
-			resil_report(r, true, v, sub,
-				     "no %s policy named \"%s\" in spec.policies.%s of this document; define it "
-				     "there or fix the name",
-				     i == 0 ? "retry" : i == 1 ? "timeout" : "circuit breaker", res_yaml_text(v),
-				     sections[i]);
+			resil_report(
+				r, true, v, sub,
+				"no %s policy named \"%s\" in spec.policies.%s of this document; define it "
+				"there or fix the name",
+				i == 0	 ? "retry"
+				: i == 1 ? "timeout"
+					 : "circuit breaker",
+				res_yaml_text(v), sections[i]);
 			ok = false;
 			continue;
 		}
 		if (!resil_enforced(kind, inbound, named->what, named->matching)) {
-			resil_report(r, true, v, sub,
-				     "outrig does not enforce %s%s policies on %s yet; remove it (Dapr would apply it)",
-				     named->matching ? "matching " : "", resil_what_word(named->what),
-				     resil_kind_phrase(kind, inbound));
+			resil_report(
+				r, true, v, sub,
+				"outrig does not enforce %s%s policies on %s yet; remove it (Dapr would apply it)",
+				named->matching ? "matching " : "", resil_what_word(named->what),
+				resil_kind_phrase(kind, inbound));
 			ok = false;
 			continue;
 		}
@@ -654,7 +679,8 @@ static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, 
 		int64_t size = 0;
 
 		snprintf(sub, sizeof(sub), "%s.circuitBreakerCacheSize", field);
-		if (resil_integer(r, v, sub, 1, UINT32_MAX, "write how many breakers to keep, e.g. 100", &size))
+		if (resil_integer(r, v, sub, 1, UINT32_MAX, "write how many breakers to keep, e.g. 100",
+				  &size))
 			t.cache_size = (uint32_t)size;
 		else
 			ok = false;
@@ -665,12 +691,14 @@ static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, 
 
 		snprintf(sub, sizeof(sub), "%s.circuitBreakerScope", field);
 		if (strcmp(s, "type") != 0 && strcmp(s, "id") != 0 && strcmp(s, "both") != 0) {
-			resil_report(r, true, v, sub, "expected type, id or both, found \"%s\"; write one of them", s);
+			resil_report(r, true, v, sub,
+				     "expected type, id or both, found \"%s\"; write one of them", s);
 			ok = false;
 		}
 	}
 	if (kind == RESIL_TARGET_ACTOR)
-		resil_report(r, false, key, field, "outrig has no actors yet, so this applies to nothing until actors land");
+		resil_report(r, false, key, field,
+			     "outrig has no actors yet, so this applies to nothing until actors land");
 	t.component = strdup(name);
 	t.origin = resil_origin(r, key);
 	if (!ok || t.component == NULL || t.origin == NULL || kind == RESIL_TARGET_ACTOR) {
@@ -695,7 +723,8 @@ static void resil_read_named_targets(struct resil_doc *r, const yaml_node_t *map
 		yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
 
 		if (!res_yaml_is_scalar(k)) {
-			resil_report(r, true, k, field, "a name is %s; write names as text", res_yaml_kind(k));
+			resil_report(r, true, k, field, "a name is %s; write names as text",
+				     res_yaml_kind(k));
 			continue;
 		}
 		snprintf(field, sizeof(field), "spec.targets.%s.%s", section, res_yaml_text(k));
@@ -795,11 +824,14 @@ static void resil_commit(struct resil_doc *r, struct resiliency_set *out)
 		const struct resiliency_target *t = &r->add.targets[i];
 
 		for (size_t k = 0; k < out->ntargets; k++) {
-			if (out->targets[k].kind == t->kind && strcmp(out->targets[k].component, t->component) == 0 &&
+			if (out->targets[k].kind == t->kind &&
+			    strcmp(out->targets[k].component, t->component) == 0 &&
 			    out->targets[k].inbound == t->inbound)
-				diag_warn(r->d,
-					  "%s: %s: the %s target already has policies at %s; this later one is used",
-					  t->origin, t->component, resil_target_word(t), out->targets[k].origin);
+				diag_warn(
+					r->d,
+					"%s: %s: the %s target already has policies at %s; this later one is used",
+					t->origin, t->component, resil_target_word(t),
+					out->targets[k].origin);
 		}
 	}
 	targets = realloc(out->targets, (out->ntargets + r->add.ntargets + 1) * sizeof(*targets));
@@ -926,8 +958,9 @@ static const struct resiliency_default *resil_default_for(const struct resilienc
 	return p;
 }
 
-const struct resiliency_target *resiliency_lookup(const struct resiliency_set *set, enum resil_target_kind kind,
-						  const char *name, const char *type, bool inbound,
+const struct resiliency_target *resiliency_lookup(const struct resiliency_set *set,
+						  enum resil_target_kind kind, const char *name,
+						  const char *type, bool inbound,
 						  const struct retry_policy **retry, int64_t *timeout_ms,
 						  const struct breaker_policy **breaker)
 {
@@ -942,12 +975,14 @@ const struct resiliency_target *resiliency_lookup(const struct resiliency_set *s
 	/* Dapr: a target's own policy wins; what it leaves out comes from the Default ones. */
 	if (retry != NULL) {
 		*retry = t != NULL && t->policy_name != NULL ? &t->policy : NULL;
-		if (*retry == NULL && (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_RETRY)) != NULL)
+		if (*retry == NULL &&
+		    (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_RETRY)) != NULL)
 			*retry = &d->policy;
 	}
 	if (timeout_ms != NULL) {
 		*timeout_ms = t != NULL && t->timeout_name != NULL ? t->timeout_ms : 0;
-		if (*timeout_ms == 0 && (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_TIMEOUT)) != NULL)
+		if (*timeout_ms == 0 &&
+		    (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_TIMEOUT)) != NULL)
 			*timeout_ms = d->timeout_ms;
 	}
 	if (breaker != NULL) {
@@ -959,8 +994,9 @@ const struct resiliency_target *resiliency_lookup(const struct resiliency_set *s
 	return t;
 }
 
-const struct retry_policy *resiliency_set_component_retry(const struct resiliency_set *set, const char *component,
-							  const char *type, bool inbound)
+const struct retry_policy *resiliency_set_component_retry(const struct resiliency_set *set,
+							  const char *component, const char *type,
+							  bool inbound)
 {
 	const struct retry_policy *p;
 

@@ -55,8 +55,8 @@ enum resil_target_kind {
 /* What one target (an app, a component in one direction, an actor type) applies. */
 struct resiliency_target {
 	enum resil_target_kind kind;
-	char *component; /* the app id, the component's metadata.name, or the actor type */
-	bool inbound;	 /* components: inbound = sidecar to app (pub/sub delivery, input bindings) */
+	char *component;   /* the app id, the component's metadata.name, or the actor type */
+	bool inbound;	   /* components: inbound = sidecar to app (pub/sub delivery, input bindings) */
 	char *policy_name; /* the retry policy's name, or NULL */
 	struct retry_policy policy;
 	char *timeout_name; /* or NULL */
@@ -115,8 +115,9 @@ const struct retry_policy *resiliency_component_retry(const struct res_set *rs, 
 						      bool inbound);
 
 /* The same lookup in a set alone, with the component's type given (NULL: unknown). */
-const struct retry_policy *resiliency_set_component_retry(const struct resiliency_set *set, const char *component,
-							  const char *type, bool inbound);
+const struct retry_policy *resiliency_set_component_retry(const struct resiliency_set *set,
+							  const char *component, const char *type,
+							  bool inbound);
 
 /*
  * The whole policy for a call: the target's policies, else the Default ones of its kind, most
@@ -124,8 +125,9 @@ const struct retry_policy *resiliency_set_component_retry(const struct resilienc
  * Each out pointer may be NULL; retry and breaker are set to NULL and *timeout_ms to 0 when none
  * applies. Returns the target (NULL when only defaults apply). Thread: any (read-only).
  */
-const struct resiliency_target *resiliency_lookup(const struct resiliency_set *set, enum resil_target_kind kind,
-						  const char *name, const char *type, bool inbound,
+const struct resiliency_target *resiliency_lookup(const struct resiliency_set *set,
+						  enum resil_target_kind kind, const char *name,
+						  const char *type, bool inbound,
 						  const struct retry_policy **retry, int64_t *timeout_ms,
 						  const struct breaker_policy **breaker);
 
@@ -155,7 +157,8 @@ bool retry_policy_matches(const struct retry_policy *p, bool http, unsigned code
  * Parses a `matching` list ("500,502-504"): codes from lo to hi. False with err filled.
  * Thread: any.
  */
-bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set *out, char *err, size_t errlen);
+bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set *out, char *err,
+		    size_t errlen);
 
 /* Frees what rs holds; it can be reused. */
 void resiliency_free(struct resiliency_set *rs);

@@ -77,9 +77,10 @@ START_TEST(test_trip_errors)
 	struct trip t;
 	char err[256] = "";
 
-	ck_assert_msg(!trip_compile(trip_bad[_i].text, &t, err, sizeof(err)), "%s compiled", trip_bad[_i].text);
-	ck_assert_msg(strstr(err, trip_bad[_i].error) != NULL, "%s: got \"%s\", want \"%s\"", trip_bad[_i].text,
-		      err, trip_bad[_i].error);
+	ck_assert_msg(!trip_compile(trip_bad[_i].text, &t, err, sizeof(err)), "%s compiled",
+		      trip_bad[_i].text);
+	ck_assert_msg(strstr(err, trip_bad[_i].error) != NULL, "%s: got \"%s\", want \"%s\"",
+		      trip_bad[_i].text, err, trip_bad[_i].error);
 }
 END_TEST
 
@@ -99,7 +100,9 @@ END_TEST
 static struct breaker_policy breaker_policy(const char *trip, uint32_t max_requests, int64_t interval_ms,
 					    int64_t timeout_ms)
 {
-	struct breaker_policy p = { .max_requests = max_requests, .interval_ms = interval_ms, .timeout_ms = timeout_ms };
+	struct breaker_policy p = { .max_requests = max_requests,
+				    .interval_ms = interval_ms,
+				    .timeout_ms = timeout_ms };
 	char err[256];
 
 	ck_assert(trip_compile(trip, &p.trip, err, sizeof(err)));
@@ -197,14 +200,18 @@ START_TEST(test_lookup_order)
 {
 	struct resiliency_default defs[] = {
 		{ .name = "DefaultRetryPolicy", .what = RESIL_POLICY_RETRY, .policy = { .max_retries = 1 } },
-		{ .name = "DefaultComponentRetryPolicy", .what = RESIL_POLICY_RETRY, .policy = { .max_retries = 2 } },
+		{ .name = "DefaultComponentRetryPolicy",
+		  .what = RESIL_POLICY_RETRY,
+		  .policy = { .max_retries = 2 } },
 		{ .name = "DefaultComponentOutboundRetryPolicy",
 		  .what = RESIL_POLICY_RETRY,
 		  .policy = { .max_retries = 3 } },
 		{ .name = "DefaultStatestoreComponentOutboundRetryPolicy",
 		  .what = RESIL_POLICY_RETRY,
 		  .policy = { .max_retries = 4 } },
-		{ .name = "DefaultAppRetryPolicy", .what = RESIL_POLICY_RETRY, .policy = { .max_retries = 5 } },
+		{ .name = "DefaultAppRetryPolicy",
+		  .what = RESIL_POLICY_RETRY,
+		  .policy = { .max_retries = 5 } },
 		{ .name = "DefaultTimeoutPolicy", .what = RESIL_POLICY_TIMEOUT, .timeout_ms = 700 },
 		{ .name = "DefaultAppTimeoutPolicy", .what = RESIL_POLICY_TIMEOUT, .timeout_ms = 800 },
 	};
@@ -227,7 +234,8 @@ START_TEST(test_lookup_order)
 	ck_assert_ptr_null(b);
 	/* The most specific Default: by type and direction, then direction, then components, then all. */
 	ck_assert_int_eq(resiliency_set_component_retry(&set, "other", "state.redis", false)->max_retries, 4);
-	ck_assert_int_eq(resiliency_set_component_retry(&set, "other", "pubsub.mqtt3", false)->max_retries, 3);
+	ck_assert_int_eq(resiliency_set_component_retry(&set, "other", "pubsub.mqtt3", false)->max_retries,
+			 3);
 	ck_assert_int_eq(resiliency_set_component_retry(&set, "other", "pubsub.mqtt3", true)->max_retries, 2);
 	ck_assert_int_eq(resiliency_set_component_retry(&set, "store", "state.redis", true)->max_retries, 2);
 	resiliency_lookup(&set, RESIL_TARGET_APP, "app", NULL, false, &r, &timeout, &b);
@@ -295,7 +303,9 @@ static void count_targets(const struct resil_target *t, void *arg)
 START_TEST(test_runtime_cache_bound)
 {
 	struct resiliency_default defs[] = {
-		{ .name = "DefaultAppRetryPolicy", .what = RESIL_POLICY_RETRY, .policy = { .max_retries = 1 } },
+		{ .name = "DefaultAppRetryPolicy",
+		  .what = RESIL_POLICY_RETRY,
+		  .policy = { .max_retries = 1 } },
 	};
 	struct resiliency_set set;
 	struct resil *r;

@@ -306,8 +306,8 @@ static void invoke_peer_answered(void *arg, struct app_call_answer *a, enum peer
 			call->id, call->id, call->peer, a->error);
 	} else if (a->outcome != APP_CALL_ANSWERED) {
 		invoke_fail(call->done, call->arg, API_ERR_DIRECT_INVOKE, 0,
-			    "failed to invoke, id: %s, err: " INVOKE_UNREACHABLE " %s at %s: %s",
-			    call->id, call->id, call->peer, a->error);
+			    "failed to invoke, id: %s, err: " INVOKE_UNREACHABLE " %s at %s: %s", call->id,
+			    call->id, call->peer, a->error);
 	} else if (who == PEER_ANSWER_NOT_OUTRIG) {
 		invoke_fail(
 			call->done, call->arg, API_ERR_DIRECT_INVOKE, 0,

@@ -39,8 +39,8 @@ struct invoke_policy {
 	unsigned outstanding; /* attempts whose answer has not come (timed out ones included) */
 	uint64_t generation;
 	bool counted;
-	bool answered; /* the caller has its answer: later ones are dropped */
-	bool waiting;  /* between attempts */
+	bool answered;		    /* the caller has its answer: later ones are dropped */
+	bool waiting;		    /* between attempts */
 	struct invoke_attempt *cur; /* the attempt whose answer counts, or NULL */
 };
 
@@ -118,7 +118,8 @@ static bool invoke_policy_failed(const struct invoke_policy *p, const struct blo
 		return ans != NULL && ans->status >= 500;
 	}
 	if (ans->grpc != NULL) {
-		*retry = ans->grpc->status != 0 && retry_policy_matches(r, false, (unsigned)ans->grpc->status);
+		*retry =
+			ans->grpc->status != 0 && retry_policy_matches(r, false, (unsigned)ans->grpc->status);
 		return ans->grpc->status != 0;
 	}
 	/* With matching, any listed status is retried; without, server errors are. */
@@ -224,7 +225,8 @@ static void invoke_policy_start(struct invoke_policy *p)
 	p->attempt++;
 	p->counted = false;
 	if (p->t != NULL && p->t->has_breaker) {
-		enum breaker_refusal why = breaker_allow(&p->t->breaker, resil_now_ms(p->srv->resil), &p->generation);
+		enum breaker_refusal why =
+			breaker_allow(&p->t->breaker, resil_now_ms(p->srv->resil), &p->generation);
 
 		if (why != BREAKER_ALLOWED) {
 			p->t->counters.breaker_refused++;
@@ -254,7 +256,8 @@ static void invoke_policy_start(struct invoke_policy *p)
 			p->t->counters.retries++;
 	}
 	if (p->timeout_ms > 0) {
-		struct timeval tv = { (time_t)(p->timeout_ms / 1000), (suseconds_t)(p->timeout_ms % 1000) * 1000 };
+		struct timeval tv = { (time_t)(p->timeout_ms / 1000),
+				      (suseconds_t)(p->timeout_ms % 1000) * 1000 };
 
 		evtimer_add(p->timer, &tv);
 	}

@@ -155,8 +155,8 @@ static void secrets_answer(struct work *w, int status, const char *message)
 	(void)status;
 	if (op->key != NULL)
 		block_fail(&err, API_ERR_SECRET_GET, NULL,
-			   "failed getting secret with key %s from secret store %s: %s", op->key, op->comp->name,
-			   message);
+			   "failed getting secret with key %s from secret store %s: %s", op->key,
+			   op->comp->name, message);
 	else
 		block_fail(&err, API_ERR_SECRET_GET, NULL, "failed getting secrets from secret store %s: %s",
 			   op->comp->name, message);
