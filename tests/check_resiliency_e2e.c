@@ -45,7 +45,7 @@ static struct app_reply app_answers(const struct delivery *d, void *arg)
 	(void)arg;
 	if (strcmp(d->path, "/fail2") == 0 && atomic_fetch_add(&fail2_seen, 1) < 2)
 		r.answer = APP_500;
-	else if (strcmp(d->path, "/always500") == 0)
+	else if (strcmp(d->path, "/always500") == 0 || strcmp(d->path, "/orders") == 0)
 		r.answer = APP_500;
 	else if (strcmp(d->path, "/notfound") == 0)
 		r.answer = APP_404;
@@ -386,6 +386,42 @@ START_TEST(state_timeout_frozen_redis)
 }
 END_TEST
 
+/* ---- inbound: deliveries to the app behind a breaker ---- */
+
+START_TEST(inbound_breaker)
+{
+	long at[64], t0;
+	size_t n;
+
+	test_app_set_subscribe(app,
+			       "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"route\":\"/orders\"}]");
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	start_with("  policies:\n"
+		   "    retries:\n"
+		   "      fast: {duration: 100ms, maxRetries: -1}\n"
+		   "    circuitBreakers:\n"
+		   "      cb: {timeout: 1s, trip: \"consecutiveFailures > 2\"}\n"
+		   "  targets:\n"
+		   "    components:\n"
+		   "      pubsub:\n"
+		   "        inbound: {retry: fast, circuitBreaker: cb}\n");
+	for (long until = xnow_ms() + 5000; test_app_subscribe_calls(app, NULL, 0) == 0 && xnow_ms() < until;)
+		xsleep_ms(20);
+	t0 = xnow_ms();
+	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/orders", NULL, "{\"n\":1}"), 204);
+	/* Three failures 100 ms apart trip it; then no delivery while it is open (1 s). */
+	xsleep_ms(900);
+	n = arrivals("/orders", at, 64);
+	ck_assert_msg(n == 3, "%zu deliveries in the first 900 ms; the breaker opens after 3", n);
+	/* Half-open after 1 s: one delivery, which fails, and it opens again. */
+	xsleep_ms(t0 + 1700 - xnow_ms());
+	n = arrivals("/orders", at, 64);
+	ck_assert_msg(n == 4, "%zu deliveries after 1.7 s; want 3, then 1 when half-open", n);
+	ck_assert_msg(at[3] - at[2] >= 900, "the half-open delivery came %ld ms after the third",
+		      at[3] - at[2]);
+}
+END_TEST
+
 /* ---- refused at start-up ---- */
 
 START_TEST(refused_policies)
@@ -434,6 +470,7 @@ static Suite *resiliency_e2e_suite(void)
 	tcase_set_timeout(st, 60);
 	tcase_add_test(st, state_stopped_redis);
 	tcase_add_test(st, state_timeout_frozen_redis);
+	tcase_add_test(st, inbound_breaker);
 	suite_add_tcase(s, st);
 	return s;
 }

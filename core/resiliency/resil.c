@@ -189,3 +189,33 @@ const struct resiliency_default *resil_named(const struct resil *r, const char *
 {
 	return resiliency_named_default(&r->set, name, RESIL_POLICY_RETRY);
 }
+
+bool resil_inbound_allow(struct resil *r, const char *component, const char *type, struct resil_pass *pass,
+			 const char **why)
+{
+	struct resil_target *t = resil_target(r, RESIL_TARGET_COMPONENT, component, type, true);
+	enum breaker_refusal refusal;
+
+	pass->t = NULL;
+	if (t == NULL || !t->has_breaker)
+		return true;
+	refusal = breaker_allow(&t->breaker, resil_now_ms(r), &pass->generation);
+	if (refusal != BREAKER_ALLOWED) {
+		t->counters.breaker_refused++;
+		*why = breaker_refusal_text(refusal);
+		return false;
+	}
+	t->counters.attempts++;
+	pass->t = t;
+	return true;
+}
+
+void resil_inbound_done(struct resil *r, struct resil_pass *pass, bool success)
+{
+	if (pass->t == NULL)
+		return;
+	if (!success)
+		pass->t->counters.failures++;
+	breaker_done(&pass->t->breaker, resil_now_ms(r), pass->generation, success);
+	pass->t = NULL;
+}

@@ -67,6 +67,23 @@ struct event_base *resil_base(const struct resil *r);
  */
 bool resil_retry_next(const struct resil_target *t, unsigned attempt, int64_t *wait_ms);
 
+/* An inbound delivery's pass through its component's inbound circuit breaker. */
+struct resil_pass {
+	struct resil_target *t; /* NULL: no breaker applies */
+	uint64_t generation;
+};
+
+/*
+ * Before a delivery from component (of type) to the app: whether the component's inbound
+ * breaker lets it through; when not, why ("circuit breaker is open"). Deliveries keep their own
+ * retry scheduling (pubsub_delivery.c, binding_delivery.c): a refused one waits its backoff.
+ */
+bool resil_inbound_allow(struct resil *r, const char *component, const char *type, struct resil_pass *pass,
+			 const char **why);
+
+/* After an allowed delivery: how it went (success: the app took it, or dropped it itself). */
+void resil_inbound_done(struct resil *r, struct resil_pass *pass, bool success);
+
 /* The retry policy with the reserved name (DaprBuiltIn...), or NULL. */
 const struct resiliency_default *resil_named(const struct resil *r, const char *name);
 

@@ -30,7 +30,7 @@ static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil
 	switch (kind) {
 	case RESIL_TARGET_COMPONENT:
 		if (inbound)
-			return what == RESIL_POLICY_RETRY && !matching;
+			return (what == RESIL_POLICY_RETRY || what == RESIL_POLICY_BREAKER) && !matching;
 		return !matching;
 	case RESIL_TARGET_APP: return true;
 	case RESIL_TARGET_ACTOR: return true; /* warned about: applies to nothing */

@@ -21,6 +21,7 @@
 #include "base/handoff.h"
 #include "base/log.h"
 #include "resources/resiliency.h"
+#include "resiliency/resil.h"
 #include "runtime.h"
 
 #define BDELIVERY_SCOPE "bindings"
@@ -50,6 +51,7 @@ struct binding_event {
 	unsigned attempt; /* deliveries to the app so far */
 	struct event *timer;
 	struct app_bindings_call call; /* the delivery to the app, while it is out */
+	struct resil_pass pass;	       /* through the component's inbound circuit breaker */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -256,6 +258,7 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 {
 	struct binding_event *ev = arg;
 
+	resil_inbound_done(ev->engine->srv->resil, &ev->pass, acknowledged);
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
@@ -265,7 +268,16 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 static void bdelivery_send(struct binding_event *ev)
 {
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
+	const char *why;
 
+	/* An open breaker: the event waits its backoff, without counting as an attempt. */
+	if (!resil_inbound_allow(ev->engine->srv->resil, ev->sink->component->name, ev->sink->component->type,
+				 &ev->pass, &why)) {
+		if (ev->timer == NULL)
+			ev->timer = evtimer_new(ev->engine->srv->base, bdelivery_retry_now, ev);
+		bdelivery_after(ev, retry_policy_delay_ms(bdelivery_policy(ev), ev->attempt));
+		return;
+	}
 	ev->attempt++;
 	if (app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
 				 bdelivery_answered, ev) != 0)

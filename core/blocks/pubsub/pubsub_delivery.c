@@ -24,6 +24,7 @@
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resiliency.h"
+#include "resiliency/resil.h"
 #include "runtime.h"
 
 #define DELIVERY_SCOPE "pubsub"
@@ -62,6 +63,7 @@ struct delivery {
 	bool holds_slot;
 	struct event *timer; /* the backoff before the next attempt */
 	struct app_event_call call; /* the attempt at the app */
+	struct resil_pass pass;	    /* through the component's inbound circuit breaker */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -468,6 +470,8 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 {
 	struct delivery *d = arg;
 
+	/* A DROP is the app's answer, not a failure of it. */
+	resil_inbound_done(d->engine->srv->resil, &d->pass, status != APP_EVENT_RETRY);
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
@@ -490,7 +494,15 @@ static void delivery_send(struct delivery *d)
 		.tracestate = json_string_value(json_object_get(d->event, "tracestate")),
 		.metadata = &md,
 	};
+	const char *why;
 
+	/* An open breaker: the message waits its backoff, without counting as an attempt. */
+	if (!resil_inbound_allow(d->engine->srv->resil, d->sink->component->name, d->sink->component->type,
+				 &d->pass, &why)) {
+		delivery_warn_failure(d, why);
+		delivery_after(d, retry_policy_delay_ms(delivery_policy(d), d->attempt), delivery_retry_now);
+		return;
+	}
 	d->attempt++;
 	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
