@@ -90,6 +90,10 @@ core_liboutrigcore_a_SOURCES = \
 	core/blocks/pubsub/pubsub_runtime.c core/blocks/pubsub/pubsub_runtime.h \
 	core/blocks/pubsub/pubsub_scopes.c core/blocks/pubsub/pubsub_scopes.h \
 	core/resources/resiliency.c core/resources/resiliency.h \
+	core/resiliency/trip.c core/resiliency/trip.h \
+	core/resiliency/breaker.c core/resiliency/breaker.h \
+	core/resiliency/resil.c core/resiliency/resil.h \
+	core/blocks/invoke/invoke_policy.c \
 	core/resources/resources.c core/resources/resources.h \
 	core/resources/resources_yaml.c core/resources/resources_yaml.h \
 	core/resources/resources_yaml_limits.c core/resources/resources_yaml_limits.h \

@@ -23,6 +23,7 @@
 #include "resources/configuration.h"
 #include "base/data_dir.h"
 #include "base/diag.h"
+#include "components/component_call.h"
 #include "components/embedded.h"
 #include "api/grpc/grpc_server.h"
 #include "api/http/router.h"
@@ -38,6 +39,7 @@
 #include "blocks/invoke/nameres.h"
 #include "options.h"
 #include "blocks/pubsub/pubsub_runtime.h"
+#include "resiliency/resil.h"
 #include "resources/resources.h"
 #include "runtime.h"
 #include "observe/trace.h"
@@ -318,6 +320,11 @@ static int main_serve(const struct options *opts)
 		goto out;
 	main_setup_observe(&srv);
 	srv.workers = srv.base != NULL ? workers_start(srv.base, opts->worker_threads) : NULL;
+	srv.resil = resil_new(srv.base, &rs.resiliency);
+	if (srv.resil == NULL || runtime_on_stop(&srv, component_call_stop) != 0) {
+		log_error("runtime", "cannot start the Resiliency policies: out of memory");
+		goto out;
+	}
 	if (opts->app_port > 0 && main_open_app(&srv) != 0)
 		goto out;
 	/* Health first: the delivery engines pubsub_runtime_start and binding_runtime_start make watch it. */
@@ -359,12 +366,14 @@ out:
 	app_channel_free(srv.app);
 	app_grpc_free(srv.app_grpc);
 	reload_free(&srv);
+	component_call_free_waiting();
 	components_destroy(&cs);
 	nameres_free(&srv);
 	pubsub_runtime_free(&srv.pubsub);
 	binding_runtime_free(&srv.bindings);
 	resources_free(&rs);
 	trace_stop();
+	resil_free(srv.resil);
 	configuration_free(&srv.config);
 	if (srv.base != NULL)
 		event_base_free(srv.base);

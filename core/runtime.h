@@ -27,6 +27,7 @@ struct api_invoke_call;
 struct nameres;
 struct peer_channels;
 struct reload;
+struct resil;
 
 struct server {
 	struct event_base *base;
@@ -51,6 +52,7 @@ struct server {
 	struct nameres *nameres;     /* the name resolver plugin's instance */
 	struct app_health *health;   /* app health probing; NULL unless enabled */
 	struct reload *reload;	     /* SIGHUP's reload of the components (core/components/reload.h) */
+	struct resil *resil;	     /* Resiliency policies and breakers (core/resiliency/resil.h); NULL: none */
 	json_t *extended;	     /* PUT /v1.0/metadata/{key} values */
 	const char *api_token;	     /* DAPR_API_TOKEN, or NULL (also when set but empty) */
 	struct http_guard *guard;	      /* strict framing in front of srv->http */

@@ -900,21 +900,41 @@ START_TEST(test_resiliency_loaded)
 	struct diag d = { 0 };
 
 	ck_assert_uint_eq(resources_load(dirs, 1, "checkout", &set, &d), 0);
-	/* What is accepted but not implemented is said, with its place. */
-	assert_lines(
-		&d, dir, 4,
-		"warning: @/resiliency.yaml:9:7: spec.policies.timeouts: not supported yet; calls are not cut "
-		"short",
-		"warning: @/resiliency.yaml:27:7: spec.policies.circuitBreakers: not supported yet; calls are "
-		"made however often they fail",
-		"warning: @/resiliency.yaml:30:7: spec.targets.apps: service invocation policies are not "
-		"supported yet; ignored",
-		"warning: @/resiliency.yaml:37:20: spec.targets.components.pubsub.outbound.timeout: timeouts are "
-		"not supported yet; ignored");
+	/* Actor targets are read and said to apply to nothing yet. */
+	assert_lines(&d, dir, 1,
+		     "warning: @/resiliency.yaml:39:7: spec.targets.actors.myActor: outrig has no actors yet, so "
+		     "this applies to nothing until actors land");
 	ck_assert_uint_eq(set.count, 3);
-	ck_assert_uint_eq(set.resiliency.ntargets, 2);
-	ck_assert_str_eq(set.resiliency.targets[0].policy_name, "pubsubRetry");
-	ck_assert_str_eq(set.resiliency.targets[0].origin, str_printf("%s/resiliency.yaml:34:18", dir));
+	ck_assert_uint_eq(set.resiliency.ntargets, 3);
+	ck_assert_int_eq(set.resiliency.targets[0].kind, RESIL_TARGET_APP);
+	ck_assert_str_eq(set.resiliency.targets[0].component, "appB");
+	ck_assert_str_eq(set.resiliency.targets[1].policy_name, "pubsubRetry");
+	ck_assert_str_eq(set.resiliency.targets[1].origin, str_printf("%s/resiliency.yaml:34:11", dir));
+	{
+		const struct retry_policy *r;
+		const struct breaker_policy *b;
+		int64_t timeout;
+		struct breaker_counts c = { .consecutive_failures = 9 };
+
+		/* An app target: its own timeout and retry; the breaker only where named. */
+		ck_assert_ptr_nonnull(resiliency_lookup(&set.resiliency, RESIL_TARGET_APP, "appB", NULL, false, &r,
+							&timeout, &b));
+		assert_retry(r, RETRY_EXPONENTIAL, 5000, 15000, -1);
+		ck_assert_int_eq(timeout, 5000);
+		ck_assert_ptr_null(b);
+		/* Another app: DefaultRetryPolicy, no timeout. */
+		ck_assert_ptr_null(resiliency_lookup(&set.resiliency, RESIL_TARGET_APP, "appC", NULL, false, &r,
+						     &timeout, &b));
+		assert_retry(r, RETRY_EXPONENTIAL, 5000, 60000, 5);
+		ck_assert_int_eq(timeout, 0);
+		/* The outbound pubsub target has the general timeout. */
+		resiliency_lookup(&set.resiliency, RESIL_TARGET_COMPONENT, "pubsub", "pubsub.in-memory", false, &r,
+				  &timeout, &b);
+		ck_assert_int_eq(timeout, 5000);
+		/* DefaultCircuitBreakerPolicy is not defined: no breaker. */
+		ck_assert_ptr_null(b);
+		(void)c;
+	}
 
 	/* A target naming the component wins. */
 	assert_retry(resiliency_component_retry(&set, "pubsub", true), RETRY_CONSTANT, 2000, 60000, 10);
@@ -956,8 +976,8 @@ START_TEST(test_resiliency_errors)
 		"write one of them",
 		"@:10:19: spec.policies.retries.slow.duration: \"soon\" is not a duration; write a Go duration "
 		"such as \"5s\" or \"1m30s\"",
-		"@:11:21: spec.policies.retries.slow.maxRetries: expected a whole number of retries, found "
-		"\"-2\"; write -1 (retry forever), 0 (never) or a count",
+		"@:11:21: spec.policies.retries.slow.maxRetries: expected a whole number, found "
+		"\"-2\"; write -1 (retry forever), 0 (never) or a count of retries",
 		"@:14:22: spec.policies.retries.ok.maxInterval: \"0s\" must be more than zero; write a Go "
 		"duration such as \"5s\"",
 		"@:19:18: spec.targets.components.pubsub.inbound.retry: no retry policy named \"pubsubRetry\" in "
@@ -982,12 +1002,15 @@ START_TEST(test_resiliency_errors)
 				    "spec:\n"
 				    "  policies:\n"
 				    "    retries:\n"
-				    "      r: {matching: {httpStatusCodes: \"500\"}}\n"
+				    "      r: {maxRetries: 2, matching: {httpStatusCodes: \"500,502-504\", gRPCStatusCodes: \"14\"}}\n"
+				    "      plain: {}\n"
 				    "  targets:\n"
+				    "    apps:\n"
+				    "      c: {retry: r, colour: red}\n"
 				    "    components:\n"
 				    "      c:\n"
-				    "        sideways: {retry: r}\n"
-				    "        inbound: {retry: r}\n",
+				    "        sideways: {retry: plain}\n"
+				    "        inbound: {retry: plain}\n",
 				    "app", &set, &d),
 			  2);
 	assert_lines(
@@ -995,10 +1018,22 @@ START_TEST(test_resiliency_errors)
 		"@/r.yaml:1:13: apiVersion: kind Resiliency is dapr.io/v1alpha1, found \"dapr.io/v2alpha1\"; "
 		"write apiVersion: dapr.io/v1alpha1",
 		"@/r.yaml:5:1: spec: missing; add \"spec:\" with \"policies:\" and \"targets:\" under it",
-		"warning: @/r.yaml:14:21: spec.policies.retries.r.matching: not supported yet; every failure is "
-		"retried",
-		"warning: @/r.yaml:18:9: spec.targets.components.c: \"sideways\" is not a direction; Dapr knows "
+		"warning: @/r.yaml:18:21: spec.targets.apps.c: unknown field \"colour\"; ignored (the fields are "
+		"retry, timeout, circuitBreaker and circuitBreakerCacheSize)",
+		"warning: @/r.yaml:21:9: spec.targets.components.c: \"sideways\" is not a direction; Dapr knows "
 		"inbound and outbound, so it is ignored");
+	{
+		const struct retry_policy *r;
+
+		resiliency_lookup(&set.resiliency, RESIL_TARGET_APP, "c", NULL, false, &r, NULL, NULL);
+		ck_assert_ptr_nonnull(r);
+		ck_assert(retry_policy_matches(r, true, 500));
+		ck_assert(!retry_policy_matches(r, true, 501));
+		ck_assert(retry_policy_matches(r, true, 503));
+		ck_assert(!retry_policy_matches(r, true, 404));
+		ck_assert(retry_policy_matches(r, false, 14));
+		ck_assert(!retry_policy_matches(r, false, 2));
+	}
 	/* Warnings do not stop a document. */
 	assert_retry(resiliency_component_retry(&set, "c", true), RETRY_CONSTANT, 5000, 60000, -1);
 	resources_free(&set);

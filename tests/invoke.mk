@@ -27,3 +27,12 @@ tests_blocks_check_invoke_transports_CFLAGS = $(TEST_CFLAGS)
 tests_blocks_check_invoke_transports_SOURCES = tests/blocks/check_invoke_transports.c
 tests_blocks_check_invoke_transports_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a \
 	core/liboutrigcore.a $(TEST_LIBS)
+
+# Resiliency policies end to end: invocation (HTTP and gRPC) and a state store on a stopped Redis.
+check_PROGRAMS += tests/check_resiliency_e2e
+TESTS += tests/check_resiliency_e2e
+tests_check_resiliency_e2e_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_resiliency_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_check_resiliency_e2e_SOURCES = tests/check_resiliency_e2e.c
+tests_check_resiliency_e2e_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a \
+	core/liboutrigcore.a $(TEST_LIBS)

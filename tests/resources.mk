@@ -5,7 +5,7 @@ TESTS += tests/check_resources
 tests_check_resources_SOURCES = tests/check_resources.c core/resources/resources.c core/resources/resources_yaml.c \
 	core/resources/resources_yaml_limits.c \
 	core/base/diag.c core/base/duration.c core/base/log.c core/blocks/pubsub/subscriptions.c core/resources/subscriptions_yaml.c \
-	core/blocks/pubsub/rules.c core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c core/resources/resiliency.c
+	core/blocks/pubsub/rules.c core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c core/resources/resiliency.c core/resiliency/trip.c
 # The fixture folder is compiled in too, so the program also runs outside make check.
 tests_check_resources_CPPFLAGS = $(TEST_CPPFLAGS) -DRES_TEST_DATA='"$(abs_top_srcdir)/tests/data"'
 tests_check_resources_CFLAGS = $(TEST_CFLAGS)

@@ -123,3 +123,14 @@ tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c core/observe/metri
 tests_unit_check_metrics_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_metrics_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/check_resiliency
+TESTS += tests/unit/check_resiliency
+tests_unit_check_resiliency_SOURCES = tests/unit/check_resiliency.c core/resiliency/trip.c core/resiliency/breaker.c \
+	core/resiliency/resil.c core/resources/resiliency.c core/resources/resources.c core/resources/resources_yaml.c \
+	core/observe/metrics.c core/observe/dapr_metrics.c \
+	core/resources/resources_yaml_limits.c core/base/diag.c core/base/duration.c core/base/log.c \
+	core/blocks/pubsub/subscriptions.c core/resources/subscriptions_yaml.c core/blocks/pubsub/rules.c \
+	core/blocks/pubsub/rules_eval.c core/blocks/pubsub/rules_lex.c core/blocks/pubsub/rules_parse.c
+tests_unit_check_resiliency_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_resiliency_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_resiliency_LDADD = $(TEST_LIBS)

@@ -36,6 +36,16 @@ static void reload_put_policy(FILE *f, const struct retry_policy *p)
 {
 	fprintf(f, "%d;%lld;%lld;%lld;", (int)p->kind, (long long)p->duration_ms,
 		(long long)p->max_interval_ms, (long long)p->max_retries);
+	for (size_t i = 0; i < p->http.n; i++)
+		fprintf(f, "h%u-%u;", p->http.r[i].lo, p->http.r[i].hi);
+	for (size_t i = 0; i < p->grpc.n; i++)
+		fprintf(f, "g%u-%u;", p->grpc.r[i].lo, p->grpc.r[i].hi);
+}
+
+static void reload_put_breaker(FILE *f, const struct breaker_policy *b)
+{
+	fprintf(f, "%u;%lld;%lld;", b->max_requests, (long long)b->interval_ms, (long long)b->timeout_ms);
+	reload_put(f, b->trip_text);
 }
 
 /*
@@ -70,15 +80,21 @@ static char *reload_rest_spec(const struct res_set *rs)
 	for (size_t i = 0; i < rs->resiliency.ntargets; i++) {
 		const struct resiliency_target *t = &rs->resiliency.targets[i];
 
-		fprintf(f, "target%d;", t->inbound ? 1 : 0);
+		fprintf(f, "target%d;%d;%u;%lld;", (int)t->kind, t->inbound ? 1 : 0, t->cache_size,
+			(long long)t->timeout_ms);
 		reload_put(f, t->component);
 		reload_put(f, t->policy_name);
 		reload_put_policy(f, &t->policy);
+		reload_put(f, t->timeout_name);
+		reload_put(f, t->breaker_name);
+		reload_put_breaker(f, &t->breaker);
 	}
 	for (size_t i = 0; i < rs->resiliency.ndefaults; i++) {
-		fputs("default;", f);
+		fprintf(f, "default%d;%lld;", (int)rs->resiliency.defaults[i].what,
+			(long long)rs->resiliency.defaults[i].timeout_ms);
 		reload_put(f, rs->resiliency.defaults[i].name);
 		reload_put_policy(f, &rs->resiliency.defaults[i].policy);
+		reload_put_breaker(f, &rs->resiliency.defaults[i].breaker);
 	}
 	if (fclose(f) != 0) {
 		free(text);

@@ -31,6 +31,8 @@ static const char *const dm_ingress_labels[] = { "app_id", "component", "namespa
 						 "status", "topic",	NULL };
 static const char *const dm_runtime_labels[] = { "app_id", "namespace", NULL };
 static const char *const dm_init_labels[] = { "app_id", "namespace", "component", NULL };
+static const char *const dm_resil_labels[] = { "app_id", "namespace", "flow_direction", "target", "policy",
+					       "status", NULL };
 static const char *const dm_init_fail_labels[] = { "app_id", "namespace", "component", "reason", NULL };
 
 static struct {
@@ -46,6 +48,7 @@ static struct {
 	struct metric *count[DM_PUBSUB_EGRESS + 1], *latency[DM_PUBSUB_EGRESS + 1];
 	struct metric *ingress_count, *ingress_latency;
 	struct metric *loaded, *init, *init_fail;
+	struct metric *resil_count, *resil_activations;
 } dm;
 
 /* Canonical gRPC code names, as opencensus's ocgrpc labels them. */
@@ -107,6 +110,12 @@ void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
 	dm.grpc_client_latency =
 		metric_histogram("dapr_grpc_io_client_roundtrip_latency",
 				 "Distribution of round-trip latency, by method.", dm_grpc_client_labels);
+	dm.resil_count =
+		metric_counter("dapr_resiliency_count",
+			       "Number of times a resiliency policy has been applied.", dm_resil_labels);
+	dm.resil_activations =
+		metric_counter("dapr_resiliency_activations_total",
+			       "Number of times a resiliency policy has been activated.", dm_resil_labels);
 	dm.count[DM_STATE] =
 		metric_counter("dapr_component_state_count",
 			       "The number of operations performed on the state component.", dm_op_labels);
@@ -339,6 +348,15 @@ void dm_pubsub_ingress(const char *component, const char *topic, const char *pro
 		return;
 	metric_add(dm.ingress_count, values, 1);
 	metric_observe(dm.ingress_latency, values, ms);
+}
+
+void dm_resiliency(bool activation, const char *policy, bool inbound, const char *target, const char *status)
+{
+	const char *values[] = { dm.app_id, dm.ns, inbound ? "inbound" : "outbound", target, policy, status };
+
+	if (!dm.on)
+		return;
+	metric_add(activation ? dm.resil_activations : dm.resil_count, values, 1);
 }
 
 void dm_component_init(const char *type, bool failed)

@@ -58,6 +58,14 @@ void dm_component(enum dm_kind kind, const char *component, const char *what, bo
 void dm_pubsub_ingress(const char *component, const char *topic, const char *process_status, double ms);
 
 /*
+ * Resiliency (Dapr's names): activation false, dapr_resiliency_count, a policy applied to one
+ * attempt; true, dapr_resiliency_activations_total, a policy that acted (a timeout fired, a
+ * retry made, a breaker refused). policy is "timeout", "retry" or "circuitbreaker"; target
+ * "app_<id>" or "component_<name>" as daprd labels them; status the breaker's ("open") or "".
+ */
+void dm_resiliency(bool activation, const char *policy, bool inbound, const char *target, const char *status);
+
+/*
  * A component's initialisation at start-up (or reload): dapr_runtime_component_init_total, or
  * _init_fail_total with reason "init" when failed; and dapr_runtime_component_loaded when not.
  */

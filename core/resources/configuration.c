@@ -24,9 +24,8 @@
 
 /* Sections of a Configuration's spec that daprd reads (API.md §10) and outrig does not serve yet. */
 static const char *const cfg_unsupported_sections[] = {
-	"httpPipeline", "appHttpPipeline",
-	"accessControl", "api",	    "components", "features", "mtls",	      "workflow",
-	"wasm",		 NULL,
+	"httpPipeline", "appHttpPipeline", "accessControl", "api", "components", "features",
+	"mtls",		"workflow",	   "wasm",	    NULL,
 };
 
 /* One document being read. */
@@ -515,7 +514,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 			cfg_tracing_read(rd->yd, rd->path, v, &rd->out->tracing, rd->d);
 		else if (cfg_observe_is_section(name))
 			cfg_observe_read(rd->yd, rd->path, name, k, v, &rd->out->observe, rd->d);
-		else if (cfg_policy_is_section(name) && cfg_policy_refuse(rd->yd, rd->path, name, k, v, rd->d) > 0)
+		else if (cfg_policy_is_section(name) &&
+			 cfg_policy_refuse(rd->yd, rd->path, name, k, v, rd->d) > 0)
 			continue;
 		else if (cfg_is_unsupported(name))
 			cfg_unsupported(rd, k, name);

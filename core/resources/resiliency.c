@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Resiliency resources (`kind: Resiliency`, API.md §11): the retry policies of components. */
+/* Resiliency resources (`kind: Resiliency`, API.md §11): timeouts, retries, circuit breakers, targets. */
 #include "config.h"
 
 #include "resources/resiliency.h"
@@ -20,10 +20,51 @@
 #define RESIL_INITIAL_INTERVAL_MS 500
 #define RESIL_MULTIPLIER 1.5
 
-/* A named retry policy of the document being read. */
+/*
+ * What outrig enforces. A target or Default policy asking for anything else is refused with
+ * an error, never ignored: flip an entry when the runtime does it.
+ */
+static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil_policy_kind what,
+			   bool matching)
+{
+	switch (kind) {
+	case RESIL_TARGET_COMPONENT:
+		if (inbound)
+			return (what == RESIL_POLICY_RETRY || what == RESIL_POLICY_BREAKER) && !matching;
+		return !matching;
+	case RESIL_TARGET_APP: return true;
+	case RESIL_TARGET_ACTOR: return true; /* warned about: applies to nothing */
+	}
+	return false;
+}
+
+static const char *resil_what_word(enum resil_policy_kind what)
+{
+	return what == RESIL_POLICY_RETRY     ? "retry"
+	       : what == RESIL_POLICY_TIMEOUT ? "timeout"
+					      : "circuitBreaker";
+}
+
+static const char *resil_kind_phrase(enum resil_target_kind kind, bool inbound)
+{
+	switch (kind) {
+	case RESIL_TARGET_COMPONENT:
+		return inbound ? "inbound component calls (deliveries to the app)"
+			       : "outbound component calls";
+	case RESIL_TARGET_APP: return "service invocation (apps)";
+	case RESIL_TARGET_ACTOR: return "actors";
+	}
+	return "";
+}
+
+/* A named policy of the document being read. */
 struct resil_named {
 	const char *name; /* points into the YAML document */
-	struct retry_policy policy;
+	enum resil_policy_kind what;
+	struct retry_policy retry;
+	int64_t timeout_ms;
+	struct breaker_policy breaker;
+	bool matching; /* a retry with matching codes */
 };
 
 /* One Resiliency document being read; nothing reaches out before it is read without error. */
@@ -32,8 +73,8 @@ struct resil_doc {
 	const char *file;
 	struct diag *d;
 	size_t errors_before;
-	struct resil_named *retries;
-	size_t nretries;
+	struct resil_named *named;
+	size_t nnamed;
 	struct resiliency_set add;
 };
 
@@ -58,6 +99,8 @@ static void resil_target_free(struct resiliency_target *t)
 {
 	free(t->component);
 	free(t->policy_name);
+	free(t->timeout_name);
+	free(t->breaker_name);
 	free(t->origin);
 }
 
@@ -67,9 +110,20 @@ static void resil_default_free(struct resiliency_default *d)
 	free(d->origin);
 }
 
-/* ---- spec.policies.retries ---- */
+static char *resil_origin(const struct resil_doc *r, const yaml_node_t *n)
+{
+	char *s;
 
-static bool resil_duration(const struct resil_doc *r, const yaml_node_t *n, const char *field, int64_t *ms)
+	if (asprintf(&s, "%s:%zu:%zu", r->file, n->start_mark.line + 1, n->start_mark.column + 1) < 0)
+		return NULL;
+	return s;
+}
+
+/* ---- spec.policies ---- */
+
+/* A Go duration; zero allowed only where zero_ok. */
+static bool resil_duration(const struct resil_doc *r, const yaml_node_t *n, const char *field, int64_t *ms,
+			   bool zero_ok)
 {
 	if (n->type != YAML_SCALAR_NODE || !duration_parse_ms(res_yaml_text(n), ms)) {
 		resil_report(r, true, n, field,
@@ -79,7 +133,7 @@ static bool resil_duration(const struct resil_doc *r, const yaml_node_t *n, cons
 			     n->type == YAML_SCALAR_NODE ? "\"" : "");
 		return false;
 	}
-	if (*ms <= 0) {
+	if (*ms < 0 || (*ms == 0 && !zero_ok)) {
 		resil_report(r, true, n, field,
 			     "\"%s\" must be more than zero; write a Go duration such as \"5s\"",
 			     res_yaml_text(n));
@@ -88,46 +142,143 @@ static bool resil_duration(const struct resil_doc *r, const yaml_node_t *n, cons
 	return true;
 }
 
-static bool resil_max_retries(const struct resil_doc *r, const yaml_node_t *n, const char *field,
-			      int64_t *out)
+static bool resil_integer(const struct resil_doc *r, const yaml_node_t *n, const char *field, long long min,
+			  long long max, const char *todo, int64_t *out)
 {
 	char *end;
 	long long v;
 
 	errno = 0;
 	v = n->type == YAML_SCALAR_NODE ? strtoll(res_yaml_text(n), &end, 10) : 0;
-	if (n->type != YAML_SCALAR_NODE || errno != 0 || end == res_yaml_text(n) || *end != '\0' || v < -1) {
-		resil_report(
-			r, true, n, field,
-			"expected a whole number of retries, found %s%s%s; write -1 (retry forever), 0 (never) "
-			"or a count",
-			n->type == YAML_SCALAR_NODE ? "\"" : "",
-			n->type == YAML_SCALAR_NODE ? res_yaml_text(n) : res_yaml_kind(n),
-			n->type == YAML_SCALAR_NODE ? "\"" : "");
+	if (n->type != YAML_SCALAR_NODE || errno != 0 || end == res_yaml_text(n) || *end != '\0' || v < min ||
+	    v > max) {
+		resil_report(r, true, n, field, "expected a whole number, found %s%s%s; %s",
+			     n->type == YAML_SCALAR_NODE ? "\"" : "",
+			     n->type == YAML_SCALAR_NODE ? res_yaml_text(n) : res_yaml_kind(n),
+			     n->type == YAML_SCALAR_NODE ? "\"" : "", todo);
 		return false;
 	}
 	*out = v;
 	return true;
 }
 
-/* The fields of each mapping of a Resiliency, as Dapr's types declare them. */
+bool code_set_parse(const char *text, unsigned lo, unsigned hi, struct code_set *out, char *err,
+		    size_t errlen)
+{
+	const char *p = text;
+
+	memset(out, 0, sizeof(*out));
+	while (*p != '\0') {
+		unsigned long a, b;
+		char *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p < '0' || *p > '9')
+			goto bad;
+		a = strtoul(p, &end, 10);
+		b = a;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '-') {
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p < '0' || *p > '9')
+				goto bad;
+			b = strtoul(p, &end, 10);
+			p = end;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
+		if (a < lo || b > hi || a > b) {
+			snprintf(err, errlen,
+				 "%lu-%lu is outside %u-%u or backwards; write codes from %u to %u", a, b, lo,
+				 hi, lo, hi);
+			return false;
+		}
+		if (out->n >= CODE_SET_MAX) {
+			snprintf(err, errlen,
+				 "more than %d codes or ranges; join neighbours into ranges such as 500-504",
+				 CODE_SET_MAX);
+			return false;
+		}
+		out->r[out->n].lo = (uint16_t)a;
+		out->r[out->n++].hi = (uint16_t)b;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			goto bad;
+	}
+	return true;
+bad:
+	snprintf(err, errlen, "\"%s\" is not a list of codes; write e.g. \"500,502-504\"", text);
+	return false;
+}
+
 static const char *const resil_spec_fields[] = { "policies", "targets", NULL };
 static const char *const resil_policies_fields[] = { "retries", "timeouts", "circuitBreakers", NULL };
 static const char *const resil_retry_fields[] = { "policy",	"duration", "maxInterval",
 						  "maxRetries", "matching", NULL };
+static const char *const resil_matching_fields[] = { "httpStatusCodes", "gRPCStatusCodes", NULL };
+static const char *const resil_breaker_fields[] = { "maxRequests", "interval", "timeout", "trip", NULL };
 static const char *const resil_targets_fields[] = { "apps", "actors", "components", NULL };
 static const char *const resil_direction_fields[] = { "retry", "timeout", "circuitBreaker", NULL };
+static const char *const resil_app_fields[] = { "retry", "timeout", "circuitBreaker",
+						"circuitBreakerCacheSize", NULL };
+static const char *const resil_actor_fields[] = {
+	"retry", "timeout", "circuitBreaker", "circuitBreakerScope", "circuitBreakerCacheSize", NULL
+};
+
+static void resil_matching(const struct resil_doc *r, const char *name, const yaml_node_t *n,
+			   struct retry_policy *p, bool *ok)
+{
+	static const struct {
+		const char *key;
+		unsigned lo, hi;
+	} lists[] = { { "httpStatusCodes", 100, 599 }, { "gRPCStatusCodes", 1, 16 } };
+	char field[300], err[200];
+
+	snprintf(field, sizeof(field), "spec.policies.retries.%s.matching", name);
+	if (!resil_mapping(r, n, field, "write \"httpStatusCodes:\" or \"gRPCStatusCodes:\" under it")) {
+		*ok = false;
+		return;
+	}
+	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_matching_fields, r->d);
+	for (size_t i = 0; i < 2; i++) {
+		yaml_node_t *v = res_yaml_get(r->doc, n, lists[i].key);
+		struct code_set *set = i == 0 ? &p->http : &p->grpc;
+
+		if (res_yaml_is_null(v))
+			continue;
+		snprintf(field, sizeof(field), "spec.policies.retries.%s.matching.%s", name, lists[i].key);
+		if (!res_yaml_is_scalar(v)) {
+			resil_report(r, true, v, field, "expected a text such as \"500,502-504\", found %s",
+				     res_yaml_kind(v));
+			*ok = false;
+		} else if (!code_set_parse(res_yaml_text(v), lists[i].lo, lists[i].hi, set, err,
+					   sizeof(err))) {
+			resil_report(r, true, v, field, "%s", err);
+			*ok = false;
+		}
+	}
+}
 
 /* Reads retries.<name>; false after reporting. */
 static bool resil_read_retry(const struct resil_doc *r, const char *name, const yaml_node_t *n,
-			     struct retry_policy *p)
+			     struct retry_policy *p, bool *matching)
 {
 	char field[256];
 	yaml_node_t *v;
 	bool ok = true;
 
-	*p = (struct retry_policy){ RETRY_CONSTANT, RESIL_DEFAULT_DURATION_MS, RESIL_DEFAULT_MAX_INTERVAL_MS,
-				    -1 };
+	memset(p, 0, sizeof(*p));
+	*p = (struct retry_policy){
+		RETRY_CONSTANT, RESIL_DEFAULT_DURATION_MS, RESIL_DEFAULT_MAX_INTERVAL_MS, -1, { 0 }, { 0 }
+	};
 	snprintf(field, sizeof(field), "spec.policies.retries.%s", name);
 	if (!resil_mapping(r, n, field, "write \"policy: constant\" with \"duration: 5s\" under the name"))
 		return false;
@@ -152,31 +303,203 @@ static bool resil_read_retry(const struct resil_doc *r, const char *name, const 
 	v = res_yaml_get(r->doc, n, "duration");
 	snprintf(field, sizeof(field), "spec.policies.retries.%s.duration", name);
 	if (!res_yaml_is_null(v))
-		ok = resil_duration(r, v, field, &p->duration_ms) && ok;
+		ok = resil_duration(r, v, field, &p->duration_ms, false) && ok;
 	v = res_yaml_get(r->doc, n, "maxInterval");
 	snprintf(field, sizeof(field), "spec.policies.retries.%s.maxInterval", name);
 	if (!res_yaml_is_null(v))
-		ok = resil_duration(r, v, field, &p->max_interval_ms) && ok;
+		ok = resil_duration(r, v, field, &p->max_interval_ms, false) && ok;
 	v = res_yaml_get(r->doc, n, "maxRetries");
 	snprintf(field, sizeof(field), "spec.policies.retries.%s.maxRetries", name);
 	if (!res_yaml_is_null(v))
-		ok = resil_max_retries(r, v, field, &p->max_retries) && ok;
+		ok = resil_integer(r, v, field, -1, INT32_MAX,
+				   "write -1 (retry forever), 0 (never) or a count of retries",
+				   &p->max_retries) &&
+		     ok;
 	v = res_yaml_get(r->doc, n, "matching");
-	snprintf(field, sizeof(field), "spec.policies.retries.%s.matching", name);
 	if (!res_yaml_is_null(v))
-		resil_report(r, false, v, field, "not supported yet; every failure is retried");
+		resil_matching(r, name, v, p, &ok);
+	*matching = p->http.n > 0 || p->grpc.n > 0;
 	return ok;
 }
 
-static bool resil_add_default(struct resil_doc *r, const char *name, const struct retry_policy *p,
-			      const yaml_node_t *n)
+static bool resil_read_breaker(const struct resil_doc *r, const char *name, const yaml_node_t *n,
+			       struct breaker_policy *b)
+{
+	char field[256], err[256];
+	const char *trip = "consecutiveFailures > 5";
+	yaml_node_t *v;
+	int64_t max_requests = 1;
+	bool ok = true;
+
+	memset(b, 0, sizeof(*b));
+	b->timeout_ms = 60000;
+	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s", name);
+	if (!resil_mapping(r, n, field,
+			   "write \"trip: consecutiveFailures > 5\" and \"timeout: 30s\" under the name"))
+		return false;
+	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_breaker_fields, r->d);
+	v = res_yaml_get(r->doc, n, "maxRequests");
+	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s.maxRequests", name);
+	if (!res_yaml_is_null(v))
+		ok = resil_integer(r, v, field, 0, UINT32_MAX,
+				   "write how many calls a half-open breaker lets through", &max_requests) &&
+		     ok;
+	b->max_requests = max_requests == 0 ? 1 : (uint32_t)max_requests; /* gobreaker takes 0 as 1 */
+	v = res_yaml_get(r->doc, n, "interval");
+	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s.interval", name);
+	if (!res_yaml_is_null(v))
+		ok = resil_duration(r, v, field, &b->interval_ms, true) && ok;
+	v = res_yaml_get(r->doc, n, "timeout");
+	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s.timeout", name);
+	if (!res_yaml_is_null(v)) {
+		ok = resil_duration(r, v, field, &b->timeout_ms, true) && ok;
+		if (b->timeout_ms == 0)
+			b->timeout_ms = 60000; /* gobreaker's default for 0 */
+	}
+	v = res_yaml_get(r->doc, n, "trip");
+	snprintf(field, sizeof(field), "spec.policies.circuitBreakers.%s.trip", name);
+	if (!res_yaml_is_null(v)) {
+		if (!res_yaml_is_scalar(v)) {
+			resil_report(r, true, v, field,
+				     "expected an expression such as \"consecutiveFailures > 5\", found %s",
+				     res_yaml_kind(v));
+			return false;
+		}
+		trip = res_yaml_text(v);
+	}
+	if (!trip_compile(trip, &b->trip, err, sizeof(err))) {
+		resil_report(r, true, v, field, "\"%s\" is not a trip expression outrig reads: %s", trip,
+			     err);
+		return false;
+	}
+	snprintf(b->trip_text, sizeof(b->trip_text), "%s", trip);
+	return ok;
+}
+
+/* Dapr's reserved names: Default...Policy, with what they cover. */
+static const char *const resil_default_scopes[] = {
+	"",
+	"App",
+	"Actor",
+	"Component",
+	"ComponentInbound",
+	"ComponentOutbound",
+	"StatestoreComponentOutbound",
+	"PubsubComponentOutbound",
+	"PubsubComponentInbound",
+	"BindingComponentOutbound",
+	"BindingComponentInbound",
+	"SecretstoreComponentOutbound",
+	"ConfigurationComponentOutbound",
+	"LockComponentOutbound",
+};
+
+static const char *resil_suffix(enum resil_policy_kind what)
+{
+	return what == RESIL_POLICY_RETRY     ? "RetryPolicy"
+	       : what == RESIL_POLICY_TIMEOUT ? "TimeoutPolicy"
+					      : "CircuitBreakerPolicy";
+}
+
+/* The scope word of a Default...Policy name ("" for the generic one), or NULL if name is not one. */
+static const char *resil_default_scope(const char *name, enum resil_policy_kind what)
+{
+	const char *suffix = resil_suffix(what);
+	size_t n = strlen(name), s = strlen(suffix);
+
+	if (strncmp(name, "Default", 7) != 0 || n < 7 + s || strcmp(name + n - s, suffix) != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(resil_default_scopes) / sizeof(resil_default_scopes[0]); i++) {
+		size_t w = strlen(resil_default_scopes[i]);
+
+		if (n == 7 + w + s && strncmp(name + 7, resil_default_scopes[i], w) == 0)
+			return resil_default_scopes[i];
+	}
+	return NULL;
+}
+
+/* A policy with a reserved name outrig cannot honour everywhere it applies is refused. */
+static bool resil_default_check(const struct resil_doc *r, const struct resil_named *p, const yaml_node_t *k,
+				const char *field)
+{
+	const char *scope = resil_default_scope(p->name, p->what);
+	static const struct {
+		enum resil_target_kind kind;
+		bool inbound;
+	} all[] = { { RESIL_TARGET_APP, false },
+		    { RESIL_TARGET_COMPONENT, false },
+		    { RESIL_TARGET_COMPONENT, true } };
+
+	if (p->what == RESIL_POLICY_RETRY && strncmp(p->name, "DaprBuiltIn", 11) == 0) {
+		if (strcmp(p->name, "DaprBuiltInActorRetries") == 0 ||
+		    strcmp(p->name, "DaprBuiltInActorReminderRetries") == 0) {
+			resil_report(
+				r, false, k, field,
+				"outrig has no actors yet, so this applies to nothing until actors land");
+			return true;
+		}
+		if (strcmp(p->name, "DaprBuiltInServiceRetries") == 0) {
+			if (resil_enforced(RESIL_TARGET_APP, false, RESIL_POLICY_RETRY, p->matching))
+				return true;
+			resil_report(
+				r, true, k, field,
+				"outrig does not enforce retries of service invocation yet; remove this policy");
+			return false;
+		}
+		resil_report(
+			r, true, k, field,
+			"%s: outrig does not have this built-in retry (it knows DaprBuiltInServiceRetries, "
+			"DaprBuiltInActorRetries and DaprBuiltInActorReminderRetries); remove it or rename it",
+			p->name);
+		return false;
+	}
+	if (scope == NULL) {
+		if (strncmp(p->name, "Default", 7) == 0)
+			resil_report(
+				r, false, k, field,
+				"\"%s\" is not one of Dapr's Default...%s names, so it applies only where a "
+				"target names it; check the spelling",
+				p->name, resil_suffix(p->what));
+		return true;
+	}
+	if (strcmp(scope, "Actor") == 0) {
+		resil_report(r, false, k, field,
+			     "outrig has no actors yet, so this applies to nothing until actors land");
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		bool covers;
+
+		if (scope[0] == '\0')
+			covers = true;
+		else if (strcmp(scope, "App") == 0)
+			covers = all[i].kind == RESIL_TARGET_APP;
+		else if (strcmp(scope, "Component") == 0)
+			covers = all[i].kind == RESIL_TARGET_COMPONENT;
+		else
+			covers = all[i].kind == RESIL_TARGET_COMPONENT &&
+				 all[i].inbound == (strstr(scope, "Inbound") != NULL);
+		if (covers && !resil_enforced(all[i].kind, all[i].inbound, p->what, p->matching)) {
+			resil_report(
+				r, true, k, field,
+				"outrig does not enforce %s%s policies on %s yet, and this Default policy "
+				"applies there; remove it, or name the policy on targets outrig enforces",
+				p->matching ? "matching " : "", resil_what_word(p->what),
+				resil_kind_phrase(all[i].kind, all[i].inbound));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool resil_add_default(struct resil_doc *r, const struct resil_named *p, const yaml_node_t *n)
 {
 	struct resiliency_default *grown = NULL;
-	struct resiliency_default def = { strdup(name), *p, NULL };
+	struct resiliency_default def = {
+		strdup(p->name), p->what, p->retry, p->timeout_ms, p->breaker, NULL
+	};
 
-	if (asprintf(&def.origin, "%s:%zu:%zu", r->file, n->start_mark.line + 1, n->start_mark.column + 1) <
-	    0)
-		def.origin = NULL;
+	def.origin = resil_origin(r, n);
 	if (def.name != NULL && def.origin != NULL)
 		grown = realloc(r->add.defaults, (r->add.ndefaults + 1) * sizeof(*grown));
 	if (grown == NULL) {
@@ -189,36 +512,53 @@ static bool resil_add_default(struct resil_doc *r, const char *name, const struc
 	return true;
 }
 
-static void resil_read_retries(struct resil_doc *r, const yaml_node_t *retries)
+static void resil_read_section(struct resil_doc *r, const yaml_node_t *sec, enum resil_policy_kind what)
 {
+	const char *key = what == RESIL_POLICY_RETRY	 ? "retries"
+			  : what == RESIL_POLICY_TIMEOUT ? "timeouts"
+							 : "circuitBreakers";
+	char field[256];
+	struct resil_named *grown;
 	size_t n;
 
-	if (!resil_mapping(r, retries, "spec.policies.retries",
-			   "write each retry policy under its name, e.g. \"pubsubRetry:\""))
+	snprintf(field, sizeof(field), "spec.policies.%s", key);
+	if (!resil_mapping(r, sec, field, "write each policy under its name"))
 		return;
-	n = (size_t)(retries->data.mapping.pairs.top - retries->data.mapping.pairs.start);
-	r->retries = calloc(n > 0 ? n : 1, sizeof(*r->retries));
-	if (r->retries == NULL) {
+	n = (size_t)(sec->data.mapping.pairs.top - sec->data.mapping.pairs.start);
+	grown = realloc(r->named, (r->nnamed + n + 1) * sizeof(*grown));
+	if (grown == NULL) {
 		resil_oom(r);
 		return;
 	}
-	for (yaml_node_pair_t *p = retries->data.mapping.pairs.start; p < retries->data.mapping.pairs.top;
-	     p++) {
+	r->named = grown;
+	for (yaml_node_pair_t *p = sec->data.mapping.pairs.start; p < sec->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
-		struct resil_named *named = &r->retries[r->nretries];
+		struct resil_named *named = &r->named[r->nnamed];
+		bool ok;
 
 		if (!res_yaml_is_scalar(k)) {
-			resil_report(r, true, k, "spec.policies.retries",
-				     "a policy name is %s; write names as text", res_yaml_kind(k));
+			resil_report(r, true, k, field, "a policy name is %s; write names as text",
+				     res_yaml_kind(k));
 			continue;
 		}
+		memset(named, 0, sizeof(*named));
 		named->name = res_yaml_text(k);
-		if (!resil_read_retry(r, named->name, v, &named->policy))
+		named->what = what;
+		snprintf(field, sizeof(field), "spec.policies.%s.%s", key, named->name);
+		if (what == RESIL_POLICY_RETRY)
+			ok = resil_read_retry(r, named->name, v, &named->retry, &named->matching);
+		else if (what == RESIL_POLICY_TIMEOUT)
+			ok = resil_duration(r, v, field, &named->timeout_ms, false);
+		else
+			ok = resil_read_breaker(r, named->name, v, &named->breaker);
+		if (!ok)
 			continue;
-		r->nretries++;
-		if (strncmp(named->name, "Default", 7) == 0 && strstr(named->name, "RetryPolicy") != NULL)
-			resil_add_default(r, named->name, &named->policy, k);
+		r->nnamed++;
+		if ((strncmp(named->name, "Default", 7) == 0 ||
+		     strncmp(named->name, "DaprBuiltIn", 11) == 0) &&
+		    resil_default_check(r, named, k, field))
+			resil_add_default(r, named, k);
 	}
 }
 
@@ -231,85 +571,166 @@ static void resil_read_policies(struct resil_doc *r, const yaml_node_t *spec)
 	    !resil_mapping(r, policies, "spec.policies", "write \"policies:\" with \"retries:\" under it"))
 		return;
 	res_yaml_warn_unknown(r->doc, policies, r->file, "spec.policies", resil_policies_fields, r->d);
-	v = res_yaml_get(r->doc, policies, "retries");
-	if (!res_yaml_is_null(v))
-		resil_read_retries(r, v);
 	v = res_yaml_get(r->doc, policies, "timeouts");
 	if (!res_yaml_is_null(v))
-		resil_report(r, false, v, "spec.policies.timeouts",
-			     "not supported yet; calls are not cut short");
+		resil_read_section(r, v, RESIL_POLICY_TIMEOUT);
+	v = res_yaml_get(r->doc, policies, "retries");
+	if (!res_yaml_is_null(v))
+		resil_read_section(r, v, RESIL_POLICY_RETRY);
 	v = res_yaml_get(r->doc, policies, "circuitBreakers");
 	if (!res_yaml_is_null(v))
-		resil_report(r, false, v, "spec.policies.circuitBreakers",
-			     "not supported yet; calls are made however often they fail");
+		resil_read_section(r, v, RESIL_POLICY_BREAKER);
 }
 
 /* ---- spec.targets ---- */
 
-static const struct resil_named *resil_find(const struct resil_doc *r, const char *name)
+static const struct resil_named *resil_find(const struct resil_doc *r, const char *name,
+					    enum resil_policy_kind what)
 {
-	for (size_t i = 0; i < r->nretries; i++) {
-		if (strcmp(r->retries[i].name, name) == 0)
-			return &r->retries[i];
+	for (size_t i = 0; i < r->nnamed; i++) {
+		if (r->named[i].what == what && strcmp(r->named[i].name, name) == 0)
+			return &r->named[i];
 	}
 	return NULL;
 }
 
-static void resil_add_target(struct resil_doc *r, const char *component, bool inbound,
-			     const struct resil_named *named, const yaml_node_t *n)
+static void resil_add_target(struct resil_doc *r, struct resiliency_target *t)
 {
-	struct resiliency_target t = { strdup(component), inbound, strdup(named->name), named->policy, NULL };
-	struct resiliency_target *grown = NULL;
+	struct resiliency_target *grown = realloc(r->add.targets, (r->add.ntargets + 1) * sizeof(*grown));
 
-	if (asprintf(&t.origin, "%s:%zu:%zu", r->file, n->start_mark.line + 1, n->start_mark.column + 1) < 0)
-		t.origin = NULL;
-	if (t.component != NULL && t.policy_name != NULL && t.origin != NULL)
-		grown = realloc(r->add.targets, (r->add.ntargets + 1) * sizeof(*grown));
 	if (grown == NULL) {
-		resil_target_free(&t);
+		resil_target_free(t);
 		resil_oom(r);
 		return;
 	}
 	r->add.targets = grown;
-	r->add.targets[r->add.ntargets++] = t;
+	r->add.targets[r->add.ntargets++] = *t;
 }
 
-/* components.<component>.inbound or .outbound: {retry, timeout, circuitBreaker}. */
-static void resil_read_direction(struct resil_doc *r, const char *component, const char *dir,
-				 const yaml_node_t *n)
+/* One target's mapping {retry, timeout, circuitBreaker, ...}; field names it in messages. */
+static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, const char *name,
+			      bool inbound, const char *field, const yaml_node_t *key, const yaml_node_t *n)
 {
-	char field[256];
-	yaml_node_t *retry, *other;
+	static const char *const keys[] = { "retry", "timeout", "circuitBreaker" };
+	static const char *const sections[] = { "retries", "timeouts", "circuitBreakers" };
+	const char *const *fields = kind == RESIL_TARGET_APP	 ? resil_app_fields
+				    : kind == RESIL_TARGET_ACTOR ? resil_actor_fields
+								 : resil_direction_fields;
+	struct resiliency_target t = { .kind = kind,
+				       .inbound = inbound,
+				       .cache_size = kind == RESIL_TARGET_ACTOR ? 5000 : 100 };
+	char sub[384];
+	yaml_node_t *v;
+	bool ok = true;
 
-	snprintf(field, sizeof(field), "spec.targets.components.%s.%s", component, dir);
-	if (!resil_mapping(r, n, field, "write \"retry: POLICY\" under it"))
+	if (!resil_mapping(
+		    r, n, field,
+		    "write \"retry: POLICY\", \"timeout: POLICY\" or \"circuitBreaker: POLICY\" under it"))
 		return;
-	res_yaml_warn_unknown(r->doc, n, r->file, field, resil_direction_fields, r->d);
-	retry = res_yaml_get(r->doc, n, "retry");
-	if (!res_yaml_is_null(retry)) {
-		const struct resil_named *named = NULL;
+	res_yaml_warn_unknown(r->doc, n, r->file, field, fields, r->d);
+	for (size_t i = 0; i < 3; i++) {
+		const struct resil_named *named;
 
-		snprintf(field, sizeof(field), "spec.targets.components.%s.%s.retry", component, dir);
-		if (!res_yaml_is_scalar(retry))
-			resil_report(r, true, retry, field, "expected the name of a retry policy, found %s",
-				     res_yaml_kind(retry));
-		else if ((named = resil_find(r, res_yaml_text(retry))) == NULL)
+		v = res_yaml_get(r->doc, n, keys[i]);
+		if (res_yaml_is_null(v))
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", field, keys[i]);
+		if (!res_yaml_is_scalar(v)) {
+			resil_report(r, true, v, sub, "expected the name of a policy, found %s",
+				     res_yaml_kind(v));
+			ok = false;
+			continue;
+		}
+		named = resil_find(r, res_yaml_text(v), (enum resil_policy_kind)i);
+		if (named == NULL) {
 			resil_report(
-				r, true, retry, field,
-				"no retry policy named \"%s\" in spec.policies.retries of this document; "
-				"define it there or fix the name",
-				res_yaml_text(retry));
-		else
-			resil_add_target(r, component, strcmp(dir, "inbound") == 0, named, retry);
+				r, true, v, sub,
+				"no %s policy named \"%s\" in spec.policies.%s of this document; define it "
+				"there or fix the name",
+				i == 0	 ? "retry"
+				: i == 1 ? "timeout"
+					 : "circuit breaker",
+				res_yaml_text(v), sections[i]);
+			ok = false;
+			continue;
+		}
+		if (!resil_enforced(kind, inbound, named->what, named->matching)) {
+			resil_report(
+				r, true, v, sub,
+				"outrig does not enforce %s%s policies on %s yet; remove it (Dapr would apply it)",
+				named->matching ? "matching " : "", resil_what_word(named->what),
+				resil_kind_phrase(kind, inbound));
+			ok = false;
+			continue;
+		}
+		if (i == 0) {
+			t.policy_name = strdup(named->name);
+			t.policy = named->retry;
+		} else if (i == 1) {
+			t.timeout_name = strdup(named->name);
+			t.timeout_ms = named->timeout_ms;
+		} else {
+			t.breaker_name = strdup(named->name);
+			t.breaker = named->breaker;
+		}
 	}
-	other = res_yaml_get(r->doc, n, "timeout");
-	snprintf(field, sizeof(field), "spec.targets.components.%s.%s.timeout", component, dir);
-	if (!res_yaml_is_null(other))
-		resil_report(r, false, other, field, "timeouts are not supported yet; ignored");
-	other = res_yaml_get(r->doc, n, "circuitBreaker");
-	snprintf(field, sizeof(field), "spec.targets.components.%s.%s.circuitBreaker", component, dir);
-	if (!res_yaml_is_null(other))
-		resil_report(r, false, other, field, "circuit breakers are not supported yet; ignored");
+	v = res_yaml_get(r->doc, n, "circuitBreakerCacheSize");
+	if (kind != RESIL_TARGET_COMPONENT && !res_yaml_is_null(v)) {
+		int64_t size = 0;
+
+		snprintf(sub, sizeof(sub), "%s.circuitBreakerCacheSize", field);
+		if (resil_integer(r, v, sub, 1, UINT32_MAX, "write how many breakers to keep, e.g. 100",
+				  &size))
+			t.cache_size = (uint32_t)size;
+		else
+			ok = false;
+	}
+	v = res_yaml_get(r->doc, n, "circuitBreakerScope");
+	if (kind == RESIL_TARGET_ACTOR && !res_yaml_is_null(v)) {
+		const char *s = res_yaml_is_scalar(v) ? res_yaml_text(v) : "";
+
+		snprintf(sub, sizeof(sub), "%s.circuitBreakerScope", field);
+		if (strcmp(s, "type") != 0 && strcmp(s, "id") != 0 && strcmp(s, "both") != 0) {
+			resil_report(r, true, v, sub,
+				     "expected type, id or both, found \"%s\"; write one of them", s);
+			ok = false;
+		}
+	}
+	if (kind == RESIL_TARGET_ACTOR)
+		resil_report(r, false, key, field,
+			     "outrig has no actors yet, so this applies to nothing until actors land");
+	t.component = strdup(name);
+	t.origin = resil_origin(r, key);
+	if (!ok || t.component == NULL || t.origin == NULL || kind == RESIL_TARGET_ACTOR) {
+		if (ok && kind != RESIL_TARGET_ACTOR)
+			resil_oom(r);
+		resil_target_free(&t);
+		return;
+	}
+	resil_add_target(r, &t);
+}
+
+static void resil_read_named_targets(struct resil_doc *r, const yaml_node_t *map, enum resil_target_kind kind)
+{
+	const char *section = kind == RESIL_TARGET_APP ? "apps" : "actors";
+	char field[300];
+
+	snprintf(field, sizeof(field), "spec.targets.%s", section);
+	if (!resil_mapping(r, map, field, "write each target's name with its policies under it"))
+		return;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+
+		if (!res_yaml_is_scalar(k)) {
+			resil_report(r, true, k, field, "a name is %s; write names as text",
+				     res_yaml_kind(k));
+			continue;
+		}
+		snprintf(field, sizeof(field), "spec.targets.%s.%s", section, res_yaml_text(k));
+		resil_read_target(r, kind, res_yaml_text(k), false, field, k, v);
+		snprintf(field, sizeof(field), "spec.targets.%s", section);
+	}
 }
 
 static void resil_read_components(struct resil_doc *r, const yaml_node_t *components)
@@ -337,9 +758,12 @@ static void resil_read_components(struct resil_doc *r, const yaml_node_t *compon
 			yaml_node_t *dk = yaml_document_get_node(r->doc, q->key);
 			yaml_node_t *dv = yaml_document_get_node(r->doc, q->value);
 			const char *dir = res_yaml_is_scalar(dk) ? res_yaml_text(dk) : "";
+			char sub[300];
 
+			snprintf(sub, sizeof(sub), "%s.%s", field, dir);
 			if (strcmp(dir, "inbound") == 0 || strcmp(dir, "outbound") == 0)
-				resil_read_direction(r, res_yaml_text(k), dir, dv);
+				resil_read_target(r, RESIL_TARGET_COMPONENT, res_yaml_text(k),
+						  strcmp(dir, "inbound") == 0, sub, dv, dv);
 			else
 				resil_report(
 					r, false, dk, field,
@@ -361,12 +785,10 @@ static void resil_read_targets(struct resil_doc *r, const yaml_node_t *spec)
 	res_yaml_warn_unknown(r->doc, targets, r->file, "spec.targets", resil_targets_fields, r->d);
 	v = res_yaml_get(r->doc, targets, "apps");
 	if (!res_yaml_is_null(v))
-		resil_report(r, false, v, "spec.targets.apps",
-			     "service invocation policies are not supported yet; ignored");
+		resil_read_named_targets(r, v, RESIL_TARGET_APP);
 	v = res_yaml_get(r->doc, targets, "actors");
 	if (!res_yaml_is_null(v))
-		resil_report(r, false, v, "spec.targets.actors",
-			     "actor policies are not supported yet; ignored");
+		resil_read_named_targets(r, v, RESIL_TARGET_ACTOR);
 	v = res_yaml_get(r->doc, targets, "components");
 	if (!res_yaml_is_null(v))
 		resil_read_components(r, v);
@@ -385,6 +807,13 @@ void resiliency_free(struct resiliency_set *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+static const char *resil_target_word(const struct resiliency_target *t)
+{
+	if (t->kind == RESIL_TARGET_APP)
+		return "app";
+	return t->inbound ? "inbound" : "outbound";
+}
+
 /* Moves what the document added into out, saying when it replaces an earlier policy. */
 static void resil_commit(struct resil_doc *r, struct resiliency_set *out)
 {
@@ -395,14 +824,14 @@ static void resil_commit(struct resil_doc *r, struct resiliency_set *out)
 		const struct resiliency_target *t = &r->add.targets[i];
 
 		for (size_t k = 0; k < out->ntargets; k++) {
-			if (strcmp(out->targets[k].component, t->component) == 0 &&
+			if (out->targets[k].kind == t->kind &&
+			    strcmp(out->targets[k].component, t->component) == 0 &&
 			    out->targets[k].inbound == t->inbound)
 				diag_warn(
 					r->d,
-					"%s: spec.targets.components.%s.%s.retry: the component already has "
-					"an %s retry policy at %s; this later one is used",
-					t->origin, t->component, t->inbound ? "inbound" : "outbound",
-					t->inbound ? "inbound" : "outbound", out->targets[k].origin);
+					"%s: %s: the %s target already has policies at %s; this later one is used",
+					t->origin, t->component, resil_target_word(t),
+					out->targets[k].origin);
 		}
 	}
 	targets = realloc(out->targets, (out->ntargets + r->add.ntargets + 1) * sizeof(*targets));
@@ -453,7 +882,7 @@ size_t resiliency_parse_yaml(yaml_document_t *doc, yaml_node_t *root, const char
 	if (d->errors == r.errors_before)
 		resil_commit(&r, out);
 	resiliency_free(&r.add);
-	free(r.retries);
+	free(r.named);
 	return d->errors - r.errors_before;
 }
 
@@ -481,48 +910,123 @@ static const char *resil_type_word(const char *type)
 	return NULL;
 }
 
-static const struct retry_policy *resil_default(const struct resiliency_set *rs, const char *name)
+const struct resiliency_default *resiliency_named_default(const struct resiliency_set *set, const char *name,
+							  enum resil_policy_kind what)
 {
-	const struct retry_policy *found = NULL;
+	const struct resiliency_default *found = NULL;
 
 	/* The last definition wins, as for targets. */
-	for (size_t i = 0; i < rs->ndefaults; i++) {
-		if (strcmp(rs->defaults[i].name, name) == 0)
-			found = &rs->defaults[i].policy;
+	for (size_t i = 0; i < set->ndefaults; i++) {
+		if (set->defaults[i].what == what && strcmp(set->defaults[i].name, name) == 0)
+			found = &set->defaults[i];
 	}
 	return found;
+}
+
+/* The most specific Default policy of kind what for a call, or NULL. */
+static const struct resiliency_default *resil_default_for(const struct resiliency_set *set,
+							  enum resil_target_kind kind, const char *type,
+							  bool inbound, enum resil_policy_kind what)
+{
+	const char *dir = inbound ? "Inbound" : "Outbound";
+	const char *suffix = resil_suffix(what);
+	const struct resiliency_default *p = NULL;
+	const char *word = resil_type_word(type);
+	char name[128];
+
+	if (kind == RESIL_TARGET_APP) {
+		snprintf(name, sizeof(name), "DefaultApp%s", suffix);
+		p = resiliency_named_default(set, name, what);
+	} else if (kind == RESIL_TARGET_COMPONENT) {
+		if (word != NULL) {
+			snprintf(name, sizeof(name), "Default%sComponent%s%s", word, dir, suffix);
+			p = resiliency_named_default(set, name, what);
+		}
+		if (p == NULL) {
+			snprintf(name, sizeof(name), "DefaultComponent%s%s", dir, suffix);
+			p = resiliency_named_default(set, name, what);
+		}
+		if (p == NULL) {
+			snprintf(name, sizeof(name), "DefaultComponent%s", suffix);
+			p = resiliency_named_default(set, name, what);
+		}
+	}
+	if (p == NULL) {
+		snprintf(name, sizeof(name), "Default%s", suffix);
+		p = resiliency_named_default(set, name, what);
+	}
+	return p;
+}
+
+const struct resiliency_target *resiliency_lookup(const struct resiliency_set *set,
+						  enum resil_target_kind kind, const char *name,
+						  const char *type, bool inbound,
+						  const struct retry_policy **retry, int64_t *timeout_ms,
+						  const struct breaker_policy **breaker)
+{
+	const struct resiliency_target *t = NULL;
+	const struct resiliency_default *d;
+
+	for (size_t i = set->ntargets; t == NULL && i-- > 0;) {
+		if (set->targets[i].kind == kind && set->targets[i].inbound == inbound &&
+		    strcmp(set->targets[i].component, name) == 0)
+			t = &set->targets[i];
+	}
+	/* Dapr: a target's own policy wins; what it leaves out comes from the Default ones. */
+	if (retry != NULL) {
+		*retry = t != NULL && t->policy_name != NULL ? &t->policy : NULL;
+		if (*retry == NULL &&
+		    (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_RETRY)) != NULL)
+			*retry = &d->policy;
+	}
+	if (timeout_ms != NULL) {
+		*timeout_ms = t != NULL && t->timeout_name != NULL ? t->timeout_ms : 0;
+		if (*timeout_ms == 0 &&
+		    (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_TIMEOUT)) != NULL)
+			*timeout_ms = d->timeout_ms;
+	}
+	if (breaker != NULL) {
+		*breaker = t != NULL && t->breaker_name != NULL ? &t->breaker : NULL;
+		if (*breaker == NULL &&
+		    (d = resil_default_for(set, kind, type, inbound, RESIL_POLICY_BREAKER)) != NULL)
+			*breaker = &d->breaker;
+	}
+	return t;
+}
+
+const struct retry_policy *resiliency_set_component_retry(const struct resiliency_set *set,
+							  const char *component, const char *type,
+							  bool inbound)
+{
+	const struct retry_policy *p;
+
+	resiliency_lookup(set, RESIL_TARGET_COMPONENT, component, type, inbound, &p, NULL, NULL);
+	return p;
 }
 
 const struct retry_policy *resiliency_component_retry(const struct res_set *rs, const char *component,
 						      bool inbound)
 {
-	const struct resiliency_set *set = &rs->resiliency;
-	const char *dir = inbound ? "Inbound" : "Outbound";
-	const struct retry_policy *p = NULL;
-	const char *word = NULL;
-	char name[128];
+	const char *type = NULL;
 
-	for (size_t i = set->ntargets; i-- > 0;) {
-		if (set->targets[i].inbound == inbound && strcmp(set->targets[i].component, component) == 0)
-			return &set->targets[i].policy;
-	}
 	for (size_t i = 0; i < rs->count; i++) {
 		if (strcmp(rs->components[i].name, component) == 0)
-			word = resil_type_word(rs->components[i].type);
+			type = rs->components[i].type;
 	}
-	if (word != NULL) {
-		snprintf(name, sizeof(name), "Default%sComponent%sRetryPolicy", word, dir);
-		p = resil_default(set, name);
+	return resiliency_set_component_retry(&rs->resiliency, component, type, inbound);
+}
+
+bool retry_policy_matches(const struct retry_policy *p, bool http, unsigned code)
+{
+	const struct code_set *set = http ? &p->http : &p->grpc;
+
+	if (set->n == 0)
+		return true;
+	for (size_t i = 0; i < set->n; i++) {
+		if (code >= set->r[i].lo && code <= set->r[i].hi)
+			return true;
 	}
-	if (p == NULL) {
-		snprintf(name, sizeof(name), "DefaultComponent%sRetryPolicy", dir);
-		p = resil_default(set, name);
-	}
-	if (p == NULL)
-		p = resil_default(set, "DefaultComponentRetryPolicy");
-	if (p == NULL)
-		p = resil_default(set, "DefaultRetryPolicy");
-	return p;
+	return false;
 }
 
 int64_t retry_policy_delay_ms(const struct retry_policy *p, unsigned attempt)

@@ -99,8 +99,8 @@ static int layout_version(sqlite3 *db, const struct sqlite_layout *l, const char
 static int layout_record_version(sqlite3 *db, const struct sqlite_layout *l, const char *meta_table,
 				 const char *marker)
 {
-	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO \"%w\" (key, value) VALUES (?1, '%d')", meta_table,
-				    l->version);
+	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO \"%w\" (key, value) VALUES (?1, '%d')",
+				    meta_table, l->version);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -153,8 +153,8 @@ static int layout_check(sqlite3 *db, const struct sqlite_layout *l, const char *
 	} else if (exists && version == l->version) {
 		rc = OUTRIG_OK;
 	} else if (exists) {
-		rc = outrig_err(err, OUTRIG_EINVAL, "table \"%s\" exists but was not created by outrig (%s", table,
-				l->foreign_hint);
+		rc = outrig_err(err, OUTRIG_EINVAL, "table \"%s\" exists but was not created by outrig (%s",
+				table, l->foreign_hint);
 	} else if (readonly) {
 		rc = outrig_err(err, OUTRIG_EUNAVAIL,
 				"the database is read-only and has no table \"%s\"; open it read-write "
@@ -166,8 +166,9 @@ static int layout_check(sqlite3 *db, const struct sqlite_layout *l, const char *
 		if (rc == SQLITE_OK)
 			rc = layout_record_version(db, l, meta_table, marker);
 		creating = sqlite3_mprintf("creating %s", l->what);
-		rc = rc == SQLITE_OK ? OUTRIG_OK
-				     : layout_fail(db, l, rc, creating != NULL ? creating : "creating a table", err);
+		rc = rc == SQLITE_OK
+			     ? OUTRIG_OK
+			     : layout_fail(db, l, rc, creating != NULL ? creating : "creating a table", err);
 	}
 out:
 	sqlite3_free(creating);
@@ -175,8 +176,8 @@ out:
 	return rc;
 }
 
-int sqlite_layout_ensure(sqlite3 *db, const struct sqlite_layout *l, const char *table, const char *meta_table,
-			 bool readonly, struct outrig_error *err)
+int sqlite_layout_ensure(sqlite3 *db, const struct sqlite_layout *l, const char *table,
+			 const char *meta_table, bool readonly, struct outrig_error *err)
 {
 	int rc;
 

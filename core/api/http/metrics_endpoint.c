@@ -20,6 +20,7 @@
 #include "api/http/http_listener.h"
 #include "base/log.h"
 #include "observe/metrics.h"
+#include "observe/trace.h"
 #include "runtime.h"
 
 static struct evhttp *metrics_http;
@@ -30,6 +31,36 @@ static void metrics_free_text(const void *data, size_t len, void *arg)
 	(void)len;
 	(void)arg;
 	free((void *)data);
+}
+
+/*
+ * The tracer's own counts (core/observe/trace.c keeps them, on the loop) as counters: what they
+ * grew by since the last scrape. Exported and dropped spans tell that a collector is down.
+ */
+static void metrics_trace_counts(void)
+{
+	static struct trace_counters last;
+	static struct metric *started, *exported, *dropped;
+	struct trace_counters now;
+
+	if (!trace_enabled())
+		return;
+	if (started == NULL) {
+		started = metric_counter("outrig_trace_spans_started_total", "Spans sampled and recorded.",
+					 NULL);
+		exported = metric_counter("outrig_trace_spans_exported_total",
+					  "Spans a collector accepted (or written to the log with stdout).",
+					  NULL);
+		dropped = metric_counter(
+			"outrig_trace_spans_dropped_total",
+			"Spans dropped: the queue was full, or a collector was down, slow or refusing.",
+			NULL);
+	}
+	now = trace_counters();
+	metric_add(started, NULL, now.started - last.started);
+	metric_add(exported, NULL, now.exported - last.exported);
+	metric_add(dropped, NULL, now.dropped - last.dropped);
+	last = now;
 }
 
 static void metrics_handle(struct evhttp_request *req, void *arg)
@@ -44,6 +75,7 @@ static void metrics_handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 404, "the metrics are at /metrics");
 		return;
 	}
+	metrics_trace_counts();
 	text = metrics_render(&len);
 	out = evbuffer_new();
 	if (text == NULL || out == NULL) {

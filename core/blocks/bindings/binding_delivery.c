@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "observe/trace.h"
 #include "resources/resiliency.h"
+#include "resiliency/resil.h"
 #include "runtime.h"
 
 #define BDELIVERY_SCOPE "bindings"
@@ -56,6 +57,7 @@ struct binding_event {
 	struct event *timer;
 	struct app_bindings_call call; /* the delivery to the app, while it is out */
 	struct span *span;	       /* the attempt's span, when traced */
+	struct resil_pass pass;	       /* through the component's inbound circuit breaker */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -280,6 +282,7 @@ static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
 	ev->span = NULL;
 	dm_component(DM_INPUT_BINDING, ev->sink->component->name, NULL, acknowledged,
 		     metrics_now_ms() - ev->sent_ms);
+	resil_inbound_done(ev->engine->srv->resil, &ev->pass, acknowledged);
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
@@ -326,9 +329,19 @@ static void bdelivery_send(struct binding_event *ev)
 {
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 	char tp[TRACE_PARENT_LEN];
-	struct outrig_kv *traced = bdelivery_trace(ev, &md, tp);
+	struct outrig_kv *traced;
+	const char *why;
 	int rc;
 
+	/* An open breaker: the event waits its backoff, without counting as an attempt. */
+	if (!resil_inbound_allow(ev->engine->srv->resil, ev->sink->component->name, ev->sink->component->type,
+				 &ev->pass, &why)) {
+		if (ev->timer == NULL)
+			ev->timer = evtimer_new(ev->engine->srv->base, bdelivery_retry_now, ev);
+		bdelivery_after(ev, retry_policy_delay_ms(bdelivery_policy(ev), ev->attempt));
+		return;
+	}
+	traced = bdelivery_trace(ev, &md, tp);
 	ev->attempt++;
 	ev->sent_ms = metrics_start_ms();
 	rc = app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,

@@ -175,6 +175,48 @@ static void bindings_invoke_done(struct work *w)
 	bindings_op_free(op);
 }
 
+/* ---- under the component's Resiliency policy (component_call_run) ---- */
+
+static int bindings_invoke_status(struct work *w)
+{
+	return bindings_op_of(w)->rc;
+}
+
+static void bindings_invoke_reset(struct work *w)
+{
+	struct bindings_op *op = bindings_op_of(w);
+
+	op->rc = 0;
+	memset(&op->err, 0, sizeof(op->err));
+	json_decref(op->resp_metadata.root);
+	op->resp_metadata.root = NULL;
+	free(op->resp_data.data);
+	memset(&op->resp_data, 0, sizeof(op->resp_data));
+}
+
+/* A worker may still hold op: only what run() never writes is read. */
+static void bindings_invoke_answer(struct work *w, int status, const char *message)
+{
+	struct bindings_op *op = bindings_op_of(w);
+	struct block_error err;
+
+	block_fail(&err, API_ERR_INVOKE_OUTPUT_BINDING, NULL, "error invoking output binding %s: %s: %s",
+		   op->comp->name, outrig_status_name(status), message);
+	bindings_finish_error(op->done, op->arg, &err, NULL);
+}
+
+static void bindings_invoke_discard(struct work *w)
+{
+	bindings_op_free(bindings_op_of(w));
+}
+
+static const struct component_call_ops bindings_invoke_ops = {
+	.status = bindings_invoke_status,
+	.reset = bindings_invoke_reset,
+	.answer = bindings_invoke_answer,
+	.discard = bindings_invoke_discard,
+};
+
 /* Copies r's metadata, then the trace context the metadata does not set already. */
 static int bindings_metadata(struct bindings_op *op, const struct bindings_request *r)
 {
@@ -219,7 +261,7 @@ void bindings_invoke(struct server *srv, const struct bindings_request *r, bindi
 	op->work.run = bindings_invoke_run;
 	op->work.done = bindings_invoke_done;
 	op->started_ms = metrics_start_ms();
-	component_call_submit(srv, c, &op->work);
+	component_call_run(srv, c, &op->work, &bindings_invoke_ops);
 	return;
 oom:
 	if (op != NULL)

@@ -53,6 +53,17 @@ static void invoke_call_free(struct invoke_call *call)
 static void invoke_fail(invoke_done_fn done, void *arg, enum api_error e, int http_status, const char *fmt,
 			...) __attribute__((format(printf, 5, 6)));
 
+/* The words of the failure Dapr's built-in retries are for (gRPC Unavailable between sidecars). */
+#define INVOKE_UNREACHABLE "cannot reach the sidecar of"
+
+bool invoke_error_unreachable(const struct block_error *err)
+{
+	/* Only a connection that was never made: a call lost after it was sent may have been served. */
+	return err != NULL && err->error == API_ERR_DIRECT_INVOKE &&
+	       strstr(err->message, "err: " INVOKE_UNREACHABLE " ") != NULL &&
+	       strstr(err->message, "could not connect") != NULL;
+}
+
 /* Finishes with a failure of this sidecar's own. */
 static void invoke_fail(invoke_done_fn done, void *arg, enum api_error e, int http_status, const char *fmt,
 			...)
@@ -295,8 +306,8 @@ static void invoke_peer_answered(void *arg, struct app_call_answer *a, enum peer
 			call->id, call->id, call->peer, a->error);
 	} else if (a->outcome != APP_CALL_ANSWERED) {
 		invoke_fail(call->done, call->arg, API_ERR_DIRECT_INVOKE, 0,
-			    "failed to invoke, id: %s, err: cannot reach the sidecar of %s at %s: %s",
-			    call->id, call->id, call->peer, a->error);
+			    "failed to invoke, id: %s, err: " INVOKE_UNREACHABLE " %s at %s: %s", call->id,
+			    call->id, call->peer, a->error);
 	} else if (who == PEER_ANSWER_NOT_OUTRIG) {
 		invoke_fail(
 			call->done, call->arg, API_ERR_DIRECT_INVOKE, 0,
@@ -365,7 +376,7 @@ static void invoke_resolved(void *arg, int rc, const struct outrig_nr_address *a
 	}
 }
 
-void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg)
+void invoke_call_once(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg)
 {
 	static const struct kv_list none;
 	const char *own_ns = invoke_own_namespace();

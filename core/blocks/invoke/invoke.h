@@ -77,6 +77,15 @@ typedef void (*invoke_done_fn)(void *arg, const struct block_error *err, const s
 void invoke_call(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg);
 
 /*
+ * invoke_call's one attempt, without the Resiliency policy of the target app
+ * (core/blocks/invoke/invoke_policy.c applies it around this). Thread: the event loop.
+ */
+void invoke_call_once(struct server *srv, const struct invoke_request *rq, invoke_done_fn done, void *arg);
+
+/* Whether err (of invoke_call_once) says no connection to the callee's sidecar could be made. */
+bool invoke_error_unreachable(const struct block_error *err);
+
+/*
  * The callee's half: a call another sidecar delivered (core/api/internal/internal_protocol.md) goes
  * to this sidecar's app, with dapr-caller-app-id caller_id, dapr-caller-namespace caller_ns (when
  * not NULL or "") and dapr-callee-app-id. rq->target, client, self and wanted are not used; no

@@ -27,6 +27,7 @@
 #include "blocks/pubsub/pubsub_publish.h"
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resources/resiliency.h"
+#include "resiliency/resil.h"
 #include "runtime.h"
 
 #define DELIVERY_SCOPE "pubsub"
@@ -64,9 +65,10 @@ struct delivery {
 	const char *path; /* the route its rules chose; points into the subscription */
 	unsigned attempt; /* deliveries to the app so far */
 	bool holds_slot;
-	struct event *timer; /* the backoff before the next attempt */
+	struct event *timer;	    /* the backoff before the next attempt */
 	struct app_event_call call; /* the attempt at the app */
 	struct span *span;	    /* the attempt's span, when traced */
+	struct resil_pass pass;	    /* through the component's inbound circuit breaker */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -480,8 +482,12 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 	trace_end(d->span, status != APP_EVENT_SUCCESS);
 	d->span = NULL;
 	dm_pubsub_ingress(d->sink->sub->pubsub, d->topic,
-			  status == APP_EVENT_SUCCESS ? "success" : status == APP_EVENT_DROP ? "drop" : "retry",
+			  status == APP_EVENT_SUCCESS ? "success"
+			  : status == APP_EVENT_DROP  ? "drop"
+						      : "retry",
 			  metrics_now_ms() - d->sent_ms);
+	/* A DROP is the app's answer, not a failure of it. */
+	resil_inbound_done(d->engine->srv->resil, &d->pass, status != APP_EVENT_RETRY);
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
@@ -505,7 +511,15 @@ static void delivery_send(struct delivery *d)
 		.metadata = &md,
 	};
 	char tp[TRACE_PARENT_LEN];
+	const char *why;
 
+	/* An open breaker: the message waits its backoff, without counting as an attempt. */
+	if (!resil_inbound_allow(d->engine->srv->resil, d->sink->component->name, d->sink->component->type,
+				 &d->pass, &why)) {
+		delivery_warn_failure(d, why);
+		delivery_after(d, retry_policy_delay_ms(delivery_policy(d), d->attempt), delivery_retry_now);
+		return;
+	}
 	/* Each attempt is a child of the publish's span, which the event's traceparent names. */
 	if (trace_enabled()) {
 		struct trace_ctx parent, child;

@@ -80,6 +80,41 @@ static void pubsub_publish_done(struct work *w)
 	pubsub_publish_free(p);
 }
 
+/* ---- under the component's Resiliency policy (component_call_run) ---- */
+
+static int pubsub_publish_status(struct work *w)
+{
+	return ((struct pubsub_publish *)w)->rc;
+}
+
+static void pubsub_publish_reset(struct work *w)
+{
+	struct pubsub_publish *p = (struct pubsub_publish *)w;
+
+	p->rc = 0;
+	memset(&p->err, 0, sizeof(p->err));
+}
+
+/* A worker may still hold p: only cb and arg, which run() never writes, are read. */
+static void pubsub_publish_answer(struct work *w, int status, const char *message)
+{
+	struct pubsub_publish *p = (struct pubsub_publish *)w;
+
+	p->cb(p->arg, status, message);
+}
+
+static void pubsub_publish_discard(struct work *w)
+{
+	pubsub_publish_free((struct pubsub_publish *)w);
+}
+
+static const struct component_call_ops pubsub_publish_ops = {
+	.status = pubsub_publish_status,
+	.reset = pubsub_publish_reset,
+	.answer = pubsub_publish_answer,
+	.discard = pubsub_publish_discard,
+};
+
 /*
  * A component whose create() failed is kept so that requests name the cause; it has no
  * instance to call. Answered from a worker all the same, so cb never runs inside submit.
@@ -135,6 +170,6 @@ int pubsub_publish_submit(struct server *srv, struct component *c, const char *t
 		c->instance == NULL && c->failure != NULL ? pubsub_publish_unavailable : pubsub_publish_run;
 	p->work.done = pubsub_publish_done;
 	p->started_ms = metrics_start_ms();
-	component_call_submit(srv, c, &p->work);
+	component_call_run(srv, c, &p->work, &pubsub_publish_ops);
 	return 0;
 }

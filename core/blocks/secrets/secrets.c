@@ -132,6 +132,52 @@ static void secrets_oom(secrets_done_fn done, void *arg)
 	secrets_fail_now(done, arg, &err);
 }
 
+/* ---- under the component's Resiliency policy (component_call_run) ---- */
+
+static int secrets_status(struct work *w)
+{
+	return secrets_op_of(w)->rc;
+}
+
+static void secrets_reset(struct work *w)
+{
+	struct secrets_op *op = secrets_op_of(w);
+
+	op->rc = 0;
+	memset(&op->err, 0, sizeof(op->err));
+	json_decref(op->out.root);
+	op->out.root = NULL;
+}
+
+/* A worker may still hold op: only what run() never writes is read. */
+static void secrets_answer(struct work *w, int status, const char *message)
+{
+	struct secrets_op *op = secrets_op_of(w);
+	struct block_error err;
+
+	(void)status;
+	if (op->key != NULL)
+		block_fail(&err, API_ERR_SECRET_GET, NULL,
+			   "failed getting secret with key %s from secret store %s: %s", op->key,
+			   op->comp->name, message);
+	else
+		block_fail(&err, API_ERR_SECRET_GET, NULL, "failed getting secrets from secret store %s: %s",
+			   op->comp->name, message);
+	op->done(op->arg, &err, NULL);
+}
+
+static void secrets_discard(struct work *w)
+{
+	secrets_op_free(secrets_op_of(w));
+}
+
+static const struct component_call_ops secrets_call_ops = {
+	.status = secrets_status,
+	.reset = secrets_reset,
+	.answer = secrets_answer,
+	.discard = secrets_discard,
+};
+
 /* ---- get ---- */
 
 static void secrets_get_run(struct work *w)
@@ -185,7 +231,7 @@ void secrets_get(struct server *srv, const char *store, const char *key, const s
 	op->work.run = secrets_get_run;
 	op->work.done = secrets_get_done;
 	op->started_ms = metrics_start_ms();
-	component_call_submit(srv, c, &op->work);
+	component_call_run(srv, c, &op->work, &secrets_call_ops);
 }
 
 /* ---- bulk ---- */
@@ -248,5 +294,5 @@ void secrets_bulk(struct server *srv, const char *store, const struct kv_list *m
 	op->work.run = secrets_bulk_run;
 	op->work.done = secrets_bulk_done;
 	op->started_ms = metrics_start_ms();
-	component_call_submit(srv, c, &op->work);
+	component_call_run(srv, c, &op->work, &secrets_call_ops);
 }

@@ -42,6 +42,9 @@ struct state_call {
 	struct outrig_error err;
 	size_t next;				 /* save, bulk get: the first item not yet done */
 	bool turns;				 /* run() does a turn of items, and the call may come back */
+	size_t turn_start;			 /* the first item of the last turn (a retry redoes it) */
+	int turn_rc;				 /* writes: the last turn's first failure */
+	unsigned char *written;			 /* writes: items the store acknowledged (never redone) */
 	void (*finish)(struct state_call *call); /* tells the caller; on the loop */
 	const char *op;				 /* Dapr's operation label: get, set, bulk_get... */
 	double started_ms;			 /* metrics_now_ms() at submission */
@@ -164,6 +167,7 @@ static void state_call_free(struct state_call *call)
 		}
 	}
 	kv_free(&call->metadata);
+	free(call->written);
 	free(call->items);
 	free(call->values);
 	free(call->results);
@@ -195,6 +199,105 @@ static void state_call_observe(const struct state_call *call)
 	dm_component(DM_STATE, call->comp->name, call->op, ok, metrics_now_ms() - call->started_ms);
 }
 
+/* ---- under a Resiliency policy (component_call_run) ---- */
+
+static void state_get_finish(struct state_call *call);
+static void state_bulk_finish(struct state_call *call);
+static void state_save_finish(struct state_call *call);
+static void state_delete_finish(struct state_call *call);
+static void state_delete_bulk_finish(struct state_call *call);
+
+/* The outcome of the last attempt: the first failure of the last turn, else 0. */
+static int state_call_status(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	size_t end = call->turns ? call->next : call->count;
+	int first = 0;
+
+	if (call->results == NULL)
+		return call->turns ? call->turn_rc : call->rc;
+	for (size_t i = call->turns ? call->turn_start : 0; i < end && i < call->count; i++) {
+		if (component_call_failure(call->results[i]))
+			return call->results[i];
+		if (first == 0)
+			first = call->results[i];
+	}
+	return first;
+}
+
+static void state_call_reset(struct work *w)
+{
+	struct state_call *call = (struct state_call *)w;
+	size_t start = call->turns ? call->turn_start : 0, end = call->turns ? call->next : call->count;
+
+	/* A failure of an earlier turn stays: it is reported at the end. */
+	if (!call->turns || (call->rc != 0 && call->failed >= call->turn_start)) {
+		call->rc = 0;
+		call->failed = 0;
+		memset(&call->err, 0, sizeof(call->err));
+	}
+	call->turn_rc = 0;
+	for (size_t i = start; call->results != NULL && i < end && i < call->count; i++) {
+		free(call->values[i].data.data);
+		free(call->values[i].etag.data);
+		memset(&call->values[i], 0, sizeof(call->values[i]));
+		memset(&call->errors[i], 0, sizeof(call->errors[i]));
+		call->results[i] = 0;
+	}
+	if (call->turns)
+		call->next = call->turn_start;
+}
+
+/* Answers with why the policy stopped the call; reads only what run() never writes. */
+static void state_call_answer(struct work *w, int status, const char *message)
+{
+	struct state_call *call = (struct state_call *)w;
+	char echo[STATE_KEY_ECHO_MAX + 32];
+	struct block_error err;
+
+	(void)status;
+	if (metrics_enabled())
+		dm_component(DM_STATE, call->comp->name, call->op, false,
+			     metrics_now_ms() - call->started_ms);
+	if (call->finish == state_get_finish) {
+		block_fail(&err, API_ERR_STATE_GET, NULL, "fail to get %s from state store %s: %s",
+			   state_key_echo(call->items[0].key, echo, sizeof(echo)), call->comp->name, message);
+		call->done.get(call->ctx, &err, NULL);
+	} else if (call->finish == state_bulk_finish) {
+		block_fail(&err, API_ERR_STATE_BULK_GET, NULL, "failed getting state from state store %s: %s",
+			   call->comp->name, message);
+		call->done.bulk(call->ctx, &err, NULL, 0);
+	} else if (call->finish == state_save_finish) {
+		block_fail(&err, API_ERR_STATE_SAVE, NULL, "failed saving state in state store %s: %s",
+			   call->comp->name, message);
+		call->done.plain(call->ctx, &err);
+	} else if (call->finish == state_delete_finish) {
+		block_fail(&err, API_ERR_STATE_DELETE, NULL, "failed deleting state with key %s: %s",
+			   state_key_echo(call->items[0].key, echo, sizeof(echo)), message);
+		call->done.plain(call->ctx, &err);
+	} else if (call->finish == state_delete_bulk_finish) {
+		block_fail(&err, API_ERR_STATE_DELETE, NULL, "failed deleting state in state store %s: %s",
+			   call->comp->name, message);
+		call->done.plain(call->ctx, &err);
+	} else {
+		block_fail(&err, API_ERR_STATE_TRANSACTION, NULL,
+			   "error while executing state transaction: %s", message);
+		call->done.plain(call->ctx, &err);
+	}
+}
+
+static void state_call_discard(struct work *w)
+{
+	state_call_free((struct state_call *)w);
+}
+
+static const struct component_call_ops state_call_ops = {
+	.status = state_call_status,
+	.reset = state_call_reset,
+	.answer = state_call_answer,
+	.discard = state_call_discard,
+};
+
 /*
  * Back on the loop: to the lane's tail while items remain and the caller waits, else finish.
  * A stopping outrigd does not wait for the rest: the items left are reported as not done.
@@ -205,7 +308,7 @@ static void state_call_done(struct work *w)
 	struct outrig_error stop;
 
 	if (call->turns && call->next < call->count && !call->srv->stopping && state_still_waiting(call)) {
-		component_call_submit(call->srv, call->comp, w);
+		component_call_run(call->srv, call->comp, w, &state_call_ops);
 		return;
 	}
 	if (call->turns && call->next < call->count) {
@@ -244,7 +347,7 @@ static void state_submit(struct state_call *call, const char *op, void (*run)(st
 	call->work.done = state_call_done;
 	call->finish = finish;
 	call->turns = turns;
-	component_call_submit(call->srv, call->comp, &call->work);
+	component_call_run(call->srv, call->comp, &call->work, &state_call_ops);
 }
 
 static void state_fail_oom(state_done_fn done, void *ctx)
@@ -316,7 +419,8 @@ void state_get(struct server *srv, const char *store, const struct state_get_req
 		done(ctx, &err, NULL);
 		return;
 	}
-	if (req->metadata != NULL && kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0) {
+	if (req->metadata != NULL &&
+	    kv_set_all(&item->metadata, req->metadata->items, req->metadata->count) != 0) {
 		state_call_free(call);
 		block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 		done(ctx, &err, NULL);
@@ -346,12 +450,17 @@ static void state_writes_run(struct work *w)
 	size_t end = state_turn_end(call);
 
 	/* Like daprd's bulk set and delete: every item is tried; the first failure is reported. */
+	call->turn_start = call->next;
+	call->turn_rc = 0;
 	for (size_t i = call->next; i < end; i++) {
 		struct outrig_state_set set;
 		struct outrig_state_delete del;
 		struct outrig_error err = { "" };
 		int rc;
 
+		/* A retry of the turn redoes only what the store did not acknowledge. */
+		if (call->written != NULL && call->written[i])
+			continue;
 		if (call->items[i].is_delete) {
 			state_item_to_delete(&call->items[i], &del);
 			rc = call->ops->delete (call->comp->instance, &del, &err);
@@ -359,6 +468,10 @@ static void state_writes_run(struct work *w)
 			state_item_to_set(&call->items[i], &set);
 			rc = call->ops->set(call->comp->instance, &set, &err);
 		}
+		if (rc == 0 && call->written != NULL)
+			call->written[i] = 1;
+		if (rc != 0 && call->turn_rc == 0)
+			call->turn_rc = rc;
 		if (rc != 0 && call->rc == 0) {
 			call->rc = rc;
 			call->failed = i;
@@ -431,8 +544,8 @@ static int state_items_make(struct state_call *call, const struct state_write *w
  */
 static struct state_call *state_writes_begin(struct server *srv, const char *store, enum state_op op,
 					     const struct state_write *writes, size_t n,
-					     enum state_writes_kind kind, enum api_error e, state_done_fn done,
-					     void *ctx)
+					     enum state_writes_kind kind, enum api_error e,
+					     state_done_fn done, void *ctx)
 {
 	struct block_error err;
 	struct component *c = state_store(srv, store, op, &err);
@@ -457,6 +570,13 @@ static struct state_call *state_writes_begin(struct server *srv, const char *sto
 		return NULL;
 	}
 	call->done.plain = done;
+	/* One byte per item, so a retried turn does not write an acknowledged item twice. */
+	call->written = calloc(n, 1);
+	if (call->written == NULL) {
+		state_call_free(call);
+		state_fail_oom(done, ctx);
+		return NULL;
+	}
 	return call;
 }
 
@@ -492,8 +612,8 @@ static void state_delete_bulk_finish(struct state_call *call)
 void state_delete_bulk(struct server *srv, const char *store, const struct state_write *items, size_t n,
 		       state_waiting_fn waiting, state_done_fn done, void *ctx)
 {
-	struct state_call *call = state_writes_begin(srv, store, STATE_OP_DELETE, items, n, STATE_WRITES_DELETE,
-						     API_ERR_STATE_DELETE, done, ctx);
+	struct state_call *call = state_writes_begin(srv, store, STATE_OP_DELETE, items, n,
+						     STATE_WRITES_DELETE, API_ERR_STATE_DELETE, done, ctx);
 
 	if (call == NULL)
 		return;
@@ -560,6 +680,7 @@ static void state_bulk_run(struct work *w)
 	struct state_call *call = (struct state_call *)w;
 	size_t end = state_turn_end(call);
 
+	call->turn_start = call->next;
 	for (size_t i = call->next; i < end; i++)
 		state_get_one(call, i, &call->metadata);
 	call->next = end;
@@ -628,7 +749,8 @@ void state_bulk_get(struct server *srv, const char *store, const struct state_bu
 		return;
 	}
 	/* One copy of the request's metadata for every key: a copy per key is keys x entries. */
-	if (req->metadata != NULL && kv_set_all(&call->metadata, req->metadata->items, req->metadata->count) != 0) {
+	if (req->metadata != NULL &&
+	    kv_set_all(&call->metadata, req->metadata->items, req->metadata->count) != 0) {
 		state_call_free(call);
 		block_fail(&err, API_ERR_INTERNAL, NULL, "out of memory");
 		done(ctx, &err, NULL, 0);
@@ -686,8 +808,9 @@ static void state_transaction_finish(struct state_call *call)
 void state_transact(struct server *srv, const char *store, const struct state_write *ops, size_t n,
 		    const struct kv_list *metadata, state_done_fn done, void *ctx)
 {
-	struct state_call *call = state_writes_begin(srv, store, STATE_OP_TRANSACTION, ops, n,
-						     STATE_WRITES_TRANSACTION, API_ERR_STATE_TRANSACTION, done, ctx);
+	struct state_call *call =
+		state_writes_begin(srv, store, STATE_OP_TRANSACTION, ops, n, STATE_WRITES_TRANSACTION,
+				   API_ERR_STATE_TRANSACTION, done, ctx);
 
 	if (call == NULL)
 		return;
