@@ -475,6 +475,43 @@ START_TEST(refused_policies)
 }
 END_TEST
 
+/*
+ * matching on component calls: outbound, plugin errors carry no status code, so every failure is
+ * retried (daprd's rule too); inbound, outrig does not match delivery answers yet. A warning says
+ * so where the policy applies, and outrigd serves (a DefaultRetryPolicy with matching is common).
+ */
+START_TEST(component_matching_warns)
+{
+	char port[16];
+	const char *args[] = { "--app-port", port, NULL };
+	char *log;
+
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	ck_assert_int_eq(daemon_write_resource(
+				 &dmn, "resiliency.yaml",
+				 "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\n"
+				 "spec:\n  policies:\n    retries:\n"
+				 "      m: {maxRetries: 1, matching: {httpStatusCodes: \"500\"}}\n"
+				 "      DefaultRetryPolicy: {maxRetries: 2, matching: {gRPCStatusCodes: \"14\"}}\n"
+				 "  targets:\n    components:\n      c:\n        outbound: {retry: m}\n"),
+			 0);
+	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd refused matching on component calls");
+	log = xslurp(dmn.log);
+	/* The log quotes with ' (its own quoting of "). */
+	ck_assert_msg(strstr(log, "spec.targets.components.c.outbound.retry: retry policy 'm' has matching, "
+				  "which applies to status codes of service invocation") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "retry policy 'DefaultRetryPolicy' has matching, which applies to status "
+				  "codes of service invocation") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "retry policy 'DefaultRetryPolicy' has matching, which outrig does not apply "
+				  "to deliveries to the app yet") != NULL,
+		      "%s", log);
+	free(log);
+	ck_assert_int_eq(invoke("/ok"), 200);
+}
+END_TEST
+
 static Suite *resiliency_e2e_suite(void)
 {
 	Suite *s = suite_create("resiliency_e2e");
@@ -489,6 +526,7 @@ static Suite *resiliency_e2e_suite(void)
 	tcase_add_test(tc, grpc_retries_timeout_breaker);
 	tcase_add_test(tc, grpc_breaker);
 	tcase_add_test(tc, refused_policies);
+	tcase_add_test(tc, component_matching_warns);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(st, setup, teardown);
 	tcase_set_timeout(st, 60);

@@ -29,9 +29,11 @@ static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil
 {
 	switch (kind) {
 	case RESIL_TARGET_COMPONENT:
+		/* matching on component calls is warned about (resil_warn_component_matching). */
+		(void)matching;
 		if (inbound)
-			return (what == RESIL_POLICY_RETRY || what == RESIL_POLICY_BREAKER) && !matching;
-		return !matching;
+			return what == RESIL_POLICY_RETRY || what == RESIL_POLICY_BREAKER;
+		return true;
 	case RESIL_TARGET_APP: return true;
 	case RESIL_TARGET_ACTOR: return true; /* warned about: applies to nothing */
 	}
@@ -80,6 +82,28 @@ struct resil_doc {
 
 /* A finding at node n of this document, in the wording all resource files share. */
 #define resil_report(r, error, ...) res_yaml_report((r)->d, error, (r)->file, __VA_ARGS__)
+
+/*
+ * A retry policy with matching on component calls. Outbound, plugin errors carry no HTTP or gRPC
+ * status, so every failure is retried, as daprd does for components. Inbound, outrig does not
+ * match the app's delivery answers yet: every failed delivery is retried. Said where it applies.
+ */
+static void resil_warn_component_matching(const struct resil_doc *r, const yaml_node_t *n, const char *field,
+					  const char *name, bool inbound)
+{
+	if (inbound)
+		resil_report(r, false, n, field,
+			     "retry policy \"%s\" has matching, which outrig does not apply to deliveries to "
+			     "the app yet: every failed delivery is retried; name a policy without matching "
+			     "here to silence this",
+			     name);
+	else
+		resil_report(r, false, n, field,
+			     "retry policy \"%s\" has matching, which applies to status codes of service "
+			     "invocation; plugin calls carry none, so every failure of an outbound component "
+			     "call is retried (as in Dapr)",
+			     name);
+}
 
 static bool resil_mapping(const struct resil_doc *r, const yaml_node_t *n, const char *field,
 			  const char *todo)
@@ -479,6 +503,8 @@ static bool resil_default_check(const struct resil_doc *r, const struct resil_na
 		else
 			covers = all[i].kind == RESIL_TARGET_COMPONENT &&
 				 all[i].inbound == (strstr(scope, "Inbound") != NULL);
+		if (covers && p->matching && all[i].kind == RESIL_TARGET_COMPONENT)
+			resil_warn_component_matching(r, k, field, p->name, all[i].inbound);
 		if (covers && !resil_enforced(all[i].kind, all[i].inbound, p->what, p->matching)) {
 			resil_report(
 				r, true, k, field,
@@ -654,6 +680,8 @@ static void resil_read_target(struct resil_doc *r, enum resil_target_kind kind, 
 			ok = false;
 			continue;
 		}
+		if (kind == RESIL_TARGET_COMPONENT && named->matching)
+			resil_warn_component_matching(r, v, sub, named->name, inbound);
 		if (!resil_enforced(kind, inbound, named->what, named->matching)) {
 			resil_report(
 				r, true, v, sub,
