@@ -21,6 +21,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/app_call.c core/channels/app_call.h \
 	core/channels/app_call_grpc.c core/channels/app_call_grpc.h \
 	core/channels/app_channel.c core/channels/app_channel.h \
+	core/channels/http_method.c core/channels/http_method.h \
 	core/channels/app_pubsub.c core/channels/app_pubsub.h \
 	core/channels/app_pubsub_grpc.c core/channels/app_pubsub_grpc.h \
 	core/channels/app_health.c core/channels/app_health.h \

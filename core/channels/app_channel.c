@@ -21,6 +21,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "channels/http_method.h"
 #include "observe/dapr_metrics.h"
 #include "observe/metrics.h"
 #include "base/log.h"
@@ -315,22 +316,6 @@ static int app_call_headers(struct evhttp_request *req, void *arg)
 	return 0;
 }
 
-static const char *app_method_name(enum evhttp_cmd_type m)
-{
-	switch (m) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	}
-	return "?";
-}
-
 static void app_conn_counted(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
 
 /* Closes a connection for good; the slot makes a new one when next used. */
@@ -352,7 +337,8 @@ static void app_call_observe(const struct app_call *call, int status)
 	if (!metrics_enabled())
 		return;
 	snprintf(path, sizeof(path), "%.*s", (int)strcspn(call->path, "?"), call->path);
-	dm_http_client(app_method_name(call->method), path, status, metrics_now_ms() - call->started_ms);
+	dm_http_client(http_method_name(call->method, "?"), path, status,
+		       metrics_now_ms() - call->started_ms);
 }
 
 static void app_call_done(struct evhttp_request *req, void *arg)
@@ -399,7 +385,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		log_warn(
 			APP_SCOPE,
 			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
-			ch->host_header, app_method_name(call->method), call->path);
+			ch->host_header, http_method_name(call->method, "?"), call->path);
 		app_conn_drop(conn);
 	} else if (call->no_reuse) {
 		app_conn_drop(conn);

@@ -252,6 +252,17 @@ static void dm_status_text(int status, char code[16])
 	}
 }
 
+/* The labels of an HTTP metric: app id, method, path (bounded as Dapr bounds it), status. */
+static void dm_http_values(const char *method, const char *path, int status, char *buf, size_t size,
+			   char code[16], const char *values[4])
+{
+	dm_status_text(status, code);
+	values[0] = dm.app_id;
+	values[1] = dm_method(method);
+	values[2] = dm_http_path(path, buf, size);
+	values[3] = code;
+}
+
 void dm_http_server(const char *method, const char *path, int status, double ms)
 {
 	char buf[512], code[16];
@@ -259,11 +270,7 @@ void dm_http_server(const char *method, const char *path, int status, double ms)
 
 	if (!dm.on)
 		return;
-	dm_status_text(status, code);
-	values[0] = dm.app_id;
-	values[1] = dm_method(method);
-	values[2] = dm_http_path(path, buf, sizeof(buf));
-	values[3] = code;
+	dm_http_values(method, path, status, buf, sizeof(buf), code, values);
 	metric_add(dm.http_count, values, 1);
 	metric_observe(dm.http_latency, values, ms);
 	/* Dapr counts responses separately only with path matching or increased cardinality. */
@@ -278,11 +285,7 @@ void dm_http_client(const char *method, const char *path, int status, double ms)
 
 	if (!dm.on)
 		return;
-	dm_status_text(status, code);
-	values[0] = dm.app_id;
-	values[1] = dm_method(method);
-	values[2] = dm_http_path(path, buf, sizeof(buf));
-	values[3] = code;
+	dm_http_values(method, path, status, buf, sizeof(buf), code, values);
 	metric_add(dm.client_count, values, 1);
 	metric_observe(dm.client_latency, values, ms);
 }

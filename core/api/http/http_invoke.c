@@ -15,22 +15,7 @@
 
 #include "base/net_addr.h"
 #include "blocks/invoke/invoke_request.h"
-
-static const char *http_invoke_verb(enum evhttp_cmd_type cmd)
-{
-	switch (cmd) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	}
-	return "";
-}
+#include "channels/http_method.h"
 
 int http_invoke_read(struct evhttp_request *req, struct http_invoke_in *in, struct invoke_request *rq)
 {
@@ -48,7 +33,7 @@ int http_invoke_read(struct evhttp_request *req, struct http_invoke_in *in, stru
 	}
 	rq->client = net_addr_text(fd, true, in->client, sizeof(in->client)) ? in->client : NULL;
 	rq->self = net_addr_text(fd, false, in->self, sizeof(in->self)) ? in->self : NULL;
-	rq->verb = http_invoke_verb(evhttp_request_get_command(req));
+	rq->verb = http_method_name(evhttp_request_get_command(req), "");
 	rq->query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	rq->headers = &in->headers;
 	rq->len = evbuffer_get_length(body);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api/http/api.h"
+#include "channels/http_method.h"
 #include "runtime.h"
 #include "channels/app_channel.h"
 #include "api/http/http_errors.h"
@@ -309,22 +310,6 @@ static bool server_decode(char **segs, size_t n, char **decoded)
 
 static void server_handle_traced(struct evhttp_request *req, struct server *srv);
 
-static const char *server_method_name(enum evhttp_cmd_type cmd)
-{
-	switch (cmd) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	}
-	return "UNKNOWN";
-}
-
 /*
  * The answer is sent: the request's metrics and API log line. arg is the start, in microseconds
  * of metrics_now_ms's clock, so that nothing is allocated per request (and nothing leaks when the
@@ -334,7 +319,7 @@ static void server_request_done(struct evhttp_request *req, void *arg)
 {
 	double ms = metrics_now_ms() - (double)(uintptr_t)arg / 1000.0;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	const char *method = server_method_name(evhttp_request_get_command(req));
+	const char *method = http_method_name(evhttp_request_get_command(req), "UNKNOWN");
 	int status = evhttp_request_get_response_code(req);
 
 	if (path == NULL)
