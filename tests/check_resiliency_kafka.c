@@ -54,28 +54,29 @@ static void teardown(void)
 /* Starts outrigd with kout (bindings.kafka, output) and kpub (pubsub.kafka), and the Resiliency spec. */
 static void start_with(const char *write_timeout, const char *spec)
 {
-	ck_assert_int_eq(daemon_add_component(&dmn, "kout", "bindings.kafka", "brokers", km.bootstrap, "authType",
-					      "none", "publishTopic", TOPIC, "direction", "output",
-					      "writeTimeout", write_timeout, NULL),
+	ck_assert_int_eq(daemon_add_component(&dmn, "kout", "bindings.kafka", "brokers", km.bootstrap,
+					      "authType", "none", "publishTopic", TOPIC, "direction",
+					      "output", "writeTimeout", write_timeout, NULL),
 			 0);
-	ck_assert_int_eq(daemon_add_component(&dmn, "kpub", "pubsub.kafka", "brokers", km.bootstrap, "authType",
-					      "none", "writeTimeout", write_timeout, NULL),
+	ck_assert_int_eq(daemon_add_component(&dmn, "kpub", "pubsub.kafka", "brokers", km.bootstrap,
+					      "authType", "none", "writeTimeout", write_timeout, NULL),
 			 0);
-	ck_assert_int_eq(daemon_write_resource(
-				 &dmn, "resiliency.yaml",
-				 xfmt("apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\nspec:\n%s",
-				      spec)),
-			 0);
+	ck_assert_int_eq(
+		daemon_write_resource(
+			&dmn, "resiliency.yaml",
+			xfmt("apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\nspec:\n%s",
+			     spec)),
+		0);
 	ck_assert_msg(daemon_start(&dmn, NULL) == 0, "outrigd did not start (log above)");
 }
 
 /* The Resiliency targets: the same outbound policy on both components. */
-#define TARGETS(p)                      \
-	"  targets:\n"                  \
-	"    components:\n"             \
-	"      kout:\n"                 \
-	"        outbound: " p "\n"     \
-	"      kpub:\n"                 \
+#define TARGETS(p)                                                                                           \
+	"  targets:\n"                                                                                       \
+	"    components:\n"                                                                                  \
+	"      kout:\n"                                                                                      \
+	"        outbound: " p "\n"                                                                          \
+	"      kpub:\n"                                                                                      \
 	"        outbound: " p "\n"
 
 /* Sends the record {"id":"<id>"} through the binding (via 0) or publish (via 1). Returns the status. */
@@ -105,7 +106,8 @@ START_TEST(retries_count_and_no_duplicates)
 
 	start_with("5s", "  policies:\n"
 			 "    retries:\n"
-			 "      twice: {policy: constant, duration: 300ms, maxRetries: 2}\n" TARGETS("{retry: twice}"));
+			 "      twice: {policy: constant, duration: 300ms, maxRetries: 2}\n" TARGETS(
+				 "{retry: twice}"));
 	/* Warm: the first record also opens the connection. */
 	ck_assert_int_eq(send_one(_i, "warm"), 204);
 	/* 5 errors queued: the first request spends 3 (1 + maxRetries), fails with Dapr's error. */
@@ -121,7 +123,8 @@ START_TEST(retries_count_and_no_duplicates)
 	send_one(_i, "r2");
 	ck_status(&x, 204);
 	took = xnow_ms() - t0;
-	ck_assert_msg(took >= 2 * 300 - 50, "r2 took %ld ms: fewer than 3 attempts, so r1 made more than 3", took);
+	ck_assert_msg(took >= 2 * 300 - 50, "r2 took %ld ms: fewer than 3 attempts, so r1 made more than 3",
+		      took);
 	/* None left: at once. */
 	t0 = xnow_ms();
 	ck_assert_int_eq(send_one(_i, "r3"), 204);
@@ -153,8 +156,8 @@ START_TEST(timeout_cuts_a_hanging_produce)
 	took = xnow_ms() - t0;
 	ck_error(&x, 500, failure_code(_i));
 	ck_assert_msg(strstr(XBODY(&x), "context deadline exceeded") != NULL, "%s", XBODY(&x));
-	ck_assert_msg(took >= 450 && took < 500 + SLACK_MS, "the hanging produce took %ld ms; the timeout is 500 ms",
-		      took);
+	ck_assert_msg(took >= 450 && took < 500 + SLACK_MS,
+		      "the hanging produce took %ld ms; the timeout is 500 ms", took);
 	ck_assert_int_eq(kafka_mock_cmd(&km, "rtt all 0"), 0);
 	/* The broker got the cut attempt and acknowledged it late: one record, never one per attempt. */
 	xsleep_ms(3500);
@@ -171,12 +174,13 @@ START_TEST(breaker_opens_and_half_opens)
 {
 	long t0;
 
-	start_with("5s", "  policies:\n"
-			 "    retries:\n"
-			 "      none: {maxRetries: 0}\n"
-			 "    circuitBreakers:\n"
-			 "      cb: {maxRequests: 1, timeout: 1s, trip: \"consecutiveFailures >= 3\"}\n" TARGETS(
-				 "{retry: none, circuitBreaker: cb}"));
+	start_with("5s",
+		   "  policies:\n"
+		   "    retries:\n"
+		   "      none: {maxRetries: 0}\n"
+		   "    circuitBreakers:\n"
+		   "      cb: {maxRequests: 1, timeout: 1s, trip: \"consecutiveFailures >= 3\"}\n" TARGETS(
+			   "{retry: none, circuitBreaker: cb}"));
 	ck_assert_int_eq(send_one(_i, "warm"), 204);
 	/* 4 errors queued: 3 requests fail, which trips it; the 4th error stays queued while it is open. */
 	ck_assert_int_eq(kafka_mock_cmd(&km, "errors 4 %d", HARD_ERROR), 0);
@@ -215,8 +219,9 @@ START_TEST(broker_down_then_back)
 	long t0, took;
 
 	start_with("2s", "  policies:\n"
-			    "    retries:\n"
-			    "      once: {policy: constant, duration: 200ms, maxRetries: 1}\n" TARGETS("{retry: once}"));
+			 "    retries:\n"
+			 "      once: {policy: constant, duration: 200ms, maxRetries: 1}\n" TARGETS(
+				 "{retry: once}"));
 	ck_assert_int_eq(send_one(_i, "warm"), 204);
 	ck_assert_int_eq(kafka_mock_cmd(&km, "down all"), 0);
 	t0 = xnow_ms();
@@ -228,7 +233,8 @@ START_TEST(broker_down_then_back)
 	 * up to 3 s) and one wait of 200 ms: one attempt alone cannot last that long.
 	 */
 	ck_assert_msg(took >= 2 * 2000 + 200 - 100 && took < 2 * 3000 + 200 + SLACK_MS,
-		      "with the broker down the request took %ld ms; 2 attempts of 2-3 s, 1 wait of 200 ms", took);
+		      "with the broker down the request took %ld ms; 2 attempts of 2-3 s, 1 wait of 200 ms",
+		      took);
 	ck_assert_int_eq(kafka_mock_cmd(&km, "up all"), 0);
 	for (int i = 0; i < 50 && send_one(_i, "back") != 204; i++)
 		xsleep_ms(200);

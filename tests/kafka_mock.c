@@ -134,14 +134,16 @@ int main(int argc, char **argv)
 			    RD_KAFKA_RESP_ERR_NO_ERROR)
 				bad = "cannot create the topic";
 		} else if (strcmp(cmd, "errors") == 0 && fields == 3) {
-			rd_kafka_resp_err_t *codes = calloc((size_t)(atoi(arg) > 0 ? atoi(arg) : 1), sizeof(*codes));
+			rd_kafka_resp_err_t *codes =
+				calloc((size_t)(atoi(arg) > 0 ? atoi(arg) : 1), sizeof(*codes));
 
 			for (int i = 0; codes != NULL && i < atoi(arg); i++)
 				codes[i] = (rd_kafka_resp_err_t)n;
 			if (codes == NULL || atoi(arg) < 1)
 				bad = "errors <count> <code>";
 			else
-				rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, (size_t)atoi(arg), codes);
+				rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */,
+									(size_t)atoi(arg), codes);
 			free(codes);
 		} else if (strcmp(cmd, "rtt") == 0 && fields == 3 && n >= 0) {
 			for (int id = 1; id <= nbrokers; id++)
