@@ -23,3 +23,13 @@ tests_check_kafka_bindings_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_kafka_bindings_CFLAGS = $(TEST_CFLAGS)
 tests_check_kafka_bindings_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
 endif
+
+# check_resiliency_kafka: outbound Resiliency policies on output bindings and publish, against the mock cluster.
+if BUILD_BINDINGS_KAFKA
+check_PROGRAMS += tests/check_resiliency_kafka
+TESTS += tests/check_resiliency_kafka
+tests_check_resiliency_kafka_SOURCES = tests/check_resiliency_kafka.c
+tests_check_resiliency_kafka_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_resiliency_kafka_CFLAGS = $(TEST_CFLAGS)
+tests_check_resiliency_kafka_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+endif

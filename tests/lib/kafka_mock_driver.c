@@ -84,6 +84,24 @@ int kafka_mock_cmd(struct kafka_mock *m, const char *fmt, ...)
 	return 0;
 }
 
+long kafka_mock_count(struct kafka_mock *m, const char *topic, int partitions, const char *needle)
+{
+	char answer[600];
+	long n;
+
+	fprintf(m->to, "count %s %d %s\n", topic, partitions, needle);
+	fflush(m->to);
+	if (fgets(answer, sizeof(answer), m->from) == NULL) {
+		fprintf(stderr, "kafka_mock: no answer\n");
+		return -1;
+	}
+	if (sscanf(answer, "ok %ld", &n) != 1) {
+		fprintf(stderr, "kafka_mock: %s", answer);
+		return -1;
+	}
+	return n;
+}
+
 void kafka_mock_stop(struct kafka_mock *m)
 {
 	if (m->to != NULL) {

@@ -26,6 +26,12 @@ int kafka_mock_start(struct kafka_mock *m, int brokers);
  */
 int kafka_mock_cmd(struct kafka_mock *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * How many records of topic (its partitions 0..partitions-1, read from the start) hold needle
+ * (no spaces), read by the helper's own consumer. Returns the count, or -1 (the reason on stderr).
+ */
+long kafka_mock_count(struct kafka_mock *m, const char *topic, int partitions, const char *needle);
+
 /* Says quit and waits for the helper to end (killing it after 5 s). */
 void kafka_mock_stop(struct kafka_mock *m);
 
