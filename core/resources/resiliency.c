@@ -86,19 +86,14 @@ struct resil_doc {
 
 /*
  * A retry policy with matching on component calls. Outbound, plugin errors carry no HTTP or gRPC
- * status, so every failure is retried, as daprd does for components. Inbound, outrig does not
- * match the app's delivery answers yet: every failed delivery is retried. Said where it applies.
+ * status, so every failure is retried, as daprd does for components. Said where it applies.
+ * Inbound, the app's delivery answers are matched: nothing to say.
  */
 static void resil_warn_component_matching(const struct resil_doc *r, const yaml_node_t *n, const char *field,
 					  const char *name, bool inbound)
 {
-	if (inbound)
-		resil_report(r, false, n, field,
-			     "retry policy \"%s\" has matching, which outrig does not apply to deliveries to "
-			     "the app yet: every failed delivery is retried; name a policy without matching "
-			     "here to silence this",
-			     name);
-	else
+	/* Inbound, the status of the app's answer is matched (pubsub_delivery.c, binding_delivery.c). */
+	if (!inbound)
 		resil_report(r, false, n, field,
 			     "retry policy \"%s\" has matching, which applies to status codes of service "
 			     "invocation; plugin calls carry none, so every failure of an outbound component "

@@ -71,6 +71,8 @@ struct binding_event {
 	struct event *timer;
 	struct bdelivery_attempt *inflight; /* the delivery to the app, while it is out */
 	struct event *deadline;		    /* cuts it at the inbound timeout */
+	int code;			    /* the last failed answer's status (app_bindings_call), or 0 */
+	bool code_grpc;
 	struct span *span;	       /* the attempt's span, when traced */
 	struct resil_pass pass;	       /* through the component's inbound circuit breaker */
 	struct handoff_item inbox;
@@ -295,6 +297,15 @@ static void bdelivery_failed(struct binding_event *ev, const char *why)
 	char call[300];
 
 	app_bindings_deliver_name(ev->engine->rt->app, ev->sink->route, call, sizeof(call));
+	/* A status the retry policy's matching does not list is not retried (as an exhausted retry). */
+	if (ev->code != 0 && !retry_policy_matches(p, !ev->code_grpc, (unsigned)ev->code)) {
+		log_warn(BDELIVERY_SCOPE,
+			 "event of input binding %s dropped: %s failed (%s), a status its Resiliency retry "
+			 "policy's matching does not list",
+			 name, call, why);
+		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
+		return;
+	}
 	if (!retry_policy_allows(p, ev->attempt)) {
 		/* Only a Resiliency policy bounds retries; like daprd, the event is then given up. */
 		log_warn(
@@ -388,6 +399,8 @@ static void bdelivery_attempt_answered(void *arg, bool acknowledged, const char 
 		return;
 	}
 	ev->inflight = NULL;
+	ev->code = a->call.code;
+	ev->code_grpc = a->call.grpc;
 	free(a);
 	if (ev->deadline != NULL)
 		evtimer_del(ev->deadline);
@@ -415,6 +428,7 @@ static void bdelivery_send(struct binding_event *ev)
 	const char *why;
 	int rc;
 
+	ev->code = 0;
 	/* An open breaker: the event waits its backoff, without counting as an attempt. */
 	if (!resil_inbound_allow(ev->engine->srv->resil, ev->sink->component->name, ev->sink->component->type,
 				 &ev->pass, &why)) {

@@ -82,6 +82,8 @@ struct delivery {
 	struct event *timer;	    /* the backoff before the next attempt */
 	struct delivery_attempt *inflight; /* the attempt at the app, NULL between attempts */
 	struct event *deadline;		   /* cuts it at the inbound timeout */
+	int code;			   /* the last failed answer's status (app_event_call), or 0 */
+	bool code_grpc;
 	struct span *span;	    /* the attempt's span, when traced */
 	struct resil_pass pass;	    /* through the component's inbound circuit breaker */
 
@@ -501,6 +503,13 @@ static void delivery_retry(struct delivery *d, const char *why)
 	const struct retry_policy *p = delivery_policy(d);
 	char reason[600];
 
+	/* A status the retry policy's matching does not list is not retried (as an exhausted retry). */
+	if (d->code != 0 && !retry_policy_matches(p, !d->code_grpc, (unsigned)d->code)) {
+		snprintf(reason, sizeof(reason), "%s, a status its retry policy's matching does not list",
+			 why);
+		delivery_give_up(d, reason);
+		return;
+	}
 	if (!retry_policy_allows(p, d->attempt)) {
 		snprintf(reason, sizeof(reason), "%s, and its %lld retries are spent", why,
 			 (long long)p->max_retries);
@@ -559,6 +568,8 @@ static void delivery_attempt_answered(void *arg, enum app_event_status status, c
 		return;
 	}
 	d->inflight = NULL;
+	d->code = a->call.code;
+	d->code_grpc = a->call.grpc;
 	free(a);
 	if (d->deadline != NULL)
 		evtimer_del(d->deadline);
@@ -595,6 +606,7 @@ static void delivery_send(struct delivery *d)
 	struct delivery_attempt *a;
 	const char *why;
 
+	d->code = 0;
 	/* An open breaker: the message waits its backoff, without counting as an attempt. */
 	if (!resil_inbound_allow(d->engine->srv->resil, d->sink->component->name, d->sink->component->type,
 				 &d->pass, &why)) {
