@@ -49,7 +49,7 @@ static struct app_reply app_answers(const struct delivery *d, void *arg)
 		r.answer = APP_500;
 	else if (strcmp(d->path, "/notfound") == 0)
 		r.answer = APP_404;
-	else if (strcmp(d->path, "/hang") == 0) {
+	else if (strcmp(d->path, "/hang") == 0 && strcmp(d->method, "OPTIONS") != 0) {
 		atomic_fetch_add(&hang_seen, 1);
 		r.answer = APP_SLOW;
 		r.delay_ms = 3000;
@@ -117,7 +117,7 @@ static int invoke(const char *method)
 	return xreq(&x, dmn.port, "POST", path, NULL, "{}");
 }
 
-/* The arrival times of the requests the app got on path. */
+/* The arrival times of the requests the app got on path (but input bindings' OPTIONS). */
 static size_t arrivals(const char *path, long *at, size_t max)
 {
 	size_t n = 0;
@@ -125,7 +125,7 @@ static size_t arrivals(const char *path, long *at, size_t max)
 	for (size_t i = 0; i < test_app_count(app) && n < max; i++) {
 		const struct delivery *d = test_app_delivery(app, i);
 
-		if (strcmp(d->path, path) == 0)
+		if (strcmp(d->path, path) == 0 && strcmp(d->method, "OPTIONS") != 0)
 			at[n++] = d->at_ms;
 	}
 	return n;
@@ -446,6 +446,131 @@ START_TEST(inbound_breaker)
 }
 END_TEST
 
+/* ---- inbound timeouts ---- */
+
+#define INBOUND_SERIES(name, component, policy)                                                    \
+	name "{app_id=\"resil\",namespace=\"\",flow_direction=\"inbound\",target=\"component_" component \
+	     "\",policy=\"" policy "\",status=\"\"} "
+
+/* Each attempt at an app that hangs (3 s) is cut at 300 ms: 1 + 2 retries 100 ms apart, then dropped. */
+static const char *const inbound_timeout_policies = "  policies:\n"
+						    "    timeouts:\n"
+						    "      short: 300ms\n"
+						    "    retries:\n"
+						    "      two: {duration: 100ms, maxRetries: 2}\n"
+						    "  targets:\n"
+						    "    components:\n"
+						    "      %s:\n"
+						    "        inbound: {retry: two, timeout: short}\n";
+
+/* The attempts that came at path: 3, about 400 ms apart (300 ms cut + 100 ms wait), and no more. */
+static void check_cut_attempts(const char *path, long since)
+{
+	long at[64];
+	size_t n;
+
+	for (long until = xnow_ms() + 8000; arrivals(path, at, 64) < 3 && xnow_ms() < until;)
+		xsleep_ms(20);
+	n = arrivals(path, at, 64);
+	ck_assert_msg(n >= 3, "%zu attempts at %s; each cut at 300 ms, want 3", n, path);
+	ck_assert_msg(at[0] >= since, "an attempt at %s came before the event", path);
+	for (size_t i = 1; i < 3; i++)
+		ck_assert_msg(at[i] - at[i - 1] >= 350 && at[i] - at[i - 1] < 400 + SLACK_MS,
+			      "attempt %zu at %s came %ld ms after the one before; want 300 ms + 100 ms", i + 1,
+			      path, at[i] - at[i - 1]);
+}
+
+START_TEST(inbound_timeout_pubsub)
+{
+	char spec[512];
+	long t0, at[64];
+
+	test_app_set_subscribe(app, "[{\"pubsubname\":\"pubsub\",\"topic\":\"slow\",\"route\":\"/hang\"},"
+				    "{\"pubsubname\":\"pubsub\",\"topic\":\"fine\",\"route\":\"/ok\"}]");
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	snprintf(spec, sizeof(spec), inbound_timeout_policies, "pubsub");
+	start_with(spec);
+	for (long until = xnow_ms() + 5000; test_app_subscribe_calls(app, NULL, 0) == 0 && xnow_ms() < until;)
+		xsleep_ms(20);
+	t0 = xnow_ms();
+	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/slow", NULL, "{\"n\":1}"), 204);
+	check_cut_attempts("/hang", t0);
+	/* Its retries spent, the message is dropped; the app's three late answers (3 s) change nothing. */
+	xsleep_ms(t0 + 3800 - xnow_ms());
+	ck_assert_int_eq(metric_value(INBOUND_SERIES("dapr_resiliency_activations_total", "pubsub", "timeout")),
+			 3);
+	ck_assert_int_eq(arrivals("/hang", at, 64), 3);
+	ck_assert_int_eq(atomic_load(&hang_seen), 3);
+	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/fine", NULL, "{\"n\":2}"), 204);
+	for (long until = xnow_ms() + 3000; arrivals("/ok", at, 64) == 0 && xnow_ms() < until;)
+		xsleep_ms(20);
+	ck_assert_int_eq(arrivals("/ok", at, 64), 1);
+	ck_assert_int_eq(arrivals("/hang", at, 64), 3);
+}
+END_TEST
+
+START_TEST(inbound_timeout_binding)
+{
+	char spec[512];
+	long t0, at[64];
+	size_t n;
+
+	/* The app's /hang hangs; the next tick (3 s later) comes after the three attempts. */
+	ck_assert_int_eq(daemon_add_component(&dmn, "hang", "bindings.cron", "schedule", "@every 3s", "route", "/hang",
+					      NULL),
+			 0);
+	snprintf(spec, sizeof(spec), inbound_timeout_policies, "hang");
+	t0 = xnow_ms();
+	start_with(spec);
+	check_cut_attempts("/hang", t0);
+	/* Then the event is dropped: no 4th attempt before the next tick. */
+	arrivals("/hang", at, 64);
+	xsleep_ms(at[2] + 1200 - xnow_ms());
+	n = arrivals("/hang", at, 64);
+	ck_assert_msg(n == 3, "%zu attempts within 1.2 s of the third; want 3", n);
+	ck_assert_int_eq(metric_value(INBOUND_SERIES("dapr_resiliency_activations_total", "hang", "timeout")), 3);
+	ck_assert_int_eq(xreq(&x, dmn.port, "GET", "/v1.0/healthz", NULL, NULL), 204);
+}
+END_TEST
+
+/*
+ * matching on inbound retries: the app's 500 is retried where the policy lists it (pubsub2: 1 +
+ * 2 retries), and not where it does not (pubsub: one attempt, then dropped as when retries are spent).
+ */
+START_TEST(inbound_matching)
+{
+	long at[64];
+	size_t n;
+
+	test_app_set_subscribe(app,
+			       "[{\"pubsubname\":\"pubsub\",\"topic\":\"orders\",\"route\":\"/orders\"},"
+			       "{\"pubsubname\":\"pubsub2\",\"topic\":\"orders\",\"route\":\"/always500\"}]");
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub2", "pubsub.in-memory", NULL), 0);
+	start_with("  policies:\n"
+		   "    retries:\n"
+		   "      gateway: {duration: 100ms, maxRetries: 2, matching: {httpStatusCodes: \"502-504\"}}\n"
+		   "      server: {duration: 100ms, maxRetries: 2, matching: {httpStatusCodes: \"500\"}}\n"
+		   "  targets:\n"
+		   "    components:\n"
+		   "      pubsub:\n"
+		   "        inbound: {retry: gateway}\n"
+		   "      pubsub2:\n"
+		   "        inbound: {retry: server}\n");
+	for (long until = xnow_ms() + 5000; test_app_subscribe_calls(app, NULL, 0) == 0 && xnow_ms() < until;)
+		xsleep_ms(20);
+	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/orders", NULL, "{\"n\":1}"), 204);
+	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub2/orders", NULL, "{\"n\":2}"), 204);
+	for (long until = xnow_ms() + 5000; arrivals("/always500", at, 64) < 3 && xnow_ms() < until;)
+		xsleep_ms(20);
+	xsleep_ms(600);
+	n = arrivals("/always500", at, 64);
+	ck_assert_msg(n == 3, "%zu deliveries of a 500 the policy lists; want 1 + 2 retries", n);
+	n = arrivals("/orders", at, 64);
+	ck_assert_msg(n == 1, "%zu deliveries of a 500 the policy does not list; want 1, not retried", n);
+}
+END_TEST
+
 /* ---- refused at start-up ---- */
 
 START_TEST(refused_policies)
@@ -464,10 +589,8 @@ START_TEST(refused_policies)
 			 0);
 	ck_assert_msg(daemon_start(&dmn, args) != 0, "outrigd started with policies it cannot enforce");
 	log = xslurp(dmn.log);
-	ck_assert_msg(strstr(log,
-			     "spec.targets.components.c.inbound.timeout: outrig does not enforce timeout "
-			     "policies on inbound component calls") != NULL,
-		      "%s", log);
+	/* Inbound timeouts are enforced now (inbound_timeout_*): only the trip expression is refused. */
+	ck_assert_msg(strstr(log, "inbound.timeout") == NULL, "%s", log);
 	ck_assert_msg(strstr(log, "spec.policies.circuitBreakers.cb.trip: ") != NULL &&
 			      strstr(log, "is not a trip expression outrig reads: column 22") != NULL,
 		      "%s", log);
@@ -477,8 +600,8 @@ END_TEST
 
 /*
  * matching on component calls: outbound, plugin errors carry no status code, so every failure is
- * retried (daprd's rule too); inbound, outrig does not match delivery answers yet. A warning says
- * so where the policy applies, and outrigd serves (a DefaultRetryPolicy with matching is common).
+ * retried (daprd's rule too). A warning says so where the policy applies, and outrigd serves (a
+ * DefaultRetryPolicy with matching is common).
  */
 START_TEST(component_matching_warns)
 {
@@ -504,9 +627,8 @@ START_TEST(component_matching_warns)
 	ck_assert_msg(strstr(log, "retry policy 'DefaultRetryPolicy' has matching, which applies to status "
 				  "codes of service invocation") != NULL,
 		      "%s", log);
-	ck_assert_msg(strstr(log, "retry policy 'DefaultRetryPolicy' has matching, which outrig does not apply "
-				  "to deliveries to the app yet") != NULL,
-		      "%s", log);
+	/* Inbound, the app's answers are matched (inbound_matching): nothing to warn about. */
+	ck_assert_msg(strstr(log, "deliveries to the app") == NULL, "%s", log);
 	free(log);
 	ck_assert_int_eq(invoke("/ok"), 200);
 }
@@ -533,6 +655,9 @@ static Suite *resiliency_e2e_suite(void)
 	tcase_add_test(st, state_stopped_redis);
 	tcase_add_test(st, state_timeout_frozen_redis);
 	tcase_add_test(st, inbound_breaker);
+	tcase_add_test(st, inbound_timeout_pubsub);
+	tcase_add_test(st, inbound_timeout_binding);
+	tcase_add_test(st, inbound_matching);
 	suite_add_tcase(s, st);
 	return s;
 }

@@ -164,6 +164,8 @@ static void app_bindings_delivered(void *arg, const struct app_response *r)
 	struct app_bindings_call *c = arg;
 	char why[300];
 
+	c->code = r->status >= 200 && r->status <= 299 ? 0 : r->status;
+	c->grpc = false;
 	if (r->status >= 200 && r->status <= 299) {
 		c->delivered(c->arg, true, NULL);
 	} else {

@@ -82,6 +82,12 @@ struct app_bindings_call {
 	void *arg;
 	const char *route;
 	const char *name; /* the binding's name, for a gRPC app; NULL for an HTTP one */
+	/*
+	 * Set before delivered runs, for Resiliency matching: the status of a failed delivery (HTTP
+	 * status, or gRPC status code when grpc); 0 when it has none (no answer).
+	 */
+	int code;
+	bool grpc;
 };
 
 /*

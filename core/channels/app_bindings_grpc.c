@@ -51,6 +51,8 @@ static void abg_delivered(void *arg, const struct app_grpc_binding_result *r)
 	struct app_bindings_call *c = arg;
 	char why[300];
 
+	c->code = r->status;
+	c->grpc = true;
 	if (r->status == 0) {
 		c->delivered(c->arg, true, NULL);
 		return;

@@ -89,6 +89,8 @@ static void app_event_answered(void *arg, const struct app_response *r)
 	char why[300];
 	bool drop;
 
+	d->code = r->status < 200 || r->status > 299 ? r->status : 0;
+	d->grpc = false;
 	if (r->status == 0) {
 		snprintf(why, sizeof(why), "%s", r->error);
 		d->cb(d->arg, APP_EVENT_RETRY, why);

@@ -8,6 +8,7 @@
 #ifndef OUTRIG_CORE_CHANNELS_APP_PUBSUB_H
 #define OUTRIG_CORE_CHANNELS_APP_PUBSUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -74,6 +75,13 @@ struct app_event_call {
 	app_event_cb cb;
 	void *arg;
 	const char *route;
+	/*
+	 * Set before cb runs, for Resiliency matching: the status of a failed answer (HTTP status
+	 * over HTTP, the call's gRPC status code over gRPC, grpc saying which); 0 when the failure
+	 * has none (no answer, or the app asked for RETRY in a successful answer).
+	 */
+	int code;
+	bool grpc;
 };
 
 /*

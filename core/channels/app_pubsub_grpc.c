@@ -20,6 +20,8 @@ static void apg_delivered(void *arg, const struct app_grpc_topic_result *r)
 	struct app_event_call *c = arg;
 	char why[300];
 
+	c->code = r->app_status < 0 ? r->status : 0;
+	c->grpc = true;
 	switch (r->outcome) {
 	case APP_GRPC_TOPIC_SUCCESS: c->cb(c->arg, APP_EVENT_SUCCESS, NULL); return;
 	case APP_GRPC_TOPIC_DROP:
@@ -44,6 +46,8 @@ int app_pubsub_grpc_deliver(struct app_grpc *ag, const struct app_event *ev, str
 	call->cb = cb;
 	call->arg = arg;
 	call->route = ev->route;
+	call->code = 0;
+	call->grpc = true;
 	if (grpc_envelope_from_cloudevent((json_t *)ev->event, ev->topic, ev->pubsub, ev->route, &env, err,
 					  sizeof(err)) != 0) {
 		/* daprd retries an event it cannot shape; told through the callback like any answer. */

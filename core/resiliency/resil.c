@@ -201,9 +201,11 @@ bool resil_inbound_allow(struct resil *r, const char *component, const char *typ
 	enum breaker_refusal refusal;
 
 	pass->t = NULL;
-	if (t == NULL || !t->has_breaker)
+	pass->timeout_ms = 0;
+	if (t == NULL)
 		return true;
-	refusal = breaker_allow(&t->breaker, resil_now_ms(r), &pass->generation);
+	refusal = t->has_breaker ? breaker_allow(&t->breaker, resil_now_ms(r), &pass->generation)
+				 : BREAKER_ALLOWED;
 	if (refusal != BREAKER_ALLOWED) {
 		resil_count(t, RESIL_BREAKER_REFUSED);
 		*why = breaker_refusal_text(refusal);
@@ -211,6 +213,7 @@ bool resil_inbound_allow(struct resil *r, const char *component, const char *typ
 	}
 	resil_count(t, RESIL_ATTEMPT);
 	pass->t = t;
+	pass->timeout_ms = t->timeout_ms;
 	return true;
 }
 
@@ -220,8 +223,16 @@ void resil_inbound_done(struct resil *r, struct resil_pass *pass, bool success)
 		return;
 	if (!success)
 		resil_count(pass->t, RESIL_FAILURE);
-	breaker_done(&pass->t->breaker, resil_now_ms(r), pass->generation, success);
+	if (pass->t->has_breaker)
+		breaker_done(&pass->t->breaker, resil_now_ms(r), pass->generation, success);
 	pass->t = NULL;
+}
+
+void resil_inbound_timeout(struct resil *r, struct resil_pass *pass)
+{
+	if (pass->t != NULL)
+		resil_count(pass->t, RESIL_TIMEOUT);
+	resil_inbound_done(r, pass, false);
 }
 
 /* The target as daprd labels it in its resiliency metrics. */

@@ -81,8 +81,9 @@ bool resil_retry_next(const struct resil_target *t, unsigned attempt, int64_t *w
 
 /* An inbound delivery's pass through its component's inbound circuit breaker. */
 struct resil_pass {
-	struct resil_target *t; /* NULL: no breaker applies */
+	struct resil_target *t; /* NULL: no policy applies */
 	uint64_t generation;
+	int64_t timeout_ms; /* > 0: the attempt is cut at this deadline (resil_inbound_timeout) */
 };
 
 /*
@@ -95,6 +96,12 @@ bool resil_inbound_allow(struct resil *r, const char *component, const char *typ
 
 /* After an allowed delivery: how it went (success: the app took it, or dropped it itself). */
 void resil_inbound_done(struct resil *r, struct resil_pass *pass, bool success);
+
+/*
+ * After an allowed delivery cut at pass->timeout_ms: counted as a timeout and a failure (the
+ * breaker's too). The caller drops the app's late answer. Thread: the loop.
+ */
+void resil_inbound_timeout(struct resil *r, struct resil_pass *pass);
 
 /* The retry policy with the reserved name (DaprBuiltIn...), or NULL. */
 const struct resiliency_default *resil_named(const struct resil *r, const char *name);

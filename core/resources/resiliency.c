@@ -29,10 +29,11 @@ static bool resil_enforced(enum resil_target_kind kind, bool inbound, enum resil
 {
 	switch (kind) {
 	case RESIL_TARGET_COMPONENT:
-		/* matching on component calls is warned about (resil_warn_component_matching). */
+		/* matching on component calls is warned about (resil_warn_component_matching);
+		 * inbound timeouts cut the delivery attempt (pubsub_delivery.c, binding_delivery.c). */
 		(void)matching;
-		if (inbound)
-			return what == RESIL_POLICY_RETRY || what == RESIL_POLICY_BREAKER;
+		(void)inbound;
+		(void)what;
 		return true;
 	case RESIL_TARGET_APP: return true;
 	case RESIL_TARGET_ACTOR: return true; /* warned about: applies to nothing */
@@ -85,19 +86,14 @@ struct resil_doc {
 
 /*
  * A retry policy with matching on component calls. Outbound, plugin errors carry no HTTP or gRPC
- * status, so every failure is retried, as daprd does for components. Inbound, outrig does not
- * match the app's delivery answers yet: every failed delivery is retried. Said where it applies.
+ * status, so every failure is retried, as daprd does for components. Said where it applies.
+ * Inbound, the app's delivery answers are matched: nothing to say.
  */
 static void resil_warn_component_matching(const struct resil_doc *r, const yaml_node_t *n, const char *field,
 					  const char *name, bool inbound)
 {
-	if (inbound)
-		resil_report(r, false, n, field,
-			     "retry policy \"%s\" has matching, which outrig does not apply to deliveries to "
-			     "the app yet: every failed delivery is retried; name a policy without matching "
-			     "here to silence this",
-			     name);
-	else
+	/* Inbound, the status of the app's answer is matched (pubsub_delivery.c, binding_delivery.c). */
+	if (!inbound)
 		resil_report(r, false, n, field,
 			     "retry policy \"%s\" has matching, which applies to status codes of service "
 			     "invocation; plugin calls carry none, so every failure of an outbound component "

@@ -42,6 +42,20 @@ static const struct retry_policy bdelivery_default_retry = {
 	.max_retries = -1,
 };
 
+struct binding_event;
+
+/*
+ * One attempt at the app, apart from its event: an attempt cut at its inbound timeout (or whose
+ * event was settled meanwhile) is orphaned, and the app's late answer then only frees it.
+ */
+struct bdelivery_attempt {
+	struct app_bindings_call call; /* the app channel's, until its callback */
+	struct binding_event *ev;      /* NULL once orphaned */
+	struct binding_engine *e;
+	struct bdelivery_attempt *prev, *next; /* in the engine's orphans */
+	char route[];			       /* the call's route, which may outlive a reload */
+};
+
 /* One accepted event, from binding_deliver() until its done() call. */
 struct binding_event {
 	struct binding_engine *engine;
@@ -55,7 +69,10 @@ struct binding_event {
 	unsigned attempt; /* deliveries to the app so far */
 	double sent_ms;	  /* metrics_now_ms() when the attempt was sent: input binding latency */
 	struct event *timer;
-	struct app_bindings_call call; /* the delivery to the app, while it is out */
+	struct bdelivery_attempt *inflight; /* the delivery to the app, while it is out */
+	struct event *deadline;		    /* cuts it at the inbound timeout */
+	int code;			    /* the last failed answer's status (app_bindings_call), or 0 */
+	bool code_grpc;
 	struct span *span;	       /* the attempt's span, when traced */
 	struct resil_pass pass;	       /* through the component's inbound circuit breaker */
 	struct handoff_item inbox;
@@ -68,6 +85,7 @@ struct binding_engine {
 	atomic_uint pending;
 
 	struct handoff inbox; /* from plugin threads */
+	struct bdelivery_attempt *orphans; /* cut attempts the app has not answered yet */
 };
 
 static void bdelivery_drain(void *arg);
@@ -102,8 +120,29 @@ struct binding_engine *binding_engine_new(struct binding_runtime *rt)
 	return e;
 }
 
+/* Its event no longer waits for the attempt in flight: the app's answer will be dropped. */
+static void bdelivery_orphan(struct binding_event *ev)
+{
+	struct bdelivery_attempt *a = ev->inflight;
+
+	if (ev->deadline != NULL)
+		evtimer_del(ev->deadline);
+	if (a == NULL)
+		return;
+	ev->inflight = NULL;
+	a->ev = NULL;
+	a->prev = NULL;
+	a->next = ev->engine->orphans;
+	if (a->next != NULL)
+		a->next->prev = a;
+	ev->engine->orphans = a;
+}
+
 static void bdelivery_free(struct binding_event *ev)
 {
+	bdelivery_orphan(ev);
+	if (ev->deadline != NULL)
+		event_free(ev->deadline);
 	/* Counted in by binding_deliver: the sink is idle once none is left. */
 	atomic_fetch_sub(&ev->sink->held, 1);
 	if (ev->timer != NULL)
@@ -258,6 +297,15 @@ static void bdelivery_failed(struct binding_event *ev, const char *why)
 	char call[300];
 
 	app_bindings_deliver_name(ev->engine->rt->app, ev->sink->route, call, sizeof(call));
+	/* A status the retry policy's matching does not list is not retried (as an exhausted retry). */
+	if (ev->code != 0 && !retry_policy_matches(p, !ev->code_grpc, (unsigned)ev->code)) {
+		log_warn(BDELIVERY_SCOPE,
+			 "event of input binding %s dropped: %s failed (%s), a status its Resiliency retry "
+			 "policy's matching does not list",
+			 name, call, why);
+		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
+		return;
+	}
 	if (!retry_policy_allows(p, ev->attempt)) {
 		/* Only a Resiliency policy bounds retries; like daprd, the event is then given up. */
 		log_warn(
@@ -274,15 +322,17 @@ static void bdelivery_failed(struct binding_event *ev, const char *why)
 	bdelivery_after(ev, retry_policy_delay_ms(p, ev->attempt));
 }
 
-static void bdelivery_answered(void *arg, bool acknowledged, const char *why)
+/* How the app took it, or (timed_out) that it did not answer in time. */
+static void bdelivery_outcome(struct binding_event *ev, bool acknowledged, const char *why, bool timed_out)
 {
-	struct binding_event *ev = arg;
-
 	trace_end(ev->span, !acknowledged);
 	ev->span = NULL;
 	dm_component(DM_INPUT_BINDING, ev->sink->component->name, NULL, acknowledged,
 		     metrics_now_ms() - ev->sent_ms);
-	resil_inbound_done(ev->engine->srv->resil, &ev->pass, acknowledged);
+	if (timed_out)
+		resil_inbound_timeout(ev->engine->srv->resil, &ev->pass);
+	else
+		resil_inbound_done(ev->engine->srv->resil, &ev->pass, acknowledged);
 	if (acknowledged)
 		bdelivery_settle(ev, OUTRIG_PUBSUB_SETTLED);
 	else
@@ -325,14 +375,60 @@ static struct outrig_kv *bdelivery_trace(struct binding_event *ev, struct outrig
 	return items;
 }
 
+static void bdelivery_answered(struct binding_event *ev, bool acknowledged, const char *why)
+{
+	bdelivery_outcome(ev, acknowledged, why, false);
+}
+
+/* The app channel's answer to one attempt: dropped when the attempt was orphaned. */
+static void bdelivery_attempt_answered(void *arg, bool acknowledged, const char *why)
+{
+	struct bdelivery_attempt *a = arg;
+	struct binding_event *ev = a->ev;
+
+	if (ev == NULL) {
+		struct binding_engine *e = a->e;
+
+		if (a->prev != NULL)
+			a->prev->next = a->next;
+		else
+			e->orphans = a->next;
+		if (a->next != NULL)
+			a->next->prev = a->prev;
+		free(a);
+		return;
+	}
+	ev->inflight = NULL;
+	ev->code = a->call.code;
+	ev->code_grpc = a->call.grpc;
+	free(a);
+	if (ev->deadline != NULL)
+		evtimer_del(ev->deadline);
+	bdelivery_answered(ev, acknowledged, why);
+}
+
+/* The attempt's inbound timeout passed: it fails (and is retried); the app's answer is dropped. */
+static void bdelivery_cut(evutil_socket_t fd, short what, void *arg)
+{
+	struct binding_event *ev = arg;
+	char why[160];
+
+	bdelivery_orphan(ev);
+	snprintf(why, sizeof(why), "the app did not answer within the inbound timeout of %lld ms",
+		 (long long)ev->pass.timeout_ms);
+	bdelivery_outcome(ev, false, why, true);
+}
+
 static void bdelivery_send(struct binding_event *ev)
 {
 	struct outrig_metadata md = { .count = ev->nmd, .items = ev->md };
 	char tp[TRACE_PARENT_LEN];
 	struct outrig_kv *traced;
+	struct bdelivery_attempt *a;
 	const char *why;
 	int rc;
 
+	ev->code = 0;
 	/* An open breaker: the event waits its backoff, without counting as an attempt. */
 	if (!resil_inbound_allow(ev->engine->srv->resil, ev->sink->component->name, ev->sink->component->type,
 				 &ev->pass, &why)) {
@@ -344,11 +440,41 @@ static void bdelivery_send(struct binding_event *ev)
 	traced = bdelivery_trace(ev, &md, tp);
 	ev->attempt++;
 	ev->sent_ms = metrics_start_ms();
-	rc = app_bindings_deliver(ev->engine->rt->app, ev->sink->route, &md, ev->data, ev->len, &ev->call,
-				  bdelivery_answered, ev);
-	free(traced);
-	if (rc != 0)
+	a = calloc(1, sizeof(*a) + strlen(ev->sink->route) + 1);
+	if (a == NULL) {
+		free(traced);
 		bdelivery_answered(ev, false, "out of memory");
+		return;
+	}
+	a->ev = ev;
+	a->e = ev->engine;
+	strcpy(a->route, ev->sink->route);
+	ev->inflight = a;
+	if (ev->pass.timeout_ms > 0) {
+		struct timeval tv = { (time_t)(ev->pass.timeout_ms / 1000),
+				      (suseconds_t)(ev->pass.timeout_ms % 1000) * 1000 };
+
+		if (ev->deadline == NULL)
+			ev->deadline = evtimer_new(ev->engine->srv->base, bdelivery_cut, ev);
+		if (ev->deadline == NULL || evtimer_add(ev->deadline, &tv) != 0) {
+			ev->inflight = NULL;
+			free(a);
+			free(traced);
+			bdelivery_answered(ev, false, "out of memory arming the inbound timeout");
+			return;
+		}
+	}
+	/* The answer may come at once (cb inside the call): a and ev are not touched after. */
+	rc = app_bindings_deliver(ev->engine->rt->app, a->route, &md, ev->data, ev->len, &a->call,
+				  bdelivery_attempt_answered, a);
+	free(traced);
+	if (rc != 0) {
+		ev->inflight = NULL;
+		free(a);
+		if (ev->deadline != NULL)
+			evtimer_del(ev->deadline);
+		bdelivery_answered(ev, false, "out of memory");
+	}
 }
 
 /* Sends the sink's first event unless one is already out: a binding's events go in order. */
@@ -422,6 +548,13 @@ void binding_engine_free(struct binding_engine *e)
 	if (e == NULL)
 		return;
 	app_health_unwatch(e->srv, bdelivery_resume, e);
+	/* The app channel goes with the runtime and never answers them. */
+	while (e->orphans != NULL) {
+		struct bdelivery_attempt *a = e->orphans;
+
+		e->orphans = a->next;
+		free(a);
+	}
 	handoff_free(&e->inbox);
 	free(e);
 }

@@ -47,6 +47,20 @@ static const struct retry_policy delivery_default_retry = {
 	.max_retries = -1,
 };
 
+struct delivery;
+
+/*
+ * One attempt at the app, apart from its message: an attempt cut at its inbound timeout (or whose
+ * message was settled meanwhile) is orphaned, and the app's late answer then only frees it.
+ */
+struct delivery_attempt {
+	struct app_event_call call; /* the app channel's, until its callback */
+	struct delivery *d;	    /* NULL once orphaned */
+	struct delivery_engine *e;
+	struct delivery_attempt *prev, *next; /* in the engine's orphans */
+	char route[];			      /* the call's route, which may outlive a reload */
+};
+
 /* One accepted message, from pubsub_deliver() until its done() call. */
 struct delivery {
 	struct delivery_engine *engine;
@@ -66,7 +80,10 @@ struct delivery {
 	unsigned attempt; /* deliveries to the app so far */
 	bool holds_slot;
 	struct event *timer;	    /* the backoff before the next attempt */
-	struct app_event_call call; /* the attempt at the app */
+	struct delivery_attempt *inflight; /* the attempt at the app, NULL between attempts */
+	struct event *deadline;		   /* cuts it at the inbound timeout */
+	int code;			   /* the last failed answer's status (app_event_call), or 0 */
+	bool code_grpc;
 	struct span *span;	    /* the attempt's span, when traced */
 	struct resil_pass pass;	    /* through the component's inbound circuit breaker */
 
@@ -94,6 +111,7 @@ struct delivery_engine {
 	unsigned in_flight;
 	bool pumping; /* settling inside the pump must not recurse into it */
 	struct delivery *all;
+	struct delivery_attempt *orphans; /* cut attempts the app has not answered yet */
 };
 
 static void delivery_drain(void *arg);
@@ -215,8 +233,29 @@ static void delivery_backlog_release(struct delivery_engine *e, struct outrig_pu
 	pthread_mutex_unlock(&e->backlog_lock);
 }
 
+/* Its message no longer waits for the attempt in flight: the app's answer will be dropped. */
+static void delivery_orphan(struct delivery *d)
+{
+	struct delivery_attempt *a = d->inflight;
+
+	if (d->deadline != NULL)
+		evtimer_del(d->deadline);
+	if (a == NULL)
+		return;
+	d->inflight = NULL;
+	a->d = NULL;
+	a->prev = NULL;
+	a->next = d->engine->orphans;
+	if (a->next != NULL)
+		a->next->prev = a;
+	d->engine->orphans = a;
+}
+
 static void delivery_free(struct delivery *d)
 {
+	delivery_orphan(d);
+	if (d->deadline != NULL)
+		event_free(d->deadline);
 	if (d->timer != NULL)
 		event_free(d->timer);
 	trace_discard(d->span);
@@ -464,6 +503,13 @@ static void delivery_retry(struct delivery *d, const char *why)
 	const struct retry_policy *p = delivery_policy(d);
 	char reason[600];
 
+	/* A status the retry policy's matching does not list is not retried (as an exhausted retry). */
+	if (d->code != 0 && !retry_policy_matches(p, !d->code_grpc, (unsigned)d->code)) {
+		snprintf(reason, sizeof(reason), "%s, a status its retry policy's matching does not list",
+			 why);
+		delivery_give_up(d, reason);
+		return;
+	}
 	if (!retry_policy_allows(p, d->attempt)) {
 		snprintf(reason, sizeof(reason), "%s, and its %lld retries are spent", why,
 			 (long long)p->max_retries);
@@ -474,11 +520,10 @@ static void delivery_retry(struct delivery *d, const char *why)
 	delivery_after(d, retry_policy_delay_ms(p, d->attempt), delivery_retry_now);
 }
 
-/* How the app took it (app_event_cb). */
-static void delivery_answered(void *arg, enum app_event_status status, const char *why)
+/* How the app took it, or (timed_out) that it did not answer in time. */
+static void delivery_outcome(struct delivery *d, enum app_event_status status, const char *why,
+			     bool timed_out)
 {
-	struct delivery *d = arg;
-
 	trace_end(d->span, status != APP_EVENT_SUCCESS);
 	d->span = NULL;
 	dm_pubsub_ingress(d->sink->sub->pubsub, d->topic,
@@ -487,13 +532,60 @@ static void delivery_answered(void *arg, enum app_event_status status, const cha
 						      : "retry",
 			  metrics_now_ms() - d->sent_ms);
 	/* A DROP is the app's answer, not a failure of it. */
-	resil_inbound_done(d->engine->srv->resil, &d->pass, status != APP_EVENT_RETRY);
+	if (timed_out)
+		resil_inbound_timeout(d->engine->srv->resil, &d->pass);
+	else
+		resil_inbound_done(d->engine->srv->resil, &d->pass, status != APP_EVENT_RETRY);
 	if (status == APP_EVENT_SUCCESS)
 		delivery_settle(d, OUTRIG_PUBSUB_SETTLED);
 	else if (status == APP_EVENT_DROP)
 		delivery_give_up(d, why);
 	else
 		delivery_retry(d, why);
+}
+
+static void delivery_answered(struct delivery *d, enum app_event_status status, const char *why)
+{
+	delivery_outcome(d, status, why, false);
+}
+
+/* The app channel's answer to one attempt (app_event_cb): dropped when the attempt was orphaned. */
+static void delivery_attempt_answered(void *arg, enum app_event_status status, const char *why)
+{
+	struct delivery_attempt *a = arg;
+	struct delivery *d = a->d;
+
+	if (d == NULL) {
+		struct delivery_engine *e = a->e;
+
+		if (a->prev != NULL)
+			a->prev->next = a->next;
+		else
+			e->orphans = a->next;
+		if (a->next != NULL)
+			a->next->prev = a->prev;
+		free(a);
+		return;
+	}
+	d->inflight = NULL;
+	d->code = a->call.code;
+	d->code_grpc = a->call.grpc;
+	free(a);
+	if (d->deadline != NULL)
+		evtimer_del(d->deadline);
+	delivery_answered(d, status, why);
+}
+
+/* The attempt's inbound timeout passed: it fails (and is retried); the app's answer is dropped. */
+static void delivery_cut(evutil_socket_t fd, short what, void *arg)
+{
+	struct delivery *d = arg;
+	char why[160];
+
+	delivery_orphan(d);
+	snprintf(why, sizeof(why), "the app did not answer within the inbound timeout of %lld ms",
+		 (long long)d->pass.timeout_ms);
+	delivery_outcome(d, APP_EVENT_RETRY, why, true);
 }
 
 static void delivery_send(struct delivery *d)
@@ -511,8 +603,10 @@ static void delivery_send(struct delivery *d)
 		.metadata = &md,
 	};
 	char tp[TRACE_PARENT_LEN];
+	struct delivery_attempt *a;
 	const char *why;
 
+	d->code = 0;
 	/* An open breaker: the message waits its backoff, without counting as an attempt. */
 	if (!resil_inbound_allow(d->engine->srv->resil, d->sink->component->name, d->sink->component->type,
 				 &d->pass, &why)) {
@@ -540,8 +634,37 @@ static void delivery_send(struct delivery *d)
 	}
 	d->attempt++;
 	d->sent_ms = metrics_start_ms();
-	if (app_pubsub_deliver(d->engine->app, &ev, &d->call, delivery_answered, d) != 0)
+	a = calloc(1, sizeof(*a) + strlen(d->path) + 1);
+	if (a == NULL) {
 		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
+		return;
+	}
+	a->d = d;
+	a->e = d->engine;
+	strcpy(a->route, d->path);
+	ev.route = a->route;
+	d->inflight = a;
+	if (d->pass.timeout_ms > 0) {
+		struct timeval tv = { (time_t)(d->pass.timeout_ms / 1000),
+				      (suseconds_t)(d->pass.timeout_ms % 1000) * 1000 };
+
+		if (d->deadline == NULL)
+			d->deadline = evtimer_new(d->engine->srv->base, delivery_cut, d);
+		if (d->deadline == NULL || evtimer_add(d->deadline, &tv) != 0) {
+			d->inflight = NULL;
+			free(a);
+			delivery_answered(d, APP_EVENT_RETRY, "out of memory arming the inbound timeout");
+			return;
+		}
+	}
+	/* The answer may come at once (cb inside the call): a and d are not touched after. */
+	if (app_pubsub_deliver(d->engine->app, &ev, &a->call, delivery_attempt_answered, a) != 0) {
+		d->inflight = NULL;
+		free(a);
+		if (d->deadline != NULL)
+			evtimer_del(d->deadline);
+		delivery_answered(d, APP_EVENT_RETRY, "out of memory");
+	}
 }
 
 /* Parses and routes a message on its first attempt; false when it was settled instead. */
@@ -689,6 +812,13 @@ void delivery_engine_free(struct delivery_engine *e)
 	if (e == NULL)
 		return;
 	app_health_unwatch(e->srv, delivery_resume, e);
+	/* The app channel is freed next and never answers them. */
+	while (e->orphans != NULL) {
+		struct delivery_attempt *a = e->orphans;
+
+		e->orphans = a->next;
+		free(a);
+	}
 	handoff_free(&e->inbox);
 	pthread_cond_destroy(&e->room);
 	pthread_mutex_destroy(&e->backlog_lock);
