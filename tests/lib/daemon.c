@@ -57,6 +57,21 @@ int daemon_free_port(void)
 	return port;
 }
 
+/*
+ * A free port other than a and b: each pick's socket is closed before the next, so the kernel may
+ * hand the same port out twice, and two of a daemon's listeners would then meet on it.
+ */
+static int daemon_other_free_port(int a, int b)
+{
+	for (int i = 0; i < 16; i++) {
+		int port = daemon_free_port();
+
+		if (port < 0 || (port != a && port != b))
+			return port;
+	}
+	return -1;
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path) < 0 ? -1 : 0;
@@ -366,14 +381,14 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 	if (d->port < 0)
 		return -1;
 	/* The port extra_args give, else a free one (unless outrigd's default is under test). */
-	d->grpc_port = d->default_grpc_port ? 50001 : daemon_free_port();
+	d->grpc_port = d->default_grpc_port ? 50001 : daemon_other_free_port(d->port, d->port);
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && extra_args[i + 1] != NULL; i++)
 		if (strcmp(extra_args[i], "--dapr-grpc-port") == 0)
 			d->grpc_port = atoi(extra_args[i + 1]);
 	if (d->grpc_port < 0)
 		return -1;
 	/* Likewise the metrics port: dozens of test daemons must not meet on 9090. */
-	d->metrics_port = d->default_metrics_port ? 9090 : daemon_free_port();
+	d->metrics_port = d->default_metrics_port ? 9090 : daemon_other_free_port(d->port, d->grpc_port);
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && extra_args[i + 1] != NULL; i++)
 		if (strcmp(extra_args[i], "--metrics-port") == 0)
 			d->metrics_port = atoi(extra_args[i + 1]);
