@@ -371,7 +371,54 @@ int daemon_wait_exit(struct daemon *d, int timeout_ms)
 	}
 }
 
+/* Whether what outrigd logged past offset says a port it was given was taken. */
+static bool daemon_port_was_taken(const struct daemon *d, long offset)
+{
+	char line[1024];
+	bool taken = false;
+	FILE *f = fopen(d->log, "r");
+
+	if (f == NULL)
+		return false;
+	if (fseek(f, offset, SEEK_SET) == 0)
+		while (!taken && fgets(line, sizeof(line), f) != NULL)
+			taken = strstr(line, "Address already in use") != NULL;
+	fclose(f);
+	return taken;
+}
+
+/* The size of outrigd's log so far (0 before the first start). */
+static long daemon_log_size(const struct daemon *d)
+{
+	struct stat st;
+
+	return stat(d->log, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static int daemon_start_once(struct daemon *d, const char *const *extra_args);
+
+/*
+ * The ports are picked free, but only bound once outrigd starts: another test's daemon may take
+ * one in between. A start that failed on a taken port is tried again with other ports; a port
+ * the test gave (extra_args) fails the same way each time, as the test expects.
+ */
 int daemon_start(struct daemon *d, const char *const *extra_args)
+{
+	for (int attempt = 1;; attempt++) {
+		long offset = daemon_log_size(d);
+		int rc = daemon_start_once(d, extra_args);
+
+		if (rc != -2)
+			return rc;
+		if (attempt == 3 || !daemon_port_was_taken(d, offset))
+			return -1;
+		fprintf(stderr,
+			"a port outrigd was given was taken meanwhile; starting it again on others\n");
+	}
+}
+
+/* 0 once outrigd answers healthz; -2 when it exited before, -1 on other failures. */
+static int daemon_start_once(struct daemon *d, const char *const *extra_args)
 {
 	long deadline = now_ms() + 10000;
 	pid_t parent = getpid();
@@ -416,7 +463,7 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 		if (code >= 0) {
 			fprintf(stderr, "outrigd exited with status %d before it was ready\n", code);
 			daemon_dump_log(d);
-			return -1;
+			return -2;
 		}
 		sleep_ms(20);
 	}

@@ -59,8 +59,9 @@ int daemon_write_resource(struct daemon *d, const char *file, const char *conten
 /*
  * Starts $OUTRIGD on a fresh loopback port with --app-id, --dapr-http-port, --resources-path
  * (unless !use_resources) and extra_args (NULL-terminated, may be NULL), then waits up to 10 s
- * for GET /v1.0/healthz to answer 204. On failure the log is copied to stderr.
- * Returns 0 or -1.
+ * for GET /v1.0/healthz to answer 204. On failure the log is copied to stderr. A start that
+ * failed because a picked port was taken meanwhile (another test's daemon) is tried again, at
+ * most three times. Returns 0 or -1.
  * Thread: the daemon is killed when the calling thread ends, so call it from the main thread.
  */
 int daemon_start(struct daemon *d, const char *const *extra_args);
