@@ -103,7 +103,8 @@ soak: all bench/pubsub_sink$(EXEEXT) bench/invoke_echo$(EXEEXT)
 		bash '$(abs_top_srcdir)/bench/soak.sh'
 .PHONY: soak
 
-# `make bench-tracing`: bench/tracing_overhead.sh, invocation and state with tracing off, at 0.1 and at 1 (~90 s).
+# `make bench-tracing`: bench/tracing_overhead.sh, invocation and state with metrics and tracing off, metrics alone,
+# and metrics with tracing at 0.1 and at 1 (~2 min).
 bench-tracing: all bench/invoke_echo$(EXEEXT)
 	OUTRIGD='$(abs_top_builddir)/core/outrigd' \
 	OUTRIG_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs' \

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The cost of tracing: invocation (app -> outrigd A -> outrigd B -> app B) and state (save, get on outrigd A,
-# state.in-memory) throughput with tracing off, samplingRate 0.1 and samplingRate 1, spans exported to a live
-# Zipkin receiver (bench/invoke_echo answers every POST 200, as a collector that keeps up). Modes are interleaved
+# The cost of observability: invocation (app -> outrigd A -> outrigd B -> app B) and state (save, get on outrigd A,
+# state.in-memory) throughput with metrics and tracing both off ("off"), metrics alone ("metrics"), and metrics with
+# tracing at samplingRate 0.1 and 1 ("0.1", "1"), spans exported to a live Zipkin receiver (bench/invoke_echo answers
+# every POST 200, as a collector that keeps up). Metrics are scraped every second while on. Modes are interleaved
 # round by round in one run; the script prints per-mode medians and their ratios to "off".
 #
 # Usage: tracing_overhead.sh   (needs wrk, and `make bench` or `make bench/invoke_echo` for the helper)
 # Knobs: BENCH_DURATION (3 s per measurement), BENCH_REPEAT (3 rounds), BENCH_CONNECTIONS (16), BENCH_OUT.
-# With the defaults it runs about 90 seconds.
+# With the defaults it runs about two minutes.
 set -euo pipefail
 export LC_ALL=C
 
@@ -63,12 +64,33 @@ echo_on() {
 echo_on app_port "$out/app-b.txt"
 echo_on sink_port "$out/sink.txt"
 
-# config MODE: the --config flag for a mode (none for off).
+# config MODE: the flags of a mode: metrics off for "off", else on a port of their own; --config with tracing for 0.1 and 1.
 config() {
-	[ "$1" = off ] && return 0
+	if [ "$1" = off ]; then
+		echo "--enable-metrics=false"
+		return 0
+	fi
+	echo "--metrics-port $(free_port)"
+	[ "$1" = metrics ] && return 0
 	printf 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: t\nspec:\n  tracing:\n    samplingRate: "%s"\n    zipkin:\n      endpointAddress: http://127.0.0.1:%s/api/v2/spans\n' \
 		"$1" "$sink_port" >"$tmp/config-$1.yaml"
 	echo "--config $tmp/config-$1.yaml"
+}
+
+# scrape_while PID PORT: GET /metrics every second while PID runs (as a Prometheus would), in the background.
+scrape_while() {
+	(
+		port=$2
+		while kill -0 "$1" 2>/dev/null; do
+			http GET /metrics || true
+			sleep 1
+		done
+	) &
+}
+
+# metrics_port PID: the --metrics-port outrigd PID was started with, or nothing.
+metrics_port() {
+	tr '\0' ' ' <"/proc/$1/cmdline" | sed -n 's/.*--metrics-port \([0-9]*\).*/\1/p'
 }
 
 # start_outrig APP_ID MODE [FLAG...]: sets started_pid and started_port once /v1.0/healthz answers 204.
@@ -126,7 +148,7 @@ rps() {
 	[[ $r =~ rps=([0-9.]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
-modes=(off 0.1 1)
+modes=(off metrics 0.1 1)
 for ((round = 1; round <= repeat; round++)); do
 	# Each round starts with another mode, so that no mode always runs first (or last) in a round.
 	for ((k = 0; k < ${#modes[@]}; k++)); do
@@ -136,6 +158,10 @@ for ((round = 1; round <= repeat; round++)); do
 		start_outrig bench-a "$mode"
 		a_pid=$started_pid a_port=$started_port
 		port=$a_port
+		for p in "$a_pid" "$b_pid"; do
+			mp=$(metrics_port "$p")
+			[ -z "$mp" ] || scrape_while "$p" "$mp"
+		done
 		for ((i = 0; i < 200; i++)); do
 			http GET /v1.0/invoke/bench-b/method/echo && [ "$status" = 200 ] && break
 			nap 0.05
@@ -154,17 +180,22 @@ for ((round = 1; round <= repeat; round++)); do
 		echo "$mode invoke $inv $(cpu_us "$t0" "$t1" "$inv")" >>"$out/results.txt"
 		echo "$mode save $save $(cpu_us "$t1" "$t2" "$save")" >>"$out/results.txt"
 		echo "$mode get $get $(cpu_us "$t2" "$t3" "$get")" >>"$out/results.txt"
-		note "round $round, tracing $mode: invoke $inv/s, state save $save/s, state get $get/s"
+		note "round $round, mode $mode: invoke $inv/s, state save $save/s, state get $get/s"
 		stop_pid "$a_pid"
 		stop_pid "$b_pid"
 	done
 done
 
 # Throughput moves with whatever else the machine runs; the sidecars' CPU time per request much less.
-printf '%-14s %12s %12s %12s   %s\n' "tracing" "invoke/s" "save/s" "get/s" "sidecar CPU us/request: invoke save get"
+printf '%-18s %12s %12s %12s   %s\n' "observability" "invoke/s" "save/s" "get/s" "sidecar CPU us/request: invoke save get"
 declare -A base
 for mode in "${modes[@]}"; do
-	line=$(printf '%-14s' "$([ "$mode" = off ] && echo off || echo "sampling $mode")")
+	case $mode in
+	off) label="all off" ;;
+	metrics) label="metrics" ;;
+	*) label="metrics+trace $mode" ;;
+	esac
+	line=$(printf '%-18s' "$label")
 	ratios='' cpus=''
 	for op in invoke save get; do
 		m=$(awk -v m="$mode" -v o="$op" '$1 == m && $2 == o { print $3 }' "$out/results.txt" | median)
