@@ -240,6 +240,28 @@ START_TEST(a_callers_token_never_reaches_the_callee_app)
 }
 END_TEST
 
+/* A token no header can carry is refused at start, naming the variable but not showing the token. */
+START_TEST(a_token_with_a_line_break_is_refused)
+{
+	const char *args[] = { "--app-port", NULL, NULL };
+	char *log;
+
+	ck_assert_int_eq(daemon_init(&dmn, id_a), 0);
+	ck_assert_int_eq(daemon_setenv(&dmn, "APP_API_TOKEN", "secret-part\r\nX-Injected: 1"), 0);
+	app = echo_app_start("app");
+	ck_assert_ptr_nonnull(app);
+	args[1] = xfmt("%d", echo_app_port(app));
+	ck_assert_msg(daemon_start(&dmn, args) != 0, "outrigd started with a line break in APP_API_TOKEN");
+	log = xslurp(dmn.log);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "APP_API_TOKEN holds a control character (byte 0x0d at offset 11)") != NULL,
+		      "no refusal naming APP_API_TOKEN in the log: %s", log);
+	ck_assert_msg(strstr(log, "secret-part") == NULL, "the token is in the log");
+	free(log);
+	ck_assert_uint_eq(echo_app_count(app), 0);
+}
+END_TEST
+
 static Suite *app_token_suite(void)
 {
 	Suite *s = suite_create("app_token");
@@ -249,6 +271,7 @@ static Suite *app_token_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, every_call_to_the_app_carries_the_token, 0, 3);
 	tcase_add_loop_test(tc, a_callers_token_never_reaches_the_callee_app, 0, 3);
+	tcase_add_test(tc, a_token_with_a_line_break_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
