@@ -233,11 +233,12 @@ static int main_open_app(struct server *srv)
 
 		/* An HTTP header or gRPC metadata value cannot carry it; the token itself stays out of the log. */
 		if (c < 0x20 || c == 0x7f) {
-			log_error("runtime",
-				  "APP_API_TOKEN holds a control character (byte 0x%02x at offset %zu), which no "
-				  "dapr-api-token header can carry; set it to printable characters (e.g. openssl rand "
-				  "-base64 32)",
-				  c, i);
+			log_error(
+				"runtime",
+				"APP_API_TOKEN holds a control character (byte 0x%02x at offset %zu), which no "
+				"dapr-api-token header can carry; set it to printable characters (e.g. openssl rand "
+				"-base64 32)",
+				c, i);
 			return -1;
 		}
 	}

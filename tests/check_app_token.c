@@ -134,8 +134,12 @@ START_TEST(every_call_to_the_app_carries_the_token)
 {
 	const char *token = settings[_i];
 	const char *want = token != NULL && *token != '\0' ? token : NULL;
-	const char *more[] = { "--enable-app-health-check", "--app-health-probe-interval", "1",
-			       "--app-health-check-path", "/healthz", NULL };
+	const char *more[] = { "--enable-app-health-check",
+			       "--app-health-probe-interval",
+			       "1",
+			       "--app-health-check-path",
+			       "/healthz",
+			       NULL };
 
 	ck_assert_int_eq(daemon_init(&dmn, id_a), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
@@ -165,8 +169,8 @@ START_TEST(every_call_to_the_app_carries_the_token)
 	ck_token(wait_request(app, "GET", "/healthz"), want);
 
 	/* Invocation, with a caller's own token that must not pass for the app's. */
-	xreq(&x, dmn.port, "POST", xfmt("/v1.0/invoke/%s/method/inv", id_a), "dapr-api-token: the-caller-s\r\n",
-	     "hi");
+	xreq(&x, dmn.port, "POST", xfmt("/v1.0/invoke/%s/method/inv", id_a),
+	     "dapr-api-token: the-caller-s\r\n", "hi");
 	ck_status(&x, 200);
 	ck_token(wait_request(app, "POST", "/inv"), want);
 

@@ -76,7 +76,7 @@ struct app_channel {
 	int port;
 	int timeout_s;
 	int64_t max_body, max_headers; /* -1: unbounded */
-	char *token;			/* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
+	char *token;		       /* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
