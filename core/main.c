@@ -225,15 +225,26 @@ static int main_start_tracing(struct server *srv)
 static int main_open_app(struct server *srv)
 {
 	const struct options *opts = srv->opts;
+	/* daprd sends APP_API_TOKEN (when not empty) on every call to its app, over HTTP and gRPC alike. */
+	const char *token = getenv("APP_API_TOKEN");
 
+	for (size_t i = 0; token != NULL && token[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)token[i];
+
+		/* An HTTP header or gRPC metadata value cannot carry it; the token itself stays out of the log. */
+		if (c < 0x20 || c == 0x7f) {
+			log_error(
+				"runtime",
+				"APP_API_TOKEN holds a control character (byte 0x%02x at offset %zu), which no "
+				"dapr-api-token header can carry; set it to printable characters (e.g. openssl rand "
+				"-base64 32)",
+				c, i);
+			return -1;
+		}
+	}
 	if (strcmp(opts->app_protocol, "grpc") == 0) {
-		/*
-		 * daprd sends APP_API_TOKEN to a gRPC app as dapr-api-token metadata. outrig's HTTP
-		 * channel sends no token yet, so only gRPC apps get it for now.
-		 */
-		srv->app_grpc =
-			app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
-				     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, getenv("APP_API_TOKEN"));
+		srv->app_grpc = app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
+					     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, token);
 		if (srv->app_grpc == NULL)
 			return -1;
 		/* daprd bounds the app's answers by the same flags as requests, over gRPC as over HTTP. */
@@ -243,7 +254,7 @@ static int main_open_app(struct server *srv)
 	}
 	srv->app = app_channel_new(srv->base, opts->app_channel_address, opts->app_port,
 				   opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
-	if (srv->app == NULL)
+	if (srv->app == NULL || app_channel_set_token(srv->app, token) != 0)
 		return -1;
 	/* daprd bounds the app's answers by the same flags as requests. */
 	app_channel_set_limits(srv->app, opts->max_body_bytes, opts->read_buffer_bytes);

@@ -11,6 +11,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -75,6 +76,7 @@ struct app_channel {
 	int port;
 	int timeout_s;
 	int64_t max_body, max_headers; /* -1: unbounded */
+	char *token;		       /* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
@@ -513,6 +515,17 @@ void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t ma
 			app_conn_limit(ch, &ch->conns[i]);
 }
 
+int app_channel_set_token(struct app_channel *ch, const char *token)
+{
+	char *copy = NULL;
+
+	if (token != NULL && *token != '\0' && (copy = strdup(token)) == NULL)
+		return -1;
+	free(ch->token);
+	ch->token = copy;
+	return 0;
+}
+
 static bool app_start(struct app_channel *ch, struct app_call *call, struct app_conn *conn)
 {
 	struct evhttp_request *req = evhttp_request_new(app_call_done, call);
@@ -527,7 +540,14 @@ static bool app_start(struct app_channel *ch, struct app_call *call, struct app_
 	out = evhttp_request_get_output_headers(req);
 	evhttp_add_header(out, "Host", ch->host_header);
 	TAILQ_FOREACH(h, &call->headers, next)
-	evhttp_add_header(out, h->key, h->value);
+	{
+		/* The app trusts this header as the sidecar's word: only the token itself may carry it. */
+		if (ch->token != NULL && evutil_ascii_strcasecmp(h->key, "dapr-api-token") == 0)
+			continue;
+		evhttp_add_header(out, h->key, h->value);
+	}
+	if (ch->token != NULL)
+		evhttp_add_header(out, "dapr-api-token", ch->token);
 	if (call->content_type != NULL)
 		evhttp_add_header(out, "Content-Type", call->content_type);
 	if (call->method == EVHTTP_REQ_POST || call->method == EVHTTP_REQ_PUT || call->len > 0) {
@@ -666,6 +686,7 @@ void app_channel_free(struct app_channel *ch)
 	if (ch->dns != NULL)
 		evdns_base_free(ch->dns, 0);
 	free(ch->waiters);
+	free(ch->token);
 	free(ch->conns);
 	free(ch->address);
 	free(ch);

@@ -50,6 +50,16 @@ struct app_channel *app_channel_new(struct event_base *base, const char *address
  */
 void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t max_headers);
 
+/*
+ * Makes every call from now on carry dapr-api-token: token (APP_API_TOKEN), as daprd sends it to
+ * its app; a dapr-api-token among a call's own headers is dropped first, so that only the token
+ * reaches the app. NULL or "" sends none (daprd's rule for an empty APP_API_TOKEN). Only for the
+ * channel to this sidecar's own app: never set on one to another sidecar. The token is never logged.
+ * Returns 0, or -1 when out of memory (the channel then sends no token). Ownership: token is copied.
+ * Thread: the event loop.
+ */
+int app_channel_set_token(struct app_channel *ch, const char *token);
+
 /* The pool's size when the app's concurrency is unbounded (--app-max-concurrency -1). */
 #define APP_CHANNEL_MAX_CONNECTIONS 128
 

@@ -209,7 +209,8 @@ static void health_probe(evutil_socket_t fd, short what, void *arg)
 		/* Its own timeout (whole seconds) is only a backstop behind the deadline. */
 		h->ch = app_channel_new(h->srv->base, o->app_channel_address, o->app_port, 1,
 					(int)(ms / 1000) + 2);
-		if (h->ch == NULL) {
+		/* Probes carry the app's token as every other call does (main checked it at start). */
+		if (h->ch == NULL || app_channel_set_token(h->ch, getenv("APP_API_TOKEN")) != 0) {
 			health_record(h, false, "out of memory");
 			return;
 		}

@@ -1212,6 +1212,43 @@ START_TEST(test_raw_health)
 }
 END_TEST
 
+/* The metadata of the last HealthCheck the raw app saw (a new reference), or fails the test. */
+static json_t *last_health_metadata(struct app_grpc *ag)
+{
+	json_t *s = seen(ag), *e, *md = NULL;
+	size_t i;
+
+	json_array_foreach(s, i, e) if (strcmp(jstr(e, "kind"), "health") == 0) md = json_object_get(e, "metadata");
+	ck_assert_msg(md != NULL, "the app saw no health check: %s", json_dumps(s, JSON_COMPACT));
+	json_incref(md);
+	json_decref(s);
+	return md;
+}
+
+/* outrigd's gRPC health probes (app_health.c) carry APP_API_TOKEN as every other call does. */
+START_TEST(test_raw_health_carries_the_token)
+{
+	struct app_grpc *ag = app(TOKEN);
+	struct app_grpc_health_result r = health(ag);
+	json_t *md;
+
+	ck_assert(r.ok);
+	free((char *)r.message);
+	md = last_health_metadata(ag);
+	ck_assert_pstr_eq(jstr(md, "dapr-api-token"), TOKEN);
+	json_decref(md);
+	app_grpc_free(ag);
+	ag = app(NULL);
+	r = health(ag);
+	ck_assert(r.ok);
+	free((char *)r.message);
+	md = last_health_metadata(ag);
+	ck_assert_ptr_null(json_object_get(md, "dapr-api-token"));
+	json_decref(md);
+	app_grpc_free(ag);
+}
+END_TEST
+
 /* ---- an app that serves no AppCallback, and no app at all ---- */
 
 START_TEST(test_bare_unimplemented)
@@ -1324,6 +1361,7 @@ static Suite *app_grpc_suite(void)
 	tcase_add_test(tc, test_raw_topic_outcomes);
 	tcase_add_test(tc, test_raw_bindings);
 	tcase_add_test(tc, test_raw_health);
+	tcase_add_test(tc, test_raw_health_carries_the_token);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no AppCallback");

@@ -15,7 +15,7 @@
 //     garbage  answers bytes that are no InvokeResponse
 //     sleep    answers after 3 s
 //     sick / well   make HealthCheck fail (UNAVAILABLE) / succeed
-//     seen     answers JSON of the topic and binding requests seen so far
+//     seen     answers JSON of the topic, binding and health-check requests seen so far
 //   ListTopicSubscriptions: one subscription with every field set, one with only pubsub and topic
 //   OnTopicEvent by topic: status-N answers status N (3 is none of SUCCESS, RETRY, DROP); unimpl fails
 //     UNIMPLEMENTED; internal fails INTERNAL; else records the request and answers SUCCESS
@@ -184,6 +184,7 @@ const impl = {
     }));
   },
   HealthCheck(call, cb) {
+    seen.push({ kind: "health", metadata: metadataOf(call) });
     if (!healthy) return cb(fail(grpc.status.UNAVAILABLE, "the app is sick"));
     cb(null, create(ac.HealthCheckResponseSchema, {}));
   },

@@ -36,6 +36,9 @@ struct echo_app {
 	struct echo_request **items;
 	size_t n, cap;
 	int in_flight, max_in_flight;
+	/* The first start-up calls (GET /dapr/subscribe, /dapr/config), apart from the records. */
+	struct echo_request *startup[ECHO_APP_STARTUP_MAX];
+	size_t nstartup;
 
 	char name[64];
 	int port;
@@ -228,6 +231,13 @@ static void echo_on_request(struct evhttp_request *req, void *arg)
 	/* outrigd's start-up calls (API.md §2.7): no subscriptions, no actors; not recorded. */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
 	    (strcmp(uri, "/dapr/subscribe") == 0 || strcmp(uri, "/dapr/config") == 0)) {
+		r = echo_read(req);
+		pthread_mutex_lock(&app->lock);
+		if (r != NULL && app->nstartup < ECHO_APP_STARTUP_MAX)
+			app->startup[app->nstartup++] = r;
+		else
+			echo_free_request(r);
+		pthread_mutex_unlock(&app->lock);
 		evhttp_send_reply(req, 404, "Not Found", NULL);
 		return;
 	}
@@ -332,6 +342,16 @@ const struct echo_request *echo_app_request(struct echo_app *app, size_t i)
 	return r;
 }
 
+const struct echo_request *echo_app_startup_request(struct echo_app *app, size_t i)
+{
+	const struct echo_request *r;
+
+	pthread_mutex_lock(&app->lock);
+	r = i < app->nstartup ? app->startup[i] : NULL;
+	pthread_mutex_unlock(&app->lock);
+	return r;
+}
+
 const struct echo_request *echo_app_last(struct echo_app *app)
 {
 	const struct echo_request *r;
@@ -382,6 +402,8 @@ void echo_app_destroy(struct echo_app *app)
 		event_base_free(app->base);
 	for (size_t i = 0; i < app->n; i++)
 		echo_free_request(app->items[i]);
+	for (size_t i = 0; i < app->nstartup; i++)
+		echo_free_request(app->startup[i]);
 	free(app->items);
 	pthread_mutex_destroy(&app->lock);
 	free(app);

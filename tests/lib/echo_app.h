@@ -44,6 +44,16 @@ size_t echo_app_count(struct echo_app *app);
 /* The i-th request recorded (0-based), or NULL past the end. Ownership: the app's, until destroy. */
 const struct echo_request *echo_app_request(struct echo_app *app, size_t i);
 
+/* How many start-up calls echo_app_startup_request keeps. */
+#define ECHO_APP_STARTUP_MAX 16
+
+/*
+ * The i-th start-up call (GET /dapr/subscribe or /dapr/config, answered 404 and not among the
+ * records above; only the first ECHO_APP_STARTUP_MAX are kept), or NULL past the end.
+ * Ownership: the app's, until destroy. Thread: any.
+ */
+const struct echo_request *echo_app_startup_request(struct echo_app *app, size_t i);
+
 /* The last request recorded, or NULL. */
 const struct echo_request *echo_app_last(struct echo_app *app);
 
