@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include <outrig/pubsub.h>
@@ -49,11 +50,10 @@ struct binding_event;
  * event was settled meanwhile) is orphaned, and the app's late answer then only frees it.
  */
 struct bdelivery_attempt {
-	struct app_bindings_call call; /* the app channel's, until its callback */
-	struct binding_event *ev;      /* NULL once orphaned */
-	struct binding_engine *e;
-	struct bdelivery_attempt *prev, *next; /* in the engine's orphans */
-	char route[];			       /* the call's route, which may outlive a reload */
+	struct app_bindings_call call;	    /* the app channel's, until its callback */
+	struct binding_event *ev;	    /* NULL once orphaned */
+	LIST_ENTRY(bdelivery_attempt) link; /* in the engine's orphans */
+	char route[];			    /* the call's route, which may outlive a reload */
 };
 
 /* One accepted event, from binding_deliver() until its done() call. */
@@ -73,8 +73,8 @@ struct binding_event {
 	struct event *deadline;		    /* cuts it at the inbound timeout */
 	int code;			    /* the last failed answer's status (app_bindings_call), or 0 */
 	bool code_grpc;
-	struct span *span;	       /* the attempt's span, when traced */
-	struct resil_pass pass;	       /* through the component's inbound circuit breaker */
+	struct span *span;	/* the attempt's span, when traced */
+	struct resil_pass pass; /* through the component's inbound circuit breaker */
 	struct handoff_item inbox;
 	struct binding_event *next; /* in its sink's queue */
 };
@@ -84,8 +84,8 @@ struct binding_engine {
 	struct server *srv;
 	atomic_uint pending;
 
-	struct handoff inbox; /* from plugin threads */
-	struct bdelivery_attempt *orphans; /* cut attempts the app has not answered yet */
+	struct handoff inbox;			/* from plugin threads */
+	LIST_HEAD(, bdelivery_attempt) orphans; /* cut attempts the app has not answered yet */
 };
 
 static void bdelivery_drain(void *arg);
@@ -131,11 +131,7 @@ static void bdelivery_orphan(struct binding_event *ev)
 		return;
 	ev->inflight = NULL;
 	a->ev = NULL;
-	a->prev = NULL;
-	a->next = ev->engine->orphans;
-	if (a->next != NULL)
-		a->next->prev = a;
-	ev->engine->orphans = a;
+	LIST_INSERT_HEAD(&ev->engine->orphans, a, link);
 }
 
 static void bdelivery_free(struct binding_event *ev)
@@ -387,14 +383,7 @@ static void bdelivery_attempt_answered(void *arg, bool acknowledged, const char 
 	struct binding_event *ev = a->ev;
 
 	if (ev == NULL) {
-		struct binding_engine *e = a->e;
-
-		if (a->prev != NULL)
-			a->prev->next = a->next;
-		else
-			e->orphans = a->next;
-		if (a->next != NULL)
-			a->next->prev = a->prev;
+		LIST_REMOVE(a, link);
 		free(a);
 		return;
 	}
@@ -447,7 +436,6 @@ static void bdelivery_send(struct binding_event *ev)
 		return;
 	}
 	a->ev = ev;
-	a->e = ev->engine;
 	strcpy(a->route, ev->sink->route);
 	ev->inflight = a;
 	if (ev->pass.timeout_ms > 0) {
@@ -549,10 +537,10 @@ void binding_engine_free(struct binding_engine *e)
 		return;
 	app_health_unwatch(e->srv, bdelivery_resume, e);
 	/* The app channel goes with the runtime and never answers them. */
-	while (e->orphans != NULL) {
-		struct bdelivery_attempt *a = e->orphans;
+	while (!LIST_EMPTY(&e->orphans)) {
+		struct bdelivery_attempt *a = LIST_FIRST(&e->orphans);
 
-		e->orphans = a->next;
+		LIST_REMOVE(a, link);
 		free(a);
 	}
 	handoff_free(&e->inbox);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "channels/app_health.h"
@@ -54,11 +55,10 @@ struct delivery;
  * message was settled meanwhile) is orphaned, and the app's late answer then only frees it.
  */
 struct delivery_attempt {
-	struct app_event_call call; /* the app channel's, until its callback */
-	struct delivery *d;	    /* NULL once orphaned */
-	struct delivery_engine *e;
-	struct delivery_attempt *prev, *next; /* in the engine's orphans */
-	char route[];			      /* the call's route, which may outlive a reload */
+	struct app_event_call call;	   /* the app channel's, until its callback */
+	struct delivery *d;		   /* NULL once orphaned */
+	LIST_ENTRY(delivery_attempt) link; /* in the engine's orphans */
+	char route[];			   /* the call's route, which may outlive a reload */
 };
 
 /* One accepted message, from pubsub_deliver() until its done() call. */
@@ -79,13 +79,13 @@ struct delivery {
 	const char *path; /* the route its rules chose; points into the subscription */
 	unsigned attempt; /* deliveries to the app so far */
 	bool holds_slot;
-	struct event *timer;	    /* the backoff before the next attempt */
+	struct event *timer;		   /* the backoff before the next attempt */
 	struct delivery_attempt *inflight; /* the attempt at the app, NULL between attempts */
 	struct event *deadline;		   /* cuts it at the inbound timeout */
 	int code;			   /* the last failed answer's status (app_event_call), or 0 */
 	bool code_grpc;
-	struct span *span;	    /* the attempt's span, when traced */
-	struct resil_pass pass;	    /* through the component's inbound circuit breaker */
+	struct span *span;	/* the attempt's span, when traced */
+	struct resil_pass pass; /* through the component's inbound circuit breaker */
 
 	struct handoff_item inbox;
 	struct delivery *next;		      /* in the queue */
@@ -111,7 +111,7 @@ struct delivery_engine {
 	unsigned in_flight;
 	bool pumping; /* settling inside the pump must not recurse into it */
 	struct delivery *all;
-	struct delivery_attempt *orphans; /* cut attempts the app has not answered yet */
+	LIST_HEAD(, delivery_attempt) orphans; /* cut attempts the app has not answered yet */
 };
 
 static void delivery_drain(void *arg);
@@ -244,11 +244,7 @@ static void delivery_orphan(struct delivery *d)
 		return;
 	d->inflight = NULL;
 	a->d = NULL;
-	a->prev = NULL;
-	a->next = d->engine->orphans;
-	if (a->next != NULL)
-		a->next->prev = a;
-	d->engine->orphans = a;
+	LIST_INSERT_HEAD(&d->engine->orphans, a, link);
 }
 
 static void delivery_free(struct delivery *d)
@@ -556,14 +552,7 @@ static void delivery_attempt_answered(void *arg, enum app_event_status status, c
 	struct delivery *d = a->d;
 
 	if (d == NULL) {
-		struct delivery_engine *e = a->e;
-
-		if (a->prev != NULL)
-			a->prev->next = a->next;
-		else
-			e->orphans = a->next;
-		if (a->next != NULL)
-			a->next->prev = a->prev;
+		LIST_REMOVE(a, link);
 		free(a);
 		return;
 	}
@@ -640,7 +629,6 @@ static void delivery_send(struct delivery *d)
 		return;
 	}
 	a->d = d;
-	a->e = d->engine;
 	strcpy(a->route, d->path);
 	ev.route = a->route;
 	d->inflight = a;
@@ -813,10 +801,10 @@ void delivery_engine_free(struct delivery_engine *e)
 		return;
 	app_health_unwatch(e->srv, delivery_resume, e);
 	/* The app channel is freed next and never answers them. */
-	while (e->orphans != NULL) {
-		struct delivery_attempt *a = e->orphans;
+	while (!LIST_EMPTY(&e->orphans)) {
+		struct delivery_attempt *a = LIST_FIRST(&e->orphans);
 
-		e->orphans = a->next;
+		LIST_REMOVE(a, link);
 		free(a);
 	}
 	handoff_free(&e->inbox);
