@@ -48,6 +48,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/resources/configuration_tracing.c core/resources/configuration_tracing.h \
 	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
 	core/observe/trace_export.c \
+	core/security/peer_identity.h \
 	core/api/http/http_trace.c core/api/http/http_trace.h \
 	core/resources/configuration_observe.c core/resources/configuration_observe.h \
 	core/observe/metrics.c core/observe/metrics.h \
