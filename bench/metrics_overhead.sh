@@ -3,13 +3,15 @@
 # What metrics cost (issue 14): state save, state get and service invocation throughput of one outrigd
 # with metrics on (scraped every second, more often than Prometheus's default 15 s) and one with
 # --enable-metrics=false, side by side in the same run, their wrk runs interleaved so that a noisy
-# machine's drift hits both alike. Prints the medians and the ratio on/off per scenario.
+# machine's drift hits both alike. Prints the medians and the ratio on/off per scenario. A third
+# sidecar, the control, is another --enable-metrics=false one: its ratio to "off" is what two
+# identical sidecars differ by on this machine in this run, the noise an on/off ratio is read against.
 #
 # Builds nothing: uses $OUTRIGD, $OUTRIG_PLUGIN_PATH and invoke_echo from $BENCH_BIN (`make bench`
 # builds it, and metrics_record, which times the recording alone), or the build tree this script sits in. Knobs (environment): BENCH_DURATION (3s per run),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_REPEAT (5 rounds, medians reported), BENCH_WARMUP
 # (1s, 0 = none), BENCH_OUT (a folder to keep wrk's output and the logs in; default: not kept).
-# A run takes about 2 x 3 scenarios x BENCH_REPEAT x BENCH_DURATION: 90 s by default.
+# A run takes about 3 x 3 scenarios x BENCH_REPEAT x BENCH_DURATION: 135 s by default.
 set -euo pipefail
 export LC_ALL=C
 
@@ -79,7 +81,7 @@ start() {
 		port=$(free_port)
 		mport[$mode]=$(free_port)
 		flags=(--metrics-port "${mport[$mode]}" --metrics-listen-address 127.0.0.1)
-		[ "$mode" = on ] || flags+=(--enable-metrics=false)
+		[ "$mode" = on ] || flags+=(--enable-metrics=false) # off and ctl
 		XDG_DATA_HOME=$tmp/data "$outrigd" --app-id "bench-$mode" --app-port "$echo_port" \
 			--dapr-http-port "$port" --dapr-grpc-port "$(free_port)" --plugin-dir "$plugins" \
 			--resources-path "$tmp/resources" --log-level warn "${flags[@]}" >"$out/outrigd-$mode.log" 2>&1 &
@@ -98,7 +100,8 @@ start() {
 }
 start on
 start off
-for mode in on off; do
+start ctl
+for mode in on off ctl; do
 	port=${dport[$mode]}
 	http POST /v1.0/state/mem '[{"key":"bench-get","value":{"n":1,"s":"bench"}}]' || true
 	[ "$status" = 204 ] || die "seeding the $mode sidecar failed (HTTP '$status')"
@@ -142,12 +145,13 @@ run_wrk() {
 
 echo "outrigd metrics overhead: $("$outrigd" --version 2>&1 | head -n 1)"
 echo "host: $(nproc) CPUs, $(uname -sr); wrk -t$threads -c$connections -d$duration; median of $repeat rounds;"
-echo "metrics on: scraped every second; off: --enable-metrics=false; runs interleaved on/off, off/on"
+echo "metrics on: scraped every second; off and ctl (the control): --enable-metrics=false; runs interleaved"
+echo "on/off/ctl, ctl/off/on; ctl/off is the noise floor: what two identical sidecars differ by"
 echo
 
 if [ "$warmup" != 0 ] && [ "$warmup" != 0s ]; then
 	for sc in "${scenarios[@]}"; do
-		for mode in on off; do
+		for mode in on off ctl; do
 			run_wrk "$sc" "$mode" "$warmup" "$out/warmup-$sc-$mode.txt"
 		done
 	done
@@ -155,8 +159,8 @@ fi
 
 for ((r = 1; r <= repeat; r++)); do
 	for sc in "${scenarios[@]}"; do
-		# Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
-		if ((r % 2)); then order=(on off); else order=(off on); fi
+		# Alternate the order, so none always runs on a warmer (or hotter) machine.
+		if ((r % 2)); then order=(on off ctl); else order=(ctl off on); fi
 		for mode in "${order[@]}"; do
 			[ ! -t 2 ] || printf '\r  round %d/%d: %-12s %-3s' "$r" "$repeat" "${label[$sc]}" "$mode" >&2
 			run_wrk "$sc" "$mode" "$duration" "$out/$sc-$mode-$r.txt"
@@ -170,19 +174,19 @@ rfield() {
 	sed -n "s/^RESULT .*\\b$1=\\([0-9.]*\\).*/\\1/p" "$2"
 }
 
-printf '%-12s %10s %10s %8s %9s %9s %9s %9s %10s %10s %7s\n' scenario "on req/s" "off req/s" "on/off" "on p50" \
-	"off p50" "on p99" "off p99" "on CPU/req" "off CPU/req" "on/off"
-worst=1 worst_cpu=1
+printf '%-12s %10s %10s %8s %8s %9s %9s %9s %9s %10s %10s %7s %7s\n' scenario "on req/s" "off req/s" "on/off" "ctl/off" \
+	"on p50" "off p50" "on p99" "off p99" "on CPU/req" "off CPU/req" "on/off" "ctl/off"
+worst=1 worst_cpu=1 noise=0 noise_cpu=0
 for sc in "${scenarios[@]}"; do
 	declare -A rps p50 p99 cpu
-	for mode in on off; do
+	for mode in on off ctl; do
 		rps[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield rps "$out/$sc-$mode-$r.txt"; done | median)
 		p50[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield p50_us "$out/$sc-$mode-$r.txt"; done | median)
 		p99[$mode]=$(for ((r = 1; r <= repeat; r++)); do rfield p99_us "$out/$sc-$mode-$r.txt"; done | median)
 	done
 	# The sidecar's CPU time per request over all rounds, in microseconds: steadier than throughput
 	# on a machine others load, as it does not count the time the sidecar waited for a core.
-	for mode in on off; do
+	for mode in on off ctl; do
 		cpu[$mode]=$(for ((r = 1; r <= repeat; r++)); do
 			echo "$(cat "$out/$sc-$mode-$r.txt.cpu") $(rfield requests "$out/$sc-$mode-$r.txt")"
 		done | awk -v hz="$clk_tck" '{ t += $1; n += $2 } END { printf "%.2f", t / hz * 1e6 / n }')
@@ -191,16 +195,23 @@ for sc in "${scenarios[@]}"; do
 	worst_cpu=$(awk -v a="$worst_cpu" -v b="$cpu_ratio" 'BEGIN { print (b > a) ? b : a }')
 	ratio=$(awk -v a="${rps[on]}" -v b="${rps[off]}" 'BEGIN { printf "%.3f", a / b }')
 	worst=$(awk -v a="$worst" -v b="$ratio" 'BEGIN { print (b < a) ? b : a }')
-	printf '%-12s %10.0f %10.0f %8s %7.3fms %7.3fms %7.3fms %7.3fms %8sus %9sus %7s\n' "${label[$sc]}" "${rps[on]}" "${rps[off]}" \
-		"$ratio" "$(awk -v v="${p50[on]}" 'BEGIN { print v / 1000 }')" \
+	ctl_ratio=$(awk -v a="${rps[ctl]}" -v b="${rps[off]}" 'BEGIN { printf "%.3f", a / b }')
+	ctl_cpu=$(awk -v a="${cpu[ctl]}" -v b="${cpu[off]}" 'BEGIN { printf "%.3f", a / b }')
+	noise=$(awk -v a="$noise" -v b="$ctl_ratio" 'BEGIN { d = b > 1 ? b - 1 : 1 - b; print (d > a) ? d : a }')
+	noise_cpu=$(awk -v a="$noise_cpu" -v b="$ctl_cpu" 'BEGIN { d = b > 1 ? b - 1 : 1 - b; print (d > a) ? d : a }')
+	printf '%-12s %10.0f %10.0f %8s %8s %7.3fms %7.3fms %7.3fms %7.3fms %8sus %9sus %7s %7s\n' "${label[$sc]}" "${rps[on]}" \
+		"${rps[off]}" "$ratio" "$ctl_ratio" "$(awk -v v="${p50[on]}" 'BEGIN { print v / 1000 }')" \
 		"$(awk -v v="${p50[off]}" 'BEGIN { print v / 1000 }')" \
 		"$(awk -v v="${p99[on]}" 'BEGIN { print v / 1000 }')" "$(awk -v v="${p99[off]}" 'BEGIN { print v / 1000 }')" \
-		"${cpu[on]}" "${cpu[off]}" "$cpu_ratio"
+		"${cpu[on]}" "${cpu[off]}" "$cpu_ratio" "$ctl_cpu"
 done
 echo
 awk -v w="$worst" -v c="$worst_cpu" 'BEGIN {
 	printf "metrics cost at most %.1f%% of throughput (median req/s) and %.1f%% more CPU per request in these scenarios (goal: under 5%%)\n",
 	(w < 1 ? (1 - w) * 100 : 0), (c > 1 ? (c - 1) * 100 : 0) }'
+awk -v n="$noise" -v c="$noise_cpu" 'BEGIN {
+	printf "two identical sidecars (ctl/off) differed by up to %.1f%% of throughput and %.1f%% of CPU per request in this run:\n", n * 100, c * 100
+	printf "an on/off ratio within that is not told apart from noise\n" }'
 if [ -x "$bin/metrics_record" ]; then
 	rec=$("$bin/metrics_record")
 	echo "recording one state save's metrics (HTTP server count, latency, responses; store count, latency;"
