@@ -5,6 +5,7 @@
 #include "api/http/metrics_endpoint.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/http/http_call.h"
 #include "api/http/http_listener.h"
 #include "base/log.h"
 #include "observe/metrics.h"
@@ -63,35 +65,85 @@ static void metrics_trace_counts(void)
 	last = now;
 }
 
+/* A scrape: the text is rendered on a worker thread, since thousands of label sets take
+ * milliseconds to print and the loop must not wait for them. */
+struct metrics_scrape {
+	struct http_call call;
+	char *text;
+	size_t len;
+};
+
+/* Scrapes render one at a time; a scraper that asks while more are waiting than this gets 503. */
+#define METRICS_SCRAPES_QUEUED 4
+static struct lane metrics_lane = { .limit = 1 };
+
+static struct metrics_scrape *metrics_scrape_of(struct http_call *call)
+{
+	return (struct metrics_scrape *)((char *)call - offsetof(struct metrics_scrape, call));
+}
+
+static void metrics_scrape_render(struct work *w)
+{
+	struct metrics_scrape *sc = metrics_scrape_of((struct http_call *)w);
+
+	sc->text = metrics_render(&sc->len);
+}
+
+static void metrics_scrape_reply(struct http_call *call)
+{
+	struct metrics_scrape *sc = metrics_scrape_of(call);
+	struct evbuffer *out = evbuffer_new();
+
+	if (sc->text == NULL || out == NULL) {
+		if (out != NULL)
+			evbuffer_free(out);
+		evhttp_send_error(call->req, 500, "out of memory");
+		return;
+	}
+	/* The buffer takes the text without a copy, and frees it once sent. */
+	if (evbuffer_add_reference(out, sc->text, sc->len, metrics_free_text, NULL) == 0)
+		sc->text = NULL;
+	else
+		evbuffer_add(out, sc->text, sc->len);
+	evhttp_add_header(evhttp_request_get_output_headers(call->req), "Content-Type",
+			  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(call->req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void metrics_scrape_release(struct http_call *call)
+{
+	struct metrics_scrape *sc = metrics_scrape_of(call);
+
+	free(sc->text);
+	free(sc);
+}
+
 static void metrics_handle(struct evhttp_request *req, void *arg)
 {
+	struct server *srv = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	struct evbuffer *out;
-	size_t len = 0;
-	char *text;
+	struct metrics_scrape *sc;
 
-	(void)arg;
 	if (path == NULL || strcmp(path, "/metrics") != 0) {
 		evhttp_send_error(req, 404, "the metrics are at /metrics");
 		return;
 	}
-	metrics_trace_counts();
-	text = metrics_render(&len);
-	out = evbuffer_new();
-	if (text == NULL || out == NULL) {
-		free(text);
-		if (out != NULL)
-			evbuffer_free(out);
+	if (metrics_lane.queued >= METRICS_SCRAPES_QUEUED) {
+		evhttp_send_error(req, 503, "scrapes are already waiting to be rendered; scrape less often");
+		return;
+	}
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	/* The buffer takes the text without a copy, and frees it once sent. */
-	if (evbuffer_add_reference(out, text, len, metrics_free_text, NULL) != 0)
-		free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
+	/* The tracer's counts live on the loop: read them here, into metrics the worker then prints. */
+	metrics_trace_counts();
+	sc->call.req = req;
+	sc->call.work.run = metrics_scrape_render;
+	sc->call.reply = metrics_scrape_reply;
+	sc->call.release = metrics_scrape_release;
+	http_call_submit(srv, &sc->call, &metrics_lane);
 }
 
 int metrics_endpoint_listen(struct server *srv)
@@ -122,7 +174,7 @@ int metrics_endpoint_listen(struct server *srv)
 	evhttp_set_max_headers_size(metrics_http, 16 * 1024);
 	evhttp_set_max_body_size(metrics_http, 0);
 	evhttp_set_timeout(metrics_http, 30);
-	evhttp_set_gencb(metrics_http, metrics_handle, NULL);
+	evhttp_set_gencb(metrics_http, metrics_handle, srv);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
