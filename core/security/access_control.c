@@ -474,6 +474,11 @@ bool access_control_allows(const struct access_control *acl, const struct peer_i
 				for (size_t i = 0; i < op->nverbs; i++)
 					if (strcmp(op->verbs[i], verb) == 0)
 						goto verb_found;
+				/* Many routers (Express, Go's ServeMux) serve HEAD with the GET handler. */
+				for (size_t i = 0; i < op->nverbs; i++)
+					if (strcmp(verb, "HEAD") == 0 && strcmp(op->verbs[i], "GET") == 0 &&
+					    op->action == ACL_DENY)
+						goto verb_found;
 				for (size_t i = 0; i < op->nverbs; i++)
 					if (strcmp(op->verbs[i], "*") == 0)
 						goto verb_found;

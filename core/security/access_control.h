@@ -59,7 +59,8 @@ void access_control_free(struct access_control *acl);
  * "default") gets the global defaultAction; a policy whose trustDomain differs from a verified
  * caller's too; else the policy's defaultAction, then the operation that matches method (`*` one
  * segment or part of one, `**` the rest; a name matches its sub-paths too), then its verb
- * (httpVerb entry or `*`). http: the app speaks HTTP (methods and names compared ignoring case,
+ * (httpVerb entry or `*`; an operation that denies GET denies HEAD too, which many routers serve
+ * with the GET handler). http: the app speaks HTTP (methods and names compared ignoring case,
  * verbs matched); else gRPC (the operation's action alone).
  *
  * method is what the app receives, still percent-encoded. It is matched decoded; when a policy

@@ -41,6 +41,7 @@ static const char acl_yaml[] = "apiVersion: dapr.io/v1alpha1\n"
 			       "      operations:\n"
 			       "      - {name: /admin, httpVerb: [\"*\"], action: deny}\n"
 			       "      - {name: /pkg.Admin/**, action: deny}\n"
+			       "      - {name: /reports, httpVerb: [GET], action: deny}\n"
 			       "    - appId: app3\n"
 			       "      trustDomain: other\n"
 			       "      namespace: default\n"
@@ -116,6 +117,11 @@ static const struct acl_case acl_cases[] = {
 	{ "app1", NULL, NULL, NULL, "/pkg.Svc/Put", false, false },
 	{ "app1", NULL, NULL, "GET", "/pkg.Svc/Get", true,
 	  false }, /* no httpVerb: decides for gRPC apps only */
+	/* HEAD is served by GET handlers in many routers: a denied GET denies it too. */
+	{ "app2", "prod", NULL, "HEAD", "/reports", true, false },
+	{ "app2", "prod", NULL, "GET", "/reports", true, false },
+	{ "app2", "prod", NULL, "POST", "/reports", true, true },
+	{ "app1", NULL, NULL, "HEAD", "/op1", true, false },
 	/* Who: app and namespace (none is "default"), trust domain when verified. */
 	{ "app9", NULL, NULL, "GET", "/public", true, false },
 	{ "app1", "prod", NULL, "GET", "/public", true, false },
