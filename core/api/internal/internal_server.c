@@ -102,7 +102,8 @@ static void internal_done(void *arg, const struct block_error *err, const struct
 static bool internal_acl_ok(struct server *srv, struct evhttp_request *req, const struct peer_identity *who,
 			    const char *raw, const char *verb)
 {
-	bool http = strcmp(srv->opts->app_protocol, "grpc") != 0;
+	/* grpc and grpcs apps take the operation's action alone, as daprd (http, https, h2c: verbs). */
+	bool http = strncmp(srv->opts->app_protocol, "grpc", 4) != 0;
 	char why[1024], *clean;
 	bool ok;
 
