@@ -479,6 +479,30 @@ START_TEST(api_lists_both_front_ends)
 }
 END_TEST
 
+/* A denied invoke group covers both forms of HTTP invocation, and only that front end. */
+START_TEST(api_lists_deny_invoke)
+{
+	const char *more[] = { "--config", NULL, NULL };
+
+	ck_assert_int_eq(daemon_init(&db, id_b), 0);
+	more[1] = write_config(&db,
+			       "  api:\n    denied:\n    - {name: invoke, version: v1.0, protocol: http}\n");
+	app_b = echo_app_start("B");
+	start(&db, app_b, more);
+	xreq(&x, db.port, "GET", xfmt("/v1.0/invoke/%s/method/x", id_b), NULL, NULL);
+	ck_status(&x, 404);
+	ck_assert_msg(strstr(XBODY(&x), "the invoke API (v1, http) is denied by spec.api.denied at ") != NULL,
+		      "%s", XBODY(&x));
+	xreq(&x, db.port, "GET", "/x", xfmt("dapr-app-id: %s\r\n", id_b), NULL);
+	ck_status(&x, 404);
+	xreq(&x, db.port, "GET", "/v1.0/healthz", NULL, NULL);
+	ck_status(&x, 204);
+	xreq(&x, db.port, "GET", "/v1.0/metadata", NULL, NULL);
+	ck_status(&x, 200);
+	ck_assert_uint_eq(echo_app_count(app_b), 0);
+}
+END_TEST
+
 /* spec.components.deny: refused at start, naming the component, its file:line and the Configuration's. */
 START_TEST(components_deny_at_start)
 {
@@ -546,6 +570,7 @@ static Suite *acl_suite(void)
 	tcase_add_test(tc, invocation_table_http_and_grpc);
 	tcase_add_test(tc, proxied_grpc);
 	tcase_add_test(tc, api_lists_both_front_ends);
+	tcase_add_test(tc, api_lists_deny_invoke);
 	tcase_add_test(tc, components_deny_at_start);
 	tcase_add_test(tc, components_deny_at_reload);
 	suite_add_tcase(s, tc);
