@@ -49,6 +49,8 @@ core_liboutrigcore_a_SOURCES = \
 	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
 	core/observe/trace_export.c \
 	core/security/peer_identity.h \
+	core/security/access_control.c core/security/access_control.h \
+	core/security/api_lists.c core/security/api_lists.h \
 	core/api/http/http_trace.c core/api/http/http_trace.h \
 	core/resources/configuration_observe.c core/resources/configuration_observe.h \
 	core/observe/metrics.c core/observe/metrics.h \

@@ -142,16 +142,22 @@ static void main_check_subscriptions(const struct res_set *rs, const struct comp
 	}
 }
 
-/* Reads the --config files into cfg, then checks or makes the name resolver they choose (or the default). */
-static size_t main_setup_resolver(const struct options *opts, struct configuration *cfg,
-				  struct components *cs, bool create, struct diag *d)
+/* Reads the --config files into cfg, and refuses the components of rs that spec.components.deny lists. */
+static size_t main_load_config(const struct options *opts, const struct res_set *rs, struct configuration *cfg,
+			       struct diag *d)
 {
 	size_t errors = configuration_load(opts->config_paths, opts->config_count, cfg, d);
 
-	if (errors == 0)
-		errors += components_setup_resolver(cs, &cfg->resolver, opts->app_id, create,
-						    cfg->resolver_configured, d);
-	return errors;
+	return errors + cfg_policy_check_components(&cfg->policy, rs, d);
+}
+
+/* Checks or makes the name resolver the --config files choose (or the default); cfg_errors: theirs. */
+static size_t main_setup_resolver(const struct options *opts, struct configuration *cfg, size_t cfg_errors,
+				  struct components *cs, bool create, struct diag *d)
+{
+	if (cfg_errors != 0)
+		return cfg_errors;
+	return components_setup_resolver(cs, &cfg->resolver, opts->app_id, create, cfg->resolver_configured, d);
 }
 
 static int main_check(const struct options *opts)
@@ -160,8 +166,9 @@ static int main_check(const struct options *opts)
 	struct diag d = { 0 };
 	struct components cs;
 	const char *what = opts->check_create ? "outrigd --check-create" : "outrigd --check";
+	struct configuration cfg;
 	char *data_dir = NULL;
-	size_t errors;
+	size_t errors, cfg_errors;
 
 	/* --check-create makes every instance as start-up would, so plugins get their data folder too. */
 	if (opts->check_create) {
@@ -174,17 +181,19 @@ static int main_check(const struct options *opts)
 		host_set_data_dir(data_dir != NULL ? data_dir : "");
 	}
 	errors = main_load_resources(opts, &rs, &d);
-	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, opts->check_create, &d);
+	/* Before the components: a type spec.components.deny lists is never made. */
+	cfg_errors = main_load_config(opts, &rs, &cfg, &d);
+	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, opts->check_create && cfg_errors == 0,
+				   &d);
 	/*
 	 * The default resolver is not the user's to check: only one --config files choose or configure.
 	 * --check-create makes it as start-up does, where its failure is only a warning.
 	 */
-	if (opts->config_count > 0 || opts->check_create) {
-		struct configuration cfg;
-
-		errors += main_setup_resolver(opts, &cfg, &cs, opts->check_create && errors == 0, &d);
-		configuration_free(&cfg);
-	}
+	if (opts->config_count > 0 || opts->check_create)
+		errors += main_setup_resolver(opts, &cfg, cfg_errors, &cs, opts->check_create && errors == 0, &d);
+	else
+		errors += cfg_errors;
+	configuration_free(&cfg);
 	main_check_subscriptions(&rs, &cs, &d);
 	main_print_diag(&d);
 	if (errors == 0 && opts->config_count == 0)
@@ -204,6 +213,20 @@ static int main_check(const struct options *opts)
 	resources_free(&rs);
 	diag_clear(&d);
 	return errors == 0 ? 0 : 1;
+}
+
+/*
+ * Without mTLS a caller's app id and namespace are what its sidecar claims: say once what
+ * policies naming apps are then worth (README, internal_protocol.md).
+ */
+static void main_warn_unverified(const struct access_control *acl)
+{
+	if (acl->npolicies == 0)
+		return;
+	log_warn(
+		"runtime",
+		"%s:%d: spec.accessControl.policies are matched on the app id and namespace the calling sidecar claims, without mTLS: any process that can reach this sidecar's internal port can claim any app id, so these policies are only as strong as the network around that port; turn on mTLS for verified identities",
+		acl->file != NULL ? acl->file : "?", acl->line);
 }
 
 /* spec.tracing of the --config files: spans and their exporters (off without the section). */
@@ -286,7 +309,7 @@ static int main_serve(const struct options *opts)
 	struct components cs;
 	struct server srv = { 0 };
 	char *data_dir = data_dir_path(opts->data_dir);
-	size_t errors;
+	size_t errors, cfg_errors;
 	int rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -314,9 +337,11 @@ static int main_serve(const struct options *opts)
 	srv.extended = json_object();
 	srv.base = event_base_new();
 	errors = main_load_resources(opts, &rs, &d);
-	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, true, &d);
+	/* Before the components: a type spec.components.deny lists is never made. */
+	cfg_errors = main_load_config(opts, &rs, &srv.config, &d);
+	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, cfg_errors == 0, &d);
 	/* Configuration files are checked even when components failed, so every problem is listed. */
-	errors += main_setup_resolver(opts, &srv.config, &cs, errors == 0, &d);
+	errors += main_setup_resolver(opts, &srv.config, cfg_errors, &cs, errors == 0, &d);
 	for (size_t i = 0; i < d.count; i++)
 		log_write(strncmp(d.lines[i], "warning: ", 9) == 0 ? OUTRIG_LOG_WARN : OUTRIG_LOG_ERROR,
 			  "runtime", "%s", d.lines[i]);
@@ -327,6 +352,7 @@ static int main_serve(const struct options *opts)
 			errors, errors == 1 ? "" : "s");
 		goto out;
 	}
+	main_warn_unverified(&srv.config.policy.acl);
 	if (srv.base != NULL && main_start_tracing(&srv) != 0)
 		goto out;
 	main_setup_observe(&srv);

@@ -325,8 +325,8 @@ if [ "$rc" -eq 0 ] && grep -q '"name":"mystore"' "$tmp/out" && ! grep -q '"name"
 else
 	fail "--resources-path given: ~/.outrig/components is not read (rc $rc)" "$tmp/out"
 fi
-# A Configuration outrigd refuses shows that ~/.outrig/config.yaml reaches it as --config.
-printf 'spec:\n  accessControl:\n    defaultAction: deny\n' >"$home/.outrig/config.yaml.new"
+# A Configuration outrigd refuses (a bad value) shows that ~/.outrig/config.yaml reaches it as --config.
+printf 'spec:\n  accessControl:\n    defaultAction: alow\n' >"$home/.outrig/config.yaml.new"
 sed '/^spec:/,$d' "$home/.outrig/config.yaml" >>"$home/.outrig/config.yaml.new"
 mv "$home/.outrig/config.yaml.new" "$home/.outrig/config.yaml"
 HOME=$home run --app-id inited -- true >"$tmp/out" 2>&1

@@ -36,3 +36,11 @@ tests_check_resiliency_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_check_resiliency_e2e_SOURCES = tests/check_resiliency_e2e.c
 tests_check_resiliency_e2e_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a \
 	core/liboutrigcore.a $(TEST_LIBS)
+
+# Configuration spec.accessControl, spec.api and spec.components through real outrigd processes (issue 15).
+check_PROGRAMS += tests/check_acl
+TESTS += tests/check_acl
+tests_check_acl_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_acl_CFLAGS = $(TEST_CFLAGS)
+tests_check_acl_SOURCES = tests/check_acl.c
+tests_check_acl_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)

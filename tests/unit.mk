@@ -134,3 +134,11 @@ tests_unit_check_resiliency_SOURCES = tests/unit/check_resiliency.c core/resilie
 tests_unit_check_resiliency_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_resiliency_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_resiliency_LDADD = $(TEST_LIBS)
+
+# core/security/access_control.c and api_lists.c read from a real Configuration: daprd's matching and the encoded-path bypasses.
+check_PROGRAMS += tests/unit/check_access_control
+TESTS += tests/unit/check_access_control
+tests_unit_check_access_control_SOURCES = tests/unit/check_access_control.c
+tests_unit_check_access_control_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_access_control_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_access_control_LDADD = core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)

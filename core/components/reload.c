@@ -271,6 +271,8 @@ static void *reload_prepare(void *arg)
 	struct components check;
 
 	job->errors = reload_load(opts, &job->rs, &job->d);
+	/* The Configuration is read once, at start: its deny list holds for every reload. */
+	job->errors += cfg_policy_check_components(&srv->config.policy, &job->rs, &job->d);
 	job->errors += components_setup(&check, &job->rs, opts->plugin_dir, opts->app_id, false, &job->d);
 	components_destroy(&check);
 	/* Then the new and changed instances, beside the ones in service: any failure keeps those. */

@@ -24,8 +24,7 @@
 
 /* Sections of a Configuration's spec that daprd reads (API.md §10) and outrig does not serve yet. */
 static const char *const cfg_unsupported_sections[] = {
-	"httpPipeline", "appHttpPipeline", "accessControl", "api", "components", "features",
-	"mtls",		"workflow",	   "wasm",	    NULL,
+	"httpPipeline", "appHttpPipeline", "features", "mtls", "workflow", "wasm", NULL,
 };
 
 /* One document being read. */
@@ -514,9 +513,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 			cfg_tracing_read(rd->yd, rd->path, v, &rd->out->tracing, rd->d);
 		else if (cfg_observe_is_section(name))
 			cfg_observe_read(rd->yd, rd->path, name, k, v, &rd->out->observe, rd->d);
-		else if (cfg_policy_is_section(name) &&
-			 cfg_policy_refuse(rd->yd, rd->path, name, k, v, rd->d) > 0)
-			continue;
+		else if (cfg_policy_is_section(name))
+			cfg_policy_read(rd->yd, rd->path, name, k, v, &rd->out->policy, rd->d);
 		else if (cfg_is_unsupported(name))
 			cfg_unsupported(rd, k, name);
 		else
@@ -677,6 +675,7 @@ size_t configuration_load(const char *const *paths, size_t n, struct configurati
 	for (size_t i = 0; i < n; i++)
 		cfg_load_file(paths[i], out, d);
 	cfg_defaults(out, d);
+	cfg_policy_finish(&out->policy, d);
 	return d->errors - errors;
 }
 
@@ -686,6 +685,7 @@ void configuration_free(struct configuration *out)
 	cfg_scopes_free(out->secret_scopes, out->nsecret_scopes);
 	cfg_tracing_free(&out->tracing);
 	cfg_observe_free(&out->observe);
+	cfg_policy_free(&out->policy);
 	free(out->resolver.name);
 	free(out->resolver.type);
 	free(out->resolver.version);

@@ -9,6 +9,7 @@
 #include "base/diag.h"
 #include "observe/trace.h"
 #include "resources/configuration_observe.h"
+#include "resources/configuration_policy.h"
 #include "resources/resources.h"
 
 /* The name resolver's type when no Configuration names one: sidecars on one host find each other. */
@@ -41,6 +42,8 @@ struct configuration {
 	struct trace_settings tracing;
 	/* spec.metric (or metrics) and spec.logging, merged field by field over the files. */
 	struct cfg_observe observe;
+	/* spec.accessControl, spec.api and spec.components, each from the last file that set it. */
+	struct cfg_policy policy;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;

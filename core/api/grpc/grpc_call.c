@@ -10,6 +10,7 @@
 #include <time.h>
 #include <nghttp2/nghttp2.h>
 
+#include "api/grpc/grpc_api_lists.h"
 #include "api/grpc/grpc_call_internal.h"
 #include "api/grpc/grpc_conn.h"
 #include "api/grpc/grpc_proxy.h"
@@ -363,6 +364,8 @@ static bool grpc_call_admit(struct grpc_call *call)
 	}
 	/* The internal port serves other sidecars, which the API token does not guard (internal_protocol.md). */
 	if (!call->gs->internal && !grpc_call_token_ok(call))
+		return false;
+	if (!call->gs->internal && !grpc_api_lists_ok(call))
 		return false;
 	call->fn = call->gs->internal ? NULL : grpc_methods_find(call->path);
 	if (call->fn == NULL && grpc_methods_known(call->path) && !call->gs->internal) {

@@ -31,6 +31,7 @@
 #include "channels/h2_upstream.h"
 #include "options.h"
 #include "runtime.h"
+#include "security/access_control.h"
 
 #define PROXY_SCOPE "grpc-proxy"
 /* The metadata naming the target app, as daprd reads it. */
@@ -512,6 +513,22 @@ static bool grpc_proxy_app_ready(struct grpc_call *call, const char *id)
 	return true;
 }
 
+/*
+ * spec.accessControl on a proxied call, as daprd: the operation is the gRPC method's path, which
+ * the app gets unchanged (one that is not clean is ambiguous), with no verb.
+ */
+static bool grpc_proxy_acl_ok(struct grpc_call *call, const struct peer_identity *who)
+{
+	const struct access_control *acl = &call->gs->srv->config.policy.acl;
+	char why[1024];
+
+	if (!acl->set || access_control_allows(acl, who, call->path, NULL, false, why, sizeof(why)))
+		return true;
+	log_debug(PROXY_SCOPE, "%s", why);
+	grpc_call_answer_status(call, GRPC_PERMISSION_DENIED, NULL, "%s", why);
+	return false;
+}
+
 /* Who the call is for, on the internal port: this sidecar's app, as the calling sidecar resolved it. */
 static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy *p)
 {
@@ -541,6 +558,8 @@ static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy 
 			own, invoke_own_namespace(), callee_ns);
 		return false;
 	}
+	if (!grpc_proxy_acl_ok(call, &(struct peer_identity){ caller, caller_ns, NULL, false }))
+		return false;
 	snprintf(p->id, sizeof(p->id), "%s", own);
 	p->caller_id = strdup(caller);
 	p->caller_ns = caller_ns != NULL ? strdup(caller_ns) : NULL;

@@ -10,6 +10,7 @@ GRPC_CORE_SOURCES = \
 	core/api/grpc/api_pubsub.c core/api/grpc/api_pubsub.h \
 	core/api/grpc/api_state.c core/api/grpc/api_state.h \
 	core/api/grpc/grpc_call.c core/api/grpc/grpc_call.h \
+	core/api/grpc/grpc_api_lists.c core/api/grpc/grpc_api_lists.h \
 	core/api/grpc/grpc_nul.c core/api/grpc/grpc_nul.h \
 	core/api/grpc/grpc_unpack.c core/api/grpc/grpc_unpack.h \
 	core/api/grpc/grpc_call_internal.h \

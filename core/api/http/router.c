@@ -23,6 +23,7 @@
 #include "api/http/api.h"
 #include "channels/http_method.h"
 #include "runtime.h"
+#include "security/api_lists.h"
 #include "channels/app_channel.h"
 #include "api/http/http_errors.h"
 #include "api/http/http_guard.h"
@@ -139,6 +140,23 @@ static bool server_token_ok(struct server *srv, struct evhttp_request *req, cons
 	return given != NULL && server_token_equal(given, srv->api_token);
 }
 
+/*
+ * spec.api.allowed and denied (daprd's rules): a group the lists leave out is not served, as a route
+ * daprd never registered (404), and the message says which rule decided. healthz always is.
+ */
+static bool server_api_allowed(struct server *srv, struct evhttp_request *req, const char *block,
+			       const char *version)
+{
+	const char *gv = api_lists_group_version(version);
+	char why[512];
+
+	if (api_lists_allow(&srv->config.policy.api, API_PROTO_HTTP, block, gv != NULL ? gv : version, why,
+			    sizeof(why)))
+		return true;
+	api_error_reply(req, API_ERR_NOT_FOUND, 0, NULL, "%s", why);
+	return false;
+}
+
 static void server_route_state(struct server *srv, struct evhttp_request *req, char **segs, size_t n,
 			       bool alpha)
 {
@@ -204,6 +222,8 @@ static void server_route(struct server *srv, struct evhttp_request *req, char **
 		server_reply_text(req, 401, "invalid api token");
 		return;
 	}
+	if (!server_api_allowed(srv, req, block, version))
+		return;
 	if (strcmp(block, "state") == 0 && n >= 3 && (stable || alpha)) {
 		server_route_state(srv, req, segs, n, alpha);
 	} else if (strcmp(block, "bindings") == 0 && stable && n >= 3) {
@@ -275,6 +295,8 @@ static void server_route_invoke(struct server *srv, struct evhttp_request *req, 
 		server_reply_text(req, 401, "invalid api token");
 		return;
 	}
+	if (!server_api_allowed(srv, req, "invoke", "v1"))
+		return;
 	/* segs[2] exists only when n > 2 ("/v1.0/invoke?x" has two segments). */
 	if (n > 2 && server_encodes_nul(segs[2])) {
 		api_error_reply(req, API_ERR_MALFORMED_REQUEST, 0, NULL,
@@ -365,10 +387,10 @@ static void server_handle_traced(struct evhttp_request *req, struct server *srv)
 	}
 	/* The header form of invocation: any path that is not Dapr's API goes to the app it names. */
 	if (raw != NULL && !server_is_api_path(raw) && (target = server_header_target(req)) != NULL) {
-		if (server_token_ok(srv, req, "invoke"))
-			api_invoke(srv, req, target, raw + (*raw == '/'));
-		else
+		if (!server_token_ok(srv, req, "invoke"))
 			server_reply_text(req, 401, "invalid api token");
+		else if (server_api_allowed(srv, req, "invoke", "v1"))
+			api_invoke(srv, req, target, raw + (*raw == '/'));
 		free(target);
 		return;
 	}

@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "channels/peer_channels.h"
 #include "runtime.h"
+#include "security/access_control.h"
 
 #define INTERNAL_SCOPE "internal"
 #define INTERNAL_PREFIX "/outrig/v1/invoke"
@@ -94,6 +95,38 @@ static void internal_done(void *arg, const struct block_error *err, const struct
 	free(call);
 }
 
+/*
+ * spec.accessControl on the method as the app will get it (invoke_serve cleans it the same way
+ * again, which changes nothing); answers daprd's 403 and returns false when it is denied.
+ */
+static bool internal_acl_ok(struct server *srv, struct evhttp_request *req, const struct peer_identity *who,
+			    const char *raw, const char *verb)
+{
+	/* grpc and grpcs apps take the operation's action alone, as daprd (http, https, h2c: verbs). */
+	bool http = strncmp(srv->opts->app_protocol, "grpc", 4) != 0;
+	char why[1024], *clean;
+	bool ok;
+
+	if (!srv->config.policy.acl.set)
+		return true;
+	clean = invoke_clean_path(raw);
+	if (clean == NULL) {
+		internal_fail(req, srv->opts->app_id, "%s", "out of memory");
+		return false;
+	}
+	/* daprd names the operation without its leading '/'. */
+	ok = access_control_allows(&srv->config.policy.acl, who, clean + 1, http ? verb : NULL, http, why, sizeof(why));
+	free(clean);
+	if (!ok) {
+		log_debug(INTERNAL_SCOPE, "%s", why);
+		evhttp_add_header(evhttp_request_get_output_headers(req), INVOKE_STATUS_HEADER, "error");
+		api_error_reply(req, API_ERR_DIRECT_INVOKE, 403, NULL,
+				"failed to invoke, id: %s, err: rpc error: code = PermissionDenied desc = %s",
+				srv->opts->app_id, why);
+	}
+	return ok;
+}
+
 static void internal_handle(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
@@ -147,6 +180,12 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	method[strcspn(method, "?")] = '\0';
+	if (!internal_acl_ok(srv, req, &(struct peer_identity){ caller, caller_ns, NULL, false }, method, rq.verb)) {
+		http_invoke_in_free(&hin);
+		free(method);
+		free(call);
+		return;
+	}
 	rq.method = method;
 	call->srv = srv;
 	call->req = req;
