@@ -162,6 +162,45 @@ START_TEST(proxied_calls_metered_and_logged)
 }
 END_TEST
 
+/*
+ * Byte metrics of gRPC calls outrig answers and makes: GetMetadata on A (nothing received, its
+ * answer sent), and B's OnInvoke to its app for an HTTP invocation (the request sent, nothing
+ * received from an app that does not implement it).
+ */
+START_TEST(grpc_bytes)
+{
+	struct grpc_client *c = grpc_client_connect(dmn_a.grpc_port);
+	struct grpc_result r = { 0 };
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(grpc_client_call(c, "/dapr.proto.runtime.v1.Dapr/GetMetadata", NULL, NULL, 0, 10000, &r), 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_uint_gt(r.len, 0);
+	ck_assert_int_eq(metric_value(&dmn_a, "dapr_grpc_io_server_received_bytes_per_rpc_sum{app_id=\"obsa\","
+					      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
+			 0);
+	ck_assert_int_eq(metric_value(&dmn_a, "dapr_grpc_io_server_sent_bytes_per_rpc_sum{app_id=\"obsa\","
+					      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
+			 (long)r.len);
+	ck_assert(metric_has(&dmn_a, "dapr_grpc_io_server_sent_bytes_per_rpc_bucket",
+			     "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\",le=\"1024\"} 1"));
+	grpc_result_free(&r);
+	grpc_client_close(c);
+	/* Until A resolves B; B calls its app's OnInvoke, which echo_app.mjs does not serve. */
+	for (long until = xnow_ms() + 10000; xnow_ms() < until; xsleep_ms(100))
+		if (xreq(&x, dmn_a.port, "POST", "/v1.0/invoke/obsb/method/hello", NULL, "0123456789") != 500 ||
+		    metric_value(&dmn_b, "dapr_grpc_io_client_sent_bytes_per_rpc_count{app_id=\"obsb\","
+					 "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} ") > 0)
+			break;
+	ck_assert_int_ge(metric_value(&dmn_b, "dapr_grpc_io_client_sent_bytes_per_rpc_sum{app_id=\"obsb\","
+					      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
+			 10);
+	ck_assert_int_eq(metric_value(&dmn_b, "dapr_grpc_io_client_received_bytes_per_rpc_sum{app_id=\"obsb\","
+					      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
+			 0);
+}
+END_TEST
+
 static Suite *grpc_observe_suite(void)
 {
 	Suite *s = suite_create("grpc_observe");
@@ -170,6 +209,7 @@ static Suite *grpc_observe_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, proxied_calls_metered_and_logged);
+	tcase_add_test(tc, grpc_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
