@@ -40,10 +40,21 @@ static void setup(void)
 {
 	char path[600], port[16];
 	const char *argv[] = { "node", path, port, NULL };
-	const char *args_a[] = { "--enable-api-logging", "--data-dir", NULL, "--dapr-internal-grpc-listen-address",
-				 "127.0.0.1", NULL };
-	const char *args_b[] = { "--app-port", port, "--app-protocol", "grpc", "--data-dir", NULL,
-				 "--dapr-internal-grpc-listen-address", "127.0.0.1", NULL };
+	const char *args_a[] = { "--enable-api-logging",
+				 "--data-dir",
+				 NULL,
+				 "--dapr-internal-grpc-listen-address",
+				 "127.0.0.1",
+				 NULL };
+	const char *args_b[] = { "--app-port",
+				 port,
+				 "--app-protocol",
+				 "grpc",
+				 "--data-dir",
+				 NULL,
+				 "--dapr-internal-grpc-listen-address",
+				 "127.0.0.1",
+				 NULL };
 
 	memset(&dmn_a, 0, sizeof(dmn_a));
 	memset(&dmn_b, 0, sizeof(dmn_b));
@@ -55,8 +66,8 @@ static void setup(void)
 	snprintf(port, sizeof(port), "%d", node_port);
 	node_pid = server_spawn(argv, node_log);
 	ck_assert_int_gt(node_pid, 0);
-	ck_assert_msg(server_wait_port(node_pid, node_port, 20000) == 0, "echo_app.mjs did not listen on port %d",
-		      node_port);
+	ck_assert_msg(server_wait_port(node_pid, node_port, 20000) == 0,
+		      "echo_app.mjs did not listen on port %d", node_port);
 	/* Both sidecars announce themselves in one place: A's data directory. */
 	args_a[2] = dmn_a.data;
 	args_b[5] = dmn_a.data;
@@ -124,12 +135,12 @@ static bool metric_has(const struct daemon *d, const char *family, const char *l
 	return found;
 }
 
-#define SERVER_RPCS(method, status)                                                                         \
-	"dapr_grpc_io_server_completed_rpcs{app_id=\"obsa\",grpc_server_method=\"" method "\",grpc_server_status=\"" \
-	status "\"} "
-#define CLIENT_RPCS(method, status)                                                                         \
-	"dapr_grpc_io_client_completed_rpcs{app_id=\"obsb\",grpc_client_method=\"" method "\",grpc_client_status=\"" \
-	status "\"} "
+#define SERVER_RPCS(method, status)                                                                          \
+	"dapr_grpc_io_server_completed_rpcs{app_id=\"obsa\",grpc_server_method=\"" method                    \
+	"\",grpc_server_status=\"" status "\"} "
+#define CLIENT_RPCS(method, status)                                                                          \
+	"dapr_grpc_io_client_completed_rpcs{app_id=\"obsb\",grpc_client_method=\"" method                    \
+	"\",grpc_client_status=\"" status "\"} "
 
 START_TEST(proxied_calls_metered_and_logged)
 {
@@ -146,13 +157,15 @@ START_TEST(proxied_calls_metered_and_logged)
 	/* A, where the client called: server calls under the full method name, and the app's status. */
 	ck_assert_int_ge(metric_value(&dmn_a, SERVER_RPCS("/outrig.test.Echo/Unary", "OK")), 2);
 	ck_assert_int_eq(metric_value(&dmn_a, SERVER_RPCS("/outrig.test.Echo/Fail", "NOT_FOUND")), 1);
-	ck_assert(metric_has(&dmn_a, "dapr_grpc_io_server_server_latency_count",
-			     "grpc_server_method=\"/outrig.test.Echo/Fail\",grpc_server_status=\"NOT_FOUND\""));
+	ck_assert(
+		metric_has(&dmn_a, "dapr_grpc_io_server_server_latency_count",
+			   "grpc_server_method=\"/outrig.test.Echo/Fail\",grpc_server_status=\"NOT_FOUND\""));
 	/* B, where another sidecar called: client calls, as daprd's internal server records them. */
 	ck_assert_int_ge(metric_value(&dmn_b, CLIENT_RPCS("/outrig.test.Echo/Unary", "OK")), 2);
 	ck_assert_int_eq(metric_value(&dmn_b, CLIENT_RPCS("/outrig.test.Echo/Fail", "NOT_FOUND")), 1);
-	ck_assert(metric_has(&dmn_b, "dapr_grpc_io_client_roundtrip_latency_count",
-			     "grpc_client_method=\"/outrig.test.Echo/Fail\",grpc_client_status=\"NOT_FOUND\""));
+	ck_assert(
+		metric_has(&dmn_b, "dapr_grpc_io_client_roundtrip_latency_count",
+			   "grpc_client_method=\"/outrig.test.Echo/Fail\",grpc_client_status=\"NOT_FOUND\""));
 	/* A's API log: one line per proxied call, as daprd's stream logging middleware writes it. */
 	log = xslurp(dmn_a.log);
 	ck_assert_ptr_nonnull(log);
@@ -173,30 +186,38 @@ START_TEST(grpc_bytes)
 	struct grpc_result r = { 0 };
 
 	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(grpc_client_call(c, "/dapr.proto.runtime.v1.Dapr/GetMetadata", NULL, NULL, 0, 10000, &r), 0);
+	ck_assert_int_eq(
+		grpc_client_call(c, "/dapr.proto.runtime.v1.Dapr/GetMetadata", NULL, NULL, 0, 10000, &r), 0);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_uint_gt(r.len, 0);
-	ck_assert_int_eq(metric_value(&dmn_a, "dapr_grpc_io_server_received_bytes_per_rpc_sum{app_id=\"obsa\","
-					      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
+	ck_assert_int_eq(metric_value(&dmn_a,
+				      "dapr_grpc_io_server_received_bytes_per_rpc_sum{app_id=\"obsa\","
+				      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
 			 0);
-	ck_assert_int_eq(metric_value(&dmn_a, "dapr_grpc_io_server_sent_bytes_per_rpc_sum{app_id=\"obsa\","
-					      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
+	ck_assert_int_eq(metric_value(&dmn_a,
+				      "dapr_grpc_io_server_sent_bytes_per_rpc_sum{app_id=\"obsa\","
+				      "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\"} "),
 			 (long)r.len);
-	ck_assert(metric_has(&dmn_a, "dapr_grpc_io_server_sent_bytes_per_rpc_bucket",
-			     "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\",le=\"1024\"} 1"));
+	ck_assert(
+		metric_has(&dmn_a, "dapr_grpc_io_server_sent_bytes_per_rpc_bucket",
+			   "grpc_server_method=\"/dapr.proto.runtime.v1.Dapr/GetMetadata\",le=\"1024\"} 1"));
 	grpc_result_free(&r);
 	grpc_client_close(c);
 	/* Until A resolves B; B calls its app's OnInvoke, which echo_app.mjs does not serve. */
 	for (long until = xnow_ms() + 10000; xnow_ms() < until; xsleep_ms(100))
-		if (xreq(&x, dmn_a.port, "POST", "/v1.0/invoke/obsb/method/hello", NULL, "0123456789") != 500 ||
-		    metric_value(&dmn_b, "dapr_grpc_io_client_sent_bytes_per_rpc_count{app_id=\"obsb\","
-					 "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} ") > 0)
+		if (xreq(&x, dmn_a.port, "POST", "/v1.0/invoke/obsb/method/hello", NULL, "0123456789") !=
+			    500 ||
+		    metric_value(&dmn_b,
+				 "dapr_grpc_io_client_sent_bytes_per_rpc_count{app_id=\"obsb\","
+				 "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} ") > 0)
 			break;
-	ck_assert_int_ge(metric_value(&dmn_b, "dapr_grpc_io_client_sent_bytes_per_rpc_sum{app_id=\"obsb\","
-					      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
+	ck_assert_int_ge(metric_value(&dmn_b,
+				      "dapr_grpc_io_client_sent_bytes_per_rpc_sum{app_id=\"obsb\","
+				      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
 			 10);
-	ck_assert_int_eq(metric_value(&dmn_b, "dapr_grpc_io_client_received_bytes_per_rpc_sum{app_id=\"obsb\","
-					      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
+	ck_assert_int_eq(metric_value(&dmn_b,
+				      "dapr_grpc_io_client_received_bytes_per_rpc_sum{app_id=\"obsb\","
+				      "grpc_client_method=\"/dapr.proto.runtime.v1.AppCallback/OnInvoke\"} "),
 			 0);
 }
 END_TEST
@@ -241,7 +262,8 @@ int main(void)
 		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
 
 		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr, "FAIL: this test needs node and @grpc/grpc-js (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
+			fprintf(stderr,
+				"FAIL: this test needs node and @grpc/grpc-js (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
 				why);
 			return 1;
 		}

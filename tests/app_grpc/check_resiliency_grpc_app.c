@@ -52,8 +52,8 @@ static void setup(void)
 	snprintf(port, sizeof(port), "%d", node_port);
 	node_pid = server_spawn(argv, node_log);
 	ck_assert_int_gt(node_pid, 0);
-	ck_assert_msg(server_wait_port(node_pid, node_port, 20000) == 0, "resil_app.mjs did not listen on port %d",
-		      node_port);
+	ck_assert_msg(server_wait_port(node_pid, node_port, 20000) == 0,
+		      "resil_app.mjs did not listen on port %d", node_port);
 }
 
 static void teardown(void)
@@ -136,7 +136,7 @@ static long metric_value(const char *series)
 	return v;
 }
 
-#define TIMEOUTS(component)                                                                                     \
+#define TIMEOUTS(component)                                                                                        \
 	"dapr_resiliency_activations_total{app_id=\"resilgrpc\",namespace=\"\",flow_direction=\"inbound\",target=" \
 	"\"component_" component "\",policy=\"timeout\",status=\"\"} "
 
@@ -162,8 +162,8 @@ static void check_cut_attempts(const char *kind)
 	ck_assert_msg(n >= 3, "%zu attempts of %s hang; each cut at 300 ms, want 3", n, kind);
 	for (size_t i = 1; i < 3; i++)
 		ck_assert_msg(at[i] - at[i - 1] >= 350 && at[i] - at[i - 1] < 400 + SLACK_MS,
-			      "attempt %zu of %s hang came %ld ms after the one before; want 300 ms + 100 ms", i + 1,
-			      kind, at[i] - at[i - 1]);
+			      "attempt %zu of %s hang came %ld ms after the one before; want 300 ms + 100 ms",
+			      i + 1, kind, at[i] - at[i - 1]);
 }
 
 START_TEST(timeout_pubsub)
@@ -196,7 +196,8 @@ START_TEST(timeout_binding)
 	size_t n;
 
 	/* The next tick (3 s later) comes after the three attempts. */
-	ck_assert_int_eq(daemon_add_component(&dmn, "hang", "bindings.cron", "schedule", "@every 3s", NULL), 0);
+	ck_assert_int_eq(daemon_add_component(&dmn, "hang", "bindings.cron", "schedule", "@every 3s", NULL),
+			 0);
 	snprintf(spec, sizeof(spec), timeout_policies, "hang");
 	start_with(spec);
 	check_cut_attempts("binding");
@@ -204,8 +205,8 @@ START_TEST(timeout_binding)
 	arrivals("binding", "hang", at, 64);
 	xsleep_ms(1200);
 	n = arrivals("binding", "hang", at, 64);
-	ck_assert_msg(n == 3 || at[3] - at[2] > 1200, "a 4th attempt %ld ms after the third; want the next tick",
-		      n > 3 ? at[3] - at[2] : 0L);
+	ck_assert_msg(n == 3 || at[3] - at[2] > 1200,
+		      "a 4th attempt %ld ms after the third; want the next tick", n > 3 ? at[3] - at[2] : 0L);
 	ck_assert_int_ge(metric_value(TIMEOUTS("hang")), 3);
 }
 END_TEST
@@ -217,24 +218,28 @@ END_TEST
 START_TEST(matching_pubsub)
 {
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
-	start_with("  policies:\n"
-		   "    retries:\n"
-		   "      unavailable: {duration: 100ms, maxRetries: 2, matching: {gRPCStatusCodes: \"14\"}}\n"
-		   "  targets:\n"
-		   "    components:\n"
-		   "      pubsub:\n"
-		   "        inbound: {retry: unavailable}\n");
+	start_with(
+		"  policies:\n"
+		"    retries:\n"
+		"      unavailable: {duration: 100ms, maxRetries: 2, matching: {gRPCStatusCodes: \"14\"}}\n"
+		"  targets:\n"
+		"    components:\n"
+		"      pubsub:\n"
+		"        inbound: {retry: unavailable}\n");
 	wait_subscribed();
 	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/unavail", NULL, "{\"n\":1}"), 204);
 	ck_assert_int_eq(xreq(&x, dmn.port, "POST", "/v1.0/publish/pubsub/internal", NULL, "{\"n\":2}"), 204);
 	wait_count("topic", "unavail", 3, 5000);
 	wait_count("topic", "dead", 1, 5000);
 	xsleep_ms(600);
-	ck_assert_msg(count("topic", "unavail") == 3, "%zu deliveries of an event the app fails UNAVAILABLE; want 1 + 2 retries",
+	ck_assert_msg(count("topic", "unavail") == 3,
+		      "%zu deliveries of an event the app fails UNAVAILABLE; want 1 + 2 retries",
 		      count("topic", "unavail"));
-	ck_assert_msg(count("topic", "internal") == 1, "%zu deliveries of an event the app fails INTERNAL; want 1, not retried",
+	ck_assert_msg(count("topic", "internal") == 1,
+		      "%zu deliveries of an event the app fails INTERNAL; want 1, not retried",
 		      count("topic", "internal"));
-	ck_assert_msg(count("topic", "dead") == 1, "%zu deliveries to the dead-letter topic; want 1", count("topic", "dead"));
+	ck_assert_msg(count("topic", "dead") == 1, "%zu deliveries to the dead-letter topic; want 1",
+		      count("topic", "dead"));
 }
 END_TEST
 
@@ -243,27 +248,32 @@ START_TEST(matching_binding)
 	long at[64];
 	size_t n;
 
-	ck_assert_int_eq(daemon_add_component(&dmn, "unavail", "bindings.cron", "schedule", "@every 4s", NULL), 0);
-	ck_assert_int_eq(daemon_add_component(&dmn, "internal", "bindings.cron", "schedule", "@every 4s", NULL), 0);
-	start_with("  policies:\n"
-		   "    retries:\n"
-		   "      unavailable: {duration: 100ms, maxRetries: 2, matching: {gRPCStatusCodes: \"14\"}}\n"
-		   "  targets:\n"
-		   "    components:\n"
-		   "      unavail:\n"
-		   "        inbound: {retry: unavailable}\n"
-		   "      internal:\n"
-		   "        inbound: {retry: unavailable}\n");
+	ck_assert_int_eq(
+		daemon_add_component(&dmn, "unavail", "bindings.cron", "schedule", "@every 4s", NULL), 0);
+	ck_assert_int_eq(
+		daemon_add_component(&dmn, "internal", "bindings.cron", "schedule", "@every 4s", NULL), 0);
+	start_with(
+		"  policies:\n"
+		"    retries:\n"
+		"      unavailable: {duration: 100ms, maxRetries: 2, matching: {gRPCStatusCodes: \"14\"}}\n"
+		"  targets:\n"
+		"    components:\n"
+		"      unavail:\n"
+		"        inbound: {retry: unavailable}\n"
+		"      internal:\n"
+		"        inbound: {retry: unavailable}\n");
 	wait_count("binding", "unavail", 3, 9000);
 	wait_count("binding", "internal", 1, 3000);
 	xsleep_ms(600);
 	n = arrivals("binding", "unavail", at, 64);
-	ck_assert_msg(n >= 3 && at[2] - at[0] < 1000 + SLACK_MS,
-		      "%zu deliveries of an event the app fails UNAVAILABLE; want 1 + 2 retries, 100 ms apart", n);
+	ck_assert_msg(
+		n >= 3 && at[2] - at[0] < 1000 + SLACK_MS,
+		"%zu deliveries of an event the app fails UNAVAILABLE; want 1 + 2 retries, 100 ms apart", n);
 	n = arrivals("binding", "internal", at, 64);
-	ck_assert_msg(n == 1 || (n >= 2 && at[1] - at[0] > 3000),
-		      "%zu deliveries of an event the app fails INTERNAL, the 2nd %ld ms after; want 1, not retried", n,
-		      n >= 2 ? at[1] - at[0] : 0L);
+	ck_assert_msg(
+		n == 1 || (n >= 2 && at[1] - at[0] > 3000),
+		"%zu deliveries of an event the app fails INTERNAL, the 2nd %ld ms after; want 1, not retried",
+		n, n >= 2 ? at[1] - at[0] : 0L);
 }
 END_TEST
 
@@ -313,7 +323,8 @@ int main(void)
 		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
 
 		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr, "FAIL: this test needs node and the Dapr JS SDK (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
+			fprintf(stderr,
+				"FAIL: this test needs node and the Dapr JS SDK (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
 				why);
 			return 1;
 		}
