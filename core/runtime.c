@@ -20,6 +20,10 @@
 #include "channels/app_health.h"
 #include "channels/grpc_client.h"
 #include "channels/peer_channels.h"
+#include "observe/trace.h"
+
+/* Of the graceful period, what the last spans' send may take once work in flight is done, at most. */
+#define RUNTIME_SPANS_MS 2000
 
 /* Of the graceful period, what is kept for the teardown after work in flight: a fifth, at most 1 s. */
 #define RUNTIME_TEARDOWN_MS(srv)                                                           \
@@ -154,6 +158,26 @@ static int64_t runtime_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Whether the loop must go on for the spans still queued (those of the last requests): they are
+ * sent now, for at most RUNTIME_SPANS_MS and never into the time kept for the teardown. What is
+ * still unsent then is counted as dropped by trace_stop.
+ */
+static bool runtime_spans_pending(struct server *srv, int64_t now)
+{
+	if (trace_unsent() == 0)
+		return false;
+	if (srv->spans_until_ms == 0) {
+		srv->spans_until_ms = now + RUNTIME_SPANS_MS;
+		if (srv->spans_until_ms > srv->stop_deadline_ms - RUNTIME_TEARDOWN_MS(srv))
+			srv->spans_until_ms = srv->stop_deadline_ms - RUNTIME_TEARDOWN_MS(srv);
+	}
+	if (now >= srv->spans_until_ms)
+		return false;
+	trace_flush();
+	return true;
+}
+
 static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -167,11 +191,14 @@ static void runtime_stop_poll(evutil_socket_t fd, short what, void *arg)
 			(srv->app_grpc != NULL ? grpc_client_busy(app_grpc_client(srv->app_grpc)) : 0) +
 			(srv->peers != NULL ? peer_channels_busy(srv->peers) : 0) + srv->proxied_calls +
 			grpc_server_finishing(srv);
+	int64_t now = runtime_now_ms();
 
 	(void)fd;
 	(void)what;
 	/* The last part of the period is kept for the teardown: plugins closing, connections freed. */
-	if (busy == 0 || runtime_now_ms() >= srv->stop_deadline_ms - RUNTIME_TEARDOWN_MS(srv)) {
+	if (busy == 0 || now >= srv->stop_deadline_ms - RUNTIME_TEARDOWN_MS(srv)) {
+		if (runtime_spans_pending(srv, now))
+			return;
 		if (busy != 0)
 			log_warn("runtime",
 				 "stopping with %u operations still running, %lld ms before the end of --dapr-graceful-shutdown-seconds %d (kept for closing components)",

@@ -61,6 +61,7 @@ struct server {
 	bool stopping;
 	struct event *stop_timer; /* polls for in-flight work during a graceful stop */
 	int64_t stop_deadline_ms;
+	int64_t spans_until_ms; /* the last spans' send ends then, once work in flight is done; 0 before */
 	struct event *block_timer; /* --dapr-block-shutdown-duration: polls before the stop begins */
 	int64_t block_until_ms;
 	const char *block_why;

@@ -599,6 +599,43 @@ START_TEST(refused_policies)
 END_TEST
 
 /*
+ * DaprBuiltInServiceRetries may be made stronger, never weaker (Dapr's docs): fewer than its 3
+ * retries is refused by --check and at start, naming file:line; more starts and serves.
+ */
+#define BUILTIN_DOC                                                                        \
+	"apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: r\n"                \
+	"spec:\n  policies:\n    retries:\n      DaprBuiltInServiceRetries:\n"                   \
+	"        policy: constant\n        duration: 1s\n        maxRetries: %d\n"
+#define BUILTIN_WANT                                                                              \
+	"%s:8:7: spec.policies.retries.DaprBuiltInServiceRetries: maxRetries 1 is fewer than Dapr's " \
+	"built-in 3, and Dapr forbids weakening its built-in retries"
+
+START_TEST(builtin_service_retries_weaker)
+{
+	char port[16], file[DAEMON_PATH_MAX + 32];
+	const char *args[] = { "--app-port", port, NULL };
+	const char *check[] = { "--check", NULL };
+	char *log;
+
+	snprintf(port, sizeof(port), "%d", test_app_port(app));
+	snprintf(file, sizeof(file), "%s/resiliency.yaml", dmn.resources);
+	ck_assert_int_eq(daemon_write_resource(&dmn, "resiliency.yaml", xfmt(BUILTIN_DOC, 1)), 0);
+	ck_assert_msg(daemon_start(&dmn, check) != 0, "outrigd --check passed a weaker DaprBuiltInServiceRetries");
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, xfmt(BUILTIN_WANT, file)) != NULL, "%s", log);
+	free(log);
+	ck_assert_int_eq(truncate(dmn.log, 0), 0);
+	ck_assert_msg(daemon_start(&dmn, args) != 0, "outrigd started with a weaker DaprBuiltInServiceRetries");
+	log = xslurp(dmn.log);
+	ck_assert_msg(strstr(log, xfmt(BUILTIN_WANT, file)) != NULL && strstr(log, "not starting") != NULL, "%s", log);
+	free(log);
+	/* Stronger (5 retries) is honoured: outrigd serves. */
+	ck_assert_int_eq(daemon_write_resource(&dmn, "resiliency.yaml", xfmt(BUILTIN_DOC, 5)), 0);
+	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd refused a stronger DaprBuiltInServiceRetries");
+}
+END_TEST
+
+/*
  * matching on component calls: outbound, plugin errors carry no status code, so every failure is
  * retried (daprd's rule too). A warning says so where the policy applies, and outrigd serves (a
  * DefaultRetryPolicy with matching is common).
@@ -648,6 +685,7 @@ static Suite *resiliency_e2e_suite(void)
 	tcase_add_test(tc, grpc_retries_timeout_breaker);
 	tcase_add_test(tc, grpc_breaker);
 	tcase_add_test(tc, refused_policies);
+	tcase_add_test(tc, builtin_service_retries_weaker);
 	tcase_add_test(tc, component_matching_warns);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(st, setup, teardown);

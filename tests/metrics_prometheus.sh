@@ -191,6 +191,15 @@ check "an invocation: dapr_http_client_completed_count of the call to the app" \
 check "the invocation on the server side" \
 	'sum(dapr_http_server_request_count{method="GET",path="/v1.0/invoke/metrics-a/method/hello",status="200"})' 1
 check "components loaded: dapr_runtime_component_loaded" 'dapr_runtime_component_loaded{app_id="metrics-a"}' 2
+# Body sizes (Dapr's size buckets, 1024 bytes up): requests 3 saves of 24 bytes and a publish of 8; answers the
+# two values read (1 byte each) and the app's "hello\n"; probes, saves and the publish answer nothing.
+check "dapr_http_server_request_bytes: the bodies' bytes" 'sum(dapr_http_server_request_bytes_sum{app_id="metrics-a"})' 80
+check "dapr_http_server_response_bytes: the answers' bytes" 'sum(dapr_http_server_response_bytes_sum{app_id="metrics-a"})' 8
+check "dapr_http_server_request_bytes: every request in the first bucket (le 1024)" \
+	'sum(dapr_http_server_request_bytes_bucket{app_id="metrics-a",le="1024"}) - sum(dapr_http_server_request_bytes_count{app_id="metrics-a"})' 0
+check "dapr_http_client_sent_bytes: the invocation sent no body to the app" \
+	'sum(dapr_http_client_sent_bytes_count{app_id="metrics-a",method="GET",path="/hello",status=""})' 1
+check_positive "dapr_http_client_received_bytes: the app's answers" 'sum(dapr_http_client_received_bytes_sum{app_id="metrics-a"})'
 check_positive "process metrics: resident memory" 'process_resident_memory_bytes{job="outrig"}'
 check_positive "process metrics: open file descriptors" 'process_open_fds{job="outrig"}'
 check_positive "process metrics: CPU seconds" 'process_cpu_seconds_total{job="outrig"}'

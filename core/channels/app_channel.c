@@ -331,16 +331,18 @@ static void app_conn_drop(struct app_conn *conn)
 	conn->tuned_fd = -1;
 }
 
-/* dapr_http_client_*: the call's path without its query, and status 0 when there was no answer. */
-static void app_call_observe(const struct app_call *call, int status)
+/* dapr_http_client_*: the call's path without its query, and status 0 (no bytes) when there was no answer. */
+static void app_call_observe(const struct app_call *call, int status, struct evhttp_request *answer)
 {
+	const char *method = http_method_name(call->method, "?");
 	char path[512];
 
 	if (!metrics_enabled())
 		return;
 	snprintf(path, sizeof(path), "%.*s", (int)strcspn(call->path, "?"), call->path);
-	dm_http_client(http_method_name(call->method, "?"), path, status,
-		       metrics_now_ms() - call->started_ms);
+	dm_http_client(method, path, status, metrics_now_ms() - call->started_ms);
+	dm_http_client_bytes(method, path, call->len,
+			     answer != NULL ? evbuffer_get_length(evhttp_request_get_input_buffer(answer)) : 0);
 }
 
 static void app_call_done(struct evhttp_request *req, void *arg)
@@ -394,7 +396,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	}
 	conn->call = NULL;
 	ch->busy--;
-	app_call_observe(call, r.status);
+	app_call_observe(call, r.status, r.req);
 	call->cb(call->arg, &r);
 	app_call_free(call);
 	app_pump(ch);

@@ -525,6 +525,8 @@ static void gc_deferred(evutil_socket_t fd, short what, void *arg)
 		c->busy--;
 		dm_grpc_client(call->path != NULL ? call->path : "", call->status,
 			       metrics_now_ms() - call->started_ms);
+		dm_grpc_client_bytes(call->path != NULL ? call->path : "", call->req_len > 5 ? call->req_len - 5 : 0,
+				     r.len);
 		call->cb(call->arg, &r);
 		gc_call_unref(call);
 		if (!alive)

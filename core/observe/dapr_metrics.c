@@ -20,6 +20,9 @@ static const char *const dm_grpc_server_labels[] = { "app_id", "grpc_server_meth
 						     NULL };
 static const char *const dm_grpc_client_labels[] = { "app_id", "grpc_client_method", "grpc_client_status",
 						     NULL };
+static const char *const dm_app_labels[] = { "app_id", NULL };
+static const char *const dm_grpc_server_method[] = { "app_id", "grpc_server_method", NULL };
+static const char *const dm_grpc_client_method[] = { "app_id", "grpc_client_method", NULL };
 static const char *const dm_op_labels[] = {
 	"app_id", "component", "namespace", "operation", "success", NULL
 };
@@ -45,6 +48,8 @@ static struct {
 	struct metric *http_count, *http_latency, *http_responses;
 	struct metric *client_count, *client_latency;
 	struct metric *grpc_count, *grpc_latency, *grpc_client_count, *grpc_client_latency;
+	struct metric *http_req_bytes, *http_resp_bytes, *client_sent_bytes, *client_received_bytes;
+	struct metric *grpc_received_bytes, *grpc_sent_bytes, *grpc_client_sent_bytes, *grpc_client_received_bytes;
 	struct metric *count[DM_PUBSUB_EGRESS + 1], *latency[DM_PUBSUB_EGRESS + 1];
 	struct metric *ingress_count, *ingress_latency;
 	struct metric *loaded, *init, *init_fail;
@@ -58,6 +63,41 @@ static const char *const dm_grpc_codes[] = {
 	"ABORTED",   "OUT_OF_RANGE",	"UNIMPLEMENTED",     "INTERNAL",	   "UNAVAILABLE",
 	"DATA_LOSS", "UNAUTHENTICATED",
 };
+
+/* Dapr's size distribution (bytes), whatever spec.metric.latencyDistributionBuckets says. */
+static const double dm_size_buckets[] = { 1024,	    2048,      4096,	   16384,      65536,	    262144,    1048576,
+					  4194304, 16777216, 67108864, 268435456, 1073741824, 4294967296.0 };
+#define DM_SIZES dm_size_buckets, sizeof(dm_size_buckets) / sizeof(dm_size_buckets[0])
+
+/* The byte metrics, Dapr's names and labels (pkg/diagnostics/http_monitoring.go, grpc_monitoring.go). */
+static void dm_setup_bytes(void)
+{
+	dm.http_req_bytes = metric_histogram_bounds(
+		"dapr_http_server_request_bytes",
+		"HTTP request body size if set as ContentLength (uncompressed) in server.", dm_app_labels, DM_SIZES);
+	dm.http_resp_bytes = metric_histogram_bounds("dapr_http_server_response_bytes",
+						     "HTTP response body size (uncompressed) in server.", dm_app_labels,
+						     DM_SIZES);
+	dm.client_sent_bytes = metric_histogram_bounds("dapr_http_client_sent_bytes",
+						       "Total bytes sent in request body (not including headers)",
+						       dm_http_labels, DM_SIZES);
+	dm.client_received_bytes = metric_histogram_bounds(
+		"dapr_http_client_received_bytes",
+		"Total bytes received in response bodies (not including headers but including error responses with bodies)",
+		dm_app_labels, DM_SIZES);
+	dm.grpc_received_bytes = metric_histogram_bounds("dapr_grpc_io_server_received_bytes_per_rpc",
+							 "Total bytes received across all messages per RPC.",
+							 dm_grpc_server_method, DM_SIZES);
+	dm.grpc_sent_bytes = metric_histogram_bounds("dapr_grpc_io_server_sent_bytes_per_rpc",
+						     "Total bytes sent in across all response messages per RPC.",
+						     dm_grpc_server_method, DM_SIZES);
+	dm.grpc_client_sent_bytes = metric_histogram_bounds("dapr_grpc_io_client_sent_bytes_per_rpc",
+							    "Total bytes sent across all request messages per RPC.",
+							    dm_grpc_client_method, DM_SIZES);
+	dm.grpc_client_received_bytes = metric_histogram_bounds(
+		"dapr_grpc_io_client_received_bytes_per_rpc", "Total bytes received across all response messages per RPC.",
+		dm_grpc_client_method, DM_SIZES);
+}
 
 void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
 {
@@ -110,6 +150,7 @@ void dm_setup(const char *app_id, const struct cfg_observe *cfg, bool enabled)
 	dm.grpc_client_latency =
 		metric_histogram("dapr_grpc_io_client_roundtrip_latency",
 				 "Distribution of round-trip latency, by method.", dm_grpc_client_labels);
+	dm_setup_bytes();
 	dm.resil_count =
 		metric_counter("dapr_resiliency_count",
 			       "Number of times a resiliency policy has been applied.", dm_resil_labels);
@@ -278,6 +319,28 @@ void dm_http_server(const char *method, const char *path, int status, double ms)
 		metric_add(dm.http_responses, values, 1);
 }
 
+void dm_http_server_bytes(size_t request, size_t response)
+{
+	const char *values[] = { dm.app_id };
+
+	if (!dm.on)
+		return;
+	metric_observe(dm.http_req_bytes, values, (double)request);
+	metric_observe(dm.http_resp_bytes, values, (double)response);
+}
+
+void dm_http_client_bytes(const char *method, const char *path, size_t sent, size_t received)
+{
+	char buf[512];
+	/* daprd records the bytes sent as the call starts: its status label stays empty. */
+	const char *values[] = { dm.app_id, dm_method(method), dm_http_path(path, buf, sizeof(buf)), "" };
+
+	if (!dm.on)
+		return;
+	metric_observe(dm.client_sent_bytes, values, (double)sent);
+	metric_observe(dm.client_received_bytes, values, (double)received);
+}
+
 void dm_http_client(const char *method, const char *path, int status, double ms)
 {
 	char buf[512], code[16];
@@ -305,6 +368,26 @@ void dm_grpc_server(const char *method, int code, double ms)
 		return;
 	metric_add(dm.grpc_count, values, 1);
 	metric_observe(dm.grpc_latency, values, ms);
+}
+
+void dm_grpc_server_bytes(const char *method, size_t received, size_t sent)
+{
+	const char *values[] = { dm.app_id, method };
+
+	if (!dm.on)
+		return;
+	metric_observe(dm.grpc_received_bytes, values, (double)received);
+	metric_observe(dm.grpc_sent_bytes, values, (double)sent);
+}
+
+void dm_grpc_client_bytes(const char *method, size_t sent, size_t received)
+{
+	const char *values[] = { dm.app_id, method };
+
+	if (!dm.on)
+		return;
+	metric_observe(dm.grpc_client_sent_bytes, values, (double)sent);
+	metric_observe(dm.grpc_client_received_bytes, values, (double)received);
 }
 
 void dm_grpc_client(const char *method, int code, double ms)

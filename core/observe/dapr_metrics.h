@@ -31,6 +31,18 @@ const char *dm_http_path(const char *path, char *buf, size_t size);
 /* One request the HTTP API answered: dapr_http_server_request_count, _latency, _response_count. */
 void dm_http_server(const char *method, const char *path, int status, double ms);
 
+/*
+ * Body sizes in bytes, as daprd measures them (histograms with Dapr's size buckets):
+ * dapr_http_server_request_bytes (the request's Content-Length) and _response_bytes; for a call
+ * to the app or another sidecar, dapr_http_client_sent_bytes and _received_bytes; for the gRPC API,
+ * dapr_grpc_io_server_received_bytes_per_rpc and _sent_bytes_per_rpc (messages without their
+ * 5-byte prefix; 0 sent for an error); for gRPC calls outrig makes, dapr_grpc_io_client_*_bytes_per_rpc.
+ */
+void dm_http_server_bytes(size_t request, size_t response);
+void dm_http_client_bytes(const char *method, const char *path, size_t sent, size_t received);
+void dm_grpc_server_bytes(const char *method, size_t received, size_t sent);
+void dm_grpc_client_bytes(const char *method, size_t sent, size_t received);
+
 /* One call to the app or another sidecar over HTTP (status 0: no answer): dapr_http_client_*. */
 void dm_http_client(const char *method, const char *path, int status, double ms);
 

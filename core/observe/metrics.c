@@ -106,7 +106,7 @@ static bool metrics_same_labels(const char *const *a, const char *const *b)
 }
 
 static struct metric *metrics_make(const char *name, const char *help, enum metric_type type,
-				   const char *const *labels)
+				   const char *const *labels, const double *bounds, size_t nbounds)
 {
 	struct metric *m;
 	size_t n = 0;
@@ -131,7 +131,10 @@ static struct metric *metrics_make(const char *name, const char *help, enum metr
 		m->type = type;
 		m->labels = labels;
 		m->nlabels = n;
-		if (metrics_nbounds > 0) {
+		if (bounds != NULL) {
+			memcpy(m->bounds, bounds, nbounds * sizeof(double));
+			m->nbounds = nbounds;
+		} else if (metrics_nbounds > 0) {
 			memcpy(m->bounds, metrics_bounds, metrics_nbounds * sizeof(double));
 			m->nbounds = metrics_nbounds;
 		} else {
@@ -151,17 +154,28 @@ static struct metric *metrics_make(const char *name, const char *help, enum metr
 
 struct metric *metric_counter(const char *name, const char *help, const char *const *labels)
 {
-	return metrics_make(name, help, METRIC_COUNTER, labels);
+	return metrics_make(name, help, METRIC_COUNTER, labels, NULL, 0);
 }
 
 struct metric *metric_gauge(const char *name, const char *help, const char *const *labels)
 {
-	return metrics_make(name, help, METRIC_GAUGE, labels);
+	return metrics_make(name, help, METRIC_GAUGE, labels, NULL, 0);
 }
 
 struct metric *metric_histogram(const char *name, const char *help, const char *const *labels)
 {
-	return metrics_make(name, help, METRIC_HISTOGRAM, labels);
+	return metrics_make(name, help, METRIC_HISTOGRAM, labels, NULL, 0);
+}
+
+struct metric *metric_histogram_bounds(const char *name, const char *help, const char *const *labels,
+				       const double *bounds, size_t n)
+{
+	if (bounds == NULL || n == 0 || n > METRICS_MAX_BUCKETS)
+		return NULL;
+	for (size_t i = 1; i < n; i++)
+		if (bounds[i] <= bounds[i - 1])
+			return NULL;
+	return metrics_make(name, help, METRIC_HISTOGRAM, labels, bounds, n);
 }
 
 /* FNV-1a over the values, each ended by a 0 byte so ("ab","c") and ("a","bc") differ. */

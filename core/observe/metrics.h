@@ -52,6 +52,14 @@ struct metric *metric_gauge(const char *name, const char *help, const char *cons
 struct metric *metric_histogram(const char *name, const char *help, const char *const *labels);
 
 /*
+ * A histogram with its own bucket upper bounds (n of them, ascending, at most METRICS_MAX_BUCKETS;
+ * copied), whatever metrics_set_buckets chose: for sizes, which latency buckets do not fit. NULL
+ * as metric_histogram, or when the bounds are not ascending. Thread: any.
+ */
+struct metric *metric_histogram_bounds(const char *name, const char *help, const char *const *labels,
+				       const double *bounds, size_t n);
+
+/*
  * Records on the series of m whose label values are values (one per label name, in order; NULL is
  * taken as ""): a counter grows by n, a histogram observes v, a gauge is set to v. m NULL or
  * metrics off (metrics_set_enabled false): nothing happens. values are copied on first use.

@@ -382,6 +382,17 @@ struct trace_counters trace_counters(void)
 	return tr.counters;
 }
 
+void trace_flush(void)
+{
+	if (tr.on)
+		trace_export_flush();
+}
+
+size_t trace_unsent(void)
+{
+	return tr.on ? trace_export_unsent() : 0;
+}
+
 void trace_stop(void)
 {
 	trace_export_stop();

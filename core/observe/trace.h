@@ -118,7 +118,16 @@ const struct trace_ctx *trace_current(void);
 /* The exporter's counters so far. Thread: the loop. */
 struct trace_counters trace_counters(void);
 
-/* Sends what is queued (best effort, one try) and frees the tracer. Thread: the loop. */
+/*
+ * For a graceful stop: sends what is queued now rather than at the next tick, and every further
+ * batch as soon as a collector answers the one before, on the loop as always. trace_unsent says
+ * how many spans a collector has not yet accepted (queued or in flight; 0 without a collector).
+ * Thread: the loop.
+ */
+void trace_flush(void);
+size_t trace_unsent(void);
+
+/* Frees the tracer; spans still unsent are counted as dropped and said in one warning. Thread: the loop. */
 void trace_stop(void);
 
 #endif /* OUTRIG_CORE_OBSERVE_TRACE_H */

@@ -55,6 +55,7 @@ static struct {
 	uint64_t reported_dropped; /* what the last report said */
 	char last_failure[320];	   /* which collector failed last, and how */
 	time_t reported_at;
+	bool flushing; /* stopping: every queued span goes now, batch after batch */
 } ex;
 
 static int export_url(struct export_target *t, const char *url, char *err, size_t errlen)
@@ -264,7 +265,7 @@ static void export_done(struct evhttp_request *req, void *arg)
 	t->batch = 0;
 	export_report();
 	/* A full batch waiting goes at once rather than at the next tick: the collector sets the pace. */
-	if (ex.queued >= EXPORT_BATCH_MAX && ex.timer != NULL)
+	if ((ex.queued >= EXPORT_BATCH_MAX || (ex.flushing && ex.queued > 0)) && ex.timer != NULL)
 		event_active(ex.timer, EV_TIMEOUT, 0);
 }
 
@@ -411,14 +412,41 @@ int trace_export_start(struct event_base *base, const struct trace_settings *s, 
 	return 0;
 }
 
+size_t trace_export_unsent(void)
+{
+	size_t n = ex.queued;
+
+	for (size_t i = 0; i < ex.ntargets; i++)
+		n += ex.targets[i].batch;
+	return ex.ntargets > 0 ? n : 0;
+}
+
+void trace_export_flush(void)
+{
+	ex.flushing = true;
+	if (ex.timer != NULL && ex.queued > 0)
+		event_active(ex.timer, EV_TIMEOUT, 0);
+}
+
 void trace_export_stop(void)
 {
 	if (ex.timer != NULL)
 		event_free(ex.timer);
 	ex.timer = NULL;
-	for (size_t i = 0; i < ex.ntargets; i++)
-		if (ex.targets[i].conn != NULL)
-			evhttp_connection_free(ex.targets[i].conn);
+	/* What a collector had not answered, and what was still queued, is lost: counted as dropped. */
+	for (size_t i = 0; i < ex.ntargets; i++) {
+		struct export_target *t = &ex.targets[i];
+		size_t lost = t->batch + ex.queued;
+
+		if (t->conn != NULL)
+			evhttp_connection_free(t->conn);
+		t->conn = NULL;
+		if (lost == 0 || ex.counters == NULL)
+			continue;
+		ex.counters->dropped += lost;
+		log_warn("trace", "%zu spans not sent to %s at %s:%d at stop (%zu in a batch it had not answered, %zu queued); counted as dropped",
+			 lost, t->what, t->host, t->port, t->batch, ex.queued);
+	}
 	ex.ntargets = 0;
 	while (ex.head != NULL) {
 		struct span *sp = ex.head;

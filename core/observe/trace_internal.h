@@ -31,7 +31,13 @@ int trace_export_start(struct event_base *base, const struct trace_settings *s, 
 /* Takes sp into the queue, or drops it (counted) when the queue is full. Thread: the loop. */
 void trace_export_push(struct span *sp);
 
-/* Frees the exporter and what it still queues. */
+/* Spans queued or in a batch a collector has not answered yet (0 without a collector). */
+size_t trace_export_unsent(void);
+
+/* Sends what is queued now, and from then on every batch as soon as the one before is answered. */
+void trace_export_flush(void);
+
+/* Frees the exporter and what it still queues, counting spans not sent as dropped. */
 void trace_export_stop(void);
 
 /* Appends sp as one Zipkin v2 JSON object to buf (an evbuffer). */

@@ -438,6 +438,9 @@ static const char *resil_default_scope(const char *name, enum resil_policy_kind 
 	return NULL;
 }
 
+/* Dapr's DaprBuiltInServiceRetries: 3 retries, 1 s apart (blocks/invoke/invoke_policy.c). */
+#define RESIL_BUILTIN_SERVICE_RETRIES 3
+
 /* A policy with a reserved name outrig cannot honour everywhere it applies is refused. */
 static bool resil_default_check(const struct resil_doc *r, const struct resil_named *p, const yaml_node_t *k,
 				const char *field)
@@ -459,6 +462,17 @@ static bool resil_default_check(const struct resil_doc *r, const struct resil_na
 			return true;
 		}
 		if (strcmp(p->name, "DaprBuiltInServiceRetries") == 0) {
+			/* Dapr's docs: built-in retries may be made stronger, never weaker nor removed. */
+			if (p->retry.max_retries >= 0 && p->retry.max_retries < RESIL_BUILTIN_SERVICE_RETRIES) {
+				resil_report(
+					r, true, k, field,
+					"maxRetries %lld is fewer than Dapr's built-in %d, and Dapr forbids weakening "
+					"its built-in retries; write maxRetries: %d or more (-1: for ever), or remove "
+					"the policy to keep the default",
+					(long long)p->retry.max_retries, RESIL_BUILTIN_SERVICE_RETRIES,
+					RESIL_BUILTIN_SERVICE_RETRIES);
+				return false;
+			}
 			if (resil_enforced(RESIL_TARGET_APP, false, RESIL_POLICY_RETRY, p->matching))
 				return true;
 			resil_report(

@@ -28,6 +28,22 @@ tests_unit_check_grpc_subscriptions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_grpc_subscriptions_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_grpc_subscriptions_LDADD = core/liboutrigcore.a $(TEST_LIBS)
 EXTRA_DIST += tests/app_grpc/sdk_app.mjs tests/app_grpc/raw_app.mjs tests/app_grpc/echo_app.mjs
+# Inbound Resiliency (timeouts, matching.gRPCStatusCodes) on deliveries to a gRPC app, against the real outrigd.
+check_PROGRAMS += tests/app_grpc/check_resiliency_grpc_app
+TESTS += tests/app_grpc/check_resiliency_grpc_app
+tests_app_grpc_check_resiliency_grpc_app_SOURCES = tests/app_grpc/check_resiliency_grpc_app.c
+tests_app_grpc_check_resiliency_grpc_app_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_app_grpc_check_resiliency_grpc_app_CFLAGS = $(TEST_CFLAGS)
+tests_app_grpc_check_resiliency_grpc_app_LDADD = tests/lib/libtesthelp.a core/liboutrigcore.a $(TEST_LIBS)
+EXTRA_DIST += tests/app_grpc/resil_app.mjs
+# Proxied gRPC calls metered and API-logged as daprd does, through two real outrigd and echo_app.mjs.
+check_PROGRAMS += tests/app_grpc/check_grpc_observe
+TESTS += tests/app_grpc/check_grpc_observe
+tests_app_grpc_check_grpc_observe_SOURCES = tests/app_grpc/check_grpc_observe.c
+tests_app_grpc_check_grpc_observe_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_app_grpc_check_grpc_observe_CFLAGS = $(TEST_CFLAGS)
+tests_app_grpc_check_grpc_observe_LDADD = tests/lib/libgrpcclient.a tests/lib/libtesthelp.a core/liboutrigcore.a \
+	$(TEST_LIBS)
 # outrigd --app-protocol grpc end to end (tests/interop/app_grpc.sh): the JS SDK's gRPC DaprServer and raw_app.mjs as
 # the app of a real outrigd, and gRPC proxying to echo_app.mjs (grpc_proxy.mjs); skips like js_sdk.sh.
 TESTS += tests/interop/app_grpc.sh

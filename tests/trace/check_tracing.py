@@ -488,6 +488,21 @@ def check_config_errors():
            "outrigd --check refuses %s, naming file:line and %s" % (what, field), out)
 
 
+def check_stop_flush(col, shared):
+    """Spans queued at a graceful stop are sent before outrigd exits (the exporter's tick is 1 s)."""
+    cfg = config("stopping", "1", "http://127.0.0.1:%d/api/v2/spans" % col.port)
+    port, p, log = start("app-stop", cfg, shared)
+    trace = "1cf92f3577b34da6a3ce929d0e0e4741"
+    st, _, _ = call(port, "/v1.0/metadata", {"traceparent": "00-%s-00f067aa0ba902b7-01" % trace})
+    t0 = time.time()
+    stop(p)
+    took = time.time() - t0
+    ok(st == 200 and p.returncode == 0 and took < 2, "a sidecar stopped right after a call exits at once (%.2fs)" % took,
+       (st, p.returncode, open(log).read()[-2000:]))
+    ok(wait_for(lambda: by_name(col.spans("zipkin", trace), "/v1.0/metadata"), 1),
+       "the span of a call made just before SIGTERM reaches the collector", open(log).read()[-2000:])
+
+
 def main():
     check_config_errors()
     col = Collector()
@@ -503,6 +518,7 @@ def main():
                 "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: tick\nspec:\n"
                 "  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n"
                 "      value: \"@every 1s\"\n    - name: direction\n      value: input\n")
+    check_stop_flush(col, shared)
     port_b, pb, log_b = start("app-b", cfg, shared, app.port, res_b)
     port_a, pa, log_a = start("app-a", cfg, shared)
     grpc_a = GRPC_PORTS[port_a]
@@ -567,10 +583,17 @@ def main():
        "dropped spans are counted and reported", open(log_a).read()[-3000:])
     reports = open(log_a).read().count("spans dropped")
     ok(reports <= 2, "the drop is reported once per period, not per span (%d lines)" % reports)
+    # A span queued at stop meets the black hole: the stop waits for it 2 s at most, then counts it dropped.
+    call(port_a, "/v1.0/metadata")
+    t0 = time.time()
     stop(pa)
+    took = time.time() - t0
     stop(pb)
     ok(pa.returncode == 0 and pb.returncode == 0, "sidecars with a dead collector stop cleanly",
        (pa.returncode, pb.returncode))
+    ok(took < 4 and "not sent to otel at 127.0.0.1:%d at stop" % hole.getsockname()[1] in open(log_a).read(),
+       "with a collector that never answers, the stop is bounded (%.2fs) and says what it did not send" % took,
+       open(log_a).read()[-2000:])
     hole.close()
 
 

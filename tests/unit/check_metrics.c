@@ -86,6 +86,31 @@ START_TEST(test_exposition)
 }
 END_TEST
 
+/* A size histogram keeps its own buckets, whatever metrics_set_buckets chose for latencies. */
+START_TEST(test_own_buckets)
+{
+	const double latency[] = { 1, 5 }, sizes[] = { 1024, 4294967296.0 };
+	struct metric *h;
+	char *text;
+
+	ck_assert_int_eq(metrics_set_buckets(latency, 2), 0);
+	h = metric_histogram_bounds("t_bytes", "Bytes.", NULL, sizes, 2);
+	ck_assert_ptr_nonnull(h);
+	metric_observe(h, NULL, 100);
+	metric_observe(h, NULL, 2048);
+	text = render_own();
+	ck_assert_str_eq(text, "# HELP t_bytes Bytes.\n"
+			       "# TYPE t_bytes histogram\n"
+			       "t_bytes_bucket{le=\"1024\"} 1\n"
+			       "t_bytes_bucket{le=\"4294967296\"} 2\n"
+			       "t_bytes_bucket{le=\"+Inf\"} 2\n"
+			       "t_bytes_sum 2148\n"
+			       "t_bytes_count 2\n");
+	free(text);
+	ck_assert_ptr_null(metric_histogram_bounds("t_bad", "x", NULL, (const double[]){ 5, 1 }, 2));
+}
+END_TEST
+
 START_TEST(test_process_metrics)
 {
 	char *text = render();
@@ -362,6 +387,7 @@ static Suite *metrics_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exposition);
+	tcase_add_test(tc, test_own_buckets);
 	tcase_add_test(tc, test_process_metrics);
 	tcase_add_test(tc, test_disabled_records_nothing);
 	tcase_add_test(tc, test_series_bounded);

@@ -144,6 +144,9 @@ static void grpc_call_submit(struct grpc_call *call, const char *details_bin)
 
 		call->observed = true;
 		dm_grpc_server(method, call->status, ms);
+		/* Messages without their prefix; an error answer sends none (daprd: 0). */
+		dm_grpc_server_bytes(method, call->body_len > 5 ? call->body_len - 5 : 0,
+				     call->status == 0 && call->out_len > 5 ? call->out_len - 5 : 0);
 		api_log_grpc(method, call->status, ms, grpc_call_metadata(call, "user-agent"));
 	}
 	call->answered = true;

@@ -29,6 +29,9 @@
 #include "blocks/invoke/nameres.h"
 #include "channels/app_health.h"
 #include "channels/h2_upstream.h"
+#include "observe/api_log.h"
+#include "observe/dapr_metrics.h"
+#include "observe/metrics.h"
 #include "options.h"
 #include "runtime.h"
 #include "security/access_control.h"
@@ -60,6 +63,7 @@ struct grpc_proxy {
 	char host[256];	  /* where the upstream stream goes, for that one retry */
 	int port;
 	bool to_app;
+	int status; /* the answer's grpc-status, once up_ended */
 	struct event *pump;
 	struct grpc_proxy *next, *prev; /* in gs->proxies */
 };
@@ -177,8 +181,34 @@ void grpc_proxy_request_end(struct grpc_proxy *p)
 		h2_stream_resume(p->up);
 }
 
+/*
+ * A proxied call is metered as it ends, as daprd's stream interceptors do: on the API port (the
+ * app called) as a server call, and API-logged; on the internal port (another sidecar called) as
+ * a client call. Both under the full method name; a call the client left before the answer ended
+ * counts as CANCELLED. One outrig answered itself was recorded by grpc_call_submit (observed).
+ */
+static void grpc_proxy_observe(struct grpc_proxy *p, struct grpc_call *call)
+{
+	const char *method = call->path != NULL ? call->path : "";
+	int code = p->up_ended ? p->status : GRPC_CANCELLED;
+	double ms;
+
+	if (call->observed || !(metrics_enabled() || api_log_enabled()))
+		return;
+	call->observed = true;
+	ms = metrics_now_ms() - call->started_ms;
+	if (p->gs->internal) {
+		dm_grpc_client(method, code, ms);
+		return;
+	}
+	dm_grpc_server(method, code, ms);
+	api_log_grpc(method, code, ms, grpc_call_metadata(call, "user-agent"));
+}
+
 void grpc_proxy_downstream_gone(struct grpc_proxy *p)
 {
+	if (p->call != NULL)
+		grpc_proxy_observe(p, p->call);
 	p->call = NULL;
 	if (p->up != NULL) {
 		h2_stream_cancel(p->up);
@@ -226,6 +256,24 @@ static bool grpc_proxy_hop_by_hop(const char *name)
 	return false;
 }
 
+/* The grpc-status among an answer's trailers (or trailers-only headers); UNKNOWN without one, as clients read it. */
+static int grpc_proxy_status_of(const nghttp2_nv *nv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nv[i].namelen == 11 && memcmp(nv[i].name, "grpc-status", 11) == 0 && nv[i].valuelen > 0 &&
+		    nv[i].valuelen <= 2) {
+			int code = 0;
+
+			for (size_t k = 0; k < nv[i].valuelen; k++) {
+				if (nv[i].value[k] < '0' || nv[i].value[k] > '9')
+					return GRPC_UNKNOWN;
+				code = code * 10 + (nv[i].value[k] - '0');
+			}
+			return code <= 16 ? code : GRPC_UNKNOWN;
+		}
+	return GRPC_UNKNOWN;
+}
+
 static void grpc_proxy_up_headers(void *arg, const nghttp2_nv *nv, size_t n, bool end)
 {
 	struct grpc_proxy *p = arg;
@@ -250,8 +298,10 @@ static void grpc_proxy_up_headers(void *arg, const nghttp2_nv *nv, size_t n, boo
 	}
 	p->responded = true;
 	p->call->answered = true; /* nothing of outrig's own may answer it now */
-	if (end)
+	if (end) {
 		p->up_ended = true;
+		p->status = grpc_proxy_status_of(nv, n);
+	}
 	if (grpc_conn_respond(p->call->conn, p->call->stream_id, out, k, end ? NULL : &body) != 0)
 		grpc_conn_reset_stream(p->call->conn, p->call->stream_id, NGHTTP2_INTERNAL_ERROR);
 	free(out);
@@ -277,6 +327,7 @@ static void grpc_proxy_up_trailers(void *arg, const nghttp2_nv *nv, size_t n)
 	struct grpc_proxy *p = arg;
 
 	p->up_ended = true;
+	p->status = grpc_proxy_status_of(nv, n);
 	if (p->call == NULL || p->call->conn == NULL)
 		return;
 	p->trailers = calloc(n > 0 ? n : 1, sizeof(*p->trailers));
@@ -350,6 +401,7 @@ static void grpc_proxy_end_broken(struct grpc_proxy *p, const char *why)
 	}
 	p->trailers[1].valuelen = strlen((char *)p->trailers[1].value);
 	p->up_ended = true;
+	p->status = GRPC_UNAVAILABLE;
 	grpc_conn_resume(p->call->conn, p->call->stream_id);
 }
 

@@ -332,6 +332,21 @@ static bool server_decode(char **segs, size_t n, char **decoded)
 
 static void server_handle_traced(struct evhttp_request *req, struct server *srv);
 
+/* A body's size: its Content-Length (what daprd records), else what its buffer holds. */
+static size_t server_body_bytes(struct evkeyvalq *headers, struct evbuffer *body)
+{
+	const char *cl = evhttp_find_header(headers, "Content-Length");
+	char *end;
+	unsigned long long n;
+
+	if (cl != NULL) {
+		n = strtoull(cl, &end, 10);
+		if (end != cl && *end == '\0')
+			return (size_t)n;
+	}
+	return body != NULL ? evbuffer_get_length(body) : 0;
+}
+
 /*
  * The answer is sent: the request's metrics and API log line. arg is the start, in microseconds
  * of metrics_now_ms's clock, so that nothing is allocated per request (and nothing leaks when the
@@ -347,6 +362,10 @@ static void server_request_done(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "/";
 	dm_http_server(method, path, status, ms);
+	dm_http_server_bytes(server_body_bytes(evhttp_request_get_input_headers(req),
+					       evhttp_request_get_input_buffer(req)),
+			     server_body_bytes(evhttp_request_get_output_headers(req),
+					       evhttp_request_get_output_buffer(req)));
 	api_log_http(method, path, status, ms,
 		     evhttp_find_header(evhttp_request_get_input_headers(req), "User-Agent"));
 }
