@@ -3,8 +3,8 @@
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
 CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
-	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
+	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS) $(APP_TLS_CFLAGS)
+CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(APP_TLS_LIBS) $(LIBS) -lm
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -49,6 +49,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
 	core/observe/trace_export.c \
 	core/security/peer_identity.h \
+	core/security/app_tls.c core/security/app_tls.h \
 	core/api/http/http_trace.c core/api/http/http_trace.h \
 	core/resources/configuration_observe.c core/resources/configuration_observe.h \
 	core/observe/metrics.c core/observe/metrics.h \

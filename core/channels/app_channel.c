@@ -26,6 +26,7 @@
 #include "observe/dapr_metrics.h"
 #include "observe/metrics.h"
 #include "base/log.h"
+#include "security/app_tls.h"
 
 #define APP_SCOPE "app-channel"
 
@@ -35,6 +36,12 @@ struct app_conn {
 	struct app_call *call;		 /* the call on it, or NULL when idle */
 	evutil_socket_t tuned_fd;	 /* the socket TCP_NODELAY was last set on */
 	size_t received;		 /* bytes of the current call's answer read so far */
+	/*
+	 * TLS: evhttp would reconnect a closed connection on its old SSL object, which cannot
+	 * handshake again, so a TLS connection that carried a call and closed is made anew.
+	 */
+	bool used;
+	bool closed;
 };
 
 struct app_call {
@@ -77,6 +84,8 @@ struct app_channel {
 	int timeout_s;
 	int64_t max_body, max_headers; /* -1: unbounded */
 	char *token;		       /* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
+	struct app_tls *tls;	       /* --app-protocol https: every connection speaks TLS; NULL: plain */
+	char tls_failure[300];	       /* the probe's last TLS failure, logged when it changes */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
@@ -135,8 +144,16 @@ static void app_probe_retry(evutil_socket_t fd, short what, void *arg)
 static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct app_channel *ch = arg;
+	int sock_err = EVUTIL_SOCKET_ERROR(); /* before anything else can change it */
 	struct timeval again = { 0, 100 * 1000 };
+	char why[sizeof(ch->tls_failure)];
 
+	/* A TLS dial, as daprd's: the app is ready once the handshake is done, not only the connect. */
+	if (!(what & BEV_EVENT_CONNECTED) && ch->tls != NULL && app_tls_failure(bev, sock_err, why, sizeof(why)) &&
+	    strcmp(why, ch->tls_failure) != 0) {
+		snprintf(ch->tls_failure, sizeof(ch->tls_failure), "%s", why);
+		log_error(APP_SCOPE, "the app on %s: %s; still trying", ch->host_header, why);
+	}
 	bufferevent_free(bev);
 	ch->probe = NULL;
 	if (what & BEV_EVENT_CONNECTED) {
@@ -156,7 +173,8 @@ static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 
 static void app_probe_start(struct app_channel *ch)
 {
-	ch->probe = bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	ch->probe = ch->tls != NULL ? app_tls_bufferevent(ch->tls, ch->base, 0)
+				    : bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (ch->probe == NULL) {
 		log_error(APP_SCOPE, "out of memory while waiting for the app");
 		return;
@@ -349,6 +367,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	struct app_channel *ch = call->ch;
 	struct app_conn *conn = call->conn;
 	struct app_response r = { 0 };
+	bool tls_broken = false;
 
 	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
 		r.status = evhttp_request_get_response_code(req);
@@ -379,6 +398,13 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		r.fault = APP_FAULT_UNREACHABLE;
 		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
+	/* A failed TLS connection is not reused (see struct app_conn); its reason beats evhttp's. */
+	if (ch->tls != NULL && r.fault != APP_FAULT_NONE) {
+		tls_broken = true;
+		if (app_tls_failure(evhttp_connection_get_bufferevent(conn->evcon), -1, call->why,
+				    sizeof(call->why)))
+			r.error = call->why;
+	}
 	/*
 	 * Before the callback, which may send again and would get this connection: req was taken off
 	 * it already, so it stays valid for the callback.
@@ -389,7 +415,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
 			ch->host_header, http_method_name(call->method, "?"), call->path);
 		app_conn_drop(conn);
-	} else if (call->no_reuse) {
+	} else if (call->no_reuse || tls_broken) {
 		app_conn_drop(conn);
 	}
 	conn->call = NULL;
@@ -474,12 +500,33 @@ static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
 	evhttp_connection_set_max_headers_size(conn->evcon, ch->max_headers);
 }
 
+/* evhttp tells of a closed connection (the app's keep-alive ending, or its own after an answer). */
+static void app_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct app_conn *conn = arg;
+
+	conn->closed = true;
+}
+
 static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 {
-	conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	if (ch->tls != NULL) {
+		struct bufferevent *bev = app_tls_bufferevent(ch->tls, ch->base, 0);
+
+		conn->evcon = bev != NULL ? evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev, ch->address,
+										 (unsigned short)ch->port)
+					  : NULL;
+		if (conn->evcon == NULL && bev != NULL)
+			bufferevent_free(bev);
+	} else {
+		conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	}
 	if (conn->evcon == NULL)
 		return false;
 	conn->tuned_fd = -1;
+	conn->used = conn->closed = false;
+	if (ch->tls != NULL)
+		evhttp_connection_set_closecb(conn->evcon, app_conn_closed, conn);
 	evhttp_connection_set_timeout(conn->evcon, ch->timeout_s);
 	app_conn_limit(ch, conn);
 	/* The bufferevent, and so its input buffer, lives as long as the connection object. */
@@ -495,8 +542,14 @@ static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 static struct app_conn *app_idle_conn(struct app_channel *ch)
 {
 	for (size_t i = 0; i < ch->nconns; i++) {
-		if (ch->conns[i].call != NULL)
+		struct app_conn *conn = &ch->conns[i];
+
+		if (conn->call != NULL)
 			continue;
+		if (ch->tls != NULL && conn->evcon != NULL && conn->used &&
+		    (conn->closed ||
+		     bufferevent_getfd(evhttp_connection_get_bufferevent(conn->evcon)) < 0))
+			app_conn_drop(conn);
 		if (ch->conns[i].evcon == NULL && !app_conn_open(ch, &ch->conns[i]))
 			return NULL;
 		return &ch->conns[i];
@@ -513,6 +566,11 @@ void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t ma
 	for (size_t i = 0; i < ch->nconns; i++)
 		if (ch->conns[i].evcon != NULL)
 			app_conn_limit(ch, &ch->conns[i]);
+}
+
+void app_channel_set_tls(struct app_channel *ch, struct app_tls *tls)
+{
+	ch->tls = tls;
 }
 
 int app_channel_set_token(struct app_channel *ch, const char *token)
@@ -558,6 +616,7 @@ static bool app_start(struct app_channel *ch, struct app_call *call, struct app_
 	call->conn = conn;
 	conn->call = call;
 	conn->received = 0;
+	conn->used = true;
 	if (evhttp_make_request(conn->evcon, req, call->method, call->path) != 0) {
 		/* evhttp freed req. */
 		conn->call = NULL;
