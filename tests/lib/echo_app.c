@@ -17,10 +17,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <openssl/ssl.h>
 
 /* An answer held back (x-echo-delay-ms). */
 struct echo_pending {
@@ -47,6 +49,7 @@ struct echo_app {
 	pthread_t thread;
 	bool running;
 	struct echo_pending *pending; /* loop thread only */
+	SSL_CTX *tls;		      /* echo_app_start_tls: every connection is TLS */
 };
 
 static pthread_once_t echo_threads_once = PTHREAD_ONCE_INIT;
@@ -278,6 +281,44 @@ static void *echo_loop(void *arg)
 	return NULL;
 }
 
+/* A TLS connection for evhttp (echo_app_start_tls). */
+static struct bufferevent *echo_tls_bev(struct event_base *base, void *arg)
+{
+	struct echo_app *app = arg;
+	SSL *ssl = SSL_new(app->tls);
+
+	return ssl != NULL ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							   BEV_OPT_CLOSE_ON_FREE)
+			   : NULL;
+}
+
+struct echo_app *echo_app_start_tls(const char *name, const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	struct echo_app *app;
+
+	if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "echo app: cannot load %s and %s\n", cert, key);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	app = echo_app_start(name);
+	if (app == NULL) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Before any connection: the thread only accepts once its loop runs this callback. */
+	app->tls = ctx;
+	evhttp_set_bevcb(app->http, echo_tls_bev, app);
+	return app;
+}
+
+int echo_app_tls_handshakes(struct echo_app *app)
+{
+	return app->tls != NULL ? (int)SSL_CTX_sess_accept_good(app->tls) : 0;
+}
+
 struct echo_app *echo_app_start(const char *name)
 {
 	struct echo_app *app = calloc(1, sizeof(*app));
@@ -405,6 +446,7 @@ void echo_app_destroy(struct echo_app *app)
 	for (size_t i = 0; i < app->nstartup; i++)
 		echo_free_request(app->startup[i]);
 	free(app->items);
+	SSL_CTX_free(app->tls);
 	pthread_mutex_destroy(&app->lock);
 	free(app);
 }
