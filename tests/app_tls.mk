@@ -6,3 +6,7 @@ tests_check_app_tls_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_app_tls_CFLAGS = $(TEST_CFLAGS)
 tests_check_app_tls_SOURCES = tests/check_app_tls.c
 tests_check_app_tls_LDADD = tests/lib/libtesthelp.a $(TEST_LIBS)
+# --app-protocol grpcs against grpc-js apps serving TLS (node and `npm ci --prefix tests/interop`; skips without them
+# unless OUTRIG_REQUIRE_INTEROP=1).
+TESTS += tests/interop/app_grpcs.sh
+EXTRA_DIST += tests/interop/app_grpcs.sh tests/interop/app_grpcs.mjs
