@@ -169,6 +169,28 @@ START_TEST(every_call_to_an_https_app_goes_over_tls)
 }
 END_TEST
 
+/*
+ * An app that closes each connection after its answer (Connection: close): the next call opens a
+ * new TLS connection with a new handshake, rather than reusing the closed one's TLS state.
+ */
+START_TEST(a_connection_the_app_closed_is_made_anew)
+{
+	const char *more[] = { "--app-protocol", "https", NULL };
+
+	app = echo_app_start_tls("app", certs.server_cert, certs.server_key);
+	ck_assert_ptr_nonnull(app);
+	start(more);
+	for (int i = 0; i < 5; i++) {
+		xreq(&x, dmn.port, "POST", xfmt("/v1.0/invoke/%s/method/bye", id),
+		     "x-echo-reply-header: Connection: close\r\n", xfmt("call %d", i));
+		ck_status(&x, 200);
+		ck_assert_str_eq(x.r.body, xfmt("call %d", i));
+	}
+	/* The keep-alive connection (and its handshake) that should not have been: one per call. */
+	ck_assert_int_ge(echo_app_tls_handshakes(app), 5);
+}
+END_TEST
+
 /* An app that speaks plain HTTP while outrigd expects https: the start-up wait and each call say what is wrong. */
 START_TEST(a_plain_app_behind_https_is_named)
 {
@@ -207,6 +229,7 @@ static Suite *app_tls_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, every_call_to_an_https_app_goes_over_tls, 0, 2);
+	tcase_add_test(tc, a_connection_the_app_closed_is_made_anew);
 	tcase_add_test(tc, a_plain_app_behind_https_is_named);
 	suite_add_tcase(s, tc);
 	return s;
