@@ -170,8 +170,9 @@ START_TEST(every_call_to_an_https_app_goes_over_tls)
 END_TEST
 
 /*
- * An app that closes each connection after its answer (Connection: close): the next call opens a
- * new TLS connection with a new handshake, rather than reusing the closed one's TLS state.
+ * An app that closes each connection after its answer (Connection: close): the next call connects
+ * again with a new handshake (evhttp reconnects on the same bufferevent, whose SSL object libevent
+ * clears), rather than failing on the closed connection's TLS state.
  */
 START_TEST(a_connection_the_app_closed_is_made_anew)
 {

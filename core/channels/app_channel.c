@@ -36,12 +36,6 @@ struct app_conn {
 	struct app_call *call;		 /* the call on it, or NULL when idle */
 	evutil_socket_t tuned_fd;	 /* the socket TCP_NODELAY was last set on */
 	size_t received;		 /* bytes of the current call's answer read so far */
-	/*
-	 * TLS: evhttp would reconnect a closed connection on its old SSL object, which cannot
-	 * handshake again, so a TLS connection that carried a call and closed is made anew.
-	 */
-	bool used;
-	bool closed;
 };
 
 struct app_call {
@@ -367,7 +361,6 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	struct app_channel *ch = call->ch;
 	struct app_conn *conn = call->conn;
 	struct app_response r = { 0 };
-	bool tls_broken = false;
 
 	if (req != NULL && !call->failed && evhttp_request_get_response_code(req) != 0) {
 		r.status = evhttp_request_get_response_code(req);
@@ -398,13 +391,13 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		r.fault = APP_FAULT_UNREACHABLE;
 		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
-	/* A failed TLS connection is not reused (see struct app_conn); its reason beats evhttp's. */
-	if (ch->tls != NULL && r.fault != APP_FAULT_NONE) {
-		tls_broken = true;
-		if (app_tls_failure(evhttp_connection_get_bufferevent(conn->evcon), -1, call->why,
-				    sizeof(call->why)))
-			r.error = call->why;
-	}
+	/*
+	 * TLS's reason beats evhttp's. (evhttp reconnects a closed connection on the same
+	 * bufferevent, whose SSL object libevent clears for a new handshake.)
+	 */
+	if (ch->tls != NULL && r.fault != APP_FAULT_NONE &&
+	    app_tls_failure(evhttp_connection_get_bufferevent(conn->evcon), -1, call->why, sizeof(call->why)))
+		r.error = call->why;
 	/*
 	 * Before the callback, which may send again and would get this connection: req was taken off
 	 * it already, so it stays valid for the callback.
@@ -415,7 +408,7 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
 			ch->host_header, http_method_name(call->method, "?"), call->path);
 		app_conn_drop(conn);
-	} else if (call->no_reuse || tls_broken) {
+	} else if (call->no_reuse) {
 		app_conn_drop(conn);
 	}
 	conn->call = NULL;
@@ -500,14 +493,6 @@ static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
 	evhttp_connection_set_max_headers_size(conn->evcon, ch->max_headers);
 }
 
-/* evhttp tells of a closed connection (the app's keep-alive ending, or its own after an answer). */
-static void app_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct app_conn *conn = arg;
-
-	conn->closed = true;
-}
-
 static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 {
 	if (ch->tls != NULL) {
@@ -524,9 +509,6 @@ static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 	if (conn->evcon == NULL)
 		return false;
 	conn->tuned_fd = -1;
-	conn->used = conn->closed = false;
-	if (ch->tls != NULL)
-		evhttp_connection_set_closecb(conn->evcon, app_conn_closed, conn);
 	evhttp_connection_set_timeout(conn->evcon, ch->timeout_s);
 	app_conn_limit(ch, conn);
 	/* The bufferevent, and so its input buffer, lives as long as the connection object. */
@@ -542,14 +524,8 @@ static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 static struct app_conn *app_idle_conn(struct app_channel *ch)
 {
 	for (size_t i = 0; i < ch->nconns; i++) {
-		struct app_conn *conn = &ch->conns[i];
-
-		if (conn->call != NULL)
+		if (ch->conns[i].call != NULL)
 			continue;
-		if (ch->tls != NULL && conn->evcon != NULL && conn->used &&
-		    (conn->closed ||
-		     bufferevent_getfd(evhttp_connection_get_bufferevent(conn->evcon)) < 0))
-			app_conn_drop(conn);
 		if (ch->conns[i].evcon == NULL && !app_conn_open(ch, &ch->conns[i]))
 			return NULL;
 		return &ch->conns[i];
@@ -616,7 +592,6 @@ static bool app_start(struct app_channel *ch, struct app_call *call, struct app_
 	call->conn = conn;
 	conn->call = call;
 	conn->received = 0;
-	conn->used = true;
 	if (evhttp_make_request(conn->evcon, req, call->method, call->path) != 0) {
 		/* evhttp freed req. */
 		conn->call = NULL;
