@@ -192,6 +192,23 @@ START_TEST(a_connection_the_app_closed_is_made_anew)
 }
 END_TEST
 
+/* SNI carries --app-channel-address when it is a name, and is left out for an IP (RFC 6066). */
+START_TEST(sni_is_the_channel_address_when_a_name)
+{
+	const char *name[] = { "--app-protocol", "https", "--app-channel-address", "localhost", NULL };
+	const char *ip[] = { "--app-protocol", "https", NULL };
+	char sni[256];
+
+	app = echo_app_start_tls("app", certs.server_cert, certs.server_key);
+	ck_assert_ptr_nonnull(app);
+	start(_i == 0 ? name : ip);
+	xreq(&x, dmn.port, "POST", xfmt("/v1.0/invoke/%s/method/sni", id), NULL, "hi");
+	ck_status(&x, 200);
+	echo_app_tls_sni(app, sni, sizeof(sni));
+	ck_assert_str_eq(sni, _i == 0 ? "localhost" : "");
+}
+END_TEST
+
 /* An app that speaks plain HTTP while outrigd expects https: the start-up wait and each call say what is wrong. */
 START_TEST(a_plain_app_behind_https_is_named)
 {
@@ -231,6 +248,7 @@ static Suite *app_tls_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, every_call_to_an_https_app_goes_over_tls, 0, 2);
 	tcase_add_test(tc, a_connection_the_app_closed_is_made_anew);
+	tcase_add_loop_test(tc, sni_is_the_channel_address_when_a_name, 0, 2);
 	tcase_add_test(tc, a_plain_app_behind_https_is_named);
 	suite_add_tcase(s, tc);
 	return s;

@@ -50,6 +50,7 @@ struct echo_app {
 	bool running;
 	struct echo_pending *pending; /* loop thread only */
 	SSL_CTX *tls;		      /* echo_app_start_tls: every connection is TLS */
+	char sni[256];		      /* the server name the last handshake asked for; "" for none */
 };
 
 static pthread_once_t echo_threads_once = PTHREAD_ONCE_INIT;
@@ -292,6 +293,26 @@ static struct bufferevent *echo_tls_bev(struct event_base *base, void *arg)
 			   : NULL;
 }
 
+/* Records the server name (SNI) each handshake asks for. */
+static int echo_tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct echo_app *app = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	pthread_mutex_lock(&app->lock);
+	snprintf(app->sni, sizeof(app->sni), "%s", name != NULL ? name : "");
+	pthread_mutex_unlock(&app->lock);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void echo_app_tls_sni(struct echo_app *app, char *buf, size_t len)
+{
+	pthread_mutex_lock(&app->lock);
+	snprintf(buf, len, "%s", app->sni);
+	pthread_mutex_unlock(&app->lock);
+}
+
 struct echo_app *echo_app_start_tls(const char *name, const char *cert, const char *key)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -310,6 +331,8 @@ struct echo_app *echo_app_start_tls(const char *name, const char *cert, const ch
 	}
 	/* Before any connection: the thread only accepts once its loop runs this callback. */
 	app->tls = ctx;
+	SSL_CTX_set_tlsext_servername_callback(ctx, echo_tls_servername);
+	SSL_CTX_set_tlsext_servername_arg(ctx, app);
 	evhttp_set_bevcb(app->http, echo_tls_bev, app);
 	return app;
 }

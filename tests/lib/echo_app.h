@@ -45,6 +45,9 @@ struct echo_app *echo_app_start_tls(const char *name, const char *cert, const ch
 /* TLS handshakes completed (0 for a plain app). Thread: any. */
 int echo_app_tls_handshakes(struct echo_app *app);
 
+/* The server name (SNI) the last TLS handshake asked for, "" when it sent none. Thread: any. */
+void echo_app_tls_sni(struct echo_app *app, char *buf, size_t len);
+
 int echo_app_port(const struct echo_app *app);
 
 /* Requests recorded so far. Thread: any. */
