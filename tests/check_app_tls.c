@@ -106,8 +106,12 @@ static const char *const asks[][2] = { { "--app-protocol", "https" }, { "--app-s
  */
 START_TEST(every_call_to_an_https_app_goes_over_tls)
 {
-	const char *more[] = { "--enable-app-health-check", "--app-health-probe-interval", "1", asks[_i][0],
-			       asks[_i][1], NULL };
+	const char *more[] = { "--enable-app-health-check",
+			       "--app-health-probe-interval",
+			       "1",
+			       asks[_i][0],
+			       asks[_i][1],
+			       NULL };
 	int before;
 
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
@@ -158,12 +162,16 @@ START_TEST(every_call_to_an_https_app_goes_over_tls)
 		char *log = xslurp(dmn.log);
 
 		ck_assert_ptr_nonnull(log);
-		ck_assert_msg(strstr(log, "calling the app over TLS (--app-protocol https); as daprd, its certificate "
-					  "is not verified") != NULL,
-			      "outrigd did not say it calls the app over TLS:\n%s", log);
+		ck_assert_msg(
+			strstr(log,
+			       "calling the app over TLS (--app-protocol https); as daprd, its certificate "
+			       "is not verified") != NULL,
+			"outrigd did not say it calls the app over TLS:\n%s", log);
 		if (_i == 1)
-			ck_assert_msg(strstr(log, "--app-ssl is deprecated; use --app-protocol https instead") != NULL,
-				      "no deprecation note for --app-ssl:\n%s", log);
+			ck_assert_msg(
+				strstr(log, "--app-ssl is deprecated; use --app-protocol https instead") !=
+					NULL,
+				"no deprecation note for --app-ssl:\n%s", log);
 		free(log);
 	}
 }

@@ -44,8 +44,8 @@ static void teardown(void)
 static void component(const char *tls)
 {
 	ck_assert_int_eq(daemon_add_component(&dmn, "statestore", "state.postgresql", "connectionString",
-					      xfmt("host=127.0.0.1 port=%d user=postgres dbname=postgres %s", pg.port,
-						   tls),
+					      xfmt("host=127.0.0.1 port=%d user=postgres dbname=postgres %s",
+						   pg.port, tls),
 					      NULL),
 			 0);
 }
@@ -78,8 +78,8 @@ static void fails(const char *tls, const char *reason, const char *todo)
 		log = xslurp(dmn.log);
 		if (log != NULL && strstr(log, reason) != NULL && strstr(log, todo) != NULL)
 			break;
-		ck_assert_msg(xnow_ms() < until, "outrigd's log does not say \"%s\" and \"%s\":\n%s", reason, todo,
-			      log != NULL ? log : "");
+		ck_assert_msg(xnow_ms() < until, "outrigd's log does not say \"%s\" and \"%s\":\n%s", reason,
+			      todo, log != NULL ? log : "");
 		free(log);
 		xsleep_ms(100);
 	}

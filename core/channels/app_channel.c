@@ -143,8 +143,8 @@ static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 	char why[sizeof(ch->tls_failure)];
 
 	/* A TLS dial, as daprd's: the app is ready once the handshake is done, not only the connect. */
-	if (!(what & BEV_EVENT_CONNECTED) && ch->tls != NULL && app_tls_failure(bev, sock_err, why, sizeof(why)) &&
-	    strcmp(why, ch->tls_failure) != 0) {
+	if (!(what & BEV_EVENT_CONNECTED) && ch->tls != NULL &&
+	    app_tls_failure(bev, sock_err, why, sizeof(why)) && strcmp(why, ch->tls_failure) != 0) {
 		snprintf(ch->tls_failure, sizeof(ch->tls_failure), "%s", why);
 		log_error(APP_SCOPE, "the app on %s: %s; still trying", ch->host_header, why);
 	}
@@ -498,13 +498,15 @@ static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 	if (ch->tls != NULL) {
 		struct bufferevent *bev = app_tls_bufferevent(ch->tls, ch->base, 0);
 
-		conn->evcon = bev != NULL ? evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev, ch->address,
-										 (unsigned short)ch->port)
+		conn->evcon = bev != NULL ? evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev,
+										   ch->address,
+										   (unsigned short)ch->port)
 					  : NULL;
 		if (conn->evcon == NULL && bev != NULL)
 			bufferevent_free(bev);
 	} else {
-		conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+		conn->evcon =
+			evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
 	}
 	if (conn->evcon == NULL)
 		return false;

@@ -748,8 +748,8 @@ static void gc_probe_event(struct bufferevent *bev, short what, void *arg)
 	char why[sizeof(c->tls_failure)];
 
 	/* A TLS dial, as daprd's for grpcs: ready once the handshake is done, not only the connect. */
-	if (!(what & BEV_EVENT_CONNECTED) && c->tls != NULL && app_tls_failure(bev, sock_err, why, sizeof(why)) &&
-	    strcmp(why, c->tls_failure) != 0) {
+	if (!(what & BEV_EVENT_CONNECTED) && c->tls != NULL &&
+	    app_tls_failure(bev, sock_err, why, sizeof(why)) && strcmp(why, c->tls_failure) != 0) {
 		snprintf(c->tls_failure, sizeof(c->tls_failure), "%s", why);
 		log_error(GC_SCOPE, "the gRPC server at %s: %s; still trying", c->authority, why);
 	}

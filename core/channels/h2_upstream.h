@@ -64,9 +64,9 @@ struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int
  * caller's and must outlive up. Thread: the loop.
  */
 struct app_tls;
-struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *tls, const char *host, int port,
-				       const nghttp2_nv *nv, size_t n, const struct h2_stream_ops *ops, void *arg,
-				       const char **why);
+struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *tls, const char *host,
+				       int port, const nghttp2_nv *nv, size_t n,
+				       const struct h2_stream_ops *ops, void *arg, const char **why);
 
 /* More request body (or its end) is ready. */
 void h2_stream_resume(struct h2_stream *s);

@@ -18,9 +18,10 @@
 
 struct app_tls {
 	SSL_CTX *ctx;
-	char *sni;		/* NULL when the app's address is an IP */
-	bool h2;		/* ALPN "h2": grpcs */
-	SSL_SESSION *session;	/* the last session the app gave, offered again: resumption saves a round trip */
+	char *sni; /* NULL when the app's address is an IP */
+	bool h2;   /* ALPN "h2": grpcs */
+	SSL_SESSION
+		*session; /* the last session the app gave, offered again: resumption saves a round trip */
 };
 
 static bool app_tls_is_ip(const char *host)
@@ -125,8 +126,7 @@ static bool app_tls_not_tls(unsigned long e)
 	case SSL_R_HTTPS_PROXY_REQUEST:
 	case SSL_R_PACKET_LENGTH_TOO_LONG:
 	case SSL_R_RECORD_LENGTH_MISMATCH:
-	case SSL_R_UNKNOWN_PROTOCOL:
-		return true;
+	case SSL_R_UNKNOWN_PROTOCOL: return true;
 	}
 	return false;
 }
@@ -157,9 +157,10 @@ bool app_tls_failure(struct bufferevent *bev, int sock_err, char *buf, size_t le
 	 */
 	if (first == 0 && syscall && (sock_err == 0 || sock_err == ECONNRESET || sock_err == EPIPE)) {
 		/* A reset or close in the handshake: mostly a plain-text server hanging up on bytes it cannot read. */
-		snprintf(buf, len, "%s",
-			 "the connection broke during the TLS handshake: is the app serving TLS on the app port? "
-			 "(else use --app-protocol http or grpc)");
+		snprintf(
+			buf, len, "%s",
+			"the connection broke during the TLS handshake: is the app serving TLS on the app port? "
+			"(else use --app-protocol http or grpc)");
 		return true;
 	}
 	if (first != 0) {
@@ -171,9 +172,10 @@ bool app_tls_failure(struct bufferevent *bev, int sock_err, char *buf, size_t le
 			reason = code;
 		}
 		snprintf(buf, len, "the TLS handshake failed (%s)%s", reason,
-			 app_tls_not_tls(first) ? ": the app answers without TLS; serve TLS on the app port, or use "
-						  "--app-protocol http or grpc"
-						: "");
+			 app_tls_not_tls(first)
+				 ? ": the app answers without TLS; serve TLS on the app port, or use "
+				   "--app-protocol http or grpc"
+				 : "");
 		return true;
 	}
 	return false;
@@ -190,7 +192,8 @@ bool app_tls_alpn_ok(const struct app_tls *t, struct bufferevent *bev, char *why
 	SSL_get0_alpn_selected(ssl, &proto, &n);
 	if (n == 0 || (n == 2 && memcmp(proto, "h2", 2) == 0))
 		return true;
-	snprintf(why, len, "the app chose ALPN protocol \"%.*s\", not h2: it does not serve gRPC over TLS there",
+	snprintf(why, len,
+		 "the app chose ALPN protocol \"%.*s\", not h2: it does not serve gRPC over TLS there",
 		 (int)(n > 40 ? 40 : n), (const char *)proto);
 	return false;
 }

@@ -289,7 +289,7 @@ static struct bufferevent *echo_tls_bev(struct event_base *base, void *arg)
 	SSL *ssl = SSL_new(app->tls);
 
 	return ssl != NULL ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-							   BEV_OPT_CLOSE_ON_FREE)
+							    BEV_OPT_CLOSE_ON_FREE)
 			   : NULL;
 }
 

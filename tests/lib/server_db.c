@@ -290,7 +290,8 @@ int server_postgres_start_tls(struct test_server *s, const char *cert, const cha
 		f = fopen(path, "w");
 		if (f == NULL)
 			return -1;
-		fprintf(f, "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n");
+		fprintf(f,
+			"local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n");
 		fclose(f);
 	}
 	return server_restart(s);
