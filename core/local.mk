@@ -2,9 +2,9 @@
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
-CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
+CORE_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
+CORE_LIBS = $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -31,6 +31,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/channels/grpc_client_answer.c core/channels/grpc_client_internal.h \
 	core/channels/grpc_wire.c core/channels/grpc_wire.h \
 	core/channels/h2_upstream.c core/channels/h2_upstream.h \
+	core/security/app_tls.c core/security/app_tls.h \
 	core/channels/app_grpc.c core/channels/app_grpc.h \
 	core/channels/app_grpc_http.c core/channels/app_grpc_http.h \
 	core/channels/app_grpc_pb.c core/channels/app_grpc_pb.h \

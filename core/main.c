@@ -41,6 +41,7 @@
 #include "blocks/pubsub/pubsub_runtime.h"
 #include "resiliency/resil.h"
 #include "resources/resources.h"
+#include "security/app_tls.h"
 #include "runtime.h"
 #include "observe/trace.h"
 
@@ -241,6 +242,26 @@ static int main_start_tracing(struct server *srv)
 	return 0;
 }
 
+/* With --app-protocol https or grpcs (or --app-ssl), the TLS context every connection to the app uses. */
+static int main_app_tls(struct server *srv)
+{
+	const struct options *opts = srv->opts;
+	bool grpcs = strcmp(opts->app_protocol, "grpcs") == 0;
+	char err[256];
+
+	if (!grpcs && strcmp(opts->app_protocol, "https") != 0)
+		return 0;
+	srv->app_tls = app_tls_new(opts->app_channel_address, grpcs ? "h2" : "http/1.1", err, sizeof(err));
+	if (srv->app_tls == NULL) {
+		log_error("runtime", "--app-protocol %s: %s", opts->app_protocol, err);
+		return -1;
+	}
+	log_info("runtime",
+		 "calling the app over TLS (--app-protocol %s); as daprd, its certificate is not verified",
+		 opts->app_protocol);
+	return 0;
+}
+
 /*
  * The app's connection, by --app-protocol: an HTTP channel (srv->app) or a gRPC client of its
  * AppCallback (srv->app_grpc), never both. Returns 0, or -1 when out of memory.
@@ -265,11 +286,14 @@ static int main_open_app(struct server *srv)
 			return -1;
 		}
 	}
-	if (strcmp(opts->app_protocol, "grpc") == 0) {
+	if (main_app_tls(srv) != 0)
+		return -1;
+	if (strncmp(opts->app_protocol, "grpc", 4) == 0) {
 		srv->app_grpc = app_grpc_new(srv->base, opts->app_channel_address, opts->app_port,
 					     opts->app_max_concurrency, MAIN_APP_TIMEOUT_S, token);
 		if (srv->app_grpc == NULL)
 			return -1;
+		grpc_client_set_tls(app_grpc_client(srv->app_grpc), srv->app_tls);
 		/* daprd bounds the app's answers by the same flags as requests, over gRPC as over HTTP. */
 		grpc_client_set_limits(app_grpc_client(srv->app_grpc), opts->max_body_bytes,
 				       opts->read_buffer_bytes);
@@ -279,6 +303,7 @@ static int main_open_app(struct server *srv)
 				   opts->app_max_concurrency, MAIN_APP_TIMEOUT_S);
 	if (srv->app == NULL || app_channel_set_token(srv->app, token) != 0)
 		return -1;
+	app_channel_set_tls(srv->app, srv->app_tls);
 	/* daprd bounds the app's answers by the same flags as requests. */
 	app_channel_set_limits(srv->app, opts->max_body_bytes, opts->read_buffer_bytes);
 	return 0;
@@ -402,6 +427,7 @@ out:
 	binding_runtime_stop(&srv.bindings);
 	app_channel_free(srv.app);
 	app_grpc_free(srv.app_grpc);
+	app_tls_free(srv.app_tls);
 	reload_free(&srv);
 	component_call_free_waiting();
 	components_destroy(&cs);

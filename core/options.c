@@ -56,7 +56,10 @@ static const struct opt_spec opt_specs[] = {
 	{ "app-channel-address", OPT_STRING, OPT(app_channel_address),
 	  "the host the app listens on (127.0.0.1)" },
 	{ "app-protocol", OPT_STRING, OPT(app_protocol),
-	  "how to reach the app: http, or grpc (h2c, AppCallback) (http)" },
+	  "how to reach the app: http, https, grpc (h2c, AppCallback) or grpcs (over TLS); as daprd, the app's "
+	  "certificate is not verified (http)" },
+	{ "app-ssl", OPT_BOOL, OPT(app_ssl),
+	  "deprecated: call the app over TLS, as --app-protocol https (with http) or grpcs (with grpc) (false)" },
 	{ "app-max-concurrency", OPT_LIMIT, OPT(app_max_concurrency),
 	  "most requests in flight to the app; -1 = no limit (-1)" },
 	{ "dapr-http-port", OPT_PORT, OPT(http_port), "HTTP API port (3500)" },
@@ -112,8 +115,6 @@ static const struct opt_spec opt_specs[] = {
 	{ "disable-init-endpoints", OPT_INIT_ENDPOINTS, 0,
 	  "comma-separated: config (outrig never calls GET /dapr/config) and subscribe (do not ask the app's subscriptions)" },
 	/* daprd's flags outrig cannot honour: refused unless given daprd's default. */
-	{ "app-ssl", OPT_FALSE_ONLY, 0, "deprecated: call the app over TLS; refused when true",
-	  "outrig cannot call the app over TLS yet (https, grpcs); drop the flag and serve the app over http or grpc" },
 	{ "enable-mtls", OPT_FALSE_ONLY, 0, "mTLS between sidecars; refused when true",
 	  "outrig has no mTLS between sidecars: drop the flag (`dapr run` adds it when the --config file sets spec.mtls.enabled: true)" },
 	{ "unix-domain-socket", OPT_EMPTY_ONLY, 0, "serve the APIs on Unix sockets; refused unless empty",
@@ -428,16 +429,45 @@ static const struct opt_spec *options_find(const char *name, size_t len)
 	return NULL;
 }
 
-/* Checks what one flag alone cannot: values outrig does not support yet, and ranges. */
-static int options_check(const struct options *opts, char *err, size_t errlen)
+/* daprd's warning for --app-ssl, kept as a note (logged once logging is set up). */
+static int options_app_ssl_note(struct options *opts, const char *from, const char *to)
 {
-	if (strcmp(opts->app_protocol, "http") != 0 && strcmp(opts->app_protocol, "grpc") != 0) {
+	char **grown = realloc(opts->notes, (opts->notes_count + 1) * sizeof(*grown));
+	char *note;
+
+	if (grown == NULL)
+		return -1;
+	opts->notes = grown;
+	if (asprintf(&note, "--app-ssl is deprecated; use --app-protocol %s instead (the app is called with %s, not %s)",
+		     to, to, from) < 0)
+		return -1;
+	opts->notes[opts->notes_count++] = note;
+	return 0;
+}
+
+/* Checks what one flag alone cannot: values outrig does not support yet, and ranges. */
+static int options_check(struct options *opts, char *err, size_t errlen)
+{
+	static const char *const protocols[] = { "http", "https", "grpc", "grpcs" };
+	size_t p = 0;
+
+	while (p < 4 && strcmp(opts->app_protocol, protocols[p]) != 0)
+		p++;
+	if (p == 4) {
 		snprintf(
 			err, errlen,
-			"--app-protocol: \"%s\" is not supported by outrig yet; use http or grpc (https, grpcs and h2c come later)",
+			"--app-protocol: \"%s\" is not supported by outrig; use http, https, grpc or grpcs (h2c comes later)",
 			opts->app_protocol);
 		return -1;
 	}
+	/* daprd: --app-ssl turns http into https and grpc into grpcs, with a deprecation warning. */
+	if (opts->app_ssl && (p == 0 || p == 2) &&
+	    options_app_ssl_note(opts, protocols[p], protocols[p + 1]) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (opts->app_ssl && (p == 0 || p == 2))
+		opts->app_protocol = protocols[p + 1];
 	if (opts->app_health_interval_s <= 0 || opts->app_health_timeout_ms <= 0 ||
 	    opts->app_health_threshold <= 0) {
 		snprintf(

@@ -22,7 +22,8 @@ struct options {
 	const char *app_id;		 /* --app-id, "" by default */
 	int app_port;			 /* --app-port, 0 = none */
 	const char *app_channel_address; /* --app-channel-address, "127.0.0.1" */
-	const char *app_protocol;	 /* --app-protocol, "http" or "grpc" */
+	const char *app_protocol;	 /* --app-protocol, "http", "https", "grpc" or "grpcs" (--app-ssl applied) */
+	bool app_ssl;			 /* --app-ssl, daprd's deprecated form of https and grpcs */
 	int app_max_concurrency;	 /* --app-max-concurrency, -1 = unlimited */
 	int http_port;			 /* --dapr-http-port, 3500 */
 	const char *listen_addresses;	 /* --dapr-listen-addresses CSV, "127.0.0.1" */

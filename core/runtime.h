@@ -16,6 +16,7 @@
 
 struct app_channel;
 struct app_grpc;
+struct app_tls;
 struct http_guard;
 struct app_health;
 struct event_base;
@@ -43,6 +44,7 @@ struct server {
 	struct workers *workers;
 	struct app_channel *app;	 /* HTTP client to the app; NULL without --app-port or with --app-protocol grpc */
 	struct app_grpc *app_grpc;	 /* with --app-protocol grpc, the app's AppCallback instead of app */
+	struct app_tls *app_tls;	 /* with --app-protocol https or grpcs: TLS for every connection to the app */
 	struct pubsub_runtime pubsub;	 /* subscriptions and delivery to the app */
 	struct binding_runtime bindings; /* bindings: routes, directions, input delivery to the app */
 	/* Service invocation (issue 5). */

@@ -61,7 +61,7 @@ else
 	fail "an app's flag before --: exit 2 (got $rc), naming it and saying to put it after --" "$tmp/out"
 fi
 
-for refused in "--unix-domain-socket /tmp" "-u /tmp" "--kubernetes" "-k" "--app-ssl"; do
+for refused in "--unix-domain-socket /tmp" "-u /tmp" "--kubernetes" "-k"; do
 	# shellcheck disable=SC2086 # the flag and its value are two words
 	outrig run --app-id x $refused -- true >"$tmp/out" 2>&1
 	rc=$?
@@ -165,9 +165,19 @@ else
 	fail "--app-protocol grpc reaches outrigd and the app's APP_PROTOCOL (rc $rc)" "$tmp/out"
 fi
 
+# --app-ssl goes to outrigd, which takes it as daprd does: http becomes https, with the deprecation line.
+run --app-id sslcheck --app-port "$(free_port)" --app-ssl -- true >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q -- '--app-ssl is deprecated; use --app-protocol https instead' "$tmp/out" &&
+	grep -q 'calling the app over TLS (--app-protocol https)' "$tmp/out"; then
+	pass "--app-ssl reaches outrigd, which calls the app with https"
+else
+	fail "--app-ssl reaches outrigd, which calls the app with https (rc $rc)" "$tmp/out"
+fi
+
 run --app-id protobad -P h2 -- true >"$tmp/out" 2>&1
 rc=$?
-if [ "$rc" -ne 0 ] && grep -q -- '--app-protocol: "h2" is not supported by outrig yet; use http or grpc' "$tmp/out"; then
+if [ "$rc" -ne 0 ] && grep -q -- '--app-protocol: "h2" is not supported by outrig; use http, https, grpc or grpcs' "$tmp/out"; then
 	pass "-P h2: outrigd's refusal is shown and the run fails"
 else
 	fail "-P h2: outrigd's refusal is shown and the run fails (rc $rc)" "$tmp/out"

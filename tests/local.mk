@@ -27,6 +27,7 @@ include tests/pubsub_api.mk
 include tests/mqtt3.mk
 include tests/invoke.mk
 include tests/app_token.mk
+include tests/app_tls.mk
 include tests/trace.mk
 include tests/daemon_stop.mk
 include tests/app_answers.mk

@@ -26,6 +26,7 @@
 #include "observe/dapr_metrics.h"
 #include "observe/metrics.h"
 #include "base/log.h"
+#include "security/app_tls.h"
 
 #define APP_SCOPE "app-channel"
 
@@ -77,6 +78,8 @@ struct app_channel {
 	int timeout_s;
 	int64_t max_body, max_headers; /* -1: unbounded */
 	char *token;		       /* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
+	struct app_tls *tls;	       /* --app-protocol https: every connection speaks TLS; NULL: plain */
+	char tls_failure[300];	       /* the probe's last TLS failure, logged when it changes */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
@@ -135,8 +138,16 @@ static void app_probe_retry(evutil_socket_t fd, short what, void *arg)
 static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct app_channel *ch = arg;
+	int sock_err = EVUTIL_SOCKET_ERROR(); /* before anything else can change it */
 	struct timeval again = { 0, 100 * 1000 };
+	char why[sizeof(ch->tls_failure)];
 
+	/* A TLS dial, as daprd's: the app is ready once the handshake is done, not only the connect. */
+	if (!(what & BEV_EVENT_CONNECTED) && ch->tls != NULL &&
+	    app_tls_failure(bev, sock_err, why, sizeof(why)) && strcmp(why, ch->tls_failure) != 0) {
+		snprintf(ch->tls_failure, sizeof(ch->tls_failure), "%s", why);
+		log_error(APP_SCOPE, "the app on %s: %s; still trying", ch->host_header, why);
+	}
 	bufferevent_free(bev);
 	ch->probe = NULL;
 	if (what & BEV_EVENT_CONNECTED) {
@@ -156,7 +167,8 @@ static void app_probe_event(struct bufferevent *bev, short what, void *arg)
 
 static void app_probe_start(struct app_channel *ch)
 {
-	ch->probe = bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	ch->probe = ch->tls != NULL ? app_tls_bufferevent(ch->tls, ch->base, 0)
+				    : bufferevent_socket_new(ch->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (ch->probe == NULL) {
 		log_error(APP_SCOPE, "out of memory while waiting for the app");
 		return;
@@ -382,6 +394,13 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		r.error = "could not connect (connection refused, or the host is unreachable)";
 	}
 	/*
+	 * TLS's reason beats evhttp's. (evhttp reconnects a closed connection on the same
+	 * bufferevent, whose SSL object libevent clears for a new handshake.)
+	 */
+	if (ch->tls != NULL && r.fault != APP_FAULT_NONE &&
+	    app_tls_failure(evhttp_connection_get_bufferevent(conn->evcon), -1, call->why, sizeof(call->why)))
+		r.error = call->why;
+	/*
 	 * Before the callback, which may send again and would get this connection: req was taken off
 	 * it already, so it stays valid for the callback.
 	 */
@@ -478,7 +497,19 @@ static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
 
 static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 {
-	conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	if (ch->tls != NULL) {
+		struct bufferevent *bev = app_tls_bufferevent(ch->tls, ch->base, 0);
+
+		conn->evcon = bev != NULL ? evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev,
+										   ch->address,
+										   (unsigned short)ch->port)
+					  : NULL;
+		if (conn->evcon == NULL && bev != NULL)
+			bufferevent_free(bev);
+	} else {
+		conn->evcon =
+			evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+	}
 	if (conn->evcon == NULL)
 		return false;
 	conn->tuned_fd = -1;
@@ -515,6 +546,11 @@ void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t ma
 	for (size_t i = 0; i < ch->nconns; i++)
 		if (ch->conns[i].evcon != NULL)
 			app_conn_limit(ch, &ch->conns[i]);
+}
+
+void app_channel_set_tls(struct app_channel *ch, struct app_tls *tls)
+{
+	ch->tls = tls;
 }
 
 int app_channel_set_token(struct app_channel *ch, const char *token)

@@ -51,6 +51,15 @@ struct app_channel *app_channel_new(struct event_base *base, const char *address
 void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t max_headers);
 
 /*
+ * Makes every connection opened from now on (calls and the wait for the app's port) speak TLS with
+ * tls (--app-protocol https): the wait then waits for a finished handshake, as daprd's TLS dial
+ * does, and logs why a handshake failed; a failed call says so in its error. NULL: plain TCP.
+ * Ownership: tls stays the caller's and must outlive the channel. Thread: the event loop.
+ */
+struct app_tls;
+void app_channel_set_tls(struct app_channel *ch, struct app_tls *tls);
+
+/*
  * Makes every call from now on carry dapr-api-token: token (APP_API_TOKEN), as daprd sends it to
  * its app; a dapr-api-token among a call's own headers is dropped first, so that only the token
  * reaches the app. NULL or "" sends none (daprd's rule for an empty APP_API_TOKEN). Only for the

@@ -12,6 +12,7 @@
 
 #include "channels/app_channel.h"
 #include "channels/app_grpc.h"
+#include "channels/grpc_client.h"
 #include "base/log.h"
 #include "runtime.h"
 
@@ -197,6 +198,9 @@ static void health_probe(evutil_socket_t fd, short what, void *arg)
 		if (h->ag == NULL)
 			h->ag = app_grpc_new(h->srv->base, o->app_channel_address, o->app_port, 1,
 					     (int)(ms / 1000) + 2, getenv("APP_API_TOKEN"));
+		/* Probes go over TLS as every other call does (--app-protocol grpcs). */
+		if (h->ag != NULL)
+			grpc_client_set_tls(app_grpc_client(h->ag), h->srv->app_tls);
 		if (h->ag == NULL || app_grpc_health_check(h->ag, (int)ms, health_answered_grpc, h) != 0) {
 			health_record(h, false, "out of memory");
 			return;
@@ -214,6 +218,7 @@ static void health_probe(evutil_socket_t fd, short what, void *arg)
 			health_record(h, false, "out of memory");
 			return;
 		}
+		app_channel_set_tls(h->ch, h->srv->app_tls);
 	}
 	if (app_channel_send(h->ch, EVHTTP_REQ_GET, o->app_health_path, NULL, NULL, NULL, 0, health_answered,
 			     h) != 0) {

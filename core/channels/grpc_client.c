@@ -25,6 +25,7 @@
 #include "observe/dapr_metrics.h"
 #include "observe/metrics.h"
 #include "base/log.h"
+#include "security/app_tls.h"
 #include "channels/grpc_client_internal.h"
 #include "channels/grpc_wire.h"
 
@@ -285,15 +286,20 @@ static bool gc_conn_start_session(struct gc_conn *conn)
 
 static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 {
+	int sock_err = EVUTIL_SOCKET_ERROR(); /* before anything else can change it */
 	struct gc_conn *conn = arg;
 	struct grpc_client *c = conn->c;
 	struct timeval settle = { 0, 0 };
-	char why[200];
+	char why[400];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		int one = 1;
 
+		if (c->tls != NULL && !app_tls_alpn_ok(c->tls, bev, why, sizeof(why))) {
+			gc_conn_free(conn, why);
+			return;
+		}
 		/* Nagle's algorithm would hold small frames back ~40 ms. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/* The connect timeout is done; the server's SETTINGS are waited for as long as a PING's ACK. */
@@ -316,6 +322,8 @@ static void gc_conn_event(struct bufferevent *bev, short what, void *arg)
 			 gc_ping_timeout_s(c));
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		snprintf(why, sizeof(why), "no connection within %d s", c->timeout_s);
+	} else if (!conn->connected && c->tls != NULL && app_tls_failure(bev, sock_err, why, sizeof(why))) {
+		/* why says what went wrong with TLS. */
 	} else if (what & BEV_EVENT_EOF) {
 		snprintf(why, sizeof(why), "the server closed the connection");
 	} else {
@@ -342,7 +350,8 @@ static void gc_conn_open(struct grpc_client *c)
 		goto oom;
 	conn->c = c;
 	LIST_INIT(&conn->streams);
-	conn->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	conn->bev = c->tls != NULL ? app_tls_bufferevent(c->tls, c->base, 0)
+				   : bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (conn->bev == NULL) {
 		free(conn);
 		goto oom;
@@ -434,7 +443,7 @@ static int gc_call_start(struct gc_conn *conn, struct gc_call *call)
 	if (nva == NULL)
 		return NGHTTP2_ERR_NOMEM;
 	GC_NV(":method", "POST");
-	GC_NV(":scheme", "http");
+	GC_NV(":scheme", c->tls != NULL ? "https" : "http");
 	GC_NV(":path", call->path);
 	GC_NV(":authority", c->authority);
 	GC_NV("te", "trailers");
@@ -713,6 +722,11 @@ struct grpc_client *grpc_client_new(struct event_base *base, const char *host, i
 	return c;
 }
 
+void grpc_client_set_tls(struct grpc_client *c, struct app_tls *tls)
+{
+	c->tls = tls;
+}
+
 void grpc_client_set_limits(struct grpc_client *c, int64_t max_message, int64_t max_headers)
 {
 	c->max_message = max_message;
@@ -731,8 +745,16 @@ static void gc_probe_retry(evutil_socket_t fd, short what, void *arg)
 static void gc_probe_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct grpc_client *c = arg;
+	int sock_err = EVUTIL_SOCKET_ERROR(); /* before anything else can change it */
 	struct timeval again = { 0, 100 * 1000 };
+	char why[sizeof(c->tls_failure)];
 
+	/* A TLS dial, as daprd's for grpcs: ready once the handshake is done, not only the connect. */
+	if (!(what & BEV_EVENT_CONNECTED) && c->tls != NULL &&
+	    app_tls_failure(bev, sock_err, why, sizeof(why)) && strcmp(why, c->tls_failure) != 0) {
+		snprintf(c->tls_failure, sizeof(c->tls_failure), "%s", why);
+		log_error(GC_SCOPE, "the gRPC server at %s: %s; still trying", c->authority, why);
+	}
 	bufferevent_free(bev);
 	c->probe = NULL;
 	if (what & BEV_EVENT_CONNECTED) {
@@ -763,7 +785,8 @@ static void gc_probe_event(struct bufferevent *bev, short what, void *arg)
 
 static void gc_probe_start(struct grpc_client *c)
 {
-	c->probe = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->probe = c->tls != NULL ? app_tls_bufferevent(c->tls, c->base, 0)
+				  : bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (c->probe == NULL) {
 		log_error(GC_SCOPE, "out of memory while waiting for the gRPC server at %s", c->authority);
 		return;

@@ -55,6 +55,15 @@ struct grpc_client *grpc_client_new(struct event_base *base, const char *host, i
 				    int timeout_s);
 
 /*
+ * Makes every connection opened from now on (and the wait for the server's port) speak TLS with
+ * tls, offering ALPN h2 (--app-protocol grpcs); a server that picks another protocol, or whose
+ * handshake fails, fails the calls waiting for it UNAVAILABLE with the reason. NULL: h2c.
+ * Ownership: tls stays the caller's and must outlive the client. Thread: the event loop.
+ */
+struct app_tls;
+void grpc_client_set_tls(struct grpc_client *c, struct app_tls *tls);
+
+/*
  * Bounds every answer from now on: its message by max_message bytes (the 5-byte prefix not
  * counted; --max-body-size), its headers and its trailers each by max_headers bytes (HTTP/2's
  * header list size: names, values and 32 per entry; --read-buffer-size). An answer past either

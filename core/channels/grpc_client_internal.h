@@ -113,6 +113,8 @@ struct grpc_client {
 	size_t nwaiters;
 	bool is_ready;
 	unsigned probes;
+	struct app_tls *tls;   /* grpcs: every connection (and the probe) speaks TLS; NULL: h2c */
+	char tls_failure[300]; /* the probe's last TLS failure, logged when it changes */
 };
 
 /* Drops one of the call's two references (see refs); the last frees it. */

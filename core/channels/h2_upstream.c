@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "base/log.h"
+#include "security/app_tls.h"
 
 #define H2U_SCOPE "grpc-proxy"
 #define H2U_STR2(x) #x
@@ -49,7 +50,8 @@ struct h2_stream {
 };
 
 struct h2u_conn {
-	char *key; /* host:port */
+	char *key; /* host:port, "tls:host:port" over TLS */
+	struct app_tls *tls; /* NULL: h2c */
 	struct bufferevent *bev;
 	nghttp2_session *ng;
 	struct event *kick; /* sends what nghttp2 has queued, from a clean stack */
@@ -360,14 +362,20 @@ static void h2u_write_cb(struct bufferevent *bev, void *arg)
 static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct h2u_conn *c = arg;
-	char why[300];
+	char why[700];
 	int one = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		int idle = H2U_KEEPALIVE_IDLE_S, interval = H2U_KEEPALIVE_INTERVAL_S, count = 3;
 		unsigned user_timeout = H2U_USER_TIMEOUT_MS;
+		char alpn[200];
 
+		if (c->tls != NULL && !app_tls_alpn_ok(c->tls, bev, alpn, sizeof(alpn))) {
+			snprintf(why, sizeof(why), "cannot connect to %s: %s", c->key, alpn);
+			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, why);
+			return;
+		}
 		c->connected = true;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/*
@@ -387,6 +395,13 @@ static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (!c->connected) {
 		int dns = bufferevent_socket_get_dns_error(bev);
+		char tls[300];
+
+		if (c->tls != NULL && app_tls_failure(bev, -1, tls, sizeof(tls))) {
+			snprintf(why, sizeof(why), "cannot connect to %s: %s", c->key, tls);
+			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, why);
+			return;
+		}
 
 		snprintf(why, sizeof(why), "cannot connect to %s: %s", c->key,
 			 (what & BEV_EVENT_TIMEOUT) != 0 ? "no answer within 10 s"
@@ -446,7 +461,8 @@ static int h2u_session(struct h2u_conn *c)
 	return nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, 16 << 20) == 0 ? 0 : -1;
 }
 
-static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, const char *host, int port)
+static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, struct app_tls *tls, const char *key,
+				     const char *host, int port)
 {
 	struct h2u_conn *c = calloc(1, sizeof(*c));
 	struct timeval connect_timeout = { H2U_CONNECT_TIMEOUT_S, 0 };
@@ -459,7 +475,9 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
 	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
-	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->tls = tls;
+	c->bev = tls != NULL ? app_tls_bufferevent(tls, up->base, BEV_OPT_DEFER_CALLBACKS)
+			     : bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -481,7 +499,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
  * nghttp2 for a free slot: a queued stream that its caller cancels stays there, with its headers,
  * until a slot frees, so callers cancelling queued streams could grow memory without bound.
  */
-static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const char *host, int port)
+static struct h2u_conn *h2u_pick(struct h2_upstream *up, struct app_tls *tls, const char *key,
+				 const char *host, int port)
 {
 	struct h2u_conn *c;
 	unsigned count = 0;
@@ -503,12 +522,19 @@ static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const 
 			return c;
 	}
 	if (count < H2_UPSTREAM_MAX_CONNS)
-		return h2u_conn_new(up, key, host, port);
+		return h2u_conn_new(up, tls, key, host, port);
 	return NULL;
 }
 
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
 				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why)
+{
+	return h2_upstream_open_tls(up, NULL, host, port, nv, n, ops, arg, why);
+}
+
+struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *tls, const char *host, int port,
+				       const nghttp2_nv *nv, size_t n, const struct h2_stream_ops *ops, void *arg,
+				       const char **why)
 {
 	char key[300];
 	struct h2u_conn *c;
@@ -516,10 +542,11 @@ struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int
 	nghttp2_data_provider body;
 	int32_t id;
 
-	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "%s[%s]:%d" : "%s%s:%d", tls != NULL ? "tls:" : "",
+		 host, port);
 	*why = "out of memory";
 	for (int attempt = 0; attempt < 2; attempt++) {
-		c = h2u_pick(up, key, host, port);
+		c = h2u_pick(up, tls, key, host, port);
 		if (c == NULL) {
 			*why = "every connection to it is at the server's stream limit (" H2U_STR(H2_UPSTREAM_MAX_CONNS) " connections)";
 			return NULL;

@@ -57,6 +57,17 @@ struct h2_upstream *h2_upstream_new(struct event_base *base);
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
 				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why);
 
+/*
+ * The same over TLS with tls (ALPN h2; --app-protocol grpcs), on a pool of its own: a TLS and a
+ * plain connection to one address never mix. tls NULL is h2_upstream_open. A failed handshake
+ * closes the streams REFUSED_STREAM with why saying what TLS reported. Ownership: tls stays the
+ * caller's and must outlive up. Thread: the loop.
+ */
+struct app_tls;
+struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *tls, const char *host,
+				       int port, const nghttp2_nv *nv, size_t n,
+				       const struct h2_stream_ops *ops, void *arg, const char **why);
+
 /* More request body (or its end) is ready. */
 void h2_stream_resume(struct h2_stream *s);
 

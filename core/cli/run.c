@@ -144,7 +144,7 @@ static const struct run_flag {
 	  "outrigd serves its API on TCP ports only; leave the flag out" },
 	{ "kubernetes", 'k', false, RUN_F_REFUSE,
 	  "outrig run runs apps on this machine only; see pkg/kubernetes for Kubernetes manifests" },
-	{ "app-ssl", 0, false, RUN_F_FALSE_ONLY, "outrigd does not call apps over TLS yet" },
+	{ "app-ssl", 0, false, RUN_F_FWD, NULL },
 };
 
 static const char *const run_log_levels[] = { "debug", "info", "warn", "error", "fatal" };
@@ -183,7 +183,8 @@ void run_usage(FILE *f)
 	      "  -d, --components-path DIR     old name of --resources-path\n"
 	      "      --log-level LEVEL         debug, info, warn, error or fatal (default info)\n"
 	      "      --log-as-json             sidecar logs as JSON lines\n"
-	      "  -P, --app-protocol P          how the sidecar calls the app: http or grpc (default http)\n"
+	      "  -P, --app-protocol P          how the sidecar calls the app: http, https, grpc or grpcs\n"
+	      "                                (default http; --app-ssl: deprecated form of https, grpcs)\n"
 	      "      --app-channel-address A   the address the app listens on (default 127.0.0.1)\n"
 	      "      --app-max-concurrency N   most calls in flight to the app (default -1: no limit)\n"
 	      "      --dapr-listen-addresses A addresses the sidecar API binds (CSV)\n"
@@ -206,7 +207,7 @@ void run_usage(FILE *f)
 	      "Accepted, with one line saying they have no effect in outrig: --enable-profiling,\n"
 	      "--profile-port, --placement-host-address, --scheduler-host-address,\n"
 	      "--runtime-path. Refused: --unix-domain-socket (-u),\n"
-	      "--kubernetes (-k), --app-ssl.\n"
+	      "--kubernetes (-k).\n"
 	      "\n"
 	      "outrigd is taken from the folder of this program, else $OUTRIGD, else PATH.\n",
 	      f);

@@ -97,7 +97,7 @@ static const struct rf_field {
 	{ "createService", RF_NO_EFFECT, true,
 	  "it is used by 'dapr run -k' (Kubernetes), which outrig does not do" },
 	{ "unixDomainSocket", RF_REFUSE, true, "outrigd serves its API on TCP ports only; remove the field" },
-	{ "appSSL", RF_REFUSE, false, "outrigd does not call apps over TLS yet; remove the field" },
+	{ "appSSL", RF_BOOL, false, "app-ssl" },
 };
 #define RF_N_FIELDS (sizeof(rf_fields) / sizeof(rf_fields[0]))
 

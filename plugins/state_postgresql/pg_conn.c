@@ -329,6 +329,38 @@ static int pgc_wait(PGconn *pg, short events, const struct pgc_deadline *deadlin
 	}
 }
 
+/*
+ * What to do about a connection libpq refused for TLS (sslmode, sslrootcert, sslcert, sslkey in
+ * connectionString, which reach libpq as they are), or NULL when reason is not about TLS.
+ */
+static const char *pgc_tls_hint(const char *reason)
+{
+	static const struct {
+		const char *says, *hint;
+	} hints[] = {
+		{ "no encryption",
+		  "the server takes TLS connections only: set sslmode=require (or verify-full with sslrootcert) in "
+		  "connectionString" },
+		{ "does not support SSL",
+		  "the server has no TLS: set sslmode=disable or prefer in connectionString, or turn ssl on in the "
+		  "server" },
+		{ "does not match host name",
+		  "the server's certificate is not for the host in connectionString: connect by a name or address "
+		  "it carries, or use sslmode=verify-ca" },
+		{ "certificate",
+		  "check sslrootcert (the CA that signed the server's certificate) in connectionString, and sslcert "
+		  "and sslkey when the server asks for a client certificate" },
+		{ "SSL",
+		  "check sslmode, sslrootcert, sslcert and sslkey in connectionString against the server's TLS "
+		  "settings" },
+	};
+
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (strstr(reason, hints[i].says) != NULL)
+			return hints[i].hint;
+	return NULL;
+}
+
 /* Opens one connection with libpq's non-blocking connect, so the deadline holds throughout. */
 static int pgc_open(struct pgc_pool *pool, const struct pgc_deadline *deadline, struct pgc_conn **out,
 		    struct outrig_error *err)
@@ -359,8 +391,15 @@ static int pgc_open(struct pgc_pool *pool, const struct pgc_deadline *deadline, 
 	}
 	pgc_set_where(pool, pg);
 	if (PQstatus(pg) != CONNECTION_OK) {
+		const char *hint;
+
 		pgc_reason(PQerrorMessage(pg), reason, sizeof(reason));
 		PQfinish(pg);
+		/* A TLS mismatch does not go away by trying again: it is the configuration's, and said at once. */
+		hint = pgc_tls_hint(reason);
+		if (hint != NULL)
+			return outrig_err(err, OUTRIG_EINVAL, "cannot reach PostgreSQL at %s: %s; %s",
+					  pgc_pool_where(pool, where, sizeof(where)), reason, hint);
 		return outrig_err(err, OUTRIG_EUNAVAIL, "cannot reach PostgreSQL at %s: %s",
 				  pgc_pool_where(pool, where, sizeof(where)), reason);
 	}

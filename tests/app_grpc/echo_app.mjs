@@ -186,9 +186,17 @@ const impl = {
   },
 };
 
+// TLS when OUTRIG_TEST_TLS_CERT and OUTRIG_TEST_TLS_KEY name PEM files (tests/interop/app_grpcs.mjs), else h2c.
+const serverCredentials = () => {
+  const { OUTRIG_TEST_TLS_CERT: cert, OUTRIG_TEST_TLS_KEY: key } = process.env;
+  if (!cert || !key) return grpc.ServerCredentials.createInsecure();
+  const fs = require("node:fs");
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(cert), private_key: fs.readFileSync(key) }], false);
+};
+
 const server = new grpc.Server();
 server.addService(service, impl);
-server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+server.bindAsync(`127.0.0.1:${port}`, serverCredentials(), (err) => {
   if (err) {
     console.error(`echo_app.mjs: cannot listen on 127.0.0.1:${port}: ${err.message}`);
     process.exit(1);

@@ -17,10 +17,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <openssl/ssl.h>
 
 /* An answer held back (x-echo-delay-ms). */
 struct echo_pending {
@@ -47,6 +49,8 @@ struct echo_app {
 	pthread_t thread;
 	bool running;
 	struct echo_pending *pending; /* loop thread only */
+	SSL_CTX *tls;		      /* echo_app_start_tls: every connection is TLS */
+	char sni[256];		      /* the server name the last handshake asked for; "" for none */
 };
 
 static pthread_once_t echo_threads_once = PTHREAD_ONCE_INIT;
@@ -278,6 +282,66 @@ static void *echo_loop(void *arg)
 	return NULL;
 }
 
+/* A TLS connection for evhttp (echo_app_start_tls). */
+static struct bufferevent *echo_tls_bev(struct event_base *base, void *arg)
+{
+	struct echo_app *app = arg;
+	SSL *ssl = SSL_new(app->tls);
+
+	return ssl != NULL ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							    BEV_OPT_CLOSE_ON_FREE)
+			   : NULL;
+}
+
+/* Records the server name (SNI) each handshake asks for. */
+static int echo_tls_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct echo_app *app = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	pthread_mutex_lock(&app->lock);
+	snprintf(app->sni, sizeof(app->sni), "%s", name != NULL ? name : "");
+	pthread_mutex_unlock(&app->lock);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void echo_app_tls_sni(struct echo_app *app, char *buf, size_t len)
+{
+	pthread_mutex_lock(&app->lock);
+	snprintf(buf, len, "%s", app->sni);
+	pthread_mutex_unlock(&app->lock);
+}
+
+struct echo_app *echo_app_start_tls(const char *name, const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	struct echo_app *app;
+
+	if (ctx == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "echo app: cannot load %s and %s\n", cert, key);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	app = echo_app_start(name);
+	if (app == NULL) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Before any connection: the thread only accepts once its loop runs this callback. */
+	app->tls = ctx;
+	SSL_CTX_set_tlsext_servername_callback(ctx, echo_tls_servername);
+	SSL_CTX_set_tlsext_servername_arg(ctx, app);
+	evhttp_set_bevcb(app->http, echo_tls_bev, app);
+	return app;
+}
+
+int echo_app_tls_handshakes(struct echo_app *app)
+{
+	return app->tls != NULL ? (int)SSL_CTX_sess_accept_good(app->tls) : 0;
+}
+
 struct echo_app *echo_app_start(const char *name)
 {
 	struct echo_app *app = calloc(1, sizeof(*app));
@@ -405,6 +469,7 @@ void echo_app_destroy(struct echo_app *app)
 	for (size_t i = 0; i < app->nstartup; i++)
 		echo_free_request(app->startup[i]);
 	free(app->items);
+	SSL_CTX_free(app->tls);
 	pthread_mutex_destroy(&app->lock);
 	free(app);
 }

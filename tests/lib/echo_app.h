@@ -36,6 +36,18 @@ struct echo_app;
 /* Starts the app on a free 127.0.0.1 port in a thread of its own. NULL on failure (on stderr). */
 struct echo_app *echo_app_start(const char *name);
 
+/*
+ * The same app serving HTTPS only, with the PEM certificate (chain) cert and key key. NULL on
+ * failure (on stderr).
+ */
+struct echo_app *echo_app_start_tls(const char *name, const char *cert, const char *key);
+
+/* TLS handshakes completed (0 for a plain app). Thread: any. */
+int echo_app_tls_handshakes(struct echo_app *app);
+
+/* The server name (SNI) the last TLS handshake asked for, "" when it sent none. Thread: any. */
+void echo_app_tls_sni(struct echo_app *app, char *buf, size_t len);
+
 int echo_app_port(const struct echo_app *app);
 
 /* Requests recorded so far. Thread: any. */

@@ -49,6 +49,13 @@ int server_redis_start(struct test_server *s);
  */
 int server_postgres_start(struct test_server *s);
 
+/*
+ * As server_postgres_start, with TLS on (ssl = on, the PEM certificate cert and key key); with
+ * ssl_only, pg_hba.conf takes TLS connections only (hostssl), so one without TLS is refused.
+ * Returns 0, SERVER_UNAVAILABLE or -1.
+ */
+int server_postgres_start_tls(struct test_server *s, const char *cert, const char *key, bool ssl_only);
+
 /* "host=127.0.0.1 port=N user=postgres dbname=postgres sslmode=disable", in a static buffer. */
 const char *server_postgres_conninfo(const struct test_server *s);
 

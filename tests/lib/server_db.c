@@ -231,6 +231,72 @@ int server_postgres_start(struct test_server *s)
 	return postgres_spawn(s) == 0 ? postgres_wait_ready(s) : -1;
 }
 
+/* Copies file src to dst with mode, owned by the server's user (PostgreSQL refuses a key others can read). */
+static int pg_copy_private(const char *src, const char *dst, mode_t mode)
+{
+	const char *user = pg_user();
+	struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
+	char *data = NULL;
+	size_t len = 0;
+	FILE *in = fopen(src, "rb"), *out;
+	int rc = -1;
+
+	if (in == NULL)
+		return -1;
+	out = open_memstream(&data, &len);
+	if (out != NULL) {
+		char buf[4096];
+		size_t n;
+
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, n, out);
+		fclose(out);
+	}
+	fclose(in);
+	out = data != NULL ? fopen(dst, "wb") : NULL;
+	if (out != NULL && fwrite(data, 1, len, out) == len && fclose(out) == 0 && chmod(dst, mode) == 0 &&
+	    (pw == NULL || chown(dst, pw->pw_uid, pw->pw_gid) == 0))
+		rc = 0;
+	else if (out != NULL)
+		fclose(out);
+	free(data);
+	return rc;
+}
+
+int server_postgres_start_tls(struct test_server *s, const char *cert, const char *key, bool ssl_only)
+{
+	char path[700];
+	FILE *f;
+	int rc = server_postgres_start(s);
+
+	if (rc != 0)
+		return rc;
+	server_halt(s);
+	snprintf(path, sizeof(path), "%s/server.pem", s->dir);
+	if (pg_copy_private(cert, path, 0644) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/server.key", s->dir);
+	if (pg_copy_private(key, path, 0600) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/postgresql.conf", s->dir);
+	f = fopen(path, "a");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "ssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n");
+	fclose(f);
+	/* hostssl only: a client that does not ask for TLS finds no pg_hba.conf entry. */
+	if (ssl_only) {
+		snprintf(path, sizeof(path), "%s/pg_hba.conf", s->dir);
+		f = fopen(path, "w");
+		if (f == NULL)
+			return -1;
+		fprintf(f,
+			"local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n");
+		fclose(f);
+	}
+	return server_restart(s);
+}
+
 const char *server_postgres_conninfo(const struct test_server *s)
 {
 	static char buf[128];

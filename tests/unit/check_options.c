@@ -349,7 +349,7 @@ END_TEST
 
 START_TEST(test_app_protocol)
 {
-	static const char *const later[] = { "https", "grpcs", "h2c", "h2", "GRPC" };
+	static const char *const later[] = { "h2c", "h2", "GRPC", "tls" };
 	char want[256];
 
 	parse_ok_msg(parse(NULL));
@@ -358,13 +358,41 @@ START_TEST(test_app_protocol)
 	ck_assert_str_eq(opts.app_protocol, "grpc");
 	parse_ok_msg(parse("--app-protocol=http", NULL));
 	ck_assert_str_eq(opts.app_protocol, "http");
+	parse_ok_msg(parse("--app-protocol=https", NULL));
+	ck_assert_str_eq(opts.app_protocol, "https");
+	parse_ok_msg(parse("--app-protocol", "grpcs", NULL));
+	ck_assert_str_eq(opts.app_protocol, "grpcs");
+	ck_assert_uint_eq(opts.notes_count, 0);
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-		snprintf(
-			want, sizeof(want),
-			"--app-protocol: \"%s\" is not supported by outrig yet; use http or grpc (https, grpcs and h2c come later)",
-			later[i]);
+		snprintf(want, sizeof(want),
+			 "--app-protocol: \"%s\" is not supported by outrig; use http, https, grpc or grpcs (h2c comes later)",
+			 later[i]);
 		assert_refused(parse("--app-protocol", later[i], NULL), want);
 	}
+}
+END_TEST
+
+/* daprd's deprecated --app-ssl: http becomes https and grpc grpcs, with daprd's warning; the TLS forms stay. */
+START_TEST(test_app_ssl)
+{
+	static const char *const cases[][2] = {
+		{ "http", "https" }, { "grpc", "grpcs" }, { "https", "https" }, { "grpcs", "grpcs" }
+	};
+
+	parse_ok_msg(parse("--app-ssl", NULL));
+	ck_assert_str_eq(opts.app_protocol, "https");
+	ck_assert_uint_eq(opts.notes_count, 1);
+	ck_assert_str_eq(opts.notes[0],
+			 "--app-ssl is deprecated; use --app-protocol https instead (the app is called with https, not http)");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_ok_msg(parse("--app-protocol", cases[i][0], "--app-ssl=true", NULL));
+		ck_assert_str_eq(opts.app_protocol, cases[i][1]);
+		ck_assert_uint_eq(opts.notes_count, strcmp(cases[i][0], cases[i][1]) != 0 ? 1 : 0);
+		parse_ok_msg(parse("--app-protocol", cases[i][0], "--app-ssl=false", NULL));
+		ck_assert_str_eq(opts.app_protocol, cases[i][0]);
+	}
+	assert_refused(parse("--app-ssl", "--app-protocol", "h2c", NULL),
+		       "--app-protocol: \"h2c\" is not supported by outrig; use http, https, grpc or grpcs (h2c comes later)");
 }
 END_TEST
 
@@ -441,8 +469,6 @@ START_TEST(test_daprd_flags_refused)
 {
 	assert_refused(parse("--mode", "kubernetes", NULL),
 		       "--mode: \"kubernetes\" is not supported; outrig runs standalone only (components come from --resources-path folders, in Kubernetes mounted from a ConfigMap)");
-	assert_refused(parse("--app-ssl", NULL),
-		       "--app-ssl: outrig cannot call the app over TLS yet (https, grpcs); drop the flag and serve the app over http or grpc");
 	assert_refused(parse("--enable-mtls", NULL),
 		       "--enable-mtls: outrig has no mTLS between sidecars: drop the flag (`dapr run` adds it when the --config file sets spec.mtls.enabled: true)");
 	assert_refused(parse("--unix-domain-socket", "/tmp/dapr", NULL),
@@ -501,6 +527,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_stops_at_first_error);
 	tcase_add_test(tc, test_read_buffer_size);
 	tcase_add_test(tc, test_app_protocol);
+	tcase_add_test(tc, test_app_ssl);
 	tcase_add_test(tc, test_daprd_flags_noted);
 	tcase_add_test(tc, test_metrics_flags);
 	tcase_add_test(tc, test_dapr_run_defaults);

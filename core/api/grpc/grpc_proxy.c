@@ -484,7 +484,7 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	p->port = port;
 	p->to_app = to_app;
 	PROXY_NV(":method", "POST");
-	PROXY_NV(":scheme", "http");
+	PROXY_NV(":scheme", to_app && p->srv->app_tls != NULL ? "https" : "http");
 	PROXY_NV(":path", call->path);
 	PROXY_NV(":authority", authority);
 	PROXY_NV("content-type", call->content_type);
@@ -510,7 +510,8 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	if (p->srv->h2_upstream == NULL)
 		p->srv->h2_upstream = h2_upstream_new(p->srv->base);
 	if (p->srv->h2_upstream != NULL)
-		p->up = h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k, &grpc_proxy_up_ops, p, &why);
+		p->up = h2_upstream_open_tls(p->srv->h2_upstream, to_app ? p->srv->app_tls : NULL, p->host, port,
+					     nv, k, &grpc_proxy_up_ops, p, &why);
 	free(nv);
 	if (p->up == NULL)
 		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request to app %s at %s: %s", p->id,
@@ -550,10 +551,10 @@ static bool grpc_proxy_app_ready(struct grpc_call *call, const char *id)
 			id);
 		return false;
 	}
-	if (o->app_protocol == NULL || strcmp(o->app_protocol, "grpc") != 0) {
+	if (o->app_protocol == NULL || strncmp(o->app_protocol, "grpc", 4) != 0) {
 		grpc_call_answer_status(
 			call, GRPC_FAILED_PRECONDITION, NULL,
-			"failed to proxy request: app %s speaks %s (--app-protocol); gRPC proxying needs --app-protocol grpc",
+			"failed to proxy request: app %s speaks %s (--app-protocol); gRPC proxying needs --app-protocol grpc or grpcs",
 			id, o->app_protocol != NULL ? o->app_protocol : "http");
 		return false;
 	}
