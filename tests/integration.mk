@@ -16,7 +16,8 @@ tests_lib_libtesthelp_a_SOURCES = \
 	tests/lib/test_app.c tests/lib/test_app.h \
 	tests/lib/echo_app.c tests/lib/echo_app.h \
 	tests/lib/kafka_mock_driver.c tests/lib/kafka_mock_driver.h \
-	tests/lib/plugin_host.c tests/lib/plugin_host.h
+	tests/lib/plugin_host.c tests/lib/plugin_host.h \
+	tests/lib/interop.c tests/lib/interop.h
 
 check_PROGRAMS += tests/check_api_state tests/check_state_conformance
 TESTS += tests/check_api_state tests/check_state_conformance

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "exchange.h"
 #include "grpc_client.h"
+#include "interop.h"
 #include "server.h"
 
 static struct daemon dmn_a, dmn_b;
@@ -235,45 +236,9 @@ static Suite *grpc_observe_suite(void)
 	return s;
 }
 
-/* node and @grpc/grpc-js come from outside the build (npm ci --prefix tests/interop). */
-static const char *missing(void)
-{
-	static char why[700];
-	char path[600];
-	struct stat st;
-
-	if (!server_available("node"))
-		return "node is not on PATH";
-	snprintf(path, sizeof(path), "%s/tests/interop/node_modules/@grpc/grpc-js/package.json", srcdir());
-	if (stat(path, &st) != 0) {
-		snprintf(why, sizeof(why), "%s is missing; run: npm ci --prefix tests/interop", path);
-		return why;
-	}
-	return NULL;
-}
-
 int main(void)
 {
-	const char *why = missing();
-	SRunner *sr;
-	int failed;
+	static const char *const modules[] = { "@grpc/grpc-js", NULL };
 
-	if (why != NULL) {
-		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
-
-		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr,
-				"FAIL: this test needs node and @grpc/grpc-js (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
-				why);
-			return 1;
-		}
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(grpc_observe_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return interop_run(grpc_observe_suite(), modules);
 }

@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "exchange.h"
+#include "interop.h"
 #include "server.h"
 
 /* What a loaded CI machine may add to a bound. */
@@ -292,49 +293,9 @@ static Suite *resiliency_grpc_app_suite(void)
 	return s;
 }
 
-/* node, @dapr/dapr and @grpc/grpc-js come from outside the build (npm ci --prefix tests/interop). */
-static const char *missing(void)
-{
-	static const char *const modules[] = { "@dapr/dapr", "@grpc/grpc-js", "@bufbuild/protobuf" };
-	static char why[700];
-	char path[600];
-	struct stat st;
-
-	if (!server_available("node"))
-		return "node is not on PATH";
-	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
-		snprintf(path, sizeof(path), "%s/tests/interop/node_modules/%s/package.json", srcdir(),
-			 modules[i]);
-		if (stat(path, &st) != 0) {
-			snprintf(why, sizeof(why), "%s is missing; run: npm ci --prefix tests/interop", path);
-			return why;
-		}
-	}
-	return NULL;
-}
-
 int main(void)
 {
-	const char *why = missing();
-	SRunner *sr;
-	int failed;
+	static const char *const modules[] = { "@dapr/dapr", "@grpc/grpc-js", "@bufbuild/protobuf", NULL };
 
-	if (why != NULL) {
-		const char *require = getenv("OUTRIG_REQUIRE_INTEROP");
-
-		if (require != NULL && strcmp(require, "1") == 0) {
-			fprintf(stderr,
-				"FAIL: this test needs node and the Dapr JS SDK (OUTRIG_REQUIRE_INTEROP=1), but %s\n",
-				why);
-			return 1;
-		}
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sr = srunner_create(resiliency_grpc_app_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return interop_run(resiliency_grpc_app_suite(), modules);
 }
