@@ -84,25 +84,8 @@ static void note(const char *fmt, ...)
 /* Starts d (in front of a, or none) with more arguments (NULL-terminated, may be NULL). */
 static void start(struct daemon *d, struct echo_app *a, const char *const *more)
 {
-	const char *args[40];
-	const char *plugins = getenv("OUTRIG_TEST_PLUGIN_DIR");
-	char port[16], internal[16];
-	int n = 0;
-
-	if (a != NULL) {
-		snprintf(port, sizeof(port), "%d", echo_app_port(a));
-		args[n++] = "--app-port";
-		args[n++] = port;
-	}
-	snprintf(internal, sizeof(internal), "%d", daemon_free_port());
-	args[n++] = "--dapr-internal-grpc-port";
-	args[n++] = internal;
-	args[n++] = "--plugin-dir";
-	args[n++] = plugins != NULL ? plugins : "tests/plugins/.libs";
-	for (int i = 0; more != NULL && more[i] != NULL && n < 38; i++)
-		args[n++] = more[i];
-	args[n] = NULL;
-	ck_assert_msg(daemon_start(d, args) == 0, "outrigd %s did not start (log above)", d->app_id);
+	ck_assert_msg(daemon_start_app(d, a != NULL ? echo_app_port(a) : 0, more) == 0,
+		      "outrigd %s did not start (log above)", d->app_id);
 }
 
 static char *write_config(struct daemon *d, const char *spec)

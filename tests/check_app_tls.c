@@ -48,51 +48,19 @@ static void teardown(void)
 /* Starts dmn in front of app with more arguments (NULL-terminated). */
 static void start(const char *const *more)
 {
-	const char *args[32];
-	const char *plugins = getenv("OUTRIG_TEST_PLUGIN_DIR");
-	char port[16], internal[16];
-	int n = 0;
-
-	snprintf(port, sizeof(port), "%d", echo_app_port(app));
-	args[n++] = "--app-port";
-	args[n++] = port;
-	snprintf(internal, sizeof(internal), "%d", daemon_free_port());
-	args[n++] = "--dapr-internal-grpc-port";
-	args[n++] = internal;
-	args[n++] = "--plugin-dir";
-	args[n++] = plugins != NULL ? plugins : "tests/plugins/.libs";
-	for (int i = 0; more != NULL && more[i] != NULL && n < 30; i++)
-		args[n++] = more[i];
-	args[n] = NULL;
-	ck_assert_msg(daemon_start(&dmn, args) == 0, "outrigd did not start (log above)");
+	ck_assert_msg(daemon_start_app(&dmn, echo_app_port(app), more) == 0, "outrigd did not start (log above)");
 }
 
 /* The first request the app got with method on path, waiting up to 10 s; fails the test if none came. */
 static const struct echo_request *wait_request(const char *method, const char *path)
 {
-	long until = xnow_ms() + 10000;
+	const struct echo_request *r = echo_app_wait(app, method, path, 10000);
 
-	for (;;) {
-		size_t n = echo_app_count(app);
-
-		for (size_t i = 0; i < n; i++) {
-			const struct echo_request *r = echo_app_request(app, i);
-
-			if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
-				return r;
-		}
-		for (size_t i = 0; echo_app_startup_request(app, i) != NULL; i++) {
-			const struct echo_request *r = echo_app_startup_request(app, i);
-
-			if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
-				return r;
-		}
-		if (xnow_ms() >= until) {
-			daemon_dump_log(&dmn);
-			ck_abort_msg("the HTTPS app never got %s %s (%zu requests)", method, path, n);
-		}
-		xsleep_ms(10);
+	if (r == NULL) {
+		daemon_dump_log(&dmn);
+		ck_abort_msg("the HTTPS app never got %s %s (%zu requests)", method, path, echo_app_count(app));
 	}
+	return r;
 }
 
 /* The ways to ask for TLS towards an HTTP app: daprd's flag, and its deprecated one. */

@@ -54,58 +54,23 @@ static void teardown(void)
 /* Starts d in front of a (NULL: no --app-port) with more arguments (NULL-terminated, may be NULL). */
 static void start(struct daemon *d, struct echo_app *a, const char *const *more)
 {
-	const char *args[32];
-	const char *plugins = getenv("OUTRIG_TEST_PLUGIN_DIR");
-	char port[16], internal[16];
-	int n = 0;
-
-	if (a != NULL) {
-		snprintf(port, sizeof(port), "%d", echo_app_port(a));
-		args[n++] = "--app-port";
-		args[n++] = port;
-	}
-	/* A free internal port of its own: tests running at once would share the app id's derived one. */
-	snprintf(internal, sizeof(internal), "%d", daemon_free_port());
-	args[n++] = "--dapr-internal-grpc-port";
-	args[n++] = internal;
-	args[n++] = "--dapr-internal-grpc-listen-address";
-	args[n++] = "127.0.0.1";
-	args[n++] = "--plugin-dir";
-	args[n++] = plugins != NULL ? plugins : "tests/plugins/.libs";
-	for (int i = 0; more != NULL && more[i] != NULL && n < 30; i++)
-		args[n++] = more[i];
-	args[n] = NULL;
-	ck_assert_msg(daemon_start(d, args) == 0, "outrigd %s did not start (log above)", d->app_id);
+	ck_assert_msg(daemon_start_app(d, a != NULL ? echo_app_port(a) : 0, more) == 0,
+		      "outrigd %s did not start (log above)", d->app_id);
 }
 
 /* The first request a got with method on path, waiting up to 10 s; fails the test if none came. */
 static const struct echo_request *wait_request(struct echo_app *a, const char *method, const char *path)
 {
-	long until = xnow_ms() + 10000;
+	const struct echo_request *r = echo_app_wait(a, method, path, 10000);
+	size_t n = echo_app_count(a);
 
-	for (;;) {
-		size_t n = echo_app_count(a);
-
-		for (size_t i = 0; i < n; i++) {
-			const struct echo_request *r = echo_app_request(a, i);
-
-			if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
-				return r;
-		}
-		for (size_t i = 0; echo_app_startup_request(a, i) != NULL; i++) {
-			const struct echo_request *r = echo_app_startup_request(a, i);
-
-			if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
-				return r;
-		}
-		if (xnow_ms() >= until) {
-			for (size_t i = 0; i < n; i++)
-				fprintf(stderr, "the app got %s %s\n", echo_app_request(a, i)->method,
-					echo_app_request(a, i)->path);
-			ck_abort_msg("the app never got %s %s (%zu requests, listed above)", method, path, n);
-		}
-		xsleep_ms(10);
+	if (r == NULL) {
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "the app got %s %s\n", echo_app_request(a, i)->method,
+				echo_app_request(a, i)->path);
+		ck_abort_msg("the app never got %s %s (%zu requests, listed above)", method, path, n);
 	}
+	return r;
 }
 
 /* Notes in wrong unless what r carried as dapr-api-token matches want (NULL: no such header at all). */

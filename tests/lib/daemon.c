@@ -417,6 +417,32 @@ int daemon_start(struct daemon *d, const char *const *extra_args)
 	}
 }
 
+int daemon_start_app(struct daemon *d, int app_port, const char *const *more)
+{
+	const char *args[40];
+	const char *plugins = getenv("OUTRIG_TEST_PLUGIN_DIR");
+	char port[16], internal[16];
+	int n = 0;
+
+	if (app_port > 0) {
+		snprintf(port, sizeof(port), "%d", app_port);
+		args[n++] = "--app-port";
+		args[n++] = port;
+	}
+	snprintf(internal, sizeof(internal), "%d", daemon_free_port());
+	args[n++] = "--dapr-internal-grpc-port";
+	args[n++] = internal;
+	args[n++] = "--plugin-dir";
+	args[n++] = plugins != NULL ? plugins : "tests/plugins/.libs";
+	for (int i = 0; more != NULL && more[i] != NULL; i++) {
+		if (n >= 38)
+			return -1;
+		args[n++] = more[i];
+	}
+	args[n] = NULL;
+	return daemon_start(d, args);
+}
+
 /* 0 once outrigd answers healthz; -2 when it exited before, -1 on other failures. */
 static int daemon_start_once(struct daemon *d, const char *const *extra_args)
 {

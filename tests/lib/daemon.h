@@ -67,6 +67,13 @@ int daemon_write_resource(struct daemon *d, const char *file, const char *conten
 int daemon_start(struct daemon *d, const char *const *extra_args);
 
 /*
+ * daemon_start in front of the app on app_port (none when 0), with an internal port of its own (tests running at
+ * once would share the app id's derived one), $OUTRIG_TEST_PLUGIN_DIR (or tests/plugins/.libs) as the plugin
+ * folder, then more (NULL-terminated, may be NULL; at most 30).
+ */
+int daemon_start_app(struct daemon *d, int app_port, const char *const *more);
+
+/*
  * Waits up to timeout_ms for the daemon to exit by itself.
  * Returns its exit code, 128 + signal if killed by one, or -1 on timeout (still running).
  */

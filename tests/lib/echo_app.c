@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -423,6 +424,34 @@ const struct echo_request *echo_app_last(struct echo_app *app)
 	pthread_mutex_lock(&app->lock);
 	r = app->n > 0 ? app->items[app->n - 1] : NULL;
 	pthread_mutex_unlock(&app->lock);
+	return r;
+}
+
+/* The first of app's requests (startup ones too) with method on path, or NULL. */
+static const struct echo_request *echo_app_find(struct echo_app *app, const char *method, const char *path)
+{
+	const struct echo_request *r;
+
+	for (size_t i = 0; (r = echo_app_startup_request(app, i)) != NULL; i++)
+		if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
+			return r;
+	for (size_t i = 0, n = echo_app_count(app); i < n; i++) {
+		r = echo_app_request(app, i);
+		if (strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+const struct echo_request *echo_app_wait(struct echo_app *app, const char *method, const char *path,
+					 int timeout_ms)
+{
+	const struct echo_request *r;
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; (r = echo_app_find(app, method, path)) == NULL && waited < timeout_ms;
+	     waited += 10)
+		nanosleep(&nap, NULL);
 	return r;
 }
 

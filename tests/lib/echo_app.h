@@ -69,6 +69,11 @@ const struct echo_request *echo_app_startup_request(struct echo_app *app, size_t
 /* The last request recorded, or NULL. */
 const struct echo_request *echo_app_last(struct echo_app *app);
 
+/* The first request (startup ones included) with method on path, waiting up to timeout_ms for one; NULL if none
+ * came. */
+const struct echo_request *echo_app_wait(struct echo_app *app, const char *method, const char *path,
+					 int timeout_ms);
+
 /* A header of r (name lower-case), or NULL. */
 const char *echo_header(const struct echo_request *r, const char *name);
 
