@@ -62,6 +62,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/base/data_dir.c core/base/data_dir.h \
 	core/base/diag.c core/base/diag.h \
 	core/base/duration.c core/base/duration.h \
+	core/base/hex.h \
 	core/components/embedded.c core/components/embedded.h \
 	core/base/handoff.c core/base/handoff.h \
 	core/components/host.c core/components/host.h \

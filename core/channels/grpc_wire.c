@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/hex.h"
+
 void grpc_wire_timeout(int64_t ms, char out[GRPC_WIRE_TIMEOUT_SIZE])
 {
 	/* The value has at most 8 digits: past that, a coarser unit, rounded up. */
@@ -42,17 +44,6 @@ int grpc_wire_status(const char *text)
 	return code <= 16 ? code : -1;
 }
 
-static int grpc_wire_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void grpc_wire_percent_decode(char *s)
 {
 	char *out = s;
@@ -61,7 +52,7 @@ void grpc_wire_percent_decode(char *s)
 		int hi, lo;
 
 		/* in[1] is checked first, so in[2] is never read past the end. */
-		if (in[0] == '%' && (hi = grpc_wire_hex(in[1])) >= 0 && (lo = grpc_wire_hex(in[2])) >= 0) {
+		if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0) {
 			*out++ = (char)(hi << 4 | lo);
 			in += 2;
 		} else {

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/hex.h"
+
 /*
  * daprd keeps each policy's operations in a tree of path segments (a, b*, a lone * or **),
  * children in the order the operations came; a lookup takes, at each level, the first child that
@@ -249,17 +251,6 @@ void access_control_free(struct access_control *acl)
 
 /* ---- the method as the app may read it ---- */
 
-static int acl_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Bytes that mean something to some app's router or URL decoder, encoded or not. */
 static const char *acl_special(unsigned char c)
 {
@@ -327,8 +318,8 @@ static const char *acl_decode(const char *method, char *out, char *why, size_t s
 		const char *what;
 
 		if (c == '%') {
-			int hi = acl_hex((unsigned char)p[1]),
-			    lo = hi >= 0 ? acl_hex((unsigned char)p[2]) : -1;
+			int hi = hex_digit((unsigned char)p[1]),
+			    lo = hi >= 0 ? hex_digit((unsigned char)p[2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				snprintf(why, size, "a '%%' that starts no escape");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "blocks/pubsub/rules_internal.h"
 
 static bool rule_is_ident_start(char c)
@@ -17,17 +18,6 @@ static bool rule_is_ident_start(char c)
 static bool rule_is_ident_char(char c)
 {
 	return rule_is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static int rule_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Appends code point cp as UTF-8; false if it is not a Unicode scalar value. */
@@ -102,7 +92,7 @@ static bool rule_lex_escape(struct rule_parser *p, const char *s, size_t *i, cha
 		return true;
 	}
 	for (int k = 0; k < digits; k++) {
-		int v = rule_hex_value(s[at + 2 + (size_t)k]);
+		int v = hex_digit(s[at + 2 + (size_t)k]);
 
 		if (v < 0) {
 			rule_fail(p, false, at, "\\%c needs %d hex digits", c, digits);
