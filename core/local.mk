@@ -2,9 +2,9 @@
 # outrigd, the sidecar, and the modules it is made of (a convenience library, so unit tests link them).
 CORE_CPPFLAGS = $(AM_CPPFLAGS) -D_GNU_SOURCE -I$(top_srcdir)/core -I$(top_builddir)/core \
 	-DOUTRIG_PLUGINDIR='"$(plugindir)"' $(GRPC_CPPFLAGS)
-CORE_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
+CORE_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) $(YAML_CFLAGS) $(PTHREAD_CFLAGS) \
 	$(NGHTTP2_CFLAGS) $(PROTOBUF_C_CFLAGS)
-CORE_LIBS = $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
+CORE_LIBS = $(OPENSSL_LIBS) $(LIBEVENT_LIBS) $(JANSSON_LIBS) $(YAML_LIBS) $(PTHREAD_LIBS) $(NGHTTP2_LIBS) $(PROTOBUF_C_LIBS) $(LIBS) -lm
 
 noinst_LIBRARIES = core/liboutrigcore.a
 core_liboutrigcore_a_CPPFLAGS = $(CORE_CPPFLAGS)
@@ -49,6 +49,9 @@ core_liboutrigcore_a_SOURCES = \
 	core/observe/trace.c core/observe/trace.h core/observe/trace_internal.h \
 	core/observe/trace_export.c \
 	core/security/peer_identity.h \
+	core/security/mtls.c core/security/mtls.h \
+	core/security/spiffe.c core/security/spiffe.h \
+	core/resources/configuration_mtls.c core/resources/configuration_mtls.h \
 	core/api/http/http_trace.c core/api/http/http_trace.h \
 	core/resources/configuration_observe.c core/resources/configuration_observe.h \
 	core/observe/metrics.c core/observe/metrics.h \

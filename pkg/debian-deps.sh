@@ -3,7 +3,7 @@
 # Installs the Debian packages needed to build and test outrig; does nothing when all are there.
 set -eu
 
-packages="build-essential autoconf automake libtool pkg-config libevent-dev libjansson-dev rpm rpmlint python3-yaml
+packages="build-essential autoconf automake libtool pkg-config libevent-dev libssl-dev libjansson-dev rpm rpmlint python3-yaml
 libyaml-dev libsqlite3-dev libhiredis-dev libpq-dev libpaho-mqtt-dev librdkafka-dev check curl wrk nodejs npm ca-certificates git
 redis-server redis-tools postgresql postgresql-client mosquitto mosquitto-clients openssl
 iproute2 dnsmasq-base clang libfuzzer-14-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler nghttp2-client

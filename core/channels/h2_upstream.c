@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "base/log.h"
+#include "security/mtls.h"
 
 #define H2U_SCOPE "grpc-proxy"
 #define H2U_STR2(x) #x
@@ -49,8 +50,9 @@ struct h2_stream {
 };
 
 struct h2u_conn {
-	char *key; /* host:port */
+	char *key; /* host:port, and with mTLS the app the peer's certificate must name */
 	struct bufferevent *bev;
+	bool tls;
 	nghttp2_session *ng;
 	struct event *kick; /* sends what nghttp2 has queued, from a clean stack */
 	struct event *idle;
@@ -385,6 +387,15 @@ static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 		h2u_flush(c);
 		return;
 	}
+	if (!c->connected && c->tls) {
+		char tls_why[400], full[900];
+
+		if (mtls_failure(bev, tls_why, sizeof(tls_why))) {
+			snprintf(full, sizeof(full), "cannot connect to %s: %s", c->key, tls_why);
+			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, full);
+			return;
+		}
+	}
 	if (!c->connected) {
 		int dns = bufferevent_socket_get_dns_error(bev);
 
@@ -446,8 +457,11 @@ static int h2u_session(struct h2u_conn *c)
 	return nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, 16 << 20) == 0 ? 0 : -1;
 }
 
-static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, const char *host, int port)
+static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, const char *host, int port,
+				     const char *tls_id, const char *tls_ns)
 {
+	char hostport[300];
+
 	struct h2u_conn *c = calloc(1, sizeof(*c));
 	struct timeval connect_timeout = { H2U_CONNECT_TIMEOUT_S, 0 };
 
@@ -459,7 +473,10 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
 	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
-	c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	snprintf(hostport, sizeof(hostport), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	c->tls = tls_id != NULL;
+	c->bev = c->tls ? mtls_client_bufferevent(up->base, tls_id, tls_ns, hostport, BEV_OPT_DEFER_CALLBACKS)
+			: bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -481,7 +498,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
  * nghttp2 for a free slot: a queued stream that its caller cancels stays there, with its headers,
  * until a slot frees, so callers cancelling queued streams could grow memory without bound.
  */
-static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const char *host, int port)
+static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const char *host, int port,
+				 const char *tls_id, const char *tls_ns)
 {
 	struct h2u_conn *c;
 	unsigned count = 0;
@@ -503,23 +521,34 @@ static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const 
 			return c;
 	}
 	if (count < H2_UPSTREAM_MAX_CONNS)
-		return h2u_conn_new(up, key, host, port);
+		return h2u_conn_new(up, key, host, port, tls_id, tls_ns);
 	return NULL;
 }
 
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
 				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why)
 {
-	char key[300];
+	return h2_upstream_open_peer(up, host, port, NULL, NULL, nv, n, ops, arg, why);
+}
+
+struct h2_stream *h2_upstream_open_peer(struct h2_upstream *up, const char *host, int port, const char *peer_id,
+					const char *peer_ns, const nghttp2_nv *nv, size_t n,
+					const struct h2_stream_ops *ops, void *arg, const char **why)
+{
+	char key[800];
+	const char *tls_id = peer_id != NULL && mtls_enabled() ? peer_id : NULL;
 	struct h2u_conn *c;
 	struct h2_stream *s;
 	nghttp2_data_provider body;
 	int32_t id;
 
 	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	if (tls_id != NULL)
+		snprintf(key + strlen(key), sizeof(key) - strlen(key), " (mTLS, app %s%s%s)", tls_id,
+			 peer_ns != NULL && *peer_ns != '\0' ? "." : "", peer_ns != NULL ? peer_ns : "");
 	*why = "out of memory";
 	for (int attempt = 0; attempt < 2; attempt++) {
-		c = h2u_pick(up, key, host, port);
+		c = h2u_pick(up, key, host, port, tls_id, peer_ns);
 		if (c == NULL) {
 			*why = "every connection to it is at the server's stream limit (" H2U_STR(H2_UPSTREAM_MAX_CONNS) " connections)";
 			return NULL;

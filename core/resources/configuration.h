@@ -8,6 +8,7 @@
 
 #include "base/diag.h"
 #include "observe/trace.h"
+#include "resources/configuration_mtls.h"
 #include "resources/configuration_observe.h"
 #include "resources/resources.h"
 
@@ -41,6 +42,8 @@ struct configuration {
 	struct trace_settings tracing;
 	/* spec.metric (or metrics) and spec.logging, merged field by field over the files. */
 	struct cfg_observe observe;
+	/* spec.mtls, merged field by field over the files. */
+	struct cfg_mtls mtls;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;

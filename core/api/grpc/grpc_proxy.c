@@ -23,6 +23,7 @@
 #include "api/grpc/grpc_conn.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
+#include "api/http/http_guard.h"
 #include "base/log.h"
 #include "blocks/errors.h"
 #include "blocks/invoke/invoke_request.h"
@@ -31,6 +32,7 @@
 #include "channels/h2_upstream.h"
 #include "options.h"
 #include "runtime.h"
+#include "security/mtls.h"
 
 #define PROXY_SCOPE "grpc-proxy"
 /* The metadata naming the target app, as daprd reads it. */
@@ -457,7 +459,9 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	if (p->srv->h2_upstream == NULL)
 		p->srv->h2_upstream = h2_upstream_new(p->srv->base);
 	if (p->srv->h2_upstream != NULL)
-		p->up = h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k, &grpc_proxy_up_ops, p, &why);
+		p->up = to_app ? h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k, &grpc_proxy_up_ops, p, &why)
+			       : h2_upstream_open_peer(p->srv->h2_upstream, p->host, port, p->id, p->ns, nv, k,
+						       &grpc_proxy_up_ops, p, &why);
 	free(nv);
 	if (p->up == NULL)
 		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request to app %s at %s: %s", p->id,
@@ -512,6 +516,25 @@ static bool grpc_proxy_app_ready(struct grpc_call *call, const char *id)
 	return true;
 }
 
+/* With mTLS, the calling sidecar is who its certificate says (internal_protocol.md). */
+static bool grpc_proxy_check_certificate(struct grpc_call *call, const char *caller, const char *caller_ns)
+{
+	struct peer_identity id;
+	char idbuf[768], why[600];
+
+	if (!tls_peer_identity(http_guard_transport(grpc_conn_bufferevent(call->conn)), &id, idbuf, sizeof(idbuf))) {
+		grpc_call_answer_status(call, GRPC_UNAUTHENTICATED, NULL,
+					"failed to proxy request: the caller's sidecar has no verified certificate");
+		return false;
+	}
+	if (!mtls_claim_matches(&id, caller, caller_ns, why, sizeof(why))) {
+		log_warn("grpc", "refused a proxied call to %s: %s", call->path, why);
+		grpc_call_answer_status(call, GRPC_PERMISSION_DENIED, NULL, "failed to proxy request: %s", why);
+		return false;
+	}
+	return true;
+}
+
 /* Who the call is for, on the internal port: this sidecar's app, as the calling sidecar resolved it. */
 static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy *p)
 {
@@ -541,6 +564,8 @@ static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy 
 			own, invoke_own_namespace(), callee_ns);
 		return false;
 	}
+	if (mtls_enabled() && !grpc_proxy_check_certificate(call, caller, caller_ns))
+		return false;
 	snprintf(p->id, sizeof(p->id), "%s", own);
 	p->caller_id = strdup(caller);
 	p->caller_ns = caller_ns != NULL ? strdup(caller_ns) : NULL;
