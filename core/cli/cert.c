@@ -156,8 +156,20 @@ static int cert_write(const char *dir, const char *name, mode_t mode, X509 *cert
 	return 0;
 }
 
+/* mkdir -p: the folders above dir too. */
 static int cert_mkdir(const char *dir)
 {
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = strchr(path + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			fprintf(stderr, "outrig cert: cannot create %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "outrig cert: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;

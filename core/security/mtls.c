@@ -35,6 +35,7 @@ struct mtls_conn {
 	char session_key[300];
 	char why[384]; /* why the handshake failed, once known */
 	bool server, logged;
+	bool done; /* the handshake finished: later failures are the connection's, not a refusal */
 };
 
 struct mtls_files {
@@ -236,8 +237,12 @@ static void mtls_info_cb(const SSL *cssl, int where, int ret)
 	SSL *ssl = (SSL *)cssl;
 	struct mtls_conn *mc = SSL_get_ex_data(ssl, mtls_conn_index);
 
-	if (mc == NULL || mc->logged)
+	if (mc == NULL || mc->logged || mc->done)
 		return;
+	if (where & SSL_CB_HANDSHAKE_DONE) {
+		mc->done = true;
+		return;
+	}
 	if (((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && (ret >> 8) == SSL3_AL_FATAL) ||
 	    ((where & SSL_CB_EXIT) && ret <= 0 && ERR_peek_last_error() != 0)) {
 		if (mc->why[0] == '\0')
