@@ -134,3 +134,10 @@ tests_unit_check_resiliency_SOURCES = tests/unit/check_resiliency.c core/resilie
 tests_unit_check_resiliency_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_resiliency_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_resiliency_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/unit/check_mtls
+TESTS += tests/unit/check_mtls
+tests_unit_check_mtls_SOURCES = tests/unit/check_mtls.c core/security/mtls.c core/security/spiffe.c core/base/log.c
+tests_unit_check_mtls_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_check_mtls_CFLAGS = $(TEST_CFLAGS)
+tests_unit_check_mtls_LDADD = $(TEST_LIBS)
