@@ -241,6 +241,13 @@ static void mtls_info_cb(const SSL *cssl, int where, int ret)
 		return;
 	if (where & SSL_CB_HANDSHAKE_DONE) {
 		mc->done = true;
+		if (log_enabled(OUTRIG_LOG_DEBUG)) {
+			char addr[80];
+
+			mtls_peer_address(ssl, addr, sizeof(addr));
+			log_debug(MTLS_SCOPE, "%s with %s: %s, %s", mc->server ? "accepted a TLS connection" : "connected over TLS",
+				  addr, SSL_get_version(ssl), SSL_session_reused(ssl) ? "session resumed" : "full handshake");
+		}
 		return;
 	}
 	if (((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE) && (ret >> 8) == SSL3_AL_FATAL) ||
