@@ -368,7 +368,8 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		if (call->method == EVHTTP_REQ_HEAD || r.status == 304)
 			call->no_reuse = true;
 	} else if (ch->tls_id != NULL && conn->evcon != NULL &&
-		   mtls_failure(evhttp_connection_get_bufferevent(conn->evcon), call->why, sizeof(call->why))) {
+		   mtls_failure(evhttp_connection_get_bufferevent(conn->evcon), call->why,
+				sizeof(call->why))) {
 		r.fault = APP_FAULT_UNREACHABLE;
 		r.error = call->why;
 	} else if (call->fault != APP_FAULT_NONE) {
@@ -512,7 +513,8 @@ static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 		}
 		evhttp_connection_set_closecb(conn->evcon, app_conn_closed, conn);
 	} else {
-		conn->evcon = evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
+		conn->evcon =
+			evhttp_connection_base_new(ch->base, ch->dns, ch->address, (unsigned short)ch->port);
 	}
 	if (conn->evcon == NULL)
 		return false;

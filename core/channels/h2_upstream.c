@@ -476,7 +476,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, co
 	snprintf(hostport, sizeof(hostport), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
 	c->tls = tls_id != NULL;
 	c->bev = c->tls ? mtls_client_bufferevent(up->base, tls_id, tls_ns, hostport, BEV_OPT_DEFER_CALLBACKS)
-			: bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+			: bufferevent_socket_new(up->base, -1,
+						 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -531,9 +532,10 @@ struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int
 	return h2_upstream_open_peer(up, host, port, NULL, NULL, nv, n, ops, arg, why);
 }
 
-struct h2_stream *h2_upstream_open_peer(struct h2_upstream *up, const char *host, int port, const char *peer_id,
-					const char *peer_ns, const nghttp2_nv *nv, size_t n,
-					const struct h2_stream_ops *ops, void *arg, const char **why)
+struct h2_stream *h2_upstream_open_peer(struct h2_upstream *up, const char *host, int port,
+					const char *peer_id, const char *peer_ns, const nghttp2_nv *nv,
+					size_t n, const struct h2_stream_ops *ops, void *arg,
+					const char **why)
 {
 	char key[800];
 	const char *tls_id = peer_id != NULL && mtls_enabled() ? peer_id : NULL;

@@ -41,9 +41,10 @@ static void peer_call_done(void *arg, struct app_call_answer *a)
 		struct app_call_answer hinted = *a;
 		char why[512];
 
-		snprintf(why, sizeof(why),
-			 "%s; if mTLS is on at that sidecar (its log says \"does not speak TLS\"), turn it on here too (--enable-mtls)",
-			 a->error);
+		snprintf(
+			why, sizeof(why),
+			"%s; if mTLS is on at that sidecar (its log says \"does not speak TLS\"), turn it on here too (--enable-mtls)",
+			a->error);
 		hinted.error = why;
 		call->cb(call->arg, &hinted, who);
 	} else {
@@ -55,7 +56,8 @@ static void peer_call_done(void *arg, struct app_call_answer *a)
 int peer_call_send(struct peer_channels *pc, const char *host, int port, const struct peer_call_request *rq,
 		   peer_call_cb cb, void *arg)
 {
-	struct app_channel *ch = pc != NULL ? peer_channels_get(pc, host, port, rq->callee_id, rq->callee_ns) : NULL;
+	struct app_channel *ch =
+		pc != NULL ? peer_channels_get(pc, host, port, rq->callee_id, rq->callee_ns) : NULL;
 	struct app_call_request out = rq->call;
 	struct kv_list headers = { 0 };
 	struct peer_call *call;

@@ -38,8 +38,8 @@ struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, 
 	return pc;
 }
 
-struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port, const char *callee_id,
-				      const char *callee_ns)
+struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port,
+				      const char *callee_id, const char *callee_ns)
 {
 	char key[sizeof(pc->peers[0].key)];
 	struct peer *slot = NULL;

@@ -33,8 +33,8 @@ struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, 
  * Ownership: the set's; valid until peer_channels_free (an idle channel may be closed by a later
  * peer_channels_get, so do not keep it across calls). Thread: the event loop.
  */
-struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port, const char *callee_id,
-				      const char *callee_ns);
+struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port,
+				      const char *callee_id, const char *callee_ns);
 
 /* Calls in flight to every peer. Thread: the event loop. */
 unsigned peer_channels_busy(const struct peer_channels *pc);

@@ -146,7 +146,8 @@ static int cert_write(const char *dir, const char *name, mode_t mode, X509 *cert
 			close(fd);
 		return -1;
 	}
-	ok = cert != NULL ? PEM_write_X509(f, cert) == 1 : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
+	ok = cert != NULL ? PEM_write_X509(f, cert) == 1
+			  : PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) == 1;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		fprintf(stderr, "outrig cert: cannot write %s: %s\n", path, strerror(errno));
@@ -192,7 +193,8 @@ static int cert_parse(int argc, char **argv, struct cert_args *a)
 		const char *value;
 
 		if (strncmp(flag, "--", 2) != 0) {
-			fprintf(stderr, "outrig cert: unexpected argument '%s'; see 'outrig cert --help'\n", flag);
+			fprintf(stderr, "outrig cert: unexpected argument '%s'; see 'outrig cert --help'\n",
+				flag);
 			return -1;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq != NULL ? (int)(eq - flag) : (int)strlen(flag), flag);
@@ -217,14 +219,16 @@ static int cert_parse(int argc, char **argv, struct cert_args *a)
 			a->ns = value;
 		else if (strcmp(name, "--ttl") == 0) {
 			if (!cert_duration(value, &a->ttl_s) || a->ttl_s <= 0) {
-				fprintf(stderr, "outrig cert: --ttl %s: expected a positive duration such as 24h, 90m or 30s\n",
+				fprintf(stderr,
+					"outrig cert: --ttl %s: expected a positive duration such as 24h, 90m or 30s\n",
 					value);
 				return -1;
 			}
 			a->ttl_set = true;
 		} else if (strcmp(name, "--not-before") == 0) {
 			if (!cert_duration(value, &a->not_before_s)) {
-				fprintf(stderr, "outrig cert: --not-before %s: expected an offset from now such as -1h or 2h\n",
+				fprintf(stderr,
+					"outrig cert: --not-before %s: expected an offset from now such as -1h or 2h\n",
 					value);
 				return -1;
 			}
@@ -242,7 +246,8 @@ static bool cert_domain_ok(const char *d)
 	if (*d == '\0')
 		return false;
 	for (; *d != '\0'; d++)
-		if (!((*d >= 'a' && *d <= 'z') || (*d >= '0' && *d <= '9') || *d == '.' || *d == '-' || *d == '_'))
+		if (!((*d >= 'a' && *d <= 'z') || (*d >= '0' && *d <= '9') || *d == '.' || *d == '-' ||
+		      *d == '_'))
 			return false;
 	return true;
 }
@@ -252,7 +257,8 @@ static bool cert_segment_ok(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '/' || *s == ',' || *s == '%')
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '/' || *s == ',' ||
+		    *s == '%')
 			return false;
 	return true;
 }
@@ -270,7 +276,8 @@ static int cert_ca(struct cert_args *a)
 		return 2;
 	}
 	if (!cert_domain_ok(a->trust_domain)) {
-		fprintf(stderr, "outrig cert ca: --trust-domain %s: a trust domain is lowercase letters, digits, '.', '-' and '_'\n",
+		fprintf(stderr,
+			"outrig cert ca: --trust-domain %s: a trust domain is lowercase letters, digits, '.', '-' and '_'\n",
 			a->trust_domain);
 		return 2;
 	}
@@ -284,21 +291,27 @@ static int cert_ca(struct cert_args *a)
 	snprintf(san, sizeof(san), "URI:spiffe://%s", a->trust_domain);
 	name = X509_get_subject_name(cert);
 	if (X509_set_version(cert, 2) != 1 || !cert_serial(cert) ||
-	    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"outrig", -1, -1, 0) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
-	    X509_set_issuer_name(cert, name) != 1 || X509_gmtime_adj(X509_getm_notBefore(cert), a->not_before_s) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(cert), a->not_before_s + (a->ttl_set ? a->ttl_s : CERT_CA_TTL_S)) == NULL ||
-	    X509_set_pubkey(cert, key) != 1 || !cert_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") ||
+	    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"outrig", -1, -1,
+				       0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) !=
+		    1 ||
+	    X509_set_issuer_name(cert, name) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(cert), a->not_before_s) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(cert),
+			    a->not_before_s + (a->ttl_set ? a->ttl_s : CERT_CA_TTL_S)) == NULL ||
+	    X509_set_pubkey(cert, key) != 1 ||
+	    !cert_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") ||
 	    !cert_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
 	    !cert_ext(cert, cert, NID_subject_key_identifier, "hash") ||
 	    !cert_ext(cert, cert, NID_subject_alt_name, san) || X509_sign(cert, key, EVP_sha256()) == 0)
 		goto out;
-	if (cert_write(a->out, "ca.key", 0600, NULL, key) != 0 || cert_write(a->out, "ca.crt", 0644, cert, NULL) != 0) {
+	if (cert_write(a->out, "ca.key", 0600, NULL, key) != 0 ||
+	    cert_write(a->out, "ca.crt", 0644, cert, NULL) != 0) {
 		rc = 1;
 		goto done;
 	}
-	printf("outrig cert: trust anchor for spiffe://%s in %s/ca.crt (key %s/ca.key)\n", a->trust_domain, a->out,
-	       a->out);
+	printf("outrig cert: trust anchor for spiffe://%s in %s/ca.crt (key %s/ca.key)\n", a->trust_domain,
+	       a->out, a->out);
 	rc = 0;
 	goto done;
 out:
@@ -345,14 +358,17 @@ static int cert_issue(struct cert_args *a)
 		return 2;
 	}
 	if (a->ns == NULL)
-		a->ns = getenv("NAMESPACE") != NULL && *getenv("NAMESPACE") != '\0' ? getenv("NAMESPACE") : "default";
+		a->ns = getenv("NAMESPACE") != NULL && *getenv("NAMESPACE") != '\0' ? getenv("NAMESPACE")
+										    : "default";
 	if (!cert_segment_ok(a->app_id) || !cert_segment_ok(a->ns)) {
-		fprintf(stderr, "outrig cert issue: --app-id and --namespace must be non-empty, without spaces, '/', ',' or '%%'\n");
+		fprintf(stderr,
+			"outrig cert issue: --app-id and --namespace must be non-empty, without spaces, '/', ',' or '%%'\n");
 		return 2;
 	}
 	snprintf(path, sizeof(path), "%s/ca.crt", a->ca);
 	if ((f = fopen(path, "r")) == NULL || (ca = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "outrig cert issue: cannot read the CA certificate %s: %s; make one with outrig cert ca\n",
+		fprintf(stderr,
+			"outrig cert issue: cannot read the CA certificate %s: %s; make one with outrig cert ca\n",
 			path, f == NULL ? strerror(errno) : "no PEM certificate in it");
 		if (f != NULL)
 			fclose(f);
@@ -372,11 +388,14 @@ static int cert_issue(struct cert_args *a)
 	if (a->trust_domain != NULL)
 		snprintf(domain, sizeof(domain), "%s", a->trust_domain);
 	else if (!cert_ca_domain(ca, domain, sizeof(domain))) {
-		fprintf(stderr, "outrig cert issue: %s/ca.crt names no trust domain; give --trust-domain\n", a->ca);
+		fprintf(stderr, "outrig cert issue: %s/ca.crt names no trust domain; give --trust-domain\n",
+			a->ca);
 		goto done;
 	}
 	if (!cert_domain_ok(domain)) {
-		fprintf(stderr, "outrig cert issue: trust domain \"%s\": lowercase letters, digits, '.', '-' and '_'\n", domain);
+		fprintf(stderr,
+			"outrig cert issue: trust domain \"%s\": lowercase letters, digits, '.', '-' and '_'\n",
+			domain);
 		goto done;
 	}
 	if (cert_mkdir(a->out) != 0)
@@ -388,24 +407,28 @@ static int cert_issue(struct cert_args *a)
 		goto fail;
 	name = X509_get_subject_name(cert);
 	if (X509_set_version(cert, 2) != 1 || !cert_serial(cert) ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)a->app_id, -1, -1, 0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)a->app_id, -1, -1,
+				       0) != 1 ||
 	    X509_set_issuer_name(cert, X509_get_subject_name(ca)) != 1 ||
-	    X509_gmtime_adj(X509_getm_notBefore(cert), a->not_before_s != 0 ? a->not_before_s : -60) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(cert),
-			    (a->not_before_s != 0 ? a->not_before_s : 0) + (a->ttl_set ? a->ttl_s : CERT_DEFAULT_TTL_S)) ==
+	    X509_gmtime_adj(X509_getm_notBefore(cert), a->not_before_s != 0 ? a->not_before_s : -60) ==
 		    NULL ||
-	    X509_set_pubkey(cert, key) != 1 || !cert_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+	    X509_gmtime_adj(X509_getm_notAfter(cert), (a->not_before_s != 0 ? a->not_before_s : 0) +
+							      (a->ttl_set ? a->ttl_s : CERT_DEFAULT_TTL_S)) ==
+		    NULL ||
+	    X509_set_pubkey(cert, key) != 1 ||
+	    !cert_ext(cert, ca, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !cert_ext(cert, ca, NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
 	    !cert_ext(cert, ca, NID_ext_key_usage, "serverAuth,clientAuth") ||
 	    !cert_ext(cert, ca, NID_authority_key_identifier, "keyid:always") ||
 	    !cert_ext(cert, ca, NID_subject_alt_name, san) || X509_sign(cert, ca_key, EVP_sha256()) == 0)
 		goto fail;
 	/* The key first: a watcher that sees the new certificate finds its key already there. */
-	if (cert_write(a->out, "tls.key", 0600, NULL, key) != 0 || cert_write(a->out, "tls.crt", 0644, cert, NULL) != 0 ||
+	if (cert_write(a->out, "tls.key", 0600, NULL, key) != 0 ||
+	    cert_write(a->out, "tls.crt", 0644, cert, NULL) != 0 ||
 	    cert_write(a->out, "ca.crt", 0644, ca, NULL) != 0)
 		goto done;
-	printf("outrig cert: spiffe://%s/ns/%s/%s in %s/tls.crt (key %s/tls.key, trust anchor %s/ca.crt)\n", domain, a->ns,
-	       a->app_id, a->out, a->out, a->out);
+	printf("outrig cert: spiffe://%s/ns/%s/%s in %s/tls.crt (key %s/tls.key, trust anchor %s/ca.crt)\n",
+	       domain, a->ns, a->app_id, a->out, a->out, a->out);
 	rc = 0;
 	goto done;
 fail:
@@ -434,7 +457,8 @@ int cert_main(int argc, char **argv)
 		return cert_ca(&a);
 	if (strcmp(argv[1], "issue") == 0)
 		return cert_issue(&a);
-	fprintf(stderr, "outrig cert: unknown command '%s'; the commands are ca and issue (see 'outrig cert --help')\n",
+	fprintf(stderr,
+		"outrig cert: unknown command '%s'; the commands are ca and issue (see 'outrig cert --help')\n",
 		argv[1]);
 	return 2;
 }

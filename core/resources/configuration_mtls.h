@@ -11,10 +11,10 @@
 
 /* Zeroed: nothing set. A later file's field replaces an earlier file's. */
 struct cfg_mtls {
-	bool enabled;		    /* spec.mtls.enabled */
-	bool skew_set;		    /* spec.mtls.allowedClockSkew was given */
-	int64_t clock_skew_ms;	    /* its value */
-	char trust_domain[256];	    /* spec.mtls.controlPlaneTrustDomain, "" when not given */
+	bool enabled;		/* spec.mtls.enabled */
+	bool skew_set;		/* spec.mtls.allowedClockSkew was given */
+	int64_t clock_skew_ms;	/* its value */
+	char trust_domain[256]; /* spec.mtls.controlPlaneTrustDomain, "" when not given */
 };
 
 /*
@@ -22,6 +22,7 @@ struct cfg_mtls {
  * Sentry: certificates come from files); workloadCertTTL a warning naming file:line (outrigd
  * issues no certificates; outrig cert issue --ttl does); unknown fields are warnings.
  */
-void cfg_mtls_read(yaml_document_t *doc, const char *path, yaml_node_t *value, struct cfg_mtls *out, struct diag *d);
+void cfg_mtls_read(yaml_document_t *doc, const char *path, yaml_node_t *value, struct cfg_mtls *out,
+		   struct diag *d);
 
 #endif /* OUTRIG_CORE_CONFIGURATION_MTLS_H */

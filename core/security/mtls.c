@@ -54,7 +54,8 @@ struct mtls {
 	char trust_domain[256];
 	char app_id[256], ns[256];
 	long skew_s;
-	struct mtls_settings s; /* PEM texts are borrowed from the environment, which lives as long as the process */
+	struct mtls_settings
+		s; /* PEM texts are borrowed from the environment, which lives as long as the process */
 	struct mtls_files files;
 	struct event *timer;
 	struct mtls_session sessions[MTLS_SESSIONS];
@@ -111,8 +112,9 @@ static void mtls_refused(SSL *ssl, struct mtls_conn *mc)
 	if (mc->server)
 		log_warn(MTLS_SCOPE, "refused a connection from %s to the internal port: %s", addr, mc->why);
 	else
-		log_warn(MTLS_SCOPE, "refused the sidecar at %s (expected app %s%s%s): %s", addr, mc->expect_id,
-			 mc->expect_ns[0] != '\0' ? " in namespace " : "", mc->expect_ns, mc->why);
+		log_warn(MTLS_SCOPE, "refused the sidecar at %s (expected app %s%s%s): %s", addr,
+			 mc->expect_id, mc->expect_ns[0] != '\0' ? " in namespace " : "", mc->expect_ns,
+			 mc->why);
 }
 
 static void mtls_time_text(const ASN1_TIME *t, char *buf, size_t len)
@@ -128,7 +130,8 @@ static void mtls_time_text(const ASN1_TIME *t, char *buf, size_t len)
 }
 
 /* The checks of a certificate's SPIFFE id against the trust domain and, for a client, the app it expects. */
-static bool mtls_check_spiffe(const struct mtls *m, X509 *cert, const struct mtls_conn *mc, char *why, size_t len)
+static bool mtls_check_spiffe(const struct mtls *m, X509 *cert, const struct mtls_conn *mc, char *why,
+			      size_t len)
 {
 	struct spiffe_id id;
 	char buf[768];
@@ -139,15 +142,18 @@ static bool mtls_check_spiffe(const struct mtls *m, X509 *cert, const struct mtl
 		return false;
 	}
 	if (strcmp(id.trust_domain, m->trust_domain) != 0) {
-		snprintf(why, len, "its certificate is of another trust domain: \"%s\", where this sidecar's is \"%s\"",
+		snprintf(why, len,
+			 "its certificate is of another trust domain: \"%s\", where this sidecar's is \"%s\"",
 			 id.trust_domain, m->trust_domain);
 		return false;
 	}
 	if (mc != NULL && mc->expect_id[0] != '\0' &&
-	    (strcmp(id.app_id, mc->expect_id) != 0 || (mc->expect_ns[0] != '\0' && strcmp(id.ns, mc->expect_ns) != 0))) {
-		snprintf(why, len,
-			 "its certificate names app %s in namespace %s, not the app name resolution gave (a stale entry?)",
-			 id.app_id, id.ns);
+	    (strcmp(id.app_id, mc->expect_id) != 0 ||
+	     (mc->expect_ns[0] != '\0' && strcmp(id.ns, mc->expect_ns) != 0))) {
+		snprintf(
+			why, len,
+			"its certificate names app %s in namespace %s, not the app name resolution gave (a stale entry?)",
+			id.app_id, id.ns);
 		return false;
 	}
 	return true;
@@ -175,9 +181,10 @@ static int mtls_verify_cb(int ok, X509_STORE_CTX *ctx)
 				return 1; /* within the allowed clock skew */
 			}
 			mtls_time_text(X509_get0_notAfter(cert), when, sizeof(when));
-			snprintf(why, sizeof(why),
-				 "its certificate%s expired on %s (allowed clock skew: %lds, spec.mtls.allowedClockSkew)",
-				 depth > 0 ? "'s issuer" : "", when, m->skew_s);
+			snprintf(
+				why, sizeof(why),
+				"its certificate%s expired on %s (allowed clock skew: %lds, spec.mtls.allowedClockSkew)",
+				depth > 0 ? "'s issuer" : "", when, m->skew_s);
 		} else if (err == X509_V_ERR_CERT_NOT_YET_VALID && cert != NULL) {
 			t += m->skew_s;
 			if (X509_cmp_time(X509_get0_notBefore(cert), &t) < 0) {
@@ -185,17 +192,22 @@ static int mtls_verify_cb(int ok, X509_STORE_CTX *ctx)
 				return 1;
 			}
 			mtls_time_text(X509_get0_notBefore(cert), when, sizeof(when));
-			snprintf(why, sizeof(why),
-				 "its certificate%s is not valid yet: not before %s (allowed clock skew: %lds, spec.mtls.allowedClockSkew)",
-				 depth > 0 ? "'s issuer" : "", when, m->skew_s);
+			snprintf(
+				why, sizeof(why),
+				"its certificate%s is not valid yet: not before %s (allowed clock skew: %lds, spec.mtls.allowedClockSkew)",
+				depth > 0 ? "'s issuer" : "", when, m->skew_s);
 		} else if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-			   err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-			   err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+			   err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+			   err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+			   err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+			   err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
 			   err == X509_V_ERR_CERT_SIGNATURE_FAILURE) {
-			snprintf(why, sizeof(why), "its certificate is signed by another CA, not one of the trust anchors (%s)",
+			snprintf(why, sizeof(why),
+				 "its certificate is signed by another CA, not one of the trust anchors (%s)",
 				 X509_verify_cert_error_string(err));
 		} else {
-			snprintf(why, sizeof(why), "its certificate does not verify: %s", X509_verify_cert_error_string(err));
+			snprintf(why, sizeof(why), "its certificate does not verify: %s",
+				 X509_verify_cert_error_string(err));
 		}
 		if (mc->why[0] == '\0')
 			snprintf(mc->why, sizeof(mc->why), "%s", why);
@@ -220,9 +232,10 @@ static void mtls_openssl_reason(unsigned long e, bool server, char *buf, size_t 
 		snprintf(buf, len, "it sent no client certificate (mTLS is on at this port)");
 	else if (r == SSL_R_HTTP_REQUEST || r == SSL_R_WRONG_VERSION_NUMBER || r == SSL_R_UNKNOWN_PROTOCOL ||
 		 r == SSL_R_PACKET_LENGTH_TOO_LONG || r == SSL_R_RECORD_LENGTH_MISMATCH)
-		snprintf(buf, len,
-			 server ? "it does not speak TLS (a plaintext client? mTLS is on at this port)"
-				: "it does not speak TLS (is mTLS off at that sidecar? turn it on there too)");
+		snprintf(
+			buf, len,
+			server ? "it does not speak TLS (a plaintext client? mTLS is on at this port)"
+			       : "it does not speak TLS (is mTLS off at that sidecar? turn it on there too)");
 	else if (r == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED || r == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
 		 r == SSL_R_TLSV1_ALERT_UNKNOWN_CA || r == SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED ||
 		 r == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN)
@@ -245,8 +258,10 @@ static void mtls_info_cb(const SSL *cssl, int where, int ret)
 			char addr[80];
 
 			mtls_peer_address(ssl, addr, sizeof(addr));
-			log_debug(MTLS_SCOPE, "%s with %s: %s, %s", mc->server ? "accepted a TLS connection" : "connected over TLS",
-				  addr, SSL_get_version(ssl), SSL_session_reused(ssl) ? "session resumed" : "full handshake");
+			log_debug(MTLS_SCOPE, "%s with %s: %s, %s",
+				  mc->server ? "accepted a TLS connection" : "connected over TLS", addr,
+				  SSL_get_version(ssl),
+				  SSL_session_reused(ssl) ? "session resumed" : "full handshake");
 		}
 		return;
 	}
@@ -255,8 +270,10 @@ static void mtls_info_cb(const SSL *cssl, int where, int ret)
 		if (mc->why[0] == '\0')
 			mtls_openssl_reason(ERR_peek_last_error(), mc->server, mc->why, sizeof(mc->why));
 		mtls_refused(ssl, mc);
-	} else if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL && mc->why[0] == '\0') {
-		snprintf(mc->why, sizeof(mc->why), "it refused this sidecar's certificate (TLS alert \"%s\"); see its log for why",
+	} else if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL &&
+		   mc->why[0] == '\0') {
+		snprintf(mc->why, sizeof(mc->why),
+			 "it refused this sidecar's certificate (TLS alert \"%s\"); see its log for why",
 			 SSL_alert_desc_string_long(ret));
 	}
 }
@@ -297,7 +314,7 @@ static void mtls_sessions_flush(struct mtls *m)
 
 struct mtls_material {
 	X509 *leaf;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	EVP_PKEY *key;
 	X509_STORE *store;
 };
@@ -352,8 +369,10 @@ static int mtls_read(const struct mtls_settings *s, struct mtls_material *mm, ch
 	BIO_free(b);
 	ERR_clear_error();
 	if (mm->leaf == NULL) {
-		snprintf(err, len, "%s: no PEM certificate in it; give the sidecar's certificate (outrig cert issue makes one)",
-			 what[0]);
+		snprintf(
+			err, len,
+			"%s: no PEM certificate in it; give the sidecar's certificate (outrig cert issue makes one)",
+			what[0]);
 		goto fail;
 	}
 	if ((b = mtls_open(s->key_file, s->key_pem)) == NULL) {
@@ -369,8 +388,10 @@ static int mtls_read(const struct mtls_settings *s, struct mtls_material *mm, ch
 	}
 	if (X509_check_private_key(mm->leaf, mm->key) != 1) {
 		ERR_clear_error();
-		snprintf(err, len, "%s: the key does not belong to the certificate in %s (replaced one but not the other?)",
-			 what[1], what[0]);
+		snprintf(
+			err, len,
+			"%s: the key does not belong to the certificate in %s (replaced one but not the other?)",
+			what[1], what[0]);
 		goto fail;
 	}
 	if ((b = mtls_open(s->anchors_file, s->anchors_pem)) == NULL) {
@@ -386,8 +407,10 @@ static int mtls_read(const struct mtls_settings *s, struct mtls_material *mm, ch
 	BIO_free(b);
 	ERR_clear_error();
 	if (n == 0) {
-		snprintf(err, len, "%s: no PEM certificate in it; give the CA certificate(s) that sign the sidecars' certificates",
-			 what[2]);
+		snprintf(
+			err, len,
+			"%s: no PEM certificate in it; give the CA certificate(s) that sign the sidecars' certificates",
+			what[2]);
 		goto fail;
 	}
 	return 0;
@@ -397,8 +420,8 @@ fail:
 }
 
 /* This sidecar's own certificate must be valid now and name this app in the trust domain. */
-static int mtls_check_own(const struct mtls_settings *s, const char *td, const struct mtls_material *mm, char *err,
-			  size_t len)
+static int mtls_check_own(const struct mtls_settings *s, const char *td, const struct mtls_material *mm,
+			  char *err, size_t len)
 {
 	const char *what = s->cert_file != NULL ? s->cert_file : "DAPR_CERT_CHAIN";
 	struct spiffe_id id;
@@ -408,20 +431,23 @@ static int mtls_check_own(const struct mtls_settings *s, const char *td, const s
 	int ok;
 
 	if (!spiffe_from_cert(mm->leaf, &id, buf, sizeof(buf), &bad)) {
-		snprintf(err, len, "%s: the sidecar's certificate is not usable: %s; issue one with outrig cert issue", what,
-			 bad);
+		snprintf(err, len,
+			 "%s: the sidecar's certificate is not usable: %s; issue one with outrig cert issue",
+			 what, bad);
 		return -1;
 	}
 	if (strcmp(id.trust_domain, td) != 0) {
-		snprintf(err, len,
-			 "%s: the certificate's trust domain is \"%s\", this sidecar's \"%s\"; set --control-plane-trust-domain %s or issue a certificate for \"%s\"",
-			 what, id.trust_domain, td, id.trust_domain, td);
+		snprintf(
+			err, len,
+			"%s: the certificate's trust domain is \"%s\", this sidecar's \"%s\"; set --control-plane-trust-domain %s or issue a certificate for \"%s\"",
+			what, id.trust_domain, td, id.trust_domain, td);
 		return -1;
 	}
 	if (strcmp(id.app_id, s->app_id) != 0 || strcmp(id.ns, s->ns) != 0) {
-		snprintf(err, len,
-			 "%s: the certificate is app %s in namespace %s, but this sidecar is app %s in namespace %s (--app-id, $NAMESPACE); give it its own certificate",
-			 what, id.app_id, id.ns, s->app_id, s->ns);
+		snprintf(
+			err, len,
+			"%s: the certificate is app %s in namespace %s, but this sidecar is app %s in namespace %s (--app-id, $NAMESPACE); give it its own certificate",
+			what, id.app_id, id.ns, s->app_id, s->ns);
 		return -1;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(mm->leaf)) <= 0) {
@@ -436,8 +462,10 @@ static int mtls_check_own(const struct mtls_settings *s, const char *td, const s
 		X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(vc), X509_V_FLAG_NO_CHECK_TIME);
 		ok = X509_verify_cert(vc) == 1;
 		if (!ok)
-			snprintf(err, len, "%s: the certificate does not verify against the trust anchors (%s); issue it from their CA",
-				 what, X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)));
+			snprintf(
+				err, len,
+				"%s: the certificate does not verify against the trust anchors (%s); issue it from their CA",
+				what, X509_verify_cert_error_string(X509_STORE_CTX_get_error(vc)));
 	} else {
 		snprintf(err, len, "%s: out of memory", what);
 	}
@@ -494,7 +522,8 @@ static int mtls_load(struct mtls *m, char *err, size_t len)
 		SSL_CTX_free(server);
 		mtls_material_free(&mm);
 		snprintf(err, len, "cannot make a TLS context: %s",
-			 ERR_peek_last_error() != 0 ? ERR_reason_error_string(ERR_peek_last_error()) : "out of memory");
+			 ERR_peek_last_error() != 0 ? ERR_reason_error_string(ERR_peek_last_error())
+						    : "out of memory");
 		ERR_clear_error();
 		return -1;
 	}
@@ -502,9 +531,10 @@ static int mtls_load(struct mtls *m, char *err, size_t len)
 		char when[64];
 
 		mtls_time_text(X509_get0_notAfter(mm.leaf), when, sizeof(when));
-		log_info(MTLS_SCOPE, "loaded the sidecar certificate spiffe://%s/ns/%s/%s from %s (valid until %s)",
-			 m->trust_domain, m->ns, m->app_id, m->s.cert_file != NULL ? m->s.cert_file : "DAPR_CERT_CHAIN",
-			 when);
+		log_info(MTLS_SCOPE,
+			 "loaded the sidecar certificate spiffe://%s/ns/%s/%s from %s (valid until %s)",
+			 m->trust_domain, m->ns, m->app_id,
+			 m->s.cert_file != NULL ? m->s.cert_file : "DAPR_CERT_CHAIN", when);
 	}
 	mtls_material_free(&mm);
 	/* Connections made before keep their context (OpenSSL counts references); new ones take these. */
@@ -527,8 +557,9 @@ static bool mtls_stat_changed(struct mtls_files *f, bool update)
 			continue;
 		if (stat(f->path[i], &st) != 0)
 			memset(&st, 0, sizeof(st));
-		if (st.st_ino != f->st[i].st_ino || st.st_dev != f->st[i].st_dev || st.st_size != f->st[i].st_size ||
-		    st.st_mtim.tv_sec != f->st[i].st_mtim.tv_sec || st.st_mtim.tv_nsec != f->st[i].st_mtim.tv_nsec)
+		if (st.st_ino != f->st[i].st_ino || st.st_dev != f->st[i].st_dev ||
+		    st.st_size != f->st[i].st_size || st.st_mtim.tv_sec != f->st[i].st_mtim.tv_sec ||
+		    st.st_mtim.tv_nsec != f->st[i].st_mtim.tv_nsec)
 			changed = true;
 		if (update)
 			f->st[i] = st;
@@ -547,8 +578,10 @@ static void mtls_tick(evutil_socket_t fd, short what, void *arg)
 	if (!mtls_stat_changed(&m->files, true))
 		return;
 	if (mtls_load(m, err, sizeof(err)) != 0)
-		log_error(MTLS_SCOPE, "the certificate files changed, but the new ones are refused, so the old certificate stays in use: %s",
-			  err);
+		log_error(
+			MTLS_SCOPE,
+			"the certificate files changed, but the new ones are refused, so the old certificate stays in use: %s",
+			err);
 }
 
 static void mtls_free(struct mtls *m)
@@ -581,7 +614,8 @@ int mtls_start(struct event_base *base, const struct mtls_settings *s, char *err
 	}
 	m->s = *s;
 	snprintf(m->trust_domain, sizeof(m->trust_domain), "%s",
-		 s->trust_domain != NULL && *s->trust_domain != '\0' ? s->trust_domain : MTLS_DEFAULT_TRUST_DOMAIN);
+		 s->trust_domain != NULL && *s->trust_domain != '\0' ? s->trust_domain
+								     : MTLS_DEFAULT_TRUST_DOMAIN);
 	snprintf(m->app_id, sizeof(m->app_id), "%s", s->app_id);
 	snprintf(m->ns, sizeof(m->ns), "%s", s->ns);
 	m->s.app_id = m->app_id;
@@ -644,7 +678,8 @@ struct bufferevent *mtls_server_bufferevent(struct event_base *base, int options
 
 	if (ssl == NULL)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, options | BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     options | BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		return NULL;
@@ -669,7 +704,8 @@ struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char 
 	for (size_t i = 0; session_key != NULL && i < MTLS_SESSIONS; i++)
 		if (mtls_g->sessions[i].sess != NULL && strcmp(mtls_g->sessions[i].key, session_key) == 0)
 			SSL_set_session(ssl, mtls_g->sessions[i].sess);
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, options | BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+					     options | BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		return NULL;
@@ -705,7 +741,8 @@ bool tls_peer_identity(const struct bufferevent *bev, struct peer_identity *out,
 	struct spiffe_id id;
 	const char *why;
 
-	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK || !spiffe_from_cert(cert, &id, buf, len, &why))
+	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
+	    !spiffe_from_cert(cert, &id, buf, len, &why))
 		return false;
 	out->app_id = id.app_id;
 	out->ns = id.ns;
@@ -714,17 +751,18 @@ bool tls_peer_identity(const struct bufferevent *bev, struct peer_identity *out,
 	return true;
 }
 
-bool mtls_claim_matches(const struct peer_identity *id, const char *claimed_id, const char *claimed_ns, char *why,
-			size_t len)
+bool mtls_claim_matches(const struct peer_identity *id, const char *claimed_id, const char *claimed_ns,
+			char *why, size_t len)
 {
 	if (claimed_id != NULL && strcmp(claimed_id, id->app_id) != 0) {
-		snprintf(why, len, "the caller claims app id \"%.255s\", but its certificate is app %s", claimed_id,
-			 id->app_id);
+		snprintf(why, len, "the caller claims app id \"%.255s\", but its certificate is app %s",
+			 claimed_id, id->app_id);
 		return false;
 	}
 	if (claimed_ns != NULL && id->ns != NULL && strcmp(claimed_ns, id->ns) != 0) {
-		snprintf(why, len, "the caller claims namespace \"%.255s\", but its certificate is namespace %s", claimed_ns,
-			 id->ns);
+		snprintf(why, len,
+			 "the caller claims namespace \"%.255s\", but its certificate is namespace %s",
+			 claimed_ns, id->ns);
 		return false;
 	}
 	return true;

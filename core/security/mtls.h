@@ -72,8 +72,8 @@ bool tls_peer_identity(const struct bufferevent *bev, struct peer_identity *out,
  * when it sent none) are those of its certificate; false with why, for the caller and the log.
  * Thread: any.
  */
-bool mtls_claim_matches(const struct peer_identity *id, const char *claimed_id, const char *claimed_ns, char *why,
-			size_t len);
+bool mtls_claim_matches(const struct peer_identity *id, const char *claimed_id, const char *claimed_ns,
+			char *why, size_t len);
 
 /*
  * Why bev's TLS connection failed: the reason the verification gave (another CA, expired, not the

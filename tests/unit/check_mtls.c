@@ -40,7 +40,8 @@ static void make_certs(void)
 		strcat(abs, cli);
 		cli = abs;
 	}
-	snprintf(dir, sizeof(dir), "%s/check_mtls.XXXXXX", getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/check_mtls.XXXXXX",
+		 getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	setenv("CLI", cli, 1);
 	run("\"$CLI\" cert ca --trust-domain example.org --out ca");
@@ -53,13 +54,13 @@ static void make_certs(void)
 	run("\"$CLI\" cert issue --ca ca --app-id b --namespace prod --out otherapp");
 	/* Odd ones, signed by the CA with the openssl command: no SAN at all, and two URI SANs. */
 	run("for c in nosan twouri; do mkdir -p $c && cp ca/ca.crt $c/ && "
-		  "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=a "
-		  "-keyout $c/tls.key -out $c/tls.csr || exit 1; done; "
-		  "printf 'basicConstraints=CA:FALSE\\n' >nosan/ext; "
-		  "printf 'basicConstraints=CA:FALSE\\nsubjectAltName=URI:spiffe://example.org/ns/prod/a,"
-		  "URI:spiffe://example.org/ns/prod/b\\n' >twouri/ext; "
-		  "for c in nosan twouri; do openssl x509 -req -in $c/tls.csr -CA ca/ca.crt -CAkey ca/ca.key "
-		  "-CAcreateserial -days 1 -extfile $c/ext -out $c/tls.crt || exit 1; done");
+	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=a "
+	    "-keyout $c/tls.key -out $c/tls.csr || exit 1; done; "
+	    "printf 'basicConstraints=CA:FALSE\\n' >nosan/ext; "
+	    "printf 'basicConstraints=CA:FALSE\\nsubjectAltName=URI:spiffe://example.org/ns/prod/a,"
+	    "URI:spiffe://example.org/ns/prod/b\\n' >twouri/ext; "
+	    "for c in nosan twouri; do openssl x509 -req -in $c/tls.csr -CA ca/ca.crt -CAkey ca/ca.key "
+	    "-CAcreateserial -days 1 -extfile $c/ext -out $c/tls.crt || exit 1; done");
 }
 
 /* Loads DIR's certificate as app "a" in namespace prod of example.org; returns mtls_start's result, err filled. */
@@ -102,9 +103,15 @@ static X509 *read_cert(const char *name)
 START_TEST(test_spiffe_parse)
 {
 	static const char *const bad[] = {
-		"https://example.org/ns/prod/a", "spiffe://example.org/a",	    "spiffe://example.org/ns/prod",
-		"spiffe://example.org/ns//a",	 "spiffe:///ns/prod/a",		    "spiffe://example.org/ns/prod/a/b",
-		"spiffe://example.org/ns/prod/",  "spiffe://example.org/nsx/prod/a", "spiffe://example.org/ns/pr od/a",
+		"https://example.org/ns/prod/a",
+		"spiffe://example.org/a",
+		"spiffe://example.org/ns/prod",
+		"spiffe://example.org/ns//a",
+		"spiffe:///ns/prod/a",
+		"spiffe://example.org/ns/prod/a/b",
+		"spiffe://example.org/ns/prod/",
+		"spiffe://example.org/nsx/prod/a",
+		"spiffe://example.org/ns/pr od/a",
 	};
 	struct spiffe_id id;
 	char buf[256];
@@ -165,7 +172,8 @@ START_TEST(test_load_refused)
 {
 	assert_refused("expired", "tls.crt: the certificate expired on");
 	assert_refused("otherca", "does not verify against the trust anchors");
-	assert_refused("otherdomain", "the certificate's trust domain is \"other.org\", this sidecar's \"example.org\"");
+	assert_refused("otherdomain",
+		       "the certificate's trust domain is \"other.org\", this sidecar's \"example.org\"");
 	assert_refused("otherapp", "the certificate is app b in namespace prod, but this sidecar is app a");
 	assert_refused("nosan", "it has no SPIFFE id (no URI SAN)");
 	assert_refused("twouri", "it has more than one URI SAN");

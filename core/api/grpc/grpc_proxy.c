@@ -459,9 +459,10 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	if (p->srv->h2_upstream == NULL)
 		p->srv->h2_upstream = h2_upstream_new(p->srv->base);
 	if (p->srv->h2_upstream != NULL)
-		p->up = to_app ? h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k, &grpc_proxy_up_ops, p, &why)
-			       : h2_upstream_open_peer(p->srv->h2_upstream, p->host, port, p->id, p->ns, nv, k,
-						       &grpc_proxy_up_ops, p, &why);
+		p->up = to_app ? h2_upstream_open(p->srv->h2_upstream, p->host, port, nv, k,
+						  &grpc_proxy_up_ops, p, &why)
+			       : h2_upstream_open_peer(p->srv->h2_upstream, p->host, port, p->id, p->ns, nv,
+						       k, &grpc_proxy_up_ops, p, &why);
 	free(nv);
 	if (p->up == NULL)
 		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request to app %s at %s: %s", p->id,
@@ -522,14 +523,17 @@ static bool grpc_proxy_check_certificate(struct grpc_call *call, const char *cal
 	struct peer_identity id;
 	char idbuf[768], why[600];
 
-	if (!tls_peer_identity(http_guard_transport(grpc_conn_bufferevent(call->conn)), &id, idbuf, sizeof(idbuf))) {
-		grpc_call_answer_status(call, GRPC_UNAUTHENTICATED, NULL,
-					"failed to proxy request: the caller's sidecar has no verified certificate");
+	if (!tls_peer_identity(http_guard_transport(grpc_conn_bufferevent(call->conn)), &id, idbuf,
+			       sizeof(idbuf))) {
+		grpc_call_answer_status(
+			call, GRPC_UNAUTHENTICATED, NULL,
+			"failed to proxy request: the caller's sidecar has no verified certificate");
 		return false;
 	}
 	if (!mtls_claim_matches(&id, caller, caller_ns, why, sizeof(why))) {
 		log_warn("grpc", "refused a proxied call to %s: %s", call->path, why);
-		grpc_call_answer_status(call, GRPC_PERMISSION_DENIED, NULL, "failed to proxy request: %s", why);
+		grpc_call_answer_status(call, GRPC_PERMISSION_DENIED, NULL, "failed to proxy request: %s",
+					why);
 		return false;
 	}
 	return true;

@@ -142,7 +142,7 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 		char idbuf[768], why[600];
 
 		if (!tls_peer_identity(http_guard_transport(evhttp_connection_get_bufferevent(
-						   evhttp_request_get_connection(req))),
+					       evhttp_request_get_connection(req))),
 				       &id, idbuf, sizeof(idbuf))) {
 			internal_fail(req, own, "%s", "the caller's sidecar has no verified certificate");
 			return;
@@ -247,15 +247,18 @@ static int internal_mtls_start(struct server *srv)
 	s.anchors_pem = s.anchors_file == NULL ? getenv("DAPR_TRUST_ANCHORS") : NULL;
 	if ((s.cert_file == NULL && s.cert_pem == NULL) || (s.key_file == NULL && s.key_pem == NULL) ||
 	    (s.anchors_file == NULL && s.anchors_pem == NULL)) {
-		log_error(INTERNAL_SCOPE,
-			  "mTLS is on (%s), but %s is not given; give --mtls-cert-file, --mtls-key-file and --trust-anchors-file (outrig cert makes them) or DAPR_CERT_CHAIN, DAPR_CERT_KEY and DAPR_TRUST_ANCHORS",
-			  o->enable_mtls ? "--enable-mtls" : "spec.mtls.enabled in --config",
-			  s.cert_file == NULL && s.cert_pem == NULL ? "--mtls-cert-file"
-			  : s.key_file == NULL && s.key_pem == NULL ? "--mtls-key-file"
+		log_error(
+			INTERNAL_SCOPE,
+			"mTLS is on (%s), but %s is not given; give --mtls-cert-file, --mtls-key-file and --trust-anchors-file (outrig cert makes them) or DAPR_CERT_CHAIN, DAPR_CERT_KEY and DAPR_TRUST_ANCHORS",
+			o->enable_mtls ? "--enable-mtls" : "spec.mtls.enabled in --config",
+			s.cert_file == NULL && s.cert_pem == NULL ? "--mtls-cert-file"
+			: s.key_file == NULL && s.key_pem == NULL ? "--mtls-key-file"
 								  : "--trust-anchors-file");
 		return -1;
 	}
-	s.trust_domain = o->trust_domain != NULL ? o->trust_domain : cm->trust_domain[0] != '\0' ? cm->trust_domain : NULL;
+	s.trust_domain = o->trust_domain != NULL       ? o->trust_domain
+			 : cm->trust_domain[0] != '\0' ? cm->trust_domain
+						       : NULL;
 	s.clock_skew_ms = cm->skew_set ? cm->clock_skew_ms : MTLS_DEFAULT_CLOCK_SKEW_MS;
 	s.app_id = o->app_id;
 	s.ns = *invoke_own_namespace() != '\0' ? invoke_own_namespace() : "default";
