@@ -269,6 +269,12 @@ expect_ok ba1 "B -> A over mTLS: reaches app-a, caller app-b" app-a app-b
 invoke "$ns_a" ab3 /v1.0/invoke/app-b.default/method/again
 expect_ok ab3 "A -> B.default over mTLS (namespace checked against the certificate)" app-b app-a
 
+# A stale name-resolution entry: app-x resolves to B's host; A refuses B's certificate, which names app-b.
+invoke "$ns_a" ax /v1.0/invoke/app-x/method/hello
+expect_refused ax "A -> app-x resolved to B's address: refused, B's certificate names app-b" \
+	"its certificate names app app-b in namespace default, not the app name resolution gave"
+expect_log outrigd-a "  ... and A logs it" "refused the sidecar at $ip_b:$internal_port (expected app app-x)"
+
 # --- refused: TLS clients with the wrong certificate, straight at B's internal port -------------
 
 # tls_client NAME CERTDIR [CALLER]: curl from host C at B's internal port, trusting any server, with CERTDIR's

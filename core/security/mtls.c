@@ -27,12 +27,14 @@
 
 #define MTLS_SCOPE "mtls"
 #define MTLS_SESSIONS 64
+#define MTLS_SESSION_LIFETIME_S 600
 
 /* What one TLS connection knows of itself, hung on its SSL object. */
 struct mtls_conn {
 	char expect_id[256]; /* client side: the app the server must be; "" on the server side */
 	char expect_ns[256];
-	char session_key[300];
+	char session_key
+		[820]; /* "host:port app.ns": a session resumes only towards the peer it was verified as */
 	char why[384]; /* why the handshake failed, once known */
 	bool server, logged;
 	bool done; /* the handshake finished: later failures are the connection's, not a refusal */
@@ -44,7 +46,7 @@ struct mtls_files {
 };
 
 struct mtls_session {
-	char key[300];
+	char key[820];
 	SSL_SESSION *sess;
 };
 
@@ -491,6 +493,11 @@ static SSL_CTX *mtls_ctx_new(bool server, const struct mtls_material *mm)
 	SSL_CTX_set_cert_store(ctx, mm->store);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, mtls_verify_cb);
 	SSL_CTX_set_info_callback(ctx, mtls_info_cb);
+	/*
+	 * A resumed session is not verified again: keep it short, so that a certificate that expires
+	 * (or a peer whose files changed) is looked at anew within minutes. OpenSSL's default is 2 h.
+	 */
+	SSL_CTX_set_timeout(ctx, MTLS_SESSION_LIFETIME_S);
 	if (server) {
 		/* Session tickets (OpenSSL's default) let a returning caller skip the certificate exchange. */
 		SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"outrig-internal", 15);
@@ -700,9 +707,15 @@ struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char 
 	mc = SSL_get_ex_data(ssl, mtls_conn_index);
 	snprintf(mc->expect_id, sizeof(mc->expect_id), "%s", peer_id != NULL ? peer_id : "");
 	snprintf(mc->expect_ns, sizeof(mc->expect_ns), "%s", peer_ns != NULL ? peer_ns : "");
-	snprintf(mc->session_key, sizeof(mc->session_key), "%s", session_key != NULL ? session_key : "");
+	/*
+	 * A resumed session skips verification: it must have been verified as this very peer, or a stale
+	 * name-resolution entry (another app id at a known address) would get through on an old session.
+	 */
+	if (session_key != NULL)
+		snprintf(mc->session_key, sizeof(mc->session_key), "%s %s.%s", session_key, mc->expect_id,
+			 mc->expect_ns);
 	for (size_t i = 0; session_key != NULL && i < MTLS_SESSIONS; i++)
-		if (mtls_g->sessions[i].sess != NULL && strcmp(mtls_g->sessions[i].key, session_key) == 0)
+		if (mtls_g->sessions[i].sess != NULL && strcmp(mtls_g->sessions[i].key, mc->session_key) == 0)
 			SSL_set_session(ssl, mtls_g->sessions[i].sess);
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 					     options | BEV_OPT_CLOSE_ON_FREE);
