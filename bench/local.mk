@@ -2,7 +2,7 @@
 # `make bench`: benchmarks of the state, pub/sub, invocation and binding APIs through the outrigd just built (bench/README.md reads the figures).
 EXTRA_DIST += bench/state_bench.sh bench/state.lua bench/README.md \
 	bench/state_remote_bench.sh bench/capture_ops.pl bench/bench_lib.sh \
-	bench/pubsub_bench.sh bench/invoke_bench.sh bench/binding_bench.sh bench/grpc_bench.sh \
+	bench/pubsub_bench.sh bench/invoke_bench.sh bench/mtls_bench.sh bench/binding_bench.sh bench/grpc_bench.sh \
 	bench/metrics_overhead.sh
 
 # The pub/sub bench's C helpers: built by `make bench` only, not by `make all` or `make check`.

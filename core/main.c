@@ -220,9 +220,12 @@ static int main_check(const struct options *opts)
  * Without mTLS a caller's app id and namespace are what its sidecar claims: say once what
  * policies naming apps are then worth (README, internal_protocol.md).
  */
-static void main_warn_unverified(const struct access_control *acl)
+static void main_warn_unverified(const struct server *srv)
 {
-	if (acl->npolicies == 0)
+	const struct access_control *acl = &srv->config.policy.acl;
+
+	/* With mTLS the identity is the certificate's (internal_server.c). */
+	if (acl->npolicies == 0 || srv->opts->enable_mtls || srv->config.mtls.enabled)
 		return;
 	log_warn(
 		"runtime",
@@ -377,7 +380,7 @@ static int main_serve(const struct options *opts)
 			errors, errors == 1 ? "" : "s");
 		goto out;
 	}
-	main_warn_unverified(&srv.config.policy.acl);
+	main_warn_unverified(&srv);
 	if (srv.base != NULL && main_start_tracing(&srv) != 0)
 		goto out;
 	main_setup_observe(&srv);

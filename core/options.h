@@ -34,6 +34,11 @@ struct options {
 	int grpc_port;			     /* --dapr-grpc-port; 0 = not given (50001, best effort) */
 	int internal_port;		     /* --dapr-internal-grpc-port, 0 = derive from the app id */
 	const char *internal_listen_address; /* --dapr-internal-grpc-listen-address, "127.0.0.1" */
+	bool enable_mtls;		     /* --enable-mtls */
+	const char *mtls_cert_file;	     /* --mtls-cert-file, NULL = $DAPR_CERT_CHAIN */
+	const char *mtls_key_file;	     /* --mtls-key-file, NULL = $DAPR_CERT_KEY */
+	const char *trust_anchors_file;	     /* --trust-anchors-file, NULL = $DAPR_TRUST_ANCHORS */
+	const char *trust_domain;	     /* --control-plane-trust-domain, NULL = not given */
 	bool app_health_check;		     /* --enable-app-health-check */
 	const char *app_health_path;	     /* --app-health-check-path, "/healthz" */
 	int app_health_interval_s;	     /* --app-health-probe-interval, 5 */

@@ -196,6 +196,34 @@ START_TEST(test_observe_sections)
 }
 END_TEST
 
+/* spec.mtls (issue 15): read; workloadCertTTL has no effect on outrigd (a warning), sentryAddress is refused. */
+START_TEST(test_mtls_section)
+{
+	struct configuration c;
+	struct diag d = { 0 };
+	char *path = fixture("mtls.yaml"), *want;
+
+	ck_assert_uint_eq(load(&c, &d, "mtls.yaml", NULL), 0);
+	ck_assert(c.mtls.enabled);
+	ck_assert(c.mtls.skew_set);
+	ck_assert_int_eq(c.mtls.clock_skew_ms, 30000);
+	ck_assert_str_eq(c.mtls.trust_domain, "example.org");
+	ck_assert_int_ge(asprintf(&want, "warning: %s:11:5: spec.mtls.workloadCertTTL: has no effect on outrigd", path),
+			 0);
+	ck_line(&d, want);
+	free(want);
+	free(path);
+	configuration_free(&c);
+	diag_clear(&d);
+	ck_assert_uint_eq(load(&c, &d, "bad-mtls.yaml", NULL), 3);
+	ck_assert_uint_eq(count_lines(&d, "spec.mtls.enabled: expected true or false"), 1);
+	ck_assert_uint_eq(count_lines(&d, "spec.mtls.allowedClockSkew: expected a duration"), 1);
+	ck_assert_uint_eq(count_lines(&d, "spec.mtls.sentryAddress: outrig has no Sentry"), 1);
+	configuration_free(&c);
+	diag_clear(&d);
+}
+END_TEST
+
 START_TEST(test_merge_order)
 {
 	struct configuration c;
@@ -648,6 +676,7 @@ static Suite *configuration_suite(void)
 	tcase_add_test(parse, test_observe_sections);
 	tcase_add_test(parse, test_unsupported_reported_once);
 	tcase_add_test(parse, test_merge_order);
+	tcase_add_test(parse, test_mtls_section);
 	tcase_add_test(parse, test_bad_kind);
 	tcase_add_test(parse, test_bad_nameresolution);
 	tcase_add_test(parse, test_bad_name_and_syntax_and_missing);

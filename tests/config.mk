@@ -25,6 +25,7 @@ EXTRA_DIST += \
 	tests/data/configuration/bad-syntax.yaml \
 	tests/data/configuration/bad-timeout.yaml \
 	tests/data/configuration/good.yaml \
+	tests/data/configuration/mtls.yaml tests/data/configuration/bad-mtls.yaml \
 	tests/data/configuration/kubernetes.yaml \
 	tests/data/configuration/missing-plugin.yaml \
 	tests/data/configuration/version-only.yaml

@@ -27,6 +27,7 @@
 #include "observe/metrics.h"
 #include "base/log.h"
 #include "security/app_tls.h"
+#include "security/mtls.h"
 
 #define APP_SCOPE "app-channel"
 
@@ -36,6 +37,7 @@ struct app_conn {
 	struct app_call *call;		 /* the call on it, or NULL when idle */
 	evutil_socket_t tuned_fd;	 /* the socket TCP_NODELAY was last set on */
 	size_t received;		 /* bytes of the current call's answer read so far */
+	bool closed;			 /* a TLS connection that closed: made anew, never reconnected */
 };
 
 struct app_call {
@@ -80,6 +82,7 @@ struct app_channel {
 	char *token;		       /* APP_API_TOKEN, sent as dapr-api-token; NULL for none */
 	struct app_tls *tls;	       /* --app-protocol https: every connection speaks TLS; NULL: plain */
 	char tls_failure[300];	       /* the probe's last TLS failure, logged when it changes */
+	char *tls_id, *tls_ns;	       /* mTLS to another sidecar: the app its certificate must name */
 	struct app_conn *conns;
 	size_t nconns, maxconns;
 	struct app_call *wait_head, *wait_tail;
@@ -378,6 +381,11 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 		 */
 		if (call->method == EVHTTP_REQ_HEAD || r.status == 304)
 			call->no_reuse = true;
+	} else if (ch->tls_id != NULL && conn->evcon != NULL &&
+		   mtls_failure(evhttp_connection_get_bufferevent(conn->evcon), call->why,
+				sizeof(call->why))) {
+		r.fault = APP_FAULT_UNREACHABLE;
+		r.error = call->why;
 	} else if (call->fault != APP_FAULT_NONE) {
 		/* app_call_headers refused it (evhttp then reports an EOF). */
 		r.fault = call->fault;
@@ -404,7 +412,10 @@ static void app_call_done(struct evhttp_request *req, void *arg)
 	 * Before the callback, which may send again and would get this connection: req was taken off
 	 * it already, so it stays valid for the callback.
 	 */
-	if (call->unclean) {
+	if (ch->tls_id != NULL && r.status == 0 && conn->evcon != NULL) {
+		/* A TLS connection is not reconnected: its SSL object served one connection. */
+		app_conn_drop(conn);
+	} else if (call->unclean) {
 		log_warn(
 			APP_SCOPE,
 			"%s answered %s %s with more bytes than its framing announced (a 204 or HEAD answer with a body?); closed that connection",
@@ -495,9 +506,34 @@ static void app_conn_limit(const struct app_channel *ch, struct app_conn *conn)
 	evhttp_connection_set_max_headers_size(conn->evcon, ch->max_headers);
 }
 
+static void app_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct app_conn *conn = arg;
+
+	(void)evcon;
+	conn->closed = true;
+}
+
 static bool app_conn_open(struct app_channel *ch, struct app_conn *conn)
 {
-	if (ch->tls != NULL) {
+	char key[320];
+
+	conn->closed = false;
+	if (ch->tls_id != NULL) {
+		struct bufferevent *bev;
+
+		snprintf(key, sizeof(key), "%s", ch->host_header);
+		bev = mtls_client_bufferevent(ch->base, ch->tls_id, ch->tls_ns, key, 0);
+		if (bev == NULL)
+			return false;
+		conn->evcon = evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev, ch->address,
+								     (unsigned short)ch->port);
+		if (conn->evcon == NULL) {
+			bufferevent_free(bev);
+			return false;
+		}
+		evhttp_connection_set_closecb(conn->evcon, app_conn_closed, conn);
+	} else if (ch->tls != NULL) {
 		struct bufferevent *bev = app_tls_bufferevent(ch->tls, ch->base, 0);
 
 		conn->evcon = bev != NULL ? evhttp_connection_base_bufferevent_new(ch->base, ch->dns, bev,
@@ -530,6 +566,9 @@ static struct app_conn *app_idle_conn(struct app_channel *ch)
 	for (size_t i = 0; i < ch->nconns; i++) {
 		if (ch->conns[i].call != NULL)
 			continue;
+		/* libevent would reconnect a closed connection with its used SSL object: make a new one. */
+		if (ch->conns[i].evcon != NULL && ch->conns[i].closed)
+			app_conn_drop(&ch->conns[i]);
 		if (ch->conns[i].evcon == NULL && !app_conn_open(ch, &ch->conns[i]))
 			return NULL;
 		return &ch->conns[i];
@@ -551,6 +590,22 @@ void app_channel_set_limits(struct app_channel *ch, int64_t max_body, int64_t ma
 void app_channel_set_tls(struct app_channel *ch, struct app_tls *tls)
 {
 	ch->tls = tls;
+}
+
+int app_channel_set_peer_tls(struct app_channel *ch, const char *peer_id, const char *peer_ns)
+{
+	char *id = strdup(peer_id), *ns = strdup(peer_ns != NULL ? peer_ns : "");
+
+	if (id == NULL || ns == NULL) {
+		free(id);
+		free(ns);
+		return -1;
+	}
+	free(ch->tls_id);
+	free(ch->tls_ns);
+	ch->tls_id = id;
+	ch->tls_ns = ns;
+	return 0;
 }
 
 int app_channel_set_token(struct app_channel *ch, const char *token)
@@ -725,6 +780,8 @@ void app_channel_free(struct app_channel *ch)
 		evdns_base_free(ch->dns, 0);
 	free(ch->waiters);
 	free(ch->token);
+	free(ch->tls_id);
+	free(ch->tls_ns);
 	free(ch->conns);
 	free(ch->address);
 	free(ch);

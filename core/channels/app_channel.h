@@ -69,6 +69,13 @@ void app_channel_set_tls(struct app_channel *ch, struct app_tls *tls);
  */
 int app_channel_set_token(struct app_channel *ch, const char *token);
 
+/*
+ * Makes every connection from now on mTLS to another sidecar (security/mtls.h), whose certificate
+ * must name app peer_id (and namespace peer_ns, when not NULL or ""). Only for a channel to
+ * another sidecar. Returns 0, or -1 when out of memory. Ownership: copied. Thread: the event loop.
+ */
+int app_channel_set_peer_tls(struct app_channel *ch, const char *peer_id, const char *peer_ns);
+
 /* The pool's size when the app's concurrency is unbounded (--app-max-concurrency -1). */
 #define APP_CHANNEL_MAX_CONNECTIONS 128
 

@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "security/app_tls.h"
+#include "security/mtls.h"
 
 #define H2U_SCOPE "grpc-proxy"
 #define H2U_STR2(x) #x
@@ -50,9 +51,11 @@ struct h2_stream {
 };
 
 struct h2u_conn {
-	char *key; /* host:port, "tls:host:port" over TLS */
-	struct app_tls *tls; /* NULL: h2c */
+	/* host:port; "tls:" before it towards a TLS app; with mTLS, the app the peer's certificate must name after it */
+	char *key;
+	struct app_tls *app_tls; /* TLS towards the app (grpcs); NULL otherwise */
 	struct bufferevent *bev;
+	bool mtls; /* to another sidecar, over mTLS */
 	nghttp2_session *ng;
 	struct event *kick; /* sends what nghttp2 has queued, from a clean stack */
 	struct event *idle;
@@ -371,7 +374,7 @@ static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 		unsigned user_timeout = H2U_USER_TIMEOUT_MS;
 		char alpn[200];
 
-		if (c->tls != NULL && !app_tls_alpn_ok(c->tls, bev, alpn, sizeof(alpn))) {
+		if (c->app_tls != NULL && !app_tls_alpn_ok(c->app_tls, bev, alpn, sizeof(alpn))) {
 			snprintf(why, sizeof(why), "cannot connect to %s: %s", c->key, alpn);
 			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, why);
 			return;
@@ -393,11 +396,20 @@ static void h2u_event_cb(struct bufferevent *bev, short what, void *arg)
 		h2u_flush(c);
 		return;
 	}
+	if (!c->connected && c->mtls) {
+		char tls_why[400], full[900];
+
+		if (mtls_failure(bev, tls_why, sizeof(tls_why))) {
+			snprintf(full, sizeof(full), "cannot connect to %s: %s", c->key, tls_why);
+			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, full);
+			return;
+		}
+	}
 	if (!c->connected) {
 		int dns = bufferevent_socket_get_dns_error(bev);
 		char tls[300];
 
-		if (c->tls != NULL && app_tls_failure(bev, -1, tls, sizeof(tls))) {
+		if (c->app_tls != NULL && app_tls_failure(bev, -1, tls, sizeof(tls))) {
 			snprintf(why, sizeof(why), "cannot connect to %s: %s", c->key, tls);
 			h2u_conn_fail(c, NGHTTP2_REFUSED_STREAM, why);
 			return;
@@ -461,9 +473,11 @@ static int h2u_session(struct h2u_conn *c)
 	return nghttp2_session_set_local_window_size(c->ng, NGHTTP2_FLAG_NONE, 0, 16 << 20) == 0 ? 0 : -1;
 }
 
-static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, struct app_tls *tls, const char *key,
-				     const char *host, int port)
+static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, const char *key, const char *host, int port,
+				     struct app_tls *app_tls, const char *tls_id, const char *tls_ns)
 {
+	char hostport[300];
+
 	struct h2u_conn *c = calloc(1, sizeof(*c));
 	struct timeval connect_timeout = { H2U_CONNECT_TIMEOUT_S, 0 };
 
@@ -475,9 +489,15 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, struct app_tls *tls
 	c->kick = event_new(up->base, -1, 0, h2u_kick_cb, c);
 	c->idle = evtimer_new(up->base, h2u_idle_cb, c);
 	/* Deferred callbacks: a connect that fails at once must not free c inside h2u_conn_new. */
-	c->tls = tls;
-	c->bev = tls != NULL ? app_tls_bufferevent(tls, up->base, BEV_OPT_DEFER_CALLBACKS)
-			     : bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	snprintf(hostport, sizeof(hostport), strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
+	c->app_tls = app_tls;
+	c->mtls = tls_id != NULL;
+	if (c->mtls)
+		c->bev = mtls_client_bufferevent(up->base, tls_id, tls_ns, hostport, BEV_OPT_DEFER_CALLBACKS);
+	else if (app_tls != NULL)
+		c->bev = app_tls_bufferevent(app_tls, up->base, BEV_OPT_DEFER_CALLBACKS);
+	else
+		c->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!h2u_is_ip(host) && up->dns == NULL)
 		up->dns = evdns_base_new(up->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (c->key == NULL || c->kick == NULL || c->idle == NULL || c->bev == NULL ||
@@ -499,8 +519,8 @@ static struct h2u_conn *h2u_conn_new(struct h2_upstream *up, struct app_tls *tls
  * nghttp2 for a free slot: a queued stream that its caller cancels stays there, with its headers,
  * until a slot frees, so callers cancelling queued streams could grow memory without bound.
  */
-static struct h2u_conn *h2u_pick(struct h2_upstream *up, struct app_tls *tls, const char *key,
-				 const char *host, int port)
+static struct h2u_conn *h2u_pick(struct h2_upstream *up, const char *key, const char *host, int port,
+				 struct app_tls *app_tls, const char *tls_id, const char *tls_ns)
 {
 	struct h2u_conn *c;
 	unsigned count = 0;
@@ -522,31 +542,56 @@ static struct h2u_conn *h2u_pick(struct h2_upstream *up, struct app_tls *tls, co
 			return c;
 	}
 	if (count < H2_UPSTREAM_MAX_CONNS)
-		return h2u_conn_new(up, tls, key, host, port);
+		return h2u_conn_new(up, key, host, port, app_tls, tls_id, tls_ns);
 	return NULL;
 }
 
 struct h2_stream *h2_upstream_open(struct h2_upstream *up, const char *host, int port, const nghttp2_nv *nv,
 				   size_t n, const struct h2_stream_ops *ops, void *arg, const char **why)
 {
-	return h2_upstream_open_tls(up, NULL, host, port, nv, n, ops, arg, why);
+	return h2_upstream_open_peer(up, host, port, NULL, NULL, nv, n, ops, arg, why);
 }
+
+static struct h2_stream *h2u_open(struct h2_upstream *up, const char *host, int port, struct app_tls *app_tls,
+				  const char *tls_id, const char *peer_ns, const nghttp2_nv *nv, size_t n,
+				  const struct h2_stream_ops *ops, void *arg, const char **why);
 
 struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *tls, const char *host, int port,
 				       const nghttp2_nv *nv, size_t n, const struct h2_stream_ops *ops, void *arg,
 				       const char **why)
 {
-	char key[300];
+	return h2u_open(up, host, port, tls, NULL, NULL, nv, n, ops, arg, why);
+}
+
+struct h2_stream *h2_upstream_open_peer(struct h2_upstream *up, const char *host, int port,
+					const char *peer_id, const char *peer_ns, const nghttp2_nv *nv,
+					size_t n, const struct h2_stream_ops *ops, void *arg,
+					const char **why)
+{
+	return h2u_open(up, host, port, NULL, peer_id != NULL && mtls_enabled() ? peer_id : NULL, peer_ns, nv, n, ops,
+			arg, why);
+}
+
+/* Opens a stream on a pooled connection: plain, TLS towards the app (app_tls), or mTLS to the sidecar whose
+ * certificate names app tls_id (and peer_ns). */
+static struct h2_stream *h2u_open(struct h2_upstream *up, const char *host, int port, struct app_tls *app_tls,
+				  const char *tls_id, const char *peer_ns, const nghttp2_nv *nv, size_t n,
+				  const struct h2_stream_ops *ops, void *arg, const char **why)
+{
+	char key[800];
 	struct h2u_conn *c;
 	struct h2_stream *s;
 	nghttp2_data_provider body;
 	int32_t id;
 
-	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "%s[%s]:%d" : "%s%s:%d", tls != NULL ? "tls:" : "",
-		 host, port);
+	snprintf(key, sizeof(key), strchr(host, ':') != NULL ? "%s[%s]:%d" : "%s%s:%d",
+		 app_tls != NULL ? "tls:" : "", host, port);
+	if (tls_id != NULL)
+		snprintf(key + strlen(key), sizeof(key) - strlen(key), " (mTLS, app %s%s%s)", tls_id,
+			 peer_ns != NULL && *peer_ns != '\0' ? "." : "", peer_ns != NULL ? peer_ns : "");
 	*why = "out of memory";
 	for (int attempt = 0; attempt < 2; attempt++) {
-		c = h2u_pick(up, tls, key, host, port);
+		c = h2u_pick(up, key, host, port, app_tls, tls_id, peer_ns);
 		if (c == NULL) {
 			*why = "every connection to it is at the server's stream limit (" H2U_STR(H2_UPSTREAM_MAX_CONNS) " connections)";
 			return NULL;

@@ -68,6 +68,16 @@ struct h2_stream *h2_upstream_open_tls(struct h2_upstream *up, struct app_tls *t
 				       int port, const nghttp2_nv *nv, size_t n,
 				       const struct h2_stream_ops *ops, void *arg, const char **why);
 
+/*
+ * As h2_upstream_open, to another sidecar's internal port: with mTLS on (security/mtls.h), over
+ * TLS connections of their own whose peer's certificate must name app peer_id (and peer_ns when
+ * not NULL or ""). Without mTLS, exactly h2_upstream_open.
+ */
+struct h2_stream *h2_upstream_open_peer(struct h2_upstream *up, const char *host, int port,
+					const char *peer_id, const char *peer_ns, const nghttp2_nv *nv,
+					size_t n, const struct h2_stream_ops *ops, void *arg,
+					const char **why);
+
 /* More request body (or its end) is ready. */
 void h2_stream_resume(struct h2_stream *s);
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "channels/peer_channels.h"
+#include "security/mtls.h"
 
 /* The marker header of the internal protocol's answers. */
 #define PEER_STATUS_HEADER "outrig-status"
@@ -31,14 +32,32 @@ static void peer_call_done(void *arg, struct app_call_answer *a)
 			break;
 		}
 	}
-	call->cb(call->arg, a, who);
+	/*
+	 * A sidecar with mTLS on closes a plaintext connection without a word (its log says why): the
+	 * caller can only guess, and says so.
+	 */
+	if (a->outcome != APP_CALL_ANSWERED && a->error != NULL && !mtls_enabled() &&
+	    strstr(a->error, "closed before an answer") != NULL) {
+		struct app_call_answer hinted = *a;
+		char why[512];
+
+		snprintf(
+			why, sizeof(why),
+			"%s; if mTLS is on at that sidecar (its log says \"does not speak TLS\"), turn it on here too (--enable-mtls)",
+			a->error);
+		hinted.error = why;
+		call->cb(call->arg, &hinted, who);
+	} else {
+		call->cb(call->arg, a, who);
+	}
 	free(call);
 }
 
 int peer_call_send(struct peer_channels *pc, const char *host, int port, const struct peer_call_request *rq,
 		   peer_call_cb cb, void *arg)
 {
-	struct app_channel *ch = pc != NULL ? peer_channels_get(pc, host, port) : NULL;
+	struct app_channel *ch =
+		pc != NULL ? peer_channels_get(pc, host, port, rq->callee_id, rq->callee_ns) : NULL;
 	struct app_call_request out = rq->call;
 	struct kv_list headers = { 0 };
 	struct peer_call *call;

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "channels/app_channel.h"
+#include "security/mtls.h"
 
 struct peer {
-	char key[300]; /* "host:port" */
+	char key[800]; /* "host:port", and with mTLS "host:port app.namespace": the peer its certificate must be */
 	struct app_channel *ch;
 };
 
@@ -37,12 +38,19 @@ struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, 
 	return pc;
 }
 
-struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port)
+struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port,
+				      const char *callee_id, const char *callee_ns)
 {
 	char key[sizeof(pc->peers[0].key)];
 	struct peer *slot = NULL;
+	bool tls = mtls_enabled();
 
-	snprintf(key, sizeof(key), "%s:%d", host, port);
+	if (callee_ns == NULL)
+		callee_ns = "";
+	if (tls)
+		snprintf(key, sizeof(key), "%s:%d %s.%s", host, port, callee_id, callee_ns);
+	else
+		snprintf(key, sizeof(key), "%s:%d", host, port);
 	/* A handful of peers in practice: a linear search costs less than the call it serves. */
 	for (size_t i = 0; i < pc->n; i++)
 		if (strcmp(pc->peers[i].key, key) == 0)
@@ -61,6 +69,10 @@ struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host
 	}
 	/* -1: the pool's size bounds the calls in flight to one peer; more wait in order. */
 	slot->ch = app_channel_new(pc->base, host, port, -1, pc->timeout_s);
+	if (slot->ch != NULL && tls && app_channel_set_peer_tls(slot->ch, callee_id, callee_ns) != 0) {
+		app_channel_free(slot->ch);
+		slot->ch = NULL;
+	}
 	if (slot->ch == NULL) {
 		if (slot != &pc->peers[pc->n]) {
 			/* The freed slot is filled with the last one, so the array stays dense. */

@@ -28,11 +28,13 @@ struct peer_channels *peer_channels_new(struct event_base *base, int timeout_s, 
 
 /*
  * The channel to host:port (host: an IP address or a name, IPv6 without brackets), made on first
- * use. Returns NULL when out of memory or when every one of PEER_CHANNELS_MAX channels is busy.
+ * use; with mTLS on (security/mtls.h), one per host:port and callee, over TLS, whose peer's
+ * certificate must name callee_id (and callee_ns when not NULL or ""). Returns NULL when out of memory or when every one of PEER_CHANNELS_MAX channels is busy.
  * Ownership: the set's; valid until peer_channels_free (an idle channel may be closed by a later
  * peer_channels_get, so do not keep it across calls). Thread: the event loop.
  */
-struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port);
+struct app_channel *peer_channels_get(struct peer_channels *pc, const char *host, int port,
+				      const char *callee_id, const char *callee_ns);
 
 /* Calls in flight to every peer. Thread: the event loop. */
 unsigned peer_channels_busy(const struct peer_channels *pc);

@@ -2,6 +2,7 @@
 /* outrig, the command line: runs apps with their outrigd sidecar, like `dapr run/list/stop`. */
 #include "config.h"
 
+#include "cert.h"
 #include "init.h"
 #include "list.h"
 #include "run.h"
@@ -21,6 +22,8 @@ static void main_usage(FILE *f)
 	      "  stop   stop a running app and its sidecar: outrig stop --app-id ID, or\n"
 	      "         what a run file started: outrig stop -f dapr.yaml\n"
 	      "  init   write the default components and configuration to ~/.outrig\n"
+	      "  cert   make a trust anchor and sidecar certificates for mTLS between sidecars:\n"
+	      "         outrig cert ca ..., outrig cert issue ... (see 'outrig cert --help')\n"
 	      "\n"
 	      "Flags:\n"
 	      "  -h, --help       this help\n"
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
 			stop_usage(stdout);
 		else if (argc > 2 && strcmp(argv[2], "init") == 0)
 			init_usage(stdout);
+		else if (argc > 2 && strcmp(argv[2], "cert") == 0)
+			cert_usage(stdout);
 		else
 			main_usage(stdout);
 		return 0;
@@ -65,11 +70,13 @@ int main(int argc, char **argv)
 		return stop_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "init") == 0)
 		return init_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "cert") == 0)
+		return cert_main(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		fprintf(stderr, "outrig: unknown flag '%s'; see 'outrig --help'\n", cmd);
 	else
 		fprintf(stderr,
-			"outrig: unknown command '%s'; the commands are run, list, stop and init "
+			"outrig: unknown command '%s'; the commands are run, list, stop, init and cert "
 			"(see 'outrig --help')\n",
 			cmd);
 	return 2;

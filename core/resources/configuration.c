@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "resources/configuration_mtls.h"
 #include "resources/configuration_observe.h"
 #include "resources/configuration_policy.h"
 #include "resources/configuration_tracing.h"
@@ -24,7 +25,7 @@
 
 /* Sections of a Configuration's spec that daprd reads (API.md §10) and outrig does not serve yet. */
 static const char *const cfg_unsupported_sections[] = {
-	"httpPipeline", "appHttpPipeline", "features", "mtls", "workflow", "wasm", NULL,
+	"httpPipeline", "appHttpPipeline", "features", "workflow", "wasm", NULL,
 };
 
 /* One document being read. */
@@ -509,6 +510,8 @@ static void cfg_read_spec(struct cfg_reader *rd, yaml_node_t *spec)
 			cfg_read_nameresolution(rd, k, v);
 		else if (strcmp(name, "secrets") == 0)
 			cfg_read_secrets(rd, v);
+		else if (strcmp(name, "mtls") == 0)
+			cfg_mtls_read(rd->yd, rd->path, v, &rd->out->mtls, rd->d);
 		else if (strcmp(name, "tracing") == 0)
 			cfg_tracing_read(rd->yd, rd->path, v, &rd->out->tracing, rd->d);
 		else if (cfg_observe_is_section(name))

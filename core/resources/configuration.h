@@ -8,6 +8,7 @@
 
 #include "base/diag.h"
 #include "observe/trace.h"
+#include "resources/configuration_mtls.h"
 #include "resources/configuration_observe.h"
 #include "resources/configuration_policy.h"
 #include "resources/resources.h"
@@ -44,6 +45,8 @@ struct configuration {
 	struct cfg_observe observe;
 	/* spec.accessControl, spec.api and spec.components, each from the last file that set it. */
 	struct cfg_policy policy;
+	/* spec.mtls, merged field by field over the files. */
+	struct cfg_mtls mtls;
 	/* The files read, which the positions above point into. */
 	char **files;
 	size_t nfiles;

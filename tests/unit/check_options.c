@@ -423,15 +423,15 @@ END_TEST
 START_TEST(test_daprd_flags_noted)
 {
 	parse_ok_msg(parse("--placement-host-address=", "-scheduler-host-address", "localhost:50006",
-			   "--profile-port", "-1", "--enable-profiling", "--sentry-address", "localhost:50001",
+			   "--profile-port", "-1", "--enable-profiling", "--sentry-address", "",
 			   "--disable-builtin-k8s-secret-store=T", NULL));
-	ck_assert_uint_eq(opts.notes_count, 6);
+	ck_assert_uint_eq(opts.notes_count, 5);
 	ck_assert_str_eq(opts.notes[0],
 			 "--placement-host-address : outrig has no actors, so no placement service; the flag has no effect");
 	ck_assert_str_eq(opts.notes[1],
 			 "--scheduler-host-address localhost:50006: outrig has no jobs or reminders, so no scheduler service; the flag has no effect");
 	ck_assert_str_eq(opts.notes[2], "--profile-port -1: outrig has no profiling server; the flag has no effect");
-	ck_assert_str_eq(opts.notes[5],
+	ck_assert_str_eq(opts.notes[4],
 			 "--disable-builtin-k8s-secret-store T: outrig has no built-in Kubernetes secret store to disable; the flag has no effect");
 	/* A boolean note still checks its value. */
 	assert_refused(parse("--enable-profiling=maybe", NULL),
@@ -464,13 +464,30 @@ START_TEST(test_dapr_run_defaults)
 }
 END_TEST
 
+/* mTLS between sidecars: daprd's flag and trust domain, and outrig's certificate files. */
+START_TEST(test_mtls_flags)
+{
+	parse_ok_msg(parse(NULL));
+	ck_assert(!opts.enable_mtls);
+	ck_assert_ptr_null(opts.trust_domain);
+	parse_ok_msg(parse("--enable-mtls", "--control-plane-trust-domain", "example.org", "--mtls-cert-file", "a.crt",
+			   "--mtls-key-file=a.key", "--trust-anchors-file", "ca.crt", NULL));
+	ck_assert(opts.enable_mtls);
+	ck_assert_str_eq(opts.trust_domain, "example.org");
+	ck_assert_str_eq(opts.mtls_cert_file, "a.crt");
+	ck_assert_str_eq(opts.mtls_key_file, "a.key");
+	ck_assert_str_eq(opts.trust_anchors_file, "ca.crt");
+	ck_assert_uint_eq(opts.notes_count, 0);
+}
+END_TEST
+
 /* What outrig cannot honour is refused, naming the flag and saying what to do. */
 START_TEST(test_daprd_flags_refused)
 {
 	assert_refused(parse("--mode", "kubernetes", NULL),
 		       "--mode: \"kubernetes\" is not supported; outrig runs standalone only (components come from --resources-path folders, in Kubernetes mounted from a ConfigMap)");
-	assert_refused(parse("--enable-mtls", NULL),
-		       "--enable-mtls: outrig has no mTLS between sidecars: drop the flag (`dapr run` adds it when the --config file sets spec.mtls.enabled: true)");
+	assert_refused(parse("--sentry-address", "localhost:50001", NULL),
+		       "--sentry-address localhost:50001: outrig has no Sentry: sidecar certificates come from files; drop the flag and give --mtls-cert-file, --mtls-key-file and --trust-anchors-file (outrig cert makes them)");
 	assert_refused(parse("--unix-domain-socket", "/tmp/dapr", NULL),
 		       "--unix-domain-socket /tmp/dapr: outrig serves its APIs on TCP only; drop the flag and use --dapr-http-port and --dapr-grpc-port");
 	assert_refused(parse("--allowed-origins=*", NULL),
@@ -532,6 +549,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tc, test_metrics_flags);
 	tcase_add_test(tc, test_dapr_run_defaults);
 	tcase_add_test(tc, test_daprd_flags_refused);
+	tcase_add_test(tc, test_mtls_flags);
 	tcase_add_test(tc, test_blanked_flag);
 	suite_add_tcase(s, tc);
 	return s;

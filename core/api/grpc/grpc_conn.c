@@ -609,6 +609,11 @@ static int grpc_conn_session(struct grpc_conn *conn)
 	return nghttp2_submit_settings(conn->ng, NGHTTP2_FLAG_NONE, settings, 2) == 0 ? 0 : -1;
 }
 
+struct bufferevent *grpc_conn_bufferevent(const struct grpc_conn *conn)
+{
+	return conn->bev;
+}
+
 int grpc_conn_socket(const struct grpc_conn *conn)
 {
 	return conn->bev != NULL ? (int)bufferevent_getfd(conn->bev) : -1;

@@ -32,6 +32,9 @@ int grpc_conn_accept(struct grpc_server *gs, evutil_socket_t fd);
  */
 int grpc_conn_attach(struct grpc_server *gs, struct bufferevent *bev);
 
+/* conn's bufferevent (for http_guard_transport), or NULL. */
+struct bufferevent *grpc_conn_bufferevent(const struct grpc_conn *conn);
+
 /* conn's socket, or -1. */
 int grpc_conn_socket(const struct grpc_conn *conn);
 

@@ -23,6 +23,7 @@
 #include "api/grpc/grpc_conn.h"
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
+#include "api/http/http_guard.h"
 #include "base/log.h"
 #include "blocks/errors.h"
 #include "blocks/invoke/invoke_request.h"
@@ -35,6 +36,7 @@
 #include "options.h"
 #include "runtime.h"
 #include "security/access_control.h"
+#include "security/mtls.h"
 
 #define PROXY_SCOPE "grpc-proxy"
 /* The metadata naming the target app, as daprd reads it. */
@@ -510,8 +512,10 @@ static void grpc_proxy_open(struct grpc_proxy *p, const char *host, int port, bo
 	if (p->srv->h2_upstream == NULL)
 		p->srv->h2_upstream = h2_upstream_new(p->srv->base);
 	if (p->srv->h2_upstream != NULL)
-		p->up = h2_upstream_open_tls(p->srv->h2_upstream, to_app ? p->srv->app_tls : NULL, p->host, port,
-					     nv, k, &grpc_proxy_up_ops, p, &why);
+		p->up = to_app ? h2_upstream_open_tls(p->srv->h2_upstream, p->srv->app_tls, p->host, port, nv, k,
+						      &grpc_proxy_up_ops, p, &why)
+			       : h2_upstream_open_peer(p->srv->h2_upstream, p->host, port, p->id, p->ns, nv,
+						       k, &grpc_proxy_up_ops, p, &why);
 	free(nv);
 	if (p->up == NULL)
 		grpc_proxy_fail(p, GRPC_RESOURCE_EXHAUSTED, "failed to proxy request to app %s at %s: %s", p->id,
@@ -582,6 +586,30 @@ static bool grpc_proxy_acl_ok(struct grpc_call *call, const struct peer_identity
 	return false;
 }
 
+/*
+ * With mTLS, the calling sidecar is who its certificate says (internal_protocol.md): who becomes
+ * that identity (its strings in idbuf), once the outrig-caller-* claims agree with it.
+ */
+static bool grpc_proxy_check_certificate(struct grpc_call *call, const char *caller, const char *caller_ns,
+					 struct peer_identity *who, char *idbuf, size_t idlen)
+{
+	char why[600];
+
+	if (!tls_peer_identity(http_guard_transport(grpc_conn_bufferevent(call->conn)), who, idbuf, idlen)) {
+		grpc_call_answer_status(
+			call, GRPC_UNAUTHENTICATED, NULL,
+			"failed to proxy request: the caller's sidecar has no verified certificate");
+		return false;
+	}
+	if (!mtls_claim_matches(who, caller, caller_ns, why, sizeof(why))) {
+		log_warn("grpc", "refused a proxied call to %s: %s", call->path, why);
+		grpc_call_answer_status(call, GRPC_PERMISSION_DENIED, NULL, "failed to proxy request: %s",
+					why);
+		return false;
+	}
+	return true;
+}
+
 /* Who the call is for, on the internal port: this sidecar's app, as the calling sidecar resolved it. */
 static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy *p)
 {
@@ -590,6 +618,9 @@ static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy 
 	const char *caller = grpc_call_metadata(call, "outrig-caller-app-id");
 	const char *caller_ns = grpc_call_metadata(call, "outrig-caller-namespace");
 	const char *own = call->gs->srv->opts->app_id;
+	/* Who calls: as the calling sidecar claims, or with mTLS as its certificate says. */
+	struct peer_identity who = { caller, caller_ns, NULL, false };
+	char idbuf[768];
 
 	if (callee == NULL || caller == NULL) {
 		grpc_call_answer_status(
@@ -611,7 +642,9 @@ static bool grpc_proxy_check_internal(struct grpc_call *call, struct grpc_proxy 
 			own, invoke_own_namespace(), callee_ns);
 		return false;
 	}
-	if (!grpc_proxy_acl_ok(call, &(struct peer_identity){ caller, caller_ns, NULL, false }))
+	if (mtls_enabled() && !grpc_proxy_check_certificate(call, caller, caller_ns, &who, idbuf, sizeof(idbuf)))
+		return false;
+	if (!grpc_proxy_acl_ok(call, &who))
 		return false;
 	snprintf(p->id, sizeof(p->id), "%s", own);
 	p->caller_id = strdup(caller);

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "api/http/http_errors.h"
+#include "security/mtls.h"
 
 #define GUARD_PREFIX "/.outrig-guard/"
 #define GUARD_CHUNK_LINE_MAX 4096
@@ -111,7 +112,13 @@ struct guard_conn {
 	struct bufferevent *h2;
 	struct event *h2_writer;
 	bool h2_closing; /* the HTTP/2 side hung up: the connection closes once its last bytes are written */
+	/* TLS (g->tls): output goes through the TLS bufferevent under the filter instead of the socket. */
+	struct bufferevent *tls;
+	bool tls_waiting; /* evhttp's answer is in tls's output: evhttp is told once that is written */
 };
+
+/* Output waiting in the TLS bufferevent, at most, before the HTTP/2 side's output waits in its own buffer. */
+#define GUARD_TLS_OUT_HIGH (256 * 1024)
 
 /* The result of one step: bytes were consumed, or nothing can be done until more arrive. */
 enum guard_step { GUARD_PROGRESS, GUARD_WAIT };
@@ -341,9 +348,13 @@ static void guard_keep_chunked_head(struct guard_conn *c, const char *p, size_t 
 	 * while no earlier answer is being written, or they would land inside it; a client that
 	 * gets no 100 sends its body after its own short wait.
 	 */
-	if (expect && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		send(bufferevent_getfd(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25,
-		     MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (expect && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		if (c->tls != NULL)
+			bufferevent_write(c->tls, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		else
+			send(bufferevent_getfd(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
 }
 
 static enum guard_step guard_step_head(struct guard_conn *c, struct evbuffer *src, struct evbuffer *dst)
@@ -521,6 +532,16 @@ static void guard_h2_write(evutil_socket_t fd, short what, void *arg)
 	struct evbuffer *out = bufferevent_get_input(c->h2);
 	struct timeval linger = { GUARD_H2_LINGER_S, 0 };
 
+	if (c->tls != NULL) {
+		/* Through TLS, as far as its buffer allows; guard_tls_drained calls again as it empties. */
+		struct evbuffer *tout = bufferevent_get_output(c->tls);
+
+		if (evbuffer_get_length(tout) < GUARD_TLS_OUT_HIGH)
+			evbuffer_remove_buffer(out, tout, GUARD_TLS_OUT_HIGH - evbuffer_get_length(tout));
+		if (evbuffer_get_length(out) == 0 && evbuffer_get_length(tout) == 0 && c->h2_closing)
+			bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+		return;
+	}
 	if ((what & EV_TIMEOUT) != 0 ||
 	    (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		evbuffer_drain(out, evbuffer_get_length(out)); /* gone, or not reading: the rest is dropped */
@@ -641,6 +662,17 @@ static void guard_write(evutil_socket_t fd, short what, void *arg)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	(void)what;
+	if (c->tls != NULL) {
+		/* Into TLS's output; evhttp is told it is written once TLS has written it all (guard_tls_drained). */
+		evbuffer_add_buffer(bufferevent_get_output(c->tls), out);
+		if (evbuffer_get_length(bufferevent_get_output(c->tls)) > 0) {
+			c->tls_waiting = true;
+			bufferevent_enable(c->bev, EV_WRITE);
+			return;
+		}
+		bufferevent_trigger(c->bev, EV_WRITE, 0);
+		return;
+	}
 	if (evbuffer_write(out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		evbuffer_drain(out, evbuffer_get_length(out)); /* gone: the read side will see it */
 	if (evbuffer_get_length(out) > 0) {
@@ -688,6 +720,24 @@ static void guard_output_added(struct evbuffer *out_, const struct evbuffer_cb_i
 		event_active(c->writer, EV_WRITE, 0);
 }
 
+/* TLS wrote some of its output: what waited on that goes on. */
+static void guard_tls_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct guard_conn *c = arg;
+
+	if (info->n_deleted == 0)
+		return;
+	if (c->h2 != NULL) {
+		if (evbuffer_get_length(buf) < GUARD_TLS_OUT_HIGH / 2 || evbuffer_get_length(buf) == 0)
+			event_active(c->h2_writer, EV_WRITE, 0);
+		return;
+	}
+	if (c->tls_waiting && evbuffer_get_length(buf) == 0 && c->writer != NULL) {
+		c->tls_waiting = false;
+		event_active(c->writer, EV_WRITE, 0);
+	}
+}
+
 /* The head's deadline passed: a partial head gets a 408 in place of its request; the connection closes. */
 static void guard_timeout(evutil_socket_t fd, short what, void *arg)
 {
@@ -721,6 +771,8 @@ static void guard_conn_free(void *arg)
 {
 	struct guard_conn *c = arg;
 
+	if (c->tls != NULL)
+		evbuffer_remove_cb(bufferevent_get_output(c->tls), guard_tls_drained, c);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	if (c->writer != NULL)
@@ -757,7 +809,15 @@ static struct bufferevent *guard_new_connection(struct event_base *base, void *a
 	c->head = evbuffer_new();
 	c->body = evbuffer_new();
 	if (c->timer != NULL && c->head != NULL && c->body != NULL)
-		under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		under = c->g->tls ? mtls_server_bufferevent(base, BEV_OPT_CLOSE_ON_FREE)
+				  : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (under != NULL && c->g->tls) {
+		c->tls = under;
+		if (evbuffer_add_cb(bufferevent_get_output(under), guard_tls_drained, c) == NULL) {
+			bufferevent_free(under);
+			under = NULL;
+		}
+	}
 	if (under != NULL)
 		c->bev = bufferevent_filter_new(under, guard_filter_in, guard_filter_out,
 						BEV_OPT_CLOSE_ON_FREE, guard_conn_free, c);
@@ -798,6 +858,18 @@ int http_guard_attach(struct http_guard *g, struct evhttp *http)
 	evhttp_set_max_headers_size(http, (ev_ssize_t)(g->max_head + 1024));
 	evhttp_set_bevcb(http, guard_new_connection, g);
 	return 0;
+}
+
+struct bufferevent *http_guard_transport(struct bufferevent *bev)
+{
+	struct bufferevent *partner = bufferevent_pair_get_partner(bev);
+	bufferevent_data_cb readcb = NULL;
+	void *arg = NULL;
+
+	if (partner == NULL)
+		return bufferevent_get_underlying(bev);
+	bufferevent_getcb(partner, &readcb, NULL, NULL, &arg);
+	return readcb == guard_h2_read ? bufferevent_get_underlying(((struct guard_conn *)arg)->bev) : NULL;
 }
 
 bool http_guard_answer(const struct http_guard *g, struct evhttp_request *req)

@@ -28,6 +28,8 @@ struct http_guard {
 	 */
 	int (*h2_accept)(void *arg, struct bufferevent *bev);
 	void *h2_arg;
+	/* mTLS (the internal port with mTLS on): every connection is TLS, its peer verified (security/mtls.h). */
+	bool tls;
 };
 
 /*
@@ -44,5 +46,12 @@ int http_guard_attach(struct http_guard *g, struct evhttp *http);
  * (and Connection: close) and returns true.
  */
 bool http_guard_answer(const struct http_guard *g, struct evhttp_request *req);
+
+/*
+ * The bufferevent that carries a guarded connection's bytes (a socket's, or TLS's: give it to
+ * tls_peer_identity), from evhttp's bufferevent of it or from the end of the pair h2_accept was
+ * given. NULL for any other bufferevent. Thread: the loop.
+ */
+struct bufferevent *http_guard_transport(struct bufferevent *bev);
 
 #endif /* OUTRIG_CORE_HTTP_GUARD_H */

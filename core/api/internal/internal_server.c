@@ -31,6 +31,7 @@
 #include "channels/peer_channels.h"
 #include "runtime.h"
 #include "security/access_control.h"
+#include "security/mtls.h"
 
 #define INTERNAL_SCOPE "internal"
 #define INTERNAL_PREFIX "/outrig/v1/invoke"
@@ -141,6 +142,9 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 	struct internal_call *call;
 	const char *rest;
 	char *method;
+	/* Who calls: as the calling sidecar claims, or with mTLS as its certificate says (idbuf holds its strings). */
+	struct peer_identity who = { caller, caller_ns, NULL, false };
+	char idbuf[768];
 
 	if (http_guard_answer(srv->internal_guard, req))
 		return;
@@ -168,6 +172,22 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 			      own);
 		return;
 	}
+	/* With mTLS, who calls is its certificate's: a sidecar claiming another id is refused. */
+	if (mtls_enabled()) {
+		char why[600];
+
+		if (!tls_peer_identity(http_guard_transport(evhttp_connection_get_bufferevent(
+					       evhttp_request_get_connection(req))),
+				       &who, idbuf, sizeof(idbuf))) {
+			internal_fail(req, own, "%s", "the caller's sidecar has no verified certificate");
+			return;
+		}
+		if (!mtls_claim_matches(&who, caller, caller_ns, why, sizeof(why))) {
+			log_warn(INTERNAL_SCOPE, "refused a call to %s: %s", uri, why);
+			internal_fail(req, own, "%s", why);
+			return;
+		}
+	}
 	/* The raw path after the prefix; the block cleans it again. */
 	method = strdup(rest);
 	call = calloc(1, sizeof(*call));
@@ -180,7 +200,7 @@ static void internal_handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	method[strcspn(method, "?")] = '\0';
-	if (!internal_acl_ok(srv, req, &(struct peer_identity){ caller, caller_ns, NULL, false }, method, rq.verb)) {
+	if (!internal_acl_ok(srv, req, &who, method, rq.verb)) {
 		http_invoke_in_free(&hin);
 		free(method);
 		free(call);
@@ -250,12 +270,54 @@ static int internal_h2_accept(void *arg, struct bufferevent *bev)
 	return grpc_conn_attach(srv->grpc_internal, bev);
 }
 
+/* mTLS, when --enable-mtls or a Configuration's spec.mtls.enabled asks for it (security/mtls.h). */
+static int internal_mtls_start(struct server *srv)
+{
+	const struct options *o = srv->opts;
+	const struct cfg_mtls *cm = &srv->config.mtls;
+	struct mtls_settings s = { 0 };
+	char err[1024];
+
+	if (!o->enable_mtls && !cm->enabled)
+		return 0;
+	s.cert_file = o->mtls_cert_file;
+	s.key_file = o->mtls_key_file;
+	s.anchors_file = o->trust_anchors_file;
+	s.cert_pem = s.cert_file == NULL ? getenv("DAPR_CERT_CHAIN") : NULL;
+	s.key_pem = s.key_file == NULL ? getenv("DAPR_CERT_KEY") : NULL;
+	s.anchors_pem = s.anchors_file == NULL ? getenv("DAPR_TRUST_ANCHORS") : NULL;
+	if ((s.cert_file == NULL && s.cert_pem == NULL) || (s.key_file == NULL && s.key_pem == NULL) ||
+	    (s.anchors_file == NULL && s.anchors_pem == NULL)) {
+		log_error(
+			INTERNAL_SCOPE,
+			"mTLS is on (%s), but %s is not given; give --mtls-cert-file, --mtls-key-file and --trust-anchors-file (outrig cert makes them) or DAPR_CERT_CHAIN, DAPR_CERT_KEY and DAPR_TRUST_ANCHORS",
+			o->enable_mtls ? "--enable-mtls" : "spec.mtls.enabled in --config",
+			s.cert_file == NULL && s.cert_pem == NULL ? "--mtls-cert-file"
+			: s.key_file == NULL && s.key_pem == NULL ? "--mtls-key-file"
+								  : "--trust-anchors-file");
+		return -1;
+	}
+	s.trust_domain = o->trust_domain != NULL       ? o->trust_domain
+			 : cm->trust_domain[0] != '\0' ? cm->trust_domain
+						       : NULL;
+	s.clock_skew_ms = cm->skew_set ? cm->clock_skew_ms : MTLS_DEFAULT_CLOCK_SKEW_MS;
+	s.app_id = o->app_id;
+	s.ns = *invoke_own_namespace() != '\0' ? invoke_own_namespace() : "default";
+	if (mtls_start(srv->base, &s, err, sizeof(err)) != 0) {
+		log_error(INTERNAL_SCOPE, "cannot turn mTLS on: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int internal_server_listen(struct server *srv)
 {
 	const char *addr = srv->opts->internal_listen_address;
 	int port = srv->opts->internal_port;
 	evutil_socket_t fd;
 
+	if (internal_mtls_start(srv) != 0)
+		return -1;
 	srv->internal = evhttp_new(srv->base);
 	if (srv->internal == NULL) {
 		log_error(INTERNAL_SCOPE, "out of memory while starting the internal listener");
@@ -275,6 +337,7 @@ int internal_server_listen(struct server *srv)
 		return -1;
 	srv->internal_guard->h2_accept = internal_h2_accept;
 	srv->internal_guard->h2_arg = srv;
+	srv->internal_guard->tls = mtls_enabled();
 	http_guard_attach(srv->internal_guard, srv->internal);
 	evhttp_set_timeout(srv->internal, 120);
 	/* Answers are the app's: evhttp adds no Content-Type of its own. */
@@ -314,7 +377,8 @@ int internal_server_listen(struct server *srv)
 			  strerror(errno));
 		return -1;
 	}
-	log_info(INTERNAL_SCOPE, "listening for other sidecars on %s port %d", addr, srv->internal_port);
+	log_info(INTERNAL_SCOPE, "listening for other sidecars on %s port %d%s", addr, srv->internal_port,
+		 mtls_enabled() ? " (mTLS)" : "");
 	return 0;
 }
 
@@ -330,4 +394,5 @@ void internal_server_close(struct server *srv)
 	/* The caller side's pool of connections to other sidecars (api_invoke.c makes it on first use). */
 	peer_channels_free(srv->peers);
 	srv->peers = NULL;
+	mtls_stop();
 }
