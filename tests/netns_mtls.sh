@@ -194,7 +194,24 @@ outrigd_a=$last_pid
 # B's certificate lives 40 s: the rotation case below replaces it on disk before it ends.
 b_issued=$(date +%s)
 mk issue --ca "$pki/ca" --app-id app-b --not-before 0s --ttl 40s --out "$pki/b"
-sidecar "$ns_b" b "$pki/b" --config "$data/config.yaml" --app-port "$app_port"
+# B alone has an access-control policy: app-c may call anything but /secret. With mTLS the caller is its
+# certificate's app, so only a caller holding app-c's certificate meets that rule.
+{
+	cat "$data/config.yaml"
+	cat <<YAML
+  accessControl:
+    defaultAction: allow
+    trustDomain: $td
+    policies:
+    - appId: app-c
+      defaultAction: allow
+      trustDomain: $td
+      namespace: default
+      operations:
+      - {name: /secret, httpVerb: ["*"], action: deny}
+YAML
+} >"$tmp/config-b.yaml"
+sidecar "$ns_b" b "$pki/b" --config "$tmp/config-b.yaml" --app-port "$app_port"
 outrigd_b=$last_pid
 for x in a b; do
 	if [ "$x" = a ]; then ns=$ns_a p=$outrigd_a; else ns=$ns_b p=$outrigd_b; fi
@@ -286,7 +303,7 @@ tls_client() {
 	if [ -n "$certs" ]; then
 		set -- "$@" --cert "$certs/tls.crt" --key "$certs/tls.key"
 	fi
-	ip netns exec "$ns_c" curl "$@" "https://$ip_b:$internal_port/outrig/v1/invoke/x" >"$tmp/$name.code" \
+	ip netns exec "$ns_c" curl "$@" "https://$ip_b:$internal_port/outrig/v1/invoke/${tls_method:-x}" >"$tmp/$name.code" \
 		2>"$tmp/$name.err"
 	code=$(cat "$tmp/$name.code")
 }
@@ -318,6 +335,21 @@ if [ "$code" = 200 ] && grep -q "app-b" "$tmp/honest.body"; then
 	pass "a TLS client with app-c's certificate gets through to app-b (the checks above are the certificate's)"
 else
 	fail "a TLS client with app-c's certificate gets through to app-b" "$tmp/honest.code" "$tmp/honest.err"
+fi
+tls_method=secret tls_client acl_c "$pki/c"
+if [ "$code" = 403 ] && grep -q "PermissionDenied desc = access control policy has denied access to id: spiffe://$td/ns/default/app-c" \
+	"$tmp/acl_c.body"; then
+	pass "B's access control denies app-c, named by its certificate, the operation /secret"
+else
+	fail "B's access control denies app-c, named by its certificate, the operation /secret" "$tmp/acl_c.code" \
+		"$tmp/acl_c.body"
+fi
+invoke "$ns_a" acl_a /v1.0/invoke/app-b/method/secret
+expect_ok acl_a "  ... while app-a, whose certificate the policy does not name, gets /secret" app-b app-a
+if grep -q "matched on the app id and namespace the calling sidecar claims" "$tmp/outrigd-b.log"; then
+	fail "B does not warn that its policies trust claimed identities (mTLS is on)"
+else
+	pass "B does not warn that its policies trust claimed identities (mTLS is on)"
 fi
 
 # A plaintext client gets nothing at all: no status line, no byte.
