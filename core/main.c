@@ -184,6 +184,9 @@ static int main_check(const struct options *opts)
 	errors = main_load_resources(opts, &rs, &d);
 	/* Before the components: a type spec.components.deny lists is never made. */
 	cfg_errors = main_load_config(opts, &rs, &cfg, &d);
+	/* The certificates mTLS would serve with: loadable, of this app, not expired. */
+	if (cfg_errors == 0 && internal_mtls_load(opts, &cfg.mtls, NULL) != 0)
+		cfg_errors++;
 	errors += components_setup(&cs, &rs, opts->plugin_dir, opts->app_id, opts->check_create && cfg_errors == 0,
 				   &d);
 	/*

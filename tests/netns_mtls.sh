@@ -170,6 +170,24 @@ mk issue --ca "$pki/ca" --app-id app-c --not-before -3h --ttl 1h --out "$pki/c-e
 mk issue --ca "$pki/ca" --app-id app-c --not-before 2h --ttl 1h --out "$pki/c-future"
 pass "outrig cert: a trust anchor and sidecar certificates"
 
+# outrigd --check loads the certificates mTLS would use: another app's, or an expired one, is an error.
+# check_mtls CASE CERTDIR STATUS TEXT
+check_mtls() {
+	"$outrigd" --check --app-id app-a --enable-mtls --control-plane-trust-domain "$td" --plugin-dir "$plugins" \
+		--mtls-cert-file "$2/tls.crt" --mtls-key-file "$2/tls.key" --trust-anchors-file "$pki/ca/ca.crt" \
+		>"$tmp/check-$1.log" 2>&1
+	st=$?
+	if [ "$st" = "$3" ] && grep -qF -- "$4" "$tmp/check-$1.log"; then
+		pass "outrigd --check with mTLS: $1"
+	else
+		echo "exit status $st; want $3 and a line with: $4" >>"$tmp/check-$1.log"
+		fail "outrigd --check with mTLS: $1" "$tmp/check-$1.log"
+	fi
+}
+check_mtls "app-a's own certificate" "$pki/a" 0 "OK"
+check_mtls "app-c's certificate is refused" "$pki/c" 1 "the certificate is app app-c"
+check_mtls "an expired certificate is refused" "$pki/c-expired" 1 "expired"
+
 # --- sidecars ------------------------------------------------------------------------------
 
 mkdir -p "$tmp/resources"

@@ -270,11 +270,8 @@ static int internal_h2_accept(void *arg, struct bufferevent *bev)
 	return grpc_conn_attach(srv->grpc_internal, bev);
 }
 
-/* mTLS, when --enable-mtls or a Configuration's spec.mtls.enabled asks for it (security/mtls.h). */
-static int internal_mtls_start(struct server *srv)
+int internal_mtls_load(const struct options *o, const struct cfg_mtls *cm, struct event_base *base)
 {
-	const struct options *o = srv->opts;
-	const struct cfg_mtls *cm = &srv->config.mtls;
 	struct mtls_settings s = { 0 };
 	char err[1024];
 
@@ -303,11 +300,17 @@ static int internal_mtls_start(struct server *srv)
 	s.clock_skew_ms = cm->skew_set ? cm->clock_skew_ms : MTLS_DEFAULT_CLOCK_SKEW_MS;
 	s.app_id = o->app_id;
 	s.ns = *invoke_own_namespace() != '\0' ? invoke_own_namespace() : "default";
-	if (mtls_start(srv->base, &s, err, sizeof(err)) != 0) {
+	if (mtls_start(base, &s, err, sizeof(err)) != 0) {
 		log_error(INTERNAL_SCOPE, "cannot turn mTLS on: %s", err);
 		return -1;
 	}
 	return 0;
+}
+
+/* mTLS, when --enable-mtls or a Configuration's spec.mtls.enabled asks for it (security/mtls.h). */
+static int internal_mtls_start(struct server *srv)
+{
+	return internal_mtls_load(srv->opts, &srv->config.mtls, srv->base);
 }
 
 int internal_server_listen(struct server *srv)

@@ -3,7 +3,18 @@
 #ifndef OUTRIG_CORE_INTERNAL_SERVER_H
 #define OUTRIG_CORE_INTERNAL_SERVER_H
 
+struct cfg_mtls;
+struct event_base;
+struct options;
 struct server;
+
+/*
+ * mTLS as the flags (o) and the Configuration's spec.mtls (cm) ask: nothing when neither turns it
+ * on; else the certificate, key and trust anchors are loaded and checked (they must name this
+ * app), and with a base mTLS is turned on for this process. base NULL: check only
+ * (outrigd --check). Returns 0, or -1 after logging what is wrong and what to do.
+ */
+int internal_mtls_load(const struct options *o, const struct cfg_mtls *cm, struct event_base *base);
 
 /*
  * Binds the internal listener on --dapr-internal-grpc-listen-address at
