@@ -346,6 +346,69 @@ START_TEST(invocation_table_http_and_grpc)
 }
 END_TEST
 
+/*
+ * Invocation of a gRPC app (--app-protocol grpc), through the caller's HTTP API and InvokeService: as
+ * daprd, the operation's action alone decides (no verb) and the method is compared as it is (case
+ * matters). B's app is an HTTP one, so an allowed call fails at the app with another error; a denied
+ * one never gets there.
+ */
+START_TEST(invocation_of_a_grpc_app)
+{
+	const char *more_a[] = { "--data-dir", NULL, NULL };
+	const char *more_b[] = { "--data-dir", NULL, "--config", NULL, "--app-protocol", "grpc", NULL };
+	static const struct {
+		const char *verb, *method;
+		bool denied;
+	} cases[] = {
+		{ "DELETE", "orders/1", false }, /* GET-only for an HTTP app; the verb does not count here */
+		{ "POST", "public", false },
+		{ "GET", "PUBLIC", true }, /* an HTTP app's methods ignore case; a gRPC app's do not */
+		{ "GET", "other", true },
+		{ "GET", "public%2F..%2Fadmin", true },
+	};
+
+	ck_assert_int_eq(daemon_init(&da, id_a), 0);
+	ck_assert_int_eq(daemon_init(&db, id_b), 0);
+	more_a[1] = more_b[1] = da.data;
+	more_b[3] = write_config(&db, callee_spec());
+	ck_assert_int_eq(daemon_setenv(&da, "NAMESPACE", "default"), 0);
+	ck_assert_int_eq(daemon_setenv(&db, "NAMESPACE", "default"), 0);
+	app_a = echo_app_start("A");
+	app_b = echo_app_start("B");
+	start(&da, app_a, more_a);
+	start(&db, app_b, more_b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct grpc_result r;
+		long until = xnow_ms() + 5000;
+		bool http_denied, grpc_denied;
+
+		/* Name resolution may lag a start. */
+		do {
+			xreq(&x, da.port, cases[i].verb,
+			     xfmt("/v1.0/invoke/%s.default/method/%s", id_b, cases[i].method), NULL, NULL);
+			if (strstr(XBODY(&x), "resol") != NULL)
+				xsleep_ms(100);
+		} while (strstr(XBODY(&x), "resol") != NULL && xnow_ms() < until);
+		http_denied = x.r.status == 403 &&
+			      strstr(XBODY(&x), "PermissionDenied desc = access control policy "
+						"has denied access to id: ") != NULL;
+		if (http_denied != cases[i].denied)
+			note("HTTP %s %s to a gRPC app: status %d (%.300s), want it %s", cases[i].verb,
+			     cases[i].method, x.r.status, XBODY(&x),
+			     cases[i].denied ? "denied" : "let through");
+		grpc_invoke(da.grpc_port, xfmt("%s.default", id_b), cases[i].method, cases[i].verb, &r);
+		grpc_denied = r.status == 13 &&
+			      strstr(r.message, "PermissionDenied desc = access control policy") != NULL;
+		if (grpc_denied != cases[i].denied)
+			note("InvokeService %s %s to a gRPC app: grpc-status %d (%s), want it %s",
+			     cases[i].verb, cases[i].method, r.status, r.message,
+			     cases[i].denied ? "denied" : "let through");
+		grpc_result_free(&r);
+	}
+	ck_nothing_wrong();
+}
+END_TEST
+
 /* Proxied gRPC: the callee checks the method's :path with no verb, before its app is called. */
 START_TEST(proxied_grpc)
 {
@@ -551,6 +614,7 @@ static Suite *acl_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, invocation_table_http_and_grpc);
+	tcase_add_test(tc, invocation_of_a_grpc_app);
 	tcase_add_test(tc, proxied_grpc);
 	tcase_add_test(tc, api_lists_both_front_ends);
 	tcase_add_test(tc, api_lists_deny_invoke);
