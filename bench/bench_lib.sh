@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-# Helpers the bench scripts share; sourced, not run. The sourcing script sets bench_name first, and
-# calls nap_init once it has a temporary folder.
+# Helpers the bench scripts share; sourced, not run. Sourcing sets the shell options (set -euo pipefail,
+# LC_ALL=C) and here; the sourcing script sets bench_name first, and calls bench_tmp (or nap_init) once it
+# has defined cleanup.
 # shellcheck shell=bash
 # bench_name, port and pid come from the sourcing script, which also reads reply.
 # shellcheck disable=SC2154,SC2034
@@ -11,7 +12,7 @@ export LC_ALL=C
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Where outrigd, its plugins and the bench helpers are: the environment's, or the build tree's ($here is
-# the sourcing script's folder).
+# the bench folder).
 outrigd=${OUTRIGD:-$here/../core/outrigd}
 plugins=${OUTRIG_PLUGIN_PATH:-$here/../plugins/.libs}
 bin=${BENCH_BIN:-$(dirname "$outrigd")/../bench}
