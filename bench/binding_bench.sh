@@ -13,13 +13,9 @@
 # BENCH_TIMEOUT (60 s per run), BENCH_DIRECT_PROPS (librdkafka properties for the direct producer, "k=v k=v"),
 # BENCH_REFERENCE_PROPS (linger.ms=0: a third, reference path; empty = none), BENCH_WORKER_THREADS (outrigd
 # --worker-threads; unset = its default), BENCH_DIR, BENCH_OUT.
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=binding_bench
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 messages=${BENCH_MESSAGES:-20000}
 window=${BENCH_WINDOW:-16}
@@ -35,9 +31,7 @@ workers=${BENCH_WORKER_THREADS:-}
 read -r -a direct_props <<<"${BENCH_DIRECT_PROPS-linger.ms=0}"
 read -r -a reference_props <<<"${BENCH_REFERENCE_PROPS-}"
 
-for v in messages window payload repeat warmup brokers partitions run_timeout; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
-done
+whole_numbers messages window payload repeat warmup brokers partitions run_timeout
 if [ "$messages" -eq 0 ] || [ "$window" -eq 0 ] || [ "$repeat" -eq 0 ] || [ "$run_timeout" -eq 0 ] ||
 	[ "$brokers" -eq 0 ] || [ "$partitions" -eq 0 ]; then
 	die "BENCH_MESSAGES, BENCH_WINDOW, BENCH_REPEAT, BENCH_TIMEOUT, BENCH_BROKERS and BENCH_PARTITIONS must be at least 1"
@@ -50,8 +44,7 @@ for p in "${direct_props[@]}" "${reference_props[@]}"; do
 done
 [ -z "$workers" ] || [[ $workers =~ ^[0-9]+$ ]] || die "BENCH_WORKER_THREADS must be a whole number"
 
-[ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
-[ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
+need_outrigd
 for h in binding_mock binding_direct binding_load; do
 	if [ ! -x "$bin/$h" ]; then
 		echo "binding_bench: skipped, no $h in $bin (it comes with the bindings.kafka plugin, which needs librdkafka >= 2.0; Debian: librdkafka-dev; then make bench, or set BENCH_BIN)"
@@ -63,16 +56,7 @@ if [ ! -e "$plugins/bindings_kafka.so" ]; then
 	exit 0
 fi
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/outrig-binding-bench.XXXXXX")
 pid='' mock_pid='' mock_in=''
-# stop PIDVAR: ends one process this script started and waits for it.
-stop() {
-	local p=${!1}
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	printf -v "$1" '%s' ''
-}
 # stop_mock: closing its stdin is how the mock cluster is told to go (and it goes even if this script is
 # killed without a chance to clean up); SIGTERM only if that did not do it.
 stop_mock() {
@@ -93,13 +77,8 @@ cleanup() {
 	stop_mock
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-out=${BENCH_OUT:-$tmp/out}
-mkdir -p "$out" "$tmp/res" "$tmp/data"
-nap_init "$tmp"
+bench_tmp binding-bench
+mkdir -p "$tmp/res" "$tmp/data"
 
 # The produced value: {"pad":"xx…"} of exactly BENCH_PAYLOAD bytes, the same on every path; through outrigd it
 # is the request's data, with the message key in its metadata.

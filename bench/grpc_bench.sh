@@ -16,10 +16,6 @@
 # Builds nothing: uses $OUTRIGD, $OUTRIG_PLUGIN_PATH and $BENCH_BIN (invoke_echo, grpc_echo), or the build tree.
 # Knobs: BENCH_DURATION (5 s per run), BENCH_CONNECTIONS (16), BENCH_REPEAT (3, median reported),
 # BENCH_WARMUP (1 s), BENCH_OUT (keep h2load's output and the logs there).
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 duration=${BENCH_DURATION:-5}
 connections=${BENCH_CONNECTIONS:-16}
 repeat=${BENCH_REPEAT:-3}
@@ -27,24 +23,15 @@ warmup=${BENCH_WARMUP:-1}
 
 bench_name=grpc_bench
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 command -v h2load >/dev/null || die "h2load is not on PATH (Debian: apt-get install nghttp2-client)"
 command -v curl >/dev/null || die "curl is not on PATH (it checks each gRPC scenario's grpc-status once)"
-[ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
-[ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
-[ -x "$bin/invoke_echo" ] || die "no invoke_echo in $bin; run make bench (it builds the helpers), or set BENCH_BIN"
+need_outrigd
+need_helpers bench invoke_echo
 [ -x "$bin/grpc_echo" ] || die "no grpc_echo in $bin; run make bench-grpc (it builds the helpers), or set BENCH_BIN"
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/outrig-grpc-bench.XXXXXX")
 a_pid='' b_pid='' g_pid='' echo_pid='' gecho_pid=''
-stop() {
-	local p=${!1}
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	printf -v "$1" '%s' ''
-}
 cleanup() {
 	stop a_pid
 	stop b_pid
@@ -53,13 +40,8 @@ cleanup() {
 	stop gecho_pid
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-out=${BENCH_OUT:-$tmp/out}
-mkdir -p "$out" "$tmp/res-a" "$tmp/res-b" "$tmp/res-g" "$tmp/data" "$tmp/bodies"
-nap_init "$tmp"
+bench_tmp grpc-bench
+mkdir -p "$tmp/res-a" "$tmp/res-b" "$tmp/res-g" "$tmp/data" "$tmp/bodies"
 
 cat >"$tmp/res-a/mem.yaml" <<EOF
 apiVersion: dapr.io/v1alpha1

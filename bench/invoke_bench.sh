@@ -11,245 +11,43 @@
 # flat out), BENCH_CONNECTIONS (16), BENCH_PAYLOAD (64 request bytes), BENCH_REPLY (16 reply bytes),
 # BENCH_REPEAT (3 rounds), BENCH_WARMUP (1 s per path, 0 = none), BENCH_RESOLVE_TIMEOUT (20 s for A to reach
 # B), BENCH_DIR, BENCH_OUT.
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=invoke_bench
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-rate=${BENCH_RATE:-1000}
-duration=${BENCH_DURATION:-10}
-max_duration=${BENCH_MAX_DURATION:-5}
-connections=${BENCH_CONNECTIONS:-16}
-payload=${BENCH_PAYLOAD:-64}
-reply_size=${BENCH_REPLY:-16}
-repeat=${BENCH_REPEAT:-3}
-warmup=${BENCH_WARMUP:-1}
-resolve_timeout=${BENCH_RESOLVE_TIMEOUT:-20}
+invoke_knobs
+need_outrigd
+need_helpers bench invoke_load invoke_echo
 
-for v in rate duration max_duration connections payload reply_size repeat warmup resolve_timeout; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
-done
-if [ "$rate" -eq 0 ] || [ "$duration" -eq 0 ] || [ "$max_duration" -eq 0 ] || [ "$connections" -eq 0 ] ||
-	[ "$repeat" -eq 0 ]; then
-	die "BENCH_RATE, BENCH_DURATION, BENCH_MAX_DURATION, BENCH_CONNECTIONS and BENCH_REPEAT must be at least 1"
-fi
-if [ "$payload" -lt 12 ] || [ "$payload" -gt 65536 ]; then
-	die "BENCH_PAYLOAD must be from 12 to 65536 bytes"
-fi
-if [ "$reply_size" -lt 16 ] || [ "$reply_size" -gt 1023 ]; then
-	die "BENCH_REPLY must be from 16 to 1023 bytes"
-fi
-
-[ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
-[ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
-for h in invoke_load invoke_echo; do
-	[ -x "$bin/$h" ] || die "no $h in $bin; run make bench (it builds the helpers), or set BENCH_BIN"
-done
-
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/outrig-invoke-bench.XXXXXX")
 a_pid='' b_pid='' echo_pid=''
-# stop PIDVAR: ends one process this script started and waits for it.
-stop() {
-	local p=${!1}
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	printf -v "$1" '%s' ''
-}
 cleanup() {
 	stop a_pid
 	stop b_pid
 	stop echo_pid
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_tmp invoke-bench
+mkdir -p "$tmp/res" "$tmp/data"
 
-out=${BENCH_OUT:-$tmp/out}
-mkdir -p "$out" "$tmp/res" "$tmp/data"
-nap_init "$tmp"
-
-# start_echo: app B on a free port; sets echo_pid and echo_port.
-start_echo() {
-	local attempt i log=$out/app-b.txt
-	for attempt in 1 2 3; do
-		echo_port=$(free_port)
-		: >"$log"
-		"$bin/invoke_echo" -p "$echo_port" -s "$reply_size" >"$log" 2>&1 &
-		echo_pid=$!
-		for ((i = 0; i < 200; i++)); do
-			! grep -q '^LISTENING' "$log" || return 0
-			kill -0 "$echo_pid" 2>/dev/null || break
-			nap 0.01
-		done
-		stop echo_pid
-		note "invoke_echo did not listen on $echo_port (attempt $attempt): $(cat "$log")"
-	done
-	return 1
+# target PATH: direct goes to app B, outrig to outrigd A.
+target() {
+	case $1 in
+	direct) echo "$echo_port /echo" ;;
+	*) echo "$a_port $invoke_path" ;;
+	esac
 }
-
-# start_outrig NAME APP_ID [FLAG...]: one outrigd with an empty resources folder and the shared data folder;
-# sets NAME_pid, NAME_port (HTTP API) and NAME_internal once /v1.0/healthz answers 204.
-start_outrig() {
-	local name=$1 app_id=$2 log=$out/outrigd-$1.log attempt t0 p ip port
-	shift 2
-	for attempt in 1 2 3; do
-		port=$(free_port)
-		ip=$(free_port)
-		t0=$SECONDS status=
-		"$outrigd" --app-id "$app_id" "$@" --dapr-http-port "$port" --dapr-listen-addresses 127.0.0.1 \
-			--dapr-internal-grpc-port "$ip" --dapr-internal-grpc-listen-address 127.0.0.1 \
-			--plugin-dir "$plugins" --resources-path "$tmp/res" --data-dir "$tmp/data" \
-			--log-level warn >"$log" 2>&1 &
-		p=$!
-		while kill -0 "$p" 2>/dev/null && [ $((SECONDS - t0)) -lt 15 ]; do
-			if http GET /v1.0/healthz && [ "$status" = 204 ]; then
-				printf -v "${name}_pid" '%s' "$p"
-				printf -v "${name}_port" '%s' "$port"
-				printf -v "${name}_internal" '%s' "$ip"
-				return 0
-			fi
-			nap 0.01
-		done
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-		note "outrigd $name did not become healthy (attempt $attempt, port $port):"
-		sed 's/^/  | /' "$log" >&2
-	done
-	return 1
+# cpu_pids PATH: only the path through the sidecars has them.
+cpu_pids() {
+	[ "$1" != outrig ] || echo "$a_pid $b_pid"
 }
-
-# start_outrig sets a_port, a_internal, b_port and b_internal beside the pids.
-a_port=''
-invoke_path=/v1.0/invoke/bench-b/method/echo
-
-# probe: until BENCH_RESOLVE_TIMEOUT, one call from A's sidecar to B; says why in probe_failure.
-probe_failure=
-probe() {
-	local t0=$SECONDS port=$a_port
-	while :; do
-		http POST "$invoke_path" '{"probe":true}' || true
-		[ "$status" != 200 ] || return 0
-		if [ "$status" = 501 ]; then
-			probe_failure="POST $invoke_path on outrigd A answers HTTP 501: ${reply:0:300}"
-			return 1
-		fi
-		kill -0 "$a_pid" 2>/dev/null || { probe_failure="outrigd A exited (log: $out/outrigd-a.log)"; return 1; }
-		kill -0 "$b_pid" 2>/dev/null || { probe_failure="outrigd B exited (log: $out/outrigd-b.log)"; return 1; }
-		if [ $((SECONDS - t0)) -ge "$resolve_timeout" ]; then
-			probe_failure="POST $invoke_path on outrigd A still answers HTTP '${status:-no answer}' after ${resolve_timeout}s: ${reply:0:300}"
-			return 1
-		fi
-		nap 0.1
-	done
-}
-
-invalid=0
-got=
-
-# load PATH MODE FILE [SECONDS]: one invoke_load run; sets got to "rate p50 p90 p99 max count backlog".
-load() {
-	local path=$1 mode=$2 file=$3 secs=${4:-} port url line rc=0 args=()
-	if [ "$path" = direct ]; then
-		port=$echo_port url=/echo
-	else
-		port=$a_port url=$invoke_path
-	fi
-	if [ "$mode" = rate ]; then
-		args=(-R "$rate" -d "${secs:-$duration}")
-	else
-		args=(-d "${secs:-$max_duration}")
-	fi
-	"$bin/invoke_load" -p "$port" -u "$url" -k "$connections" -s "$payload" "${args[@]}" >"$file" 2>&1 || rc=$?
-	line=$(grep '^RESULT ' "$file") || die "invoke_load failed: $(cat "$file")"
-	if [ "$rc" -ne 0 ] || [ "$(field errors "$line")" != 0 ]; then
-		note "WARNING: $path $mode run had errors: $(cat "$file")"
-		invalid=1
-	fi
-	got="$(field rate "$line") $(field p50_us "$line") $(field p90_us "$line") $(field p99_us "$line")"
-	got+=" $(field max_us "$line") $(field ok "$line") $(field backlog_max "$line")"
-}
-
-# Each measured run appends "PATH MODE ROUND RATE P50 P90 P99 MAX OK BACKLOG CPU_A CPU_B" (µs; CPU in ms per
-# 1000 requests, "-" where not measured).
-results=$out/results.txt
-: >"$results"
-
-# run PATH MODE ROUND: one measured run, with the sidecars' CPU over it when it goes through them.
-run() {
-	local path=$1 mode=$2 r=$3 a0 b0 a1 b1 ok cpu_a=- cpu_b=-
-	if [ "$path" = outrig ]; then
-		a0=$(cpu_ticks "$a_pid") b0=$(cpu_ticks "$b_pid")
-	fi
-	load "$path" "$mode" "$out/$path-$mode-$r.txt"
-	if [ "$path" = outrig ]; then
-		a1=$(cpu_ticks "$a_pid") b1=$(cpu_ticks "$b_pid")
-		ok=$(awk '{ print $6 }' <<<"$got")
-		read -r cpu_a cpu_b < <(awk -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v t="$clk_tck" -v n="$ok" \
-			'BEGIN { printf "%.1f %.1f\n", a * 1000 / t / (n / 1000), b * 1000 / t / (n / 1000) }')
-	fi
-	echo "$path $mode $r $got $cpu_a $cpu_b" >>"$results"
-}
-
-# measure PATH...: a warm-up per path, then BENCH_REPEAT rounds of the fixed rate and the maximum, turning
-# the order of the paths round every round so that the drift of a noisy machine falls on both alike.
-measure() {
-	local paths=("$@") r i p n mode
-	n=${#paths[@]}
-	if [ "$warmup" -gt 0 ]; then
-		for p in "${paths[@]}"; do
-			load "$p" max "$out/$p-warmup.txt" "$warmup"
-		done
-	fi
-	for ((r = 1; r <= repeat; r++)); do
-		for mode in rate max; do
-			for ((i = 0; i < n; i++)); do
-				p=${paths[(i + r - 1) % n]}
-				if [ -t 2 ]; then
-					printf '\r  round %d/%d: %-6s %-4s' "$r" "$repeat" "$p" "$mode" >&2
-				fi
-				run "$p" "$mode" "$r"
-			done
-		done
-	done
-	if [ -t 2 ]; then
-		printf '\r%40s\r' '' >&2
-	fi
-}
-
-# column PATH MODE N: column N of that path's and mode's runs.
-column() {
-	awk -v p="$1" -v m="$2" -v c="$3" '$1 == p && $2 == m { print $c }' "$results"
-}
-declare -A med
-# summarize PATH MODE: medians into med[PATH.MODE.rate|p50|p90|p99|max|backlog|cpu_a|cpu_b], plus lo and hi.
-summarize() {
-	local k=$1.$2 c name
-	[ -n "$(column "$1" "$2" 4)" ] || return 1
-	c=4
-	for name in rate p50 p90 p99 max ok backlog cpu_a cpu_b; do
-		if [ "$(column "$1" "$2" "$c" | head -n 1)" != - ]; then
-			med[$k.$name]=$(column "$1" "$2" "$c" | median)
-		fi
-		c=$((c + 1))
-	done
-	med[$k.lo]=$(column "$1" "$2" 4 | sort -g | head -n 1)
-	med[$k.hi]=$(column "$1" "$2" 4 | sort -g | tail -n 1)
-}
-
-# mem PID: resident and peak memory now.
-mem() {
-	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "RSS %.1f MB (peak %.1f MB)", r / 1024, h / 1024 }' \
-		"/proc/$1/status"
+# path_label PATH: its name in the table.
+path_label() {
+	case $1 in direct) echo direct ;; outrig) echo "via sidecars" ;; esac
 }
 
 start_echo || die "app B (invoke_echo) did not start"
-start_outrig b bench-b --app-port "$echo_port" || die "outrigd B did not start (log: $out/outrigd-b.log)"
-start_outrig a bench-a || die "outrigd A did not start (log: $out/outrigd-a.log)"
+start_outrig b bench-b "$tmp/data" --app-port "$echo_port" || die "outrigd B did not start (log: $out/outrigd-b.log)"
+start_outrig a bench-a "$tmp/data" || die "outrigd A did not start (log: $out/outrigd-a.log)"
 sidecars=1
 if ! probe; then
 	sidecars=0
@@ -259,11 +57,7 @@ if [ "$sidecars" -eq 1 ]; then
 	idle_a=$(mem "$a_pid") idle_b=$(mem "$b_pid")
 fi
 
-echo "outrigd: $("$outrigd" --version 2>&1 | head -n 1)"
-echo "host: $(nproc) CPUs, $(uname -sr); $repeat rounds per path (median shown), ${warmup}s warm-up per path"
-echo "app A = invoke_load: $connections keep-alive connections, one request in flight each, POST of $payload bytes of JSON;"
-echo "  fixed rate: $rate req/s for ${duration}s, latency from each request's due time; max: closed loop for ${max_duration}s"
-echo "app B = invoke_echo on 127.0.0.1:$echo_port: 200 with $reply_size bytes of JSON"
+describe_load
 echo "direct: A -> POST /echo on B | sidecars: A -> POST $invoke_path on outrigd A -> outrigd B -> B"
 echo
 
@@ -271,19 +65,7 @@ paths=(direct outrig)
 [ "$sidecars" -eq 1 ] || paths=(direct)
 measure "${paths[@]}"
 
-printf '%-22s %8s %17s %8s %8s %8s %8s\n' run "req/s" "(min-max req/s)" "p50 ms" "p90 ms" "p99 ms" "max ms"
-for mode in rate max; do
-	for p in "${paths[@]}"; do
-		summarize "$p" "$mode"
-		k=$p.$mode
-		case $mode in rate) label="$rate req/s" ;; max) label=max ;; esac
-		case $p in direct) label+=" direct" ;; outrig) label+=" via sidecars" ;; esac
-		awk -v l="$label" -v r="${med[$k.rate]}" -v lo="${med[$k.lo]}" -v hi="${med[$k.hi]}" \
-			-v a="${med[$k.p50]}" -v b="${med[$k.p90]}" -v c="${med[$k.p99]}" -v m="${med[$k.max]}" 'BEGIN {
-			printf "%-22s %8.0f %17s %8.3f %8.3f %8.3f %8.3f\n", l, r, sprintf("(%.0f-%.0f)", lo, hi),
-				a / 1000, b / 1000, c / 1000, m / 1000 }'
-	done
-done
+table "${paths[@]}"
 echo
 
 if [ "$sidecars" -eq 1 ]; then
@@ -317,7 +99,4 @@ if [ "$sidecars" -eq 0 ]; then
 	note "service invocation through outrigd did not work; only the direct path was measured"
 	exit 1
 fi
-if [ "$invalid" -ne 0 ]; then
-	echo "invoke_bench: some runs had errors (see warnings above); figures are not valid" >&2
-	exit 1
-fi
+check_valid

@@ -11,13 +11,9 @@
 # (64 bytes of JSON), BENCH_REPEAT (3 rounds), BENCH_WARMUP (2000 messages, 0 = none), BENCH_TIMEOUT (60 s per
 # run), BENCH_APP_CONCURRENCY (outrigd --app-max-concurrency; unset = its default), BENCH_MOSQUITTO, BENCH_DIR,
 # BENCH_OUT.
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=pubsub_bench
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 messages=${BENCH_MESSAGES:-20000}
 window=${BENCH_WINDOW:-16}
@@ -29,9 +25,7 @@ concurrency=${BENCH_APP_CONCURRENCY:-}
 # outrigd's worker threads: a blocking publish holds one until the broker's PUBACK.
 workers=${BENCH_WORKER_THREADS:-}
 
-for v in messages window payload repeat warmup run_timeout; do
-	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number ('${!v}')"
-done
+whole_numbers messages window payload repeat warmup run_timeout
 if [ "$messages" -eq 0 ] || [ "$window" -eq 0 ] || [ "$repeat" -eq 0 ] || [ "$run_timeout" -eq 0 ]; then
 	die "BENCH_MESSAGES, BENCH_WINDOW, BENCH_REPEAT and BENCH_TIMEOUT must be at least 1"
 fi
@@ -41,11 +35,8 @@ if [ "$payload" -lt 64 ] || [ "$payload" -ge 4096 ]; then
 fi
 [ -z "$concurrency" ] || [[ $concurrency =~ ^[0-9]+$ ]] || die "BENCH_APP_CONCURRENCY must be a whole number"
 
-[ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
-[ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
-for h in pubsub_load pubsub_sink; do
-	[ -x "$bin/$h" ] || die "no $h in $bin; run make bench (it builds the helpers), or set BENCH_BIN"
-done
+need_outrigd
+need_helpers bench pubsub_load pubsub_sink
 
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(mqtt in-memory)
@@ -56,29 +47,14 @@ for k in "${kinds[@]}"; do
 	esac
 done
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/outrig-pubsub-bench.XXXXXX")
 pid='' sink_pid='' mosq_pid=''
-# stop PIDVAR: ends one process this script started and waits for it.
-stop() {
-	local p=${!1}
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	printf -v "$1" '%s' ''
-}
 cleanup() {
 	stop pid
 	stop sink_pid
 	stop mosq_pid
 	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-out=${BENCH_OUT:-$tmp/out}
-mkdir -p "$out"
-nap_init "$tmp"
+bench_tmp pubsub-bench
 
 # port_open PORT: something accepts on 127.0.0.1:PORT.
 port_open() {

@@ -9,13 +9,9 @@
 # sidecar dies. Runs shorter than a few minutes see the state store fill up and fail the RSS bound.
 #   SOAK_CONNECTIONS (8)  SOAK_DELAY_MS (2: each connection's pause between requests)  SOAK_OUT (a folder
 #   to keep the samples and logs in)
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=soak
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 seconds=${SOAK_SECONDS:-600}
 sample=${SOAK_SAMPLE:-5}
@@ -36,11 +32,8 @@ if [ "$sample" -lt 1 ] || [ "$connections" -lt 1 ]; then
 fi
 
 command -v wrk >/dev/null || die "wrk not found; pkg/debian-deps.sh installs it"
-[ -x "$outrigd" ] || die "no outrigd at $outrigd; run make, or set OUTRIGD"
-[ -d "$plugins" ] || die "no plugin folder at $plugins; run make, or set OUTRIG_PLUGIN_PATH"
-for h in pubsub_sink invoke_echo; do
-	[ -x "$bin/$h" ] || die "no $h in $bin; run make soak (it builds the helpers), or set BENCH_BIN"
-done
+need_outrigd
+need_helpers soak pubsub_sink invoke_echo
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/outrig-soak.XXXXXX")
 out=${SOAK_OUT:-$tmp/out}
@@ -48,13 +41,6 @@ mkdir -p "$out" "$tmp/res" "$tmp/data"
 # Set by start_app and start_outrig through printf -v.
 # shellcheck disable=SC2034
 a_pid='' b_pid='' sink_pid='' echo_pid='' wrk_pid='' a_port='' sink_port='' echo_port='' b_internal=''
-stop() {
-	local p=${!1}
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	printf -v "$1" '%s' ''
-}
 cleanup() {
 	stop wrk_pid
 	stop a_pid

@@ -9,13 +9,9 @@
 # Usage: tracing_overhead.sh   (needs wrk, and `make bench` or `make bench/invoke_echo` for the helper)
 # Knobs: BENCH_DURATION (3 s per measurement), BENCH_REPEAT (3 rounds), BENCH_CONNECTIONS (16), BENCH_OUT.
 # With the defaults it runs about two minutes.
-set -euo pipefail
-export LC_ALL=C
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bench_name=tracing_overhead
 # shellcheck source=bench/bench_lib.sh
-. "$here/bench_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 duration=${BENCH_DURATION:-3}
 repeat=${BENCH_REPEAT:-3}
