@@ -227,11 +227,12 @@ start_outrig() {
 a_port=''
 invoke_path=/v1.0/invoke/bench-b/method/echo
 
-# probe [PORT]: until BENCH_RESOLVE_TIMEOUT, one call from A's sidecar (on PORT, else a_port) to B; returns 1
-# and says why in probe_failure when it does not answer 200.
+# probe [PORT [APID BPID]]: until BENCH_RESOLVE_TIMEOUT, one call from A's sidecar (on PORT, else a_port) to B;
+# returns 1 and says why in probe_failure when it does not answer 200, or when the pair (APID and BPID, else a_pid
+# and b_pid) exited.
 probe_failure=
 probe() {
-	local t0=$SECONDS port=${1:-$a_port}
+	local t0=$SECONDS port=${1:-$a_port} apid=${2:-$a_pid} bpid=${3:-$b_pid}
 	while :; do
 		http POST "$invoke_path" '{"probe":true}' || true
 		[ "$status" != 200 ] || return 0
@@ -239,8 +240,8 @@ probe() {
 			probe_failure="POST $invoke_path on outrigd A answers HTTP 501: ${reply:0:300}"
 			return 1
 		fi
-		kill -0 "$a_pid" 2>/dev/null || { probe_failure="outrigd A exited (log: $out/outrigd-a.log)"; return 1; }
-		kill -0 "$b_pid" 2>/dev/null || { probe_failure="outrigd B exited (log: $out/outrigd-b.log)"; return 1; }
+		kill -0 "$apid" 2>/dev/null || { probe_failure="outrigd A exited (logs: $out/outrigd-*.log)"; return 1; }
+		kill -0 "$bpid" 2>/dev/null || { probe_failure="outrigd B exited (logs: $out/outrigd-*.log)"; return 1; }
 		if [ $((SECONDS - t0)) -ge "$resolve_timeout" ]; then
 			probe_failure="POST $invoke_path on outrigd A still answers HTTP '${status:-no answer}' after ${resolve_timeout}s: ${reply:0:300}"
 			return 1

@@ -74,7 +74,7 @@ start_outrig tb bench-b "$tmp/data-tls" --app-port "$echo_port" $(tls_flags benc
 # shellcheck disable=SC2046
 start_outrig ta bench-a "$tmp/data-tls" $(tls_flags bench-a) || die "outrigd A with mTLS did not start (log: $out/outrigd-ta.log)"
 probe "$a_port" || die "plaintext: $probe_failure"
-probe "$ta_port" || die "mTLS: $probe_failure"
+probe "$ta_port" "$ta_pid" "$tb_pid" || die "mTLS: $probe_failure"
 
 describe_load
 echo "plain: A -> POST $invoke_path on outrigd A -> outrigd B -> B | mtls: the same, the sidecars with --enable-mtls"
