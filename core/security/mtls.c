@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -678,6 +679,33 @@ static SSL *mtls_ssl_new(SSL_CTX *ctx, bool server)
 	return ssl;
 }
 
+/*
+ * libevent hands each chunk of a TLS bufferevent's output to its own SSL_write: one record and one
+ * write(2) each, and one read(2) or two at the peer. An HTTP message is a head chunk and a body chunk;
+ * made one while it is small (one record holds 16 KiB), it goes out as one record.
+ */
+#define MTLS_COALESCE_MAX 16384
+
+static void mtls_coalesce(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	size_t n = evbuffer_get_length(buf);
+
+	(void)arg;
+	if (info->n_added > 0 && n > 1 && n <= MTLS_COALESCE_MAX)
+		evbuffer_pullup(buf, -1);
+}
+
+/* The TLS bufferevent bev with its output coalesced, or NULL (bev freed) when out of memory. */
+static struct bufferevent *mtls_bev_ready(struct bufferevent *bev)
+{
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (evbuffer_add_cb(bufferevent_get_output(bev), mtls_coalesce, NULL) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
+}
+
 struct bufferevent *mtls_server_bufferevent(struct event_base *base, int options)
 {
 	SSL *ssl = mtls_g != NULL ? mtls_ssl_new(mtls_g->server, true) : NULL;
@@ -691,8 +719,7 @@ struct bufferevent *mtls_server_bufferevent(struct event_base *base, int options
 		SSL_free(ssl);
 		return NULL;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	return mtls_bev_ready(bev);
 }
 
 struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char *peer_id, const char *peer_ns,
@@ -723,8 +750,7 @@ struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char 
 		SSL_free(ssl);
 		return NULL;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	return mtls_bev_ready(bev);
 }
 
 /* The TLS bufferevent at or under bev, if any. */

@@ -6,7 +6,14 @@
 #include "config.h"
 
 #include <check.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +197,94 @@ START_TEST(test_load_future)
 }
 END_TEST
 
+/* Application-data records the client's SSL writes once counting starts. */
+static int records_sent;
+
+static void count_records(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+			  void *arg)
+{
+	(void)version;
+	(void)ssl;
+	(void)arg;
+	if (write_p && content_type == SSL3_RT_HEADER && len >= 1 &&
+	    ((const unsigned char *)buf)[0] == SSL3_RT_APPLICATION_DATA)
+		records_sent++;
+}
+
+static void stop_on_connected(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_CONNECTED | BEV_EVENT_ERROR | BEV_EVENT_EOF))
+		event_base_loopbreak(arg);
+}
+
+static void stop_when_all_read(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_input(bev)) >= 4096 + 5)
+		event_base_loopbreak(arg);
+}
+
+/* A message written as a head chunk and a body chunk (as evhttp writes one) goes out as one TLS record. */
+START_TEST(test_small_message_one_record)
+{
+	static char body[4096];
+	struct mtls_settings s = { 0 };
+	struct timeval limit = { 10, 0 };
+	struct event_base *base = event_base_new();
+	struct bufferevent *server, *client;
+	struct evbuffer *msg = evbuffer_new();
+	char cert[512], key[512], anchors[512], err[1024];
+	int fds[2];
+
+	make_certs();
+	snprintf(cert, sizeof(cert), "%s/good/tls.crt", dir);
+	snprintf(key, sizeof(key), "%s/good/tls.key", dir);
+	snprintf(anchors, sizeof(anchors), "%s/good/ca.crt", dir);
+	s.cert_file = cert;
+	s.key_file = key;
+	s.anchors_file = anchors;
+	s.trust_domain = "example.org";
+	s.clock_skew_ms = MTLS_DEFAULT_CLOCK_SKEW_MS;
+	s.app_id = "a";
+	s.ns = "prod";
+	ck_assert_ptr_nonnull(base);
+	ck_assert_msg(mtls_start(base, &s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	ck_assert_int_eq(evutil_make_socket_nonblocking(fds[0]), 0);
+	ck_assert_int_eq(evutil_make_socket_nonblocking(fds[1]), 0);
+	server = mtls_server_bufferevent(base, 0);
+	client = mtls_client_bufferevent(base, "a", "prod", NULL, 0);
+	ck_assert_ptr_nonnull(server);
+	ck_assert_ptr_nonnull(client);
+	ck_assert_int_eq(bufferevent_setfd(server, fds[0]), 0);
+	ck_assert_int_eq(bufferevent_setfd(client, fds[1]), 0);
+	bufferevent_setcb(server, stop_when_all_read, NULL, NULL, base);
+	bufferevent_setcb(client, NULL, NULL, stop_on_connected, base);
+	bufferevent_enable(server, EV_READ | EV_WRITE);
+	bufferevent_enable(client, EV_READ | EV_WRITE);
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	ck_assert_msg(!event_base_got_exit(base), "the TLS handshake did not finish");
+	/* The handshake is done: from now on the client writes application data only. */
+	SSL_set_msg_callback(bufferevent_openssl_get_ssl(client), count_records);
+	records_sent = 0;
+	memset(body, 'x', sizeof(body));
+	ck_assert_int_eq(evbuffer_add(msg, "head:", 5), 0);
+	ck_assert_int_eq(evbuffer_add_reference(msg, body, sizeof(body), NULL, NULL), 0);
+	ck_assert_int_eq(evbuffer_add_buffer(bufferevent_get_output(client), msg), 0);
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	ck_assert_msg(!event_base_got_exit(base), "the server did not receive the message");
+	ck_assert_int_eq(evbuffer_get_length(bufferevent_get_input(server)), 4096 + 5);
+	ck_assert_int_eq(records_sent, 1);
+	bufferevent_free(client);
+	bufferevent_free(server);
+	evbuffer_free(msg);
+	mtls_stop();
+	event_base_free(base);
+}
+END_TEST
+
 static void cleanup(void)
 {
 	char cmd[512];
@@ -213,6 +308,7 @@ int main(void)
 	tcase_add_test(tc, test_load_good);
 	tcase_add_test(tc, test_load_refused);
 	tcase_add_test(tc, test_load_future);
+	tcase_add_test(tc, test_small_message_one_record);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
