@@ -53,6 +53,7 @@ core_liboutrigcore_a_SOURCES = \
 	core/security/access_control.c core/security/access_control.h \
 	core/security/api_lists.c core/security/api_lists.h \
 	core/security/mtls.c core/security/mtls.h \
+	core/security/tls_bev.c core/security/tls_bev.h \
 	core/security/spiffe.c core/security/spiffe.h \
 	core/resources/configuration_mtls.c core/resources/configuration_mtls.h \
 	core/api/http/http_trace.c core/api/http/http_trace.h \

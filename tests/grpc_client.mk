@@ -6,7 +6,7 @@ check_PROGRAMS += tests/grpc_client/check_grpc_client
 TESTS += tests/grpc_client/check_grpc_client
 tests_grpc_client_check_grpc_client_SOURCES = tests/grpc_client/check_grpc_client.c \
 	core/channels/grpc_client.c core/channels/grpc_client_answer.c core/channels/grpc_wire.c core/base/kv.c core/base/log.c \
-	core/security/app_tls.c \
+	core/security/app_tls.c core/security/tls_bev.c \
 	core/observe/metrics.c core/observe/dapr_metrics.c \
 	tests/lib/server.c tests/lib/server.h
 tests_grpc_client_check_grpc_client_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -144,7 +144,8 @@ tests_unit_check_access_control_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_access_control_LDADD = core/liboutrigcore.a $(TEST_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/unit/check_mtls
 TESTS += tests/unit/check_mtls
-tests_unit_check_mtls_SOURCES = tests/unit/check_mtls.c core/security/mtls.c core/security/spiffe.c core/base/log.c
+tests_unit_check_mtls_SOURCES = tests/unit/check_mtls.c core/security/mtls.c core/security/spiffe.c core/security/tls_bev.c \
+	core/base/log.c
 tests_unit_check_mtls_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_check_mtls_CFLAGS = $(TEST_CFLAGS)
 tests_unit_check_mtls_LDADD = $(TEST_LIBS)

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "security/tls_bev.h"
+
 struct app_tls {
 	SSL_CTX *ctx;
 	char *sni; /* NULL when the app's address is an IP */
@@ -94,7 +96,6 @@ fail:
 struct bufferevent *app_tls_bufferevent(struct app_tls *t, struct event_base *base, int options)
 {
 	SSL *ssl = SSL_new(t->ctx);
-	struct bufferevent *bev;
 
 	if (ssl == NULL)
 		return NULL;
@@ -105,14 +106,7 @@ struct bufferevent *app_tls_bufferevent(struct app_tls *t, struct event_base *ba
 	}
 	if (t->session != NULL)
 		SSL_set_session(ssl, t->session);
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					     options | BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	return tls_bufferevent_new(base, ssl, false, options);
 }
 
 /* Reasons OpenSSL gives when the first bytes back are not a TLS record: the peer speaks something else. */

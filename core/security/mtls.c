@@ -25,6 +25,7 @@
 
 #include "base/log.h"
 #include "security/spiffe.h"
+#include "security/tls_bev.h"
 
 #define MTLS_SCOPE "mtls"
 #define MTLS_SESSIONS 64
@@ -679,47 +680,13 @@ static SSL *mtls_ssl_new(SSL_CTX *ctx, bool server)
 	return ssl;
 }
 
-/*
- * libevent hands each chunk of a TLS bufferevent's output to its own SSL_write: one record and one
- * write(2) each, and one read(2) or two at the peer. An HTTP message is a head chunk and a body chunk;
- * made one while it is small (one record holds 16 KiB), it goes out as one record.
- */
-#define MTLS_COALESCE_MAX 16384
-
-static void mtls_coalesce(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	size_t n = evbuffer_get_length(buf);
-
-	(void)arg;
-	if (info->n_added > 0 && n > 1 && n <= MTLS_COALESCE_MAX)
-		evbuffer_pullup(buf, -1);
-}
-
-/* The TLS bufferevent bev with its output coalesced, or NULL (bev freed) when out of memory. */
-static struct bufferevent *mtls_bev_ready(struct bufferevent *bev)
-{
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if (evbuffer_add_cb(bufferevent_get_output(bev), mtls_coalesce, NULL) == NULL) {
-		bufferevent_free(bev);
-		return NULL;
-	}
-	return bev;
-}
-
 struct bufferevent *mtls_server_bufferevent(struct event_base *base, int options)
 {
 	SSL *ssl = mtls_g != NULL ? mtls_ssl_new(mtls_g->server, true) : NULL;
-	struct bufferevent *bev;
 
 	if (ssl == NULL)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					     options | BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return mtls_bev_ready(bev);
+	return tls_bufferevent_new(base, ssl, true, options);
 }
 
 struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char *peer_id, const char *peer_ns,
@@ -727,7 +694,6 @@ struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char 
 {
 	SSL *ssl = mtls_g != NULL ? mtls_ssl_new(mtls_g->client, false) : NULL;
 	struct mtls_conn *mc;
-	struct bufferevent *bev;
 
 	if (ssl == NULL)
 		return NULL;
@@ -744,13 +710,7 @@ struct bufferevent *mtls_client_bufferevent(struct event_base *base, const char 
 	for (size_t i = 0; session_key != NULL && i < MTLS_SESSIONS; i++)
 		if (mtls_g->sessions[i].sess != NULL && strcmp(mtls_g->sessions[i].key, mc->session_key) == 0)
 			SSL_set_session(ssl, mtls_g->sessions[i].sess);
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					     options | BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return mtls_bev_ready(bev);
+	return tls_bufferevent_new(base, ssl, false, options);
 }
 
 /* The TLS bufferevent at or under bev, if any. */
