@@ -55,17 +55,7 @@ static void setup(void)
 {
 	ck_assert_int_eq(daemon_init(&dmn, APP_ID), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
-	ck_assert_int_eq(daemon_write_resource(&dmn, "subscription.yaml",
-					       "apiVersion: dapr.io/v2alpha1\n"
-					       "kind: Subscription\n"
-					       "metadata:\n"
-					       "  name: orders\n"
-					       "spec:\n"
-					       "  pubsubname: pubsub\n"
-					       "  topic: orders\n"
-					       "  routes:\n"
-					       "    default: /orders\n"),
-			 0);
+	ck_assert_int_eq(daemon_add_subscription(&dmn, "orders", "pubsub", "orders", "/orders"), 0);
 	atomic_store(&mode, HEALTH_OK);
 	app = test_app_start();
 	ck_assert_msg(app != NULL, "the test app did not start");

@@ -108,17 +108,7 @@ START_TEST(every_call_to_the_app_carries_the_token)
 
 	ck_assert_int_eq(daemon_init(&dmn, id_a), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "pubsub", "pubsub.in-memory", NULL), 0);
-	ck_assert_int_eq(daemon_write_resource(&dmn, "subscription.yaml",
-					       "apiVersion: dapr.io/v2alpha1\n"
-					       "kind: Subscription\n"
-					       "metadata:\n"
-					       "  name: orders\n"
-					       "spec:\n"
-					       "  pubsubname: pubsub\n"
-					       "  topic: orders\n"
-					       "  routes:\n"
-					       "    default: /orders\n"),
-			 0);
+	ck_assert_int_eq(daemon_add_subscription(&dmn, "orders", "pubsub", "orders", "/orders"), 0);
 	ck_assert_int_eq(daemon_add_component(&dmn, "in", "bindings.test", "ackFile",
 					      xfmt("%s/acks-in.txt", dmn.dir), NULL),
 			 0);

@@ -371,12 +371,7 @@ START_TEST(route_without_slash_and_failures_logged)
 	long start;
 
 	ck_assert_int_eq(daemon_add_component(&dmn, PUBSUB, "pubsub.in-memory", NULL), 0);
-	ck_assert_int_eq(daemon_write_resource(&dmn, "sub.yaml",
-					       "apiVersion: dapr.io/v2alpha1\nkind: Subscription\n"
-					       "metadata:\n  name: declared\nspec:\n  pubsubname: " PUBSUB
-					       "\n"
-					       "  topic: declared\n  routes:\n    default: declared\n"),
-			 0);
+	ck_assert_int_eq(daemon_add_subscription(&dmn, "declared", PUBSUB, "declared", "declared"), 0);
 	app = test_app_start();
 	ck_assert(app != NULL);
 	/* As the quickstart's Express app declares it: "route": "orders". */

@@ -429,13 +429,7 @@ END_TEST
 
 static void write_subscription(const char *topic)
 {
-	ck_assert_int_eq(
-		daemon_write_resource(&dmn, "sub.yaml",
-				      xfmt("apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n"
-					   "  name: s1\nspec:\n  pubsubname: ps\n  topic: %s\n"
-					   "  routes:\n    default: /in\n",
-					   topic)),
-		0);
+	ck_assert_int_eq(daemon_add_subscription(&dmn, "s1", "ps", topic, "/in"), 0);
 }
 
 /* Subscription documents are read at start-up only: a reload applies the components and says so. */

@@ -198,6 +198,23 @@ int daemon_write_resource(struct daemon *d, const char *file, const char *conten
 	return rc;
 }
 
+int daemon_add_subscription(struct daemon *d, const char *name, const char *pubsub, const char *topic,
+			    const char *route)
+{
+	char file[256], *yaml = NULL;
+	int rc;
+
+	if (asprintf(&yaml,
+		     "apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n  name: %s\nspec:\n"
+		     "  pubsubname: %s\n  topic: %s\n  routes:\n    default: %s\n",
+		     name, pubsub, topic, route) < 0)
+		return -ENOMEM;
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	rc = daemon_write_resource(d, file, yaml);
+	free(yaml);
+	return rc;
+}
+
 int daemon_write_component(struct daemon *d, const char *name, const char *type, const char *metadata_lines)
 {
 	char file[256];

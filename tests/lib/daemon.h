@@ -56,6 +56,10 @@ int daemon_setenv(struct daemon *d, const char *name, const char *value);
 /* Writes an arbitrary file under the resources folder. */
 int daemon_write_resource(struct daemon *d, const char *file, const char *content);
 
+/* Writes a declarative Subscription (v2alpha1) NAME.yaml: topic of pubsub, delivered to route. Returns 0 or -errno. */
+int daemon_add_subscription(struct daemon *d, const char *name, const char *pubsub, const char *topic,
+			    const char *route);
+
 /*
  * Starts $OUTRIGD on a fresh loopback port with --app-id, --dapr-http-port, --resources-path
  * (unless !use_resources) and extra_args (NULL-terminated, may be NULL), then waits up to 10 s
