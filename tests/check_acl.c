@@ -88,16 +88,19 @@ static void start(struct daemon *d, struct echo_app *a, const char *const *more)
 		      "outrigd %s did not start (log above)", d->app_id);
 }
 
-static char *write_config(struct daemon *d, const char *spec)
+/* Writes d's Configuration with spec; its path, valid until the next call (one per test). */
+static const char *write_config(struct daemon *d, const char *spec)
 {
-	char *path = xfmt("%s/config.yaml", d->dir);
-	FILE *f = fopen(path, "w");
+	static char path[DAEMON_PATH_MAX + 32];
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/config.yaml", d->dir);
+	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: acl\nspec:\n%s",
 		spec);
 	fclose(f);
-	return strdup(path);
+	return path;
 }
 
 /* The callee's policies: A (namespace default) may call little, C (namespace prod) all but /admin. */
