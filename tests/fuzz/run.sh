@@ -44,6 +44,9 @@ fi
 progs=
 for t in $targets; do progs="$progs tests/fuzz/fuzz_$t"; done
 echo "make fuzz: building$progs"
+# Named targets skip BUILT_SOURCES: make protoc-c's headers first, or a parallel build may compile a file that
+# includes one before it exists.
+$MAKE -s -C "$src" core/proto/protoc-c.stamp >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 # shellcheck disable=SC2086 # $progs is a list
 $MAKE -s -C "$src" -j"$jobs" plugins/state_in_memory.la plugins/pubsub_in_memory.la \
 	plugins/nameresolution_sqlite.la $progs >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
