@@ -13,6 +13,7 @@ plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 data=${OUTRIG_TEST_DATA:-$srcdir/tests/data}/netns
 # pass NAME, fail NAME [FILE...], summary; gone PID TENTHS (stop_pid and cleanup use it).
 . "$srcdir/tests/lib/test_sh_lib.sh"
+. "$srcdir/tests/lib/netns_lib.sh"
 
 skip() {
 	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
@@ -114,41 +115,6 @@ for ns in "$ns_a" "$ns_b"; do
 done
 
 
-# log_tail LABEL: the end of a background process's log, indented.
-log_tail() {
-	echo "#   --- last lines of $1.log"
-	tail -n 30 "$tmp/$1.log" | sed 's/^/#   /'
-}
-
-# start NS LABEL COMMAND...: runs COMMAND on host NS in the background, its output in $tmp/LABEL.log.
-start() {
-	ns=$1 label=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$tmp/$label.log" 2>&1 &
-	pids="$pids $!"
-	last_pid=$!
-}
-
-# http_code NS URL: the status code GET URL gets on host NS ("000" when nothing answers).
-http_code() {
-	ip netns exec "$1" curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$2" 2>/dev/null
-}
-
-# wait_for NS URL CODE PID: 0 once GET URL answers CODE, 1 after 10 s or as soon as PID has died.
-wait_for() {
-	i=0
-	while [ "$i" -lt 100 ]; do
-		if ! kill -0 "$4" 2>/dev/null; then
-			return 1
-		fi
-		if [ "$(http_code "$1" "$2")" = "$3" ]; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # The cluster DNS: only the two records of dnsmasq.conf; other names under cluster.local get NXDOMAIN.
 start "$ns_a" dnsmasq "$dnsmasq" --keep-in-foreground --conf-file="$data/dnsmasq.conf" \

@@ -17,6 +17,7 @@ plugins=${OUTRIG_PLUGIN_PATH:-$builddir/plugins/.libs}
 data=${OUTRIG_TEST_DATA:-$srcdir/tests/data}/netns_mtls
 echo_app=${OUTRIG_TEST_DATA:-$srcdir/tests/data}/netns/echo_app.py
 . "$srcdir/tests/lib/test_sh_lib.sh"
+. "$srcdir/tests/lib/netns_lib.sh"
 
 skip() {
 	if [ "${OUTRIG_REQUIRE_SERVERS:-0}" = 1 ]; then
@@ -103,33 +104,6 @@ for x in b c; do
 	ip -n "$ns" link set eth0 up
 done
 
-log_tail() {
-	echo "#   --- last lines of $1.log"
-	tail -n 30 "$tmp/$1.log" | sed 's/^/#   /'
-}
-
-start() {
-	ns=$1 label=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$tmp/$label.log" 2>&1 &
-	pids="$pids $!"
-	last_pid=$!
-}
-
-http_code() {
-	ip netns exec "$1" curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$2" 2>/dev/null
-}
-
-wait_for() {
-	i=0
-	while [ "$i" -lt 100 ]; do
-		kill -0 "$4" 2>/dev/null || return 1
-		[ "$(http_code "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # wait_log LABEL TEXT [TENTHS]: 0 once LABEL.log holds TEXT (a fixed string).
 wait_log() {
