@@ -57,13 +57,6 @@ static int free_port(void)
 	return port;
 }
 
-static const char *srcdir(void)
-{
-	const char *s = getenv("OUTRIG_SRCDIR");
-
-	return s != NULL ? s : ".";
-}
-
 static void node_start(const char *script, const char *mode)
 {
 	char path[600], port[16];
@@ -71,7 +64,7 @@ static void node_start(const char *script, const char *mode)
 
 	node_port = free_port();
 	snprintf(node_log, sizeof(node_log), "/tmp/outrig-app-grpc-%d.log", (int)getpid());
-	snprintf(path, sizeof(path), "%s/tests/app_grpc/%s", srcdir(), script);
+	snprintf(path, sizeof(path), "%s/tests/app_grpc/%s", interop_srcdir(), script);
 	snprintf(port, sizeof(port), "%d", node_port);
 	node_pid = server_spawn(argv, node_log);
 	ck_assert_int_gt(node_pid, 0);

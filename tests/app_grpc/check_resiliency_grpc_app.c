@@ -34,13 +34,6 @@ static pid_t node_pid;
 static int node_port;
 static char node_log[DAEMON_PATH_MAX];
 
-static const char *srcdir(void)
-{
-	const char *s = getenv("OUTRIG_SRCDIR");
-
-	return s != NULL ? s : ".";
-}
-
 static void setup(void)
 {
 	char path[600], port[16];
@@ -49,7 +42,7 @@ static void setup(void)
 	ck_assert_int_eq(daemon_init(&dmn, "resilgrpc"), 0);
 	node_port = daemon_free_port();
 	snprintf(node_log, sizeof(node_log), "%s/app.log", dmn.dir);
-	snprintf(path, sizeof(path), "%s/tests/app_grpc/resil_app.mjs", srcdir());
+	snprintf(path, sizeof(path), "%s/tests/app_grpc/resil_app.mjs", interop_srcdir());
 	snprintf(port, sizeof(port), "%d", node_port);
 	node_pid = server_spawn(argv, node_log);
 	ck_assert_int_gt(node_pid, 0);

@@ -10,11 +10,17 @@
 
 #include "server.h"
 
+const char *interop_srcdir(void)
+{
+	const char *s = getenv("OUTRIG_SRCDIR");
+
+	return s != NULL ? s : ".";
+}
+
 /* NULL when node and every module are there, else why not. */
 static const char *interop_missing(const char *const *modules)
 {
 	static char why[700];
-	const char *src = getenv("OUTRIG_SRCDIR");
 	char path[600];
 	struct stat st;
 
@@ -22,7 +28,7 @@ static const char *interop_missing(const char *const *modules)
 		return "node is not on PATH";
 	for (; *modules != NULL; modules++) {
 		snprintf(path, sizeof(path), "%s/tests/interop/node_modules/%s/package.json",
-			 src != NULL ? src : ".", *modules);
+			 interop_srcdir(), *modules);
 		if (stat(path, &st) != 0) {
 			snprintf(why, sizeof(why), "%s is missing; run: npm ci --prefix tests/interop", path);
 			return why;

@@ -12,4 +12,7 @@
  * missing, 1 otherwise. SIGPIPE is ignored while it runs, as apps that die mid-answer must not end the test. */
 int interop_run(Suite *s, const char *const *modules);
 
+/* The source tree: $OUTRIG_SRCDIR (make check sets it), else ".". */
+const char *interop_srcdir(void);
+
 #endif
